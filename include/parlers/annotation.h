@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parlers/common.h"
 
@@ -53,6 +54,8 @@ struct prl_tier {
 	size_t parent;       /* 1 + index of the parent tier in the document; 0 = none */
 	enum prl_constraint constraint;
 	unsigned is_point : 1; /* Praat TextTier: segments are points */
+	unsigned may_overlap : 1; /* subtitle cues (WebVTT, SRT) may overlap in one tier */
+	char *default_locale; /* EAF DEFAULT_LOCALE (a LOCALE's LANGUAGE_CODE), or NULL */
 	struct prl_segment *segs; /* owned */
 	size_t nsegs;
 	size_t alloc_segs;
@@ -143,6 +146,26 @@ int prl_annot_read(enum prl_annot_format f, const char *data, size_t len,
 		   struct prl_annot_doc **out, struct prl_buf *err, struct prl_buf *warn);
 
 /*
+ * As prl_annot_read, for bytes in a legacy charset the file does not
+ * declare (an SRT saved as GB2312 or cp1252): charset is an iconv name, or
+ * NULL to detect (BOM, then UTF-8, then whatever the format allows).  A
+ * charset given here wins over detection except for a BOM.  EAF ignores it:
+ * XML declares its own encoding.
+ */
+int prl_annot_read_charset(enum prl_annot_format f, const char *data, size_t len,
+			   const char *charset, struct prl_annot_doc **out,
+			   struct prl_buf *err, struct prl_buf *warn);
+
+/*
+ * Reads the file at path.  EAF is streamed (memory grows with the
+ * document, not the file); the text formats are mapped and parsed in
+ * place.  Errors as prl_annot_read, plus -PRL_EIO when the file cannot be
+ * read (err then names the reason).  charset as prl_annot_read_charset.
+ */
+int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *charset,
+			struct prl_annot_doc **out, struct prl_buf *err, struct prl_buf *warn);
+
+/*
  * Writes doc in format f into out.  What the format cannot hold (a second
  * tier in SRT, hierarchy in TextGrid...) is reported in warn, one line
  * each, never dropped in silence.  opts may be NULL; see below.
@@ -157,6 +180,14 @@ struct prl_annot_write_opts {
 int prl_annot_write(enum prl_annot_format f, const struct prl_annot_doc *doc,
 		    const struct prl_annot_write_opts *opts, struct prl_buf *out,
 		    struct prl_buf *warn);
+
+/* As prl_annot_write, streamed into fp (which the caller opened and
+ * closes) so a large document never sits twice in memory.  Returns 0,
+ * -PRL_EIO when a write fails (-PRL_ENOSPC on a full disk), or what
+ * prl_annot_write returns. */
+int prl_annot_write_file(enum prl_annot_format f, const struct prl_annot_doc *doc,
+			 const struct prl_annot_write_opts *opts, FILE *fp,
+			 struct prl_buf *warn);
 
 /* Checks a document before it is stored: start <= end, times >= 0 and
  * (when duration_ms >= 0) <= duration_ms, parents in range, no overlap in a

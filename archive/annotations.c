@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Tiers and segments in the store: a document (annotation.h) goes in as
+ * rows, and comes back out as the same document.
+ *
+ * What the tiers table cannot hold (EAF linguistic types, controlled
+ * vocabularies, header properties, the TextGrid domain) is kept per
+ * recording in annotation_docs as JSON, so an EAF comes back out the way
+ * it went in.  An import is one transaction: it all lands or none of it.
+ * Expected workload: a recording has a handful of tiers and up to some
+ * tens of thousands of segments; inserts use one prepared statement.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "archive-internal.h"
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static char *doc_extras_json(const struct prl_annot_doc *d, int what)
+{
+	json_t *arr = json_array();
+	size_t i, j;
+	char *s;
+
+	if (!arr)
+		return NULL;
+	if (what == 0) {
+		for (i = 0; i < d->nling_types; i++) {
+			const struct prl_ling_type *lt = &d->ling_types[i];
+
+			json_array_append_new(
+				arr, json_pack("{s:o, s:i, s:b, s:b, s:o}", "id", jstr(lt->id),
+					       "constraint", (int)lt->constraint, "time_alignable",
+					       lt->time_alignable, "graphic_references",
+					       lt->graphic_references, "cv_ref", jstr(lt->cv_ref)));
+		}
+	} else if (what == 1) {
+		for (i = 0; i < d->ncvs; i++) {
+			const struct prl_cv *cv = &d->cvs[i];
+			json_t *entries = json_array();
+
+			for (j = 0; j < cv->nentries; j++)
+				json_array_append_new(
+					entries,
+					json_pack("{s:o, s:o, s:o, s:o}", "id", jstr(cv->entries[j].id),
+						  "value", jstr(cv->entries[j].value), "description",
+						  jstr(cv->entries[j].description), "lang",
+						  jstr(cv->entries[j].lang)));
+			json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o}", "id",
+							     jstr(cv->id), "description",
+							     jstr(cv->description), "ext_ref",
+							     jstr(cv->ext_ref), "entries", entries));
+		}
+	} else {
+		for (i = 0; i < d->nprops; i++)
+			json_array_append_new(arr, json_pack("[o, o]", jstr(d->props[i].key),
+							     jstr(d->props[i].value)));
+	}
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}
+
+static char *jdup(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? strdup(s) : NULL;
+}
+
+/* Restores what doc_extras_json() kept; anything malformed is skipped
+ * (it was written by this file, so that means a hand-edited database). */
+static void doc_extras_load(struct prl_annot_doc *d, const char *lt_json, const char *cv_json,
+			    const char *props_json)
+{
+	json_t *arr, *v, *e;
+	size_t i, j, n;
+
+	if (lt_json && (arr = json_loads(lt_json, 0, NULL))) {
+		n = json_array_size(arr);
+		if (n && (d->ling_types = calloc(n, sizeof(*d->ling_types)))) {
+			json_array_foreach(arr, i, v)
+			{
+				struct prl_ling_type *lt = &d->ling_types[d->nling_types++];
+
+				lt->id = jdup(v, "id");
+				lt->constraint = (enum prl_constraint)json_integer_value(
+					json_object_get(v, "constraint"));
+				lt->time_alignable = json_is_true(json_object_get(v, "time_alignable"));
+				lt->graphic_references =
+					json_is_true(json_object_get(v, "graphic_references"));
+				lt->cv_ref = jdup(v, "cv_ref");
+			}
+		}
+		json_decref(arr);
+	}
+	if (cv_json && (arr = json_loads(cv_json, 0, NULL))) {
+		n = json_array_size(arr);
+		if (n && (d->cvs = calloc(n, sizeof(*d->cvs)))) {
+			json_array_foreach(arr, i, v)
+			{
+				struct prl_cv *cv = &d->cvs[d->ncvs++];
+				json_t *entries = json_object_get(v, "entries");
+				size_t m = json_array_size(entries);
+
+				cv->id = jdup(v, "id");
+				cv->description = jdup(v, "description");
+				cv->ext_ref = jdup(v, "ext_ref");
+				if (m && (cv->entries = calloc(m, sizeof(*cv->entries)))) {
+					json_array_foreach(entries, j, e)
+					{
+						struct prl_cv_entry *ce = &cv->entries[cv->nentries++];
+
+						ce->id = jdup(e, "id");
+						ce->value = jdup(e, "value");
+						ce->description = jdup(e, "description");
+						ce->lang = jdup(e, "lang");
+					}
+				}
+			}
+		}
+		json_decref(arr);
+	}
+	if (props_json && (arr = json_loads(props_json, 0, NULL))) {
+		n = json_array_size(arr);
+		if (n && (d->props = calloc(n, sizeof(*d->props)))) {
+			json_array_foreach(arr, i, v)
+			{
+				const char *k = json_string_value(json_array_get(v, 0));
+				const char *val = json_string_value(json_array_get(v, 1));
+
+				d->props[d->nprops].key = k ? strdup(k) : NULL;
+				d->props[d->nprops].value = val ? strdup(val) : NULL;
+				d->nprops++;
+			}
+		}
+		json_decref(arr);
+	}
+}
+
+static int64_t speaker_for(struct prl_archive *a, int64_t rec, const char *participant)
+{
+	sqlite3_stmt *st;
+	int64_t sid = 0;
+
+	if (!participant || !participant[0] || !(st = archive_stmt(a, ST_SPEAKER_OF_REC_BY_NAME)))
+		return 0;
+	sqlite3_bind_int64(st, 1, rec);
+	archive_bind_text(st, 2, participant);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		sid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return sid;
+}
+
+int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
+			      int replace)
+{
+	int64_t *tier_ids = NULL, **seg_ids = NULL, sid;
+	char *lt = NULL, *cv = NULL, *props = NULL;
+	sqlite3_stmt *st;
+	size_t i, j;
+	int ret = -PRL_ESQL;
+
+	if (replace) {
+		if (!(st = archive_stmt(a, ST_TIERS_DELETE)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		if (archive_step_done(a, st, "removing the old tiers") < 0)
+			goto end;
+	} else {
+		for (i = 0; i < doc->ntiers; i++) {
+			if (!(st = archive_stmt(a, ST_TIER_BY_NAME)))
+				goto end;
+			sqlite3_bind_int64(st, 1, id);
+			archive_bind_text(st, 2, doc->tiers[i].name);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				sqlite3_reset(st);
+				ret = archive_fail(a, -PRL_EEXIST,
+						   "tier '%s' is already there (use --replace)",
+						   doc->tiers[i].name);
+				goto end;
+			}
+			sqlite3_reset(st);
+		}
+	}
+	tier_ids = calloc(doc->ntiers + 1, sizeof(*tier_ids));
+	seg_ids = calloc(doc->ntiers + 1, sizeof(*seg_ids));
+	if (!tier_ids || !seg_ids) {
+		ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
+		goto end;
+	}
+	for (i = 0; i < doc->ntiers; i++) {
+		const struct prl_tier *t = &doc->tiers[i];
+
+		if (t->parent > i) {
+			/* parents come first in every format parlers reads */
+			ret = archive_fail(a, -PRL_EINVAL, "tier '%s': parent tier comes after it",
+					   t->name);
+			goto end;
+		}
+		sid = speaker_for(a, id, t->participant);
+		if (!(st = archive_stmt(a, ST_TIER_ADD)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, t->name);
+		archive_bind_text(st, 3, t->type && t->type[0] ? t->type : "transcription");
+		archive_bind_text(st, 4, t->language);
+		archive_bind_text(st, 5, t->participant);
+		if (sid > 0)
+			sqlite3_bind_int64(st, 6, sid);
+		archive_bind_text(st, 7, t->annotator);
+		archive_bind_text(st, 8, t->ling_type);
+		if (t->parent)
+			sqlite3_bind_int64(st, 9, tier_ids[t->parent - 1]);
+		sqlite3_bind_int(st, 10, (int)t->constraint);
+		sqlite3_bind_int(st, 11, t->is_point);
+		sqlite3_bind_int64(st, 12, (int64_t)i);
+		if (archive_step_done(a, st, "adding a tier") < 0)
+			goto end;
+		tier_ids[i] = sqlite3_last_insert_rowid(a->db);
+		if (t->nsegs && !(seg_ids[i] = malloc(t->nsegs * sizeof(**seg_ids)))) {
+			ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
+			goto end;
+		}
+		for (j = 0; j < t->nsegs; j++) {
+			const struct prl_segment *s = &t->segs[j];
+
+			if (!(st = archive_stmt(a, ST_SEGMENT_ADD)))
+				goto end;
+			sqlite3_bind_int64(st, 1, tier_ids[i]);
+			sqlite3_bind_int64(st, 2, s->start_ms);
+			sqlite3_bind_int64(st, 3, s->end_ms);
+			archive_bind_text(st, 4, s->text ? s->text : "");
+			if (s->parent && t->parent &&
+			    s->parent <= doc->tiers[t->parent - 1].nsegs)
+				sqlite3_bind_int64(st, 5, seg_ids[t->parent - 1][s->parent - 1]);
+			sqlite3_bind_int64(st, 6, (int64_t)j);
+			archive_bind_text(st, 7, s->ext_id);
+			archive_bind_text(st, 8, s->cve_ref);
+			sqlite3_bind_int(st, 9, s->start_unaligned);
+			sqlite3_bind_int(st, 10, s->end_unaligned);
+			if (archive_step_done(a, st, "adding a segment") < 0)
+				goto end;
+			seg_ids[i][j] = sqlite3_last_insert_rowid(a->db);
+		}
+	}
+	lt = doc_extras_json(doc, 0);
+	cv = doc_extras_json(doc, 1);
+	props = doc_extras_json(doc, 2);
+	if (!(st = archive_stmt(a, ST_ANNDOC_PUT)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, doc->xmin_ms);
+	sqlite3_bind_int64(st, 3, doc->xmax_ms);
+	archive_bind_text(st, 4, doc->author);
+	archive_bind_text(st, 5, doc->date);
+	archive_bind_text(st, 6, lt);
+	archive_bind_text(st, 7, cv);
+	archive_bind_text(st, 8, props);
+	if (archive_step_done(a, st, "storing the document header") < 0)
+		goto end;
+	ret = 0;
+end:
+	if (seg_ids)
+		for (i = 0; i < doc->ntiers; i++)
+			free(seg_ids[i]);
+	free(seg_ids);
+	free(tier_ids);
+	free(lt);
+	free(cv);
+	free(props);
+	return ret;
+}
+
+int prl_archive_annotations_import(struct prl_archive *a, int64_t id,
+				   const struct prl_annot_doc *doc, int replace)
+{
+	struct prl_recording_brief b;
+	struct prl_buf err = PRL_BUF_INIT;
+	int ret;
+
+	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+		return ret;
+	ret = prl_annot_validate(doc, b.duration_ms, &err);
+	prl_recording_brief_clear(&b);
+	if (ret < 0) {
+		archive_fail(a, ret, "%s", prl_buf_str(&err));
+		prl_buf_release(&err);
+		return ret;
+	}
+	prl_buf_release(&err);
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	if ((ret = archive_store_annotations(a, id, doc, replace)) < 0) {
+		archive_rollback(a);
+		return ret;
+	}
+	if ((ret = archive_commit(a)) < 0) {
+		archive_rollback(a);
+		return ret;
+	}
+	return 0;
+}
+
+static char *colstr(sqlite3_stmt *st, int i)
+{
+	return archive_col_strdup(st, i);
+}
+
+int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+				 struct prl_annot_doc **out)
+{
+	struct prl_recording_brief b;
+	struct prl_annot_doc *d = NULL;
+	int64_t *tier_ids = NULL, **seg_ids = NULL;
+	size_t ntier_ids = 0, i, j;
+	sqlite3_stmt *st, *ss;
+	int ret, rc;
+
+	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+		return ret;
+	switch (prl_access_decide(v, b.access)) {
+	case PRL_SEE_NOTHING:
+		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
+		break;
+	case PRL_SEE_METADATA:
+		ret = archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
+		break;
+	case PRL_SEE_ALL:
+		ret = 0;
+	}
+	prl_recording_brief_clear(&b);
+	if (ret < 0)
+		return ret;
+	if (!(d = prl_annot_doc_new()))
+		return -PRL_ENOMEM;
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_ANNDOC_GET)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		d->xmin_ms = sqlite3_column_int64(st, 0);
+		d->xmax_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
+									: sqlite3_column_int64(st, 1);
+		d->author = colstr(st, 2);
+		d->date = colstr(st, 3);
+		doc_extras_load(d, (const char *)sqlite3_column_text(st, 4),
+				(const char *)sqlite3_column_text(st, 5),
+				(const char *)sqlite3_column_text(st, 6));
+	}
+	sqlite3_reset(st);
+	if (!(st = archive_stmt(a, ST_TIERS_OF)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t parent = sqlite3_column_int64(st, 7);
+		struct prl_tier *t;
+		int64_t *grown;
+		int ti;
+
+		ti = prl_annot_add_tier(d, (const char *)sqlite3_column_text(st, 1),
+					(const char *)sqlite3_column_text(st, 2));
+		grown = realloc(tier_ids, (ntier_ids + 1) * sizeof(*tier_ids));
+		if (grown)
+			tier_ids = grown;
+		if (ti < 0 || !grown) {
+			ret = -PRL_ENOMEM;
+			goto end;
+		}
+		tier_ids[ntier_ids++] = sqlite3_column_int64(st, 0);
+		t = &d->tiers[ti];
+		t->language = colstr(st, 3);
+		t->participant = colstr(st, 4);
+		if (!t->participant && sqlite3_column_type(st, 11) != SQLITE_NULL)
+			t->participant = colstr(st, 11);
+		t->annotator = colstr(st, 5);
+		t->ling_type = colstr(st, 6);
+		t->constraint = (enum prl_constraint)sqlite3_column_int(st, 8);
+		t->is_point = sqlite3_column_int(st, 9) != 0;
+		for (j = 0; parent && j + 1 < ntier_ids; j++)
+			if (tier_ids[j] == parent)
+				t->parent = j + 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto end;
+	if (d->ntiers && !(seg_ids = calloc(d->ntiers, sizeof(*seg_ids)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	for (i = 0; i < d->ntiers; i++) {
+		struct prl_tier *t = &d->tiers[i];
+		size_t cap = 0;
+
+		if (!(ss = archive_stmt(a, ST_SEGMENTS_OF_TIER)))
+			goto end;
+		sqlite3_bind_int64(ss, 1, tier_ids[i]);
+		while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+			int64_t pid = sqlite3_column_int64(ss, 4);
+			struct prl_segment *s;
+			size_t parent = 0;
+
+			if (t->parent && pid) {
+				/* parents' ids are in document order: a binary search */
+				struct prl_tier *pt = &d->tiers[t->parent - 1];
+				int64_t *ids = seg_ids[t->parent - 1];
+				size_t lo = 0, hi = pt->nsegs;
+
+				while (lo < hi) {
+					size_t mid = (lo + hi) / 2;
+
+					if (ids[mid] < pid)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				if (lo < pt->nsegs && ids[lo] == pid)
+					parent = lo + 1;
+				else
+					for (j = 0; j < pt->nsegs; j++)
+						if (ids[j] == pid)
+							parent = j + 1;
+			}
+			if (prl_annot_add_segment(t, sqlite3_column_int64(ss, 1),
+						  sqlite3_column_int64(ss, 2),
+						  (const char *)sqlite3_column_text(ss, 3), parent) < 0) {
+				ret = -PRL_ENOMEM;
+				goto end;
+			}
+			s = &t->segs[t->nsegs - 1];
+			s->ext_id = colstr(ss, 5);
+			s->cve_ref = colstr(ss, 6);
+			s->start_unaligned = sqlite3_column_int(ss, 7) != 0;
+			s->end_unaligned = sqlite3_column_int(ss, 8) != 0;
+			if (t->nsegs > cap) {
+				int64_t *g;
+
+				cap = cap ? cap * 2 : 64;
+				if (!(g = realloc(seg_ids[i], cap * sizeof(*g)))) {
+					ret = -PRL_ENOMEM;
+					goto end;
+				}
+				seg_ids[i] = g;
+			}
+			seg_ids[i][t->nsegs - 1] = sqlite3_column_int64(ss, 0);
+		}
+		sqlite3_reset(ss);
+		if (rc != SQLITE_DONE)
+			goto end;
+	}
+	*out = d;
+	d = NULL;
+	ret = 0;
+end:
+	if (ret == -PRL_ESQL)
+		archive_sql_fail(a, "loading tiers");
+	if (seg_ids)
+		for (i = 0; i < ntier_ids; i++)
+			free(seg_ids[i]);
+	free(seg_ids);
+	free(tier_ids);
+	prl_annot_doc_free(d);
+	return ret;
+}

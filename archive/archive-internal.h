@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Private to the archive module: the handle, the table of SQL statements
+ * (every statement the module runs is declared in sql.c, prepared once on
+ * first use and kept on the handle), and helpers shared by its files.
+ */
+#ifndef PARLERS_ARCHIVE_INTERNAL_H
+#define PARLERS_ARCHIVE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "parlers/archive.h"
+
+/* Every SQL statement the module runs; the text is in sql.c. */
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_REC_BY_SHA,
+	ST_COLLECTION_FIND,
+	ST_COLLECTION_ADD,
+	ST_PLACE_FIND,
+	ST_PLACE_ADD,
+	ST_SPEAKER_FIND,
+	ST_SPEAKER_ADD,
+	ST_REC_ADD,
+	ST_REC_SPEAKER_ADD,
+	ST_MEDIA_ADD,
+	ST_TAG_ADD,
+	ST_REC_BRIEF,
+	ST_REC_FULL,
+	ST_REC_SPEAKERS,
+	ST_MEDIA_GET,
+	ST_MEDIA_ALL,
+	ST_TIERS_OF,
+	ST_SEGMENTS_OF_TIER,
+	ST_TIER_ADD,
+	ST_SEGMENT_ADD,
+	ST_TIERS_DELETE,
+	ST_TIER_BY_NAME,
+	ST_ANNDOC_PUT,
+	ST_ANNDOC_GET,
+	ST_SPEAKER_OF_REC_BY_NAME,
+	ST_COUNT
+};
+
+struct prl_archive {
+	sqlite3 *db;                      /* the open archive.db */
+	char *dir;                        /* the data folder, absolute */
+	char *media_dir;                  /* dir/media */
+	int schema_version;               /* after migrations: the latest */
+	struct prl_buf errmsg;            /* detail of the last failure */
+	sqlite3_stmt *stmts[ST_COUNT];    /* prepared on first use */
+};
+
+/* The prepared, reset statement id, or NULL with errmsg set. */
+sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id);
+/* Records a failure's detail on the handle; returns err unchanged (negative). */
+int archive_fail(struct prl_archive *a, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* archive_fail for an SQLite failure, with SQLite's own message. */
+int archive_sql_fail(struct prl_archive *a, const char *what);
+/* Runs a statement that returns no rows to completion. */
+int archive_step_done(struct prl_archive *a, sqlite3_stmt *st, const char *what);
+
+int archive_begin(struct prl_archive *a);
+int archive_commit(struct prl_archive *a);
+void archive_rollback(struct prl_archive *a);
+
+/* Schema: runs every migration newer than the file's user_version. */
+int archive_migrate(struct prl_archive *a, int target_version);
+
+/* Binds a C string or NULL. */
+int archive_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* A column as an owned string copy (NULL stays NULL). */
+char *archive_col_strdup(sqlite3_stmt *st, int i);
+
+/* Stores doc's tiers for recording id inside the caller's transaction. */
+int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
+			      int replace);
+/* Relative media path of kind ext for a digest: "ab/abcdef....ext". */
+int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *ext);
+
+#endif

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Opening and closing an archive, and the access rule.
+ *
+ * An archive is a folder: archive.db (SQLite in WAL mode, foreign keys on,
+ * a busy timeout so the server's threads and a command-line ingest can
+ * share it) and media/.  prl_access_decide() is the only place that says
+ * who sees what; every way out of the archive asks it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive-internal.h"
+
+static const char *const access_names[] = {"public", "restricted", "private"};
+static const char *const role_names[] = {"anonymous", "researcher", "annotator", "admin"};
+
+const char *prl_access_name(enum prl_access a)
+{
+	return (unsigned)a < 3 ? access_names[a] : "private";
+}
+
+int prl_access_parse(const char *s)
+{
+	for (int i = 0; s && i < 3; i++)
+		if (strcmp(s, access_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *prl_role_name(enum prl_role r)
+{
+	return (unsigned)r < 4 ? role_names[r] : "anonymous";
+}
+
+int prl_role_parse(const char *s)
+{
+	/* "anonymous" is not a role an account can have */
+	for (int i = 1; s && i < 4; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_access a)
+{
+	enum prl_role r = v ? v->role : PRL_ROLE_ANONYMOUS;
+
+	switch (a) {
+	case PRL_ACCESS_PUBLIC:
+		return PRL_SEE_ALL;
+	case PRL_ACCESS_RESTRICTED:
+		return r >= PRL_ROLE_RESEARCHER ? PRL_SEE_ALL : PRL_SEE_METADATA;
+	case PRL_ACCESS_PRIVATE:
+		/* staff: the people who annotate and administer the archive */
+		return r >= PRL_ROLE_ANNOTATOR ? PRL_SEE_ALL : PRL_SEE_NOTHING;
+	}
+	return PRL_SEE_NOTHING;
+}
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	return -PRL_EIO;
+}
+
+int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out,
+		     struct prl_buf *err)
+{
+	struct prl_archive *a;
+	struct prl_buf path = PRL_BUF_INIT;
+	struct stat sb;
+	char real[PATH_MAX];
+	int ret, rc;
+
+	if (!(a = calloc(1, sizeof(*a))))
+		return -PRL_ENOMEM;
+	if (stat(dir, &sb) != 0) {
+		if (!(flags & PRL_OPEN_CREATE)) {
+			ret = archive_fail(a, -PRL_ENOTFOUND,
+					   "%s: no archive here (run 'parlers init' first)", dir);
+			goto fail;
+		}
+		if (make_dir(dir) < 0) {
+			ret = archive_fail(a, -PRL_EIO, "%s: cannot create: %s", dir,
+					   strerror(errno));
+			goto fail;
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		ret = archive_fail(a, -PRL_EINVAL, "%s: not a folder", dir);
+		goto fail;
+	}
+	if (!realpath(dir, real)) {
+		ret = archive_fail(a, -PRL_EIO, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	a->dir = strdup(real);
+	prl_buf_addf(&path, "%s/media", real);
+	a->media_dir = prl_buf_detach(&path, NULL);
+	if (!a->dir || !a->media_dir) {
+		ret = -PRL_ENOMEM;
+		goto fail;
+	}
+	prl_buf_addf(&path, "%s/archive.db", real);
+	if (!(flags & PRL_OPEN_CREATE) && access(path.data, F_OK) != 0) {
+		ret = archive_fail(a, -PRL_ENOTFOUND,
+				   "%s: no archive here (run 'parlers init' first)", dir);
+		goto fail;
+	}
+	if ((flags & PRL_OPEN_CREATE) && make_dir(a->media_dir) < 0) {
+		ret = archive_fail(a, -PRL_EIO, "%s: cannot create: %s", a->media_dir,
+				   strerror(errno));
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path.data, &a->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		ret = archive_fail(a, -PRL_ESQL, "%s: %s", path.data,
+				   a->db ? sqlite3_errmsg(a->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(a->db, 10000);
+	sqlite3_extended_result_codes(a->db, 0);
+	if (sqlite3_exec(a->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+			 " PRAGMA synchronous = NORMAL;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		ret = archive_sql_fail(a, path.data);
+		if (sqlite3_errcode(a->db) == SQLITE_NOTADB)
+			archive_fail(a, -PRL_EFORMAT, "%s: not a parlers archive", path.data);
+		goto fail;
+	}
+	if ((ret = archive_migrate(a, 0)) < 0)
+		goto fail;
+	prl_buf_release(&path);
+	*out = a;
+	return 0;
+fail:
+	if (err)
+		prl_buf_addstr(err, prl_buf_str(&a->errmsg)[0] ? a->errmsg.data : prl_strerror(ret));
+	prl_buf_release(&path);
+	prl_archive_close(a);
+	return ret;
+}
+
+void prl_archive_close(struct prl_archive *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(a->stmts[i]);
+	sqlite3_close(a->db);
+	free(a->dir);
+	free(a->media_dir);
+	prl_buf_release(&a->errmsg);
+	free(a);
+}
+
+const char *prl_archive_errmsg(const struct prl_archive *a)
+{
+	return prl_buf_str(&a->errmsg);
+}
+
+const char *prl_archive_dir(const struct prl_archive *a)
+{
+	return a->dir;
+}
+
+int prl_archive_schema_version(const struct prl_archive *a)
+{
+	return a->schema_version;
+}
+
+int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *ext)
+{
+	return prl_buf_addf(out, "media/%.2s/%s.%s", sha256, sha256, ext);
+}

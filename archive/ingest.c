@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Ingest: one audio file (with its sidecars) into the archive, all or
+ * nothing.
+ *
+ * Order of work, chosen so that a failure at any step leaves nothing:
+ *   1. read and check the sidecars (metadata, annotations): cheap, fail fast;
+ *   2. hash the file: a duplicate stops here, reported, not stored twice;
+ *   3. in a private staging folder under media/, copy the original and let
+ *      transcode/ measure it and write the access copies and peaks;
+ *   4. in one transaction, insert the rows, move the staged files to their
+ *      final names (the file is in place before its row commits), commit;
+ *      if the commit fails, the moved files are removed again.
+ * The staging folder is removed on every path out.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive-internal.h"
+#include "parlers/transcode.h"
+#include "sidecar.h"
+
+#define DEFAULT_TARGET_LUFS (-18.0)
+#define MAX_TRUE_PEAK_DBTP (-1.0)
+#define MAX_SIDECAR_BYTES (64u << 20)
+
+static const char *const audio_exts[] = {
+	"wav", "wave", "bwf", "rf64", "w64", "flac", "mp3", "ogg", "oga", "opus", "m4a",
+	"aac", "mp4", "aif", "aiff", "aifc", "caf", "wma", "mka", "au", "snd", NULL,
+};
+
+const char *prl_ingest_status_name(enum prl_ingest_status s)
+{
+	switch (s) {
+	case PRL_INGESTED: return "ingested";
+	case PRL_DUPLICATE: return "duplicate";
+	case PRL_FAILED: return "failed";
+	}
+	return "failed";
+}
+
+void prl_ingest_result_init(struct prl_ingest_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = PRL_FAILED;
+}
+
+void prl_ingest_result_release(struct prl_ingest_result *r)
+{
+	if (!r)
+		return;
+	prl_buf_release(&r->error);
+	prl_buf_release(&r->warnings);
+}
+
+static const char *path_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (!dot || (slash && dot < slash) || dot == path || dot[-1] == '/')
+		return NULL;
+	return dot + 1;
+}
+
+int prl_archive_is_audio_name(const char *path)
+{
+	const char *ext = path_ext(path);
+
+	for (int i = 0; ext && audio_exts[i]; i++)
+		if (strcasecmp(ext, audio_exts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The extension the stored original keeps: the source's, lower-cased, when
+ * it is a plain short word; "orig" otherwise. */
+static void original_ext(const char *path, char out[12])
+{
+	const char *ext = path_ext(path);
+	size_t i, n = ext ? strlen(ext) : 0;
+
+	if (n == 0 || n > 8)
+		goto plain;
+	for (i = 0; i < n; i++) {
+		char c = ext[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			goto plain;
+		out[i] = (char)(c | 0x20);
+	}
+	out[n] = '\0';
+	/* "orig", "opus", "mp3" and "peaks" name the derived files */
+	if (strcmp(out, "opus") && strcmp(out, "mp3") && strcmp(out, "peaks"))
+		return;
+plain:
+	strcpy(out, "orig");
+	if (ext && (strcasecmp(ext, "opus") == 0 || strcasecmp(ext, "mp3") == 0))
+		snprintf(out, 12, "orig.%s", strcasecmp(ext, "opus") == 0 ? "opus" : "mp3");
+}
+
+static int copy_file(const char *src, const char *dst, struct prl_buf *err)
+{
+	char buf[1 << 16];
+	ssize_t n, w, off;
+	int in, out, ret = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
+		prl_buf_addf(err, "cannot open: %s", strerror(errno));
+		return -PRL_EIO;
+	}
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+		prl_buf_addf(err, "cannot write to the archive: %s", strerror(errno));
+		close(in);
+		return errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += w) {
+			if ((w = write(out, buf + off, (size_t)(n - off))) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				prl_buf_addf(err, "cannot write to the archive: %s", strerror(errno));
+				ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
+				goto end;
+			}
+		}
+	}
+	if (n < 0) {
+		prl_buf_addf(err, "cannot read: %s", strerror(errno));
+		ret = -PRL_EIO;
+		goto end;
+	}
+	/* the original is the one thing that cannot be rebuilt */
+	if (fsync(out) != 0) {
+		prl_buf_addf(err, "cannot write to the archive: %s", strerror(errno));
+		ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
+	}
+end:
+	close(in);
+	if (close(out) != 0 && ret == 0) {
+		prl_buf_addf(err, "cannot write to the archive: %s", strerror(errno));
+		ret = -PRL_EIO;
+	}
+	if (ret < 0)
+		unlink(dst);
+	return ret;
+}
+
+/* Reads stem + ext if it exists. Returns 1 when read, 0 when absent. */
+static int read_sibling(const char *stem, const char *ext, struct prl_buf *data,
+			struct prl_buf *name, struct prl_buf *err)
+{
+	int ret;
+
+	prl_buf_reset(name);
+	prl_buf_addf(name, "%s.%s", stem, ext);
+	if (access(name->data, F_OK) != 0)
+		return 0;
+	ret = prl_read_file(name->data, MAX_SIDECAR_BYTES, data);
+	if (ret == -PRL_EINVAL) {
+		prl_buf_addf(err, "%s: larger than %u MB", name->data, MAX_SIDECAR_BYTES >> 20);
+		return -PRL_EFORMAT;
+	}
+	if (ret < 0) {
+		prl_buf_addf(err, "%s: cannot read: %s", name->data, strerror(errno));
+		return ret;
+	}
+	return 1;
+}
+
+/* Moves annotation tiers of src into dst (both documents from sidecars). */
+static int merge_doc(struct prl_annot_doc *dst, struct prl_annot_doc *src)
+{
+	struct prl_tier *t;
+	size_t i, base = dst->ntiers;
+
+	if (src->ntiers == 0)
+		return 0;
+	t = realloc(dst->tiers, (dst->ntiers + src->ntiers) * sizeof(*t));
+	if (!t)
+		return -PRL_ENOMEM;
+	dst->tiers = t;
+	for (i = 0; i < src->ntiers; i++) {
+		dst->tiers[base + i] = src->tiers[i];
+		if (dst->tiers[base + i].parent)
+			dst->tiers[base + i].parent += base;
+	}
+	dst->ntiers += src->ntiers;
+	dst->alloc_tiers = dst->ntiers;
+	free(src->tiers);
+	src->tiers = NULL;
+	src->ntiers = src->alloc_tiers = 0;
+	return 0;
+}
+
+/* Annotation sidecars: NAME.eaf, NAME.TextGrid, NAME.vtt, NAME.srt. */
+static int read_annotation_sidecars(const char *stem, struct prl_annot_doc **out,
+				    struct prl_buf *err, struct prl_buf *warn)
+{
+	static const struct {
+		const char *ext;
+		enum prl_annot_format fmt;
+	} kinds[] = {
+		{"eaf", PRL_FMT_EAF},      {"EAF", PRL_FMT_EAF},
+		{"TextGrid", PRL_FMT_TEXTGRID}, {"textgrid", PRL_FMT_TEXTGRID},
+		{"vtt", PRL_FMT_VTT},      {"srt", PRL_FMT_SRT},
+	};
+	struct prl_buf data = PRL_BUF_INIT, name = PRL_BUF_INIT, perr = PRL_BUF_INIT;
+	struct prl_annot_doc *doc = NULL, *one = NULL;
+	struct stat seen[6];
+	size_t nseen = 0, i, j;
+	int ret = 0, found;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct stat sb;
+		int dup = 0;
+
+		if ((found = read_sibling(stem, kinds[i].ext, &data, &name, err)) < 0) {
+			ret = found;
+			goto end;
+		}
+		if (!found)
+			continue;
+		/* on a case-insensitive file system "x.eaf" and "x.EAF" are one file */
+		if (stat(name.data, &sb) == 0) {
+			for (j = 0; j < nseen; j++)
+				if (seen[j].st_ino == sb.st_ino && seen[j].st_dev == sb.st_dev)
+					dup = 1;
+			if (dup)
+				continue;
+			seen[nseen++] = sb;
+		}
+		prl_buf_reset(&perr);
+		ret = prl_annot_read(kinds[i].fmt, data.data, data.len, &one, &perr, warn);
+		if (ret < 0) {
+			prl_buf_addf(err, "%s: %s", name.data,
+				     perr.len ? perr.data : prl_strerror(ret));
+			goto end;
+		}
+		if (!doc) {
+			doc = one;
+		} else {
+			ret = merge_doc(doc, one);
+			prl_annot_doc_free(one);
+			if (ret < 0)
+				goto end;
+		}
+		one = NULL;
+	}
+	*out = doc;
+	doc = NULL;
+end:
+	prl_annot_doc_free(doc);
+	prl_buf_release(&data);
+	prl_buf_release(&name);
+	prl_buf_release(&perr);
+	return ret;
+}
+
+static int64_t find_or_add_collection(struct prl_archive *a, const char *name)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_COLLECTION_FIND);
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		return sqlite3_column_int64(st, 0);
+	if (!(st = archive_stmt(a, ST_COLLECTION_ADD)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, name);
+	if (archive_step_done(a, st, "adding a collection") < 0)
+		return -PRL_ESQL;
+	return sqlite3_last_insert_rowid(a->db);
+}
+
+static int64_t find_or_add_place(struct prl_archive *a, const struct sidecar *sc)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_PLACE_FIND);
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sc->place_name);
+	archive_bind_text(st, 2, sc->place_commune);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		return sqlite3_column_int64(st, 0);
+	if (!(st = archive_stmt(a, ST_PLACE_ADD)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sc->place_name);
+	archive_bind_text(st, 2, sc->place_commune);
+	if (sc->has_coords) {
+		sqlite3_bind_double(st, 3, sc->lat);
+		sqlite3_bind_double(st, 4, sc->lon);
+	}
+	if (archive_step_done(a, st, "adding a place") < 0)
+		return -PRL_ESQL;
+	return sqlite3_last_insert_rowid(a->db);
+}
+
+/* A speaker is the same person when name and birth year agree; the first
+ * sidecar that names them fills in their details. */
+static int64_t find_or_add_speaker(struct prl_archive *a, const struct sidecar_speaker *sp)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_SPEAKER_FIND);
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sp->name);
+	if (sp->birth_year)
+		sqlite3_bind_int(st, 2, sp->birth_year);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		return sqlite3_column_int64(st, 0);
+	if (!(st = archive_stmt(a, ST_SPEAKER_ADD)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sp->name);
+	sqlite3_bind_int(st, 2, sp->pseudonym);
+	if (sp->birth_year)
+		sqlite3_bind_int(st, 3, sp->birth_year);
+	archive_bind_text(st, 4, sp->sex);
+	archive_bind_text(st, 5, sp->occupation);
+	archive_bind_text(st, 6, sp->origin);
+	archive_bind_text(st, 8, sp->consent);
+	if (archive_step_done(a, st, "adding a speaker") < 0)
+		return -PRL_ESQL;
+	return sqlite3_last_insert_rowid(a->db);
+}
+
+static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* The staged files and where they go. */
+struct staged {
+	const char *kind; /* media_files.kind */
+	char ext[16];     /* final extension */
+	struct prl_buf tmp;   /* path in the staging folder */
+	struct prl_buf final; /* absolute final path */
+	struct prl_buf rel;   /* relative to the data folder */
+	int64_t bytes;
+	char sha256[65];
+	int moved;
+};
+
+static int insert_rows(struct prl_archive *a, const char *path, const struct sidecar *sc,
+		       const struct prl_transcode_result *tr, const char *sha, double target,
+		       int access, const char *default_collection, struct staged *files,
+		       size_t nfiles, int64_t *id_out)
+{
+	const struct prl_tags *tags = &tr->tags;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *title, *date, *collector, *description, *collection;
+	int64_t collection_id = 0, place_id = 0, id, sid;
+	struct prl_buf stem = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	size_t i;
+	int ret = -PRL_ESQL;
+
+	/* the sidecar first, then what the file itself says (BWF, ID3,
+	 * Vorbis comments), then the file's name */
+	title = sc->title ? sc->title : prl_tags_get(tags, "title");
+	if (!title || !title[0]) {
+		const char *dot = strrchr(base, '.');
+
+		prl_buf_add(&stem, base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+		title = prl_buf_str(&stem);
+	}
+	date = sc->date ? sc->date : prl_tags_get(tags, "bext_origination_date");
+	if (!date)
+		date = prl_tags_get(tags, "date");
+	collector = sc->collector ? sc->collector : prl_tags_get(tags, "bext_originator");
+	description = sc->description ? sc->description : prl_tags_get(tags, "bext_description");
+	if (!description)
+		description = prl_tags_get(tags, "comment");
+	collection = sc->collection ? sc->collection : default_collection;
+
+	if (collection && (collection_id = find_or_add_collection(a, collection)) < 0)
+		goto end;
+	if (sc->place_name && (place_id = find_or_add_place(a, sc)) < 0)
+		goto end;
+	if (!(st = archive_stmt(a, ST_REC_ADD)))
+		goto end;
+	archive_bind_text(st, 1, title);
+	archive_bind_text(st, 2, date);
+	if (place_id)
+		sqlite3_bind_int64(st, 3, place_id);
+	if (collection_id)
+		sqlite3_bind_int64(st, 4, collection_id);
+	archive_bind_text(st, 5, collector);
+	archive_bind_text(st, 6, sc->variety);
+	archive_bind_text(st, 7, sc->language);
+	archive_bind_text(st, 8, description);
+	archive_bind_text(st, 9, sc->keywords_json);
+	archive_bind_text(st, 10, sc->rights);
+	sqlite3_bind_int(st, 11, access);
+	sqlite3_bind_int64(st, 12, tr->info.duration_ms);
+	sqlite3_bind_int(st, 13, tr->info.sample_rate);
+	sqlite3_bind_int(st, 14, tr->info.channels);
+	if (tr->info.bits_per_sample)
+		sqlite3_bind_int(st, 15, tr->info.bits_per_sample);
+	archive_bind_text(st, 16, tr->info.container);
+	archive_bind_text(st, 17, tr->info.codec);
+	archive_bind_text(st, 18, base);
+	archive_bind_text(st, 19, sha);
+	bind_double_or_null(st, 20, tr->loudness.integrated_lufs);
+	bind_double_or_null(st, 21, tr->loudness.range_lu);
+	bind_double_or_null(st, 22, tr->loudness.true_peak_dbtp);
+	bind_double_or_null(st, 23, tr->loudness.sample_peak_dbfs);
+	bind_double_or_null(st, 24, tr->gain_db);
+	sqlite3_bind_double(st, 25, target);
+	if ((ret = archive_step_done(a, st, "adding the recording")) < 0)
+		goto end;
+	id = sqlite3_last_insert_rowid(a->db);
+	ret = -PRL_ESQL;
+	for (i = 0; i < sc->nspeakers; i++) {
+		if ((sid = find_or_add_speaker(a, &sc->speakers[i])) < 0)
+			goto end;
+		if (!(st = archive_stmt(a, ST_REC_SPEAKER_ADD)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, sid);
+		archive_bind_text(st, 3, sc->speakers[i].role ? sc->speakers[i].role : "speaker");
+		sqlite3_bind_int(st, 4, (int)i);
+		if (archive_step_done(a, st, "linking a speaker") < 0)
+			goto end;
+	}
+	for (i = 0; i < tags->count; i++) {
+		if (!(st = archive_stmt(a, ST_TAG_ADD)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, tags->items[i].key);
+		archive_bind_text(st, 3, tags->items[i].value);
+		if (archive_step_done(a, st, "storing a tag") < 0)
+			goto end;
+	}
+	for (i = 0; i < nfiles; i++) {
+		if (!(st = archive_stmt(a, ST_MEDIA_ADD)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, files[i].kind);
+		archive_bind_text(st, 3, files[i].rel.data);
+		sqlite3_bind_int64(st, 4, files[i].bytes);
+		archive_bind_text(st, 5, files[i].sha256);
+		if (archive_step_done(a, st, "recording a media file") < 0)
+			goto end;
+	}
+	*id_out = id;
+	ret = 0;
+end:
+	prl_buf_release(&stem);
+	return ret;
+}
+
+static int remove_tree_flat(const char *dir)
+{
+	struct prl_buf p = PRL_BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d) {
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			prl_buf_reset(&p);
+			prl_buf_addf(&p, "%s/%s", dir, de->d_name);
+			unlink(p.data);
+		}
+		closedir(d);
+	}
+	prl_buf_release(&p);
+	return rmdir(dir);
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+static int existing_recording(struct prl_archive *a, const char *sha, int64_t *id)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_REC_BY_SHA);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sha);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "looking for a duplicate");
+}
+
+int prl_archive_ingest(struct prl_archive *a, const char *path,
+		       const struct prl_ingest_opts *opts, struct prl_ingest_result *res)
+{
+	static const struct prl_ingest_opts no_opts = {-1, NULL, 0, NULL, NULL};
+	struct prl_buf stem = PRL_BUF_INIT, data = PRL_BUF_INIT, name = PRL_BUF_INIT;
+	struct prl_buf staging = PRL_BUF_INIT, dirbuf = PRL_BUF_INIT;
+	struct prl_transcode_job job;
+	struct prl_transcode_result tr;
+	struct prl_annot_doc *doc = NULL;
+	struct staged files[4];
+	struct sidecar sc;
+	struct stat sb;
+	uint8_t digest[32];
+	char sha[65], ext[12];
+	const char *dot, *slash;
+	double target;
+	int64_t id = 0;
+	size_t i, nfiles = 0;
+	int ret = 0, found, access_level, in_tx = 0;
+
+	if (!opts)
+		opts = &no_opts;
+	memset(&tr, 0, sizeof(tr));
+	memset(files, 0, sizeof(files));
+	memset(&sc, 0, sizeof(sc));
+	res->status = PRL_FAILED;
+	target = opts->target_lufs != 0 ? opts->target_lufs : DEFAULT_TARGET_LUFS;
+
+	if (stat(path, &sb) != 0) {
+		prl_buf_addf(&res->error, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+		ret = errno == ENOENT ? -PRL_ENOTFOUND : -PRL_EIO;
+		goto end;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		prl_buf_addstr(&res->error, "not a regular file");
+		ret = -PRL_EINVAL;
+		goto end;
+	}
+	if (access(path, R_OK) != 0) {
+		prl_buf_addf(&res->error, "cannot read: %s", strerror(errno));
+		ret = -PRL_EIO;
+		goto end;
+	}
+	if (sb.st_size == 0) {
+		prl_buf_addstr(&res->error, "empty file");
+		ret = -PRL_EFORMAT;
+		goto end;
+	}
+
+	/* 1. sidecars */
+	dot = strrchr(path, '.');
+	slash = strrchr(path, '/');
+	prl_buf_add(&stem, path, dot && (!slash || dot > slash + 1) ? (size_t)(dot - path)
+								 : strlen(path));
+	if ((found = read_sibling(stem.data, "json", &data, &name, &res->error)) < 0) {
+		ret = found;
+		goto end;
+	}
+	if (found) {
+		struct prl_buf perr = PRL_BUF_INIT, pwarn = PRL_BUF_INIT;
+
+		ret = sidecar_parse(data.data, data.len, &sc, &perr, &pwarn);
+		if (ret < 0)
+			prl_buf_addf(&res->error, "%s: %s", name.data, prl_buf_str(&perr));
+		if (pwarn.len) {
+			char *line = pwarn.data, *nl;
+
+			while (*line && (nl = strchr(line, '\n'))) {
+				*nl = '\0';
+				prl_buf_addf(&res->warnings, "%s: %s\n", name.data, line);
+				line = nl + 1;
+			}
+		}
+		prl_buf_release(&perr);
+		prl_buf_release(&pwarn);
+		if (ret < 0)
+			goto end;
+	} else {
+		sc.access = -1;
+	}
+	if ((ret = read_annotation_sidecars(stem.data, &doc, &res->error, &res->warnings)) < 0)
+		goto end;
+
+	/* 2. fixity and duplicates */
+	if ((ret = prl_sha256_file(path, digest, &res->error)) < 0)
+		goto end;
+	prl_sha256_hex(digest, sha);
+	memcpy(res->sha256, sha, sizeof(sha));
+	if ((ret = existing_recording(a, sha, &id)) < 0) {
+		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
+		goto end;
+	}
+	if (ret == 1) {
+		res->status = PRL_DUPLICATE;
+		res->id = id;
+		ret = 0;
+		goto end;
+	}
+
+	/* 3. staging */
+	prl_buf_addf(&staging, "%s/.staging-XXXXXX", a->media_dir);
+	if (!mkdtemp(staging.data)) {
+		prl_buf_addf(&res->error, "cannot write to %s: %s", a->media_dir, strerror(errno));
+		ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
+		prl_buf_release(&staging);
+		goto end;
+	}
+	original_ext(path, ext);
+	files[0].kind = "original";
+	snprintf(files[0].ext, sizeof(files[0].ext), "%s", ext);
+	files[1].kind = "opus";
+	strcpy(files[1].ext, "opus");
+	files[2].kind = "mp3";
+	strcpy(files[2].ext, "mp3");
+	files[3].kind = "peaks";
+	strcpy(files[3].ext, "peaks");
+	nfiles = 4;
+	for (i = 0; i < nfiles; i++) {
+		prl_buf_addf(&files[i].tmp, "%s/%s.%s", staging.data, files[i].kind, files[i].ext);
+		archive_media_relpath(&files[i].rel, sha, files[i].ext);
+		prl_buf_addf(&files[i].final, "%s/%s", a->dir, files[i].rel.data);
+	}
+	if ((ret = copy_file(path, files[0].tmp.data, &res->error)) < 0)
+		goto end;
+	memset(&job, 0, sizeof(job));
+	job.src_path = files[0].tmp.data;
+	job.opus_path = files[1].tmp.data;
+	job.mp3_path = files[2].tmp.data;
+	job.peaks_path = files[3].tmp.data;
+	job.target_lufs = target;
+	job.max_true_peak_dbtp = MAX_TRUE_PEAK_DBTP;
+	job.progress = opts->progress;
+	job.progress_ctx = opts->progress_ctx;
+	if ((ret = prl_transcode_run(&job, &tr, &res->error)) < 0)
+		goto end;
+	if (memcmp(tr.sha256, digest, sizeof(digest)) != 0) {
+		prl_buf_addstr(&res->error, "the file changed while it was being read");
+		ret = -PRL_EIO;
+		goto end;
+	}
+	memcpy(files[0].sha256, sha, sizeof(sha));
+	for (i = 0; i < nfiles; i++) {
+		if ((files[i].bytes = file_size(files[i].tmp.data)) < 0) {
+			prl_buf_addf(&res->error, "%s copy was not made", files[i].kind);
+			ret = -PRL_EIO;
+			goto end;
+		}
+		if (i > 0) {
+			uint8_t d[32];
+
+			if ((ret = prl_sha256_file(files[i].tmp.data, d, &res->error)) < 0)
+				goto end;
+			prl_sha256_hex(d, files[i].sha256);
+		}
+	}
+	if (doc) {
+		struct prl_buf verr = PRL_BUF_INIT;
+
+		ret = prl_annot_validate(doc, tr.info.duration_ms, &verr);
+		if (ret < 0) {
+			prl_buf_addf(&res->error, "annotations: %s", prl_buf_str(&verr));
+			prl_buf_release(&verr);
+			goto end;
+		}
+		prl_buf_release(&verr);
+	}
+
+	/* 4. rows and files together */
+	access_level = sc.access >= 0 ? sc.access
+				      : (opts->access >= 0 ? opts->access : PRL_ACCESS_PRIVATE);
+	if ((ret = archive_begin(a)) < 0) {
+		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
+		goto end;
+	}
+	in_tx = 1;
+	if ((ret = insert_rows(a, path, &sc, &tr, sha, target, access_level, opts->collection,
+			       files, nfiles, &id)) < 0) {
+		if (sqlite3_errcode(a->db) == SQLITE_CONSTRAINT &&
+		    existing_recording(a, sha, &id) == 1) {
+			/* another ingest of the same bytes committed first */
+			archive_rollback(a);
+			in_tx = 0;
+			res->status = PRL_DUPLICATE;
+			res->id = id;
+			ret = 0;
+			goto end;
+		}
+		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
+		goto end;
+	}
+	if (doc && (ret = archive_store_annotations(a, id, doc, 1)) < 0) {
+		prl_buf_addf(&res->error, "annotations: %s", prl_archive_errmsg(a));
+		goto end;
+	}
+	prl_buf_addf(&dirbuf, "%s/%.2s", a->media_dir, sha);
+	if (mkdir(dirbuf.data, 0755) != 0 && errno != EEXIST) {
+		prl_buf_addf(&res->error, "cannot create %s: %s", dirbuf.data, strerror(errno));
+		ret = -PRL_EIO;
+		goto end;
+	}
+	for (i = 0; i < nfiles; i++) {
+		if (rename(files[i].tmp.data, files[i].final.data) != 0) {
+			prl_buf_addf(&res->error, "cannot move into %s: %s", dirbuf.data,
+				     strerror(errno));
+			ret = -PRL_EIO;
+			goto end;
+		}
+		files[i].moved = 1;
+	}
+	if ((ret = archive_commit(a)) < 0) {
+		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
+		goto end;
+	}
+	in_tx = 0;
+	for (i = 0; i < nfiles; i++)
+		files[i].moved = 0; /* theirs for good now */
+	res->status = PRL_INGESTED;
+	res->id = id;
+	res->duration_ms = tr.info.duration_ms;
+	res->loudness_lufs = tr.loudness.integrated_lufs;
+	res->gain_db = tr.gain_db;
+end:
+	if (in_tx)
+		archive_rollback(a);
+	for (i = 0; i < nfiles; i++) {
+		if (files[i].moved)
+			unlink(files[i].final.data);
+		prl_buf_release(&files[i].tmp);
+		prl_buf_release(&files[i].final);
+		prl_buf_release(&files[i].rel);
+	}
+	if (staging.len)
+		remove_tree_flat(staging.data);
+	if (ret < 0 && !res->error.len)
+		prl_buf_addstr(&res->error, prl_strerror(ret));
+	prl_transcode_result_clear(&tr);
+	prl_annot_doc_free(doc);
+	sidecar_clear(&sc);
+	prl_buf_release(&stem);
+	prl_buf_release(&data);
+	prl_buf_release(&name);
+	prl_buf_release(&staging);
+	prl_buf_release(&dirbuf);
+	return ret;
+}

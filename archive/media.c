@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Stored files: which file serves a recording's media, for whom, and the
+ * fixity check that re-reads them all.
+ *
+ * Paths come from the database only (media_files.path, written by ingest
+ * as "media/xx/<sha256>.<ext>"); nothing a visitor sends ever becomes part
+ * of a path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "archive-internal.h"
+#include "parlers/transcode.h"
+
+static const struct {
+	const char *kind; /* media_files.kind */
+	const char *ext;
+	const char *mime;
+} kinds[] = {
+	[PRL_MEDIA_ORIGINAL] = {"original", "orig", "application/octet-stream"},
+	[PRL_MEDIA_OPUS] = {"opus", "opus", "audio/ogg; codecs=opus"},
+	[PRL_MEDIA_MP3] = {"mp3", "mp3", "audio/mpeg"},
+	[PRL_MEDIA_PEAKS] = {"peaks", "peaks", "application/octet-stream"},
+};
+
+/* Originals keep their format's own type so a browser can play a WAV. */
+static const char *original_mime(const char *path)
+{
+	static const struct {
+		const char *ext, *mime;
+	} m[] = {
+		{".wav", "audio/wav"},   {".bwf", "audio/wav"},   {".rf64", "audio/wav"},
+		{".flac", "audio/flac"}, {".mp3", "audio/mpeg"},  {".ogg", "audio/ogg"},
+		{".oga", "audio/ogg"},   {".opus", "audio/ogg"},  {".m4a", "audio/mp4"},
+		{".mp4", "audio/mp4"},   {".aac", "audio/aac"},   {".aif", "audio/aiff"},
+		{".aiff", "audio/aiff"}, {".aifc", "audio/aiff"},
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot && i < sizeof(m) / sizeof(m[0]); i++)
+		if (strcmp(dot, m[i].ext) == 0)
+			return m[i].mime;
+	return "application/octet-stream";
+}
+
+void prl_media_clear(struct prl_media *m)
+{
+	if (!m)
+		return;
+	free(m->path);
+	memset(m, 0, sizeof(*m));
+}
+
+int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		      enum prl_media_kind k, struct prl_media *out)
+{
+	struct prl_recording_brief b;
+	struct prl_buf path = PRL_BUF_INIT;
+	enum prl_visibility vis;
+	sqlite3_stmt *st;
+	struct prl_media m;
+	int ret, rc;
+
+	if ((unsigned)k > PRL_MEDIA_PEAKS)
+		return -PRL_EINVAL;
+	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+		return ret;
+	vis = prl_access_decide(v, b.access);
+	prl_recording_brief_clear(&b);
+	if (vis == PRL_SEE_NOTHING)
+		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
+	/* the waveform shows no more than the listing does */
+	if (vis == PRL_SEE_METADATA && k != PRL_MEDIA_PEAKS)
+		return archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
+	if (k == PRL_MEDIA_ORIGINAL && (!v || v->role < PRL_ROLE_RESEARCHER))
+		return archive_fail(a, -PRL_EACCESS, "originals are for researchers and staff");
+	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	archive_bind_text(st, 2, kinds[k].kind);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return archive_sql_fail(a, "finding a media file");
+		return archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no %s file",
+				    (long long)id, kinds[k].kind);
+	}
+	memset(&m, 0, sizeof(m));
+	prl_buf_addf(&path, "%s/%s", a->dir, (const char *)sqlite3_column_text(st, 0));
+	m.bytes = sqlite3_column_int64(st, 1);
+	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
+	sqlite3_reset(st);
+	m.path = prl_buf_detach(&path, NULL);
+	if (!m.path)
+		return -PRL_ENOMEM;
+	m.ext = kinds[k].ext;
+	m.mime = k == PRL_MEDIA_ORIGINAL ? original_mime(m.path) : kinds[k].mime;
+	*out = m;
+	return 0;
+}
+
+const char *prl_fsck_problem_name(enum prl_fsck_problem p)
+{
+	switch (p) {
+	case PRL_FSCK_MISMATCH: return "checksum-mismatch";
+	case PRL_FSCK_MISSING: return "missing";
+	case PRL_FSCK_STRAY: return "stray";
+	case PRL_FSCK_SIZE: return "size-mismatch";
+	}
+	return "problem";
+}
+
+/* Known paths, sorted, for the stray-file walk. */
+struct known {
+	char **paths;
+	size_t n, alloc;
+};
+
+static int known_has(const struct known *k, const char *rel)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(k->paths[mid], rel);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Walks media/ (two levels: media/xx/file) and reports what nothing names.
+ * A staging folder of an ingest that is running, or that a crash left, is
+ * reported too: fsck runs when the archive is quiet. */
+static int walk_strays(struct prl_archive *a, const struct known *k,
+		       void (*report)(void *, enum prl_fsck_problem, const char *, int64_t),
+		       void *ctx)
+{
+	struct prl_buf rel = PRL_BUF_INIT, sub = PRL_BUF_INIT;
+	struct dirent *de, *fe;
+	DIR *top, *d;
+	int problems = 0;
+
+	if (!(top = opendir(a->media_dir)))
+		return 0;
+	while ((de = readdir(top))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		prl_buf_reset(&sub);
+		prl_buf_addf(&sub, "%s/%s", a->media_dir, de->d_name);
+		if (!(d = opendir(sub.data))) {
+			prl_buf_reset(&rel);
+			prl_buf_addf(&rel, "media/%s", de->d_name);
+			report(ctx, PRL_FSCK_STRAY, rel.data, 0);
+			problems++;
+			continue;
+		}
+		while ((fe = readdir(d))) {
+			if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, ".."))
+				continue;
+			prl_buf_reset(&rel);
+			prl_buf_addf(&rel, "media/%s/%s", de->d_name, fe->d_name);
+			if (!known_has(k, rel.data)) {
+				report(ctx, PRL_FSCK_STRAY, rel.data, 0);
+				problems++;
+			}
+		}
+		closedir(d);
+	}
+	closedir(top);
+	prl_buf_release(&rel);
+	prl_buf_release(&sub);
+	return problems;
+}
+
+int prl_archive_fsck(struct prl_archive *a,
+		     void (*report)(void *ctx, enum prl_fsck_problem p, const char *path,
+				    int64_t recording_id),
+		     void *ctx, int64_t *files_checked)
+{
+	struct prl_buf abs = PRL_BUF_INIT;
+	struct known k = {NULL, 0, 0};
+	sqlite3_stmt *st = archive_stmt(a, ST_MEDIA_ALL);
+	int64_t checked = 0;
+	int problems = 0, rc, ret;
+	size_t i;
+
+	if (!st)
+		return -PRL_ESQL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rel = (const char *)sqlite3_column_text(st, 0);
+		const char *want = (const char *)sqlite3_column_text(st, 2);
+		int64_t bytes = sqlite3_column_int64(st, 1), rid = sqlite3_column_int64(st, 3);
+		uint8_t d[32];
+		char hex[65];
+		struct stat sb;
+
+		if (k.n == k.alloc) {
+			size_t na = k.alloc ? k.alloc * 2 : 64;
+			char **g = realloc(k.paths, na * sizeof(*g));
+
+			if (!g) {
+				ret = -PRL_ENOMEM;
+				goto fail;
+			}
+			k.paths = g;
+			k.alloc = na;
+		}
+		if (!(k.paths[k.n++] = strdup(rel))) {
+			ret = -PRL_ENOMEM;
+			goto fail;
+		}
+		prl_buf_reset(&abs);
+		prl_buf_addf(&abs, "%s/%s", a->dir, rel);
+		checked++;
+		if (stat(abs.data, &sb) != 0) {
+			report(ctx, PRL_FSCK_MISSING, rel, rid);
+			problems++;
+			continue;
+		}
+		if ((int64_t)sb.st_size != bytes) {
+			report(ctx, PRL_FSCK_SIZE, rel, rid);
+			problems++;
+			continue;
+		}
+		if (prl_sha256_file(abs.data, d, NULL) < 0) {
+			report(ctx, PRL_FSCK_MISSING, rel, rid);
+			problems++;
+			continue;
+		}
+		prl_sha256_hex(d, hex);
+		if (strcmp(hex, want) != 0) {
+			report(ctx, PRL_FSCK_MISMATCH, rel, rid);
+			problems++;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		ret = archive_sql_fail(a, "listing media files");
+		goto fail;
+	}
+	qsort(k.paths, k.n, sizeof(*k.paths), cmp_str);
+	problems += walk_strays(a, &k, report, ctx);
+	ret = problems;
+	if (files_checked)
+		*files_checked = checked;
+fail:
+	sqlite3_reset(st);
+	for (i = 0; i < k.n; i++)
+		free(k.paths[i]);
+	free(k.paths);
+	prl_buf_release(&abs);
+	return ret;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The archive's schema and its migrations.
+ *
+ * PRAGMA user_version holds the schema version.  Opening an archive runs
+ * every migration newer than that version inside one transaction, so an
+ * upgrade is all or nothing; an archive whose version is newer than this
+ * program knows is refused before anything is touched.  A migration is
+ * never edited once released: changes come as a new one at the end.
+ */
+#include "archive-internal.h"
+
+struct migration {
+	int version;     /* the user_version after it ran */
+	const char *sql; /* one or more statements */
+};
+
+static const struct migration migrations[] = {
+	{1,
+	 /* the store: what ingest writes */
+	 "CREATE TABLE collections ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  name TEXT NOT NULL UNIQUE,"
+	 "  description TEXT);"
+	 "CREATE TABLE places ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  name TEXT NOT NULL,"
+	 "  commune TEXT,"
+	 "  lat REAL CHECK (lat IS NULL OR lat BETWEEN -90 AND 90),"
+	 "  lon REAL CHECK (lon IS NULL OR lon BETWEEN -180 AND 180));"
+	 "CREATE INDEX places_name ON places(name);"
+	 "CREATE TABLE speakers ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  name TEXT NOT NULL,"
+	 "  is_pseudonym INTEGER NOT NULL DEFAULT 0,"
+	 "  birth_year INTEGER,"
+	 "  sex TEXT,"
+	 "  occupation TEXT,"
+	 "  origin TEXT,"
+	 "  origin_place_id INTEGER REFERENCES places(id),"
+	 "  consent TEXT);"
+	 "CREATE INDEX speakers_name ON speakers(name);"
+	 "CREATE TABLE recordings ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  title TEXT NOT NULL,"
+	 "  date TEXT,"
+	 "  place_id INTEGER REFERENCES places(id),"
+	 "  collection_id INTEGER REFERENCES collections(id),"
+	 "  collector TEXT,"
+	 "  variety TEXT,"
+	 "  language TEXT,"
+	 "  description TEXT,"
+	 "  keywords TEXT,"               /* JSON array of strings */
+	 "  rights TEXT,"
+	 "  access INTEGER NOT NULL DEFAULT 2 CHECK (access IN (0, 1, 2)),"
+	 "  duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),"
+	 "  sample_rate INTEGER NOT NULL,"
+	 "  channels INTEGER NOT NULL,"
+	 "  bits_per_sample INTEGER,"
+	 "  original_format TEXT NOT NULL,"
+	 "  original_codec TEXT,"
+	 "  original_name TEXT NOT NULL,"
+	 "  sha256 TEXT NOT NULL UNIQUE,"
+	 "  loudness_lufs REAL,"
+	 "  loudness_range_lu REAL,"
+	 "  true_peak_dbtp REAL,"
+	 "  sample_peak_dbfs REAL,"
+	 "  gain_db REAL,"
+	 "  target_lufs REAL,"
+	 "  ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 "CREATE INDEX recordings_place ON recordings(place_id);"
+	 "CREATE INDEX recordings_collection ON recordings(collection_id);"
+	 "CREATE TABLE recording_speakers ("
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  speaker_id INTEGER NOT NULL REFERENCES speakers(id),"
+	 "  role TEXT NOT NULL DEFAULT 'speaker',"
+	 "  ord INTEGER NOT NULL DEFAULT 0,"
+	 "  PRIMARY KEY (recording_id, speaker_id, role));"
+	 "CREATE INDEX recording_speakers_speaker ON recording_speakers(speaker_id);"
+	 "CREATE TABLE media_files ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  kind TEXT NOT NULL CHECK (kind IN ('original', 'opus', 'mp3', 'peaks')),"
+	 "  path TEXT NOT NULL UNIQUE,"    /* relative to the data folder */
+	 "  bytes INTEGER NOT NULL,"
+	 "  sha256 TEXT NOT NULL,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  UNIQUE (recording_id, kind));"
+	 "CREATE TABLE recording_tags ("   /* tags embedded in the file, verbatim */
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  key TEXT NOT NULL,"
+	 "  value TEXT NOT NULL);"},
+	{2,
+	 /* time-aligned annotations */
+	 "CREATE TABLE tiers ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  name TEXT NOT NULL,"
+	 "  type TEXT NOT NULL DEFAULT 'transcription',"
+	 "  language TEXT,"
+	 "  participant TEXT,"
+	 "  speaker_id INTEGER REFERENCES speakers(id) ON DELETE SET NULL,"
+	 "  annotator TEXT,"
+	 "  ling_type TEXT,"
+	 "  parent_id INTEGER REFERENCES tiers(id) ON DELETE CASCADE,"
+	 "  constraint_type INTEGER NOT NULL DEFAULT 0 CHECK (constraint_type BETWEEN 0 AND 4),"
+	 "  is_point INTEGER NOT NULL DEFAULT 0,"
+	 "  ord INTEGER NOT NULL);"
+	 "CREATE INDEX tiers_recording ON tiers(recording_id, ord);"
+	 "CREATE TABLE segments ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  tier_id INTEGER NOT NULL REFERENCES tiers(id) ON DELETE CASCADE,"
+	 "  start_ms INTEGER NOT NULL CHECK (start_ms >= 0),"
+	 "  end_ms INTEGER NOT NULL CHECK (end_ms >= start_ms),"
+	 "  text TEXT NOT NULL,"
+	 "  parent_id INTEGER REFERENCES segments(id) ON DELETE CASCADE,"
+	 "  ord INTEGER NOT NULL,"
+	 "  ext_id TEXT,"
+	 "  cve_ref TEXT,"
+	 "  start_unaligned INTEGER NOT NULL DEFAULT 0,"
+	 "  end_unaligned INTEGER NOT NULL DEFAULT 0,"
+	 "  version INTEGER NOT NULL DEFAULT 1);"
+	 "CREATE INDEX segments_tier ON segments(tier_id, ord);"
+	 "CREATE INDEX segments_parent ON segments(parent_id);"
+	 /* what the document held beyond tiers, for lossless round trips */
+	 "CREATE TABLE annotation_docs ("
+	 "  recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  xmin_ms INTEGER,"
+	 "  xmax_ms INTEGER,"
+	 "  author TEXT,"
+	 "  date TEXT,"
+	 "  ling_types TEXT,"   /* JSON */
+	 "  cvs TEXT,"          /* JSON */
+	 "  props TEXT);"},     /* JSON */
+};
+
+int prl_archive_latest_schema(void)
+{
+	return migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version;
+}
+
+static int read_user_version(struct prl_archive *a, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return archive_sql_fail(a, "reading the schema version");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return archive_sql_fail(a, "reading the schema version");
+	}
+	*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int archive_migrate(struct prl_archive *a, int target)
+{
+	size_t i, n = sizeof(migrations) / sizeof(migrations[0]);
+	char pragma[64];
+	int ret, have;
+
+	if (target <= 0)
+		target = prl_archive_latest_schema();
+	if ((ret = read_user_version(a, &have)) < 0)
+		return ret;
+	if (have > prl_archive_latest_schema())
+		return archive_fail(a, -PRL_EVERSION,
+				    "archive schema version %d is newer than this parlers knows (%d); "
+				    "use a newer parlers",
+				    have, prl_archive_latest_schema());
+	if (have >= target) {
+		a->schema_version = have;
+		return 0;
+	}
+	/* IMMEDIATE: two processes opening an old archive at once must not
+	 * both try to upgrade it */
+	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return archive_sql_fail(a, "starting the schema upgrade");
+	if ((ret = read_user_version(a, &have)) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (migrations[i].version <= have || migrations[i].version > target)
+			continue;
+		if (sqlite3_exec(a->db, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK) {
+			ret = archive_sql_fail(a, "upgrading the schema");
+			goto fail;
+		}
+		have = migrations[i].version;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", have);
+	if (sqlite3_exec(a->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+		ret = archive_sql_fail(a, "recording the schema version");
+		goto fail;
+	}
+	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = archive_sql_fail(a, "committing the schema upgrade");
+		goto fail;
+	}
+	a->schema_version = have;
+	return 0;
+fail:
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The command-line tool: one cmd_<name>() per subcommand (cmd-<name>.c),
+ * dispatched from main.c.  Each returns the exit status: 0 success, 1 the
+ * work failed (after one line on stderr saying what and why), 2 usage.
+ * Only this module prints.
+ */
+#ifndef PARLERS_CLI_H
+#define PARLERS_CLI_H
+
+#include "parlers/archive.h"
+
+#define EXIT_WORK_FAILED 1
+#define EXIT_USAGE 2
+
+struct cli {
+	const char *data_dir; /* -d DIR, $PARLERS_DATA, or ./parlers-data */
+	const char *prog;     /* "parlers" */
+};
+
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_ingest(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_fsck(struct cli *c, int argc, char **argv);
+int cmd_annotations(struct cli *c, int argc, char **argv);
+int cmd_serve(struct cli *c, int argc, char **argv);
+
+/* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a usage error and the hint to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens the archive (create: for init and ingest). Prints the error. */
+int cli_open(struct cli *c, int create, struct prl_archive **out);
+/* True when argv holds -h or --help before "--". */
+int cli_wants_help(int argc, char **argv);
+/* Parses a whole decimal id > 0; returns 0 on success. */
+int cli_parse_id(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * parlers fsck: re-reads every stored file and reports each whose bytes no
+ * longer match their SHA-256, each missing file and each stray one.  Exit
+ * status 1 when anything is wrong, so a cron job can watch an archive.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct fsck_ctx {
+	int json;
+};
+
+static void report(void *ctx, enum prl_fsck_problem p, const char *path, int64_t rid)
+{
+	struct fsck_ctx *c = ctx;
+
+	if (c->json) {
+		struct prl_buf b = PRL_BUF_INIT;
+
+		prl_buf_addf(&b, "{\"problem\":\"%s\",\"path\":", prl_fsck_problem_name(p));
+		prl_json_str(&b, path);
+		if (rid)
+			prl_buf_addf(&b, ",\"recording_id\":%lld}", (long long)rid);
+		else
+			prl_buf_addstr(&b, ",\"recording_id\":null}");
+		puts(b.data);
+		prl_buf_release(&b);
+	} else if (rid) {
+		printf("%s\t%s\trecording %lld\n", prl_fsck_problem_name(p), path, (long long)rid);
+	} else {
+		printf("%s\t%s\n", prl_fsck_problem_name(p), path);
+	}
+}
+
+int cmd_fsck(struct cli *c, int argc, char **argv)
+{
+	struct fsck_ctx ctx = {0};
+	struct prl_archive *a;
+	int64_t checked = 0;
+	int n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: parlers [-d DIR] fsck [--json]\n\n"
+			       "Re-reads every stored file and reports, one per line, each whose bytes\n"
+			       "no longer match their SHA-256 (checksum-mismatch), whose size changed\n"
+			       "(size-mismatch), that is missing, or that nothing in the archive names\n"
+			       "(stray). With --json, one JSON object per problem. Exit status 1 when\n"
+			       "anything is wrong.\n");
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			ctx.json = 1;
+		} else {
+			return cli_usage_error("fsck", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	n = prl_archive_fsck(a, report, &ctx, &checked);
+	if (n < 0) {
+		cli_error("fsck: %s", prl_archive_errmsg(a));
+		prl_archive_close(a);
+		return EXIT_WORK_FAILED;
+	}
+	prl_archive_close(a);
+	fprintf(stderr, "%lld file%s checked, %d problem%s\n", (long long)checked,
+		checked == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	return n ? EXIT_WORK_FAILED : 0;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * parlers ingest: files and folders into the archive.
+ *
+ * Folders are walked (sorted, so runs are repeatable) and every file whose
+ * extension is audio is taken; sidecars beside it are read by the archive.
+ * Each file is its own transaction: a bad file is reported and the next one
+ * goes on.  One result line per file on stdout (tab-separated id, path,
+ * status[, reason]), or one JSON object per line with --json; a failure is
+ * also said on stderr.  On a terminal, a progress line on stderr shows the
+ * files done of total, the current file and the speed in × real time.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct file_list {
+	char **paths;
+	int *unreadable; /* 1: a folder that could not be read (reported as failed) */
+	size_t n, alloc;
+};
+
+static int list_add(struct file_list *l, const char *path, int unreadable)
+{
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 32;
+		char **p = realloc(l->paths, na * sizeof(*p));
+		int *u;
+
+		if (!p)
+			return -1;
+		l->paths = p;
+		if (!(u = realloc(l->unreadable, na * sizeof(*u))))
+			return -1;
+		l->unreadable = u;
+		l->alloc = na;
+	}
+	if (!(l->paths[l->n] = strdup(path)))
+		return -1;
+	l->unreadable[l->n++] = unreadable;
+	return 0;
+}
+
+static int cmp_name(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Collects the audio files under dir, depth first, names sorted. */
+static int walk(const char *dir, struct file_list *out, int depth)
+{
+	struct prl_buf p = PRL_BUF_INIT;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	DIR *d;
+	int ret = 0;
+
+	if (depth > 32 || !(d = opendir(dir)))
+		return list_add(out, dir, 1);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue; /* hidden files and the staging folders of other tools */
+		if (n == cap) {
+			char **g = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*g));
+
+			if (!g) {
+				ret = -1;
+				goto end;
+			}
+			names = g;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			ret = -1;
+			goto end;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i < n && ret == 0; i++) {
+		struct stat sb;
+
+		prl_buf_reset(&p);
+		prl_buf_addf(&p, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		if (stat(p.data, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			ret = walk(p.data, out, depth + 1);
+		else if (S_ISREG(sb.st_mode) && prl_archive_is_audio_name(p.data))
+			ret = list_add(out, p.data, 0);
+	}
+end:
+	closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	prl_buf_release(&p);
+	return ret;
+}
+
+struct progress {
+	int tty;
+	size_t index, total;
+	const char *path;
+	double started;
+	int64_t frames_hint;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_progress(void *ctx, int64_t done, int64_t total)
+{
+	struct progress *p = ctx;
+	const char *base = strrchr(p->path, '/') ? strrchr(p->path, '/') + 1 : p->path;
+	double pct = total > 0 ? 100.0 * (double)done / (double)total : 0;
+
+	if (!p->tty)
+		return;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %.40s %3.0f%%", p->index + 1, p->total, base, pct);
+	fflush(stderr);
+}
+
+static void print_result(int json, const char *path, const struct prl_ingest_result *r)
+{
+	if (json) {
+		struct prl_buf b = PRL_BUF_INIT;
+
+		prl_buf_addstr(&b, "{\"path\":");
+		prl_json_str(&b, path);
+		if (r->id)
+			prl_buf_addf(&b, ",\"id\":%lld", (long long)r->id);
+		else
+			prl_buf_addstr(&b, ",\"id\":null");
+		prl_buf_addf(&b, ",\"status\":\"%s\",\"error\":", prl_ingest_status_name(r->status));
+		prl_json_str(&b, r->status == PRL_FAILED ? prl_buf_str(&r->error) : NULL);
+		if (r->sha256[0])
+			prl_buf_addf(&b, ",\"sha256\":\"%s\"", r->sha256);
+		if (r->status == PRL_INGESTED)
+			prl_buf_addf(&b, ",\"duration_ms\":%lld,\"loudness_lufs\":%.2f,\"gain_db\":%.2f",
+				     (long long)r->duration_ms, r->loudness_lufs, r->gain_db);
+		prl_buf_addstr(&b, "}\n");
+		fputs(b.data, stdout);
+		prl_buf_release(&b);
+	} else if (r->status == PRL_FAILED) {
+		printf("-\t%s\tfailed\t%s\n", path, prl_buf_str(&r->error));
+	} else {
+		printf("%lld\t%s\t%s\n", (long long)r->id, path, prl_ingest_status_name(r->status));
+	}
+	fflush(stdout);
+}
+
+static void help(void)
+{
+	printf("usage: parlers [-d DIR] ingest [--access public|restricted|private]\n"
+	       "                          [--collection NAME] [--target-lufs L] [--json] PATH...\n\n"
+	       "Adds recordings to the archive. PATH is an audio file or a folder (walked).\n"
+	       "Beside an audio file NAME.ext, these sidecars are read when present:\n"
+	       "  NAME.json                    metadata (see README, 'Metadata sidecar')\n"
+	       "  NAME.eaf NAME.TextGrid NAME.vtt NAME.srt   annotation tiers\n\n"
+	       "The original is kept byte for byte under its SHA-256; a file already in the\n"
+	       "archive is reported as a duplicate. Loudness (EBU R128) is measured and access\n"
+	       "copies (Ogg Opus, MP3) are made at the target loudness (default -18 LUFS),\n"
+	       "with the true peak kept at or below -1 dBTP.\n\n"
+	       "  --access LEVEL     used when a sidecar names none (default: private)\n"
+	       "  --collection NAME  used when a sidecar names none\n"
+	       "  --target-lufs L    loudness of the access copies (default -18)\n"
+	       "  --json             one JSON object per file: {path, id, status, error}\n\n"
+	       "Exit status: 0 when every file went in or was already there, 1 when any\n"
+	       "failed, 2 on a usage error.\n");
+}
+
+int cmd_ingest(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"access", required_argument, NULL, 'a'},
+		{"collection", required_argument, NULL, 'c'},
+		{"target-lufs", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct prl_ingest_opts io = {-1, NULL, 0, NULL, NULL};
+	struct file_list files = {NULL, NULL, 0, 0};
+	struct progress prog;
+	struct prl_archive *a = NULL;
+	size_t ningested = 0, ndup = 0, nfailed = 0, i;
+	double started = now(), audio_s = 0;
+	int json = 0, opt, status = 0;
+	char *end;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			if ((io.access = prl_access_parse(optarg)) < 0)
+				return cli_usage_error("ingest", "--access must be public, "
+								 "restricted or private");
+			break;
+		case 'c':
+			io.collection = optarg;
+			break;
+		case 't':
+			io.target_lufs = strtod(optarg, &end);
+			if (*end || io.target_lufs > -5 || io.target_lufs < -70)
+				return cli_usage_error("ingest", "--target-lufs must be a number "
+								 "between -70 and -5");
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return cli_usage_error("ingest", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("ingest", "no file or folder given");
+	for (i = (size_t)optind; i < (size_t)argc; i++) {
+		struct stat sb;
+
+		if (stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			if (walk(argv[i], &files, 0) < 0)
+				return cli_error("out of memory");
+		} else if (list_add(&files, argv[i], 0) < 0) {
+			return cli_error("out of memory");
+		}
+	}
+	if (cli_open(c, 1, &a)) {
+		status = EXIT_WORK_FAILED;
+		goto end;
+	}
+	memset(&prog, 0, sizeof(prog));
+	prog.tty = isatty(STDERR_FILENO) && !json;
+	prog.total = files.n;
+	io.progress = on_progress;
+	io.progress_ctx = &prog;
+	for (i = 0; i < files.n; i++) {
+		struct prl_ingest_result r;
+
+		prl_ingest_result_init(&r);
+		prog.index = i;
+		prog.path = files.paths[i];
+		if (files.unreadable[i]) {
+			prl_buf_addf(&r.error, "cannot read folder: %s", strerror(EACCES));
+		} else {
+			prl_archive_ingest(a, files.paths[i], &io, &r);
+		}
+		if (prog.tty)
+			fputs("\r\033[K", stderr);
+		switch (r.status) {
+		case PRL_INGESTED:
+			ningested++;
+			audio_s += (double)r.duration_ms / 1000.0;
+			break;
+		case PRL_DUPLICATE:
+			ndup++;
+			break;
+		case PRL_FAILED:
+			nfailed++;
+			fprintf(stderr, "parlers: %s: %s\n", files.paths[i], prl_buf_str(&r.error));
+			break;
+		}
+		if (r.warnings.len && !json) {
+			char *line = r.warnings.data, *nl;
+
+			while (*line) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				fprintf(stderr, "parlers: warning: %s: %s\n", files.paths[i], line);
+				if (!nl)
+					break;
+				line = nl + 1;
+			}
+		}
+		print_result(json, files.paths[i], &r);
+		prl_ingest_result_release(&r);
+	}
+	if (!json) {
+		double took = now() - started;
+
+		fprintf(stderr, "%zu ingested, %zu duplicate%s, %zu failed", ningested, ndup,
+			ndup == 1 ? "" : "s", nfailed);
+		if (audio_s > 0 && took > 0)
+			fprintf(stderr, " (%.0f s of audio in %.1f s, %.1f× real time)", audio_s,
+				took, audio_s / took);
+		fputc('\n', stderr);
+	}
+	status = nfailed ? EXIT_WORK_FAILED : 0;
+end:
+	prl_archive_close(a);
+	for (i = 0; i < files.n; i++)
+		free(files.paths[i]);
+	free(files.paths);
+	free(files.unreadable);
+	return status;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * parlers: the one program.  Global options, then a subcommand from the
+ * table below (git's git.c layout).  Exit status: 0 success, 1 the work
+ * failed, 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct cli *, int, char **);
+	const char *summary;
+} commands[] = {
+	{"init", cmd_init, "create an empty archive"},
+	{"ingest", cmd_ingest, "add recordings (files or folders) with their sidecars"},
+	{"list", cmd_list, "list the recordings"},
+	{"show", cmd_show, "show one recording"},
+	{"annotations", cmd_annotations, "import or export a recording's tiers"},
+	{"serve", cmd_serve, "serve the archive over HTTP"},
+	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: parlers [-d DIR] COMMAND [ARGS]\n\n"
+		   "An archive for the sound heritage of regional dialects.\n\n"
+		   "  -d DIR    the data folder (default: $PARLERS_DATA, else ./parlers-data)\n"
+		   "  --version print the version\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'parlers COMMAND --help' tells more about each.\n");
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("parlers: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_WORK_FAILED;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "parlers %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'parlers %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int cli_open(struct cli *c, int create, struct prl_archive **out)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	int ret = prl_archive_open(c->data_dir, create ? PRL_OPEN_CREATE : 0, out, &err);
+
+	if (ret < 0)
+		cli_error("%s", prl_buf_str(&err));
+	prl_buf_release(&err);
+	return ret < 0 ? EXIT_WORK_FAILED : 0;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	}
+	return 0;
+}
+
+int cli_parse_id(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {NULL, "parlers"};
+	const char *env = getenv("PARLERS_DATA");
+	int i = 1;
+
+	c.data_dir = env && *env ? env : "parlers-data";
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--data")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "parlers: -d needs a folder\n");
+				return EXIT_USAGE;
+			}
+			c.data_dir = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--data=", 7)) {
+			c.data_dir = argv[i] + 7;
+			i++;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("parlers %s\n", PARLERS_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "parlers: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (!strcmp(argv[i], commands[k].name))
+			return commands[k].fn(&c, argc - i, argv + i);
+	fprintf(stderr, "parlers: '%s' is not a command\n", argv[i]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
