@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Installs what parlers needs to build, test and serve on Debian 12 or newer.
+# Run as root (or with sudo available).  Does nothing for packages already there.
+set -eu
+
+PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+libsndfile1-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+libsqlite3-dev libmicrohttpd-dev libebur128-dev libxml2-dev libxml2-utils
+libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev
+ffmpeg sox espeak-ng praat time curl unzip zip python3 nodejs npm chromium"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+		echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
