@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Private to the annotation formats: what the readers and writers of each
+ * format share — the output sink, the error and warning helpers, charset
+ * decoding, an id map for EAF, and the per-format entry points that
+ * model.c dispatches to.
+ *
+ * Invariants: a reader fills a document the dispatcher allocated and frees
+ * on failure, so a reader never has to undo its partial work; every string
+ * a reader stores went through annot_strdup_nfc.  Writers only append to
+ * their sink and never fail on content, only on memory or I/O.
+ */
+#ifndef PARLERS_FORMATS_INTERNAL_H
+#define PARLERS_FORMATS_INTERNAL_H
+
+#include <stdio.h>
+
+#include "parlers/annotation.h"
+
+/* Where a writer's bytes go: b, flushed to fp (when not NULL) once it
+ * holds more than SINK_CHUNK bytes, so big documents stream. */
+struct annot_sink {
+	struct prl_buf *b; /* the bytes not yet flushed */
+	FILE *fp;          /* NULL: everything stays in b */
+	int err;           /* the first write error (negative prl_err), or 0 */
+};
+
+#define SINK_CHUNK (1u << 16)
+
+/* Flushes when b is past SINK_CHUNK (or always when force). Returns the
+ * sink's error state. */
+int annot_sink_flush(struct annot_sink *s, int force);
+
+static inline int annot_sink_maybe_flush(struct annot_sink *s)
+{
+	if (s->fp && s->b->len >= SINK_CHUNK)
+		return annot_sink_flush(s, 0);
+	return s->err;
+}
+
+/* Resets err (when not NULL) to one line and returns -code. */
+int annot_fail(struct prl_buf *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Appends one warning line to warn (when not NULL). */
+void annot_warn(struct prl_buf *warn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A copy of s[0..len) in NFC; s must be valid UTF-8.  NULL on ENOMEM. */
+char *annot_strdup_nfc(const char *s, size_t len);
+/* strdup that accepts NULL (gives NULL); *failed is set when memory ran out. */
+char *annot_strdup_or_null(const char *s, int *failed);
+
+/* Appends a segment whose text the document takes (text must be NFC, not
+ * NULL); the text is freed on failure.  Returns 0 or -PRL_ENOMEM. */
+int annot_push_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms, char *text,
+		       size_t parent);
+/* Appends a prop (copies both). */
+int annot_add_prop(struct prl_annot_doc *d, const char *key, const char *value);
+
+/* Charset decoding for the text formats.  BOMs (UTF-8, UTF-16 either
+ * order, UTF-32 either order) always win; then charset (iconv name) when
+ * given; then UTF-8; then Latin-1 when latin1_fallback (with a warning),
+ * else an error naming the line of the first bad byte.  *out points into
+ * data when no conversion was needed, else into tmp. */
+int annot_decode(const char *data, size_t len, const char *charset, int latin1_fallback,
+		 const char **out, size_t *outlen, struct prl_buf *tmp, struct prl_buf *err,
+		 struct prl_buf *warn);
+
+/* Line number (1-based) of byte offset off in s: counts LF, and CR not
+ * followed by LF. */
+size_t annot_line_at(const char *s, size_t off);
+
+/* Seconds to milliseconds, rounded half away from zero; 0 for -0. */
+int64_t annot_sec_to_ms(double sec);
+
+/* A map from id strings to indices.  Ids shaped like PREFIX<decimal> with
+ * one shared prefix ("ts12", "a7": what ELAN writes) go to a dense array;
+ * anything else goes to a hash table, so hostile ids cost no more than
+ * their bytes. */
+struct annot_idmap;
+struct annot_idmap *annot_idmap_new(void);
+void annot_idmap_free(struct annot_idmap *m);
+/* Adds id -> val.  Returns 0, 1 when id was already there (the old value
+ * stays), or -PRL_ENOMEM. */
+int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val);
+/* The value of id, or UINT32_MAX when absent. */
+uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id);
+
+/* Per-format readers: data is UTF-8 (already decoded) except for EAF. */
+int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d,
+			struct prl_buf *err, struct prl_buf *warn);
+int annot_vtt_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+		   struct prl_buf *warn);
+int annot_srt_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+		   struct prl_buf *warn);
+int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+		   struct prl_buf *warn);
+int annot_json_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+		    struct prl_buf *warn);
+/* EAF from memory (path NULL) or streamed from path (data NULL). */
+int annot_eaf_read(const char *data, size_t len, const char *path, struct prl_annot_doc *d,
+		   struct prl_buf *err, struct prl_buf *warn);
+
+/* Per-format writers. */
+int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+			 struct annot_sink *s, struct prl_buf *warn);
+int annot_vtt_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *s, struct prl_buf *warn);
+int annot_srt_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *s, struct prl_buf *warn);
+int annot_csv_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *s, struct prl_buf *warn);
+int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		     struct annot_sink *s, struct prl_buf *warn);
+int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *s, struct prl_buf *warn);
+int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *s, struct prl_buf *warn);
+
+/* The tier VTT/SRT/TEI treat as the main transcription: opts->tier by
+ * name, else the first top-level tier typed "transcription", else the
+ * first tier.  -1 when there is none (or the named one is missing). */
+int annot_pick_tier(const struct prl_annot_doc *d, const char *name);
+
+/* "hh:mm:ss" + sep + "mmm" into b (negative times clamp to 0). */
+int annot_put_clock(struct prl_buf *b, int64_t ms, char sep);
+
+/* Warns about what only EAF can carry (CV refs, ling types, hierarchy)
+ * once per document when writing format name. */
+void annot_warn_lost(const struct prl_annot_doc *d, const char *format, int keeps_hierarchy,
+		     struct prl_buf *warn);
+
+#endif
