@@ -25,6 +25,8 @@ struct prl_audio_info {
 	int channels;           /* as stored */
 	int64_t frames;         /* decoded sample frames */
 	int64_t duration_ms;    /* frames * 1000 / sample_rate, rounded */
+	int64_t declared_frames;/* a truncated file's header promised this many
+				 * frames (more than it holds); 0 when whole */
 	int bits_per_sample;    /* stored sample width, 0 for lossy codecs */
 	char container[32];     /* "wav", "rf64", "flac", "mp3", "ogg", "mp4", "aiff"... */
 	char codec[48];         /* "pcm_s24le", "pcm_alaw", "flac", "mp3", "opus", "aac"... */

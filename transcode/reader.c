@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The reader: one audio file in, blocks of interleaved float out, with the
+ * file's description (container, codec, rate, channels, length) and tags.
+ *
+ * Two decoders sit behind one interface.  libsndfile reads the archive's
+ * usual masters (WAV in all its variants: PCM 8-32 bit, float, A-law,
+ * mu-law, WAVE_FORMAT_EXTENSIBLE, RF64, BWF with bext; AIFF; FLAC) and
+ * gives BWF bext fields; libavformat/libavcodec read everything else (MP3,
+ * Ogg Vorbis, Opus, AAC/M4A, ...).  Which one is chosen by the file's first
+ * bytes, never its name: libsndfile gets only the containers it is known to
+ * read well, which also keeps libsndfile's mpg123 (which prints to stderr)
+ * away from anything that might be MP3.
+ *
+ * Always holds: the reader owns one block buffer (TRANSCODE_BLOCK frames
+ * for libsndfile, one decoded frame for libavcodec) and nothing grows with
+ * the file's length.  libavformat's probe must be confident (score above
+ * AVPROBE_SCORE_RETRY): random bytes named .mp3 get a score of 1 from the
+ * file name alone, and MPEG audio decoders find "frames" in any noise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avstring.h>
+#include <libswresample/swresample.h>
+#include <sndfile.h>
+
+#include "transcode-internal.h"
+
+struct reader {
+	int channels;            /* interleaved channels in every block */
+	int rate;                /* Hz */
+	AVChannelLayout layout;  /* what each channel is, possibly UNSPEC */
+	float *buf;              /* the block handed out, owned */
+	size_t cap;              /* frames buf holds */
+	int64_t frames;          /* frames handed out so far */
+	int64_t declared;        /* frames the header promised (WAV), 0 if unknown */
+
+	SNDFILE *sf;             /* libsndfile side, or NULL */
+
+	AVFormatContext *fmt;    /* libavformat side, or NULL */
+	AVCodecContext *dec;     /* the audio stream's decoder */
+	AVPacket *pkt;           /* packet being read */
+	AVFrame *frame;          /* frame being converted */
+	SwrContext *swr;         /* decoder's sample format to interleaved float */
+	AVChannelLayout swr_in;  /* layout swr was set up for */
+	int swr_fmt;             /* sample format swr was set up for */
+	int stream;              /* index of the audio stream */
+	int draining;            /* the demuxer is done; the decoder is flushing */
+	int eof;                 /* the decoder is flushed too */
+	int64_t bad;             /* packets the decoder rejected */
+	int64_t good;            /* frames it produced */
+};
+
+static int fail(struct prl_buf *err, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct prl_buf *err, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && !err->len) {
+		va_start(ap, fmt);
+		prl_buf_vaddf(err, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static int grow_buf(struct reader *r, size_t frames)
+{
+	float *b;
+
+	if (frames <= r->cap)
+		return 0;
+	if (!(b = realloc(r->buf, frames * (size_t)r->channels * sizeof(float))))
+		return -PRL_ENOMEM;
+	r->buf = b;
+	r->cap = frames;
+	return 0;
+}
+
+/* ---- which decoder ---- */
+
+enum sniffed { SNIFF_OTHER, SNIFF_RIFF, SNIFF_SNDFILE };
+
+static enum sniffed sniff(const unsigned char *h, size_t n)
+{
+	if (n >= 12 && (!memcmp(h, "RIFF", 4) || !memcmp(h, "RF64", 4) || !memcmp(h, "BW64", 4)) &&
+	    !memcmp(h + 8, "WAVE", 4))
+		return SNIFF_RIFF;
+	if (n >= 12 && !memcmp(h, "FORM", 4) && (!memcmp(h + 8, "AIFF", 4) || !memcmp(h + 8, "AIFC", 4)))
+		return SNIFF_SNDFILE;
+	if (n >= 4 && (!memcmp(h, "fLaC", 4) || !memcmp(h, "RIFX", 4) || !memcmp(h, "riff", 4) ||
+		       !memcmp(h, "caff", 4) || !memcmp(h, ".snd", 4)))
+		return SNIFF_SNDFILE;
+	return SNIFF_OTHER;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A recorder that loses power leaves a WAV whose data chunk size says
+ * more than the file holds.  libsndfile quietly reads what is there; this
+ * walk over the chunk headers finds what was promised, in frames, so the
+ * caller can tell a truncated recording from a short one.  0 when the
+ * file is whole or its layout is not understood. */
+static int64_t wav_declared_frames(FILE *f, int64_t file_size)
+{
+	unsigned char h[36];
+	uint64_t ds64_data = 0;
+	int64_t off = 12;
+	unsigned align = 0;
+	int chunks;
+
+	for (chunks = 0; chunks < 4096 && off + 8 <= file_size; chunks++) {
+		uint64_t size;
+
+		if (fseeko(f, (off_t)off, SEEK_SET) < 0 || fread(h, 1, 8, f) != 8)
+			return 0;
+		size = le32(h + 4);
+		if (!memcmp(h, "ds64", 4) && size >= 24) {
+			if (fread(h + 8, 1, 24, f) != 24)
+				return 0;
+			ds64_data = le32(h + 16) | (uint64_t)le32(h + 20) << 32;
+		} else if (!memcmp(h, "fmt ", 4) && size >= 16) {
+			if (fread(h + 8, 1, 16, f) != 16)
+				return 0;
+			align = (unsigned)h[20] | (unsigned)h[21] << 8;
+		} else if (!memcmp(h, "data", 4)) {
+			if (size == 0xffffffffu && ds64_data)
+				size = ds64_data;
+			if (!align || (int64_t)size <= file_size - off - 8)
+				return 0;
+			return (int64_t)(size / align);
+		}
+		off += 8 + (int64_t)size + (int64_t)(size & 1);
+	}
+	return 0;
+}
+
+/* ---- libsndfile ---- */
+
+static const char *sf_codec_name(int format)
+{
+	int big = (format & SF_FORMAT_ENDMASK) == SF_ENDIAN_BIG ||
+		  ((format & SF_FORMAT_ENDMASK) == SF_ENDIAN_FILE &&
+		   ((format & SF_FORMAT_TYPEMASK) == SF_FORMAT_AIFF ||
+		    (format & SF_FORMAT_TYPEMASK) == SF_FORMAT_AU ||
+		    (format & SF_FORMAT_TYPEMASK) == SF_FORMAT_CAF));
+
+	if ((format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC)
+		return "flac";
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8: return "pcm_s8";
+	case SF_FORMAT_PCM_U8: return "pcm_u8";
+	case SF_FORMAT_PCM_16: return big ? "pcm_s16be" : "pcm_s16le";
+	case SF_FORMAT_PCM_24: return big ? "pcm_s24be" : "pcm_s24le";
+	case SF_FORMAT_PCM_32: return big ? "pcm_s32be" : "pcm_s32le";
+	case SF_FORMAT_FLOAT: return big ? "pcm_f32be" : "pcm_f32le";
+	case SF_FORMAT_DOUBLE: return big ? "pcm_f64be" : "pcm_f64le";
+	case SF_FORMAT_ULAW: return "pcm_mulaw";
+	case SF_FORMAT_ALAW: return "pcm_alaw";
+	case SF_FORMAT_IMA_ADPCM: return "adpcm_ima_wav";
+	case SF_FORMAT_MS_ADPCM: return "adpcm_ms";
+	case SF_FORMAT_GSM610: return "gsm_ms";
+	case SF_FORMAT_G721_32: return "g721";
+	default: return "pcm";
+	}
+}
+
+static int sf_bits(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_U8:
+	case SF_FORMAT_ULAW:
+	case SF_FORMAT_ALAW: return 8;
+	case SF_FORMAT_PCM_16: return 16;
+	case SF_FORMAT_PCM_24: return 24;
+	case SF_FORMAT_PCM_32:
+	case SF_FORMAT_FLOAT: return 32;
+	case SF_FORMAT_DOUBLE: return 64;
+	case SF_FORMAT_IMA_ADPCM:
+	case SF_FORMAT_MS_ADPCM: return 4;
+	default: return 0;
+	}
+}
+
+static const char *sf_container(int format)
+{
+	switch (format & SF_FORMAT_TYPEMASK) {
+	case SF_FORMAT_WAV:
+	case SF_FORMAT_WAVEX: return "wav";
+	case SF_FORMAT_RF64: return "rf64";
+	case SF_FORMAT_W64: return "w64";
+	case SF_FORMAT_AIFF: return "aiff";
+	case SF_FORMAT_FLAC: return "flac";
+	case SF_FORMAT_CAF: return "caf";
+	case SF_FORMAT_AU: return "au";
+	default: return NULL; /* a container we leave to libavformat */
+	}
+}
+
+static enum AVChannel sf_to_av_channel(int c)
+{
+	switch (c) {
+	case SF_CHANNEL_MAP_MONO:
+	case SF_CHANNEL_MAP_CENTER:
+	case SF_CHANNEL_MAP_FRONT_CENTER: return AV_CHAN_FRONT_CENTER;
+	case SF_CHANNEL_MAP_LEFT:
+	case SF_CHANNEL_MAP_FRONT_LEFT: return AV_CHAN_FRONT_LEFT;
+	case SF_CHANNEL_MAP_RIGHT:
+	case SF_CHANNEL_MAP_FRONT_RIGHT: return AV_CHAN_FRONT_RIGHT;
+	case SF_CHANNEL_MAP_REAR_CENTER: return AV_CHAN_BACK_CENTER;
+	case SF_CHANNEL_MAP_REAR_LEFT: return AV_CHAN_BACK_LEFT;
+	case SF_CHANNEL_MAP_REAR_RIGHT: return AV_CHAN_BACK_RIGHT;
+	case SF_CHANNEL_MAP_LFE: return AV_CHAN_LOW_FREQUENCY;
+	case SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER: return AV_CHAN_FRONT_LEFT_OF_CENTER;
+	case SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER: return AV_CHAN_FRONT_RIGHT_OF_CENTER;
+	case SF_CHANNEL_MAP_SIDE_LEFT: return AV_CHAN_SIDE_LEFT;
+	case SF_CHANNEL_MAP_SIDE_RIGHT: return AV_CHAN_SIDE_RIGHT;
+	case SF_CHANNEL_MAP_TOP_CENTER: return AV_CHAN_TOP_CENTER;
+	case SF_CHANNEL_MAP_TOP_FRONT_LEFT: return AV_CHAN_TOP_FRONT_LEFT;
+	case SF_CHANNEL_MAP_TOP_FRONT_RIGHT: return AV_CHAN_TOP_FRONT_RIGHT;
+	case SF_CHANNEL_MAP_TOP_FRONT_CENTER: return AV_CHAN_TOP_FRONT_CENTER;
+	case SF_CHANNEL_MAP_TOP_REAR_LEFT: return AV_CHAN_TOP_BACK_LEFT;
+	case SF_CHANNEL_MAP_TOP_REAR_RIGHT: return AV_CHAN_TOP_BACK_RIGHT;
+	case SF_CHANNEL_MAP_TOP_REAR_CENTER: return AV_CHAN_TOP_BACK_CENTER;
+	default: return AV_CHAN_NONE;
+	}
+}
+
+/* The layout a WAVEX channel mask (or an AIFF/CAF layout) gives, when it
+ * names distinct speakers in libavutil's native order; otherwise the usual
+ * guess for the channel count (see set_default_layout). */
+static void sf_layout(SNDFILE *sf, int channels, AVChannelLayout *out)
+{
+	int map[64];
+	uint64_t mask = 0;
+	int i, prev = -1;
+
+	if (channels <= 64 &&
+	    sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(channels * sizeof(int))) == SF_TRUE) {
+		for (i = 0; i < channels; i++) {
+			enum AVChannel ch = sf_to_av_channel(map[i]);
+
+			if (ch == AV_CHAN_NONE || (int)ch <= prev)
+				break;
+			mask |= 1ULL << ch;
+			prev = (int)ch;
+		}
+		if (i == channels && av_channel_layout_from_mask(out, mask) == 0)
+			return;
+	}
+	out->order = AV_CHANNEL_ORDER_UNSPEC;
+	out->nb_channels = channels;
+}
+
+static void sf_tags(SNDFILE *sf, struct prl_tags *tags)
+{
+	static const struct {
+		int id;
+		const char *key;
+	} strs[] = {
+		{ SF_STR_TITLE, "title" },     { SF_STR_ARTIST, "artist" },
+		{ SF_STR_ALBUM, "album" },     { SF_STR_DATE, "date" },
+		{ SF_STR_COMMENT, "comment" }, { SF_STR_GENRE, "genre" },
+		{ SF_STR_COPYRIGHT, "copyright" }, { SF_STR_SOFTWARE, "software" },
+		{ SF_STR_LICENSE, "license" }, { SF_STR_TRACKNUMBER, "track" },
+	};
+	SF_BROADCAST_INFO *bext;
+	const char *s;
+	size_t i;
+
+	/* The bext chunk is 600-odd bytes: too big for a comfortable stack
+	 * frame in a worker thread, so it lives on the heap for a moment. */
+	if ((bext = calloc(1, sizeof(*bext))) &&
+	    sf_command(sf, SFC_GET_BROADCAST_INFO, bext, (int)sizeof(*bext)) == SF_TRUE) {
+		tags_add(tags, "bext_description", bext->description, sizeof(bext->description));
+		tags_add(tags, "bext_originator", bext->originator, sizeof(bext->originator));
+		tags_add(tags, "bext_originator_reference", bext->originator_reference,
+			 sizeof(bext->originator_reference));
+		tags_add(tags, "bext_origination_date", bext->origination_date,
+			 sizeof(bext->origination_date));
+		tags_add(tags, "bext_origination_time", bext->origination_time,
+			 sizeof(bext->origination_time));
+	}
+	free(bext);
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if ((s = sf_get_string(sf, strs[i].id)))
+			tags_add(tags, strs[i].key, s, strlen(s));
+}
+
+static int open_sndfile(struct reader *r, const char *path, enum sniffed kind,
+			struct prl_audio_info *info, struct prl_tags *tags, struct prl_buf *err)
+{
+	SF_INFO si;
+	const char *container;
+	struct stat st;
+	FILE *f;
+
+	memset(&si, 0, sizeof(si));
+	if (!(r->sf = sf_open(path, SFM_READ, &si)))
+		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
+				"(libsndfile: %s)", sf_strerror(NULL));
+	if (!(container = sf_container(si.format))) {
+		sf_close(r->sf);
+		r->sf = NULL;
+		return 1; /* not ours: let libavformat try */
+	}
+	if (si.channels < 1 || si.samplerate < 1)
+		return fail(err, -PRL_EFORMAT, "invalid header: %d channels at %d Hz",
+			    si.channels, si.samplerate);
+	r->channels = si.channels;
+	r->rate = si.samplerate;
+	sf_layout(r->sf, si.channels, &r->layout);
+
+	if (kind == SNIFF_RIFF && (f = fopen(path, "rb"))) {
+		if (fstat(fileno(f), &st) == 0)
+			r->declared = wav_declared_frames(f, st.st_size);
+		fclose(f);
+	}
+	if (r->declared <= si.frames)
+		r->declared = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->sample_rate = si.samplerate;
+	info->channels = si.channels;
+	info->frames = si.frames;
+	info->bits_per_sample = sf_bits(si.format);
+	snprintf(info->container, sizeof(info->container), "%s", container);
+	snprintf(info->codec, sizeof(info->codec), "%s", sf_codec_name(si.format));
+	if (tags)
+		sf_tags(r->sf, tags);
+	return grow_buf(r, TRANSCODE_BLOCK);
+}
+
+static int next_sndfile(struct reader *r, float **data, struct prl_buf *err)
+{
+	sf_count_t n = sf_readf_float(r->sf, r->buf, TRANSCODE_BLOCK);
+
+	if (n < 0 || (n == 0 && sf_error(r->sf) != SF_ERR_NO_ERROR &&
+		      r->frames == 0))
+		return fail(err, -PRL_ECODEC, "cannot decode: %s", sf_strerror(r->sf));
+	*data = r->buf;
+	r->frames += n;
+	return (int)n;
+}
+
+/* ---- libavformat / libavcodec ---- */
+
+static void av_tags(const AVDictionary *m, struct prl_tags *tags)
+{
+	const AVDictionaryEntry *e = NULL;
+
+	while ((e = av_dict_get(m, "", e, AV_DICT_IGNORE_SUFFIX))) {
+		size_t len = strlen(e->value);
+
+		/* Binary blobs that FFmpeg exposes as text (ID3 PRIV frames,
+		 * base64 cover art in Vorbis comments) are not metadata anyone
+		 * reads; nor is anything the size of a book. */
+		if (!strncmp(e->key, "id3v2_priv", 10) || !av_strcasecmp(e->key, "metadata_block_picture") ||
+		    len > 65536)
+			continue;
+		tags_add(tags, e->key, e->value, len);
+	}
+}
+
+static void av_container(const AVFormatContext *fmt, char *out, size_t size)
+{
+	const char *name = fmt->iformat->name;
+	const AVDictionaryEntry *brand;
+	size_t n = strcspn(name, ",");
+
+	if (!strncmp(name, "mov", 3)) {
+		brand = av_dict_get(fmt->metadata, "major_brand", NULL, 0);
+		name = brand && !strncmp(brand->value, "qt", 2) ? "mov" : "mp4";
+		n = strlen(name);
+	}
+	snprintf(out, size, "%.*s", (int)n, name);
+}
+
+static int open_av(struct reader *r, const char *path, struct prl_audio_info *info,
+		   struct prl_tags *tags, struct prl_buf *err)
+{
+	const AVCodec *codec = NULL;
+	const AVCodecDescriptor *desc;
+	AVStream *st;
+	int ret;
+
+	if ((ret = avformat_open_input(&r->fmt, path, NULL, NULL)) < 0)
+		return fail(err, ret == AVERROR(ENOMEM) ? -PRL_ENOMEM : -PRL_EFORMAT,
+			    "not an audio file libsndfile or FFmpeg can read");
+	if (r->fmt->probe_score <= AVPROBE_SCORE_RETRY)
+		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
+				"(FFmpeg only guessed %s from the name)", r->fmt->iformat->name);
+	if ((ret = avformat_find_stream_info(r->fmt, NULL)) < 0)
+		return fail(err, -PRL_EFORMAT, "damaged %s file: no stream could be read",
+			    r->fmt->iformat->name);
+	ret = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
+	if (ret == AVERROR_DECODER_NOT_FOUND)
+		return fail(err, -PRL_EUNSUPPORTED, "no decoder for this file's audio");
+	if (ret < 0)
+		return fail(err, -PRL_EFORMAT, "no audio stream in this %s file",
+			    r->fmt->iformat->name);
+	r->stream = ret;
+	st = r->fmt->streams[ret];
+	if (!(r->dec = avcodec_alloc_context3(codec)) || !(r->pkt = av_packet_alloc()) ||
+	    !(r->frame = av_frame_alloc()))
+		return -PRL_ENOMEM;
+	if ((ret = avcodec_parameters_to_context(r->dec, st->codecpar)) < 0)
+		return fail(err, transcode_averr(ret, -PRL_ECODEC), "bad codec parameters");
+	r->dec->pkt_timebase = st->time_base;
+	if ((ret = avcodec_open2(r->dec, codec, NULL)) < 0)
+		return fail(err, transcode_averr(ret, -PRL_ECODEC), "cannot open the %s decoder",
+			    codec->name);
+	r->channels = r->dec->ch_layout.nb_channels;
+	r->rate = r->dec->sample_rate;
+	if (r->channels < 1 || r->rate < 1)
+		return fail(err, -PRL_EFORMAT, "invalid stream: %d channels at %d Hz",
+			    r->channels, r->rate);
+	if ((ret = av_channel_layout_copy(&r->layout, &r->dec->ch_layout)) < 0)
+		return -PRL_ENOMEM;
+
+	memset(info, 0, sizeof(*info));
+	info->sample_rate = r->rate;
+	info->channels = r->channels;
+	if (st->duration > 0)
+		info->frames = av_rescale_q(st->duration, st->time_base, (AVRational){ 1, r->rate });
+	else if (r->fmt->duration > 0)
+		info->frames = av_rescale(r->fmt->duration, r->rate, AV_TIME_BASE);
+	desc = avcodec_descriptor_get(st->codecpar->codec_id);
+	if (!desc || !(desc->props & AV_CODEC_PROP_LOSSY)) {
+		info->bits_per_sample = st->codecpar->bits_per_raw_sample;
+		if (!info->bits_per_sample)
+			info->bits_per_sample = st->codecpar->bits_per_coded_sample;
+	}
+	av_container(r->fmt, info->container, sizeof(info->container));
+	snprintf(info->codec, sizeof(info->codec), "%s", avcodec_get_name(st->codecpar->codec_id));
+	if (tags) {
+		av_tags(r->fmt->metadata, tags);
+		av_tags(st->metadata, tags);
+	}
+	return 0;
+}
+
+/* Converts r->frame to interleaved float in r->buf. */
+static int convert_frame(struct reader *r, struct prl_buf *err)
+{
+	AVFrame *fr = r->frame;
+	uint8_t *outp[1];
+	int ret, n;
+
+	if (fr->ch_layout.nb_channels != r->channels || fr->sample_rate != r->rate)
+		return fail(err, -PRL_EUNSUPPORTED, "the stream changes from %d channels at %d Hz "
+				"to %d at %d Hz midway", r->channels, r->rate,
+			    fr->ch_layout.nb_channels, fr->sample_rate);
+	if (!r->swr || fr->format != r->swr_fmt ||
+	    av_channel_layout_compare(&fr->ch_layout, &r->swr_in)) {
+		swr_free(&r->swr);
+		av_channel_layout_uninit(&r->swr_in);
+		if ((ret = av_channel_layout_copy(&r->swr_in, &fr->ch_layout)) < 0)
+			return -PRL_ENOMEM;
+		r->swr_fmt = fr->format;
+		ret = swr_alloc_set_opts2(&r->swr, &fr->ch_layout, AV_SAMPLE_FMT_FLT, r->rate,
+					  &fr->ch_layout, fr->format, r->rate, 0, NULL);
+		if (ret < 0 || (ret = swr_init(r->swr)) < 0)
+			return fail(err, transcode_averr(ret, -PRL_ECODEC),
+				    "cannot convert the decoder's samples: %s", av_err2str(ret));
+	}
+	if ((ret = grow_buf(r, (size_t)fr->nb_samples)) < 0)
+		return ret;
+	outp[0] = (uint8_t *)r->buf;
+	n = swr_convert(r->swr, outp, fr->nb_samples, (const uint8_t **)fr->extended_data,
+			fr->nb_samples);
+	if (n < 0)
+		return fail(err, -PRL_ECODEC, "cannot convert the decoder's samples: %s",
+			    av_err2str(n));
+	return n;
+}
+
+static int next_av(struct reader *r, float **data, struct prl_buf *err)
+{
+	int ret;
+
+	while (!r->eof) {
+		ret = avcodec_receive_frame(r->dec, r->frame);
+		if (ret == 0) {
+			r->good++;
+			ret = convert_frame(r, err);
+			av_frame_unref(r->frame);
+			if (ret < 0)
+				return ret;
+			if (ret == 0)
+				continue;
+			*data = r->buf;
+			r->frames += ret;
+			return ret;
+		}
+		if (ret == AVERROR_EOF) {
+			r->eof = 1;
+			break;
+		}
+		if (ret == AVERROR_INVALIDDATA) {
+			r->bad++;
+			continue;
+		}
+		if (ret != AVERROR(EAGAIN))
+			return fail(err, transcode_averr(ret, -PRL_ECODEC), "cannot decode: %s",
+				    av_err2str(ret));
+		/* The decoder wants a packet.  Any demuxer error is taken as
+		 * the end of the file, as the ffmpeg tool does: what was
+		 * read so far is the recording. */
+		if (r->draining)
+			return fail(err, -PRL_ECODEC, "the decoder stalled while flushing");
+		ret = av_read_frame(r->fmt, r->pkt);
+		if (ret == AVERROR(ENOMEM))
+			return -PRL_ENOMEM;
+		if (ret < 0) {
+			r->draining = 1;
+			ret = avcodec_send_packet(r->dec, NULL);
+		} else if (r->pkt->stream_index != r->stream) {
+			av_packet_unref(r->pkt);
+			continue;
+		} else {
+			ret = avcodec_send_packet(r->dec, r->pkt);
+			av_packet_unref(r->pkt);
+		}
+		if (ret == AVERROR_INVALIDDATA)
+			r->bad++;
+		else if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
+			return fail(err, transcode_averr(ret, -PRL_ECODEC), "cannot decode: %s",
+				    av_err2str(ret));
+	}
+	/* A few damaged packets are tolerated (a scratched transfer is still
+	 * a recording); a file that is mostly undecodable is not audio. */
+	if (r->bad > 8 && r->bad > r->good)
+		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
+				"(%lld of %lld packets undecodable)", (long long)r->bad,
+			    (long long)(r->bad + r->good));
+	return 0;
+}
+
+/* ---- the interface ---- */
+
+/* When the file does not say which channel is which, the usual guess for
+ * its channel count: one is mono, two are left and right, six are 5.1 in
+ * WAV order (LFE fourth), as FFmpeg and every recorder read them.  Other
+ * counts stay unnamed; the meter weights them equally and the downmix
+ * folds them by position. */
+static void set_default_layout(AVChannelLayout *l)
+{
+	int n = l->nb_channels;
+
+	if (l->order != AV_CHANNEL_ORDER_UNSPEC)
+		return;
+	if (n == 1)
+		*l = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
+	else if (n == 2)
+		*l = (AVChannelLayout)AV_CHANNEL_LAYOUT_STEREO;
+	else if (n == 6)
+		*l = (AVChannelLayout)AV_CHANNEL_LAYOUT_5POINT1_BACK;
+}
+
+int reader_open(struct reader **out, const char *path, struct prl_audio_info *info,
+		struct prl_tags *tags, struct prl_buf *err)
+{
+	struct prl_audio_info tmp;
+	unsigned char head[12];
+	struct reader *r;
+	enum sniffed kind;
+	struct stat st;
+	size_t n;
+	FILE *f;
+	int ret;
+
+	transcode_quiet();
+	if (!(f = fopen(path, "rb")))
+		return fail(err, errno == ENOENT ? -PRL_ENOTFOUND : -PRL_EIO, "cannot open: %s",
+			    strerror(errno));
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return fail(err, -PRL_EINVAL, "not a regular file");
+	}
+	n = fread(head, 1, sizeof(head), f);
+	ret = ferror(f);
+	fclose(f);
+	if (ret)
+		return fail(err, -PRL_EIO, "cannot read: %s", strerror(errno));
+	if (st.st_size == 0)
+		return fail(err, -PRL_EFORMAT, "empty file");
+
+	if (!(r = calloc(1, sizeof(*r))))
+		return -PRL_ENOMEM;
+	kind = sniff(head, n);
+	ret = 1;
+	if (kind != SNIFF_OTHER && (ret = open_sndfile(r, path, kind, &tmp, tags, err)) < 0)
+		goto end;
+	if (ret > 0 && (ret = open_av(r, path, &tmp, tags, err)) < 0)
+		goto end;
+	set_default_layout(&r->layout);
+	*info = tmp;
+	*out = r;
+	return 0;
+end:
+	reader_free(&r);
+	return ret;
+}
+
+int reader_next(struct reader *r, float **data, struct prl_buf *err)
+{
+	return r->sf ? next_sndfile(r, data, err) : next_av(r, data, err);
+}
+
+const AVChannelLayout *reader_layout(const struct reader *r)
+{
+	return &r->layout;
+}
+
+int64_t reader_declared_frames(const struct reader *r)
+{
+	return r->declared > r->frames ? r->declared : 0;
+}
+
+void reader_free(struct reader **pr)
+{
+	struct reader *r;
+
+	if (!pr || !(r = *pr))
+		return;
+	if (r->sf)
+		sf_close(r->sf);
+	swr_free(&r->swr);
+	av_channel_layout_uninit(&r->swr_in);
+	av_frame_free(&r->frame);
+	av_packet_free(&r->pkt);
+	avcodec_free_context(&r->dec);
+	avformat_close_input(&r->fmt);
+	av_channel_layout_uninit(&r->layout);
+	free(r->buf);
+	free(r);
+	*pr = NULL;
+}

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * prl_transcode_run(): one file's ingest work, in two passes over the audio.
+ *
+ * Pass 1 decodes once and feeds the meter and the peaks writer, while a
+ * second thread hashes the original's bytes.  The gain for the copies
+ * depends on the whole file's loudness, so the copies need a second pass:
+ * it runs two decoders side by side, one feeding the Opus encoder on the
+ * calling thread, one feeding the MP3 encoder on a worker thread.  On the
+ * two-core machine the archive runs on, this keeps both cores busy almost
+ * all the time; decoding twice costs little next to encoding (a 24-bit WAV
+ * decodes some 2000 times faster than real time).
+ *
+ * Always holds: every output file is created before any audio is decoded
+ * (an unwritable folder fails at once, not after minutes of work); on
+ * failure each output this run created is removed again, and nothing else
+ * is (a path that was a device or FIFO before is left alone).  Memory is a
+ * few blocks per thread whatever the file's length.  The progress callback
+ * and everything the caller sees run on the calling thread.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+
+#include "transcode-internal.h"
+
+/* Blocks between two progress calls: about 4 s of 48 kHz audio. */
+#define PROGRESS_EVERY 48
+
+static void quiet_log(void *avcl, int level, const char *fmt, va_list vl)
+{
+	(void)avcl;
+	(void)level;
+	(void)fmt;
+	(void)vl;
+}
+
+static void set_quiet(void)
+{
+	av_log_set_level(AV_LOG_QUIET);
+	av_log_set_callback(quiet_log);
+}
+
+void transcode_quiet(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, set_quiet);
+}
+
+int transcode_averr(int averr, int fallback)
+{
+	switch (averr) {
+	case AVERROR(ENOSPC):
+	case AVERROR(EDQUOT):
+		return -PRL_ENOSPC;
+	case AVERROR(ENOMEM):
+		return -PRL_ENOMEM;
+	case AVERROR(EIO):
+	case AVERROR(EACCES):
+	case AVERROR(EPERM):
+	case AVERROR(ENOENT):
+	case AVERROR(ENOTDIR):
+	case AVERROR(EISDIR):
+	case AVERROR(EROFS):
+		return -PRL_EIO;
+	default:
+		return fallback;
+	}
+}
+
+void prl_transcode_result_clear(struct prl_transcode_result *r)
+{
+	if (!r)
+		return;
+	prl_tags_clear(&r->tags);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- outputs, and removing them on failure ---- */
+
+struct output {
+	const char *path; /* as the job gave it, or NULL */
+	int remove;       /* this run may remove it on failure */
+};
+
+/* A path that did not exist, or was a regular file (overwritten now
+ * anyway), is ours to remove on failure; a device or FIFO is not. */
+static void claim(struct output *o, const char *path)
+{
+	struct stat st;
+
+	o->path = path;
+	o->remove = path && (lstat(path, &st) < 0 || S_ISREG(st.st_mode));
+}
+
+static void discard(const struct output *o)
+{
+	if (o->path && o->remove)
+		unlink(o->path);
+}
+
+/* ---- pass 1: meter, peaks, and the hash beside them ---- */
+
+struct hash_task {
+	const char *path;        /* the original */
+	uint8_t digest[32];      /* the result */
+	int ret;                 /* 0 or a negative prl_err */
+	struct prl_buf err;      /* why it failed */
+};
+
+static void *hash_thread(void *arg)
+{
+	struct hash_task *h = arg;
+
+	h->ret = prl_sha256_file(h->path, h->digest, &h->err);
+	return NULL;
+}
+
+/* ---- pass 2: one copy ---- */
+
+struct copy_task {
+	const char *src;         /* the original */
+	struct encoder *enc;     /* where the audio goes; finished here */
+	float gain;              /* linear */
+	atomic_int *stop;        /* set when the other half failed */
+	int64_t bytes;           /* size of the finished copy */
+	/* when run on the calling thread: progress as frames go by */
+	const struct prl_transcode_job *job;
+	int64_t done_before, total;
+	int ret;                 /* 0 or a negative prl_err */
+	struct prl_buf err;      /* why it failed */
+};
+
+static int run_copy(struct copy_task *t)
+{
+	struct prl_audio_info info;
+	struct reader *r = NULL;
+	int64_t done = 0;
+	float *data;
+	int n, blocks = 0, ret;
+
+	if ((ret = reader_open(&r, t->src, &info, NULL, &t->err)) < 0)
+		goto end;
+	while ((n = reader_next(r, &data, &t->err)) > 0) {
+		if (atomic_load(t->stop)) {
+			ret = -PRL_ECODEC; /* the other half's error is the one to report */
+			goto end;
+		}
+		if ((ret = encoder_write(t->enc, data, (size_t)n, t->gain, &t->err)) < 0)
+			goto end;
+		done += n;
+		if (t->job && t->job->progress && ++blocks % PROGRESS_EVERY == 0)
+			t->job->progress(t->job->progress_ctx, t->done_before + done, t->total);
+	}
+	if ((ret = n) < 0)
+		goto end;
+	ret = encoder_finish(t->enc, &t->bytes, &t->err);
+end:
+	if (ret < 0)
+		atomic_store(t->stop, 1);
+	reader_free(&r);
+	t->ret = ret;
+	return ret;
+}
+
+static void *copy_thread(void *arg)
+{
+	run_copy(arg);
+	return NULL;
+}
+
+/* ---- the run ---- */
+
+static void set_err(struct prl_buf *err, const struct prl_buf *why, int ret)
+{
+	if (!err)
+		return;
+	prl_buf_reset(err);
+	if (why && why->len)
+		prl_buf_add(err, why->data, why->len);
+	else
+		prl_buf_addstr(err, prl_strerror(ret));
+}
+
+static int64_t ms_of(int64_t frames, int rate)
+{
+	return (frames * 1000 + rate / 2) / rate;
+}
+
+int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_result *res,
+		      struct prl_buf *err)
+{
+	struct prl_transcode_result out;
+	struct output outs[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	struct hash_task hash = { .ret = 0 };
+	struct copy_task copies[2];
+	struct encoder *opus = NULL, *mp3 = NULL;
+	struct reader *r = NULL;
+	struct meter *meter = NULL;
+	struct peaks *peaks = NULL;
+	struct prl_buf why = PRL_BUF_INIT;
+	atomic_int stop;
+	pthread_t hash_tid, copy_tid;
+	int hashing = 0, copying = 0, ncopies = 0, blocks = 0, bad, ret, n, i;
+	int64_t frames = 0, total, declared;
+	float *data;
+
+	memset(&out, 0, sizeof(out));
+	memset(copies, 0, sizeof(copies));
+	atomic_init(&stop, 0);
+	if (!job || !job->src_path || !res) {
+		ret = -PRL_EINVAL;
+		goto end;
+	}
+	transcode_quiet();
+
+	if ((ret = reader_open(&r, job->src_path, &out.info, &out.tags, &why)) < 0)
+		goto end;
+
+	claim(&outs[0], job->peaks_path);
+	claim(&outs[1], job->opus_path);
+	claim(&outs[2], job->mp3_path);
+	if (job->peaks_path && (ret = peaks_open(&peaks, job->peaks_path, out.info.sample_rate,
+						 out.info.channels, &why)) < 0)
+		goto end;
+	if (job->opus_path && (ret = encoder_open(&opus, ENCODER_OPUS, job->opus_path,
+						  reader_layout(r), out.info.sample_rate, &why)) < 0)
+		goto end;
+	if (job->mp3_path && (ret = encoder_open(&mp3, ENCODER_MP3, job->mp3_path,
+						 reader_layout(r), out.info.sample_rate, &why)) < 0)
+		goto end;
+	if ((ret = meter_new(&meter, reader_layout(r), out.info.sample_rate)) < 0)
+		goto end;
+
+	/* Pass 1.  The hash reads the file on its own: the decoders read
+	 * through their own buffers and some (libsndfile) seek, so hashing
+	 * what they read would not be the file's bytes in order. */
+	hash.path = job->src_path;
+	if (pthread_create(&hash_tid, NULL, hash_thread, &hash) != 0) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	hashing = 1;
+	ncopies = (opus != NULL) + (mp3 != NULL);
+	total = out.info.frames * (ncopies ? 2 : 1);
+	while ((n = reader_next(r, &data, &why)) > 0) {
+		if ((ret = meter_add(meter, data, (size_t)n)) < 0)
+			goto end;
+		if (peaks && (ret = peaks_add(peaks, data, (size_t)n, &why)) < 0)
+			goto end;
+		frames += n;
+		if (job->progress && ++blocks % PROGRESS_EVERY == 0)
+			job->progress(job->progress_ctx, frames, total > frames ? total : frames);
+	}
+	if ((ret = n) < 0)
+		goto end;
+	pthread_join(hash_tid, NULL);
+	hashing = 0;
+	if ((ret = hash.ret) < 0) {
+		prl_buf_reset(&why);
+		if (hash.err.len)
+			prl_buf_add(&why, hash.err.data, hash.err.len);
+		goto end;
+	}
+	if (frames == 0) {
+		ret = -PRL_EFORMAT;
+		prl_buf_addstr(&why, "no audio: the file holds a header but no samples");
+		goto end;
+	}
+	/* A recording cut short (a recorder that lost power, a copy that
+	 * stopped) is kept with the audio it really holds: that audio is
+	 * what the archive must not lose, and the header's promise is
+	 * worth nothing.  info.frames is the real length; the promise is
+	 * reported in declared_frames. */
+	declared = reader_declared_frames(r);
+	reader_free(&r);
+	out.info.frames = frames;
+	out.info.declared_frames = declared;
+	out.info.duration_ms = ms_of(frames, out.info.sample_rate);
+	if ((ret = meter_finish(meter, &out.loudness)) < 0)
+		goto end;
+	memcpy(out.sha256, hash.digest, sizeof(out.sha256));
+	if (peaks && (ret = peaks_finish(peaks, &out.peaks_bytes, &why)) < 0)
+		goto end;
+	out.gain_db = ncopies ? prl_gain_for(&out.loudness, job->target_lufs,
+					     job->max_true_peak_dbtp) : 0;
+
+	/* Pass 2: the first copy on this thread (it reports progress), the
+	 * second on a worker; each decodes the file for itself. */
+	total = 2 * frames;
+	for (i = 0; i < 2; i++) {
+		copies[i].src = job->src_path;
+		copies[i].gain = (float)pow(10.0, out.gain_db / 20.0);
+		copies[i].stop = &stop;
+	}
+	copies[0].enc = opus ? opus : mp3;
+	copies[1].enc = opus ? mp3 : NULL;
+	copies[0].job = job;
+	copies[0].done_before = frames;
+	copies[0].total = total;
+	if (copies[1].enc) {
+		if (pthread_create(&copy_tid, NULL, copy_thread, &copies[1]) != 0) {
+			ret = -PRL_ENOMEM;
+			goto end;
+		}
+		copying = 1;
+	}
+	if (copies[0].enc)
+		run_copy(&copies[0]);
+	if (copying) {
+		pthread_join(copy_tid, NULL);
+		copying = 0;
+	}
+	/* When one copy fails the other stops with no message of its own:
+	 * report the one that says why. */
+	bad = -1;
+	for (i = 1; i >= 0; i--)
+		if (copies[i].enc && copies[i].ret < 0 && (bad < 0 || copies[i].err.len))
+			bad = i;
+	if (bad >= 0) {
+		ret = copies[bad].ret;
+		if (copies[bad].err.len)
+			prl_buf_add(&why, copies[bad].err.data, copies[bad].err.len);
+		goto end;
+	}
+	out.opus_bytes = opus ? copies[0].bytes : 0;
+	out.mp3_bytes = mp3 ? copies[opus ? 1 : 0].bytes : 0;
+	if (job->progress)
+		job->progress(job->progress_ctx, total, total);
+	*res = out;
+	memset(&out, 0, sizeof(out));
+	ret = 0;
+end:
+	if (hashing) {
+		/* The hash cannot be interrupted; it finishes in seconds. */
+		pthread_join(hash_tid, NULL);
+	}
+	if (copying) {
+		atomic_store(&stop, 1);
+		pthread_join(copy_tid, NULL);
+	}
+	encoder_free(&mp3);
+	encoder_free(&opus);
+	peaks_free(&peaks);
+	meter_free(&meter);
+	reader_free(&r);
+	for (i = 0; i < 2; i++)
+		prl_buf_release(&copies[i].err);
+	prl_buf_release(&hash.err);
+	if (ret < 0) {
+		for (i = 2; i >= 0; i--)
+			discard(&outs[i]);
+		set_err(err, &why, ret);
+	}
+	prl_buf_release(&why);
+	prl_transcode_result_clear(&out);
+	return ret;
+}
