@@ -201,11 +201,8 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 					 "milliseconds", line);
 			goto end;
 		}
-		if (en < st) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: the segment ends before it starts",
-					 line);
-			goto end;
-		}
+		if (en < st) /* kept as written; validation refuses it */
+			annot_warn(warn, "line %zu: the segment ends before it starts", line);
 		if (have[COL_TIER_ID] && (parse_int(prl_buf_str(&vals[COL_TIER_ID]), &tid) < 0 ||
 					  tid < 1 || tid > 100000)) {
 			ret = annot_fail(err, PRL_EFORMAT, "line %zu: tier_id must be a number from 1",
@@ -281,10 +278,6 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 		}
 		if ((ret = annot_push_segment(t, st, en, text, (size_t)pseg)) < 0)
 			goto end;
-	}
-	if (!d->ntiers) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: no segment rows", r.line);
-		goto end;
 	}
 	/* parents by tier_id, once every tier exists */
 	for (i = 0; i < d->ntiers; i++) {

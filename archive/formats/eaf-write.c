@@ -246,9 +246,40 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 	uint32_t *rank = NULL;
 	size_t *base = NULL, nslots = 0, i, j, total = 0, last_id = 0, nunnamed_langs = 0;
 	struct annot_idmap *ids = NULL;
+	char **tname = NULL; /* unique TIER_IDs: EAF requires them, Praat does not */
 	int keep_ids = 1, ret = 0, need_und = 0;
 	char date[40], tbuf[64], idbuf[32], pbuf[32], prevbuf[32];
 
+	if (!(tname = calloc(d->ntiers + 1, sizeof(*tname)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	for (i = 0; i < d->ntiers; i++) {
+		size_t k, n = 1;
+		const char *want = d->tiers[i].name;
+		for (;;) {
+			for (k = 0; k < i; k++)
+				if (!strcmp(tname[k], want))
+					break;
+			if (k == i)
+				break;
+			free(tname[i]);
+			n++;
+			if (!(tname[i] = malloc(strlen(d->tiers[i].name) + 24))) {
+				ret = -PRL_ENOMEM;
+				goto end;
+			}
+			sprintf(tname[i], "%s-%zu", d->tiers[i].name, n);
+			want = tname[i];
+		}
+		if (!tname[i] && !(tname[i] = strdup(want))) {
+			ret = -PRL_ENOMEM;
+			goto end;
+		}
+		if (n > 1)
+			annot_warn(warn, "EAF: tier ids must be unique: tier %zu \"%s\" written as "
+				   "\"%s\"", i + 1, d->tiers[i].name, tname[i]);
+	}
 	/* annotation ids: the source's if usable */
 	if (!(base = malloc((d->ntiers + 1) * sizeof(*base))) || !(ids = annot_idmap_new())) {
 		ret = -PRL_ENOMEM;
@@ -392,10 +423,10 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		if ((ret = prl_buf_addstr(b, "    <TIER")) < 0 ||
 		    (ret = put_attr(b, "LINGUISTIC_TYPE_REF",
 				    tier_type_id(d, t, tbuf, sizeof(tbuf)))) < 0 ||
-		    (ret = put_attr(b, "TIER_ID", t->name)) < 0 ||
+		    (ret = put_attr(b, "TIER_ID", tname[i])) < 0 ||
 		    (ret = put_attr(b, "PARTICIPANT", t->participant)) < 0 ||
 		    (ret = put_attr(b, "ANNOTATOR", t->annotator)) < 0 ||
-		    (ret = put_attr(b, "PARENT_REF", pt ? pt->name : NULL)) < 0 ||
+		    (ret = put_attr(b, "PARENT_REF", pt ? tname[t->parent - 1] : NULL)) < 0 ||
 		    (ret = put_attr(b, "DEFAULT_LOCALE", t->default_locale)) < 0 ||
 		    (ret = put_attr(b, "LANG_REF", t->language)) < 0)
 			goto end;
@@ -588,6 +619,9 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		goto end;
 	(void)nunnamed_langs;
 end:
+	for (i = 0; tname && i < d->ntiers; i++)
+		free(tname[i]);
+	free(tname);
 	free(slots);
 	free(rank);
 	free(base);

@@ -93,7 +93,8 @@ static int read_constraint(json_t *o, const char *where, size_t i, struct prl_bu
 	return 0;
 }
 
-static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err)
+static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err,
+		      struct prl_buf *warn)
 {
 	json_t *tiers = json_object_get(root, "tiers"), *jt, *js;
 	size_t i, j, nt;
@@ -158,9 +159,12 @@ static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err
 			    !json_object_get(js, "end_ms"))
 				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu]: start_ms "
 						  "and end_ms must be integers", i, j);
-			if (en < st || st < -(long long)1e15 || en > (long long)1e15)
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu] ends "
-						  "before it starts", i, j);
+			if (st < -(long long)1e15 || en > (long long)1e15)
+				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu]: a time "
+						  "is out of range", i, j);
+			/* kept as written (WebVTT allows it); validation refuses it */
+			if (en < st)
+				annot_warn(warn, "tiers[%zu].segments[%zu] ends before it starts", i, j);
 			if (!json_is_string(tx))
 				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu].text is "
 						  "not a string", i, j);
@@ -311,7 +315,7 @@ int annot_json_read(const char *s, size_t len, struct prl_annot_doc *d, struct p
 		ret = annot_fail(err, PRL_EFORMAT, "author or date is not a string");
 		goto end;
 	}
-	if ((ret = read_tiers(root, d, err)) < 0 || (ret = read_extras(root, d, err)) < 0)
+	if ((ret = read_tiers(root, d, err, warn)) < 0 || (ret = read_extras(root, d, err)) < 0)
 		goto end;
 end:
 	json_decref(root);

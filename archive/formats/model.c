@@ -222,9 +222,14 @@ int annot_push_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms, cha
 int prl_annot_add_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms,
 			  const char *text, size_t parent)
 {
-	char *copy = strdup(text ? text : "");
+	char *copy;
 
-	if (!copy)
+	/* the model's promise: valid UTF-8 in NFC, whoever builds it */
+	if (!text)
+		text = "";
+	if (!prl_utf8_valid(text, strlen(text)))
+		return -PRL_EINVAL;
+	if (!(copy = annot_strdup_nfc(text, strlen(text))))
 		return -PRL_ENOMEM;
 	return annot_push_segment(t, start_ms, end_ms, copy, parent);
 }

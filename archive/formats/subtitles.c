@@ -169,6 +169,9 @@ static int cue_text_parse(struct cue_text *ct, const char *s, size_t len)
 							ret = prl_buf_add(&ct->text, a, (size_t)(e - a));
 						if (ret >= 0)
 							ret = prl_buf_addstr(&ct->text, ": ");
+						/* "<v B> text": one space after the colon */
+						while (i + tl < len && s[i + tl] == ' ')
+							tl++;
 					}
 				}
 			}
@@ -343,8 +346,7 @@ static int vtt_timings(const char *s, size_t len, int64_t *start, int64_t *end, 
 		i++;
 	if (vtt_timestamp(s, len, &i, end) < 0)
 		return -1;
-	if (i < len && !vtt_space(s[i]))
-		return -1;
+	/* whatever follows is the settings string, even without a space */
 	while (i < len && vtt_space(s[i]))
 		i++;
 	*settings = i < len;

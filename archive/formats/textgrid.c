@@ -26,6 +26,7 @@ struct tg_reader {
 	size_t len;             /* its length */
 	size_t pos;             /* next byte */
 	size_t line;            /* line of the next byte, 1-based */
+	size_t tok_line;        /* line where the last token started */
 	struct prl_buf str;     /* the last string read */
 	struct prl_buf *err;    /* where the one error line goes */
 };
@@ -75,6 +76,7 @@ static int seek_token(struct tg_reader *r, enum tg_want want)
 				;
 			continue;
 		}
+		r->tok_line = line;
 		if (c == '"') {
 			if (want == WANT_STRING)
 				return c;
@@ -299,9 +301,9 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 	for (i = 0; i < n; i++) {
 		int64_t s_ms, e_ms;
 
-		line = r->line;
 		if ((ret = read_real(r, &a)) < 0)
 			return ret;
+		line = r->tok_line;
 		if (!is_point && (ret = read_real(r, &b)) < 0)
 			return ret;
 		if (is_point)
@@ -340,7 +342,7 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d,
 			struct prl_buf *err, struct prl_buf *warn)
 {
-	struct tg_reader r = {s, len, 0, 1, PRL_BUF_INIT, err};
+	struct tg_reader r = {s, len, 0, 1, 1, PRL_BUF_INIT, err};
 	double xmin, xmax;
 	long long ntiers, i;
 	char tok[32];
@@ -497,12 +499,17 @@ static int put_interval_tier(struct annot_sink *sk, const struct prl_tier *t, co
 		if (en < st)
 			en = st;
 		if (st < cur) {
-			if (en <= cur || (en == st)) {
+			if (en <= cur) {
 				(*dropped)++;
 				continue;
 			}
 			st = cur;
 			(*trimmed)++;
+		}
+		if (en == st) {
+			/* Praat cannot hold an interval of no duration */
+			(*dropped)++;
+			continue;
 		}
 		if (st > cur) {
 			k++;
@@ -613,9 +620,9 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 					     &dropped)) < 0)
 			goto end;
 		if (trimmed || dropped)
-			annot_warn(warn, "TextGrid: tier \"%s\" has overlapping segments, which a "
-				   "TextGrid cannot hold: %zu start later, %zu left out", t->name,
-				   trimmed, dropped);
+			annot_warn(warn, "TextGrid: tier \"%s\" has overlapping or zero-length "
+				   "segments, which a TextGrid interval tier cannot hold: %zu start "
+				   "later, %zu left out", t->name, trimmed, dropped);
 	}
 end:
 	free(idx);
