@@ -1,15 +1,101 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* parlers serve: the web server (web/). */
+/*
+ * parlers serve: runs the web server (web/) on the data folder until
+ * SIGINT or SIGTERM, then exits 0 once the requests in flight are done.
+ * One line per request goes to standard error.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "parlers/web.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n\n"
+		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
+		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
+		   "                      [::1]:8080 for IPv6, :PORT or PORT for 127.0.0.1\n"
+		   "  --threads N         worker threads (default: one per CPU)\n"
+		   "  --quiet             no request log on standard error\n\n"
+		   "Stops on SIGINT (Ctrl-C) or SIGTERM after the requests in flight.\n");
+}
+
+static void on_ready(void *ctx, const char *addr, uint16_t port)
+{
+	const char *dir = ctx;
+
+	fprintf(stderr, "parlers: serving %s at http://%s%s%s:%u/\n", dir,
+		strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", (unsigned)port);
+}
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
-	(void)c;
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"threads", required_argument, NULL, 't'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct prl_web_opts opts;
+	struct prl_buf err = PRL_BUF_INIT;
+	char addr[64] = "127.0.0.1";
+	uint16_t port = 8080;
+	int opt, ret;
+
 	if (cli_wants_help(argc, argv)) {
-		printf("usage: parlers [-d DIR] serve [--listen ADDR:PORT]\n");
+		usage(stdout);
 		return 0;
 	}
-	return cli_error("serve: this build has no web server yet");
+	memset(&opts, 0, sizeof(opts));
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (prl_web_parse_listen(optarg, addr, sizeof(addr), &port) < 0)
+				return cli_usage_error("serve", "--listen: '%s' is not ADDR:PORT",
+						       optarg);
+			if (!addr[0])
+				snprintf(addr, sizeof(addr), "127.0.0.1");
+			break;
+		case 't': {
+			char *end;
+			long n;
+
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > 256)
+				return cli_usage_error("serve", "--threads: '%s' is not 1 to 256",
+						       optarg);
+			opts.threads = (unsigned)n;
+			break;
+		}
+		case 'q':
+			opts.quiet = 1;
+			break;
+		default:
+			return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	opts.data_dir = c->data_dir;
+	opts.listen_addr = addr;
+	opts.port = port;
+	opts.ready = on_ready;
+	opts.ready_ctx = (void *)c->data_dir;
+	ret = prl_web_serve(&opts, &err);
+	if (ret < 0) {
+		ret = cli_error("serve: %s", err.len ? prl_buf_str(&err) : prl_strerror(ret));
+		prl_buf_release(&err);
+		return ret;
+	}
+	prl_buf_release(&err);
+	fprintf(stderr, "parlers: stopped\n");
+	return 0;
 }

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * parlers web: the HTTP server of the listening room.  It serves the pages
+ * (HTML, CSS and JavaScript embedded in the binary), the JSON API and the
+ * media (access copies and originals, with byte ranges and conditional
+ * requests) of one data folder.
+ *
+ * Always holds: every answer about a recording goes through the archive's
+ * access rule (prl_access_decide() and the archive functions that apply
+ * it); nothing a visitor sends ever becomes part of a file path; a request
+ * the server cannot answer gets a 4xx, never a dropped connection.
+ *
+ * Expected workload: many small range requests for audio (a player seeks
+ * and streams in pieces), page and JSON requests at human pace, a few
+ * hundred connections at once, most of them idle.
+ */
+#ifndef PARLERS_WEB_H
+#define PARLERS_WEB_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "parlers/common.h"
+
+struct prl_web_opts {
+	const char *data_dir;   /* the data folder (archive.db, media/) */
+	const char *listen_addr; /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
+	uint16_t port;          /* 0: 8080 */
+	unsigned threads;       /* worker threads; 0: one per CPU (at least 2) */
+	unsigned max_connections; /* 0: 1024 */
+	unsigned timeout_s;     /* idle connection timeout in seconds; 0: 30 */
+	FILE *log;              /* one line per request; NULL: stderr */
+	int quiet;              /* no request log at all */
+	/* Called once the socket listens (the port is bound), or NULL. */
+	void (*ready)(void *ctx, const char *addr, uint16_t port);
+	void *ready_ctx;
+};
+
+/*
+ * Serves opts->data_dir until SIGINT or SIGTERM arrives, then stops taking
+ * connections, lets the requests in flight finish (within a few seconds)
+ * and returns 0.  The archive must exist.  On failure (no archive, address
+ * in use...) returns a negative prl_err and writes one line into err.
+ * Installs handlers for SIGINT and SIGTERM and ignores SIGPIPE for the
+ * duration of the call; one server per process.
+ */
+int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err);
+
+/*
+ * Parses "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" or "PORT" into addr (a
+ * numeric address, copied into addr_out of addr_size bytes; "" when none
+ * was given) and *port.  Returns 0 or -PRL_EINVAL.
+ */
+int prl_web_parse_listen(const char *s, char *addr_out, size_t addr_size, uint16_t *port);
+
+#endif

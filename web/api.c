@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The JSON API of the listening room: health, facets, the filtered list of
+ * recordings, one recording, its waveform peaks and its annotations in
+ * every interchange format.  The JSON itself is the archive's (the same
+ * bytes `parlers list --json` prints); this file maps requests to archive
+ * calls and archive errors to statuses.
+ *
+ * Always holds: every answer about a recording comes from an archive
+ * function that applies prl_access_decide() for the request's viewer, so
+ * a private recording is a 404 and a restricted one's transcript a 403
+ * here exactly as everywhere else; errors are {"error": "..."}.
+ *
+ * Expected workload: page loads (one recording, a list of up to 500) at
+ * human pace, and scripts; a recording has up to a few thousand segments.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parlers/transcode.h"
+#include "web-internal.h"
+
+#define JSON_MIME "application/json; charset=utf-8"
+
+static enum MHD_Result archive_error(struct web_request *r, int err)
+{
+	unsigned status = web_status_for(err);
+	const char *msg;
+
+	switch (status) {
+	case MHD_HTTP_NOT_FOUND: msg = "no such recording"; break;
+	case MHD_HTTP_FORBIDDEN: msg = "this recording is restricted: sign in as a researcher"; break;
+	default: msg = web_status_message(status); break;
+	}
+	return web_error_json(r, status, msg);
+}
+
+/* A whole non-negative decimal number, or -1. */
+static int64_t arg_count(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0)
+		return -1;
+	return v;
+}
+
+enum MHD_Result web_api_health(struct web_request *r)
+{
+	struct prl_archive *a = web_archive_get(r->srv);
+	struct prl_buf b = PRL_BUF_INIT;
+
+	if (!a)
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	prl_buf_addf(&b, "{\"status\":\"ok\",\"version\":");
+	prl_json_str(&b, PRL_WEB_VERSION);
+	prl_buf_addf(&b, ",\"schema\":%d}\n", prl_archive_schema_version(a));
+	web_archive_put(r->srv, a);
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-store");
+}
+
+enum MHD_Result web_api_facets(struct web_request *r)
+{
+	struct prl_archive *a = web_archive_get(r->srv);
+	struct prl_buf b = PRL_BUF_INIT;
+	int ret;
+
+	if (!a)
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	ret = prl_archive_facets_json(a, &r->viewer, &b);
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		return archive_error(r, ret);
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
+}
+
+enum MHD_Result web_api_list(struct web_request *r)
+{
+	struct prl_recording_filter f;
+	struct prl_archive *a;
+	struct prl_buf b = PRL_BUF_INIT;
+	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit");
+	int ret;
+
+	memset(&f, 0, sizeof(f));
+	f.place = web_arg(r, "place");
+	f.speaker = web_arg(r, "speaker");
+	f.variety = web_arg(r, "variety");
+	f.collection = web_arg(r, "collection");
+	if (off && *off && (f.offset = arg_count(off)) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "offset: not a whole number");
+	if (lim && *lim && (f.limit = arg_count(lim)) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "limit: not a whole number");
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	ret = prl_archive_list_json(a, &r->viewer, &f, &b);
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		return archive_error(r, ret);
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
+}
+
+enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
+{
+	struct prl_archive *a = web_archive_get(r->srv);
+	struct prl_buf b = PRL_BUF_INIT;
+	int ret;
+
+	if (!a)
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		return archive_error(r, ret);
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
+}
+
+enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
+{
+	struct prl_archive *a;
+	struct prl_media m;
+	struct prl_buf b = PRL_BUF_INIT;
+	const char *lv = web_arg(r, "level"), *inm;
+	struct MHD_Response *resp;
+	char etag[80];
+	int64_t level = 0;
+	int ret;
+
+	if (lv && *lv && ((level = arg_count(lv)) < 0 || level > 16))
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "level: a zoom level, 0 the finest");
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	memset(&m, 0, sizeof(m));
+	ret = prl_archive_media(a, &r->viewer, id, PRL_MEDIA_PEAKS, &m);
+	web_archive_put(r->srv, a);
+	if (ret < 0)
+		return archive_error(r, ret);
+	/* peaks never change for a given file: its hash and the level name them */
+	snprintf(etag, sizeof(etag), "\"%.64s-%d\"", m.sha256, (int)level);
+	if ((inm = web_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH)) && web_etag_match_weak(inm, etag)) {
+		prl_media_clear(&m);
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+		return web_queue(r, MHD_HTTP_NOT_MODIFIED, resp, 0);
+	}
+	ret = prl_peaks_json(m.path, (int)level, &b);
+	prl_media_clear(&m);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		if (ret == -PRL_ENOTFOUND)
+			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no peaks at this level");
+		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the peaks file is damaged");
+	}
+	prl_buf_addch(&b, '\n');
+	{
+		size_t len = 0;
+		char *data = prl_buf_detach(&b, &len);
+
+		if (!data)
+			return MHD_NO;
+		if (!(resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE))) {
+			free(data);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_MIME);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+		/* revalidated, since access to the recording may change */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+		return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
+	}
+}
+
+static const struct {
+	const char *ext;  /* as the URL spells it */
+	const char *mime;
+	int download;     /* Content-Disposition: attachment */
+} annot_types[] = {
+	{"eaf", "application/xml; charset=utf-8", 1},
+	{"TextGrid", "text/plain; charset=utf-8", 1},
+	{"vtt", "text/vtt; charset=utf-8", 0},
+	{"srt", "application/x-subrip; charset=utf-8", 1},
+	{"csv", "text/csv; charset=utf-8", 1},
+	{"json", "application/json; charset=utf-8", 0},
+	{"tei", "application/tei+xml; charset=utf-8", 1},
+};
+
+enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext)
+{
+	struct prl_annot_write_opts wo;
+	struct prl_recording_brief brief;
+	struct prl_annot_doc *doc = NULL;
+	struct prl_buf out = PRL_BUF_INIT, warn = PRL_BUF_INIT, url = PRL_BUF_INIT;
+	struct prl_archive *a;
+	struct MHD_Response *resp;
+	char disp[128];
+	size_t t, n = sizeof(annot_types) / sizeof(annot_types[0]), len = 0;
+	int fmt, ret, have_brief = 0;
+	char *data;
+
+	for (t = 0; t < n; t++)
+		if (strcmp(ext, annot_types[t].ext) == 0)
+			break;
+	if (t == n || (fmt = prl_annot_format_parse(ext)) < 0)
+		return web_error_json(r, MHD_HTTP_NOT_FOUND,
+				      "no such format (eaf, TextGrid, vtt, srt, csv, json, tei)");
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	/* loading applies the access rule; the brief only names the recording */
+	if ((ret = prl_archive_annotations_load(a, &r->viewer, id, &doc)) < 0)
+		goto end;
+	memset(&brief, 0, sizeof(brief));
+	if ((ret = prl_archive_recording_brief(a, id, &brief)) < 0)
+		goto end;
+	have_brief = 1;
+	prl_buf_addf(&url, "/media/%lld.opus", (long long)id);
+	memset(&wo, 0, sizeof(wo));
+	wo.tier = web_arg(r, "tier");
+	wo.media_url = prl_buf_str(&url);
+	wo.title = brief.title;
+	wo.duration_ms = brief.duration_ms > 0 ? brief.duration_ms : -1;
+	ret = prl_annot_write((enum prl_annot_format)fmt, doc, &wo, &out, &warn);
+end:
+	web_archive_put(r->srv, a);
+	prl_annot_doc_free(doc);
+	if (have_brief)
+		prl_recording_brief_clear(&brief);
+	prl_buf_release(&warn);
+	prl_buf_release(&url);
+	if (ret < 0) {
+		prl_buf_release(&out);
+		/* past the brief, only the writer can fail: a tier it was asked for */
+		if (have_brief && (ret == -PRL_ENOTFOUND || ret == -PRL_EINVAL))
+			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such tier");
+		return archive_error(r, ret);
+	}
+	if (!(data = prl_buf_detach(&out, &len)))
+		return MHD_NO;
+	if (!(resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE))) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, annot_types[t].mime);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	snprintf(disp, sizeof(disp), "%s; filename=\"recording-%lld.%s\"",
+		 annot_types[t].download ? "attachment" : "inline", (long long)id, annot_types[t].ext);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
+}

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The pages: HTML templates from web/static/ (embedded at build time),
+ * rendered once per language at start-up from the string table i18n.json,
+ * then filled per request with the little that changes (a recording's JSON
+ * and title, the home page's first listing, a search query).  Also the
+ * static files (CSS, JavaScript, icons) with validators, and the HTML
+ * error pages.
+ *
+ * Template syntax: {{key}} is a string of i18n.json, HTML-escaped;
+ * {{@lang}}, {{@v}} (the assets' version) and {{@i18n}} (the language's
+ * table as JSON) are filled at start-up; {{=name}} is left for the request.
+ *
+ * Always holds: text from the archive reaches the HTML escaped (titles) or
+ * as JSON in a <script type="application/json"> element with every '<'
+ * escaped, where the browser never parses it as markup; the page's own
+ * script then puts it in the DOM as text only.  A key missing from the
+ * string table stops the server at start-up, not a visitor's page.
+ *
+ * Expected workload: a page per visitor now and then; rendering at start-up
+ * costs a few milliseconds.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web-internal.h"
+
+static const char *const template_files[WEB_NTEMPLATES] = {
+	[WEB_TPL_HOME] = "index.html",
+	[WEB_TPL_RECORDING] = "recording.html",
+	[WEB_TPL_SEARCH] = "search.html",
+	[WEB_TPL_ERROR] = "error.html",
+};
+
+static const struct web_asset *find_asset(const char *name)
+{
+	for (size_t i = 0; i < web_nassets; i++)
+		if (strcmp(web_assets[i].name, name) == 0)
+			return &web_assets[i];
+	return NULL;
+}
+
+static const char *mime_of(const char *name)
+{
+	static const struct {
+		const char *ext, *mime;
+	} types[] = {
+		{".css", "text/css; charset=utf-8"},
+		{".js", "text/javascript; charset=utf-8"},
+		{".json", "application/json; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".html", "text/html; charset=utf-8"},
+		{".png", "image/png"},
+		{".txt", "text/plain; charset=utf-8"},
+	};
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].mime;
+	return "application/octet-stream";
+}
+
+static void hex_hash(const void *data, size_t len, char *out, size_t out_size)
+{
+	unsigned char h[8];
+
+	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+	sodium_bin2hex(out, out_size, h, sizeof(h));
+}
+
+/* Renders the start-up tokens of tpl for one language into out. */
+static int render_static(const char *tpl, json_t *strings, const char *lang, const char *version,
+			 struct prl_buf *out, struct prl_buf *err)
+{
+	const char *p = tpl, *open, *close;
+	int ret = 0;
+
+	while ((open = strstr(p, "{{")) && ret == 0) {
+		char key[64];
+		size_t klen;
+
+		if (!(close = strstr(open + 2, "}}"))) {
+			prl_buf_addstr(err, "a template has {{ without }}");
+			return -PRL_EFORMAT;
+		}
+		prl_buf_add(out, p, (size_t)(open - p));
+		klen = (size_t)(close - open - 2);
+		if (klen == 0 || klen >= sizeof(key)) {
+			prl_buf_addstr(err, "a template has an empty or overlong {{key}}");
+			return -PRL_EFORMAT;
+		}
+		memcpy(key, open + 2, klen);
+		key[klen] = '\0';
+		if (key[0] == '=') {
+			ret = prl_buf_add(out, open, klen + 4); /* for the request */
+		} else if (!strcmp(key, "@lang")) {
+			ret = prl_buf_addstr(out, lang);
+		} else if (!strcmp(key, "@v")) {
+			ret = prl_buf_addstr(out, version);
+		} else if (!strcmp(key, "@i18n")) {
+			char *js = json_dumps(strings, JSON_COMPACT | JSON_SORT_KEYS);
+
+			if (!js)
+				return -PRL_ENOMEM;
+			ret = web_json_for_script(out, js, strlen(js));
+			free(js);
+		} else {
+			const char *s = json_string_value(json_object_get(strings, key));
+
+			if (!s) {
+				prl_buf_addf(err, "i18n.json: no string \"%s\" for \"%s\"", key, lang);
+				return -PRL_EFORMAT;
+			}
+			ret = prl_xml_escape(out, s);
+		}
+		p = close + 2;
+	}
+	if (ret == 0)
+		ret = prl_buf_addstr(out, p);
+	return ret;
+}
+
+int web_pages_init(struct web_pages *pg, struct prl_buf *err)
+{
+	static const char *const err_keys[4] = {"error_404", "error_403", "error_4xx", "error_5xx"};
+	const struct web_asset *i18n = find_asset("i18n.json");
+	crypto_generichash_state all;
+	unsigned char vh[8];
+	json_error_t jerr;
+	json_t *root = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	memset(pg, 0, sizeof(*pg));
+	if (sodium_init() < 0) {
+		prl_buf_addstr(err, "libsodium cannot start");
+		return -PRL_EIO;
+	}
+	if (!(pg->assets = calloc(web_nassets, sizeof(*pg->assets))))
+		return -PRL_ENOMEM;
+	crypto_generichash_init(&all, NULL, 0, sizeof(vh));
+	for (size_t i = 0; i < web_nassets; i++) {
+		struct web_asset_meta *m = &pg->assets[n++];
+		char hex[17];
+
+		m->asset = &web_assets[i];
+		m->mime = mime_of(web_assets[i].name);
+		hex_hash(web_assets[i].data, web_assets[i].len, hex, sizeof(hex));
+		snprintf(m->etag, sizeof(m->etag), "\"%s\"", hex);
+		crypto_generichash_update(&all, web_assets[i].data, web_assets[i].len);
+	}
+	pg->nassets = n;
+	crypto_generichash_final(&all, vh, sizeof(vh));
+	sodium_bin2hex(pg->version, sizeof(pg->version), vh, sizeof(vh));
+
+	if (!i18n || !(root = json_loadb((const char *)i18n->data, i18n->len, 0, &jerr))) {
+		prl_buf_addf(err, "i18n.json: %s", i18n ? jerr.text : "missing");
+		ret = -PRL_EFORMAT;
+		goto end;
+	}
+	for (int l = 0; l < WEB_NLANGS; l++) {
+		json_t *strings = json_object_get(root, web_lang_code((enum web_lang)l));
+
+		if (!json_is_object(strings)) {
+			prl_buf_addf(err, "i18n.json: no table for \"%s\"",
+				     web_lang_code((enum web_lang)l));
+			ret = -PRL_EFORMAT;
+			goto end;
+		}
+		for (int t = 0; t < WEB_NTEMPLATES; t++) {
+			const struct web_asset *a = find_asset(template_files[t]);
+
+			if (!a) {
+				prl_buf_addf(err, "%s: not embedded", template_files[t]);
+				ret = -PRL_EFORMAT;
+				goto end;
+			}
+			if ((ret = render_static((const char *)a->data, strings,
+						 web_lang_code((enum web_lang)l), pg->version,
+						 &pg->rendered[t][l], err)) < 0)
+				goto end;
+		}
+		for (int k = 0; k < 4; k++) {
+			const char *s = json_string_value(json_object_get(strings, err_keys[k]));
+
+			if (!s) {
+				prl_buf_addf(err, "i18n.json: no string \"%s\"", err_keys[k]);
+				ret = -PRL_EFORMAT;
+				goto end;
+			}
+			prl_buf_addstr(&pg->err_title[l][k], s);
+		}
+	}
+end:
+	json_decref(root);
+	if (ret < 0)
+		web_pages_release(pg);
+	return ret;
+}
+
+void web_pages_release(struct web_pages *pg)
+{
+	if (!pg)
+		return;
+	for (int t = 0; t < WEB_NTEMPLATES; t++)
+		for (int l = 0; l < WEB_NLANGS; l++)
+			prl_buf_release(&pg->rendered[t][l]);
+	for (int l = 0; l < WEB_NLANGS; l++)
+		for (int k = 0; k < 4; k++)
+			prl_buf_release(&pg->err_title[l][k]);
+	free(pg->assets);
+	pg->assets = NULL;
+	pg->nassets = 0;
+}
+
+/* ---- per request ---- */
+
+struct fill {
+	const char *names[4];        /* {{=name}} */
+	const struct prl_buf *values[4]; /* already escaped for where they go */
+};
+
+static int render_request(const struct prl_buf *tpl, const struct fill *f, struct prl_buf *out)
+{
+	const char *p = prl_buf_str(tpl), *open, *close;
+	int ret;
+
+	if ((ret = prl_buf_grow(out, tpl->len + 1024)) < 0)
+		return ret;
+	while ((open = strstr(p, "{{=")) && (close = strstr(open, "}}"))) {
+		size_t nlen = (size_t)(close - open - 3);
+
+		prl_buf_add(out, p, (size_t)(open - p));
+		for (int i = 0; i < 4 && f && f->names[i]; i++)
+			if (strlen(f->names[i]) == nlen && !memcmp(f->names[i], open + 3, nlen))
+				prl_buf_add(out, prl_buf_str(f->values[i]), f->values[i]->len);
+		p = close + 2;
+	}
+	return prl_buf_addstr(out, p);
+}
+
+static enum MHD_Result send_page(struct web_request *r, unsigned status, enum web_template t,
+				 const struct fill *f)
+{
+	struct prl_buf body = PRL_BUF_INIT;
+	struct MHD_Response *resp;
+	size_t len = 0;
+	char *data;
+
+	if (render_request(&r->srv->pages.rendered[t][r->lang], f, &body) < 0 ||
+	    !(data = prl_buf_detach(&body, &len))) {
+		prl_buf_release(&body);
+		return MHD_NO;
+	}
+	if (!(resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE))) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE, web_lang_code(r->lang));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language, Cookie");
+	/* everything the pages use is ours; nothing inline runs */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; script-src 'self'; style-src 'self'; "
+				"img-src 'self' data:; media-src 'self'; connect-src 'self'; "
+				"object-src 'none'; base-uri 'none'; form-action 'self'; "
+				"frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	if (r->set_lang_cookie) {
+		char cookie[80];
+
+		snprintf(cookie, sizeof(cookie), "lang=%s; Path=/; Max-Age=31536000; SameSite=Lax",
+			 web_lang_code(r->lang));
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	}
+	return web_queue(r, status, resp, (int64_t)len);
+}
+
+enum MHD_Result web_error_html(struct web_request *r, unsigned status)
+{
+	struct prl_buf title = PRL_BUF_INIT, code = PRL_BUF_INIT;
+	struct fill f = {{"title", "status"}, {&title, &code}};
+	int k = status == 404 ? 0 : status == 403 ? 1 : status < 500 ? 2 : 3;
+	enum MHD_Result ret;
+
+	prl_buf_addstr(&title, prl_buf_str(&r->srv->pages.err_title[r->lang][k]));
+	prl_buf_addf(&code, "%u", status);
+	ret = send_page(r, status, WEB_TPL_ERROR, &f);
+	prl_buf_release(&title);
+	prl_buf_release(&code);
+	return ret;
+}
+
+enum MHD_Result web_page_home(struct web_request *r)
+{
+	struct prl_recording_filter flt;
+	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, fj = PRL_BUF_INIT,
+		       lj = PRL_BUF_INIT;
+	struct fill f = {{"facets", "list"}, {&fj, &lj}};
+	struct prl_archive *a = web_archive_get(r->srv);
+	const char *s;
+	enum MHD_Result ret;
+	int err = 0;
+
+	if (!a)
+		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
+	/* the first screen comes with the page: no round trip before it shows */
+	memset(&flt, 0, sizeof(flt));
+	flt.place = web_arg(r, "place");
+	flt.speaker = web_arg(r, "speaker");
+	flt.variety = web_arg(r, "variety");
+	flt.collection = web_arg(r, "collection");
+	if ((s = web_arg(r, "offset")))
+		flt.offset = strtoll(s, NULL, 10);
+	flt.limit = 50;
+	if ((err = prl_archive_facets_json(a, &r->viewer, &facets)) == 0)
+		err = prl_archive_list_json(a, &r->viewer, &flt, &list);
+	web_archive_put(r->srv, a);
+	if (err == 0)
+		err = web_json_for_script(&fj, prl_buf_str(&facets), facets.len);
+	if (err == 0)
+		err = web_json_for_script(&lj, prl_buf_str(&list), list.len);
+	ret = err < 0 ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
+		      : send_page(r, MHD_HTTP_OK, WEB_TPL_HOME, &f);
+	prl_buf_release(&facets);
+	prl_buf_release(&list);
+	prl_buf_release(&fj);
+	prl_buf_release(&lj);
+	return ret;
+}
+
+enum MHD_Result web_page_recording(struct web_request *r, int64_t id)
+{
+	struct prl_recording_brief brief;
+	struct prl_buf json = PRL_BUF_INIT, data = PRL_BUF_INIT, title = PRL_BUF_INIT,
+		       idb = PRL_BUF_INIT;
+	struct fill f = {{"data", "title", "id"}, {&data, &title, &idb}};
+	struct prl_archive *a = web_archive_get(r->srv);
+	enum MHD_Result ret;
+	int err;
+
+	if (!a)
+		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
+	memset(&brief, 0, sizeof(brief));
+	/* the archive decides: private is 404, restricted comes without tiers */
+	if ((err = prl_archive_recording_json(a, &r->viewer, id, &json)) == 0 &&
+	    (err = prl_archive_recording_brief(a, id, &brief)) == 0) {
+		prl_xml_escape(&title, brief.title ? brief.title : "");
+		prl_recording_brief_clear(&brief);
+	}
+	web_archive_put(r->srv, a);
+	if (err == 0)
+		err = web_json_for_script(&data, prl_buf_str(&json), json.len);
+	prl_buf_addf(&idb, "%lld", (long long)id);
+	ret = err < 0 ? web_error_html(r, web_status_for(err))
+		      : send_page(r, MHD_HTTP_OK, WEB_TPL_RECORDING, &f);
+	prl_buf_release(&json);
+	prl_buf_release(&data);
+	prl_buf_release(&title);
+	prl_buf_release(&idb);
+	return ret;
+}
+
+enum MHD_Result web_page_search(struct web_request *r)
+{
+	struct prl_buf q = PRL_BUF_INIT;
+	struct fill f = {{"q"}, {&q}};
+	const char *s = web_arg(r, "q");
+	enum MHD_Result ret;
+
+	prl_xml_escape(&q, s ? s : "");
+	ret = send_page(r, MHD_HTTP_OK, WEB_TPL_SEARCH, &f);
+	prl_buf_release(&q);
+	return ret;
+}
+
+enum MHD_Result web_static(struct web_request *r, const char *name)
+{
+	const struct web_pages *pg = &r->srv->pages;
+	const struct web_asset_meta *m = NULL;
+	struct MHD_Response *resp;
+	const char *inm, *v;
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; i < pg->nassets; i++)
+		if (strcmp(pg->assets[i].asset->name, name) == 0)
+			m = &pg->assets[i];
+	/* templates are pages, not files to fetch */
+	if (!m || (dot && strcmp(dot, ".html") == 0))
+		return web_error_html(r, MHD_HTTP_NOT_FOUND);
+	v = web_arg(r, "v");
+	inm = web_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm && web_etag_match_weak(inm, m->etag)) {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, m->etag);
+		return web_queue(r, MHD_HTTP_NOT_MODIFIED, resp, 0);
+	}
+	resp = MHD_create_response_from_buffer(m->asset->len, (void *)m->asset->data,
+					       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, m->mime);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, m->etag);
+	/* the pages name their files with ?v=<version>: that URL never changes */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				v && strcmp(v, pg->version) == 0 ? "public, max-age=31536000, immutable"
+								  : "no-cache");
+	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)m->asset->len);
+}

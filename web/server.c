@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The server: a libmicrohttpd daemon with a pool of polling threads, the
+ * request life cycle (first byte, routing, the one log line), the pool of
+ * archive handles the threads share, and the shutdown on SIGINT/SIGTERM.
+ *
+ * Always holds: a request is answered by exactly one route, chosen from the
+ * decoded path by exact matching (no path the visitor sends is ever opened
+ * as a file); a route that exists answers 405 for methods other than GET
+ * and HEAD, any other path 404; a request target over 8 KiB gets 414 and
+ * headers over 16 KiB get 431 before any route runs.  An archive handle is
+ * used by one thread at a time: taken from the pool for one request and
+ * given back.
+ *
+ * Expected workload: bursts of small range requests for audio and JSON at
+ * tens of thousands a second on a few threads; a few hundred connections,
+ * most idle; shutdown waits for requests in flight for a few seconds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "web-internal.h"
+
+/* How long shutdown waits for requests in flight before closing them. */
+#define DRAIN_SECONDS 10
+
+/* ---- the archive handle pool ---- */
+
+struct prl_archive *web_archive_get(struct web_server *s)
+{
+	struct prl_archive *a = NULL;
+
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->npool)
+		a = s->pool[--s->npool];
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!a && prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
+		return NULL;
+	return a;
+}
+
+void web_archive_put(struct web_server *s, struct prl_archive *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->npool < s->pool_cap) {
+		s->pool[s->npool++] = a;
+		a = NULL;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	prl_archive_close(a); /* more handles than threads: one too many */
+}
+
+/* ---- request helpers ---- */
+
+const char *web_arg(struct web_request *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *web_header(struct web_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	size_t *total = cls;
+
+	(void)kind;
+	/* "Name: value\r\n", as they came on the wire */
+	*total += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* The one place a request's viewer is set.  Until accounts exist every
+ * visitor is anonymous; the session lookup goes here. */
+static void request_viewer(struct web_request *r)
+{
+	r->viewer = PRL_VIEWER_ANONYMOUS;
+}
+
+static void request_language(struct web_request *r)
+{
+	const char *q = web_arg(r, "lang");
+	int l;
+
+	if ((l = web_lang_parse(q)) >= 0) {
+		r->set_lang_cookie = 1;
+	} else if ((l = web_lang_parse(MHD_lookup_connection_value(r->con, MHD_COOKIE_KIND,
+								       "lang"))) < 0 &&
+		   (l = web_lang_accept(web_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE))) < 0) {
+		l = WEB_LANG_FR;
+	}
+	r->lang = (enum web_lang)l;
+}
+
+/* ---- routing ---- */
+
+static int has_prefix(const char *s, const char *prefix, const char **rest)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(s, prefix, n) != 0)
+		return 0;
+	*rest = s + n;
+	return 1;
+}
+
+/* "{id}" then exactly the suffix sep+ext: splits "12.opus" into 12, "opus". */
+static int split_id_ext(const char *s, int64_t *id, const char **ext)
+{
+	const char *dot = strchr(s, '.');
+
+	if (!dot || strchr(dot + 1, '/') || web_parse_id(s, (size_t)(dot - s), id) < 0)
+		return -1;
+	*ext = dot + 1;
+	return 0;
+}
+
+static int is_get(const struct web_request *r)
+{
+	return strcmp(r->method, MHD_HTTP_METHOD_GET) == 0 || r->is_head;
+}
+
+enum MHD_Result web_route(struct web_request *r)
+{
+	const char *u = r->url, *rest = NULL, *ext = NULL;
+	int64_t id = 0;
+	int json = 1;
+
+	if (has_prefix(u, "/api/", &rest)) {
+		if (!is_get(r)) {
+			/* routes that exist take GET and HEAD; the rest are unknown */
+			if (!strcmp(rest, "health") || !strcmp(rest, "facets") ||
+			    !strcmp(rest, "recordings") || has_prefix(rest, "recordings/", &ext))
+				return web_method_not_allowed(r, 1);
+			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
+		}
+		if (!strcmp(rest, "health"))
+			return web_api_health(r);
+		if (!strcmp(rest, "facets"))
+			return web_api_facets(r);
+		if (!strcmp(rest, "recordings"))
+			return web_api_list(r);
+		if (has_prefix(rest, "recordings/", &rest)) {
+			const char *slash = strchr(rest, '/');
+
+			if (!slash)
+				return web_parse_id(rest, strlen(rest), &id) < 0
+					       ? web_error_json(r, 404, "no such recording")
+					       : web_api_recording(r, id);
+			if (web_parse_id(rest, (size_t)(slash - rest), &id) < 0)
+				return web_error_json(r, 404, "no such recording");
+			if (!strcmp(slash, "/peaks.json"))
+				return web_api_peaks(r, id);
+			if (has_prefix(slash, "/annotations.", &ext) && !strchr(ext, '/'))
+				return web_api_annotations(r, id, ext);
+		}
+		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
+	}
+	if (has_prefix(u, "/media/", &rest)) {
+		if (split_id_ext(rest, &id, &ext) < 0 ||
+		    (strcmp(ext, "opus") && strcmp(ext, "mp3") && strcmp(ext, "orig")))
+			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such media");
+		if (!is_get(r))
+			return web_method_not_allowed(r, 1);
+		return web_media(r, id, ext);
+	}
+	json = 0;
+	if (!strcmp(u, "/") || !strcmp(u, "/search") ||
+	    (has_prefix(u, "/recordings/", &rest) && web_parse_id(rest, strlen(rest), &id) == 0) ||
+	    (has_prefix(u, "/static/", &rest) && !strchr(rest, '/'))) {
+		if (!is_get(r))
+			return web_method_not_allowed(r, json);
+		if (!strcmp(u, "/"))
+			return web_page_home(r);
+		if (!strcmp(u, "/search"))
+			return web_page_search(r);
+		if (u[1] == 'r')
+			return web_page_recording(r, id);
+		return web_static(r, rest);
+	}
+	return web_error_html(r, MHD_HTTP_NOT_FOUND);
+}
+
+/* ---- MHD callbacks ---- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct web_server *s = cls;
+	struct web_request *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->srv = s;
+	r->con = con;
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->raw_uri_len = uri ? strlen(uri) : 0;
+	web_log_escape(r->logpath, sizeof(r->logpath), uri);
+	atomic_fetch_add(&s->in_flight, 1);
+	return r;
+}
+
+static size_t on_unescape(void *cls, struct MHD_Connection *con, char *s)
+{
+	(void)cls;
+	(void)con;
+	return web_unescape(s);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct web_request *r = *con_cls;
+	size_t header_bytes = 0;
+	int json;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	if (!r)
+		return MHD_NO;
+	if (r->answered) {
+		/* a body we do not read: already answered, let MHD drop it */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	r->con = con;
+	r->url = url;
+	r->method = method;
+	r->is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	json = strncmp(url, "/api/", 5) == 0 || strncmp(url, "/media/", 7) == 0;
+	request_viewer(r);
+	request_language(r);
+	if (r->raw_uri_len > WEB_MAX_URI)
+		return json ? web_error_json(r, MHD_HTTP_URI_TOO_LONG, NULL)
+			    : web_error_html(r, MHD_HTTP_URI_TOO_LONG);
+	MHD_get_connection_values(con, MHD_HEADER_KIND, count_header, &header_bytes);
+	if (header_bytes > WEB_MAX_HEADERS)
+		return json ? web_error_json(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, NULL)
+			    : web_error_html(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
+	return web_route(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct web_server *s = cls;
+	struct web_request *r = *con_cls;
+	struct timespec t1;
+	char when[32], line[512];
+	struct tm tm;
+	time_t now;
+	double ms;
+	int n;
+
+	(void)con;
+	if (!r)
+		return;
+	*con_cls = NULL;
+	if (!s->quiet) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
+		     (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/* one write per line so that threads never interleave */
+		n = snprintf(line, sizeof(line), "%s %s %s %u %lld %.1fms%s\n", when,
+			     r->method ? r->method : "-", r->logpath, r->status,
+			     (long long)r->bytes, ms,
+			     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+		if (n > 0)
+			fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+			       s->log);
+	}
+	free(r);
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ---- the daemon ---- */
+
+int prl_web_parse_listen(const char *s, char *addr_out, size_t addr_size, uint16_t *port)
+{
+	const char *colon, *p;
+	char *end;
+	size_t alen = 0;
+	long v;
+
+	if (!s || !*s || !addr_size)
+		return -PRL_EINVAL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -PRL_EINVAL;
+		alen = (size_t)(close - s - 1);
+		if (alen >= addr_size)
+			return -PRL_EINVAL;
+		memcpy(addr_out, s + 1, alen);
+		p = close + 2;
+	} else if ((colon = strrchr(s, ':'))) {
+		alen = (size_t)(colon - s);
+		if (alen >= addr_size || memchr(s, ':', alen))
+			return -PRL_EINVAL; /* a bare IPv6 address needs brackets */
+		memcpy(addr_out, s, alen);
+		p = colon + 1;
+	} else {
+		p = s;
+	}
+	if (!*p || *p == '-' || *p == '+')
+		return -PRL_EINVAL;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return -PRL_EINVAL;
+	addr_out[alen] = '\0';
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static unsigned cpu_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 2)
+		return 2;
+	return n > 64 ? 64 : (unsigned)n;
+}
+
+static void server_release(struct web_server *s)
+{
+	for (size_t i = 0; i < s->npool; i++)
+		prl_archive_close(s->pool[i]);
+	free(s->pool);
+	pthread_mutex_destroy(&s->pool_lock);
+	web_pages_release(&s->pages);
+	free(s->data_dir);
+}
+
+/* Waits until a shutdown signal arrives (they are blocked in every thread,
+ * so sigwait is the only one to see them). */
+static void wait_for_signal(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig) != 0)
+		;
+}
+
+int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
+{
+	struct web_server s;
+	struct prl_archive *a = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const char *addr = opts->listen_addr && *opts->listen_addr ? opts->listen_addr
+								  : "127.0.0.1";
+	uint16_t port = opts->port ? opts->port : 8080;
+	unsigned threads = opts->threads ? opts->threads : cpu_threads();
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_TURBO;
+	sigset_t set, oldset;
+	struct sigaction ign, oldpipe;
+	struct timespec t0, now;
+	MHD_socket lfd;
+	char shown[INET6_ADDRSTRLEN];
+	int ret = 0, masked = 0;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.pool_lock, NULL);
+	s.log = opts->log ? opts->log : stderr;
+	s.quiet = opts->quiet;
+	s.pool_cap = threads + 4;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		sslen = sizeof(*in);
+	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		sslen = sizeof(*in6);
+		flags |= MHD_USE_IPv6;
+	} else {
+		prl_buf_addf(err, "%s: not a numeric IP address", addr);
+		ret = -PRL_EINVAL;
+		goto end;
+	}
+	(void)sslen;
+	if (!(s.data_dir = strdup(opts->data_dir)) ||
+	    !(s.pool = calloc(s.pool_cap, sizeof(*s.pool)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	/* open once now so that a missing or newer archive fails here, not per request */
+	if ((ret = prl_archive_open(s.data_dir, 0, &a, err)) < 0)
+		goto end;
+	s.pool[s.npool++] = a;
+	if ((ret = web_pages_init(&s.pages, err)) < 0)
+		goto end;
+
+	/* the signals go to sigwait below, never to a worker thread */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &oldset);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &oldpipe);
+	masked = 1;
+
+	s.daemon = MHD_start_daemon(
+		flags, port, NULL, NULL, on_request, &s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 1024u,
+		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
+		MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, &s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_END);
+	if (!s.daemon) {
+		prl_buf_addf(err, "cannot listen on %s port %u: %s", addr, (unsigned)port,
+			     errno ? strerror(errno) : "libmicrohttpd refused to start");
+		ret = -PRL_EIO;
+		goto end;
+	}
+	if (opts->ready) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
+
+		snprintf(shown, sizeof(shown), "%s", addr);
+		opts->ready(opts->ready_ctx, shown, info ? info->port : port);
+	}
+	wait_for_signal(&set);
+
+	/* Stop taking connections, let what is in flight finish, then stop. */
+	atomic_store(&s.stopping, 1);
+	lfd = MHD_quiesce_daemon(s.daemon);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct timespec nap = {0, 20 * 1000 * 1000};
+
+		if (atomic_load(&s.in_flight) <= 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= DRAIN_SECONDS)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	MHD_stop_daemon(s.daemon);
+	s.daemon = NULL;
+end:
+	if (masked) {
+		sigaction(SIGPIPE, &oldpipe, NULL);
+		pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+	}
+	server_release(&s);
+	return ret;
+}
