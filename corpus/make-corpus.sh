@@ -11,6 +11,7 @@
 #
 #   usage: corpus/make-corpus.sh [--check]
 #     --check   only verify the committed files (durations, XML, segment ends)
+#   CORPUS_DEBUG=1 in the environment prints the loudness iterations.
 #
 # Needs: bash, python3 (standard library only), espeak-ng (French voice),
 # sox, ffmpeg/ffprobe (libmp3lame, libvorbis, aac), xmllint.
@@ -234,7 +235,7 @@ RECORDINGS = [
        description="Désiré Vimont explique la cueillette des pommes, le pressoir et le cidre "
                    "(« bère ») de la ferme.",
        keywords=["cidre", "pommes", "pressoir", "agriculture", "calvados"],
-       noise=("brownnoise", -48), hum=-56, band=(120, 8500),
+       noise=("brownnoise", -60), hum=-66, band=(120, 8500),
        lines=[
         ("desire", "Dans la cour, y avait chinquante pommiers, des bons et des pas bons.",
                    "Dans la cour, il y avait cinquante pommiers, des bons et des pas bons."),
@@ -331,6 +332,7 @@ FORMAT_LABEL = dict(wav16="WAV PCM 16-bit", wav24="WAV PCM 24-bit", wav8="WAV PC
                     ogg="Ogg Vorbis", m4a="M4A (AAC-LC)")
 MIME = dict(wav="audio/x-wav", flac="audio/flac", mp3="audio/mpeg", ogg="audio/ogg", m4a="audio/mp4")
 LANG = "nrf"            # ISO 639-3, Norman (Jèrriais, Guernésiais, and mainland Norman here)
+BITRATE = {1: 96, 2: 128}   # kb/s of the MP3 and AAC files, mono and stereo
 QUANTUM_MS = 20         # every boundary falls on a 20 ms grid: whole samples at 16k..48k
 
 def run(*cmd, capture=False):
@@ -457,8 +459,9 @@ def make_audio(rec, tmp):
     assert samples(mix) == total, (samples(mix), total)
 
     # loudness: measure, apply gain, encode, measure the result, correct until on target.
-    # When the gain would push the true peak above -1.5 dBTP, a look-ahead limiter (as a
-    # recorder's automatic level control would) holds the peaks, with its delay compensated.
+    # When the gain would push the true peak above -1.5 dBTP, a compressor and a look-ahead
+    # limiter (as a recorder's automatic level control would) hold the peaks; the limiter's
+    # delay is compensated, so the sentences stay exactly where they were.
     dest = os.path.join(OUT, rec["stem"] + "." + EXT[rec["fmt"]])
     l0, tp0, _ = loudness(mix)
     gain = rec["lufs"] - l0
@@ -469,12 +472,15 @@ def make_audio(rec, tmp):
         if rec["limited"]:
             src, post = os.path.join(tmp, "limited.wav"), 0.0
             run("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", mix,
-                "-af", "volume=%.3fdB,alimiter=limit=0.7:attack=3:release=80:level=0:latency=1" % gain,
+                "-af", "acompressor=threshold=%.5f:ratio=3:attack=2:release=80:knee=4,volume=%.3fdB,"
+                "alimiter=limit=%.2f:attack=3:release=60:level=0:latency=1"
+                % (10 ** ((l0 + 3) / 20), gain, 0.6 if rec["fmt"] == "wav8" else 0.7),
                 "-fflags", "+bitexact", "-flags:a", "+bitexact", "-c:a", "pcm_f32le", src)
             assert samples(src) == total, (samples(src), total)
         encode(rec, src, post, dest, tmp)
         got = loudness(dest)[0]
-        if os.environ.get("CORPUS_DEBUG"): print("  ", rec["stem"], "gain %.2f -> %.2f LUFS" % (gain, got), file=sys.stderr)
+        if os.environ.get("CORPUS_DEBUG"):
+            print("   %s: gain %.2f dB -> %.2f LUFS" % (rec["stem"], gain, got), file=sys.stderr)
         if abs(got - rec["lufs"]) <= 0.1:
             break
         # secant step: under the limiter a dB of gain brings less than a dB of loudness
@@ -499,9 +505,9 @@ def encode(rec, mix, gain, dest, tmp):
     else:
         pcm = os.path.join(tmp, "gained.wav")
         run("sox", "-R", "-D", mix, "-b", 16, "-e", "signed-integer", pcm, *g)
-        codec = dict(mp3=["-c:a", "libmp3lame", "-b:a", "96k" if rec["channels"] == 1 else "128k"],
+        codec = dict(mp3=["-c:a", "libmp3lame", "-b:a", "%sk" % BITRATE[rec["channels"]]],
                      ogg=["-c:a", "libvorbis", "-q:a", "3"],
-                     m4a=["-c:a", "aac", "-b:a", "96k" if rec["channels"] == 1 else "128k",
+                     m4a=["-c:a", "aac", "-b:a", "%sk" % BITRATE[rec["channels"]],
                           "-movflags", "+faststart"])[fmt]
         run("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", pcm,
             "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
@@ -691,7 +697,10 @@ def check(rows):
 def write_readme(rows):
     def rate_bits(r):
         bits = dict(wav16="16-bit", wav24="24-bit", wav8="8-bit", wavf32="32-bit float",
-                    flac16="16-bit").get(r["fmt"], "lossy")
+                    flac16="16-bit").get(r["fmt"])
+        if bits is None:
+            bits = dict(mp3="%s kb/s" % BITRATE[r["channels"]], m4a="%s kb/s" % BITRATE[r["channels"]],
+                        ogg="Vorbis q3")[r["fmt"]]
         return "%g kHz / %s / %s" % (r["rate"] / 1000, bits, "mono" if r["channels"] == 1 else "stereo")
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT)
                 if os.path.isfile(os.path.join(OUT, f)))
@@ -721,9 +730,18 @@ def write_readme(rows):
             r["stem"], EXT[r["fmt"]], FORMAT_LABEL[r["fmt"]], rate_bits(r), r["duration_ms"] / 1000,
             r["lufs_got"], PLACES[r["place"]]["commune"], sp, r["variety"], r["access"],
             "EAF" if r["annot"] == "eaf" else "TextGrid"))
-    L += ["", "Total size of the folder: %.1f MB. Loudness is the EBU R128 integrated loudness "
-          "measured by ffmpeg's `ebur128` filter; the spread (−35 to −12 LUFS) is there so that "
-          "loudness normalisation of the access copies can be seen and tested." % (total / 1e6), "",
+    L += ["", "Total size of the folder: %.1f MB." % (total / 1e6), "",
+          "Loudness is the EBU R128 integrated loudness measured by ffmpeg's `ebur128` filter; the",
+          "spread (−35 to −12 LUFS) is there so that loudness normalisation of the access copies can",
+          "be seen and tested. The loudest files went through a compressor and a look-ahead limiter,",
+          "as a recorder's automatic level control would, so their true peak stays below −0.5 dBTP;",
+          "their room tone is correspondingly higher.", "",
+          "Stereo: in `cotentin-1977-les-hitres.m4a` the interviewer is close to the left microphone",
+          "and the speaker to the right one; `jersey-1994-au-marchi.ogg` has the voice in both",
+          "channels (right 2 dB lower) over independent noise.", "",
+          "Durations are the true lengths. ffprobe reports MP3 durations a few tens of ms longer",
+          "(it counts the encoder delay that decoders skip), and the AAC decoder may add up to one",
+          "frame of padding at the end; no segment reaches into either.", "",
           "## Speakers", "",
           "| name | pseudonym | born | sex | occupation | from | consent |", "|---|---|---|---|---|---|---|"]
     for k, s in SPEAKERS.items():
@@ -736,8 +754,8 @@ def write_readme(rows):
           "**private** (the speaker refused any diffusion of her voice); all others are public.", "",
           "Spelling varies between recordings as it does between real transcribers, so that search",
           "can be tested on variants: *mézoun / maisoun / mésoun / mézon / maîson*, *ch'est / ch'tait*,",
-          "*byin / bin / bein*, *coume / coumme*, *l'vuus / les vuus / l'vieux*, *d'la*, *houmes / hoummes*,",
-          "*mé* (sea), *vraic*, *bère* (cider).", "",
+          "*byin / bin / bein*, *coume / coumme*, *l'vuus / les vuus / l'vieux*, *d'la*, *mé* (the sea),",
+          "*vraic* (seaweed), *bère* (cider), *caumps / camps* (fields), *mauves* (gulls).", "",
           "## Remaking it", "",
           "```sh", "corpus/make-corpus.sh          # rebuild everything in corpus/ (about a minute)",
           "corpus/make-corpus.sh --check  # only check the committed files", "```", "",
@@ -755,7 +773,8 @@ def write_readme(rows):
 TOOLS = {}
 
 def main():
-    TOOLS["espeak"] = run("espeak-ng", "--version", capture=True).split("  ")[0].strip()
+    TOOLS["espeak"] = "espeak-ng " + re.search(r"speech: ([\d.]+)",
+                                               run("espeak-ng", "--version", capture=True)).group(1)
     TOOLS["sox"] = run("sox", "--version", capture=True).strip().split(": ")[-1]
     TOOLS["ffmpeg"] = " ".join(run("ffmpeg", "-version", capture=True).split()[:3])
     rows = []
