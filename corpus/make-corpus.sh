@@ -775,7 +775,7 @@ TOOLS = {}
 def main():
     TOOLS["espeak"] = "espeak-ng " + re.search(r"speech: ([\d.]+)",
                                                run("espeak-ng", "--version", capture=True)).group(1)
-    TOOLS["sox"] = run("sox", "--version", capture=True).strip().split(": ")[-1]
+    TOOLS["sox"] = run("sox", "--version", capture=True).split(": ")[-1].strip()
     TOOLS["ffmpeg"] = " ".join(run("ffmpeg", "-version", capture=True).split()[:3])
     rows = []
     for rec in RECORDINGS:
