@@ -1,0 +1,732 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Tests for the transcode module: every input the archive is likely to
+ * meet, decoded, measured and encoded, with each result checked against a
+ * tool that does not share our code (FFmpeg's command-line ebur128 meter,
+ * ffprobe, sha256sum), plus the real files in $PARLERS_INTEROP/audio and
+ * inputs that must fail cleanly.
+ *
+ * Inputs are made at run time in a temporary folder: WAV variants written
+ * with libsndfile, the other formats encoded by the ffmpeg tool from a WAV
+ * master.  The signal is a tone with a syllable-rate envelope over
+ * low-passed noise, 3 s long, so the gated loudness is well defined and
+ * nothing lies above 24 kHz (FFmpeg's meter resamples to 48 kHz first).
+ * The whole program takes well under a minute.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "parlers/transcode.h"
+#include "tap.h"
+
+static char tmpdir[256];
+static int have_ffmpeg;
+
+/* ---- helpers ---- */
+
+static void path_in(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0;
+}
+
+/* Runs cmd through the shell and returns its standard output (and, with
+ * with_stderr, its standard error) in *out. */
+static int capture(const char *cmd, struct prl_buf *out)
+{
+	char buf[4096];
+	size_t n;
+	FILE *p;
+
+	prl_buf_reset(out);
+	if (!(p = popen(cmd, "r")))
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		prl_buf_add(out, buf, n);
+	return pclose(p);
+}
+
+struct ext_loudness {
+	double i;  /* integrated, LUFS */
+	double tp; /* true peak, dBTP */
+};
+
+/* FFmpeg's own R128 meter (af_ebur128), independent of libebur128. */
+static int ffmpeg_loudness(const char *path, struct ext_loudness *l)
+{
+	struct prl_buf out = PRL_BUF_INIT, cmd = PRL_BUF_INIT;
+	const char *s, *p;
+	int ret = -1;
+
+	prl_buf_addf(&cmd, "ffmpeg -nostdin -hide_banner -nostats -i '%s' "
+			   "-af ebur128=peak=true -f null - 2>&1", path);
+	if (capture(cmd.data, &out) != 0 || !(s = strstr(prl_buf_str(&out), "Summary:")))
+		goto end;
+	if (!(p = strstr(s, "I:")) || sscanf(p, "I: %lf", &l->i) != 1)
+		goto end;
+	if (!(p = strstr(s, "Peak:")) || sscanf(p, "Peak: %lf", &l->tp) != 1)
+		goto end;
+	ret = 0;
+end:
+	prl_buf_release(&out);
+	prl_buf_release(&cmd);
+	return ret;
+}
+
+struct probe {
+	char codec[32];
+	int rate;
+	int channels;
+};
+
+static int ffprobe(const char *path, struct probe *p)
+{
+	struct prl_buf out = PRL_BUF_INIT, cmd = PRL_BUF_INIT;
+	int ret = -1;
+
+	memset(p, 0, sizeof(*p));
+	prl_buf_addf(&cmd, "ffprobe -v error -select_streams a:0 -show_entries "
+			   "stream=codec_name,sample_rate,channels -of csv=p=0 '%s'", path);
+	if (capture(cmd.data, &out) == 0 &&
+	    sscanf(prl_buf_str(&out), "%31[^,],%d,%d", p->codec, &p->rate, &p->channels) == 3)
+		ret = 0;
+	prl_buf_release(&out);
+	prl_buf_release(&cmd);
+	return ret;
+}
+
+/* ---- making inputs ---- */
+
+static uint32_t lcg = 12345;
+
+static double noise(void)
+{
+	lcg = lcg * 1664525u + 1013904223u;
+	return (double)(lcg >> 8) / (double)(1u << 24) * 2.0 - 1.0;
+}
+
+/* Writes secs seconds of the test signal at amp with libsndfile. */
+static int write_sndfile(const char *path, int format, int rate, int channels, double secs,
+			 double amp, const SF_BROADCAST_INFO *bext, const int *chmap)
+{
+	SF_INFO si;
+	SNDFILE *sf;
+	float block[1024 * 8];
+	double lp[8] = { 0 };
+	int64_t frames = (int64_t)(secs * rate), i = 0;
+	int c, j, ret = 0;
+
+	memset(&si, 0, sizeof(si));
+	si.samplerate = rate;
+	si.channels = channels;
+	si.format = format;
+	if (!(sf = sf_open(path, SFM_WRITE, &si)))
+		return -1;
+	if (bext)
+		sf_command(sf, SFC_SET_BROADCAST_INFO, (void *)bext, (int)sizeof(*bext));
+	if (chmap)
+		sf_command(sf, SFC_SET_CHANNEL_MAP_INFO, (void *)chmap,
+			   (int)(channels * sizeof(int)));
+	while (i < frames) {
+		int n = frames - i < 1024 ? (int)(frames - i) : 1024;
+
+		for (j = 0; j < n; j++, i++) {
+			double t = (double)i / rate;
+			double env = 0.55 + 0.45 * sin(2 * M_PI * 3.3 * t);
+
+			for (c = 0; c < channels; c++) {
+				/* a one-pole low-pass keeps the noise under 2 kHz */
+				lp[c] += 0.25 * (noise() - lp[c]);
+				block[j * channels + c] =
+					(float)(amp * env * (0.7 * sin(2 * M_PI * (220.0 + 110 * c) * t) +
+							     0.6 * lp[c]));
+			}
+		}
+		if (sf_writef_float(sf, block, n) != n)
+			ret = -1;
+	}
+	sf_close(sf);
+	return ret;
+}
+
+static int ffmpeg_make(const char *src, const char *dst, const char *opts)
+{
+	struct prl_buf cmd = PRL_BUF_INIT;
+	int ret;
+
+	prl_buf_addf(&cmd, "ffmpeg -nostdin -loglevel error -y -i '%s' %s '%s'", src, opts, dst);
+	ret = system(cmd.data);
+	prl_buf_release(&cmd);
+	return ret;
+}
+
+/* ---- one good input, end to end ---- */
+
+struct expect {
+	const char *name;      /* file name in tmpdir */
+	const char *container; /* expected info.container */
+	const char *codec;     /* expected info.codec */
+	int rate, channels;    /* expected */
+	int64_t frames;        /* exact frame count, or -1 when lossy */
+	double secs;           /* the length made */
+	int bits;              /* expected bits_per_sample, -1: do not check */
+	const char *tag_key, *tag_value; /* a tag that must be there, or NULL */
+};
+
+static void check_copy(const char *what, const char *path, const struct prl_transcode_result *res,
+		       int want_rate, int want_channels)
+{
+	struct ext_loudness l;
+	struct probe p;
+	int capped;
+
+	if (!ok(ffprobe(path, &p) == 0, "%s: ffprobe reads it", what))
+		return;
+	is_str(p.codec, strstr(what, "opus") ? "opus" : "mp3", "%s: codec", what);
+	is_int(p.rate, want_rate, "%s: sample rate", what);
+	is_int(p.channels, want_channels, "%s: channels", what);
+	if (!isfinite(res->loudness.integrated_lufs) || res->info.channels > 2)
+		return; /* silence keeps its level; a fold of many channels is not metered */
+	if (!ok(ffmpeg_loudness(path, &l) == 0, "%s: FFmpeg meters it", what))
+		return;
+	capped = res->gain_db < -18 - res->loudness.integrated_lufs - 0.01;
+	if (capped) {
+		ok(l.tp <= -1 + 1.0, "%s: true peak %.2f held near the -1 dBTP cap", what, l.tp);
+		ok(fabs(l.i - (res->loudness.integrated_lufs + res->gain_db)) <= 1.0,
+		   "%s: loudness %.2f is source + gain (%.2f)", what, l.i,
+		   res->loudness.integrated_lufs + res->gain_db);
+	} else {
+		ok(fabs(l.i + 18) <= 1.0, "%s: loudness %.2f LUFS within 1 LU of -18", what, l.i);
+	}
+}
+
+static void run_good(const struct expect *e)
+{
+	struct prl_transcode_result res;
+	struct prl_buf err = PRL_BUF_INIT, json = PRL_BUF_INIT;
+	char src[512], opus[600], mp3[600], peaks[600];
+	struct prl_transcode_job job;
+	struct ext_loudness ref;
+	int ret, mp3_rate;
+
+	path_in(src, sizeof(src), e->name);
+	snprintf(opus, sizeof(opus), "%s.opus", src);
+	snprintf(mp3, sizeof(mp3), "%s.mp3", src);
+	snprintf(peaks, sizeof(peaks), "%s.dat", src);
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = src;
+	job.opus_path = opus;
+	job.mp3_path = mp3;
+	job.peaks_path = peaks;
+	job.target_lufs = -18;
+	job.max_true_peak_dbtp = -1;
+
+	ret = prl_transcode_run(&job, &res, &err);
+	if (!ok(ret == 0, "%s: transcodes", e->name)) {
+		diag("  %d %s", ret, prl_buf_str(&err));
+		goto end;
+	}
+	is_str(res.info.container, e->container, "%s: container", e->name);
+	is_str(res.info.codec, e->codec, "%s: codec", e->name);
+	is_int(res.info.sample_rate, e->rate, "%s: sample rate", e->name);
+	is_int(res.info.channels, e->channels, "%s: channels", e->name);
+	if (e->bits >= 0)
+		is_int(res.info.bits_per_sample, e->bits, "%s: bits per sample", e->name);
+	if (e->frames >= 0)
+		is_int(res.info.frames, e->frames, "%s: frames", e->name);
+	else
+		ok(llabs(res.info.duration_ms - (int64_t)(e->secs * 1000)) <= 60,
+		   "%s: duration %lld ms", e->name, (long long)res.info.duration_ms);
+	is_int(res.info.declared_frames, 0, "%s: not truncated", e->name);
+	if (e->tag_key)
+		is_str(prl_tags_get(&res.tags, e->tag_key), e->tag_value, "%s: tag %s", e->name,
+		       e->tag_key);
+
+	if (ok(ffmpeg_loudness(src, &ref) == 0, "%s: FFmpeg meters the source", e->name)) {
+		ok(fabs(ref.i - res.loudness.integrated_lufs) <= 0.5,
+		   "%s: integrated %.2f LUFS, FFmpeg says %.2f", e->name,
+		   res.loudness.integrated_lufs, ref.i);
+		ok(fabs(ref.tp - res.loudness.true_peak_dbtp) <= 1.0,
+		   "%s: true peak %.2f dBTP, FFmpeg says %.2f", e->name,
+		   res.loudness.true_peak_dbtp, ref.tp);
+	}
+	ok(res.loudness.true_peak_dbtp >= res.loudness.sample_peak_dbfs,
+	   "%s: true peak >= sample peak", e->name);
+	ok(fabs(res.gain_db - prl_gain_for(&res.loudness, -18, -1)) < 1e-9,
+	   "%s: gain is prl_gain_for()", e->name);
+
+	mp3_rate = e->rate % 11025 == 0 ? 44100 : 48000;
+	check_copy("opus copy", opus, &res, 48000, e->channels == 1 ? 1 : 2);
+	check_copy("mp3 copy", mp3, &res, mp3_rate, e->channels == 1 ? 1 : 2);
+
+	ok(prl_peaks_json(peaks, 0, &json) == 0 &&
+		   strstr(prl_buf_str(&json), "\"samples_per_pixel\":256"),
+	   "%s: peaks level 0 reads back", e->name);
+	prl_buf_reset(&json);
+	ok(prl_peaks_json(peaks, 2, &json) == 0 &&
+		   strstr(prl_buf_str(&json), "\"samples_per_pixel\":4096"),
+	   "%s: peaks level 2 reads back", e->name);
+	prl_buf_reset(&json);
+	is_int(prl_peaks_json(peaks, 3, &json), -PRL_ENOTFOUND, "%s: no peaks level 3", e->name);
+end:
+	unlink(opus);
+	unlink(mp3);
+	unlink(peaks);
+	prl_transcode_result_clear(&res);
+	prl_buf_release(&err);
+	prl_buf_release(&json);
+}
+
+/* ---- inputs that must fail ---- */
+
+/* The output is not there, or is a device that was there before. */
+static int gone(const char *path)
+{
+	return !path || !strcmp(path, "/dev/full") || !exists(path);
+}
+
+static void run_bad(const char *what, const char *src, const char *opus, const char *mp3,
+		    const char *peaks)
+{
+	struct prl_transcode_result res;
+	struct prl_transcode_job job;
+	struct prl_buf err = PRL_BUF_INIT;
+	int ret;
+
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = src;
+	job.opus_path = opus;
+	job.mp3_path = mp3;
+	job.peaks_path = peaks;
+	job.target_lufs = -18;
+	job.max_true_peak_dbtp = -1;
+	ret = prl_transcode_run(&job, &res, &err);
+	ok(ret < 0, "%s: fails (%d)", what, ret);
+	ok(err.len > 0 && !strchr(prl_buf_str(&err), '\n'), "%s: one line: %s", what,
+	   prl_buf_str(&err));
+	ok(gone(opus) && gone(mp3) && gone(peaks), "%s: no output left", what);
+	if (opus && strcmp(opus, "/dev/full"))
+		unlink(opus);
+	prl_transcode_result_clear(&res);
+	prl_buf_release(&err);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+static void bad_inputs(void)
+{
+	char src[512], opus[512], mp3[512], peaks[512], wav[512], blocked[600];
+	unsigned char junk[5000];
+	size_t i;
+
+	path_in(opus, sizeof(opus), "bad.opus");
+	path_in(mp3, sizeof(mp3), "bad.mp3");
+	path_in(peaks, sizeof(peaks), "bad.dat");
+
+	path_in(src, sizeof(src), "empty.wav");
+	write_bytes(src, "", 0);
+	run_bad("empty file", src, opus, mp3, peaks);
+
+	path_in(wav, sizeof(wav), "whole.wav");
+	write_sndfile(wav, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 1.0, 0.3, NULL, NULL);
+	path_in(src, sizeof(src), "cut-header.wav");
+	{
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "head -c 30 '%s' > '%s'", wav, src);
+		ok(system(cmd) == 0, "made a WAV cut inside its header");
+	}
+	run_bad("WAV cut inside its header", src, opus, mp3, peaks);
+
+	path_in(src, sizeof(src), "text.wav");
+	write_bytes(src, "This is not audio.\nJust some words.\n", 36);
+	run_bad("text named .wav", src, opus, mp3, peaks);
+
+	path_in(src, sizeof(src), "random.mp3");
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(noise() * 127 + 128);
+	write_bytes(src, junk, sizeof(junk));
+	run_bad("random bytes named .mp3", src, opus, mp3, peaks);
+
+	path_in(src, sizeof(src), "no-such-file.wav");
+	run_bad("missing file", src, opus, mp3, peaks);
+
+	run_bad("a folder as input", tmpdir, opus, mp3, peaks);
+
+	/* Output folder that cannot be written: a path under a regular file
+	 * fails even for root, which ignores permission bits. */
+	snprintf(blocked, sizeof(blocked), "%s/copy.opus", wav);
+	run_bad("output under a regular file", wav, blocked, mp3, peaks);
+	path_in(blocked, sizeof(blocked), "no-such-dir/copy.mp3");
+	run_bad("output in a missing folder", wav, opus, blocked, peaks);
+
+	/* A full disk, as /dev/full plays it: the device is not ours to
+	 * remove, the outputs we created are. */
+	if (exists("/dev/full")) {
+		run_bad("disk full while writing the Opus copy", wav, "/dev/full", mp3, peaks);
+		ok(exists("/dev/full"), "/dev/full is left alone");
+	}
+}
+
+/* ---- the WAV cut in its data chunk: kept, with its real length ---- */
+
+static void truncated_recording(void)
+{
+	struct prl_transcode_result res;
+	struct prl_transcode_job job;
+	struct prl_buf err = PRL_BUF_INIT;
+	char src[512];
+	struct stat st;
+	int ret;
+
+	path_in(src, sizeof(src), "power-lost.wav");
+	write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 2, 2.0, 0.3, NULL, NULL);
+	if (stat(src, &st) == 0)
+		ok(truncate(src, 44 + 48000 * 4 / 2) == 0, "cut a 2 s WAV after 0.5 s of data");
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = src;
+	job.target_lufs = -18;
+	job.max_true_peak_dbtp = -1;
+	ret = prl_transcode_run(&job, &res, &err);
+	is_int(ret, 0, "truncated recording is kept (%s)", prl_buf_str(&err));
+	is_int(res.info.frames, 24000, "truncated recording: frames really there");
+	is_int(res.info.declared_frames, 96000, "truncated recording: frames promised");
+	prl_transcode_result_clear(&res);
+	prl_buf_release(&err);
+}
+
+/* ---- the real files in the interop folder ---- */
+
+static void interop(void)
+{
+	static const struct {
+		const char *file;
+		int ok;           /* must succeed */
+		int rate, channels;
+		int64_t frames;   /* -1: do not check */
+		const char *sha256;
+	} files[] = {
+		{ "parselmouth/the_north_wind_and_the_sun.wav", 1, 44100, 1, 56592,
+		  "a5452a671d34fa7d4967dd644f7db9623e779649fc9f0d31c0b5196fc0b0a1e8" },
+		{ "praat/\xe3\x81\x82\xe3\x80\x80\xe3\x81\x82.wav", 1, 44100, 1, 20457,
+		  "1d56a837596b696ab05d28f8b900968f0a35aaad53d46020cbd336b691ee694d" },
+		{ "wavinfo/STE-000.wav", 1, 48000, 2, 242624,
+		  "52aa092b3db476bb633d51e48b5fdae4ae70c0d2b7135ee926505559d0935874" },
+		{ "wavinfo/A101_3.WAV", 1, 48000, 2, 48044, NULL },
+		{ "wavinfo/izotoperx_cues_test.wav", 1, 48000, 1, 48000, NULL },
+		{ "wavinfo/new_camera bumb 1.wav", 1, 48000, 1, 45859, NULL },
+		{ "go-audio-wav/bwf.wav", 1, 44100, 1, 7287, NULL },
+		{ "scipy/test-8000Hz-le-1ch-1byte-ulaw.wav", 1, 8000, 1, 9, NULL },
+		{ "scipy/test-8000Hz-le-3ch-5S-24bit-rf64.wav", 1, 8000, 3, 5, NULL },
+		{ "scipy/test-44100Hz-le-1ch-4bytes-early-eof.wav", 1, 44100, 1, 236, NULL },
+		{ "hound/pcmwaveformat-8bit-44100Hz-mono.wav", 1, 44100, 1, 4, NULL },
+		{ "hound/waveformatextensible-24bit-192kHz-mono.wav", 1, 192000, 1, 4, NULL },
+		{ "hound/waveformatex-8bit-11025Hz-mono.wav", 1, 11025, 1, 4, NULL },
+		{ "nzilbb/invalid-audio.wav", 0, 0, 0, -1, NULL },
+	};
+	const char *base = getenv("PARLERS_INTEROP");
+	char src[1024], opus[512], mp3[512], peaks[512], hex[65];
+	size_t i;
+
+	if (!base) {
+		diag("PARLERS_INTEROP not set: interop files skipped");
+		return;
+	}
+	path_in(opus, sizeof(opus), "interop.opus");
+	path_in(mp3, sizeof(mp3), "interop.mp3");
+	path_in(peaks, sizeof(peaks), "interop.dat");
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct prl_transcode_result res;
+		struct prl_transcode_job job;
+		struct prl_buf err = PRL_BUF_INIT;
+		int ret;
+
+		snprintf(src, sizeof(src), "%s/audio/%s", base, files[i].file);
+		memset(&job, 0, sizeof(job));
+		memset(&res, 0, sizeof(res));
+		job.src_path = src;
+		job.opus_path = opus;
+		job.mp3_path = mp3;
+		job.peaks_path = peaks;
+		job.target_lufs = -18;
+		job.max_true_peak_dbtp = -1;
+		ret = prl_transcode_run(&job, &res, &err);
+		if (!files[i].ok) {
+			ok(ret < 0 && err.len && !strchr(prl_buf_str(&err), '\n'),
+			   "%s fails cleanly: %s", files[i].file, prl_buf_str(&err));
+			ok(!exists(opus) && !exists(mp3) && !exists(peaks), "%s: no output left",
+			   files[i].file);
+		} else if (ok(ret == 0, "%s transcodes", files[i].file)) {
+			is_int(res.info.sample_rate, files[i].rate, "%s: rate", files[i].file);
+			is_int(res.info.channels, files[i].channels, "%s: channels", files[i].file);
+			if (files[i].frames >= 0)
+				is_int(res.info.frames, files[i].frames, "%s: frames", files[i].file);
+			if (files[i].sha256) {
+				prl_sha256_hex(res.sha256, hex);
+				is_str(hex, files[i].sha256, "%s: sha256", files[i].file);
+			}
+			ok(res.opus_bytes > 0 && res.mp3_bytes > 0 && res.peaks_bytes > 0,
+			   "%s: copies and peaks written", files[i].file);
+		} else {
+			diag("  %s", prl_buf_str(&err));
+		}
+		unlink(opus);
+		unlink(mp3);
+		unlink(peaks);
+		prl_transcode_result_clear(&res);
+		prl_buf_release(&err);
+	}
+
+	/* What the BWF and INFO chunks of real recorders say. */
+	{
+		struct prl_transcode_result res;
+		struct prl_transcode_job job;
+		struct prl_buf err = PRL_BUF_INIT;
+
+		memset(&job, 0, sizeof(job));
+		memset(&res, 0, sizeof(res));
+		snprintf(src, sizeof(src), "%s/audio/wavinfo/STE-000.wav", base);
+		job.src_path = src;
+		if (ok(prl_transcode_run(&job, &res, &err) == 0, "H4n take analysed without copies")) {
+			is_str(prl_tags_get(&res.tags, "bext_originator"), "ZOOM Handy Recorder H4n",
+			       "H4n: bext originator");
+			is_str(prl_tags_get(&res.tags, "bext_origination_date"), "2023-11-05",
+			       "H4n: bext origination date");
+			is_str(prl_tags_get(&res.tags, "bext_origination_time"), "17:54:35",
+			       "H4n: bext origination time");
+		}
+		prl_transcode_result_clear(&res);
+		snprintf(src, sizeof(src), "%s/audio/scipy/test-44100Hz-le-1ch-4bytes-early-eof.wav", base);
+		if (ok(prl_transcode_run(&job, &res, &err) == 0, "early-EOF WAV kept")) {
+			is_int(res.info.declared_frames, 4410, "early-EOF WAV: header promised 4410");
+		}
+		prl_transcode_result_clear(&res);
+		prl_buf_release(&err);
+	}
+}
+
+/* ---- the gain rule ---- */
+
+static void gain_rule(void)
+{
+	struct prl_loudness l;
+
+	memset(&l, 0, sizeof(l));
+	l.integrated_lufs = -HUGE_VAL;
+	l.true_peak_dbtp = -HUGE_VAL;
+	ok(prl_gain_for(&l, -18, -1) == 0, "silence gets no gain");
+	l.integrated_lufs = -30;
+	l.true_peak_dbtp = -20;
+	ok(fabs(prl_gain_for(&l, -18, -1) - 12) < 1e-9, "quiet source: +12 dB to the target");
+	l.true_peak_dbtp = -10;
+	ok(fabs(prl_gain_for(&l, -18, -1) - 9) < 1e-9, "peaky source: +9 dB, held by the peak");
+	l.integrated_lufs = -10;
+	l.true_peak_dbtp = -0.5;
+	ok(fabs(prl_gain_for(&l, -18, -1) + 8) < 1e-9, "loud source: turned down 8 dB");
+}
+
+/* ---- progress and the hash ---- */
+
+static int64_t progress_calls, progress_done, progress_total;
+
+static void on_progress(void *ctx, int64_t done, int64_t total)
+{
+	(void)ctx;
+	progress_calls++;
+	progress_done = done;
+	progress_total = total;
+}
+
+static void progress_and_hash(void)
+{
+	struct prl_transcode_result res;
+	struct prl_transcode_job job;
+	struct prl_buf err = PRL_BUF_INIT, out = PRL_BUF_INIT, cmd = PRL_BUF_INIT;
+	char src[512], opus[512], hex[65];
+
+	path_in(src, sizeof(src), "long.wav");
+	path_in(opus, sizeof(opus), "long.opus");
+	write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 1, 20.0, 0.2, NULL, NULL);
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = src;
+	job.opus_path = opus;
+	job.target_lufs = -18;
+	job.max_true_peak_dbtp = -1;
+	job.progress = on_progress;
+	if (ok(prl_transcode_run(&job, &res, &err) == 0, "20 s file with progress")) {
+		ok(progress_calls > 2, "progress called %lld times", (long long)progress_calls);
+		ok(progress_done == progress_total && progress_total == 2 * res.info.frames,
+		   "progress ends at twice the frames");
+		ok(res.mp3_bytes == 0 && res.opus_bytes > 0, "only the copy asked for is made");
+		prl_sha256_hex(res.sha256, hex);
+		prl_buf_addf(&cmd, "sha256sum '%s'", src);
+		ok(capture(cmd.data, &out) == 0 && !strncmp(prl_buf_str(&out), hex, 64),
+		   "sha256 agrees with sha256sum");
+	}
+	unlink(opus);
+	prl_transcode_result_clear(&res);
+	prl_buf_release(&err);
+	prl_buf_release(&out);
+	prl_buf_release(&cmd);
+}
+
+/* ---- main ---- */
+
+int main(void)
+{
+	static const int map51[6] = {
+		SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER,
+		SF_CHANNEL_MAP_LFE, SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT,
+	};
+	SF_BROADCAST_INFO bext;
+	char master[512], stereo[512], six[512], dst[512], cmdbuf[600];
+	const char *t = getenv("TMPDIR");
+	size_t i;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/parlers-transcode-XXXXXX", t ? t : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		printf("Bail out! cannot make a temporary folder: %s\n", strerror(errno));
+		return 1;
+	}
+	have_ffmpeg = system("ffmpeg -version > /dev/null 2>&1") == 0 &&
+		      system("ffprobe -version > /dev/null 2>&1") == 0;
+	if (!have_ffmpeg) {
+		printf("1..0 # SKIP the ffmpeg and ffprobe tools are needed\n");
+		return 0;
+	}
+
+	gain_rule();
+
+	/* WAV variants with libsndfile. */
+	memset(&bext, 0, sizeof(bext));
+	snprintf(bext.description, sizeof(bext.description), "Entretien avec Mme Lef\xc3\xa8vre, Val de Sa\xc3\xa8ne");
+	snprintf(bext.originator, sizeof(bext.originator), "Enregistreur de terrain");
+	memcpy(bext.origination_date, "1987-06-14", 10);
+	memcpy(bext.origination_time, "15:02:33", 8);
+	path_in(master, sizeof(master), "mono16-44k.wav");
+	write_sndfile(master, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 3, 0.25, NULL, NULL);
+	path_in(stereo, sizeof(stereo), "stereo24-48k.wav");
+	write_sndfile(stereo, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 48000, 2, 3, 0.5, NULL, NULL);
+	path_in(six, sizeof(six), "six-wavex.wav");
+	write_sndfile(six, SF_FORMAT_WAVEX | SF_FORMAT_PCM_24, 48000, 6, 3, 0.3, NULL, map51);
+	path_in(dst, sizeof(dst), "float-32k.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 32000, 2, 3, 0.4, NULL, NULL);
+	path_in(dst, sizeof(dst), "s32-22k.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_32, 22050, 1, 3, 0.05, NULL, NULL);
+	path_in(dst, sizeof(dst), "u8-11k.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 11025, 1, 3, 0.5, NULL, NULL);
+	path_in(dst, sizeof(dst), "alaw-8k.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_ALAW, 8000, 1, 3, 0.5, NULL, NULL);
+	path_in(dst, sizeof(dst), "ulaw-8k.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_ULAW, 8000, 1, 3, 0.5, NULL, NULL);
+	path_in(dst, sizeof(dst), "rf64-96k.wav");
+	write_sndfile(dst, SF_FORMAT_RF64 | SF_FORMAT_PCM_24, 96000, 2, 3, 0.3, NULL, NULL);
+	path_in(dst, sizeof(dst), "mono24-192k.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 192000, 1, 3, 0.3, NULL, NULL);
+	path_in(dst, sizeof(dst), "bwf.wav");
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 1, 3, 0.3, &bext, NULL);
+
+	/* Other containers with the ffmpeg tool. */
+	path_in(dst, sizeof(dst), "stereo.flac");
+	ffmpeg_make(stereo, dst, "-c:a flac");
+	path_in(dst, sizeof(dst), "six.flac");
+	ffmpeg_make(six, dst, "-c:a flac");
+	path_in(dst, sizeof(dst), "titled.mp3");
+	ffmpeg_make(stereo, dst, "-c:a libmp3lame -b:a 160k -metadata title='La Hague, 1987'");
+	path_in(dst, sizeof(dst), "mono.mp3");
+	ffmpeg_make(master, dst, "-c:a libmp3lame -b:a 96k");
+	path_in(dst, sizeof(dst), "vorbis.ogg");
+	ffmpeg_make(stereo, dst, "-c:a libvorbis -q:a 4 -metadata title='Chanson du Cotentin'");
+	path_in(dst, sizeof(dst), "voice.opus");
+	ffmpeg_make(master, dst, "-c:a libopus -b:a 48k");
+	path_in(dst, sizeof(dst), "aac.m4a");
+	ffmpeg_make(stereo, dst, "-c:a aac -b:a 128k -metadata title='Veillee'");
+	path_in(dst, sizeof(dst), "be16.aiff");
+	ffmpeg_make(master, dst, "-c:a pcm_s16be");
+	snprintf(cmdbuf, sizeof(cmdbuf), "%s", master);
+
+	{
+		static const struct expect cases[] = {
+			{ "mono16-44k.wav", "wav", "pcm_s16le", 44100, 1, 132300, 3, 16, NULL, NULL },
+			{ "stereo24-48k.wav", "wav", "pcm_s24le", 48000, 2, 144000, 3, 24, NULL, NULL },
+			{ "six-wavex.wav", "wav", "pcm_s24le", 48000, 6, 144000, 3, 24, NULL, NULL },
+			{ "float-32k.wav", "wav", "pcm_f32le", 32000, 2, 96000, 3, 32, NULL, NULL },
+			{ "s32-22k.wav", "wav", "pcm_s32le", 22050, 1, 66150, 3, 32, NULL, NULL },
+			{ "u8-11k.wav", "wav", "pcm_u8", 11025, 1, 33075, 3, 8, NULL, NULL },
+			{ "alaw-8k.wav", "wav", "pcm_alaw", 8000, 1, 24000, 3, 8, NULL, NULL },
+			{ "ulaw-8k.wav", "wav", "pcm_mulaw", 8000, 1, 24000, 3, 8, NULL, NULL },
+			{ "rf64-96k.wav", "rf64", "pcm_s24le", 96000, 2, 288000, 3, 24, NULL, NULL },
+			{ "mono24-192k.wav", "wav", "pcm_s24le", 192000, 1, 576000, 3, 24, NULL, NULL },
+			{ "bwf.wav", "wav", "pcm_s16le", 48000, 1, 144000, 3, 16, "bext_originator",
+			  "Enregistreur de terrain" },
+			{ "stereo.flac", "flac", "flac", 48000, 2, 144000, 3, 24, NULL, NULL },
+			{ "six.flac", "flac", "flac", 48000, 6, 144000, 3, 24, NULL, NULL },
+			{ "titled.mp3", "mp3", "mp3", 48000, 2, -1, 3, 0, "title", "La Hague, 1987" },
+			{ "mono.mp3", "mp3", "mp3", 44100, 1, -1, 3, 0, NULL, NULL },
+			{ "vorbis.ogg", "ogg", "vorbis", 48000, 2, -1, 3, 0, "title",
+			  "Chanson du Cotentin" },
+			{ "voice.opus", "ogg", "opus", 48000, 1, -1, 3, 0, NULL, NULL },
+			{ "aac.m4a", "mp4", "aac", 48000, 2, -1, 3, 0, "title", "Veillee" },
+			{ "be16.aiff", "aiff", "pcm_s16be", 44100, 1, 132300, 3, 16, NULL, NULL },
+		};
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			run_good(&cases[i]);
+	}
+	{
+		struct prl_transcode_result res;
+		struct prl_transcode_job job;
+		struct prl_buf err = PRL_BUF_INIT;
+
+		path_in(dst, sizeof(dst), "bwf.wav");
+		memset(&job, 0, sizeof(job));
+		memset(&res, 0, sizeof(res));
+		job.src_path = dst;
+		if (ok(prl_transcode_run(&job, &res, &err) == 0, "BWF analysed")) {
+			is_str(prl_tags_get(&res.tags, "bext_description"),
+			       "Entretien avec Mme Lef\xc3\xa8vre, Val de Sa\xc3\xa8ne",
+			       "BWF: bext description, UTF-8 kept");
+			is_str(prl_tags_get(&res.tags, "bext_origination_date"), "1987-06-14",
+			       "BWF: origination date");
+			is_str(prl_tags_get(&res.tags, "bext_origination_time"), "15:02:33",
+			       "BWF: origination time");
+		}
+		prl_transcode_result_clear(&res);
+		prl_buf_release(&err);
+	}
+
+	truncated_recording();
+	progress_and_hash();
+	interop();
+	bad_inputs();
+
+	snprintf(cmdbuf, sizeof(cmdbuf), "rm -rf '%s'", tmpdir);
+	if (system(cmdbuf) != 0)
+		diag("could not remove %s", tmpdir);
+	return done_testing();
+}
