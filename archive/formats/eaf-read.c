@@ -40,11 +40,14 @@ struct pend {
 	uint32_t b;    /* alignable: TIME_SLOT_REF2 slot; ref: NONE */
 };
 
-/* What a REF_ANNOTATION names, kept as text until every id is known. */
+/* What a REF_ANNOTATION names: resolved on the spot when the target was
+ * already read (the usual case: ELAN writes parents first), else kept as
+ * text until every id is known. */
 struct ref {
-	char *target; /* ANNOTATION_REF */
-	char *prev;   /* PREVIOUS_ANNOTATION or NULL */
-	char *id;     /* its own ANNOTATION_ID, for messages */
+	uint32_t tq;  /* pend of ANNOTATION_REF, or NONE while unresolved */
+	uint32_t pq;  /* pend of PREVIOUS_ANNOTATION, or NONE */
+	char *target; /* ANNOTATION_REF while unresolved, else NULL */
+	char *prev;   /* PREVIOUS_ANNOTATION while unresolved, else NULL */
 };
 
 struct eaf_reader {
@@ -336,13 +339,17 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 			r->alloc_refs = n;
 		}
 		rf = &r->refs[r->nrefs];
-		rf->target = annot_strdup_or_null(target, &failed);
-		rf->prev = annot_strdup_or_null(attr(r, "PREVIOUS_ANNOTATION"), &failed);
-		rf->id = annot_strdup_or_null(id, &failed);
+		rf->target = rf->prev = NULL;
+		rf->tq = annot_idmap_get(r->ann_ids, target);
+		if (rf->tq == NONE)
+			rf->target = annot_strdup_or_null(target, &failed);
+		rf->pq = NONE;
+		if ((target = attr(r, "PREVIOUS_ANNOTATION")) &&
+		    (rf->pq = annot_idmap_get(r->ann_ids, target)) == NONE)
+			rf->prev = annot_strdup_or_null(target, &failed);
 		if (failed) {
 			free(rf->target);
 			free(rf->prev);
-			free(rf->id);
 			return -PRL_ENOMEM;
 		}
 		a = (uint32_t)r->nrefs++;
@@ -591,27 +598,30 @@ static int resolve_refs(struct eaf_reader *r)
 		struct pend *p = &r->pends[i];
 		struct ref *rf;
 		struct prl_tier *t;
+		const char *id, *target;
 		uint32_t q;
 
 		if (p->b != NONE)
 			continue;
 		rf = &r->refs[p->a];
 		t = &d->tiers[p->tier];
-		q = annot_idmap_get(r->ann_ids, rf->target);
+		id = t->segs[p->seg].ext_id;
+		q = rf->tq != NONE ? rf->tq : annot_idmap_get(r->ann_ids, rf->target);
 		if (q == NONE)
 			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s: ANNOTATION_REF "
-					  "\"%.40s\" names no annotation", rf->id, rf->target);
+					  "\"%.40s\" names no annotation", id, rf->target);
+		target = d->tiers[r->pends[q].tier].segs[r->pends[q].seg].ext_id;
 		if (r->pends[q].tier == p->tier)
 			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s refers to %s on its "
-					  "own tier", rf->id, rf->target);
+					  "own tier", id, target);
 		if (!t->parent) {
 			t->parent = r->pends[q].tier + 1;
 			annot_warn(r->warn, "TIER \"%s\": parent tier taken from its annotations: "
 				   "\"%s\"", t->name, d->tiers[r->pends[q].tier].name);
 		} else if (t->parent != r->pends[q].tier + 1) {
 			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s: its parent %s is on "
-					  "tier \"%s\", not on its tier's parent \"%s\"", rf->id,
-					  rf->target, d->tiers[r->pends[q].tier].name,
+					  "tier \"%s\", not on its tier's parent \"%s\"", id,
+					  target, d->tiers[r->pends[q].tier].name,
 					  d->tiers[t->parent - 1].name);
 		}
 		t->segs[p->seg].parent = (size_t)r->pends[q].seg + 1;
@@ -846,9 +856,11 @@ static int resolve_times(struct eaf_reader *r)
 					if (p->tier != i || p->b != NONE)
 						continue;
 					prev[p->seg] = NONE;
-					if (!r->refs[p->a].prev)
+					q = r->refs[p->a].pq;
+					if (q == NONE && !r->refs[p->a].prev)
 						continue;
-					q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
+					if (q == NONE)
+						q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
 					if (q == NONE || r->pends[q].tier != i ||
 					    t->segs[r->pends[q].seg].parent != t->segs[p->seg].parent) {
 						bad_chain++;
@@ -1063,7 +1075,6 @@ end:
 	for (i = 0; i < r.nrefs; i++) {
 		free(r.refs[i].target);
 		free(r.refs[i].prev);
-		free(r.refs[i].id);
 	}
 	free(r.refs);
 	for (i = 0; i < r.alloc_parent_refs; i++)

@@ -696,21 +696,58 @@ int annot_sink_flush(struct annot_sink *s, int force)
 
 /* ---- dispatch -------------------------------------------------------- */
 
+void annot_release_pages(const char *from, const char *to)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)from + pg - 1) & ~(pg - 1), b = (uintptr_t)to & ~(pg - 1);
+
+	/* a private read-only file mapping: dropped pages fault back in
+	 * from the file if they are ever read again */
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* prl_utf8_valid over a mapping, a chunk at a time, handing each chunk
+ * back once checked. */
+static int mapped_utf8_valid(const char *s, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		size_t end = pos + (4u << 20) < len ? pos + (4u << 20) : len;
+		while (end < len && ((unsigned char)s[end] & 0xc0) == 0x80)
+			end--;
+		if (end <= pos || !prl_utf8_valid(s + pos, end - pos))
+			return 0;
+		annot_release_pages(s + pos, s + end);
+		pos = end;
+	}
+	return 1;
+}
+
 static int read_decoded(enum prl_annot_format f, const char *data, size_t len,
-			const char *charset, struct prl_annot_doc *d, struct prl_buf *err,
-			struct prl_buf *warn)
+			const char *charset, int mapped, struct prl_annot_doc *d,
+			struct prl_buf *err, struct prl_buf *warn)
 {
 	struct prl_buf tmp = PRL_BUF_INIT;
 	const char *s;
 	size_t n;
 	int ret;
 
+	if (mapped && f == PRL_FMT_TEXTGRID && !charset && len > (16u << 20) &&
+	    mapped_utf8_valid(data, len) &&
+	    !(len >= 2 && ((unsigned char)data[0] == 0xfe || (unsigned char)data[0] == 0xff))) {
+		/* big plain UTF-8 (a BOM is ASCII-invalid here, so skip it by hand) */
+		size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
+		ret = annot_textgrid_read_ex(data + bom, len - bom, d, err, warn, 1);
+		goto end;
+	}
 	if ((ret = annot_decode(data, len, charset, f == PRL_FMT_TEXTGRID, &s, &n, &tmp, err,
 				warn)) < 0)
 		goto end;
 	switch (f) {
 	case PRL_FMT_TEXTGRID:
-		ret = annot_textgrid_read(s, n, d, err, warn);
+		ret = annot_textgrid_read_ex(s, n, d, err, warn, mapped && s >= data && s < data + len);
 		break;
 	case PRL_FMT_VTT:
 		ret = annot_vtt_read(s, n, d, err, warn);
@@ -734,8 +771,8 @@ end:
 }
 
 static int read_common(enum prl_annot_format f, const char *data, size_t len, const char *path,
-		       const char *charset, struct prl_annot_doc **out, struct prl_buf *err,
-		       struct prl_buf *warn)
+		       const char *charset, int mapped, struct prl_annot_doc **out,
+		       struct prl_buf *err, struct prl_buf *warn)
 {
 	struct prl_annot_doc *d;
 	size_t wlen = warn ? warn->len : 0;
@@ -755,7 +792,7 @@ static int read_common(enum prl_annot_format f, const char *data, size_t len, co
 	if (f == PRL_FMT_EAF)
 		ret = annot_eaf_read(data, len, path, d, err, warn);
 	else
-		ret = read_decoded(f, data, len, charset, d, err, warn);
+		ret = read_decoded(f, data, len, charset, mapped, d, err, warn);
 	if (ret < 0) {
 		prl_annot_doc_free(d);
 		/* warnings about a document that is not returned mislead */
@@ -775,14 +812,15 @@ static int read_common(enum prl_annot_format f, const char *data, size_t len, co
 int prl_annot_read(enum prl_annot_format f, const char *data, size_t len,
 		   struct prl_annot_doc **out, struct prl_buf *err, struct prl_buf *warn)
 {
-	return read_common(f, data ? data : "", data ? len : 0, NULL, NULL, out, err, warn);
+	return read_common(f, data ? data : "", data ? len : 0, NULL, NULL, 0, out, err, warn);
 }
 
 int prl_annot_read_charset(enum prl_annot_format f, const char *data, size_t len,
 			   const char *charset, struct prl_annot_doc **out,
 			   struct prl_buf *err, struct prl_buf *warn)
 {
-	return read_common(f, data ? data : "", data ? len : 0, NULL, charset, out, err, warn);
+	return read_common(f, data ? data : "", data ? len : 0, NULL, charset, 0, out, err,
+			   warn);
 }
 
 int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *charset,
@@ -803,7 +841,7 @@ int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *c
 		goto end;
 	}
 	if (f == PRL_FMT_EAF) {
-		ret = read_common(f, NULL, 0, path, charset, out, err, warn);
+		ret = read_common(f, NULL, 0, path, charset, 0, out, err, warn);
 		goto end;
 	}
 	if ((uint64_t)st.st_size > MAX_TEXT_BYTES) {
@@ -820,7 +858,7 @@ int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *c
 		goto end;
 	}
 	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	ret = read_common(f, map, (size_t)st.st_size, NULL, charset, out, err, warn);
+	ret = read_common(f, map, (size_t)st.st_size, NULL, charset, 1, out, err, warn);
 end:
 	if (map)
 		munmap(map, (size_t)st.st_size);

@@ -27,6 +27,8 @@ struct tg_reader {
 	size_t pos;             /* next byte */
 	size_t line;            /* line of the next byte, 1-based */
 	size_t tok_line;        /* line where the last token started */
+	int release;            /* s is a file mapping to hand back as we go */
+	size_t released;        /* bytes of s handed back so far */
 	struct prl_buf str;     /* the last string read */
 	struct prl_buf *err;    /* where the one error line goes */
 };
@@ -333,6 +335,10 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 			return -PRL_ENOMEM;
 		if ((ret = annot_push_segment(t, s_ms, e_ms, text, 0)) < 0)
 			return ret;
+		if (r->release && r->pos - r->released > (8u << 20)) {
+			annot_release_pages(r->s + r->released, r->s + r->pos);
+			r->released = r->pos;
+		}
 	}
 	(void)xmin;
 	(void)xmax;
@@ -342,7 +348,13 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d,
 			struct prl_buf *err, struct prl_buf *warn)
 {
-	struct tg_reader r = {s, len, 0, 1, 1, PRL_BUF_INIT, err};
+	return annot_textgrid_read_ex(s, len, d, err, warn, 0);
+}
+
+int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d,
+			   struct prl_buf *err, struct prl_buf *warn, int release_pages)
+{
+	struct tg_reader r = {s, len, 0, 1, 1, release_pages, 0, PRL_BUF_INIT, err};
 	double xmin, xmax;
 	long long ntiers, i;
 	char tok[32];
