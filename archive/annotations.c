@@ -144,6 +144,34 @@ static void doc_extras_load(struct prl_annot_doc *d, const char *lt_json, const 
 	}
 }
 
+/* A tier's type when the file did not say it: from its name or its
+ * linguistic type, the words annotators use ("traduction", "French",
+ * "gloss", "notes"...).  Everything else is a transcription. */
+static const char *tier_type_of(const struct prl_tier *t)
+{
+	static const struct {
+		const char *word, *type;
+	} words[] = {
+		{"tradu", "translation"}, {"transl", "translation"}, {"french", "translation"},
+		{"fran\xc3\xa7" "ais", "translation"}, {"francais", "translation"},
+		{"english", "translation"}, {"anglais", "translation"}, {"free", "translation"},
+		{"gloss", "gloss"}, {"glose", "gloss"}, {"note", "note"}, {"comment", "note"},
+		{"remarque", "note"},
+	};
+	const char *names[2] = {t->name, t->ling_type};
+
+	if (t->type && t->type[0] && strcmp(t->type, "transcription") != 0)
+		return t->type;
+	for (int n = 0; n < 2; n++) {
+		if (!names[n])
+			continue;
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strcasestr(names[n], words[i].word))
+				return words[i].type;
+	}
+	return "transcription";
+}
+
 static int64_t speaker_for(struct prl_archive *a, int64_t rec, const char *participant)
 {
 	sqlite3_stmt *st;
@@ -210,7 +238,7 @@ int archive_store_annotations(struct prl_archive *a, int64_t id, const struct pr
 			goto end;
 		sqlite3_bind_int64(st, 1, id);
 		archive_bind_text(st, 2, t->name);
-		archive_bind_text(st, 3, t->type && t->type[0] ? t->type : "transcription");
+		archive_bind_text(st, 3, tier_type_of(t));
 		archive_bind_text(st, 4, t->language);
 		archive_bind_text(st, 5, t->participant);
 		if (sid > 0)

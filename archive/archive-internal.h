@@ -41,6 +41,27 @@ enum stmt_id {
 	ST_ANNDOC_PUT,
 	ST_ANNDOC_GET,
 	ST_SPEAKER_OF_REC_BY_NAME,
+	ST_SEARCH_COUNT,
+	ST_SEARCH_COUNT_DATED,
+	ST_SEARCH_PAGE_RANK,
+	ST_SEARCH_PAGE_RANK_DATED,
+	ST_SEARCH_PAGE_DATE,
+	ST_SEARCH_PAGE_PLACE,
+	ST_SEARCH_GROUPS,
+	ST_SEARCH_HIT,
+	ST_SEARCH_TRANSLATION,
+	ST_VOCAB_ALL,
+	ST_DATA_VERSION,
+	ST_VARIANT_GROUP_OF,
+	ST_VARIANT_ALL,
+	ST_VARIANT_CLEAR,
+	ST_VARIANT_ADD,
+	ST_VARIANT_NEXT_GROUP,
+	ST_FILTER_SPEAKERS,
+	ST_FILTER_PLACES,
+	ST_FILTER_COLLECTIONS,
+	ST_REINDEX_DELETE,
+	ST_REINDEX_INSERT,
 	ST_COUNT
 };
 
@@ -51,7 +72,15 @@ struct prl_archive {
 	int schema_version;               /* after migrations: the latest */
 	struct prl_buf errmsg;            /* detail of the last failure */
 	sqlite3_stmt *stmts[ST_COUNT];    /* prepared on first use */
+	struct search_vocab *vocab;       /* indexed words, for close spellings; NULL until used */
+	int64_t writes;                   /* commits made through this handle */
 };
+
+struct search_vocab;
+void search_vocab_free(struct search_vocab *v);
+/* Re-indexes every segment of recording id (after its access level, place,
+ * speakers... changed), inside the caller's transaction. */
+int archive_reindex_recording(struct prl_archive *a, int64_t id);
 
 /* The prepared, reset statement id, or NULL with errmsg set. */
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive-internal.h"
+#include "search-internal.h"
 
 static const char *const access_names[] = {"public", "restricted", "private"};
 static const char *const role_names[] = {"anonymous", "researcher", "annotator", "admin"};
@@ -125,6 +126,10 @@ int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out,
 		goto fail;
 	}
 	sqlite3_busy_timeout(a->db, 10000);
+	if (search_register_functions(a->db) < 0) {
+		ret = archive_sql_fail(a, path.data);
+		goto fail;
+	}
 	sqlite3_extended_result_codes(a->db, 0);
 	if (sqlite3_exec(a->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
@@ -158,6 +163,7 @@ void prl_archive_close(struct prl_archive *a)
 	free(a->dir);
 	free(a->media_dir);
 	prl_buf_release(&a->errmsg);
+	search_vocab_free(a->vocab);
 	free(a);
 }
 

@@ -643,6 +643,17 @@ int prl_archive_ingest(struct prl_archive *a, const char *path,
 	job.progress_ctx = opts->progress_ctx;
 	if ((ret = prl_transcode_run(&job, &tr, &res->error)) < 0)
 		goto end;
+	/* A file cut short is refused unless asked: the header's promise says
+	 * the archive would hold less than the recording was. */
+	if (tr.info.declared_frames > tr.info.frames && !opts->accept_truncated) {
+		prl_buf_addf(&res->error,
+			     "truncated: the header promises %.1f s, the file holds %.1f s "
+			     "(--accept-truncated keeps what is there)",
+			     (double)tr.info.declared_frames / tr.info.sample_rate,
+			     (double)tr.info.frames / tr.info.sample_rate);
+		ret = -PRL_EFORMAT;
+		goto end;
+	}
 	if (memcmp(tr.sha256, digest, sizeof(digest)) != 0) {
 		prl_buf_addstr(&res->error, "the file changed while it was being read");
 		ret = -PRL_EIO;

@@ -133,6 +133,46 @@ static const struct migration migrations[] = {
 	 "  ling_types TEXT,"   /* JSON */
 	 "  cvs TEXT,"          /* JSON */
 	 "  props TEXT);"},     /* JSON */
+	{3,
+	 /* full-text search.  body: the segment's text folded by prl_fold();
+	  * meta: tokens for the filters (access level, tier type, place,
+	  * collection, variety, speakers), so that filtering is a doclist merge
+	  * inside FTS5 rather than a join per match.  Triggers keep it in step
+	  * with every write to segments; a change to a recording's own fields
+	  * re-indexes its segments (archive_reindex_recording). */
+	 "CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"
+	 "  tokenize = 'unicode61 remove_diacritics 2');"
+	 "CREATE VIRTUAL TABLE segment_vocab USING fts5vocab(segment_index, 'col');"
+	 "CREATE VIEW segment_meta AS"
+	 " SELECT s.id AS segment_id, prl_fold(s.text) AS body,"
+	 "  'a' || r.access || ' t' || hex(prl_fold(t.type)) || ' p' || ifnull(r.place_id, 0)"
+	 "  || ' c' || ifnull(r.collection_id, 0) || ' v' || hex(prl_fold(ifnull(r.variety, '')))"
+	 "  || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"
+	 "    FROM recording_speakers rs WHERE rs.recording_id = r.id"
+	 "    AND (t.speaker_id IS NULL OR rs.speaker_id = t.speaker_id)), '') AS meta"
+	 " FROM segments s JOIN tiers t ON t.id = s.tier_id"
+	 " JOIN recordings r ON r.id = t.recording_id;"
+	 "INSERT INTO segment_index(rowid, body, meta)"
+	 " SELECT segment_id, body, meta FROM segment_meta;"
+	 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
+	 " INSERT INTO segment_index(rowid, body, meta)"
+	 "  SELECT segment_id, body, meta FROM segment_meta WHERE segment_id = new.id;"
+	 " END;"
+	 "CREATE TRIGGER segments_index_delete AFTER DELETE ON segments BEGIN"
+	 " DELETE FROM segment_index WHERE rowid = old.id;"
+	 " END;"
+	 "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, tier_id ON segments BEGIN"
+	 " DELETE FROM segment_index WHERE rowid = old.id;"
+	 " INSERT INTO segment_index(rowid, body, meta)"
+	 "  SELECT segment_id, body, meta FROM segment_meta WHERE segment_id = new.id;"
+	 " END;"
+	 /* equivalent spellings kept by staff: one group per line of the CSV */
+	 "CREATE TABLE spelling_variants ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  group_id INTEGER NOT NULL,"
+	 "  form TEXT NOT NULL,"
+	 "  folded TEXT NOT NULL UNIQUE);"
+	 "CREATE INDEX spelling_variants_group ON spelling_variants(group_id);"},
 };
 
 int prl_archive_latest_schema(void)

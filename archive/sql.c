@@ -76,6 +76,73 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SPEAKER_OF_REC_BY_NAME] = "SELECT s.id FROM recording_speakers rs JOIN speakers s"
 				      " ON s.id = rs.speaker_id WHERE rs.recording_id = ?1"
 				      " AND s.name = ?2",
+
+	/* search: MATCH takes an expression built by search.c from quoted,
+	 * folded terms and filter tokens, never from raw visitor text */
+	[ST_SEARCH_COUNT] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1",
+	[ST_SEARCH_COUNT_DATED] =
+		"SELECT count(*) FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
+		" WHERE segment_index MATCH ?1 AND (?2 IS NULL OR r.date >= ?2) AND (?3 IS NULL OR r.date <= ?3)",
+	[ST_SEARCH_PAGE_RANK] = "SELECT rowid FROM segment_index WHERE segment_index MATCH ?1"
+				" ORDER BY rank LIMIT ?2 OFFSET ?3",
+	[ST_SEARCH_PAGE_RANK_DATED] =
+		"SELECT si.rowid FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
+		" WHERE segment_index MATCH ?1 AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
+		" ORDER BY si.rank LIMIT ?2 OFFSET ?3",
+	[ST_SEARCH_PAGE_DATE] =
+		"SELECT si.rowid FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
+		" WHERE segment_index MATCH ?1 AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
+		" ORDER BY r.date IS NULL, r.date, r.id, s.start_ms LIMIT ?2 OFFSET ?3",
+	[ST_SEARCH_PAGE_PLACE] =
+		"SELECT si.rowid FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
+		" LEFT JOIN places p ON p.id = r.place_id"
+		" WHERE segment_index MATCH ?1 AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
+		" ORDER BY p.name IS NULL, p.name, r.id, s.start_ms LIMIT ?2 OFFSET ?3",
+	[ST_SEARCH_GROUPS] =
+		"SELECT t.recording_id, r.title, count(*) FROM segment_index si"
+		" JOIN segments s ON s.id = si.rowid JOIN tiers t ON t.id = s.tier_id"
+		" JOIN recordings r ON r.id = t.recording_id"
+		" WHERE segment_index MATCH ?1 AND (?2 IS NULL OR r.date >= ?2) AND (?3 IS NULL OR r.date <= ?3)"
+		" GROUP BY t.recording_id ORDER BY count(*) DESC, t.recording_id LIMIT 200",
+	[ST_SEARCH_HIT] =
+		"SELECT s.id, s.start_ms, s.end_ms, s.text, t.id, t.name, t.type, r.id, r.title,"
+		" p.name, coalesce(sp.name, (SELECT s2.name FROM recording_speakers rs"
+		"   JOIN speakers s2 ON s2.id = rs.speaker_id WHERE rs.recording_id = r.id"
+		"   ORDER BY rs.ord LIMIT 1)), r.date, r.variety"
+		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
+		" JOIN recordings r ON r.id = t.recording_id LEFT JOIN places p ON p.id = r.place_id"
+		" LEFT JOIN speakers sp ON sp.id = t.speaker_id WHERE s.id = ?1",
+	[ST_SEARCH_TRANSLATION] =
+		"SELECT s2.text FROM segments s2 JOIN tiers t2 ON t2.id = s2.tier_id"
+		" WHERE t2.recording_id = ?1 AND t2.type = 'translation' AND t2.id != ?2"
+		" AND (s2.parent_id = ?3 OR (s2.start_ms < ?5 AND s2.end_ms > ?4))"
+		" ORDER BY s2.parent_id IS ?3 DESC,"
+		" min(s2.end_ms, ?5) - max(s2.start_ms, ?4) DESC LIMIT 1",
+	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_VARIANT_GROUP_OF] =
+		"SELECT v2.folded FROM spelling_variants v1 JOIN spelling_variants v2"
+		" ON v2.group_id = v1.group_id WHERE v1.folded = ?1 AND v2.folded != ?1"
+		" ORDER BY v2.id",
+	[ST_VARIANT_ALL] = "SELECT group_id, form FROM spelling_variants ORDER BY group_id, id",
+	[ST_VARIANT_CLEAR] = "DELETE FROM spelling_variants",
+	[ST_VARIANT_ADD] = "INSERT INTO spelling_variants(group_id, form, folded) VALUES (?1, ?2, ?3)",
+	[ST_VARIANT_NEXT_GROUP] = "SELECT ifnull(max(group_id), 0) + 1 FROM spelling_variants",
+	[ST_FILTER_SPEAKERS] = "SELECT id FROM speakers WHERE name = ?1 OR CAST(id AS TEXT) = ?1",
+	[ST_FILTER_PLACES] = "SELECT id FROM places WHERE name = ?1 OR commune = ?1"
+			     " OR CAST(id AS TEXT) = ?1",
+	[ST_FILTER_COLLECTIONS] = "SELECT id FROM collections WHERE name = ?1"
+				  " OR CAST(id AS TEXT) = ?1",
+	[ST_REINDEX_DELETE] = "DELETE FROM segment_index WHERE rowid IN (SELECT s.id FROM segments s"
+			      " JOIN tiers t ON t.id = s.tier_id WHERE t.recording_id = ?1)",
+	[ST_REINDEX_INSERT] = "INSERT INTO segment_index(rowid, body, meta)"
+			      " SELECT m.segment_id, m.body, m.meta FROM segment_meta m"
+			      " JOIN segments s ON s.id = m.segment_id JOIN tiers t ON t.id = s.tier_id"
+			      " WHERE t.recording_id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)
@@ -136,8 +203,13 @@ int archive_begin(struct prl_archive *a)
 int archive_commit(struct prl_archive *a)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_COMMIT);
+	int ret;
 
-	return st ? archive_step_done(a, st, "committing") : -PRL_ESQL;
+	if (!st)
+		return -PRL_ESQL;
+	if ((ret = archive_step_done(a, st, "committing")) == 0)
+		a->writes++;
+	return ret;
 }
 
 void archive_rollback(struct prl_archive *a)

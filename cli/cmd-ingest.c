@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,9 +150,16 @@ static void print_result(int json, const char *path, const struct prl_ingest_res
 		prl_json_str(&b, r->status == PRL_FAILED ? prl_buf_str(&r->error) : NULL);
 		if (r->sha256[0])
 			prl_buf_addf(&b, ",\"sha256\":\"%s\"", r->sha256);
-		if (r->status == PRL_INGESTED)
-			prl_buf_addf(&b, ",\"duration_ms\":%lld,\"loudness_lufs\":%.2f,\"gain_db\":%.2f",
-				     (long long)r->duration_ms, r->loudness_lufs, r->gain_db);
+		if (r->status == PRL_INGESTED) {
+			prl_buf_addf(&b, ",\"duration_ms\":%lld,\"loudness_lufs\":",
+				     (long long)r->duration_ms);
+			/* silence has no loudness: null, never -inf */
+			if (isfinite(r->loudness_lufs))
+				prl_buf_addf(&b, "%.2f", r->loudness_lufs);
+			else
+				prl_buf_addstr(&b, "null");
+			prl_buf_addf(&b, ",\"gain_db\":%.2f", isfinite(r->gain_db) ? r->gain_db : 0.0);
+		}
 		prl_buf_addstr(&b, "}\n");
 		fputs(b.data, stdout);
 		prl_buf_release(&b);
@@ -178,7 +186,9 @@ static void help(void)
 	       "  --access LEVEL     used when a sidecar names none (default: private)\n"
 	       "  --collection NAME  used when a sidecar names none\n"
 	       "  --target-lufs L    loudness of the access copies (default -18)\n"
-	       "  --json             one JSON object per file: {path, id, status, error}\n\n"
+	       "  --json             one JSON object per file: {path, id, status, error}\n"
+	       "  --accept-truncated keep a file cut short (a header promising more audio\n"
+	       "                     than the file holds) with the audio it holds\n\n"
 	       "Exit status: 0 when every file went in or was already there, 1 when any\n"
 	       "failed, 2 on a usage error.\n");
 }
@@ -190,6 +200,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 		{"collection", required_argument, NULL, 'c'},
 		{"target-lufs", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
+		{"accept-truncated", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -204,7 +215,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			if ((io.access = prl_access_parse(optarg)) < 0)
@@ -222,6 +233,9 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'T':
+			io.accept_truncated = 1;
 			break;
 		case 'h':
 			help();

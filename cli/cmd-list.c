@@ -51,7 +51,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	f.limit = 500;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = 1; break;
 		case 'p': f.place = optarg; break;
@@ -125,7 +125,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = 1; break;
 		case 'h':

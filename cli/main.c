@@ -23,6 +23,8 @@ static const struct command {
 	{"list", cmd_list, "list the recordings"},
 	{"show", cmd_show, "show one recording"},
 	{"annotations", cmd_annotations, "import or export a recording's tiers"},
+	{"search", cmd_search, "search every transcript"},
+	{"variants", cmd_variants, "import or export the table of equivalent spellings"},
 	{"serve", cmd_serve, "serve the archive over HTTP"},
 	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
 };

@@ -90,6 +90,7 @@ struct prl_ingest_opts {
 	double target_lufs;      /* 0: the default, -18 */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
+	int accept_truncated;    /* 1: keep a file cut short with the audio it holds */
 };
 
 enum prl_ingest_status {
@@ -211,6 +212,48 @@ int prl_archive_annotations_import(struct prl_archive *a, int64_t id,
 /* Loads recording id's tiers into a new document (the caller frees it). */
 int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 				 struct prl_annot_doc **out);
+
+/* ---- search ---- */
+
+enum prl_search_sort {
+	PRL_SORT_RELEVANCE = 0, /* exact hits by BM25, then close spellings */
+	PRL_SORT_DATE = 1,      /* recording date, then time in the recording */
+	PRL_SORT_PLACE = 2,     /* place name, then recording, then time */
+};
+
+struct prl_search_opts {
+	const char *query;       /* what the visitor typed (see README, "Search") */
+	const char *tier_type;   /* "transcription", "translation"... or NULL */
+	const char *place;       /* name, commune or id, or NULL */
+	const char *speaker;     /* name or id, or NULL */
+	const char *variety;
+	const char *collection;  /* name or id */
+	const char *date_from;   /* YYYY[-MM[-DD]], inclusive, or NULL */
+	const char *date_to;
+	enum prl_search_sort sort;
+	int64_t offset;
+	int64_t limit;           /* 0: 20; at most 200 */
+	int no_variants;         /* 1: exact matches only */
+	int with_groups;         /* 1: add per-recording counts */
+};
+
+/*
+ * Searches every segment viewer may read.  Writes
+ * {query, total, total_exact, offset, limit, variants, hits: [...], groups}
+ * (hit fields as DESIGN.md says, plus snippet HTML with <mark>, kwic and
+ * match "exact"|"variant").  A query that cannot be used (empty, only
+ * exclusions, too long) gives -PRL_EINVAL with a sentence for the visitor
+ * in prl_archive_errmsg(); never an FTS5 syntax error.
+ */
+int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
+			    const struct prl_search_opts *o, struct prl_buf *out);
+
+/* Equivalent spellings kept by staff, as CSV: one group per line, the
+ * forms separated by commas ("mézoun,mézon,maisoun").  Import replaces the
+ * whole table in one transaction; a form in two groups is an error naming
+ * its line. */
+int prl_archive_variants_import_csv(struct prl_archive *a, const char *data, size_t len);
+int prl_archive_variants_export_csv(struct prl_archive *a, struct prl_buf *out);
 
 /* ---- integrity ---- */
 

@@ -1,0 +1,962 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Search across every transcript.
+ *
+ * The visitor's query is parsed (query.c) into folded terms; each term
+ * becomes a quoted FTS5 string, widened by the staff's table of equivalent
+ * spellings (which count as exact), and, for single words, by close
+ * spellings found in the index's own vocabulary (edit distance, or the same
+ * sound key): those are "variant" hits, counted in total and ranked after
+ * every exact hit.  Filters, including the access rule, are FTS5 tokens in
+ * the index's meta column (see schema.c), so a filter is a doclist merge.
+ *
+ * Invariants: a hit, a count or a snippet only ever comes from a segment
+ * whose recording the viewer may read (prl_access_decide() == SEE_ALL);
+ * no visitor text is ever FTS5 syntax.
+ * Expected workload: a million segments, tens of queries a second, each
+ * answering in milliseconds with its total.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "archive-internal.h"
+#include "search-internal.h"
+
+#define DEFAULT_LIMIT 20
+#define MAX_LIMIT 200
+#define MAX_VARIANTS_PER_WORD 8
+#define GROUPS_UP_TO 20000 /* per-recording counts for result sets up to this size */
+
+/* ---- the vocabulary of the index, for close spellings ---- */
+
+struct vocab_term {
+	char *term;     /* folded, as indexed */
+	int64_t docs;   /* segments that hold it */
+	char key[32];   /* sound key */
+};
+
+struct search_vocab {
+	struct vocab_term *terms;
+	size_t n;
+	int64_t data_version;   /* PRAGMA data_version when loaded */
+	int64_t writes;         /* the handle's own commits when loaded */
+};
+
+void search_vocab_free(struct search_vocab *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		free(v->terms[i].term);
+	free(v->terms);
+	free(v);
+}
+
+static int64_t data_version(struct prl_archive *a)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_DATA_VERSION);
+	int64_t v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}
+
+/* The vocabulary, loaded again when anything was committed since. */
+static struct search_vocab *vocab_get(struct prl_archive *a)
+{
+	int64_t dv = data_version(a);
+	struct search_vocab *v;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+
+	if (a->vocab && a->vocab->data_version == dv && a->vocab->writes == a->writes)
+		return a->vocab;
+	search_vocab_free(a->vocab);
+	a->vocab = NULL;
+	if (!(v = calloc(1, sizeof(*v))) || !(st = archive_stmt(a, ST_VOCAB_ALL))) {
+		free(v);
+		return NULL;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		struct vocab_term *vt;
+
+		/* short words have too many neighbours to be worth proposing */
+		if (!t || strlen(t) < 3)
+			continue;
+		if (v->n == cap) {
+			struct vocab_term *g;
+
+			cap = cap ? cap * 2 : 1024;
+			if (!(g = realloc(v->terms, cap * sizeof(*g))))
+				break;
+			v->terms = g;
+		}
+		vt = &v->terms[v->n];
+		if (!(vt->term = strdup(t)))
+			break;
+		vt->docs = sqlite3_column_int64(st, 1);
+		search_sound_key(t, vt->key, sizeof(vt->key));
+		v->n++;
+	}
+	sqlite3_reset(st);
+	v->data_version = dv;
+	v->writes = a->writes;
+	a->vocab = v;
+	return v;
+}
+
+/* ---- terms: what each query word stands for ---- */
+
+struct term_list {
+	char **items;
+	size_t n;
+};
+
+static int term_add(struct term_list *l, const char *t)
+{
+	char **g;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i], t))
+			return 0;
+	if (!(g = realloc(l->items, (l->n + 1) * sizeof(*g))))
+		return -PRL_ENOMEM;
+	l->items = g;
+	if (!(l->items[l->n] = strdup(t)))
+		return -PRL_ENOMEM;
+	l->n++;
+	return 1;
+}
+
+static void term_list_clear(struct term_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+/* Forms the staff declared equivalent to a folded word. */
+static int add_equivalents(struct prl_archive *a, const char *word, struct term_list *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_VARIANT_GROUP_OF);
+	int ret = 0;
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, word);
+	while (ret >= 0 && sqlite3_step(st) == SQLITE_ROW)
+		ret = term_add(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return ret < 0 ? ret : 0;
+}
+
+static int cmp_docs_desc(const void *x, const void *y)
+{
+	const struct vocab_term *const *a = x, *const *b = y;
+
+	return (*a)->docs < (*b)->docs ? 1 : (*a)->docs > (*b)->docs ? -1 : 0;
+}
+
+/* Close spellings of word from the vocabulary, most frequent first. */
+static int add_close_spellings(struct search_vocab *v, const char *word,
+			       const struct term_list *exact, struct term_list *out)
+{
+	const struct vocab_term *found[256];
+	size_t nfound = 0, len = strlen(word), i, j;
+	char key[32];
+	int k = len <= 5 ? 1 : 2, ret;
+
+	if (!v || len < 4 || strchr(word, ' ') || strchr(word, '\''))
+		return 0;
+	search_sound_key(word, key, sizeof(key));
+	for (i = 0; i < v->n && nfound < 256; i++) {
+		const struct vocab_term *t = &v->terms[i];
+		int skip = 0;
+
+		for (j = 0; j < exact->n && !skip; j++)
+			skip = !strcmp(exact->items[j], t->term);
+		if (skip)
+			continue;
+		if ((strlen(key) >= 3 && !strcmp(key, t->key)) ||
+		    search_edit_distance_within(word, t->term, k))
+			found[nfound++] = t;
+	}
+	qsort(found, nfound, sizeof(found[0]), cmp_docs_desc);
+	for (i = 0; i < nfound && i < MAX_VARIANTS_PER_WORD; i++)
+		if ((ret = term_add(out, found[i]->term)) < 0)
+			return ret;
+	return 0;
+}
+
+/* ---- building the FTS5 expressions ---- */
+
+struct plan {
+	struct query q;
+	struct term_list *exact;    /* per item: the item's own form and its equivalents */
+	struct term_list *variant;  /* per item: close spellings */
+	struct prl_buf filter;      /* meta : (...) AND ... */
+	int empty_filter;           /* a filter that names nothing: no result */
+	int has_variants;
+};
+
+static void plan_clear(struct plan *p)
+{
+	for (size_t i = 0; i < p->q.n; i++) {
+		if (p->exact)
+			term_list_clear(&p->exact[i]);
+		if (p->variant)
+			term_list_clear(&p->variant[i]);
+	}
+	free(p->exact);
+	free(p->variant);
+	query_clear(&p->q);
+	prl_buf_release(&p->filter);
+}
+
+/* One item as an FTS5 expression; with_variants adds the close spellings. */
+static void item_expr(struct prl_buf *out, const struct plan *p, size_t i, int with_variants)
+{
+	const struct query_item *it = &p->q.items[i];
+	struct query_item one = *it;
+	size_t k, n = 0;
+
+	prl_buf_addch(out, '(');
+	query_item_fts(out, it);
+	n++;
+	for (k = 0; k < p->exact[i].n; k++) {
+		one.text = p->exact[i].items[k];
+		prl_buf_addstr(out, " OR ");
+		query_item_fts(out, &one);
+	}
+	for (k = 0; with_variants && k < p->variant[i].n; k++) {
+		one.text = p->variant[i].items[k];
+		prl_buf_addstr(out, " OR ");
+		query_item_fts(out, &one);
+	}
+	prl_buf_addch(out, ')');
+}
+
+/* body : (groups ANDed, exclusions NOTed) AND filter */
+static void full_expr(struct prl_buf *out, const struct plan *p, int with_variants)
+{
+	int g, first = 1;
+	size_t i;
+
+	prl_buf_addstr(out, "(body : (");
+	for (g = 0; g < p->q.ngroups; g++) {
+		int gfirst = 1;
+
+		prl_buf_addstr(out, first ? "(" : " AND (");
+		first = 0;
+		for (i = 0; i < p->q.n; i++) {
+			if (p->q.items[i].negated || p->q.items[i].group != g)
+				continue;
+			if (!gfirst)
+				prl_buf_addstr(out, " OR ");
+			gfirst = 0;
+			item_expr(out, p, i, with_variants);
+		}
+		prl_buf_addch(out, ')');
+	}
+	for (i = 0; i < p->q.n; i++) {
+		if (!p->q.items[i].negated)
+			continue;
+		prl_buf_addstr(out, " NOT ");
+		item_expr(out, p, i, 0);
+	}
+	prl_buf_addstr(out, "))");
+	if (p->filter.len) {
+		prl_buf_addstr(out, " AND ");
+		prl_buf_add(out, p->filter.data, p->filter.len);
+	}
+}
+
+/* Adds "meta : (pfx1 OR pfx2 ...)" for the ids a name resolves to. */
+static int filter_ids(struct prl_archive *a, struct plan *p, enum stmt_id sid, const char *value,
+		      char prefix)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (!value || !*value)
+		return 0;
+	if (!(st = archive_stmt(a, sid)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, value);
+	prl_buf_addstr(&p->filter, p->filter.len ? " AND meta : (" : "meta : (");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		prl_buf_addf(&p->filter, "%s\"%c%lld\"", n ? " OR " : "", prefix,
+			     (long long)sqlite3_column_int64(st, 0));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (!n) {
+		p->empty_filter = 1;
+		prl_buf_addstr(&p->filter, "\"none\"");
+	}
+	prl_buf_addch(&p->filter, ')');
+	return 0;
+}
+
+/* "meta : (t<hex>)" for a text value folded as the index folds it. */
+static int filter_hex(struct plan *p, const char *value, char prefix)
+{
+	char *f;
+
+	if (!value || !*value)
+		return 0;
+	if (!(f = search_fold(value, strlen(value))))
+		return -PRL_ENOMEM;
+	prl_buf_addf(&p->filter, "%smeta : (\"%c", p->filter.len ? " AND " : "", prefix);
+	for (const unsigned char *c = (const unsigned char *)f; *c; c++)
+		prl_buf_addf(&p->filter, "%02X", *c);
+	prl_buf_addstr(&p->filter, "\")");
+	free(f);
+	return 0;
+}
+
+static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
+		      const struct prl_search_opts *o, struct plan *p)
+{
+	struct prl_buf perr = PRL_BUF_INIT;
+	struct search_vocab *vocab = NULL;
+	int ret, levels = 0;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	if ((ret = query_parse(o->query ? o->query : "", o->query ? strlen(o->query) : 0, &p->q,
+			       &perr)) < 0) {
+		archive_fail(a, ret, "%s", prl_buf_str(&perr));
+		prl_buf_release(&perr);
+		return ret;
+	}
+	prl_buf_release(&perr);
+	p->exact = calloc(p->q.n, sizeof(*p->exact));
+	p->variant = calloc(p->q.n, sizeof(*p->variant));
+	if (!p->exact || !p->variant)
+		return -PRL_ENOMEM;
+	if (!o->no_variants)
+		vocab = vocab_get(a);
+	for (i = 0; i < p->q.n; i++) {
+		const struct query_item *it = &p->q.items[i];
+
+		if (it->kind != QUERY_WORD)
+			continue;
+		if ((ret = add_equivalents(a, it->text, &p->exact[i])) < 0)
+			return ret;
+		if (it->negated || o->no_variants)
+			continue;
+		{
+			struct term_list mine = {NULL, 0};
+
+			/* the word itself and its equivalents are not variants */
+			term_add(&mine, it->text);
+			for (size_t k = 0; k < p->exact[i].n; k++)
+				term_add(&mine, p->exact[i].items[k]);
+			ret = add_close_spellings(vocab, it->text, &mine, &p->variant[i]);
+			term_list_clear(&mine);
+			if (ret < 0)
+				return ret;
+		}
+		if (p->variant[i].n)
+			p->has_variants = 1;
+	}
+	/* the access rule, as tokens: the levels whose transcripts v may read */
+	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
+		if (prl_access_decide(v, (enum prl_access)l) == PRL_SEE_ALL)
+			levels |= 1 << l;
+	if (levels != 7) {
+		prl_buf_addstr(&p->filter, "meta : (");
+		for (int l = 0, n = 0; l <= 2; l++)
+			if (levels & (1 << l))
+				prl_buf_addf(&p->filter, "%s\"a%d\"", n++ ? " OR " : "", l);
+		if (!levels) {
+			prl_buf_addstr(&p->filter, "\"none\"");
+			p->empty_filter = 1;
+		}
+		prl_buf_addch(&p->filter, ')');
+	}
+	if ((ret = filter_hex(p, o->tier_type, 't')) < 0 ||
+	    (ret = filter_hex(p, o->variety, 'v')) < 0 ||
+	    (ret = filter_ids(a, p, ST_FILTER_PLACES, o->place, 'p')) < 0 ||
+	    (ret = filter_ids(a, p, ST_FILTER_SPEAKERS, o->speaker, 's')) < 0 ||
+	    (ret = filter_ids(a, p, ST_FILTER_COLLECTIONS, o->collection, 'c')) < 0)
+		return ret;
+	return 0;
+}
+
+/* ---- running the expressions ---- */
+
+static int dated(const struct prl_search_opts *o)
+{
+	return (o->date_from && *o->date_from) || (o->date_to && *o->date_to);
+}
+
+/* An inclusive upper bound: "1980" must take "1980-12-31". */
+static void date_upper(const char *to, char out[16])
+{
+	snprintf(out, 16, "%.10s~", to);
+}
+
+static int count_matches(struct prl_archive *a, const struct prl_search_opts *o, const char *expr,
+			 int64_t *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, dated(o) ? ST_SEARCH_COUNT_DATED : ST_SEARCH_COUNT);
+	char upper[16];
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, expr);
+	if (dated(o)) {
+		archive_bind_text(st, 2, o->date_from && *o->date_from ? o->date_from : NULL);
+		if (o->date_to && *o->date_to) {
+			date_upper(o->date_to, upper);
+			archive_bind_text(st, 3, upper);
+		}
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return archive_sql_fail(a, "counting matches");
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Appends up to limit segment ids matching expr, from offset. */
+static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, const char *expr,
+		    int64_t offset, int64_t limit, int64_t *ids, size_t *n)
+{
+	enum stmt_id sid;
+	sqlite3_stmt *st;
+	char upper[16];
+	int rc;
+
+	if (o->sort == PRL_SORT_DATE)
+		sid = ST_SEARCH_PAGE_DATE;
+	else if (o->sort == PRL_SORT_PLACE)
+		sid = ST_SEARCH_PAGE_PLACE;
+	else
+		sid = dated(o) ? ST_SEARCH_PAGE_RANK_DATED : ST_SEARCH_PAGE_RANK;
+	if (!(st = archive_stmt(a, sid)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, expr);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
+	if (sid != ST_SEARCH_PAGE_RANK) {
+		archive_bind_text(st, 4, o->date_from && *o->date_from ? o->date_from : NULL);
+		if (o->date_to && *o->date_to) {
+			date_upper(o->date_to, upper);
+			archive_bind_text(st, 5, upper);
+		}
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "searching");
+}
+
+/* ---- what a hit shows ---- */
+
+/* True when the folded word w is one the query looked for. */
+static int word_matches(const struct plan *p, const char *w, int *variant)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->q.n; i++) {
+		const struct query_item *it = &p->q.items[i];
+
+		if (it->negated)
+			continue;
+		if (it->kind == QUERY_PREFIX) {
+			if (!strncmp(w, it->text, strlen(it->text)))
+				return 1;
+		} else if (it->kind == QUERY_PHRASE) {
+			/* each word of the phrase is marked */
+			const char *s = it->text;
+			size_t wl = strlen(w);
+
+			while (*s) {
+				const char *e = s;
+
+				while (*e && *e != ' ' && *e != '\'')
+					e++;
+				if ((size_t)(e - s) == wl && !strncmp(s, w, wl))
+					return 1;
+				s = *e ? e + 1 : e;
+			}
+		} else if (!strcmp(w, it->text)) {
+			return 1;
+		}
+		for (k = 0; k < p->exact[i].n; k++)
+			if (!strcmp(w, p->exact[i].items[k]))
+				return 1;
+		for (k = 0; k < p->variant[i].n; k++)
+			if (!strcmp(w, p->variant[i].items[k])) {
+				*variant = 1;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+static int is_word_char(int32_t cp)
+{
+	utf8proc_category_t c = utf8proc_category(cp);
+
+	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO);
+}
+
+struct span {
+	size_t start, end; /* byte offsets in the text */
+};
+
+/* Finds the words of text the query matched (at most 64). */
+static size_t find_marks(const struct plan *p, const char *text, struct span *marks, size_t max)
+{
+	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+	size_t len = strlen(text), i = 0, n = 0;
+
+	while (i < len && n < max) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+		size_t start;
+
+		if (k <= 0) {
+			i++;
+			continue;
+		}
+		if (!is_word_char(cp)) {
+			i += (size_t)k;
+			continue;
+		}
+		start = i;
+		while (i < len) {
+			k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+			if (k <= 0 || !is_word_char(cp))
+				break;
+			i += (size_t)k;
+		}
+		{
+			char *f = search_fold(text + start, i - start);
+			int variant = 0;
+
+			if (f && *f && word_matches(p, f, &variant)) {
+				marks[n].start = start;
+				marks[n].end = i;
+				n++;
+			}
+			free(f);
+		}
+	}
+	return n;
+}
+
+/* Moves a byte offset back to the start of a UTF-8 character. */
+static size_t utf8_floor(const char *s, size_t i)
+{
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
+static void add_escaped_html(struct prl_buf *b, const char *s, size_t n)
+{
+	struct prl_buf tmp = PRL_BUF_INIT;
+
+	prl_buf_add(&tmp, s, n);
+	prl_xml_escape(b, prl_buf_str(&tmp));
+	prl_buf_release(&tmp);
+}
+
+#define SNIPPET_BEFORE 80
+#define SNIPPET_AFTER 160
+#define KWIC_SIDE 60
+
+/* snippet: HTML-escaped text around the first match, matches in <mark>;
+ * kwic: {left, match, right} as plain text. */
+static void write_snippet(struct prl_buf *out, const struct plan *p, const char *text)
+{
+	struct span marks[64];
+	size_t n = find_marks(p, text, marks, 64), len = strlen(text), from = 0, to = len, at, i;
+	struct prl_buf html = PRL_BUF_INIT, tmp = PRL_BUF_INIT;
+
+	if (n && marks[0].start > SNIPPET_BEFORE)
+		from = utf8_floor(text, marks[0].start - SNIPPET_BEFORE);
+	if (n && len - marks[0].start > SNIPPET_AFTER)
+		to = utf8_floor(text, marks[0].start + SNIPPET_AFTER);
+	else if (!n && len > SNIPPET_AFTER)
+		to = utf8_floor(text, SNIPPET_AFTER);
+	if (from > 0)
+		prl_buf_addstr(&html, "…");
+	at = from;
+	for (i = 0; i < n; i++) {
+		if (marks[i].start < from || marks[i].end > to)
+			continue;
+		add_escaped_html(&html, text + at, marks[i].start - at);
+		prl_buf_addstr(&html, "<mark>");
+		add_escaped_html(&html, text + marks[i].start, marks[i].end - marks[i].start);
+		prl_buf_addstr(&html, "</mark>");
+		at = marks[i].end;
+	}
+	add_escaped_html(&html, text + at, to - at);
+	if (to < len)
+		prl_buf_addstr(&html, "…");
+	prl_buf_addstr(out, ",\"snippet\":");
+	prl_json_str(out, prl_buf_str(&html));
+
+	prl_buf_addstr(out, ",\"kwic\":{\"left\":");
+	if (n) {
+		size_t l = marks[0].start > KWIC_SIDE ? utf8_floor(text, marks[0].start - KWIC_SIDE) : 0;
+		size_t r = len - marks[0].end > KWIC_SIDE ? utf8_floor(text, marks[0].end + KWIC_SIDE)
+							 : len;
+
+		prl_json_strn(out, text + l, marks[0].start - l);
+		prl_buf_addstr(out, ",\"match\":");
+		prl_json_strn(out, text + marks[0].start, marks[0].end - marks[0].start);
+		prl_buf_addstr(out, ",\"right\":");
+		prl_json_strn(out, text + marks[0].end, r - marks[0].end);
+	} else {
+		prl_buf_addstr(out, "\"\",\"match\":\"\",\"right\":");
+		prl_json_str(out, text);
+	}
+	prl_buf_addch(out, '}');
+	prl_buf_release(&html);
+	prl_buf_release(&tmp);
+}
+
+static int write_hit(struct prl_archive *a, const struct plan *p, int64_t sid, int variant,
+		     int first, struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_HIT), *tr;
+	int64_t rec, tier, start, end;
+	char *type = NULL;
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, sid);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "reading a hit");
+	}
+	start = sqlite3_column_int64(st, 1);
+	end = sqlite3_column_int64(st, 2);
+	tier = sqlite3_column_int64(st, 4);
+	rec = sqlite3_column_int64(st, 7);
+	prl_buf_addf(out, "%s{\"recording_id\":%lld,\"recording_title\":", first ? "" : ",",
+		     (long long)rec);
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 8));
+	prl_buf_addf(out, ",\"segment_id\":%lld,\"tier_id\":%lld,\"tier\":", (long long)sid,
+		     (long long)tier);
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 5));
+	prl_buf_addstr(out, ",\"tier_type\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 6));
+	prl_buf_addf(out, ",\"start_ms\":%lld,\"end_ms\":%lld,\"text\":", (long long)start,
+		     (long long)end);
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 3));
+	write_snippet(out, p, (const char *)sqlite3_column_text(st, 3));
+	prl_buf_addstr(out, ",\"place\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 9));
+	prl_buf_addstr(out, ",\"speaker\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 10));
+	prl_buf_addstr(out, ",\"date\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 11));
+	prl_buf_addstr(out, ",\"variety\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 12));
+	prl_buf_addf(out, ",\"match\":\"%s\"", variant ? "variant" : "exact");
+	type = archive_col_strdup(st, 6);
+	sqlite3_reset(st);
+
+	/* the translation of the same span, when the hit is not one itself */
+	prl_buf_addstr(out, ",\"translation\":");
+	if (type && strcmp(type, "translation") != 0 && (tr = archive_stmt(a, ST_SEARCH_TRANSLATION))) {
+		sqlite3_bind_int64(tr, 1, rec);
+		sqlite3_bind_int64(tr, 2, tier);
+		sqlite3_bind_int64(tr, 3, sid);
+		sqlite3_bind_int64(tr, 4, start);
+		sqlite3_bind_int64(tr, 5, end);
+		if (sqlite3_step(tr) == SQLITE_ROW)
+			prl_json_str(out, (const char *)sqlite3_column_text(tr, 0));
+		else
+			prl_buf_addstr(out, "null");
+		sqlite3_reset(tr);
+	} else {
+		prl_buf_addstr(out, "null");
+	}
+	free(type);
+	return prl_buf_addch(out, '}');
+}
+
+static int write_groups(struct prl_archive *a, const struct prl_search_opts *o, const char *expr,
+			struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_GROUPS);
+	char upper[16];
+	int rc, first = 1;
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, expr);
+	archive_bind_text(st, 2, o->date_from && *o->date_from ? o->date_from : NULL);
+	if (o->date_to && *o->date_to) {
+		date_upper(o->date_to, upper);
+		archive_bind_text(st, 3, upper);
+	}
+	prl_buf_addstr(out, ",\"groups\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		prl_buf_addf(out, "%s{\"recording_id\":%lld,\"recording_title\":", first ? "" : ",",
+			     (long long)sqlite3_column_int64(st, 0));
+		prl_json_str(out, (const char *)sqlite3_column_text(st, 1));
+		prl_buf_addf(out, ",\"count\":%lld}", (long long)sqlite3_column_int64(st, 2));
+		first = 0;
+	}
+	sqlite3_reset(st);
+	prl_buf_addch(out, ']');
+	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "grouping hits");
+}
+
+int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
+			    const struct prl_search_opts *o, struct prl_buf *out)
+{
+	struct prl_buf exact = PRL_BUF_INIT, any = PRL_BUF_INIT, rest = PRL_BUF_INIT;
+	struct prl_buf b = PRL_BUF_INIT;
+	int64_t total_exact = 0, total = 0, limit, offset, ids[MAX_LIMIT];
+	size_t nids = 0, nexact_ids = 0, i, k;
+	struct plan p;
+	int ret;
+
+	limit = o->limit > 0 ? (o->limit > MAX_LIMIT ? MAX_LIMIT : o->limit) : DEFAULT_LIMIT;
+	offset = o->offset > 0 ? o->offset : 0;
+	if ((ret = build_plan(a, v, o, &p)) < 0)
+		goto end;
+	full_expr(&exact, &p, 0);
+	if (!p.empty_filter && (ret = count_matches(a, o, exact.data, &total_exact)) < 0)
+		goto end;
+	total = total_exact;
+	if (p.has_variants && !p.empty_filter) {
+		full_expr(&any, &p, 1);
+		/* variant-only hits: match with variants, not without */
+		prl_buf_addf(&rest, "(%s) NOT (%s)", any.data, exact.data);
+		if ((ret = count_matches(a, o, any.data, &total)) < 0)
+			goto end;
+	}
+	if (!p.empty_filter && offset < total_exact &&
+	    (ret = page_ids(a, o, exact.data, offset, limit, ids, &nids)) < 0)
+		goto end;
+	nexact_ids = nids;
+	if (!p.empty_filter && p.has_variants && (int64_t)nids < limit && offset + (int64_t)nids < total) {
+		int64_t voff = offset + (int64_t)nids - total_exact;
+
+		if ((ret = page_ids(a, o, rest.data, voff < 0 ? 0 : voff, limit - (int64_t)nids, ids,
+				    &nids)) < 0)
+			goto end;
+	}
+	prl_buf_addstr(&b, "{\"query\":");
+	prl_json_str(&b, o->query);
+	prl_buf_addf(&b, ",\"total\":%lld,\"total_exact\":%lld,\"offset\":%lld,\"limit\":%lld",
+		     (long long)total, (long long)total_exact, (long long)offset, (long long)limit);
+	prl_buf_addstr(&b, ",\"variants\":[");
+	for (i = 0, ret = 0; i < p.q.n; i++)
+		for (k = 0; k < p.variant[i].n; k++) {
+			prl_buf_addstr(&b, ret++ ? ",{\"term\":" : "{\"term\":");
+			prl_json_str(&b, p.variant[i].items[k]);
+			prl_buf_addstr(&b, ",\"of\":");
+			prl_json_str(&b, p.q.items[i].text);
+			prl_buf_addch(&b, '}');
+		}
+	prl_buf_addstr(&b, "],\"hits\":[");
+	for (i = 0; i < nids; i++)
+		if ((ret = write_hit(a, &p, ids[i], i >= nexact_ids, i == 0, &b)) < 0)
+			goto end;
+	prl_buf_addch(&b, ']');
+	if (o->with_groups && total <= GROUPS_UP_TO && !p.empty_filter) {
+		if ((ret = write_groups(a, o, p.has_variants ? any.data : exact.data, &b)) < 0)
+			goto end;
+	}
+	prl_buf_addch(&b, '}');
+	ret = prl_buf_add(out, b.data, b.len);
+end:
+	plan_clear(&p);
+	prl_buf_release(&exact);
+	prl_buf_release(&any);
+	prl_buf_release(&rest);
+	prl_buf_release(&b);
+	return ret;
+}
+
+/* ---- re-indexing and the table of equivalent spellings ---- */
+
+int archive_reindex_recording(struct prl_archive *a, int64_t id)
+{
+	sqlite3_stmt *st;
+
+	if (!(st = archive_stmt(a, ST_REINDEX_DELETE)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	if (archive_step_done(a, st, "re-indexing") < 0)
+		return -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_REINDEX_INSERT)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	return archive_step_done(a, st, "re-indexing");
+}
+
+/* Splits one CSV line into fields (RFC 4180 quoting). */
+static int csv_fields(const char *line, size_t len, struct term_list *out)
+{
+	struct prl_buf f = PRL_BUF_INIT;
+	size_t i = 0;
+	int ret = 0;
+
+	while (i <= len && ret >= 0) {
+		prl_buf_reset(&f);
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i < len && line[i] == '"') {
+			i++;
+			while (i < len) {
+				if (line[i] == '"' && i + 1 < len && line[i + 1] == '"') {
+					prl_buf_addch(&f, '"');
+					i += 2;
+				} else if (line[i] == '"') {
+					i++;
+					break;
+				} else {
+					prl_buf_addch(&f, line[i++]);
+				}
+			}
+			while (i < len && line[i] != ',')
+				i++;
+		} else {
+			while (i < len && line[i] != ',')
+				prl_buf_addch(&f, line[i++]);
+			while (f.len && (f.data[f.len - 1] == ' ' || f.data[f.len - 1] == '\t'))
+				f.data[--f.len] = '\0';
+		}
+		if (f.len)
+			ret = term_add(out, f.data);
+		i++;
+	}
+	prl_buf_release(&f);
+	return ret < 0 ? ret : 0;
+}
+
+int prl_archive_variants_import_csv(struct prl_archive *a, const char *data, size_t len)
+{
+	struct term_list fields = {NULL, 0};
+	size_t pos = 0, lineno = 0;
+	int64_t group = 0;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!prl_utf8_valid(data, len))
+		return archive_fail(a, -PRL_EFORMAT, "not valid UTF-8");
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	if (!(st = archive_stmt(a, ST_VARIANT_CLEAR)) ||
+	    archive_step_done(a, st, "clearing spellings") < 0) {
+		ret = -PRL_ESQL;
+		goto fail;
+	}
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
+		pos = 3;
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) : len, llen = end - pos;
+
+		lineno++;
+		if (llen && data[pos + llen - 1] == '\r')
+			llen--;
+		term_list_clear(&fields);
+		if ((ret = csv_fields(data + pos, llen, &fields)) < 0)
+			goto fail;
+		pos = end + 1;
+		if (fields.n == 0 || fields.items[0][0] == '#')
+			continue;
+		if (fields.n < 2) {
+			ret = archive_fail(a, -PRL_EFORMAT,
+					   "line %zu: a group needs at least two spellings", lineno);
+			goto fail;
+		}
+		group++;
+		for (size_t i = 0; i < fields.n; i++) {
+			char *f = search_fold(fields.items[i], strlen(fields.items[i]));
+
+			if (!f || !(st = archive_stmt(a, ST_VARIANT_ADD))) {
+				free(f);
+				ret = -PRL_ESQL;
+				goto fail;
+			}
+			sqlite3_bind_int64(st, 1, group);
+			archive_bind_text(st, 2, fields.items[i]);
+			archive_bind_text(st, 3, f);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				int constraint = sqlite3_errcode(a->db) == SQLITE_CONSTRAINT;
+
+				sqlite3_reset(st);
+				ret = constraint ? archive_fail(a, -PRL_EFORMAT,
+								"line %zu: '%s' is already in another group "
+								"(accents and case do not count)",
+								lineno, fields.items[i])
+						 : archive_sql_fail(a, "storing a spelling");
+				free(f);
+				goto fail;
+			}
+			sqlite3_reset(st);
+			free(f);
+		}
+	}
+	term_list_clear(&fields);
+	if ((ret = archive_commit(a)) < 0)
+		goto fail;
+	return 0;
+fail:
+	term_list_clear(&fields);
+	archive_rollback(a);
+	return ret;
+}
+
+int prl_archive_variants_export_csv(struct prl_archive *a, struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_VARIANT_ALL);
+	int64_t group = -1;
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *form = (const char *)sqlite3_column_text(st, 1);
+		int64_t g = sqlite3_column_int64(st, 0);
+
+		if (group >= 0)
+			prl_buf_addch(out, g == group ? ',' : '\n');
+		group = g;
+		if (strpbrk(form, ",\"\n\r")) {
+			prl_buf_addch(out, '"');
+			for (; *form; form++) {
+				if (*form == '"')
+					prl_buf_addch(out, '"');
+				prl_buf_addch(out, *form);
+			}
+			prl_buf_addch(out, '"');
+		} else {
+			prl_buf_addstr(out, form);
+		}
+	}
+	if (group >= 0)
+		prl_buf_addch(out, '\n');
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "listing spellings");
+}

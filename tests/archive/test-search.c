@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Tests of search: folding, the query parser on hostile input, and
+ * searches on a real archive (accents, elisions, phrases, prefixes,
+ * exclusions, close spellings, the staff's equivalent spellings, filters
+ * and the access rule).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "parlers/archive.h"
+#include "search-internal.h"
+#include "tap.h"
+
+static char tmpdir[256];
+
+static void fold_is(const char *in, const char *want)
+{
+	char *f = search_fold(in, strlen(in));
+
+	is_str(f, want, "fold(\"%s\")", in);
+	free(f);
+}
+
+static void test_fold(void)
+{
+	char k1[32], k2[32];
+
+	fold_is("MÉZOUN", "mezoun");
+	fold_is("Ch'est", "ch'est");
+	fold_is("l’vuus", "l'vuus");
+	fold_is("Œuvre à fèrre", "oeuvre a ferre");
+	fold_is("ênne", "enne");
+	search_sound_key("mezoun", k1, sizeof(k1));
+	search_sound_key("maisoun", k2, sizeof(k2));
+	is_str(k1, k2, "mezoun and maisoun sound alike");
+	search_sound_key("caoud", k1, sizeof(k1));
+	search_sound_key("kaoud", k2, sizeof(k2));
+	is_str(k1, k2, "c and k before a vowel sound alike");
+	ok(search_edit_distance_within("mezoun", "mezon", 1), "mezon is one edit from mezoun");
+	ok(!search_edit_distance_within("mezoun", "maison", 1), "maison is more than one edit away");
+	ok(search_edit_distance_within("mezoun", "maizoun", 2), "maizoun is two edits away");
+	search_sound_key("mesoun", k2, sizeof(k2));
+	search_sound_key("mezoun", k1, sizeof(k1));
+	is_str(k1, k2, "an s between vowels sounds as z");
+}
+
+static int parse_ok(const char *s, size_t want_items, int want_groups)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	struct query q;
+	int ret = query_parse(s, strlen(s), &q, &err), good;
+
+	good = ret == 0 && q.n == want_items && q.ngroups == want_groups;
+	if (!good)
+		diag("  parse(%s): ret %d, %zu items, %d groups, err %s", s, ret, ret ? 0 : q.n,
+		     ret ? 0 : q.ngroups, prl_buf_str(&err));
+	if (ret == 0)
+		query_clear(&q);
+	prl_buf_release(&err);
+	return good;
+}
+
+static int parse_refused(const char *s, size_t len)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	struct query q;
+	int ret = query_parse(s, len, &q, &err), refused = ret == -PRL_EINVAL && err.len > 0;
+
+	if (ret == 0)
+		query_clear(&q);
+	prl_buf_release(&err);
+	return refused;
+}
+
+static void test_parser(void)
+{
+	char *huge = malloc(10001);
+
+	ok(parse_ok("mezoun", 1, 1), "one word");
+	ok(parse_ok("la mezoun", 2, 2), "two words are ANDed");
+	ok(parse_ok("\"ch'est la\" mezoun", 2, 2), "a phrase and a word");
+	ok(parse_ok("mezoun OR maison", 2, 1), "OR puts two words in one group");
+	ok(parse_ok("mezoun -maison", 2, 1), "-word excludes");
+	ok(parse_ok("mezoun NOT maison", 2, 1), "NOT word excludes");
+	ok(parse_ok("maiso*", 1, 1), "a prefix");
+	ok(parse_ok("\"unbalanced quote", 1, 1), "an unbalanced quote closes at the end");
+	ok(parse_ok("NEAR( mezoun", 2, 2), "NEAR( is a word, not syntax");
+	ok(parse_ok("'; DROP TABLE segments; --", 3, 3), "SQL is words");
+	ok(parse_ok("OR OR mezoun OR", 1, 1), "stray operators are ignored");
+	ok(parse_ok("a\x01\x02b\tc", 2, 2), "control characters separate words");
+	ok(parse_refused("", 0), "an empty query is refused with a message");
+	ok(parse_refused("*", 1), "* alone is refused");
+	ok(parse_refused("\"\"", 2), "an empty phrase is refused");
+	ok(parse_refused("-mezoun", 7), "only exclusions are refused");
+	ok(parse_refused("(((", 3), "punctuation alone is refused");
+	memset(huge, 'a', 10000);
+	huge[10000] = 0;
+	ok(parse_refused(huge, 10000), "a 10,000-character query is refused");
+	free(huge);
+}
+
+/* A mono 16-bit WAV of silence-ish tone. */
+static void write_wav(const char *path, double seconds)
+{
+	FILE *f = fopen(path, "wb");
+	uint32_t rate = 8000, frames = (uint32_t)(seconds * rate), data = frames * 2, v32;
+	uint16_t v16;
+
+	fwrite("RIFF", 1, 4, f);
+	v32 = 36 + data;
+	fwrite(&v32, 4, 1, f);
+	fwrite("WAVEfmt ", 1, 8, f);
+	v32 = 16;
+	fwrite(&v32, 4, 1, f);
+	v16 = 1;
+	fwrite(&v16, 2, 1, f);
+	fwrite(&v16, 2, 1, f);
+	fwrite(&rate, 4, 1, f);
+	v32 = rate * 2;
+	fwrite(&v32, 4, 1, f);
+	v16 = 2;
+	fwrite(&v16, 2, 1, f);
+	v16 = 16;
+	fwrite(&v16, 2, 1, f);
+	fwrite("data", 1, 4, f);
+	fwrite(&data, 4, 1, f);
+	for (uint32_t i = 0; i < frames; i++) {
+		int16_t s = (int16_t)(3000 * sin(2 * M_PI * 300.0 * i / rate));
+
+		fwrite(&s, 2, 1, f);
+	}
+	fclose(f);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A recording with a transcription and a translation tier (WebVTT can
+ * hold one tier, so each tier comes from its own sidecar format). */
+static int64_t add_recording(struct prl_archive *a, const char *stem, const char *access,
+			     const char *place, const char *lines[][2], size_t n)
+{
+	char wav[512], side[512], tg[512];
+	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_ingest_result r;
+	int64_t id;
+
+	snprintf(wav, sizeof(wav), "%s/%s.wav", tmpdir, stem);
+	snprintf(side, sizeof(side), "%s/%s.json", tmpdir, stem);
+	snprintf(tg, sizeof(tg), "%s/%s.TextGrid", tmpdir, stem);
+	write_wav(wav, (double)n * 2 + 1);
+	prl_buf_addf(&b, "{\"title\": \"%s\", \"access\": \"%s\", \"date\": \"19%02zu\","
+		     " \"place\": {\"name\": \"%s\"}, \"variety\": \"Cotentinais\","
+		     " \"speakers\": [{\"name\": \"Speaker %s\"}]}",
+		     stem, access, n + 50, place, stem);
+	write_text(side, b.data);
+	prl_buf_reset(&b);
+	prl_buf_addf(&b, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\nxmin = 0\n"
+			 "xmax = %zu\ntiers? <exists>\nsize = 2\nitem []:\n",
+		     n * 2 + 1);
+	for (int t = 0; t < 2; t++) {
+		prl_buf_addf(&b, "item [%d]:\nclass = \"IntervalTier\"\nname = \"%s\"\nxmin = 0\n"
+				 "xmax = %zu\nintervals: size = %zu\n",
+			     t + 1, t ? "traduction" : "transcription", n * 2 + 1, n + 1);
+		for (size_t i = 0; i < n; i++)
+			prl_buf_addf(&b, "intervals [%zu]:\nxmin = %zu\nxmax = %zu\ntext = \"%s\"\n",
+				     i + 1, i * 2, i * 2 + 2, lines[i][t]);
+		prl_buf_addf(&b, "intervals [%zu]:\nxmin = %zu\nxmax = %zu\ntext = \"\"\n", n + 1,
+			     n * 2, n * 2 + 1);
+	}
+	write_text(tg, b.data);
+	prl_buf_release(&b);
+	prl_ingest_result_init(&r);
+	prl_archive_ingest(a, wav, NULL, &r);
+	if (r.status != PRL_INGESTED)
+		diag("ingest %s: %s", stem, prl_buf_str(&r.error));
+	id = r.id;
+	prl_ingest_result_release(&r);
+	return id;
+}
+
+static json_t *search(struct prl_archive *a, const struct prl_viewer *v, const char *q,
+		      const char *tier, int *ret)
+{
+	struct prl_search_opts o;
+	struct prl_buf out = PRL_BUF_INIT;
+	json_t *j = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.query = q;
+	o.tier_type = tier;
+	o.with_groups = 1;
+	*ret = prl_archive_search_json(a, v, &o, &out);
+	if (*ret == 0)
+		j = json_loads(out.data, 0, NULL);
+	prl_buf_release(&out);
+	return j;
+}
+
+static long long jint(json_t *j, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(j, k));
+}
+
+static void test_search(void)
+{
+	static const char *one[][2] = {
+		{"Ch'est la mézoun d'mon pèthe", "C'est la maison de mon père"},
+		{"I fait byin caoud auspi", "Il fait bien chaud aussi"},
+		{"L'vuus bouonhoumme est à la MÉZOUN", "Le vieux bonhomme est à la maison"},
+	};
+	static const char *two[][2] = {
+		{"La maisoun est grande", "La maison est grande"},
+		{"Nou-s-allait à la mézon", "On allait à la maison"},
+	};
+	static const char *secret[][2] = {
+		{"Une mézoun secrète", "Une maison secrète"},
+	};
+	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS, staff = PRL_VIEWER_STAFF;
+	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_archive *a;
+	char dir[300];
+	json_t *j, *hits;
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s/data", tmpdir);
+	if (!ok(prl_archive_open(dir, PRL_OPEN_CREATE, &a, &err) == 0, "an archive"))
+		return;
+	add_recording(a, "one", "public", "La Hague", one, 3);
+	add_recording(a, "two", "public", "Valognes", two, 2);
+	add_recording(a, "secret", "private", "La Hague", secret, 1);
+
+	j = search(a, &anon, "mezoun", NULL, &ret);
+	ok(ret == 0 && j, "search mezoun");
+	is_int(jint(j, "total_exact"), 2, "mezoun finds mézoun and MÉZOUN, not the private one");
+	ok(jint(j, "total") >= 4, "with close spellings (mézon, maisoun) counted in total: %lld",
+	   jint(j, "total"));
+	hits = json_object_get(j, "hits");
+	ok(!strcmp(json_string_value(json_object_get(json_array_get(hits, 0), "match")), "exact"),
+	   "exact hits come first");
+	ok(!strcmp(json_string_value(json_object_get(json_array_get(hits, 2), "match")), "variant"),
+	   "close spellings after them, marked as variants");
+	ok(strstr(json_string_value(json_object_get(json_array_get(hits, 0), "snippet")),
+		  "<mark>mézoun</mark>") ||
+		   strstr(json_string_value(json_object_get(json_array_get(hits, 0), "snippet")),
+			  "<mark>MÉZOUN</mark>"),
+	   "the snippet marks the word as written");
+	ok(json_string_value(json_object_get(json_array_get(hits, 0), "translation")) != NULL,
+	   "a hit carries the translation of its span: %s",
+	   json_string_value(json_object_get(json_array_get(hits, 0), "translation")));
+	ok(json_array_size(json_object_get(j, "groups")) == 2, "hits are grouped by recording");
+	json_decref(j);
+
+	j = search(a, &staff, "mezoun", NULL, &ret);
+	is_int(jint(j, "total_exact"), 3, "staff also find the private recording");
+	json_decref(j);
+
+	j = search(a, &anon, "vuus", NULL, &ret);
+	is_int(jint(j, "total_exact"), 1, "the elided word alone is found (l'vuus)");
+	json_decref(j);
+	j = search(a, &anon, "l'vuus", NULL, &ret);
+	is_int(jint(j, "total_exact"), 1, "the whole elided form is found");
+	json_decref(j);
+	j = search(a, &anon, "ch’est", NULL, &ret);
+	is_int(jint(j, "total_exact"), 1, "a typographic apostrophe finds a plain one");
+	json_decref(j);
+	j = search(a, &anon, "\"la mezoun\"", NULL, &ret);
+	is_int(jint(j, "total_exact"), 2, "a phrase");
+	json_decref(j);
+	j = search(a, &anon, "mais*", "translation", &ret);
+	is_int(jint(j, "total_exact"), 4, "a prefix, restricted to translation tiers");
+	json_decref(j);
+	j = search(a, &anon, "maison -pere", "translation", &ret);
+	is_int(jint(j, "total_exact"), 3, "an exclusion");
+	json_decref(j);
+	j = search(a, &anon, "caoud OR grande", NULL, &ret);
+	is_int(jint(j, "total_exact"), 3, "OR (grande is in both tiers)");
+	json_decref(j);
+	{
+		struct prl_search_opts o;
+		struct prl_buf out = PRL_BUF_INIT;
+
+		memset(&o, 0, sizeof(o));
+		o.query = "mezoun";
+		o.place = "Valognes";
+		ret = prl_archive_search_json(a, &anon, &o, &out);
+		ok(ret == 0 && strstr(out.data, "\"total_exact\":0") &&
+			   strstr(out.data, "\"total\":2"),
+		   "a place filter: %.80s", prl_buf_str(&out));
+		prl_buf_release(&out);
+	}
+
+	ok(prl_archive_variants_import_csv(a, "mézoun,maisoun,mézon\n",
+					   strlen("mézoun,maisoun,mézon\n")) == 0,
+	   "import a group of equivalent spellings");
+	j = search(a, &anon, "mezoun", NULL, &ret);
+	is_int(jint(j, "total_exact"), 4, "equivalent spellings count as exact");
+	json_decref(j);
+	ret = prl_archive_variants_import_csv(a, "a,b\nb,c\n", 8);
+	ok(ret < 0 && strstr(prl_archive_errmsg(a), "line 2"),
+	   "a spelling in two groups is refused, naming the line: %s", prl_archive_errmsg(a));
+	{
+		struct prl_buf csv = PRL_BUF_INIT;
+
+		prl_archive_variants_export_csv(a, &csv);
+		is_str(csv.data, "mézoun,maisoun,mézon\n", "a refused import left the table as it was");
+		prl_buf_release(&csv);
+	}
+
+	{
+		static const char *const odd[] = {"\"", "NEAR(", "*", "'; DROP TABLE segments;--",
+						 "\x01\x02", "a\"b\"c\"", "OR", "-", "((mezoun",
+						 "\"\"\"", "^mezoun", "body:mezoun", "meta : a0"};
+
+		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+			j = search(a, &anon, odd[i], NULL, &ret);
+			ok((ret == 0 && j) || (ret == -PRL_EINVAL && strlen(prl_archive_errmsg(a)) &&
+					       !strstr(prl_archive_errmsg(a), "fts5")),
+			   "odd query %zu answered sensibly (%d: %s)", i, ret,
+			   ret ? prl_archive_errmsg(a) : "ok");
+			json_decref(j);
+		}
+		j = search(a, &anon, "meta : a0", NULL, &ret);
+		is_int(jint(j, "total"), 0, "the filter column cannot be searched from a query");
+		json_decref(j);
+	}
+	prl_buf_release(&err);
+	prl_archive_close(a);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/parlers-test-search-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	test_fold();
+	test_parser();
+	test_search();
+	if (!getenv("KEEP")) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			diag("could not remove %s", tmpdir);
+	}
+	return done_testing();
+}

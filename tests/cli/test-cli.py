@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The command line as its users meet it: the real binary on the sample
+corpus and on broken files, in a fresh data folder.  Prints TAP.
+
+Loudness is checked against an independent meter (ffmpeg's ebur128
+filter) and the access copies are checked with ffprobe."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PARLERS = os.environ.get("PARLERS", "build/cli/parlers")
+CORPUS = os.environ.get("PARLERS_CORPUS", "corpus")
+n = 0
+failed = 0
+
+
+def ok(cond, what):
+    global n, failed
+    n += 1
+    if not cond:
+        failed += 1
+    print(("ok" if cond else "not ok") + f" {n} - {what}", flush=True)
+    return cond
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print("# " + line, flush=True)
+
+
+def run(*args, data=None, stdin=None):
+    cmd = [PARLERS] + (["-d", data] if data else []) + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ebur128(path):
+    """Integrated loudness and true peak as ffmpeg measures them."""
+    p = subprocess.run(["ffmpeg", "-nostats", "-hide_banner", "-i", path, "-af",
+                        "ebur128=peak=true", "-f", "null", "-"],
+                       capture_output=True, text=True, timeout=300)
+    i = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", p.stderr)
+    tp = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", p.stderr)
+    return (float(i[-1]) if i else None, float(tp[-1]) if tp else None)
+
+
+def probe(path):
+    p = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format",
+                        "-of", "json", path], capture_output=True, text=True)
+    return json.loads(p.stdout) if p.returncode == 0 else None
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="parlers-cli-")
+    data = os.path.join(tmp, "data")
+    try:
+        tests(tmp, data)
+    finally:
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"1..{n}")
+    return 1 if failed else 0
+
+
+def tests(tmp, data):
+    # help and usage
+    rc, out, _ = run("--help")
+    ok(rc == 0 and "ingest" in out, "parlers --help lists the commands")
+    for cmd in ["init", "ingest", "list", "show", "fsck", "annotations", "serve"]:
+        rc, out, _ = run(cmd, "--help")
+        ok(rc == 0 and "usage:" in out, f"parlers {cmd} --help")
+    rc, _, err = run("frobnicate")
+    ok(rc == 2, "an unknown command is a usage error (2)")
+    rc, _, err = run("show", "abc", data=data)
+    ok(rc == 2, "a non-numeric id is a usage error")
+    rc, _, err = run("list", data=data)
+    ok(rc == 1 and "parlers init" in err, "list before init fails and says what to do")
+
+    rc, out, err = run("init", data=data)
+    ok(rc == 0 and os.path.exists(os.path.join(data, "archive.db")), "init creates archive.db")
+    rc, out, err = run("init", data=data)
+    ok(rc == 0, "init on an existing archive is harmless")
+
+    # the sample corpus
+    audio = sorted(f for f in os.listdir(CORPUS)
+                   if f.rsplit(".", 1)[-1].lower() in ("wav", "flac", "mp3", "ogg", "m4a", "opus", "aif", "aiff"))
+    ok(len(audio) >= 8, f"the sample corpus has at least 8 recordings ({len(audio)})")
+    rc, out, err = run("ingest", "--json", CORPUS, data=data)
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    ok(rc == 0, "ingest of the sample corpus succeeds")
+    if rc:
+        diag(err)
+    ok(len(lines) == len(audio), "one JSON line per audio file")
+    ok(all(set(("path", "id", "status", "error")) <= set(l) for l in lines),
+       "each line has path, id, status, error")
+    ok(all(l["status"] == "ingested" for l in lines), "every file was ingested")
+    ids = {os.path.basename(l["path"]): l["id"] for l in lines}
+
+    rc, out, err = run("ingest", CORPUS, data=data)
+    ok(rc == 0 and out.count("\tduplicate") == len(audio),
+       "ingesting again reports duplicates and succeeds")
+    ok("duplicates" in err and "0 failed" in err, "and ends with a summary")
+
+    rc, out, _ = run("list", "--json", data=data)
+    lst = json.loads(out)
+    ok(lst["total"] == len(audio) and lst["offset"] == 0 and len(lst["recordings"]) == len(audio),
+       "list --json: {total, offset, recordings}")
+    rc, out, _ = run("list", "--public", "--json", data=data)
+    pub = json.loads(out)
+    ok(all(r["access"] != "private" for r in pub["recordings"]),
+       "list --public hides private recordings")
+    rc, out, _ = run("list", data=data)
+    ok(rc == 0 and f"{len(audio)} recordings" in out, "list prints a table")
+
+    fields = ["id", "title", "date", "collection", "place", "variety", "language", "access",
+              "duration_ms", "sample_rate", "channels", "sha256", "original_name",
+              "original_format", "loudness_lufs", "true_peak_dbtp", "speakers", "tiers"]
+    media = os.path.join(data, "media")
+    checked_copies = 0
+    for name in audio:
+        rid = ids.get(name)
+        rc, out, _ = run("show", str(rid), "--json", data=data)
+        if not ok(rc == 0, f"show {rid} --json ({name})"):
+            continue
+        r = json.loads(out)
+        ok(all(f in r for f in fields), f"{name}: every field DESIGN.md names")
+        src = os.path.join(CORPUS, name)
+        pr = probe(src)
+        st = pr["streams"][0]
+        ok(r["sample_rate"] == int(st["sample_rate"]) and r["channels"] == int(st["channels"]),
+           f"{name}: rate {r['sample_rate']} and channels {r['channels']} as ffprobe says")
+        ok(abs(r["duration_ms"] / 1000 - float(pr["format"]["duration"])) < 0.1,
+           f"{name}: duration {r['duration_ms']} ms")
+        orig = os.path.join(media, r["sha256"][:2])
+        stored = [f for f in os.listdir(orig) if f.startswith(r["sha256"])]
+        ok(len(stored) == 4, f"{name}: four stored files")
+        derived = {r["sha256"] + e for e in (".opus", ".mp3", ".peaks")}
+        origf = [f for f in stored if f not in derived]
+        ok(len(origf) == 1 and open(os.path.join(orig, origf[0]), "rb").read() == open(src, "rb").read(),
+           f"{name}: the original is kept byte for byte")
+        i_ref, tp_ref = ebur128(src)
+        ok(i_ref is not None and abs(r["loudness_lufs"] - i_ref) <= 0.5,
+           f"{name}: loudness {r['loudness_lufs']} LUFS, ffmpeg says {i_ref}")
+        ok(len(r["tiers"]) >= 2 and all(len(t["segments"]) > 0 for t in r["tiers"]),
+           f"{name}: its annotation tiers were imported")
+        if checked_copies < 4 or name.endswith((".m4a", ".ogg")):
+            checked_copies += 1
+            opus = os.path.join(orig, r["sha256"] + ".opus")
+            mp3 = os.path.join(orig, r["sha256"] + ".mp3")
+            po, pm = probe(opus), probe(mp3)
+            want_ch = min(r["channels"], 2)
+            ok(po and po["streams"][0]["codec_name"] == "opus" and po["streams"][0]["sample_rate"] == "48000"
+               and po["streams"][0]["channels"] == want_ch, f"{name}: Opus copy, 48 kHz, {want_ch} ch")
+            ok(pm and pm["streams"][0]["codec_name"] == "mp3" and pm["streams"][0]["sample_rate"] in ("44100", "48000")
+               and pm["streams"][0]["channels"] == want_ch, f"{name}: MP3 copy, {want_ch} ch")
+            for copy in (opus, mp3):
+                i_c, tp_c = ebur128(copy)
+                capped = r["true_peak_dbtp"] + (-18 - r["loudness_lufs"]) > -1
+                if capped:
+                    ok(tp_c is not None and tp_c <= -0.5,
+                       f"{name}: {copy[-4:]} held back by the true-peak cap (tp {tp_c})")
+                else:
+                    ok(i_c is not None and abs(i_c + 18) <= 1.0,
+                       f"{name}: {copy[-4:]} copy at {i_c} LUFS (target -18)")
+
+    # bad input: each fails with one line, the good file of the same run goes in
+    bad = os.path.join(tmp, "bad")
+    os.makedirs(bad)
+    open(os.path.join(bad, "empty.wav"), "wb").close()
+    open(os.path.join(bad, "text.wav"), "w").write("Ceci n'est pas un son.\n" * 20)
+    open(os.path.join(bad, "random.mp3"), "wb").write(os.urandom(40000))
+    good = os.path.join(CORPUS, [a for a in audio if a.endswith(".wav")][0])
+    raw = open(good, "rb").read()
+    open(os.path.join(bad, "truncated.wav"), "wb").write(raw[:60])
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=330:d=2",
+                    "-ac", "1", os.path.join(bad, "zgood.wav")], check=True)
+    open(os.path.join(bad, "zbadside.json"), "w").write('{"speakers": "Jean"}')
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=550:d=2",
+                    os.path.join(bad, "zbadside.wav")], check=True)
+    before = sorted(os.listdir(media))
+    nfiles = sum(len(fs) for _, _, fs in os.walk(media))
+    rc, out, err = run("ingest", "--json", bad, os.path.join(tmp, "nowhere.wav"), data=data)
+    res = {os.path.basename(json.loads(l)["path"]): json.loads(l) for l in out.splitlines()}
+    ok(rc == 1, "a run with bad files ends with exit status 1")
+    for name in ["empty.wav", "text.wav", "random.mp3", "truncated.wav", "zbadside.wav", "nowhere.wav"]:
+        r = res.get(name, {})
+        ok(r.get("status") == "failed" and r.get("id") is None and r.get("error"),
+           f"{name}: failed: {r.get('error')}")
+        errlines = [l for l in err.splitlines() if name in l]
+        ok(len(errlines) == 1, f"{name}: one line on stderr naming it")
+    ok(res.get("zgood.wav", {}).get("status") == "ingested", "the good file of the same run went in")
+    after = sum(len(fs) for _, _, fs in os.walk(media))
+    ok(after == nfiles + 4, "the bad files left nothing in media/")
+    ok(not [d for d in os.listdir(media) if d.startswith(".staging")], "no staging folder left")
+
+    # fsck
+    rc, out, err = run("fsck", data=data)
+    ok(rc == 0 and out == "", "fsck on a sound archive: exit 0, nothing reported")
+    any_id = lines[0]["id"]
+    r = json.loads(run("show", str(any_id), "--json", data=data)[1])
+    victim = os.path.join(media, r["sha256"][:2], r["sha256"] + ".mp3")
+    with open(victim, "r+b") as f:
+        f.seek(100)
+        f.write(b"\0\1\2\3")
+    open(os.path.join(media, "stray.txt"), "w").write("x")
+    rc, out, err = run("fsck", "--json", data=data)
+    probs = [json.loads(l) for l in out.splitlines()]
+    ok(rc == 1, "fsck on a damaged archive: exit 1")
+    ok(any(p["problem"] == "checksum-mismatch" and p["path"].endswith(".mp3") for p in probs),
+       "a changed file is named")
+    ok(any(p["problem"] == "stray" for p in probs), "a stray file is named")
+
+    # annotations out and back
+    eaf_rec = [l for l in lines if l["path"].endswith(tuple(
+        a for a in audio if os.path.exists(os.path.join(CORPUS, a.rsplit(".", 1)[0] + ".eaf"))))]
+    rid = (eaf_rec or lines)[0]["id"]
+    for fmt, ext in [("eaf", "eaf"), ("textgrid", "TextGrid"), ("vtt", "vtt"), ("srt", "srt"),
+                     ("csv", "csv"), ("json", "json"), ("tei", "xml")]:
+        outp = os.path.join(tmp, f"out.{ext}")
+        rc, _, err = run("annotations", "export", str(rid), "--format", fmt, "-o", outp, data=data)
+        ok(rc == 0 and os.path.getsize(outp) > 0, f"annotations export --format {fmt}")
+    rc, out, err = run("annotations", "import", str(rid), os.path.join(tmp, "out.eaf"), data=data)
+    ok(rc == 1 and "already" in err, "import over existing tiers needs --replace")
+    before = json.loads(run("show", str(rid), "--json", data=data)[1])["tiers"]
+    rc, out, err = run("annotations", "import", str(rid), os.path.join(tmp, "out.eaf"),
+                       "--replace", data=data)
+    ok(rc == 0, "import --replace of the exported EAF")
+    after = json.loads(run("show", str(rid), "--json", data=data)[1])["tiers"]
+    strip = lambda ts: [(t["name"], [(s["start_ms"], s["end_ms"], s["text"]) for s in t["segments"]]) for t in ts]
+    ok(strip(before) == strip(after), "the EAF round trip gives the same tiers and segments")
+    open(os.path.join(tmp, "broken.eaf"), "w").write("<ANNOTATION_DOCUMENT><TIER")
+    rc, out, err = run("annotations", "import", str(rid), os.path.join(tmp, "broken.eaf"),
+                       "--replace", data=data)
+    ok(rc == 1 and len(err.strip().splitlines()) == 1, f"a malformed EAF: one line: {err.strip()}")
+    again = json.loads(run("show", str(rid), "--json", data=data)[1])["tiers"]
+    ok(strip(again) == strip(after), "and the tiers are untouched")
+    rc, _, err = run("annotations", "export", "999", "--format", "eaf", data=data)
+    ok(rc == 1, "export of an unknown recording fails")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
