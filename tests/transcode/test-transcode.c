@@ -111,6 +111,7 @@ static int ffprobe(const char *path, struct probe *p)
 /* ---- making inputs ---- */
 
 static uint32_t lcg = 12345;
+static int with_clicks; /* write_sndfile() adds a click every 250 ms */
 
 static double noise(void)
 {
@@ -153,6 +154,10 @@ static int write_sndfile(const char *path, int format, int rate, int channels, d
 				block[j * channels + c] =
 					(float)(amp * env * (0.7 * sin(2 * M_PI * (220.0 + 110 * c) * t) +
 							     0.6 * lp[c]));
+				/* A click is what holds the gain back: loud for a
+				 * sample, nothing for the loudness. */
+				if (with_clicks && i % (rate / 4) == rate / 8)
+					block[j * channels + c] = (i / (rate / 4)) % 2 ? 0.5f : -0.5f;
 			}
 		}
 		if (sf_writef_float(sf, block, n) != n)
@@ -650,6 +655,10 @@ int main(void)
 	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 192000, 1, 3, 0.3, NULL, NULL);
 	path_in(dst, sizeof(dst), "bwf.wav");
 	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 1, 3, 0.3, &bext, NULL);
+	path_in(dst, sizeof(dst), "clicks.wav");
+	with_clicks = 1;
+	write_sndfile(dst, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 2, 3, 0.03, NULL, NULL);
+	with_clicks = 0;
 
 	/* Other containers with the ffmpeg tool. */
 	path_in(dst, sizeof(dst), "stereo.flac");
@@ -684,6 +693,7 @@ int main(void)
 			{ "mono24-192k.wav", "wav", "pcm_s24le", 192000, 1, 576000, 3, 24, NULL, NULL },
 			{ "bwf.wav", "wav", "pcm_s16le", 48000, 1, 144000, 3, 16, "bext_originator",
 			  "Enregistreur de terrain" },
+			{ "clicks.wav", "wav", "pcm_s16le", 48000, 2, 144000, 3, 16, NULL, NULL },
 			{ "stereo.flac", "flac", "flac", 48000, 2, 144000, 3, 24, NULL, NULL },
 			{ "six.flac", "flac", "flac", 48000, 6, 144000, 3, 24, NULL, NULL },
 			{ "titled.mp3", "mp3", "mp3", 48000, 2, -1, 3, 0, "title", "La Hague, 1987" },
