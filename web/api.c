@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The JSON API of the listening room: health, facets, the filtered list of
- * recordings, one recording, its waveform peaks and its annotations in
- * every interchange format.  The JSON itself is the archive's (the same
+ * recordings, one recording, its waveform peaks, its annotations in every
+ * interchange format, and search across the transcripts.  The JSON itself is the archive's (the same
  * bytes `parlers list --json` prints); this file maps requests to archive
  * calls and archive errors to statuses.
  *
@@ -202,6 +202,14 @@ static const struct {
 	{"tei", "application/tei+xml; charset=utf-8", 1},
 };
 
+static int has_tier(const struct prl_annot_doc *doc, const char *name)
+{
+	for (size_t i = 0; i < doc->ntiers; i++)
+		if (doc->tiers[i].name && strcmp(doc->tiers[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext)
 {
 	struct prl_annot_write_opts wo;
@@ -213,6 +221,7 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 	char disp[128];
 	size_t t, n = sizeof(annot_types) / sizeof(annot_types[0]), len = 0;
 	int fmt, ret, have_brief = 0;
+	const char *wo_tier = NULL;
 	char *data;
 
 	for (t = 0; t < n; t++)
@@ -230,9 +239,13 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 	if ((ret = prl_archive_recording_brief(a, id, &brief)) < 0)
 		goto end;
 	have_brief = 1;
+	if ((wo_tier = web_arg(r, "tier")) && !has_tier(doc, wo_tier)) {
+		ret = -PRL_ENOTFOUND; /* not an empty file: say the tier is not there */
+		goto end;
+	}
 	prl_buf_addf(&url, "/media/%lld.opus", (long long)id);
 	memset(&wo, 0, sizeof(wo));
-	wo.tier = web_arg(r, "tier");
+	wo.tier = wo_tier;
 	wo.media_url = prl_buf_str(&url);
 	wo.title = brief.title;
 	wo.duration_ms = brief.duration_ms > 0 ? brief.duration_ms : -1;
@@ -263,4 +276,58 @@ end:
 		 annot_types[t].download ? "attachment" : "inline", (long long)id, annot_types[t].ext);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
+}
+
+enum MHD_Result web_api_search(struct web_request *r)
+{
+	struct prl_search_opts o;
+	struct prl_archive *a;
+	struct prl_buf b = PRL_BUF_INIT;
+	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit"), *sort = web_arg(r, "sort");
+	enum MHD_Result res;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	o.query = web_arg(r, "q");
+	o.tier_type = web_arg(r, "tier");
+	o.place = web_arg(r, "place");
+	o.speaker = web_arg(r, "speaker");
+	o.variety = web_arg(r, "variety");
+	o.collection = web_arg(r, "collection");
+	o.date_from = web_arg(r, "from");
+	o.date_to = web_arg(r, "to");
+	if (off && *off && (o.offset = arg_count(off)) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "offset: not a whole number");
+	if (lim && *lim && (o.limit = arg_count(lim)) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "limit: not a whole number");
+	if (!sort || !*sort || !strcmp(sort, "relevance"))
+		o.sort = PRL_SORT_RELEVANCE;
+	else if (!strcmp(sort, "date"))
+		o.sort = PRL_SORT_DATE;
+	else if (!strcmp(sort, "place"))
+		o.sort = PRL_SORT_PLACE;
+	else
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "sort: relevance, date or place");
+	o.no_variants = web_arg(r, "exact") != NULL;
+	o.with_groups = web_arg(r, "groups") != NULL;
+	if (!o.query || !*o.query)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "q: say what to search for");
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	/* the archive searches only what the viewer may read */
+	ret = prl_archive_search_json(a, &r->viewer, &o, &b);
+	if (ret == -PRL_EINVAL) {
+		/* a sentence meant for the visitor: the query cannot be used */
+		res = web_error_json(r, MHD_HTTP_BAD_REQUEST, prl_archive_errmsg(a));
+		web_archive_put(r->srv, a);
+		prl_buf_release(&b);
+		return res;
+	}
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		return archive_error(r, ret);
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }

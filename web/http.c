@@ -243,6 +243,15 @@ int web_parse_id(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+int web_parse_id_str(const char *s, int64_t *out)
+{
+	size_t n = 0;
+
+	while (n < 20 && s[n])
+		n++;
+	return s[n] ? -1 : web_parse_id(s, n, out);
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -141,7 +141,8 @@ enum MHD_Result web_route(struct web_request *r)
 		if (!is_get(r)) {
 			/* routes that exist take GET and HEAD; the rest are unknown */
 			if (!strcmp(rest, "health") || !strcmp(rest, "facets") ||
-			    !strcmp(rest, "recordings") || has_prefix(rest, "recordings/", &ext))
+			    !strcmp(rest, "search") || !strcmp(rest, "recordings") ||
+			    has_prefix(rest, "recordings/", &ext))
 				return web_method_not_allowed(r, 1);
 			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
 		}
@@ -149,13 +150,15 @@ enum MHD_Result web_route(struct web_request *r)
 			return web_api_health(r);
 		if (!strcmp(rest, "facets"))
 			return web_api_facets(r);
+		if (!strcmp(rest, "search"))
+			return web_api_search(r);
 		if (!strcmp(rest, "recordings"))
 			return web_api_list(r);
 		if (has_prefix(rest, "recordings/", &rest)) {
 			const char *slash = strchr(rest, '/');
 
 			if (!slash)
-				return web_parse_id(rest, strlen(rest), &id) < 0
+				return web_parse_id_str(rest, &id) < 0
 					       ? web_error_json(r, 404, "no such recording")
 					       : web_api_recording(r, id);
 			if (web_parse_id(rest, (size_t)(slash - rest), &id) < 0)
@@ -176,19 +179,15 @@ enum MHD_Result web_route(struct web_request *r)
 		return web_media(r, id, ext);
 	}
 	json = 0;
-	if (!strcmp(u, "/") || !strcmp(u, "/search") ||
-	    (has_prefix(u, "/recordings/", &rest) && web_parse_id(rest, strlen(rest), &id) == 0) ||
-	    (has_prefix(u, "/static/", &rest) && !strchr(rest, '/'))) {
+	if (!strcmp(u, "/") || !strcmp(u, "/search")) {
 		if (!is_get(r))
 			return web_method_not_allowed(r, json);
-		if (!strcmp(u, "/"))
-			return web_page_home(r);
-		if (!strcmp(u, "/search"))
-			return web_page_search(r);
-		if (u[1] == 'r')
-			return web_page_recording(r, id);
-		return web_static(r, rest);
+		return u[1] ? web_page_search(r) : web_page_home(r);
 	}
+	if (!strncmp(u, "/recordings/", 12) && web_parse_id_str(u + 12, &id) == 0)
+		return is_get(r) ? web_page_recording(r, id) : web_method_not_allowed(r, json);
+	if (!strncmp(u, "/static/", 8) && !strchr(u + 8, '/'))
+		return is_get(r) ? web_static(r, u + 8) : web_method_not_allowed(r, json);
 	return web_error_html(r, MHD_HTTP_NOT_FOUND);
 }
 

@@ -166,6 +166,7 @@ enum MHD_Result web_api_list(struct web_request *r);
 enum MHD_Result web_api_recording(struct web_request *r, int64_t id);
 enum MHD_Result web_api_peaks(struct web_request *r, int64_t id);
 enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext);
+enum MHD_Result web_api_search(struct web_request *r);
 /* media.c */
 enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext);
 /* pages.c */
@@ -203,6 +204,8 @@ void web_http_date(time_t t, char out[32]);
 int web_http_date_parse(const char *s, time_t *t);
 /* Parses a whole decimal id in [1, INT64_MAX] from s[0..len); 0 on success. */
 int web_parse_id(const char *s, size_t len, int64_t *out);
+/* The same for the whole NUL-terminated s. */
+int web_parse_id_str(const char *s, int64_t *out);
 /* Percent-decodes s in place, leaving "%00" and malformed escapes as they
  * are (a NUL must never cut a path short); returns the new length. */
 size_t web_unescape(char *s);
