@@ -347,7 +347,8 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 			nslots++;
 		}
 	}
-	qsort(slots, nslots, sizeof(*slots), slot_cmp);
+	if (nslots)
+		qsort(slots, nslots, sizeof(*slots), slot_cmp);
 	for (i = 0; i < nslots; i++)
 		rank[slots[i].n] = (uint32_t)i + 1;
 

@@ -390,10 +390,11 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 		goto end;
 	r.pos++;
 	r.line++;
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		/* one block: collect lines until an empty one */
 		size_t line_count = 0, prev_pos = r.pos, prev_line = r.line, cue_line = 0;
-		int seen_arrow = 0, have_cue = 0, in_header = (r.line == 2), settings = 0;
+		size_t block_start = r.pos;
+		int seen_arrow = 0, have_cue = 0, in_header = first, settings = 0;
 		int64_t start = 0, stop = 0;
 
 		/* the header block is only there when the line after the
@@ -456,6 +457,12 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 			}
 			if (seen_eof)
 				break;
+		}
+		if (r.pos == block_start && !in_header) {
+			/* cannot happen by the algorithm; never loop forever on it */
+			ret = annot_fail(err, PRL_EFORMAT, "line %zu: the parser made no progress",
+					 r.line);
+			goto end;
 		}
 		if (have_cue) {
 			if ((ret = add_cue(d, start, stop, id.data, id.len, prl_buf_str(&buf), buf.len,
