@@ -183,19 +183,28 @@ int peaks_open(struct peaks **out, const char *path, int rate, int channels,
 
 int peaks_add(struct peaks *p, const float *data, size_t n, struct prl_buf *err)
 {
-	size_t i, c, nch = (size_t)p->channels;
+	size_t nch = (size_t)p->channels, i = 0, k, count;
 	int ret;
 
-	for (i = 0; i < n; i++) {
+	/* Pixel by pixel, so the inner loop is a plain min/max over a run of
+	 * samples with every channel folded in. */
+	while (i < n) {
+		size_t run = (size_t)(PEAKS_FINEST - p->filled);
 		const float *f = data + i * nch;
+		float lo = p->lo, hi = p->hi;
 
-		for (c = 0; c < nch; c++) {
-			if (f[c] < p->lo)
-				p->lo = f[c];
-			if (f[c] > p->hi)
-				p->hi = f[c];
+		if (run > n - i)
+			run = n - i;
+		count = run * nch;
+		for (k = 0; k < count; k++) {
+			lo = f[k] < lo ? f[k] : lo;
+			hi = f[k] > hi ? f[k] : hi;
 		}
-		if (++p->filled == PEAKS_FINEST && (ret = emit_pixel(p, err)) < 0)
+		p->lo = lo;
+		p->hi = hi;
+		p->filled += (int)run;
+		i += run;
+		if (p->filled == PEAKS_FINEST && (ret = emit_pixel(p, err)) < 0)
 			return ret;
 	}
 	return 0;

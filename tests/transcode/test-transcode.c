@@ -566,20 +566,65 @@ static void on_progress(void *ctx, int64_t done, int64_t total)
 	progress_total = total;
 }
 
+/* The first pixels of level 0 and level 1, computed here from the
+ * samples, must be what the peaks file says. */
+static void check_peak_values(const char *src, const char *peaks)
+{
+	struct prl_buf json = PRL_BUF_INIT;
+	float block[1024];
+	SF_INFO si;
+	SNDFILE *sf;
+	int lo0, hi0, lo1, hi1, want[4] = { 32767, -32768, 32767, -32768 }, i;
+
+	memset(&si, 0, sizeof(si));
+	if (!ok((sf = sf_open(src, SFM_READ, &si)) != NULL && si.channels == 1, "peaks: source read"))
+		return;
+	sf_command(sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
+	if (sf_readf_float(sf, block, 1024) == 1024) {
+		for (i = 0; i < 1024; i++) {
+			int v = (int)lrintf(block[i] * 32767.0f);
+
+			if (i < 256 && v < want[0])
+				want[0] = v;
+			if (i < 256 && v > want[1])
+				want[1] = v;
+			if (v < want[2])
+				want[2] = v;
+			if (v > want[3])
+				want[3] = v;
+		}
+	}
+	sf_close(sf);
+	ok(prl_peaks_json(peaks, 0, &json) == 0 &&
+		   sscanf(strstr(prl_buf_str(&json), "\"data\":["), "\"data\":[%d,%d", &lo0, &hi0) == 2,
+	   "peaks: level 0 parsed");
+	prl_buf_reset(&json);
+	ok(prl_peaks_json(peaks, 1, &json) == 0 &&
+		   sscanf(strstr(prl_buf_str(&json), "\"data\":["), "\"data\":[%d,%d", &lo1, &hi1) == 2,
+	   "peaks: level 1 parsed");
+	ok(abs(lo0 - want[0]) <= 1 && abs(hi0 - want[1]) <= 1,
+	   "peaks: first pixel %d..%d, samples say %d..%d", lo0, hi0, want[0], want[1]);
+	ok(abs(lo1 - want[2]) <= 1 && abs(hi1 - want[3]) <= 1,
+	   "peaks: first 1024-frame pixel %d..%d, samples say %d..%d", lo1, hi1, want[2], want[3]);
+	prl_buf_release(&json);
+}
+
 static void progress_and_hash(void)
 {
 	struct prl_transcode_result res;
 	struct prl_transcode_job job;
 	struct prl_buf err = PRL_BUF_INIT, out = PRL_BUF_INIT, cmd = PRL_BUF_INIT;
-	char src[512], opus[512], hex[65];
+	char src[512], opus[512], peaks[512], hex[65];
 
 	path_in(src, sizeof(src), "long.wav");
 	path_in(opus, sizeof(opus), "long.opus");
+	path_in(peaks, sizeof(peaks), "long.dat");
 	write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 1, 20.0, 0.2, NULL, NULL);
 	memset(&job, 0, sizeof(job));
 	memset(&res, 0, sizeof(res));
 	job.src_path = src;
 	job.opus_path = opus;
+	job.peaks_path = peaks;
 	job.target_lufs = -18;
 	job.max_true_peak_dbtp = -1;
 	job.progress = on_progress;
@@ -592,8 +637,10 @@ static void progress_and_hash(void)
 		prl_buf_addf(&cmd, "sha256sum '%s'", src);
 		ok(capture(cmd.data, &out) == 0 && !strncmp(prl_buf_str(&out), hex, 64),
 		   "sha256 agrees with sha256sum");
+		check_peak_values(src, peaks);
 	}
 	unlink(opus);
+	unlink(peaks);
 	prl_transcode_result_clear(&res);
 	prl_buf_release(&err);
 	prl_buf_release(&out);
