@@ -70,7 +70,7 @@
         r.access === 'restricted' ? el('span', { class: 'badge' }, t('restricted_badge')) : null),
       line ? el('p', {}, line) : null,
       speakers ? el('p', {}, speakers) : null,
-      r.duration_ms ? el('p', {}, t('meta_duration') + ' : ' + clock(r.duration_ms)) : null);
+      r.duration_ms ? el('p', {}, t('meta_duration') + (PRL.lang === 'fr' ? '\u00a0: ' : ': ') + clock(r.duration_ms)) : null);
   }
 
   function renderList(list, f) {

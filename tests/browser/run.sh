@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Runs the browser tests of the listening room (TAP on stdout): installs
+# playwright-core from the lock file into tests/browser/node_modules when
+# it is missing (never a browser: Debian's /usr/bin/chromium is used), then
+# runs test-listening-room.mjs.  Skips, with a TAP plan saying why, where
+# Chromium, node or the package cannot be had.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here" || exit 1
+if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null 2>&1; then
+	echo "1..0 # SKIP needs /usr/bin/chromium and node"
+	exit 0
+fi
+if [ ! -f node_modules/playwright-core/package.json ]; then
+	# the lock file pins the version; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD keeps npm from fetching browsers
+	if ! PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1; then
+		echo "1..0 # SKIP npm could not install playwright-core (see tests/browser/npm.log)"
+		exit 0
+	fi
+fi
+exec node test-listening-room.mjs
