@@ -60,8 +60,9 @@ static int copy_rate(enum encoder_kind kind, int rate)
 
 /* Sets up libswresample: gain-applied float at the source's layout and
  * rate in, the encoder's format out.  Sources without named channels are
- * folded by position (odd channels left, even right) with a matrix set by
- * hand, since libswresample can only build one for named speakers. */
+ * folded by position (first, third... left; second, fourth... right) with
+ * a matrix set by hand, since libswresample only builds one for named
+ * speakers. */
 static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
 		     struct prl_buf *err)
 {
@@ -70,8 +71,11 @@ static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
 	double *matrix = NULL;
 	int ret, n = in->nb_channels, i;
 
-	/* A copy, because swr_alloc_set_opts2() takes non-const layouts. */
-	if (in->order == AV_CHANNEL_ORDER_UNSPEC)
+	/* A copy, because swr_alloc_set_opts2() takes non-const layouts.  A
+	 * layout that is not a plain speaker mask (unnamed, custom order,
+	 * ambisonics) gets the default one for its count as a stand-in, and
+	 * the fold below by position. */
+	if (in->order != AV_CHANNEL_ORDER_NATIVE)
 		av_channel_layout_default(&nominal, n);
 	else if ((ret = av_channel_layout_copy(&nominal, in)) < 0)
 		goto end;
@@ -86,7 +90,7 @@ static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
 		goto end;
 	if (n > 2)
 		av_opt_set_double(e->swr, "rematrix_maxval", 1.0, 0);
-	if (n > 2 && in->order == AV_CHANNEL_ORDER_UNSPEC) {
+	if (n > 2 && in->order != AV_CHANNEL_ORDER_NATIVE) {
 		int left = (n + 1) / 2, right = n / 2;
 
 		if (!(matrix = calloc(2 * (size_t)n, sizeof(*matrix)))) {
