@@ -293,9 +293,10 @@ static int vtt_timestamp(const char *s, size_t len, size_t *p, int64_t *out)
 		hours = 1;
 	if (i >= len || s[i] != ':')
 		return -1;
+	/* past the digits a field may have, more only count, never overflow */
 	i++;
 	for (n = 0, v2 = 0; i < len && vtt_digit(s[i]); i++, n++)
-		v2 = v2 * 10 + (s[i] - '0');
+		v2 = v2 < 100000 ? v2 * 10 + (s[i] - '0') : v2;
 	if (n != 2)
 		return -1;
 	if (hours || (i < len && s[i] == ':')) {
@@ -303,7 +304,7 @@ static int vtt_timestamp(const char *s, size_t len, size_t *p, int64_t *out)
 			return -1;
 		i++;
 		for (n = 0, v3 = 0; i < len && vtt_digit(s[i]); i++, n++)
-			v3 = v3 * 10 + (s[i] - '0');
+			v3 = v3 < 100000 ? v3 * 10 + (s[i] - '0') : v3;
 		if (n != 2)
 			return -1;
 	} else {
@@ -315,7 +316,7 @@ static int vtt_timestamp(const char *s, size_t len, size_t *p, int64_t *out)
 		return -1;
 	i++;
 	for (n = 0, v4 = 0; i < len && vtt_digit(s[i]); i++, n++)
-		v4 = v4 * 10 + (s[i] - '0');
+		v4 = v4 < 100000 ? v4 * 10 + (s[i] - '0') : v4;
 	if (n != 3 || v2 > 59 || v3 > 59)
 		return -1;
 	*out = ((v1 * 60 + v2) * 60 + v3) * 1000 + v4;
