@@ -112,22 +112,56 @@ enum MHD_Result web_api_list(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
-enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
+struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
 {
-	struct prl_archive *a = web_archive_get(r->srv);
+	struct web_cache *c = &r->srv->cache;
+	uint64_t sig = web_cache_signature(c);
+	struct web_blob *blob = web_cache_get(c, id, (int)r->viewer.role, sig);
 	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_archive *a;
 	int ret;
 
-	if (!a)
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	if (blob)
+		return blob;
+	if (!(a = web_archive_get(r->srv))) {
+		*err = -PRL_EIO;
+		return NULL;
+	}
+	/* the archive applies the access rule for this viewer's role */
 	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
 	web_archive_put(r->srv, a);
+	if (ret == 0 && (ret = prl_buf_addch(&b, '\n')) == 0 &&
+	    !(blob = web_blob_new(prl_buf_str(&b), b.len)))
+		ret = -PRL_ENOMEM;
+	prl_buf_release(&b);
 	if (ret < 0) {
-		prl_buf_release(&b);
-		return archive_error(r, ret);
+		*err = ret;
+		return NULL;
 	}
-	prl_buf_addch(&b, '\n');
-	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
+	web_cache_put(c, id, (int)r->viewer.role, sig, blob);
+	return blob;
+}
+
+enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
+{
+	struct MHD_Response *resp;
+	struct web_blob *blob;
+	int64_t len;
+	int err = 0, gz;
+
+	if (!(blob = web_recording_json(r, id, &err)))
+		return err == -PRL_EIO ? web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+							"the archive cannot be opened")
+				       : archive_error(r, err);
+	gz = blob->gz && web_accepts_gzip(web_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	len = (int64_t)(gz ? blob->gz_len : blob->len);
+	resp = web_blob_response(blob, gz);
+	web_blob_unref(blob);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_MIME);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	return web_queue(r, MHD_HTTP_OK, resp, len);
 }
 
 enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)

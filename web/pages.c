@@ -336,29 +336,33 @@ enum MHD_Result web_page_home(struct web_request *r)
 enum MHD_Result web_page_recording(struct web_request *r, int64_t id)
 {
 	struct prl_recording_brief brief;
-	struct prl_buf json = PRL_BUF_INIT, data = PRL_BUF_INIT, title = PRL_BUF_INIT,
-		       idb = PRL_BUF_INIT;
+	struct prl_buf data = PRL_BUF_INIT, title = PRL_BUF_INIT, idb = PRL_BUF_INIT;
 	struct fill f = {{"data", "title", "id"}, {&data, &title, &idb}};
-	struct prl_archive *a = web_archive_get(r->srv);
+	struct prl_archive *a;
+	struct web_blob *json;
 	enum MHD_Result ret;
-	int err;
+	int err = 0;
 
-	if (!a)
-		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
-	memset(&brief, 0, sizeof(brief));
 	/* the archive decides: private is 404, restricted comes without tiers */
-	if ((err = prl_archive_recording_json(a, &r->viewer, id, &json)) == 0 &&
-	    (err = prl_archive_recording_brief(a, id, &brief)) == 0) {
+	if (!(json = web_recording_json(r, id, &err)))
+		return web_error_html(r, err == -PRL_EIO ? MHD_HTTP_SERVICE_UNAVAILABLE
+							 : web_status_for(err));
+	if (!(a = web_archive_get(r->srv))) {
+		web_blob_unref(json);
+		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
+	memset(&brief, 0, sizeof(brief));
+	if ((err = prl_archive_recording_brief(a, id, &brief)) == 0) {
 		prl_xml_escape(&title, brief.title ? brief.title : "");
 		prl_recording_brief_clear(&brief);
 	}
 	web_archive_put(r->srv, a);
 	if (err == 0)
-		err = web_json_for_script(&data, prl_buf_str(&json), json.len);
+		err = web_json_for_script(&data, json->data, json->len);
+	web_blob_unref(json);
 	prl_buf_addf(&idb, "%lld", (long long)id);
 	ret = err < 0 ? web_error_html(r, web_status_for(err))
 		      : send_page(r, MHD_HTTP_OK, WEB_TPL_RECORDING, &f);
-	prl_buf_release(&json);
 	prl_buf_release(&data);
 	prl_buf_release(&title);
 	prl_buf_release(&idb);

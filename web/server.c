@@ -344,6 +344,8 @@ static void server_release(struct web_server *s)
 	free(s->pool);
 	pthread_mutex_destroy(&s->pool_lock);
 	web_pages_release(&s->pages);
+	if (s->cache.db_path.data) /* initialised */
+		web_cache_release(&s->cache);
 	free(s->data_dir);
 }
 
@@ -410,6 +412,8 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	if ((ret = prl_archive_open(s.data_dir, 0, &a, err)) < 0)
 		goto end;
 	s.pool[s.npool++] = a;
+	if ((ret = web_cache_init(&s.cache, prl_archive_dir(a))) < 0)
+		goto end;
 	if ((ret = web_pages_init(&s.pages, err)) < 0)
 		goto end;
 

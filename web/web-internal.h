@@ -88,6 +88,54 @@ struct web_pages {
 int web_pages_init(struct web_pages *p, struct prl_buf *err);
 void web_pages_release(struct web_pages *p);
 
+/* ---- the recording JSON cache (cache.c) ---- */
+
+#define WEB_CACHE_SLOTS 64
+
+/* Bytes shared by the cache and the responses sending them. */
+struct web_blob {
+	atomic_long refs; /* the cache's reference and one per response */
+	size_t len;       /* without the terminator */
+	unsigned char *gz; /* the same bytes gzip-compressed (owned), or NULL */
+	size_t gz_len;
+	char data[];      /* NUL-terminated */
+};
+
+struct web_cache_slot {
+	int64_t id;             /* recording */
+	int role;               /* the viewer's role the archive answered for */
+	uint64_t sig;           /* web_cache_signature() before the JSON was built */
+	int64_t born_ms;        /* monotonic time it was built */
+	struct web_blob *blob;  /* a reference, or NULL when empty */
+};
+
+struct web_cache {
+	pthread_mutex_t lock;   /* guards slots */
+	struct prl_buf db_path; /* archive.db */
+	struct prl_buf wal_path; /* archive.db-wal */
+	struct web_cache_slot slots[WEB_CACHE_SLOTS];
+};
+
+/* A new blob holding a copy of data (refs = 1) and, when it is worth it,
+ * its gzip form; NULL when memory is exhausted. */
+struct web_blob *web_blob_new(const char *data, size_t len);
+struct web_blob *web_blob_ref(struct web_blob *b);
+void web_blob_unref(struct web_blob *b); /* accepts NULL */
+/* A response sending b's bytes (gzip-compressed when gz and b has them,
+ * with Content-Encoding set); it holds a reference until MHD frees it. */
+struct MHD_Response *web_blob_response(struct web_blob *b, int gz);
+/* True when an Accept-Encoding value accepts gzip. */
+int web_accepts_gzip(const char *header);
+
+int web_cache_init(struct web_cache *c, const char *data_dir);
+void web_cache_release(struct web_cache *c);
+/* What the database files look like now (take it before building). */
+uint64_t web_cache_signature(const struct web_cache *c);
+/* A reference to the entry for (id, role) built at signature sig, or NULL. */
+struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig);
+/* Keeps a reference to b as the entry for (id, role). */
+void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b);
+
 /* ---- the server and one request ---- */
 
 struct web_server {
@@ -102,6 +150,7 @@ struct web_server {
 	size_t npool;
 	size_t pool_cap;
 	struct web_pages pages;
+	struct web_cache cache;    /* recording JSON, shared by the threads */
 };
 
 struct web_request {
@@ -167,6 +216,10 @@ enum MHD_Result web_api_recording(struct web_request *r, int64_t id);
 enum MHD_Result web_api_peaks(struct web_request *r, int64_t id);
 enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext);
 enum MHD_Result web_api_search(struct web_request *r);
+/* Recording id's JSON as r's viewer may see it (from the cache or the
+ * archive): a blob reference the caller drops, or NULL with *err set to a
+ * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */
+struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err);
 /* media.c */
 enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext);
 /* pages.c */

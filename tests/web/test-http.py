@@ -261,6 +261,14 @@ def check_api(pub_id, res_id, priv_id, tiered, visible):
            "tiers carry segments with id, start_ms, end_ms, text")
         ok(all(set(["id", "name", "type", "language", "speaker", "parent_id"]) <= set(t)
                for t in j["tiers"]), "tiers carry id, name, type, language, speaker, parent_id")
+    st, h, plain = request("GET", "/api/recordings/%d" % pub_id)
+    st2, h2, packed = request("GET", "/api/recordings/%d" % pub_id, {"Accept-Encoding": "gzip, br"})
+    import gzip
+    ok(st2 == 200 and h2.get("content-encoding") == "gzip" and gzip.decompress(packed) == plain
+       and "Accept-Encoding" in h2.get("vary", ""),
+       "a recording's JSON comes gzip-compressed to clients that accept it, with Vary")
+    st3, h3, b3 = request("GET", "/api/recordings/%d" % pub_id, {"Accept-Encoding": "gzip;q=0"})
+    ok(st3 == 200 and "content-encoding" not in h3 and b3 == plain, "gzip;q=0 gets the plain JSON")
     st, h, j = get_json("/api/recordings/%d" % res_id)
     ok(st == 200 and j.get("can_listen") is False and not j.get("tiers"),
        "a restricted recording's JSON has metadata, no transcript, can_listen false")

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * A small cache of recording JSON, so that a recording with thousands of
+ * segments is built from SQLite once and then served from memory to every
+ * listener who opens it.
+ *
+ * Always holds: an entry is the archive's own answer for one recording and
+ * one role (the archive decided what that role may see; nothing is decided
+ * here), and it is used only while the database files look exactly as they
+ * did before it was built: the size, inode and modification time of
+ * archive.db and archive.db-wal (every commit writes one of them).  Because
+ * file times are coarse, an entry also expires after CACHE_TTL_MS, so a
+ * change the signature cannot see is visible within that time.  Bytes are
+ * shared through reference-counted blobs: a response being sent keeps its
+ * blob alive after the entry is replaced.
+ *
+ * Expected workload: a handful of popular recordings read many times a
+ * second; a few hundred kilobytes each; a stat() pair per lookup.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "web-internal.h"
+
+#define CACHE_TTL_MS 1000
+/* Below this, compressing saves less than it costs. */
+#define GZIP_MIN_BYTES 1024
+
+/* Compresses b's bytes once, so that every listener gets the small form
+ * (a JSON of thousands of segments shrinks about tenfold).  Failing
+ * leaves b without it: the plain bytes are always there. */
+static void gzip_into(struct web_blob *b)
+{
+	z_stream z;
+	uLong bound;
+	unsigned char *out;
+
+	memset(&z, 0, sizeof(z));
+	/* windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants */
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return;
+	bound = deflateBound(&z, (uLong)b->len);
+	if (!(out = malloc(bound))) {
+		deflateEnd(&z);
+		return;
+	}
+	z.next_in = (unsigned char *)b->data;
+	z.avail_in = (uInt)b->len;
+	z.next_out = out;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= b->len) {
+		free(out);
+	} else {
+		b->gz = out;
+		b->gz_len = z.total_out;
+	}
+	deflateEnd(&z);
+}
+
+int web_accepts_gzip(const char *header)
+{
+	const char *p = header;
+
+	while (p && *p) {
+		const char *tok, *end = strchr(p, ',');
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		tok = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+			p++;
+		n = (size_t)(p - tok);
+		if ((n == 4 && strncasecmp(tok, "gzip", 4) == 0) || (n == 1 && *tok == '*')) {
+			const char *q = strstr(p, "q=");
+
+			/* an explicit q=0 refuses it */
+			if (!q || (end && q > end) || strtod(q + 2, NULL) > 0)
+				return 1;
+		}
+		p = end ? end + 1 : p + strlen(p);
+	}
+	return 0;
+}
+
+struct web_blob *web_blob_new(const char *data, size_t len)
+{
+	struct web_blob *b = malloc(sizeof(*b) + len + 1);
+
+	if (!b)
+		return NULL;
+	atomic_init(&b->refs, 1);
+	b->len = len;
+	b->gz = NULL;
+	b->gz_len = 0;
+	memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	if (len >= GZIP_MIN_BYTES)
+		gzip_into(b);
+	return b;
+}
+
+struct web_blob *web_blob_ref(struct web_blob *b)
+{
+	if (b)
+		atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+void web_blob_unref(struct web_blob *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+		free(b->gz);
+		free(b);
+	}
+}
+
+int web_cache_init(struct web_cache *c, const char *data_dir)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	if (prl_buf_addf(&c->db_path, "%s/archive.db", data_dir) < 0 ||
+	    prl_buf_addf(&c->wal_path, "%s/archive.db-wal", data_dir) < 0)
+		return -PRL_ENOMEM;
+	return 0;
+}
+
+void web_cache_release(struct web_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < WEB_CACHE_SLOTS; i++)
+		web_blob_unref(c->slots[i].blob);
+	pthread_mutex_destroy(&c->lock);
+	prl_buf_release(&c->db_path);
+	prl_buf_release(&c->wal_path);
+	memset(c, 0, sizeof(*c));
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	/* FNV-1a over the 8 bytes: enough to tell two file states apart */
+	for (int i = 0; i < 8; i++) {
+		h ^= (v >> (8 * i)) & 0xff;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+uint64_t web_cache_signature(const struct web_cache *c)
+{
+	uint64_t h = 1469598103934665603ull;
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		if (stat(prl_buf_str(i ? &c->wal_path : &c->db_path), &st) == 0) {
+			h = mix(h, (uint64_t)st.st_size);
+			h = mix(h, (uint64_t)st.st_ino);
+			h = mix(h, (uint64_t)st.st_mtim.tv_sec);
+			h = mix(h, (uint64_t)st.st_mtim.tv_nsec);
+		} else {
+			h = mix(h, 0xdeadull + (uint64_t)i);
+		}
+	}
+	return h;
+}
+
+static size_t slot_of(int64_t id, int role)
+{
+	return ((uint64_t)id * 4 + (uint64_t)role) % WEB_CACHE_SLOTS;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig)
+{
+	struct web_blob *b = NULL;
+	struct web_cache_slot *s = &c->slots[slot_of(id, role)];
+
+	pthread_mutex_lock(&c->lock);
+	if (s->blob && s->id == id && s->role == role && s->sig == sig &&
+	    now_ms() - s->born_ms < CACHE_TTL_MS)
+		b = web_blob_ref(s->blob);
+	pthread_mutex_unlock(&c->lock);
+	return b;
+}
+
+void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b)
+{
+	struct web_cache_slot *s = &c->slots[slot_of(id, role)];
+	struct web_blob *old;
+
+	pthread_mutex_lock(&c->lock);
+	old = s->blob;
+	s->blob = web_blob_ref(b);
+	s->id = id;
+	s->role = role;
+	s->sig = sig;
+	s->born_ms = now_ms();
+	pthread_mutex_unlock(&c->lock);
+	web_blob_unref(old);
+}
+
+/* MHD calls this when a response made by web_blob_response() is freed. */
+static void blob_response_done(void *cls)
+{
+	web_blob_unref(cls);
+}
+
+struct MHD_Response *web_blob_response(struct web_blob *b, int gz)
+{
+	struct MHD_Response *resp;
+
+	gz = gz && b->gz;
+	web_blob_ref(b);
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		gz ? b->gz_len : b->len, gz ? (void *)b->gz : (void *)b->data, blob_response_done, b);
+	if (!resp) {
+		web_blob_unref(b);
+		return NULL;
+	}
+	if (gz)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	if (b->gz)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	return resp;
+}
