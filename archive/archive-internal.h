@@ -11,6 +11,20 @@
 
 #include "parlers/archive.h"
 
+/* The search index's rowid for a segment (see schema.c, version 3). */
+#define INDEX_CLASS_BITS 40
+#define INDEX_ACCESS_BITS 42
+#define INDEX_ID_MASK ((INT64_C(1) << INDEX_CLASS_BITS) - 1)
+#define INDEX_KEY_SQL(id)                                                                        \
+	"((r.access << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1" \
+	" WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
+/* A recording's filter tokens: place, collection, variety, speakers. */
+#define INDEX_META_SQL                                                                           \
+	"'p' || ifnull(r.place_id, 0) || ' c' || ifnull(r.collection_id, 0)"                     \
+	" || ' v' || hex(prl_fold(ifnull(r.variety, '')))"                                       \
+	" || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"                      \
+	"   FROM recording_speakers rs WHERE rs.recording_id = r.id), '')"
+
 /* Every SQL statement the module runs; the text is in sql.c. */
 enum stmt_id {
 	ST_BEGIN,
@@ -44,14 +58,16 @@ enum stmt_id {
 	ST_SEARCH_COUNT,
 	ST_SEARCH_COUNT_DATED,
 	ST_SEARCH_PAGE_RANK,
+	ST_SEARCH_PAGE_ROWID,
 	ST_SEARCH_PAGE_RANK_DATED,
+	ST_SEARCH_PAGE_ROWID_DATED,
 	ST_SEARCH_PAGE_DATE,
 	ST_SEARCH_PAGE_PLACE,
 	ST_SEARCH_GROUPS,
 	ST_SEARCH_HIT,
 	ST_SEARCH_TRANSLATION,
 	ST_VOCAB_ALL,
-	ST_DATA_VERSION,
+	ST_INDEX_SIGNATURE,
 	ST_VARIANT_GROUP_OF,
 	ST_VARIANT_ALL,
 	ST_VARIANT_CLEAR,
@@ -62,6 +78,7 @@ enum stmt_id {
 	ST_FILTER_COLLECTIONS,
 	ST_REINDEX_DELETE,
 	ST_REINDEX_INSERT,
+	ST_META_REFRESH,
 	ST_COUNT
 };
 
@@ -72,7 +89,6 @@ struct prl_archive {
 	int schema_version;               /* after migrations: the latest */
 	struct prl_buf errmsg;            /* detail of the last failure */
 	sqlite3_stmt *stmts[ST_COUNT];    /* prepared on first use */
-	struct search_vocab *vocab;       /* indexed words, for close spellings; NULL until used */
 	int64_t writes;                   /* commits made through this handle */
 };
 
@@ -81,6 +97,9 @@ void search_vocab_free(struct search_vocab *v);
 /* Re-indexes every segment of recording id (after its access level, place,
  * speakers... changed), inside the caller's transaction. */
 int archive_reindex_recording(struct prl_archive *a, int64_t id);
+/* Recomputes recording id's filter tokens (before its segments are
+ * indexed), inside the caller's transaction. */
+int archive_refresh_index_meta(struct prl_archive *a, int64_t id);
 
 /* The prepared, reset statement id, or NULL with errmsg set. */
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id);

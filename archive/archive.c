@@ -133,7 +133,7 @@ int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out,
 	sqlite3_extended_result_codes(a->db, 0);
 	if (sqlite3_exec(a->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-			 " PRAGMA synchronous = NORMAL;",
+			 " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		ret = archive_sql_fail(a, path.data);
 		if (sqlite3_errcode(a->db) == SQLITE_NOTADB)
@@ -163,7 +163,6 @@ void prl_archive_close(struct prl_archive *a)
 	free(a->dir);
 	free(a->media_dir);
 	prl_buf_release(&a->errmsg);
-	search_vocab_free(a->vocab);
 	free(a);
 }
 

@@ -709,6 +709,10 @@ int prl_archive_ingest(struct prl_archive *a, const char *path,
 		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
 		goto end;
 	}
+	if ((ret = archive_refresh_index_meta(a, id)) < 0) {
+		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
+		goto end;
+	}
 	if (doc && (ret = archive_store_annotations(a, id, doc, 1)) < 0) {
 		prl_buf_addf(&res->error, "annotations: %s", prl_archive_errmsg(a));
 		goto end;

@@ -134,37 +134,48 @@ static const struct migration migrations[] = {
 	 "  cvs TEXT,"          /* JSON */
 	 "  props TEXT);"},     /* JSON */
 	{3,
-	 /* full-text search.  body: the segment's text folded by prl_fold();
-	  * meta: tokens for the filters (access level, tier type, place,
-	  * collection, variety, speakers), so that filtering is a doclist merge
-	  * inside FTS5 rather than a join per match.  Triggers keep it in step
-	  * with every write to segments; a change to a recording's own fields
-	  * re-indexes its segments (archive_reindex_recording). */
+	 /* full-text search.
+	  *
+	  * segment_index holds each segment's text folded by prl_fold() (body)
+	  * and its recording's filter tokens (meta: place, collection,
+	  * variety, speakers; see recording_index_meta).  Its rowid is not
+	  * the segment id alone: it is access << 42 | tier class << 40 | id,
+	  * so the access rule and the tier type are rowid ranges, which FTS5
+	  * walks without looking at the rows outside them.  The tier class is
+	  * 0 transcription, 1 translation, 2 gloss, 3 anything else.  A
+	  * segment's row is deleted by trying its twelve possible rowids, so
+	  * deletion never needs its tier or recording (gone first in a
+	  * cascade).  Triggers keep it in step with every write to segments;
+	  * a change to a recording's access, place or speakers re-indexes its
+	  * segments (archive_reindex_recording). */
+	 "CREATE TABLE recording_index_meta ("
+	 "  recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  meta TEXT NOT NULL);"
+	 "INSERT INTO recording_index_meta(recording_id, meta)"
+	 " SELECT r.id, " INDEX_META_SQL " FROM recordings r;"
 	 "CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"
 	 "  tokenize = 'unicode61 remove_diacritics 2');"
 	 "CREATE VIRTUAL TABLE segment_vocab USING fts5vocab(segment_index, 'col');"
-	 "CREATE VIEW segment_meta AS"
-	 " SELECT s.id AS segment_id, prl_fold(s.text) AS body,"
-	 "  'a' || r.access || ' t' || hex(prl_fold(t.type)) || ' p' || ifnull(r.place_id, 0)"
-	 "  || ' c' || ifnull(r.collection_id, 0) || ' v' || hex(prl_fold(ifnull(r.variety, '')))"
-	 "  || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"
-	 "    FROM recording_speakers rs WHERE rs.recording_id = r.id"
-	 "    AND (t.speaker_id IS NULL OR rs.speaker_id = t.speaker_id)), '') AS meta"
-	 " FROM segments s JOIN tiers t ON t.id = s.tier_id"
-	 " JOIN recordings r ON r.id = t.recording_id;"
 	 "INSERT INTO segment_index(rowid, body, meta)"
-	 " SELECT segment_id, body, meta FROM segment_meta;"
+	 " SELECT " INDEX_KEY_SQL("s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
+	 " FROM segments s JOIN tiers t ON t.id = s.tier_id"
+	 " JOIN recordings r ON r.id = t.recording_id"
+	 " LEFT JOIN recording_index_meta m ON m.recording_id = r.id;"
 	 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
 	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT segment_id, body, meta FROM segment_meta WHERE segment_id = new.id;"
+	 "  SELECT " INDEX_KEY_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
+	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
+	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
 	 " END;"
 	 "CREATE TRIGGER segments_index_delete AFTER DELETE ON segments BEGIN"
-	 " DELETE FROM segment_index WHERE rowid = old.id;"
+	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
 	 " END;"
 	 "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, tier_id ON segments BEGIN"
-	 " DELETE FROM segment_index WHERE rowid = old.id;"
+	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
 	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT segment_id, body, meta FROM segment_meta WHERE segment_id = new.id;"
+	 "  SELECT " INDEX_KEY_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
+	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
+	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
 	 " END;"
 	 /* equivalent spellings kept by staff: one group per line of the CSV */
 	 "CREATE TABLE spelling_variants ("

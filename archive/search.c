@@ -16,8 +16,10 @@
  * Expected workload: a million segments, tens of queries a second, each
  * answering in milliseconds with its total.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <utf8proc.h>
 
@@ -29,7 +31,15 @@
 #define MAX_VARIANTS_PER_WORD 8
 #define GROUPS_UP_TO 20000 /* per-recording counts for result sets up to this size */
 
-/* ---- the vocabulary of the index, for close spellings ---- */
+/* ---- the vocabulary of the index, for close spellings ----
+ *
+ * Reading the vocabulary means walking the whole index (about a second
+ * for a million segments), so it is read once per process and shared by
+ * every handle: reloaded when the index changed, but not more than once a
+ * minute.  A vocabulary a minute old only means a brand-new word is not
+ * yet proposed as a close spelling; exact search is never stale. */
+
+#define VOCAB_MAX_AGE_S 60
 
 struct vocab_term {
 	char *term;     /* folded, as indexed */
@@ -40,46 +50,62 @@ struct vocab_term {
 struct search_vocab {
 	struct vocab_term *terms;
 	size_t n;
-	int64_t data_version;   /* PRAGMA data_version when loaded */
-	int64_t writes;         /* the handle's own commits when loaded */
+	char *db_path;          /* the archive it describes */
+	uint64_t signature;     /* of the index's structure record when loaded */
+	time_t loaded_at;
+	int refs;               /* users, plus one while it is the current one */
 };
 
-void search_vocab_free(struct search_vocab *v)
+static pthread_mutex_t vocab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct search_vocab *vocab_current;
+
+static void vocab_destroy(struct search_vocab *v)
 {
 	if (!v)
 		return;
 	for (size_t i = 0; i < v->n; i++)
 		free(v->terms[i].term);
 	free(v->terms);
+	free(v->db_path);
 	free(v);
 }
 
-static int64_t data_version(struct prl_archive *a)
+void search_vocab_free(struct search_vocab *v)
 {
-	sqlite3_stmt *st = archive_stmt(a, ST_DATA_VERSION);
-	int64_t v = -1;
-
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return v;
+	if (!v)
+		return;
+	pthread_mutex_lock(&vocab_lock);
+	if (--v->refs == 0)
+		vocab_destroy(v);
+	pthread_mutex_unlock(&vocab_lock);
 }
 
-/* The vocabulary, loaded again when anything was committed since. */
-static struct search_vocab *vocab_get(struct prl_archive *a)
+/* FNV-1a of FTS5's structure record, which every write to the index changes. */
+static uint64_t index_signature(struct prl_archive *a)
 {
-	int64_t dv = data_version(a);
-	struct search_vocab *v;
+	sqlite3_stmt *st = archive_stmt(a, ST_INDEX_SIGNATURE);
+	uint64_t h = 1469598103934665603ull;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_blob(st, 0);
+		int n = sqlite3_column_bytes(st, 0);
+
+		for (int i = 0; p && i < n; i++)
+			h = (h ^ p[i]) * 1099511628211ull;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return h;
+}
+
+static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
+{
+	struct search_vocab *v = calloc(1, sizeof(*v));
 	sqlite3_stmt *st;
 	size_t cap = 0;
 
-	if (a->vocab && a->vocab->data_version == dv && a->vocab->writes == a->writes)
-		return a->vocab;
-	search_vocab_free(a->vocab);
-	a->vocab = NULL;
-	if (!(v = calloc(1, sizeof(*v))) || !(st = archive_stmt(a, ST_VOCAB_ALL))) {
-		free(v);
+	if (!v || !(v->db_path = strdup(a->dir)) || !(st = archive_stmt(a, ST_VOCAB_ALL))) {
+		vocab_destroy(v);
 		return NULL;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -105,10 +131,36 @@ static struct search_vocab *vocab_get(struct prl_archive *a)
 		v->n++;
 	}
 	sqlite3_reset(st);
-	v->data_version = dv;
-	v->writes = a->writes;
-	a->vocab = v;
+	v->signature = sig;
+	v->loaded_at = time(NULL);
 	return v;
+}
+
+/* The vocabulary for a's archive; the caller releases it with
+ * search_vocab_free().  NULL when it cannot be had (no close spellings). */
+static struct search_vocab *vocab_get(struct prl_archive *a)
+{
+	struct search_vocab *v, *fresh;
+	uint64_t sig = index_signature(a);
+
+	pthread_mutex_lock(&vocab_lock);
+	v = vocab_current;
+	if (v && !strcmp(v->db_path, a->dir) &&
+	    (v->signature == sig || time(NULL) - v->loaded_at < VOCAB_MAX_AGE_S)) {
+		v->refs++;
+		pthread_mutex_unlock(&vocab_lock);
+		return v;
+	}
+	/* loaded under the lock: two threads never walk the index at once */
+	fresh = vocab_load(a, sig);
+	if (fresh) {
+		if (vocab_current && --vocab_current->refs == 0)
+			vocab_destroy(vocab_current);
+		vocab_current = fresh;
+		fresh->refs = 2; /* current, and the caller */
+	}
+	pthread_mutex_unlock(&vocab_lock);
+	return fresh;
 }
 
 /* ---- terms: what each query word stands for ---- */
@@ -202,9 +254,12 @@ struct plan {
 	struct query q;
 	struct term_list *exact;    /* per item: the item's own form and its equivalents */
 	struct term_list *variant;  /* per item: close spellings */
-	struct prl_buf filter;      /* meta : (...) AND ... */
+	struct prl_buf filter;      /* meta : (...) AND ...: place, speaker... */
 	int empty_filter;           /* a filter that names nothing: no result */
 	int has_variants;
+	int64_t key_below;          /* index rowids below this are readable (access) */
+	int tier_class;             /* -1, or the tier class asked for */
+	struct search_vocab *vocab; /* NULL when not used */
 };
 
 static void plan_clear(struct plan *p)
@@ -217,6 +272,7 @@ static void plan_clear(struct plan *p)
 	}
 	free(p->exact);
 	free(p->variant);
+	search_vocab_free(p->vocab);
 	query_clear(&p->q);
 	prl_buf_release(&p->filter);
 }
@@ -328,7 +384,7 @@ static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
 {
 	struct prl_buf perr = PRL_BUF_INIT;
 	struct search_vocab *vocab = NULL;
-	int ret, levels = 0;
+	int ret;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -344,7 +400,7 @@ static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
 	if (!p->exact || !p->variant)
 		return -PRL_ENOMEM;
 	if (!o->no_variants)
-		vocab = vocab_get(a);
+		vocab = p->vocab = vocab_get(a);
 	for (i = 0; i < p->q.n; i++) {
 		const struct query_item *it = &p->q.items[i];
 
@@ -369,23 +425,23 @@ static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
 		if (p->variant[i].n)
 			p->has_variants = 1;
 	}
-	/* the access rule, as tokens: the levels whose transcripts v may read */
-	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
-		if (prl_access_decide(v, (enum prl_access)l) == PRL_SEE_ALL)
-			levels |= 1 << l;
-	if (levels != 7) {
-		prl_buf_addstr(&p->filter, "meta : (");
-		for (int l = 0, n = 0; l <= 2; l++)
-			if (levels & (1 << l))
-				prl_buf_addf(&p->filter, "%s\"a%d\"", n++ ? " OR " : "", l);
-		if (!levels) {
-			prl_buf_addstr(&p->filter, "\"none\"");
-			p->empty_filter = 1;
-		}
-		prl_buf_addch(&p->filter, ')');
+	/* the access rule: the levels are the top bits of the index's rowids,
+	 * and the levels a viewer may read are always 0..n (see schema.c) */
+	p->key_below = 0;
+	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++) {
+		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_ALL)
+			break;
+		p->key_below = (int64_t)(l + 1) << INDEX_ACCESS_BITS;
 	}
-	if ((ret = filter_hex(p, o->tier_type, 't')) < 0 ||
-	    (ret = filter_hex(p, o->variety, 'v')) < 0 ||
+	if (!p->key_below)
+		p->empty_filter = 1;
+	p->tier_class = -1;
+	if (o->tier_type && *o->tier_type)
+		p->tier_class = !strcmp(o->tier_type, "transcription") ? 0
+				: !strcmp(o->tier_type, "translation") ? 1
+				: !strcmp(o->tier_type, "gloss")       ? 2
+								       : 3;
+	if ((ret = filter_hex(p, o->variety, 'v')) < 0 ||
 	    (ret = filter_ids(a, p, ST_FILTER_PLACES, o->place, 'p')) < 0 ||
 	    (ret = filter_ids(a, p, ST_FILTER_SPEAKERS, o->speaker, 's')) < 0 ||
 	    (ret = filter_ids(a, p, ST_FILTER_COLLECTIONS, o->collection, 'c')) < 0)
@@ -394,6 +450,12 @@ static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
 }
 
 /* ---- running the expressions ---- */
+
+/* Result sets larger than these are given in archive order: ranking or
+ * sorting hundreds of thousands of matches costs far more than it tells
+ * anyone (the answer says "order": "archive"). */
+#define RANK_UP_TO 5000
+#define SORT_UP_TO 50000
 
 static int dated(const struct prl_search_opts *o)
 {
@@ -406,23 +468,30 @@ static void date_upper(const char *to, char out[16])
 	snprintf(out, 16, "%.10s~", to);
 }
 
-static int count_matches(struct prl_archive *a, const struct prl_search_opts *o, const char *expr,
-			 int64_t *out)
+static void bind_dates(sqlite3_stmt *st, int first, const struct prl_search_opts *o)
+{
+	char upper[16];
+
+	archive_bind_text(st, first, o->date_from && *o->date_from ? o->date_from : NULL);
+	if (o->date_to && *o->date_to) {
+		date_upper(o->date_to, upper);
+		archive_bind_text(st, first + 1, upper);
+	}
+}
+
+static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
+			 const struct plan *p, const char *expr, int64_t *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, dated(o) ? ST_SEARCH_COUNT_DATED : ST_SEARCH_COUNT);
-	char upper[16];
 	int rc;
 
 	if (!st)
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, expr);
-	if (dated(o)) {
-		archive_bind_text(st, 2, o->date_from && *o->date_from ? o->date_from : NULL);
-		if (o->date_to && *o->date_to) {
-			date_upper(o->date_to, upper);
-			archive_bind_text(st, 3, upper);
-		}
-	}
+	sqlite3_bind_int64(st, 2, p->key_below);
+	sqlite3_bind_int(st, 3, p->tier_class);
+	if (dated(o))
+		bind_dates(st, 4, o);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -433,35 +502,47 @@ static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 	return 0;
 }
 
+enum order { ORDER_RANK, ORDER_ARCHIVE, ORDER_DATE, ORDER_PLACE };
+
+static const char *const order_names[] = {"relevance", "archive", "date", "place"};
+
+static enum order choose_order(const struct prl_search_opts *o, int64_t total)
+{
+	if (o->sort == PRL_SORT_DATE && total <= SORT_UP_TO)
+		return ORDER_DATE;
+	if (o->sort == PRL_SORT_PLACE && total <= SORT_UP_TO)
+		return ORDER_PLACE;
+	if (o->sort == PRL_SORT_RELEVANCE && total <= RANK_UP_TO)
+		return ORDER_RANK;
+	return ORDER_ARCHIVE;
+}
+
 /* Appends up to limit segment ids matching expr, from offset. */
-static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, const char *expr,
-		    int64_t offset, int64_t limit, int64_t *ids, size_t *n)
+static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, const struct plan *p,
+		    enum order ord, const char *expr, int64_t offset, int64_t limit, int64_t *ids,
+		    size_t *n)
 {
 	enum stmt_id sid;
 	sqlite3_stmt *st;
-	char upper[16];
 	int rc;
 
-	if (o->sort == PRL_SORT_DATE)
-		sid = ST_SEARCH_PAGE_DATE;
-	else if (o->sort == PRL_SORT_PLACE)
-		sid = ST_SEARCH_PAGE_PLACE;
-	else
-		sid = dated(o) ? ST_SEARCH_PAGE_RANK_DATED : ST_SEARCH_PAGE_RANK;
+	switch (ord) {
+	case ORDER_DATE: sid = ST_SEARCH_PAGE_DATE; break;
+	case ORDER_PLACE: sid = ST_SEARCH_PAGE_PLACE; break;
+	case ORDER_RANK: sid = dated(o) ? ST_SEARCH_PAGE_RANK_DATED : ST_SEARCH_PAGE_RANK; break;
+	default: sid = dated(o) ? ST_SEARCH_PAGE_ROWID_DATED : ST_SEARCH_PAGE_ROWID; break;
+	}
 	if (!(st = archive_stmt(a, sid)))
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, expr);
-	sqlite3_bind_int64(st, 2, limit);
-	sqlite3_bind_int64(st, 3, offset);
-	if (sid != ST_SEARCH_PAGE_RANK) {
-		archive_bind_text(st, 4, o->date_from && *o->date_from ? o->date_from : NULL);
-		if (o->date_to && *o->date_to) {
-			date_upper(o->date_to, upper);
-			archive_bind_text(st, 5, upper);
-		}
-	}
+	sqlite3_bind_int64(st, 2, p->key_below);
+	sqlite3_bind_int(st, 3, p->tier_class);
+	sqlite3_bind_int64(st, 4, limit);
+	sqlite3_bind_int64(st, 5, offset);
+	if (sid != ST_SEARCH_PAGE_RANK && sid != ST_SEARCH_PAGE_ROWID)
+		bind_dates(st, 6, o);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+		ids[(*n)++] = sqlite3_column_int64(st, 0) & INDEX_ID_MASK;
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "searching");
 }
@@ -699,21 +780,18 @@ static int write_hit(struct prl_archive *a, const struct plan *p, int64_t sid, i
 	return prl_buf_addch(out, '}');
 }
 
-static int write_groups(struct prl_archive *a, const struct prl_search_opts *o, const char *expr,
-			struct prl_buf *out)
+static int write_groups(struct prl_archive *a, const struct prl_search_opts *o,
+			const struct plan *p, const char *expr, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_GROUPS);
-	char upper[16];
 	int rc, first = 1;
 
 	if (!st)
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, expr);
-	archive_bind_text(st, 2, o->date_from && *o->date_from ? o->date_from : NULL);
-	if (o->date_to && *o->date_to) {
-		date_upper(o->date_to, upper);
-		archive_bind_text(st, 3, upper);
-	}
+	sqlite3_bind_int64(st, 2, p->key_below);
+	sqlite3_bind_int(st, 3, p->tier_class);
+	bind_dates(st, 4, o);
 	prl_buf_addstr(out, ",\"groups\":[");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		prl_buf_addf(out, "%s{\"recording_id\":%lld,\"recording_title\":", first ? "" : ",",
@@ -734,43 +812,49 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	struct prl_buf b = PRL_BUF_INIT;
 	int64_t total_exact = 0, total = 0, limit, offset, ids[MAX_LIMIT];
 	size_t nids = 0, nexact_ids = 0, i, k;
+	enum order ord = ORDER_RANK;
 	struct plan p;
-	int ret;
+	int ret, nv = 0;
 
 	limit = o->limit > 0 ? (o->limit > MAX_LIMIT ? MAX_LIMIT : o->limit) : DEFAULT_LIMIT;
 	offset = o->offset > 0 ? o->offset : 0;
 	if ((ret = build_plan(a, v, o, &p)) < 0)
 		goto end;
 	full_expr(&exact, &p, 0);
-	if (!p.empty_filter && (ret = count_matches(a, o, exact.data, &total_exact)) < 0)
+	if (!p.empty_filter && (ret = count_matches(a, o, &p, exact.data, &total_exact)) < 0)
 		goto end;
 	total = total_exact;
 	if (p.has_variants && !p.empty_filter) {
 		full_expr(&any, &p, 1);
 		/* variant-only hits: match with variants, not without */
 		prl_buf_addf(&rest, "(%s) NOT (%s)", any.data, exact.data);
-		if ((ret = count_matches(a, o, any.data, &total)) < 0)
+		if ((ret = count_matches(a, o, &p, any.data, &total)) < 0)
 			goto end;
 	}
+	/* exact hits first, then the close spellings, each in its order */
+	ord = choose_order(o, total_exact);
 	if (!p.empty_filter && offset < total_exact &&
-	    (ret = page_ids(a, o, exact.data, offset, limit, ids, &nids)) < 0)
+	    (ret = page_ids(a, o, &p, ord, exact.data, offset, limit, ids, &nids)) < 0)
 		goto end;
 	nexact_ids = nids;
-	if (!p.empty_filter && p.has_variants && (int64_t)nids < limit && offset + (int64_t)nids < total) {
+	if (!p.empty_filter && p.has_variants && (int64_t)nids < limit &&
+	    offset + (int64_t)nids < total) {
 		int64_t voff = offset + (int64_t)nids - total_exact;
 
-		if ((ret = page_ids(a, o, rest.data, voff < 0 ? 0 : voff, limit - (int64_t)nids, ids,
-				    &nids)) < 0)
+		if ((ret = page_ids(a, o, &p, choose_order(o, total - total_exact), rest.data,
+				    voff < 0 ? 0 : voff, limit - (int64_t)nids, ids, &nids)) < 0)
 			goto end;
 	}
 	prl_buf_addstr(&b, "{\"query\":");
 	prl_json_str(&b, o->query);
-	prl_buf_addf(&b, ",\"total\":%lld,\"total_exact\":%lld,\"offset\":%lld,\"limit\":%lld",
-		     (long long)total, (long long)total_exact, (long long)offset, (long long)limit);
+	prl_buf_addf(&b, ",\"total\":%lld,\"total_exact\":%lld,\"offset\":%lld,\"limit\":%lld"
+		     ",\"order\":\"%s\"",
+		     (long long)total, (long long)total_exact, (long long)offset, (long long)limit,
+		     order_names[ord]);
 	prl_buf_addstr(&b, ",\"variants\":[");
-	for (i = 0, ret = 0; i < p.q.n; i++)
+	for (i = 0; i < p.q.n; i++)
 		for (k = 0; k < p.variant[i].n; k++) {
-			prl_buf_addstr(&b, ret++ ? ",{\"term\":" : "{\"term\":");
+			prl_buf_addstr(&b, nv++ ? ",{\"term\":" : "{\"term\":");
 			prl_json_str(&b, p.variant[i].items[k]);
 			prl_buf_addstr(&b, ",\"of\":");
 			prl_json_str(&b, p.q.items[i].text);
@@ -782,7 +866,7 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			goto end;
 	prl_buf_addch(&b, ']');
 	if (o->with_groups && total <= GROUPS_UP_TO && !p.empty_filter) {
-		if ((ret = write_groups(a, o, p.has_variants ? any.data : exact.data, &b)) < 0)
+		if ((ret = write_groups(a, o, &p, p.has_variants ? any.data : exact.data, &b)) < 0)
 			goto end;
 	}
 	prl_buf_addch(&b, '}');
@@ -798,10 +882,53 @@ end:
 
 /* ---- re-indexing and the table of equivalent spellings ---- */
 
+int prl_archive_reindex(struct prl_archive *a)
+{
+	static const char *const steps[] = {
+		"DELETE FROM recording_index_meta",
+		"INSERT INTO recording_index_meta(recording_id, meta) SELECT r.id, " INDEX_META_SQL
+		" FROM recordings r",
+		"DELETE FROM segment_index",
+		/* in rowid order: FTS5 appends to its pending doclists only while
+		 * rowids grow, so an ordered load is several times faster */
+		"INSERT INTO segment_index(rowid, body, meta)"
+		" SELECT " INDEX_KEY_SQL("s.id") " AS k, prl_fold(s.text), ifnull(m.meta, '')"
+		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
+		" JOIN recordings r ON r.id = t.recording_id"
+		" LEFT JOIN recording_index_meta m ON m.recording_id = r.id ORDER BY k",
+		"INSERT INTO segment_index(segment_index) VALUES ('optimize')",
+	};
+	int ret;
+
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (sqlite3_exec(a->db, steps[i], NULL, NULL, NULL) != SQLITE_OK) {
+			ret = archive_sql_fail(a, "rebuilding the search index");
+			archive_rollback(a);
+			return ret;
+		}
+	}
+	return archive_commit(a);
+}
+
+int archive_refresh_index_meta(struct prl_archive *a, int64_t id)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_META_REFRESH);
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	return archive_step_done(a, st, "indexing a recording");
+}
+
 int archive_reindex_recording(struct prl_archive *a, int64_t id)
 {
 	sqlite3_stmt *st;
+	int ret;
 
+	if ((ret = archive_refresh_index_meta(a, id)) < 0)
+		return ret;
 	if (!(st = archive_stmt(a, ST_REINDEX_DELETE)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, id);

@@ -12,6 +12,7 @@
 
 #include "archive-internal.h"
 
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -79,34 +80,61 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 	/* search: MATCH takes an expression built by search.c from quoted,
 	 * folded terms and filter tokens, never from raw visitor text */
-	[ST_SEARCH_COUNT] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1",
+	[ST_SEARCH_COUNT] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
+			    " AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)",
 	[ST_SEARCH_COUNT_DATED] =
-		"SELECT count(*) FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		"SELECT count(*) FROM segment_index si"
+		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
 		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
-		" WHERE segment_index MATCH ?1 AND (?2 IS NULL OR r.date >= ?2) AND (?3 IS NULL OR r.date <= ?3)",
+		" WHERE segment_index MATCH ?1 AND si.rowid < ?2"
+		" AND (?3 < 0 OR ((si.rowid >> 40) & 3) = ?3)"
+		" AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)",
 	[ST_SEARCH_PAGE_RANK] = "SELECT rowid FROM segment_index WHERE segment_index MATCH ?1"
-				" ORDER BY rank LIMIT ?2 OFFSET ?3",
+				" AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)"
+				" ORDER BY rank LIMIT ?4 OFFSET ?5",
+	[ST_SEARCH_PAGE_ROWID] = "SELECT rowid FROM segment_index WHERE segment_index MATCH ?1"
+				 " AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)"
+				 " ORDER BY rowid LIMIT ?4 OFFSET ?5",
 	[ST_SEARCH_PAGE_RANK_DATED] =
-		"SELECT si.rowid FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		"SELECT si.rowid FROM segment_index si"
+		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
 		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
-		" WHERE segment_index MATCH ?1 AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
-		" ORDER BY si.rank LIMIT ?2 OFFSET ?3",
+		" WHERE segment_index MATCH ?1 AND si.rowid < ?2"
+		" AND (?3 < 0 OR ((si.rowid >> 40) & 3) = ?3)"
+		" AND (?6 IS NULL OR r.date >= ?6) AND (?7 IS NULL OR r.date <= ?7)"
+		" ORDER BY si.rank LIMIT ?4 OFFSET ?5",
+	[ST_SEARCH_PAGE_ROWID_DATED] =
+		"SELECT si.rowid FROM segment_index si"
+		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
+		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
+		" WHERE segment_index MATCH ?1 AND si.rowid < ?2"
+		" AND (?3 < 0 OR ((si.rowid >> 40) & 3) = ?3)"
+		" AND (?6 IS NULL OR r.date >= ?6) AND (?7 IS NULL OR r.date <= ?7)"
+		" ORDER BY si.rowid LIMIT ?4 OFFSET ?5",
 	[ST_SEARCH_PAGE_DATE] =
-		"SELECT si.rowid FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		"SELECT si.rowid FROM segment_index si"
+		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
 		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
-		" WHERE segment_index MATCH ?1 AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
-		" ORDER BY r.date IS NULL, r.date, r.id, s.start_ms LIMIT ?2 OFFSET ?3",
+		" WHERE segment_index MATCH ?1 AND si.rowid < ?2"
+		" AND (?3 < 0 OR ((si.rowid >> 40) & 3) = ?3)"
+		" AND (?6 IS NULL OR r.date >= ?6) AND (?7 IS NULL OR r.date <= ?7)"
+		" ORDER BY r.date IS NULL, r.date, r.id, s.start_ms LIMIT ?4 OFFSET ?5",
 	[ST_SEARCH_PAGE_PLACE] =
-		"SELECT si.rowid FROM segment_index si JOIN segments s ON s.id = si.rowid"
+		"SELECT si.rowid FROM segment_index si"
+		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
 		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
 		" LEFT JOIN places p ON p.id = r.place_id"
-		" WHERE segment_index MATCH ?1 AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
-		" ORDER BY p.name IS NULL, p.name, r.id, s.start_ms LIMIT ?2 OFFSET ?3",
+		" WHERE segment_index MATCH ?1 AND si.rowid < ?2"
+		" AND (?3 < 0 OR ((si.rowid >> 40) & 3) = ?3)"
+		" AND (?6 IS NULL OR r.date >= ?6) AND (?7 IS NULL OR r.date <= ?7)"
+		" ORDER BY p.name IS NULL, p.name, r.id, s.start_ms LIMIT ?4 OFFSET ?5",
 	[ST_SEARCH_GROUPS] =
 		"SELECT t.recording_id, r.title, count(*) FROM segment_index si"
-		" JOIN segments s ON s.id = si.rowid JOIN tiers t ON t.id = s.tier_id"
-		" JOIN recordings r ON r.id = t.recording_id"
-		" WHERE segment_index MATCH ?1 AND (?2 IS NULL OR r.date >= ?2) AND (?3 IS NULL OR r.date <= ?3)"
+		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
+		" JOIN tiers t ON t.id = s.tier_id JOIN recordings r ON r.id = t.recording_id"
+		" WHERE segment_index MATCH ?1 AND si.rowid < ?2"
+		" AND (?3 < 0 OR ((si.rowid >> 40) & 3) = ?3)"
+		" AND (?4 IS NULL OR r.date >= ?4) AND (?5 IS NULL OR r.date <= ?5)"
 		" GROUP BY t.recording_id ORDER BY count(*) DESC, t.recording_id LIMIT 200",
 	[ST_SEARCH_HIT] =
 		"SELECT s.id, s.start_ms, s.end_ms, s.text, t.id, t.name, t.type, r.id, r.title,"
@@ -123,7 +151,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" ORDER BY s2.parent_id IS ?3 DESC,"
 		" min(s2.end_ms, ?5) - max(s2.start_ms, ?4) DESC LIMIT 1",
 	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
-	[ST_DATA_VERSION] = "PRAGMA data_version",
+	/* FTS5 keeps its structure record at id 10; every write changes it */
+	[ST_INDEX_SIGNATURE] = "SELECT block FROM segment_index_data WHERE id = 10",
 	[ST_VARIANT_GROUP_OF] =
 		"SELECT v2.folded FROM spelling_variants v1 JOIN spelling_variants v2"
 		" ON v2.group_id = v1.group_id WHERE v1.folded = ?1 AND v2.folded != ?1"
@@ -137,12 +166,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 			     " OR CAST(id AS TEXT) = ?1",
 	[ST_FILTER_COLLECTIONS] = "SELECT id FROM collections WHERE name = ?1"
 				  " OR CAST(id AS TEXT) = ?1",
-	[ST_REINDEX_DELETE] = "DELETE FROM segment_index WHERE rowid IN (SELECT s.id FROM segments s"
-			      " JOIN tiers t ON t.id = s.tier_id WHERE t.recording_id = ?1)",
+	/* every rowid a segment of recording ?1 may have (see schema.c) */
+	[ST_REINDEX_DELETE] = "DELETE FROM segment_index WHERE rowid IN"
+			      " (SELECT s.id + k.column1 * 1099511627776 FROM segments s"
+			      " JOIN tiers t ON t.id = s.tier_id, (VALUES (0), (1), (2), (3), (4), (5),"
+			      " (6), (7), (8), (9), (10), (11)) k WHERE t.recording_id = ?1)",
 	[ST_REINDEX_INSERT] = "INSERT INTO segment_index(rowid, body, meta)"
-			      " SELECT m.segment_id, m.body, m.meta FROM segment_meta m"
-			      " JOIN segments s ON s.id = m.segment_id JOIN tiers t ON t.id = s.tier_id"
-			      " WHERE t.recording_id = ?1",
+			      " SELECT " INDEX_KEY_SQL("s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
+			      " FROM segments s JOIN tiers t ON t.id = s.tier_id"
+			      " JOIN recordings r ON r.id = t.recording_id"
+			      " LEFT JOIN recording_index_meta m ON m.recording_id = r.id"
+			      " WHERE r.id = ?1",
+	[ST_META_REFRESH] = "INSERT OR REPLACE INTO recording_index_meta(recording_id, meta)"
+			    " SELECT r.id, " INDEX_META_SQL " FROM recordings r WHERE r.id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

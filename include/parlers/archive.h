@@ -248,6 +248,10 @@ struct prl_search_opts {
 int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			    const struct prl_search_opts *o, struct prl_buf *out);
 
+/* Rebuilds the whole search index from the segments, in one transaction
+ * (after a change to how text is folded, or to repair it). */
+int prl_archive_reindex(struct prl_archive *a);
+
 /* Equivalent spellings kept by staff, as CSV: one group per line, the
  * forms separated by commas ("mézoun,mézon,maisoun").  Import replaces the
  * whole table in one transaction; a form in two groups is an error naming

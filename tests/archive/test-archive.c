@@ -178,7 +178,7 @@ static void test_schema(void)
 
 	/* make it a version-1 archive with a recording in it, as an older
 	 * parlers would have left it */
-	exec_sql(dir, "DROP TABLE spelling_variants; DROP VIEW segment_meta;"
+	exec_sql(dir, "DROP TABLE spelling_variants; DROP TABLE recording_index_meta;"
 		      "DROP TABLE segment_vocab; DROP TABLE segment_index;"
 		      "DROP TABLE annotation_docs; DROP TABLE segments; DROP TABLE tiers;"
 		      "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
