@@ -31,6 +31,15 @@ static int has_token_chars(const char *s)
 	return 0;
 }
 
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 static int add_item(struct query *q, enum query_kind kind, const char *raw, size_t len,
 		    int negated, int group)
 {
@@ -43,6 +52,10 @@ static int add_item(struct query *q, enum query_kind kind, const char *raw, size
 		free(folded);
 		return 0; /* punctuation alone: nothing to look for */
 	}
+	/* a prefix of one or two letters would match half the archive: it is
+	 * taken as the word it is */
+	if (kind == QUERY_PREFIX && utf8_chars(folded) < 3)
+		kind = QUERY_WORD;
 	if (q->n == QUERY_MAX_ITEMS) {
 		free(folded);
 		return 0;

@@ -43,13 +43,20 @@
 
 struct vocab_term {
 	char *term;     /* folded, as indexed */
+	size_t len;     /* strlen(term) */
+	uint64_t chars; /* which bytes occur (hashed to 64 bits): a cheap distance bound */
 	int64_t docs;   /* segments that hold it */
 	char key[32];   /* sound key */
 };
 
+#define VOCAB_MAX_LEN 64
+
 struct search_vocab {
-	struct vocab_term *terms;
+	struct vocab_term *terms;   /* sorted by length, then term */
 	size_t n;
+	size_t by_len[VOCAB_MAX_LEN + 2]; /* terms of length l: [by_len[l], by_len[l + 1]) */
+	size_t *by_key;             /* indexes of terms sorted by sound key */
+	int64_t segments;           /* segments in the archive when loaded */
 	char *db_path;          /* the archive it describes */
 	uint64_t signature;     /* of the index's structure record when loaded */
 	time_t loaded_at;
@@ -59,6 +66,18 @@ struct search_vocab {
 static pthread_mutex_t vocab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct search_vocab *vocab_current;
 
+/* One bit per byte value (folded mod 64).  An edit changes at most two
+ * bits, so words whose sets differ in more than 2k bits are more than k
+ * edits apart and need no edit-distance computation. */
+static uint64_t char_set(const char *s)
+{
+	uint64_t set = 0;
+
+	for (; *s; s++)
+		set |= UINT64_C(1) << ((unsigned char)*s & 63);
+	return set;
+}
+
 static void vocab_destroy(struct search_vocab *v)
 {
 	if (!v)
@@ -66,8 +85,69 @@ static void vocab_destroy(struct search_vocab *v)
 	for (size_t i = 0; i < v->n; i++)
 		free(v->terms[i].term);
 	free(v->terms);
+	free(v->by_key);
 	free(v->db_path);
 	free(v);
+}
+
+static int cmp_len_term(const void *x, const void *y)
+{
+	const struct vocab_term *a = x, *b = y;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return strcmp(a->term, b->term);
+}
+
+/* qsort has no context argument: the array being sorted by key */
+static const struct vocab_term *sorting_terms;
+
+static int cmp_key_index(const void *x, const void *y)
+{
+	return strcmp(sorting_terms[*(const size_t *)x].key, sorting_terms[*(const size_t *)y].key);
+}
+
+/* Sorts the terms and builds the length and sound-key indexes. */
+static int vocab_index(struct search_vocab *v)
+{
+	size_t i, l;
+
+	qsort(v->terms, v->n, sizeof(*v->terms), cmp_len_term);
+	for (l = 0, i = 0; l <= VOCAB_MAX_LEN + 1; l++) {
+		while (i < v->n && v->terms[i].len < l)
+			i++;
+		v->by_len[l] = i;
+	}
+	if (v->n && !(v->by_key = malloc(v->n * sizeof(*v->by_key))))
+		return -PRL_ENOMEM;
+	for (i = 0; i < v->n; i++)
+		v->by_key[i] = i;
+	sorting_terms = v->terms; /* under vocab_lock: one sort at a time */
+	qsort(v->by_key, v->n, sizeof(*v->by_key), cmp_key_index);
+	return 0;
+}
+
+static const struct vocab_term *vocab_find(const struct search_vocab *v, const char *w)
+{
+	struct vocab_term probe = {(char *)w, strlen(w), 0, 0, ""};
+	size_t lo, hi;
+
+	if (probe.len > VOCAB_MAX_LEN)
+		return NULL;
+	lo = v->by_len[probe.len];
+	hi = v->by_len[probe.len + 1];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_len_term(&v->terms[mid], &probe);
+
+		if (c == 0)
+			return &v->terms[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 void search_vocab_free(struct search_vocab *v)
@@ -113,7 +193,7 @@ static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
 		struct vocab_term *vt;
 
 		/* short words have too many neighbours to be worth proposing */
-		if (!t || strlen(t) < 3)
+		if (!t || strlen(t) < 3 || strlen(t) > VOCAB_MAX_LEN)
 			continue;
 		if (v->n == cap) {
 			struct vocab_term *g;
@@ -127,10 +207,21 @@ static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
 		if (!(vt->term = strdup(t)))
 			break;
 		vt->docs = sqlite3_column_int64(st, 1);
+		vt->len = strlen(t);
+		vt->chars = char_set(t);
 		search_sound_key(t, vt->key, sizeof(vt->key));
 		v->n++;
 	}
 	sqlite3_reset(st);
+	if (vocab_index(v) < 0) {
+		vocab_destroy(v);
+		return NULL;
+	}
+	if ((st = archive_stmt(a, ST_SEGMENT_COUNT))) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v->segments = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
 	v->signature = sig;
 	v->loaded_at = time(NULL);
 	return v;
@@ -217,29 +308,71 @@ static int cmp_docs_desc(const void *x, const void *y)
 	return (*a)->docs < (*b)->docs ? 1 : (*a)->docs > (*b)->docs ? -1 : 0;
 }
 
-/* Close spellings of word from the vocabulary, most frequent first. */
+static int is_own_form(const struct term_list *exact, const char *t)
+{
+	for (size_t j = 0; j < exact->n; j++)
+		if (!strcmp(exact->items[j], t))
+			return 1;
+	return 0;
+}
+
+/*
+ * Close spellings of word from the vocabulary, most frequent first: words
+ * within an edit distance of 1 (up to 5 letters) or 2 (longer), and words
+ * with the same sound key.  Only lengths that can be that close are
+ * looked at, and the sound key is a binary search.  A word in more than
+ * 2% of all segments (and over a thousand) is not proposed as a variant of
+ * a word the archive holds: it would drown the hits (a misspelt query
+ * still gets it).
+ */
 static int add_close_spellings(struct search_vocab *v, const char *word,
 			       const struct term_list *exact, struct term_list *out)
 {
-	const struct vocab_term *found[256];
-	size_t nfound = 0, len = strlen(word), i, j;
+	const struct vocab_term *found[256], *self;
+	size_t nfound = 0, len = strlen(word), i, l, lo, hi;
+	uint64_t chars = char_set(word);
+	int64_t too_common;
 	char key[32];
 	int k = len <= 5 ? 1 : 2, ret;
 
-	if (!v || len < 4 || strchr(word, ' ') || strchr(word, '\''))
+	if (!v || len < 4 || len > VOCAB_MAX_LEN || strchr(word, ' ') || strchr(word, '\''))
 		return 0;
-	search_sound_key(word, key, sizeof(key));
-	for (i = 0; i < v->n && nfound < 256; i++) {
-		const struct vocab_term *t = &v->terms[i];
-		int skip = 0;
+	self = vocab_find(v, word);
+	too_common = self && self->docs > 0 ? (v->segments / 50 > 1000 ? v->segments / 50 : 1000)
+					    : INT64_MAX;
+	for (l = len - (size_t)k; l <= len + (size_t)k && l <= VOCAB_MAX_LEN && nfound < 256; l++) {
+		for (i = v->by_len[l]; i < v->by_len[l + 1] && nfound < 256; i++) {
+			const struct vocab_term *t = &v->terms[i];
 
-		for (j = 0; j < exact->n && !skip; j++)
-			skip = !strcmp(exact->items[j], t->term);
-		if (skip)
-			continue;
-		if ((strlen(key) >= 3 && !strcmp(key, t->key)) ||
-		    search_edit_distance_within(word, t->term, k))
-			found[nfound++] = t;
+			if (__builtin_popcountll(chars ^ t->chars) > 2 * k)
+				continue;
+			if (t->docs <= too_common && search_edit_distance_within(word, t->term, k) &&
+			    !is_own_form(exact, t->term))
+				found[nfound++] = t;
+		}
+	}
+	search_sound_key(word, key, sizeof(key));
+	if (strlen(key) >= 3) {
+		lo = 0;
+		hi = v->n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (strcmp(v->terms[v->by_key[mid]].key, key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (i = lo; i < v->n && nfound < 256 && !strcmp(v->terms[v->by_key[i]].key, key);
+		     i++) {
+			const struct vocab_term *t = &v->terms[v->by_key[i]];
+			size_t f;
+
+			for (f = 0; f < nfound && found[f] != t; f++)
+				;
+			if (f == nfound && t->docs <= too_common && !is_own_form(exact, t->term))
+				found[nfound++] = t;
+		}
 	}
 	qsort(found, nfound, sizeof(found[0]), cmp_docs_desc);
 	for (i = 0; i < nfound && i < MAX_VARIANTS_PER_WORD; i++)
@@ -479,14 +612,95 @@ static void bind_dates(sqlite3_stmt *st, int first, const struct prl_search_opts
 	}
 }
 
+/*
+ * Counts, remembered.  Counting every match of a word that is in most
+ * segments means walking its whole doclist; the words people ask most are
+ * those, so counts are kept per expression and filter, for the process,
+ * and forgotten as soon as the index changes (its signature, as for the
+ * vocabulary).  A count is never stale.
+ */
+#define COUNT_CACHE_SLOTS 1024
+
+struct count_entry {
+	char *key;      /* expression and filters; NULL when free */
+	int64_t count;
+};
+
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct count_entry count_cache[COUNT_CACHE_SLOTS];
+static uint64_t count_signature;
+static char *count_db;
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void count_cache_key(struct prl_buf *k, const struct prl_search_opts *o,
+			    const struct plan *p, const char *expr)
+{
+	prl_buf_addf(k, "%lld|%d|%s|%s|%s", (long long)p->key_below, p->tier_class,
+		     o->date_from ? o->date_from : "", o->date_to ? o->date_to : "", expr);
+}
+
+/* 1 and *out when known for this index signature. */
+static int count_cache_get(const char *db, uint64_t sig, const char *key, int64_t *out)
+{
+	size_t slot = fnv(key) % COUNT_CACHE_SLOTS;
+	int found = 0;
+
+	pthread_mutex_lock(&count_lock);
+	if (count_db && !strcmp(count_db, db) && count_signature == sig &&
+	    count_cache[slot].key && !strcmp(count_cache[slot].key, key)) {
+		*out = count_cache[slot].count;
+		found = 1;
+	}
+	pthread_mutex_unlock(&count_lock);
+	return found;
+}
+
+static void count_cache_put(const char *db, uint64_t sig, const char *key, int64_t n)
+{
+	size_t slot = fnv(key) % COUNT_CACHE_SLOTS, i;
+
+	pthread_mutex_lock(&count_lock);
+	if (!count_db || strcmp(count_db, db) || count_signature != sig) {
+		for (i = 0; i < COUNT_CACHE_SLOTS; i++) {
+			free(count_cache[i].key);
+			count_cache[i].key = NULL;
+		}
+		free(count_db);
+		count_db = strdup(db);
+		count_signature = sig;
+	}
+	free(count_cache[slot].key);
+	count_cache[slot].key = strdup(key);
+	count_cache[slot].count = n;
+	pthread_mutex_unlock(&count_lock);
+}
+
 static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 			 const struct plan *p, const char *expr, int64_t *out)
 {
-	sqlite3_stmt *st = archive_stmt(a, dated(o) ? ST_SEARCH_COUNT_DATED : ST_SEARCH_COUNT);
+	sqlite3_stmt *st;
+	struct prl_buf key = PRL_BUF_INIT;
+	uint64_t sig = index_signature(a);
 	int rc;
 
-	if (!st)
+	count_cache_key(&key, o, p, expr);
+	if (key.data && count_cache_get(a->dir, sig, key.data, out)) {
+		prl_buf_release(&key);
+		return 0;
+	}
+	st = archive_stmt(a, dated(o) ? ST_SEARCH_COUNT_DATED : ST_SEARCH_COUNT);
+	if (!st) {
+		prl_buf_release(&key);
 		return -PRL_ESQL;
+	}
 	archive_bind_text(st, 1, expr);
 	sqlite3_bind_int64(st, 2, p->key_below);
 	sqlite3_bind_int(st, 3, p->tier_class);
@@ -495,10 +709,16 @@ static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
+		prl_buf_release(&key);
 		return archive_sql_fail(a, "counting matches");
 	}
 	*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	/* a transaction of this handle may hold writes the signature does not
+	 * show yet: only counts read outside one are shared */
+	if (key.data && sqlite3_get_autocommit(a->db))
+		count_cache_put(a->dir, sig, key.data, *out);
+	prl_buf_release(&key);
 	return 0;
 }
 

@@ -153,6 +153,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
 	/* FTS5 keeps its structure record at id 10; every write changes it */
 	[ST_INDEX_SIGNATURE] = "SELECT block FROM segment_index_data WHERE id = 10",
+	[ST_SEGMENT_COUNT] = "SELECT count(*) FROM segments",
 	[ST_VARIANT_GROUP_OF] =
 		"SELECT v2.folded FROM spelling_variants v1 JOIN spelling_variants v2"
 		" ON v2.group_id = v1.group_id WHERE v1.folded = ?1 AND v2.folded != ?1"

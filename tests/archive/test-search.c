@@ -89,6 +89,16 @@ static void test_parser(void)
 	ok(parse_ok("mezoun -maison", 2, 1), "-word excludes");
 	ok(parse_ok("mezoun NOT maison", 2, 1), "NOT word excludes");
 	ok(parse_ok("maiso*", 1, 1), "a prefix");
+	{
+		struct prl_buf e = PRL_BUF_INIT;
+		struct query q;
+
+		query_parse("mé*", strlen("mé*"), &q, &e);
+		ok(q.n == 1 && q.items[0].kind == QUERY_WORD,
+		   "a prefix of two letters is taken as a word");
+		query_clear(&q);
+		prl_buf_release(&e);
+	}
 	ok(parse_ok("\"unbalanced quote", 1, 1), "an unbalanced quote closes at the end");
 	ok(parse_ok("NEAR( mezoun", 2, 2), "NEAR( is a word, not syntax");
 	ok(parse_ok("'; DROP TABLE segments; --", 3, 3), "SQL is words");

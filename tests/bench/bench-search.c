@@ -256,10 +256,15 @@ int main(int argc, char **argv)
 		snprintf(q, sizeof(q), "\"%s\"", npairs ? pairs[i % npairs] : "la mezoun");
 		emit("phrase", q, "", q);
 	}
-	for (i = 0; i < 30; i++) { /* prefixes */
-		char q[16];
+	for (i = 0; i < 30; i++) { /* prefixes: the first four letters of a word, as in maiso* */
+		const char *w = words[100 + rnd() % 2000];
+		size_t b = 0;
+		char q[32];
 
-		snprintf(q, sizeof(q), "%.3s*", words[100 + rnd() % 2000]);
+		for (int c = 0; c < 4 && w[b]; c++)
+			for (b++; ((unsigned char)w[b] & 0xc0) == 0x80; b++)
+				;
+		snprintf(q, sizeof(q), "%.*s*", (int)b, w);
 		emit("prefix", q, "", q);
 	}
 	for (i = 0; i < 30; i++) { /* a spelling one letter off */
