@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ebur128.h>
 #include <sndfile.h>
 
 #include "parlers/transcode.h"
@@ -534,6 +535,51 @@ static void interop(void)
 	}
 }
 
+/* ---- true peak: the gated meter gives libebur128's own answer ---- */
+
+static void true_peak_exact(const char *name)
+{
+	struct prl_transcode_result res;
+	struct prl_transcode_job job;
+	struct prl_buf err = PRL_BUF_INIT;
+	ebur128_state *st = NULL;
+	float block[4096 * 2];
+	double tp = 0, v;
+	char src[512];
+	SF_INFO si;
+	SNDFILE *sf;
+	sf_count_t n;
+	int c;
+
+	path_in(src, sizeof(src), name);
+	memset(&si, 0, sizeof(si));
+	if (!(sf = sf_open(src, SFM_READ, &si)) || si.channels > 2 ||
+	    !(st = ebur128_init((unsigned)si.channels, (unsigned long)si.samplerate,
+				EBUR128_MODE_TRUE_PEAK))) {
+		ok(0, "%s: read for the reference true peak", name);
+		goto end;
+	}
+	while ((n = sf_readf_float(sf, block, 4096)) > 0)
+		ebur128_add_frames_float(st, block, (size_t)n);
+	for (c = 0; c < si.channels; c++)
+		if (ebur128_true_peak(st, (unsigned)c, &v) == EBUR128_SUCCESS && v > tp)
+			tp = v;
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = src;
+	if (ok(prl_transcode_run(&job, &res, &err) == 0, "%s: analysed", name))
+		ok(fabs(res.loudness.true_peak_dbtp - 20 * log10(tp)) < 1e-6,
+		   "%s: true peak %.6f is libebur128's unskipped %.6f", name,
+		   res.loudness.true_peak_dbtp, 20 * log10(tp));
+	prl_transcode_result_clear(&res);
+end:
+	if (st)
+		ebur128_destroy(&st);
+	if (sf)
+		sf_close(sf);
+	prl_buf_release(&err);
+}
+
 /* ---- the gain rule ---- */
 
 static void gain_rule(void)
@@ -783,8 +829,13 @@ int main(void)
 		prl_buf_release(&err);
 	}
 
+	true_peak_exact("stereo24-48k.wav");
+	true_peak_exact("clicks.wav");
+	true_peak_exact("rf64-96k.wav");
+	true_peak_exact("mono24-192k.wav");
 	truncated_recording();
 	progress_and_hash();
+	true_peak_exact("long.wav");
 	interop();
 	bad_inputs();
 
