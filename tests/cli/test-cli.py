@@ -198,6 +198,8 @@ def tests(tmp, data):
     ok(after == nfiles + 4, "the bad files left nothing in media/")
     ok(not [d for d in os.listdir(media) if d.startswith(".staging")], "no staging folder left")
 
+    full_disk(tmp, good)
+
     # fsck
     rc, out, err = run("fsck", data=data)
     ok(rc == 0 and out == "", "fsck on a sound archive: exit 0, nothing reported")
@@ -241,6 +243,38 @@ def tests(tmp, data):
     ok(strip(again) == strip(after), "and the tiers are untouched")
     rc, _, err = run("annotations", "export", "999", "--format", "eaf", data=data)
     ok(rc == 1, "export of an unknown recording fails")
+
+
+def full_disk(tmp, wav):
+    """A data folder on a small tmpfs, nearly filled: the ingest fails with
+    one line, leaves no file and no row, and works once there is room."""
+    mnt = os.path.join(tmp, "small")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt],
+                      capture_output=True).returncode != 0:
+        ok(True, "# SKIP full disk: cannot mount a tmpfs here (needs root)")
+        return
+    try:
+        data = os.path.join(mnt, "data")
+        run("init", data=data)
+        filler = os.path.join(mnt, "filler")
+        free = os.statvfs(mnt).f_bavail * os.statvfs(mnt).f_frsize
+        with open(filler, "wb") as f:
+            f.write(b"\0" * max(0, free - 300 * 1024))
+        media = os.path.join(data, "media")
+        before = sorted(os.listdir(media))
+        rc, out, err = run("ingest", wav, data=data)
+        lines = [l for l in err.splitlines() if wav in l]
+        ok(rc == 1 and len(lines) == 1 and ("space" in lines[0] or "full" in lines[0]),
+           f"a full disk: exit 1 and one line: {lines[0] if lines else err.strip()}")
+        ok(sorted(os.listdir(media)) == before, "a full disk leaves nothing in media/")
+        rc, out, _ = run("list", "--json", data=data)
+        ok(rc == 0 and json.loads(out)["total"] == 0, "and no row")
+        os.unlink(filler)
+        rc, out, err = run("ingest", wav, data=data)
+        ok(rc == 0 and "ingested" in out, "with room again, the same file goes in")
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
 
 
 if __name__ == "__main__":
