@@ -427,7 +427,9 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 		struct prl_tier *t = &d->tiers[i];
 		size_t cap = 0;
 
-		if (!(ss = archive_stmt(a, ST_SEGMENTS_OF_TIER)))
+		/* withheld passages stay out of exports for who may not read them */
+		if (!(ss = archive_stmt(a, prl_access_sees_withheld(v) ? ST_SEGMENTS_OF_TIER
+								       : ST_SEGMENTS_OF_TIER_SHOWN)))
 			goto end;
 		sqlite3_bind_int64(ss, 1, tier_ids[i]);
 		while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {

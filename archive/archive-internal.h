@@ -11,13 +11,31 @@
 
 #include "parlers/archive.h"
 
-/* The search index's rowid for a segment (see schema.c, version 3). */
+/* The search index's rowid for a segment (see schema.c, version 3).
+ * INDEX_KEY3_SQL is the key as migration 3 wrote it, kept for that
+ * migration only; from version 4 on the key is INDEX_KEY4_SQL. */
 #define INDEX_CLASS_BITS 40
 #define INDEX_ACCESS_BITS 42
 #define INDEX_ID_MASK ((INT64_C(1) << INDEX_CLASS_BITS) - 1)
-#define INDEX_KEY_SQL(id)                                                                        \
+#define INDEX_KEY3_SQL(id)                                                                        \
 	"((r.access << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1" \
 	" WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
+/* From schema version 4 on, a segment that overlaps one of its recording's
+ * withheld spans is indexed at the private level whatever its recording's
+ * level: only the viewers who see private recordings (staff) may read a
+ * withheld passage, so the search's access ranges hide it from everyone
+ * else, counts included. */
+#define WITHHELD_OVERLAP_SQL(rec, start, end)                                                    \
+	"EXISTS (SELECT 1 FROM withheld_spans w WHERE w.recording_id = " rec                     \
+	" AND w.start_ms < max(" end ", " start " + 1) AND w.end_ms > " start ")"
+#define INDEX_KEY4_SQL(id, start, end)                                                           \
+	"((max(r.access, CASE WHEN " WITHHELD_OVERLAP_SQL("r.id", start, end) " THEN 2 ELSE 0"    \
+	" END) << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1"      \
+	" WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
+/* The search index itself (schema.c, version 3; rebuilt by prl_archive_reindex). */
+#define INDEX_CREATE_SQL                                                                         \
+	"CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"                               \
+	" tokenize = 'unicode61 remove_diacritics 2')"
 /* A recording's filter tokens: place, collection, variety, speakers. */
 #define INDEX_META_SQL                                                                           \
 	"'p' || ifnull(r.place_id, 0) || ' c' || ifnull(r.collection_id, 0)"                     \
@@ -80,6 +98,51 @@ enum stmt_id {
 	ST_REINDEX_DELETE,
 	ST_REINDEX_INSERT,
 	ST_META_REFRESH,
+	/* schema 4: accounts, sessions, edits, history, withheld spans */
+	ST_SEGMENTS_OF_TIER_SHOWN,
+	ST_SYNC_FULL,
+	ST_SYNC_NORMAL,
+	ST_USER_ADD,
+	ST_USER_BY_LOGIN,
+	ST_USER_SET_PASSWORD,
+	ST_USER_SET_ROLE,
+	ST_USER_DELETE,
+	ST_SESSION_ADD,
+	ST_SESSION_GET,
+	ST_SESSION_TOUCH,
+	ST_SESSION_DELETE,
+	ST_SESSIONS_OF_USER_DELETE,
+	ST_SESSIONS_EXPIRE,
+	ST_FAILURE_ADD,
+	ST_FAILURES_PRUNE,
+	ST_FAILURES_BY_LOGIN,
+	ST_FAILURES_BY_ADDR,
+	ST_FAILURES_CLEAR_LOGIN,
+	ST_SEGMENT_GET,
+	ST_SEGMENT_INSERT,
+	ST_SEGMENT_UPDATE,
+	ST_SEGMENT_DELETE,
+	ST_SEGMENT_OVERLAP,
+	ST_SEGMENTS_RENUMBER,
+	ST_TIER_GET,
+	ST_TIER_NEXT_ORD,
+	ST_TIER_RENAME,
+	ST_REC_SET_ACCESS,
+	ST_AUDIT_ADD,
+	ST_SEGMENT_CHILDREN,
+	ST_REC_GAIN,
+	ST_AUDIT_OF_REC,
+	ST_AUDIT_GET,
+	ST_WITHHELD_ADD,
+	ST_WITHHELD_GET,
+	ST_WITHHELD_DELETE,
+	ST_WITHHELD_OF_REC,
+	ST_WITHHELD_SIGNATURE,
+	ST_WITHHELD_MEDIA_GET,
+	ST_WITHHELD_MEDIA_PUT,
+	ST_HARVEST_PAGE,
+	ST_HARVEST_COUNT,
+	ST_HARVEST_EARLIEST,
 	ST_COUNT
 };
 
@@ -127,6 +190,20 @@ char *archive_col_strdup(sqlite3_stmt *st, int i);
 /* Stores doc's tiers for recording id inside the caller's transaction. */
 int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
 			      int replace);
+/* The edit path's transactions (edit.c): synchronous=FULL while they run.
+ * archive_edit_end() commits when ret is 0, else rolls back, and gives ret
+ * or the commit's error. */
+int archive_edit_begin(struct prl_archive *a);
+int archive_edit_end(struct prl_archive *a, int ret);
+/* Writes one history row inside the caller's transaction; before and
+ * after are JSON or NULL; v's account (none: the command line) is who. */
+int archive_audit(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+		  int64_t tier_id, int64_t seg_id, const char *action, const char *before,
+		  const char *after, int64_t reverts);
+/* Makes the withheld-muted access copies of recording id when its spans
+ * changed since they were made (withheld.c).  Outside any transaction. */
+int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);
+
 /* Relative media path of kind ext for a digest: "ab/abcdef....ext". */
 int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *ext);
 

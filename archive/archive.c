@@ -63,6 +63,14 @@ enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_acces
 	return PRL_SEE_NOTHING;
 }
 
+int prl_access_sees_withheld(const struct prl_viewer *v)
+{
+	/* tied to the private level by definition: whoever may not open a
+	 * private recording may not read a withheld passage either, and the
+	 * search index relies on it (INDEX_KEY4_SQL files them as private) */
+	return prl_access_decide(v, PRL_ACCESS_PRIVATE) == PRL_SEE_ALL;
+}
+
 static int make_dir(const char *path)
 {
 	if (mkdir(path, 0755) == 0 || errno == EEXIST)

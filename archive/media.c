@@ -55,6 +55,57 @@ void prl_media_clear(struct prl_media *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The muted copy of kind k made for recording id's current spans.  A copy
+ * made for other spans (they changed and the new copy is not made yet, or
+ * its making failed) is never served: no copy rather than a wrong one. */
+static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind k,
+			 struct prl_media *out)
+{
+	struct prl_buf path = PRL_BUF_INIT, want = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	struct prl_media m;
+	int ret = -PRL_ESQL;
+
+	if (!(st = archive_stmt(a, ST_WITHHELD_SIGNATURE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		ret = archive_sql_fail(a, "reading withheld spans");
+		goto end;
+	}
+	prl_buf_addstr(&want, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (!(st = archive_stmt(a, ST_WITHHELD_MEDIA_GET)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	archive_bind_text(st, 2, kinds[k].kind);
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 3), prl_buf_str(&want)) != 0) {
+		ret = archive_fail(a, -PRL_ENOTFOUND,
+				   "recording %lld: no %s copy without its withheld passages yet",
+				   (long long)id, kinds[k].kind);
+		goto end;
+	}
+	memset(&m, 0, sizeof(m));
+	prl_buf_addf(&path, "%s/%s", a->dir, (const char *)sqlite3_column_text(st, 0));
+	m.bytes = sqlite3_column_int64(st, 1);
+	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
+	if (!(m.path = prl_buf_detach(&path, NULL))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	m.ext = kinds[k].ext;
+	m.mime = kinds[k].mime;
+	*out = m;
+	ret = 0;
+end:
+	if (st)
+		sqlite3_reset(st);
+	prl_buf_release(&path);
+	prl_buf_release(&want);
+	return ret;
+}
+
 int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 		      enum prl_media_kind k, struct prl_media *out)
 {
@@ -78,6 +129,28 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 		return archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
 	if (k == PRL_MEDIA_ORIGINAL && (!v || v->role < PRL_ROLE_RESEARCHER))
 		return archive_fail(a, -PRL_EACCESS, "originals are for researchers and staff");
+	if (k != PRL_MEDIA_PEAKS && !prl_access_sees_withheld(v)) {
+		char sig[2];
+
+		/* a passage is withheld: the original holds it, and the
+		 * copies served are the ones made with it silent */
+		if (!(st = archive_stmt(a, ST_WITHHELD_SIGNATURE)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			return archive_sql_fail(a, "reading withheld spans");
+		}
+		snprintf(sig, sizeof(sig), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		if (sig[0]) {
+			if (k == PRL_MEDIA_ORIGINAL)
+				return archive_fail(a, -PRL_EACCESS,
+						    "recording %lld has withheld passages: its "
+						    "original is for staff only", (long long)id);
+			return withheld_copy(a, id, k, out);
+		}
+	}
 	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, id);

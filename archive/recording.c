@@ -59,9 +59,10 @@ static void add_str(struct prl_buf *out, const char *key, sqlite3_stmt *st, int 
 	prl_json_str(out, (const char *)sqlite3_column_text(st, col));
 }
 
-static int write_segments(struct prl_archive *a, int64_t tier_id, struct prl_buf *out)
+/* all: 1 for a viewer who reads withheld passages, else those are left out */
+static int write_segments(struct prl_archive *a, int64_t tier_id, int all, struct prl_buf *out)
 {
-	sqlite3_stmt *ss = archive_stmt(a, ST_SEGMENTS_OF_TIER);
+	sqlite3_stmt *ss = archive_stmt(a, all ? ST_SEGMENTS_OF_TIER : ST_SEGMENTS_OF_TIER_SHOWN);
 	int rc, first = 1;
 
 	if (!ss)
@@ -84,7 +85,8 @@ static int write_segments(struct prl_archive *a, int64_t tier_id, struct prl_buf
 
 /* Tiers with their segments.  The tier rows are read first (a recording
  * has a handful), then each tier's segments, one statement at a time. */
-static int write_tiers(struct prl_archive *a, int64_t id, struct prl_buf *out)
+static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		       struct prl_buf *out)
 {
 	struct prl_buf *heads = NULL, *g;
 	sqlite3_stmt *st;
@@ -132,7 +134,7 @@ static int write_tiers(struct prl_archive *a, int64_t id, struct prl_buf *out)
 	for (i = 0; ret == 0 && i < n; i++) {
 		prl_buf_addstr(out, i ? "," : "");
 		prl_buf_add(out, heads[i].data, heads[i].len);
-		if ((ret = write_segments(a, tids[i], out)) == 0)
+		if ((ret = write_segments(a, tids[i], prl_access_sees_withheld(v), out)) == 0)
 			prl_buf_addstr(out, "]}");
 	}
 	prl_buf_addch(out, ']');
@@ -236,7 +238,10 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 		return archive_sql_fail(a, "reading speakers");
 	prl_buf_addch(out, ']');
 	if (with_tiers && vis == PRL_SEE_ALL) {
-		if ((ret = write_tiers(a, id, out)) < 0)
+		if ((ret = write_tiers(a, v, id, out)) < 0)
+			return ret;
+		prl_buf_addstr(out, ",\"withheld\":");
+		if ((ret = prl_archive_withheld_json(a, v, id, out)) < 0)
 			return ret;
 	} else if (with_tiers) {
 		prl_buf_addstr(out, ",\"tiers\":[]");

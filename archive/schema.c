@@ -153,17 +153,16 @@ static const struct migration migrations[] = {
 	 "  meta TEXT NOT NULL);"
 	 "INSERT INTO recording_index_meta(recording_id, meta)"
 	 " SELECT r.id, " INDEX_META_SQL " FROM recordings r;"
-	 "CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"
-	 "  tokenize = 'unicode61 remove_diacritics 2');"
+	 INDEX_CREATE_SQL ";"
 	 "CREATE VIRTUAL TABLE segment_vocab USING fts5vocab(segment_index, 'col');"
 	 "INSERT INTO segment_index(rowid, body, meta)"
-	 " SELECT " INDEX_KEY_SQL("s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
+	 " SELECT " INDEX_KEY3_SQL("s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
 	 " FROM segments s JOIN tiers t ON t.id = s.tier_id"
 	 " JOIN recordings r ON r.id = t.recording_id"
 	 " LEFT JOIN recording_index_meta m ON m.recording_id = r.id;"
 	 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
 	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT " INDEX_KEY_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
+	 "  SELECT " INDEX_KEY3_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
 	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
 	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
 	 " END;"
@@ -173,7 +172,7 @@ static const struct migration migrations[] = {
 	 "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, tier_id ON segments BEGIN"
 	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
 	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT " INDEX_KEY_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
+	 "  SELECT " INDEX_KEY3_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
 	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
 	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
 	 " END;"
@@ -184,6 +183,88 @@ static const struct migration migrations[] = {
 	 "  form TEXT NOT NULL,"
 	 "  folded TEXT NOT NULL UNIQUE);"
 	 "CREATE INDEX spelling_variants_group ON spelling_variants(group_id);"},
+	{4,
+	 /* accounts: role 1 researcher, 2 annotator, 3 admin (enum prl_role);
+	  * pwhash is libsodium's Argon2id string, salt and limits inside */
+	 "CREATE TABLE users ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  login TEXT NOT NULL UNIQUE,"
+	 "  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 3),"
+	 "  pwhash TEXT NOT NULL,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 /* sessions are found by the SHA-256 of the cookie's value: a copy of
+	  * the database does not hand out working cookies.  Times are Unix
+	  * seconds. */
+	 "CREATE TABLE sessions ("
+	 "  id_hash BLOB PRIMARY KEY,"
+	 "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	 "  csrf TEXT NOT NULL,"
+	 "  created_at INTEGER NOT NULL,"
+	 "  last_seen INTEGER NOT NULL) WITHOUT ROWID;"
+	 "CREATE INDEX sessions_user ON sessions(user_id);"
+	 "CREATE TABLE login_failures ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  login TEXT NOT NULL,"
+	 "  addr TEXT NOT NULL,"
+	 "  at INTEGER NOT NULL);"
+	 "CREATE INDEX login_failures_login ON login_failures(login, at);"
+	 "CREATE INDEX login_failures_addr ON login_failures(addr, at);"
+	 /* every change made through the editing API, before and after as
+	  * JSON; no foreign keys: the history outlives what it tells of */
+	 "CREATE TABLE audit ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+	 "  user_id INTEGER,"
+	 "  login TEXT,"
+	 "  recording_id INTEGER NOT NULL,"
+	 "  tier_id INTEGER,"
+	 "  segment_id INTEGER,"
+	 "  action TEXT NOT NULL,"
+	 "  before TEXT,"
+	 "  after TEXT,"
+	 "  reverts INTEGER);"
+	 "CREATE INDEX audit_recording ON audit(recording_id, id);"
+	 /* passages a speaker asked not to publish */
+	 "CREATE TABLE withheld_spans ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  start_ms INTEGER NOT NULL CHECK (start_ms >= 0),"
+	 "  end_ms INTEGER NOT NULL CHECK (end_ms > start_ms),"
+	 "  reason TEXT,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 "CREATE INDEX withheld_spans_recording ON withheld_spans(recording_id, start_ms);"
+	 /* access copies with the withheld spans silent, made for the span set
+	  * named in spans ("start-end,start-end"); served to everyone but staff */
+	 "CREATE TABLE withheld_media ("
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  kind TEXT NOT NULL CHECK (kind IN ('opus', 'mp3')),"
+	 "  spans TEXT NOT NULL,"
+	 "  path TEXT NOT NULL UNIQUE,"
+	 "  bytes INTEGER NOT NULL,"
+	 "  sha256 TEXT NOT NULL,"
+	 "  PRIMARY KEY (recording_id, kind));"
+	 /* the index key now depends on the segment's times (withheld spans),
+	  * so the triggers take the new key and also fire on time changes;
+	  * nothing is withheld yet, so no row changes key */
+	 "DROP TRIGGER segments_index_insert;"
+	 "DROP TRIGGER segments_index_update;"
+	 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
+	 " INSERT INTO segment_index(rowid, body, meta)"
+	 "  SELECT " INDEX_KEY4_SQL("new.id", "new.start_ms", "new.end_ms")
+	 ", prl_fold(new.text), ifnull(m.meta, '')"
+	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
+	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
+	 " END;"
+	 "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, tier_id, start_ms, end_ms"
+	 " ON segments BEGIN"
+	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
+	 " INSERT INTO segment_index(rowid, body, meta)"
+	 "  SELECT " INDEX_KEY4_SQL("new.id", "new.start_ms", "new.end_ms")
+	 ", prl_fold(new.text), ifnull(m.meta, '')"
+	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
+	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
+	 " END;"},
 };
 
 int prl_archive_latest_schema(void)

@@ -392,6 +392,7 @@ struct plan {
 	int has_variants;
 	int64_t key_below;          /* index rowids below this are readable (access) */
 	int tier_class;             /* -1, or the tier class asked for */
+	int sees_withheld;          /* the viewer may read withheld passages */
 	struct search_vocab *vocab; /* NULL when not used */
 };
 
@@ -568,6 +569,7 @@ static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
 	}
 	if (!p->key_below)
 		p->empty_filter = 1;
+	p->sees_withheld = prl_access_sees_withheld(v);
 	p->tier_class = -1;
 	if (o->tier_type && *o->tier_type)
 		p->tier_class = !strcmp(o->tier_type, "transcription") ? 0
@@ -988,6 +990,7 @@ static int write_hit(struct prl_archive *a, const struct plan *p, int64_t sid, i
 		sqlite3_bind_int64(tr, 3, sid);
 		sqlite3_bind_int64(tr, 4, start);
 		sqlite3_bind_int64(tr, 5, end);
+		sqlite3_bind_int(tr, 6, p->sees_withheld);
 		if (sqlite3_step(tr) == SQLITE_ROW)
 			prl_json_str(out, (const char *)sqlite3_column_text(tr, 0));
 		else
@@ -1108,15 +1111,23 @@ int prl_archive_reindex(struct prl_archive *a)
 		"DELETE FROM recording_index_meta",
 		"INSERT INTO recording_index_meta(recording_id, meta) SELECT r.id, " INDEX_META_SQL
 		" FROM recordings r",
-		"DELETE FROM segment_index",
+		/* a new table is faster than deleting a million rows one by one */
+		"DROP TABLE segment_index",
+		INDEX_CREATE_SQL,
+		/* no merging while loading: one merge of everything at the end */
+		"INSERT INTO segment_index(segment_index, rank) VALUES ('automerge', 0)",
+		"INSERT INTO segment_index(segment_index, rank) VALUES ('crisismerge', 64)",
 		/* in rowid order: FTS5 appends to its pending doclists only while
-		 * rowids grow, so an ordered load is several times faster */
+		 * rowids grow, so an ordered load is much faster */
 		"INSERT INTO segment_index(rowid, body, meta)"
-		" SELECT " INDEX_KEY_SQL("s.id") " AS k, prl_fold(s.text), ifnull(m.meta, '')"
+		" SELECT " INDEX_KEY4_SQL("s.id", "s.start_ms", "s.end_ms")
+		" AS k, prl_fold(s.text), ifnull(m.meta, '')"
 		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
 		" JOIN recordings r ON r.id = t.recording_id"
 		" LEFT JOIN recording_index_meta m ON m.recording_id = r.id ORDER BY k",
 		"INSERT INTO segment_index(segment_index) VALUES ('optimize')",
+		"INSERT INTO segment_index(segment_index, rank) VALUES ('automerge', 4)",
+		"INSERT INTO segment_index(segment_index, rank) VALUES ('crisismerge', 16)",
 	};
 	int ret;
 

@@ -53,7 +53,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " WHERE rs.recording_id = ?1 ORDER BY rs.ord, s.id",
 	[ST_MEDIA_GET] = "SELECT path, bytes, sha256 FROM media_files"
 			 " WHERE recording_id = ?1 AND kind = ?2",
-	[ST_MEDIA_ALL] = "SELECT path, bytes, sha256, recording_id FROM media_files ORDER BY path",
+	[ST_MEDIA_ALL] = "SELECT path, bytes, sha256, recording_id FROM media_files UNION ALL"
+			 " SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
 			" s.name FROM tiers t LEFT JOIN speakers s ON s.id = t.speaker_id"
@@ -147,6 +148,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEARCH_TRANSLATION] =
 		"SELECT s2.text FROM segments s2 JOIN tiers t2 ON t2.id = s2.tier_id"
 		" WHERE t2.recording_id = ?1 AND t2.type = 'translation' AND t2.id != ?2"
+		" AND (?6 OR NOT " WITHHELD_OVERLAP_SQL("?1", "s2.start_ms", "s2.end_ms") ")"
 		" AND (s2.parent_id = ?3 OR (s2.start_ms < ?5 AND s2.end_ms > ?4))"
 		" ORDER BY s2.parent_id IS ?3 DESC,"
 		" min(s2.end_ms, ?5) - max(s2.start_ms, ?4) DESC LIMIT 1",
@@ -173,13 +175,117 @@ static const char *const stmt_sql[ST_COUNT] = {
 			      " JOIN tiers t ON t.id = s.tier_id, (VALUES (0), (1), (2), (3), (4), (5),"
 			      " (6), (7), (8), (9), (10), (11)) k WHERE t.recording_id = ?1)",
 	[ST_REINDEX_INSERT] = "INSERT INTO segment_index(rowid, body, meta)"
-			      " SELECT " INDEX_KEY_SQL("s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
+			      " SELECT " INDEX_KEY4_SQL("s.id", "s.start_ms", "s.end_ms")
+			      ", prl_fold(s.text), ifnull(m.meta, '')"
 			      " FROM segments s JOIN tiers t ON t.id = s.tier_id"
 			      " JOIN recordings r ON r.id = t.recording_id"
 			      " LEFT JOIN recording_index_meta m ON m.recording_id = r.id"
 			      " WHERE r.id = ?1",
 	[ST_META_REFRESH] = "INSERT OR REPLACE INTO recording_index_meta(recording_id, meta)"
 			    " SELECT r.id, " INDEX_META_SQL " FROM recordings r WHERE r.id = ?1",
+
+	/* schema 4 */
+	/* the segments of tier ?1 that a viewer who may not read withheld
+	 * passages gets: the ones overlapping none */
+	[ST_SEGMENTS_OF_TIER_SHOWN] =
+		"SELECT s.id, s.start_ms, s.end_ms, s.text, s.parent_id, s.ext_id, s.cve_ref,"
+		" s.start_unaligned, s.end_unaligned, s.version FROM segments s"
+		" JOIN tiers t ON t.id = s.tier_id WHERE s.tier_id = ?1 AND NOT "
+		WITHHELD_OVERLAP_SQL("t.recording_id", "s.start_ms", "s.end_ms")
+		" ORDER BY s.ord, s.id",
+	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[ST_USER_ADD] = "INSERT INTO users(login, role, pwhash) VALUES (?1, ?2, ?3)",
+	[ST_USER_BY_LOGIN] = "SELECT id, role, pwhash FROM users WHERE login = ?1",
+	[ST_USER_SET_PASSWORD] = "UPDATE users SET pwhash = ?2,"
+				 " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_USER_SET_ROLE] = "UPDATE users SET role = ?2,"
+			     " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+	[ST_SESSION_ADD] = "INSERT INTO sessions(id_hash, user_id, csrf, created_at, last_seen)"
+			   " VALUES (?1, ?2, ?3, ?4, ?4)",
+	/* ?2 now, ?3 idle limit, ?4 age limit (seconds) */
+	[ST_SESSION_GET] = "SELECT u.id, u.login, u.role, s.csrf, s.last_seen FROM sessions s"
+			   " JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1"
+			   " AND s.last_seen > ?2 - ?3 AND s.created_at > ?2 - ?4",
+	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
+	[ST_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE user_id = ?1",
+	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE last_seen <= ?1 - ?2"
+			       " OR created_at <= ?1 - ?3",
+	[ST_FAILURE_ADD] = "INSERT INTO login_failures(login, addr, at) VALUES (?1, ?2, ?3)",
+	[ST_FAILURES_PRUNE] = "DELETE FROM login_failures WHERE at <= ?1",
+	[ST_FAILURES_BY_LOGIN] = "SELECT count(*), min(at) FROM login_failures"
+				 " WHERE login = ?1 AND at > ?2",
+	[ST_FAILURES_BY_ADDR] = "SELECT count(*), min(at) FROM login_failures"
+				" WHERE addr = ?1 AND at > ?2",
+	[ST_FAILURES_CLEAR_LOGIN] = "DELETE FROM login_failures WHERE login = ?1",
+	[ST_SEGMENT_GET] = "SELECT s.id, s.tier_id, s.start_ms, s.end_ms, s.text, s.version,"
+			   " t.recording_id, t.is_point FROM segments s JOIN tiers t"
+			   " ON t.id = s.tier_id WHERE s.id = ?1",
+	/* ?1 NULL: a new id; ?6 the version (1, or more when a revert restores) */
+	[ST_SEGMENT_INSERT] = "INSERT INTO segments(id, tier_id, start_ms, end_ms, text, ord, version)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5,"
+			      " (SELECT ifnull(max(ord), -1) + 1 FROM segments WHERE tier_id = ?2), ?6)",
+	/* only when nobody changed it since version ?5 was read */
+	[ST_SEGMENT_UPDATE] = "UPDATE segments SET start_ms = ?2, end_ms = ?3, text = ?4,"
+			      " version = version + 1 WHERE id = ?1 AND version = ?5",
+	[ST_SEGMENT_DELETE] = "DELETE FROM segments WHERE id = ?1 AND version = ?2",
+	/* another segment of tier ?1 sharing time with ?2..?3 (not ?4) */
+	[ST_SEGMENT_OVERLAP] = "SELECT id, start_ms, end_ms FROM segments WHERE tier_id = ?1"
+			       " AND id IS NOT ?4 AND start_ms < ?3 AND end_ms > ?2"
+			       " AND end_ms > start_ms LIMIT 1",
+	/* keeps a tier's order the order of time after an edit */
+	[ST_SEGMENTS_RENUMBER] =
+		"UPDATE segments SET ord = o.n FROM (SELECT id, row_number() OVER"
+		" (ORDER BY start_ms, end_ms, id) - 1 AS n FROM segments WHERE tier_id = ?1) o"
+		" WHERE segments.id = o.id AND segments.ord != o.n",
+	[ST_TIER_GET] = "SELECT t.id, t.recording_id, t.name, t.type, t.language,"
+			" coalesce(s.name, t.participant), t.is_point FROM tiers t"
+			" LEFT JOIN speakers s ON s.id = t.speaker_id WHERE t.id = ?1",
+	[ST_TIER_NEXT_ORD] = "SELECT ifnull(max(ord), -1) + 1 FROM tiers WHERE recording_id = ?1",
+	[ST_TIER_RENAME] = "UPDATE tiers SET name = ?2 WHERE id = ?1",
+	[ST_REC_SET_ACCESS] = "UPDATE recordings SET access = ?2,"
+			      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	/* the login is copied: the history outlives the account */
+	[ST_AUDIT_ADD] = "INSERT INTO audit(user_id, login, recording_id, tier_id, segment_id, action,"
+			 " before, after, reverts) VALUES (?1, coalesce((SELECT login FROM users"
+			 " WHERE id = ?1), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_SEGMENT_CHILDREN] = "SELECT count(*) FROM segments WHERE parent_id = ?1",
+	[ST_REC_GAIN] = "SELECT ifnull(gain_db, 0) FROM recordings WHERE id = ?1",
+	[ST_AUDIT_OF_REC] = "SELECT id, at, user_id, login, tier_id, segment_id, action, before,"
+			    " after, reverts FROM audit WHERE recording_id = ?1"
+			    " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+	[ST_AUDIT_GET] = "SELECT id, recording_id, tier_id, segment_id, action, before, after"
+			 " FROM audit WHERE id = ?1",
+	[ST_WITHHELD_ADD] = "INSERT INTO withheld_spans(id, recording_id, start_ms, end_ms, reason)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_WITHHELD_GET] = "SELECT id, recording_id, start_ms, end_ms, reason FROM withheld_spans"
+			    " WHERE id = ?1",
+	[ST_WITHHELD_DELETE] = "DELETE FROM withheld_spans WHERE id = ?1",
+	[ST_WITHHELD_OF_REC] = "SELECT id, start_ms, end_ms, reason FROM withheld_spans"
+			       " WHERE recording_id = ?1 ORDER BY start_ms, end_ms, id",
+	/* what names the span set the muted copies are made for ("" for none) */
+	[ST_WITHHELD_SIGNATURE] =
+		"SELECT ifnull(group_concat(start_ms || '-' || end_ms, ','), '') FROM"
+		" (SELECT start_ms, end_ms FROM withheld_spans WHERE recording_id = ?1"
+		" ORDER BY start_ms, end_ms)",
+	[ST_WITHHELD_MEDIA_GET] = "SELECT path, bytes, sha256, spans FROM withheld_media"
+				  " WHERE recording_id = ?1 AND kind = ?2",
+	[ST_WITHHELD_MEDIA_PUT] = "INSERT OR REPLACE INTO withheld_media(recording_id, kind, spans,"
+				  " path, bytes, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* OAI-PMH harvesting (export.c): ?1 is the highest access level an
+	 * anonymous visitor may know of, from prl_access_decide() */
+	[ST_HARVEST_PAGE] = "SELECT id, updated_at, ifnull(collection_id, 0) FROM recordings"
+			    " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
+			    " AND (?3 IS NULL OR updated_at <= ?3)"
+			    " AND (?4 = 0 OR collection_id = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
+	[ST_HARVEST_COUNT] = "SELECT count(*) FROM recordings"
+			     " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
+			     " AND (?3 IS NULL OR updated_at <= ?3)"
+			     " AND (?4 = 0 OR collection_id = ?4) AND id > ?5",
+	[ST_HARVEST_EARLIEST] = "SELECT ifnull(min(updated_at), '') FROM recordings"
+				" WHERE access <= ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

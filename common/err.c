@@ -21,6 +21,7 @@ const char *prl_strerror(int err)
 	case PRL_ECONFLICT: return "changed by someone else first";
 	case PRL_ENOSPC: return "no space left on device";
 	case PRL_EUNSUPPORTED: return "not supported";
+	case PRL_ELIMIT: return "too many attempts; try again later";
 	}
 	return "unknown error";
 }

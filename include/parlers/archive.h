@@ -62,6 +62,11 @@ enum prl_visibility {
 /* The rule, in one place: what viewer v gets of a recording at level a. */
 enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_access a);
 
+/* Whether viewer v reads and hears the withheld spans of a recording (see
+ * "withheld spans" below): exactly those who see private recordings, so a
+ * withheld passage is as closed as a private recording. */
+int prl_access_sees_withheld(const struct prl_viewer *v);
+
 /* ---- opening ---- */
 
 #define PRL_OPEN_CREATE 1u /* create the folder and database when missing */
@@ -259,6 +264,140 @@ int prl_archive_reindex(struct prl_archive *a);
 int prl_archive_variants_import_csv(struct prl_archive *a, const char *data, size_t len);
 int prl_archive_variants_export_csv(struct prl_archive *a, struct prl_buf *out);
 
+/* ---- accounts and sessions (users.c) ----
+ *
+ * Passwords are kept as libsodium Argon2id strings (interactive limits);
+ * a session is 256 random bits handed out as the cookie's value and kept
+ * only as its SHA-256.  A session ends after PRL_SESSION_IDLE_S without a
+ * request, or PRL_SESSION_MAX_S after the login, whichever comes first.
+ * Failed logins are counted per account and per client address over
+ * PRL_LOGIN_WINDOW_S; past the limits a login is refused unchecked. */
+
+#define PRL_LOGIN_MAX 64           /* bytes in a login */
+#define PRL_PASSWORD_MIN 8         /* bytes */
+#define PRL_PASSWORD_MAX 1024
+#define PRL_SESSION_IDLE_S (12 * 3600)
+#define PRL_SESSION_MAX_S (7 * 24 * 3600)
+#define PRL_LOGIN_WINDOW_S (15 * 60)
+#define PRL_LOGIN_FAILS_PER_ACCOUNT 5
+#define PRL_LOGIN_FAILS_PER_ADDR 20
+#define PRL_TOKEN_CHARS 43         /* 32 bytes in unpadded base64url */
+
+/* True when s is a login parlers accepts: 1 to PRL_LOGIN_MAX bytes of
+ * ASCII letters, digits and . _ - @, starting with a letter or digit. */
+int prl_login_valid(const char *s);
+
+/* Adds account login with role and password.  -PRL_EEXIST when the login
+ * is taken, -PRL_EINVAL for a bad login, role or password (errmsg says). */
+int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role role,
+			 const char *password);
+/* Sets a new password (when password is not NULL) and role (when role is
+ * not negative) for login, and ends its sessions.  -PRL_ENOTFOUND. */
+int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
+			    const char *password);
+/* Removes login and its sessions (its history rows stay).  -PRL_ENOTFOUND. */
+int prl_archive_user_del(struct prl_archive *a, const char *login);
+
+/* A signed-in viewer; the strings are the struct's own. */
+struct prl_session {
+	struct prl_viewer viewer;          /* role and user id */
+	char login[PRL_LOGIN_MAX + 1];
+	char token[PRL_TOKEN_CHARS + 1];   /* the cookie's value (only after a login) */
+	char csrf[PRL_TOKEN_CHARS + 1];    /* what writes carry in X-CSRF-Token */
+};
+
+/*
+ * Checks login and password from a client at addr (any printable text)
+ * and on success opens a session into *out.  A wrong login or password
+ * gives -PRL_EACCESS and counts a failure; past the limits -PRL_ELIMIT
+ * with *retry_after_s set (then the password is not even checked).
+ */
+int prl_archive_login(struct prl_archive *a, const char *login, const char *password,
+		      const char *addr, struct prl_session *out, int *retry_after_s);
+/* The live session whose cookie value is token, into *out (token itself
+ * is not copied).  -PRL_ENOTFOUND for an unknown, expired or malformed one. */
+int prl_archive_session_get(struct prl_archive *a, const char *token, struct prl_session *out);
+/* Ends the session of token (nothing when there is none). */
+int prl_archive_logout(struct prl_archive *a, const char *token);
+
+/* ---- editing (edit.c) ----
+ *
+ * Every write is one transaction that also writes its audit row (who,
+ * when, recording, tier or segment, action, before and after as JSON),
+ * committed with synchronous=FULL so that an acknowledged edit survives a
+ * power cut, not only a crash.  Only staff (annotators and admins) write;
+ * others get -PRL_EACCESS.  Validation failures give -PRL_EINVAL with a
+ * sentence in prl_archive_errmsg() and change nothing.  On success out gets
+ * the JSON of what now is (a segment {id, tier_id, start_ms, end_ms, text,
+ * version}, a tier, a span...).  A segment changed since the version the
+ * caller read gives -PRL_ECONFLICT with out holding the current segment
+ * (or nothing when it is gone).
+ */
+
+#define PRL_TEXT_MAX (16 * 1024)   /* bytes of a segment's text */
+#define PRL_NAME_MAX 200           /* bytes of a tier's name */
+
+/* A change to a segment: only the fields whose has_ flag is set. */
+struct prl_segment_change {
+	int64_t tier_id;
+	int64_t start_ms;
+	int64_t end_ms;
+	const char *text;
+	unsigned has_tier : 1;
+	unsigned has_start : 1;
+	unsigned has_end : 1;
+	unsigned has_text : 1;
+};
+
+int prl_archive_segment_add(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			    const struct prl_segment_change *c, struct prl_buf *out);
+int prl_archive_segment_update(struct prl_archive *a, const struct prl_viewer *v, int64_t sid,
+			       int64_t version, const struct prl_segment_change *c,
+			       struct prl_buf *out);
+int prl_archive_segment_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t sid,
+			       int64_t version, struct prl_buf *out);
+/* A new tier (type "transcription" when NULL; speaker names one of the
+ * recording's speakers or is kept as the participant). -PRL_EEXIST. */
+int prl_archive_tier_add(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			 const char *name, const char *type, const char *language,
+			 const char *speaker, struct prl_buf *out);
+int prl_archive_tier_rename(struct prl_archive *a, const struct prl_viewer *v, int64_t tier_id,
+			    const char *name, struct prl_buf *out);
+/* Sets a recording's access level and re-indexes it in the same
+ * transaction, so search follows at once. */
+int prl_archive_set_access(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			   enum prl_access level, struct prl_buf *out);
+/* {recording_id, history: [{id, at, login, action, tier_id, segment_id,
+ * before, after, reverts}]}, newest first (staff only). */
+int prl_archive_history_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			     int64_t offset, int64_t limit, struct prl_buf *out);
+/* Undoes history row hid (itself audited).  -PRL_ECONFLICT when what it
+ * changed has changed again since; -PRL_EINVAL for a row that cannot be
+ * undone. */
+int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+		       struct prl_buf *out);
+
+/* ---- withheld spans (withheld.c) ----
+ *
+ * A span of a recording that a speaker asked not to publish.  For anyone
+ * but staff (prl_access_sees_withheld()), every segment that overlaps a
+ * span is left out of the recording JSON, annotation exports and search
+ * (hits and counts), the original is refused, and the access copies served
+ * are copies with the spans silent, made when the spans change. */
+
+/* Adds a span (staff only) and makes the muted copies before returning;
+ * out gets {id, start_ms, end_ms, reason}. */
+int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			     int64_t start_ms, int64_t end_ms, const char *reason,
+			     struct prl_buf *out);
+/* Removes span span_id of recording rec_id.  -PRL_ENOTFOUND. */
+int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v,
+				int64_t rec_id, int64_t span_id, struct prl_buf *out);
+/* [{id, start_ms, end_ms, reason}] of recording rec_id (reason only for
+ * staff), appended to out. */
+int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			      struct prl_buf *out);
+
 /* ---- integrity ---- */
 
 enum prl_fsck_problem {
@@ -277,5 +416,81 @@ int prl_archive_fsck(struct prl_archive *a,
 		     void (*report)(void *ctx, enum prl_fsck_problem p, const char *path,
 				    int64_t recording_id),
 		     void *ctx, int64_t *files_checked);
+
+/* ---- export bundles, OAI-PMH harvesting (export.c) ---- */
+
+enum prl_export_audio {
+	PRL_EXPORT_ORIGINAL = 0, /* the original, byte for byte */
+	PRL_EXPORT_FLAC = 1,     /* FLAC made from the original (a FLAC original as is) */
+	PRL_EXPORT_OPUS = 2,     /* the Opus access copy */
+	PRL_EXPORT_NONE = 3,     /* metadata and annotations only */
+};
+
+int prl_export_audio_parse(const char *s); /* "original"... the value, or -1 */
+
+struct prl_export_opts {
+	const char *query;          /* a search: its hits become clips and a concordance */
+	const char *collection;     /* name or id, or NULL */
+	const int64_t *ids;         /* these recordings only, or NULL */
+	size_t nids;
+	enum prl_export_audio audio;
+	const char *tmp_dir;        /* where clips and FLAC are made, as files unlinked
+				     * at once (NULL: $TMPDIR, else /tmp) */
+	/* Receives the zip's bytes in order; returns 0 or a negative prl_err
+	 * (which stops the export). */
+	int (*write)(void *ctx, const void *data, size_t len);
+	void *ctx;
+};
+
+struct prl_export;
+
+/*
+ * Prepares a BagIt bag (RFC 8493) zipped, of what o selects as viewer v
+ * may have it: recordings it may hear get audio and annotations (EAF,
+ * TextGrid, TEI, CSV), restricted ones it may not hear only their
+ * metadata rows, private ones nothing.  Nothing is written yet.  a stays
+ * the caller's and must outlive the export, used by this thread only.
+ * Errors, with a sentence for the requester in prl_archive_errmsg(a):
+ * -PRL_ENOTFOUND when an id is unknown or invisible or the selection or
+ * query matches nothing; -PRL_EACCESS when originals are asked by someone
+ * who may not have them; -PRL_EINVAL for a query that cannot be used.
+ * The caller frees the export with prl_export_free().
+ */
+int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
+		    const struct prl_export_opts *o, struct prl_export **out);
+/* Writes the next piece (at most about 1 MiB) through o->write.  Returns 1
+ * while there is more, 0 once the zip is complete, or a negative prl_err
+ * (see prl_export_errmsg()); after an error the export only frees. */
+int prl_export_step(struct prl_export *x);
+const char *prl_export_errmsg(const struct prl_export *x);
+/* Recordings in the bundle (as metadata at least). */
+size_t prl_export_count(const struct prl_export *x);
+/* Frees everything (temporary files were unlinked when made). Accepts NULL. */
+void prl_export_free(struct prl_export *x);
+
+/* A file-name-safe ASCII slug of a title ("La mézoun" gives "la-mezoun")
+ * into out (at most size - 1 bytes, never empty: "recording"). */
+void prl_slug(const char *title, char *out, size_t size);
+
+/* One recording as an OAI-PMH harvester may know of it. */
+struct prl_harvest_item {
+	int64_t id;
+	char updated_at[24];   /* YYYY-MM-DDThh:mm:ssZ */
+	int64_t collection_id; /* 0 when none */
+};
+
+/*
+ * The recordings an anonymous visitor may know of (public and restricted;
+ * never private), by id above after_id, updated within [from, until]
+ * (YYYY-MM-DDThh:mm:ssZ, inclusive, either NULL), in collection_id (0:
+ * any), at most max of them into items.  *n gets the count written,
+ * *total (may be NULL) all that match past after_id.  Returns 0 or a
+ * negative prl_err.
+ */
+int prl_archive_harvest(struct prl_archive *a, const char *from, const char *until,
+			int64_t collection_id, int64_t after_id, struct prl_harvest_item *items,
+			size_t max, size_t *n, int64_t *total);
+/* The oldest datestamp harvest can give, or "" when nothing is visible. */
+int prl_archive_harvest_earliest(struct prl_archive *a, char out[24]);
 
 #endif

@@ -30,6 +30,7 @@ enum prl_err {
 	PRL_ECONFLICT = 11,/* someone else changed it first */
 	PRL_ENOSPC = 12,   /* the disk is full */
 	PRL_EUNSUPPORTED = 13, /* valid input this version cannot handle */
+	PRL_ELIMIT = 14,   /* too many attempts: wait before trying again */
 };
 
 /* A static English sentence for err (positive or negative). */

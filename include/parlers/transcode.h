@@ -93,6 +93,44 @@ void prl_transcode_result_clear(struct prl_transcode_result *r);
 int prl_transcode_run(const struct prl_transcode_job *job,
 		      struct prl_transcode_result *res, struct prl_buf *err);
 
+/* The kinds of access copy prl_transcode_muted() writes. */
+enum prl_copy_kind {
+	PRL_COPY_OPUS = 0, /* Ogg Opus, 48 kHz */
+	PRL_COPY_MP3 = 1,  /* MP3, 44.1 or 48 kHz */
+};
+
+/*
+ * Writes to dst_path an access copy of src_path (kind, gain_db applied as
+ * ingest applies it) in which the nspans spans of spans_ms (pairs of start
+ * and end in milliseconds) are silent.  *bytes gets the copy's size.  On
+ * failure returns a negative prl_err, writes one line into err and leaves
+ * no file at dst_path.
+ */
+int prl_transcode_muted(const char *src_path, const char *dst_path, enum prl_copy_kind kind,
+			double gain_db, const int64_t *spans_ms, size_t nspans, int64_t *bytes,
+			struct prl_buf *err);
+
+/* SHA-256 of a whole file, streamed. Returns 0, -PRL_EIO. */
+int prl_sha256_file(const char *path, uint8_t out[32], struct prl_buf *err);
+/* Lower-case hex of a digest into out (65 bytes with the NUL). */
+void prl_sha256_hex(const uint8_t digest[32], char out[65]);
+
+/* The gain in dB that brings measured loudness to target while keeping the
+ * true peak at or under max_tp.  Silence gives 0. */
+double prl_gain_for(const struct prl_loudness *l, double target_lufs, double max_tp);
+
+/*
+ * Waveform peaks file.  The layout follows BBC audiowaveform's .dat
+ * version 2 (little endian int32 fields: version=2, flags (0: 16-bit
+ * samples), sample_rate, samples_per_pixel, length (pixels), channels=1,
+ * then length min/max int16 pairs), with one such block per zoom level,
+ * finest first, one after the other in the same file.
+ */
+/* Writes the peaks of zoom level `level` (0 = finest) as JSON
+ * {"sample_rate", "samples_per_pixel", "length", "bits": 16, "data": [min,max,...]}
+ * into out. Returns 0, -PRL_EIO, -PRL_EFORMAT, -PRL_ENOTFOUND (no such level). */
+int prl_peaks_json(const char *peaks_path, int level, struct prl_buf *out);
+
 /* SHA-256 of a whole file, streamed. Returns 0, -PRL_EIO. */
 int prl_sha256_file(const char *path, uint8_t out[32], struct prl_buf *err);
 /* Lower-case hex of a digest into out (65 bytes with the NUL). */

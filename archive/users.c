@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Accounts, sessions and the login check.
+ *
+ * Passwords are stored only as libsodium's Argon2id strings (interactive
+ * limits: about 64 MiB and a tenth of a second per check, which is what
+ * makes a stolen database slow to attack).  A session id is 256 bits from
+ * libsodium's CSPRNG, handed to the browser once and stored only as its
+ * SHA-256, so the table alone opens no session; each session carries its
+ * own CSRF token.  Failed logins are rows of login_failures, counted per
+ * account and per client address over a sliding window; past the limit a
+ * login is refused before the password is even hashed, so a guesser cannot
+ * use the server as an Argon2 oracle nor make it burn memory.
+ *
+ * Always holds: a password never reaches the database, a log or an error
+ * message; an unknown login costs the same hashing as a known one (no
+ * timing difference tells which logins exist); output parameters are
+ * written only on success.
+ * Expected workload: a login now and then; a session lookup on every
+ * request that carries a cookie (one indexed read, a write at most once a
+ * minute per session).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "archive-internal.h"
+
+/* last_seen is refreshed when older than this: a lookup is not a write */
+#define TOUCH_EVERY_S 60
+
+static int sodium_ready(struct prl_archive *a)
+{
+	if (sodium_init() < 0)
+		return archive_fail(a, -PRL_EIO, "libsodium cannot start");
+	return 0;
+}
+
+int prl_login_valid(const char *s)
+{
+	size_t n;
+
+	if (!s || !*s || (n = strlen(s)) > PRL_LOGIN_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || !strchr("._-@", c)))
+			return 0;
+	}
+	return 1;
+}
+
+static int check_password(struct prl_archive *a, const char *pw)
+{
+	size_t n = pw ? strlen(pw) : 0;
+
+	if (n < PRL_PASSWORD_MIN)
+		return archive_fail(a, -PRL_EINVAL, "a password needs at least %d characters",
+				    PRL_PASSWORD_MIN);
+	if (n > PRL_PASSWORD_MAX)
+		return archive_fail(a, -PRL_EINVAL, "a password has at most %d bytes",
+				    PRL_PASSWORD_MAX);
+	return 0;
+}
+
+static int hash_password(struct prl_archive *a, const char *pw, char out[crypto_pwhash_STRBYTES])
+{
+	if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return archive_fail(a, -PRL_ENOMEM, "hashing the password: out of memory");
+	return 0;
+}
+
+/* The id, role and hash of login into the caller's variables; 0 or
+ * -PRL_ENOTFOUND. */
+static int user_find(struct prl_archive *a, const char *login, int64_t *id, int *role,
+		     char hash[crypto_pwhash_STRBYTES])
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_USER_BY_LOGIN);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, login);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? archive_fail(a, -PRL_ENOTFOUND, "no account '%s'", login)
+					 : archive_sql_fail(a, "finding an account");
+	}
+	*id = sqlite3_column_int64(st, 0);
+	*role = sqlite3_column_int(st, 1);
+	if (hash)
+		snprintf(hash, crypto_pwhash_STRBYTES, "%s",
+			 (const char *)sqlite3_column_text(st, 2));
+	sqlite3_reset(st);
+	return 0;
+}
+
+int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role role,
+			 const char *password)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!prl_login_valid(login))
+		return archive_fail(a, -PRL_EINVAL,
+				    "a login is 1 to %d letters, digits, '.', '_', '-' or '@'",
+				    PRL_LOGIN_MAX);
+	if (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN)
+		return archive_fail(a, -PRL_EINVAL, "a role is admin, annotator or researcher");
+	if ((ret = check_password(a, password)) < 0 || (ret = sodium_ready(a)) < 0 ||
+	    (ret = hash_password(a, password, hash)) < 0)
+		return ret;
+	if (!(st = archive_stmt(a, ST_USER_ADD)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, login);
+	sqlite3_bind_int(st, 2, (int)role);
+	archive_bind_text(st, 3, hash);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		int constraint = sqlite3_errcode(a->db) == SQLITE_CONSTRAINT;
+
+		sqlite3_reset(st);
+		if (constraint)
+			return archive_fail(a, -PRL_EEXIST, "account '%s' already exists", login);
+		return archive_sql_fail(a, "adding an account");
+	}
+	sqlite3_reset(st);
+	a->writes++;
+	return 0;
+}
+
+int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
+			    const char *password)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	sqlite3_stmt *st;
+	int64_t id;
+	int old_role, ret;
+
+	if (role >= 0 && (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN))
+		return archive_fail(a, -PRL_EINVAL, "a role is admin, annotator or researcher");
+	if (password && ((ret = check_password(a, password)) < 0 || (ret = sodium_ready(a)) < 0 ||
+			 (ret = hash_password(a, password, hash)) < 0))
+		return ret;
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	if ((ret = user_find(a, login, &id, &old_role, NULL)) < 0)
+		goto end;
+	ret = -PRL_ESQL;
+	if (password) {
+		if (!(st = archive_stmt(a, ST_USER_SET_PASSWORD)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, hash);
+		if (archive_step_done(a, st, "changing a password") < 0)
+			goto end;
+	}
+	if (role >= 0) {
+		if (!(st = archive_stmt(a, ST_USER_SET_ROLE)))
+			goto end;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, role);
+		if (archive_step_done(a, st, "changing a role") < 0)
+			goto end;
+	}
+	/* a new password or role: whoever held the old one is signed out */
+	if (!(st = archive_stmt(a, ST_SESSIONS_OF_USER_DELETE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	if (archive_step_done(a, st, "ending sessions") < 0)
+		goto end;
+	ret = archive_commit(a);
+end:
+	if (ret < 0)
+		archive_rollback(a);
+	return ret;
+}
+
+int prl_archive_user_del(struct prl_archive *a, const char *login)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int role, ret;
+
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	if ((ret = user_find(a, login, &id, &role, NULL)) < 0)
+		goto end;
+	ret = -PRL_ESQL;
+	/* sessions go with the account (ON DELETE CASCADE) */
+	if (!(st = archive_stmt(a, ST_USER_DELETE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, id);
+	if (archive_step_done(a, st, "removing an account") < 0)
+		goto end;
+	ret = archive_commit(a);
+end:
+	if (ret < 0)
+		archive_rollback(a);
+	return ret;
+}
+
+/* Failures within the window for the key of statement sid; *oldest is
+ * when the oldest of them happened. */
+static int count_failures(struct prl_archive *a, enum stmt_id sid, const char *key, int64_t now,
+			  int64_t *n, int64_t *oldest)
+{
+	sqlite3_stmt *st = archive_stmt(a, sid);
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, now - PRL_LOGIN_WINDOW_S);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return archive_sql_fail(a, "counting failed logins");
+	}
+	*n = sqlite3_column_int64(st, 0);
+	*oldest = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int record_failure(struct prl_archive *a, const char *login, const char *addr, int64_t now)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_FAILURES_PRUNE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, now - PRL_LOGIN_WINDOW_S);
+	if (archive_step_done(a, st, "forgetting old failures") < 0)
+		goto end;
+	if (!(st = archive_stmt(a, ST_FAILURE_ADD)))
+		goto end;
+	archive_bind_text(st, 1, login);
+	archive_bind_text(st, 2, addr);
+	sqlite3_bind_int64(st, 3, now);
+	if (archive_step_done(a, st, "counting a failed login") < 0)
+		goto end;
+	ret = archive_commit(a);
+end:
+	if (ret < 0)
+		archive_rollback(a);
+	return ret;
+}
+
+static void random_token(char out[PRL_TOKEN_CHARS + 1], unsigned char raw[32])
+{
+	randombytes_buf(raw, 32);
+	sodium_bin2base64(out, PRL_TOKEN_CHARS + 1, raw, 32,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static int open_session(struct prl_archive *a, int64_t user_id, int64_t now,
+			struct prl_session *s)
+{
+	unsigned char raw[32], digest[crypto_hash_sha256_BYTES];
+	sqlite3_stmt *st;
+	int ret;
+
+	random_token(s->token, raw);
+	crypto_hash_sha256(digest, (const unsigned char *)s->token, PRL_TOKEN_CHARS);
+	random_token(s->csrf, raw);
+	sodium_memzero(raw, sizeof(raw));
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	ret = -PRL_ESQL;
+	/* the table stays as small as the live sessions */
+	if (!(st = archive_stmt(a, ST_SESSIONS_EXPIRE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, PRL_SESSION_IDLE_S);
+	sqlite3_bind_int64(st, 3, PRL_SESSION_MAX_S);
+	if (archive_step_done(a, st, "ending old sessions") < 0)
+		goto end;
+	if (!(st = archive_stmt(a, ST_SESSION_ADD)))
+		goto end;
+	sqlite3_bind_blob(st, 1, digest, sizeof(digest), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, user_id);
+	archive_bind_text(st, 3, s->csrf);
+	sqlite3_bind_int64(st, 4, now);
+	if (archive_step_done(a, st, "opening a session") < 0)
+		goto end;
+	if (!(st = archive_stmt(a, ST_FAILURES_CLEAR_LOGIN)))
+		goto end;
+	archive_bind_text(st, 1, s->login);
+	if (archive_step_done(a, st, "forgetting failures") < 0)
+		goto end;
+	ret = archive_commit(a);
+end:
+	if (ret < 0)
+		archive_rollback(a);
+	return ret;
+}
+
+/* Hashed once per process: what an unknown login is checked against, so
+ * that it costs what a known one costs. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void dummy_init(void)
+{
+	if (crypto_pwhash_str(dummy_hash, "parlers", 7, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy_hash[0] = '\0';
+}
+
+int prl_archive_login(struct prl_archive *a, const char *login, const char *password,
+		      const char *addr, struct prl_session *out, int *retry_after_s)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	struct prl_session s;
+	int64_t now = (int64_t)time(NULL), n_login, n_addr, old_login, old_addr, id = 0;
+	int role = 0, ret, known;
+
+	if ((ret = sodium_ready(a)) < 0)
+		return ret;
+	if (!addr)
+		addr = "";
+	if (!login || !password || !prl_login_valid(login) || strlen(password) > PRL_PASSWORD_MAX)
+		login = "";
+	if ((ret = count_failures(a, ST_FAILURES_BY_LOGIN, login, now, &n_login, &old_login)) < 0 ||
+	    (ret = count_failures(a, ST_FAILURES_BY_ADDR, addr, now, &n_addr, &old_addr)) < 0)
+		return ret;
+	if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT || n_addr >= PRL_LOGIN_FAILS_PER_ADDR) {
+		int64_t until = 0;
+
+		if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT)
+			until = old_login + PRL_LOGIN_WINDOW_S;
+		if (n_addr >= PRL_LOGIN_FAILS_PER_ADDR && old_addr + PRL_LOGIN_WINDOW_S > until)
+			until = old_addr + PRL_LOGIN_WINDOW_S;
+		if (retry_after_s)
+			*retry_after_s = until > now ? (int)(until - now) : 1;
+		return archive_fail(a, -PRL_ELIMIT, "too many failed logins; try again later");
+	}
+	pthread_once(&dummy_once, dummy_init);
+	if (!dummy_hash[0])
+		return archive_fail(a, -PRL_ENOMEM, "out of memory");
+	known = login[0] && user_find(a, login, &id, &role, hash) == 0;
+	if (!known)
+		memcpy(hash, dummy_hash, sizeof(hash));
+	if (crypto_pwhash_str_verify(hash, password ? password : "",
+				     password ? strlen(password) : 0) != 0 ||
+	    !known) {
+		if ((ret = record_failure(a, login, addr, now)) < 0)
+			return ret;
+		return archive_fail(a, -PRL_EACCESS, "wrong login or password");
+	}
+	memset(&s, 0, sizeof(s));
+	s.viewer.role = (enum prl_role)role;
+	s.viewer.user_id = id;
+	snprintf(s.login, sizeof(s.login), "%s", login);
+	if ((ret = open_session(a, id, now, &s)) < 0)
+		return ret;
+	*out = s;
+	return 0;
+}
+
+/* The SHA-256 of a well-formed token; -PRL_ENOTFOUND for anything else. */
+static int token_digest(const char *token, unsigned char digest[crypto_hash_sha256_BYTES])
+{
+	if (!token || strlen(token) != PRL_TOKEN_CHARS)
+		return -PRL_ENOTFOUND;
+	for (const char *c = token; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+			return -PRL_ENOTFOUND;
+	crypto_hash_sha256(digest, (const unsigned char *)token, PRL_TOKEN_CHARS);
+	return 0;
+}
+
+int prl_archive_session_get(struct prl_archive *a, const char *token, struct prl_session *out)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	struct prl_session s;
+	sqlite3_stmt *st;
+	int64_t now = (int64_t)time(NULL), last;
+	int rc;
+
+	if (sodium_ready(a) < 0 || token_digest(token, digest) < 0)
+		return -PRL_ENOTFOUND;
+	if (!(st = archive_stmt(a, ST_SESSION_GET)))
+		return -PRL_ESQL;
+	/* the lookup is by the digest's equality in the index: a timing
+	 * difference could only tell about a hash, never about the token */
+	sqlite3_bind_blob(st, 1, digest, sizeof(digest), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, PRL_SESSION_IDLE_S);
+	sqlite3_bind_int64(st, 4, PRL_SESSION_MAX_S);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -PRL_ENOTFOUND : archive_sql_fail(a, "finding a session");
+	}
+	memset(&s, 0, sizeof(s));
+	s.viewer.user_id = sqlite3_column_int64(st, 0);
+	snprintf(s.login, sizeof(s.login), "%s", (const char *)sqlite3_column_text(st, 1));
+	s.viewer.role = (enum prl_role)sqlite3_column_int(st, 2);
+	snprintf(s.csrf, sizeof(s.csrf), "%s", (const char *)sqlite3_column_text(st, 3));
+	last = sqlite3_column_int64(st, 4);
+	sqlite3_reset(st);
+	if (now - last >= TOUCH_EVERY_S && (st = archive_stmt(a, ST_SESSION_TOUCH))) {
+		/* best effort: a busy database only shortens the idle time */
+		sqlite3_bind_blob(st, 1, digest, sizeof(digest), SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, now);
+		archive_step_done(a, st, "refreshing a session");
+	}
+	*out = s;
+	return 0;
+}
+
+int prl_archive_logout(struct prl_archive *a, const char *token)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	sqlite3_stmt *st;
+
+	if (sodium_ready(a) < 0 || token_digest(token, digest) < 0)
+		return 0;
+	if (!(st = archive_stmt(a, ST_SESSION_DELETE)))
+		return -PRL_ESQL;
+	sqlite3_bind_blob(st, 1, digest, sizeof(digest), SQLITE_TRANSIENT);
+	return archive_step_done(a, st, "ending a session");
+}
