@@ -238,6 +238,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	r->url = url;
 	r->method = method;
 	r->is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	/* MHD keeps a connection alive only for an answer queued once the whole
+	 * request is in: for GET and HEAD that is the second call.  Other
+	 * methods are refused at once (the connection then closes; their body
+	 * is never read). */
+	if (!r->seen && (r->is_head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
+		r->seen = 1;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* a body on GET: not ours to read */
+		return MHD_YES;
+	}
 	json = strncmp(url, "/api/", 5) == 0 || strncmp(url, "/media/", 7) == 0;
 	request_viewer(r);
 	request_language(r);

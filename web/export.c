@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Researchers' downloads: GET /api/export (a zipped BagIt bag of a
+ * selection, streamed as it is built) and GET
+ * /api/recordings/{id}/clip.{wav,opus,mp3}?start=SEC&end=SEC (a span of
+ * the original).
+ *
+ * Always holds: the bag is never whole anywhere, not on disk and not in
+ * memory: an MHD callback response pulls it a step at a time from the
+ * archive's exporter, holding at most one step's bytes (about 1 MiB); a
+ * client that stops reading is dropped by MHD's connection timeout and the
+ * exporter is freed with it, its temporary files having been unlinked as
+ * they were made.  A clip is cut into an unlinked temporary file and sent
+ * from it with sendfile, so no name is ever left behind either.  Access is
+ * the archive's rule for the request's viewer, as for media: 404 for
+ * unknown or private, 403 for restricted to those who may not hear it.
+ *
+ * Expected workload: a few exports at a time, each minutes long; clips of
+ * seconds to minutes, at human pace.  At most WEB_MAX_EXPORTS bags are
+ * built at once, so exports cannot take every thread from listeners.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "parlers/transcode.h"
+#include "web-internal.h"
+
+#define WEB_MAX_EXPORTS 4
+/* The longest clip, in milliseconds: a passage, not the recording. */
+#define WEB_MAX_CLIP_MS (10 * 60 * 1000)
+#define JSON_MIME "application/json; charset=utf-8"
+
+static atomic_int exports_running;
+
+struct web_export {
+	struct prl_archive *a;   /* a handle of its own: the export outlives the request */
+	struct prl_export *x;    /* the bag being built */
+	struct prl_buf pending;  /* bytes built and not yet taken by MHD */
+	size_t off;              /* of them, already taken */
+	int done;                /* the zip is complete */
+};
+
+static int export_sink(void *ctx, const void *data, size_t len)
+{
+	struct web_export *e = ctx;
+
+	return prl_buf_add(&e->pending, data, len);
+}
+
+static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct web_export *e = cls;
+	size_t n;
+	int ret;
+
+	(void)pos;
+	while (e->pending.len == e->off) {
+		if (e->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		prl_buf_reset(&e->pending);
+		e->off = 0;
+		/* an error now can only cut the stream: the status is sent; the
+		 * client sees a zip with no directory, which no tool accepts */
+		if ((ret = prl_export_step(e->x)) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (ret == 0)
+			e->done = 1;
+	}
+	n = e->pending.len - e->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, e->pending.data + e->off, n);
+	e->off += n;
+	return (ssize_t)n;
+}
+
+static void export_free(void *cls)
+{
+	struct web_export *e = cls;
+
+	prl_export_free(e->x);
+	prl_archive_close(e->a);
+	prl_buf_release(&e->pending);
+	free(e);
+	atomic_fetch_sub(&exports_running, 1);
+}
+
+/* "1,2,3" into a new array; -1 when it is not such a list. */
+static int parse_id_list(const char *s, int64_t **out, size_t *n)
+{
+	int64_t *ids = NULL, *t;
+	size_t count = 0;
+	const char *p = s;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		int64_t id;
+
+		if (web_parse_id(p, len, &id) < 0 || count >= 10000 ||
+		    !(t = realloc(ids, (count + 1) * sizeof(*ids)))) {
+			free(ids);
+			return -1;
+		}
+		ids = t;
+		ids[count++] = id;
+		p += len + (comma ? 1 : 0);
+		if (comma && !*p) {
+			free(ids);
+			return -1;
+		}
+	}
+	if (!count)
+		return -1;
+	*out = ids;
+	*n = count;
+	return 0;
+}
+
+enum MHD_Result web_api_export(struct web_request *r)
+{
+	struct prl_export_opts o;
+	struct web_export *e = NULL;
+	struct MHD_Response *resp;
+	const char *ids = web_arg(r, "ids"), *audio = web_arg(r, "audio");
+	int64_t *idv = NULL;
+	unsigned status;
+	int ret, av;
+	enum MHD_Result res;
+
+	memset(&o, 0, sizeof(o));
+	/* what each may have by default: researchers the originals */
+	o.audio = r->viewer.role >= PRL_ROLE_RESEARCHER ? PRL_EXPORT_ORIGINAL : PRL_EXPORT_OPUS;
+	if (audio && *audio) {
+		if ((av = prl_export_audio_parse(audio)) < 0)
+			return web_error_json(r, MHD_HTTP_BAD_REQUEST,
+					      "audio: original, flac, opus or none");
+		o.audio = (enum prl_export_audio)av;
+	}
+	if (ids && *ids && parse_id_list(ids, &idv, &o.nids) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "ids: recording ids separated by commas");
+	o.ids = idv;
+	o.query = web_arg(r, "q");
+	o.collection = web_arg(r, "collection");
+	if (o.query && !*o.query)
+		o.query = NULL;
+	if (atomic_fetch_add(&exports_running, 1) >= WEB_MAX_EXPORTS) {
+		atomic_fetch_sub(&exports_running, 1);
+		free(idv);
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "too many exports at once: try again in a minute");
+	}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		ret = -PRL_ENOMEM;
+		goto fail;
+	}
+	if ((ret = prl_archive_open(r->srv->data_dir, 0, &e->a, NULL)) < 0)
+		goto fail;
+	o.write = export_sink;
+	o.ctx = e;
+	if ((ret = prl_export_open(e->a, &r->viewer, &o, &e->x)) < 0)
+		goto fail;
+	free(idv);
+	idv = NULL;
+	/* from here the response owns e and frees it when MHD is done with it,
+	 * whether the client read it all or went away */
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256 * 1024, export_read, e,
+						 export_free);
+	if (!resp) {
+		export_free(e);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/zip");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+				"attachment; filename=\"parlers-export.zip\"");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return web_queue(r, MHD_HTTP_OK, resp, 0);
+fail:
+	status = ret == -PRL_ENOTFOUND   ? MHD_HTTP_NOT_FOUND
+		 : ret == -PRL_EACCESS   ? MHD_HTTP_FORBIDDEN
+		 : ret == -PRL_EINVAL    ? MHD_HTTP_BAD_REQUEST
+		 : ret == -PRL_EVERSION || !e || !e->a ? MHD_HTTP_SERVICE_UNAVAILABLE
+					 : MHD_HTTP_INTERNAL_SERVER_ERROR;
+	res = web_error_json(r, status,
+			     e && e->a && status < 500 ? prl_archive_errmsg(e->a)
+						       : web_status_message(status));
+	if (e) {
+		prl_archive_close(e->a);
+		free(e);
+	}
+	atomic_fetch_sub(&exports_running, 1);
+	free(idv);
+	return res;
+}
+
+/* ---- clips ---- */
+
+/*
+ * A time in seconds as the URL gives it ("12", "12.5", "0.125") into
+ * milliseconds, rounded to the nearest; -1 when it is not a plain
+ * non-negative decimal (signs, exponents, inf and nan are refused).
+ */
+static int64_t parse_seconds(const char *s)
+{
+	int64_t whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+	int digits = 0, round_up = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (whole > INT64_C(1000000000))
+			return -1;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			} else if (scale == 1) {
+				round_up = *p >= '5';
+				scale = 0;
+			}
+		}
+	}
+	if (*p || !digits)
+		return -1;
+	return whole * 1000 + frac + round_up;
+}
+
+/* "12.5" for 12500 ms: seconds without trailing zeros. */
+static void format_seconds(int64_t ms, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+
+	while (n > 0 && out[n - 1] == '0')
+		out[--n] = '\0';
+	if (n > 0 && out[n - 1] == '.')
+		out[--n] = '\0';
+}
+
+static int clip_tmp_fd(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/parlers-clip-XXXXXX", dir);
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
+{
+	static const char *const mimes[] = {"audio/wav", "audio/flac", "audio/ogg; codecs=opus",
+					    "audio/mpeg"};
+	struct prl_viewer staff = PRL_VIEWER_STAFF;
+	struct prl_buf b = PRL_BUF_INIT, err = PRL_BUF_INIT;
+	struct prl_clip_job job;
+	struct prl_media m;
+	struct prl_archive *a;
+	struct MHD_Response *resp;
+	struct stat st;
+	json_t *rec = NULL;
+	char slug[64], s0[32], s1[32], disp[200], path[64];
+	const char *title;
+	int64_t start, end, duration;
+	int fmt = prl_clip_format_parse(ext), ret, fd = -1;
+
+	if (fmt < 0 || fmt == PRL_CLIP_FLAC)
+		return web_error_json(r, MHD_HTTP_NOT_FOUND, "clips are wav, opus or mp3");
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+	/* the archive decides: unknown or private is a 404, not hearing it a 403 */
+	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
+	if (ret == 0 && !(rec = json_loadb(b.data, b.len, 0, NULL)))
+		ret = -PRL_ENOMEM;
+	prl_buf_release(&b);
+	if (ret < 0) {
+		web_archive_put(r->srv, a);
+		return web_error_json(r, web_status_for(ret),
+				      ret == -PRL_ENOTFOUND ? "no such recording" : NULL);
+	}
+	if (!json_is_true(json_object_get(rec, "can_listen"))) {
+		web_archive_put(r->srv, a);
+		json_decref(rec);
+		return web_error_json(r, MHD_HTTP_FORBIDDEN,
+				      "this recording is restricted: sign in as a researcher");
+	}
+	/* times are checked only for those who may hear it: a 400 would
+	 * otherwise tell others more than a 403 */
+	duration = json_integer_value(json_object_get(rec, "duration_ms"));
+	start = parse_seconds(web_arg(r, "start"));
+	end = parse_seconds(web_arg(r, "end"));
+	if (start < 0 || end < 0 || end <= start || end > duration ||
+	    end - start > WEB_MAX_CLIP_MS) {
+		web_archive_put(r->srv, a);
+		json_decref(rec);
+		return web_error_json(
+			r, MHD_HTTP_BAD_REQUEST,
+			start < 0 || end < 0 ? "start and end: seconds, as 12 or 12.5"
+			: end <= start       ? "end must come after start"
+			: end > duration     ? "end is past the end of the recording"
+					     : "a clip is at most 10 minutes long");
+	}
+	memset(&m, 0, sizeof(m));
+	/* the viewer may hear it (decided above); the cut is from the original */
+	ret = prl_archive_media(a, &staff, id, PRL_MEDIA_ORIGINAL, &m);
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		json_decref(rec);
+		return web_error_json(r, MHD_HTTP_NOT_FOUND, "the original is missing");
+	}
+	title = json_string_value(json_object_get(rec, "title"));
+	prl_slug(title, slug, sizeof(slug));
+	memset(&job, 0, sizeof(job));
+	job.src_path = m.path;
+	job.start_ms = start;
+	job.end_ms = end;
+	job.format = (enum prl_clip_format)fmt;
+	job.gain_db = json_number_value(json_object_get(rec, "gain_db"));
+	json_decref(rec);
+	if ((fd = clip_tmp_fd()) < 0) {
+		prl_media_clear(&m);
+		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "no room for the clip");
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ret = prl_clip_write(&job, path, NULL, &err);
+	prl_media_clear(&m);
+	prl_buf_release(&err);
+	if (ret < 0 || fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the clip cannot be cut");
+	}
+	/* MHD owns fd from here and closes it with the response */
+	if (!(resp = MHD_create_response_from_fd((size_t)st.st_size, fd))) {
+		close(fd);
+		return MHD_NO;
+	}
+	format_seconds(start, s0, sizeof(s0));
+	format_seconds(end, s1, sizeof(s1));
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s_%s-%s.%s\"", slug, s0, s1,
+		 prl_clip_format_ext(job.format));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mimes[fmt]);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				r->viewer.role == PRL_ROLE_ANONYMOUS ? "public, max-age=86400"
+								     : "private, max-age=86400");
+	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)st.st_size);
+}

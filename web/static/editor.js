@@ -1,0 +1,1527 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The annotation editor of the recording page, for annotators and admins
+// once signed in (anyone else gets a discreet "staff sign-in" button).
+// Segments are created, retimed, split, merged and deleted on a zoomed
+// timeline drawn from the stored peaks and in a list of text fields; tiers
+// are added and renamed; the sound is driven from the keyboard while typing.
+//
+// Always holds:
+// - every change is an operation appended to an outbox that is written to
+//   localStorage before it is sent, and sent strictly in order, one at a
+//   time; an operation leaves the outbox only when the server acknowledged
+//   it or refused it for good.  A lost connection keeps the outbox (a reload
+//   or a crash too) and sending resumes on the "online" event or after a
+//   growing delay;
+// - operations name segments and tiers by a key made in the page, mapped to
+//   the server's id once the server gave one, so that edits made offline to
+//   a segment created offline follow it;
+// - each undo or redo is itself a set of operations, saved like any edit;
+// - a 409 stops the outbox until the annotator chooses between the other
+//   person's version and their own: nothing is overwritten silently;
+// - text from the archive or from the server reaches the page as text only
+//   (textContent, input values, canvas fillText), never as markup.
+//
+// Expected workload: one annotator on a recording of up to a few thousand
+// segments, a change every second or so while transcribing.
+'use strict';
+
+(() => {
+  const { t, el, pageData, clock } = PRL;
+  const rec0 = pageData('rec-data');
+  if (!rec0 || !rec0.id) return;
+  const recId = rec0.id;
+  const $ = (id) => document.getElementById(id);
+  const audio = $('audio');
+
+  const EDIT_ROLES = ['annotator', 'admin'];
+  const MIN_SEG_MS = 20;          // shortest interval the editor makes
+  const NEW_SEG_MS = 4000;        // length of a segment made at the play head
+  const REPLAY_MS = 3000;         // "replay the last 3 s"
+  const TEXT_COMMIT_MS = 800;     // idle time after which typed text is saved
+  const MAX_BACKOFF_MS = 15000;   // longest wait between two retries
+  const SPEEDS = [1, 0.75, 0.5];
+
+  let me = null;                  // {login, role, csrf_token} of the signed-in user
+
+  /* ---------------------------------------------------------------- */
+  /* small helpers                                                      */
+  /* ---------------------------------------------------------------- */
+
+  const lang = PRL.lang;
+  // m:ss,cc (French) or m:ss.cc (English) from milliseconds.
+  function fmtTime(ms) {
+    ms = Math.max(0, Math.round(ms || 0));
+    const cs = Math.floor(ms / 10) % 100;
+    const s = Math.floor(ms / 1000);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, '0') + (lang === 'fr' ? ',' : '.') + String(cs).padStart(2, '0');
+    return (h ? h + ':' + String(m).padStart(2, '0') : String(m)) + ':' + ss;
+  }
+  // "12", "12.5", "1:02,35", "1:02:03.5" -> milliseconds, or NaN.
+  function parseTime(str) {
+    const s = String(str || '').trim().replace(',', '.');
+    if (!/^(\d+:){0,2}\d+(\.\d*)?$/.test(s)) return NaN;
+    const parts = s.split(':').map(Number);
+    return Math.round(parts.reduce((acc, x) => acc * 60 + x, 0) * 1000);
+  }
+  const durationMs = () => (Number.isFinite(audio && audio.duration) && audio.duration > 0
+    ? Math.round(audio.duration * 1000) : (rec0.duration_ms || 0));
+  const nowMs = () => (audio ? Math.round(audio.currentTime * 1000) : 0);
+  const cssVar = (name, dflt) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || dflt;
+
+  // The letter of a shortcut: the layout's own letter (AZERTY users press
+  // the key labelled Z for Alt+Z), or the physical key where Option on a
+  // Mac turned the letter into another character.
+  function keyName(ev) {
+    if (ev.key && ev.key.length === 1 && /[a-z]/i.test(ev.key)) return ev.key.toLowerCase();
+    if (/^Key[A-Z]$/.test(ev.code || '')) return ev.code.slice(3).toLowerCase();
+    return ev.key;
+  }
+
+  async function api(method, url, body) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET' && me && me.csrf_token) headers['X-CSRF-Token'] = me.csrf_token;
+    const r = await fetch(url, {
+      method, headers, credentials: 'same-origin', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await r.json(); } catch (err) { data = null; }
+    return { status: r.status, ok: r.ok, data };
+  }
+
+  async function fetchMe() {
+    try {
+      const r = await api('GET', '/api/me');
+      return r.ok && r.data && r.data.login ? r.data : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* signing in and out                                                 */
+  /* ---------------------------------------------------------------- */
+
+  let loginDone = null;   // what to do after a successful sign-in
+
+  function buildLoginDialog() {
+    if ($('ed-login')) return $('ed-login');
+    const err = el('p', { id: 'ed-login-error', class: 'ed-error', role: 'alert' });
+    const why = el('p', { id: 'ed-login-why', class: 'ed-why' });
+    const form = el('form', { method: 'dialog', class: 'ed-form' },
+      el('h2', { id: 'ed-login-h' }, t('ed_login_title')),
+      why,
+      el('label', { for: 'ed-login-name' }, t('ed_login_name')),
+      el('input', { id: 'ed-login-name', name: 'login', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' }),
+      el('label', { for: 'ed-login-pass' }, t('ed_login_password')),
+      el('input', { id: 'ed-login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+      err,
+      el('div', { class: 'ed-buttons' },
+        el('button', { type: 'submit', id: 'ed-login-submit' }, t('ed_login_submit')),
+        el('button', { type: 'button', class: 'secondary', id: 'ed-login-cancel' }, t('ed_cancel'))));
+    const dlg = el('dialog', { id: 'ed-login', class: 'ed-dialog', 'aria-labelledby': 'ed-login-h' }, form);
+    document.body.append(dlg);
+    $('ed-login-cancel').addEventListener('click', () => dlg.close());
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      err.textContent = '';
+      const submit = $('ed-login-submit');
+      submit.disabled = true;
+      try {
+        const r = await api('POST', '/api/login', { login: $('ed-login-name').value.trim(), password: $('ed-login-pass').value });
+        if (r.ok && r.data && r.data.login) {
+          me = r.data;
+          $('ed-login-pass').value = '';
+          dlg.close();
+          if (loginDone) loginDone();
+          return;
+        }
+        err.textContent = r.status === 429 ? t('ed_login_slow') : r.status === 401 || r.status === 403 ? t('ed_login_wrong') : t('ed_login_failed');
+      } catch (e) {
+        err.textContent = t('ed_login_offline');
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return dlg;
+  }
+
+  function askLogin(reason, then) {
+    const dlg = buildLoginDialog();
+    loginDone = then;
+    $('ed-login-why').textContent = reason || '';
+    $('ed-login-why').hidden = !reason;
+    $('ed-login-error').textContent = '';
+    if (me && me.login) $('ed-login-name').value = me.login;
+    if (!dlg.open) dlg.showModal();
+    ($('ed-login-name').value ? $('ed-login-pass') : $('ed-login-name')).focus();
+  }
+
+  async function logout() {
+    commitText();
+    try { await api('POST', '/api/logout', {}); } catch (err) { /* gone anyway once reloaded */ }
+    location.reload();
+  }
+
+  // The box in the page's side column: a sign-in button, or who is signed in.
+  function renderAccountBox() {
+    const aside = document.querySelector('aside.meta');
+    if (!aside) return;
+    let box = $('ed-account');
+    if (!box) {
+      box = el('div', { id: 'ed-account', class: 'ed-account' });
+      aside.append(box);
+    }
+    box.replaceChildren();
+    if (!me) {
+      box.append(el('button', { type: 'button', class: 'secondary', id: 'ed-signin',
+        onclick: () => askLogin('', () => location.reload()) }, t('ed_signin')));
+    } else {
+      box.append(el('p', {}, t('ed_signed_in_as', { login: me.login, role: t('ed_role_' + me.role) })),
+        el('button', { type: 'button', class: 'secondary', id: 'ed-signout', onclick: logout }, t('ed_signout')));
+    }
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* the model: tiers and segments under keys made in the page          */
+  /* ---------------------------------------------------------------- */
+
+  let tiers = [];                 // [{key, name, type, language, speaker, parent_id, constraint, segs: []}]
+  const tierByKey = new Map();
+  const segByKey = new Map();     // key -> {key, tierKey, start_ms, end_ms, text, parent_id}
+  const segIds = new Map();       // segment key -> server id
+  const tierIds = new Map();      // tier key -> server id
+  const versions = new Map();     // segment key -> last version the server gave
+  let keySeq = 0;
+  const newKey = (kind) => kind + Date.now().toString(36) + '-' + (++keySeq) + Math.random().toString(36).slice(2, 6);
+
+  const editableTier = (tier) => tier && !tier.parent_id;
+
+  function sortTier(tier) {
+    tier.segs.sort((a, b) => a.start_ms - b.start_ms || a.end_ms - b.end_ms);
+  }
+
+  // Builds the model from a recording's JSON; keys made in the page that
+  // the server already knows keep their key.
+  function loadModel(data, savedSegIds, savedTierIds) {
+    const revSeg = new Map(Object.entries(savedSegIds || {}).map(([k, id]) => [id, k]));
+    const revTier = new Map(Object.entries(savedTierIds || {}).map(([k, id]) => [id, k]));
+    tiers = [];
+    tierByKey.clear(); segByKey.clear(); segIds.clear(); tierIds.clear(); versions.clear();
+    for (const tr of (data.tiers || [])) {
+      const key = revTier.get(tr.id) || 't' + tr.id;
+      const tier = { key, name: tr.name, type: tr.type, language: tr.language, speaker: tr.speaker,
+        parent_id: tr.parent_id || null, constraint: tr.constraint || null, segs: [] };
+      tierIds.set(key, tr.id);
+      for (const s of (tr.segments || [])) {
+        const skey = revSeg.get(s.id) || 's' + s.id;
+        const seg = { key: skey, tierKey: key, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text || '', parent_id: s.parent_id || null };
+        segIds.set(skey, s.id);
+        versions.set(skey, s.version || 1);
+        segByKey.set(skey, seg);
+        tier.segs.push(seg);
+      }
+      sortTier(tier);
+      tiers.push(tier);
+      tierByKey.set(key, tier);
+    }
+  }
+
+  function addSegToModel(seg) {
+    const tier = tierByKey.get(seg.tierKey);
+    if (!tier) return;
+    segByKey.set(seg.key, seg);
+    tier.segs.push(seg);
+    sortTier(tier);
+  }
+
+  function removeSegFromModel(key) {
+    const seg = segByKey.get(key);
+    if (!seg) return;
+    segByKey.delete(key);
+    const tier = tierByKey.get(seg.tierKey);
+    if (tier) tier.segs = tier.segs.filter((s) => s !== seg);
+  }
+
+  // Applies an operation to the model (when made, and again for the
+  // operations found in the outbox after a reload).
+  function applyLocal(op) {
+    switch (op.op) {
+      case 'seg-create':
+        if (!segByKey.has(op.key)) {
+          addSegToModel({ key: op.key, tierKey: op.tier, start_ms: op.start_ms, end_ms: op.end_ms, text: op.text, parent_id: null });
+        }
+        break;
+      case 'seg-patch': {
+        const seg = segByKey.get(op.key);
+        if (!seg) break;
+        Object.assign(seg, op.fields);
+        sortTier(tierByKey.get(seg.tierKey));
+        break;
+      }
+      case 'seg-delete':
+        removeSegFromModel(op.key);
+        break;
+      case 'tier-create':
+        if (!tierByKey.has(op.key)) {
+          const tier = { key: op.key, name: op.name, type: op.type, language: op.language, speaker: op.speaker, parent_id: null, segs: [] };
+          tiers.push(tier);
+          tierByKey.set(op.key, tier);
+        }
+        break;
+      case 'tier-rename': {
+        const tier = tierByKey.get(op.key);
+        if (tier) tier.name = op.name;
+        break;
+      }
+      default:
+    }
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* the outbox: operations kept in localStorage, sent in order         */
+  /* ---------------------------------------------------------------- */
+
+  let outbox = [];                // [{op, key, ...}] oldest first
+  let inflight = null;            // the operation being sent
+  let sending = false;
+  let paused = null;              // null, 'conflict' or 'auth'
+  let backoff = 0;
+  let retryTimer = 0;
+  let failing = false;            // the last attempt could not reach the server
+  let needResync = false;         // the server refused something: reload its truth once idle
+  let lastError = '';
+  let ackData = null;             // the server's answer to the last operation acknowledged
+  let drag = null;                // {key, edge, min, max, before} while a boundary is dragged
+  const storeKey = () => 'parlers-outbox:v1:' + (me ? me.login : '') + ':' + recId;
+
+  function persist() {
+    const sIds = {};
+    for (const [k, id] of segIds) if (k !== 's' + id) sIds[k] = id;
+    const tIds = {};
+    for (const [k, id] of tierIds) if (k !== 't' + id) tIds[k] = id;
+    try {
+      if (!outbox.length && !Object.keys(sIds).length && !Object.keys(tIds).length) localStorage.removeItem(storeKey());
+      else localStorage.setItem(storeKey(), JSON.stringify({ v: 1, ops: outbox, segIds: sIds, tierIds: tIds }));
+    } catch (err) {
+      lastError = t('ed_storage_full');
+    }
+  }
+
+  function readStore() {
+    try {
+      const s = JSON.parse(localStorage.getItem(storeKey()) || 'null');
+      if (s && s.v === 1 && Array.isArray(s.ops)) return s;
+    } catch (err) { /* a damaged entry is worth less than a working page */ }
+    return { v: 1, ops: [], segIds: {}, tierIds: {} };
+  }
+
+  function enqueue(op) {
+    lastError = '';
+    applyLocal(op);
+    // a change to what the previous, unsent operation made or changed is folded into it
+    const last = outbox.length ? outbox[outbox.length - 1] : null;
+    if (op.op === 'seg-patch' && last && last !== inflight && last.key === op.key &&
+        (last.op === 'seg-patch' || last.op === 'seg-create')) {
+      if (last.op === 'seg-patch') Object.assign(last.fields, op.fields);
+      else Object.assign(last, op.fields);
+    } else {
+      outbox.push(op);
+    }
+    persist();
+    render();
+    pump();
+  }
+
+  function dropOpsOf(key) {
+    outbox = outbox.filter((o) => o.key !== key || o === inflight);
+  }
+
+  function scheduleRetry() {
+    backoff = Math.min(backoff ? backoff * 2 : 1000, MAX_BACKOFF_MS);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => { retryTimer = 0; pump(); }, Math.round(backoff * (0.8 + Math.random() * 0.4)));
+  }
+
+  const segFields = (s) => ({ start_ms: s.start_ms, end_ms: s.end_ms, text: s.text });
+
+  // Sends one operation; answers 'ok', 'retry', 'auth', 'csrf',
+  // {conflict: current-or-null} or {rejected: message}.
+  async function send(op) {
+    let r;
+    ackData = null;
+    try {
+      switch (op.op) {
+        case 'seg-create': {
+          const tid = tierIds.get(op.tier);
+          if (tid === undefined) return { rejected: t('ed_err_no_tier') };
+          r = await api('POST', '/api/recordings/' + recId + '/segments',
+            { tier_id: tid, start_ms: op.start_ms, end_ms: op.end_ms, text: op.text });
+          if (r.ok && r.data && r.data.id) {
+            segIds.set(op.key, r.data.id);
+            versions.set(op.key, r.data.version || 1);
+          }
+          break;
+        }
+        case 'seg-patch': {
+          const id = segIds.get(op.key);
+          if (id === undefined) return 'ok'; // its creation was refused: nothing to change
+          r = await api('PATCH', '/api/segments/' + id, { version: versions.get(op.key) || 1, ...op.fields });
+          if (r.ok && r.data) versions.set(op.key, r.data.version);
+          if (r.status === 409 && r.data && r.data.current &&
+              Object.entries(op.fields).every(([k, v]) => r.data.current[k] === v)) {
+            // already there (sent before a crash, or the same change by someone else)
+            versions.set(op.key, r.data.current.version);
+            return 'ok';
+          }
+          break;
+        }
+        case 'seg-delete': {
+          const id = segIds.get(op.key);
+          if (id === undefined) return 'ok';
+          r = await api('DELETE', '/api/segments/' + id + '?version=' + (versions.get(op.key) || 1));
+          if (r.ok || r.status === 404) {
+            segIds.delete(op.key);
+            versions.delete(op.key);
+            return 'ok';
+          }
+          break;
+        }
+        case 'tier-create':
+          r = await api('POST', '/api/recordings/' + recId + '/tiers',
+            { name: op.name, type: op.type, language: op.language, speaker: op.speaker });
+          if (r.ok && r.data && r.data.id) tierIds.set(op.key, r.data.id);
+          break;
+        case 'tier-rename': {
+          const id = tierIds.get(op.key);
+          if (id === undefined) return 'ok';
+          r = await api('PATCH', '/api/tiers/' + id, { name: op.name });
+          break;
+        }
+        default:
+          return { rejected: 'unknown operation' };
+      }
+    } catch (err) {
+      return 'retry'; // no answer: offline, refused connection, server down
+    }
+    if (r.ok) { ackData = r.data; return 'ok'; }
+    if (r.status === 409) return { conflict: (r.data && r.data.current) || null };
+    if (r.status === 404 && op.op === 'seg-patch') return { conflict: null };
+    if (r.status === 401) return 'auth';
+    if (r.status === 403) return 'csrf';
+    if (r.status === 408 || r.status === 429 || r.status >= 500) return 'retry';
+    return { rejected: (r.data && r.data.error) || ('HTTP ' + r.status) };
+  }
+
+  async function pump() {
+    if (sending || paused || !me) return;
+    sending = true;
+    try {
+      while (outbox.length && !paused) {
+        inflight = outbox[0];
+        render.status();
+        const res = await send(inflight);
+        const op = inflight;
+        inflight = null;
+        if (res === 'ok') {
+          failing = false;
+          backoff = 0;
+          outbox.shift();
+          // the server's word wins where nothing newer is waiting for this key
+          const seg = op.key && op.op.startsWith('seg') && segByKey.get(op.key);
+          if (seg && ackData && ackData.id && !outbox.some((o) => o.key === op.key) && !(editing && editing.key === op.key) &&
+              !(drag && drag.key === op.key)) {
+            Object.assign(seg, segFields(ackData));
+            sortTier(tierByKey.get(seg.tierKey));
+          }
+          persist();
+          continue;
+        }
+        if (res === 'retry') { failing = true; scheduleRetry(); break; }
+        if (res === 'auth') {
+          paused = 'auth';
+          askLogin(t('ed_session_expired'), () => { paused = null; renderAccountBox(); pump(); });
+          break;
+        }
+        if (res === 'csrf') {
+          const fresh = await fetchMe();
+          if (!fresh) { paused = 'auth'; askLogin(t('ed_session_expired'), () => { paused = null; pump(); }); break; }
+          if (fresh.csrf_token !== me.csrf_token && !op.csrfRetried) {
+            me = fresh;
+            op.csrfRetried = true;
+            continue;
+          }
+          outbox.shift();
+          lastError = t('ed_err_forbidden');
+          needResync = true;
+          persist();
+          continue;
+        }
+        if (res.conflict !== undefined) {
+          paused = 'conflict';
+          showConflict(op, res.conflict);
+          break;
+        }
+        // refused for good: said once, dropped with what depended on it
+        outbox.shift();
+        if (op.op === 'seg-create') { dropOpsOf(op.key); removeSegFromModel(op.key); }
+        if (op.op === 'tier-create') {
+          const gone = new Set(tierByKey.get(op.key) ? tierByKey.get(op.key).segs.map((s) => s.key) : []);
+          outbox = outbox.filter((o) => o.key !== op.key && o.tier !== op.key && !gone.has(o.key));
+        }
+        lastError = t('ed_err_refused', { why: res.rejected });
+        needResync = true;
+        persist();
+      }
+    } finally {
+      sending = false;
+      inflight = null;
+      render();
+    }
+    if (!outbox.length && !paused && needResync) {
+      needResync = false;
+      resync();
+    }
+  }
+
+  async function resync() {
+    try {
+      const r = await api('GET', '/api/recordings/' + recId);
+      if (!r.ok || !r.data || outbox.length) return;
+      const store = readStore();
+      loadModel(r.data, store.segIds, store.tierIds);
+      persist();
+      render();
+    } catch (err) { /* the next change will try again */ }
+  }
+
+  window.addEventListener('online', () => {
+    clearTimeout(retryTimer);
+    retryTimer = 0;
+    backoff = 0;
+    pump();
+  });
+  window.addEventListener('offline', () => render.status());
+
+  /* ---------------------------------------------------------------- */
+  /* conflicts                                                          */
+  /* ---------------------------------------------------------------- */
+
+  function describe(s) {
+    if (!s) return null;
+    return [fmtTime(s.start_ms) + ' – ' + fmtTime(s.end_ms), s.text ? '« ' + s.text + ' »' : t('ed_empty_text')];
+  }
+
+  function showConflict(op, current) {
+    const mine = segByKey.get(op.key);
+    const dlg = $('ed-conflict') || (() => {
+      const d = el('dialog', { id: 'ed-conflict', class: 'ed-dialog', 'aria-labelledby': 'ed-conflict-h', 'aria-describedby': 'ed-conflict-what' });
+      document.body.append(d);
+      // Escape would leave the outbox stopped with no choice made
+      d.addEventListener('cancel', (ev) => ev.preventDefault());
+      return d;
+    })();
+    const theirsLines = current ? describe(current) : [t('ed_conflict_deleted')];
+    const mineLines = op.op === 'seg-delete' ? [t('ed_conflict_you_deleted')] : describe(mine) || [t('ed_conflict_deleted')];
+    const block = (title, lines, cls) => el('div', { class: 'ed-version ' + cls },
+      el('h3', {}, title), ...lines.map((l) => el('p', {}, l)));
+    dlg.replaceChildren(
+      el('h2', { id: 'ed-conflict-h' }, t('ed_conflict_title')),
+      el('p', { id: 'ed-conflict-what' }, current ? t('ed_conflict_what') : t('ed_conflict_what_deleted')),
+      el('div', { class: 'ed-versions' },
+        block(t('ed_conflict_theirs'), theirsLines, 'theirs'),
+        block(t('ed_conflict_mine'), mineLines, 'mine')),
+      el('div', { class: 'ed-buttons' },
+        el('button', { type: 'button', id: 'ed-keep-theirs', onclick: () => resolve('theirs') }, t('ed_conflict_keep_theirs')),
+        el('button', { type: 'button', id: 'ed-reapply-mine', class: 'secondary', onclick: () => resolve('mine') }, t('ed_conflict_reapply'))));
+
+    function resolve(choice) {
+      dlg.close();
+      const key = op.key;
+      if (choice === 'theirs') {
+        outbox = outbox.filter((o) => o.key !== key);
+        if (current) {
+          versions.set(key, current.version);
+          const seg = segByKey.get(key);
+          if (seg) Object.assign(seg, segFields(current));
+          else addSegToModel({ key, tierKey: op.tier || (mine && mine.tierKey) || keyOfTierId(current.tier_id), ...segFields(current), parent_id: current.parent_id || null });
+          const tier = segByKey.get(key) && tierByKey.get(segByKey.get(key).tierKey);
+          if (tier) sortTier(tier);
+        } else {
+          removeSegFromModel(key);
+          segIds.delete(key);
+        }
+      } else if (current) {
+        versions.set(key, current.version);
+        if (op.op === 'seg-patch' && mine) {
+          // what the annotator sees is what gets saved
+          op.fields = segFields(mine);
+          outbox = outbox.filter((o) => o === op || o.key !== key || o.op !== 'seg-patch');
+        }
+      } else if (mine) {
+        // deleted by the other person: made again from what the annotator sees
+        segIds.delete(key);
+        outbox[0] = { op: 'seg-create', key, tier: mine.tierKey, ...segFields(mine) };
+      }
+      paused = null;
+      persist();
+      render();
+      focusSeg(key);
+      pump();
+    }
+
+    render.status();
+    dlg.showModal();
+    $('ed-keep-theirs').focus();
+  }
+
+  function keyOfTierId(id) {
+    for (const [k, v] of tierIds) if (v === id) return k;
+    return null;
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* edits, undo and redo                                               */
+  /* ---------------------------------------------------------------- */
+
+  const undoStack = [];
+  const redoStack = [];
+
+  function snapshot(seg) {
+    return { key: seg.key, tierKey: seg.tierKey, start_ms: seg.start_ms, end_ms: seg.end_ms, text: seg.text };
+  }
+
+  function doCreate(snap) {
+    enqueue({ op: 'seg-create', key: snap.key, tier: snap.tierKey, start_ms: snap.start_ms, end_ms: snap.end_ms, text: snap.text });
+  }
+  function doPatch(key, fields) {
+    if (!segByKey.has(key) || !Object.keys(fields).length) return;
+    enqueue({ op: 'seg-patch', key, fields: { ...fields } });
+  }
+  function doDelete(key) {
+    if (segByKey.has(key)) enqueue({ op: 'seg-delete', key });
+  }
+  function doRename(key, name) {
+    if (tierByKey.has(key)) enqueue({ op: 'tier-rename', key, name });
+  }
+
+  function runStep(step, backwards) {
+    switch (step.k) {
+      case 'create': if (backwards) doDelete(step.snap.key); else doCreate(step.snap); break;
+      case 'delete': if (backwards) doCreate(step.snap); else doDelete(step.snap.key); break;
+      case 'update': doPatch(step.key, backwards ? step.before : step.after); break;
+      case 'rename': doRename(step.key, backwards ? step.before : step.after); break;
+      default:
+    }
+  }
+
+  // One user action: its steps run now and are kept for undo.
+  function act(label, steps, focusKey) {
+    if (!steps.length) return;
+    for (const s of steps) runStep(s, false);
+    undoStack.push({ label, steps, focusKey });
+    if (undoStack.length > 500) undoStack.shift();
+    redoStack.length = 0;
+    render();
+  }
+
+  // An update step for the fields of seg that change.
+  function updateStep(seg, after) {
+    const before = {};
+    const changed = {};
+    for (const [k, v] of Object.entries(after)) {
+      if (seg[k] !== v) { before[k] = seg[k]; changed[k] = v; }
+    }
+    return Object.keys(changed).length ? { k: 'update', key: seg.key, before, after: changed } : null;
+  }
+
+  function undo() {
+    commitText();
+    const e = undoStack.pop();
+    if (!e) { say(t('ed_nothing_to_undo')); return; }
+    for (const s of [...e.steps].reverse()) runStep(s, true);
+    redoStack.push(e);
+    say(t('ed_undone', { what: t(e.label) }));
+    render();
+    if (e.focusKey && segByKey.has(e.focusKey)) focusSeg(e.focusKey);
+  }
+
+  function redo() {
+    commitText();
+    const e = redoStack.pop();
+    if (!e) { say(t('ed_nothing_to_redo')); return; }
+    for (const s of e.steps) runStep(s, false);
+    undoStack.push(e);
+    say(t('ed_redone', { what: t(e.label) }));
+    render();
+    if (e.focusKey && segByKey.has(e.focusKey)) focusSeg(e.focusKey);
+  }
+
+  /* ---- text typed in a segment: saved after a pause, on leaving, or before any other action ---- */
+
+  let editing = null;  // {key, before} while text typed is not yet a change
+  let textTimer = 0;
+
+  function textInput(key, value) {
+    const seg = segByKey.get(key);
+    if (!seg) return;
+    if (editing && editing.key !== key) commitText();
+    if (!editing) editing = { key, before: seg.text };
+    seg.text = value;
+    clearTimeout(textTimer);
+    textTimer = setTimeout(commitText, TEXT_COMMIT_MS);
+    render.canvas();
+  }
+
+  function commitText() {
+    clearTimeout(textTimer);
+    textTimer = 0;
+    if (!editing) return;
+    const { key, before } = editing;
+    editing = null;
+    const seg = segByKey.get(key);
+    if (!seg || seg.text === before) return;
+    const after = seg.text;
+    seg.text = before; // the step below makes the change, as any other
+    act('ed_label_text', [{ k: 'update', key, before: { text: before }, after: { text: after } }], key);
+  }
+
+  /* ---- the actions ---- */
+
+  let activeTierKey = null;
+  let selKey = null;
+
+  const activeTier = () => tierByKey.get(activeTierKey) || null;
+
+  function requireEditableTier() {
+    const tier = activeTier();
+    if (!tier) { say(t('ed_need_tier')); return null; }
+    if (!editableTier(tier)) { say(t('ed_tier_dependent')); return null; }
+    return tier;
+  }
+
+  // The segment of tier holding ms (the selected one first), or null.
+  function segAt(tier, ms) {
+    const sel = segByKey.get(selKey);
+    if (sel && sel.tierKey === tier.key && sel.start_ms <= ms && ms < sel.end_ms) return sel;
+    return tier.segs.find((s) => s.start_ms <= ms && ms < s.end_ms) || null;
+  }
+
+  function newSegmentAtPlayhead() {
+    commitText();
+    const tier = requireEditableTier();
+    if (!tier) return;
+    const p = nowMs();
+    const d = durationMs();
+    const steps = [];
+    const here = segAt(tier, p);
+    if (here) {
+      if (p - here.start_ms < 200) { selectSeg(here.key, true); say(t('ed_already_here')); return; }
+      steps.push(updateStep(here, { end_ms: p }));
+    }
+    const next = tier.segs.find((s) => s.start_ms >= p && s !== here);
+    let end = Math.min(p + NEW_SEG_MS, d || p + NEW_SEG_MS);
+    if (here) end = Math.min(Math.max(end, here.end_ms), d || here.end_ms);
+    if (next) end = Math.min(end, next.start_ms);
+    if (end - p < MIN_SEG_MS) { say(t('ed_no_room')); return; }
+    const snap = { key: newKey('ns'), tierKey: tier.key, start_ms: p, end_ms: end, text: '' };
+    steps.push({ k: 'create', snap });
+    act('ed_label_new', steps.filter(Boolean), snap.key);
+    focusSeg(snap.key);
+    say(t('ed_created_at', { time: fmtTime(p) }));
+  }
+
+  function splitAtPlayhead() {
+    commitText();
+    const tier = requireEditableTier();
+    if (!tier) return;
+    const p = nowMs();
+    const seg = segAt(tier, p);
+    if (!seg) { say(t('ed_split_none')); return; }
+    if (p - seg.start_ms < MIN_SEG_MS || seg.end_ms - p < MIN_SEG_MS) { say(t('ed_no_room')); return; }
+    // the text is cut at the caret when the annotator is typing in that segment
+    let first = seg.text;
+    let second = '';
+    const ta = document.activeElement;
+    if (ta && ta.tagName === 'TEXTAREA' && ta.dataset.key === seg.key && ta.selectionStart > 0 && ta.selectionStart < ta.value.length) {
+      first = ta.value.slice(0, ta.selectionStart).trimEnd();
+      second = ta.value.slice(ta.selectionStart).trimStart();
+    }
+    const snap = { key: newKey('ns'), tierKey: tier.key, start_ms: p, end_ms: seg.end_ms, text: second };
+    act('ed_label_split', [updateStep(seg, { end_ms: p, text: first }), { k: 'create', snap }].filter(Boolean), snap.key);
+    focusSeg(snap.key);
+    say(t('ed_split_done', { time: fmtTime(p) }));
+  }
+
+  function mergeWithNext() {
+    commitText();
+    const tier = requireEditableTier();
+    if (!tier) return;
+    const seg = segByKey.get(selKey) && segByKey.get(selKey).tierKey === tier.key ? segByKey.get(selKey) : segAt(tier, nowMs());
+    if (!seg) { say(t('ed_select_first')); return; }
+    const i = tier.segs.indexOf(seg);
+    const next = tier.segs[i + 1];
+    if (!next) { say(t('ed_merge_none')); return; }
+    const text = [seg.text.trim(), next.text.trim()].filter(Boolean).join(' ');
+    act('ed_label_merge', [{ k: 'delete', snap: snapshot(next) }, updateStep(seg, { end_ms: Math.max(seg.end_ms, next.end_ms), text })].filter(Boolean), seg.key);
+    focusSeg(seg.key);
+    say(t('ed_merged'));
+  }
+
+  function deleteSelected() {
+    commitText();
+    const seg = segByKey.get(selKey);
+    if (!seg) { say(t('ed_select_first')); return; }
+    const tier = tierByKey.get(seg.tierKey);
+    if (!editableTier(tier)) { say(t('ed_tier_dependent')); return; }
+    const i = tier.segs.indexOf(seg);
+    const neighbour = tier.segs[i + 1] || tier.segs[i - 1];
+    act('ed_label_delete', [{ k: 'delete', snap: snapshot(seg) }], neighbour ? neighbour.key : null);
+    selKey = null;
+    if (neighbour) focusSeg(neighbour.key);
+    say(t('ed_deleted'));
+  }
+
+  // Sets the start or the end of the selected segment to the play head.
+  function boundaryAtPlayhead(edge) {
+    commitText();
+    const seg = segByKey.get(selKey);
+    if (!seg) { say(t('ed_select_first')); return; }
+    setTimes(seg, edge === 'start' ? nowMs() : seg.start_ms, edge === 'end' ? nowMs() : seg.end_ms);
+  }
+
+  // Checks new times against the recording and the neighbours on the tier.
+  function setTimes(seg, start, end) {
+    const tier = tierByKey.get(seg.tierKey);
+    if (!editableTier(tier)) { say(t('ed_tier_dependent')); return false; }
+    const d = durationMs();
+    if (!Number.isFinite(start) || !Number.isFinite(end) || start < 0 || (d && end > d) || end - start < MIN_SEG_MS) {
+      say(t('ed_bad_times'));
+      render();
+      return false;
+    }
+    if (tier.segs.some((s) => s !== seg && s.start_ms < end && start < s.end_ms)) {
+      say(t('ed_overlap'));
+      render();
+      return false;
+    }
+    const step = updateStep(seg, { start_ms: start, end_ms: end });
+    if (step) act('ed_label_times', [step], seg.key);
+    return true;
+  }
+
+  function neighbourSeg(dir) {
+    commitText();
+    const tier = activeTier();
+    if (!tier || !tier.segs.length) return;
+    const cur = segByKey.get(selKey);
+    let i;
+    if (cur && cur.tierKey === tier.key) i = tier.segs.indexOf(cur) + dir;
+    else {
+      const p = nowMs();
+      i = dir > 0 ? tier.segs.findIndex((s) => s.start_ms > p) : tier.segs.map((s) => s.start_ms < p).lastIndexOf(true);
+    }
+    if (i < 0 || i >= tier.segs.length) { say(dir > 0 ? t('ed_last') : t('ed_first')); return; }
+    const seg = tier.segs[i];
+    seekMs(seg.start_ms);
+    focusSeg(seg.key);
+  }
+
+  /* ---- tiers ---- */
+
+  function tierDialog(mode) {
+    commitText();
+    const tier = activeTier();
+    if (mode === 'rename' && !tier) { say(t('ed_need_tier')); return; }
+    const dlg = $('ed-tier-dlg') || (() => {
+      const d = el('dialog', { id: 'ed-tier-dlg', class: 'ed-dialog', 'aria-labelledby': 'ed-tier-h' });
+      document.body.append(d);
+      return d;
+    })();
+    const speakers = (rec0.speakers || []).map((s) => s.name);
+    const fields = [
+      el('label', { for: 'ed-tier-name' }, t('ed_tier_name')),
+      el('input', { id: 'ed-tier-name', required: true, maxlength: '200', autocomplete: 'off' }),
+    ];
+    if (mode === 'new') {
+      fields.push(
+        el('label', { for: 'ed-tier-type' }, t('ed_tier_type')),
+        el('select', { id: 'ed-tier-type' }, ...['transcription', 'translation', 'gloss', 'note'].map((x) => el('option', { value: x }, t('ed_type_' + x)))),
+        el('label', { for: 'ed-tier-lang' }, t('ed_tier_language')),
+        el('input', { id: 'ed-tier-lang', maxlength: '20', autocomplete: 'off', 'aria-describedby': 'ed-tier-lang-hint' }),
+        el('p', { id: 'ed-tier-lang-hint', class: 'ed-hint' }, t('ed_tier_language_hint')),
+        el('label', { for: 'ed-tier-speaker' }, t('ed_tier_speaker')),
+        el('select', { id: 'ed-tier-speaker' }, el('option', { value: '' }, t('ed_tier_no_speaker')), ...speakers.map((n) => el('option', { value: n }, n))));
+    }
+    const form = el('form', { method: 'dialog', class: 'ed-form' },
+      el('h2', { id: 'ed-tier-h' }, mode === 'new' ? t('ed_tier_new') : t('ed_tier_rename')),
+      ...fields,
+      el('div', { class: 'ed-buttons' },
+        el('button', { type: 'submit' }, mode === 'new' ? t('ed_tier_create') : t('ed_tier_rename_ok')),
+        el('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, t('ed_cancel'))));
+    dlg.replaceChildren(form);
+    if (mode === 'rename') $('ed-tier-name').value = tier.name;
+    else {
+      $('ed-tier-lang').value = rec0.language || '';
+      if (speakers.length === 1) $('ed-tier-speaker').value = speakers[0];
+    }
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const name = $('ed-tier-name').value.trim();
+      if (!name) { $('ed-tier-name').focus(); return; }
+      dlg.close();
+      if (mode === 'new') {
+        const key = newKey('nt');
+        enqueue({ op: 'tier-create', key, name, type: $('ed-tier-type').value,
+          language: $('ed-tier-lang').value.trim() || null, speaker: $('ed-tier-speaker').value || null });
+        activeTierKey = key;
+        selKey = null;
+        render();
+        say(t('ed_tier_created', { name }));
+      } else if (name !== tier.name) {
+        act('ed_label_rename', [{ k: 'rename', key: tier.key, before: tier.name, after: name }]);
+        say(t('ed_tier_renamed', { name }));
+      }
+      $('ed-tier').focus();
+    });
+    dlg.showModal();
+    $('ed-tier-name').focus();
+    $('ed-tier-name').select();
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* the sound                                                          */
+  /* ---------------------------------------------------------------- */
+
+  function seekMs(ms) {
+    const d = durationMs();
+    audio.currentTime = Math.max(0, d ? Math.min(ms, d - 1) : ms) / 1000;
+    render.canvas();
+  }
+  function togglePlay() {
+    if (audio.paused) audio.play().catch(() => {});
+    else audio.pause();
+  }
+  function replay() {
+    seekMs(nowMs() - REPLAY_MS);
+    audio.play().catch(() => {});
+  }
+  function setSpeed(rate) {
+    audio.playbackRate = rate;
+    audio.defaultPlaybackRate = rate;
+    const sel = $('ed-speed');
+    if (sel) sel.value = String(rate);
+    say(t('ed_speed_now', { rate: String(rate).replace('.', lang === 'fr' ? ',' : '.') }));
+  }
+  function slower() {
+    const i = SPEEDS.indexOf(audio.playbackRate);
+    setSpeed(SPEEDS[(i + 1) % SPEEDS.length]);
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* the page                                                           */
+  /* ---------------------------------------------------------------- */
+
+  // what each shortcut does; the help panel is made from this table
+  const SHORTCUTS = [
+    { keys: ['Échap'], en: ['Esc'], match: (e, k) => k === 'Escape' && !e.altKey && !e.ctrlKey, label: 'ed_k_play', run: togglePlay },
+    { keys: ['Alt+R'], match: (e, k) => e.altKey && k === 'r', label: 'ed_k_replay', run: replay },
+    { keys: ['Alt+N'], match: (e, k) => e.altKey && k === 'n', label: 'ed_k_new', run: newSegmentAtPlayhead },
+    { keys: ['Alt+S'], match: (e, k) => e.altKey && k === 's', label: 'ed_k_split', run: splitAtPlayhead },
+    { keys: ['Alt+J'], match: (e, k) => e.altKey && k === 'j', label: 'ed_k_merge', run: mergeWithNext },
+    { keys: ['Alt+X'], match: (e, k) => e.altKey && k === 'x', label: 'ed_k_delete', run: deleteSelected },
+    { keys: ['Alt+↑'], match: (e, k) => e.altKey && k === 'ArrowUp', label: 'ed_k_prev', run: () => neighbourSeg(-1) },
+    { keys: ['Alt+↓'], match: (e, k) => e.altKey && k === 'ArrowDown', label: 'ed_k_next', run: () => neighbourSeg(1) },
+    { keys: ['Alt+B'], match: (e, k) => e.altKey && k === 'b', label: 'ed_k_start', run: () => boundaryAtPlayhead('start') },
+    { keys: ['Alt+E'], match: (e, k) => e.altKey && k === 'e', label: 'ed_k_end', run: () => boundaryAtPlayhead('end') },
+    { keys: ['Alt+V'], match: (e, k) => e.altKey && k === 'v', label: 'ed_k_slower', run: slower },
+    { keys: ['Alt+Z', 'Ctrl+Z'], match: (e, k) => k === 'z' && !e.shiftKey && (e.altKey || ((e.ctrlKey || e.metaKey) && !inText(e))), label: 'ed_k_undo', run: undo },
+    { keys: ['Alt+Y', 'Ctrl+Y'], match: (e, k) => (e.altKey && k === 'y') || ((e.ctrlKey || e.metaKey) && !inText(e) && (k === 'y' || (k === 'z' && e.shiftKey))), label: 'ed_k_redo', run: redo },
+    { keys: ['Alt+H'], match: (e, k) => e.altKey && k === 'h', label: 'ed_k_help', run: () => toggleHelp() },
+  ];
+  function inText(e) {
+    const tg = e.target;
+    return tg && (tg.tagName === 'TEXTAREA' || tg.tagName === 'INPUT' || tg.isContentEditable);
+  }
+
+  let say = () => {};
+  let render = () => {};
+  render.status = () => {};
+  render.canvas = () => {};
+  let focusSeg = () => {};
+  let selectSeg = () => {};
+  let toggleHelp = () => {};
+
+  function buildEditor() {
+    const lbl = (k) => t(k);
+    const btn = (id, key, onclick, cls, shortcut) => el('button', {
+      type: 'button', id, class: cls || 'secondary', onclick,
+      'aria-keyshortcuts': shortcut || null, title: shortcut ? t(key) + ' (' + shortcut + ')' : null,
+    }, lbl(key));
+
+    const status = el('p', { id: 'ed-status', class: 'ed-status', role: 'status', 'aria-live': 'polite' });
+    const announce = el('p', { id: 'ed-say', class: 'ed-say', role: 'status', 'aria-live': 'polite' });
+    const canvas = el('canvas', { id: 'ed-canvas', class: 'ed-canvas', role: 'img', 'aria-label': t('ed_timeline_label') });
+    const helpRows = SHORTCUTS.map((s) => el('tr', {},
+      el('th', { scope: 'row' }, ...((lang === 'en' && s.en) || s.keys).flatMap((k, i) => [i ? ' / ' : null, el('kbd', {}, k)]).filter(Boolean)),
+      el('td', {}, t(s.label))));
+    const help = el('div', { id: 'ed-help', class: 'ed-help', hidden: true },
+      el('h3', { id: 'ed-help-h' }, t('ed_help_title')),
+      el('table', { 'aria-labelledby': 'ed-help-h' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('ed_help_keys')), el('th', { scope: 'col' }, t('ed_help_action')))),
+        el('tbody', {}, ...helpRows)),
+      el('p', { class: 'ed-hint' }, t('ed_help_more')));
+
+    const section = el('section', { id: 'editor', class: 'editor', 'aria-labelledby': 'ed-h' },
+      el('div', { class: 'ed-head' },
+        el('h2', { id: 'ed-h' }, t('ed_title')),
+        status,
+        el('button', { type: 'button', id: 'ed-relogin', hidden: true,
+          onclick: () => askLogin(t('ed_session_expired'), () => { paused = null; renderAccountBox(); pump(); }) }, t('ed_relogin'))),
+      el('div', { class: 'ed-toolbar', role: 'group', 'aria-label': t('ed_tools') },
+        el('div', { class: 'ed-group' },
+          btn('ed-undo', 'ed_undo', undo, null, 'Alt+Z'),
+          btn('ed-redo', 'ed_redo', redo, null, 'Alt+Y')),
+        el('div', { class: 'ed-group' },
+          btn('ed-new', 'ed_new_segment', newSegmentAtPlayhead, null, 'Alt+N'),
+          btn('ed-split', 'ed_split', splitAtPlayhead, null, 'Alt+S'),
+          btn('ed-merge', 'ed_merge', mergeWithNext, null, 'Alt+J'),
+          btn('ed-delete', 'ed_delete', deleteSelected, null, 'Alt+X')),
+        el('div', { class: 'ed-group' },
+          el('label', { for: 'ed-speed', class: 'ed-inline-label' }, t('ed_speed')),
+          el('select', { id: 'ed-speed', 'aria-keyshortcuts': 'Alt+V' },
+            ...SPEEDS.map((r) => el('option', { value: String(r) }, String(r).replace('.', lang === 'fr' ? ',' : '.') + ' ×'))),
+          el('button', { type: 'button', id: 'ed-help-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-help', 'aria-keyshortcuts': 'Alt+H' }, t('ed_help_button')))),
+      help,
+      el('div', { class: 'ed-timeline' },
+        canvas,
+        el('div', { class: 'ed-zoom', role: 'group', 'aria-label': t('ed_zoom') },
+          el('button', { type: 'button', class: 'secondary', id: 'ed-zoom-out', 'aria-label': t('ed_zoom_out') }, '−'),
+          el('button', { type: 'button', class: 'secondary', id: 'ed-zoom-in', 'aria-label': t('ed_zoom_in') }, '+'),
+          el('span', { id: 'ed-view', class: 'ed-view' }))),
+      el('div', { class: 'ed-tierbar' },
+        el('label', { for: 'ed-tier', class: 'ed-inline-label' }, t('ed_tier')),
+        el('select', { id: 'ed-tier' }),
+        btn('ed-tier-rename', 'ed_tier_rename', () => tierDialog('rename')),
+        btn('ed-tier-new', 'ed_tier_new', () => tierDialog('new'))),
+      el('p', { id: 'ed-tier-note', class: 'ed-hint', hidden: true }, t('ed_tier_dependent')),
+      el('ol', { id: 'ed-segs', class: 'ed-segs', 'aria-labelledby': 'ed-segs-h' }),
+      el('p', { id: 'ed-segs-h', class: 'visually-hidden' }),
+      el('p', { id: 'ed-none', class: 'ed-hint', hidden: true }),
+      announce);
+
+    const layout = document.querySelector('.rec-layout');
+    if (layout) layout.after(section);
+    else document.querySelector('main').append(section);
+    const reading = $('transcript-area');
+    if (reading) reading.hidden = true;
+
+    /* ---- announcements ---- */
+    let sayTimer = 0;
+    say = (msg) => {
+      announce.textContent = msg;
+      clearTimeout(sayTimer);
+      sayTimer = setTimeout(() => { announce.textContent = ''; }, 6000);
+    };
+
+    /* ---- the status line ---- */
+    render.status = () => {
+      const n = outbox.length;
+      let state = 'saved';
+      let text;
+      if (paused === 'conflict') { state = 'conflict'; text = t('ed_status_conflict', { n }); }
+      else if (paused === 'auth') { state = 'error'; text = t('ed_status_auth', { n }); }
+      else if (!n) text = t('ed_status_saved');
+      else {
+        state = failing || !navigator.onLine ? 'offline' : 'pending';
+        text = (n === 1 ? t('ed_status_pending_one') : t('ed_status_pending', { n }));
+        if (state === 'offline') text += ' — ' + t('ed_status_offline');
+      }
+      if (lastError) { text += ' · ' + lastError; }
+      $('ed-relogin').hidden = paused !== 'auth';
+      status.dataset.state = state;
+      status.dataset.pending = String(n);
+      if (status.textContent !== text) status.textContent = text;
+      $('ed-undo').disabled = !undoStack.length;
+      $('ed-redo').disabled = !redoStack.length;
+    };
+
+    /* ---- the tier picker ---- */
+    const tierSel = $('ed-tier');
+    tierSel.addEventListener('change', () => {
+      commitText();
+      activeTierKey = tierSel.value;
+      selKey = null;
+      render();
+    });
+    function renderTiers() {
+      if (!tierByKey.has(activeTierKey)) {
+        const first = tiers.find(editableTier) || tiers[0];
+        activeTierKey = first ? first.key : null;
+      }
+      const want = tiers.map((x) => x.key + '\u0000' + x.name + '\u0000' + (x.type || '')).join('\u0001');
+      if (tierSel.dataset.sig !== want) {
+        tierSel.replaceChildren(...tiers.map((x) => el('option', { value: x.key },
+          x.name + (x.type ? ' — ' + t('ed_type_' + x.type) : '') + (editableTier(x) ? '' : ' ' + t('ed_tier_dependent_short')))));
+        tierSel.dataset.sig = want;
+      }
+      if (activeTierKey) tierSel.value = activeTierKey;
+      tierSel.disabled = !tiers.length;
+      $('ed-tier-rename').disabled = !activeTierKey;
+      const tier = activeTier();
+      $('ed-tier-note').hidden = !tier || editableTier(tier);
+      for (const id of ['ed-new', 'ed-split', 'ed-merge', 'ed-delete']) $(id).disabled = !tier || !editableTier(tier);
+    }
+
+    /* ---- the list of segments of the active tier ---- */
+    const list = $('ed-segs');
+    const rows = new Map(); // key -> {li, start, end, ta, label}
+
+    function makeRow(seg) {
+      const id = 'ed-seg-' + seg.key;
+      const start = el('input', { class: 'ed-time', id: id + '-s', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false' });
+      const end = el('input', { class: 'ed-time', id: id + '-e', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false' });
+      const ta = el('textarea', { class: 'ed-text', id: id + '-t', rows: '2', dataset: { key: seg.key } });
+      const label = el('label', { for: id + '-t', class: 'visually-hidden' });
+      const play = el('button', { type: 'button', class: 'ed-play secondary' });
+      const li = el('li', { class: 'ed-seg', dataset: { key: seg.key } },
+        el('div', { class: 'ed-times' },
+          play,
+          el('label', { for: id + '-s', class: 'ed-inline-label' }, t('ed_start')), start,
+          el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end),
+        label, ta);
+      const row = { li, start, end, ta, label, play };
+      play.addEventListener('click', () => {
+        const s = segByKey.get(seg.key);
+        if (!s) return;
+        seekMs(s.start_ms);
+        audio.play().catch(() => {});
+        ta.focus();
+      });
+      ta.addEventListener('input', () => textInput(seg.key, ta.value));
+      ta.addEventListener('blur', commitText);
+      for (const [inp, edge] of [[start, 'start'], [end, 'end']]) {
+        const apply = () => {
+          const s = segByKey.get(seg.key);
+          if (!s) return;
+          const v = parseTime(inp.value);
+          const cur = edge === 'start' ? s.start_ms : s.end_ms;
+          if (v === cur || inp.value === fmtTime(cur)) return;
+          if (!setTimes(s, edge === 'start' ? v : s.start_ms, edge === 'end' ? v : s.end_ms)) inp.value = fmtTime(cur);
+        };
+        inp.addEventListener('change', apply);
+        inp.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); apply(); } });
+      }
+      li.addEventListener('focusin', () => selectSeg(seg.key, false));
+      return row;
+    }
+
+    function fillRow(row, seg, tier, n) {
+      const editable = editableTier(tier);
+      const times = fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms);
+      row.label.textContent = t('ed_seg_label', { n, times });
+      row.play.textContent = '▶ ' + fmtTime(seg.start_ms);
+      row.play.setAttribute('aria-label', t('ed_play_seg', { n }));
+      for (const [inp, v] of [[row.start, seg.start_ms], [row.end, seg.end_ms]]) {
+        if (document.activeElement !== inp && inp.value !== fmtTime(v)) inp.value = fmtTime(v);
+        inp.readOnly = !editable;
+      }
+      if (!(editing && editing.key === seg.key) && row.ta.value !== seg.text) row.ta.value = seg.text;
+      if (tier.language) row.ta.lang = tier.language.length <= 3 ? tier.language : '';
+      row.li.classList.toggle('selected', seg.key === selKey);
+    }
+
+    function renderList() {
+      const tier = activeTier();
+      const segs = tier ? tier.segs : [];
+      $('ed-segs-h').textContent = tier ? t('ed_segs_of', { name: tier.name }) : '';
+      const none = $('ed-none');
+      none.hidden = !!segs.length;
+      none.textContent = !tier ? t('ed_need_tier') : t('ed_no_segments');
+      const keep = new Set(segs.map((s) => s.key));
+      for (const [k, row] of rows) if (!keep.has(k)) { row.li.remove(); rows.delete(k); }
+      let prev = null;
+      segs.forEach((seg, i) => {
+        let row = rows.get(seg.key);
+        if (!row) { row = makeRow(seg); rows.set(seg.key, row); }
+        fillRow(row, seg, tier, i + 1);
+        // moved only when out of place, so that a focused field keeps its focus
+        const want = prev ? prev.nextSibling : list.firstChild;
+        if (want !== row.li) list.insertBefore(row.li, want);
+        prev = row.li;
+      });
+    }
+
+    selectSeg = (key, focus) => {
+      if (selKey === key && !focus) return;
+      const old = rows.get(selKey);
+      if (old) old.li.classList.remove('selected');
+      selKey = key;
+      const seg = segByKey.get(key);
+      if (seg && seg.tierKey !== activeTierKey) { activeTierKey = seg.tierKey; render(); }
+      const row = rows.get(key);
+      if (row) {
+        row.li.classList.add('selected');
+        if (focus) {
+          row.ta.focus();
+          row.li.scrollIntoView({ block: 'nearest' });
+        }
+      }
+      render.canvas();
+    };
+    focusSeg = (key) => {
+      if (!segByKey.has(key)) return;
+      render();
+      selectSeg(key, true);
+    };
+
+    /* ---- the timeline: waveform of a zoomed span, one lane per tier ---- */
+    const WAVE_H = 72;
+    const LANE_H = 30;
+    const GRAB_PX = 7;
+    let peaks = null;
+    let viewStart = 0;
+    let viewSpan = 15000;
+    let hover = null;
+
+    const xOf = (ms, w) => ((ms - viewStart) / viewSpan) * w;
+    const msOf = (x, w) => viewStart + (x / w) * viewSpan;
+
+    function clampView() {
+      const d = durationMs();
+      if (d) {
+        viewSpan = Math.min(Math.max(viewSpan, 1000), Math.max(d, 1000));
+        viewStart = Math.min(Math.max(0, viewStart), Math.max(0, d - viewSpan));
+      }
+    }
+
+    function drawCanvas() {
+      const dpr = window.devicePixelRatio || 1;
+      const cssW = canvas.clientWidth || 600;
+      const cssH = WAVE_H + Math.max(1, tiers.length) * LANE_H;
+      if (canvas.style.height !== cssH + 'px') canvas.style.height = cssH + 'px';
+      const w = Math.round(cssW * dpr);
+      const h = Math.round(cssH * dpr);
+      if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+      const g = canvas.getContext('2d');
+      g.setTransform(dpr, 0, 0, dpr, 0, 0);
+      g.clearRect(0, 0, cssW, cssH);
+      // follow the play head while the sound plays
+      const p = nowMs();
+      if (!audio.paused && !drag && (p < viewStart || p > viewStart + viewSpan * 0.92)) viewStart = p - viewSpan * 0.08;
+      clampView();
+      const ink = cssVar('--ink', '#1c2226');
+      const sea = cssVar('--sea', '#1d4e5f');
+      g.fillStyle = cssVar('--sea-light', '#e3eef1');
+      g.fillRect(0, 0, cssW, WAVE_H);
+      // the waveform
+      const mid = WAVE_H / 2;
+      g.fillStyle = cssVar('--wave', '#9bb5bf');
+      if (peaks && peaks.length) {
+        const full = 1 << ((peaks.bits || 16) - 1);
+        const perMs = (peaks.sample_rate || rec0.sample_rate || 44100) / (peaks.samples_per_pixel || 256) / 1000;
+        for (let x = 0; x < cssW; x++) {
+          let a = Math.floor(msOf(x, cssW) * perMs);
+          let b = Math.floor(msOf(x + 1, cssW) * perMs);
+          if (b <= a) b = a + 1;
+          a = Math.max(0, a); b = Math.min(peaks.length, b);
+          let lo = 0, hi = 0;
+          for (let k = a; k < b; k++) {
+            const mn = peaks.data[2 * k], mx = peaks.data[2 * k + 1];
+            if (mn < lo) lo = mn;
+            if (mx > hi) hi = mx;
+          }
+          const y0 = mid - (hi / full) * mid * 0.92;
+          const y1 = mid - (lo / full) * mid * 0.92;
+          g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
+        }
+      } else {
+        g.fillRect(0, mid - 1, cssW, 2);
+      }
+      // a tick every second (every 5 or 10 when zoomed out)
+      const step = viewSpan > 60000 ? 10000 : viewSpan > 20000 ? 5000 : 1000;
+      g.fillStyle = ink;
+      g.font = '11px system-ui, sans-serif';
+      g.textBaseline = 'top';
+      for (let s = Math.ceil(viewStart / step) * step; s < viewStart + viewSpan; s += step) {
+        const x = Math.round(xOf(s, cssW)) + 0.5;
+        g.fillRect(x, 0, 1, 5);
+        if (s % (step * 2) === 0 || step > 1000) g.fillText(clock(s), x + 2, 2);
+      }
+      // the lanes
+      const sel = cssVar('--mark', '#fff0b8');
+      const selLine = cssVar('--mark-line', '#b7791f');
+      tiers.forEach((tier, i) => {
+        const y = WAVE_H + i * LANE_H;
+        const active = tier.key === activeTierKey;
+        g.fillStyle = active ? '#ffffff' : '#f4f1ea';
+        g.fillRect(0, y, cssW, LANE_H);
+        g.fillStyle = cssVar('--line', '#d9d2c5');
+        g.fillRect(0, y, cssW, 1);
+        for (const s of tier.segs) {
+          if (s.end_ms < viewStart || s.start_ms > viewStart + viewSpan) continue;
+          const x0 = xOf(s.start_ms, cssW);
+          const x1 = Math.max(x0 + 2, xOf(s.end_ms, cssW));
+          const isSel = s.key === selKey;
+          g.fillStyle = isSel ? sel : active ? '#d5e5ea' : '#e6e1d6';
+          g.fillRect(x0, y + 3, x1 - x0, LANE_H - 6);
+          g.fillStyle = isSel ? selLine : active ? sea : '#8a8172';
+          g.fillRect(x0, y + 3, 2, LANE_H - 6);
+          g.fillRect(x1 - 2, y + 3, 2, LANE_H - 6);
+          if (x1 - x0 > 16) {
+            g.save();
+            g.beginPath();
+            g.rect(x0 + 4, y, x1 - x0 - 8, LANE_H);
+            g.clip();
+            g.fillStyle = ink;
+            g.font = (active ? '600 ' : '') + '12px system-ui, sans-serif';
+            g.textBaseline = 'middle';
+            g.fillText(s.text || '…', x0 + 5, y + LANE_H / 2);
+            g.restore();
+          }
+        }
+        // the tier's name, on a veil so it stays legible over segments
+        g.font = '600 11px system-ui, sans-serif';
+        g.textBaseline = 'top';
+        const name = tier.name;
+        const tw = g.measureText(name).width;
+        g.fillStyle = 'rgba(255,255,255,.85)';
+        g.fillRect(cssW - tw - 10, y + 1, tw + 8, 14);
+        g.fillStyle = active ? sea : cssVar('--muted', '#4f5b62');
+        g.fillText(name, cssW - tw - 6, y + 2);
+      });
+      if (hover) {
+        g.fillStyle = cssVar('--focus', '#b3411b');
+        const x = xOf(hover.ms, cssW);
+        g.fillRect(x - 1, hover.y, 3, LANE_H);
+      }
+      // the play head
+      g.fillStyle = cssVar('--focus', '#b3411b');
+      const px = xOf(p, cssW);
+      if (px >= 0 && px <= cssW) g.fillRect(Math.round(px) - 1, 0, 2, cssH);
+      $('ed-view').textContent = t('ed_view', { from: clock(viewStart), to: clock(viewStart + viewSpan) });
+    }
+
+    let rafPending = false;
+    render.canvas = () => {
+      if (rafPending) return;
+      rafPending = true;
+      requestAnimationFrame(() => { rafPending = false; drawCanvas(); });
+    };
+
+    // The boundary under (x, y), or null: the selected segment's first.
+    function boundaryAt(x, y) {
+      const lane = Math.floor((y - WAVE_H) / LANE_H);
+      if (lane < 0 || lane >= tiers.length) return null;
+      const tier = tiers[lane];
+      if (!editableTier(tier)) return { tier, lane, seg: null };
+      const w = canvas.clientWidth;
+      let best = null;
+      for (const s of tier.segs) {
+        for (const edge of ['start', 'end']) {
+          const ms = edge === 'start' ? s.start_ms : s.end_ms;
+          const dx = Math.abs(xOf(ms, w) - x);
+          const bonus = s.key === selKey ? 0.5 : 0;
+          if (dx <= GRAB_PX && (!best || dx - bonus < best.dx)) best = { seg: s, edge, dx: dx - bonus };
+        }
+      }
+      return { tier, lane, seg: best && best.seg, edge: best && best.edge };
+    }
+
+    function segUnder(tier, ms) {
+      return tier.segs.find((s) => s.start_ms <= ms && ms <= s.end_ms) || null;
+    }
+
+    canvas.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0) return;
+      commitText();
+      const r = canvas.getBoundingClientRect();
+      const x = ev.clientX - r.left;
+      const y = ev.clientY - r.top;
+      const ms = Math.round(msOf(x, r.width));
+      const hit = boundaryAt(x, y);
+      if (hit && hit.seg) {
+        const tier = hit.tier;
+        const i = tier.segs.indexOf(hit.seg);
+        const prev = tier.segs[i - 1];
+        const next = tier.segs[i + 1];
+        const d = durationMs() || Infinity;
+        drag = hit.edge === 'start'
+          ? { key: hit.seg.key, edge: 'start', min: prev ? prev.end_ms : 0, max: hit.seg.end_ms - MIN_SEG_MS, before: hit.seg.start_ms }
+          : { key: hit.seg.key, edge: 'end', min: hit.seg.start_ms + MIN_SEG_MS, max: next ? next.start_ms : d, before: hit.seg.end_ms };
+        canvas.setPointerCapture(ev.pointerId);
+        ev.preventDefault();
+        if (activeTierKey !== tier.key) { activeTierKey = tier.key; }
+        selKey = hit.seg.key;
+        render();
+        return;
+      }
+      if (hit && hit.tier) {
+        const s = segUnder(hit.tier, ms);
+        if (activeTierKey !== hit.tier.key) { activeTierKey = hit.tier.key; selKey = null; render(); }
+        if (s) { selectSeg(s.key, false); }
+      }
+      seekMs(ms);
+    });
+    canvas.addEventListener('pointermove', (ev) => {
+      const r = canvas.getBoundingClientRect();
+      const x = ev.clientX - r.left;
+      const y = ev.clientY - r.top;
+      if (drag) {
+        const seg = segByKey.get(drag.key);
+        if (!seg) { drag = null; return; }
+        const ms = Math.round(Math.min(Math.max(msOf(x, r.width), drag.min), drag.max));
+        if (drag.edge === 'start') seg.start_ms = ms; else seg.end_ms = ms;
+        render.canvas();
+        return;
+      }
+      const hit = boundaryAt(x, y);
+      canvas.style.cursor = hit && hit.seg ? 'ew-resize' : 'pointer';
+    });
+    function endDrag(ev, cancel) {
+      if (!drag) return;
+      const d = drag;
+      drag = null;
+      const seg = segByKey.get(d.key);
+      if (!seg) return;
+      const now = d.edge === 'start' ? seg.start_ms : seg.end_ms;
+      if (d.edge === 'start') seg.start_ms = d.before; else seg.end_ms = d.before;
+      if (!cancel && now !== d.before) {
+        act('ed_label_times', [updateStep(seg, d.edge === 'start' ? { start_ms: now } : { end_ms: now })], seg.key);
+        say(t(d.edge === 'start' ? 'ed_moved_start' : 'ed_moved_end', { time: fmtTime(now) }));
+      }
+      render();
+    }
+    canvas.addEventListener('pointerup', (ev) => endDrag(ev, false));
+    canvas.addEventListener('pointercancel', (ev) => endDrag(ev, true));
+    canvas.addEventListener('wheel', (ev) => {
+      // sideways scrolling (or Shift+wheel) moves the view; the page keeps vertical scrolling
+      const dx = ev.deltaX || (ev.shiftKey ? ev.deltaY : 0);
+      if (!dx) return;
+      ev.preventDefault();
+      viewStart += (dx / (canvas.clientWidth || 600)) * viewSpan;
+      clampView();
+      render.canvas();
+    }, { passive: false });
+
+    function zoom(f) {
+      const centre = audio.paused ? viewStart + viewSpan / 2 : nowMs();
+      viewSpan *= f;
+      clampView();
+      viewStart = centre - viewSpan / 2;
+      clampView();
+      render.canvas();
+    }
+    $('ed-zoom-in').addEventListener('click', () => zoom(0.5));
+    $('ed-zoom-out').addEventListener('click', () => zoom(2));
+
+    async function loadPeaks() {
+      const rate = rec0.sample_rate || 44100;
+      const frames = ((rec0.duration_ms || 0) / 1000) * rate;
+      let level = 0;
+      for (const spp of [256, 1024, 4096]) {
+        if (frames / spp <= 400000) break;
+        level++;
+      }
+      try {
+        const r = await api('GET', '/api/recordings/' + recId + '/peaks.json?level=' + Math.min(level, 2));
+        peaks = r.ok ? r.data : null;
+      } catch (err) {
+        peaks = null;
+      }
+      render.canvas();
+    }
+    loadPeaks();
+
+    /* ---- help ---- */
+    toggleHelp = (open) => {
+      const box = $('ed-help');
+      const show = open === undefined ? box.hidden : open;
+      box.hidden = !show;
+      $('ed-help-btn').setAttribute('aria-expanded', show ? 'true' : 'false');
+    };
+    $('ed-help-btn').addEventListener('click', () => toggleHelp());
+    $('ed-speed').addEventListener('change', () => setSpeed(Number($('ed-speed').value)));
+
+    /* ---- the sound drives the drawing ---- */
+    let raf = 0;
+    const tick = () => {
+      drawCanvas();
+      raf = audio.paused ? 0 : requestAnimationFrame(tick);
+    };
+    audio.addEventListener('play', () => { if (!raf) raf = requestAnimationFrame(tick); });
+    for (const e of ['pause', 'seeked', 'loadedmetadata']) audio.addEventListener(e, () => render.canvas());
+    if (window.ResizeObserver) new ResizeObserver(() => render.canvas()).observe(canvas);
+    else window.addEventListener('resize', () => render.canvas());
+
+    /* ---- keyboard ---- */
+    document.addEventListener('keydown', (ev) => {
+      if (document.querySelector('dialog[open]')) return;
+      const k = keyName(ev);
+      const sc = SHORTCUTS.find((s) => s.match(ev, k));
+      if (!sc) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      sc.run();
+    }, true);
+
+    const status_ = render.status;
+    const canvas_ = render.canvas;
+    render = () => {
+      renderTiers();
+      renderList();
+      status_();
+      canvas_();
+    };
+    render.status = status_;
+    render.canvas = canvas_;
+
+    // for tests and scripts
+    window.parlersEditor = {
+      pending: () => outbox.length,
+      paused: () => paused,
+      tiers: () => tiers.map((x) => ({ key: x.key, id: tierIds.get(x.key) || null, name: x.name,
+        segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text })) })),
+      xOf: (ms) => xOf(ms, canvas.clientWidth),
+      yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
+      view: (start, span) => { viewStart = start; if (span) viewSpan = span; clampView(); drawCanvas(); },
+    };
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* start                                                              */
+  /* ---------------------------------------------------------------- */
+
+  async function startEditor() {
+    let data;
+    try {
+      const r = await api('GET', '/api/recordings/' + recId);
+      if (!r.ok || !r.data) return;
+      data = r.data;
+    } catch (err) {
+      return;
+    }
+    const store = readStore();
+    loadModel(data, store.segIds, store.tierIds);
+    outbox = store.ops;
+    for (const op of outbox) applyLocal(op);
+    buildEditor();
+    render();
+    persist();
+    // what typing left unsaved goes to the outbox before the page goes
+    window.addEventListener('pagehide', commitText);
+    document.addEventListener('visibilitychange', () => { if (document.hidden) commitText(); });
+    pump();
+  }
+
+  async function boot() {
+    me = await fetchMe();
+    renderAccountBox();
+    if (me && EDIT_ROLES.includes(me.role) && rec0.can_listen && audio) await startEditor();
+  }
+
+  boot();
+})();
