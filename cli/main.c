@@ -27,6 +27,7 @@ static const struct command {
 	{"variants", cmd_variants, "import or export the table of equivalent spellings"},
 	{"serve", cmd_serve, "serve the archive over HTTP"},
 	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
+	{"export", cmd_export, "write recordings as a BagIt bag in a zip"},
 };
 
 static void usage(FILE *f)

@@ -142,7 +142,7 @@ enum MHD_Result web_route(struct web_request *r)
 			/* routes that exist take GET and HEAD; the rest are unknown */
 			if (!strcmp(rest, "health") || !strcmp(rest, "facets") ||
 			    !strcmp(rest, "search") || !strcmp(rest, "recordings") ||
-			    has_prefix(rest, "recordings/", &ext))
+			    !strcmp(rest, "export") || has_prefix(rest, "recordings/", &ext))
 				return web_method_not_allowed(r, 1);
 			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
 		}
@@ -154,6 +154,8 @@ enum MHD_Result web_route(struct web_request *r)
 			return web_api_search(r);
 		if (!strcmp(rest, "recordings"))
 			return web_api_list(r);
+		if (!strcmp(rest, "export"))
+			return web_api_export(r);
 		if (has_prefix(rest, "recordings/", &rest)) {
 			const char *slash = strchr(rest, '/');
 
@@ -167,6 +169,8 @@ enum MHD_Result web_route(struct web_request *r)
 				return web_api_peaks(r, id);
 			if (has_prefix(slash, "/annotations.", &ext) && !strchr(ext, '/'))
 				return web_api_annotations(r, id, ext);
+			if (has_prefix(slash, "/clip.", &ext) && !strchr(ext, '/'))
+				return web_api_clip(r, id, ext);
 		}
 		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
 	}
@@ -177,6 +181,19 @@ enum MHD_Result web_route(struct web_request *r)
 		if (!is_get(r))
 			return web_method_not_allowed(r, 1);
 		return web_media(r, id, ext);
+	}
+	/* harvesting and viewers from elsewhere: OAI-PMH (XML) and IIIF (JSON-LD) */
+	if (!strcmp(u, "/oai"))
+		return is_get(r) ? web_oai(r) : web_method_not_allowed(r, 0);
+	if (!strcmp(u, "/iiif/collection.json"))
+		return is_get(r) ? web_iiif_collection(r) : web_method_not_allowed(r, 1);
+	if (has_prefix(u, "/iiif/", &rest)) {
+		const char *slash = strchr(rest, '/');
+
+		if (slash && !strcmp(slash, "/manifest.json") &&
+		    web_parse_id(rest, (size_t)(slash - rest), &id) == 0)
+			return is_get(r) ? web_iiif_manifest(r, id) : web_method_not_allowed(r, 1);
+		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such IIIF resource");
 	}
 	json = 0;
 	if (!strcmp(u, "/") || !strcmp(u, "/search")) {

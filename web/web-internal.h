@@ -219,6 +219,19 @@ enum MHD_Result web_api_recording(struct web_request *r, int64_t id);
 enum MHD_Result web_api_peaks(struct web_request *r, int64_t id);
 enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext);
 enum MHD_Result web_api_search(struct web_request *r);
+/* export.c: a zipped BagIt bag of ?ids=&collection=&q=&audio=, streamed;
+ * a span of the original as clip.{wav,opus,mp3}?start=&end= (seconds) */
+enum MHD_Result web_api_export(struct web_request *r);
+enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext);
+/* oai.c: OAI-PMH 2.0 at /oai */
+enum MHD_Result web_oai(struct web_request *r);
+/* iiif.c: IIIF Presentation 3 manifests and their collection */
+enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id);
+enum MHD_Result web_iiif_collection(struct web_request *r);
+/* Appends "http://host[:port]" as the request names this server (the Host
+ * header when it is a plain host name, else localhost; https when a proxy
+ * says X-Forwarded-Proto: https). */
+int web_base_url(struct web_request *r, struct prl_buf *out);
 /* Recording id's JSON as r's viewer may see it (from the cache or the
  * archive): a blob reference the caller drops, or NULL with *err set to a
  * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */

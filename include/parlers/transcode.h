@@ -131,25 +131,36 @@ double prl_gain_for(const struct prl_loudness *l, double target_lufs, double max
  * into out. Returns 0, -PRL_EIO, -PRL_EFORMAT, -PRL_ENOTFOUND (no such level). */
 int prl_peaks_json(const char *peaks_path, int level, struct prl_buf *out);
 
-/* SHA-256 of a whole file, streamed. Returns 0, -PRL_EIO. */
-int prl_sha256_file(const char *path, uint8_t out[32], struct prl_buf *err);
-/* Lower-case hex of a digest into out (65 bytes with the NUL). */
-void prl_sha256_hex(const uint8_t digest[32], char out[65]);
+/* ---- clips (clip.c) ---- */
 
-/* The gain in dB that brings measured loudness to target while keeping the
- * true peak at or under max_tp.  Silence gives 0. */
-double prl_gain_for(const struct prl_loudness *l, double target_lufs, double max_tp);
+enum prl_clip_format {
+	PRL_CLIP_WAV = 0,  /* sample-exact from PCM originals, else 16-bit */
+	PRL_CLIP_FLAC = 1, /* as WAV, losslessly packed (at most 24 bits) */
+	PRL_CLIP_OPUS = 2, /* Ogg Opus at 48 kHz, with the gain */
+	PRL_CLIP_MP3 = 3,  /* MP3, with the gain */
+};
+
+const char *prl_clip_format_ext(enum prl_clip_format f); /* "wav"... */
+int prl_clip_format_parse(const char *s);                 /* the format, or -1 */
+
+struct prl_clip_job {
+	const char *src_path;  /* the original; read only */
+	int64_t start_ms;      /* >= 0 */
+	int64_t end_ms;        /* > start_ms, or -1 for the end of the audio */
+	enum prl_clip_format format;
+	double gain_db;        /* applied to Opus and MP3 only (the stored gain) */
+};
 
 /*
- * Waveform peaks file.  The layout follows BBC audiowaveform's .dat
- * version 2 (little endian int32 fields: version=2, flags (0: 16-bit
- * samples), sample_rate, samples_per_pixel, length (pixels), channels=1,
- * then length min/max int16 pairs), with one such block per zoom level,
- * finest first, one after the other in the same file.
+ * Cuts job's span into out_path (created or truncated; "/proc/self/fd/N"
+ * writes into an anonymous file the caller holds open).  WAV and FLAC from
+ * a linear PCM original keep its rate, channels and samples exactly.
+ * *frames (may be NULL) gets the frames written at the source's rate.
+ * Errors: -PRL_EINVAL (bad or empty span), -PRL_EIO, -PRL_ENOSPC,
+ * -PRL_EFORMAT, -PRL_ECODEC, -PRL_ENOMEM, with one line in err; a named
+ * output path is removed on failure.
  */
-/* Writes the peaks of zoom level `level` (0 = finest) as JSON
- * {"sample_rate", "samples_per_pixel", "length", "bits": 16, "data": [min,max,...]}
- * into out. Returns 0, -PRL_EIO, -PRL_EFORMAT, -PRL_ENOTFOUND (no such level). */
-int prl_peaks_json(const char *peaks_path, int level, struct prl_buf *out);
+int prl_clip_write(const struct prl_clip_job *job, const char *out_path, int64_t *frames,
+		   struct prl_buf *err);
 
 #endif

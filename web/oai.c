@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * OAI-PMH 2.0 at /oai: Identify, ListMetadataFormats, ListSets,
+ * ListIdentifiers, ListRecords and GetRecord, with Dublin Core (oai_dc) and
+ * OLAC 1.1 (olac) records, one set per collection ("collection:ID"),
+ * from/until on the recording's updated_at, and resumption tokens.
+ *
+ * Always holds: a harvester sees exactly what an anonymous visitor may know
+ * of (public and restricted recordings, as metadata only; never a private
+ * one), whoever asks; every answer is well-formed UTF-8 XML, every value
+ * going through the project's escaper (which also replaces what XML 1.0
+ * forbids); errors are the protocol's codes in a 200 answer, as the
+ * protocol says.  A resumption token carries its whole state (format, set,
+ * dates, position, expiry) and a MAC made with a key drawn at start-up, so
+ * a forged, altered or expired token is badResumptionToken, and no state is
+ * kept between requests.
+ *
+ * Expected workload: harvesters walking the catalogue a few times a day,
+ * OAI_PAGE records per request; thousands to tens of thousands of records.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "web-internal.h"
+
+#define XML_MIME "text/xml; charset=utf-8"
+#define OAI_PAGE 50
+#define DC_NS "http://purl.org/dc/elements/1.1/"
+#define OLAC_NS "http://www.language-archives.org/OLAC/1.1/"
+
+static unsigned char token_key[crypto_auth_KEYBYTES];
+static pthread_once_t token_once = PTHREAD_ONCE_INIT;
+static int page_size = OAI_PAGE;  /* PARLERS_OAI_PAGE may lower it (tests) */
+static long token_ttl = 3600;     /* seconds; PARLERS_OAI_TOKEN_TTL */
+
+static void oai_setup(void)
+{
+	const char *p = getenv("PARLERS_OAI_PAGE"), *t = getenv("PARLERS_OAI_TOKEN_TTL");
+
+	if (sodium_init() < 0)
+		abort(); /* no randomness: no token could be trusted */
+	randombytes_buf(token_key, sizeof(token_key));
+	if (p && atoi(p) > 0 && atoi(p) <= 1000)
+		page_size = atoi(p);
+	if (t && atol(t) > 0)
+		token_ttl = atol(t);
+}
+
+/* The repository's namespace in identifiers (oai:NS:recording/ID). */
+static const char *oai_namespace(void)
+{
+	const char *ns = getenv("PARLERS_OAI_NAMESPACE");
+
+	return ns && *ns ? ns : "parlers.local";
+}
+
+struct oai {
+	struct web_request *r;
+	struct prl_archive *a;
+	struct prl_buf out;     /* the answer */
+	struct prl_buf base;    /* http://host/oai */
+	const char *verb;
+};
+
+static void x_text(struct prl_buf *b, const char *s)
+{
+	prl_xml_escape(b, s ? s : "");
+}
+
+/* <name>text</name>, nothing when text is NULL or empty. */
+static void x_elem(struct prl_buf *b, const char *name, const char *text)
+{
+	if (!text || !*text)
+		return;
+	prl_buf_addf(b, "<%s>", name);
+	x_text(b, text);
+	prl_buf_addf(b, "</%s>", name);
+}
+
+static void now_utc(char out[24])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void head(struct oai *o, int echo_args)
+{
+	static const char *const args[] = {"verb", "identifier", "metadataPrefix", "from",
+					   "until", "set", "resumptionToken", NULL};
+	char when[24];
+
+	now_utc(when);
+	prl_buf_addstr(&o->out,
+		       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		       "<OAI-PMH xmlns=\"http://www.openarchives.org/OAI/2.0/\""
+		       " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+		       " xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/"
+		       " http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd\">\n");
+	prl_buf_addf(&o->out, "<responseDate>%s</responseDate>\n<request", when);
+	/* the protocol: no attributes when the verb or the arguments are bad */
+	for (size_t i = 0; echo_args && args[i]; i++) {
+		const char *v = web_arg(o->r, args[i]);
+
+		if (v) {
+			prl_buf_addf(&o->out, " %s=\"", args[i]);
+			x_text(&o->out, v);
+			prl_buf_addch(&o->out, '"');
+		}
+	}
+	prl_buf_addch(&o->out, '>');
+	x_text(&o->out, prl_buf_str(&o->base));
+	prl_buf_addstr(&o->out, "</request>\n");
+}
+
+static enum MHD_Result oai_send(struct oai *o)
+{
+	prl_buf_addstr(&o->out, "</OAI-PMH>\n");
+	return web_send_buf(o->r, MHD_HTTP_OK, XML_MIME, &o->out, "no-store");
+}
+
+static enum MHD_Result oai_error(struct oai *o, const char *code, const char *msg)
+{
+	int echo = strcmp(code, "badVerb") != 0 && strcmp(code, "badArgument") != 0;
+
+	prl_buf_reset(&o->out);
+	head(o, echo);
+	prl_buf_addf(&o->out, "<error code=\"%s\">", code);
+	x_text(&o->out, msg);
+	prl_buf_addstr(&o->out, "</error>\n");
+	return oai_send(o);
+}
+
+/* ---- arguments ---- */
+
+struct arg_check {
+	const char *const *allowed; /* names this verb takes */
+	int bad;                    /* an argument it does not take, or one twice */
+	char name[64];              /* which */
+	size_t seen[8];             /* how often each allowed name came */
+};
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct arg_check *c = cls;
+	int ok = 0;
+
+	(void)kind;
+	(void)value;
+	for (size_t i = 0; c->allowed[i]; i++)
+		ok |= strcmp(key, c->allowed[i]) == 0;
+	if (!ok && !c->bad) {
+		c->bad = 1;
+		snprintf(c->name, sizeof(c->name), "%s", key);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct arg_check *c = cls;
+
+	(void)kind;
+	(void)value;
+	for (size_t i = 0; c->allowed[i] && i < sizeof(c->seen) / sizeof(c->seen[0]); i++)
+		if (strcmp(key, c->allowed[i]) == 0 && ++c->seen[i] > 1)
+			c->bad = 2;
+	return MHD_YES;
+}
+
+/* 0 when every argument is one the verb takes and none is repeated;
+ * else writes the reason into why. */
+static int args_ok(struct oai *o, const char *const *allowed, char *why, size_t size)
+{
+	struct arg_check c;
+
+	memset(&c, 0, sizeof(c));
+	c.allowed = allowed;
+	MHD_get_connection_values(o->r->con, MHD_GET_ARGUMENT_KIND, check_arg, &c);
+	if (c.bad) {
+		snprintf(why, size, "%s is not an argument of %s", c.name, o->verb);
+		return -1;
+	}
+	MHD_get_connection_values(o->r->con, MHD_GET_ARGUMENT_KIND, count_arg, &c);
+	if (c.bad) {
+		snprintf(why, size, "an argument is repeated");
+		return -1;
+	}
+	return 0;
+}
+
+/* An OAI date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) as a full datestamp;
+ * end: the last second of a day.  Returns the granularity (1 day, 2
+ * seconds) or 0 when malformed. */
+static int parse_date(const char *s, int end, char out[24])
+{
+	struct tm tm;
+	const char *p;
+	int day = strlen(s) == 10;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, day ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!p || *p || (!day && strlen(s) != 20) || s[4] != '-' || s[7] != '-')
+		return 0;
+	/* strptime accepts 2026-02-31: a round trip through timegm refuses it */
+	{
+		struct tm back = tm;
+		time_t t = timegm(&back);
+		struct tm chk;
+
+		gmtime_r(&t, &chk);
+		if (chk.tm_mday != tm.tm_mday || chk.tm_mon != tm.tm_mon)
+			return 0;
+	}
+	if (day) {
+		tm.tm_hour = end ? 23 : 0;
+		tm.tm_min = end ? 59 : 0;
+		tm.tm_sec = end ? 59 : 0;
+	}
+	strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return day ? 1 : 2;
+}
+
+/* ---- resumption tokens ---- */
+
+struct list_state {
+	char prefix[16];       /* oai_dc or olac */
+	int64_t set;           /* collection id, 0 for all */
+	char from[24], until[24]; /* "" when not given */
+	int64_t after;         /* last id sent */
+	int64_t cursor;        /* records sent before this page */
+	int64_t expires;       /* unix time */
+};
+
+static int token_make(const struct list_state *s, char *out, size_t size)
+{
+	char payload[200];
+	unsigned char mac[crypto_auth_BYTES];
+	size_t n, b64;
+	int len;
+
+	len = snprintf(payload, sizeof(payload), "1|%s|%lld|%s|%s|%lld|%lld|%lld", s->prefix,
+		       (long long)s->set, s->from, s->until, (long long)s->after,
+		       (long long)s->cursor, (long long)s->expires);
+	if (len < 0 || (size_t)len >= sizeof(payload))
+		return -1;
+	crypto_auth(mac, (const unsigned char *)payload, (size_t)len, token_key);
+	b64 = sodium_base64_ENCODED_LEN((size_t)len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (b64 + 1 + sodium_base64_ENCODED_LEN(sizeof(mac), sodium_base64_VARIANT_URLSAFE_NO_PADDING) >
+	    size)
+		return -1;
+	sodium_bin2base64(out, size, (const unsigned char *)payload, (size_t)len,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	n = strlen(out);
+	out[n++] = '.';
+	sodium_bin2base64(out + n, size - n, mac, sizeof(mac),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return 0;
+}
+
+/* 0 and *s when tok is one we made and has not expired; -1 otherwise. */
+static int token_read(const char *tok, struct list_state *s)
+{
+	unsigned char payload[200], mac[crypto_auth_BYTES + 8];
+	const char *dot = strchr(tok, '.');
+	size_t plen = 0, mlen = 0;
+	long long set, after, cursor, expires;
+	char prefix[16], from[24], until[24];
+	int consumed = 0;
+
+	if (!dot || strlen(tok) > 400)
+		return -1;
+	if (sodium_base642bin(payload, sizeof(payload) - 1, tok, (size_t)(dot - tok), NULL, &plen,
+			      NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    sodium_base642bin(mac, sizeof(mac), dot + 1, strlen(dot + 1), NULL, &mlen, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    mlen != crypto_auth_BYTES ||
+	    crypto_auth_verify(mac, payload, plen, token_key) != 0)
+		return -1;
+	payload[plen] = '\0';
+	/* fields as token_make wrote them; empty dates are empty fields */
+	memset(from, 0, sizeof(from));
+	memset(until, 0, sizeof(until));
+	if (sscanf((const char *)payload, "1|%15[^|]|%lld|%n", prefix, &set, &consumed) != 2 ||
+	    !consumed)
+		return -1;
+	{
+		const char *p = (const char *)payload + consumed, *bar = strchr(p, '|');
+
+		if (!bar || (size_t)(bar - p) >= sizeof(from))
+			return -1;
+		memcpy(from, p, (size_t)(bar - p));
+		p = bar + 1;
+		if (!(bar = strchr(p, '|')) || (size_t)(bar - p) >= sizeof(until))
+			return -1;
+		memcpy(until, p, (size_t)(bar - p));
+		if (sscanf(bar + 1, "%lld|%lld|%lld", &after, &cursor, &expires) != 3)
+			return -1;
+	}
+	if ((long long)time(NULL) > expires)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
+	s->set = set;
+	memcpy(s->from, from, sizeof(s->from));
+	memcpy(s->until, until, sizeof(s->until));
+	s->after = after;
+	s->cursor = cursor;
+	s->expires = expires;
+	return 0;
+}
+
+/* ---- records ---- */
+
+static void identifier(struct prl_buf *b, int64_t id)
+{
+	prl_buf_addf(b, "oai:%s:recording/%lld", oai_namespace(), (long long)id);
+}
+
+/* The recording id an identifier names, or 0. */
+static int64_t parse_identifier(const char *s)
+{
+	struct prl_buf want = PRL_BUF_INIT;
+	int64_t id = 0;
+
+	prl_buf_addf(&want, "oai:%s:recording/", oai_namespace());
+	if (s && strncmp(s, prl_buf_str(&want), want.len) == 0 &&
+	    web_parse_id_str(s + want.len, &id) < 0)
+		id = 0;
+	prl_buf_release(&want);
+	return id;
+}
+
+static const char *js(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* OLAC's role vocabulary for the roles parlers records. */
+static const char *olac_role(const char *role)
+{
+	static const char *const same[] = {"speaker",     "interviewer", "recorder",
+					   "transcriber", "translator",  "singer",
+					   "annotator",   "depositor",   "researcher",
+					   "consultant",  "performer",   "responder", NULL};
+
+	for (size_t i = 0; role && same[i]; i++)
+		if (strcmp(role, same[i]) == 0)
+			return same[i];
+	if (role && (strcmp(role, "collector") == 0 || strcmp(role, "enqueteur") == 0))
+		return "recorder";
+	return "participant";
+}
+
+/* ISO 639-3 for the codes the sidecars use: three letters as they are,
+ * the two-letter ones French and English; NULL when unknown. */
+static const char *iso639_3(const char *lang)
+{
+	if (!lang)
+		return NULL;
+	if (strlen(lang) == 3 && lang[0] >= 'a' && lang[0] <= 'z' && lang[1] >= 'a' &&
+	    lang[1] <= 'z' && lang[2] >= 'a' && lang[2] <= 'z')
+		return lang;
+	if (!strcmp(lang, "fr"))
+		return "fra";
+	if (!strcmp(lang, "en"))
+		return "eng";
+	return NULL;
+}
+
+static void record_header(struct oai *o, json_t *rec)
+{
+	int64_t cid = json_integer_value(json_object_get(rec, "collection_id"));
+
+	prl_buf_addstr(&o->out, "<header><identifier>");
+	identifier(&o->out, json_integer_value(json_object_get(rec, "id")));
+	prl_buf_addstr(&o->out, "</identifier><datestamp>");
+	x_text(&o->out, js(rec, "updated_at"));
+	prl_buf_addstr(&o->out, "</datestamp>");
+	if (cid > 0)
+		prl_buf_addf(&o->out, "<setSpec>collection:%lld</setSpec>", (long long)cid);
+	prl_buf_addstr(&o->out, "</header>\n");
+}
+
+static void metadata_dc(struct oai *o, json_t *rec, int olac)
+{
+	struct prl_buf *b = &o->out;
+	json_t *place = json_object_get(rec, "place"), *sp, *kw;
+	const char *lang = js(rec, "language"), *code = iso639_3(lang);
+	int64_t id = json_integer_value(json_object_get(rec, "id"));
+	size_t i, talkers = 0;
+	int dialogue = 0;
+
+	if (olac)
+		prl_buf_addstr(b, "<olac:olac xmlns:olac=\"" OLAC_NS "\" xmlns:dc=\"" DC_NS "\""
+				  " xmlns:dcterms=\"http://purl.org/dc/terms/\""
+				  " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+				  " xsi:schemaLocation=\"" OLAC_NS
+				  " http://www.language-archives.org/OLAC/1.1/olac.xsd\">\n");
+	else
+		prl_buf_addstr(b, "<oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\""
+				  " xmlns:dc=\"" DC_NS "\""
+				  " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+				  " xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai_dc/"
+				  " http://www.openarchives.org/OAI/2.0/oai_dc.xsd\">\n");
+	x_elem(b, "dc:title", js(rec, "title"));
+	if (olac) {
+		if (js(rec, "collector")) {
+			prl_buf_addstr(b, "<dc:contributor xsi:type=\"olac:role\" olac:code=\"recorder\">");
+			x_text(b, js(rec, "collector"));
+			prl_buf_addstr(b, "</dc:contributor>\n");
+		}
+	} else {
+		x_elem(b, "dc:creator", js(rec, "collector"));
+	}
+	json_array_foreach(json_object_get(rec, "speakers"), i, sp) {
+		const char *role = js(sp, "role");
+
+		if (!role || !strcmp(role, "speaker"))
+			talkers++;
+		else if (!strcmp(role, "interviewer"))
+			dialogue = 1;
+		if (olac) {
+			prl_buf_addf(b, "<dc:contributor xsi:type=\"olac:role\" olac:code=\"%s\">",
+				     olac_role(role));
+			x_text(b, js(sp, "name"));
+			prl_buf_addstr(b, "</dc:contributor>\n");
+		} else {
+			x_elem(b, "dc:contributor", js(sp, "name"));
+		}
+	}
+	if (olac && code) {
+		/* the language of the recording, and the language it documents */
+		prl_buf_addf(b, "<dc:language xsi:type=\"olac:language\" olac:code=\"%s\"/>\n", code);
+		prl_buf_addf(b, "<dc:subject xsi:type=\"olac:language\" olac:code=\"%s\"", code);
+		if (js(rec, "variety")) {
+			prl_buf_addch(b, '>');
+			x_text(b, js(rec, "variety"));
+			prl_buf_addstr(b, "</dc:subject>\n");
+		} else {
+			prl_buf_addstr(b, "/>\n");
+		}
+	} else {
+		x_elem(b, "dc:language", lang);
+		x_elem(b, "dc:subject", js(rec, "variety"));
+	}
+	json_array_foreach(json_object_get(rec, "keywords"), i, kw)
+		x_elem(b, "dc:subject", json_string_value(kw));
+	x_elem(b, "dc:description", js(rec, "description"));
+	if (olac) {
+		/* a single voice telling is narrative; an interview, a dialogue */
+		prl_buf_addf(b, "<dc:type xsi:type=\"olac:discourse-type\" olac:code=\"%s\"/>\n",
+			     dialogue || talkers > 1 ? "dialogue" : "narrative");
+		prl_buf_addstr(b, "<dc:type xsi:type=\"olac:linguistic-type\""
+				  " olac:code=\"primary_text\"/>\n"
+				  "<dc:type xsi:type=\"dcterms:DCMIType\">Sound</dc:type>\n");
+		x_elem(b, "dcterms:created", js(rec, "date"));
+	} else {
+		x_elem(b, "dc:date", js(rec, "date"));
+		prl_buf_addstr(b, "<dc:type>Sound</dc:type>\n");
+	}
+	prl_buf_addstr(b, "<dc:format>audio/ogg</dc:format>\n");
+	if (json_is_object(place)) {
+		struct prl_buf where = PRL_BUF_INIT;
+
+		prl_buf_addstr(&where, js(place, "name") ? js(place, "name") : "");
+		if (js(place, "commune") && (!js(place, "name") ||
+					     strcmp(js(place, "commune"), js(place, "name")) != 0))
+			prl_buf_addf(&where, "%s%s", where.len ? ", " : "", js(place, "commune"));
+		x_elem(b, olac ? "dcterms:spatial" : "dc:coverage", prl_buf_str(&where));
+		prl_buf_release(&where);
+	}
+	x_elem(b, "dc:rights", js(rec, "rights"));
+	if (olac)
+		x_elem(b, "dcterms:accessRights", js(rec, "access"));
+	x_elem(b, "dc:source", js(rec, "collection"));
+	{
+		struct prl_buf url = PRL_BUF_INIT;
+
+		web_base_url(o->r, &url);
+		prl_buf_addf(&url, "/recordings/%lld", (long long)id);
+		x_elem(b, "dc:identifier", prl_buf_str(&url));
+		prl_buf_release(&url);
+	}
+	prl_buf_addstr(b, olac ? "</olac:olac>\n" : "</oai_dc:dc>\n");
+}
+
+/* The recording as an anonymous visitor may know of it, or NULL. */
+static json_t *load(struct oai *o, int64_t id)
+{
+	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
+	struct prl_buf b = PRL_BUF_INIT;
+	json_t *rec = NULL;
+
+	if (prl_archive_recording_json(o->a, &anon, id, &b) == 0)
+		rec = json_loadb(b.data, b.len, 0, NULL);
+	prl_buf_release(&b);
+	return rec;
+}
+
+static int known_prefix(const char *p)
+{
+	return p && (!strcmp(p, "oai_dc") || !strcmp(p, "olac"));
+}
+
+/* ---- verbs ---- */
+
+static enum MHD_Result verb_identify(struct oai *o)
+{
+	char earliest[24] = "";
+
+	prl_archive_harvest_earliest(o->a, earliest);
+	if (!earliest[0])
+		now_utc(earliest);
+	head(o, 1);
+	prl_buf_addstr(&o->out, "<Identify><repositoryName>parlers: enregistrements de parlers"
+				" normands</repositoryName><baseURL>");
+	x_text(&o->out, prl_buf_str(&o->base));
+	prl_buf_addstr(&o->out, "</baseURL><protocolVersion>2.0</protocolVersion><adminEmail>");
+	x_text(&o->out, getenv("PARLERS_ADMIN_EMAIL") && *getenv("PARLERS_ADMIN_EMAIL")
+				? getenv("PARLERS_ADMIN_EMAIL")
+				: "archive@parlers.local");
+	prl_buf_addf(&o->out,
+		     "</adminEmail><earliestDatestamp>%s</earliestDatestamp>"
+		     /* a recording made private leaves without a trace */
+		     "<deletedRecord>transient</deletedRecord>"
+		     "<granularity>YYYY-MM-DDThh:mm:ssZ</granularity>"
+		     "<description><oai-identifier"
+		     " xmlns=\"http://www.openarchives.org/OAI/2.0/oai-identifier\""
+		     " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+		     " xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai-identifier"
+		     " http://www.openarchives.org/OAI/2.0/oai-identifier.xsd\">"
+		     "<scheme>oai</scheme><repositoryIdentifier>",
+		     earliest);
+	x_text(&o->out, oai_namespace());
+	prl_buf_addstr(&o->out, "</repositoryIdentifier><delimiter>:</delimiter>"
+				"<sampleIdentifier>");
+	identifier(&o->out, 1);
+	prl_buf_addstr(&o->out, "</sampleIdentifier></oai-identifier></description>"
+				"</Identify>\n");
+	return oai_send(o);
+}
+
+static enum MHD_Result verb_formats(struct oai *o)
+{
+	const char *id = web_arg(o->r, "identifier");
+	json_t *rec;
+
+	if (id) {
+		int64_t n = parse_identifier(id);
+
+		if (!n || !(rec = load(o, n)))
+			return oai_error(o, "idDoesNotExist", "no such record");
+		json_decref(rec);
+	}
+	head(o, 1);
+	prl_buf_addstr(&o->out,
+		       "<ListMetadataFormats>"
+		       "<metadataFormat><metadataPrefix>oai_dc</metadataPrefix>"
+		       "<schema>http://www.openarchives.org/OAI/2.0/oai_dc.xsd</schema>"
+		       "<metadataNamespace>http://www.openarchives.org/OAI/2.0/oai_dc/"
+		       "</metadataNamespace></metadataFormat>"
+		       "<metadataFormat><metadataPrefix>olac</metadataPrefix>"
+		       "<schema>http://www.language-archives.org/OLAC/1.1/olac.xsd</schema>"
+		       "<metadataNamespace>" OLAC_NS "</metadataNamespace></metadataFormat>"
+		       "</ListMetadataFormats>\n");
+	return oai_send(o);
+}
+
+static enum MHD_Result verb_sets(struct oai *o)
+{
+	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
+	struct prl_buf b = PRL_BUF_INIT;
+	json_t *root = NULL, *c;
+	size_t i, n = 0;
+
+	if (web_arg(o->r, "resumptionToken"))
+		return oai_error(o, "badResumptionToken", "ListSets is never split");
+	if (prl_archive_facets_json(o->a, &anon, &b) == 0)
+		root = json_loadb(b.data, b.len, 0, NULL);
+	prl_buf_release(&b);
+	head(o, 1);
+	prl_buf_addstr(&o->out, "<ListSets>");
+	json_array_foreach(json_object_get(root, "collections"), i, c) {
+		prl_buf_addf(&o->out, "<set><setSpec>collection:%lld</setSpec><setName>",
+			     (long long)json_integer_value(json_object_get(c, "id")));
+		x_text(&o->out, js(c, "name"));
+		prl_buf_addstr(&o->out, "</setName></set>");
+		n++;
+	}
+	json_decref(root);
+	if (!n)
+		return oai_error(o, "noSetHierarchy", "this repository has no collections yet");
+	prl_buf_addstr(&o->out, "</ListSets>\n");
+	return oai_send(o);
+}
+
+static enum MHD_Result verb_list(struct oai *o, int records)
+{
+	struct list_state s;
+	struct prl_harvest_item *items = NULL;
+	const char *tok = web_arg(o->r, "resumptionToken");
+	size_t n = 0, i;
+	int64_t total = 0;
+	char token[512], exp[24];
+	enum MHD_Result res;
+
+	memset(&s, 0, sizeof(s));
+	if (tok) {
+		if (token_read(tok, &s) < 0)
+			return oai_error(o, "badResumptionToken",
+					 "this token was not made here, or it has expired");
+	} else {
+		const char *prefix = web_arg(o->r, "metadataPrefix"), *from = web_arg(o->r, "from"),
+			   *until = web_arg(o->r, "until"), *set = web_arg(o->r, "set");
+		int gf = 0, gu = 0;
+
+		if (!prefix)
+			return oai_error(o, "badArgument", "metadataPrefix is required");
+		if (from && !(gf = parse_date(from, 0, s.from)))
+			return oai_error(o, "badArgument", "from: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+		if (until && !(gu = parse_date(until, 1, s.until)))
+			return oai_error(o, "badArgument", "until: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+		if (gf && gu && gf != gu)
+			return oai_error(o, "badArgument", "from and until differ in granularity");
+		if (gf && gu && strcmp(s.from, s.until) > 0)
+			return oai_error(o, "badArgument", "from is after until");
+		if (!known_prefix(prefix))
+			return oai_error(o, "cannotDisseminateFormat", "formats: oai_dc, olac");
+		snprintf(s.prefix, sizeof(s.prefix), "%s", prefix);
+		if (set) {
+			if (strncmp(set, "collection:", 11) != 0 ||
+			    web_parse_id_str(set + 11, &s.set) < 0)
+				return oai_error(o, "noRecordsMatch", "no such set");
+		}
+	}
+	if (!(items = calloc((size_t)page_size, sizeof(*items))))
+		return MHD_NO;
+	if (prl_archive_harvest(o->a, s.from[0] ? s.from : NULL, s.until[0] ? s.until : NULL, s.set,
+				s.after, items, (size_t)page_size, &n, &total) < 0) {
+		free(items);
+		return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+	}
+	if (!n) {
+		free(items);
+		if (tok) /* the list shrank under the harvester: say the list is over */
+			return oai_error(o, "noRecordsMatch", "no more records");
+		return oai_error(o, "noRecordsMatch", "no record matches");
+	}
+	head(o, 1);
+	prl_buf_addstr(&o->out, records ? "<ListRecords>\n" : "<ListIdentifiers>\n");
+	for (i = 0; i < n; i++) {
+		json_t *rec = load(o, items[i].id);
+
+		if (!rec)
+			continue; /* made private between the two queries */
+		if (records) {
+			prl_buf_addstr(&o->out, "<record>");
+			record_header(o, rec);
+			prl_buf_addstr(&o->out, "<metadata>");
+			metadata_dc(o, rec, !strcmp(s.prefix, "olac"));
+			prl_buf_addstr(&o->out, "</metadata></record>\n");
+		} else {
+			record_header(o, rec);
+		}
+		json_decref(rec);
+	}
+	if ((int64_t)n < total || tok) {
+		int64_t complete = s.cursor + total;
+		int64_t cursor = s.cursor;
+
+		if ((int64_t)n < total) {
+			time_t t;
+			struct tm tm;
+
+			s.after = items[n - 1].id;
+			s.cursor += (int64_t)n;
+			s.expires = (int64_t)time(NULL) + token_ttl;
+			t = (time_t)s.expires;
+			gmtime_r(&t, &tm);
+			strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			if (token_make(&s, token, sizeof(token)) < 0) {
+				free(items);
+				return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+			}
+			prl_buf_addf(&o->out,
+				     "<resumptionToken expirationDate=\"%s\" completeListSize=\"%lld\""
+				     " cursor=\"%lld\">%s</resumptionToken>\n",
+				     exp, (long long)complete, (long long)cursor, token);
+		} else {
+			/* the last page of a split list: an empty token ends it */
+			prl_buf_addf(&o->out,
+				     "<resumptionToken completeListSize=\"%lld\" cursor=\"%lld\"/>\n",
+				     (long long)complete, (long long)cursor);
+		}
+	}
+	free(items);
+	prl_buf_addstr(&o->out, records ? "</ListRecords>\n" : "</ListIdentifiers>\n");
+	res = oai_send(o);
+	return res;
+}
+
+static enum MHD_Result verb_get(struct oai *o)
+{
+	const char *id = web_arg(o->r, "identifier"), *prefix = web_arg(o->r, "metadataPrefix");
+	int64_t n;
+	json_t *rec;
+
+	if (!id || !prefix)
+		return oai_error(o, "badArgument", "GetRecord needs identifier and metadataPrefix");
+	if (!(n = parse_identifier(id)) || !(rec = load(o, n)))
+		return oai_error(o, "idDoesNotExist", "no such record");
+	if (!known_prefix(prefix)) {
+		json_decref(rec);
+		return oai_error(o, "cannotDisseminateFormat", "formats: oai_dc, olac");
+	}
+	head(o, 1);
+	prl_buf_addstr(&o->out, "<GetRecord><record>");
+	record_header(o, rec);
+	prl_buf_addstr(&o->out, "<metadata>");
+	metadata_dc(o, rec, !strcmp(prefix, "olac"));
+	prl_buf_addstr(&o->out, "</metadata></record></GetRecord>\n");
+	json_decref(rec);
+	return oai_send(o);
+}
+
+enum MHD_Result web_oai(struct web_request *r)
+{
+	static const char *const a_identify[] = {"verb", NULL};
+	static const char *const a_formats[] = {"verb", "identifier", NULL};
+	static const char *const a_sets[] = {"verb", "resumptionToken", NULL};
+	static const char *const a_list[] = {"verb", "metadataPrefix", "from", "until", "set",
+					     "resumptionToken", NULL};
+	static const char *const a_get[] = {"verb", "identifier", "metadataPrefix", NULL};
+	static const struct {
+		const char *verb;
+		const char *const *args;
+	} verbs[] = {
+		{"Identify", a_identify}, {"ListMetadataFormats", a_formats},
+		{"ListSets", a_sets},     {"ListIdentifiers", a_list},
+		{"ListRecords", a_list},  {"GetRecord", a_get},
+	};
+	struct oai o;
+	enum MHD_Result res;
+	char why[160];
+	size_t v;
+
+	pthread_once(&token_once, oai_setup);
+	memset(&o, 0, sizeof(o));
+	o.r = r;
+	o.verb = web_arg(r, "verb");
+	web_base_url(r, &o.base);
+	prl_buf_addstr(&o.base, "/oai");
+	for (v = 0; o.verb && v < sizeof(verbs) / sizeof(verbs[0]); v++)
+		if (!strcmp(o.verb, verbs[v].verb))
+			break;
+	if (!o.verb || v == sizeof(verbs) / sizeof(verbs[0])) {
+		res = oai_error(&o, "badVerb", o.verb ? "no such verb" : "verb is missing");
+		goto end;
+	}
+	if (args_ok(&o, verbs[v].args, why, sizeof(why)) < 0) {
+		res = oai_error(&o, "badArgument", why);
+		goto end;
+	}
+	/* a resumption token is exclusive: it stands for all the other arguments */
+	if (web_arg(r, "resumptionToken") &&
+	    (web_arg(r, "metadataPrefix") || web_arg(r, "from") || web_arg(r, "until") ||
+	     web_arg(r, "set"))) {
+		res = oai_error(&o, "badArgument", "resumptionToken comes alone");
+		goto end;
+	}
+	if (!(o.a = web_archive_get(r->srv))) {
+		res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		goto end;
+	}
+	switch (v) {
+	case 0: res = verb_identify(&o); break;
+	case 1: res = verb_formats(&o); break;
+	case 2: res = verb_sets(&o); break;
+	case 3: res = verb_list(&o, 0); break;
+	case 4: res = verb_list(&o, 1); break;
+	default: res = verb_get(&o); break;
+	}
+	web_archive_put(r->srv, o.a);
+end:
+	prl_buf_release(&o.out);
+	prl_buf_release(&o.base);
+	return res;
+}
