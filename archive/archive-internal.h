@@ -181,6 +181,8 @@ void archive_rollback(struct prl_archive *a);
 
 /* Schema: runs every migration newer than the file's user_version. */
 int archive_migrate(struct prl_archive *a, int target_version);
+/* For tests: makes dir/archive.db as a parlers of schema `version` left it. */
+int archive_create_at_version(const char *dir, int version);
 
 /* Binds a C string or NULL. */
 int archive_bind_text(sqlite3_stmt *st, int i, const char *s);

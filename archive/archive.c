@@ -193,3 +193,26 @@ int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *e
 {
 	return prl_buf_addf(out, "media/%.2s/%s.%s", sha256, sha256, ext);
 }
+
+int archive_create_at_version(const char *dir, int version)
+{
+	struct prl_archive *a = calloc(1, sizeof(*a));
+	struct prl_buf path = PRL_BUF_INIT;
+	int ret = -PRL_ESQL;
+
+	if (!a)
+		return -PRL_ENOMEM;
+	if (make_dir(dir) < 0) {
+		ret = -PRL_EIO;
+		goto end;
+	}
+	prl_buf_addf(&path, "%s/archive.db", dir);
+	if (sqlite3_open(path.data, &a->db) != SQLITE_OK ||
+	    search_register_functions(a->db) < 0)
+		goto end;
+	ret = archive_migrate(a, version);
+end:
+	prl_buf_release(&path);
+	prl_archive_close(a);
+	return ret;
+}

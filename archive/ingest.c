@@ -273,8 +273,13 @@ static int64_t find_or_add_collection(struct prl_archive *a, const char *name)
 	if (!st)
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, name);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		return sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		sqlite3_reset(st);
+		return id;
+	}
+	sqlite3_reset(st);
 	if (!(st = archive_stmt(a, ST_COLLECTION_ADD)))
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, name);
@@ -291,8 +296,13 @@ static int64_t find_or_add_place(struct prl_archive *a, const struct sidecar *sc
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, sc->place_name);
 	archive_bind_text(st, 2, sc->place_commune);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		return sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		sqlite3_reset(st);
+		return id;
+	}
+	sqlite3_reset(st);
 	if (!(st = archive_stmt(a, ST_PLACE_ADD)))
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, sc->place_name);
@@ -317,8 +327,13 @@ static int64_t find_or_add_speaker(struct prl_archive *a, const struct sidecar_s
 	archive_bind_text(st, 1, sp->name);
 	if (sp->birth_year)
 		sqlite3_bind_int(st, 2, sp->birth_year);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		return sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		sqlite3_reset(st);
+		return id;
+	}
+	sqlite3_reset(st);
 	if (!(st = archive_stmt(a, ST_SPEAKER_ADD)))
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, sp->name);

@@ -771,6 +771,24 @@ static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, cons
 
 /* ---- what a hit shows ---- */
 
+/* True when w equals one of the words of text (split at spaces and
+ * apostrophes, as the index splits them). */
+static int is_part_of(const char *text, const char *w)
+{
+	size_t wl = strlen(w);
+
+	while (*text) {
+		const char *e = text;
+
+		while (*e && *e != ' ' && *e != '\'')
+			e++;
+		if ((size_t)(e - text) == wl && !strncmp(text, w, wl))
+			return 1;
+		text = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
 /* True when the folded word w is one the query looked for. */
 static int word_matches(const struct plan *p, const char *w, int *variant)
 {
@@ -784,25 +802,12 @@ static int word_matches(const struct plan *p, const char *w, int *variant)
 		if (it->kind == QUERY_PREFIX) {
 			if (!strncmp(w, it->text, strlen(it->text)))
 				return 1;
-		} else if (it->kind == QUERY_PHRASE) {
-			/* each word of the phrase is marked */
-			const char *s = it->text;
-			size_t wl = strlen(w);
-
-			while (*s) {
-				const char *e = s;
-
-				while (*e && *e != ' ' && *e != '\'')
-					e++;
-				if ((size_t)(e - s) == wl && !strncmp(s, w, wl))
-					return 1;
-				s = *e ? e + 1 : e;
-			}
-		} else if (!strcmp(w, it->text)) {
+		} else if (is_part_of(it->text, w)) {
+			/* each word of a phrase or an elided form is marked */
 			return 1;
 		}
 		for (k = 0; k < p->exact[i].n; k++)
-			if (!strcmp(w, p->exact[i].items[k]))
+			if (is_part_of(p->exact[i].items[k], w))
 				return 1;
 		for (k = 0; k < p->variant[i].n; k++)
 			if (!strcmp(w, p->variant[i].items[k])) {
@@ -1131,6 +1136,10 @@ int prl_archive_reindex(struct prl_archive *a)
 	};
 	int ret;
 
+	/* DROP TABLE needs every statement of the connection at rest */
+	for (int i = 0; i < ST_COUNT; i++)
+		if (a->stmts[i])
+			sqlite3_reset(a->stmts[i]);
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

@@ -27,7 +27,9 @@ int cmd_annotations(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_search(struct cli *c, int argc, char **argv);
 int cmd_variants(struct cli *c, int argc, char **argv);
+int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_reindex(struct cli *c, int argc, char **argv);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

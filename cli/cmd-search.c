@@ -234,3 +234,25 @@ int cmd_variants(struct cli *c, int argc, char **argv)
 	prl_buf_release(&data);
 	return status;
 }
+
+int cmd_reindex(struct cli *c, int argc, char **argv)
+{
+	struct prl_archive *a;
+	int status = 0;
+
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: parlers [-d DIR] reindex\n\n"
+		       "Rebuilds the search index from every segment, in one transaction. The\n"
+		       "index is kept in step with every import and edit; this is for repairs and\n"
+		       "for archives made before a change to how text is folded.\n");
+		return 0;
+	}
+	if (argc > 1)
+		return cli_usage_error("reindex", "unexpected argument '%s'", argv[1]);
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	if (prl_archive_reindex(a) < 0)
+		status = cli_error("reindex: %s", prl_archive_errmsg(a));
+	prl_archive_close(a);
+	return status;
+}

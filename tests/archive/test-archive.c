@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "archive-internal.h"
 #include "parlers/archive.h"
 #include "tap.h"
 
@@ -176,15 +177,15 @@ static void test_schema(void)
 	       "a new archive has the latest schema");
 	prl_archive_close(a);
 
-	/* make it a version-1 archive with a recording in it, as an older
-	 * parlers would have left it */
-	exec_sql(dir, "DROP TABLE spelling_variants; DROP TABLE recording_index_meta;"
-		      "DROP TABLE segment_vocab; DROP TABLE segment_index;"
-		      "DROP TABLE annotation_docs; DROP TABLE segments; DROP TABLE tiers;"
-		      "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
+	/* a version-1 archive with a recording in it, as an older parlers
+	 * would have left it */
+	path_in(dir, sizeof(dir), "schema-v1");
+	ok(archive_create_at_version(dir, 1) == 0, "make a version-1 archive");
+	exec_sql(dir, "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
 		      " original_format, original_name, sha256) VALUES"
-		      " ('old', 1000, 48000, 1, 'wav', 'old.wav', 'aa');"
-		      "PRAGMA user_version = 1;");
+		      " ('old', 1000, 48000, 1, 'wav', 'old.wav', 'aa');");
+	mkdir(strcat(dir, "/media"), 0755);
+	dir[strlen(dir) - 6] = '\0';
 	ok(prl_archive_open(dir, 0, &a, &err) == 0, "open a version-1 archive");
 	is_int(prl_archive_schema_version(a), prl_archive_latest_schema(),
 	       "it was upgraded to the latest schema");

@@ -284,6 +284,10 @@ static void test_search(void)
 	json_decref(j);
 	j = search(a, &anon, "ch’est", NULL, &ret);
 	is_int(jint(j, "total_exact"), 1, "a typographic apostrophe finds a plain one");
+	hits = json_object_get(j, "hits");
+	is_str(json_string_value(json_object_get(json_object_get(json_array_get(hits, 0), "kwic"),
+						 "match")),
+	       "Ch", "the elided form is marked where it starts");
 	json_decref(j);
 	j = search(a, &anon, "\"la mezoun\"", NULL, &ret);
 	is_int(jint(j, "total_exact"), 2, "a phrase");
@@ -310,6 +314,15 @@ static void test_search(void)
 		   "a place filter: %.80s", prl_buf_str(&out));
 		prl_buf_release(&out);
 	}
+
+	ret = prl_archive_reindex(a);
+	ok(ret == 0, "the index can be rebuilt from scratch: %s", prl_archive_errmsg(a));
+	j = search(a, &anon, "mezoun", NULL, &ret);
+	is_int(jint(j, "total_exact"), 2, "and answers the same afterwards");
+	json_decref(j);
+	j = search(a, &staff, "secrete", NULL, &ret);
+	is_int(jint(j, "total_exact"), 2, "private segments are still indexed for staff");
+	json_decref(j);
 
 	ok(prl_archive_variants_import_csv(a, "mézoun,maisoun,mézon\n",
 					   strlen("mézoun,maisoun,mézon\n")) == 0,
