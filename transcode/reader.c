@@ -42,6 +42,7 @@ struct reader {
 	int64_t declared;        /* frames the header promised (WAV), 0 if unknown */
 
 	SNDFILE *sf;             /* libsndfile side, or NULL */
+	char sf_why[128];        /* why libsndfile refused the file, if it did */
 
 	AVFormatContext *fmt;    /* libavformat side, or NULL */
 	AVCodecContext *dec;     /* the audio stream's decoder */
@@ -106,43 +107,69 @@ static uint32_t le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* What the chunk headers of a RIFF/RF64 WAV say. */
+struct wav_scan {
+	int64_t declared;  /* frames the data chunk promises beyond the file, else 0 */
+	unsigned format;   /* fmt chunk's format tag (the subformat's, for WAVEX) */
+};
+
 /* A recorder that loses power leaves a WAV whose data chunk size says
  * more than the file holds.  libsndfile quietly reads what is there; this
  * walk over the chunk headers finds what was promised, in frames, so the
- * caller can tell a truncated recording from a short one.  0 when the
- * file is whole or its layout is not understood. */
-static int64_t wav_declared_frames(FILE *f, int64_t file_size)
+ * caller can tell a truncated recording from a short one.  It also finds
+ * the format tag, so codecs libsndfile does not decode well go to FFmpeg. */
+static void wav_scan(FILE *f, int64_t file_size, struct wav_scan *out)
 {
-	unsigned char h[36];
+	unsigned char h[48];
 	uint64_t ds64_data = 0;
 	int64_t off = 12;
 	unsigned align = 0;
 	int chunks;
 
+	memset(out, 0, sizeof(*out));
 	for (chunks = 0; chunks < 4096 && off + 8 <= file_size; chunks++) {
 		uint64_t size;
 
 		if (fseeko(f, (off_t)off, SEEK_SET) < 0 || fread(h, 1, 8, f) != 8)
-			return 0;
+			return;
 		size = le32(h + 4);
 		if (!memcmp(h, "ds64", 4) && size >= 24) {
 			if (fread(h + 8, 1, 24, f) != 24)
-				return 0;
+				return;
 			ds64_data = le32(h + 16) | (uint64_t)le32(h + 20) << 32;
 		} else if (!memcmp(h, "fmt ", 4) && size >= 16) {
-			if (fread(h + 8, 1, 16, f) != 16)
-				return 0;
+			size_t want = size >= 40 ? 40 : 16;
+
+			if (fread(h + 8, 1, want, f) != want)
+				return;
+			out->format = (unsigned)h[8] | (unsigned)h[9] << 8;
 			align = (unsigned)h[20] | (unsigned)h[21] << 8;
+			/* WAVE_FORMAT_EXTENSIBLE: the real tag opens the GUID */
+			if (out->format == 0xfffe && want == 40)
+				out->format = (unsigned)h[32] | (unsigned)h[33] << 8;
 		} else if (!memcmp(h, "data", 4)) {
 			if (size == 0xffffffffu && ds64_data)
 				size = ds64_data;
-			if (!align || (int64_t)size <= file_size - off - 8)
-				return 0;
-			return (int64_t)(size / align);
+			if (align && (int64_t)size > file_size - off - 8)
+				out->declared = (int64_t)(size / align);
+			return;
 		}
 		off += 8 + (int64_t)size + (int64_t)(size & 1);
 	}
-	return 0;
+}
+
+/* The WAV codecs libsndfile decodes well: PCM, float, A-law, mu-law, MS
+ * and IMA ADPCM, GSM 6.10.  MPEG audio in a WAV (dictaphones) and the rest
+ * go to FFmpeg, which also keeps libsndfile's mpg123 from printing. */
+static int sndfile_wav_codec(unsigned tag)
+{
+	switch (tag) {
+	case 0x0001: case 0x0002: case 0x0003: case 0x0006: case 0x0007:
+	case 0x0011: case 0x0031:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* ---- libsndfile ---- */
@@ -298,18 +325,29 @@ static void sf_tags(SNDFILE *sf, struct prl_tags *tags)
 			tags_add(tags, strs[i].key, s, strlen(s));
 }
 
+/* Returns 0 when libsndfile has the file, 1 when libavformat should try
+ * (why libsndfile could not is kept in r->sf_why), or a negative prl_err. */
 static int open_sndfile(struct reader *r, const char *path, enum sniffed kind,
 			struct prl_audio_info *info, struct prl_tags *tags, struct prl_buf *err)
 {
-	SF_INFO si;
+	struct wav_scan scan = { 0, 0 };
 	const char *container;
 	struct stat st;
+	SF_INFO si;
 	FILE *f;
 
+	if (kind == SNIFF_RIFF && (f = fopen(path, "rb"))) {
+		if (fstat(fileno(f), &st) == 0)
+			wav_scan(f, st.st_size, &scan);
+		fclose(f);
+		if (scan.format && !sndfile_wav_codec(scan.format))
+			return 1;
+	}
 	memset(&si, 0, sizeof(si));
-	if (!(r->sf = sf_open(path, SFM_READ, &si)))
-		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
-				"(libsndfile: %s)", sf_strerror(NULL));
+	if (!(r->sf = sf_open(path, SFM_READ, &si))) {
+		snprintf(r->sf_why, sizeof(r->sf_why), "%s", sf_strerror(NULL));
+		return 1;
+	}
 	if (!(container = sf_container(si.format))) {
 		sf_close(r->sf);
 		r->sf = NULL;
@@ -321,14 +359,7 @@ static int open_sndfile(struct reader *r, const char *path, enum sniffed kind,
 	r->channels = si.channels;
 	r->rate = si.samplerate;
 	sf_layout(r->sf, si.channels, &r->layout);
-
-	if (kind == SNIFF_RIFF && (f = fopen(path, "rb"))) {
-		if (fstat(fileno(f), &st) == 0)
-			r->declared = wav_declared_frames(f, st.st_size);
-		fclose(f);
-	}
-	if (r->declared <= si.frames)
-		r->declared = 0;
+	r->declared = scan.declared > si.frames ? scan.declared : 0;
 
 	memset(info, 0, sizeof(*info));
 	info->sample_rate = si.samplerate;
@@ -395,9 +426,14 @@ static int open_av(struct reader *r, const char *path, struct prl_audio_info *in
 	AVStream *st;
 	int ret;
 
-	if ((ret = avformat_open_input(&r->fmt, path, NULL, NULL)) < 0)
-		return fail(err, ret == AVERROR(ENOMEM) ? -PRL_ENOMEM : -PRL_EFORMAT,
-			    "not an audio file libsndfile or FFmpeg can read");
+	if ((ret = avformat_open_input(&r->fmt, path, NULL, NULL)) < 0) {
+		if (ret == AVERROR(ENOMEM))
+			return -PRL_ENOMEM;
+		if (r->sf_why[0])
+			return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can "
+					"read (libsndfile: %s)", r->sf_why);
+		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read");
+	}
 	if (r->fmt->probe_score <= AVPROBE_SCORE_RETRY)
 		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
 				"(FFmpeg only guessed %s from the name)", r->fmt->iformat->name);
