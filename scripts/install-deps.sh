@@ -8,7 +8,7 @@ PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libsndfile1-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
 libsqlite3-dev libmicrohttpd-dev libebur128-dev libxml2-dev libxml2-utils
 libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev zlib1g-dev libssl-dev
-ffmpeg sox espeak-ng praat time curl unzip zip python3 nodejs npm chromium"
+ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -16,6 +16,10 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
+# Node.js and npm (browser tests) may come from Debian or from another
+# packaging of Node that bundles npm: only ask Debian for what is absent.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 SUDO=""
