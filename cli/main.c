@@ -25,7 +25,9 @@ static const struct command {
 	{"annotations", cmd_annotations, "import or export a recording's tiers"},
 	{"search", cmd_search, "search every transcript"},
 	{"variants", cmd_variants, "import or export the table of equivalent spellings"},
+	{"reindex", cmd_reindex, "rebuild the search index"},
 	{"serve", cmd_serve, "serve the archive over HTTP"},
+	{"user", cmd_user, "add, change or remove the accounts of the web pages"},
 	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
 	{"export", cmd_export, "write recordings as a BagIt bag in a zip"},
 };

@@ -81,11 +81,11 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	return MHD_YES;
 }
 
-/* The one place a request's viewer is set.  Until accounts exist every
- * visitor is anonymous; the session lookup goes here. */
+/* The one place a request's viewer is set: from the session cookie
+ * (auth.c), anonymous unless it names a live session. */
 static void request_viewer(struct web_request *r)
 {
-	r->viewer = PRL_VIEWER_ANONYMOUS;
+	web_auth_viewer(r);
 }
 
 static void request_language(struct web_request *r)
@@ -138,6 +138,11 @@ enum MHD_Result web_route(struct web_request *r)
 	int json = 1;
 
 	if (has_prefix(u, "/api/", &rest)) {
+		enum MHD_Result res;
+
+		/* signing in and editing (edit.c): the routes that take writes */
+		if (web_edit_route(r, rest, &res))
+			return res;
 		if (!is_get(r)) {
 			/* routes that exist take GET and HEAD; the rest are unknown */
 			if (!strcmp(rest, "health") || !strcmp(rest, "facets") ||
@@ -256,15 +261,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	r->method = method;
 	r->is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	/* MHD keeps a connection alive only for an answer queued once the whole
-	 * request is in: for GET and HEAD that is the second call.  Other
-	 * methods are refused at once (the connection then closes; their body
-	 * is never read). */
-	if (!r->seen && (r->is_head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
+	 * request is in: the first call only announces the request, the calls
+	 * that follow bring the body (writes), the last one has none left. */
+	if (!r->seen) {
+		const char *cl = web_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
 		r->seen = 1;
+		/* a body announced too large is refused before it is sent */
+		if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
+			return web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
+					      "the request body is over 64 KiB");
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		*upload_data_size = 0; /* a body on GET: not ours to read */
+		/* a write's body, kept up to WEB_MAX_BODY; past it (a body sent
+		 * without its length) the rest is dropped and the answer is 413 */
+		web_body_feed(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	json = strncmp(url, "/api/", 5) == 0 || strncmp(url, "/media/", 7) == 0;
@@ -312,6 +325,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 			fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
 			       s->log);
 	}
+	prl_buf_release(&r->body);
 	free(r);
 	atomic_fetch_sub(&s->in_flight, 1);
 }

@@ -169,6 +169,9 @@ struct web_request {
 	unsigned status;          /* what was queued */
 	int64_t bytes;            /* body bytes queued (0 for HEAD) */
 	struct prl_viewer viewer; /* who is asking */
+	struct prl_session session; /* when signed in (login not empty): its token and CSRF token */
+	struct prl_buf body;      /* a write's body, at most WEB_MAX_BODY bytes (auth.c) */
+	int body_too_large;       /* the body went over WEB_MAX_BODY: answered 413 */
 	enum web_lang lang;       /* for pages and their error pages */
 	int set_lang_cookie;      /* ?lang= was given: remember it */
 };
@@ -207,6 +210,28 @@ unsigned web_status_for(int err);
 const char *web_status_message(unsigned status);
 /* 405 with Allow: GET, HEAD. */
 enum MHD_Result web_method_not_allowed(struct web_request *r, int json);
+
+/* ---- signing in and editing (auth.c, edit.c) ---- */
+
+/* What a write's body may hold: more gets 413. */
+#define WEB_MAX_BODY (64 * 1024)
+
+/* Sets r->viewer and r->session from the session cookie: anonymous unless
+ * it names a live session. */
+void web_auth_viewer(struct web_request *r);
+/* Keeps n more bytes of the request body (or marks it too large). */
+void web_body_feed(struct web_request *r, const char *data, size_t n);
+/* True when the X-CSRF-Token header is the session's token. */
+int web_csrf_ok(struct web_request *r);
+/* The body as a JSON object (the caller json_decref()s it), or NULL after
+ * answering 413 or 400 (*answered is what to return). */
+struct json_t *web_body_object(struct web_request *r, enum MHD_Result *answered);
+enum MHD_Result web_api_login(struct web_request *r);
+enum MHD_Result web_api_logout(struct web_request *r);
+enum MHD_Result web_api_me(struct web_request *r);
+/* Answers the API routes of signing in and editing (rest is the path after
+ * "/api/"): 1 with *res set when rest is one of them, else 0. */
+int web_edit_route(struct web_request *r, const char *rest, enum MHD_Result *res);
 
 /* ---- routes ---- */
 

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * parlers user add|passwd|del LOGIN: the accounts of the people who sign
+ * in to the web pages (researchers, annotators, admins).
+ *
+ * The password comes from --password-file F (its first line), else from
+ * standard input: one line when it is not a terminal (scripts), asked
+ * twice without echo when it is.  It never appears on the command line,
+ * where every user of the machine could read it in the process list.
+ * Always holds: the password is wiped from memory once hashed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PW_BUF (PRL_PASSWORD_MAX + 2)
+
+static void wipe(char *s, size_t n)
+{
+	volatile char *p = s;
+
+	while (n--)
+		*p++ = 0;
+}
+
+/* One line of f into buf (without its line end); 0, or -1 when empty,
+ * unreadable or too long. */
+static int read_line(FILE *f, char *buf, size_t size)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)size, f))
+		return -1;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (n == size - 1 && !feof(f))
+		return -1; /* longer than any password we take */
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return n ? 0 : -1;
+}
+
+static int ask(const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	int ret;
+
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) != 0)
+		return -1;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	ret = read_line(stdin, buf, size);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	return ret;
+}
+
+/* The new password into pw; prints why not and returns an exit status. */
+static int get_password(const char *file, char *pw, size_t size)
+{
+	char again[PW_BUF];
+	FILE *f;
+	int ret;
+
+	if (file) {
+		if (!(f = fopen(file, "r")))
+			return cli_error("%s: %s", file, strerror(errno));
+		ret = read_line(f, pw, size);
+		fclose(f);
+		return ret < 0 ? cli_error("%s: no password on its first line (or too long)", file)
+			       : 0;
+	}
+	if (!isatty(STDIN_FILENO))
+		return read_line(stdin, pw, size) < 0
+			       ? cli_error("no password on standard input (one line expected)")
+			       : 0;
+	if (ask("New password: ", pw, size) < 0)
+		return cli_error("no password given");
+	ret = ask("Again: ", again, sizeof(again));
+	if (ret < 0 || strcmp(pw, again) != 0) {
+		wipe(again, sizeof(again));
+		return cli_error("the two passwords differ");
+	}
+	wipe(again, sizeof(again));
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: parlers [-d DIR] user add LOGIN [--role admin|annotator|researcher]\n"
+		"                                [--password-file F]\n"
+		"       parlers [-d DIR] user passwd LOGIN [--role ROLE] [--password-file F]\n"
+		"       parlers [-d DIR] user role LOGIN --role ROLE\n"
+		"       parlers [-d DIR] user del LOGIN\n\n"
+		"Accounts for the web pages. Roles: researcher (hears and reads restricted\n"
+		"recordings), annotator (also sees private ones and edits transcripts),\n"
+		"admin (the same, and administers). The default role is researcher.\n"
+		"The password (%d to %d bytes) is read from --password-file F (its first\n"
+		"line), else from standard input: one line when it is not a terminal,\n"
+		"asked twice without echo when it is. 'passwd' and 'role' end the\n"
+		"account's sessions; 'del' removes the account (its history stays).\n",
+		PRL_PASSWORD_MIN, PRL_PASSWORD_MAX);
+}
+
+int cmd_user(struct cli *c, int argc, char **argv)
+{
+	const char *verb, *login = NULL, *file = NULL, *role_s = NULL;
+	struct prl_archive *a = NULL;
+	char pw[PW_BUF];
+	int role = -1, ret, status = 0, need_pw;
+
+	if (cli_wants_help(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 2)
+		return cli_usage_error("user", "add, passwd, role or del expected");
+	verb = argv[1];
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--role") && i + 1 < argc)
+			role_s = argv[++i];
+		else if (!strncmp(argv[i], "--role=", 7))
+			role_s = argv[i] + 7;
+		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
+			file = argv[++i];
+		else if (!strncmp(argv[i], "--password-file=", 16))
+			file = argv[i] + 16;
+		else if (argv[i][0] == '-')
+			return cli_usage_error("user", "unknown option '%s'", argv[i]);
+		else if (!login)
+			login = argv[i];
+		else
+			return cli_usage_error("user", "unexpected argument '%s'", argv[i]);
+	}
+	if (strcmp(verb, "add") && strcmp(verb, "passwd") && strcmp(verb, "del") &&
+	    strcmp(verb, "role"))
+		return cli_usage_error("user", "'%s': add, passwd, role or del expected", verb);
+	if (!login)
+		return cli_usage_error("user", "a LOGIN is expected");
+	if (!prl_login_valid(login))
+		return cli_usage_error("user", "'%s': a login is 1 to %d letters, digits, '.', '_', "
+				       "'-' or '@'", login, PRL_LOGIN_MAX);
+	if (role_s && (role = prl_role_parse(role_s)) < 0)
+		return cli_usage_error("user", "'%s': the role is admin, annotator or researcher",
+				       role_s);
+	if (!strcmp(verb, "role") && role < 0)
+		return cli_usage_error("user", "role: --role is expected");
+	if (!strcmp(verb, "del") && (role_s || file))
+		return cli_usage_error("user", "del takes only a LOGIN");
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	need_pw = !strcmp(verb, "add") || !strcmp(verb, "passwd");
+	if (need_pw && (status = get_password(file, pw, sizeof(pw))) != 0)
+		goto end;
+	if (!strcmp(verb, "add"))
+		ret = prl_archive_user_add(a, login, role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role,
+					   pw);
+	else if (!strcmp(verb, "del"))
+		ret = prl_archive_user_del(a, login);
+	else
+		ret = prl_archive_user_update(a, login, role, need_pw ? pw : NULL);
+	if (ret < 0)
+		status = cli_error("user %s %s: %s", verb, login, prl_archive_errmsg(a));
+end:
+	wipe(pw, sizeof(pw));
+	prl_archive_close(a);
+	return status;
+}
