@@ -535,7 +535,6 @@ static int make_clip(struct prl_export *x, const struct rec *r, int64_t start_ms
 {
 	struct prl_clip_job job;
 	struct prl_media m;
-	struct prl_viewer staff = PRL_VIEWER_STAFF;
 	struct prl_buf err = PRL_BUF_INIT;
 	char path[64];
 	int fd, ret;
@@ -543,7 +542,9 @@ static int make_clip(struct prl_export *x, const struct rec *r, int64_t start_ms
 	/* the caller checked that the viewer may hear r; the original is the
 	 * source whatever copy the viewer is given */
 	memset(&m, 0, sizeof(m));
-	if ((ret = prl_archive_media(x->a, &staff, r->id, PRL_MEDIA_ORIGINAL, &m)) < 0)
+	memset(&job, 0, sizeof(job));
+	/* withheld passages come out silent for who may not hear them */
+	if ((ret = prl_archive_clip_source(x->a, &x->v, r->id, &m, &job.gain_db)) < 0)
 		return xfail(x, ret, "recording %lld: %s", (long long)r->id,
 			     prl_archive_errmsg(x->a));
 	if ((fd = anon_file(x)) < 0) {
@@ -551,12 +552,10 @@ static int make_clip(struct prl_export *x, const struct rec *r, int64_t start_ms
 		return fd;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	memset(&job, 0, sizeof(job));
 	job.src_path = m.path;
 	job.start_ms = start_ms;
 	job.end_ms = end_ms;
 	job.format = f;
-	job.gain_db = r->gain_db;
 	ret = prl_clip_write(&job, path, NULL, &err);
 	prl_media_clear(&m);
 	if (ret < 0) {

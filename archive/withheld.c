@@ -359,3 +359,51 @@ done:
 	prl_buf_release(&before);
 	return ret;
 }
+
+int prl_archive_clip_source(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			    struct prl_media *out, double *gain_db)
+{
+	struct prl_viewer staff = PRL_VIEWER_STAFF;
+	struct prl_recording_brief b;
+	enum prl_visibility vis;
+	struct prl_media m;
+	sqlite3_stmt *st;
+	double gain = 0;
+	char sig[2] = "";
+	int ret;
+
+	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+		return ret;
+	vis = prl_access_decide(v, b.access);
+	prl_recording_brief_clear(&b);
+	if (vis == PRL_SEE_NOTHING)
+		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
+	if (vis == PRL_SEE_METADATA)
+		return archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
+	if (!prl_access_sees_withheld(v)) {
+		if (!(st = archive_stmt(a, ST_WITHHELD_SIGNATURE)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(sig, sizeof(sig), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+	}
+	memset(&m, 0, sizeof(m));
+	if (sig[0]) {
+		/* the copy with the passages silent, its gain already applied */
+		if ((ret = prl_archive_media(a, v, id, PRL_MEDIA_OPUS, &m)) < 0)
+			return ret;
+	} else {
+		if ((ret = prl_archive_media(a, &staff, id, PRL_MEDIA_ORIGINAL, &m)) < 0)
+			return ret;
+		if ((st = archive_stmt(a, ST_REC_GAIN))) {
+			sqlite3_bind_int64(st, 1, id);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				gain = sqlite3_column_double(st, 0);
+			sqlite3_reset(st);
+		}
+	}
+	*out = m;
+	*gain_db = gain;
+	return 0;
+}

@@ -267,7 +267,6 @@ enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
 {
 	static const char *const mimes[] = {"audio/wav", "audio/flac", "audio/ogg; codecs=opus",
 					    "audio/mpeg"};
-	struct prl_viewer staff = PRL_VIEWER_STAFF;
 	struct prl_buf b = PRL_BUF_INIT, err = PRL_BUF_INIT;
 	struct prl_clip_job job;
 	struct prl_media m;
@@ -317,8 +316,10 @@ enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
 					     : "a clip is at most 10 minutes long");
 	}
 	memset(&m, 0, sizeof(m));
-	/* the viewer may hear it (decided above); the cut is from the original */
-	ret = prl_archive_media(a, &staff, id, PRL_MEDIA_ORIGINAL, &m);
+	memset(&job, 0, sizeof(job));
+	/* the viewer may hear it (decided above); the cut is from the original,
+	 * or from the copy with withheld passages silent (archive/withheld.c) */
+	ret = prl_archive_clip_source(a, &r->viewer, id, &m, &job.gain_db);
 	web_archive_put(r->srv, a);
 	if (ret < 0) {
 		json_decref(rec);
@@ -326,12 +327,10 @@ enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
 	}
 	title = json_string_value(json_object_get(rec, "title"));
 	prl_slug(title, slug, sizeof(slug));
-	memset(&job, 0, sizeof(job));
 	job.src_path = m.path;
 	job.start_ms = start;
 	job.end_ms = end;
 	job.format = (enum prl_clip_format)fmt;
-	job.gain_db = json_number_value(json_object_get(rec, "gain_db"));
 	json_decref(rec);
 	if ((fd = clip_tmp_fd()) < 0) {
 		prl_media_clear(&m);

@@ -398,6 +398,14 @@ int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			      struct prl_buf *out);
 
+/* The file to cut a clip of recording id from, for viewer v, and the gain
+ * to apply: the original with the recording's gain, or, when passages are
+ * withheld from v, the access copy in which they are silent (gain 0).
+ * -PRL_ENOTFOUND, -PRL_EACCESS as prl_archive_media().  The caller clears
+ * out. */
+int prl_archive_clip_source(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			    struct prl_media *out, double *gain_db);
+
 /* ---- integrity ---- */
 
 enum prl_fsck_problem {
