@@ -58,20 +58,16 @@ static int copy_rate(enum encoder_kind kind, int rate)
 	return rate % 11025 == 0 ? 44100 : 48000;
 }
 
-/* Sets up libswresample: gain-applied float at the source's layout and
- * rate in, the encoder's format out.  Sources without named channels are
- * folded by position (first, third... left; second, fourth... right) with
- * a matrix set by hand, since libswresample only builds one for named
- * speakers. */
-static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
-		     struct prl_buf *err)
+int transcode_swr_new(SwrContext **out, const AVChannelLayout *in, int in_rate,
+		      const AVChannelLayout *out_layout, int out_fmt, int out_rate)
 {
-	AVChannelLayout nominal = { 0 };
-	AVChannelLayout *src = &nominal;
+	AVChannelLayout nominal = { 0 }, dst = { 0 };
+	SwrContext *swr = NULL;
 	double *matrix = NULL;
 	int ret, n = in->nb_channels, i;
 
-	/* A copy, because swr_alloc_set_opts2() takes non-const layouts.  A
+	*out = NULL;
+	/* Copies, because swr_alloc_set_opts2() takes non-const layouts.  A
 	 * layout that is not a plain speaker mask (unnamed, custom order,
 	 * ambisonics) gets the default one for its count as a stand-in, and
 	 * the fold below by position. */
@@ -79,17 +75,19 @@ static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
 		av_channel_layout_default(&nominal, n);
 	else if ((ret = av_channel_layout_copy(&nominal, in)) < 0)
 		goto end;
-	if (e->enc->sample_fmt == AV_SAMPLE_FMT_FLT && in_rate == e->enc->sample_rate &&
-	    !av_channel_layout_compare(src, &e->enc->ch_layout)) {
-		ret = 0; /* already what the encoder takes: no copy, no conversion */
+	if ((ret = av_channel_layout_copy(&dst, out_layout)) < 0)
+		goto end;
+	if (out_fmt == AV_SAMPLE_FMT_FLT && in_rate == out_rate &&
+	    !av_channel_layout_compare(&nominal, &dst)) {
+		ret = 0; /* already what is wanted: no copy, no conversion */
 		goto end;
 	}
-	ret = swr_alloc_set_opts2(&e->swr, &e->enc->ch_layout, e->enc->sample_fmt,
-				  e->enc->sample_rate, src, AV_SAMPLE_FMT_FLT, in_rate, 0, NULL);
+	ret = swr_alloc_set_opts2(&swr, &dst, (enum AVSampleFormat)out_fmt, out_rate, &nominal,
+				  AV_SAMPLE_FMT_FLT, in_rate, 0, NULL);
 	if (ret < 0)
 		goto end;
 	if (n > 2)
-		av_opt_set_double(e->swr, "rematrix_maxval", 1.0, 0);
+		av_opt_set_double(swr, "rematrix_maxval", 1.0, 0);
 	if (n > 2 && in->order != AV_CHANNEL_ORDER_NATIVE) {
 		int left = (n + 1) / 2, right = n / 2;
 
@@ -103,13 +101,29 @@ static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
 			else
 				matrix[n + i] = 1.0 / right;
 		}
-		if ((ret = swr_set_matrix(e->swr, matrix, n)) < 0)
+		if ((ret = swr_set_matrix(swr, matrix, n)) < 0)
 			goto end;
 	}
-	ret = swr_init(e->swr);
+	if ((ret = swr_init(swr)) < 0)
+		goto end;
+	*out = swr;
+	swr = NULL;
 end:
+	swr_free(&swr);
 	free(matrix);
+	av_channel_layout_uninit(&dst);
 	av_channel_layout_uninit(&nominal);
+	return ret;
+}
+
+/* The encoder's converter: gain-applied float at the source's layout and
+ * rate in, the encoder's format out. */
+static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
+		     struct prl_buf *err)
+{
+	int ret = transcode_swr_new(&e->swr, in, in_rate, &e->enc->ch_layout,
+				    e->enc->sample_fmt, e->enc->sample_rate);
+
 	if (ret < 0)
 		return fail(err, transcode_averr(ret, -PRL_ECODEC), e, "resample for", ret);
 	return 0;

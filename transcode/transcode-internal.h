@@ -124,6 +124,19 @@ int encoder_finish(struct encoder *e, int64_t *bytes, struct prl_buf *err);
 int encoder_channels(const struct encoder *e);
 void encoder_free(struct encoder **e);
 
+struct SwrContext;
+
+/* A libswresample context from interleaved float at in/in_rate to
+ * out_layout/out_fmt (an AVSampleFormat)/out_rate, or *out = NULL when no
+ * conversion is needed.  Two channels or more fold down with a matrix
+ * normalised so no output exceeds unity; sources without named speakers
+ * fold by position (first, third... left; second, fourth... right) with a
+ * matrix set by hand, since libswresample only builds one for named
+ * speakers.  The caller frees it with swr_free().  Returns 0 or an
+ * AVERROR. */
+int transcode_swr_new(struct SwrContext **out, const AVChannelLayout *in, int in_rate,
+		      const AVChannelLayout *out_layout, int out_fmt, int out_rate);
+
 /* Maps a libav error to a prl_err (ENOSPC, EIO, ENOMEM, else fallback). */
 int transcode_averr(int averr, int fallback);
 

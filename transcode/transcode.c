@@ -11,6 +11,12 @@
  * all the time; decoding twice costs little next to encoding (a 24-bit WAV
  * decodes some 2000 times faster than real time).
  *
+ * With more than two channels the copies are a stereo fold, which is
+ * not as loud as the source measures: pass 1 then also meters the fold
+ * (the same matrix the encoders use) and the copies' gain comes from it,
+ * so they reach the target too; the result still reports the source's
+ * own loudness.
+ *
  * Always holds: every output file is created before any audio is decoded
  * (an unwritable folder fails at once, not after minutes of work); on
  * failure each output this run created is removed again, and nothing else
@@ -29,6 +35,7 @@
 
 #include <libavutil/error.h>
 #include <libavutil/log.h>
+#include <libswresample/swresample.h>
 
 #include "transcode-internal.h"
 
@@ -178,6 +185,29 @@ static void *copy_thread(void *arg)
 	return NULL;
 }
 
+/* Folds a block to stereo as the encoders will (same rate, so no delay:
+ * one frame out for each in) and meters it. */
+static int fold_add(SwrContext *fold, struct meter *m, const float *data, int n, float **buf,
+		    size_t *cap)
+{
+	const uint8_t *in[1] = { (const uint8_t *)data };
+	uint8_t *outp[1];
+	int got;
+
+	if ((size_t)n > *cap) {
+		float *b = realloc(*buf, (size_t)n * 2 * sizeof(float));
+
+		if (!b)
+			return -PRL_ENOMEM;
+		*buf = b;
+		*cap = (size_t)n;
+	}
+	outp[0] = (uint8_t *)*buf;
+	if ((got = swr_convert(fold, outp, n, in, n)) < 0)
+		return -PRL_ECODEC;
+	return got ? meter_add(m, *buf, (size_t)got) : 0;
+}
+
 /* ---- the run ---- */
 
 static void set_err(struct prl_buf *err, const struct prl_buf *why, int ret)
@@ -205,7 +235,11 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 	struct copy_task copies[2];
 	struct encoder *opus = NULL, *mp3 = NULL;
 	struct reader *r = NULL;
-	struct meter *meter = NULL;
+	struct meter *meter = NULL, *fold_meter = NULL;
+	struct prl_loudness fold_loudness;
+	SwrContext *fold = NULL;
+	float *fold_buf = NULL;
+	size_t fold_cap = 0;
 	struct peaks *peaks = NULL;
 	struct prl_buf why = PRL_BUF_INIT;
 	atomic_int stop;
@@ -240,6 +274,18 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 		goto end;
 	if ((ret = meter_new(&meter, reader_layout(r), out.info.sample_rate)) < 0)
 		goto end;
+	if ((opus || mp3) && out.info.channels > 2) {
+		AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+
+		if ((ret = transcode_swr_new(&fold, reader_layout(r), out.info.sample_rate, &stereo,
+					     AV_SAMPLE_FMT_FLT, out.info.sample_rate)) < 0) {
+			ret = transcode_averr(ret, -PRL_ECODEC);
+			prl_buf_addstr(&why, "cannot set up the stereo fold");
+			goto end;
+		}
+		if ((ret = meter_new(&fold_meter, &stereo, out.info.sample_rate)) < 0)
+			goto end;
+	}
 
 	/* Pass 1.  The hash reads the file on its own: the decoders read
 	 * through their own buffers and some (libsndfile) seek, so hashing
@@ -256,6 +302,8 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 		if ((ret = meter_add(meter, data, (size_t)n)) < 0)
 			goto end;
 		if (peaks && (ret = peaks_add(peaks, data, (size_t)n, &why)) < 0)
+			goto end;
+		if (fold && (ret = fold_add(fold, fold_meter, data, n, &fold_buf, &fold_cap)) < 0)
 			goto end;
 		frames += n;
 		if (job->progress && ++blocks % PROGRESS_EVERY == 0)
@@ -288,10 +336,13 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 	out.info.duration_ms = ms_of(frames, out.info.sample_rate);
 	if ((ret = meter_finish(meter, &out.loudness)) < 0)
 		goto end;
+	fold_loudness = out.loudness;
+	if (fold_meter && (ret = meter_finish(fold_meter, &fold_loudness)) < 0)
+		goto end;
 	memcpy(out.sha256, hash.digest, sizeof(out.sha256));
 	if (peaks && (ret = peaks_finish(peaks, &out.peaks_bytes, &why)) < 0)
 		goto end;
-	out.gain_db = ncopies ? prl_gain_for(&out.loudness, job->target_lufs,
+	out.gain_db = ncopies ? prl_gain_for(&fold_loudness, job->target_lufs,
 					     job->max_true_peak_dbtp) : 0;
 
 	/* Pass 2: the first copy on this thread (it reports progress), the
@@ -351,7 +402,10 @@ end:
 	encoder_free(&mp3);
 	encoder_free(&opus);
 	peaks_free(&peaks);
+	meter_free(&fold_meter);
 	meter_free(&meter);
+	swr_free(&fold);
+	free(fold_buf);
 	reader_free(&r);
 	for (i = 0; i < 2; i++)
 		prl_buf_release(&copies[i].err);

@@ -223,11 +223,13 @@ static void check_copy(const char *what, const char *path, const struct prl_tran
 	is_str(p.codec, strstr(what, "opus") ? "opus" : "mp3", "%s: codec", what);
 	is_int(p.rate, want_rate, "%s: sample rate", what);
 	is_int(p.channels, want_channels, "%s: channels", what);
-	if (!isfinite(res->loudness.integrated_lufs) || res->info.channels > 2)
-		return; /* silence keeps its level; a fold of many channels is not metered */
+	if (!isfinite(res->loudness.integrated_lufs))
+		return; /* silence keeps its level */
 	if (!ok(ffmpeg_loudness(path, &l) == 0, "%s: FFmpeg meters it", what))
 		return;
-	capped = res->gain_db < -18 - res->loudness.integrated_lufs - 0.01;
+	/* A fold of more channels is metered on its own: its gain is not the
+	 * source's, so only the outcome is checked. */
+	capped = res->info.channels <= 2 && res->gain_db < -18 - res->loudness.integrated_lufs - 0.01;
 	if (capped) {
 		ok(l.tp <= -1 + 1.0, "%s: true peak %.2f held near the -1 dBTP cap", what, l.tp);
 		ok(fabs(l.i - (res->loudness.integrated_lufs + res->gain_db)) <= 1.0,
@@ -291,8 +293,9 @@ static void run_good(const struct expect *e)
 	}
 	ok(res.loudness.true_peak_dbtp >= res.loudness.sample_peak_dbfs,
 	   "%s: true peak >= sample peak", e->name);
-	ok(fabs(res.gain_db - prl_gain_for(&res.loudness, -18, -1)) < 1e-9,
-	   "%s: gain is prl_gain_for()", e->name);
+	if (e->channels <= 2)
+		ok(fabs(res.gain_db - prl_gain_for(&res.loudness, -18, -1)) < 1e-9,
+		   "%s: gain is prl_gain_for()", e->name);
 
 	mp3_rate = e->rate % 11025 == 0 ? 44100 : 48000;
 	check_copy("opus copy", opus, &res, 48000, e->channels == 1 ? 1 : 2);
