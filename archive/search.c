@@ -394,6 +394,7 @@ struct plan {
 	int tier_class;             /* -1, or the tier class asked for */
 	int sees_withheld;          /* the viewer may read withheld passages */
 	struct search_vocab *vocab; /* NULL when not used */
+	struct term_list seen;      /* close spellings met in the hits written */
 };
 
 static void plan_clear(struct plan *p)
@@ -407,6 +408,7 @@ static void plan_clear(struct plan *p)
 	free(p->exact);
 	free(p->variant);
 	search_vocab_free(p->vocab);
+	term_list_clear(&p->seen);
 	query_clear(&p->q);
 	prl_buf_release(&p->filter);
 }
@@ -789,8 +791,9 @@ static int is_part_of(const char *text, const char *w)
 	return 0;
 }
 
-/* True when the folded word w is one the query looked for. */
-static int word_matches(const struct plan *p, const char *w, int *variant)
+/* True when the folded word w is one the query looked for; a close
+ * spelling met is remembered in p->seen. */
+static int word_matches(struct plan *p, const char *w, int *variant)
 {
 	size_t i, k;
 
@@ -812,6 +815,7 @@ static int word_matches(const struct plan *p, const char *w, int *variant)
 		for (k = 0; k < p->variant[i].n; k++)
 			if (!strcmp(w, p->variant[i].items[k])) {
 				*variant = 1;
+				term_add(&p->seen, w);
 				return 1;
 			}
 	}
@@ -830,7 +834,7 @@ struct span {
 };
 
 /* Finds the words of text the query matched (at most 64). */
-static size_t find_marks(const struct plan *p, const char *text, struct span *marks, size_t max)
+static size_t find_marks(struct plan *p, const char *text, struct span *marks, size_t max)
 {
 	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
 	size_t len = strlen(text), i = 0, n = 0;
@@ -893,7 +897,7 @@ static void add_escaped_html(struct prl_buf *b, const char *s, size_t n)
 
 /* snippet: HTML-escaped text around the first match, matches in <mark>;
  * kwic: {left, match, right} as plain text. */
-static void write_snippet(struct prl_buf *out, const struct plan *p, const char *text)
+static void write_snippet(struct prl_buf *out, struct plan *p, const char *text)
 {
 	struct span marks[64];
 	size_t n = find_marks(p, text, marks, 64), len = strlen(text), from = 0, to = len, at, i;
@@ -943,7 +947,7 @@ static void write_snippet(struct prl_buf *out, const struct plan *p, const char 
 	prl_buf_release(&tmp);
 }
 
-static int write_hit(struct prl_archive *a, const struct plan *p, int64_t sid, int variant,
+static int write_hit(struct prl_archive *a, struct plan *p, int64_t sid, int variant,
 		     int first, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_HIT), *tr;
@@ -1037,7 +1041,7 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			    const struct prl_search_opts *o, struct prl_buf *out)
 {
 	struct prl_buf exact = PRL_BUF_INIT, any = PRL_BUF_INIT, rest = PRL_BUF_INIT;
-	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_buf b = PRL_BUF_INIT, hb = PRL_BUF_INIT;
 	int64_t total_exact = 0, total = 0, limit, offset, ids[MAX_LIMIT];
 	size_t nids = 0, nexact_ids = 0, i, k;
 	enum order ord = ORDER_RANK;
@@ -1079,19 +1083,30 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 		     ",\"order\":\"%s\"",
 		     (long long)total, (long long)total_exact, (long long)offset, (long long)limit,
 		     order_names[ord]);
+	/* hits first, into their own buffer: the close spellings reported are
+	 * those met in them, so a word of a recording the viewer may not read
+	 * is never named */
+	prl_buf_addstr(&hb, ",\"hits\":[");
+	for (i = 0; i < nids; i++)
+		if ((ret = write_hit(a, &p, ids[i], i >= nexact_ids, i == 0, &hb)) < 0)
+			goto end;
 	prl_buf_addstr(&b, ",\"variants\":[");
 	for (i = 0; i < p.q.n; i++)
 		for (k = 0; k < p.variant[i].n; k++) {
+			size_t m;
+
+			for (m = 0; m < p.seen.n && strcmp(p.seen.items[m], p.variant[i].items[k]); m++)
+				;
+			if (m == p.seen.n)
+				continue;
 			prl_buf_addstr(&b, nv++ ? ",{\"term\":" : "{\"term\":");
 			prl_json_str(&b, p.variant[i].items[k]);
 			prl_buf_addstr(&b, ",\"of\":");
 			prl_json_str(&b, p.q.items[i].text);
 			prl_buf_addch(&b, '}');
 		}
-	prl_buf_addstr(&b, "],\"hits\":[");
-	for (i = 0; i < nids; i++)
-		if ((ret = write_hit(a, &p, ids[i], i >= nexact_ids, i == 0, &b)) < 0)
-			goto end;
+	prl_buf_addch(&b, ']');
+	prl_buf_add(&b, hb.data, hb.len);
 	prl_buf_addch(&b, ']');
 	if (o->with_groups && total <= GROUPS_UP_TO && !p.empty_filter) {
 		if ((ret = write_groups(a, o, &p, p.has_variants ? any.data : exact.data, &b)) < 0)
@@ -1105,6 +1120,7 @@ end:
 	prl_buf_release(&any);
 	prl_buf_release(&rest);
 	prl_buf_release(&b);
+	prl_buf_release(&hb);
 	return ret;
 }
 
