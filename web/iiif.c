@@ -102,7 +102,7 @@ static void add_transcript(json_t *annotations, json_t *tiers, const struct prl_
 			/* Media Fragments: seconds with the millisecond kept */
 			snprintf(target, sizeof(target), "%s#t=%lld.%03lld,%lld.%03lld", canvas,
 				 s / 1000, s % 1000, e / 1000, e % 1000);
-			body = json_pack("{sssssss}", "type", "TextualBody", "value",
+			body = json_pack("{ssssss}", "type", "TextualBody", "value",
 					 json_string_value(json_object_get(seg, "text"))
 						 ? json_string_value(json_object_get(seg, "text"))
 						 : "",
@@ -184,7 +184,7 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 			 * take captions whole */
 			json_array_append_new(
 				annotations,
-				json_pack("{sssss[{sssssss{sssssssos}ss}]}", "id", vtt_page, "type",
+				json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page, "type",
 					  "AnnotationPage", "items", "id", vtt_ann, "type",
 					  "Annotation", "motivation", "supplementing", "body", "id",
 					  vtt, "type", "Text", "format", "text/vtt", "label",
@@ -204,15 +204,16 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 		free(vtt_ann);
 		free(vtt_page);
 	}
-	m = json_pack("{sssssssososos[o]s[{sssssosss[s]}]}", "@context", IIIF_CONTEXT, "id", mid,
-		      "type", "Manifest", "label", lang_map(title, title), "summary",
-		      lang_map(json_string_value(json_object_get(rec, "description"))
-				       ? json_string_value(json_object_get(rec, "description"))
-				       : title,
-			       title),
-		      "metadata", meta, "items", canvas, "homepage", "id", home, "type", "Text",
-		      "label", lang_map("Page de l'enregistrement", "Recording page"), "format",
+	m = json_pack("{sssssssosos[o]s[{sssssosss[s]}]}", "@context", IIIF_CONTEXT, "id", mid,
+		      "type", "Manifest", "label", lang_map(title, title), "metadata", meta,
+		      "items", canvas, "homepage", "id", home, "type", "Text", "label",
+		      lang_map("Page de l'enregistrement", "Recording page"), "format",
 		      "text/html", "language", "fr", "en");
+	/* the descriptions are written in French, and said to be */
+	if (m && json_string_value(json_object_get(rec, "description")))
+		json_object_set_new(m, "summary",
+				    json_pack("{s[s]}", "fr",
+					      json_string_value(json_object_get(rec, "description"))));
 	if (m && json_string_value(json_object_get(rec, "rights")))
 		json_object_set_new(
 			m, "requiredStatement",
