@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Runs the browser tests of the listening room (TAP on stdout): installs
-# playwright-core from the lock file into tests/browser/node_modules when
-# it is missing (never a browser: Debian's /usr/bin/chromium is used), then
-# runs test-listening-room.mjs.  Skips, with a TAP plan saying why, where
-# Chromium, node or the package cannot be had.
+# Runs the browser tests (TAP on stdout): installs playwright-core from the
+# lock file into tests/browser/node_modules when it is missing (never a
+# browser: Debian's /usr/bin/chromium is used), then runs each test script
+# (the listening room, the annotation editor; or those named as arguments)
+# and joins their TAP into one stream, numbered through, with one plan.
+# Skips, with a TAP plan saying why, where Chromium, node or the package
+# cannot be had.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here" || exit 1
@@ -19,4 +21,12 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 		exit 0
 	fi
 fi
-exec node test-listening-room.mjs
+[ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs
+for t in "$@"; do
+	echo "# $t"
+	node "$t" 2>&1 || echo "# $t exited with status $?"
+done | awk '
+	/^(not )?ok [0-9]+/ { n++; if ($1 == "not") fail++; sub(/ok [0-9]+/, "ok " n); print; next }
+	/^1\.\.[0-9]+/ { next }
+	{ print }
+	END { print "1.." n; exit fail ? 1 : 0 }'

@@ -92,9 +92,19 @@
     return { status: r.status, ok: r.ok, data };
   }
 
+  // Whether this browser signed in before: anonymous visitors are not sent
+  // to /api/me for a 401 on every page (the session cookie itself is
+  // HttpOnly, out of the script's reach).
+  const HINT = 'parlers-signed-in';
+  const hint = (on) => {
+    try { if (on) localStorage.setItem(HINT, '1'); else localStorage.removeItem(HINT); } catch (err) { /* private mode */ }
+  };
+  const hinted = () => { try { return localStorage.getItem(HINT) === '1'; } catch (err) { return false; } };
+
   async function fetchMe() {
     try {
       const r = await api('GET', '/api/me');
+      if (r.status === 401) hint(false);
       return r.ok && r.data && r.data.login ? r.data : null;
     } catch (err) {
       return null;
@@ -134,6 +144,7 @@
         const r = await api('POST', '/api/login', { login: $('ed-login-name').value.trim(), password: $('ed-login-pass').value });
         if (r.ok && r.data && r.data.login) {
           me = r.data;
+          hint(true);
           $('ed-login-pass').value = '';
           dlg.close();
           if (loginDone) loginDone();
@@ -163,6 +174,7 @@
   async function logout() {
     commitText();
     try { await api('POST', '/api/logout', {}); } catch (err) { /* gone anyway once reloaded */ }
+    hint(false);
     location.reload();
   }
 
@@ -408,7 +420,8 @@
       return 'retry'; // no answer: offline, refused connection, server down
     }
     if (r.ok) { ackData = r.data; return 'ok'; }
-    if (r.status === 409) return { conflict: (r.data && r.data.current) || null };
+    // a conflict over a segment is the annotator's to settle; over a tier (a name taken) it is a refusal
+    if (r.status === 409 && (op.op === 'seg-patch' || op.op === 'seg-delete')) return { conflict: (r.data && r.data.current) || null };
     if (r.status === 404 && op.op === 'seg-patch') return { conflict: null };
     if (r.status === 401) return 'auth';
     if (r.status === 403) return 'csrf';
@@ -669,7 +682,7 @@
     const seg = segByKey.get(key);
     if (!seg) return;
     if (editing && editing.key !== key) commitText();
-    if (!editing) editing = { key, before: seg.text };
+    if (!editing) { editing = { key, before: seg.text }; render.status(); }
     seg.text = value;
     clearTimeout(textTimer);
     textTimer = setTimeout(commitText, TEXT_COMMIT_MS);
@@ -683,7 +696,7 @@
     const { key, before } = editing;
     editing = null;
     const seg = segByKey.get(key);
-    if (!seg || seg.text === before) return;
+    if (!seg || seg.text === before) { render.status(); return; }
     const after = seg.text;
     seg.text = before; // the step below makes the change, as any other
     act('ed_label_text', [{ k: 'update', key, before: { text: before }, after: { text: after } }], key);
@@ -1013,8 +1026,10 @@
       el('p', { id: 'ed-none', class: 'ed-hint', hidden: true }),
       announce);
 
-    const layout = document.querySelector('.rec-layout');
-    if (layout) layout.after(section);
+    // in the main column, under the player: beside the side column on a
+    // wide screen, before it on a phone
+    const player = $('player');
+    if (player) player.after(section);
     else document.querySelector('main').append(section);
     const reading = $('transcript-area');
     if (reading) reading.hidden = true;
@@ -1029,7 +1044,8 @@
 
     /* ---- the status line ---- */
     render.status = () => {
-      const n = outbox.length;
+      // text being typed counts: it is not saved until its pause is over
+      const n = outbox.length + (editing ? 1 : 0);
       let state = 'saved';
       let text;
       if (paused === 'conflict') { state = 'conflict'; text = t('ed_status_conflict', { n }); }
@@ -1090,8 +1106,8 @@
       const li = el('li', { class: 'ed-seg', dataset: { key: seg.key } },
         el('div', { class: 'ed-times' },
           play,
-          el('label', { for: id + '-s', class: 'ed-inline-label' }, t('ed_start')), start,
-          el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end),
+          el('span', { class: 'ed-pair' }, el('label', { for: id + '-s', class: 'ed-inline-label' }, t('ed_start')), start),
+          el('span', { class: 'ed-pair' }, el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end)),
         label, ta);
       const row = { li, start, end, ta, label, play };
       play.addEventListener('click', () => {
@@ -1123,7 +1139,7 @@
       const editable = editableTier(tier);
       const times = fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms);
       row.label.textContent = t('ed_seg_label', { n, times });
-      row.play.textContent = '▶ ' + fmtTime(seg.start_ms);
+      row.play.textContent = '▶';
       row.play.setAttribute('aria-label', t('ed_play_seg', { n }));
       for (const [inp, v] of [[row.start, seg.start_ms], [row.end, seg.end_ms]]) {
         if (document.activeElement !== inp && inp.value !== fmtTime(v)) inp.value = fmtTime(v);
@@ -1189,6 +1205,9 @@
 
     const xOf = (ms, w) => ((ms - viewStart) / viewSpan) * w;
     const msOf = (x, w) => viewStart + (x / w) * viewSpan;
+
+    // about 15 s on a desktop, a third of that on a phone
+    viewSpan = Math.round(Math.min(15000, Math.max(5000, ((canvas.clientWidth || 800) / 800) * 15000)));
 
     function clampView() {
       const d = durationMs();
@@ -1518,7 +1537,7 @@
   }
 
   async function boot() {
-    me = await fetchMe();
+    me = hinted() ? await fetchMe() : null;
     renderAccountBox();
     if (me && EDIT_ROLES.includes(me.role) && rec0.can_listen && audio) await startEditor();
   }
