@@ -35,6 +35,8 @@ int cmd_reindex(struct cli *c, int argc, char **argv);
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and the hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt_long() returned '?': names the unknown option; returns EXIT_USAGE. */
+int cli_unknown_option(const char *cmd, char **argv);
 /* Opens the archive (create: for init and ingest). Prints the error. */
 int cli_open(struct cli *c, int create, struct prl_archive **out);
 /* True when argv holds -h or --help before "--". */

@@ -70,8 +70,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 						       optarg);
 			break;
 		default:
-			return cli_usage_error("annotations", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_unknown_option("annotations", argv);
 		}
 	}
 	if (argc - optind != 2)
@@ -175,8 +174,7 @@ static int do_export(struct cli *c, int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 't': wo.tier = optarg; break;
 		default:
-			return cli_usage_error("annotations", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_unknown_option("annotations", argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -111,8 +111,8 @@ struct progress {
 	int tty;
 	size_t index, total;
 	const char *path;
-	double started;
-	int64_t frames_hint;
+	double started;     /* when the run began */
+	double audio_done;  /* seconds of audio in the files finished so far */
 };
 
 static double now(void)
@@ -132,6 +132,8 @@ static void on_progress(void *ctx, int64_t done, int64_t total)
 	if (!p->tty)
 		return;
 	fprintf(stderr, "\r\033[K[%zu/%zu] %.40s %3.0f%%", p->index + 1, p->total, base, pct);
+	if (p->audio_done > 0 && now() > p->started)
+		fprintf(stderr, "  %.1f× real time", p->audio_done / (now() - p->started));
 	fflush(stderr);
 }
 
@@ -241,7 +243,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 			help();
 			return 0;
 		default:
-			return cli_usage_error("ingest", "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option("ingest", argv);
 		}
 	}
 	if (optind >= argc)
@@ -261,6 +263,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 		goto end;
 	}
 	memset(&prog, 0, sizeof(prog));
+	prog.started = started;
 	prog.tty = isatty(STDERR_FILENO) && !json;
 	prog.total = files.n;
 	io.progress = on_progress;
@@ -282,6 +285,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 		case PRL_INGESTED:
 			ningested++;
 			audio_s += (double)r.duration_ms / 1000.0;
+			prog.audio_done = audio_s;
 			break;
 		case PRL_DUPLICATE:
 			ndup++;

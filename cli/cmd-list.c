@@ -67,7 +67,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			       "the same object as GET /api/recordings: {total, offset, recordings}.\n");
 			return 0;
 		default:
-			return cli_usage_error("list", "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option("list", argv);
 		}
 	}
 	if (optind < argc)
@@ -134,7 +134,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			       "tiers. --json prints the same object as GET /api/recordings/ID.\n");
 			return 0;
 		default:
-			return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option("show", argv);
 		}
 	}
 	if (optind >= argc)

@@ -129,7 +129,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			       "visitor gets. --json prints the same object as GET /api/search.\n");
 			return 0;
 		default:
-			return cli_usage_error("search", "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option("search", argv);
 		}
 	}
 	if (optind >= argc)

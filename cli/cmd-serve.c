@@ -79,7 +79,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			opts.quiet = 1;
 			break;
 		default:
-			return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option("serve", argv);
 		}
 	}
 	if (optind < argc)

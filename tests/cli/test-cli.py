@@ -199,6 +199,7 @@ def tests(tmp, data):
     ok(not [d for d in os.listdir(media) if d.startswith(".staging")], "no staging folder left")
 
     full_disk(tmp, good)
+    search(data, lines)
 
     # fsck
     rc, out, err = run("fsck", data=data)
@@ -243,6 +244,48 @@ def tests(tmp, data):
     ok(strip(again) == strip(after), "and the tiers are untouched")
     rc, _, err = run("annotations", "export", "999", "--format", "eaf", data=data)
     ok(rc == 1, "export of an unknown recording fails")
+
+
+def search(data, lines):
+    """parlers search on the sample corpus, as staff and as a visitor."""
+    rc, out, err = run("search", "--json", "mezoun", data=data)
+    ok(rc == 0, "search --json mezoun")
+    res = json.loads(out)
+    fields = ["recording_id", "recording_title", "segment_id", "tier", "start_ms", "end_ms",
+              "text", "snippet", "translation", "place", "speaker", "match"]
+    ok(res["total"] >= res["total_exact"] >= 3, f"mezoun: {res['total_exact']} exact of {res['total']}")
+    ok(all(all(f in h for f in fields) for h in res["hits"]), "every hit has the fields DESIGN.md names")
+    ok(any(h["translation"] for h in res["hits"]), "hits carry the translation of their span")
+    private = {l["id"] for l in lines if "couturiere" in l["path"]}
+    rc, out, _ = run("search", "--json", "--limit", "200", "--public", "la", data=data)
+    pub = json.loads(out)
+    rc, out, _ = run("search", "--json", "--limit", "200", "la", data=data)
+    staff = json.loads(out)
+    ok(not any(h["recording_id"] in private for h in pub["hits"]) and
+       any(h["recording_id"] in private for h in staff["hits"]),
+       "--public never shows the private recording; staff see it")
+    ok(pub["total"] < staff["total"], "and its segments are not counted for visitors")
+    rc, out, _ = run("search", "--json", "--tier", "translation", "maison", data=data)
+    ok(rc == 0 and json.loads(out)["total"] > 0 and
+       all(h["tier_type"] == "translation" for h in json.loads(out)["hits"]), "--tier translation")
+    for q in ['"', "*", "-mezoun", "NEAR(", "'; DROP TABLE segments; --"]:
+        rc, out, err = run("search", "--", q, data=data)
+        ok(rc in (0, 1) and "fts5" not in err.lower() and "syntax" not in err.lower()
+           and len(err.strip().splitlines()) <= 1, f"search {q!r}: a sensible answer ({rc}: {err.strip()})")
+    rc, out, err = run("search", "mezoun", data=data)
+    ok(rc == 0 and "hit" in out, "search prints hits for people")
+    csv = os.path.join(os.path.dirname(data), "variants.csv")
+    open(csv, "w").write("# staff spellings\nmézoun,maisoun,mézon\n")
+    rc, _, err = run("variants", "import", csv, data=data)
+    ok(rc == 0, "variants import")
+    rc, out, _ = run("variants", "export", data=data)
+    ok(rc == 0 and out == "mézoun,maisoun,mézon\n", "variants export gives the table back")
+    rc, out, _ = run("search", "--json", "mezoun", data=data)
+    ok(json.loads(out)["total_exact"] > res["total_exact"], "equivalent spellings then count as exact")
+    rc, _, err = run("reindex", data=data)
+    ok(rc == 0, "reindex")
+    rc, out, _ = run("search", "--json", "mezoun", data=data)
+    ok(json.loads(out)["total"] >= res["total"], "and search answers as before")
 
 
 def full_disk(tmp, wav):
