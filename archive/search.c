@@ -254,6 +254,11 @@ static struct search_vocab *vocab_get(struct prl_archive *a)
 	return fresh;
 }
 
+void prl_archive_search_warm(struct prl_archive *a)
+{
+	search_vocab_free(vocab_get(a));
+}
+
 /* ---- terms: what each query word stands for ---- */
 
 struct term_list {

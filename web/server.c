@@ -455,6 +455,8 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	if ((ret = prl_archive_open(s.data_dir, 0, &a, err)) < 0)
 		goto end;
 	s.pool[s.npool++] = a;
+	/* the search vocabulary is read before the first visitor, not by them */
+	prl_archive_search_warm(a);
 	if ((ret = web_cache_init(&s.cache, prl_archive_dir(a))) < 0)
 		goto end;
 	if ((ret = web_pages_init(&s.pages, err)) < 0)

@@ -253,6 +253,10 @@ struct prl_search_opts {
 int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			    const struct prl_search_opts *o, struct prl_buf *out);
 
+/* Reads what search shares between queries (the index's vocabulary, for
+ * close spellings) so that the first visitor does not wait for it. */
+void prl_archive_search_warm(struct prl_archive *a);
+
 /* Rebuilds the whole search index from the segments, in one transaction
  * (after a change to how text is folded, or to repair it). */
 int prl_archive_reindex(struct prl_archive *a);
