@@ -642,6 +642,15 @@ int reader_open(struct reader **out, const char *path, struct prl_audio_info *in
 	if (ret > 0 && (ret = open_av(r, path, &tmp, tags, err)) < 0)
 		goto end;
 	set_default_layout(&r->layout);
+	/* Bounds that keep memory bounded: the loudness meter holds 3 s of
+	 * every channel as doubles, and a hostile header can claim anything. */
+	if (r->channels > TRANSCODE_MAX_CHANNELS || r->rate > TRANSCODE_MAX_RATE ||
+	    r->rate < TRANSCODE_MIN_RATE) {
+		ret = fail(err, -PRL_EUNSUPPORTED, "%d channels at %d Hz: outside what the archive "
+				"takes (up to %d channels, %d to %d Hz)", r->channels, r->rate,
+			   TRANSCODE_MAX_CHANNELS, TRANSCODE_MIN_RATE, TRANSCODE_MAX_RATE);
+		goto end;
+	}
 	*info = tmp;
 	*out = r;
 	return 0;

@@ -25,6 +25,14 @@
  * that eight channels of float stay at 128 KiB. */
 #define TRANSCODE_BLOCK 4096
 
+/* What a reader accepts: field and studio masters are up to 8 channels at
+ * up to 192 kHz; these bounds leave room while keeping the meter's memory
+ * (3 s of every channel as doubles) far from what a hostile header could
+ * otherwise ask for. */
+#define TRANSCODE_MAX_CHANNELS 16
+#define TRANSCODE_MIN_RATE 1000
+#define TRANSCODE_MAX_RATE 384000
+
 /* Silences FFmpeg's logging for the whole process, once.  libsndfile keeps
  * its log in the handle and never prints; the mpg123 decoder it links does
  * print, which is why reader.c never hands it anything that might be MP3. */

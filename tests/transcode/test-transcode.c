@@ -399,6 +399,15 @@ static void bad_inputs(void)
 	write_bytes(src, junk, sizeof(junk));
 	run_bad("random bytes named .mp3", src, opus, mp3, peaks);
 
+	path_in(src, sizeof(src), "twenty-channels.wav");
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "sox -n -c 20 -r 8000 -b 16 '%s' synth 0.1 sine 440", src);
+		if (system(cmd) == 0)
+			run_bad("20 channels", src, opus, mp3, peaks);
+	}
+
 	path_in(src, sizeof(src), "no-such-file.wav");
 	run_bad("missing file", src, opus, mp3, peaks);
 
