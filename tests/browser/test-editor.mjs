@@ -383,7 +383,34 @@ async function main() {
   rec = await stored();
   ok(rec.tiers.flatMap((t) => t.segments).find((s) => s.id === target.id).text === OFF3, 'the edit kept across the reload is stored');
 
-  /* ---- 4. English, phone width ---- */
+  /* ---- 4. the audit history, and undoing one change from it ---- */
+  await a.click('#ed-history-btn');
+  await waitFor(() => a.$$eval('#ed-history-list li', (l) => l.length), 10000);
+  const hist = await a.$$eval('#ed-history-list li', (l) => l.map((x) => x.textContent));
+  ok(hist.length >= 10 && /anne/.test(hist[0]) && hist[0].includes(OFF3) && hist[0].includes(OFF1) && hist.some((h) => /bertrand/.test(h)),
+    'the history lists who changed what, newest first, before and after', hist.slice(0, 3));
+  await a.$eval('#ed-history', (h) => h.scrollIntoView());
+  await a.screenshot({ path: path.join(OUT, 'editor-history.png') });
+  await a.click('#ed-history-list li:first-child .ed-h-revert');
+  await waitFor(async () => (await stored()).tiers.flatMap((t) => t.segments).find((s) => s.id === target.id).text === OFF1, 5000);
+  rec = await stored();
+  ok(rec.tiers.flatMap((t) => t.segments).find((s) => s.id === target.id).text === OFF1, 'undoing the newest entry brings the text before it back');
+  ok(await waitFor(() => a.$eval(field, (t, want) => t.value === want, OFF1), 5000), 'the editor shows the restored text');
+  await a.fill(field, OFF1 + ' !');
+  await a.focus('#ed-tier');
+  ok(await saved(a) && (await stored()).tiers.flatMap((t) => t.segments).find((s) => s.id === target.id).text === OFF1 + ' !',
+    'editing goes on after an undo from the history, without a conflict');
+
+  /* ---- 5. the access level, changed in the page ---- */
+  await a.selectOption('#ed-access', 'restricted');
+  const anonymous = async () => (await (await fetch(`${base}/api/recordings/${id}`)).json());
+  const restrictedNow = await waitFor(async () => (await anonymous()).access === 'restricted', 5000);
+  ok(restrictedNow && !(await anonymous()).can_listen, 'choosing "restricted" applies at once: a visitor may no longer listen');
+  ok(await a.$eval('#meta', (d) => d.textContent.includes('réservé aux chercheurs')), 'the page\'s own access line follows');
+  await a.selectOption('#ed-access', 'public');
+  ok(await waitFor(async () => (await anonymous()).access === 'public', 5000), 'and back to public');
+
+  /* ---- 6. English, phone width ---- */
   const p = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-GB', isMobile: true, hasTouch: true });
   await p.goto(`${base}/recordings/${id}?lang=en`);
   await p.waitForSelector('#ed-signin');

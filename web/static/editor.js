@@ -1024,7 +1024,19 @@
       el('ol', { id: 'ed-segs', class: 'ed-segs', 'aria-labelledby': 'ed-segs-h' }),
       el('p', { id: 'ed-segs-h', class: 'visually-hidden' }),
       el('p', { id: 'ed-none', class: 'ed-hint', hidden: true }),
-      announce);
+      announce,
+      el('div', { class: 'ed-more' },
+        el('span', { class: 'ed-pair' },
+          el('label', { for: 'ed-access', class: 'ed-inline-label' }, t('ed_access')),
+          el('select', { id: 'ed-access', 'aria-describedby': 'ed-access-hint' },
+            ...['public', 'restricted', 'private'].map((x) => el('option', { value: x }, t('access_' + x))))),
+        el('button', { type: 'button', id: 'ed-history-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-history' }, t('ed_history'))),
+      el('p', { id: 'ed-access-hint', class: 'ed-hint' }, t('ed_access_hint')),
+      el('div', { id: 'ed-history', class: 'ed-history', hidden: true },
+        el('h3', { id: 'ed-history-h' }, t('ed_history')),
+        el('p', { id: 'ed-history-status', class: 'ed-hint', role: 'status', 'aria-live': 'polite' }),
+        el('ol', { id: 'ed-history-list', class: 'ed-history-list', 'aria-labelledby': 'ed-history-h' }),
+        el('button', { type: 'button', id: 'ed-history-more', class: 'secondary', hidden: true }, t('ed_history_more'))));
 
     // in the main column, under the player: beside the side column on a
     // wide screen, before it on a phone
@@ -1464,6 +1476,113 @@
     };
     $('ed-help-btn').addEventListener('click', () => toggleHelp());
     $('ed-speed').addEventListener('change', () => setSpeed(Number($('ed-speed').value)));
+
+    /* ---- the recording's access level: applied at once, never queued ---- */
+    const access = $('ed-access');
+    access.value = rec0.access || 'private';
+    access.dataset.was = access.value;
+    access.addEventListener('change', async () => {
+      const level = access.value;
+      let r = null;
+      try { r = await api('PATCH', '/api/recordings/' + recId, { access: level }); } catch (err) { r = null; }
+      if (r && r.ok) {
+        access.dataset.was = level;
+        say(t('ed_access_set', { level: t('access_' + level) }));
+        // the page's own "Access" line
+        for (const dt of document.querySelectorAll('#meta dt')) {
+          if (dt.textContent === t('meta_access') && dt.nextElementSibling) dt.nextElementSibling.textContent = t('access_' + level);
+        }
+        if (!$('ed-history').hidden) loadHistory(false);
+      } else {
+        access.value = access.dataset.was;
+        say(t('ed_access_failed', { why: (r && r.data && r.data.error) || t('ed_status_offline') }));
+      }
+    });
+
+    /* ---- the audit history: who changed what, and undoing one change ---- */
+    const HISTORY_PAGE = 50;
+    let historyOffset = 0;
+    const REVERTIBLE = /^(segment\.|tier\.rename|tier\.revert|access\.)/;
+    const quote = (x) => '« ' + x + ' »';
+    const atOf = (s) => {
+      const d = new Date(/^\d{4}-\d\d-\d\d \d/.test(s || '') ? s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z') : s);
+      if (Number.isNaN(d.getTime())) return s || '';
+      try { return d.toLocaleString(lang, { dateStyle: 'short', timeStyle: 'medium' }); } catch (err) { return d.toISOString(); }
+    };
+    function tierNameOf(id) {
+      const k = keyOfTierId(id);
+      return k && tierByKey.get(k) ? tierByKey.get(k).name : '';
+    }
+    function changeText(e) {
+      const b = e.before || {};
+      const a = e.after || {};
+      const span = (x) => fmtTime(x.start_ms) + '–' + fmtTime(x.end_ms);
+      if (e.action.startsWith('segment.')) {
+        if (!e.before) return quote(a.text || '') + ' (' + span(a) + ')';
+        if (!e.after) return quote(b.text || '') + ' (' + span(b) + ')';
+        const parts = [];
+        if (b.text !== a.text) parts.push(quote(b.text || '') + ' → ' + quote(a.text || ''));
+        if (b.start_ms !== a.start_ms || b.end_ms !== a.end_ms) parts.push(span(b) + ' → ' + span(a));
+        return parts.join(' ; ') || quote(a.text || '');
+      }
+      if (e.action.startsWith('tier.')) return e.before ? quote(b.name || '') + ' → ' + quote(a.name || '') : quote(a.name || '');
+      if (e.action.startsWith('access.')) return t('access_' + b.access) + ' → ' + t('access_' + a.access);
+      if (e.action.startsWith('withheld.')) return span(e.after || e.before || {});
+      return '';
+    }
+    function historyItem(e) {
+      const what = t('ed_act_' + e.action.replace('.', '_'));
+      const where = e.tier_id ? tierNameOf(e.tier_id) : '';
+      const li = el('li', { class: 'ed-h-item', dataset: { id: String(e.id) } },
+        el('p', { class: 'ed-h-meta' },
+          el('time', { datetime: e.at || '' }, atOf(e.at)), ' · ', el('strong', {}, e.login || '?'), ' · ', what,
+          where ? ' · ' + t('ed_history_tier', { name: where }) : ''),
+        el('p', { class: 'ed-h-change' }, changeText(e)));
+      if (REVERTIBLE.test(e.action)) {
+        li.append(el('button', { type: 'button', class: 'secondary ed-h-revert', 'aria-label': t('ed_history_revert_label', { what, when: atOf(e.at) }),
+          onclick: () => revertEntry(e.id) }, t('ed_history_revert')));
+      }
+      return li;
+    }
+    async function loadHistory(more) {
+      const list = $('ed-history-list');
+      const st = $('ed-history-status');
+      if (!more) historyOffset = 0;
+      st.textContent = t('loading');
+      let r = null;
+      try { r = await api('GET', '/api/recordings/' + recId + '/history?limit=' + HISTORY_PAGE + '&offset=' + historyOffset); } catch (err) { r = null; }
+      if (!r || !r.ok || !r.data || !Array.isArray(r.data.history)) {
+        st.textContent = t('ed_history_failed');
+        return;
+      }
+      const items = r.data.history.map(historyItem);
+      if (more) list.append(...items); else list.replaceChildren(...items);
+      historyOffset += r.data.history.length;
+      st.textContent = list.children.length ? '' : t('ed_history_empty');
+      $('ed-history-more').hidden = r.data.history.length < HISTORY_PAGE;
+    }
+    async function revertEntry(hid) {
+      commitText();
+      let r = null;
+      try { r = await api('POST', '/api/history/' + hid + '/revert', {}); } catch (err) { r = null; }
+      if (r && r.ok) {
+        say(t('ed_history_reverted'));
+        if (outbox.length) { needResync = true; pump(); } else await resync();
+        if (r.data && r.data.access) access.value = access.dataset.was = r.data.access;
+        loadHistory(false);
+      } else if (r && r.status === 401) {
+        askLogin(t('ed_session_expired'), () => { renderAccountBox(); revertEntry(hid); });
+      } else {
+        say(t('ed_history_revert_failed', { why: (r && r.data && r.data.error) || t('ed_status_offline') }));
+      }
+    }
+    $('ed-history-btn').addEventListener('click', () => {
+      const box = $('ed-history');
+      box.hidden = !box.hidden;
+      $('ed-history-btn').setAttribute('aria-expanded', box.hidden ? 'false' : 'true');
+      if (!box.hidden) loadHistory(false);
+    });
+    $('ed-history-more').addEventListener('click', () => loadHistory(true));
 
     /* ---- the sound drives the drawing ---- */
     let raf = 0;
