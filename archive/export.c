@@ -69,6 +69,7 @@ struct rec {
 	char *slug;          /* owned */
 	char *title;         /* owned */
 	char *orig_ext;      /* the original's extension, lower case, owned */
+	char *audio_name;    /* the audio file written beside the tiers, owned, or NULL */
 	int64_t duration_ms;
 	double gain_db;      /* the access copy's gain, for lossy clips */
 };
@@ -539,8 +540,9 @@ static int make_clip(struct prl_export *x, const struct rec *r, int64_t start_ms
 	char path[64];
 	int fd, ret;
 
-	/* the caller checked that the viewer may hear r; the original is the
-	 * source whatever copy the viewer is given */
+	/* the caller checked that the viewer may hear r; the source is the
+	 * original, whatever copy the bag holds, unless passages of it are
+	 * withheld from the viewer */
 	memset(&m, 0, sizeof(m));
 	memset(&job, 0, sizeof(job));
 	/* withheld passages come out silent for who may not hear them */
@@ -1025,22 +1027,38 @@ static int step_recording(struct prl_export *x)
 		return 0;
 	}
 	if (x->sub == 0) {
+		const char *ext = x->audio == PRL_EXPORT_FLAC ? "flac" : r->orig_ext;
+		int from_copy = 0;
+
 		x->sub++;
 		memset(&m, 0, sizeof(m));
 		if (x->audio == PRL_EXPORT_NONE)
 			return 0;
 		if (x->audio == PRL_EXPORT_OPUS) {
 			ret = prl_archive_media(x->a, &x->v, r->id, PRL_MEDIA_OPUS, &m);
-			prl_buf_addf(&name, "%s/%s.opus", r->folder, r->slug);
-		} else {
-			ret = prl_archive_media(x->a, &x->v, r->id, PRL_MEDIA_ORIGINAL, &m);
-			prl_buf_addf(&name, "%s/%s.%s", r->folder, r->slug,
-				     x->audio == PRL_EXPORT_FLAC ? "flac" : r->orig_ext);
+			ext = "opus";
+		} else if ((ret = prl_archive_media(x->a, &x->v, r->id, PRL_MEDIA_ORIGINAL, &m)) ==
+				   -PRL_EACCESS &&
+			   !prl_access_sees_withheld(&x->v)) {
+			/* passages withheld from this viewer are in the original: the
+			 * bag gets the copy in which they are silent (as Opus, or made
+			 * into FLAC from it), never the original */
+			from_copy = 1;
+			if (x->audio == PRL_EXPORT_ORIGINAL) {
+				ret = prl_archive_media(x->a, &x->v, r->id, PRL_MEDIA_OPUS, &m);
+				ext = "opus";
+			} else {
+				ret = 0;
+			}
 		}
+		prl_buf_addf(&name, "%s/%s.%s", r->folder, r->slug, ext);
+		free(r->audio_name);
+		r->audio_name = strdup(strrchr(prl_buf_str(&name), '/') + 1);
 		if (ret < 0) {
 			ret = xfail(x, ret, "recording %lld: %s", (long long)r->id,
 				    prl_archive_errmsg(x->a));
-		} else if (x->audio == PRL_EXPORT_FLAC && strcmp(r->orig_ext, "flac") != 0) {
+		} else if (x->audio == PRL_EXPORT_FLAC &&
+			   (from_copy || strcmp(r->orig_ext, "flac") != 0)) {
 			prl_media_clear(&m);
 			if ((fd = make_clip(x, r, 0, -1, PRL_CLIP_FLAC)) >= 0)
 				ret = put_fd(x, prl_buf_str(&name), fd);
@@ -1065,13 +1083,8 @@ static int step_recording(struct prl_export *x)
 		struct prl_annot_write_opts wo;
 
 		memset(&wo, 0, sizeof(wo));
-		prl_buf_addf(&name, "%s.%s", r->slug,
-			     x->audio == PRL_EXPORT_NONE   ? ""
-			     : x->audio == PRL_EXPORT_OPUS ? "opus"
-			     : x->audio == PRL_EXPORT_FLAC ? "flac"
-							   : r->orig_ext);
 		/* the media the files name is the one beside them in the bag */
-		wo.media_url = x->audio == PRL_EXPORT_NONE ? NULL : prl_buf_str(&name);
+		wo.media_url = r->audio_name;
 		wo.title = r->title;
 		wo.duration_ms = r->duration_ms > 0 ? r->duration_ms : -1;
 		ret = prl_annot_write(fmts[x->sub - 1], x->doc, &wo, &body, &warn);
@@ -1240,6 +1253,7 @@ void prl_export_free(struct prl_export *x)
 		free(x->recs[i].slug);
 		free(x->recs[i].title);
 		free(x->recs[i].orig_ext);
+		free(x->recs[i].audio_name);
 	}
 	free(x->recs);
 	for (size_t i = 0; i < x->nhits; i++)

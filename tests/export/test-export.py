@@ -730,6 +730,96 @@ def check_iiif(recs, by):
        "collection: every manifest an anonymous visitor may see, none other")
 
 
+# ---- signed in: researchers, and passages withheld from them ----
+
+def login(user, password):
+    c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=30)
+    c.request("POST", "/api/login", body=json.dumps({"login": user, "password": password}),
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    body = r.read()
+    cookie = r.getheader("Set-Cookie", "").split(";", 1)[0]
+    c.close()
+    if r.status != 200:
+        return None
+    return {"Cookie": cookie, "X-CSRF-Token": json.loads(body)["csrf_token"]}
+
+
+def post(path, obj, headers):
+    c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=120)
+    h = dict(headers)
+    h["Content-Type"] = "application/json"
+    c.request("POST", path, body=json.dumps(obj), headers=h)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, body
+
+
+def check_signed_in(tmp, data, recs, by):
+    for user, role in (("rita", "researcher"), ("sam", "admin")):
+        r = run("user", "add", user, "--role", role, data=data, stdin=b"a-long-passphrase-9\n")
+        if r.returncode != 0:
+            diag("no accounts in this build: skipping the signed-in checks")
+            return
+    rita = login("rita", "a-long-passphrase-9")
+    sam = login("sam", "a-long-passphrase-9")
+    if not ok(rita and sam, "a researcher and a staff member sign in"):
+        return
+    res = by["restricted"][0]
+    st, h, body = get("/api/export?ids=%d" % res["id"], headers=rita)
+    path = os.path.join(tmp, "rita.zip")
+    with open(path, "wb") as f:
+        f.write(body)
+    files = check_bag(path, os.path.join(tmp, "rita"), "researcher bag")
+    audio = [f for f in files if f.startswith("data/recordings/")
+             and re.search(r"\.(wav|mp3|ogg|flac|m4a)$", f)]
+    ok(len(audio) == 1 and sha256_file(os.path.join(tmp, "rita", audio[0])) == res["sha256"],
+       "a researcher gets a restricted recording's original by default")
+    ok(any(f.endswith(".eaf") for f in files), "and its transcript")
+    ok(get("/api/recordings/%d/clip.wav?start=0&end=1" % res["id"], headers=rita)[0] == 200,
+       "and may cut clips of it")
+    st, h, body = get("/iiif/%d/manifest.json" % res["id"], headers=rita)
+    ok(json.loads(body)["items"][0]["items"], "and its manifest paints the audio")
+
+    # a passage withheld: out of the researcher's bag, silent in clips
+    pub = [x for x in by["public"] if x["original_format"] == "wav"][0]
+    segs = tiers_of(data, pub["id"])
+    first = sorted(s for v in segs.values() for s in v if s[2])[0]
+    span = (first[0], first[1])
+    st, body = post("/api/recordings/%d/withheld" % pub["id"],
+                    {"start_ms": span[0], "end_ms": span[1], "reason": "test"}, sam)
+    if not ok(st == 201, "staff withhold a passage", (st, body)):
+        return
+    st, h, body = get("/api/export?ids=%d" % pub["id"], headers=rita)
+    path = os.path.join(tmp, "withheld.zip")
+    with open(path, "wb") as f:
+        f.write(body)
+    files = check_bag(path, os.path.join(tmp, "withheld"), "bag with a withheld passage")
+    audio = [f for f in files if f.startswith("data/recordings/")
+             and re.search(r"\.(wav|mp3|ogg|opus|flac|m4a)$", f)]
+    ok(len(audio) == 1 and audio[0].endswith(".opus"),
+       "the researcher gets the copy with the passage silent, not the original", audio)
+    csv_ = [f for f in files if f.endswith(".csv") and f.startswith("data/recordings/")]
+    text = open(os.path.join(tmp, "withheld", csv_[0]), encoding="utf-8").read() if csv_ else ""
+    ok(csv_ and first[2] not in text, "the withheld segment is not in its transcript")
+    st, h, body = get("/api/recordings/%d/clip.wav?start=%.3f&end=%.3f"
+                      % (pub["id"], span[0] / 1000 + 0.2, span[1] / 1000 - 0.2), headers=rita)
+    cpath = os.path.join(tmp, "muted.wav")
+    with open(cpath, "wb") as f:
+        f.write(body)
+    p = subprocess.run(["ffmpeg", "-hide_banner", "-i", cpath, "-af", "volumedetect", "-f",
+                        "null", "-"], capture_output=True)
+    m = re.search(rb"max_volume: (-?[\d.]+|-inf) dB", p.stderr)
+    ok(st == 200 and m and (m.group(1) == b"-inf" or float(m.group(1)) < -60),
+       "a clip of the withheld passage is silent for the researcher", m and m.group(1))
+    r = run("export", "--ids", str(pub["id"]), "-o", os.path.join(tmp, "staff.zip"), data=data)
+    with zipfile.ZipFile(os.path.join(tmp, "staff.zip")) as z:
+        names = z.namelist()
+    ok(r.returncode == 0 and any(n.endswith(".wav") for n in names),
+       "staff still export the original")
+
+
 def main():
     global SRV
     tmp = tempfile.mkdtemp(prefix="parlers-export-test-")
@@ -748,6 +838,7 @@ def main():
             check_clips(recs, by, tmp)
             check_oai(tmp, recs, by)
             check_iiif(recs, by)
+            check_signed_in(tmp, data, recs, by)
             ok(os.listdir(tmpdir) == [], "the server's temporary folder is empty at the end")
         finally:
             rc = SRV.stop()
