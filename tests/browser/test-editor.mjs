@@ -353,7 +353,7 @@ async function main() {
     await a.$eval('#ed-status', (s) => s.dataset.state === 'offline'), 8000);
   ok(pendingShown, 'offline, the indicator says 2 changes are not yet saved', await statusText(a));
   const kept = await a.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('parlers-outbox:'))
-    .map((k) => JSON.parse(localStorage.getItem(k)).ops.length));
+    .map((k) => JSON.parse(localStorage.getItem(k)).ops.length).filter(Boolean));
   ok(kept.length === 1 && kept[0] === 2, 'the unsent changes are kept in localStorage, in order', kept);
   await a.screenshot({ path: path.join(OUT, 'editor-offline.png') });
   rec = await stored();
@@ -410,7 +410,28 @@ async function main() {
   await a.selectOption('#ed-access', 'public');
   ok(await waitFor(async () => (await anonymous()).access === 'public', 5000), 'and back to public');
 
-  /* ---- 6. English, phone width ---- */
+  /* ---- 6. two tabs: one closed with an unsent edit, the other sends it ---- */
+  const third = best.main.segments.filter((x) => x.text.trim())[2];
+  const tab1 = await a.context().newPage();
+  await tab1.route('**/api/segments/**', blockWrites);
+  await tab1.goto(`${base}/recordings/${id}`);
+  await tab1.waitForSelector('#editor');
+  await tab1.selectOption('#ed-tier', 't' + best.main.id);
+  const TAB_TEXT = 'Écrit dans un onglet fermé depuis';
+  await tab1.fill(`#ed-seg-s${third.id}-t`, TAB_TEXT);
+  await tab1.focus('#ed-tier');
+  await waitFor(async () => /1 modification/.test(await statusText(tab1)), 5000);
+  await sleep(1500);
+  const entries = await a.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('parlers-outbox:'))
+    .map((k) => JSON.parse(localStorage.getItem(k)).ops.length).filter(Boolean));
+  ok(JSON.stringify(entries) === '[1]' && await saved(a, 1000), 'each tab keeps its own unsent edits; the other tab leaves them alone while it lives', entries);
+  await tab1.close({ runBeforeUnload: true });
+  const adopted = await waitFor(async () => (await stored()).tiers.flatMap((t) => t.segments).find((x) => x.id === third.id).text === TAB_TEXT, 25000, 250);
+  ok(adopted, 'once that tab is closed, the tab still open sends its edit');
+  ok(await waitFor(() => a.$eval(`#ed-seg-s${third.id}-t`, (t, want) => t.value === want, TAB_TEXT), 5000) && await saved(a),
+    'and shows it, saved');
+
+  /* ---- 7. English, phone width ---- */
   const p = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-GB', isMobile: true, hasTouch: true });
   await p.goto(`${base}/recordings/${id}?lang=en`);
   await p.waitForSelector('#ed-signin');

@@ -308,7 +308,44 @@
   let lastError = '';
   let ackData = null;             // the server's answer to the last operation acknowledged
   let drag = null;                // {key, edge, min, max, before} while a boundary is dragged
-  const storeKey = () => 'parlers-outbox:v1:' + (me ? me.login : '') + ':' + recId;
+  // One entry per tab (its id lives in sessionStorage, which a reload
+  // keeps), so that two tabs on one recording never overwrite each other's
+  // unsent edits; a live tab adopts the entries of tabs gone for good.  A
+  // tab holds a Web Lock named after its entry for as long as it lives,
+  // which tells exactly which entries are orphans; where the browser has no
+  // Web Locks, a heartbeat older than TAB_GONE_MS does.
+  const TAB_GONE_MS = 30000;
+  const newTabId = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+  let tabId = (() => {
+    try {
+      let x = sessionStorage.getItem('parlers-tab');
+      if (!x) { x = newTabId(); sessionStorage.setItem('parlers-tab', x); }
+      return x;
+    } catch (err) {
+      return newTabId();
+    }
+  })();
+  const locks = navigator.locks && navigator.locks.request ? navigator.locks : null;
+  const lockName = (key) => 'parlers-tab:' + key;
+
+  // Holds this tab's lock; a duplicated tab (same sessionStorage) finds it
+  // taken and becomes a tab of its own.
+  async function holdTabLock() {
+    if (!locks) return;
+    for (let tries = 0; tries < 5; tries++) {
+      const got = await new Promise((resolve) => {
+        locks.request(lockName(storeKey()), { ifAvailable: true }, (lock) => {
+          resolve(!!lock);
+          return lock ? new Promise(() => {}) : undefined;
+        }).catch(() => resolve(true));
+      });
+      if (got) return;
+      tabId = newTabId();
+      try { sessionStorage.setItem('parlers-tab', tabId); } catch (err) { /* this page keeps it */ }
+    }
+  }
+  const storePrefix = () => 'parlers-outbox:v1:' + (me ? me.login : '') + ':' + recId + ':';
+  const storeKey = () => storePrefix() + tabId;
 
   function persist() {
     const sIds = {};
@@ -317,18 +354,57 @@
     for (const [k, id] of tierIds) if (k !== 't' + id) tIds[k] = id;
     try {
       if (!outbox.length && !Object.keys(sIds).length && !Object.keys(tIds).length) localStorage.removeItem(storeKey());
-      else localStorage.setItem(storeKey(), JSON.stringify({ v: 1, ops: outbox, segIds: sIds, tierIds: tIds }));
+      else localStorage.setItem(storeKey(), JSON.stringify({ v: 1, alive: Date.now(), ops: outbox, segIds: sIds, tierIds: tIds }));
     } catch (err) {
       lastError = t('ed_storage_full');
     }
   }
 
-  function readStore() {
+  function readEntry(key) {
     try {
-      const s = JSON.parse(localStorage.getItem(storeKey()) || 'null');
-      if (s && s.v === 1 && Array.isArray(s.ops)) return s;
+      const s = JSON.parse(localStorage.getItem(key) || 'null');
+      if (s && s.v === 1 && Array.isArray(s.ops)) return { segIds: {}, tierIds: {}, ...s };
     } catch (err) { /* a damaged entry is worth less than a working page */ }
-    return { v: 1, ops: [], segIds: {}, tierIds: {} };
+    return null;
+  }
+  const readStore = () => readEntry(storeKey()) || { v: 1, ops: [], segIds: {}, tierIds: {} };
+
+  // The entries of this recording left by tabs that are gone.
+  async function orphans() {
+    const found = [];
+    let held = null;
+    if (locks && locks.query) {
+      try { held = new Set(((await locks.query()).held || []).map((l) => l.name)); } catch (err) { held = null; }
+    }
+    try {
+      for (let i = 0; i < localStorage.length; i++) {
+        const k = localStorage.key(i);
+        if (!k || !k.startsWith(storePrefix()) || k === storeKey()) continue;
+        const e = readEntry(k);
+        if (!e) continue;
+        if (held ? !held.has(lockName(k)) : !(Date.now() - (e.alive || 0) < TAB_GONE_MS)) found.push([k, e]);
+      }
+    } catch (err) { /* no storage: nothing to adopt */ }
+    return found;
+  }
+
+  // Takes over what a closed or crashed tab had not sent: its operations
+  // (older than this tab's, so first) and the ids it had been given.
+  async function adoptOrphans(replay, known) {
+    const found = known || await orphans();
+    if (!found.length) return false;
+    const adopted = [];
+    for (const [k, e] of found) {
+      for (const [key, id] of Object.entries(e.segIds)) if (!segIds.has(key)) segIds.set(key, id);
+      for (const [key, id] of Object.entries(e.tierIds)) if (!tierIds.has(key)) tierIds.set(key, id);
+      adopted.push(...e.ops);
+      try { localStorage.removeItem(k); } catch (err) { /* removed next time */ }
+    }
+    if (replay) for (const op of adopted) applyLocal(op);
+    const head = inflight ? [outbox[0]] : [];
+    outbox = [...head, ...adopted, ...outbox.slice(head.length)];
+    persist();
+    return adopted.length > 0;
   }
 
   function enqueue(op) {
@@ -1642,15 +1718,25 @@
     } catch (err) {
       return;
     }
+    await holdTabLock();
     const store = readStore();
-    loadModel(data, store.segIds, store.tierIds);
+    const gone = await orphans();
+    const sIds = Object.assign({}, ...gone.map(([, e]) => e.segIds), store.segIds);
+    const tIds = Object.assign({}, ...gone.map(([, e]) => e.tierIds), store.tierIds);
+    loadModel(data, sIds, tIds);
     outbox = store.ops;
     for (const op of outbox) applyLocal(op);
+    await adoptOrphans(true, gone);
     buildEditor();
     render();
     persist();
     // what typing left unsaved goes to the outbox before the page goes
     window.addEventListener('pagehide', commitText);
+    // the heartbeat that tells other tabs this one still holds its entry
+    setInterval(async () => {
+      if (outbox.length) persist();
+      if (await adoptOrphans(true)) { render(); pump(); }
+    }, TAB_GONE_MS / 3);
     document.addEventListener('visibilitychange', () => { if (document.hidden) commitText(); });
     pump();
   }
