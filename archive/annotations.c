@@ -250,6 +250,8 @@ int archive_store_annotations(struct prl_archive *a, int64_t id, const struct pr
 		sqlite3_bind_int(st, 10, (int)t->constraint);
 		sqlite3_bind_int(st, 11, t->is_point);
 		sqlite3_bind_int64(st, 12, (int64_t)i);
+		archive_bind_text(st, 13, t->default_locale);
+		sqlite3_bind_int(st, 14, t->may_overlap);
 		if (archive_step_done(a, st, "adding a tier") < 0)
 			goto end;
 		tier_ids[i] = sqlite3_last_insert_rowid(a->db);
@@ -412,6 +414,8 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 		t->ling_type = colstr(st, 6);
 		t->constraint = (enum prl_constraint)sqlite3_column_int(st, 8);
 		t->is_point = sqlite3_column_int(st, 9) != 0;
+		t->default_locale = colstr(st, 12);
+		t->may_overlap = sqlite3_column_int(st, 13) != 0;
 		for (j = 0; parent && j + 1 < ntier_ids; j++)
 			if (tier_ids[j] == parent)
 				t->parent = j + 1;

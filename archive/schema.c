@@ -265,6 +265,11 @@ static const struct migration migrations[] = {
 	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
 	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
 	 " END;"},
+	{5,
+	 /* what an EAF tier says of its locale, and subtitle tiers whose cues
+	  * may overlap, kept so they come back out as they went in */
+	 "ALTER TABLE tiers ADD COLUMN default_locale TEXT;"
+	 "ALTER TABLE tiers ADD COLUMN may_overlap INTEGER NOT NULL DEFAULT 0;"},
 };
 
 int prl_archive_latest_schema(void)

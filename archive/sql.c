@@ -57,14 +57,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
-			" s.name FROM tiers t LEFT JOIN speakers s ON s.id = t.speaker_id"
+			" s.name, t.default_locale, t.may_overlap FROM tiers t"
+			" LEFT JOIN speakers s ON s.id = t.speaker_id"
 			" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
 				" start_unaligned, end_unaligned, version FROM segments"
 				" WHERE tier_id = ?1 ORDER BY ord, id",
 	[ST_TIER_ADD] = "INSERT INTO tiers(recording_id, name, type, language, participant,"
-			" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+			" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord,"
+			" default_locale, may_overlap)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0))",
 	[ST_SEGMENT_ADD] = "INSERT INTO segments(tier_id, start_ms, end_ms, text, parent_id, ord,"
 			   " ext_id, cve_ref, start_unaligned, end_unaligned)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
