@@ -431,7 +431,26 @@ async function main() {
   ok(await waitFor(() => a.$eval(`#ed-seg-s${third.id}-t`, (t, want) => t.value === want, TAB_TEXT), 5000) && await saved(a),
     'and shows it, saved');
 
-  /* ---- 7. English, phone width ---- */
+  /* ---- 7. the session ends while editing ---- */
+  await a.evaluate(async () => {
+    const me = await (await fetch('/api/me', { cache: 'no-store' })).json();
+    await fetch('/api/logout', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: '{}' });
+  });
+  const LATE = 'Écrit après la fin de la session';
+  await a.fill(field, LATE);
+  await a.focus('#ed-tier');
+  const relog = await waitFor(() => a.$('#ed-login[open]'), 8000);
+  ok(relog && /session a expiré/.test(await a.$eval('#ed-login-why', (p) => p.textContent)) &&
+     await a.$eval('#ed-login-name', (i) => i.value) === USERS[0][0] && /1 modification|Session expirée/.test(await statusText(a)),
+  'when the session has ended, the edit waits and the sign-in dialog says why', await statusText(a));
+  if (relog) {
+    await a.keyboard.type(USERS[0][1]); // the password field has the focus
+    await a.keyboard.press('Enter');
+    ok(await saved(a) && (await stored()).tiers.flatMap((t) => t.segments).find((x) => x.id === target.id).text === LATE,
+      'signed in again, the waiting edit is sent');
+  }
+
+  /* ---- 8. English, phone width ---- */
   const p = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-GB', isMobile: true, hasTouch: true });
   await p.goto(`${base}/recordings/${id}?lang=en`);
   await p.waitForSelector('#ed-signin');

@@ -171,6 +171,18 @@
     ($('ed-login-name').value ? $('ed-login-pass') : $('ed-login-name')).focus();
   }
 
+  // Signing in again after the session ended; someone else signing in here
+  // gets a fresh page, and the first person's unsent edits stay theirs
+  // (kept under their login for their next visit).
+  function reauth(then) {
+    const before = me && me.login;
+    askLogin(t('ed_session_expired'), () => {
+      if (before && me.login !== before) { location.reload(); return; }
+      renderAccountBox();
+      then();
+    });
+  }
+
   async function logout() {
     commitText();
     try { await api('POST', '/api/logout', {}); } catch (err) { /* gone anyway once reloaded */ }
@@ -532,12 +544,12 @@
         if (res === 'retry') { failing = true; scheduleRetry(); break; }
         if (res === 'auth') {
           paused = 'auth';
-          askLogin(t('ed_session_expired'), () => { paused = null; renderAccountBox(); pump(); });
+          reauth(() => { paused = null; pump(); });
           break;
         }
         if (res === 'csrf') {
           const fresh = await fetchMe();
-          if (!fresh) { paused = 'auth'; askLogin(t('ed_session_expired'), () => { paused = null; pump(); }); break; }
+          if (!fresh) { paused = 'auth'; reauth(() => { paused = null; pump(); }); break; }
           if (fresh.csrf_token !== me.csrf_token && !op.csrfRetried) {
             me = fresh;
             op.csrfRetried = true;
@@ -1069,7 +1081,7 @@
         el('h2', { id: 'ed-h' }, t('ed_title')),
         status,
         el('button', { type: 'button', id: 'ed-relogin', hidden: true,
-          onclick: () => askLogin(t('ed_session_expired'), () => { paused = null; renderAccountBox(); pump(); }) }, t('ed_relogin'))),
+          onclick: () => reauth(() => { paused = null; pump(); }) }, t('ed_relogin'))),
       el('div', { class: 'ed-toolbar', role: 'group', 'aria-label': t('ed_tools') },
         el('div', { class: 'ed-group' },
           btn('ed-undo', 'ed_undo', undo, null, 'Alt+Z'),
@@ -1647,7 +1659,7 @@
         if (r.data && r.data.access) access.value = access.dataset.was = r.data.access;
         loadHistory(false);
       } else if (r && r.status === 401) {
-        askLogin(t('ed_session_expired'), () => { renderAccountBox(); revertEntry(hid); });
+        reauth(() => revertEntry(hid));
       } else {
         say(t('ed_history_revert_failed', { why: (r && r.data && r.data.error) || t('ed_status_offline') }));
       }
