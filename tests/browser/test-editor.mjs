@@ -293,6 +293,21 @@ async function main() {
   rec = await stored();
   ok(tierNamed(rec, TIER2) && !tierNamed(rec, TIER), 'the tier is renamed', rec.tiers.map((t) => t.name));
 
+  // times typed in the fields: a good one is saved, an impossible one refused on the spot
+  const startField = '#ed-segs li:first-child input.ed-time >> nth=0'; // made in the page: keyed by the page, not by id
+  await a.fill(startField, '0:00,50');
+  await a.press(startField, 'Enter');
+  await saved(a);
+  rec = await stored();
+  ok(tierNamed(rec, TIER2).segments[0].start_ms === 500, 'a start typed as 0:00,50 is saved as 500 ms', tierNamed(rec, TIER2).segments[0]);
+  await a.fill(startField, '9:59');
+  await a.press(startField, 'Enter');
+  const refused = { field: await a.$eval(startField, (i) => i.value), said: await a.$eval('#ed-say', (p) => p.textContent) };
+  await saved(a);
+  rec = await stored();
+  ok(refused.field === '0:00,50' && /Temps impossibles/.test(refused.said) && tierNamed(rec, TIER2).segments[0].start_ms === 500,
+    'a start after the end is refused with a reason, and nothing is sent', refused);
+
   /* ---- 2. two annotators on the same segment ---- */
   const b = await newPage();
   await b.goto(`${base}/recordings/${id}`);
