@@ -202,6 +202,15 @@ int archive_edit_end(struct prl_archive *a, int ret);
 int archive_audit(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 		  int64_t tier_id, int64_t seg_id, const char *action, const char *before,
 		  const char *after, int64_t reverts);
+/* Adds (span_id 0: a new id) or removes a withheld span of rec_id inside the
+ * caller's transaction, re-indexing the recording and writing the history
+ * row (reverts: the row undone, or 0); out gets what now is.  The caller
+ * runs archive_withheld_refresh_media() once committed. */
+int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			    int64_t span_id, int64_t start_ms, int64_t end_ms, const char *reason,
+			    int64_t reverts, struct prl_buf *out);
+int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			    int64_t span_id, int64_t reverts, struct prl_buf *out);
 /* Makes the withheld-muted access copies of recording id when its spans
  * changed since they were made (withheld.c).  Outside any transaction. */
 int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);

@@ -936,9 +936,9 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 	struct prl_buf res = PRL_BUF_INIT;
 	json_t *before = NULL, *after = NULL;
 	char *action = NULL, *before_text = NULL;
-	int64_t rec_id, tier_id, seg_id;
+	int64_t rec_id = 0, tier_id, seg_id;
 	sqlite3_stmt *st;
-	int ret, rc;
+	int ret, rc, spans_changed = 0;
 
 	if ((ret = may_edit(a, v)) < 0)
 		return ret;
@@ -1000,12 +1000,29 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 						 &res);
 			prl_recording_brief_clear(&b);
 		}
+	} else if (!strncmp(action, "withheld.", 9) && (before || after)) {
+		/* a span added goes; a span removed comes back, with its id */
+		json_t *span = after ? after : before;
+		int64_t span_id = jint(span, "id");
+
+		if (after)
+			ret = archive_withheld_remove(a, v, rec_id, span_id, hid, &res);
+		else
+			ret = archive_withheld_insert(
+				a, v, rec_id, span_id, jint(span, "start_ms"), jint(span, "end_ms"),
+				json_string_value(json_object_get(span, "reason")), hid, &res);
+		if (ret == -PRL_ENOTFOUND || (ret < 0 && !after && sqlite3_errcode(a->db) ==
+								   SQLITE_CONSTRAINT))
+			ret = conflict(a, hid);
+		spans_changed = ret == 0;
 	} else {
 		ret = archive_fail(a, -PRL_EINVAL, "history entry %lld (%s) cannot be undone here",
 				   (long long)hid, action);
 	}
 end:
-	if ((ret = archive_edit_end(a, ret)) == 0)
+	if ((ret = archive_edit_end(a, ret)) == 0 && spans_changed)
+		ret = archive_withheld_refresh_media(a, rec_id);
+	if (ret == 0)
 		ret = prl_buf_add(out, prl_buf_str(&res), res.len);
 	prl_buf_release(&res);
 	json_decref(before);

@@ -269,94 +269,126 @@ end:
 	return ret;
 }
 
-int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
-			     int64_t start_ms, int64_t end_ms, const char *reason,
-			     struct prl_buf *out)
+int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			    int64_t span_id, int64_t start_ms, int64_t end_ms, const char *reason,
+			    int64_t reverts, struct prl_buf *out)
 {
 	struct prl_buf after = PRL_BUF_INIT;
 	struct prl_recording_brief b;
 	sqlite3_stmt *st;
-	int64_t id = 0;
+	int64_t id;
 	int ret;
 
-	if (!v || v->role < PRL_ROLE_ANNOTATOR)
-		return archive_fail(a, -PRL_EACCESS, "only annotators and admins may change this");
 	if (reason && (strlen(reason) > REASON_MAX || !prl_utf8_valid(reason, strlen(reason))))
 		return archive_fail(a, -PRL_EINVAL, "the reason is too long or not UTF-8");
 	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
-	if (start_ms < 0 || end_ms <= start_ms || end_ms > b.duration_ms) {
+	if (start_ms < 0 || end_ms <= start_ms || end_ms > b.duration_ms)
 		ret = archive_fail(a, -PRL_EINVAL,
 				   "a withheld span starts at or after 0 and ends after it starts, "
 				   "within the recording (%lld ms)", (long long)b.duration_ms);
-		prl_recording_brief_clear(&b);
-		return ret;
-	}
 	prl_recording_brief_clear(&b);
-	if ((ret = archive_edit_begin(a)) < 0)
+	if (ret < 0)
 		return ret;
-	ret = -PRL_ESQL;
 	if (!(st = archive_stmt(a, ST_WITHHELD_ADD)))
-		goto done;
+		return -PRL_ESQL;
+	if (span_id > 0)
+		sqlite3_bind_int64(st, 1, span_id);
 	sqlite3_bind_int64(st, 2, rec_id);
 	sqlite3_bind_int64(st, 3, start_ms);
 	sqlite3_bind_int64(st, 4, end_ms);
 	archive_bind_text(st, 5, reason && *reason ? reason : NULL);
 	if ((ret = archive_step_done(a, st, "withholding a span")) < 0)
-		goto done;
+		return ret;
 	id = sqlite3_last_insert_rowid(a->db);
 	/* the segments it covers are filed as private in the index from now */
 	if ((ret = archive_reindex_recording(a, rec_id)) < 0)
-		goto done;
+		return ret;
 	span_json(&after, id, start_ms, end_ms, reason && *reason ? reason : NULL, 1);
-	ret = archive_audit(a, v, rec_id, 0, 0, "withheld.add", NULL, after.data, 0);
-done:
+	if ((ret = archive_audit(a, v, rec_id, 0, 0, reverts ? "withheld.revert" : "withheld.add",
+				 NULL, after.data, reverts)) == 0)
+		prl_buf_add(out, after.data, after.len);
+	prl_buf_release(&after);
+	return ret;
+}
+
+int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			    int64_t span_id, int64_t reverts, struct prl_buf *out)
+{
+	struct prl_buf before = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = archive_stmt(a, ST_WITHHELD_GET)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, span_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW || sqlite3_column_int64(st, 1) != rec_id) {
+		sqlite3_reset(st);
+		return rc == SQLITE_ROW || rc == SQLITE_DONE
+			       ? archive_fail(a, -PRL_ENOTFOUND, "no withheld span %lld in recording %lld",
+					      (long long)span_id, (long long)rec_id)
+			       : archive_sql_fail(a, "reading a withheld span");
+	}
+	span_json(&before, span_id, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		  (const char *)sqlite3_column_text(st, 4), 1);
+	sqlite3_reset(st);
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_WITHHELD_DELETE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, span_id);
+	if ((ret = archive_step_done(a, st, "releasing a span")) < 0 ||
+	    (ret = archive_reindex_recording(a, rec_id)) < 0)
+		goto end;
+	if ((ret = archive_audit(a, v, rec_id, 0, 0,
+				 reverts ? "withheld.revert" : "withheld.delete", before.data, NULL,
+				 reverts)) == 0)
+		prl_buf_addf(out, "{\"id\":%lld,\"deleted\":true}", (long long)span_id);
+end:
+	prl_buf_release(&before);
+	return ret;
+}
+
+static int may_withhold(struct prl_archive *a, const struct prl_viewer *v)
+{
+	if (!v || v->role < PRL_ROLE_ANNOTATOR)
+		return archive_fail(a, -PRL_EACCESS, "only annotators and admins may change this");
+	return 0;
+}
+
+int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			     int64_t start_ms, int64_t end_ms, const char *reason,
+			     struct prl_buf *out)
+{
+	struct prl_buf res = PRL_BUF_INIT;
+	int ret;
+
+	if ((ret = may_withhold(a, v)) < 0 || (ret = archive_edit_begin(a)) < 0)
+		return ret;
+	ret = archive_withheld_insert(a, v, rec_id, 0, start_ms, end_ms, reason, 0, &res);
+	/* the muted copies are made before the answer: a visitor never gets
+	 * the full copy once the span is acknowledged (until they are made,
+	 * visitors get no copy at all) */
 	if ((ret = archive_edit_end(a, ret)) == 0 &&
 	    (ret = archive_withheld_refresh_media(a, rec_id)) == 0)
-		ret = prl_buf_add(out, prl_buf_str(&after), after.len);
-	prl_buf_release(&after);
+		ret = prl_buf_add(out, prl_buf_str(&res), res.len);
+	prl_buf_release(&res);
 	return ret;
 }
 
 int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v,
 				int64_t rec_id, int64_t span_id, struct prl_buf *out)
 {
-	struct prl_buf before = PRL_BUF_INIT;
-	sqlite3_stmt *st;
-	int rc, ret;
+	struct prl_buf res = PRL_BUF_INIT;
+	int ret;
 
-	if (!v || v->role < PRL_ROLE_ANNOTATOR)
-		return archive_fail(a, -PRL_EACCESS, "only annotators and admins may change this");
-	if ((ret = archive_edit_begin(a)) < 0)
+	if ((ret = may_withhold(a, v)) < 0 || (ret = archive_edit_begin(a)) < 0)
 		return ret;
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_WITHHELD_GET)))
-		goto done;
-	sqlite3_bind_int64(st, 1, span_id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW || sqlite3_column_int64(st, 1) != rec_id) {
-		sqlite3_reset(st);
-		ret = rc == SQLITE_ROW || rc == SQLITE_DONE
-			      ? archive_fail(a, -PRL_ENOTFOUND, "no withheld span %lld in recording %lld",
-					     (long long)span_id, (long long)rec_id)
-			      : archive_sql_fail(a, "reading a withheld span");
-		goto done;
-	}
-	span_json(&before, span_id, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-		  (const char *)sqlite3_column_text(st, 4), 1);
-	sqlite3_reset(st);
-	if (!(st = archive_stmt(a, ST_WITHHELD_DELETE)))
-		goto done;
-	sqlite3_bind_int64(st, 1, span_id);
-	if ((ret = archive_step_done(a, st, "releasing a span")) < 0 ||
-	    (ret = archive_reindex_recording(a, rec_id)) < 0)
-		goto done;
-	ret = archive_audit(a, v, rec_id, 0, 0, "withheld.delete", before.data, NULL, 0);
-done:
+	ret = archive_withheld_remove(a, v, rec_id, span_id, 0, &res);
 	if ((ret = archive_edit_end(a, ret)) == 0 &&
 	    (ret = archive_withheld_refresh_media(a, rec_id)) == 0)
-		prl_buf_addf(out, "{\"id\":%lld,\"deleted\":true}", (long long)span_id);
-	prl_buf_release(&before);
+		ret = prl_buf_add(out, prl_buf_str(&res), res.len);
+	prl_buf_release(&res);
 	return ret;
 }
 

@@ -22,6 +22,7 @@ API by an admin.  Then:
 
 Python standard library only (and ffmpeg for the loudness check); TAP.
 """
+import hashlib
 import http.client
 import json
 import os
@@ -391,8 +392,8 @@ def check_sessions(data, clients, levels):
     exp = Client("ann", PASSWORDS["ann"])
     con = sqlite3.connect(os.path.join(data, "archive.db"))
     con.execute("UPDATE sessions SET last_seen = last_seen - 13 * 3600,"
-                " created_at = created_at - 13 * 3600"
-                " WHERE created_at = (SELECT max(created_at) FROM sessions)")
+                " created_at = created_at - 13 * 3600 WHERE id_hash = ?",
+                (hashlib.sha256(exp.cookie.encode()).digest(),))
     con.commit()
     con.close()
     ok(exp.get("/api/me")[0] == 401, "a session idle for 13 hours has expired")
@@ -611,6 +612,9 @@ def check_withheld(tmp, data, clients, rid):
         j = jbody(body) or {}
         ok(st == 200 and j.get("total") == 0 and not j.get("hits"),
            "%s: search neither finds nor counts it" % who, body[:300])
+        st, _, body = c.get("/api/search?q=ornithorinque")
+        ok(st == 200 and word.encode() not in body,
+           "%s: nor offers it as a close spelling" % who, body[:300])
         st, _, _ = c.get("/media/%d.orig" % rid)
         ok(st in (403, 404) if who == "researcher" else st == 403,
            "%s: the original, which holds it, is refused" % who, st)
@@ -656,6 +660,17 @@ def check_withheld(tmp, data, clients, rid):
     ok(word.encode() in body, "and visitors read the passage again")
     st, _, body = anon.get("/api/search?q=" + word)
     ok((jbody(body) or {}).get("total") == 1, "and find it")
+    st, _, body = admin.get("/api/recordings/%d/history?limit=1" % rid)
+    last = ((jbody(body) or {}).get("history") or [{}])[0]
+    ok(last.get("action") == "withheld.delete", "the release is in the history", body[:300])
+    st, _, body = admin.send("POST", "/api/history/%d/revert" % last.get("id", 0))
+    ok(st == 200, "reverting the release withholds the span again", body)
+    st, _, body = anon.get("/api/recordings/%d" % rid)
+    ok(word.encode() not in body, "and the passage is gone for visitors again")
+    st, _, again = anon.get("/media/%d.opus" % rid)
+    ok(st == 200 and again == pub, "with the same silent copy")
+    st, _, body = admin.send("POST", "/api/history/%d/revert" % last.get("id", 0))
+    ok(st == 409, "reverting the release twice: 409", body)
 
 
 # ---- SIGKILL during a burst of writes ----
