@@ -1238,17 +1238,22 @@
 
     function fillRow(row, seg, tier, n) {
       const editable = editableTier(tier);
-      const times = fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms);
-      row.label.textContent = t('ed_seg_label', { n, times });
-      row.play.textContent = '▶';
-      row.play.setAttribute('aria-label', t('ed_play_seg', { n }));
+      // a render touches only what changed: a recording may have thousands of rows
+      const sig = n + ':' + seg.start_ms + ':' + seg.end_ms;
+      if (row.sig !== sig) {
+        row.sig = sig;
+        row.label.textContent = t('ed_seg_label', { n, times: fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms) });
+        row.play.textContent = '▶';
+        row.play.setAttribute('aria-label', t('ed_play_seg', { n }));
+      }
       for (const [inp, v] of [[row.start, seg.start_ms], [row.end, seg.end_ms]]) {
         if (document.activeElement !== inp && inp.value !== fmtTime(v)) inp.value = fmtTime(v);
-        inp.readOnly = !editable;
+        if (inp.readOnly !== !editable) inp.readOnly = !editable;
       }
       if (!(editing && editing.key === seg.key) && row.ta.value !== seg.text) row.ta.value = seg.text;
-      if (tier.language) row.ta.lang = tier.language.length <= 3 ? tier.language : '';
-      row.li.classList.toggle('selected', seg.key === selKey);
+      const lang3 = tier.language && tier.language.length <= 3 ? tier.language : '';
+      if (row.ta.lang !== lang3) row.ta.lang = lang3;
+      if (row.li.classList.contains('selected') !== (seg.key === selKey)) row.li.classList.toggle('selected');
     }
 
     function renderList() {
@@ -1714,6 +1719,7 @@
         segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text })) })),
       xOf: (ms) => xOf(ms, canvas.clientWidth),
       yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
+      render: () => render(),
       view: (start, span) => { viewStart = start; if (span) viewSpan = span; clampView(); drawCanvas(); },
     };
   }
