@@ -292,6 +292,10 @@ static void test_withheld(struct prl_archive *a, const char *db, int64_t rec)
 	prl_buf_reset(&out);
 	prl_archive_search_json(a, &ann, &o, &out);
 	ok(!has_text(out.data, "\"total\":0"), "staff search does");
+	is_int(prl_archive_reindex(a), 0, "the whole index is rebuilt");
+	prl_buf_reset(&out);
+	prl_archive_search_json(a, &res, &o, &out);
+	ok(has_text(out.data, "\"total\":0"), "and the passage is still withheld from search");
 
 	if (prl_archive_annotations_load(a, &anon, rec, &doc) == 0) {
 		for (size_t i = 0; i < doc->ntiers; i++)

@@ -671,6 +671,9 @@ def check_withheld(tmp, data, clients, rid):
     ok(st == 200 and again == pub, "with the same silent copy")
     st, _, body = admin.send("POST", "/api/history/%d/revert" % last.get("id", 0))
     ok(st == 409, "reverting the release twice: 409", body)
+    r = subprocess.run([PARLERS, "-d", data, "fsck"], capture_output=True, text=True)
+    ok(r.returncode == 0, "fsck knows the muted copies (no stray, nothing missing)",
+       r.stdout + r.stderr)
 
 
 # ---- SIGKILL during a burst of writes ----
