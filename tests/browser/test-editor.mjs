@@ -465,7 +465,29 @@ async function main() {
       'signed in again, the waiting edit is sent');
   }
 
-  /* ---- 8. English, phone width ---- */
+  /* ---- 8. the server is killed while edits are being saved ---- */
+  const burst = best.main.segments.filter((x) => x.text.trim()).slice(0, 5);
+  const BURST = burst.map((x, i) => `Rafale ${i + 1} : ${x.text.slice(0, 20)}`);
+  const killed = new Promise((r) => server.once('exit', r));
+  for (let i = 0; i < burst.length; i++) {
+    await a.fill(`#ed-seg-s${burst[i].id}-t`, BURST[i]);
+    await a.focus('#ed-tier');
+    if (i === 1) server.kill('SIGKILL');
+  }
+  await killed;
+  const waiting = await waitFor(async () => /pas encore enregistrée/.test(await statusText(a)), 8000);
+  ok(waiting, 'with the server gone, the indicator counts the changes still to send', await statusText(a));
+  server = spawn(PARLERS, ['-d', data, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  server.stderr.on('data', (d) => { serverErr += d; });
+  ok(await waitFor(async () => {
+    try { return (await fetch(base + '/api/health')).ok; } catch (e) { return false; }
+  }, 15000, 100), 'the server starts again on the same data', serverErr);
+  ok(await saved(a, 30000), 'the page sends what was left by itself, the session still valid', await statusText(a));
+  rec = await stored();
+  const got = burst.map((x) => rec.tiers.flatMap((t) => t.segments).find((y) => y.id === x.id).text);
+  ok(JSON.stringify(got) === JSON.stringify(BURST), 'every edit of the burst is stored, none lost, none doubled', got);
+
+  /* ---- 9. English, phone width ---- */
   const p = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-GB', isMobile: true, hasTouch: true });
   await p.goto(`${base}/recordings/${id}?lang=en`);
   await p.waitForSelector('#ed-signin');
