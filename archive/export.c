@@ -90,6 +90,7 @@ struct prl_export {
 	int (*write)(void *, const void *, size_t); /* the sink */
 	void *ctx;
 	int sink_err;                   /* what the sink returned when it refused */
+	int discard;                    /* being freed unfinished: bytes go nowhere */
 
 	struct archive *ar;             /* the zip writer */
 	struct archive_entry *ent;      /* reused for every entry */
@@ -376,7 +377,7 @@ static json_t *or_null(json_t *v)
 static la_ssize_t zip_write(struct archive *ar, void *ctx, const void *data, size_t len)
 {
 	struct prl_export *x = ctx;
-	int ret = x->write(x->ctx, data, len);
+	int ret = x->discard ? 0 : x->write(x->ctx, data, len);
 
 	if (ret < 0) {
 		x->sink_err = ret;
@@ -1241,9 +1242,13 @@ void prl_export_free(struct prl_export *x)
 	if (x->fd >= 0)
 		close(x->fd);
 	if (x->ar) {
-		/* an export cut short: no directory is written after an error */
+		/* an export cut short: libarchive is closed (a zip entry in
+		 * progress ends where it stopped, nothing is padded) into the
+		 * void, which frees all it holds; nothing more reaches the
+		 * receiver, which may be gone */
+		x->discard = 1;
 		if (x->stage != STAGE_DONE)
-			archive_write_fail(x->ar);
+			archive_write_close(x->ar);
 		archive_write_free(x->ar);
 	}
 	archive_entry_free(x->ent);

@@ -40,6 +40,7 @@
 static atomic_int exports_running;
 
 struct web_export {
+	struct web_server *srv;  /* for its log */
 	struct prl_archive *a;   /* a handle of its own: the export outlives the request */
 	struct prl_export *x;    /* the bag being built */
 	struct prl_buf pending;  /* bytes built and not yet taken by MHD */
@@ -68,8 +69,12 @@ static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
 		e->off = 0;
 		/* an error now can only cut the stream: the status is sent; the
 		 * client sees a zip with no directory, which no tool accepts */
-		if ((ret = prl_export_step(e->x)) < 0)
+		if ((ret = prl_export_step(e->x)) < 0) {
+			/* the visitor sees a cut stream; the log says why */
+			if (!e->srv->quiet)
+				fprintf(e->srv->log, "export failed: %s\n", prl_export_errmsg(e->x));
 			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
 		if (ret == 0)
 			e->done = 1;
 	}
@@ -161,6 +166,7 @@ enum MHD_Result web_api_export(struct web_request *r)
 		ret = -PRL_ENOMEM;
 		goto fail;
 	}
+	e->srv = r->srv;
 	if ((ret = prl_archive_open(r->srv->data_dir, 0, &e->a, NULL)) < 0)
 		goto fail;
 	o.write = export_sink;
