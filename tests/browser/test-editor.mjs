@@ -487,6 +487,27 @@ async function main() {
   const got = burst.map((x) => rec.tiers.flatMap((t) => t.segments).find((y) => y.id === x.id).text);
   ok(JSON.stringify(got) === JSON.stringify(BURST), 'every edit of the burst is stored, none lost, none doubled', got);
 
+  // a new segment whose answer is lost on the way back: made once, not twice
+  await a.selectOption('#ed-tier', { label: await a.$eval('#ed-tier', (sel, name) => [...sel.options].find((o) => o.textContent.startsWith(name)).textContent, TIER2) });
+  const beforeCut = tierNamed(await stored(), TIER2).segments.length;
+  let cut = 0;
+  const cutAnswer = async (route) => {
+    if (route.request().method() !== 'POST' || cut) return route.continue();
+    cut++;
+    await route.fetch(); // the server makes it...
+    return route.abort('connectionreset'); // ...and the page never hears so
+  };
+  await a.route('**/api/recordings/*/segments', cutAnswer);
+  await a.evaluate(() => { document.getElementById('audio').currentTime = 20; });
+  await a.keyboard.press('Alt+n');
+  await a.keyboard.type('Réponse perdue');
+  await a.focus('#ed-tier');
+  ok(await saved(a, 30000), 'a creation whose answer was cut is settled by itself', await statusText(a));
+  await a.unroute('**/api/recordings/*/segments', cutAnswer);
+  const afterCut = tierNamed(await stored(), TIER2).segments;
+  ok(cut === 1 && afterCut.length === beforeCut + 1 && afterCut.filter((x) => x.text === 'Réponse perdue').length === 1,
+    'the segment is stored once, not twice, with its text', { cut, n: afterCut.length, beforeCut });
+
   /* ---- 9. English, phone width ---- */
   const p = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-GB', isMobile: true, hasTouch: true });
   await p.goto(`${base}/recordings/${id}?lang=en`);

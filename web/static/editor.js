@@ -425,7 +425,7 @@
     // a change to what the previous, unsent operation made or changed is folded into it
     const last = outbox.length ? outbox[outbox.length - 1] : null;
     if (op.op === 'seg-patch' && last && last !== inflight && last.key === op.key &&
-        (last.op === 'seg-patch' || last.op === 'seg-create')) {
+        (last.op === 'seg-patch' || (last.op === 'seg-create' && !last.uncertain))) {
       if (last.op === 'seg-patch') Object.assign(last.fields, op.fields);
       else Object.assign(last, op.fields);
     } else {
@@ -448,12 +448,43 @@
 
   const segFields = (s) => ({ start_ms: s.start_ms, end_ms: s.end_ms, text: s.text });
 
+  // A creation sent without an answer (the connection cut after the
+  // request left) may have been made: before sending it again, the server's
+  // tiers are searched for it, so that a retry never makes it twice.
+  async function findCreated(op) {
+    const r = await api('GET', '/api/recordings/' + recId);
+    if (!r.ok || !r.data) throw new Error('HTTP ' + r.status);
+    const known = new Set(op.op === 'seg-create' ? segIds.values() : tierIds.values());
+    for (const tr of r.data.tiers || []) {
+      if (op.op === 'tier-create') {
+        if (!known.has(tr.id) && tr.name === op.name && (tr.type || null) === (op.type || null)) return tr.id;
+        continue;
+      }
+      if (tr.id !== tierIds.get(op.tier)) continue;
+      for (const sg of tr.segments || []) {
+        if (!known.has(sg.id) && sg.start_ms === op.start_ms && sg.end_ms === op.end_ms && sg.text === op.text) {
+          versions.set(op.key, sg.version || 1);
+          return sg.id;
+        }
+      }
+    }
+    return 0;
+  }
+
   // Sends one operation; answers 'ok', 'retry', 'auth', 'csrf',
   // {conflict: current-or-null} or {rejected: message}.
   async function send(op) {
     let r;
     ackData = null;
     try {
+      if (op.uncertain && (op.op === 'seg-create' || op.op === 'tier-create')) {
+        const found = await findCreated(op);
+        delete op.uncertain;
+        if (found) {
+          (op.op === 'seg-create' ? segIds : tierIds).set(op.key, found);
+          return 'ok';
+        }
+      }
       switch (op.op) {
         case 'seg-create': {
           const tid = tierIds.get(op.tier);
@@ -505,7 +536,12 @@
           return { rejected: 'unknown operation' };
       }
     } catch (err) {
-      return 'retry'; // no answer: offline, refused connection, server down
+      // no answer: offline, refused connection, server down, or cut after sending
+      if ((op.op === 'seg-create' || op.op === 'tier-create') && r === undefined) {
+        op.uncertain = true;
+        persist();
+      }
+      return 'retry';
     }
     if (r.ok) { ackData = r.data; return 'ok'; }
     // a conflict over a segment is the annotator's to settle; over a tier (a name taken) it is a refusal
