@@ -87,6 +87,7 @@ enum stmt_id {
 	ST_VOCAB_ALL,
 	ST_INDEX_SIGNATURE,
 	ST_SEGMENT_COUNT,
+	ST_SEGMENT_MAX_ID,
 	ST_VARIANT_GROUP_OF,
 	ST_VARIANT_ALL,
 	ST_VARIANT_CLEAR,
@@ -154,6 +155,8 @@ struct prl_archive {
 	struct prl_buf errmsg;            /* detail of the last failure */
 	sqlite3_stmt *stmts[ST_COUNT];    /* prepared on first use */
 	int64_t writes;                   /* commits made through this handle */
+	sqlite3 *db_reader;               /* a second, read-only connection: big counts are
+	                                   * split across two threads (search.c); NULL until used */
 };
 
 struct search_vocab;
@@ -161,6 +164,9 @@ void search_vocab_free(struct search_vocab *v);
 /* Re-indexes every segment of recording id (after its access level, place,
  * speakers... changed), inside the caller's transaction. */
 int archive_reindex_recording(struct prl_archive *a, int64_t id);
+/* For tests: the estimated matches from which counts are split across two
+ * threads; also forgets every remembered count. */
+void archive_search_tuning(int64_t parallel_from);
 /* Recomputes recording id's filter tokens (before its segments are
  * indexed), inside the caller's transaction. */
 int archive_refresh_index_meta(struct prl_archive *a, int64_t id);

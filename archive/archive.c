@@ -168,6 +168,7 @@ void prl_archive_close(struct prl_archive *a)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(a->stmts[i]);
 	sqlite3_close(a->db);
+	sqlite3_close(a->db_reader);
 	free(a->dir);
 	free(a->media_dir);
 	prl_buf_release(&a->errmsg);

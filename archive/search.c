@@ -692,6 +692,179 @@ static void count_cache_put(const char *db, uint64_t sig, const char *key, int64
 	pthread_mutex_unlock(&count_lock);
 }
 
+/*
+ * Counting a word that is in most segments means walking a doclist of
+ * hundreds of thousands of entries.  When the vocabulary says a query may
+ * match that many, the count is split in two halves by segment id, one on
+ * this thread and one on a second thread with its own read-only
+ * connection, so both cores walk the index.  The halves are rowid ranges
+ * inside each readable (access level, tier class) range, which FTS5 seeks
+ * to directly.  Both connections read the last committed state; a commit
+ * landing between the two starts could make the sum off by the segments
+ * it changed, for that one answer only (the cache then sees a new index).
+ */
+static int64_t parallel_count_from = 100000;
+
+struct count_half {
+	sqlite3 *db;         /* the connection this half runs on */
+	const char *expr;
+	int64_t ranges[12][2];
+	int nranges;
+	int64_t count;
+	int rc;              /* SQLITE_OK or the failure */
+};
+
+static void *count_half_run(void *arg)
+{
+	struct count_half *h = arg;
+	sqlite3_stmt *st = NULL;
+
+	h->count = 0;
+	h->rc = sqlite3_prepare_v2(h->db,
+				   "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
+				   " AND rowid >= ?2 AND rowid < ?3",
+				   -1, &st, NULL);
+	for (int i = 0; h->rc == SQLITE_OK && i < h->nranges; i++) {
+		sqlite3_bind_text(st, 1, h->expr, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, h->ranges[i][0]);
+		sqlite3_bind_int64(st, 3, h->ranges[i][1]);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			h->count += sqlite3_column_int64(st, 0);
+			h->rc = SQLITE_OK;
+		} else {
+			h->rc = SQLITE_ERROR;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return NULL;
+}
+
+/* The most segments the query can match, from the vocabulary (an upper
+ * bound for words, 0 when unknown: prefixes and phrases are bounded by
+ * their rarest word). */
+static int64_t estimate_matches(const struct plan *p)
+{
+	int64_t best = -1;
+
+	if (!p->vocab)
+		return 0;
+	for (int g = 0; g < p->q.ngroups; g++) {
+		int64_t group = 0;
+
+		for (size_t i = 0; i < p->q.n; i++) {
+			const struct query_item *it = &p->q.items[i];
+			const struct vocab_term *t;
+
+			if (it->negated || it->group != g)
+				continue;
+			if (it->kind == QUERY_PREFIX)
+				return 0;
+			if (it->kind == QUERY_PHRASE) {
+				/* bounded by its rarest word */
+				int64_t least = INT64_MAX;
+				char word[VOCAB_MAX_LEN + 1];
+				const char *s = it->text;
+
+				while (*s) {
+					size_t n = strcspn(s, " '");
+
+					if (n && n <= VOCAB_MAX_LEN) {
+						memcpy(word, s, n);
+						word[n] = 0;
+						t = vocab_find(p->vocab, word);
+						if (t && t->docs < least)
+							least = t->docs;
+						else if (!t && n >= 3)
+							least = 0;
+					}
+					s += n;
+					if (*s)
+						s++;
+				}
+				group += least == INT64_MAX ? 0 : least;
+			} else {
+				t = vocab_find(p->vocab, it->text);
+				group += t ? t->docs : 0;
+			}
+			for (size_t k = 0; k < p->variant[i].n; k++)
+				if ((t = vocab_find(p->vocab, p->variant[i].items[k])))
+					group += t->docs;
+		}
+		if (best < 0 || group < best)
+			best = group;
+	}
+	return best < 0 ? 0 : best;
+}
+
+static int count_in_parallel(struct prl_archive *a, const struct plan *p, const char *expr,
+			     int64_t *out)
+{
+	struct count_half half[2];
+	sqlite3_stmt *st;
+	pthread_t worker;
+	int64_t max_id = 0, split;
+	int levels, cls_from, cls_to;
+
+	if (!a->db_reader) {
+		struct prl_buf path = PRL_BUF_INIT;
+
+		prl_buf_addf(&path, "%s/archive.db", a->dir);
+		if (sqlite3_open_v2(path.data, &a->db_reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				    NULL) != SQLITE_OK) {
+			sqlite3_close(a->db_reader);
+			a->db_reader = NULL;
+		} else {
+			sqlite3_busy_timeout(a->db_reader, 10000);
+		}
+		prl_buf_release(&path);
+		if (!a->db_reader)
+			return -PRL_ESQL;
+	}
+	if ((st = archive_stmt(a, ST_SEGMENT_MAX_ID))) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			max_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	split = max_id / 2 + 1;
+	levels = (int)(p->key_below >> INDEX_ACCESS_BITS);
+	cls_from = p->tier_class < 0 ? 0 : p->tier_class;
+	cls_to = p->tier_class < 0 ? 3 : p->tier_class;
+	memset(half, 0, sizeof(half));
+	half[0].db = a->db;
+	half[1].db = a->db_reader;
+	for (int l = 0; l < levels; l++)
+		for (int c = cls_from; c <= cls_to; c++) {
+			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) | ((int64_t)c << INDEX_CLASS_BITS);
+
+			half[0].ranges[half[0].nranges][0] = base;
+			half[0].ranges[half[0].nranges++][1] = base + split;
+			half[1].ranges[half[1].nranges][0] = base + split;
+			half[1].ranges[half[1].nranges++][1] = base + (INT64_C(1) << INDEX_CLASS_BITS);
+		}
+	half[0].expr = half[1].expr = expr;
+	if (pthread_create(&worker, NULL, count_half_run, &half[1]) != 0)
+		return -PRL_ENOMEM;
+	count_half_run(&half[0]);
+	pthread_join(worker, NULL);
+	if (half[0].rc != SQLITE_OK || half[1].rc != SQLITE_OK)
+		return archive_fail(a, -PRL_ESQL, "counting matches: %s",
+				    sqlite3_errmsg(half[0].rc != SQLITE_OK ? a->db : a->db_reader));
+	*out = half[0].count + half[1].count;
+	return 0;
+}
+
+void archive_search_tuning(int64_t parallel_from)
+{
+	pthread_mutex_lock(&count_lock);
+	parallel_count_from = parallel_from;
+	for (size_t i = 0; i < COUNT_CACHE_SLOTS; i++) {
+		free(count_cache[i].key);
+		count_cache[i].key = NULL;
+	}
+	pthread_mutex_unlock(&count_lock);
+}
+
 static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 			 const struct plan *p, const char *expr, int64_t *out)
 {
@@ -702,6 +875,14 @@ static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 
 	count_cache_key(&key, o, p, expr);
 	if (key.data && count_cache_get(a->dir, sig, key.data, out)) {
+		prl_buf_release(&key);
+		return 0;
+	}
+	if (!dated(o) && sqlite3_get_autocommit(a->db) && p->key_below &&
+	    estimate_matches(p) >= parallel_count_from &&
+	    count_in_parallel(a, p, expr, out) == 0) {
+		if (key.data)
+			count_cache_put(a->dir, sig, key.data, *out);
 		prl_buf_release(&key);
 		return 0;
 	}

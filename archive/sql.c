@@ -158,6 +158,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* FTS5 keeps its structure record at id 10; every write changes it */
 	[ST_INDEX_SIGNATURE] = "SELECT block FROM segment_index_data WHERE id = 10",
 	[ST_SEGMENT_COUNT] = "SELECT count(*) FROM segments",
+	[ST_SEGMENT_MAX_ID] = "SELECT ifnull(max(id), 0) FROM segments",
 	[ST_VARIANT_GROUP_OF] =
 		"SELECT v2.folded FROM spelling_variants v1 JOIN spelling_variants v2"
 		" ON v2.group_id = v1.group_id WHERE v1.folded = ?1 AND v2.folded != ?1"

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "parlers/archive.h"
+#include "archive-internal.h"
 #include "search-internal.h"
 #include "tap.h"
 
@@ -279,6 +280,20 @@ static void test_search(void)
 		   "a close spelling only a private recording holds is not named to visitors");
 		free(vs);
 	}
+	json_decref(j);
+
+	/* the same counts when they are split across two threads */
+	archive_search_tuning(1);
+	j = search(a, &anon, "mezoun", NULL, &ret);
+	is_int(jint(j, "total_exact"), 2, "a count split across two threads is the same");
+	ok(jint(j, "total") >= 4, "with its close spellings too");
+	json_decref(j);
+	j = search(a, &staff, "la", "translation", &ret);
+	is_int(jint(j, "total_exact"), 5, "split, for staff, in translations only");
+	json_decref(j);
+	archive_search_tuning(100000);
+	j = search(a, &staff, "la", "translation", &ret);
+	is_int(jint(j, "total_exact"), 5, "the same count on one thread");
 	json_decref(j);
 
 	j = search(a, &staff, "mezoun", NULL, &ret);
