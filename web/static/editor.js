@@ -4,14 +4,17 @@
 // Segments are created, retimed, split, merged and deleted on a zoomed
 // timeline drawn from the stored peaks and in a list of text fields; tiers
 // are added and renamed; the sound is driven from the keyboard while typing.
+// Staff also set the recording's access level and read its audit history,
+// where any change can be undone.
 //
 // Always holds:
 // - every change is an operation appended to an outbox that is written to
-//   localStorage before it is sent, and sent strictly in order, one at a
-//   time; an operation leaves the outbox only when the server acknowledged
-//   it or refused it for good.  A lost connection keeps the outbox (a reload
-//   or a crash too) and sending resumes on the "online" event or after a
-//   growing delay;
+//   localStorage (one entry per tab) before it is sent, and sent strictly in
+//   order, one at a time; an operation leaves the outbox only when the
+//   server acknowledged it or refused it for good.  A lost connection keeps
+//   the outbox (a reload or a crash too) and sending resumes on the "online"
+//   event or after a growing delay; a creation whose answer was lost is
+//   looked for on the server before it is sent again;
 // - operations name segments and tiers by a key made in the page, mapped to
 //   the server's id once the server gave one, so that edits made offline to
 //   a segment created offline follow it;
