@@ -406,6 +406,25 @@ def check_sessions(data, clients, levels):
     ok(st == 200 and "Max-Age=0" in hd.get("set-cookie", ""), "logout clears the cookie")
     ok(out.get("/api/me")[0] == 401, "and the old cookie no longer works")
 
+    # the CLI ends sessions when the password or the role changes
+    sub = Client("res", PASSWORDS["res"])
+    r = subprocess.run([PARLERS, "-d", data, "user", "passwd", "res"],
+                       input=PASSWORDS["res"] + "\n", capture_output=True, text=True)
+    ok(r.returncode == 0 and sub.get("/api/me")[0] == 401,
+       "user passwd ends the account's sessions", r.stderr)
+    clients["res"].login("res", PASSWORDS["res"])
+    ok(clients["res"].login_status == 200, "and the new password signs in")
+    subprocess.run([PARLERS, "-d", data, "user", "add", "temp"], input="temp-pass-1\n",
+                   capture_output=True, text=True)
+    tmpc = Client("temp", "temp-pass-1")
+    r = subprocess.run([PARLERS, "-d", data, "user", "del", "temp"], capture_output=True,
+                       text=True)
+    ok(r.returncode == 0 and tmpc.get("/api/me")[0] == 401, "user del ends its sessions too")
+    r = subprocess.run([PARLERS, "-d", data, "user", "del", "temp"], capture_output=True,
+                       text=True)
+    ok(r.returncode == 1 and r.stderr.count("\n") == 1, "del of an unknown login: exit 1",
+       r.stderr)
+
     # login limits: on an account of its own, so the others stay usable
     subprocess.run([PARLERS, "-d", data, "user", "add", "victim"], input="victim-pass-1\n",
                    capture_output=True, text=True)
@@ -643,6 +662,17 @@ def check_withheld(tmp, data, clients, rid):
         lo = loudness(pub_path, *outside)
         ok(lo is not None and lo > -60, "and the visitors' copy is not silent outside (%s dB)"
            % lo)
+    st1, _, pub3 = anon.get("/media/%d.mp3" % rid)
+    st2, _, full3 = admin.get("/media/%d.mp3" % rid)
+    if st2 == 200:
+        p3, s3 = os.path.join(tmp, "pub.mp3"), os.path.join(tmp, "staff.mp3")
+        with open(p3, "wb") as f:
+            f.write(pub3)
+        with open(s3, "wb") as f:
+            f.write(full3)
+        lp3, ls3 = loudness(p3, *inner), loudness(s3, *inner)
+        ok(st1 == 200 and lp3 is not None and lp3 <= -60 and ls3 is not None and ls3 > -40,
+           "the MP3 copies too (visitors %s dB, staff %s dB)" % (lp3, ls3))
     st, _, clip = anon.get("/api/recordings/%d/clip.wav?start=%.3f&end=%.3f"
                            % (rid, inner[0] / 1000, inner[1] / 1000))
     if st == 200:
