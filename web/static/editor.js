@@ -1102,7 +1102,8 @@
       'aria-keyshortcuts': shortcut || null, title: shortcut ? t(key) + ' (' + shortcut + ')' : null,
     }, lbl(key));
 
-    const status = el('p', { id: 'ed-status', class: 'ed-status', role: 'status', 'aria-live': 'polite' });
+    // silent: it changes at every pause in typing; what matters is announced by say()
+    const status = el('p', { id: 'ed-status', class: 'ed-status' });
     const announce = el('p', { id: 'ed-say', class: 'ed-say', role: 'status', 'aria-live': 'polite' });
     const canvas = el('canvas', { id: 'ed-canvas', class: 'ed-canvas', role: 'img', 'aria-label': t('ed_timeline_label') });
     const helpRows = SHORTCUTS.map((s) => el('tr', {},
@@ -1198,6 +1199,8 @@
       }
       if (lastError) { text += ' · ' + lastError; }
       $('ed-relogin').hidden = paused !== 'auth';
+      const was = status.dataset.state;
+      if (was && was !== state && (state === 'offline' || state === 'conflict' || (state === 'saved' && was !== 'pending'))) say(text);
       status.dataset.state = state;
       status.dataset.pending = String(n);
       if (status.textContent !== text) status.textContent = text;
@@ -1462,11 +1465,26 @@
         const x = xOf(hover.ms, cssW);
         g.fillRect(x - 1, hover.y, 3, LANE_H);
       }
+      markPlaying(p);
       // the play head
       g.fillStyle = cssVar('--focus', '#b3411b');
       const px = xOf(p, cssW);
       if (px >= 0 && px <= cssW) g.fillRect(Math.round(px) - 1, 0, 2, cssH);
       $('ed-view').textContent = t('ed_view', { from: clock(viewStart), to: clock(viewStart + viewSpan) });
+    }
+
+    // the row of the active tier under the play head
+    let playingKey = null;
+    function markPlaying(p) {
+      const tier = activeTier();
+      const s = tier ? tier.segs.find((x) => x.start_ms <= p && p < x.end_ms) : null;
+      const key = s ? s.key : null;
+      if (key === playingKey) return;
+      const old = rows.get(playingKey);
+      if (old) old.li.classList.remove('playing');
+      playingKey = key;
+      const row = rows.get(key);
+      if (row) row.li.classList.add('playing');
     }
 
     let rafPending = false;
