@@ -309,6 +309,47 @@ end:
 	return ret;
 }
 
+/* The history row of an import, inside its transaction: with replace, the
+ * tiers it replaces go into "before" as an EAF document (the most complete
+ * of the formats), so that work done in the editor is never lost to an
+ * import: it can be imported back from there. */
+static int import_audit(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
+			int replace)
+{
+	struct prl_viewer staff = PRL_VIEWER_STAFF;
+	struct prl_buf before = PRL_BUF_INIT, after = PRL_BUF_INIT, eaf = PRL_BUF_INIT,
+		       warn = PRL_BUF_INIT;
+	struct prl_annot_doc *old = NULL;
+	size_t nsegs = 0;
+	int ret = 0;
+
+	if (replace && (ret = prl_archive_annotations_load(a, &staff, id, &old)) < 0)
+		goto end;
+	if (old && old->ntiers) {
+		if ((ret = prl_annot_write(PRL_FMT_EAF, old, NULL, &eaf, &warn)) < 0) {
+			ret = archive_fail(a, ret, "keeping the replaced tiers: %s",
+					   prl_buf_str(&warn));
+			goto end;
+		}
+		prl_buf_addstr(&before, "{\"format\":\"eaf\",\"document\":");
+		prl_json_str(&before, prl_buf_str(&eaf));
+		prl_buf_addch(&before, '}');
+	}
+	for (size_t i = 0; i < doc->ntiers; i++)
+		nsegs += doc->tiers[i].nsegs;
+	prl_buf_addf(&after, "{\"tiers\":%zu,\"segments\":%zu,\"replace\":%s}", doc->ntiers,
+		     nsegs, replace ? "true" : "false");
+	ret = archive_audit(a, &staff, id, 0, 0, "annotations.import", before.len ? before.data : NULL,
+			    after.data, 0);
+end:
+	prl_annot_doc_free(old);
+	prl_buf_release(&before);
+	prl_buf_release(&after);
+	prl_buf_release(&eaf);
+	prl_buf_release(&warn);
+	return ret;
+}
+
 int prl_archive_annotations_import(struct prl_archive *a, int64_t id,
 				   const struct prl_annot_doc *doc, int replace)
 {
@@ -326,17 +367,11 @@ int prl_archive_annotations_import(struct prl_archive *a, int64_t id,
 		return ret;
 	}
 	prl_buf_release(&err);
-	if ((ret = archive_begin(a)) < 0)
+	if ((ret = archive_edit_begin(a)) < 0)
 		return ret;
-	if ((ret = archive_store_annotations(a, id, doc, replace)) < 0) {
-		archive_rollback(a);
-		return ret;
-	}
-	if ((ret = archive_commit(a)) < 0) {
-		archive_rollback(a);
-		return ret;
-	}
-	return 0;
+	if ((ret = import_audit(a, id, doc, replace)) == 0)
+		ret = archive_store_annotations(a, id, doc, replace);
+	return archive_edit_end(a, ret);
 }
 
 static char *colstr(sqlite3_stmt *st, int i)

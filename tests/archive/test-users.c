@@ -233,6 +233,20 @@ static void test_edits(struct prl_archive *a, const char *db, int64_t rec)
 		prl_buf_reset(&out);
 		is_int(prl_archive_set_access(a, &ann, rec, PRL_ACCESS_PUBLIC, &out), 0, "public again");
 	}
+	/* an import that replaces the tiers keeps them in the history */
+	{
+		struct prl_viewer staff = PRL_VIEWER_STAFF;
+		struct prl_annot_doc *doc = NULL;
+
+		if (ok(prl_archive_annotations_load(a, &staff, rec, &doc) == 0, "the tiers load")) {
+			is_int(prl_archive_annotations_import(a, rec, doc, 1), 0,
+			       "they are imported again with replace");
+			is_int(count(db, "SELECT count(*) FROM audit WHERE action = 'annotations.import'"
+				     " AND before LIKE '%ANNOTATION_DOCUMENT%' AND before LIKE '%chang%'"),
+			       1, "the replaced tiers are in the history as EAF, edits included");
+		}
+		prl_annot_doc_free(doc);
+	}
 	prl_buf_release(&out);
 }
 
