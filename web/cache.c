@@ -8,14 +8,22 @@
  * one role (the archive decided what that role may see; nothing is decided
  * here), and it is used only while the database files look exactly as they
  * did before it was built: the size, inode and modification time of
- * archive.db and archive.db-wal (every commit writes one of them).  Because
- * file times are coarse, an entry also expires after CACHE_TTL_MS, so a
- * change the signature cannot see is visible within that time.  Bytes are
- * shared through reference-counted blobs: a response being sent keeps its
- * blob alive after the entry is replaced.
+ * archive.db and archive.db-wal (every commit writes one of them).  File
+ * times are coarse (a kernel tick, or a whole second on some file
+ * systems), so two commits in one tick may leave the same signature; but
+ * once the files have been still for SETTLE_MS, any later commit gets a
+ * later time.  A signature taken then is "settled" (its lowest bit), and
+ * an entry built under it lasts until the files change.  An entry built
+ * under an unsettled one also expires after CACHE_TTL_MS, so a change the
+ * signature cannot see is visible within that time; it is rebuilt once
+ * the files settle.  The media cache (mediacache.c) lives here too and
+ * keeps settled entries only.  Bytes are shared through reference-counted
+ * blobs: a response being sent keeps its blob alive after the entry is
+ * replaced.
  *
  * Expected workload: a handful of popular recordings read many times a
- * second; a few hundred kilobytes each; a stat() pair per lookup.
+ * second; a few hundred kilobytes each; a stat() pair per lookup; edits
+ * now and then, in bursts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,10 @@
 #include "web-internal.h"
 
 #define CACHE_TTL_MS 1000
+/* Longer than any file system's timestamp granularity (2 s on FAT, 1 s on
+ * ext4 with small inodes, a tick on the rest), so that a commit after a
+ * settled signature always shows in the next one. */
+#define SETTLE_MS 2500
 /* Below this, compressing saves less than it costs. */
 #define GZIP_MIN_BYTES 1024
 
@@ -125,7 +137,7 @@ int web_cache_init(struct web_cache *c, const char *data_dir)
 	if (prl_buf_addf(&c->db_path, "%s/archive.db", data_dir) < 0 ||
 	    prl_buf_addf(&c->wal_path, "%s/archive.db-wal", data_dir) < 0)
 		return -PRL_ENOMEM;
-	return 0;
+	return web_media_cache_new(&c->media);
 }
 
 void web_cache_release(struct web_cache *c)
@@ -134,6 +146,7 @@ void web_cache_release(struct web_cache *c)
 		return;
 	for (size_t i = 0; i < WEB_CACHE_SLOTS; i++)
 		web_blob_unref(c->slots[i].blob);
+	web_media_cache_free(&c->media);
 	pthread_mutex_destroy(&c->lock);
 	prl_buf_release(&c->db_path);
 	prl_buf_release(&c->wal_path);
@@ -153,19 +166,29 @@ static uint64_t mix(uint64_t h, uint64_t v)
 uint64_t web_cache_signature(const struct web_cache *c)
 {
 	uint64_t h = 1469598103934665603ull;
+	int64_t newest_ms = 0, now;
+	struct timespec ts;
 	struct stat st;
 
 	for (int i = 0; i < 2; i++) {
 		if (stat(prl_buf_str(i ? &c->wal_path : &c->db_path), &st) == 0) {
+			int64_t ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+
 			h = mix(h, (uint64_t)st.st_size);
 			h = mix(h, (uint64_t)st.st_ino);
 			h = mix(h, (uint64_t)st.st_mtim.tv_sec);
 			h = mix(h, (uint64_t)st.st_mtim.tv_nsec);
+			if (ms > newest_ms)
+				newest_ms = ms;
 		} else {
 			h = mix(h, 0xdeadull + (uint64_t)i);
 		}
 	}
-	return h;
+	/* the same clock the file times come from; a time in the future (the
+	 * clock was set back) never counts as settled */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (h & ~(uint64_t)1) | (now - newest_ms >= SETTLE_MS);
 }
 
 static size_t slot_of(int64_t id, int role)
@@ -188,7 +211,7 @@ struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64
 
 	pthread_mutex_lock(&c->lock);
 	if (s->blob && s->id == id && s->role == role && s->sig == sig &&
-	    now_ms() - s->born_ms < CACHE_TTL_MS)
+	    (WEB_SIG_SETTLED(sig) || now_ms() - s->born_ms < CACHE_TTL_MS))
 		b = web_blob_ref(s->blob);
 	pthread_mutex_unlock(&c->lock);
 	return b;

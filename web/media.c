@@ -2,23 +2,29 @@
 /*
  * Media streaming: /media/{id}.opus, .mp3 and .orig.  Which file, and
  * whether this visitor may have it, comes from prl_archive_media() (the
- * archive decides access; a path comes only from the database).  Here: the
- * validators (a strong ETag from the content's SHA-256, Last-Modified), the
- * conditional requests of RFC 9110 section 13 in the order it gives, one
- * byte range or the whole file, and HEAD.
+ * archive decides access; a path comes only from the database), kept for
+ * the next request by the media cache (mediacache.c) while the archive
+ * does not change.  Here: the validators (a strong ETag from the content's
+ * SHA-256, Last-Modified), the conditional requests of RFC 9110 section 13
+ * in the order it gives, one byte range or the whole file, and HEAD.
  *
- * Always holds: bytes go from the file to the socket through an
- * fd-at-offset response (sendfile where the kernel has it), never through
- * a buffer holding the file; a response carries the headers of the
- * representation it is about, 304 and 416 included.
+ * Always holds: every request is decided for its own viewer --
+ * prl_access_decide() on the recording's level, with the archive's answer
+ * for the viewer's role behind it, both from the archive as it is now
+ * (a commit empties the cache for the next request); bytes go from the
+ * file to the socket through an fd-at-offset response (sendfile where the
+ * kernel has it), never through a buffer holding the file; a response
+ * carries the headers of the representation it is about, 304 and 416
+ * included.
  *
  * Expected workload: most requests are ranges of a few tens of kilobytes
- * from players seeking and buffering; several per second per listener.
+ * from players seeking and buffering; several per second per listener,
+ * tens of thousands a second in all.  A cached answer costs two stat()s,
+ * a dup() and no formatting but the Content-Range.
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "web-internal.h"
@@ -100,91 +106,167 @@ static int range_applies(struct web_request *r, const char *etag, const char *la
 	return strcmp(ir, lastmod) == 0;
 }
 
+/* Writes v in decimal at p; returns the end. */
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* "bytes first-last/size" or, with first < 0, "bytes *\/size", into out
+ * (at least 80 bytes): snprintf costs more than the rest of a cached
+ * answer. */
+static void content_range(char *out, int64_t first, int64_t last, int64_t size)
+{
+	char *p = out;
+
+	memcpy(p, "bytes ", 6);
+	p += 6;
+	if (first < 0) {
+		*p++ = '*';
+	} else {
+		p = put_u64(p, (uint64_t)first);
+		*p++ = '-';
+		p = put_u64(p, (uint64_t)last);
+	}
+	*p++ = '/';
+	p = put_u64(p, (uint64_t)size);
+	*p = '\0';
+}
+
+/* Why media_lookup() has no file besides the archive's own refusals. */
+enum {
+	LOOKUP_NO_ARCHIVE = 1, /* no handle could be opened: 503 */
+	LOOKUP_FILE_GONE = 2,  /* the row names a file that is gone: 404, fsck will say so */
+};
+
+/* The file for (id, kind) as r's viewer may have it, asking the archive:
+ * 0 and a reference in *out, a negative prl_err from the archive, or a
+ * LOOKUP_ value.  Under a settled sig the answer is kept for the next
+ * request of the same role. */
+static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind kind,
+			uint64_t sig, struct web_media_file **out)
+{
+	struct web_cache *c = &r->srv->cache;
+	struct prl_recording_brief b;
+	struct web_media_file *f;
+	struct prl_archive *a;
+	struct prl_media m;
+	enum prl_access level = PRL_ACCESS_PRIVATE;
+	int ret, keep = 0;
+
+	if (!(a = web_archive_get(r->srv)))
+		return LOOKUP_NO_ARCHIVE;
+	memset(&m, 0, sizeof(m));
+	ret = prl_archive_media(a, &r->viewer, id, kind, &m);
+	if (ret == 0 && WEB_SIG_SETTLED(sig) && prl_archive_recording_brief(a, id, &b) == 0) {
+		level = b.access;
+		keep = 1;
+		prl_recording_brief_clear(&b);
+	}
+	web_archive_put(r->srv, a);
+	if (ret < 0)
+		return ret;
+	f = web_media_file_open(&m, kind, id, &ret);
+	prl_media_clear(&m);
+	if (!f)
+		return ret == -PRL_EIO ? LOOKUP_FILE_GONE : ret;
+	if (keep)
+		web_media_cache_put(c->media, id, kind, (int)r->viewer.role, sig, level, f);
+	*out = f;
+	return 0;
+}
+
 enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext)
 {
 	enum prl_media_kind kind = !strcmp(ext, "opus")  ? PRL_MEDIA_OPUS
 				   : !strcmp(ext, "mp3") ? PRL_MEDIA_MP3
 							 : PRL_MEDIA_ORIGINAL;
-	struct prl_archive *a;
-	struct prl_media m;
+	struct web_cache *c = &r->srv->cache;
+	uint64_t sig = web_cache_signature(c);
+	enum prl_access level = PRL_ACCESS_PRIVATE;
+	struct web_media_file *f;
 	struct MHD_Response *resp;
-	struct stat st;
-	char etag[70], lastmod[32], crange[80];
+	char crange[80];
 	const char *cache;
-	int64_t first = 0, last = 0, size;
+	int64_t first = 0, last = 0;
+	enum MHD_Result res;
 	unsigned status;
-	int fd = -1, ret;
+	int fd = -1, err = 0;
 
-	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
-	memset(&m, 0, sizeof(m));
-	ret = prl_archive_media(a, &r->viewer, id, kind, &m);
-	web_archive_put(r->srv, a);
-	if (ret < 0)
-		return media_error(r, ret);
-	fd = open(m.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		prl_media_clear(&m);
-		/* the row names a file that is gone: fsck will say so */
-		return web_error_json(r, MHD_HTTP_NOT_FOUND, "the media file is missing");
+	f = web_media_cache_get(c->media, id, kind, (int)r->viewer.role, sig, &level);
+	/* the rule, applied to this viewer on the level the archive has now */
+	if (f && prl_access_decide(&r->viewer, level) != PRL_SEE_ALL) {
+		web_media_file_unref(f);
+		f = NULL;
 	}
-	size = (int64_t)st.st_size;
-	snprintf(etag, sizeof(etag), "\"%s\"", m.sha256);
-	web_http_date(st.st_mtime, lastmod);
+	if (!f && (err = media_lookup(r, id, kind, sig, &f)) != 0) {
+		if (err == LOOKUP_FILE_GONE)
+			return web_error_json(r, MHD_HTTP_NOT_FOUND, "the media file is missing");
+		if (err == LOOKUP_NO_ARCHIVE)
+			return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					      "the archive cannot be opened");
+		return media_error(r, err);
+	}
 	/* Content named by its hash never changes: shared caches may keep what
 	 * an anonymous visitor was given; anything else stays in one browser. */
 	cache = r->viewer.role == PRL_ROLE_ANONYMOUS ? "public, max-age=31536000, immutable"
 						      : "private, max-age=31536000, immutable";
 
-	if ((status = preconditions(r, etag, st.st_mtime)) != 0) {
-		close(fd);
-		prl_media_clear(&m);
-		return empty_answer(r, status, etag, lastmod, cache, NULL);
+	if ((status = preconditions(r, f->etag, f->mtime)) != 0) {
+		res = empty_answer(r, status, f->etag, f->lastmod, cache, NULL);
+		goto end;
 	}
 	status = MHD_HTTP_OK;
 	first = 0;
-	last = size - 1;
-	if (range_applies(r, etag, lastmod)) {
-		switch (web_range_parse(web_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last)) {
+	last = f->size - 1;
+	if (range_applies(r, f->etag, f->lastmod)) {
+		switch (web_range_parse(web_header(r, MHD_HTTP_HEADER_RANGE), f->size, &first,
+					&last)) {
 		case WEB_RANGE_NONE:
 			first = 0;
-			last = size - 1;
+			last = f->size - 1;
 			break;
 		case WEB_RANGE_ONE:
 			status = MHD_HTTP_PARTIAL_CONTENT;
 			break;
 		case WEB_RANGE_UNSATISFIABLE:
-			close(fd);
-			prl_media_clear(&m);
-			snprintf(crange, sizeof(crange), "bytes */%lld", (long long)size);
-			return empty_answer(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, etag, lastmod, cache,
-					    crange);
+			content_range(crange, -1, 0, f->size);
+			res = empty_answer(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, f->etag, f->lastmod,
+					   cache, crange);
+			goto end;
 		}
 	}
-	/* MHD owns fd from here and closes it with the response */
+	/* MHD closes its own copy of the descriptor with the response; the
+	 * cache keeps the original open for the next request */
+	if ((fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "too many open files");
+		goto end;
+	}
 	resp = MHD_create_response_from_fd_at_offset64((uint64_t)(last - first + 1), fd,
 						       (uint64_t)first);
 	if (!resp) {
 		close(fd);
-		prl_media_clear(&m);
-		return MHD_NO;
+		res = MHD_NO;
+		goto end;
 	}
-	add_validators(resp, etag, lastmod, cache);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, m.mime);
-	if (kind == PRL_MEDIA_ORIGINAL) {
-		char disp[96];
-
-		snprintf(disp, sizeof(disp), "attachment; filename=\"recording-%lld.%s\"",
-			 (long long)id, strrchr(m.path, '.') ? strrchr(m.path, '.') + 1 : "bin");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
-	}
+	add_validators(resp, f->etag, f->lastmod, cache);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->mime);
+	if (f->disposition[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, f->disposition);
 	if (status == MHD_HTTP_PARTIAL_CONTENT) {
-		snprintf(crange, sizeof(crange), "bytes %lld-%lld/%lld", (long long)first,
-			 (long long)last, (long long)size);
+		content_range(crange, first, last, f->size);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
 	}
-	prl_media_clear(&m);
-	return web_queue(r, status, resp, last - first + 1);
+	res = web_queue(r, status, resp, last - first + 1);
+end:
+	web_media_file_unref(f);
+	return res;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -116,6 +117,7 @@ struct web_cache {
 	struct prl_buf db_path; /* archive.db */
 	struct prl_buf wal_path; /* archive.db-wal */
 	struct web_cache_slot slots[WEB_CACHE_SLOTS];
+	struct web_media_cache *media; /* facts of media files (mediacache.c), owned */
 };
 
 /* A new blob holding a copy of data (refs = 1) and, when it is worth it,
@@ -131,12 +133,54 @@ int web_accepts_gzip(const char *header);
 
 int web_cache_init(struct web_cache *c, const char *data_dir);
 void web_cache_release(struct web_cache *c);
-/* What the database files look like now (take it before building). */
+/* What the database files look like now (take it before building).  Its
+ * lowest bit is set when they had been still for long enough that any
+ * later commit shows in a later signature whatever the file system's
+ * timestamp granularity: an entry made from such a state needs no expiry. */
 uint64_t web_cache_signature(const struct web_cache *c);
+#define WEB_SIG_SETTLED(sig) (((sig) & 1u) != 0)
 /* A reference to the entry for (id, role) built at signature sig, or NULL. */
 struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig);
 /* Keeps a reference to b as the entry for (id, role). */
 void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b);
+
+/* ---- facts of media files (mediacache.c) ---- */
+
+/* One stored file, opened once and shared by the requests sending it. */
+struct web_media_file {
+	atomic_long refs;        /* the cache's reference and one per user */
+	int fd;                  /* read-only; closed with the last reference */
+	int64_t size;            /* bytes, from fstat() */
+	time_t mtime;
+	dev_t dev;               /* what the path named when it was opened */
+	ino_t ino;
+	atomic_llong checked_ms; /* when the path was last seen naming it */
+	const char *mime;        /* static (prl_media.mime) */
+	char etag[70];           /* "\"<sha256>\"" */
+	char lastmod[32];        /* IMF-fixdate of mtime */
+	char disposition[96];    /* Content-Disposition of an original, else "" */
+	char path[];             /* absolute, NUL-terminated */
+};
+
+/* Opens m's file for recording id (kind k): a new reference, or NULL with
+ * *err set (-PRL_EIO when the file is missing or not a regular file,
+ * -PRL_ENOMEM). */
+struct web_media_file *web_media_file_open(const struct prl_media *m, enum prl_media_kind k,
+					   int64_t id, int *err);
+void web_media_file_unref(struct web_media_file *f); /* accepts NULL */
+
+int web_media_cache_new(struct web_media_cache **out);
+void web_media_cache_free(struct web_media_cache **c); /* accepts NULL and *c NULL */
+/* A reference to the file the archive answered for (id, k, role) at
+ * signature sig, and in *access the recording's level then; NULL when
+ * there is none, or when its path no longer names it. */
+struct web_media_file *web_media_cache_get(struct web_media_cache *c, int64_t id,
+					   enum prl_media_kind k, int role, uint64_t sig,
+					   enum prl_access *access);
+/* Keeps a reference to f as the answer for (id, k, role) made at sig, when
+ * sig is settled (else nothing is kept). */
+void web_media_cache_put(struct web_media_cache *c, int64_t id, enum prl_media_kind k, int role,
+			 uint64_t sig, enum prl_access access, struct web_media_file *f);
 
 /* ---- the server and one request ---- */
 
