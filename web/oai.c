@@ -59,13 +59,68 @@ static const char *oai_namespace(void)
 	return ns && *ns ? ns : "parlers.local";
 }
 
+/* One argument of a POSTed request (application/x-www-form-urlencoded). */
+struct form_arg {
+	char *key;   /* decoded, points into oai.form_data */
+	char *value;
+};
+
 struct oai {
 	struct web_request *r;
+	char *form_data;        /* a POST's body, decoded in place, owned; NULL for GET */
+	struct form_arg *form;  /* its arguments, owned */
+	size_t nform;
 	struct prl_archive *a;
 	struct prl_buf out;     /* the answer */
 	struct prl_buf base;    /* http://host/oai */
 	const char *verb;
 };
+
+/* An argument, from the query string (GET) or the form body (POST); the
+ * first when repeated (args_ok() refuses repeats). */
+static const char *oai_arg(struct oai *o, const char *key)
+{
+	if (!o->form_data)
+		return web_arg(o->r, key);
+	for (size_t i = 0; i < o->nform; i++)
+		if (strcmp(o->form[i].key, key) == 0)
+			return o->form[i].value;
+	return NULL;
+}
+
+/* Splits and decodes a form body ("a=b&c=d", '+' for space, %XX) in place. */
+static int parse_form(struct oai *o, const char *body, size_t len)
+{
+	char *p, *save = NULL, *tok;
+
+	if (!(o->form_data = malloc(len + 1)))
+		return -PRL_ENOMEM;
+	memcpy(o->form_data, body, len);
+	o->form_data[len] = '\0';
+	for (tok = strtok_r(o->form_data, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
+		struct form_arg *n = realloc(o->form, (o->nform + 1) * sizeof(*n));
+		char *eq = strchr(tok, '=');
+
+		if (!n)
+			return -PRL_ENOMEM;
+		o->form = n;
+		if (eq)
+			*eq = '\0';
+		for (p = tok; *p; p++)
+			if (*p == '+')
+				*p = ' ';
+		for (p = eq ? eq + 1 : tok + strlen(tok); *p; p++)
+			if (*p == '+')
+				*p = ' ';
+		web_unescape(tok);
+		if (eq)
+			web_unescape(eq + 1);
+		o->form[o->nform].key = tok;
+		o->form[o->nform].value = eq ? eq + 1 : tok + strlen(tok);
+		o->nform++;
+	}
+	return 0;
+}
 
 static void x_text(struct prl_buf *b, const char *s)
 {
@@ -107,7 +162,7 @@ static void head(struct oai *o, int echo_args)
 	prl_buf_addf(&o->out, "<responseDate>%s</responseDate>\n<request", when);
 	/* the protocol: no attributes when the verb or the arguments are bad */
 	for (size_t i = 0; echo_args && args[i]; i++) {
-		const char *v = web_arg(o->r, args[i]);
+		const char *v = oai_arg(o, args[i]);
 
 		if (v) {
 			prl_buf_addf(&o->out, " %s=\"", args[i]);
@@ -185,6 +240,17 @@ static int args_ok(struct oai *o, const char *const *allowed, char *why, size_t 
 
 	memset(&c, 0, sizeof(c));
 	c.allowed = allowed;
+	if (o->form_data) {
+		for (size_t i = 0; i < o->nform; i++)
+			check_arg(&c, MHD_POSTDATA_KIND, o->form[i].key, o->form[i].value);
+		for (size_t i = 0; !c.bad && i < o->nform; i++)
+			count_arg(&c, MHD_POSTDATA_KIND, o->form[i].key, o->form[i].value);
+		if (c.bad)
+			snprintf(why, size, c.bad == 2 ? "an argument is repeated"
+						       : "%s is not an argument of %s",
+				 c.name, o->verb);
+		return c.bad ? -1 : 0;
+	}
 	MHD_get_connection_values(o->r->con, MHD_GET_ARGUMENT_KIND, check_arg, &c);
 	if (c.bad) {
 		snprintf(why, size, "%s is not an argument of %s", c.name, o->verb);
@@ -552,7 +618,7 @@ static enum MHD_Result verb_identify(struct oai *o)
 
 static enum MHD_Result verb_formats(struct oai *o)
 {
-	const char *id = web_arg(o->r, "identifier");
+	const char *id = oai_arg(o, "identifier");
 	json_t *rec;
 
 	if (id) {
@@ -583,7 +649,7 @@ static enum MHD_Result verb_sets(struct oai *o)
 	json_t *root = NULL, *c;
 	size_t i, n = 0;
 
-	if (web_arg(o->r, "resumptionToken"))
+	if (oai_arg(o, "resumptionToken"))
 		return oai_error(o, "badResumptionToken", "ListSets is never split");
 	if (prl_archive_facets_json(o->a, &anon, &b) == 0)
 		root = json_loadb(b.data, b.len, 0, NULL);
@@ -608,7 +674,7 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 {
 	struct list_state s;
 	struct prl_harvest_item *items = NULL;
-	const char *tok = web_arg(o->r, "resumptionToken");
+	const char *tok = oai_arg(o, "resumptionToken");
 	size_t n = 0, i;
 	int64_t total = 0;
 	char token[512], exp[24];
@@ -620,8 +686,8 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 			return oai_error(o, "badResumptionToken",
 					 "this token was not made here, or it has expired");
 	} else {
-		const char *prefix = web_arg(o->r, "metadataPrefix"), *from = web_arg(o->r, "from"),
-			   *until = web_arg(o->r, "until"), *set = web_arg(o->r, "set");
+		const char *prefix = oai_arg(o, "metadataPrefix"), *from = oai_arg(o, "from"),
+			   *until = oai_arg(o, "until"), *set = oai_arg(o, "set");
 		int gf = 0, gu = 0;
 
 		if (!prefix)
@@ -711,7 +777,7 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 
 static enum MHD_Result verb_get(struct oai *o)
 {
-	const char *id = web_arg(o->r, "identifier"), *prefix = web_arg(o->r, "metadataPrefix");
+	const char *id = oai_arg(o, "identifier"), *prefix = oai_arg(o, "metadataPrefix");
 	int64_t n;
 	json_t *rec;
 
@@ -757,7 +823,13 @@ enum MHD_Result web_oai(struct web_request *r)
 	pthread_once(&token_once, oai_setup);
 	memset(&o, 0, sizeof(o));
 	o.r = r;
-	o.verb = web_arg(r, "verb");
+	/* the protocol takes its arguments by GET or as a POSTed form */
+	if (strcmp(r->method, MHD_HTTP_METHOD_POST) == 0 &&
+	    parse_form(&o, r->body.data ? r->body.data : "", r->body.len) < 0) {
+		res = MHD_NO;
+		goto end;
+	}
+	o.verb = oai_arg(&o, "verb");
 	web_base_url(r, &o.base);
 	prl_buf_addstr(&o.base, "/oai");
 	for (v = 0; o.verb && v < sizeof(verbs) / sizeof(verbs[0]); v++)
@@ -772,9 +844,9 @@ enum MHD_Result web_oai(struct web_request *r)
 		goto end;
 	}
 	/* a resumption token is exclusive: it stands for all the other arguments */
-	if (web_arg(r, "resumptionToken") &&
-	    (web_arg(r, "metadataPrefix") || web_arg(r, "from") || web_arg(r, "until") ||
-	     web_arg(r, "set"))) {
+	if (oai_arg(&o, "resumptionToken") &&
+	    (oai_arg(&o, "metadataPrefix") || oai_arg(&o, "from") || oai_arg(&o, "until") ||
+	     oai_arg(&o, "set"))) {
 		res = oai_error(&o, "badArgument", "resumptionToken comes alone");
 		goto end;
 	}
@@ -794,5 +866,7 @@ enum MHD_Result web_oai(struct web_request *r)
 end:
 	prl_buf_release(&o.out);
 	prl_buf_release(&o.base);
+	free(o.form);
+	free(o.form_data);
 	return res;
 }

@@ -188,8 +188,10 @@ enum MHD_Result web_route(struct web_request *r)
 		return web_media(r, id, ext);
 	}
 	/* harvesting and viewers from elsewhere: OAI-PMH (XML) and IIIF (JSON-LD) */
-	if (!strcmp(u, "/oai"))
-		return is_get(r) ? web_oai(r) : web_method_not_allowed(r, 0);
+	if (!strcmp(u, "/oai")) /* the protocol takes GET and a POSTed form */
+		return is_get(r) || !strcmp(r->method, MHD_HTTP_METHOD_POST)
+			       ? web_oai(r)
+			       : web_method_not_allowed(r, 0);
 	if (!strcmp(u, "/iiif/collection.json"))
 		return is_get(r) ? web_iiif_collection(r) : web_method_not_allowed(r, 1);
 	if (has_prefix(u, "/iiif/", &rest)) {

@@ -672,6 +672,16 @@ def check_oai(tmp, recs, by):
               tmp, "an unknown set")
     oai_error("verb=ListSets&resumptionToken=x", "badResumptionToken", tmp,
               "a token ListSets never gave")
+    # the protocol's other way in: a POSTed form
+    c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=30)
+    c.request("POST", "/oai", body="verb=GetRecord&metadataPrefix=olac&identifier="
+              + urllib.parse.quote("oai:parlers.local:recording/%d" % pub),
+              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    ok(r.status == 200 and b"<GetRecord>" in body and b"olac:olac" in body,
+       "OAI by POST: a form body is read as the query string would be", body[:300])
     st, h, body, wf, root = oai("verb=ListRecords&metadataPrefix=oai_dc&from=2000-01-01"
                                 "&until=2099-12-31", tmp)
     ok(wf and root.find("o:ListRecords", NS) is not None, "a day-granularity range that holds all")
