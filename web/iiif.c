@@ -189,7 +189,11 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 					  "Annotation", "motivation", "supplementing", "body", "id",
 					  vtt, "type", "Text", "format", "text/vtt", "label",
 					  lang_map("Transcription (WebVTT)", "Transcript (WebVTT)"),
-					  "language", "nrf", "target", cid));
+					  "language",
+					  json_string_value(json_object_get(rec, "language"))
+						  ? json_string_value(json_object_get(rec, "language"))
+						  : "und",
+					  "target", cid));
 			add_transcript(annotations, tiers, base, id, cid);
 		}
 		if (json_array_size(annotations))
