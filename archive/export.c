@@ -1122,11 +1122,19 @@ static int step_clip(struct prl_export *x)
 	h = &x->hits[x->idx++];
 	r = &x->recs[h->rec];
 	if (x->audio != PRL_EXPORT_NONE && r->listen && h->end_ms > h->start_ms) {
-		prl_buf_addf(&name, "data/clips/%06lld-%s_%lld-%lld_%lld.%s", (long long)r->id, r->slug,
-			     (long long)h->start_ms, (long long)h->end_ms, (long long)h->segment_id,
-			     prl_clip_format_ext(f));
+		int made = 0;
+
+		prl_buf_addf(&name, "data/clips/%06lld-%s_%lld-%lld.%s", (long long)r->id, r->slug,
+			     (long long)h->start_ms, (long long)h->end_ms, prl_clip_format_ext(f));
 		json_object_set_new(h->row, "clip", json_string(prl_buf_str(&name) + 5));
-		if ((fd = make_clip(x, r, h->start_ms, h->end_ms, f)) < 0)
+		/* a span matched in its transcription and its translation is one
+		 * clip, named by the span; a few thousand hits make this scan cheap */
+		for (size_t j = 0; j + 1 < x->idx && !made; j++)
+			made = x->hits[j].rec == h->rec && x->hits[j].start_ms == h->start_ms &&
+			       x->hits[j].end_ms == h->end_ms;
+		if (made)
+			ret = 0;
+		else if ((fd = make_clip(x, r, h->start_ms, h->end_ms, f)) < 0)
 			ret = fd;
 		else
 			ret = put_fd(x, prl_buf_str(&name), fd);
