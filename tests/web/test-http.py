@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,7 @@ def run_all(tmp, data):
     check_methods(pub_id)
     check_clients(pub_id)
     check_tools(pub_id)
+    check_access_changes(data, pub_id)
     check_log()
     check_shutdown(pub_id)
 
@@ -665,6 +667,93 @@ def check_tools(pub_id):
         ok(code == b"206" and body == full[100:200], "curl -r 100-199 gets those 100 bytes")
     else:
         ok(True, "# SKIP curl is not installed")
+
+
+# The server keeps media answers only once the archive's files have been
+# still for 2.5 s (web/cache.c, SETTLE_MS): waiting that long first makes
+# the answers before each change come from that cache, so these checks
+# prove that a change empties it for the very next request, and for the
+# requests after the files settle again.
+SETTLE_S = 2.8
+
+
+def check_access_changes(data, pub_id):
+    r = subprocess.run([PARLERS, "-d", data, "user", "add", "boss", "--role", "admin"],
+                       input="boss-pass-1\n", capture_output=True, text=True)
+    ok(r.returncode == 0, "an admin account for the access checks", r.stderr)
+    st, h, body = request("POST", "/api/login", {"Content-Type": "application/json"},
+                          json.dumps({"login": "boss", "password": "boss-pass-1"}).encode())
+    m = re.match(r"parlers_session=([^;]*)", h.get("set-cookie", ""))
+    ok(st == 200 and m, "the admin signs in", body)
+    if not m:
+        return
+    staff = {"Cookie": "parlers_session=" + m.group(1)}
+    write = dict(staff, **{"X-CSRF-Token": json.loads(body)["csrf_token"],
+                           "Content-Type": "application/json"})
+    rec = "/api/recordings/%d" % pub_id
+    path = "/media/%d.opus" % pub_id
+    rng = {"Range": "bytes=0-99"}
+
+    def patch(level):
+        return request("PATCH", rec, write, json.dumps({"access": level}).encode())[0]
+
+    def by_sql(level):
+        # another process commits, as the command line does
+        con = sqlite3.connect(os.path.join(data, "archive.db"), timeout=10)
+        con.execute("UPDATE recordings SET access = ? WHERE id = ?", (level, pub_id))
+        con.commit()
+        con.close()
+
+    time.sleep(SETTLE_S)
+    sts = [request("GET", path, rng)[0] for _ in range(3)]
+    ok(sts == [206] * 3, "a public recording is heard, from the media cache", sts)
+    st = patch("private")
+    st2 = request("GET", path, rng)[0]
+    st3 = request("GET", path, dict(rng, **staff))[0]
+    ok(st == 200 and st2 == 404, "made private through the API: the very next anonymous "
+       "media request is 404", (st, st2))
+    ok(st3 == 206, "staff still hear it", st3)
+    time.sleep(SETTLE_S)
+    st4 = request("GET", path, rng)[0]
+    ok(st4 == 404, "and the anonymous request is still 404 once the archive has settled", st4)
+    sts = [request("GET", path, dict(rng, **staff))[0] for _ in range(2)]
+    st = patch("restricted")
+    st2 = request("GET", path, rng)[0]
+    ok(sts == [206] * 2 and st == 200 and st2 == 403,
+       "made restricted through the API: the very next anonymous media request is 403",
+       (sts, st, st2))
+    st = patch("public")
+    time.sleep(SETTLE_S)
+    sts = [request("GET", path, rng)[0] for _ in range(2)]
+    by_sql(1)
+    st2 = request("GET", path, rng)[0]
+    time.sleep(SETTLE_S)
+    st2b = request("GET", path, rng)[0]
+    by_sql(0)
+    st3 = request("GET", path, rng)[0]
+    ok(st == 200 and sts == [206] * 2 and st2 == 403 and st2b == 403 and st3 == 206,
+       "a level changed by another process takes effect on the very next request both ways",
+       (st, sts, st2, st2b, st3))
+
+    time.sleep(SETTLE_S)
+    st, h, plain = request("GET", path)
+    request("GET", path)
+    etag = h.get("etag")
+    st, _, body = request("POST", rec + "/withheld", write,
+                          json.dumps({"start_ms": 1000, "end_ms": 3000}).encode())
+    span = (json.loads(body) or {}).get("id") if st == 201 else None
+    st2, h2, muted = request("GET", path)
+    st3, h3, _ = request("GET", path, staff)
+    ok(st == 201 and st2 == 200 and h2.get("etag") != etag and muted != plain,
+       "a span withheld through the API: the very next anonymous request gets the copy "
+       "with it silent", (st, st2, etag, h2.get("etag")))
+    ok(st3 == 200 and h3.get("etag") == etag, "staff still get the original copy")
+    time.sleep(SETTLE_S)
+    request("GET", path)
+    st, _, _ = request("DELETE", "%s/withheld/%s" % (rec, span), write)
+    st2, h2, again = request("GET", path)
+    ok(st == 200 and st2 == 200 and h2.get("etag") == etag and again == plain,
+       "the span removed: the very next request gets the whole copy again", (st, st2))
 
 
 def check_log():
