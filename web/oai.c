@@ -611,8 +611,42 @@ static enum MHD_Result verb_identify(struct oai *o)
 	prl_buf_addstr(&o->out, "</repositoryIdentifier><delimiter>:</delimiter>"
 				"<sampleIdentifier>");
 	identifier(&o->out, 1);
-	prl_buf_addstr(&o->out, "</sampleIdentifier></oai-identifier></description>"
-				"</Identify>\n");
+	prl_buf_addstr(&o->out, "</sampleIdentifier></oai-identifier></description>");
+	/* what an OLAC service provider reads about the archive itself */
+	{
+		char day[24];
+		struct prl_buf home = PRL_BUF_INIT;
+		const char *mail = getenv("PARLERS_ADMIN_EMAIL") && *getenv("PARLERS_ADMIN_EMAIL")
+					   ? getenv("PARLERS_ADMIN_EMAIL")
+					   : "archive@parlers.local";
+
+		now_utc(day);
+		day[10] = '\0';
+		web_base_url(o->r, &home);
+		prl_buf_addstr(&home, "/");
+		prl_buf_addf(&o->out,
+			     "<description><olac-archive"
+			     " xmlns=\"http://www.language-archives.org/OLAC/1.1/olac-archive\""
+			     " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+			     " xsi:schemaLocation=\"http://www.language-archives.org/OLAC/1.1/olac-archive"
+			     " http://www.language-archives.org/OLAC/1.1/olac-archive.xsd\""
+			     " type=\"institutional\" currentAsOf=\"%s\"><archiveURL>",
+			     day);
+		x_text(&o->out, prl_buf_str(&home));
+		prl_buf_addstr(&o->out, "</archiveURL><participant name=\"archive staff\""
+					" role=\"Archivist\" email=\"");
+		x_text(&o->out, mail);
+		prl_buf_addstr(&o->out,
+			       "\"/><institution>parlers</institution>"
+			       "<shortLocation>Normandie, France</shortLocation>"
+			       "<synopsis>Recordings of speakers of Norman (Cotentinais, Cauchois,"
+			       " Augeron, Jèrriais, Guernésiais...) with time-aligned"
+			       " transcriptions and French translations.</synopsis>"
+			       "<access>Public recordings may be heard by anyone; restricted ones by"
+			       " signed-in researchers; their metadata is open.</access>"
+			       "</olac-archive></description></Identify>\n");
+		prl_buf_release(&home);
+	}
 	return oai_send(o);
 }
 

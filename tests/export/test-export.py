@@ -555,6 +555,12 @@ def check_oai(tmp, recs, by):
     ok(ident is not None and all(ident.find("o:" + n, NS) is not None for n in need)
        and ident.find("o:protocolVersion", NS).text == "2.0",
        "Identify carries every element the protocol requires")
+    arch = root.find(".//{http://www.language-archives.org/OLAC/1.1/olac-archive}olac-archive")
+    ok(arch is not None and all(arch.find("{http://www.language-archives.org/OLAC/1.1/olac-archive}"
+                                          + n) is not None
+                                for n in ("archiveURL", "participant", "institution",
+                                          "shortLocation", "synopsis", "access")),
+       "Identify describes the archive for OLAC (olac-archive)")
     ok(root.find("o:responseDate", NS) is not None
        and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", root.find("o:responseDate", NS).text),
        "responseDate is UTC with seconds")
