@@ -346,7 +346,11 @@ async function main() {
   const word = (best.rec.tiers.find((t) => t.type === 'transcription').segments.find((s) => s.text.trim()).text.match(/[\p{L}']{5,}/u) || ['maison'])[0];
   const sp = await newPage();
   await sp.goto(`${base}/search?q=${encodeURIComponent(word)}`);
-  await sp.waitForFunction(() => document.getElementById('search-status').textContent && !/Chargement/.test(document.getElementById('search-status').textContent));
+  // polled with evaluate: waitForFunction needs eval, which the page's CSP forbids
+  await waitFor(() => sp.evaluate(() => {
+    const s = document.getElementById('search-status').textContent;
+    return !!s && !/Chargement|Loading/.test(s);
+  }), 10000);
   const hits = await sp.$$eval('#hits li', (l) => l.length);
   ok(hits >= 1, `searching "${word}" lists passages`, hits);
   const link = await sp.$eval('#hits li a', (x) => x.getAttribute('href')).catch(() => '');
