@@ -17,7 +17,11 @@
  *
  * Expected workload: a few exports at a time, each minutes long; clips of
  * seconds to minutes, at human pace.  At most WEB_MAX_EXPORTS bags are
- * built at once, so exports cannot take every thread from listeners.
+ * built at once.  A step runs on the MHD thread that serves the
+ * connection: copying audio is a millisecond per step, but making a FLAC
+ * of a long recording or a clip from deep in a lossy original holds that
+ * thread (and the other connections it serves) for as long as it takes;
+ * building bags on a thread of their own is the next step if that shows.
  */
 #include <errno.h>
 #include <fcntl.h>
