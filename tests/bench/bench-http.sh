@@ -245,9 +245,9 @@ EOF
 	# the archive's files settle first: the media cache keeps nothing before
 	sleep 3
 	python3 "$tmp/client.py" "$cport" "/media/$media_id.opus" 200
-	callgrind_control -z "$vpid" >/dev/null
+	callgrind_control -z "$vpid" >/dev/null 2>&1
 	python3 "$tmp/client.py" "$cport" "/media/$media_id.opus" 2000
-	callgrind_control -d "$vpid" >/dev/null
+	callgrind_control -d "$vpid" >/dev/null 2>&1
 	kill "$vpid" 2>/dev/null || true
 	wait "$vpid" 2>/dev/null || true
 	callgrind_annotate --inclusive=yes "$tmp/cg.$vpid.1" 2>/dev/null | python3 -c '
