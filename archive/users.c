@@ -321,7 +321,8 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 {
 	char hash[crypto_pwhash_STRBYTES];
 	struct prl_session s;
-	int64_t now = (int64_t)time(NULL), n_login, n_addr, old_login, old_addr, id = 0;
+	int64_t now = (int64_t)time(NULL), n_login = 0, n_addr = 0, old_login = 0, old_addr = 0;
+	int64_t id = 0;
 	int role = 0, ret, known;
 
 	if ((ret = sodium_ready(a)) < 0)
