@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-[ -d build ] || meson setup build --buildtype=release
+[ -d build ] || meson setup build
 ninja -C build
 ./build/cli/parlers -d parlers-data init
 # a second run finds the recordings already there (duplicates, exit 0)
