@@ -270,6 +270,10 @@ static const struct migration migrations[] = {
 	  * may overlap, kept so they come back out as they went in */
 	 "ALTER TABLE tiers ADD COLUMN default_locale TEXT;"
 	 "ALTER TABLE tiers ADD COLUMN may_overlap INTEGER NOT NULL DEFAULT 0;"},
+	{6,
+	 /* a search hit finds the translation over its span by time: two
+	  * bounded lookups instead of a walk through the tier */
+	 "CREATE INDEX segments_tier_start ON segments(tier_id, start_ms);"},
 };
 
 int prl_archive_latest_schema(void)

@@ -1133,10 +1133,99 @@ static void write_snippet(struct prl_buf *out, struct plan *p, const char *text)
 	prl_buf_release(&tmp);
 }
 
+/* True when [start, end) of recording rec touches a withheld span. */
+static int span_withheld(struct prl_archive *a, int64_t rec, int64_t start, int64_t end)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_WITHHELD_OVERLAPS);
+	int hidden = 1; /* when in doubt, withheld */
+
+	if (!st)
+		return 1;
+	sqlite3_bind_int64(st, 1, rec);
+	sqlite3_bind_int64(st, 2, start);
+	sqlite3_bind_int64(st, 3, end);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		hidden = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return hidden;
+}
+
+/* Considers one candidate row of st (text, start_ms, end_ms): keeps it in
+ * *best when it overlaps the hit more than what is there. */
+static void consider(sqlite3_stmt *st, struct prl_archive *a, const struct plan *p, int64_t rec,
+		     int64_t start, int64_t end, int64_t *best_overlap, char **best)
+{
+	int64_t s = sqlite3_column_int64(st, 1), e = sqlite3_column_int64(st, 2);
+	int64_t overlap = (e < end ? e : end) - (s > start ? s : start);
+
+	if (overlap <= 0 && !(s == e && s >= start && s < end))
+		return;
+	if (overlap <= *best_overlap && *best)
+		return;
+	if (!p->sees_withheld && span_withheld(a, rec, s, e))
+		return;
+	free(*best);
+	*best = archive_col_strdup(st, 0);
+	*best_overlap = overlap;
+}
+
+/*
+ * The translation of a hit's span: on each translation tier of the
+ * recording (other than the hit's), a segment linked to the hit (an EAF
+ * child), else the segment overlapping the span the most.  Every lookup is
+ * bounded by the (tier_id, start_ms) index: the segment starting at or
+ * before the span and those starting inside it.  *out is owned by the
+ * caller (NULL when there is none).
+ */
+static int find_translation(struct prl_archive *a, const struct plan *p, int64_t rec,
+			    int64_t tier, int64_t sid, int64_t start, int64_t end, char **out)
+{
+	int64_t tiers[8], best_overlap = 0;
+	sqlite3_stmt *st = archive_stmt(a, ST_TRANSLATION_TIERS);
+	size_t ntiers = 0, i;
+	char *best = NULL;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, rec);
+	sqlite3_bind_int64(st, 2, tier);
+	while (ntiers < 8 && sqlite3_step(st) == SQLITE_ROW)
+		tiers[ntiers++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	for (i = 0; i < ntiers && !best; i++) {
+		if (!(st = archive_stmt(a, ST_TRANSLATION_LINKED)))
+			break;
+		sqlite3_bind_int64(st, 1, tiers[i]);
+		sqlite3_bind_int64(st, 2, sid);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			consider(st, a, p, rec, start, end, &best_overlap, &best);
+		sqlite3_reset(st);
+	}
+	for (i = 0; i < ntiers && !best; i++) {
+		if ((st = archive_stmt(a, ST_TRANSLATION_BEFORE))) {
+			sqlite3_bind_int64(st, 1, tiers[i]);
+			sqlite3_bind_int64(st, 2, start);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				consider(st, a, p, rec, start, end, &best_overlap, &best);
+			sqlite3_reset(st);
+		}
+		if ((st = archive_stmt(a, ST_TRANSLATION_WITHIN))) {
+			sqlite3_bind_int64(st, 1, tiers[i]);
+			sqlite3_bind_int64(st, 2, start);
+			sqlite3_bind_int64(st, 3, end);
+			while (sqlite3_step(st) == SQLITE_ROW)
+				consider(st, a, p, rec, start, end, &best_overlap, &best);
+			sqlite3_reset(st);
+		}
+	}
+	*out = best;
+	return 0;
+}
+
 static int write_hit(struct prl_archive *a, struct plan *p, int64_t sid, int variant,
 		     int first, struct prl_buf *out)
 {
-	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_HIT), *tr;
+	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_HIT);
 	int64_t rec, tier, start, end;
 	char *type = NULL;
 	int rc;
@@ -1179,18 +1268,14 @@ static int write_hit(struct prl_archive *a, struct plan *p, int64_t sid, int var
 
 	/* the translation of the same span, when the hit is not one itself */
 	prl_buf_addstr(out, ",\"translation\":");
-	if (type && strcmp(type, "translation") != 0 && (tr = archive_stmt(a, ST_SEARCH_TRANSLATION))) {
-		sqlite3_bind_int64(tr, 1, rec);
-		sqlite3_bind_int64(tr, 2, tier);
-		sqlite3_bind_int64(tr, 3, sid);
-		sqlite3_bind_int64(tr, 4, start);
-		sqlite3_bind_int64(tr, 5, end);
-		sqlite3_bind_int(tr, 6, p->sees_withheld);
-		if (sqlite3_step(tr) == SQLITE_ROW)
-			prl_json_str(out, (const char *)sqlite3_column_text(tr, 0));
+	if (type && strcmp(type, "translation") != 0) {
+		char *text = NULL;
+
+		if (find_translation(a, p, rec, tier, sid, start, end, &text) == 0 && text)
+			prl_json_str(out, text);
 		else
 			prl_buf_addstr(out, "null");
-		sqlite3_reset(tr);
+		free(text);
 	} else {
 		prl_buf_addstr(out, "null");
 	}

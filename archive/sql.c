@@ -147,18 +147,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
 		" JOIN recordings r ON r.id = t.recording_id LEFT JOIN places p ON p.id = r.place_id"
 		" LEFT JOIN speakers sp ON sp.id = t.speaker_id WHERE s.id = ?1",
-	[ST_SEARCH_TRANSLATION] =
-		"SELECT s2.text FROM segments s2 JOIN tiers t2 ON t2.id = s2.tier_id"
-		" WHERE t2.recording_id = ?1 AND t2.type = 'translation' AND t2.id != ?2"
-		" AND (?6 OR NOT " WITHHELD_OVERLAP_SQL("?1", "s2.start_ms", "s2.end_ms") ")"
-		" AND (s2.parent_id = ?3 OR (s2.start_ms < ?5 AND s2.end_ms > ?4))"
-		" ORDER BY s2.parent_id IS ?3 DESC,"
-		" min(s2.end_ms, ?5) - max(s2.start_ms, ?4) DESC LIMIT 1",
 	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
 	/* FTS5 keeps its structure record at id 10; every write changes it */
 	[ST_INDEX_SIGNATURE] = "SELECT block FROM segment_index_data WHERE id = 10",
 	[ST_SEGMENT_COUNT] = "SELECT count(*) FROM segments",
 	[ST_SEGMENT_MAX_ID] = "SELECT ifnull(max(id), 0) FROM segments",
+	/* a hit's translation: a linked child segment, else the segments of the
+	 * translation tiers around its span, found through segments_tier_start */
+	[ST_TRANSLATION_TIERS] = "SELECT id FROM tiers WHERE recording_id = ?1"
+				 " AND type = 'translation' AND id != ?2 ORDER BY ord, id",
+	[ST_TRANSLATION_LINKED] = "SELECT text, start_ms, end_ms FROM segments"
+				  " WHERE parent_id = ?2 AND tier_id = ?1 LIMIT 1",
+	[ST_TRANSLATION_BEFORE] = "SELECT text, start_ms, end_ms FROM segments"
+				  " WHERE tier_id = ?1 AND start_ms <= ?2"
+				  " ORDER BY start_ms DESC LIMIT 1",
+	[ST_TRANSLATION_WITHIN] = "SELECT text, start_ms, end_ms FROM segments"
+				  " WHERE tier_id = ?1 AND start_ms > ?2 AND start_ms < ?3"
+				  " ORDER BY start_ms LIMIT 16",
+	[ST_WITHHELD_OVERLAPS] = "SELECT " WITHHELD_OVERLAP_SQL("?1", "?2", "?3"),
 	[ST_VARIANT_GROUP_OF] =
 		"SELECT v2.folded FROM spelling_variants v1 JOIN spelling_variants v2"
 		" ON v2.group_id = v1.group_id WHERE v1.folded = ?1 AND v2.folded != ?1"
