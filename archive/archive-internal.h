@@ -158,7 +158,6 @@ struct prl_archive {
 	int schema_version;               /* after migrations: the latest */
 	struct prl_buf errmsg;            /* detail of the last failure */
 	sqlite3_stmt *stmts[ST_COUNT];    /* prepared on first use */
-	int64_t writes;                   /* commits made through this handle */
 	sqlite3 *db_reader;               /* a second, read-only connection: big counts are
 	                                   * split across two threads (search.c); NULL until used */
 };

@@ -355,13 +355,8 @@ int archive_begin(struct prl_archive *a)
 int archive_commit(struct prl_archive *a)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_COMMIT);
-	int ret;
 
-	if (!st)
-		return -PRL_ESQL;
-	if ((ret = archive_step_done(a, st, "committing")) == 0)
-		a->writes++;
-	return ret;
+	return st ? archive_step_done(a, st, "committing") : -PRL_ESQL;
 }
 
 void archive_rollback(struct prl_archive *a)

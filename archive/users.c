@@ -132,7 +132,6 @@ int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role
 		return archive_sql_fail(a, "adding an account");
 	}
 	sqlite3_reset(st);
-	a->writes++;
 	return 0;
 }
 
