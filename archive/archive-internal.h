@@ -85,6 +85,9 @@ enum stmt_id {
 	ST_SEARCH_HIT,
 	ST_VOCAB_ALL,
 	ST_INDEX_SIGNATURE,
+	ST_FTS5_API,
+	ST_SEARCH_IN_ROW,
+	ST_RECORDING_TITLE,
 	ST_SEGMENT_COUNT,
 	ST_SEGMENT_MAX_ID,
 	ST_TRANSLATION_TIERS,
@@ -170,6 +173,8 @@ int archive_reindex_recording(struct prl_archive *a, int64_t id);
 /* For tests: the estimated matches from which counts are split across two
  * threads; also forgets every remembered count. */
 void archive_search_tuning(int64_t parallel_from);
+/* For tests: how many searches the postings in memory answered so far. */
+long archive_search_memory_answers(void);
 /* Recomputes recording id's filter tokens (before its segments are
  * indexed), inside the caller's transaction. */
 int archive_refresh_index_meta(struct prl_archive *a, int64_t id);

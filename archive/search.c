@@ -164,15 +164,10 @@ void search_vocab_free(struct search_vocab *v)
 static uint64_t index_signature(struct prl_archive *a)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_INDEX_SIGNATURE);
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = search_hash_bytes(NULL, 0);
 
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *p = sqlite3_column_blob(st, 0);
-		int n = sqlite3_column_bytes(st, 0);
-
-		for (int i = 0; p && i < n; i++)
-			h = (h ^ p[i]) * 1099511628211ull;
-	}
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		h = search_hash_bytes(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 	if (st)
 		sqlite3_reset(st);
 	return h;
@@ -260,11 +255,6 @@ void prl_archive_search_warm(struct prl_archive *a)
 }
 
 /* ---- terms: what each query word stands for ---- */
-
-struct term_list {
-	char **items;
-	size_t n;
-};
 
 static int term_add(struct term_list *l, const char *t)
 {
@@ -388,19 +378,6 @@ static int add_close_spellings(struct search_vocab *v, const char *word,
 
 /* ---- building the FTS5 expressions ---- */
 
-struct plan {
-	struct query q;
-	struct term_list *exact;    /* per item: the item's own form and its equivalents */
-	struct term_list *variant;  /* per item: close spellings */
-	struct prl_buf filter;      /* meta : (...) AND ...: place, speaker... */
-	int empty_filter;           /* a filter that names nothing: no result */
-	int has_variants;
-	int64_t key_below;          /* index rowids below this are readable (access) */
-	int tier_class;             /* -1, or the tier class asked for */
-	int sees_withheld;          /* the viewer may read withheld passages */
-	struct search_vocab *vocab; /* NULL when not used */
-	struct term_list seen;      /* close spellings met in the hits written */
-};
 
 static void plan_clear(struct plan *p)
 {
@@ -414,6 +391,8 @@ static void plan_clear(struct plan *p)
 	free(p->variant);
 	search_vocab_free(p->vocab);
 	term_list_clear(&p->seen);
+	for (int f = 0; f < p->nfilters; f++)
+		term_list_clear(&p->filters[f]);
 	query_clear(&p->q);
 	prl_buf_release(&p->filter);
 }
@@ -490,10 +469,17 @@ static int filter_ids(struct prl_archive *a, struct plan *p, enum stmt_id sid, c
 	archive_bind_text(st, 1, value);
 	prl_buf_addstr(&p->filter, p->filter.len ? " AND meta : (" : "meta : (");
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		prl_buf_addf(&p->filter, "%s\"%c%lld\"", n ? " OR " : "", prefix,
-			     (long long)sqlite3_column_int64(st, 0));
+		char token[32];
+
+		snprintf(token, sizeof(token), "%c%lld", prefix, (long long)sqlite3_column_int64(st, 0));
+		prl_buf_addf(&p->filter, "%s\"%s\"", n ? " OR " : "", token);
+		if (term_add(&p->filters[p->nfilters], token) < 0) {
+			sqlite3_reset(st);
+			return -PRL_ENOMEM;
+		}
 		n++;
 	}
+	p->nfilters++;
 	sqlite3_reset(st);
 	if (!n) {
 		p->empty_filter = 1;
@@ -506,18 +492,23 @@ static int filter_ids(struct prl_archive *a, struct plan *p, enum stmt_id sid, c
 /* "meta : (t<hex>)" for a text value folded as the index folds it. */
 static int filter_hex(struct plan *p, const char *value, char prefix)
 {
+	struct prl_buf token = PRL_BUF_INIT;
 	char *f;
+	int ret;
 
 	if (!value || !*value)
 		return 0;
 	if (!(f = search_fold(value, strlen(value))))
 		return -PRL_ENOMEM;
-	prl_buf_addf(&p->filter, "%smeta : (\"%c", p->filter.len ? " AND " : "", prefix);
+	prl_buf_addch(&token, prefix);
 	for (const unsigned char *c = (const unsigned char *)f; *c; c++)
-		prl_buf_addf(&p->filter, "%02X", *c);
-	prl_buf_addstr(&p->filter, "\")");
+		prl_buf_addf(&token, "%02X", *c);
 	free(f);
-	return 0;
+	prl_buf_addf(&p->filter, "%smeta : (\"%s\")", p->filter.len ? " AND " : "",
+		     prl_buf_str(&token));
+	ret = term_add(&p->filters[p->nfilters++], prl_buf_str(&token));
+	prl_buf_release(&token);
+	return ret < 0 ? ret : 0;
 }
 
 static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
@@ -1308,11 +1299,54 @@ static int write_groups(struct prl_archive *a, const struct prl_search_opts *o,
 	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "grouping hits");
 }
 
+/* The groups of an answer from the postings in memory, titles from the store. */
+static int write_memory_groups(struct prl_archive *a, const struct memory_answer *m,
+			       struct prl_buf *out)
+{
+	int64_t recs[200], counts[200];
+	size_t n = search_memory_groups(m, 200, recs, counts);
+
+	prl_buf_addstr(out, ",\"groups\":[");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = archive_stmt(a, ST_RECORDING_TITLE);
+
+		if (!st)
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, recs[i]);
+		prl_buf_addf(out, "%s{\"recording_id\":%lld,\"recording_title\":", i ? "," : "",
+			     (long long)recs[i]);
+		prl_json_str(out, sqlite3_step(st) == SQLITE_ROW
+					  ? (const char *)sqlite3_column_text(st, 0)
+					  : NULL);
+		sqlite3_reset(st);
+		prl_buf_addf(out, ",\"count\":%lld}", (long long)counts[i]);
+	}
+	return prl_buf_addch(out, ']');
+}
+
+/* A page of ids: from the postings in memory when they answered and the
+ * order is theirs (relevance or archive), else from FTS5. */
+static int page_of(struct prl_archive *a, struct memory_answer *m, int which,
+		   const struct prl_search_opts *o, const struct plan *p, enum order ord,
+		   const char *expr, int64_t offset, int64_t limit, int64_t *ids, size_t *n)
+{
+	if (m && (ord == ORDER_RANK || ord == ORDER_ARCHIVE)) {
+		size_t had = *n;
+		int ret = search_memory_page(m, which, ord == ORDER_RANK, offset, had + limit, ids, n);
+
+		if (ret != 0)
+			return ret < 0 ? ret : 0;
+		*n = had;
+	}
+	return page_ids(a, o, p, ord, expr, offset, limit, ids, n);
+}
+
 int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			    const struct prl_search_opts *o, struct prl_buf *out)
 {
 	struct prl_buf exact = PRL_BUF_INIT, any = PRL_BUF_INIT, rest = PRL_BUF_INIT;
 	struct prl_buf b = PRL_BUF_INIT, hb = PRL_BUF_INIT;
+	struct memory_answer *mem = NULL;
 	int64_t total_exact = 0, total = 0, limit, offset, ids[MAX_LIMIT];
 	size_t nids = 0, nexact_ids = 0, i, k;
 	enum order ord = ORDER_RANK;
@@ -1324,28 +1358,35 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	if ((ret = build_plan(a, v, o, &p)) < 0)
 		goto end;
 	full_expr(&exact, &p, 0);
-	if (!p.empty_filter && (ret = count_matches(a, o, &p, exact.data, &total_exact)) < 0)
-		goto end;
-	total = total_exact;
-	if (p.has_variants && !p.empty_filter) {
+	if (p.has_variants) {
 		full_expr(&any, &p, 1);
 		/* variant-only hits: match with variants, not without */
 		prl_buf_addf(&rest, "(%s) NOT (%s)", any.data, exact.data);
-		if ((ret = count_matches(a, o, &p, any.data, &total)) < 0)
+	}
+	if (!p.empty_filter && (ret = search_memory_run(a, o, &p, index_signature(a), &mem)) < 0)
+		goto end;
+	if (mem) {
+		total_exact = search_memory_total(mem, 1);
+		total = search_memory_total(mem, 0);
+	} else if (!p.empty_filter) {
+		if ((ret = count_matches(a, o, &p, exact.data, &total_exact)) < 0)
+			goto end;
+		total = total_exact;
+		if (p.has_variants && (ret = count_matches(a, o, &p, any.data, &total)) < 0)
 			goto end;
 	}
 	/* exact hits first, then the close spellings, each in its order */
 	ord = choose_order(o, total_exact);
 	if (!p.empty_filter && offset < total_exact &&
-	    (ret = page_ids(a, o, &p, ord, exact.data, offset, limit, ids, &nids)) < 0)
+	    (ret = page_of(a, mem, 0, o, &p, ord, exact.data, offset, limit, ids, &nids)) < 0)
 		goto end;
 	nexact_ids = nids;
 	if (!p.empty_filter && p.has_variants && (int64_t)nids < limit &&
 	    offset + (int64_t)nids < total) {
 		int64_t voff = offset + (int64_t)nids - total_exact;
 
-		if ((ret = page_ids(a, o, &p, choose_order(o, total - total_exact), rest.data,
-				    voff < 0 ? 0 : voff, limit - (int64_t)nids, ids, &nids)) < 0)
+		if ((ret = page_of(a, mem, 1, o, &p, choose_order(o, total - total_exact), rest.data,
+				   voff < 0 ? 0 : voff, limit - (int64_t)nids, ids, &nids)) < 0)
 			goto end;
 	}
 	prl_buf_addstr(&b, "{\"query\":");
@@ -1380,12 +1421,15 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	prl_buf_add(&b, hb.data, hb.len);
 	prl_buf_addch(&b, ']');
 	if (o->with_groups && total <= GROUPS_UP_TO && !p.empty_filter) {
-		if ((ret = write_groups(a, o, &p, p.has_variants ? any.data : exact.data, &b)) < 0)
+		if ((ret = mem ? write_memory_groups(a, mem, &b)
+			       : write_groups(a, o, &p, p.has_variants ? any.data : exact.data, &b)) <
+		    0)
 			goto end;
 	}
 	prl_buf_addch(&b, '}');
 	ret = prl_buf_add(out, b.data, b.len);
 end:
+	search_memory_done(mem);
 	plan_clear(&p);
 	prl_buf_release(&exact);
 	prl_buf_release(&any);

@@ -150,6 +150,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
 	/* FTS5 keeps its structure record at id 10; every write changes it */
 	[ST_INDEX_SIGNATURE] = "SELECT block FROM segment_index_data WHERE id = 10",
+	/* FTS5's C interface, for its tokenizer (search-memory.c) */
+	[ST_FTS5_API] = "SELECT fts5(?1)",
+	[ST_SEARCH_IN_ROW] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
+			     " AND rowid = ?2",
+	[ST_RECORDING_TITLE] = "SELECT title FROM recordings WHERE id = ?1",
 	[ST_SEGMENT_COUNT] = "SELECT count(*) FROM segments",
 	[ST_SEGMENT_MAX_ID] = "SELECT ifnull(max(id), 0) FROM segments",
 	/* a hit's translation: a linked child segment, else the segments of the

@@ -60,7 +60,10 @@ enum MHD_Result web_api_health(struct web_request *r)
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
 	prl_buf_addf(&b, "{\"status\":\"ok\",\"version\":");
 	prl_json_str(&b, PRL_WEB_VERSION);
-	prl_buf_addf(&b, ",\"schema\":%d}\n", prl_archive_schema_version(a));
+	/* whether searches can use the postings in memory yet (the server
+	 * reads them in the background after it starts) */
+	prl_buf_addf(&b, ",\"schema\":%d,\"search_in_memory\":%s}\n", prl_archive_schema_version(a),
+		     prl_archive_search_memory_state(NULL, NULL, NULL) ? "true" : "false");
 	web_archive_put(r->srv, a);
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-store");
 }

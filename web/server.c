@@ -384,6 +384,7 @@ static unsigned cpu_threads(void)
 
 static void server_release(struct web_server *s)
 {
+	prl_archive_search_forget();
 	for (size_t i = 0; i < s->npool; i++)
 		prl_archive_close(s->pool[i]);
 	free(s->pool);
@@ -457,7 +458,9 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	if ((ret = prl_archive_open(s.data_dir, 0, &a, err)) < 0)
 		goto end;
 	s.pool[s.npool++] = a;
-	/* the search vocabulary is read before the first visitor, not by them */
+	/* the search vocabulary is read before the first visitor, not by them,
+	 * and the index's postings are read into memory in the background
+	 * once the signals are masked (searches use FTS5 until they are in) */
 	prl_archive_search_warm(a);
 	if ((ret = web_cache_init(&s.cache, prl_archive_dir(a))) < 0)
 		goto end;
@@ -473,6 +476,7 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &oldpipe);
 	masked = 1;
+	prl_archive_search_keep(a, 0);
 
 	s.daemon = MHD_start_daemon(
 		flags, port, NULL, NULL, on_request, &s,

@@ -257,6 +257,20 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
  * close spellings) so that the first visitor does not wait for it. */
 void prl_archive_search_warm(struct prl_archive *a);
 
+/*
+ * Keeps the search index's postings in memory for this process (a server):
+ * read in the background now, and again whenever the index changed (at
+ * most every few seconds); searches use them while they describe the index
+ * exactly, and FTS5 otherwise.  wait: return once the first reading ends.
+ * Costs about 12 bytes per (word, segment) pair.  forget stops it and
+ * frees them.
+ */
+void prl_archive_search_keep(struct prl_archive *a, int wait);
+void prl_archive_search_forget(void);
+/* 1 when a copy is loaded, with its size; *why (caller frees) says why
+ * the last reading failed, or NULL. */
+int prl_archive_search_memory_state(size_t *bytes, int64_t *rows, char **why);
+
 /* Rebuilds the whole search index from the segments, in one transaction
  * (after a change to how text is folded, or to repair it). */
 int prl_archive_reindex(struct prl_archive *a);

@@ -3,7 +3,8 @@
  * Tests of search: folding, the query parser on hostile input, and
  * searches on a real archive (accents, elisions, phrases, prefixes,
  * exclusions, close spellings, the staff's equivalent spellings, filters
- * and the access rule).
+ * and the access rule); and the postings kept in memory, which must give
+ * every answer FTS5 gives, byte for byte.
  */
 #include <math.h>
 #include <stdio.h>
@@ -392,6 +393,246 @@ static void test_search(void)
 	prl_archive_close(a);
 }
 
+
+/* ---- the postings in memory against FTS5 ---- */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (unsigned)((rng * 0x9e3779b97f4a7c15ull) >> 33) % n;
+}
+
+static int exec_sql(struct prl_archive *a, const char *sql)
+{
+	return sqlite3_exec(a->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A word drawn so that the first ones are in most segments. */
+static const char *memory_word(void)
+{
+	static const char *const words[] = {
+		"la", "est", "de", "ch'est", "mézoun", "i", "l'vuus", "byin", "d'la", "pas",
+		"mézon", "maisoun", "maison", "maisounette", "caoud", "bouonhoumme", "Pèthe",
+		"MÉZOUN", "cH'Est", "vuus", "auspi", "grande", "nou-s-allait", "œuvre", "cœur",
+		"p1", "s2", "hardi", "caoudement", "mezzoun", "l'iau", "iau", "quique", "1977",
+	};
+	size_t n = sizeof(words) / sizeof(words[0]);
+	unsigned r = rnd(100);
+
+	return words[r < 50 ? rnd(4) : r < 80 ? rnd(12) : rnd((unsigned)n)];
+}
+
+static void fill_memory_archive(struct prl_archive *a)
+{
+	struct prl_buf text = PRL_BUF_INIT, sql = PRL_BUF_INIT;
+
+	exec_sql(a, "BEGIN");
+	exec_sql(a, "INSERT INTO places(name, commune) VALUES ('Hague', 'Beaumont'), ('Saire', 'Vaast')");
+	exec_sql(a, "INSERT INTO speakers(name) VALUES ('Ann'), ('Bob'), ('Cid')");
+	for (int r = 1; r <= 12; r++) {
+		prl_buf_reset(&sql);
+		prl_buf_addf(&sql,
+			     "INSERT INTO recordings(title, date, place_id, variety, access, duration_ms,"
+			     " sample_rate, channels, original_format, original_name, sha256)"
+			     " VALUES ('Rec %d', '19%02d', %d, '%s', %d, 600000, 48000, 1, 'wav', 'x.wav',"
+			     " 'sha%d');"
+			     "INSERT INTO recording_speakers(recording_id, speaker_id) VALUES (%d, %d);",
+			     r, 50 + r, 1 + r % 2, r % 3 ? "Cotentinais" : "Cauchois", r % 3, r, r,
+			     1 + r % 3);
+		exec_sql(a, sql.data);
+		archive_refresh_index_meta(a, r);
+		for (int t = 0; t < 2; t++) {
+			prl_buf_reset(&sql);
+			prl_buf_addf(&sql,
+				     "INSERT INTO tiers(recording_id, name, type, ord)"
+				     " VALUES (%d, '%s', '%s', %d)",
+				     r, t ? "traduction" : "transcription",
+				     t ? "translation" : "transcription", t);
+			exec_sql(a, sql.data);
+		}
+	}
+	for (int i = 0; i < 900; i++) {
+		/* some segments longer than 63 words: positions past the masks */
+		int nw = i % 25 == 0 ? 60 + (int)rnd(40) : 1 + (int)rnd(14);
+		sqlite3_stmt *st;
+
+		prl_buf_reset(&text);
+		for (int w = 0; w < nw; w++)
+			prl_buf_addf(&text, "%s%s", w ? (rnd(9) ? " " : ", ") : "", memory_word());
+		if (i % 50 == 3) /* a phrase past position 63 */
+			prl_buf_addstr(&text, " hardi caoudement");
+		sqlite3_prepare_v2(a->db,
+				   "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5)",
+				   -1, &st, NULL);
+		sqlite3_bind_int(st, 1, 1 + (int)rnd(24));
+		sqlite3_bind_int(st, 2, i * 1000);
+		sqlite3_bind_int(st, 3, i * 1000 + 900);
+		sqlite3_bind_text(st, 4, text.data, (int)text.len, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, i);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	exec_sql(a, "COMMIT");
+	prl_buf_release(&text);
+	prl_buf_release(&sql);
+}
+
+struct memory_case {
+	const char *q, *tier, *place, *speaker, *variety, *date_from;
+	enum prl_search_sort sort;
+	int64_t offset, limit;
+	int no_variants;
+};
+
+static char *answer(struct prl_archive *a, const struct prl_viewer *v,
+		    const struct memory_case *c)
+{
+	struct prl_search_opts o;
+	struct prl_buf out = PRL_BUF_INIT;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	o.query = c->q;
+	o.tier_type = c->tier;
+	o.place = c->place;
+	o.speaker = c->speaker;
+	o.variety = c->variety;
+	o.date_from = c->date_from;
+	o.sort = c->sort;
+	o.offset = c->offset;
+	o.limit = c->limit;
+	o.no_variants = c->no_variants;
+	o.with_groups = 1;
+	ret = prl_archive_search_json(a, v, &o, &out);
+	if (ret < 0) {
+		prl_buf_reset(&out);
+		prl_buf_addf(&out, "error %d: %s", ret, prl_archive_errmsg(a));
+	}
+	return prl_buf_detach(&out, NULL);
+}
+
+static void test_memory(void)
+{
+	static const struct memory_case cases[] = {
+		{"la", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"la", NULL, NULL, NULL, NULL, NULL, 0, 40, 30, 0},
+		{"est de", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"\"la est\"", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"\"est la de\"", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"\"hardi caoudement\"", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"\"la la\"", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"ch'est", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"l'vuus", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"mezoun", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"mezoun", NULL, NULL, NULL, NULL, NULL, 0, 3, 5, 0},
+		{"mezoun", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 1},
+		{"maisoun caoud", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"mais*", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"caoud*", "translation", NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"l'vu*", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"mezoun -la", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"byin OR auspi", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"oeuvre coeur", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"p1", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"1977", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"pas", NULL, "Hague", NULL, NULL, NULL, 0, 0, 0, 0},
+		{"pas", NULL, NULL, "Bob", "Cauchois", NULL, 0, 0, 0, 0},
+		{"pas", NULL, "Nowhere", NULL, NULL, NULL, 0, 0, 0, 0},
+		{"grande", NULL, NULL, NULL, NULL, "1955", 0, 0, 0, 0},
+		{"grande", NULL, NULL, NULL, NULL, NULL, PRL_SORT_DATE, 0, 0, 0},
+		{"grande", NULL, NULL, NULL, NULL, NULL, PRL_SORT_PLACE, 2, 4, 0},
+		{"absentword", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+		{"\"absentword la\"", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	const struct prl_viewer viewers[] = {PRL_VIEWER_ANONYMOUS,
+					     {PRL_ROLE_RESEARCHER, 0}, PRL_VIEWER_STAFF};
+	char *fts[sizeof(cases) / sizeof(cases[0])][3];
+	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_archive *a;
+	char dir[300];
+	long before;
+	int same = 0;
+
+	snprintf(dir, sizeof(dir), "%s/memory", tmpdir);
+	if (!ok(prl_archive_open(dir, PRL_OPEN_CREATE, &a, &err) == 0, "an archive for memory"))
+		return;
+	fill_memory_archive(a);
+	prl_archive_variants_import_csv(a, "maisoun,maison\n", strlen("maisoun,maison\n"));
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < 3; v++)
+			fts[i][v] = answer(a, &viewers[v], &cases[i]);
+	ok(!prl_archive_search_memory_state(NULL, NULL, NULL), "no postings in memory until asked");
+
+	prl_archive_search_keep(a, 1);
+	{
+		size_t bytes = 0;
+		int64_t rows = 0;
+
+		int ready = prl_archive_search_memory_state(&bytes, &rows, NULL);
+
+		ok(ready && rows == 900 && bytes > 0,
+		   "the postings are read into memory: %lld rows, %zu bytes", (long long)rows, bytes);
+	}
+	before = archive_search_memory_answers();
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < 3; v++) {
+			char *mem = answer(a, &viewers[v], &cases[i]);
+
+			if (!strcmp(mem, fts[i][v]))
+				same++;
+			else
+				diag("%s (viewer %d):\n  FTS5:   %.400s\n  memory: %.400s", cases[i].q, v,
+				     fts[i][v], mem);
+			free(mem);
+		}
+	is_int(same, (long long)n * 3, "every answer from memory is FTS5's, byte for byte");
+	/* dates, a prefix inside a phrase and a filter naming nothing go to
+	 * FTS5 (or nowhere): the others were answered from memory */
+	ok(archive_search_memory_answers() - before >= (long)(n - 4) * 3,
+	   "and memory answered them (%ld of %zu)", archive_search_memory_answers() - before, n * 3);
+
+	/* a change to the index: memory is stale and FTS5 answers, at once */
+	{
+		char *old = answer(a, &viewers[2], &cases[0]), *now;
+
+		exec_sql(a, "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord)"
+			    " VALUES (1, 999000, 999500, 'la la la', 999)");
+		before = archive_search_memory_answers();
+		now = answer(a, &viewers[2], &cases[0]);
+		ok(strcmp(old, now) != 0 && archive_search_memory_answers() == before,
+		   "after an edit the answer counts it, from FTS5");
+		free(old);
+		old = now;
+		prl_archive_search_keep(a, 1);
+		now = answer(a, &viewers[2], &cases[0]);
+		ok(!strcmp(old, now) && archive_search_memory_answers() == before + 1,
+		   "read again, memory gives the same answer");
+		free(old);
+		free(now);
+	}
+	/* inside a transaction the caller's own writes count: FTS5 answers */
+	exec_sql(a, "BEGIN");
+	exec_sql(a, "DELETE FROM segments WHERE id = 1");
+	before = archive_search_memory_answers();
+	free(answer(a, &viewers[2], &cases[0]));
+	ok(archive_search_memory_answers() == before, "a search inside a transaction is FTS5's");
+	exec_sql(a, "ROLLBACK");
+
+	prl_archive_search_forget();
+	ok(!prl_archive_search_memory_state(NULL, NULL, NULL), "forgotten, the memory is freed");
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < 3; v++)
+			free(fts[i][v]);
+	prl_buf_release(&err);
+	prl_archive_close(a);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/parlers-test-search-XXXXXX");
@@ -400,6 +641,7 @@ int main(void)
 	test_fold();
 	test_parser();
 	test_search();
+	test_memory();
 	if (!getenv("KEEP")) {
 		char cmd[300];
 

@@ -4,7 +4,10 @@
  * bench-search through prl_archive_search_json() as an anonymous visitor,
  * and the bare FTS5 query (MATCH ? ORDER BY rank LIMIT 20) on the same
  * index, and prints p50, p99 and the worst query of each.  The HTTP part
- * (bench-search.sh) measures the same mix through the server.
+ * (bench-search.sh) measures the same mix through the server.  Like the
+ * server, it reads the index's postings into memory first, unless
+ * BENCH_FTS5_ONLY is set; BENCH_DUMP=file writes every answer there, so
+ * that the two ways can be compared answer for answer.
  *
  *   bench-search-query DIR queries.tsv
  */
@@ -68,7 +71,7 @@ int main(int argc, char **argv)
 	sqlite3_stmt *st;
 	char line[1024];
 	size_t n = 0;
-	FILE *f;
+	FILE *f, *dump = getenv("BENCH_DUMP") ? fopen(getenv("BENCH_DUMP"), "w") : NULL;
 
 	if (argc < 3 || prl_archive_open(argv[1], 0, &a, &err) < 0 || !(f = fopen(argv[2], "r"))) {
 		fprintf(stderr, "usage: bench-search-query DIR queries.tsv (%s)\n", prl_buf_str(&err));
@@ -79,12 +82,22 @@ int main(int argc, char **argv)
 			   " ORDER BY rank LIMIT 20",
 			   -1, &st, NULL);
 	{
-		/* a server reads the vocabulary once, before its first visitor */
+		/* a server reads the vocabulary once, before its first visitor,
+		 * and the index's postings into memory */
 		struct prl_search_opts w;
+		size_t bytes = 0;
+		int64_t rows = 0;
+		double t;
 
 		memset(&w, 0, sizeof(w));
 		w.query = "warmup";
 		prl_archive_search_json(a, &anon, &w, &out);
+		t = now();
+		if (!getenv("BENCH_FTS5_ONLY"))
+			prl_archive_search_keep(a, 1);
+		if (prl_archive_search_memory_state(&bytes, &rows, NULL))
+			printf("postings read into memory in %.2f s: %lld rows, %.0f MB\n",
+			       (now() - t) / 1e3, (long long)rows, (double)bytes / 1048576.0);
 	}
 	while (n < 1000 && fgets(line, sizeof(line), f)) {
 		char *kind = strtok(line, "\t"), *params = strtok(NULL, "\t"), *fts = strtok(NULL, "\n");
@@ -113,6 +126,8 @@ int main(int argc, char **argv)
 		snprintf(ours[n].what, sizeof(ours[n].what), "%s %s%s%s", kind, q, place, tier);
 		if (ret < 0)
 			fprintf(stderr, "query %s: %s\n", q, prl_archive_errmsg(a));
+		if (dump) /* the answers, to compare two runs */
+			fprintf(dump, "%s\n", prl_buf_str(&out));
 		t = now();
 		sqlite3_bind_text(st, 1, fts, -1, SQLITE_TRANSIENT);
 		while (sqlite3_step(st) == SQLITE_ROW)
@@ -123,6 +138,8 @@ int main(int argc, char **argv)
 		n++;
 	}
 	fclose(f);
+	if (dump)
+		fclose(dump);
 	printf("%zu queries\n", n);
 	if (getenv("BENCH_VERBOSE"))
 		for (size_t i = 0; i < n; i++)
@@ -133,5 +150,6 @@ int main(int argc, char **argv)
 	prl_buf_release(&out);
 	prl_buf_release(&err);
 	prl_archive_close(a);
+	prl_archive_search_forget();
 	return 0;
 }
