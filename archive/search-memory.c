@@ -28,7 +28,8 @@
  * transaction, a date filter, or a prefix inside a phrase goes to FTS5 as
  * before.  A stale copy is re-read in the background (at most once every
  * few seconds while the index keeps changing), on its own read-only
- * connection, and replaces the old one when complete.
+ * connection, and replaces the old one when complete: for that while, two
+ * copies are held.
  *
  * Memory: about 12 bytes per (term, segment) pair and 8 per segment, so
  * some 130 MB for a million segments of ten words.
@@ -43,7 +44,10 @@
 #include "search-internal.h"
 
 #define OVERFLOW_BIT (UINT64_C(1) << 63)
-#define RELOAD_EVERY_S 5 /* at most one re-read started per this many seconds */
+/* A re-read starts RELOAD_EVERY_S seconds, plus twice the last reading's
+ * duration, after the last one started: while the index keeps changing,
+ * reading it takes under a third of one core. */
+#define RELOAD_EVERY_S 5
 
 struct mterm {
 	char *term;      /* as FTS5 stores it (folded, lower case) */
@@ -74,6 +78,7 @@ static int loader_started;     /* loader must be joined */
 static int loader_running;
 static volatile int loader_cancel;
 static time_t loader_last_start;
+static time_t loader_last_took;  /* seconds the last reading took */
 static char *memory_last_error; /* why the last reading failed, for the log */
 static long memory_answers;     /* searches answered here (tests look) */
 
@@ -469,6 +474,7 @@ static void *loader_run(void *arg)
 	struct search_memory *fresh = memory_read(dir, &why);
 
 	pthread_mutex_lock(&memory_lock);
+	loader_last_took = time(NULL) - loader_last_start;
 	if (fresh && !loader_cancel && memory_wanted && !strcmp(memory_wanted, dir)) {
 		if (memory_current && --memory_current->refs == 0)
 			memory_destroy(memory_current);
@@ -580,7 +586,8 @@ static struct search_memory *memory_get(struct prl_archive *a, uint64_t sig)
 		    !strcmp(memory_current->db_path, a->dir)) {
 			m = memory_current;
 			m->refs++;
-		} else if (!loader_running && time(NULL) - loader_last_start >= RELOAD_EVERY_S) {
+		} else if (!loader_running &&
+			   time(NULL) - loader_last_start >= RELOAD_EVERY_S + 2 * loader_last_took) {
 			loader_start(a->dir);
 		}
 	}
