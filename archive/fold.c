@@ -21,23 +21,100 @@
 
 #include "search-internal.h"
 
+#define FOLD_OPTIONS                                                                              \
+	(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |          \
+	 UTF8PROC_IGNORE | UTF8PROC_STRIPCC)
+
+/*
+ * utf8proc_map(s, FOLD_OPTIONS), character by character: ASCII letters
+ * lowered in place, every other character decomposed on its own.  That is
+ * what utf8proc_map does as long as no character is a control (which it
+ * turns into a space or drops, looking at its neighbours) and nothing
+ * with a combining class is left after the marks are stripped (which it
+ * would reorder); for those, -1 and the caller maps the whole text.
+ * Folding is most of the cost of building the index, and this path is
+ * several times faster than the whole-text map.
+ */
+int search_fold_map_fast(const char *s, size_t len, struct prl_buf *out)
+{
+	const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		utf8proc_int32_t cp, d[32];
+		utf8proc_ssize_t k, n;
+		size_t run = i;
+		int last = 0;
+
+		/* a run of printable ASCII */
+		while (run < len && u[run] >= 0x20 && u[run] < 0x7f)
+			run++;
+		if (run > i) {
+			size_t at = out->len;
+
+			if (prl_buf_add(out, s + i, run - i) < 0)
+				return -1;
+			for (char *c = out->data + at; c < out->data + out->len; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c + ('a' - 'A'));
+			i = run;
+			continue;
+		}
+		if (u[i] < 0x80)
+			return -1; /* a control character */
+		k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (k <= 0)
+			return -1;
+		n = utf8proc_decompose_char(cp, d, 32, FOLD_OPTIONS, &last);
+		if (n < 0 || n > 32)
+			return -1;
+		for (utf8proc_ssize_t j = 0; j < n; j++) {
+			utf8proc_uint8_t enc[4];
+			utf8proc_ssize_t m;
+
+			if (d[j] < 0x20 || (d[j] >= 0x7f && d[j] < 0xa0) ||
+			    utf8proc_get_property(d[j])->combining_class != 0)
+				return -1;
+			m = utf8proc_encode_char(d[j], enc);
+			if (m <= 0 || prl_buf_add(out, enc, (size_t)m) < 0)
+				return -1;
+		}
+		i += (size_t)k;
+	}
+	return 0;
+}
+
 char *search_fold(const char *s, size_t len)
 {
+	struct prl_buf fast = PRL_BUF_INIT, b = PRL_BUF_INIT;
 	utf8proc_uint8_t *mapped = NULL;
-	struct prl_buf b = PRL_BUF_INIT;
+	const unsigned char *m;
 	utf8proc_ssize_t n;
 	size_t i;
 
-	n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &mapped,
-			 UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
-				 UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_STRIPCC);
-	if (n < 0) {
-		/* invalid UTF-8 cannot be in the store; as a query, it folds to
-		 * nothing rather than failing */
-		return strdup("");
+	if (search_fold_map_fast(s, len, &fast) == 0) {
+		m = (const unsigned char *)prl_buf_str(&fast);
+		n = (utf8proc_ssize_t)fast.len;
+	} else {
+		prl_buf_release(&fast); /* what the fast path wrote before it gave up */
+		n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &mapped,
+				 FOLD_OPTIONS);
+		if (n < 0) {
+			/* invalid UTF-8 cannot be in the store; as a query, it folds
+			 * to nothing rather than failing */
+			return strdup("");
+		}
+		m = mapped;
+	}
+	/* nothing to replace: the mapped text is the answer */
+	if (!memchr(m, 0xc5, (size_t)n) && !memchr(m, 0xc3, (size_t)n) &&
+	    !memchr(m, 0xe2, (size_t)n) && !memchr(m, 0xca, (size_t)n)) {
+		if (mapped)
+			return (char *)mapped;
+		return prl_buf_detach(&fast, NULL);
 	}
 	for (i = 0; i < (size_t)n; i++) {
-		const unsigned char *p = mapped + i;
+		const unsigned char *p = m + i;
 
 		if (p[0] == 0xc5 && p[1] == 0x93) { /* œ */
 			prl_buf_addstr(&b, "oe");
@@ -56,6 +133,7 @@ char *search_fold(const char *s, size_t len)
 		}
 	}
 	free(mapped);
+	prl_buf_release(&fast);
 	return prl_buf_detach(&b, NULL);
 }
 

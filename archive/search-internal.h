@@ -15,6 +15,10 @@
  * removed, œ/æ spelt out, apostrophes made plain.  Caller frees; NULL only
  * when memory is exhausted. */
 char *search_fold(const char *s, size_t len);
+/* The first step of search_fold (utf8proc_map) by its fast path: 0 with
+ * the mapped text appended to out, or -1 when the text needs the slow one.
+ * Declared for the test that holds it to utf8proc_map. */
+int search_fold_map_fast(const char *s, size_t len, struct prl_buf *out);
 /* A spelling-independent key of a folded word into out (NUL-terminated). */
 void search_sound_key(const char *folded_word, char *out, size_t outlen);
 /* True when the edit distance between a and b is at most k. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <utf8proc.h>
 
 #include "parlers/archive.h"
 #include "archive-internal.h"
@@ -27,6 +28,51 @@ static void fold_is(const char *in, const char *want)
 
 	is_str(f, want, "fold(\"%s\")", in);
 	free(f);
+}
+
+/* The fast path of folding gives utf8proc_map's bytes for every code
+ * point, between letters, or leaves the text to utf8proc_map. */
+static void test_fold_fast(void)
+{
+	long fast = 0, slow = 0, differ = 0;
+
+	for (utf8proc_int32_t cp = 0; cp <= 0x10ffff; cp++) {
+		utf8proc_uint8_t in[16], *want = NULL;
+		struct prl_buf got = PRL_BUF_INIT;
+		utf8proc_ssize_t n = 0, wn;
+
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		in[n++] = 'A';
+		n += utf8proc_encode_char(cp, in + n);
+		in[n++] = 'b';
+		wn = utf8proc_map(in, n, &want,
+				  UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
+					  UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_STRIPCC);
+		if (search_fold_map_fast((const char *)in, (size_t)n, &got) != 0) {
+			slow++;
+		} else {
+			fast++;
+			if (wn < 0 || (size_t)wn != got.len || memcmp(want, got.data, got.len)) {
+				if (differ++ < 5)
+					diag("U+%04X: utf8proc %s, fast %s", (unsigned)cp,
+					     wn < 0 ? "(error)" : (const char *)want, prl_buf_str(&got));
+			}
+		}
+		free(want);
+		prl_buf_release(&got);
+	}
+	is_int(differ, 0, "the fast fold is utf8proc's for every code point (%ld fast, %ld left to "
+			  "utf8proc)",
+	       fast, slow);
+	fold_is("Ch’est la MÉZOUN de Pèthe, Œuvre", "ch'est la mezoun de pethe, oeuvre");
+	{
+		/* control characters: utf8proc's own path */
+		char *f = search_fold("MÉZOUN\tde\r\nPèthe", strlen("MÉZOUN\tde\r\nPèthe"));
+
+		is_str(f, "mezoun de pethe", "a tab and a line break fold to spaces");
+		free(f);
+	}
 }
 
 static void test_fold(void)
@@ -639,6 +685,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	test_fold();
+	test_fold_fast();
 	test_parser();
 	test_search();
 	test_memory();
