@@ -173,8 +173,10 @@ int archive_reindex_recording(struct prl_archive *a, int64_t id);
 /* For tests: the estimated matches from which counts are split across two
  * threads; also forgets every remembered count. */
 void archive_search_tuning(int64_t parallel_from);
-/* For tests: how many searches the postings in memory answered so far. */
+/* For tests: how many searches the postings in memory answered so far;
+ * and whether they may answer (1, the default) or FTS5 answers all. */
 long archive_search_memory_answers(void);
+void archive_search_memory_use(int on);
 /* Recomputes recording id's filter tokens (before its segments are
  * indexed), inside the caller's transaction. */
 int archive_refresh_index_meta(struct prl_archive *a, int64_t id);

@@ -81,6 +81,7 @@ static time_t loader_last_start;
 static time_t loader_last_took;  /* seconds the last reading took */
 static char *memory_last_error; /* why the last reading failed, for the log */
 static long memory_answers;     /* searches answered here (tests look) */
+static int memory_unused;       /* tests: FTS5 answers everything */
 
 uint64_t search_hash_bytes(const void *p, size_t n)
 {
@@ -1102,7 +1103,7 @@ int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o,
 	*out = NULL;
 	/* dates are the recording's, not the index's: FTS5 joins them */
 	if ((o->date_from && *o->date_from) || (o->date_to && *o->date_to) ||
-	    !sqlite3_get_autocommit(a->db))
+	    !sqlite3_get_autocommit(a->db) || __atomic_load_n(&memory_unused, __ATOMIC_RELAXED))
 		return 0;
 	if (!(m = memory_get(a, signature)))
 		return 0;
@@ -1118,6 +1119,11 @@ int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o,
 	*out = ans;
 	__atomic_add_fetch(&memory_answers, 1, __ATOMIC_RELAXED);
 	return 1;
+}
+
+void archive_search_memory_use(int on)
+{
+	__atomic_store_n(&memory_unused, !on, __ATOMIC_RELAXED);
 }
 
 long archive_search_memory_answers(void)
@@ -1212,10 +1218,10 @@ static int form_frequencies(const struct search_memory *m, const struct form *f,
 
 /*
  * FTS5's bm25 (k1 1.2, b 0.75, every column weighing 1) over the quoted
- * strings of the expression: the exact forms for exact hits, every form for
- * the close spellings' hits, and the filter tokens.
+ * strings of the exact expression: the forms and the filter tokens (an
+ * excluded form is never in a hit).
  */
-static int rank_rows(const struct memory_answer *ans, const struct bitmap *set, int which,
+static int rank_rows(const struct memory_answer *ans, const struct bitmap *set,
 		     struct scored *out, size_t n)
 {
 	const struct search_memory *m = ans->m;
@@ -1234,19 +1240,19 @@ static int rank_rows(const struct memory_answer *ans, const struct bitmap *set, 
 		c[i] = out[i].doc;
 		out[i].rank = 0;
 	}
-	for (size_t fi = 0; fi < ans->nforms; fi++) {
-		const struct form *f = &ans->forms[fi];
+	for (size_t k = 0; k < ans->nforms && ret == 0; k++) {
+		const struct form *f = &ans->forms[k];
 		double idf;
 
-		if (f->variant && which == 0)
-			continue;
+		if (f->variant)
+			continue; /* not in the exact expression */
 		idf = log(((double)m->ndocs - (double)f->hits + 0.5) / ((double)f->hits + 0.5));
 		if (idf <= 0.0)
 			idf = 1e-6;
 		memset(tf, 0, n * sizeof(*tf));
 		if (form_frequencies(m, f, set, c, n, tf)) {
 			ret = 1; /* a row too long for the masks: FTS5 ranks this one */
-			break;
+			continue;
 		}
 		for (i = 0; i < n; i++)
 			if (tf[i] > 0) {
@@ -1270,6 +1276,11 @@ int search_memory_page(struct memory_answer *ans, int which, int by_rank, int64_
 	int ret = 0;
 	size_t w;
 
+	/* the close spellings' hits are ranked by "(every form) NOT (exact
+	 * forms)", where FTS5 counts a string under the NOT when its own
+	 * iterator happens to rest on the row: FTS5 ranks that page */
+	if (which == 1 && by_rank)
+		return 0;
 	if (which == 1) {
 		if (bm_init(&rest, m->ndocs) < 0)
 			return -PRL_ENOMEM;
@@ -1289,7 +1300,7 @@ int search_memory_page(struct memory_answer *ans, int which, int by_rank, int64_
 		for (w = 0; w < set->nw; w++)
 			for (uint64_t bits = set->w[w]; bits; bits &= bits - 1)
 				all[k++].doc = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-		if ((ret = rank_rows(ans, set, which, all, k)) == 0) {
+		if ((ret = rank_rows(ans, set, all, k)) == 0) {
 			qsort(all, k, sizeof(*all), cmp_scored);
 			for (size_t i = (size_t)offset; i < k && (int64_t)*n < limit; i++)
 				ids[(*n)++] = m->rowid[all[i].doc] & INDEX_ID_MASK;

@@ -17,6 +17,7 @@
 
 #include "parlers/archive.h"
 #include "archive-internal.h"
+#include "search-corpus.h"
 #include "search-internal.h"
 #include "tap.h"
 
@@ -442,92 +443,6 @@ static void test_search(void)
 
 /* ---- the postings in memory against FTS5 ---- */
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (unsigned)((rng * 0x9e3779b97f4a7c15ull) >> 33) % n;
-}
-
-static int exec_sql(struct prl_archive *a, const char *sql)
-{
-	return sqlite3_exec(a->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-/* A word drawn so that the first ones are in most segments. */
-static const char *memory_word(void)
-{
-	static const char *const words[] = {
-		"la", "est", "de", "ch'est", "mézoun", "i", "l'vuus", "byin", "d'la", "pas",
-		"mézon", "maisoun", "maison", "maisounette", "caoud", "bouonhoumme", "Pèthe",
-		"MÉZOUN", "cH'Est", "vuus", "auspi", "grande", "nou-s-allait", "œuvre", "cœur",
-		"p1", "s2", "hardi", "caoudement", "mezzoun", "l'iau", "iau", "quique", "1977",
-	};
-	size_t n = sizeof(words) / sizeof(words[0]);
-	unsigned r = rnd(100);
-
-	return words[r < 50 ? rnd(4) : r < 80 ? rnd(12) : rnd((unsigned)n)];
-}
-
-static void fill_memory_archive(struct prl_archive *a)
-{
-	struct prl_buf text = PRL_BUF_INIT, sql = PRL_BUF_INIT;
-
-	exec_sql(a, "BEGIN");
-	exec_sql(a, "INSERT INTO places(name, commune) VALUES ('Hague', 'Beaumont'), ('Saire', 'Vaast')");
-	exec_sql(a, "INSERT INTO speakers(name) VALUES ('Ann'), ('Bob'), ('Cid')");
-	for (int r = 1; r <= 12; r++) {
-		prl_buf_reset(&sql);
-		prl_buf_addf(&sql,
-			     "INSERT INTO recordings(title, date, place_id, variety, access, duration_ms,"
-			     " sample_rate, channels, original_format, original_name, sha256)"
-			     " VALUES ('Rec %d', '19%02d', %d, '%s', %d, 600000, 48000, 1, 'wav', 'x.wav',"
-			     " 'sha%d');"
-			     "INSERT INTO recording_speakers(recording_id, speaker_id) VALUES (%d, %d);",
-			     r, 50 + r, 1 + r % 2, r % 3 ? "Cotentinais" : "Cauchois", r % 3, r, r,
-			     1 + r % 3);
-		exec_sql(a, sql.data);
-		archive_refresh_index_meta(a, r);
-		for (int t = 0; t < 2; t++) {
-			prl_buf_reset(&sql);
-			prl_buf_addf(&sql,
-				     "INSERT INTO tiers(recording_id, name, type, ord)"
-				     " VALUES (%d, '%s', '%s', %d)",
-				     r, t ? "traduction" : "transcription",
-				     t ? "translation" : "transcription", t);
-			exec_sql(a, sql.data);
-		}
-	}
-	for (int i = 0; i < 900; i++) {
-		/* some segments longer than 63 words: positions past the masks */
-		int nw = i % 25 == 0 ? 60 + (int)rnd(40) : 1 + (int)rnd(14);
-		sqlite3_stmt *st;
-
-		prl_buf_reset(&text);
-		for (int w = 0; w < nw; w++)
-			prl_buf_addf(&text, "%s%s", w ? (rnd(9) ? " " : ", ") : "", memory_word());
-		if (i % 50 == 3) /* a phrase past position 63 */
-			prl_buf_addstr(&text, " hardi caoudement");
-		sqlite3_prepare_v2(a->db,
-				   "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5)",
-				   -1, &st, NULL);
-		sqlite3_bind_int(st, 1, 1 + (int)rnd(24));
-		sqlite3_bind_int(st, 2, i * 1000);
-		sqlite3_bind_int(st, 3, i * 1000 + 900);
-		sqlite3_bind_text(st, 4, text.data, (int)text.len, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, i);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
-	exec_sql(a, "COMMIT");
-	prl_buf_release(&text);
-	prl_buf_release(&sql);
-}
-
 struct memory_case {
 	const char *q, *tier, *place, *speaker, *variety, *date_from;
 	enum prl_search_sort sort;
@@ -608,7 +523,7 @@ static void test_memory(void)
 	snprintf(dir, sizeof(dir), "%s/memory", tmpdir);
 	if (!ok(prl_archive_open(dir, PRL_OPEN_CREATE, &a, &err) == 0, "an archive for memory"))
 		return;
-	fill_memory_archive(a);
+	search_corpus_fill(a);
 	prl_archive_variants_import_csv(a, "maisoun,maison\n", strlen("maisoun,maison\n"));
 	for (size_t i = 0; i < n; i++)
 		for (int v = 0; v < 3; v++)
@@ -647,7 +562,7 @@ static void test_memory(void)
 	{
 		char *old = answer(a, &viewers[2], &cases[0]), *now;
 
-		exec_sql(a, "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord)"
+		search_corpus_exec(a, "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord)"
 			    " VALUES (1, 999000, 999500, 'la la la', 999)");
 		before = archive_search_memory_answers();
 		now = answer(a, &viewers[2], &cases[0]);
@@ -663,12 +578,12 @@ static void test_memory(void)
 		free(now);
 	}
 	/* inside a transaction the caller's own writes count: FTS5 answers */
-	exec_sql(a, "BEGIN");
-	exec_sql(a, "DELETE FROM segments WHERE id = 1");
+	search_corpus_exec(a, "BEGIN");
+	search_corpus_exec(a, "DELETE FROM segments WHERE id = 1");
 	before = archive_search_memory_answers();
 	free(answer(a, &viewers[2], &cases[0]));
 	ok(archive_search_memory_answers() == before, "a search inside a transaction is FTS5's");
-	exec_sql(a, "ROLLBACK");
+	search_corpus_exec(a, "ROLLBACK");
 
 	prl_archive_search_forget();
 	ok(!prl_archive_search_memory_state(NULL, NULL, NULL), "forgotten, the memory is freed");
