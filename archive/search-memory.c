@@ -1218,10 +1218,11 @@ static int form_frequencies(const struct search_memory *m, const struct form *f,
 
 /*
  * FTS5's bm25 (k1 1.2, b 0.75, every column weighing 1) over the quoted
- * strings of the exact expression: the forms and the filter tokens (an
- * excluded form is never in a hit).
+ * strings of the expression: the exact forms and the filter tokens for
+ * exact hits, every form too for the close spellings' (an excluded form is
+ * never in a hit).
  */
-static int rank_rows(const struct memory_answer *ans, const struct bitmap *set,
+static int rank_rows(const struct memory_answer *ans, const struct bitmap *set, int which,
 		     struct scored *out, size_t n)
 {
 	const struct search_memory *m = ans->m;
@@ -1244,7 +1245,7 @@ static int rank_rows(const struct memory_answer *ans, const struct bitmap *set,
 		const struct form *f = &ans->forms[k];
 		double idf;
 
-		if (f->variant)
+		if (f->variant && which == 0)
 			continue; /* not in the exact expression */
 		idf = log(((double)m->ndocs - (double)f->hits + 0.5) / ((double)f->hits + 0.5));
 		if (idf <= 0.0)
@@ -1276,11 +1277,6 @@ int search_memory_page(struct memory_answer *ans, int which, int by_rank, int64_
 	int ret = 0;
 	size_t w;
 
-	/* the close spellings' hits are ranked by "(every form) NOT (exact
-	 * forms)", where FTS5 counts a string under the NOT when its own
-	 * iterator happens to rest on the row: FTS5 ranks that page */
-	if (which == 1 && by_rank)
-		return 0;
 	if (which == 1) {
 		if (bm_init(&rest, m->ndocs) < 0)
 			return -PRL_ENOMEM;
@@ -1300,7 +1296,7 @@ int search_memory_page(struct memory_answer *ans, int which, int by_rank, int64_
 		for (w = 0; w < set->nw; w++)
 			for (uint64_t bits = set->w[w]; bits; bits &= bits - 1)
 				all[k++].doc = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-		if ((ret = rank_rows(ans, set, all, k)) == 0) {
+		if ((ret = rank_rows(ans, set, which, all, k)) == 0) {
 			qsort(all, k, sizeof(*all), cmp_scored);
 			for (size_t i = (size_t)offset; i < k && (int64_t)*n < limit; i++)
 				ids[(*n)++] = m->rowid[all[i].doc] & INDEX_ID_MASK;

@@ -918,10 +918,16 @@ static enum order choose_order(const struct prl_search_opts *o, int64_t total)
 	return ORDER_ARCHIVE;
 }
 
-/* Appends up to limit segment ids matching expr, from offset. */
+/*
+ * Appends up to limit segment ids matching expr, from offset.  When
+ * exclude is given, the rows it matches are left out: the close spellings'
+ * hits are ranked by the expression of every form, not by "every form NOT
+ * exact forms", where FTS5 would also count a string under the NOT when its
+ * iterator happens to rest on the row.
+ */
 static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, const struct plan *p,
-		    enum order ord, const char *expr, int64_t offset, int64_t limit, int64_t *ids,
-		    size_t *n)
+		    enum order ord, const char *expr, const char *exclude, int64_t offset,
+		    int64_t limit, int64_t *ids, size_t *n)
 {
 	enum stmt_id sid;
 	sqlite3_stmt *st;
@@ -930,7 +936,11 @@ static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, cons
 	switch (ord) {
 	case ORDER_DATE: sid = ST_SEARCH_PAGE_DATE; break;
 	case ORDER_PLACE: sid = ST_SEARCH_PAGE_PLACE; break;
-	case ORDER_RANK: sid = dated(o) ? ST_SEARCH_PAGE_RANK_DATED : ST_SEARCH_PAGE_RANK; break;
+	case ORDER_RANK:
+		sid = dated(o)    ? ST_SEARCH_PAGE_RANK_DATED
+		      : exclude ? ST_SEARCH_PAGE_RANK_REST
+				: ST_SEARCH_PAGE_RANK;
+		break;
 	default: sid = dated(o) ? ST_SEARCH_PAGE_ROWID_DATED : ST_SEARCH_PAGE_ROWID; break;
 	}
 	if (!(st = archive_stmt(a, sid)))
@@ -940,7 +950,9 @@ static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, cons
 	sqlite3_bind_int(st, 3, p->tier_class);
 	sqlite3_bind_int64(st, 4, limit);
 	sqlite3_bind_int64(st, 5, offset);
-	if (sid != ST_SEARCH_PAGE_RANK && sid != ST_SEARCH_PAGE_ROWID)
+	if (sid == ST_SEARCH_PAGE_RANK_REST)
+		archive_bind_text(st, 6, exclude);
+	else if (sid != ST_SEARCH_PAGE_RANK && sid != ST_SEARCH_PAGE_ROWID)
 		bind_dates(st, 6, o);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ids[(*n)++] = sqlite3_column_int64(st, 0) & INDEX_ID_MASK;
@@ -1328,7 +1340,8 @@ static int write_memory_groups(struct prl_archive *a, const struct memory_answer
  * order is theirs (relevance or archive), else from FTS5. */
 static int page_of(struct prl_archive *a, struct memory_answer *m, int which,
 		   const struct prl_search_opts *o, const struct plan *p, enum order ord,
-		   const char *expr, int64_t offset, int64_t limit, int64_t *ids, size_t *n)
+		   const char *expr, const char *exclude, int64_t offset, int64_t limit,
+		   int64_t *ids, size_t *n)
 {
 	if (m && (ord == ORDER_RANK || ord == ORDER_ARCHIVE)) {
 		size_t had = *n;
@@ -1338,7 +1351,7 @@ static int page_of(struct prl_archive *a, struct memory_answer *m, int which,
 			return ret < 0 ? ret : 0;
 		*n = had;
 	}
-	return page_ids(a, o, p, ord, expr, offset, limit, ids, n);
+	return page_ids(a, o, p, ord, expr, exclude, offset, limit, ids, n);
 }
 
 int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
@@ -1378,15 +1391,19 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	/* exact hits first, then the close spellings, each in its order */
 	ord = choose_order(o, total_exact);
 	if (!p.empty_filter && offset < total_exact &&
-	    (ret = page_of(a, mem, 0, o, &p, ord, exact.data, offset, limit, ids, &nids)) < 0)
+	    (ret = page_of(a, mem, 0, o, &p, ord, exact.data, NULL, offset, limit, ids, &nids)) <
+		    0)
 		goto end;
 	nexact_ids = nids;
 	if (!p.empty_filter && p.has_variants && (int64_t)nids < limit &&
 	    offset + (int64_t)nids < total) {
 		int64_t voff = offset + (int64_t)nids - total_exact;
+		enum order rord = choose_order(o, total - total_exact);
+		int by_rank = rord == ORDER_RANK && !dated(o);
 
-		if ((ret = page_of(a, mem, 1, o, &p, choose_order(o, total - total_exact), rest.data,
-				   voff < 0 ? 0 : voff, limit - (int64_t)nids, ids, &nids)) < 0)
+		if ((ret = page_of(a, mem, 1, o, &p, rord, by_rank ? any.data : rest.data,
+				   by_rank ? exact.data : NULL, voff < 0 ? 0 : voff,
+				   limit - (int64_t)nids, ids, &nids)) < 0)
 			goto end;
 	}
 	prl_buf_addstr(&b, "{\"query\":");

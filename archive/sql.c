@@ -95,6 +95,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEARCH_PAGE_RANK] = "SELECT rowid FROM segment_index WHERE segment_index MATCH ?1"
 				" AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)"
 				" ORDER BY rank LIMIT ?4 OFFSET ?5",
+	/* the close spellings' hits by relevance: ranked by the expression
+	 * with every form (?1), less the rows the exact one (?6) matches */
+	[ST_SEARCH_PAGE_RANK_REST] =
+		"SELECT rowid FROM segment_index WHERE segment_index MATCH ?1"
+		" AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)"
+		" AND rowid NOT IN (SELECT rowid FROM segment_index WHERE segment_index MATCH ?6"
+		"  AND rowid < ?2)"
+		" ORDER BY rank LIMIT ?4 OFFSET ?5",
 	[ST_SEARCH_PAGE_ROWID] = "SELECT rowid FROM segment_index WHERE segment_index MATCH ?1"
 				 " AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)"
 				 " ORDER BY rowid LIMIT ?4 OFFSET ?5",
