@@ -598,6 +598,16 @@ static struct search_memory *memory_get(struct prl_archive *a, uint64_t sig)
 
 /* ---- sets of rows ---- */
 
+/* Bits set in x.  Without -mpopcnt, __builtin_popcountll is a call into
+ * libgcc's table; this inlines to a dozen instructions. */
+static inline int popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (int)((x * 0x0101010101010101ull) >> 56);
+}
+
 struct bitmap {
 	uint64_t *w;
 	size_t nw;
@@ -636,7 +646,7 @@ static int64_t bm_count(const struct bitmap *b)
 	int64_t n = 0;
 
 	for (size_t i = 0; i < b->nw; i++)
-		n += __builtin_popcountll(b->w[i]);
+		n += popcount64(b->w[i]);
 	return n;
 }
 
@@ -1199,7 +1209,7 @@ static int form_frequencies(const struct search_memory *m, const struct form *f,
 
 			if (at == SIZE_MAX)
 				continue;
-			tf[i] += masks ? __builtin_popcountll(masks[at]) : 1;
+			tf[i] += masks ? popcount64(masks[at]) : 1;
 			unsure |= masks && (masks[at] & OVERFLOW_BIT);
 		}
 	} else {
@@ -1209,7 +1219,7 @@ static int form_frequencies(const struct search_memory *m, const struct form *f,
 
 			if (!bm_has(set, docs[k]) || (at = find_doc(c, n, docs[k])) == SIZE_MAX)
 				continue;
-			tf[at] += masks ? __builtin_popcountll(masks[k]) : 1;
+			tf[at] += masks ? popcount64(masks[k]) : 1;
 			unsure |= masks && (masks[k] & OVERFLOW_BIT);
 		}
 	}
@@ -1310,7 +1320,7 @@ int search_memory_page(struct memory_answer *ans, int which, int by_rank, int64_
 
 		for (w = 0; w < set->nw && (int64_t)*n < limit; w++) {
 			uint64_t bits = set->w[w];
-			int c = __builtin_popcountll(bits);
+			int c = popcount64(bits);
 
 			if (skip >= c) {
 				skip -= c;
