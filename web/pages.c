@@ -32,6 +32,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_RECORDING] = "recording.html",
 	[WEB_TPL_SEARCH] = "search.html",
 	[WEB_TPL_ERROR] = "error.html",
+	[WEB_TPL_LOGIN] = "login.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -380,6 +381,15 @@ enum MHD_Result web_page_search(struct web_request *r)
 	ret = send_page(r, MHD_HTTP_OK, WEB_TPL_SEARCH, &f);
 	prl_buf_release(&q);
 	return ret;
+}
+
+/* The sign-in page: a form its script posts to /api/login. */
+enum MHD_Result web_page_login(struct web_request *r)
+{
+	struct fill f;
+
+	memset(&f, 0, sizeof(f));
+	return send_page(r, MHD_HTTP_OK, WEB_TPL_LOGIN, &f);
 }
 
 enum MHD_Result web_static(struct web_request *r, const char *name)

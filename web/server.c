@@ -208,6 +208,8 @@ enum MHD_Result web_route(struct web_request *r)
 			return web_method_not_allowed(r, json);
 		return u[1] ? web_page_search(r) : web_page_home(r);
 	}
+	if (!strcmp(u, "/login"))
+		return is_get(r) ? web_page_login(r) : web_method_not_allowed(r, json);
 	if (!strncmp(u, "/recordings/", 12) && web_parse_id_str(u + 12, &id) == 0)
 		return is_get(r) ? web_page_recording(r, id) : web_method_not_allowed(r, json);
 	if (!strncmp(u, "/static/", 8) && !strchr(u + 8, '/'))

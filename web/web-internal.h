@@ -69,6 +69,7 @@ enum web_template {
 	WEB_TPL_RECORDING,
 	WEB_TPL_SEARCH,
 	WEB_TPL_ERROR,
+	WEB_TPL_LOGIN,
 	WEB_NTEMPLATES
 };
 
@@ -311,6 +312,7 @@ enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext);
 enum MHD_Result web_page_home(struct web_request *r);
 enum MHD_Result web_page_recording(struct web_request *r, int64_t id);
 enum MHD_Result web_page_search(struct web_request *r);
+enum MHD_Result web_page_login(struct web_request *r);
 enum MHD_Result web_static(struct web_request *r, const char *name);
 
 /* ---- HTTP helpers (http.c): pure functions, no MHD ---- */

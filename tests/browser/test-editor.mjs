@@ -529,6 +529,45 @@ async function main() {
     .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map((e) => e.id));
   ok(unlabelled.length === 0, 'every field of the editor has a label', unlabelled);
 
+  // the sign-in page: from a restricted recording's header link, and back
+  const restricted = list.recordings.find((r) => r.access === 'restricted');
+  if (ok(restricted, 'the sample corpus has a restricted recording')) {
+    const s = await newPage({ locale: 'en-GB' });
+    // the transcript, or for an annotator the editor in its place
+    const shown = () => s.$$eval('#transcript-area:not([hidden]), #editor', (e) => e.length > 0);
+    await s.goto(`${base}/recordings/${restricted.id}?lang=en`);
+    ok(!(await shown()), 'a visitor does not see the restricted recording\'s transcript');
+    ok((await s.$eval('#nav-account a', (l) => l.getAttribute('href'))) ===
+       `/login?next=${encodeURIComponent(`/recordings/${restricted.id}?lang=en`)}`,
+    'the header\'s sign-in link comes back to this page');
+    await s.click('#nav-account a');
+    await s.waitForURL(/\/login\?next=/);
+    await s.fill('#login-name', USERS[0][0]);
+    await s.fill('#login-pass', 'not-the-password');
+    await s.click('#login-submit');
+    const said = await waitFor(() => s.$eval('#login-error', (e) => e.textContent), 5000, 100);
+    ok(said && /\/login/.test(s.url()), 'a wrong password is said on the page, which stays', said);
+    await s.fill('#login-pass', USERS[0][1]);
+    await s.keyboard.press('Enter');
+    await s.waitForURL(new RegExp(`/recordings/${restricted.id}`));
+    await s.waitForSelector('#nav-who');
+    ok((await s.$eval('#nav-who', (e) => e.textContent)) === USERS[0][0],
+      'signed in, the visitor is back on the recording and the header names them');
+    ok(await waitFor(shown, 5000, 100), 'and the transcript is there (in the editor, for an annotator)');
+    await s.screenshot({ path: path.join(OUT, 'signed-in-en.png') });
+    await s.click('#nav-signout');
+    await s.waitForSelector('#nav-account a');
+    ok(!(await shown()), 'signed out from the header, the transcript is gone again');
+    // ?next= leads back into this site only
+    await s.goto(`${base}/login?next=${encodeURIComponent('//example.org/')}`);
+    await s.fill('#login-name', USERS[0][0]);
+    await s.fill('#login-pass', USERS[0][1]);
+    await s.click('#login-submit');
+    await s.waitForURL(`${base}/`);
+    ok(new URL(s.url()).host === `127.0.0.1:${port}`, 'a next= pointing elsewhere leads to the home page', s.url());
+    await s.context().close();
+  }
+
   ok(problems.length === 0, 'no script error and no Content-Security-Policy violation', problems);
 }
 

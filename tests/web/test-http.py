@@ -525,6 +525,16 @@ def check_pages(pub_id, res_id, priv_id):
     ok(st == 200 and "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html,
        "the search page escapes the query it shows")
 
+    st, h, body = request("GET", "/login?lang=en&next=%2Frecordings%2F1")
+    html = body.decode("utf-8", "replace")
+    ok(st == 200 and 'id="login-form"' in html and 'autocomplete="current-password"' in html
+       and "{{" not in html and "default-src 'self'" in h.get("content-security-policy", ""),
+       "GET /login: the sign-in page, under the same policy")
+    ok('id="nav-account"' in request("GET", "/")[2].decode(), "every page's header has the account item")
+    st, h, body = request("POST", "/login", {"Content-Type": "application/x-www-form-urlencoded"},
+                          b"login=a&password=b")
+    ok(st == 405, "the sign-in page itself takes no POST (its script posts JSON to /api/login)", st)
+
     st, h, css = request("GET", "/static/app.css")
     ok(st == 200 and h.get("content-type") == "text/css; charset=utf-8" and h.get("cache-control") == "no-cache",
        "/static/app.css without a version is revalidated")
@@ -534,7 +544,8 @@ def check_pages(pub_id, res_id, priv_id):
     st, h3, body = request("GET", "/static/app.css", {"If-None-Match": h.get("etag", '"x"')})
     ok(st == 304 and body == b"", "static files revalidate with their ETag (304)")
     for f, mime in [("common.js", "text/javascript"), ("recording.js", "text/javascript"),
-                    ("home.js", "text/javascript"), ("favicon.svg", "image/svg+xml")]:
+                    ("home.js", "text/javascript"), ("login.js", "text/javascript"),
+                    ("favicon.svg", "image/svg+xml")]:
         st, h, body = request("GET", "/static/" + f)
         ok(st == 200 and h.get("content-type", "").startswith(mime), "/static/%s is %s" % (f, mime))
 

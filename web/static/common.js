@@ -101,5 +101,50 @@ const PRL = (() => {
   }
   fixLanguageSwitch();
 
-  return { t, el, pageData, clock, date, getJSON, lang };
+  // Whether this browser signed in before: anonymous visitors are not sent
+  // to /api/me for a 401 on every page (the session cookie itself is
+  // HttpOnly, out of the script's reach).
+  const HINT = 'parlers-signed-in';
+  function signedIn(on) {
+    try { if (on) localStorage.setItem(HINT, '1'); else localStorage.removeItem(HINT); } catch (err) { /* private mode */ }
+  }
+  function signedInBefore() {
+    try { return localStorage.getItem(HINT) === '1'; } catch (err) { return false; }
+  }
+
+  // The header's account item: "Sign in" (to /login, and back here after),
+  // or who is signed in with a button to sign out.
+  async function accountItem() {
+    const li = document.getElementById('nav-account');
+    if (!li) return;
+    const link = li.querySelector('a');
+    if (location.pathname === '/login') {
+      li.hidden = true;
+      return;
+    }
+    link.href = '/login?next=' + encodeURIComponent(location.pathname + location.search + location.hash);
+    if (!signedInBefore()) return;
+    let me = null;
+    try {
+      const r = await fetch('/api/me', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+      if (r.ok) me = await r.json();
+      else if (r.status === 401) signedIn(false);
+    } catch (err) { /* offline: the link stays */ }
+    if (!me || !me.login) return;
+    const out = el('button', { type: 'button', class: 'nav-signout', id: 'nav-signout' }, t('ed_signout'));
+    out.addEventListener('click', async () => {
+      try {
+        await fetch('/api/logout', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: '{}',
+        });
+      } catch (err) { /* the page reloads anonymous either way */ }
+      signedIn(false);
+      location.reload();
+    });
+    li.replaceChildren(el('span', { class: 'nav-who', id: 'nav-who', title: t('ed_role_' + me.role) }, me.login), ' ', out);
+  }
+  accountItem();
+
+  return { t, el, pageData, clock, date, getJSON, lang, signedIn, signedInBefore };
 })();

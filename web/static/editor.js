@@ -95,14 +95,9 @@
     return { status: r.status, ok: r.ok, data };
   }
 
-  // Whether this browser signed in before: anonymous visitors are not sent
-  // to /api/me for a 401 on every page (the session cookie itself is
-  // HttpOnly, out of the script's reach).
-  const HINT = 'parlers-signed-in';
-  const hint = (on) => {
-    try { if (on) localStorage.setItem(HINT, '1'); else localStorage.removeItem(HINT); } catch (err) { /* private mode */ }
-  };
-  const hinted = () => { try { return localStorage.getItem(HINT) === '1'; } catch (err) { return false; } };
+  // whether this browser signed in before (common.js)
+  const hint = PRL.signedIn;
+  const hinted = PRL.signedInBefore;
 
   async function fetchMe() {
     try {
