@@ -15,12 +15,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n\n"
+	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
+		   "                             [--no-search-memory]\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
 		   "                      [::1]:8080 for IPv6, :PORT or PORT for 127.0.0.1\n"
 		   "  --threads N         worker threads (default: one per CPU)\n"
-		   "  --quiet             no request log on standard error\n\n"
+		   "  --quiet             no request log on standard error\n"
+		   "  --no-search-memory  search with FTS5 alone, without the copy of the\n"
+		   "                      index's postings in memory (about 150 MB for a\n"
+		   "                      million segments)\n\n"
 		   "Stops on SIGINT (Ctrl-C) or SIGTERM after the requests in flight.\n");
 }
 
@@ -38,6 +42,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},
 		{"threads", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"no-search-memory", no_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -77,6 +82,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		}
 		case 'q':
 			opts.quiet = 1;
+			break;
+		case 'm':
+			opts.no_search_memory = 1;
 			break;
 		default:
 			return cli_unknown_option("serve", argv);

@@ -478,7 +478,8 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &oldpipe);
 	masked = 1;
-	prl_archive_search_keep(a, 0);
+	if (!opts->no_search_memory)
+		prl_archive_search_keep(a, 0);
 
 	s.daemon = MHD_start_daemon(
 		flags, port, NULL, NULL, on_request, &s,

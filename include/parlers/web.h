@@ -31,6 +31,7 @@ struct prl_web_opts {
 	unsigned timeout_s;     /* idle connection timeout in seconds; 0: 30 */
 	FILE *log;              /* one line per request; NULL: stderr */
 	int quiet;              /* no request log at all */
+	int no_search_memory;   /* 1: search with FTS5 alone (prl_archive_search_keep) */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;

@@ -47,15 +47,15 @@ def diag(msg):
 
 
 class Server:
-    def __init__(self, data):
+    def __init__(self, data, extra=(), log_name="serve.log"):
         self.data = data
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
-        self.log = open(os.path.join(data, "..", "serve.log"), "w+b")
+        self.log = open(os.path.join(data, "..", log_name), "w+b")
         self.proc = subprocess.Popen(
-            [PARLERS, "-d", data, "serve", "--listen", "127.0.0.1:%d" % self.port],
+            [PARLERS, "-d", data, "serve", "--listen", "127.0.0.1:%d" % self.port] + list(extra),
             stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -192,6 +192,7 @@ def run_all(tmp, data):
 
     check_api(pub_id, res_id, priv_id, tiered, len(pub) + len(by_access.get("restricted", [])))
     check_search([r["id"] for r in pub], tiered)
+    check_search_memory(data)
     check_media(pub_id, res_id, priv_id)
     check_conditionals(pub_id)
     check_annotations(tiered or pub_id, res_id, priv_id)
@@ -305,6 +306,41 @@ def check_api(pub_id, res_id, priv_id, tiered, visible):
     ok(is_json_error(st, h, body, 400), "a peaks level that is not a number is a JSON 400")
     st, h, body = request("GET", "/api/recordings/%d/peaks.json" % priv_id)
     ok(is_json_error(st, h, body, 404), "a private recording's peaks are a JSON 404")
+
+
+def check_search_memory(data):
+    """The server reads the index's postings into memory in the background;
+    its answers are those of a server searching with FTS5 alone."""
+    deadline, ready = time.time() + 20, False
+    while time.time() < deadline and not ready:
+        st, h, j = get_json("/api/health")
+        ready = bool(j and j.get("search_in_memory"))
+        if not ready:
+            time.sleep(0.1)
+    ok(ready, "/api/health says when the postings are in memory")
+    other = Server(data, ["--no-search-memory", "--quiet"], "serve-fts5.log")
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", other.port, timeout=10)
+        c.request("GET", "/api/health")
+        j = json.loads(c.getresponse().read())
+        ok(j.get("search_in_memory") is False, "serve --no-search-memory searches with FTS5 alone")
+        queries = ["mezoun", "la", "ch'est", "\"la mézoun\"", "mai*", "maison -pere",
+                   "byin OR caoud", "mezoun&sort=date", "la&offset=5&limit=3", "la&tier=translation",
+                   "mezoun&exact=1", "pommiers&place=La%20Hague"]
+        same = []
+        for q in queries:
+            q, _, extra = q.partition("&")
+            path = "/api/search?q=" + urlq(q) + ("&" + extra if extra else "")
+            st1, _, b1 = request("GET", path)
+            c.request("GET", path)
+            r = c.getresponse()
+            b2 = r.read()
+            same.append(st1 == r.status == 200 and b1 == b2)
+        ok(all(same), "with and without the postings in memory, the same answers byte for byte",
+           [q for q, s in zip(queries, same) if not s])
+        c.close()
+    finally:
+        other.stop()
 
 
 def check_search(public_ids, tiered):
