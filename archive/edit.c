@@ -721,6 +721,86 @@ int prl_archive_tier_rename(struct prl_archive *a, const struct prl_viewer *v, i
 
 /* ---- access level ---- */
 
+/*
+ * Deletes tier t and its segments, in the caller's edit transaction.  The
+ * history row keeps the whole tier, every column and every segment, so
+ * that a revert puts it back as it was.  A tier other tiers depend on
+ * (child tiers, segments linked to its segments) is refused: the cascade
+ * would take them along without a line in the history.
+ */
+static int tier_remove(struct prl_archive *a, const struct prl_viewer *v, const struct tier *t,
+		       int64_t reverts, struct prl_buf *out)
+{
+	sqlite3_stmt *st;
+	char *snapshot = NULL;
+	int64_t dependents = 0, nseg = 0;
+	int ret;
+
+	if (!(st = archive_stmt(a, ST_TIER_DEPENDENTS)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, t->id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		dependents = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (dependents)
+		return archive_fail(a, -PRL_EINVAL,
+				    "tier \"%s\" has tiers or segments in other tiers that depend on it"
+				    " (%lld): delete those first",
+				    t->name, (long long)dependents);
+	if (!(st = archive_stmt(a, ST_TIER_SNAPSHOT)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, t->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snapshot = archive_col_strdup(st, 0);
+		nseg = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!snapshot)
+		return archive_fail(a, -PRL_ENOMEM, "out of memory");
+	/* the segments one statement before the tier, so that the search
+	 * index's triggers see each of them go */
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_TIER_DELETE_SEGMENTS)))
+		goto end;
+	sqlite3_bind_int64(st, 1, t->id);
+	if ((ret = archive_step_done(a, st, "deleting a tier's segments")) < 0)
+		goto end;
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_TIER_DELETE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, t->id);
+	if ((ret = archive_step_done(a, st, "deleting a tier")) < 0)
+		goto end;
+	if ((ret = archive_audit(a, v, t->rec_id, t->id, 0, reverts ? "tier.redelete" : "tier.delete",
+				 snapshot, NULL, reverts)) == 0)
+		prl_buf_addf(out, "{\"id\":%lld,\"deleted\":true,\"segments\":%lld}",
+			     (long long)t->id, (long long)nseg);
+end:
+	free(snapshot);
+	return ret;
+}
+
+int prl_archive_tier_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t tier_id,
+			    struct prl_buf *out)
+{
+	struct prl_buf res = PRL_BUF_INIT;
+	struct tier t;
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	if ((ret = may_edit(a, v)) < 0)
+		return ret;
+	if ((ret = archive_edit_begin(a)) < 0)
+		return ret;
+	if ((ret = tier_load(a, tier_id, &t)) == 0)
+		ret = tier_remove(a, v, &t, 0, &res);
+	if ((ret = archive_edit_end(a, ret)) == 0)
+		ret = prl_buf_add(out, prl_buf_str(&res), res.len);
+	prl_buf_release(&res);
+	tier_clear(&t);
+	return ret;
+}
+
 static int access_set(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 		      enum prl_access from, enum prl_access to, int64_t reverts,
 		      struct prl_buf *out)
@@ -930,6 +1010,46 @@ static int revert_segment(struct prl_archive *a, const struct prl_viewer *v, int
 	return ret;
 }
 
+/* Puts back a tier from its snapshot (a deletion's history row), with its
+ * segments and their ids; a conflict when its id or name was taken since. */
+static int tier_restore(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+			int64_t rec_id, int64_t tier_id, const char *snapshot, json_t *snap,
+			struct prl_buf *out)
+{
+	const char *name = json_string_value(json_object_get(snap, "name"));
+	struct tier t;
+	sqlite3_stmt *st;
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	if (!name || jint(snap, "id") != tier_id)
+		return archive_fail(a, -PRL_EINVAL, "history entry %lld is damaged", (long long)hid);
+	if (tier_load(a, tier_id, &t) == 0) {
+		tier_clear(&t);
+		return conflict(a, hid);
+	}
+	if ((ret = tier_name_free(a, rec_id, name)) < 0)
+		return ret == -PRL_EEXIST ? conflict(a, hid) : ret;
+	if (!(st = archive_stmt(a, ST_TIER_RESTORE)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, snapshot);
+	if ((ret = archive_step_done(a, st, "putting a tier back")) < 0)
+		return sqlite3_errcode(a->db) == SQLITE_CONSTRAINT ? conflict(a, hid) : ret;
+	if (!(st = archive_stmt(a, ST_TIER_RESTORE_SEGMENTS)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, snapshot);
+	sqlite3_bind_int64(st, 2, tier_id);
+	if ((ret = archive_step_done(a, st, "putting a tier's segments back")) < 0)
+		return sqlite3_errcode(a->db) == SQLITE_CONSTRAINT ? conflict(a, hid) : ret;
+	if ((ret = archive_audit(a, v, rec_id, tier_id, 0, "tier.undelete", NULL, snapshot, hid)) < 0)
+		return ret;
+	if ((ret = tier_load(a, tier_id, &t)) == 0) {
+		tier_json(out, &t);
+		tier_clear(&t);
+	}
+	return ret;
+}
+
 int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
 		       struct prl_buf *out)
 {
@@ -982,6 +1102,19 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 				ret = conflict(a, hid);
 			else
 				ret = tier_set_name(a, v, &t, was, hid, &res);
+			tier_clear(&t);
+		} else if (ret == -PRL_ENOTFOUND) {
+			ret = conflict(a, hid);
+		}
+	} else if ((!strcmp(action, "tier.delete") || !strcmp(action, "tier.redelete")) && before &&
+		   !after) {
+		ret = tier_restore(a, v, hid, rec_id, tier_id, before_text, before, &res);
+	} else if (!strcmp(action, "tier.undelete") && after && !before) {
+		struct tier t;
+
+		/* undoing the putting back: the tier goes again, as it is now */
+		if ((ret = tier_load(a, tier_id, &t)) == 0) {
+			ret = tier_remove(a, v, &t, hid, &res);
 			tier_clear(&t);
 		} else if (ret == -PRL_ENOTFOUND) {
 			ret = conflict(a, hid);

@@ -279,6 +279,10 @@ static enum MHD_Result do_write(struct web_request *r, enum route rt, int64_t id
 	case R_TIER: {
 		const char *name;
 
+		if (is(r, MHD_HTTP_METHOD_DELETE)) {
+			ret = prl_archive_tier_delete(a, &r->viewer, id, &out);
+			break;
+		}
 		if (get_str(o, "name", &name) != 1) {
 			web_archive_put(r->srv, a);
 			return bad(r, o, "name: the tier's new name is expected");
@@ -391,7 +395,7 @@ int web_edit_route(struct web_request *r, const char *rest, enum MHD_Result *res
 		allow = "PATCH, DELETE";
 		break;
 	case R_TIER:
-		allow = "PATCH";
+		allow = "PATCH, DELETE";
 		break;
 	case R_RECORDING:
 		if (get)

@@ -381,6 +381,10 @@ int prl_archive_tier_add(struct prl_archive *a, const struct prl_viewer *v, int6
 			 const char *speaker, struct prl_buf *out);
 int prl_archive_tier_rename(struct prl_archive *a, const struct prl_viewer *v, int64_t tier_id,
 			    const char *name, struct prl_buf *out);
+/* Deletes a tier and its segments in one audited change; a revert of the
+ * history row puts both back.  -PRL_EINVAL when other tiers depend on it. */
+int prl_archive_tier_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t tier_id,
+			    struct prl_buf *out);
 /* Sets a recording's access level and re-indexes it in the same
  * transaction, so search follows at once. */
 int prl_archive_set_access(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,

@@ -416,6 +416,29 @@ async function main() {
   ok(await saved(a) && (await stored()).tiers.flatMap((t) => t.segments).find((s) => s.id === target.id).text === OFF1 + ' !',
     'editing goes on after an undo from the history, without a conflict');
 
+  /* ---- 4b. a tier deleted, then put back from the history ---- */
+  const SPARE = 'Couche à jeter';
+  await a.click('#ed-tier-new');
+  await a.waitForSelector('#ed-tier-dlg[open]');
+  await a.fill('#ed-tier-name', SPARE);
+  await a.keyboard.press('Enter');
+  await saved(a);
+  const spare = tierNamed(await stored(), SPARE);
+  ok(spare, 'a tier to delete is made', (await stored()).tiers.map((t) => t.name));
+  await waitFor(() => a.$eval('#ed-tier', (s, name) => s.selectedOptions[0].textContent.startsWith(name), SPARE), 5000);
+  await a.click('#ed-tier-delete');
+  await a.waitForSelector('#ed-tier-del-dlg[open]');
+  ok((await a.$eval('#ed-tier-del-q', (p) => p.textContent)).includes(SPARE), 'deleting asks first, naming the tier');
+  await a.click('#ed-tier-del-ok');
+  ok(await waitFor(async () => !tierNamed(await stored(), SPARE), 5000), 'the tier is deleted on the server');
+  ok(await waitFor(() => a.$$eval('#ed-tier option', (o, name) => !o.some((x) => x.textContent.startsWith(name)), SPARE), 5000),
+    'and is gone from the page');
+  await waitFor(() => a.$eval('#ed-history-list li:first-child', (li) => /supprimée/.test(li.textContent)).catch(() => false), 5000);
+  await a.click('#ed-history-list li:first-child .ed-h-revert');
+  ok(await waitFor(async () => tierNamed(await stored(), SPARE), 5000), 'undoing it from the history puts it back');
+  ok(await waitFor(() => a.$$eval('#ed-tier option', (o, name) => o.some((x) => x.textContent.startsWith(name)), SPARE), 5000),
+    'in the page too');
+
   /* ---- 5. the access level, changed in the page ---- */
   await a.selectOption('#ed-access', 'restricted');
   const anonymous = async () => (await (await fetch(`${base}/api/recordings/${id}`)).json());

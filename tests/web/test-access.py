@@ -529,6 +529,47 @@ def check_bad_writes(data, clients, levels):
     st, _, body = ann.send("DELETE", "/api/segments/%d?version=1" % s.get("id", 0))
     ok(st == 200, "and deleted with its version in the query", body)
 
+    # a whole tier deleted in one change, and put back by its history row
+    tid = t.get("id", 0)
+    texts = ["zorglub %d" % i for i in range(3)]
+    for i, text in enumerate(texts):
+        ann.send("POST", path_new, {"tier_id": tid, "start_ms": 1000 * i, "end_ms": 1000 * i + 800,
+                                    "text": text})
+    before = db_state(data)
+    refused(401, "an anonymous tier deletion", Client().send("DELETE", "/api/tiers/%d" % tid))
+    refused(403, "a researcher deleting a tier", res.send("DELETE", "/api/tiers/%d" % tid))
+    refused(403, "a tier deletion without its CSRF token",
+            ann.send("DELETE", "/api/tiers/%d" % tid, csrf=False))
+    con = sqlite3.connect(os.path.join(data, "archive.db"))
+    parent = con.execute("SELECT t.id FROM tiers t WHERE EXISTS (SELECT 1 FROM tiers c"
+                         " WHERE c.parent_id = t.id) LIMIT 1").fetchone()
+    con.close()
+    if parent:
+        refused(422, "deleting a tier other tiers depend on",
+                ann.send("DELETE", "/api/tiers/%d" % parent[0]))
+    refused(404, "deleting an unknown tier", ann.send("DELETE", "/api/tiers/999999"))
+    st, _, body = ann.send("DELETE", "/api/tiers/%d" % tid)
+    ok(st == 200 and (jbody(body) or {}).get("segments") == 3,
+       "a tier is deleted with its segments: 200, how many", body)
+    rec2 = jbody(ann.get("/api/recordings/%d" % rid)[2])
+    ok(all(x["id"] != tid for x in rec2["tiers"]), "and the recording has it no more")
+    st, _, body = Client().get("/api/search?q=zorglub")
+    ann_search = jbody(ann.get("/api/search?q=zorglub")[2]) or {}
+    ok(ann_search.get("total") == 0, "nor does search", ann_search)
+    hist = jbody(ann.get("/api/recordings/%d/history" % rid)[2])["history"]
+    entry = next((h for h in hist if h["action"] == "tier.delete"), None)
+    ok(entry is not None, "the deletion is in the history")
+    st, _, body = ann.send("POST", "/api/history/%d/revert" % (entry or {}).get("id", 0))
+    ok(st == 200 and (jbody(body) or {}).get("id") == tid, "reverting it puts the tier back", body)
+    rec3 = jbody(ann.get("/api/recordings/%d" % rid)[2])
+    back = next((x for x in rec3["tiers"] if x["id"] == tid), {})
+    ok([x["text"] for x in back.get("segments", [])] == texts, "with its segments",
+       back.get("segments"))
+    ann_search = jbody(ann.get("/api/search?q=zorglub")[2]) or {}
+    ok(ann_search.get("total") == 3, "found by search again", ann_search.get("total"))
+    st, _, body = ann.send("POST", "/api/history/%d/revert" % (entry or {}).get("id", 0))
+    ok(st == 409, "the same deletion cannot be undone twice: 409", (st, body[:200]))
+
 
 # ---- two annotators, one segment ----
 

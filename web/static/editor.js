@@ -1027,6 +1027,59 @@
     $('ed-tier-name').select();
   }
 
+  // the history panel's reload, once the panel is built (below)
+  let refreshHistory = () => {};
+
+  // Deleting the tier shown, with its segments: one change on the server,
+  // which the history can undo; asked once more first, and only with every
+  // edit saved (an edit still on its way could be to this tier).
+  function tierDelete() {
+    commitText();
+    const tier = activeTier();
+    const tierId = tier && tierIds.get(tier.key);
+    if (!tierId) { say(t(tier ? 'ed_tier_delete_wait' : 'ed_need_tier')); return; }
+    if (outbox.length) { say(t('ed_tier_delete_wait')); return; }
+    const dlg = $('ed-tier-del-dlg') || (() => {
+      const d = el('dialog', { id: 'ed-tier-del-dlg', class: 'ed-dialog', 'aria-labelledby': 'ed-tier-del-h' },
+        el('form', { method: 'dialog', class: 'ed-form' },
+          el('h2', { id: 'ed-tier-del-h' }, t('ed_tier_delete')),
+          el('p', { id: 'ed-tier-del-q' }),
+          el('p', { id: 'ed-tier-del-error', class: 'ed-error', role: 'alert' }),
+          el('div', { class: 'ed-buttons' },
+            el('button', { type: 'submit', id: 'ed-tier-del-ok' }, t('ed_tier_delete_ok')),
+            el('button', { type: 'button', class: 'secondary', id: 'ed-tier-del-cancel' }, t('ed_cancel')))));
+      document.body.append(d);
+      $('ed-tier-del-cancel').addEventListener('click', () => d.close());
+      return d;
+    })();
+    const form = dlg.querySelector('form');
+    $('ed-tier-del-q').textContent = t('ed_tier_delete_q', { name: tier.name, n: tier.segs.length });
+    $('ed-tier-del-error').textContent = '';
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      let r = null;
+      try { r = await api('DELETE', '/api/tiers/' + tierId); } catch (err) { r = null; }
+      if (r && r.ok) {
+        dlg.close();
+        activeTierKey = null;
+        // the steps to undo may name its segments: the history undoes this one
+        undoStack.length = 0;
+        redoStack.length = 0;
+        await resync();
+        say(t('ed_tier_deleted', { name: tier.name }));
+        refreshHistory();
+        $('ed-tier').focus();
+      } else if (r && r.status === 401) {
+        dlg.close();
+        reauth(() => tierDelete());
+      } else {
+        $('ed-tier-del-error').textContent = (r && r.data && r.data.error) || t('ed_login_offline');
+      }
+    };
+    dlg.showModal();
+    $('ed-tier-del-cancel').focus();
+  }
+
   /* ---------------------------------------------------------------- */
   /* the sound                                                          */
   /* ---------------------------------------------------------------- */
@@ -1142,7 +1195,8 @@
         el('label', { for: 'ed-tier', class: 'ed-inline-label' }, t('ed_tier')),
         el('select', { id: 'ed-tier' }),
         btn('ed-tier-rename', 'ed_tier_rename', () => tierDialog('rename')),
-        btn('ed-tier-new', 'ed_tier_new', () => tierDialog('new'))),
+        btn('ed-tier-new', 'ed_tier_new', () => tierDialog('new')),
+        btn('ed-tier-delete', 'ed_tier_delete', () => tierDelete(), 'secondary ed-danger')),
       el('p', { id: 'ed-tier-note', class: 'ed-hint', hidden: true }, t('ed_tier_dependent')),
       el('ol', { id: 'ed-segs', class: 'ed-segs', 'aria-labelledby': 'ed-segs-h' }),
       el('p', { id: 'ed-segs-h', class: 'visually-hidden' }),
@@ -1225,6 +1279,7 @@
       if (activeTierKey) tierSel.value = activeTierKey;
       tierSel.disabled = !tiers.length;
       $('ed-tier-rename').disabled = !activeTierKey;
+      $('ed-tier-delete').disabled = !activeTierKey;
       const tier = activeTier();
       $('ed-tier-note').hidden = !tier || editableTier(tier);
       for (const id of ['ed-new', 'ed-split', 'ed-merge', 'ed-delete']) $(id).disabled = !tier || !editableTier(tier);
@@ -1648,7 +1703,7 @@
     /* ---- the audit history: who changed what, and undoing one change ---- */
     const HISTORY_PAGE = 50;
     let historyOffset = 0;
-    const REVERTIBLE = /^(segment\.|tier\.rename|tier\.revert|access\.)/;
+    const REVERTIBLE = /^(segment\.|tier\.rename|tier\.revert|tier\.delete|tier\.undelete|tier\.redelete|access\.)/;
     const quote = (x) => '« ' + x + ' »';
     const atOf = (s) => {
       const d = new Date(/^\d{4}-\d\d-\d\d \d/.test(s || '') ? s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z') : s);
@@ -1671,7 +1726,11 @@
         if (b.start_ms !== a.start_ms || b.end_ms !== a.end_ms) parts.push(span(b) + ' → ' + span(a));
         return parts.join(' ; ') || quote(a.text || '');
       }
-      if (e.action.startsWith('tier.')) return e.before ? quote(b.name || '') + ' → ' + quote(a.name || '') : quote(a.name || '');
+      if (e.action.startsWith('tier.')) {
+        if (e.before && e.after) return quote(b.name || '') + ' → ' + quote(a.name || '');
+        const x = e.before || e.after;
+        return quote(x.name || '') + (Array.isArray(x.segments) ? ' · ' + t('ed_tier_segments', { n: x.segments.length }) : '');
+      }
       if (e.action.startsWith('access.')) return t('access_' + b.access) + ' → ' + t('access_' + a.access);
       if (e.action.startsWith('withheld.')) return span(e.after || e.before || {});
       return '';
@@ -1690,6 +1749,7 @@
       }
       return li;
     }
+    refreshHistory = () => { if (!$('ed-history').hidden) loadHistory(false); };
     async function loadHistory(more) {
       const list = $('ed-history-list');
       const st = $('ed-history-status');
