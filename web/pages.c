@@ -9,7 +9,9 @@
  *
  * Template syntax: {{key}} is a string of i18n.json, HTML-escaped;
  * {{@lang}}, {{@v}} (the assets' version) and {{@i18n}} (the language's
- * table as JSON) are filled at start-up; {{=name}} is left for the request.
+ * table as JSON) are filled at start-up, and {{>file.html}} by that file,
+ * rendered the same way (the site's header, shared by every page);
+ * {{=name}} is left for the request.
  *
  * Always holds: text from the archive reaches the HTML escaped (titles) or
  * as JSON in a <script type="application/json"> element with every '<'
@@ -72,9 +74,10 @@ static void hex_hash(const void *data, size_t len, char *out, size_t out_size)
 	sodium_bin2hex(out, out_size, h, sizeof(h));
 }
 
-/* Renders the start-up tokens of tpl for one language into out. */
+/* Renders the start-up tokens of tpl for one language into out; depth
+ * counts the includes it is inside (one level is allowed). */
 static int render_static(const char *tpl, json_t *strings, const char *lang, const char *version,
-			 struct prl_buf *out, struct prl_buf *err)
+			 int depth, struct prl_buf *out, struct prl_buf *err)
 {
 	const char *p = tpl, *open, *close;
 	int ret = 0;
@@ -97,6 +100,16 @@ static int render_static(const char *tpl, json_t *strings, const char *lang, con
 		key[klen] = '\0';
 		if (key[0] == '=') {
 			ret = prl_buf_add(out, open, klen + 4); /* for the request */
+		} else if (key[0] == '>') {
+			const struct web_asset *part = find_asset(key + 1);
+
+			if (!part || depth > 0) {
+				prl_buf_addf(err, "a template includes %s, %s", key + 1,
+					     part ? "itself inside an include" : "which is not embedded");
+				return -PRL_EFORMAT;
+			}
+			ret = render_static((const char *)part->data, strings, lang, version, depth + 1,
+					    out, err);
 		} else if (!strcmp(key, "@lang")) {
 			ret = prl_buf_addstr(out, lang);
 		} else if (!strcmp(key, "@v")) {
@@ -180,7 +193,7 @@ int web_pages_init(struct web_pages *pg, struct prl_buf *err)
 				goto end;
 			}
 			if ((ret = render_static((const char *)a->data, strings,
-						 web_lang_code((enum web_lang)l), pg->version,
+						 web_lang_code((enum web_lang)l), pg->version, 0,
 						 &pg->rendered[t][l], err)) < 0)
 				goto end;
 		}
