@@ -10,13 +10,12 @@
 // edits made offline are kept (across a reload too) and arrive once the
 // connection is back; text with markup stays text; English at phone width.
 // Screenshots go to out/.  TAP on stdout.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { done, launchChromium, ok, serve, sleep, stop, waitFor } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
@@ -25,41 +24,6 @@ const PARLERS = process.env.PARLERS ||
 const CORPUS = process.env.PARLERS_CORPUS || path.join(root, 'corpus');
 const OUT = path.join(here, 'out');
 fs.mkdirSync(OUT, { recursive: true });
-
-let n = 0;
-let failed = 0;
-function ok(cond, what, detail) {
-  n++;
-  if (!cond) failed++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${what}`);
-  if (!cond && detail !== undefined) {
-    for (const line of String(typeof detail === 'string' ? detail : JSON.stringify(detail)).split('\n').slice(0, 15)) console.log('#   ' + line);
-  }
-  return cond;
-}
-const diag = (m) => console.log('# ' + m);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitFor(fn, ms = 5000, step = 50) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) return v;
-    await sleep(step);
-  }
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parlers-editor-'));
 const data = path.join(tmp, 'data');
@@ -88,15 +52,9 @@ async function main() {
   if (!ok(best, 'a public recording with a transcription tier')) return;
   const id = best.id;
 
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  server = spawn(PARLERS, ['-d', data, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let serverErr = '';
-  server.stderr.on('data', (d) => { serverErr += d; });
-  const up = await waitFor(async () => {
-    try { return (await fetch(base + '/api/health')).ok; } catch (e) { return false; }
-  }, 15000, 100);
-  if (!ok(up, 'the server starts', serverErr)) return;
+  server = await serve(PARLERS, data);
+  const { port, base } = server;
+  if (!ok(server.up, 'the server starts', server.errors())) return;
   const probe = await fetch(base + '/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ login: USERS[0][0], password: USERS[0][1] }) });
   if (!ok(probe.status === 200, 'POST /api/login signs an annotator in', probe.status)) return;
@@ -108,11 +66,7 @@ async function main() {
   }
   const tierNamed = (rec, name) => (rec.tiers || []).find((t) => t.name === name);
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
   const problems = [];
   async function newPage(opts = {}) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR', ...opts });
@@ -491,20 +445,17 @@ async function main() {
   /* ---- 8. the server is killed while edits are being saved ---- */
   const burst = best.main.segments.filter((x) => x.text.trim()).slice(0, 5);
   const BURST = burst.map((x, i) => `Rafale ${i + 1} : ${x.text.slice(0, 20)}`);
-  const killed = new Promise((r) => server.once('exit', r));
+  const killed = new Promise((r) => server.proc.once('exit', r));
   for (let i = 0; i < burst.length; i++) {
     await a.fill(`#ed-seg-s${burst[i].id}-t`, BURST[i]);
     await a.focus('#ed-tier');
-    if (i === 1) server.kill('SIGKILL');
+    if (i === 1) server.proc.kill('SIGKILL');
   }
   await killed;
   const waiting = await waitFor(async () => /pas encore enregistrée/.test(await statusText(a)), 8000);
   ok(waiting, 'with the server gone, the indicator counts the changes still to send', await statusText(a));
-  server = spawn(PARLERS, ['-d', data, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  server.stderr.on('data', (d) => { serverErr += d; });
-  ok(await waitFor(async () => {
-    try { return (await fetch(base + '/api/health')).ok; } catch (e) { return false; }
-  }, 15000, 100), 'the server starts again on the same data', serverErr);
+  server = await serve(PARLERS, data, port);
+  ok(server.up, 'the server starts again on the same data', server.errors());
   ok(await saved(a, 30000), 'the page sends what was left by itself, the session still valid', await statusText(a));
   rec = await stored();
   const got = burst.map((x) => rec.tiers.flatMap((t) => t.segments).find((y) => y.id === x.id).text);
@@ -600,11 +551,7 @@ try {
   ok(false, 'the editor tests ran to the end', e && e.stack);
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  await stop(server);
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`1..${n}`);
-  process.exitCode = failed ? 1 : 0;
+  done();
 }

@@ -7,54 +7,18 @@
 // page never yanks while the visitor scrolls, French and English, phone
 // width, restricted recordings without a player.  Screenshots go to out/.
 // TAP on stdout.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { done, launchChromium, ok, serve, sleep, stop, waitFor } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PARLERS = process.env.PARLERS || 'parlers';
 const CORPUS = process.env.PARLERS_CORPUS || path.join(here, '..', '..', 'corpus');
 const OUT = path.join(here, 'out');
 fs.mkdirSync(OUT, { recursive: true });
-
-let n = 0;
-let failed = 0;
-function ok(cond, what, detail) {
-  n++;
-  if (!cond) failed++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${what}`);
-  if (!cond && detail !== undefined) {
-    for (const line of String(typeof detail === 'string' ? detail : JSON.stringify(detail)).split('\n').slice(0, 15)) console.log('#   ' + line);
-  }
-  return cond;
-}
-const diag = (m) => console.log('# ' + m);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitFor(fn, ms = 5000, step = 50) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) return v;
-    await sleep(step);
-  }
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parlers-browser-'));
 const data = path.join(tmp, 'data');
@@ -80,21 +44,11 @@ async function main() {
   if (!ok(best, 'a public recording with a transcript and a translation')) return;
   const id = best.id;
 
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  server = spawn(PARLERS, ['-d', data, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let serverErr = '';
-  server.stderr.on('data', (d) => { serverErr += d; });
-  const up = await waitFor(async () => {
-    try { return (await fetch(base + '/api/health')).ok; } catch (e) { return false; }
-  }, 15000, 100);
-  if (!ok(up, 'the server starts', serverErr)) return;
+  server = await serve(PARLERS, data);
+  const { port, base } = server;
+  if (!ok(server.up, 'the server starts', server.errors())) return;
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
   const problems = [];
   async function newPage(opts = {}) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR', ...opts });
@@ -366,11 +320,7 @@ try {
   ok(false, 'the browser tests ran to the end', e && e.stack);
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  await stop(server);
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`1..${n}`);
-  process.exitCode = failed ? 1 : 0;
+  done();
 }
