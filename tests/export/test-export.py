@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -41,27 +40,9 @@ import wave
 import xml.etree.ElementTree as ET
 import zipfile
 
-PARLERS = os.environ.get("PARLERS", "parlers")
-CORPUS = os.environ.get("PARLERS_CORPUS", "corpus")
-
-count = 0
-failed = 0
-
-
-def ok(cond, what, detail=None):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, what), flush=True)
-    if not cond and detail is not None:
-        for line in str(detail).splitlines()[:20]:
-            print("#   " + line, flush=True)
-    return cond
-
-
-def diag(msg):
-    print("# " + msg, flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+from harness import CORPUS, PARLERS, Server, diag, done, ok  # noqa: E402
 
 
 def run(*args, data=None, stdin=None, env=None):
@@ -333,52 +314,11 @@ def check_cli_bundles(tmp, data, recs, by):
 
 # ---- the server ----
 
-class Server:
-    def __init__(self, data, env):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.logf = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [PARLERS, "-d", data, "serve", "--listen", "127.0.0.1:%d" % self.port],
-            stdout=subprocess.DEVNULL, stderr=self.logf, env=env)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("the server did not start")
-
-    def log_text(self):
-        self.logf.seek(0)
-        return self.logf.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait()
-
-
 SRV = None
 
 
 def get(path, headers=None, timeout=60):
-    c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=timeout)
-    c.request("GET", path, headers=headers or {})
-    r = c.getresponse()
-    body = r.read()
-    h = {k.lower(): v for k, v in r.getheaders()}
-    c.close()
-    return r.status, h, body
+    return harness.request(SRV.port, "GET", path, headers, None, timeout)
 
 
 def check_http_bundles(tmp, recs, by, tmpdir):
@@ -856,7 +796,7 @@ def main():
         tmpdir = os.path.join(tmp, "server-tmp")
         os.makedirs(tmpdir)
         env = dict(os.environ, TMPDIR=tmpdir, PARLERS_OAI_PAGE="3", PARLERS_OAI_TOKEN_TTL="3")
-        SRV = Server(data, env)
+        SRV = Server(data, env=env)
         try:
             check_http_bundles(tmp, recs, by, tmpdir)
             check_clips(recs, by, tmp)
@@ -874,8 +814,8 @@ def main():
                                        if not l.startswith("20")][-15:]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        print("1..%d" % count, flush=True)
-    sys.exit(1 if failed else 0)
+        status = done()
+    sys.exit(status)
 
 
 if __name__ == "__main__":

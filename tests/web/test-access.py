@@ -28,8 +28,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,70 +35,9 @@ import tempfile
 import threading
 import time
 
-PARLERS = os.environ.get("PARLERS", "parlers")
-CORPUS = os.environ.get("PARLERS_CORPUS", "corpus")
-
-count = 0
-failed = 0
-
-
-def ok(cond, what, detail=None):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, what), flush=True)
-    if not cond and detail is not None:
-        for line in str(detail).splitlines()[:20]:
-            print("#   " + line, flush=True)
-    return cond
-
-
-def diag(msg):
-    print("# " + msg, flush=True)
-
-
-class Server:
-    def __init__(self, data, port=0):
-        self.data = data
-        if not port:
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-            s.close()
-        self.port = port
-        self.log = open(os.path.join(data, "..", "serve-%d.log" % time.time_ns()), "w+b")
-        self.proc = subprocess.Popen(
-            [PARLERS, "-d", data, "serve", "--listen", "127.0.0.1:%d" % self.port],
-            stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("the server did not start: " + self.log_text())
-
-    def log_text(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+from harness import CORPUS, PARLERS, Server, diag, done, ok  # noqa: E402
 
 
 srv = None
@@ -108,21 +45,7 @@ srv = None
 
 def request(method, path, headers=None, body=None, timeout=30):
     """(status, headers with lower-case names, body bytes)."""
-    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
-    try:
-        c.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in (headers or {}).items():
-            c.putheader(k, v)
-        if body is not None:
-            if isinstance(body, str):
-                body = body.encode("utf-8")
-            c.putheader("Content-Length", str(len(body)))
-        c.endheaders(body)
-        r = c.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-    finally:
-        c.close()
+    return harness.request(srv.port, method, path, headers, body, timeout)
 
 
 def jbody(data):
@@ -199,8 +122,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % count, flush=True)
-    return 1 if failed else 0
+    return done()
 
 
 PASSWORDS = {"admin": "admin-pass-1", "ann": "annotator-pass-1",
@@ -789,7 +711,7 @@ def check_kill(tmp, data, levels):
     for t in threads:
         t.join()
     ok(len(acked) >= 40, "%d writes were acknowledged before SIGKILL" % len(acked))
-    srv = Server(data, srv.port)
+    srv = Server(data, port=srv.port)
     rec = jbody(c.get("/api/recordings/%d" % rid)[2]) or {}
     have = {}
     for t in rec.get("tiers", []):

@@ -23,67 +23,9 @@ import tempfile
 import threading
 import time
 
-PARLERS = os.environ.get("PARLERS", "parlers")
-CORPUS = os.environ.get("PARLERS_CORPUS", "corpus")
-
-count = 0
-failed = 0
-
-
-def ok(cond, what, detail=None):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, what), flush=True)
-    if not cond and detail is not None:
-        for line in str(detail).splitlines()[:20]:
-            print("#   " + line, flush=True)
-    return cond
-
-
-def diag(msg):
-    print("# " + msg, flush=True)
-
-
-class Server:
-    def __init__(self, data, extra=(), log_name="serve.log"):
-        self.data = data
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.log = open(os.path.join(data, "..", log_name), "w+b")
-        self.proc = subprocess.Popen(
-            [PARLERS, "-d", data, "serve", "--listen", "127.0.0.1:%d" % self.port] + list(extra),
-            stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                c = socket.create_connection(("127.0.0.1", self.port), timeout=1)
-                c.close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("the server did not start: " + self.log_text())
-
-    def log_text(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return None
-        return self.proc.returncode
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+from harness import CORPUS, PARLERS, Server, diag, done, ok  # noqa: E402
 
 
 srv = None
@@ -91,19 +33,7 @@ srv = None
 
 def request(method, path, headers=None, body=None, timeout=10):
     """Returns (status, headers dict with lower-case names, body bytes)."""
-    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
-    try:
-        c.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in (headers or {}).items():
-            c.putheader(k, v)
-        if body is not None:
-            c.putheader("Content-Length", str(len(body)))
-        c.endheaders(body)
-        r = c.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-    finally:
-        c.close()
+    return harness.request(srv.port, method, path, headers, body, timeout)
 
 
 def raw(data, timeout=10):
@@ -154,8 +84,7 @@ def main():
         if srv is not None:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    return done()
 
 
 def run_all(tmp, data):
@@ -318,7 +247,7 @@ def check_search_memory(data):
         if not ready:
             time.sleep(0.1)
     ok(ready, "/api/health says when the postings are in memory")
-    other = Server(data, ["--no-search-memory", "--quiet"], "serve-fts5.log")
+    other = Server(data, extra=["--no-search-memory", "--quiet"])
     try:
         c = http.client.HTTPConnection("127.0.0.1", other.port, timeout=10)
         c.request("GET", "/api/health")
