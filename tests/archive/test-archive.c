@@ -17,6 +17,7 @@
 
 #include "archive-internal.h"
 #include "parlers/archive.h"
+#include "scratch.h"
 #include "tap.h"
 
 static char tmpdir[256];
@@ -24,48 +25,6 @@ static char tmpdir[256];
 static void path_in(char *out, size_t n, const char *name)
 {
 	snprintf(out, n, "%s/%s", tmpdir, name);
-}
-
-/* A 16-bit PCM mono WAV of `seconds` of a 440 Hz tone at amplitude amp. */
-static void write_wav(const char *path, double seconds, double amp, int rate)
-{
-	FILE *f = fopen(path, "wb");
-	uint32_t frames = (uint32_t)(seconds * rate), data = frames * 2, v32;
-	uint16_t v16;
-
-	fwrite("RIFF", 1, 4, f);
-	v32 = 36 + data;
-	fwrite(&v32, 4, 1, f);
-	fwrite("WAVEfmt ", 1, 8, f);
-	v32 = 16;
-	fwrite(&v32, 4, 1, f);
-	v16 = 1;
-	fwrite(&v16, 2, 1, f); /* PCM */
-	fwrite(&v16, 2, 1, f); /* mono */
-	v32 = (uint32_t)rate;
-	fwrite(&v32, 4, 1, f);
-	v32 = (uint32_t)rate * 2;
-	fwrite(&v32, 4, 1, f);
-	v16 = 2;
-	fwrite(&v16, 2, 1, f);
-	v16 = 16;
-	fwrite(&v16, 2, 1, f);
-	fwrite("data", 1, 4, f);
-	fwrite(&data, 4, 1, f);
-	for (uint32_t i = 0; i < frames; i++) {
-		int16_t s = (int16_t)(amp * 32767.0 * sin(2 * M_PI * 440.0 * i / rate) *
-				      (0.6 + 0.4 * sin(2 * M_PI * 0.5 * i / rate)));
-		fwrite(&s, 2, 1, f);
-	}
-	fclose(f);
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-
-	fputs(text, f);
-	fclose(f);
 }
 
 static int count_files(const char *dir)
@@ -222,13 +181,13 @@ static void test_ingest(void)
 	path_in(wav, sizeof(wav), "tone.wav");
 	path_in(side, sizeof(side), "tone.json");
 	path_in(tg, sizeof(tg), "tone.TextGrid");
-	write_wav(wav, 3.0, 0.1, 16000);
-	write_text(side, "{\"title\": \"La mézoun\", \"date\": \"1976-05\", \"access\": \"public\","
+	scratch_wav(wav, 3.0, 440.0, 0.1, 16000);
+	scratch_text(side, "{\"title\": \"La mézoun\", \"date\": \"1976-05\", \"access\": \"public\","
 			 " \"collection\": \"Enquêtes\", \"variety\": \"Cotentinais\","
 			 " \"place\": {\"name\": \"La Hague\", \"commune\": \"Beaumont-Hague\","
 			 " \"lat\": 49.66, \"lon\": -1.84},"
 			 " \"speakers\": [{\"name\": \"Jean\", \"birth_year\": 1912}]}");
-	write_text(tg, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\n"
+	scratch_text(tg, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\n"
 		       "xmax = 3\ntiers? <exists>\nsize = 1\nitem []:\n    item [1]:\n"
 		       "        class = \"IntervalTier\"\n        name = \"transcription\"\n"
 		       "        xmin = 0\n        xmax = 3\n        intervals: size = 2\n"
@@ -271,7 +230,7 @@ static void test_ingest(void)
 
 	/* private by default */
 	path_in(wav, sizeof(wav), "quiet.wav");
-	write_wav(wav, 2.0, 0.01, 22050);
+	scratch_wav(wav, 2.0, 440.0, 0.01, 22050);
 	prl_ingest_result_init(&r);
 	ok(prl_archive_ingest(a, wav, &o, &r) == 0 && r.status == PRL_INGESTED,
 	   "a WAV without sidecar goes in");
@@ -297,9 +256,9 @@ static void test_ingest(void)
 		for (size_t i = 0; i < 4; i++) {
 			path_in(bad, sizeof(bad), names[i]);
 			if (i == 0)
-				write_text(bad, "");
+				scratch_text(bad, "");
 			else if (i == 1)
-				write_text(bad, "this is not a sound\n");
+				scratch_text(bad, "this is not a sound\n");
 			else if (i == 2) {
 				FILE *f = fopen(bad, "wb");
 
@@ -329,18 +288,18 @@ static void test_ingest(void)
 	}
 	path_in(wav, sizeof(wav), "badside.wav");
 	path_in(side, sizeof(side), "badside.json");
-	write_wav(wav, 1.0, 0.2, 8000);
-	write_text(side, "{\"title\": 12}");
+	scratch_wav(wav, 1.0, 440.0, 0.2, 8000);
+	scratch_text(side, "{\"title\": 12}");
 	prl_ingest_result_init(&r);
 	ok(prl_archive_ingest(a, wav, &o, &r) < 0 && strstr(r.error.data, "'title'"),
 	   "a sidecar field of the wrong type fails, naming it: %s", prl_buf_str(&r.error));
 	prl_ingest_result_release(&r);
-	write_text(side, "{\"title\": \"x\",");
+	scratch_text(side, "{\"title\": \"x\",");
 	prl_ingest_result_init(&r);
 	ok(prl_archive_ingest(a, wav, &o, &r) < 0 && strstr(r.error.data, "invalid JSON"),
 	   "a sidecar with invalid JSON fails: %s", prl_buf_str(&r.error));
 	prl_ingest_result_release(&r);
-	write_text(side, "{\"access\": \"secret\"}");
+	scratch_text(side, "{\"access\": \"secret\"}");
 	prl_ingest_result_init(&r);
 	ok(prl_archive_ingest(a, wav, &o, &r) < 0, "an unknown access level fails: %s",
 	   prl_buf_str(&r.error));
@@ -396,7 +355,7 @@ static void test_ingest(void)
 		snprintf(stray, sizeof(stray), "%s/zz", media);
 		mkdir(stray, 0755);
 		snprintf(stray, sizeof(stray), "%s/zz/stray.bin", media);
-		write_text(stray, "?");
+		scratch_text(stray, "?");
 		is_int(prl_archive_fsck(a, on_problem, NULL, &checked), 3, "fsck finds three problems");
 		is_int(problems[PRL_FSCK_MISMATCH], 1, "a changed file");
 		is_int(problems[PRL_FSCK_MISSING], 1, "a missing file");
@@ -409,18 +368,11 @@ static void test_ingest(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/parlers-test-archive-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (scratch_make(tmpdir, sizeof(tmpdir), "test-archive") < 0)
 		return 1;
 	test_access_rule();
 	test_schema();
 	test_ingest();
-	if (!getenv("KEEP")) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", tmpdir);
-	}
+	scratch_remove(tmpdir);
 	return done_testing();
 }

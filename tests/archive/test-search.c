@@ -19,6 +19,7 @@
 #include "archive-internal.h"
 #include "search-corpus.h"
 #include "search-internal.h"
+#include "scratch.h"
 #include "tap.h"
 
 static char tmpdir[256];
@@ -164,47 +165,6 @@ static void test_parser(void)
 	free(huge);
 }
 
-/* A mono 16-bit WAV of silence-ish tone. */
-static void write_wav(const char *path, double seconds, double freq)
-{
-	FILE *f = fopen(path, "wb");
-	uint32_t rate = 8000, frames = (uint32_t)(seconds * rate), data = frames * 2, v32;
-	uint16_t v16;
-
-	fwrite("RIFF", 1, 4, f);
-	v32 = 36 + data;
-	fwrite(&v32, 4, 1, f);
-	fwrite("WAVEfmt ", 1, 8, f);
-	v32 = 16;
-	fwrite(&v32, 4, 1, f);
-	v16 = 1;
-	fwrite(&v16, 2, 1, f);
-	fwrite(&v16, 2, 1, f);
-	fwrite(&rate, 4, 1, f);
-	v32 = rate * 2;
-	fwrite(&v32, 4, 1, f);
-	v16 = 2;
-	fwrite(&v16, 2, 1, f);
-	v16 = 16;
-	fwrite(&v16, 2, 1, f);
-	fwrite("data", 1, 4, f);
-	fwrite(&data, 4, 1, f);
-	for (uint32_t i = 0; i < frames; i++) {
-		int16_t s = (int16_t)(3000 * sin(2 * M_PI * freq * i / rate));
-
-		fwrite(&s, 2, 1, f);
-	}
-	fclose(f);
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-
-	fputs(text, f);
-	fclose(f);
-}
-
 /* A recording with a transcription and a translation tier (WebVTT can
  * hold one tier, so each tier comes from its own sidecar format). */
 static int64_t add_recording(struct prl_archive *a, const char *stem, const char *access,
@@ -219,12 +179,13 @@ static int64_t add_recording(struct prl_archive *a, const char *stem, const char
 	snprintf(side, sizeof(side), "%s/%s.json", tmpdir, stem);
 	snprintf(tg, sizeof(tg), "%s/%s.TextGrid", tmpdir, stem);
 	/* a tone of its own, so no two recordings are the same bytes */
-	write_wav(wav, (double)n * 2 + 1, 200.0 + 10.0 * (double)strlen(stem) + (double)stem[0]);
+	scratch_wav(wav, (double)n * 2 + 1, 200.0 + 10.0 * (double)strlen(stem) + (double)stem[0],
+		    0.09, 8000);
 	prl_buf_addf(&b, "{\"title\": \"%s\", \"access\": \"%s\", \"date\": \"19%02zu\","
 		     " \"place\": {\"name\": \"%s\"}, \"variety\": \"Cotentinais\","
 		     " \"speakers\": [{\"name\": \"Speaker %s\"}]}",
 		     stem, access, n + 50, place, stem);
-	write_text(side, b.data);
+	scratch_text(side, b.data);
 	prl_buf_reset(&b);
 	prl_buf_addf(&b, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\nxmin = 0\n"
 			 "xmax = %zu\ntiers? <exists>\nsize = 2\nitem []:\n",
@@ -239,7 +200,7 @@ static int64_t add_recording(struct prl_archive *a, const char *stem, const char
 		prl_buf_addf(&b, "intervals [%zu]:\nxmin = %zu\nxmax = %zu\ntext = \"\"\n", n + 1,
 			     n * 2, n * 2 + 1);
 	}
-	write_text(tg, b.data);
+	scratch_text(tg, b.data);
 	prl_buf_release(&b);
 	prl_ingest_result_init(&r);
 	prl_archive_ingest(a, wav, NULL, &r);
@@ -596,20 +557,13 @@ static void test_memory(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/parlers-test-search-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (scratch_make(tmpdir, sizeof(tmpdir), "test-search") < 0)
 		return 1;
 	test_fold();
 	test_fold_fast();
 	test_parser();
 	test_search();
 	test_memory();
-	if (!getenv("KEEP")) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", tmpdir);
-	}
+	scratch_remove(tmpdir);
 	return done_testing();
 }
