@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
-		   "                             [--no-search-memory]\n\n"
+		   "                             [--no-search-memory] [--behind-proxy]\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
 		   "                      [::1]:8080 for IPv6, :PORT or PORT for 127.0.0.1\n"
@@ -24,7 +24,10 @@ static void usage(FILE *f)
 		   "  --quiet             no request log on standard error\n"
 		   "  --no-search-memory  search with FTS5 alone, without the copy of the\n"
 		   "                      index's postings in memory (about 150 MB for a\n"
-		   "                      million segments)\n\n"
+		   "                      million segments)\n"
+		   "  --behind-proxy      a reverse proxy on this machine forwards the\n"
+		   "                      requests: login limits count the address it\n"
+		   "                      appends to X-Forwarded-For\n\n"
 		   "Stops on SIGINT (Ctrl-C) or SIGTERM after the requests in flight.\n");
 }
 
@@ -43,6 +46,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"threads", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-search-memory", no_argument, NULL, 'm'},
+		{"behind-proxy", no_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -85,6 +89,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			break;
 		case 'm':
 			opts.no_search_memory = 1;
+			break;
+		case 'p':
+			opts.behind_proxy = 1;
 			break;
 		default:
 			return cli_unknown_option("serve", argv);

@@ -71,13 +71,45 @@ int web_csrf_ok(struct web_request *r)
 	return sodium_memcmp(h, r->session.csrf, PRL_TOKEN_CHARS) == 0;
 }
 
-/* The client's address as text, for counting failed logins. */
+/* The address a reverse proxy appended to X-Forwarded-For (the last one:
+ * those before it are whatever the client sent), normalised, into out;
+ * 0, or -1 when there is none or it is not an address. */
+static int forwarded_addr(struct web_request *r, char *out, size_t size)
+{
+	const char *x = web_header(r, "X-Forwarded-For"), *last;
+	unsigned char bin[sizeof(struct in6_addr)];
+	char one[INET6_ADDRSTRLEN + 1];
+	size_t n;
+
+	if (!x)
+		return -1;
+	last = strrchr(x, ',');
+	last = last ? last + 1 : x;
+	last += strspn(last, " \t");
+	n = strcspn(last, " \t");
+	if (n == 0 || n >= sizeof(one))
+		return -1;
+	memcpy(one, last, n);
+	one[n] = 0;
+	if (inet_pton(AF_INET, one, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, (socklen_t)size) ? 0 : -1;
+	if (inet_pton(AF_INET6, one, bin) == 1)
+		return inet_ntop(AF_INET6, bin, out, (socklen_t)size) ? 0 : -1;
+	return -1;
+}
+
+/* The client's address as text, for counting failed logins: the socket's
+ * peer, or behind a proxy (serve --behind-proxy) the address the proxy
+ * says it serves; the header is ignored otherwise, so a client cannot
+ * name itself another address to escape the limit. */
 static void client_addr(struct web_request *r, char *out, size_t size)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
+	if (r->srv->behind_proxy && forwarded_addr(r, out, size) == 0)
+		return;
 	snprintf(out, size, "unknown");
 	if (!sa)
 		return;

@@ -451,6 +451,7 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 		goto end;
 	}
 	(void)sslen;
+	s.behind_proxy = opts->behind_proxy;
 	if (!(s.data_dir = strdup(opts->data_dir)) ||
 	    !(s.pool = calloc(s.pool_cap, sizeof(*s.pool)))) {
 		ret = -PRL_ENOMEM;

@@ -190,6 +190,7 @@ struct web_server {
 	char *data_dir;            /* owned */
 	FILE *log;                 /* not owned */
 	int quiet;
+	int behind_proxy;          /* the client's address is the proxy's last X-Forwarded-For */
 	atomic_int stopping;       /* set once shutdown began: answers say Connection: close */
 	atomic_long in_flight;     /* requests between their first byte and their completion */
 	pthread_mutex_t pool_lock; /* guards pool, npool */

@@ -32,6 +32,7 @@ struct prl_web_opts {
 	FILE *log;              /* one line per request; NULL: stderr */
 	int quiet;              /* no request log at all */
 	int no_search_memory;   /* 1: search with FTS5 alone (prl_archive_search_keep) */
+	int behind_proxy;       /* 1: the client is the last X-Forwarded-For address */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;

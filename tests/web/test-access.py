@@ -207,6 +207,7 @@ def run_all(tmp, data):
     check_conflict(levels)
     check_history(data, clients, levels)
     check_withheld(tmp, data, clients, ids[STEMS[3]])
+    check_proxy(data)
     check_kill(tmp, data, levels)
 
 
@@ -670,6 +671,40 @@ def check_withheld(tmp, data, clients, rid):
 
 
 # ---- SIGKILL during a burst of writes ----
+
+def check_proxy(data):
+    """Behind a reverse proxy every request comes from its address: with
+    --behind-proxy the login limits count the address the proxy appends to
+    X-Forwarded-For; without it the header changes nothing."""
+    global srv
+    plain = srv
+    proxied = Server(data, extra=["--behind-proxy"])
+    try:
+        srv = proxied
+        spoof = "198.51.100.1, 203.0.113.7"  # the proxy appended the last one
+        for i in range(20):
+            Client().send("POST", "/api/login", {"login": "nobody-%d" % i, "password": "guess"},
+                          extra={"X-Forwarded-For": spoof})
+        st, _, _ = Client().send("POST", "/api/login",
+                                 {"login": "res", "password": PASSWORDS["res"]},
+                                 extra={"X-Forwarded-For": "203.0.113.7"})
+        ok(st == 429, "behind a proxy, 20 failures from one client's address limit it", st)
+        st, _, _ = Client().send("POST", "/api/login",
+                                 {"login": "res", "password": PASSWORDS["res"]},
+                                 extra={"X-Forwarded-For": "203.0.113.8"})
+        ok(st == 200, "and not another client behind the same proxy", st)
+        st, _, _ = Client().send("POST", "/api/login",
+                                 {"login": "res", "password": PASSWORDS["res"]},
+                                 extra={"X-Forwarded-For": "203.0.113.7, 203.0.113.9"})
+        ok(st == 200, "a limited address the client put before the proxy's is not believed", st)
+        ok("from 203.0.113.7" in proxied.log_text(), "the log names the client's address")
+    finally:
+        srv = plain
+        proxied.stop()
+    st, _, _ = Client().send("POST", "/api/login", {"login": "res", "password": PASSWORDS["res"]},
+                             extra={"X-Forwarded-For": "203.0.113.7"})
+    ok(st == 200, "without --behind-proxy, X-Forwarded-For names no one", st)
+
 
 def check_kill(tmp, data, levels):
     global srv
