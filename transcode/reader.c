@@ -39,7 +39,8 @@ struct reader {
 	float *buf;              /* the block handed out, owned */
 	size_t cap;              /* frames buf holds */
 	int64_t frames;          /* frames handed out so far */
-	int64_t declared;        /* frames the header promised (WAV), 0 if unknown */
+	int64_t declared;        /* frames the header promised, 0 if unknown */
+	int64_t slack;           /* how far short of declared a whole file may decode */
 
 	SNDFILE *sf;             /* libsndfile side, or NULL */
 	char sf_why[128];        /* why libsndfile refused the file, if it did */
@@ -360,6 +361,10 @@ static int open_sndfile(struct reader *r, const char *path, enum sniffed kind,
 	r->rate = si.samplerate;
 	sf_layout(r->sf, si.channels, &r->layout);
 	r->declared = scan.declared > si.frames ? scan.declared : 0;
+	/* FLAC's STREAMINFO counts every sample of the stream, exactly */
+	if ((si.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC && si.frames > 0 &&
+	    si.frames < INT64_MAX / 2)
+		r->declared = si.frames;
 
 	memset(info, 0, sizeof(*info));
 	info->sample_rate = si.samplerate;
@@ -472,6 +477,15 @@ static int open_av(struct reader *r, const char *path, struct prl_audio_info *in
 		info->frames = av_rescale_q(st->duration, st->time_base, (AVRational){ 1, r->rate });
 	else if (r->fmt->duration > 0)
 		info->frames = av_rescale(r->fmt->duration, r->rate, AV_TIME_BASE);
+	/* A length the container states (an MP4's track, an MP3's Xing or
+	 * LAME frame count, a WAV's data size) is a promise a file cut short
+	 * breaks; one FFmpeg estimated from the bit rate or the last packet
+	 * is not.  Encoder delay and padding make a whole file decode a little
+	 * off its stated length: half a second or 2% is allowed. */
+	if (st->duration > 0 && r->fmt->duration_estimation_method == AVFMT_DURATION_FROM_STREAM) {
+		r->declared = info->frames;
+		r->slack = r->declared / 50 > r->rate / 2 ? r->declared / 50 : r->rate / 2;
+	}
 	desc = avcodec_descriptor_get(st->codecpar->codec_id);
 	if (!desc || !(desc->props & AV_CODEC_PROP_LOSSY)) {
 		info->bits_per_sample = st->codecpar->bits_per_raw_sample;
@@ -671,7 +685,7 @@ const AVChannelLayout *reader_layout(const struct reader *r)
 
 int64_t reader_declared_frames(const struct reader *r)
 {
-	return r->declared > r->frames ? r->declared : 0;
+	return r->declared > r->frames + r->slack ? r->declared : 0;
 }
 
 void reader_free(struct reader **pr)

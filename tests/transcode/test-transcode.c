@@ -453,6 +453,63 @@ static void truncated_recording(void)
 	is_int(res.info.frames, 24000, "truncated recording: frames really there");
 	is_int(res.info.declared_frames, 96000, "truncated recording: frames promised");
 	prl_transcode_result_clear(&res);
+
+	/* a copy that stopped at 40%: FLAC says its length in STREAMINFO, an
+	 * MP3 in its LAME header, an MP4 in its track; an Ogg file says none */
+	{
+		static const struct {
+			const char *name, *opts; /* extension, ffmpeg's options */
+		} cut[] = {
+			{"flac", "-c:a flac"},
+			{"mp3", "-c:a libmp3lame -b:a 128k"},
+			{"m4a", "-c:a aac -b:a 128k -movflags +faststart"},
+		};
+		char whole[512], part[512], name[16];
+
+		path_in(src, sizeof(src), "whole-2s.wav");
+		write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 2, 2.0, 0.3, NULL, NULL);
+		for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+			FILE *in, *out;
+			char *buf;
+			size_t n;
+
+			snprintf(name, sizeof(name), "whole.%s", cut[i].name);
+			path_in(whole, sizeof(whole), name);
+			snprintf(name, sizeof(name), "cut.%s", cut[i].name);
+			path_in(part, sizeof(part), name);
+			if (ffmpeg_make(src, whole, cut[i].opts) != 0 || stat(whole, &st) != 0) {
+				ok(0, "%s: made by ffmpeg", name);
+				continue;
+			}
+			n = (size_t)st.st_size * 4 / 10;
+			buf = malloc(n);
+			in = fopen(whole, "rb");
+			out = fopen(part, "wb");
+			if (buf && in && out && fread(buf, 1, n, in) == n)
+				fwrite(buf, 1, n, out);
+			if (in)
+				fclose(in);
+			if (out)
+				fclose(out);
+			free(buf);
+			memset(&res, 0, sizeof(res));
+			job.src_path = whole;
+			ret = prl_transcode_run(&job, &res, &err);
+			ok(ret == 0 && res.info.declared_frames == 0, "whole.%s: not truncated (%lld)",
+			   cut[i].name, (long long)res.info.declared_frames);
+			prl_transcode_result_clear(&res);
+			memset(&res, 0, sizeof(res));
+			job.src_path = part;
+			ret = prl_transcode_run(&job, &res, &err);
+			ok(ret == 0 && res.info.frames > 0 && res.info.frames < 96000 * 6 / 10,
+			   "%s: kept with the audio it holds (%lld frames)", name,
+			   (long long)res.info.frames);
+			ok(llabs(res.info.declared_frames - 96000) <= 2400,
+			   "%s: the 2 s its header promised are reported (%lld frames)", name,
+			   (long long)res.info.declared_frames);
+			prl_transcode_result_clear(&res);
+		}
+	}
 	prl_buf_release(&err);
 }
 
