@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		   "  --threads N         worker threads (default: one per CPU)\n"
 		   "  --quiet             no request log on standard error\n"
 		   "  --no-search-memory  search with FTS5 alone, without the copy of the\n"
-		   "                      index's postings in memory (about 150 MB for a\n"
+		   "                      index's postings in memory (about 190 MB for a\n"
 		   "                      million segments)\n"
 		   "  --behind-proxy      a reverse proxy on this machine forwards the\n"
 		   "                      requests: login limits count the address it\n"
