@@ -77,9 +77,9 @@ static char *memory_wanted;    /* the archive the server asked to keep, or NULL 
 static pthread_t loader;
 static int loader_started;     /* loader must be joined */
 static int loader_running;
-static volatile int loader_cancel;
+static int loader_cancel;      /* atomic: the reading stops early (forget) */
 static time_t loader_last_start;
-static time_t loader_last_took;  /* seconds the last reading took */
+static time_t loader_last_took; /* seconds the last reading took */
 static char *memory_last_error; /* why the last reading failed, for the log */
 static long memory_answers;     /* searches answered here (tests look) */
 static int memory_unused;       /* tests: FTS5 answers everything */
@@ -329,7 +329,7 @@ static int read_index(sqlite3 *db, struct search_memory *m)
 		struct cutting cb = {&body, m->ndocs, 0}, cm = {&meta, m->ndocs, 0};
 		const char *text;
 
-		if ((m->ndocs & 0xffff) == 0 && loader_cancel) {
+		if ((m->ndocs & 0xffff) == 0 && __atomic_load_n(&loader_cancel, __ATOMIC_RELAXED)) {
 			ret = -PRL_EINVAL;
 			break;
 		}
@@ -477,7 +477,8 @@ static void *loader_run(void *arg)
 
 	pthread_mutex_lock(&memory_lock);
 	loader_last_took = time(NULL) - loader_last_start;
-	if (fresh && !loader_cancel && memory_wanted && !strcmp(memory_wanted, dir)) {
+	if (fresh && !__atomic_load_n(&loader_cancel, __ATOMIC_RELAXED) && memory_wanted &&
+	    !strcmp(memory_wanted, dir)) {
 		if (memory_current && --memory_current->refs == 0)
 			memory_destroy(memory_current);
 		memory_current = fresh;
@@ -507,7 +508,7 @@ static void loader_start(const char *dir)
 	}
 	if (!(arg = strdup(dir)))
 		return;
-	loader_cancel = 0;
+	__atomic_store_n(&loader_cancel, 0, __ATOMIC_RELAXED);
 	loader_running = 1;
 	loader_last_start = time(NULL);
 	if (pthread_create(&loader, NULL, loader_run, arg) != 0) {
@@ -543,7 +544,7 @@ void prl_archive_search_keep(struct prl_archive *a, int wait)
 void prl_archive_search_forget(void)
 {
 	pthread_mutex_lock(&memory_lock);
-	loader_cancel = 1;
+	__atomic_store_n(&loader_cancel, 1, __ATOMIC_RELAXED);
 	free(memory_wanted);
 	memory_wanted = NULL;
 	if (loader_started) {
