@@ -112,13 +112,15 @@ static int vocab_index(struct search_vocab *v)
 {
 	size_t i, l;
 
+	if (!v->n)
+		return 0; /* an index without words (no segment yet): nothing to sort */
 	qsort(v->terms, v->n, sizeof(*v->terms), cmp_len_term);
 	for (l = 0, i = 0; l <= VOCAB_MAX_LEN + 1; l++) {
 		while (i < v->n && v->terms[i].len < l)
 			i++;
 		v->by_len[l] = i;
 	}
-	if (v->n && !(v->by_key = malloc(v->n * sizeof(*v->by_key))))
+	if (!(v->by_key = malloc(v->n * sizeof(*v->by_key))))
 		return -PRL_ENOMEM;
 	for (i = 0; i < v->n; i++)
 		v->by_key[i] = i;

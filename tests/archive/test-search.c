@@ -555,6 +555,30 @@ static void test_memory(void)
 	prl_archive_close(a);
 }
 
+/* An archive without a single segment: its index holds no word. */
+static void test_empty(void)
+{
+	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
+	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_archive *a;
+	char dir[300];
+	json_t *j;
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s/empty", tmpdir);
+	if (!ok(prl_archive_open(dir, PRL_OPEN_CREATE, &a, &err) == 0, "an empty archive"))
+		return;
+	prl_archive_search_warm(a);
+	prl_archive_search_keep(a, 1);
+	ok(prl_archive_search_memory_state(NULL, NULL, NULL), "its empty index is read into memory");
+	j = search(a, &anon, "mezoun", NULL, &ret);
+	ok(ret == 0 && j && jint(j, "total") == 0, "a search finds nothing, and says so");
+	json_decref(j);
+	prl_archive_search_forget();
+	prl_buf_release(&err);
+	prl_archive_close(a);
+}
+
 int main(void)
 {
 	if (scratch_make(tmpdir, sizeof(tmpdir), "test-search") < 0)
@@ -564,6 +588,7 @@ int main(void)
 	test_parser();
 	test_search();
 	test_memory();
+	test_empty();
 	scratch_remove(tmpdir);
 	return done_testing();
 }
