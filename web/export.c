@@ -17,15 +17,18 @@
  *
  * Expected workload: a few exports at a time, each minutes long; clips of
  * seconds to minutes, at human pace.  At most WEB_MAX_EXPORTS bags are
- * built at once.  A step runs on the MHD thread that serves the
- * connection: copying audio is a millisecond per step, but making a FLAC
- * of a long recording or a clip from deep in a lossy original holds that
- * thread (and the other connections it serves) for as long as it takes;
- * building bags on a thread of their own is the next step if that shows.
+ * built at once, each on a thread of its own: a step can take long (a FLAC
+ * made of a long recording, a clip from deep in a lossy original), and
+ * the MHD thread that serves the connection serves others too.  The
+ * builder keeps at most EXPORT_AHEAD bytes ready; when MHD asks for bytes
+ * and none are ready, the connection is suspended until the builder has
+ * some.  A clip of GET /api/recordings/{id}/clip is still cut on the MHD
+ * thread: it is bounded (ten minutes at most).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,64 +44,199 @@
 #define WEB_MAX_CLIP_MS (10 * 60 * 1000)
 #define JSON_MIME "application/json; charset=utf-8"
 
+/* Bytes a builder keeps ready ahead of the client at most. */
+#define EXPORT_AHEAD (4u << 20)
+
 static atomic_int exports_running;
 
+/*
+ * One bag being built and sent.  Two owners: the MHD response (until MHD
+ * destroys it: export_free) and the builder thread (until it stops);
+ * whichever lets go last frees it.  Everything below lock is shared.
+ */
 struct web_export {
-	struct web_server *srv;  /* for its log */
+	struct web_server *srv;  /* for its log and its list of exports */
+	struct MHD_Connection *con; /* to resume it; NULL once MHD let go */
 	struct prl_archive *a;   /* a handle of its own: the export outlives the request */
-	struct prl_export *x;    /* the bag being built */
-	struct prl_buf pending;  /* bytes built and not yet taken by MHD */
+	struct prl_export *x;    /* the bag being built (the builder's only) */
+	struct prl_buf staging;  /* what the step being run wrote (the builder's only) */
+	pthread_mutex_t lock;
+	pthread_cond_t room;     /* the client took bytes, or the export is to stop */
+	struct prl_buf ready;    /* bytes built and not yet taken by MHD */
 	size_t off;              /* of them, already taken */
 	int done;                /* the zip is complete */
+	int failed;              /* the builder met an error: the stream is cut */
+	int stop;                /* MHD let go, or the server stops: build no more */
+	int suspended;           /* the connection waits for bytes */
+	int owners;              /* 2, then 1, then freed */
+	struct web_export *next; /* in srv's list of exports */
 };
 
 static int export_sink(void *ctx, const void *data, size_t len)
 {
 	struct web_export *e = ctx;
 
-	return prl_buf_add(&e->pending, data, len);
+	return prl_buf_add(&e->staging, data, len);
+}
+
+static void export_destroy(struct web_export *e)
+{
+	struct web_export **p;
+
+	pthread_mutex_lock(&e->srv->exports_lock);
+	for (p = &e->srv->exports; *p && *p != e; p = &(*p)->next)
+		;
+	if (*p)
+		*p = e->next;
+	pthread_mutex_unlock(&e->srv->exports_lock);
+	prl_export_free(e->x);
+	prl_archive_close(e->a);
+	prl_buf_release(&e->staging);
+	prl_buf_release(&e->ready);
+	pthread_cond_destroy(&e->room);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+	atomic_fetch_sub(&exports_running, 1);
+}
+
+/* Lets go of e, under its lock (which this releases). */
+static void export_let_go(struct web_export *e)
+{
+	int last = --e->owners == 0;
+
+	pthread_mutex_unlock(&e->lock);
+	if (last)
+		export_destroy(e);
+}
+
+/* The builder: runs the export's steps, keeping at most EXPORT_AHEAD bytes
+ * ahead of the client, and wakes the connection when it has some. */
+static void *export_build(void *arg)
+{
+	struct web_export *e = arg;
+	int ret = 1;
+
+	pthread_mutex_lock(&e->lock);
+	while (!e->stop && !e->done && !e->failed) {
+		struct MHD_Connection *wake = NULL;
+
+		while (!e->stop && e->ready.len - e->off >= EXPORT_AHEAD)
+			pthread_cond_wait(&e->room, &e->lock);
+		if (e->stop)
+			break;
+		pthread_mutex_unlock(&e->lock);
+		prl_buf_reset(&e->staging);
+		ret = prl_export_step(e->x);
+		if (ret < 0 && !e->srv->quiet)
+			fprintf(e->srv->log, "export failed: %s\n", prl_export_errmsg(e->x));
+		pthread_mutex_lock(&e->lock);
+		/* what the client took goes; what was built joins what waits */
+		if (e->off) {
+			memmove(e->ready.data, e->ready.data + e->off, e->ready.len - e->off);
+			e->ready.len -= e->off;
+			e->off = 0;
+		}
+		if (ret >= 0 && prl_buf_add(&e->ready, e->staging.data, e->staging.len) < 0)
+			ret = -PRL_ENOMEM;
+		if (ret < 0)
+			e->failed = 1;
+		else if (ret == 0)
+			e->done = 1;
+		if (e->suspended && e->con) {
+			e->suspended = 0;
+			wake = e->con;
+		}
+		if (wake) {
+			/* outside the lock: MHD's thread may be waiting for it; the
+			 * connection stays until resumed, and e while this owns it */
+			pthread_mutex_unlock(&e->lock);
+			MHD_resume_connection(wake);
+			pthread_mutex_lock(&e->lock);
+		}
+	}
+	export_let_go(e);
+	return NULL;
 }
 
 static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct web_export *e = cls;
 	size_t n;
-	int ret;
 
 	(void)pos;
-	while (e->pending.len == e->off) {
-		if (e->done)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		prl_buf_reset(&e->pending);
-		e->off = 0;
-		/* an error now can only cut the stream: the status is sent; the
-		 * client sees a zip with no directory, which no tool accepts */
-		if ((ret = prl_export_step(e->x)) < 0) {
-			/* the visitor sees a cut stream; the log says why */
-			if (!e->srv->quiet)
-				fprintf(e->srv->log, "export failed: %s\n", prl_export_errmsg(e->x));
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-		if (ret == 0)
-			e->done = 1;
+	pthread_mutex_lock(&e->lock);
+	if (e->ready.len > e->off) {
+		n = e->ready.len - e->off;
+		if (n > max)
+			n = max;
+		memcpy(buf, e->ready.data + e->off, n);
+		e->off += n;
+		pthread_cond_signal(&e->room);
+		pthread_mutex_unlock(&e->lock);
+		return (ssize_t)n;
 	}
-	n = e->pending.len - e->off;
-	if (n > max)
-		n = max;
-	memcpy(buf, e->pending.data + e->off, n);
-	e->off += n;
-	return (ssize_t)n;
+	if (e->done) {
+		pthread_mutex_unlock(&e->lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	/* an error now can only cut the stream: the status is sent; the
+	 * client sees a zip with no directory, which no tool accepts */
+	if (e->failed || e->stop) {
+		pthread_mutex_unlock(&e->lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	/* nothing ready: the connection waits, and its thread serves others */
+	e->suspended = 1;
+	MHD_suspend_connection(e->con);
+	pthread_mutex_unlock(&e->lock);
+	return 0;
 }
 
 static void export_free(void *cls)
 {
 	struct web_export *e = cls;
 
-	prl_export_free(e->x);
-	prl_archive_close(e->a);
-	prl_buf_release(&e->pending);
-	free(e);
-	atomic_fetch_sub(&exports_running, 1);
+	pthread_mutex_lock(&e->lock);
+	e->stop = 1;
+	e->con = NULL;
+	pthread_cond_signal(&e->room);
+	export_let_go(e);
+}
+
+void web_exports_stop(struct web_server *srv)
+{
+	struct MHD_Connection *wake[WEB_MAX_EXPORTS + 1];
+	struct web_export *e;
+	size_t n = 0;
+
+	pthread_mutex_lock(&srv->exports_lock);
+	for (e = srv->exports; e; e = e->next) {
+		pthread_mutex_lock(&e->lock);
+		e->stop = 1;
+		pthread_cond_signal(&e->room);
+		/* a suspended connection must be resumed before MHD stops: it
+		 * is then told the stream is cut, and closed */
+		if (e->suspended && e->con && n < sizeof(wake) / sizeof(wake[0])) {
+			e->suspended = 0;
+			wake[n++] = e->con;
+		}
+		pthread_mutex_unlock(&e->lock);
+	}
+	pthread_mutex_unlock(&srv->exports_lock);
+	/* a connection marked for waking stays until woken: MHD leaves a
+	 * suspended connection alone */
+	for (size_t i = 0; i < n; i++)
+		MHD_resume_connection(wake[i]);
+}
+
+int web_exports_active(struct web_server *srv)
+{
+	int any;
+
+	pthread_mutex_lock(&srv->exports_lock);
+	any = srv->exports != NULL;
+	pthread_mutex_unlock(&srv->exports_lock);
+	return any;
 }
 
 /* "1,2,3" into a new array; -1 when it is not such a list. */
@@ -171,6 +309,9 @@ enum MHD_Result web_api_export(struct web_request *r)
 		goto fail;
 	}
 	e->srv = r->srv;
+	e->con = r->con;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->room, NULL);
 	if ((ret = prl_archive_open(r->srv->data_dir, 0, &e->a, NULL)) < 0)
 		goto fail;
 	o.write = export_sink;
@@ -179,13 +320,35 @@ enum MHD_Result web_api_export(struct web_request *r)
 		goto fail;
 	free(idv);
 	idv = NULL;
-	/* from here the response owns e and frees it when MHD is done with it,
-	 * whether the client read it all or went away */
+	/* from here the response and the builder own e, and the last of them
+	 * frees it, whether the client read it all or went away */
+	e->owners = 2;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256 * 1024, export_read, e,
 						 export_free);
 	if (!resp) {
-		export_free(e);
+		e->owners = 1;
+		pthread_mutex_lock(&e->lock);
+		export_let_go(e);
 		return MHD_NO;
+	}
+	pthread_mutex_lock(&r->srv->exports_lock);
+	e->next = r->srv->exports;
+	r->srv->exports = e;
+	pthread_mutex_unlock(&r->srv->exports_lock);
+	{
+		pthread_t builder;
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&builder, &attr, export_build, e) != 0) {
+			/* no builder: the response alone owns e; it answers a cut stream */
+			pthread_mutex_lock(&e->lock);
+			e->failed = 1;
+			e->owners = 1;
+			pthread_mutex_unlock(&e->lock);
+		}
+		pthread_attr_destroy(&attr);
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/zip");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
@@ -203,6 +366,8 @@ fail:
 						       : web_status_message(status));
 	if (e) {
 		prl_archive_close(e->a);
+		pthread_cond_destroy(&e->room);
+		pthread_mutex_destroy(&e->lock);
 		free(e);
 	}
 	atomic_fetch_sub(&exports_running, 1);

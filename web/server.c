@@ -391,6 +391,7 @@ static void server_release(struct web_server *s)
 		prl_archive_close(s->pool[i]);
 	free(s->pool);
 	pthread_mutex_destroy(&s->pool_lock);
+	pthread_mutex_destroy(&s->exports_lock);
 	web_pages_release(&s->pages);
 	if (s->cache.db_path.data) /* initialised */
 		web_cache_release(&s->cache);
@@ -418,7 +419,7 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	uint16_t port = opts->port ? opts->port : 8080;
 	unsigned threads = opts->threads ? opts->threads : cpu_threads();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_TURBO;
+			 MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
 	sigset_t set, oldset;
 	struct sigaction ign, oldpipe;
 	struct timespec t0, now;
@@ -428,6 +429,7 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.pool_lock, NULL);
+	pthread_mutex_init(&s.exports_lock, NULL);
 	s.log = opts->log ? opts->log : stderr;
 	s.quiet = opts->quiet;
 	s.pool_cap = threads + 4;
@@ -524,6 +526,14 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= DRAIN_SECONDS)
 			break;
+		nanosleep(&nap, NULL);
+	}
+	/* exports still running are cut, and their connections closed by
+	 * MHD's threads: none may be left suspended when it stops */
+	web_exports_stop(&s);
+	for (int waits = 0; web_exports_active(&s) && waits < 250; waits++) {
+		struct timespec nap = {0, 20 * 1000 * 1000};
+
 		nanosleep(&nap, NULL);
 	}
 	MHD_stop_daemon(s.daemon);

@@ -199,6 +199,8 @@ struct web_server {
 	size_t pool_cap;
 	struct web_pages pages;
 	struct web_cache cache;    /* recording JSON, shared by the threads */
+	pthread_mutex_t exports_lock; /* guards exports */
+	struct web_export *exports;   /* the bags being built (export.c) */
 };
 
 struct web_request {
@@ -293,6 +295,11 @@ enum MHD_Result web_api_search(struct web_request *r);
 /* export.c: a zipped BagIt bag of ?ids=&collection=&q=&audio=, streamed;
  * a span of the original as clip.{wav,opus,mp3}?start=&end= (seconds) */
 enum MHD_Result web_api_export(struct web_request *r);
+/* At shutdown: every export stops building, a suspended one is resumed
+ * (MHD must not stop with a connection suspended) and its stream cut. */
+void web_exports_stop(struct web_server *srv);
+/* True while exports are still being sent or freed. */
+int web_exports_active(struct web_server *srv);
 enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext);
 /* oai.c: OAI-PMH 2.0 at /oai */
 enum MHD_Result web_oai(struct web_request *r);

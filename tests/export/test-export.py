@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import wave
@@ -784,6 +785,61 @@ def check_signed_in(tmp, data, recs, by):
        "staff still export the original")
 
 
+def check_off_thread(tmp):
+    """A bag is built on a thread of its own: with one server thread, a
+    FLAC export of a long recording leaves the server answering others."""
+    global SRV
+    data = os.path.join(tmp, "long-data")
+    wav = os.path.join(tmp, "long.wav")
+    r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                        "sine=frequency=220:duration=480", "-ar", "48000", "-ac", "1", wav],
+                       capture_output=True)
+    with open(os.path.join(tmp, "long.json"), "w") as f:
+        f.write('{"title": "Longue veillée", "access": "public"}')
+    ok(r.returncode == 0 and run("init", data=data).returncode == 0 and
+       run("ingest", wav, data=data).returncode == 0,
+       "an eight-minute recording of its own", r.stderr)
+    run("user", "add", "rosalie", "--role", "researcher", data=data, stdin=b"long-pass-1976\n")
+    saved = SRV
+    SRV = Server(data, extra=["--threads", "1", "--quiet"])
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=60)
+        c.request("POST", "/api/login", json.dumps({"login": "rosalie", "password": "long-pass-1976"}),
+                  {"Content-Type": "application/json"})
+        resp = c.getresponse()
+        resp.read()
+        cookie = (resp.getheader("Set-Cookie") or "").split(";")[0]
+        c.close()
+        got = {}
+
+        def export():
+            t = time.time()
+            st, h, body = get("/api/export?ids=1&audio=flac", {"Cookie": cookie}, timeout=300)
+            got.update(st=st, body=body, secs=time.time() - t)
+
+        th = threading.Thread(target=export)
+        th.start()
+        waits = []
+        time.sleep(0.1)
+        while th.is_alive():
+            t = time.time()
+            st, _, _ = get("/api/health", timeout=300)
+            waits.append(time.time() - t)
+            time.sleep(0.02)
+        th.join()
+        path = os.path.join(tmp, "long.zip")
+        with open(path, "wb") as f:
+            f.write(got.get("body", b""))
+        files = check_bag(path, os.path.join(tmp, "long"), "long FLAC bag") if got.get("st") == 200 else []
+        ok(any(x.endswith(".flac") for x in files), "the bag holds the FLAC", files)
+        ok(len(waits) >= 2 and max(waits) < max(0.5, got.get("secs", 0) / 2),
+           "while it was built (%.2f s) the one server thread answered others (%d answers,"
+           " the slowest in %.3f s)" % (got.get("secs", 0), len(waits), max(waits or [0])))
+    finally:
+        SRV.stop()
+        SRV = saved
+
+
 def main():
     global SRV
     tmp = tempfile.mkdtemp(prefix="parlers-export-test-")
@@ -804,6 +860,7 @@ def main():
             check_iiif(recs, by)
             check_signed_in(tmp, data, recs, by)
             ok(os.listdir(tmpdir) == [], "the server's temporary folder is empty at the end")
+            check_off_thread(tmp)
         finally:
             rc = SRV.stop()
             for line in SRV.log_text().splitlines():
