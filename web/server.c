@@ -538,6 +538,13 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	}
 	MHD_stop_daemon(s.daemon);
 	s.daemon = NULL;
+	/* a builder inside a long step (a FLAC) lets go of its export when
+	 * the step ends; the server outlives every export */
+	while (web_exports_active(&s)) {
+		struct timespec nap = {0, 20 * 1000 * 1000};
+
+		nanosleep(&nap, NULL);
+	}
 end:
 	if (masked) {
 		sigaction(SIGPIPE, &oldpipe, NULL);
