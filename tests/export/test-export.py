@@ -118,6 +118,14 @@ def check_bag(zpath, root, what):
     return files
 
 
+def check_bag_bytes(body, tmp, name, what):
+    """Writes a bag received whole into tmp/name.zip and validates it (check_bag)."""
+    path = os.path.join(tmp, name + ".zip")
+    with open(path, "wb") as f:
+        f.write(body)
+    return check_bag(path, os.path.join(tmp, name), what)
+
+
 def read_csv(path):
     import csv
     with open(path, encoding="utf-8", newline="") as f:
@@ -329,10 +337,7 @@ def check_http_bundles(tmp, recs, by, tmpdir):
        and "attachment" in h.get("content-disposition", ""),
        "GET /api/export answers a zip as an attachment", (st, h))
     ok(h.get("transfer-encoding") == "chunked", "the bundle is streamed (chunked, no length)")
-    path = os.path.join(tmp, "http.zip")
-    with open(path, "wb") as f:
-        f.write(body)
-    files = check_bag(path, os.path.join(tmp, "http"), "HTTP bag")
+    files = check_bag_bytes(body, tmp, "http", "HTTP bag")
     ok(any(f.endswith(".opus") for f in files), "HTTP bag: anonymous visitors get Opus by default")
     priv = by["private"][0]["id"]
     res = by["restricted"][0]["id"]
@@ -342,10 +347,7 @@ def check_http_bundles(tmp, recs, by, tmpdir):
     ok(st == 404, "an unknown id is a 404", (st, body))
     st, h, body = get("/api/export?ids=%d" % res)
     ok(st == 200, "a restricted id gives a bag to anonymous visitors", st)
-    p2 = os.path.join(tmp, "res.zip")
-    with open(p2, "wb") as f:
-        f.write(body)
-    files = check_bag(p2, os.path.join(tmp, "res"), "restricted bag")
+    files = check_bag_bytes(body, tmp, "res", "restricted bag")
     ok(not any(f.startswith("data/recordings/") for f in files),
        "restricted bag: metadata only for those who may not hear it")
     st, h, body = get("/api/export?q=zzzqqqxxx")
@@ -356,10 +358,7 @@ def check_http_bundles(tmp, recs, by, tmpdir):
         st, h, body = get("/api/export?" + bad)
         ok(st == 400, "bad input %s is a 400" % bad, (st, body))
     st, h, body = get("/api/export?q=pommiers")
-    p3 = os.path.join(tmp, "httpq.zip")
-    with open(p3, "wb") as f:
-        f.write(body)
-    files = check_bag(p3, os.path.join(tmp, "httpq"), "HTTP query bag")
+    files = check_bag_bytes(body, tmp, "httpq", "HTTP query bag")
     ok(any(f.startswith("data/clips/") for f in files) and "data/concordance.csv" in files,
        "HTTP query bag: clips and concordance")
 
@@ -733,10 +732,7 @@ def check_signed_in(tmp, data, recs, by):
         return
     res = by["restricted"][0]
     st, h, body = get("/api/export?ids=%d" % res["id"], headers=rita)
-    path = os.path.join(tmp, "rita.zip")
-    with open(path, "wb") as f:
-        f.write(body)
-    files = check_bag(path, os.path.join(tmp, "rita"), "researcher bag")
+    files = check_bag_bytes(body, tmp, "rita", "researcher bag")
     audio = [f for f in files if f.startswith("data/recordings/")
              and re.search(r"\.(wav|mp3|ogg|flac|m4a)$", f)]
     ok(len(audio) == 1 and sha256_file(os.path.join(tmp, "rita", audio[0])) == res["sha256"],
@@ -757,10 +753,7 @@ def check_signed_in(tmp, data, recs, by):
     if not ok(st == 201, "staff withhold a passage", (st, body)):
         return
     st, h, body = get("/api/export?ids=%d" % pub["id"], headers=rita)
-    path = os.path.join(tmp, "withheld.zip")
-    with open(path, "wb") as f:
-        f.write(body)
-    files = check_bag(path, os.path.join(tmp, "withheld"), "bag with a withheld passage")
+    files = check_bag_bytes(body, tmp, "withheld", "bag with a withheld passage")
     audio = [f for f in files if f.startswith("data/recordings/")
              and re.search(r"\.(wav|mp3|ogg|opus|flac|m4a)$", f)]
     ok(len(audio) == 1 and audio[0].endswith(".opus"),
@@ -803,18 +796,12 @@ def check_off_thread(tmp):
     saved = SRV
     SRV = Server(data, extra=["--threads", "1", "--quiet"])
     try:
-        c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=60)
-        c.request("POST", "/api/login", json.dumps({"login": "rosalie", "password": "long-pass-1976"}),
-                  {"Content-Type": "application/json"})
-        resp = c.getresponse()
-        resp.read()
-        cookie = (resp.getheader("Set-Cookie") or "").split(";")[0]
-        c.close()
+        rosalie = login("rosalie", "long-pass-1976") or {}
         got = {}
 
         def export():
             t = time.time()
-            st, h, body = get("/api/export?ids=1&audio=flac", {"Cookie": cookie}, timeout=300)
+            st, h, body = get("/api/export?ids=1&audio=flac", rosalie, timeout=300)
             got.update(st=st, body=body, secs=time.time() - t)
 
         th = threading.Thread(target=export)
@@ -827,10 +814,8 @@ def check_off_thread(tmp):
             waits.append(time.time() - t)
             time.sleep(0.02)
         th.join()
-        path = os.path.join(tmp, "long.zip")
-        with open(path, "wb") as f:
-            f.write(got.get("body", b""))
-        files = check_bag(path, os.path.join(tmp, "long"), "long FLAC bag") if got.get("st") == 200 else []
+        files = (check_bag_bytes(got["body"], tmp, "long", "long FLAC bag")
+                 if got.get("st") == 200 else [])
         ok(any(x.endswith(".flac") for x in files), "the bag holds the FLAC", files)
         ok(len(waits) >= 2 and max(waits) < max(0.5, got.get("secs", 0) / 2),
            "while it was built (%.2f s) the one server thread answered others (%d answers,"
