@@ -32,6 +32,9 @@
 	"((max(r.access, CASE WHEN " WITHHELD_OVERLAP_SQL("r.id", start, end) " THEN 2 ELSE 0"    \
 	" END) << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1"      \
 	" WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
+/* FTS5's structure record, which every write to the index changes: the
+ * search caches and the postings in memory key on its hash. */
+#define INDEX_SIGNATURE_SQL "SELECT block FROM segment_index_data WHERE id = 10"
 /* The search index itself (schema.c, version 3; rebuilt by prl_archive_reindex). */
 #define INDEX_CREATE_SQL                                                                         \
 	"CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"                               \

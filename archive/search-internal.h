@@ -102,8 +102,9 @@ struct plan {
  */
 struct memory_answer;
 
-/* FNV-1a, 64 bits: the index signature is this hash of FTS5's structure record. */
-uint64_t search_hash_bytes(const void *p, size_t n);
+/* The index's signature: FNV-1a of what st (INDEX_SIGNATURE_SQL) reads,
+ * the FTS5 structure record; st is reset. */
+uint64_t search_signature(sqlite3_stmt *st);
 
 int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o,
 		      const struct plan *p, uint64_t signature, struct memory_answer **out);

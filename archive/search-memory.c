@@ -84,7 +84,7 @@ static char *memory_last_error; /* why the last reading failed, for the log */
 static long memory_answers;     /* searches answered here (tests look) */
 static int memory_unused;       /* tests: FTS5 answers everything */
 
-uint64_t search_hash_bytes(const void *p, size_t n)
+static uint64_t search_hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	uint64_t h = 1469598103934665603ull;
@@ -282,17 +282,25 @@ static void hash_clear(struct term_hash *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static uint64_t read_signature(sqlite3 *db)
+uint64_t search_signature(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st;
-	uint64_t sig = 0;
+	uint64_t sig = search_hash_bytes(NULL, 0);
 
-	if (sqlite3_prepare_v2(db, "SELECT block FROM segment_index_data WHERE id = 10", -1, &st,
-			       NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (st && sqlite3_step(st) == SQLITE_ROW)
 		sig = search_hash_bytes(sqlite3_column_blob(st, 0),
 					(size_t)sqlite3_column_bytes(st, 0));
+	if (st)
+		sqlite3_reset(st);
+	return sig;
+}
+
+static uint64_t read_signature(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t sig;
+
+	sqlite3_prepare_v2(db, INDEX_SIGNATURE_SQL, -1, &st, NULL);
+	sig = search_signature(st);
 	sqlite3_finalize(st);
 	return sig;
 }
@@ -1196,7 +1204,7 @@ static int form_frequencies(const struct search_memory *m, const struct form *f,
 		break;
 	case FORM_PREFIX:
 		for (size_t t = f->first; t < f->last; t++) {
-			struct form one = {FORM_TERM, &m->body[t], NULL, NULL, 0, 0, 0, 0, 0, 0};
+			struct form one = {.kind = FORM_TERM, .term = &m->body[t]};
 
 			unsure |= form_frequencies(m, &one, set, c, n, tf);
 		}

@@ -162,17 +162,9 @@ void search_vocab_free(struct search_vocab *v)
 	pthread_mutex_unlock(&vocab_lock);
 }
 
-/* FNV-1a of FTS5's structure record, which every write to the index changes. */
 static uint64_t index_signature(struct prl_archive *a)
 {
-	sqlite3_stmt *st = archive_stmt(a, ST_INDEX_SIGNATURE);
-	uint64_t h = search_hash_bytes(NULL, 0);
-
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		h = search_hash_bytes(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-	if (st)
-		sqlite3_reset(st);
-	return h;
+	return search_signature(archive_stmt(a, ST_INDEX_SIGNATURE));
 }
 
 static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
@@ -224,12 +216,12 @@ static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
 	return v;
 }
 
-/* The vocabulary for a's archive; the caller releases it with
- * search_vocab_free().  NULL when it cannot be had (no close spellings). */
-static struct search_vocab *vocab_get(struct prl_archive *a)
+/* The vocabulary for a's archive, whose index has signature sig; the
+ * caller releases it with search_vocab_free().  NULL when it cannot be had
+ * (no close spellings). */
+static struct search_vocab *vocab_get(struct prl_archive *a, uint64_t sig)
 {
 	struct search_vocab *v, *fresh;
-	uint64_t sig = index_signature(a);
 
 	pthread_mutex_lock(&vocab_lock);
 	v = vocab_current;
@@ -253,7 +245,7 @@ static struct search_vocab *vocab_get(struct prl_archive *a)
 
 void prl_archive_search_warm(struct prl_archive *a)
 {
-	search_vocab_free(vocab_get(a));
+	search_vocab_free(vocab_get(a, index_signature(a)));
 }
 
 /* ---- terms: what each query word stands for ---- */
@@ -514,7 +506,7 @@ static int filter_hex(struct plan *p, const char *value, char prefix)
 }
 
 static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
-		      const struct prl_search_opts *o, struct plan *p)
+		      const struct prl_search_opts *o, uint64_t sig, struct plan *p)
 {
 	struct prl_buf perr = PRL_BUF_INIT;
 	struct search_vocab *vocab = NULL;
@@ -534,7 +526,7 @@ static int build_plan(struct prl_archive *a, const struct prl_viewer *v,
 	if (!p->exact || !p->variant)
 		return -PRL_ENOMEM;
 	if (!o->no_variants)
-		vocab = p->vocab = vocab_get(a);
+		vocab = p->vocab = vocab_get(a, sig);
 	for (i = 0; i < p->q.n; i++) {
 		const struct query_item *it = &p->q.items[i];
 
@@ -858,12 +850,12 @@ void archive_search_tuning(int64_t parallel_from)
 	pthread_mutex_unlock(&count_lock);
 }
 
+/* Matches of expr, in the index whose signature is sig. */
 static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
-			 const struct plan *p, const char *expr, int64_t *out)
+			 const struct plan *p, uint64_t sig, const char *expr, int64_t *out)
 {
 	sqlite3_stmt *st;
 	struct prl_buf key = PRL_BUF_INIT;
-	uint64_t sig = index_signature(a);
 	int rc;
 
 	count_cache_key(&key, o, p, expr);
@@ -1362,6 +1354,7 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	struct prl_buf exact = PRL_BUF_INIT, any = PRL_BUF_INIT, rest = PRL_BUF_INIT;
 	struct prl_buf b = PRL_BUF_INIT, hb = PRL_BUF_INIT;
 	struct memory_answer *mem = NULL;
+	uint64_t sig;
 	int64_t total_exact = 0, total = 0, limit, offset, ids[MAX_LIMIT];
 	size_t nids = 0, nexact_ids = 0, i, k;
 	enum order ord = ORDER_RANK;
@@ -1370,7 +1363,10 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 
 	limit = o->limit > 0 ? (o->limit > MAX_LIMIT ? MAX_LIMIT : o->limit) : DEFAULT_LIMIT;
 	offset = o->offset > 0 ? o->offset : 0;
-	if ((ret = build_plan(a, v, o, &p)) < 0)
+	/* read once: the plan, the count cache and the postings in memory
+	 * all describe this state of the index */
+	sig = index_signature(a);
+	if ((ret = build_plan(a, v, o, sig, &p)) < 0)
 		goto end;
 	full_expr(&exact, &p, 0);
 	if (p.has_variants) {
@@ -1378,16 +1374,16 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 		/* variant-only hits: match with variants, not without */
 		prl_buf_addf(&rest, "(%s) NOT (%s)", any.data, exact.data);
 	}
-	if (!p.empty_filter && (ret = search_memory_run(a, o, &p, index_signature(a), &mem)) < 0)
+	if (!p.empty_filter && (ret = search_memory_run(a, o, &p, sig, &mem)) < 0)
 		goto end;
 	if (mem) {
 		total_exact = search_memory_total(mem, 1);
 		total = search_memory_total(mem, 0);
 	} else if (!p.empty_filter) {
-		if ((ret = count_matches(a, o, &p, exact.data, &total_exact)) < 0)
+		if ((ret = count_matches(a, o, &p, sig, exact.data, &total_exact)) < 0)
 			goto end;
 		total = total_exact;
-		if (p.has_variants && (ret = count_matches(a, o, &p, any.data, &total)) < 0)
+		if (p.has_variants && (ret = count_matches(a, o, &p, sig, any.data, &total)) < 0)
 			goto end;
 	}
 	/* exact hits first, then the close spellings, each in its order */

@@ -157,7 +157,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" LEFT JOIN speakers sp ON sp.id = t.speaker_id WHERE s.id = ?1",
 	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
 	/* FTS5 keeps its structure record at id 10; every write changes it */
-	[ST_INDEX_SIGNATURE] = "SELECT block FROM segment_index_data WHERE id = 10",
+	[ST_INDEX_SIGNATURE] = INDEX_SIGNATURE_SQL,
 	/* FTS5's C interface, for its tokenizer (search-memory.c) */
 	[ST_FTS5_API] = "SELECT fts5(?1)",
 	[ST_SEARCH_IN_ROW] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
