@@ -55,21 +55,6 @@ int prl_clip_format_parse(const char *s)
 	return -1;
 }
 
-static int fail(struct prl_buf *err, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct prl_buf *err, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && !err->len) {
-		va_start(ap, fmt);
-		prl_buf_vaddf(err, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 static int64_t ms_to_frame(int64_t ms, int rate)
 {
 	return (int64_t)llround((double)ms * rate / 1000.0);
@@ -132,16 +117,19 @@ static int copy_pcm(SNDFILE *in, const SF_INFO *ii, int sub, enum prl_clip_forma
 	oi.channels = ii->channels;
 	oi.format = (f == PRL_CLIP_FLAC ? SF_FORMAT_FLAC : SF_FORMAT_WAV) | sub;
 	if (!sf_format_check(&oi))
-		return fail(err, -PRL_EUNSUPPORTED, "this sample format cannot be written as %s",
-			    prl_clip_format_ext(f));
+		return transcode_fail(err, -PRL_EUNSUPPORTED,
+				      "this sample format cannot be written as %s",
+				      prl_clip_format_ext(f));
 	if (!(buf = malloc((size_t)CLIP_BLOCK * (size_t)ii->channels * sizeof(double))))
 		return -PRL_ENOMEM;
 	if (sf_seek(in, first, SEEK_SET) != first) {
-		ret = fail(err, -PRL_EIO, "cannot seek in the original: %s", sf_strerror(in));
+		ret = transcode_fail(err, -PRL_EIO, "cannot seek in the original: %s",
+				     sf_strerror(in));
 		goto end;
 	}
 	if (!(out = sf_open(out_path, SFM_WRITE, &oi))) {
-		ret = fail(err, -PRL_EIO, "cannot create the clip: %s", sf_strerror(NULL));
+		ret = transcode_fail(err, -PRL_EIO, "cannot create the clip: %s",
+				     sf_strerror(NULL));
 		goto end;
 	}
 	while (done < last - first) {
@@ -154,15 +142,15 @@ static int copy_pcm(SNDFILE *in, const SF_INFO *ii, int sub, enum prl_clip_forma
 			break;
 		put = use_double ? sf_writef_double(out, buf, got) : sf_writef_int(out, buf, got);
 		if (put != got) {
-			ret = fail(err, errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO,
-				   "cannot write the clip: %s", sf_strerror(out));
+			ret = transcode_fail(err, errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO,
+					     "cannot write the clip: %s", sf_strerror(out));
 			goto end;
 		}
 		done += got;
 	}
 	if (sf_close(out) != 0) {
 		out = NULL;
-		ret = fail(err, -PRL_EIO, "cannot finish the clip");
+		ret = transcode_fail(err, -PRL_EIO, "cannot finish the clip");
 		goto end;
 	}
 	out = NULL;
@@ -208,7 +196,8 @@ static int decode_span(const struct prl_clip_job *job, const char *out_path, int
 		oi.format = (job->format == PRL_CLIP_FLAC ? SF_FORMAT_FLAC : SF_FORMAT_WAV) |
 			    SF_FORMAT_PCM_16;
 		if (!(out = sf_open(out_path, SFM_WRITE, &oi))) {
-			ret = fail(err, -PRL_EIO, "cannot create the clip: %s", sf_strerror(NULL));
+			ret = transcode_fail(err, -PRL_EIO, "cannot create the clip: %s",
+					     sf_strerror(NULL));
 			goto end;
 		}
 		/* decoded lossy audio may overshoot full scale: clip, never wrap */
@@ -234,15 +223,15 @@ static int decode_span(const struct prl_clip_job *job, const char *out_path, int
 			if (ret < 0)
 				goto end;
 		} else if (sf_writef_float(out, data + from * ch, to - from) != to - from) {
-			ret = fail(err, errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO,
-				   "cannot write the clip: %s", sf_strerror(out));
+			ret = transcode_fail(err, errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO,
+					     "cannot write the clip: %s", sf_strerror(out));
 			goto end;
 		}
 		done += to - from;
 		pos += n;
 	}
 	if (done == 0) {
-		ret = fail(err, -PRL_EINVAL, "the span holds no audio");
+		ret = transcode_fail(err, -PRL_EINVAL, "the span holds no audio");
 		goto end;
 	}
 	if (enc) {
@@ -250,7 +239,7 @@ static int decode_span(const struct prl_clip_job *job, const char *out_path, int
 		if (ret < 0)
 			goto end;
 	} else {
-		ret = sf_close(out) ? fail(err, -PRL_EIO, "cannot finish the clip") : 0;
+		ret = sf_close(out) ? transcode_fail(err, -PRL_EIO, "cannot finish the clip") : 0;
 		out = NULL;
 		if (ret < 0)
 			goto end;
@@ -275,7 +264,7 @@ int prl_clip_write(const struct prl_clip_job *job, const char *out_path, int64_t
 	if (!job || !job->src_path || !out_path || job->start_ms < 0 ||
 	    (job->end_ms >= 0 && job->end_ms <= job->start_ms) ||
 	    (unsigned)job->format > PRL_CLIP_MP3)
-		return fail(err, -PRL_EINVAL, "a clip needs 0 <= start < end");
+		return transcode_fail(err, -PRL_EINVAL, "a clip needs 0 <= start < end");
 	transcode_quiet();
 	memset(&ii, 0, sizeof(ii));
 	if ((job->format == PRL_CLIP_WAV || job->format == PRL_CLIP_FLAC) &&
@@ -286,7 +275,8 @@ int prl_clip_write(const struct prl_clip_job *job, const char *out_path, int64_t
 		if (last > ii.frames)
 			last = ii.frames;
 		if (first >= last)
-			ret = fail(err, -PRL_EINVAL, "the span is past the end of the audio");
+			ret = transcode_fail(err, -PRL_EINVAL,
+					     "the span is past the end of the audio");
 		else
 			ret = copy_pcm(in, &ii, sub, job->format, first, last, out_path, &got, err);
 	} else {

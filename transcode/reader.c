@@ -59,20 +59,6 @@ struct reader {
 	int64_t good;            /* frames it produced */
 };
 
-static int fail(struct prl_buf *err, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct prl_buf *err, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && !err->len) {
-		va_start(ap, fmt);
-		prl_buf_vaddf(err, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 static int grow_buf(struct reader *r, size_t frames)
 {
 	float *b;
@@ -355,8 +341,8 @@ static int open_sndfile(struct reader *r, const char *path, enum sniffed kind,
 		return 1; /* not ours: let libavformat try */
 	}
 	if (si.channels < 1 || si.samplerate < 1)
-		return fail(err, -PRL_EFORMAT, "invalid header: %d channels at %d Hz",
-			    si.channels, si.samplerate);
+		return transcode_fail(err, -PRL_EFORMAT, "invalid header: %d channels at %d Hz",
+				      si.channels, si.samplerate);
 	r->channels = si.channels;
 	r->rate = si.samplerate;
 	sf_layout(r->sf, si.channels, &r->layout);
@@ -384,7 +370,7 @@ static int next_sndfile(struct reader *r, float **data, struct prl_buf *err)
 
 	if (n < 0 || (n == 0 && sf_error(r->sf) != SF_ERR_NO_ERROR &&
 		      r->frames == 0))
-		return fail(err, -PRL_ECODEC, "cannot decode: %s", sf_strerror(r->sf));
+		return transcode_fail(err, -PRL_ECODEC, "cannot decode: %s", sf_strerror(r->sf));
 	*data = r->buf;
 	r->frames += n;
 	return (int)n;
@@ -435,38 +421,44 @@ static int open_av(struct reader *r, const char *path, struct prl_audio_info *in
 		if (ret == AVERROR(ENOMEM))
 			return -PRL_ENOMEM;
 		if (r->sf_why[0])
-			return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can "
-					"read (libsndfile: %s)", r->sf_why);
-		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read");
+			return transcode_fail(err, -PRL_EFORMAT,
+					      "not an audio file libsndfile or FFmpeg can "
+					      "read (libsndfile: %s)",
+					      r->sf_why);
+		return transcode_fail(err, -PRL_EFORMAT,
+				      "not an audio file libsndfile or FFmpeg can read");
 	}
 	if (r->fmt->probe_score <= AVPROBE_SCORE_RETRY)
-		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
-				"(FFmpeg only guessed %s from the name)", r->fmt->iformat->name);
+		return transcode_fail(err, -PRL_EFORMAT,
+				      "not an audio file libsndfile or FFmpeg can read "
+				      "(FFmpeg only guessed %s from the name)",
+				      r->fmt->iformat->name);
 	if ((ret = avformat_find_stream_info(r->fmt, NULL)) < 0)
-		return fail(err, -PRL_EFORMAT, "damaged %s file: no stream could be read",
-			    r->fmt->iformat->name);
+		return transcode_fail(err, -PRL_EFORMAT, "damaged %s file: no stream could be read",
+				      r->fmt->iformat->name);
 	ret = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
 	if (ret == AVERROR_DECODER_NOT_FOUND)
-		return fail(err, -PRL_EUNSUPPORTED, "no decoder for this file's audio");
+		return transcode_fail(err, -PRL_EUNSUPPORTED, "no decoder for this file's audio");
 	if (ret < 0)
-		return fail(err, -PRL_EFORMAT, "no audio stream in this %s file",
-			    r->fmt->iformat->name);
+		return transcode_fail(err, -PRL_EFORMAT, "no audio stream in this %s file",
+				      r->fmt->iformat->name);
 	r->stream = ret;
 	st = r->fmt->streams[ret];
 	if (!(r->dec = avcodec_alloc_context3(codec)) || !(r->pkt = av_packet_alloc()) ||
 	    !(r->frame = av_frame_alloc()))
 		return -PRL_ENOMEM;
 	if ((ret = avcodec_parameters_to_context(r->dec, st->codecpar)) < 0)
-		return fail(err, transcode_averr(ret, -PRL_ECODEC), "bad codec parameters");
+		return transcode_fail(err, transcode_averr(ret, -PRL_ECODEC),
+				      "bad codec parameters");
 	r->dec->pkt_timebase = st->time_base;
 	if ((ret = avcodec_open2(r->dec, codec, NULL)) < 0)
-		return fail(err, transcode_averr(ret, -PRL_ECODEC), "cannot open the %s decoder",
-			    codec->name);
+		return transcode_fail(err, transcode_averr(ret, -PRL_ECODEC),
+				      "cannot open the %s decoder", codec->name);
 	r->channels = r->dec->ch_layout.nb_channels;
 	r->rate = r->dec->sample_rate;
 	if (r->channels < 1 || r->rate < 1)
-		return fail(err, -PRL_EFORMAT, "invalid stream: %d channels at %d Hz",
-			    r->channels, r->rate);
+		return transcode_fail(err, -PRL_EFORMAT, "invalid stream: %d channels at %d Hz",
+				      r->channels, r->rate);
 	if ((ret = av_channel_layout_copy(&r->layout, &r->dec->ch_layout)) < 0)
 		return -PRL_ENOMEM;
 
@@ -509,9 +501,11 @@ static int convert_frame(struct reader *r, struct prl_buf *err)
 	int ret, n;
 
 	if (fr->ch_layout.nb_channels != r->channels || fr->sample_rate != r->rate)
-		return fail(err, -PRL_EUNSUPPORTED, "the stream changes from %d channels at %d Hz "
-				"to %d at %d Hz midway", r->channels, r->rate,
-			    fr->ch_layout.nb_channels, fr->sample_rate);
+		return transcode_fail(err, -PRL_EUNSUPPORTED,
+				      "the stream changes from %d channels at %d Hz "
+				      "to %d at %d Hz midway",
+				      r->channels, r->rate, fr->ch_layout.nb_channels,
+				      fr->sample_rate);
 	if (!r->swr || fr->format != r->swr_fmt ||
 	    av_channel_layout_compare(&fr->ch_layout, &r->swr_in)) {
 		swr_free(&r->swr);
@@ -522,8 +516,9 @@ static int convert_frame(struct reader *r, struct prl_buf *err)
 		ret = swr_alloc_set_opts2(&r->swr, &fr->ch_layout, AV_SAMPLE_FMT_FLT, r->rate,
 					  &fr->ch_layout, fr->format, r->rate, 0, NULL);
 		if (ret < 0 || (ret = swr_init(r->swr)) < 0)
-			return fail(err, transcode_averr(ret, -PRL_ECODEC),
-				    "cannot convert the decoder's samples: %s", av_err2str(ret));
+			return transcode_fail(err, transcode_averr(ret, -PRL_ECODEC),
+					      "cannot convert the decoder's samples: %s",
+					      av_err2str(ret));
 	}
 	if ((ret = grow_buf(r, (size_t)fr->nb_samples)) < 0)
 		return ret;
@@ -531,8 +526,8 @@ static int convert_frame(struct reader *r, struct prl_buf *err)
 	n = swr_convert(r->swr, outp, fr->nb_samples, (const uint8_t **)fr->extended_data,
 			fr->nb_samples);
 	if (n < 0)
-		return fail(err, -PRL_ECODEC, "cannot convert the decoder's samples: %s",
-			    av_err2str(n));
+		return transcode_fail(err, -PRL_ECODEC, "cannot convert the decoder's samples: %s",
+				      av_err2str(n));
 	return n;
 }
 
@@ -563,13 +558,14 @@ static int next_av(struct reader *r, float **data, struct prl_buf *err)
 			continue;
 		}
 		if (ret != AVERROR(EAGAIN))
-			return fail(err, transcode_averr(ret, -PRL_ECODEC), "cannot decode: %s",
-				    av_err2str(ret));
+			return transcode_fail(err, transcode_averr(ret, -PRL_ECODEC),
+					      "cannot decode: %s", av_err2str(ret));
 		/* The decoder wants a packet.  Any demuxer error is taken as
 		 * the end of the file, as the ffmpeg tool does: what was
 		 * read so far is the recording. */
 		if (r->draining)
-			return fail(err, -PRL_ECODEC, "the decoder stalled while flushing");
+			return transcode_fail(err, -PRL_ECODEC,
+					      "the decoder stalled while flushing");
 		ret = av_read_frame(r->fmt, r->pkt);
 		if (ret == AVERROR(ENOMEM))
 			return -PRL_ENOMEM;
@@ -586,15 +582,16 @@ static int next_av(struct reader *r, float **data, struct prl_buf *err)
 		if (ret == AVERROR_INVALIDDATA)
 			r->bad++;
 		else if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-			return fail(err, transcode_averr(ret, -PRL_ECODEC), "cannot decode: %s",
-				    av_err2str(ret));
+			return transcode_fail(err, transcode_averr(ret, -PRL_ECODEC),
+					      "cannot decode: %s", av_err2str(ret));
 	}
 	/* A few damaged packets are tolerated (a scratched transfer is still
 	 * a recording); a file that is mostly undecodable is not audio. */
 	if (r->bad > 8 && r->bad > r->good)
-		return fail(err, -PRL_EFORMAT, "not an audio file libsndfile or FFmpeg can read "
-				"(%lld of %lld packets undecodable)", (long long)r->bad,
-			    (long long)(r->bad + r->good));
+		return transcode_fail(err, -PRL_EFORMAT,
+				      "not an audio file libsndfile or FFmpeg can read "
+				      "(%lld of %lld packets undecodable)",
+				      (long long)r->bad, (long long)(r->bad + r->good));
 	return 0;
 }
 
@@ -633,19 +630,19 @@ int reader_open(struct reader **out, const char *path, struct prl_audio_info *in
 
 	transcode_quiet();
 	if (!(f = fopen(path, "rb")))
-		return fail(err, errno == ENOENT ? -PRL_ENOTFOUND : -PRL_EIO, "cannot open: %s",
-			    strerror(errno));
+		return transcode_fail(err, errno == ENOENT ? -PRL_ENOTFOUND : -PRL_EIO,
+				      "cannot open: %s", strerror(errno));
 	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		return fail(err, -PRL_EINVAL, "not a regular file");
+		return transcode_fail(err, -PRL_EINVAL, "not a regular file");
 	}
 	n = fread(head, 1, sizeof(head), f);
 	ret = ferror(f);
 	fclose(f);
 	if (ret)
-		return fail(err, -PRL_EIO, "cannot read: %s", strerror(errno));
+		return transcode_fail(err, -PRL_EIO, "cannot read: %s", strerror(errno));
 	if (st.st_size == 0)
-		return fail(err, -PRL_EFORMAT, "empty file");
+		return transcode_fail(err, -PRL_EFORMAT, "empty file");
 
 	if (!(r = calloc(1, sizeof(*r))))
 		return -PRL_ENOMEM;
@@ -660,9 +657,11 @@ int reader_open(struct reader **out, const char *path, struct prl_audio_info *in
 	 * every channel as doubles, and a hostile header can claim anything. */
 	if (r->channels > TRANSCODE_MAX_CHANNELS || r->rate > TRANSCODE_MAX_RATE ||
 	    r->rate < TRANSCODE_MIN_RATE) {
-		ret = fail(err, -PRL_EUNSUPPORTED, "%d channels at %d Hz: outside what the archive "
-				"takes (up to %d channels, %d to %d Hz)", r->channels, r->rate,
-			   TRANSCODE_MAX_CHANNELS, TRANSCODE_MIN_RATE, TRANSCODE_MAX_RATE);
+		ret = transcode_fail(err, -PRL_EUNSUPPORTED,
+				     "%d channels at %d Hz: outside what the archive "
+				     "takes (up to %d channels, %d to %d Hz)",
+				     r->channels, r->rate, TRANSCODE_MAX_CHANNELS,
+				     TRANSCODE_MIN_RATE, TRANSCODE_MAX_RATE);
 		goto end;
 	}
 	*info = tmp;

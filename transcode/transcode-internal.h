@@ -148,4 +148,9 @@ int transcode_swr_new(struct SwrContext **out, const AVChannelLayout *in, int in
 /* Maps a libav error to a prl_err (ENOSPC, EIO, ENOMEM, else fallback). */
 int transcode_averr(int averr, int fallback);
 
+/* Says why into err, unless it already says something (the first cause
+ * is the one told); returns ret unchanged. */
+int transcode_fail(struct prl_buf *err, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

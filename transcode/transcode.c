@@ -28,6 +28,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,6 +62,18 @@ void transcode_quiet(void)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, set_quiet);
+}
+
+int transcode_fail(struct prl_buf *err, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && !err->len) {
+		va_start(ap, fmt);
+		prl_buf_vaddf(err, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
 }
 
 int transcode_averr(int averr, int fallback)
