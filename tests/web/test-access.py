@@ -698,6 +698,16 @@ def check_proxy(data):
                                  extra={"X-Forwarded-For": "203.0.113.7, 203.0.113.9"})
         ok(st == 200, "a limited address the client put before the proxy's is not believed", st)
         ok("from 203.0.113.7" in proxied.log_text(), "the log names the client's address")
+        odd = ["", ",", " , ,", "not-an-address", "203.0.113.7 , 2001:db8::1",
+               "::ffff:203.0.113.7", "1" * 3000, "203.0.113.7\tx", "[2001:db8::1]:443",
+               "999.1.1.1"]
+        # the right password, so that no failure is counted against anyone
+        right = {"login": "res", "password": PASSWORDS["res"]}
+        answers = [Client().send("POST", "/api/login", right, extra={"X-Forwarded-For": v})[0]
+                   for v in odd]
+        ok(all(st in (200, 429) for st in answers),
+           "odd X-Forwarded-For values sign in or are limited, never a 5xx",
+           list(zip(odd, answers)))
     finally:
         srv = plain
         proxied.stop()
