@@ -46,16 +46,17 @@ static char *doc_extras_json(const struct prl_annot_doc *d, int what)
 			json_t *entries = json_array();
 
 			for (j = 0; j < cv->nentries; j++)
-				json_array_append_new(
-					entries,
-					json_pack("{s:o, s:o, s:o, s:o}", "id", jstr(cv->entries[j].id),
-						  "value", jstr(cv->entries[j].value), "description",
-						  jstr(cv->entries[j].description), "lang",
-						  jstr(cv->entries[j].lang)));
-			json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o}", "id",
-							     jstr(cv->id), "description",
-							     jstr(cv->description), "ext_ref",
-							     jstr(cv->ext_ref), "entries", entries));
+				json_array_append_new(entries,
+						      json_pack("{s:o, s:o, s:o, s:o}", "id",
+								jstr(cv->entries[j].id), "value",
+								jstr(cv->entries[j].value),
+								"description",
+								jstr(cv->entries[j].description),
+								"lang", jstr(cv->entries[j].lang)));
+			json_array_append_new(
+				arr, json_pack("{s:o, s:o, s:o, s:o}", "id", jstr(cv->id),
+					       "description", jstr(cv->description), "ext_ref",
+					       jstr(cv->ext_ref), "entries", entries));
 		}
 	} else {
 		for (i = 0; i < d->nprops; i++)
@@ -92,7 +93,8 @@ static void doc_extras_load(struct prl_annot_doc *d, const char *lt_json, const 
 				lt->id = jdup(v, "id");
 				lt->constraint = (enum prl_constraint)json_integer_value(
 					json_object_get(v, "constraint"));
-				lt->time_alignable = json_is_true(json_object_get(v, "time_alignable"));
+				lt->time_alignable =
+					json_is_true(json_object_get(v, "time_alignable"));
 				lt->graphic_references =
 					json_is_true(json_object_get(v, "graphic_references"));
 				lt->cv_ref = jdup(v, "cv_ref");
@@ -115,7 +117,8 @@ static void doc_extras_load(struct prl_annot_doc *d, const char *lt_json, const 
 				if (m && (cv->entries = calloc(m, sizeof(*cv->entries)))) {
 					json_array_foreach(entries, j, e)
 					{
-						struct prl_cv_entry *ce = &cv->entries[cv->nentries++];
+						struct prl_cv_entry *ce =
+							&cv->entries[cv->nentries++];
 
 						ce->id = jdup(e, "id");
 						ce->value = jdup(e, "value");
@@ -152,10 +155,20 @@ static const char *tier_type_of(const struct prl_tier *t)
 	static const struct {
 		const char *word, *type;
 	} words[] = {
-		{"tradu", "translation"}, {"transl", "translation"}, {"french", "translation"},
-		{"fran\xc3\xa7" "ais", "translation"}, {"francais", "translation"},
-		{"english", "translation"}, {"anglais", "translation"}, {"free", "translation"},
-		{"gloss", "gloss"}, {"glose", "gloss"}, {"note", "note"}, {"comment", "note"},
+		{"tradu", "translation"},
+		{"transl", "translation"},
+		{"french", "translation"},
+		{"fran\xc3\xa7"
+		 "ais",
+		 "translation"},
+		{"francais", "translation"},
+		{"english", "translation"},
+		{"anglais", "translation"},
+		{"free", "translation"},
+		{"gloss", "gloss"},
+		{"glose", "gloss"},
+		{"note", "note"},
+		{"comment", "note"},
 		{"remarque", "note"},
 	};
 	const char *names[2] = {t->name, t->ling_type};
@@ -268,8 +281,7 @@ int archive_store_annotations(struct prl_archive *a, int64_t id, const struct pr
 			sqlite3_bind_int64(st, 2, s->start_ms);
 			sqlite3_bind_int64(st, 3, s->end_ms);
 			archive_bind_text(st, 4, s->text ? s->text : "");
-			if (s->parent && t->parent &&
-			    s->parent <= doc->tiers[t->parent - 1].nsegs)
+			if (s->parent && t->parent && s->parent <= doc->tiers[t->parent - 1].nsegs)
 				sqlite3_bind_int64(st, 5, seg_ids[t->parent - 1][s->parent - 1]);
 			sqlite3_bind_int64(st, 6, (int64_t)j);
 			archive_bind_text(st, 7, s->ext_id);
@@ -337,10 +349,10 @@ static int import_audit(struct prl_archive *a, int64_t id, const struct prl_anno
 	}
 	for (size_t i = 0; i < doc->ntiers; i++)
 		nsegs += doc->tiers[i].nsegs;
-	prl_buf_addf(&after, "{\"tiers\":%zu,\"segments\":%zu,\"replace\":%s}", doc->ntiers,
-		     nsegs, replace ? "true" : "false");
-	ret = archive_audit(a, &staff, id, 0, 0, "annotations.import", before.len ? before.data : NULL,
-			    after.data, 0);
+	prl_buf_addf(&after, "{\"tiers\":%zu,\"segments\":%zu,\"replace\":%s}", doc->ntiers, nsegs,
+		     replace ? "true" : "false");
+	ret = archive_audit(a, &staff, id, 0, 0, "annotations.import",
+			    before.len ? before.data : NULL, after.data, 0);
 end:
 	prl_annot_doc_free(old);
 	prl_buf_release(&before);
@@ -412,8 +424,9 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		d->xmin_ms = sqlite3_column_int64(st, 0);
-		d->xmax_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
-									: sqlite3_column_int64(st, 1);
+		d->xmax_ms = sqlite3_column_type(st, 1) == SQLITE_NULL
+				     ? -1
+				     : sqlite3_column_int64(st, 1);
 		d->author = colstr(st, 2);
 		d->date = colstr(st, 3);
 		doc_extras_load(d, (const char *)sqlite3_column_text(st, 4),
@@ -467,8 +480,9 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 		size_t cap = 0;
 
 		/* withheld passages stay out of exports for who may not read them */
-		if (!(ss = archive_stmt(a, prl_access_sees_withheld(v) ? ST_SEGMENTS_OF_TIER
-								       : ST_SEGMENTS_OF_TIER_SHOWN)))
+		if (!(ss = archive_stmt(a, prl_access_sees_withheld(v)
+						   ? ST_SEGMENTS_OF_TIER
+						   : ST_SEGMENTS_OF_TIER_SHOWN)))
 			goto end;
 		sqlite3_bind_int64(ss, 1, tier_ids[i]);
 		while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
@@ -497,9 +511,9 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 						if (ids[j] == pid)
 							parent = j + 1;
 			}
-			if (prl_annot_add_segment(t, sqlite3_column_int64(ss, 1),
-						  sqlite3_column_int64(ss, 2),
-						  (const char *)sqlite3_column_text(ss, 3), parent) < 0) {
+			if (prl_annot_add_segment(
+				    t, sqlite3_column_int64(ss, 1), sqlite3_column_int64(ss, 2),
+				    (const char *)sqlite3_column_text(ss, 3), parent) < 0) {
 				ret = -PRL_ENOMEM;
 				goto end;
 			}

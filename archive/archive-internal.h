@@ -17,33 +17,35 @@
 #define INDEX_CLASS_BITS 40
 #define INDEX_ACCESS_BITS 42
 #define INDEX_ID_MASK ((INT64_C(1) << INDEX_CLASS_BITS) - 1)
-#define INDEX_KEY3_SQL(id)                                                                        \
-	"((r.access << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1" \
+#define INDEX_KEY3_SQL(id)                                                                         \
+	"((r.access << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1"  \
 	" WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
 /* From schema version 4 on, a segment that overlaps one of its recording's
  * withheld spans is indexed at the private level whatever its recording's
  * level: only the viewers who see private recordings (staff) may read a
  * withheld passage, so the search's access ranges hide it from everyone
  * else, counts included. */
-#define WITHHELD_OVERLAP_SQL(rec, start, end)                                                    \
-	"EXISTS (SELECT 1 FROM withheld_spans w WHERE w.recording_id = " rec                     \
+#define WITHHELD_OVERLAP_SQL(rec, start, end)                                                      \
+	"EXISTS (SELECT 1 FROM withheld_spans w WHERE w.recording_id = " rec                       \
 	" AND w.start_ms < max(" end ", " start " + 1) AND w.end_ms > " start ")"
-#define INDEX_KEY4_SQL(id, start, end)                                                           \
-	"((max(r.access, CASE WHEN " WITHHELD_OVERLAP_SQL("r.id", start, end) " THEN 2 ELSE 0"    \
-	" END) << 42) | ((CASE t.type WHEN 'transcription' THEN 0 WHEN 'translation' THEN 1"      \
-	" WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
+#define INDEX_KEY4_SQL(id, start, end)                                                             \
+	"((max(r.access, CASE WHEN " WITHHELD_OVERLAP_SQL(                                         \
+		"r.id", start, end) " THEN 2 ELSE 0"                                               \
+				    " END) << 42) | ((CASE t.type WHEN 'transcription' THEN 0 "    \
+				    "WHEN 'translation' THEN 1"                                    \
+				    " WHEN 'gloss' THEN 2 ELSE 3 END) << 40) | " id ")"
 /* FTS5's structure record, which every write to the index changes: the
  * search caches and the postings in memory key on its hash. */
 #define INDEX_SIGNATURE_SQL "SELECT block FROM segment_index_data WHERE id = 10"
 /* The search index itself (schema.c, version 3; rebuilt by prl_archive_reindex). */
-#define INDEX_CREATE_SQL                                                                         \
-	"CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"                               \
+#define INDEX_CREATE_SQL                                                                           \
+	"CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"                                \
 	" tokenize = 'unicode61 remove_diacritics 2')"
 /* A recording's filter tokens: place, collection, variety, speakers. */
-#define INDEX_META_SQL                                                                           \
-	"'p' || ifnull(r.place_id, 0) || ' c' || ifnull(r.collection_id, 0)"                     \
-	" || ' v' || hex(prl_fold(ifnull(r.variety, '')))"                                       \
-	" || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"                      \
+#define INDEX_META_SQL                                                                             \
+	"'p' || ifnull(r.place_id, 0) || ' c' || ifnull(r.collection_id, 0)"                       \
+	" || ' v' || hex(prl_fold(ifnull(r.variety, '')))"                                         \
+	" || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"                        \
 	"   FROM recording_speakers rs WHERE rs.recording_id = r.id), '')"
 
 /* Every SQL statement the module runs; the text is in sql.c. */
@@ -165,14 +167,14 @@ enum stmt_id {
 };
 
 struct prl_archive {
-	sqlite3 *db;                      /* the open archive.db */
-	char *dir;                        /* the data folder, absolute */
-	char *media_dir;                  /* dir/media */
-	int schema_version;               /* after migrations: the latest */
-	struct prl_buf errmsg;            /* detail of the last failure */
-	sqlite3_stmt *stmts[ST_COUNT];    /* prepared on first use */
-	sqlite3 *db_reader;               /* a second, read-only connection: big counts are
-	                                   * split across two threads (search.c); NULL until used */
+	sqlite3 *db;		       /* the open archive.db */
+	char *dir;		       /* the data folder, absolute */
+	char *media_dir;	       /* dir/media */
+	int schema_version;	       /* after migrations: the latest */
+	struct prl_buf errmsg;	       /* detail of the last failure */
+	sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use */
+	sqlite3 *db_reader;	       /* a second, read-only connection: big counts are
+					* split across two threads (search.c); NULL until used */
 };
 
 struct search_vocab;

@@ -78,8 +78,7 @@ static int make_dir(const char *path)
 	return -PRL_EIO;
 }
 
-int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out,
-		     struct prl_buf *err)
+int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out, struct prl_buf *err)
 {
 	struct prl_archive *a;
 	struct prl_buf path = PRL_BUF_INIT;
@@ -127,7 +126,8 @@ int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out,
 		goto fail;
 	}
 	rc = sqlite3_open_v2(path.data, &a->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		ret = archive_fail(a, -PRL_ESQL, "%s: %s", path.data,
 				   a->db ? sqlite3_errmsg(a->db) : "cannot open");
@@ -155,7 +155,8 @@ int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out,
 	return 0;
 fail:
 	if (err)
-		prl_buf_addstr(err, prl_buf_str(&a->errmsg)[0] ? a->errmsg.data : prl_strerror(ret));
+		prl_buf_addstr(err,
+			       prl_buf_str(&a->errmsg)[0] ? a->errmsg.data : prl_strerror(ret));
 	prl_buf_release(&path);
 	prl_archive_close(a);
 	return ret;
@@ -208,8 +209,7 @@ int archive_create_at_version(const char *dir, int version)
 		goto end;
 	}
 	prl_buf_addf(&path, "%s/archive.db", dir);
-	if (sqlite3_open(path.data, &a->db) != SQLITE_OK ||
-	    search_register_functions(a->db) < 0)
+	if (sqlite3_open(path.data, &a->db) != SQLITE_OK || search_register_functions(a->db) < 0)
 		goto end;
 	ret = archive_migrate(a, version);
 end:

@@ -136,10 +136,10 @@ static int seg_load(struct prl_archive *a, int64_t sid, struct seg *out)
 struct tier {
 	int64_t id;
 	int64_t rec_id;
-	char *name;     /* owned */
-	char *type;     /* owned */
+	char *name;	/* owned */
+	char *type;	/* owned */
 	char *language; /* owned, may be NULL */
-	char *speaker;  /* owned, may be NULL */
+	char *speaker;	/* owned, may be NULL */
 	int is_point;
 };
 
@@ -164,8 +164,9 @@ static int tier_load(struct prl_archive *a, int64_t tid, struct tier *out)
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? archive_fail(a, -PRL_ENOTFOUND, "no tier %lld", (long long)tid)
-					 : archive_sql_fail(a, "reading a tier");
+		return rc == SQLITE_DONE
+			       ? archive_fail(a, -PRL_ENOTFOUND, "no tier %lld", (long long)tid)
+			       : archive_sql_fail(a, "reading a tier");
 	}
 	memset(&t, 0, sizeof(t));
 	t.id = sqlite3_column_int64(st, 0);
@@ -285,11 +286,12 @@ static int check_segment(struct prl_archive *a, const struct seg *s, int64_t dur
 		sqlite3_bind_int64(st, 4, s->id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		int ret = archive_fail(a, -PRL_EINVAL,
-				       "the segment overlaps segment %lld (%lld-%lld ms) in its tier",
-				       (long long)sqlite3_column_int64(st, 0),
-				       (long long)sqlite3_column_int64(st, 1),
-				       (long long)sqlite3_column_int64(st, 2));
+		int ret =
+			archive_fail(a, -PRL_EINVAL,
+				     "the segment overlaps segment %lld (%lld-%lld ms) in its tier",
+				     (long long)sqlite3_column_int64(st, 0),
+				     (long long)sqlite3_column_int64(st, 1),
+				     (long long)sqlite3_column_int64(st, 2));
 		sqlite3_reset(st);
 		return ret;
 	}
@@ -425,7 +427,8 @@ static int seg_remove(struct prl_archive *a, const struct prl_viewer *v, const s
 	if (children)
 		return archive_fail(a, -PRL_EINVAL,
 				    "segment %lld has %lld dependent segments in other tiers: "
-				    "delete those first", (long long)cur->id, (long long)children);
+				    "delete those first",
+				    (long long)cur->id, (long long)children);
 	if (!(st = archive_stmt(a, ST_SEGMENT_DELETE)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, cur->id);
@@ -457,7 +460,8 @@ int prl_archive_segment_add(struct prl_archive *a, const struct prl_viewer *v, i
 	if ((ret = may_edit(a, v)) < 0)
 		return ret;
 	if (!c->has_tier || !c->has_start || !c->has_end)
-		return archive_fail(a, -PRL_EINVAL, "a new segment needs tier_id, start_ms, end_ms");
+		return archive_fail(a, -PRL_EINVAL,
+				    "a new segment needs tier_id, start_ms, end_ms");
 	if ((ret = clean_text(a, c->has_text && c->text ? c->text : "", PRL_TEXT_MAX, "the text",
 			      &s.text)) < 0)
 		return ret;
@@ -497,14 +501,15 @@ int prl_archive_segment_update(struct prl_archive *a, const struct prl_viewer *v
 	memset(&cur, 0, sizeof(cur));
 	if ((ret = may_edit(a, v)) < 0)
 		return ret;
-	if (c->has_text && (ret = clean_text(a, c->text ? c->text : "", PRL_TEXT_MAX, "the text",
-					     &text)) < 0)
+	if (c->has_text &&
+	    (ret = clean_text(a, c->text ? c->text : "", PRL_TEXT_MAX, "the text", &text)) < 0)
 		return ret;
 	if ((ret = archive_edit_begin(a)) < 0)
 		goto end;
 	if ((ret = seg_load(a, sid, &cur)) == 0) {
 		if (c->has_tier && c->tier_id != cur.tier_id) {
-			ret = archive_fail(a, -PRL_EINVAL, "a segment stays in its tier: delete it "
+			ret = archive_fail(a, -PRL_EINVAL,
+					   "a segment stays in its tier: delete it "
 					   "and add it to the other one");
 		} else {
 			want = cur;
@@ -579,7 +584,8 @@ static int clean_name(struct prl_archive *a, const char *name, char **out)
 		if (*c < 0x20) {
 			free(*out);
 			*out = NULL;
-			return archive_fail(a, -PRL_EINVAL, "a tier's name has no control characters");
+			return archive_fail(a, -PRL_EINVAL,
+					    "a tier's name has no control characters");
 		}
 	if (!(*out)[0] || (*out)[0] == ' ') {
 		free(*out);
@@ -613,7 +619,8 @@ int prl_archive_tier_add(struct prl_archive *a, const struct prl_viewer *v, int6
 		goto end;
 	}
 	if ((language && (strlen(language) > 32 || !prl_utf8_valid(language, strlen(language)))) ||
-	    (speaker && (strlen(speaker) > PRL_NAME_MAX || !prl_utf8_valid(speaker, strlen(speaker))))) {
+	    (speaker &&
+	     (strlen(speaker) > PRL_NAME_MAX || !prl_utf8_valid(speaker, strlen(speaker))))) {
 		ret = archive_fail(a, -PRL_EINVAL, "language or speaker: too long or not UTF-8");
 		goto end;
 	}
@@ -743,10 +750,11 @@ static int tier_remove(struct prl_archive *a, const struct prl_viewer *v, const 
 		dependents = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (dependents)
-		return archive_fail(a, -PRL_EINVAL,
-				    "tier \"%s\" has tiers or segments in other tiers that depend on it"
-				    " (%lld): delete those first",
-				    t->name, (long long)dependents);
+		return archive_fail(
+			a, -PRL_EINVAL,
+			"tier \"%s\" has tiers or segments in other tiers that depend on it"
+			" (%lld): delete those first",
+			t->name, (long long)dependents);
 	if (!(st = archive_stmt(a, ST_TIER_SNAPSHOT)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, t->id);
@@ -771,8 +779,9 @@ static int tier_remove(struct prl_archive *a, const struct prl_viewer *v, const 
 	sqlite3_bind_int64(st, 1, t->id);
 	if ((ret = archive_step_done(a, st, "deleting a tier")) < 0)
 		goto end;
-	if ((ret = archive_audit(a, v, t->rec_id, t->id, 0, reverts ? "tier.redelete" : "tier.delete",
-				 snapshot, NULL, reverts)) == 0)
+	if ((ret = archive_audit(a, v, t->rec_id, t->id, 0,
+				 reverts ? "tier.redelete" : "tier.delete", snapshot, NULL,
+				 reverts)) == 0)
 		prl_buf_addf(out, "{\"id\":%lld,\"deleted\":true,\"segments\":%lld}",
 			     (long long)t->id, (long long)nseg);
 end:
@@ -941,9 +950,10 @@ static int64_t jint(json_t *o, const char *key)
 
 static int conflict(struct prl_archive *a, int64_t hid)
 {
-	return archive_fail(a, -PRL_ECONFLICT,
-			    "history entry %lld cannot be undone: what it changed has changed since",
-			    (long long)hid);
+	return archive_fail(
+		a, -PRL_ECONFLICT,
+		"history entry %lld cannot be undone: what it changed has changed since",
+		(long long)hid);
 }
 
 /* Undoes a segment's change: what was before comes back if the segment is
@@ -1023,7 +1033,8 @@ static int tier_restore(struct prl_archive *a, const struct prl_viewer *v, int64
 
 	memset(&t, 0, sizeof(t));
 	if (!name || jint(snap, "id") != tier_id)
-		return archive_fail(a, -PRL_EINVAL, "history entry %lld is damaged", (long long)hid);
+		return archive_fail(a, -PRL_EINVAL, "history entry %lld is damaged",
+				    (long long)hid);
 	if (tier_load(a, tier_id, &t) == 0) {
 		tier_clear(&t);
 		return conflict(a, hid);
@@ -1041,7 +1052,8 @@ static int tier_restore(struct prl_archive *a, const struct prl_viewer *v, int64
 	sqlite3_bind_int64(st, 2, tier_id);
 	if ((ret = archive_step_done(a, st, "putting a tier's segments back")) < 0)
 		return sqlite3_errcode(a->db) == SQLITE_CONSTRAINT ? conflict(a, hid) : ret;
-	if ((ret = archive_audit(a, v, rec_id, tier_id, 0, "tier.undelete", NULL, snapshot, hid)) < 0)
+	if ((ret = archive_audit(a, v, rec_id, tier_id, 0, "tier.undelete", NULL, snapshot, hid)) <
+	    0)
 		return ret;
 	if ((ret = tier_load(a, tier_id, &t)) == 0) {
 		tier_json(out, &t);
@@ -1144,8 +1156,8 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 			ret = archive_withheld_insert(
 				a, v, rec_id, span_id, jint(span, "start_ms"), jint(span, "end_ms"),
 				json_string_value(json_object_get(span, "reason")), hid, &res);
-		if (ret == -PRL_ENOTFOUND || (ret < 0 && !after && sqlite3_errcode(a->db) ==
-								   SQLITE_CONSTRAINT))
+		if (ret == -PRL_ENOTFOUND ||
+		    (ret < 0 && !after && sqlite3_errcode(a->db) == SQLITE_CONSTRAINT))
 			ret = conflict(a, hid);
 		spans_changed = ret == 0;
 	} else {

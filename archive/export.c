@@ -54,101 +54,126 @@
 #define EXPORT_SEARCH_PAGE 200
 
 enum stage {
-	STAGE_BAGIT = 0,   /* bagit.txt */
-	STAGE_META,        /* README and the metadata tables */
-	STAGE_RECORDINGS,  /* per recording: audio, then annotations */
-	STAGE_CLIPS,       /* per hit: a clip; then the concordance */
-	STAGE_TAIL,        /* manifests, bag-info, zip directory */
+	STAGE_BAGIT = 0,  /* bagit.txt */
+	STAGE_META,	  /* README and the metadata tables */
+	STAGE_RECORDINGS, /* per recording: audio, then annotations */
+	STAGE_CLIPS,	  /* per hit: a clip; then the concordance */
+	STAGE_TAIL,	  /* manifests, bag-info, zip directory */
 	STAGE_DONE,
 };
 
 struct rec {
-	int64_t id;          /* recording */
-	int listen;          /* the viewer may hear it and read its transcript */
-	char *folder;        /* "data/recordings/000012-la-mezoun", owned */
-	char *slug;          /* owned */
-	char *title;         /* owned */
-	char *orig_ext;      /* the original's extension, lower case, owned */
-	char *audio_name;    /* the audio file written beside the tiers, owned, or NULL */
+	int64_t id;	  /* recording */
+	int listen;	  /* the viewer may hear it and read its transcript */
+	char *folder;	  /* "data/recordings/000012-la-mezoun", owned */
+	char *slug;	  /* owned */
+	char *title;	  /* owned */
+	char *orig_ext;	  /* the original's extension, lower case, owned */
+	char *audio_name; /* the audio file written beside the tiers, owned, or NULL */
 	int64_t duration_ms;
-	double gain_db;      /* the access copy's gain, for lossy clips */
+	double gain_db; /* the access copy's gain, for lossy clips */
 };
 
 struct hit {
-	int64_t rec;         /* index into x->recs */
+	int64_t rec; /* index into x->recs */
 	int64_t segment_id;
 	int64_t start_ms, end_ms;
-	json_t *row;         /* the concordance fields, owned reference */
+	json_t *row; /* the concordance fields, owned reference */
 };
 
 struct prl_export {
-	struct prl_archive *a;          /* borrowed */
-	struct prl_viewer v;            /* who the bag is for */
+	struct prl_archive *a; /* borrowed */
+	struct prl_viewer v;   /* who the bag is for */
 	enum prl_export_audio audio;
-	char *tmp_dir;                  /* owned */
-	char *selection;                /* one line saying what was asked, owned */
+	char *tmp_dir;				    /* owned */
+	char *selection;			    /* one line saying what was asked, owned */
 	int (*write)(void *, const void *, size_t); /* the sink */
 	void *ctx;
-	int sink_err;                   /* what the sink returned when it refused */
-	int discard;                    /* being freed unfinished: bytes go nowhere */
+	int sink_err; /* what the sink returned when it refused */
+	int discard;  /* being freed unfinished: bytes go nowhere */
 
-	struct archive *ar;             /* the zip writer */
-	struct archive_entry *ent;      /* reused for every entry */
-	EVP_MD_CTX *md;                 /* the current entry's SHA-256 */
-	time_t now;                     /* entries' mtime and the Bagging-Date */
+	struct archive *ar;	   /* the zip writer */
+	struct archive_entry *ent; /* reused for every entry */
+	EVP_MD_CTX *md;		   /* the current entry's SHA-256 */
+	time_t now;		   /* entries' mtime and the Bagging-Date */
 
 	struct rec *recs;
 	size_t nrecs;
 	struct hit *hits;
 	size_t nhits;
-	int hits_truncated;             /* the query matched more than we carry */
+	int hits_truncated; /* the query matched more than we carry */
 
-	struct prl_buf tables[8];       /* recordings/speakers/places/tiers .csv/.json */
+	struct prl_buf tables[8]; /* recordings/speakers/places/tiers .csv/.json */
 
 	enum stage stage;
-	size_t idx;                     /* recording or hit being written */
-	int sub;                        /* part of it */
-	struct prl_annot_doc *doc;      /* the recording's tiers while its files are written */
+	size_t idx;		   /* recording or hit being written */
+	int sub;		   /* part of it */
+	struct prl_annot_doc *doc; /* the recording's tiers while its files are written */
 
-	int fd;                         /* file being copied in, or -1 */
-	int64_t left;                   /* its bytes still to copy */
-	char *cur_name;                 /* its entry name, owned */
-	int cur_tag;                    /* entry goes to the tag manifest */
-	int64_t cur_bytes;              /* bytes of the current entry so far */
-	unsigned char *buf;             /* EXPORT_CHUNK bytes */
+	int fd;		    /* file being copied in, or -1 */
+	int64_t left;	    /* its bytes still to copy */
+	char *cur_name;	    /* its entry name, owned */
+	int cur_tag;	    /* entry goes to the tag manifest */
+	int64_t cur_bytes;  /* bytes of the current entry so far */
+	unsigned char *buf; /* EXPORT_CHUNK bytes */
 
-	struct prl_buf manifest;        /* "sha256  data/..." lines */
+	struct prl_buf manifest; /* "sha256  data/..." lines */
 	struct prl_buf tagmanifest;
-	struct prl_buf concordance;     /* CSV, built as the clips go */
+	struct prl_buf concordance;	/* CSV, built as the clips go */
 	int64_t oxum_bytes, oxum_files; /* payload totals */
 	struct prl_buf errmsg;
-	int failed;                     /* the first error; then only free */
+	int failed; /* the first error; then only free */
 };
 
 static const char *const table_names[8] = {
 	"recordings.csv", "recordings.json", "speakers.csv", "speakers.json",
-	"places.csv",     "places.json",     "tiers.csv",    "tiers.json",
+	"places.csv",	  "places.json",     "tiers.csv",    "tiers.json",
 };
 
 static const char *const recordings_cols[] = {
-	"id", "title", "date", "collection", "place_id", "place", "commune", "lat", "lon",
-	"variety", "language", "access", "duration_ms", "sample_rate", "channels",
-	"bits_per_sample", "original_name", "original_format", "sha256", "loudness_lufs",
-	"true_peak_dbtp", "gain_db", "collector", "description", "keywords", "rights",
-	"updated_at", "speakers", "folder", NULL,
+	"id",
+	"title",
+	"date",
+	"collection",
+	"place_id",
+	"place",
+	"commune",
+	"lat",
+	"lon",
+	"variety",
+	"language",
+	"access",
+	"duration_ms",
+	"sample_rate",
+	"channels",
+	"bits_per_sample",
+	"original_name",
+	"original_format",
+	"sha256",
+	"loudness_lufs",
+	"true_peak_dbtp",
+	"gain_db",
+	"collector",
+	"description",
+	"keywords",
+	"rights",
+	"updated_at",
+	"speakers",
+	"folder",
+	NULL,
 };
 static const char *const speakers_cols[] = {
-	"recording_id", "speaker_id", "name", "role", "pseudonym", "birth_year", "sex",
-	"occupation", "origin", NULL,
+	"recording_id", "speaker_id", "name",	    "role",   "pseudonym",
+	"birth_year",	"sex",	      "occupation", "origin", NULL,
 };
 static const char *const places_cols[] = {"id", "name", "commune", "lat", "lon", NULL};
 static const char *const tiers_cols[] = {
-	"recording_id", "tier_id", "name", "type", "language", "speaker", "parent_id",
-	"constraint", "segments", NULL,
+	"recording_id", "tier_id",   "name",	   "type",     "language",
+	"speaker",	"parent_id", "constraint", "segments", NULL,
 };
 static const char *const concordance_cols[] = {
-	"recording_id", "recording_title", "speaker", "place", "start_ms", "end_ms", "left",
-	"match", "right", "translation", "tier", "segment_id", "clip", NULL,
+	"recording_id", "recording_title", "speaker",	  "place", "start_ms",	 "end_ms", "left",
+	"match",	"right",	   "translation", "tier",  "segment_id", "clip",   NULL,
 };
 
 static const char readme_text[] =
@@ -318,13 +343,24 @@ static void csv_json(struct prl_buf *b, json_t *v, int first)
 	json_t *e;
 
 	switch (json_typeof(v ? v : json_null())) {
-	case JSON_STRING: csv_field(b, json_string_value(v), first); return;
-	case JSON_INTEGER: prl_buf_addf(&t, "%lld", (long long)json_integer_value(v)); break;
-	case JSON_REAL: prl_buf_addf(&t, "%.10g", json_real_value(v)); break;
-	case JSON_TRUE: prl_buf_addstr(&t, "true"); break;
-	case JSON_FALSE: prl_buf_addstr(&t, "false"); break;
+	case JSON_STRING:
+		csv_field(b, json_string_value(v), first);
+		return;
+	case JSON_INTEGER:
+		prl_buf_addf(&t, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		prl_buf_addf(&t, "%.10g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		prl_buf_addstr(&t, "true");
+		break;
+	case JSON_FALSE:
+		prl_buf_addstr(&t, "false");
+		break;
 	case JSON_ARRAY:
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (i)
 				prl_buf_addstr(&t, "; ");
 			if (json_is_string(e))
@@ -333,7 +369,8 @@ static void csv_json(struct prl_buf *b, json_t *v, int first)
 				prl_buf_addf(&t, "%lld", (long long)json_integer_value(e));
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 	csv_field(b, prl_buf_str(&t), first);
 	prl_buf_release(&t);
@@ -459,8 +496,7 @@ static int entry_end(struct prl_export *x)
 
 /* A whole file from memory.  tag: 0 payload, 1 tag file, -1 listed nowhere
  * (the tag manifest itself). */
-static int put_memory(struct prl_export *x, const char *name, const void *data, size_t len,
-		      int tag)
+static int put_memory(struct prl_export *x, const char *name, const void *data, size_t len, int tag)
 {
 	int ret;
 
@@ -626,9 +662,10 @@ static int select_listing(struct prl_export *x, const char *collection)
 			ret = archive_fail(x->a, -PRL_ENOMEM, "cannot read the listing");
 			break;
 		}
-		json_array_foreach(json_object_get(root, "recordings"), i, e)
-			if ((ret = add_rec_id(x, json_integer_value(json_object_get(e, "id")), 0)) < 0)
-				goto end;
+		json_array_foreach(
+			json_object_get(root, "recordings"), i,
+			e) if ((ret = add_rec_id(x, json_integer_value(json_object_get(e, "id")),
+						 0)) < 0) goto end;
 		if (json_array_size(json_object_get(root, "recordings")) == 0 ||
 		    f.offset + 500 >= json_integer_value(json_object_get(root, "total")))
 			break;
@@ -665,7 +702,8 @@ static int select_query(struct prl_export *x, const struct prl_export_opts *o)
 			break;
 		}
 		total = json_integer_value(json_object_get(root, "total"));
-		json_array_foreach(json_object_get(root, "hits"), i, h) {
+		json_array_foreach(json_object_get(root, "hits"), i, h)
+		{
 			int64_t rid = json_integer_value(json_object_get(h, "recording_id"));
 			json_t *kwic = json_object_get(h, "kwic"), *row;
 			struct hit *nh;
@@ -681,18 +719,19 @@ static int select_query(struct prl_export *x, const struct prl_export_opts *o)
 				ret = -PRL_ENOMEM;
 				goto end;
 			}
-			row = json_pack("{sIsOsOsOsIsIsOsOsOsOsOsI}", "recording_id", (json_int_t)rid,
-					"recording_title", or_null(json_object_get(h, "recording_title")),
-					"speaker", or_null(json_object_get(h, "speaker")),
-					"place", or_null(json_object_get(h, "place")),
-					"start_ms", json_integer_value(json_object_get(h, "start_ms")),
+			row = json_pack("{sIsOsOsOsIsIsOsOsOsOsOsI}", "recording_id",
+					(json_int_t)rid, "recording_title",
+					or_null(json_object_get(h, "recording_title")), "speaker",
+					or_null(json_object_get(h, "speaker")), "place",
+					or_null(json_object_get(h, "place")), "start_ms",
+					json_integer_value(json_object_get(h, "start_ms")),
 					"end_ms", json_integer_value(json_object_get(h, "end_ms")),
-					"left", or_null(json_object_get(kwic, "left")),
-					"match", or_null(json_object_get(kwic, "match")),
-					"right", or_null(json_object_get(kwic, "right")),
-					"translation", or_null(json_object_get(h, "translation")),
-					"tier", or_null(json_object_get(h, "tier")),
-					"segment_id", json_integer_value(json_object_get(h, "segment_id")));
+					"left", or_null(json_object_get(kwic, "left")), "match",
+					or_null(json_object_get(kwic, "match")), "right",
+					or_null(json_object_get(kwic, "right")), "translation",
+					or_null(json_object_get(h, "translation")), "tier",
+					or_null(json_object_get(h, "tier")), "segment_id",
+					json_integer_value(json_object_get(h, "segment_id")));
 			if (!row) {
 				/* a field missing from the answer: keep what there is */
 				row = json_object();
@@ -748,7 +787,9 @@ static int build_tables(struct prl_export *x)
 			goto end;
 		}
 		r->listen = json_is_true(json_object_get(rec, "can_listen"));
-		r->title = strdup(json_string_value(json_object_get(rec, "title")) ? json_string_value(json_object_get(rec, "title")) : "");
+		r->title = strdup(json_string_value(json_object_get(rec, "title"))
+					  ? json_string_value(json_object_get(rec, "title"))
+					  : "");
 		prl_slug(r->title, slug, sizeof(slug));
 		r->slug = strdup(slug);
 		r->duration_ms = json_integer_value(json_object_get(rec, "duration_ms"));
@@ -756,7 +797,9 @@ static int build_tables(struct prl_export *x)
 		oname = json_string_value(json_object_get(rec, "original_name"));
 		ofmt = json_string_value(json_object_get(rec, "original_format"));
 		dot = oname ? strrchr(oname, '.') : NULL;
-		r->orig_ext = strdup(dot && dot[1] && strlen(dot) < 10 ? dot + 1 : ofmt ? ofmt : "bin");
+		r->orig_ext = strdup(dot && dot[1] && strlen(dot) < 10 ? dot + 1
+				     : ofmt			       ? ofmt
+								       : "bin");
 		prl_buf_reset(&b);
 		prl_buf_addf(&b, "data/recordings/%06lld-%s", (long long)r->id, slug);
 		r->folder = strdup(prl_buf_str(&b));
@@ -772,7 +815,8 @@ static int build_tables(struct prl_export *x)
 
 		/* speakers: one row each, and their ids on the recording's row */
 		prl_buf_reset(&speakers_list);
-		json_array_foreach(json_object_get(rec, "speakers"), k, sp) {
+		json_array_foreach(json_object_get(rec, "speakers"), k, sp)
+		{
 			json_t *row = json_deep_copy(sp);
 
 			if (!row) {
@@ -790,18 +834,18 @@ static int build_tables(struct prl_export *x)
 		}
 		/* tiers: only where the transcript may be read */
 		tiers = json_object_get(rec, "tiers");
-		json_array_foreach(r->listen ? tiers : NULL, k, e) {
-			json_t *row = json_pack("{sIsIsOsOsOsOsOsOsI}", "recording_id",
-						(json_int_t)r->id, "tier_id",
-						json_integer_value(json_object_get(e, "id")), "name",
-						or_null(json_object_get(e, "name")), "type",
-						or_null(json_object_get(e, "type")), "language",
-						or_null(json_object_get(e, "language")), "speaker",
-						or_null(json_object_get(e, "speaker")), "parent_id",
-						or_null(json_object_get(e, "parent_id")),
-						"constraint", or_null(json_object_get(e, "constraint")),
-						"segments",
-						(json_int_t)json_array_size(json_object_get(e, "segments")));
+		json_array_foreach(r->listen ? tiers : NULL, k, e)
+		{
+			json_t *row = json_pack(
+				"{sIsIsOsOsOsOsOsOsI}", "recording_id", (json_int_t)r->id,
+				"tier_id", json_integer_value(json_object_get(e, "id")), "name",
+				or_null(json_object_get(e, "name")), "type",
+				or_null(json_object_get(e, "type")), "language",
+				or_null(json_object_get(e, "language")), "speaker",
+				or_null(json_object_get(e, "speaker")), "parent_id",
+				or_null(json_object_get(e, "parent_id")), "constraint",
+				or_null(json_object_get(e, "constraint")), "segments",
+				(json_int_t)json_array_size(json_object_get(e, "segments")));
 
 			if (!row) {
 				ret = -PRL_ENOMEM;
@@ -820,7 +864,8 @@ static int build_tables(struct prl_export *x)
 		/* the recording's own row: flat for CSV, the archive's object in JSON */
 		json_object_del(rec, "tiers");
 		json_object_del(rec, "can_listen");
-		json_object_set_new(rec, "folder", r->listen ? json_string(r->folder) : json_null());
+		json_object_set_new(rec, "folder",
+				    r->listen ? json_string(r->folder) : json_null());
 		json_object_set_new(rec, "speakers_ids", json_string(prl_buf_str(&speakers_list)));
 		{
 			json_t *flat = json_deep_copy(rec);
@@ -842,7 +887,8 @@ static int build_tables(struct prl_export *x)
 		json_object_del(rec, "speakers_ids");
 		json_append(&x->tables[1], rec);
 	}
-	json_object_foreach(places, key, pl) {
+	json_object_foreach(places, key, pl)
+	{
 		csv_row(&x->tables[4], pl, places_cols);
 		json_append(&x->tables[5], pl);
 	}
@@ -891,7 +937,8 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 	int ret = 0;
 
 	if (!o->write || (unsigned)o->audio > PRL_EXPORT_NONE)
-		return archive_fail(a, -PRL_EINVAL, "an export needs a receiver and an audio choice");
+		return archive_fail(a, -PRL_EINVAL,
+				    "an export needs a receiver and an audio choice");
 	/* lossless audio is the original's worth: researchers and staff only,
 	 * as for /media/{id}.orig */
 	if ((o->audio == PRL_EXPORT_ORIGINAL || o->audio == PRL_EXPORT_FLAC) &&
@@ -1095,8 +1142,8 @@ static int step_recording(struct prl_export *x)
 			ret = xfail(x, ret, "recording %lld: cannot write its %s", (long long)r->id,
 				    exts[x->sub - 1]);
 		else
-			ret = put_memory(x, prl_buf_str(&name), body.data ? body.data : "", body.len,
-					 0);
+			ret = put_memory(x, prl_buf_str(&name), body.data ? body.data : "",
+					 body.len, 0);
 	}
 	x->sub++;
 	prl_buf_release(&name);
@@ -1114,8 +1161,8 @@ static int step_clip(struct prl_export *x)
 	int fd, ret = 0;
 
 	if (x->idx >= x->nhits) {
-		ret = put_memory(x, "data/concordance.csv", x->concordance.data,
-				 x->concordance.len, 0);
+		ret = put_memory(x, "data/concordance.csv", x->concordance.data, x->concordance.len,
+				 0);
 		x->stage = STAGE_TAIL;
 		return ret;
 	}
@@ -1202,7 +1249,8 @@ int prl_export_step(struct prl_export *x)
 		break;
 	case STAGE_META:
 		if (x->idx == 0) {
-			ret = put_memory(x, "data/README.txt", readme_text, sizeof(readme_text) - 1, 0);
+			ret = put_memory(x, "data/README.txt", readme_text, sizeof(readme_text) - 1,
+					 0);
 		} else {
 			prl_buf_addf(&name, "data/metadata/%s", table_names[x->idx - 1]);
 			ret = put_memory(x, prl_buf_str(&name), x->tables[x->idx - 1].data,
@@ -1224,9 +1272,14 @@ int prl_export_step(struct prl_export *x)
 		}
 		ret = step_recording(x);
 		break;
-	case STAGE_CLIPS: ret = step_clip(x); break;
-	case STAGE_TAIL: ret = step_tail(x); break;
-	case STAGE_DONE: return 0;
+	case STAGE_CLIPS:
+		ret = step_clip(x);
+		break;
+	case STAGE_TAIL:
+		ret = step_tail(x);
+		break;
+	case STAGE_DONE:
+		return 0;
 	}
 	if (ret < 0)
 		return xfail(x, ret, "%s", prl_strerror(ret));

@@ -21,8 +21,8 @@
 
 #include "search-internal.h"
 
-#define FOLD_OPTIONS                                                                              \
-	(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |          \
+#define FOLD_OPTIONS                                                                               \
+	(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |           \
 	 UTF8PROC_IGNORE | UTF8PROC_STRIPCC)
 
 /*
@@ -171,7 +171,8 @@ void search_sound_key(const char *w, char *out, size_t outlen)
 		} else if (!strncmp(p, "ch", 2)) {
 			c = 'x';
 			adv = 2;
-		} else if (p[0] == 'c' && (p[1] == 'a' || p[1] == 'o' || p[1] == 'u' || p[1] == 'k')) {
+		} else if (p[0] == 'c' &&
+			   (p[1] == 'a' || p[1] == 'o' || p[1] == 'u' || p[1] == 'k')) {
 			c = 'k';
 		} else if (p[0] == 'h') {
 			c = 0; /* silent */
@@ -189,8 +190,9 @@ void search_sound_key(const char *w, char *out, size_t outlen)
 			out[o++] = c;
 	}
 	/* silent final letters: -e, -s, -t, -x, -d, -z (mézoun/mézouns) */
-	while (o > 2 && (out[o - 1] == 'e' || out[o - 1] == 's' || out[o - 1] == 't' ||
-			 out[o - 1] == 'x' || out[o - 1] == 'd' || out[o - 1] == 'z') &&
+	while (o > 2 &&
+	       (out[o - 1] == 'e' || out[o - 1] == 's' || out[o - 1] == 't' || out[o - 1] == 'x' ||
+		out[o - 1] == 'd' || out[o - 1] == 'z') &&
 	       !(out[o - 1] == 'e' && !is_vowel(out[o - 2]) && o <= 3))
 		o--;
 	out[o] = '\0';

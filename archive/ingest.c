@@ -33,16 +33,19 @@
 #define MAX_SIDECAR_BYTES (64u << 20)
 
 static const char *const audio_exts[] = {
-	"wav", "wave", "bwf", "rf64", "w64", "flac", "mp3", "ogg", "oga", "opus", "m4a",
-	"aac", "mp4", "aif", "aiff", "aifc", "caf", "wma", "mka", "au", "snd", NULL,
+	"wav", "wave", "bwf", "rf64", "w64",  "flac", "mp3", "ogg", "oga", "opus", "m4a",
+	"aac", "mp4",  "aif", "aiff", "aifc", "caf",  "wma", "mka", "au",  "snd",  NULL,
 };
 
 const char *prl_ingest_status_name(enum prl_ingest_status s)
 {
 	switch (s) {
-	case PRL_INGESTED: return "ingested";
-	case PRL_DUPLICATE: return "duplicate";
-	case PRL_FAILED: return "failed";
+	case PRL_INGESTED:
+		return "ingested";
+	case PRL_DUPLICATE:
+		return "duplicate";
+	case PRL_FAILED:
+		return "failed";
 	}
 	return "failed";
 }
@@ -128,7 +131,8 @@ static int copy_file(const char *src, const char *dst, struct prl_buf *err)
 					w = 0;
 					continue;
 				}
-				prl_buf_addf(err, "cannot write to the archive: %s", strerror(errno));
+				prl_buf_addf(err, "cannot write to the archive: %s",
+					     strerror(errno));
 				ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
 				goto end;
 			}
@@ -210,9 +214,9 @@ static int read_annotation_sidecars(const char *stem, struct prl_annot_doc **out
 		const char *ext;
 		enum prl_annot_format fmt;
 	} kinds[] = {
-		{"eaf", PRL_FMT_EAF},      {"EAF", PRL_FMT_EAF},
+		{"eaf", PRL_FMT_EAF},		{"EAF", PRL_FMT_EAF},
 		{"TextGrid", PRL_FMT_TEXTGRID}, {"textgrid", PRL_FMT_TEXTGRID},
-		{"vtt", PRL_FMT_VTT},      {"srt", PRL_FMT_SRT},
+		{"vtt", PRL_FMT_VTT},		{"srt", PRL_FMT_SRT},
 	};
 	struct prl_buf data = PRL_BUF_INIT, name = PRL_BUF_INIT, perr = PRL_BUF_INIT;
 	struct prl_annot_doc *doc = NULL, *one = NULL;
@@ -359,8 +363,8 @@ static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
 
 /* The staged files and where they go. */
 struct staged {
-	const char *kind; /* media_files.kind */
-	char ext[16];     /* final extension */
+	const char *kind;     /* media_files.kind */
+	char ext[16];	      /* final extension */
 	struct prl_buf tmp;   /* path in the staging folder */
 	struct prl_buf final; /* absolute final path */
 	struct prl_buf rel;   /* relative to the data folder */
@@ -523,8 +527,8 @@ static int existing_recording(struct prl_archive *a, const char *sha, int64_t *i
 	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "looking for a duplicate");
 }
 
-int prl_archive_ingest(struct prl_archive *a, const char *path,
-		       const struct prl_ingest_opts *opts, struct prl_ingest_result *res)
+int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl_ingest_opts *opts,
+		       struct prl_ingest_result *res)
 {
 	static const struct prl_ingest_opts no_opts = {-1, NULL, 0, NULL, NULL};
 	struct prl_buf stem = PRL_BUF_INIT, data = PRL_BUF_INIT, name = PRL_BUF_INIT;
@@ -575,8 +579,8 @@ int prl_archive_ingest(struct prl_archive *a, const char *path,
 	/* 1. sidecars */
 	dot = strrchr(path, '.');
 	slash = strrchr(path, '/');
-	prl_buf_add(&stem, path, dot && (!slash || dot > slash + 1) ? (size_t)(dot - path)
-								 : strlen(path));
+	prl_buf_add(&stem, path,
+		    dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path));
 	if ((found = read_sibling(stem.data, "json", &data, &name, &res->error)) < 0) {
 		ret = found;
 		goto end;

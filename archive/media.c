@@ -33,10 +33,10 @@ static const char *original_mime(const char *path)
 	static const struct {
 		const char *ext, *mime;
 	} m[] = {
-		{".wav", "audio/wav"},   {".bwf", "audio/wav"},   {".rf64", "audio/wav"},
+		{".wav", "audio/wav"},	 {".bwf", "audio/wav"},	  {".rf64", "audio/wav"},
 		{".flac", "audio/flac"}, {".mp3", "audio/mpeg"},  {".ogg", "audio/ogg"},
-		{".oga", "audio/ogg"},   {".opus", "audio/ogg"},  {".m4a", "audio/mp4"},
-		{".mp4", "audio/mp4"},   {".aac", "audio/aac"},   {".aif", "audio/aiff"},
+		{".oga", "audio/ogg"},	 {".opus", "audio/ogg"},  {".m4a", "audio/mp4"},
+		{".mp4", "audio/mp4"},	 {".aac", "audio/aac"},	  {".aif", "audio/aiff"},
 		{".aiff", "audio/aiff"}, {".aifc", "audio/aiff"},
 	};
 	const char *dot = strrchr(path, '.');
@@ -147,7 +147,8 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 			if (k == PRL_MEDIA_ORIGINAL)
 				return archive_fail(a, -PRL_EACCESS,
 						    "recording %lld has withheld passages: its "
-						    "original is for staff only", (long long)id);
+						    "original is for staff only",
+						    (long long)id);
 			return withheld_copy(a, id, k, out);
 		}
 	}
@@ -180,10 +181,14 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 const char *prl_fsck_problem_name(enum prl_fsck_problem p)
 {
 	switch (p) {
-	case PRL_FSCK_MISMATCH: return "checksum-mismatch";
-	case PRL_FSCK_MISSING: return "missing";
-	case PRL_FSCK_STRAY: return "stray";
-	case PRL_FSCK_SIZE: return "size-mismatch";
+	case PRL_FSCK_MISMATCH:
+		return "checksum-mismatch";
+	case PRL_FSCK_MISSING:
+		return "missing";
+	case PRL_FSCK_STRAY:
+		return "stray";
+	case PRL_FSCK_SIZE:
+		return "size-mismatch";
 	}
 	return "problem";
 }

@@ -40,8 +40,8 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-static int add_item(struct query *q, enum query_kind kind, const char *raw, size_t len,
-		    int negated, int group)
+static int add_item(struct query *q, enum query_kind kind, const char *raw, size_t len, int negated,
+		    int group)
 {
 	struct query_item *g;
 	char *folded;

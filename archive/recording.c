@@ -16,15 +16,15 @@
 #include "archive-internal.h"
 
 /* The filtered listing; the same WHERE for the count and the page. */
-#define LIST_WHERE                                                                               \
-	" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"                             \
-	" LEFT JOIN collections c ON c.id = r.collection_id"                                      \
-	" WHERE r.access <= ?1"                                                                  \
-	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"           \
-	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"        \
-	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                             \
-	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                    \
-	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                      \
+#define LIST_WHERE                                                                                 \
+	" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"                               \
+	" LEFT JOIN collections c ON c.id = r.collection_id"                                       \
+	" WHERE r.access <= ?1"                                                                    \
+	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"            \
+	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"          \
+	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
+	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
+	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
 	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"
 
 static const char list_count_sql[] = "SELECT count(*)" LIST_WHERE;
@@ -123,7 +123,8 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 						       : sqlite3_column_text(st, 4)));
 		add_num(h, "parent_id", st, 7, 0);
 		prl_buf_addstr(h, ",\"constraint\":");
-		prl_json_str(h, prl_constraint_name((enum prl_constraint)sqlite3_column_int(st, 8)));
+		prl_json_str(h,
+			     prl_constraint_name((enum prl_constraint)sqlite3_column_int(st, 8)));
 		prl_buf_addf(h, ",\"point\":%s,\"segments\":[",
 			     sqlite3_column_int(st, 9) ? "true" : "false");
 	}
@@ -230,7 +231,8 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 		add_str(out, "sex", st, 4);
 		add_str(out, "occupation", st, 5);
 		add_str(out, "origin", st, 6);
-		prl_buf_addf(out, ",\"pseudonym\":%s}", sqlite3_column_int(st, 7) ? "true" : "false");
+		prl_buf_addf(out, ",\"pseudonym\":%s}",
+			     sqlite3_column_int(st, 7) ? "true" : "false");
 		first = 0;
 	}
 	sqlite3_reset(st);
@@ -332,8 +334,7 @@ end:
 	return ret;
 }
 
-int prl_archive_recording_brief(struct prl_archive *a, int64_t id,
-				struct prl_recording_brief *out)
+int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_REC_BRIEF);
 	struct prl_recording_brief b;
@@ -372,8 +373,7 @@ void prl_recording_brief_clear(struct prl_recording_brief *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v,
-			    struct prl_buf *out)
+int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, struct prl_buf *out)
 {
 	static const struct {
 		const char *key;

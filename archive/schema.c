@@ -11,7 +11,7 @@
 #include "archive-internal.h"
 
 struct migration {
-	int version;     /* the user_version after it ran */
+	int version;	 /* the user_version after it ran */
 	const char *sql; /* one or more statements */
 };
 
@@ -50,7 +50,7 @@ static const struct migration migrations[] = {
 	 "  variety TEXT,"
 	 "  language TEXT,"
 	 "  description TEXT,"
-	 "  keywords TEXT,"               /* JSON array of strings */
+	 "  keywords TEXT," /* JSON array of strings */
 	 "  rights TEXT,"
 	 "  access INTEGER NOT NULL DEFAULT 2 CHECK (access IN (0, 1, 2)),"
 	 "  duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),"
@@ -82,12 +82,12 @@ static const struct migration migrations[] = {
 	 "  id INTEGER PRIMARY KEY,"
 	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
 	 "  kind TEXT NOT NULL CHECK (kind IN ('original', 'opus', 'mp3', 'peaks')),"
-	 "  path TEXT NOT NULL UNIQUE,"    /* relative to the data folder */
+	 "  path TEXT NOT NULL UNIQUE," /* relative to the data folder */
 	 "  bytes INTEGER NOT NULL,"
 	 "  sha256 TEXT NOT NULL,"
 	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
 	 "  UNIQUE (recording_id, kind));"
-	 "CREATE TABLE recording_tags ("   /* tags embedded in the file, verbatim */
+	 "CREATE TABLE recording_tags (" /* tags embedded in the file, verbatim */
 	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
 	 "  key TEXT NOT NULL,"
 	 "  value TEXT NOT NULL);"},
@@ -130,9 +130,9 @@ static const struct migration migrations[] = {
 	 "  xmax_ms INTEGER,"
 	 "  author TEXT,"
 	 "  date TEXT,"
-	 "  ling_types TEXT,"   /* JSON */
-	 "  cvs TEXT,"          /* JSON */
-	 "  props TEXT);"},     /* JSON */
+	 "  ling_types TEXT," /* JSON */
+	 "  cvs TEXT,"	      /* JSON */
+	 "  props TEXT);"},   /* JSON */
 	{3,
 	 /* full-text search.
 	  *
@@ -152,37 +152,61 @@ static const struct migration migrations[] = {
 	 "  recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,"
 	 "  meta TEXT NOT NULL);"
 	 "INSERT INTO recording_index_meta(recording_id, meta)"
-	 " SELECT r.id, " INDEX_META_SQL " FROM recordings r;"
-	 INDEX_CREATE_SQL ";"
+	 " SELECT r.id, " INDEX_META_SQL " FROM recordings r;" INDEX_CREATE_SQL ";"
 	 "CREATE VIRTUAL TABLE segment_vocab USING fts5vocab(segment_index, 'col');"
 	 "INSERT INTO segment_index(rowid, body, meta)"
-	 " SELECT " INDEX_KEY3_SQL("s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
-	 " FROM segments s JOIN tiers t ON t.id = s.tier_id"
-	 " JOIN recordings r ON r.id = t.recording_id"
-	 " LEFT JOIN recording_index_meta m ON m.recording_id = r.id;"
-	 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
-	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT " INDEX_KEY3_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
-	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
-	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
-	 " END;"
-	 "CREATE TRIGGER segments_index_delete AFTER DELETE ON segments BEGIN"
-	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
-	 " END;"
-	 "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, tier_id ON segments BEGIN"
-	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
-	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT " INDEX_KEY3_SQL("new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
-	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
-	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
-	 " END;"
-	 /* equivalent spellings kept by staff: one group per line of the CSV */
-	 "CREATE TABLE spelling_variants ("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  group_id INTEGER NOT NULL,"
-	 "  form TEXT NOT NULL,"
-	 "  folded TEXT NOT NULL UNIQUE);"
-	 "CREATE INDEX spelling_variants_group ON spelling_variants(group_id);"},
+	 " SELECT " INDEX_KEY3_SQL(
+		 "s.id") ", prl_fold(s.text), ifnull(m.meta, '')"
+			 " FROM segments s JOIN tiers t ON t.id = s.tier_id"
+			 " JOIN recordings r ON r.id = t.recording_id"
+			 " LEFT JOIN recording_index_meta m ON m.recording_id = r.id;"
+			 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
+			 " INSERT INTO segment_index(rowid, body, meta)"
+			 "  SELECT " INDEX_KEY3_SQL(
+				 "new.id") ", prl_fold(new.text), ifnull(m.meta, '')"
+					   "  FROM tiers t JOIN recordings r ON r.id = "
+					   "t.recording_id"
+					   "  LEFT JOIN recording_index_meta m ON m.recording_id = "
+					   "r.id WHERE t.id = new.tier_id;"
+					   " END;"
+					   "CREATE TRIGGER segments_index_delete AFTER DELETE ON "
+					   "segments BEGIN"
+					   " DELETE FROM segment_index WHERE rowid IN (old.id, "
+					   "old.id + 1099511627776, old.id + 2199023255552, old.id "
+					   "+ 3298534883328, old.id + 4398046511104, old.id + "
+					   "5497558138880, old.id + 6597069766656, old.id + "
+					   "7696581394432, old.id + 8796093022208, old.id + "
+					   "9895604649984, old.id + 10995116277760, old.id + "
+					   "12094627905536);"
+					   " END;"
+					   "CREATE TRIGGER segments_index_update AFTER UPDATE OF "
+					   "text, tier_id ON segments BEGIN"
+					   " DELETE FROM segment_index WHERE rowid IN (old.id, "
+					   "old.id + 1099511627776, old.id + 2199023255552, old.id "
+					   "+ 3298534883328, old.id + 4398046511104, old.id + "
+					   "5497558138880, old.id + 6597069766656, old.id + "
+					   "7696581394432, old.id + 8796093022208, old.id + "
+					   "9895604649984, old.id + 10995116277760, old.id + "
+					   "12094627905536);"
+					   " INSERT INTO segment_index(rowid, body, meta)"
+					   "  SELECT " INDEX_KEY3_SQL(
+						   "new.id") ", prl_fold(new.text), ifnull(m.meta, "
+							     "'')"
+							     "  FROM tiers t JOIN recordings r ON "
+							     "r.id = t.recording_id"
+							     "  LEFT JOIN recording_index_meta m "
+							     "ON m.recording_id = r.id WHERE t.id "
+							     "= new.tier_id;"
+							     " END;"
+							     /* equivalent spellings kept by staff:
+								one group per line of the CSV */
+							     "CREATE TABLE spelling_variants ("
+							     "  id INTEGER PRIMARY KEY,"
+							     "  group_id INTEGER NOT NULL,"
+							     "  form TEXT NOT NULL,"
+							     "  folded TEXT NOT NULL UNIQUE);"
+							     "CREATE INDEX spelling_variants_group "
+							     "ON spelling_variants(group_id);"},
 	{4,
 	 /* accounts: role 1 researcher, 2 annotator, 3 admin (enum prl_role);
 	  * pwhash is libsodium's Argon2id string, salt and limits inside */
@@ -251,20 +275,32 @@ static const struct migration migrations[] = {
 	 "DROP TRIGGER segments_index_update;"
 	 "CREATE TRIGGER segments_index_insert AFTER INSERT ON segments BEGIN"
 	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT " INDEX_KEY4_SQL("new.id", "new.start_ms", "new.end_ms")
-	 ", prl_fold(new.text), ifnull(m.meta, '')"
-	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
-	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
-	 " END;"
-	 "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, tier_id, start_ms, end_ms"
-	 " ON segments BEGIN"
-	 " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + 1099511627776, old.id + 2199023255552, old.id + 3298534883328, old.id + 4398046511104, old.id + 5497558138880, old.id + 6597069766656, old.id + 7696581394432, old.id + 8796093022208, old.id + 9895604649984, old.id + 10995116277760, old.id + 12094627905536);"
-	 " INSERT INTO segment_index(rowid, body, meta)"
-	 "  SELECT " INDEX_KEY4_SQL("new.id", "new.start_ms", "new.end_ms")
-	 ", prl_fold(new.text), ifnull(m.meta, '')"
-	 "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
-	 "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE t.id = new.tier_id;"
-	 " END;"},
+	 "  SELECT " INDEX_KEY4_SQL(
+		 "new.id", "new.start_ms",
+		 "new.end_ms") ", prl_fold(new.text), ifnull(m.meta, '')"
+			       "  FROM tiers t JOIN recordings r ON r.id = t.recording_id"
+			       "  LEFT JOIN recording_index_meta m ON m.recording_id = r.id WHERE "
+			       "t.id = new.tier_id;"
+			       " END;"
+			       "CREATE TRIGGER segments_index_update AFTER UPDATE OF text, "
+			       "tier_id, start_ms, end_ms"
+			       " ON segments BEGIN"
+			       " DELETE FROM segment_index WHERE rowid IN (old.id, old.id + "
+			       "1099511627776, old.id + 2199023255552, old.id + 3298534883328, "
+			       "old.id + 4398046511104, old.id + 5497558138880, old.id + "
+			       "6597069766656, old.id + 7696581394432, old.id + 8796093022208, "
+			       "old.id + 9895604649984, old.id + 10995116277760, old.id + "
+			       "12094627905536);"
+			       " INSERT INTO segment_index(rowid, body, meta)"
+			       "  SELECT " INDEX_KEY4_SQL(
+				       "new.id", "new.start_ms",
+				       "new.end_ms") ", prl_fold(new.text), ifnull(m.meta, '')"
+						     "  FROM tiers t JOIN recordings r ON r.id = "
+						     "t.recording_id"
+						     "  LEFT JOIN recording_index_meta m ON "
+						     "m.recording_id = r.id WHERE t.id = "
+						     "new.tier_id;"
+						     " END;"},
 	{5,
 	 /* what an EAF tier says of its locale, and subtitle tiers whose cues
 	  * may overlap, kept so they come back out as they went in */
@@ -309,10 +345,11 @@ int archive_migrate(struct prl_archive *a, int target)
 	if ((ret = read_user_version(a, &have)) < 0)
 		return ret;
 	if (have > prl_archive_latest_schema())
-		return archive_fail(a, -PRL_EVERSION,
-				    "archive schema version %d is newer than this parlers knows (%d); "
-				    "use a newer parlers",
-				    have, prl_archive_latest_schema());
+		return archive_fail(
+			a, -PRL_EVERSION,
+			"archive schema version %d is newer than this parlers knows (%d); "
+			"use a newer parlers",
+			have, prl_archive_latest_schema());
 	if (have >= target) {
 		a->schema_version = have;
 		return 0;

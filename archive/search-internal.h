@@ -27,16 +27,16 @@ int search_edit_distance_within(const char *a, const char *b, int k);
 int search_register_functions(sqlite3 *db);
 
 enum query_kind {
-	QUERY_WORD = 0,   /* a word: exact, variants allowed */
+	QUERY_WORD = 0,	  /* a word: exact, variants allowed */
 	QUERY_PHRASE = 1, /* "words in a row" */
 	QUERY_PREFIX = 2, /* maiso* */
 };
 
 struct query_item {
 	enum query_kind kind;
-	char *text;      /* folded; for a phrase, its words separated by spaces */
-	int negated;     /* -word / NOT word */
-	int group;       /* items with the same group are ORed; groups are ANDed */
+	char *text;  /* folded; for a phrase, its words separated by spaces */
+	int negated; /* -word / NOT word */
+	int group;   /* items with the same group are ORed; groups are ANDed */
 };
 
 struct query {
@@ -77,18 +77,18 @@ struct term_list {
 /* A parsed query with everything it stands for, ready to run. */
 struct plan {
 	struct query q;
-	struct term_list *exact;    /* per item: the forms the staff declared equivalent */
-	struct term_list *variant;  /* per item: close spellings */
-	struct prl_buf filter;      /* meta : (...) AND ...: place, speaker... */
+	struct term_list *exact;   /* per item: the forms the staff declared equivalent */
+	struct term_list *variant; /* per item: close spellings */
+	struct prl_buf filter;	   /* meta : (...) AND ...: place, speaker... */
 	struct term_list filters[PLAN_MAX_FILTERS]; /* the same, as groups of meta tokens */
-	int nfilters;               /* each group ORed, the groups ANDed */
-	int empty_filter;           /* a filter that names nothing: no result */
+	int nfilters;				    /* each group ORed, the groups ANDed */
+	int empty_filter;			    /* a filter that names nothing: no result */
 	int has_variants;
-	int64_t key_below;          /* index rowids below this are readable (access) */
-	int tier_class;             /* -1, or the tier class asked for */
-	int sees_withheld;          /* the viewer may read withheld passages */
+	int64_t key_below;	    /* index rowids below this are readable (access) */
+	int tier_class;		    /* -1, or the tier class asked for */
+	int sees_withheld;	    /* the viewer may read withheld passages */
 	struct search_vocab *vocab; /* NULL when not used */
-	struct term_list seen;      /* close spellings met in the hits written */
+	struct term_list seen;	    /* close spellings met in the hits written */
 };
 
 /*
@@ -106,8 +106,8 @@ struct memory_answer;
  * the FTS5 structure record; st is reset. */
 uint64_t search_signature(sqlite3_stmt *st);
 
-int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o,
-		      const struct plan *p, uint64_t signature, struct memory_answer **out);
+int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o, const struct plan *p,
+		      uint64_t signature, struct memory_answer **out);
 /* Matches of the exact forms (exact) or of every form, close spellings too. */
 int64_t search_memory_total(const struct memory_answer *m, int exact);
 /* Up to limit segment ids from offset, appended to ids[*n...]: which 0 the

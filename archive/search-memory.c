@@ -51,38 +51,38 @@
 #define RELOAD_EVERY_S 5
 
 struct mterm {
-	char *term;      /* as FTS5 stores it (folded, lower case) */
-	uint32_t n;      /* segments that hold it */
-	uint32_t *docs;  /* their dense numbers, ascending */
+	char *term;	 /* as FTS5 stores it (folded, lower case) */
+	uint32_t n;	 /* segments that hold it */
+	uint32_t *docs;	 /* their dense numbers, ascending */
 	uint64_t *masks; /* body terms: positions in each of them */
 };
 
 struct search_memory {
-	char *db_path;           /* the archive it describes */
-	uint64_t signature;      /* of the index's structure record when read */
-	int refs;                /* users, plus one while it is the current copy */
-	uint32_t ndocs;          /* rows of the index */
-	int64_t *rowid;          /* dense number -> index rowid, ascending */
-	uint32_t *recording;     /* dense number -> recording id */
-	uint32_t *length;        /* dense number -> tokens in the row, every column (bm25) */
-	double avgdl;            /* mean of length */
+	char *db_path;		   /* the archive it describes */
+	uint64_t signature;	   /* of the index's structure record when read */
+	int refs;		   /* users, plus one while it is the current copy */
+	uint32_t ndocs;		   /* rows of the index */
+	int64_t *rowid;		   /* dense number -> index rowid, ascending */
+	uint32_t *recording;	   /* dense number -> recording id */
+	uint32_t *length;	   /* dense number -> tokens in the row, every column (bm25) */
+	double avgdl;		   /* mean of length */
 	struct mterm *body, *meta; /* sorted by term */
 	size_t nbody, nmeta;
-	size_t bytes;            /* memory held, roughly */
+	size_t bytes; /* memory held, roughly */
 };
 
 static pthread_mutex_t memory_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct search_memory *memory_current;
-static char *memory_wanted;    /* the archive the server asked to keep, or NULL */
+static char *memory_wanted; /* the archive the server asked to keep, or NULL */
 static pthread_t loader;
-static int loader_started;     /* loader must be joined */
+static int loader_started; /* loader must be joined */
 static int loader_running;
-static int loader_cancel;      /* atomic: the reading stops early (forget) */
+static int loader_cancel; /* atomic: the reading stops early (forget) */
 static time_t loader_last_start;
 static time_t loader_last_took; /* seconds the last reading took */
 static char *memory_last_error; /* why the last reading failed, for the log */
-static long memory_answers;     /* searches answered here (tests look) */
-static int memory_unused;       /* tests: FTS5 answers everything */
+static long memory_answers;	/* searches answered here (tests look) */
+static int memory_unused;	/* tests: FTS5 answers everything */
 
 static uint64_t search_hash_bytes(const void *p, size_t n)
 {
@@ -356,11 +356,11 @@ static int read_index(sqlite3 *db, struct search_memory *m)
 			cap = c;
 		}
 		if ((text = (const char *)sqlite3_column_text(st, 1)))
-			tk.xTokenize(tok, &cb, FTS5_TOKENIZE_DOCUMENT, text, sqlite3_column_bytes(st, 1),
-				     on_index_token);
+			tk.xTokenize(tok, &cb, FTS5_TOKENIZE_DOCUMENT, text,
+				     sqlite3_column_bytes(st, 1), on_index_token);
 		if ((text = (const char *)sqlite3_column_text(st, 2)))
-			tk.xTokenize(tok, &cm, FTS5_TOKENIZE_DOCUMENT, text, sqlite3_column_bytes(st, 2),
-				     on_index_token);
+			tk.xTokenize(tok, &cm, FTS5_TOKENIZE_DOCUMENT, text,
+				     sqlite3_column_bytes(st, 2), on_index_token);
 		if (body.failed || meta.failed) {
 			ret = -PRL_ENOMEM;
 			break;
@@ -469,8 +469,8 @@ fail:
 	if (why) {
 		free(*why);
 		*why = strdup(ret == -PRL_ENOMEM ? "out of memory"
-			      : db                ? sqlite3_errmsg(db)
-						  : "cannot open the archive");
+			      : db		 ? sqlite3_errmsg(db)
+						 : "cannot open the archive");
 	}
 	sqlite3_close(db);
 	prl_buf_release(&path);
@@ -597,8 +597,8 @@ static struct search_memory *memory_get(struct prl_archive *a, uint64_t sig)
 		    !strcmp(memory_current->db_path, a->dir)) {
 			m = memory_current;
 			m->refs++;
-		} else if (!loader_running &&
-			   time(NULL) - loader_last_start >= RELOAD_EVERY_S + 2 * loader_last_took) {
+		} else if (!loader_running && time(NULL) - loader_last_start >=
+						      RELOAD_EVERY_S + 2 * loader_last_took) {
 			loader_start(a->dir);
 		}
 	}
@@ -667,21 +667,21 @@ enum form_kind { FORM_NONE, FORM_TERM, FORM_PHRASE, FORM_PREFIX };
 /* One quoted string of the FTS5 expression (a "phrase" in bm25's words). */
 struct form {
 	enum form_kind kind;
-	const struct mterm *term;    /* FORM_TERM */
-	uint32_t *docs;              /* FORM_PHRASE: owned */
+	const struct mterm *term; /* FORM_TERM */
+	uint32_t *docs;		  /* FORM_PHRASE: owned */
 	uint64_t *masks;
 	size_t n;
-	size_t first, last;          /* FORM_PREFIX: body terms [first, last) */
-	int64_t hits;                /* rows holding it, in the whole index (idf) */
-	int variant;                 /* a close spelling */
-	int meta;                    /* a filter token */
+	size_t first, last; /* FORM_PREFIX: body terms [first, last) */
+	int64_t hits;	    /* rows holding it, in the whole index (idf) */
+	int variant;	    /* a close spelling */
+	int meta;	    /* a filter token */
 };
 
 struct memory_answer {
 	struct search_memory *m;
-	struct bitmap exact, any;    /* readable matches */
+	struct bitmap exact, any; /* readable matches */
 	int64_t total_exact, total;
-	struct form *forms;          /* in the order the FTS5 expression names them */
+	struct form *forms; /* in the order the FTS5 expression names them */
 	size_t nforms;
 };
 
@@ -699,7 +699,8 @@ static int on_token(void *ctx, int flags, const char *tok, int n, int start, int
 	(void)flags;
 	(void)start;
 	(void)end;
-	if (!(g = realloc(ts->t, (ts->n + 1) * sizeof(*g))) || !(g[ts->n] = strndup(tok, (size_t)n))) {
+	if (!(g = realloc(ts->t, (ts->n + 1) * sizeof(*g))) ||
+	    !(g[ts->n] = strndup(tok, (size_t)n))) {
 		if (g)
 			ts->t = g;
 		ts->failed = 1;
@@ -988,8 +989,8 @@ static int eval_item(struct prl_archive *a, struct memory_answer *ans, struct to
 	if (it->negated)
 		return 0;
 	for (size_t k = 0; k < p->variant[i].n; k++) {
-		if ((ret = eval_form(a, ans, tz, p->variant[i].items[k], it->kind == QUERY_PREFIX, &f,
-				     any)) != 0)
+		if ((ret = eval_form(a, ans, tz, p->variant[i].items[k], it->kind == QUERY_PREFIX,
+				     &f, any)) != 0)
 			return ret;
 		f.variant = 1;
 		if ((ret = add_form(ans, &f)) < 0)
@@ -1009,10 +1010,10 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 
 	if ((ret = tokenizer_open(a, &tz)) < 0)
 		return ret;
-	if ((ret = bm_init(&ans->exact, m->ndocs)) < 0 || (ret = bm_init(&ans->any, m->ndocs)) < 0 ||
-	    (ret = bm_init(&ge, m->ndocs)) < 0 || (ret = bm_init(&ga, m->ndocs)) < 0 ||
-	    (ret = bm_init(&ie, m->ndocs)) < 0 || (ret = bm_init(&ia, m->ndocs)) < 0 ||
-	    (ret = bm_init(&visible, m->ndocs)) < 0)
+	if ((ret = bm_init(&ans->exact, m->ndocs)) < 0 ||
+	    (ret = bm_init(&ans->any, m->ndocs)) < 0 || (ret = bm_init(&ge, m->ndocs)) < 0 ||
+	    (ret = bm_init(&ga, m->ndocs)) < 0 || (ret = bm_init(&ie, m->ndocs)) < 0 ||
+	    (ret = bm_init(&ia, m->ndocs)) < 0 || (ret = bm_init(&visible, m->ndocs)) < 0)
 		goto end;
 	/* what the viewer may read: whole levels, one tier class or all */
 	levels = (int)(p->key_below >> INDEX_ACCESS_BITS);
@@ -1020,7 +1021,8 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 	cls_to = p->tier_class < 0 ? 3 : p->tier_class;
 	for (int l = 0; l < levels; l++)
 		for (int c = cls_from; c <= cls_to; c++) {
-			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) | ((int64_t)c << INDEX_CLASS_BITS);
+			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
+				       ((int64_t)c << INDEX_CLASS_BITS);
 			bm_set_range(&visible, dense_at(m, base),
 				     dense_at(m, base + (INT64_C(1) << INDEX_CLASS_BITS)));
 		}
@@ -1113,8 +1115,8 @@ void search_memory_done(struct memory_answer *ans)
 	free(ans);
 }
 
-int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o,
-		      const struct plan *p, uint64_t signature, struct memory_answer **out)
+int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o, const struct plan *p,
+		      uint64_t signature, struct memory_answer **out)
 {
 	struct memory_answer *ans;
 	struct search_memory *m;
@@ -1341,8 +1343,8 @@ int search_memory_page(struct memory_answer *ans, int which, int by_rank, int64_
 					skip--;
 					continue;
 				}
-				ids[(*n)++] =
-					m->rowid[w * 64 + (size_t)__builtin_ctzll(bits)] & INDEX_ID_MASK;
+				ids[(*n)++] = m->rowid[w * 64 + (size_t)__builtin_ctzll(bits)] &
+					      INDEX_ID_MASK;
 			}
 		}
 	}

@@ -42,25 +42,25 @@
 #define VOCAB_MAX_AGE_S 60
 
 struct vocab_term {
-	char *term;     /* folded, as indexed */
-	size_t len;     /* strlen(term) */
+	char *term;	/* folded, as indexed */
+	size_t len;	/* strlen(term) */
 	uint64_t chars; /* which bytes occur (hashed to 64 bits): a cheap distance bound */
-	int64_t docs;   /* segments that hold it */
-	char key[32];   /* sound key */
+	int64_t docs;	/* segments that hold it */
+	char key[32];	/* sound key */
 };
 
 #define VOCAB_MAX_LEN 64
 
 struct search_vocab {
-	struct vocab_term *terms;   /* sorted by length, then term */
+	struct vocab_term *terms; /* sorted by length, then term */
 	size_t n;
 	size_t by_len[VOCAB_MAX_LEN + 2]; /* terms of length l: [by_len[l], by_len[l + 1]) */
-	size_t *by_key;             /* indexes of terms sorted by sound key */
-	int64_t segments;           /* segments in the archive when loaded */
-	char *db_path;          /* the archive it describes */
-	uint64_t signature;     /* of the index's structure record when loaded */
+	size_t *by_key;			  /* indexes of terms sorted by sound key */
+	int64_t segments;		  /* segments in the archive when loaded */
+	char *db_path;			  /* the archive it describes */
+	uint64_t signature;		  /* of the index's structure record when loaded */
 	time_t loaded_at;
-	int refs;               /* users, plus one while it is the current one */
+	int refs; /* users, plus one while it is the current one */
 };
 
 static pthread_mutex_t vocab_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -335,7 +335,8 @@ static int add_close_spellings(struct search_vocab *v, const char *word,
 
 			if (__builtin_popcountll(chars ^ t->chars) > 2 * k)
 				continue;
-			if (t->docs <= too_common && search_edit_distance_within(word, t->term, k) &&
+			if (t->docs <= too_common &&
+			    search_edit_distance_within(word, t->term, k) &&
 			    !is_own_form(exact, t->term))
 				found[nfound++] = t;
 		}
@@ -371,7 +372,6 @@ static int add_close_spellings(struct search_vocab *v, const char *word,
 }
 
 /* ---- building the FTS5 expressions ---- */
-
 
 static void plan_clear(struct plan *p)
 {
@@ -465,7 +465,8 @@ static int filter_ids(struct prl_archive *a, struct plan *p, enum stmt_id sid, c
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char token[32];
 
-		snprintf(token, sizeof(token), "%c%lld", prefix, (long long)sqlite3_column_int64(st, 0));
+		snprintf(token, sizeof(token), "%c%lld", prefix,
+			 (long long)sqlite3_column_int64(st, 0));
 		prl_buf_addf(&p->filter, "%s\"%s\"", n ? " OR " : "", token);
 		if (term_add(&p->filters[p->nfilters], token) < 0) {
 			sqlite3_reset(st);
@@ -616,7 +617,7 @@ static void bind_dates(sqlite3_stmt *st, int first, const struct prl_search_opts
 #define COUNT_CACHE_SLOTS 1024
 
 struct count_entry {
-	char *key;      /* expression and filters; NULL when free */
+	char *key; /* expression and filters; NULL when free */
 	int64_t count;
 };
 
@@ -648,8 +649,8 @@ static int count_cache_get(const char *db, uint64_t sig, const char *key, int64_
 	int found = 0;
 
 	pthread_mutex_lock(&count_lock);
-	if (count_db && !strcmp(count_db, db) && count_signature == sig &&
-	    count_cache[slot].key && !strcmp(count_cache[slot].key, key)) {
+	if (count_db && !strcmp(count_db, db) && count_signature == sig && count_cache[slot].key &&
+	    !strcmp(count_cache[slot].key, key)) {
 		*out = count_cache[slot].count;
 		found = 1;
 	}
@@ -691,12 +692,12 @@ static void count_cache_put(const char *db, uint64_t sig, const char *key, int64
 static int64_t parallel_count_from = 100000;
 
 struct count_half {
-	sqlite3 *db;         /* the connection this half runs on */
+	sqlite3 *db; /* the connection this half runs on */
 	const char *expr;
 	int64_t ranges[12][2];
 	int nranges;
 	int64_t count;
-	int rc;              /* SQLITE_OK or the failure */
+	int rc; /* SQLITE_OK or the failure */
 };
 
 static void *count_half_run(void *arg)
@@ -795,7 +796,8 @@ static int count_in_parallel(struct prl_archive *a, const struct plan *p, const 
 		struct prl_buf path = PRL_BUF_INIT;
 
 		prl_buf_addf(&path, "%s/archive.db", a->dir);
-		if (sqlite3_open_v2(path.data, &a->db_reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+		if (sqlite3_open_v2(path.data, &a->db_reader,
+				    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
 				    NULL) != SQLITE_OK) {
 			sqlite3_close(a->db_reader);
 			a->db_reader = NULL;
@@ -820,12 +822,14 @@ static int count_in_parallel(struct prl_archive *a, const struct plan *p, const 
 	half[1].db = a->db_reader;
 	for (int l = 0; l < levels; l++)
 		for (int c = cls_from; c <= cls_to; c++) {
-			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) | ((int64_t)c << INDEX_CLASS_BITS);
+			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
+				       ((int64_t)c << INDEX_CLASS_BITS);
 
 			half[0].ranges[half[0].nranges][0] = base;
 			half[0].ranges[half[0].nranges++][1] = base + split;
 			half[1].ranges[half[1].nranges][0] = base + split;
-			half[1].ranges[half[1].nranges++][1] = base + (INT64_C(1) << INDEX_CLASS_BITS);
+			half[1].ranges[half[1].nranges++][1] =
+				base + (INT64_C(1) << INDEX_CLASS_BITS);
 		}
 	half[0].expr = half[1].expr = expr;
 	if (pthread_create(&worker, NULL, count_half_run, &half[1]) != 0)
@@ -864,8 +868,7 @@ static int count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 		return 0;
 	}
 	if (!dated(o) && sqlite3_get_autocommit(a->db) && p->key_below &&
-	    estimate_matches(p) >= parallel_count_from &&
-	    count_in_parallel(a, p, expr, out) == 0) {
+	    estimate_matches(p) >= parallel_count_from && count_in_parallel(a, p, expr, out) == 0) {
 		if (key.data)
 			count_cache_put(a->dir, sig, key.data, *out);
 		prl_buf_release(&key);
@@ -928,14 +931,20 @@ static int page_ids(struct prl_archive *a, const struct prl_search_opts *o, cons
 	int rc;
 
 	switch (ord) {
-	case ORDER_DATE: sid = ST_SEARCH_PAGE_DATE; break;
-	case ORDER_PLACE: sid = ST_SEARCH_PAGE_PLACE; break;
+	case ORDER_DATE:
+		sid = ST_SEARCH_PAGE_DATE;
+		break;
+	case ORDER_PLACE:
+		sid = ST_SEARCH_PAGE_PLACE;
+		break;
 	case ORDER_RANK:
-		sid = dated(o)    ? ST_SEARCH_PAGE_RANK_DATED
+		sid = dated(o)	? ST_SEARCH_PAGE_RANK_DATED
 		      : exclude ? ST_SEARCH_PAGE_RANK_REST
 				: ST_SEARCH_PAGE_RANK;
 		break;
-	default: sid = dated(o) ? ST_SEARCH_PAGE_ROWID_DATED : ST_SEARCH_PAGE_ROWID; break;
+	default:
+		sid = dated(o) ? ST_SEARCH_PAGE_ROWID_DATED : ST_SEARCH_PAGE_ROWID;
+		break;
 	}
 	if (!(st = archive_stmt(a, sid)))
 		return -PRL_ESQL;
@@ -1112,9 +1121,11 @@ static void write_snippet(struct prl_buf *out, struct plan *p, const char *text)
 
 	prl_buf_addstr(out, ",\"kwic\":{\"left\":");
 	if (n) {
-		size_t l = marks[0].start > KWIC_SIDE ? utf8_floor(text, marks[0].start - KWIC_SIDE) : 0;
-		size_t r = len - marks[0].end > KWIC_SIDE ? utf8_floor(text, marks[0].end + KWIC_SIDE)
-							 : len;
+		size_t l = marks[0].start > KWIC_SIDE ? utf8_floor(text, marks[0].start - KWIC_SIDE)
+						      : 0;
+		size_t r = len - marks[0].end > KWIC_SIDE
+				   ? utf8_floor(text, marks[0].end + KWIC_SIDE)
+				   : len;
 
 		prl_json_strn(out, text + l, marks[0].start - l);
 		prl_buf_addstr(out, ",\"match\":");
@@ -1174,8 +1185,8 @@ static void consider(sqlite3_stmt *st, struct prl_archive *a, const struct plan 
  * before the span and those starting inside it.  *out is owned by the
  * caller (NULL when there is none).
  */
-static int find_translation(struct prl_archive *a, const struct plan *p, int64_t rec,
-			    int64_t tier, int64_t sid, int64_t start, int64_t end, char **out)
+static int find_translation(struct prl_archive *a, const struct plan *p, int64_t rec, int64_t tier,
+			    int64_t sid, int64_t start, int64_t end, char **out)
 {
 	int64_t tiers[8], best_overlap = 0;
 	sqlite3_stmt *st = archive_stmt(a, ST_TRANSLATION_TIERS);
@@ -1219,8 +1230,8 @@ static int find_translation(struct prl_archive *a, const struct plan *p, int64_t
 	return 0;
 }
 
-static int write_hit(struct prl_archive *a, struct plan *p, int64_t sid, int variant,
-		     int first, struct prl_buf *out)
+static int write_hit(struct prl_archive *a, struct plan *p, int64_t sid, int variant, int first,
+		     struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_SEARCH_HIT);
 	int64_t rec, tier, start, end;
@@ -1339,7 +1350,8 @@ static int page_of(struct prl_archive *a, struct memory_answer *m, int which,
 {
 	if (m && (ord == ORDER_RANK || ord == ORDER_ARCHIVE)) {
 		size_t had = *n;
-		int ret = search_memory_page(m, which, ord == ORDER_RANK, offset, had + limit, ids, n);
+		int ret = search_memory_page(m, which, ord == ORDER_RANK, offset, had + limit, ids,
+					     n);
 
 		if (ret != 0)
 			return ret < 0 ? ret : 0;
@@ -1389,8 +1401,7 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	/* exact hits first, then the close spellings, each in its order */
 	ord = choose_order(o, total_exact);
 	if (!p.empty_filter && offset < total_exact &&
-	    (ret = page_of(a, mem, 0, o, &p, ord, exact.data, NULL, offset, limit, ids, &nids)) <
-		    0)
+	    (ret = page_of(a, mem, 0, o, &p, ord, exact.data, NULL, offset, limit, ids, &nids)) < 0)
 		goto end;
 	nexact_ids = nids;
 	if (!p.empty_filter && p.has_variants && (int64_t)nids < limit &&
@@ -1406,7 +1417,8 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	}
 	prl_buf_addstr(&b, "{\"query\":");
 	prl_json_str(&b, o->query);
-	prl_buf_addf(&b, ",\"total\":%lld,\"total_exact\":%lld,\"offset\":%lld,\"limit\":%lld"
+	prl_buf_addf(&b,
+		     ",\"total\":%lld,\"total_exact\":%lld,\"offset\":%lld,\"limit\":%lld"
 		     ",\"order\":\"%s\"",
 		     (long long)total, (long long)total_exact, (long long)offset, (long long)limit,
 		     order_names[ord]);
@@ -1422,7 +1434,8 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 		for (k = 0; k < p.variant[i].n; k++) {
 			size_t m;
 
-			for (m = 0; m < p.seen.n && strcmp(p.seen.items[m], p.variant[i].items[k]); m++)
+			for (m = 0; m < p.seen.n && strcmp(p.seen.items[m], p.variant[i].items[k]);
+			     m++)
 				;
 			if (m == p.seen.n)
 				continue;
@@ -1437,8 +1450,8 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	prl_buf_addch(&b, ']');
 	if (o->with_groups && total <= GROUPS_UP_TO && !p.empty_filter) {
 		if ((ret = mem ? write_memory_groups(a, mem, &b)
-			       : write_groups(a, o, &p, p.has_variants ? any.data : exact.data, &b)) <
-		    0)
+			       : write_groups(a, o, &p, p.has_variants ? any.data : exact.data,
+					      &b)) < 0)
 			goto end;
 	}
 	prl_buf_addch(&b, '}');
@@ -1471,11 +1484,13 @@ int prl_archive_reindex(struct prl_archive *a)
 		/* in rowid order: FTS5 appends to its pending doclists only while
 		 * rowids grow, so an ordered load is much faster */
 		"INSERT INTO segment_index(rowid, body, meta)"
-		" SELECT " INDEX_KEY4_SQL("s.id", "s.start_ms", "s.end_ms")
-		" AS k, prl_fold(s.text), ifnull(m.meta, '')"
-		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
-		" JOIN recordings r ON r.id = t.recording_id"
-		" LEFT JOIN recording_index_meta m ON m.recording_id = r.id ORDER BY k",
+		" SELECT " INDEX_KEY4_SQL(
+			"s.id", "s.start_ms",
+			"s.end_ms") " AS k, prl_fold(s.text), ifnull(m.meta, '')"
+				    " FROM segments s JOIN tiers t ON t.id = s.tier_id"
+				    " JOIN recordings r ON r.id = t.recording_id"
+				    " LEFT JOIN recording_index_meta m ON m.recording_id = r.id "
+				    "ORDER BY k",
 		"INSERT INTO segment_index(segment_index) VALUES ('optimize')",
 		"INSERT INTO segment_index(segment_index, rank) VALUES ('automerge', 4)",
 		"INSERT INTO segment_index(segment_index, rank) VALUES ('crisismerge', 16)",
@@ -1600,7 +1615,8 @@ int prl_archive_variants_import_csv(struct prl_archive *a, const char *data, siz
 			continue;
 		if (fields.n < 2) {
 			ret = archive_fail(a, -PRL_EFORMAT,
-					   "line %zu: a group needs at least two spellings", lineno);
+					   "line %zu: a group needs at least two spellings",
+					   lineno);
 			goto fail;
 		}
 		group++;
@@ -1620,7 +1636,8 @@ int prl_archive_variants_import_csv(struct prl_archive *a, const char *data, siz
 
 				sqlite3_reset(st);
 				ret = constraint ? archive_fail(a, -PRL_EFORMAT,
-								"line %zu: '%s' is already in another group "
+								"line %zu: '%s' is already in "
+								"another group "
 								"(accents and case do not count)",
 								lineno, fields.items[i])
 						 : archive_sql_fail(a, "storing a spelling");

@@ -17,8 +17,8 @@
 #include "sidecar.h"
 
 static const char *const known_fields[] = {
-	"title", "date", "collection", "place", "variety", "language", "collector", "rights",
-	"access", "description", "keywords", "speakers", NULL,
+	"title",  "date",   "collection",  "place",    "variety",  "language", "collector",
+	"rights", "access", "description", "keywords", "speakers", NULL,
 };
 
 static const char *const known_speaker_fields[] = {
@@ -99,8 +99,8 @@ static int take_number(json_t *obj, const char *key, double *out, int *has, doub
 	return 0;
 }
 
-static int read_speaker(json_t *js, struct sidecar_speaker *sp, size_t index,
-			struct prl_buf *err, struct prl_buf *warn)
+static int read_speaker(json_t *js, struct sidecar_speaker *sp, size_t index, struct prl_buf *err,
+			struct prl_buf *warn)
 {
 	char where[48];
 	const char *key;
@@ -220,7 +220,8 @@ int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_b
 			ret = -PRL_EFORMAT;
 			goto end;
 		}
-		if (!sc->place_name && sc->place_commune && !(sc->place_name = strdup(sc->place_commune))) {
+		if (!sc->place_name && sc->place_commune &&
+		    !(sc->place_name = strdup(sc->place_commune))) {
 			ret = -PRL_ENOMEM;
 			goto end;
 		}
@@ -261,7 +262,8 @@ int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_b
 			goto end;
 		}
 		sc->nspeakers = json_array_size(v);
-		if (sc->nspeakers && !(sc->speakers = calloc(sc->nspeakers, sizeof(*sc->speakers)))) {
+		if (sc->nspeakers &&
+		    !(sc->speakers = calloc(sc->nspeakers, sizeof(*sc->speakers)))) {
 			sc->nspeakers = 0;
 			ret = -PRL_ENOMEM;
 			goto end;

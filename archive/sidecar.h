@@ -6,14 +6,14 @@
 #include "parlers/archive.h"
 
 struct sidecar_speaker {
-	char *name;       /* required */
-	int pseudonym;    /* the name is a pseudonym */
-	int birth_year;   /* 0 when unknown */
+	char *name;	/* required */
+	int pseudonym;	/* the name is a pseudonym */
+	int birth_year; /* 0 when unknown */
 	char *sex;
 	char *occupation;
-	char *origin;     /* place of origin, free text */
-	char *consent;    /* consent notes */
-	char *role;       /* "speaker" when NULL */
+	char *origin;  /* place of origin, free text */
+	char *consent; /* consent notes */
+	char *role;    /* "speaker" when NULL */
 };
 
 struct sidecar {
@@ -22,8 +22,8 @@ struct sidecar {
 	char *place_name, *place_commune;
 	double lat, lon;
 	int has_coords;
-	char *keywords_json;   /* a JSON array, as stored */
-	int access;            /* prl_access, or -1 when not given */
+	char *keywords_json; /* a JSON array, as stored */
+	int access;	     /* prl_access, or -1 when not given */
 	struct sidecar_speaker *speakers;
 	size_t nspeakers;
 };

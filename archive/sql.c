@@ -12,7 +12,6 @@
 
 #include "archive-internal.h"
 
-
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -23,8 +22,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PLACE_FIND] = "SELECT id FROM places WHERE name = ?1 AND commune IS ?2",
 	[ST_PLACE_ADD] = "INSERT INTO places(name, commune, lat, lon) VALUES (?1, ?2, ?3, ?4)",
 	[ST_SPEAKER_FIND] = "SELECT id FROM speakers WHERE name = ?1 AND birth_year IS ?2",
-	[ST_SPEAKER_ADD] = "INSERT INTO speakers(name, is_pseudonym, birth_year, sex, occupation,"
-			   " origin, origin_place_id, consent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_SPEAKER_ADD] =
+		"INSERT INTO speakers(name, is_pseudonym, birth_year, sex, occupation,"
+		" origin, origin_place_id, consent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_REC_ADD] = "INSERT INTO recordings(title, date, place_id, collection_id, collector,"
 		       " variety, language, description, keywords, rights, access, duration_ms,"
 		       " sample_rate, channels, bits_per_sample, original_format, original_codec,"
@@ -53,8 +53,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " WHERE rs.recording_id = ?1 ORDER BY rs.ord, s.id",
 	[ST_MEDIA_GET] = "SELECT path, bytes, sha256 FROM media_files"
 			 " WHERE recording_id = ?1 AND kind = ?2",
-	[ST_MEDIA_ALL] = "SELECT path, bytes, sha256, recording_id FROM media_files UNION ALL"
-			 " SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
+	[ST_MEDIA_ALL] =
+		"SELECT path, bytes, sha256, recording_id FROM media_files UNION ALL"
+		" SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
 			" s.name, t.default_locale, t.may_overlap FROM tiers t"
@@ -63,10 +64,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
 				" start_unaligned, end_unaligned, version FROM segments"
 				" WHERE tier_id = ?1 ORDER BY ord, id",
-	[ST_TIER_ADD] = "INSERT INTO tiers(recording_id, name, type, language, participant,"
-			" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord,"
-			" default_locale, may_overlap)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0))",
+	[ST_TIER_ADD] =
+		"INSERT INTO tiers(recording_id, name, type, language, participant,"
+		" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord,"
+		" default_locale, may_overlap)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0))",
 	[ST_SEGMENT_ADD] = "INSERT INTO segments(tier_id, start_ms, end_ms, text, parent_id, ord,"
 			   " ext_id, cve_ref, start_unaligned, end_unaligned)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -153,7 +155,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"   JOIN speakers s2 ON s2.id = rs.speaker_id WHERE rs.recording_id = r.id"
 		"   ORDER BY rs.ord LIMIT 1)), r.date, r.variety"
 		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
-		" JOIN recordings r ON r.id = t.recording_id LEFT JOIN places p ON p.id = r.place_id"
+		" JOIN recordings r ON r.id = t.recording_id LEFT JOIN places p ON p.id = "
+		"r.place_id"
 		" LEFT JOIN speakers sp ON sp.id = t.speaker_id WHERE s.id = ?1",
 	[ST_VOCAB_ALL] = "SELECT term, doc FROM segment_vocab WHERE col = 'body'",
 	/* FTS5 keeps its structure record at id 10; every write changes it */
@@ -184,7 +187,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" ORDER BY v2.id",
 	[ST_VARIANT_ALL] = "SELECT group_id, form FROM spelling_variants ORDER BY group_id, id",
 	[ST_VARIANT_CLEAR] = "DELETE FROM spelling_variants",
-	[ST_VARIANT_ADD] = "INSERT INTO spelling_variants(group_id, form, folded) VALUES (?1, ?2, ?3)",
+	[ST_VARIANT_ADD] =
+		"INSERT INTO spelling_variants(group_id, form, folded) VALUES (?1, ?2, ?3)",
 	[ST_VARIANT_NEXT_GROUP] = "SELECT ifnull(max(group_id), 0) + 1 FROM spelling_variants",
 	[ST_FILTER_SPEAKERS] = "SELECT id FROM speakers WHERE name = ?1 OR CAST(id AS TEXT) = ?1",
 	[ST_FILTER_PLACES] = "SELECT id FROM places WHERE name = ?1 OR commune = ?1"
@@ -192,17 +196,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FILTER_COLLECTIONS] = "SELECT id FROM collections WHERE name = ?1"
 				  " OR CAST(id AS TEXT) = ?1",
 	/* every rowid a segment of recording ?1 may have (see schema.c) */
-	[ST_REINDEX_DELETE] = "DELETE FROM segment_index WHERE rowid IN"
-			      " (SELECT s.id + k.column1 * 1099511627776 FROM segments s"
-			      " JOIN tiers t ON t.id = s.tier_id, (VALUES (0), (1), (2), (3), (4), (5),"
-			      " (6), (7), (8), (9), (10), (11)) k WHERE t.recording_id = ?1)",
-	[ST_REINDEX_INSERT] = "INSERT INTO segment_index(rowid, body, meta)"
-			      " SELECT " INDEX_KEY4_SQL("s.id", "s.start_ms", "s.end_ms")
-			      ", prl_fold(s.text), ifnull(m.meta, '')"
-			      " FROM segments s JOIN tiers t ON t.id = s.tier_id"
-			      " JOIN recordings r ON r.id = t.recording_id"
-			      " LEFT JOIN recording_index_meta m ON m.recording_id = r.id"
-			      " WHERE r.id = ?1",
+	[ST_REINDEX_DELETE] =
+		"DELETE FROM segment_index WHERE rowid IN"
+		" (SELECT s.id + k.column1 * 1099511627776 FROM segments s"
+		" JOIN tiers t ON t.id = s.tier_id, (VALUES (0), (1), (2), (3), (4), (5),"
+		" (6), (7), (8), (9), (10), (11)) k WHERE t.recording_id = ?1)",
+	[ST_REINDEX_INSERT] =
+		"INSERT INTO segment_index(rowid, body, meta)"
+		" SELECT " INDEX_KEY4_SQL(
+			"s.id", "s.start_ms",
+			"s.end_ms") ", prl_fold(s.text), ifnull(m.meta, '')"
+				    " FROM segments s JOIN tiers t ON t.id = s.tier_id"
+				    " JOIN recordings r ON r.id = t.recording_id"
+				    " LEFT JOIN recording_index_meta m ON m.recording_id = r.id"
+				    " WHERE r.id = ?1",
 	[ST_META_REFRESH] = "INSERT OR REPLACE INTO recording_index_meta(recording_id, meta)"
 			    " SELECT r.id, " INDEX_META_SQL " FROM recordings r WHERE r.id = ?1",
 
@@ -212,15 +219,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEGMENTS_OF_TIER_SHOWN] =
 		"SELECT s.id, s.start_ms, s.end_ms, s.text, s.parent_id, s.ext_id, s.cve_ref,"
 		" s.start_unaligned, s.end_unaligned, s.version FROM segments s"
-		" JOIN tiers t ON t.id = s.tier_id WHERE s.tier_id = ?1 AND NOT "
-		WITHHELD_OVERLAP_SQL("t.recording_id", "s.start_ms", "s.end_ms")
-		" ORDER BY s.ord, s.id",
+		" JOIN tiers t ON t.id = s.tier_id WHERE s.tier_id = ?1 AND "
+		"NOT " WITHHELD_OVERLAP_SQL("t.recording_id", "s.start_ms",
+					    "s.end_ms") " ORDER BY s.ord, s.id",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 	[ST_USER_ADD] = "INSERT INTO users(login, role, pwhash) VALUES (?1, ?2, ?3)",
 	[ST_USER_BY_LOGIN] = "SELECT id, role, pwhash FROM users WHERE login = ?1",
-	[ST_USER_SET_PASSWORD] = "UPDATE users SET pwhash = ?2,"
-				 " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_USER_SET_PASSWORD] =
+		"UPDATE users SET pwhash = ?2,"
+		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
 	[ST_USER_SET_ROLE] = "UPDATE users SET role = ?2,"
 			     " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
 	[ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
@@ -246,9 +254,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " t.recording_id, t.is_point FROM segments s JOIN tiers t"
 			   " ON t.id = s.tier_id WHERE s.id = ?1",
 	/* ?1 NULL: a new id; ?6 the version (1, or more when a revert restores) */
-	[ST_SEGMENT_INSERT] = "INSERT INTO segments(id, tier_id, start_ms, end_ms, text, ord, version)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5,"
-			      " (SELECT ifnull(max(ord), -1) + 1 FROM segments WHERE tier_id = ?2), ?6)",
+	[ST_SEGMENT_INSERT] =
+		"INSERT INTO segments(id, tier_id, start_ms, end_ms, text, ord, version)"
+		" VALUES (?1, ?2, ?3, ?4, ?5,"
+		" (SELECT ifnull(max(ord), -1) + 1 FROM segments WHERE tier_id = ?2), ?6)",
 	/* only when nobody changed it since version ?5 was read */
 	[ST_SEGMENT_UPDATE] = "UPDATE segments SET start_ms = ?2, end_ms = ?3, text = ?4,"
 			      " version = version + 1 WHERE id = ?1 AND version = ?5",
@@ -270,18 +279,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* deleting a tier: what depends on it in other tiers (child tiers,
 	 * segments linked to its segments), which the cascade would take
 	 * along without a word */
-	[ST_TIER_DEPENDENTS] = "SELECT (SELECT count(*) FROM tiers WHERE parent_id = ?1)"
-			       " + (SELECT count(*) FROM segments c JOIN segments p ON p.id = c.parent_id"
-			       "    WHERE p.tier_id = ?1 AND c.tier_id != ?1)",
+	[ST_TIER_DEPENDENTS] =
+		"SELECT (SELECT count(*) FROM tiers WHERE parent_id = ?1)"
+		" + (SELECT count(*) FROM segments c JOIN segments p ON p.id = c.parent_id"
+		"    WHERE p.tier_id = ?1 AND c.tier_id != ?1)",
 	/* the whole tier as JSON, every column, its segments in order: the
 	 * history keeps it, and a revert puts back exactly this */
 	[ST_TIER_SNAPSHOT] =
-		"SELECT json_object('id', id, 'recording_id', recording_id, 'name', name, 'type', type,"
+		"SELECT json_object('id', id, 'recording_id', recording_id, 'name', name, 'type', "
+		"type,"
 		" 'language', language, 'participant', participant, 'speaker_id', speaker_id,"
 		" 'annotator', annotator, 'ling_type', ling_type, 'parent_id', parent_id,"
 		" 'constraint_type', constraint_type, 'is_point', is_point, 'ord', ord,"
 		" 'default_locale', default_locale, 'may_overlap', may_overlap,"
-		" 'segments', (SELECT json_group_array(json_object('id', s.id, 'start_ms', s.start_ms,"
+		" 'segments', (SELECT json_group_array(json_object('id', s.id, 'start_ms', "
+		"s.start_ms,"
 		"   'end_ms', s.end_ms, 'text', s.text, 'parent_id', s.parent_id, 'ord', s.ord,"
 		"   'ext_id', s.ext_id, 'cve_ref', s.cve_ref, 'start_unaligned', s.start_unaligned,"
 		"   'end_unaligned', s.end_unaligned, 'version', s.version))"
@@ -296,11 +308,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" may_overlap)"
 		" SELECT j->>'id', j->>'recording_id', j->>'name', j->>'type', j->>'language',"
 		" j->>'participant', (SELECT id FROM speakers WHERE id = j->>'speaker_id'),"
-		" j->>'annotator', j->>'ling_type', (SELECT id FROM tiers WHERE id = j->>'parent_id'),"
+		" j->>'annotator', j->>'ling_type', (SELECT id FROM tiers WHERE id = "
+		"j->>'parent_id'),"
 		" j->>'constraint_type', j->>'is_point', j->>'ord', j->>'default_locale',"
 		" j->>'may_overlap' FROM (SELECT ?1 AS j)",
 	[ST_TIER_RESTORE_SEGMENTS] =
-		"INSERT INTO segments(id, tier_id, start_ms, end_ms, text, parent_id, ord, ext_id, cve_ref,"
+		"INSERT INTO segments(id, tier_id, start_ms, end_ms, text, parent_id, ord, ext_id, "
+		"cve_ref,"
 		" start_unaligned, end_unaligned, version)"
 		" SELECT value->>'id', ?2, value->>'start_ms', value->>'end_ms', value->>'text',"
 		" (SELECT id FROM segments WHERE id = value->>'parent_id'), value->>'ord',"
@@ -310,9 +324,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REC_SET_ACCESS] = "UPDATE recordings SET access = ?2,"
 			      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
 	/* the login is copied: the history outlives the account */
-	[ST_AUDIT_ADD] = "INSERT INTO audit(user_id, login, recording_id, tier_id, segment_id, action,"
-			 " before, after, reverts) VALUES (?1, coalesce((SELECT login FROM users"
-			 " WHERE id = ?1), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_AUDIT_ADD] =
+		"INSERT INTO audit(user_id, login, recording_id, tier_id, segment_id, action,"
+		" before, after, reverts) VALUES (?1, coalesce((SELECT login FROM users"
+		" WHERE id = ?1), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_SEGMENT_CHILDREN] = "SELECT count(*) FROM segments WHERE parent_id = ?1",
 	[ST_REC_GAIN] = "SELECT ifnull(gain_db, 0) FROM recordings WHERE id = ?1",
 	[ST_AUDIT_OF_REC] = "SELECT id, at, user_id, login, tier_id, segment_id, action, before,"

@@ -47,7 +47,8 @@ int prl_login_valid(const char *s)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		int alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 
 		if (!alnum && (i == 0 || !strchr("._-@", c)))
 			return 0;
@@ -261,8 +262,7 @@ static void random_token(char out[PRL_TOKEN_CHARS + 1], unsigned char raw[32])
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static int open_session(struct prl_archive *a, int64_t user_id, int64_t now,
-			struct prl_session *s)
+static int open_session(struct prl_archive *a, int64_t user_id, int64_t now, struct prl_session *s)
 {
 	unsigned char raw[32], digest[crypto_hash_sha256_BYTES];
 	sqlite3_stmt *st;
@@ -401,7 +401,8 @@ int prl_archive_session_get(struct prl_archive *a, const char *token, struct prl
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? -PRL_ENOTFOUND : archive_sql_fail(a, "finding a session");
+		return rc == SQLITE_DONE ? -PRL_ENOTFOUND
+					 : archive_sql_fail(a, "finding a session");
 	}
 	memset(&s, 0, sizeof(s));
 	s.viewer.user_id = sqlite3_column_int64(st, 0);

@@ -32,8 +32,8 @@
 
 #define REASON_MAX 1000
 
-static void span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end,
-		      const char *reason, int with_reason)
+static void span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end, const char *reason,
+		      int with_reason)
 {
 	prl_buf_addf(b, "{\"id\":%lld,\"start_ms\":%lld,\"end_ms\":%lld", (long long)id,
 		     (long long)start, (long long)end);
@@ -133,9 +133,9 @@ static int media_path(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, c
 }
 
 /* Makes one muted copy (kind) of rec_id for the span set sig. */
-static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind,
-		     const char *orig_rel, const char *sha, double gain_db, const int64_t *spans,
-		     size_t n, const char *sig)
+static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind, const char *orig_rel,
+		     const char *sha, double gain_db, const int64_t *spans, size_t n,
+		     const char *sig)
 {
 	struct prl_buf rel = PRL_BUF_INIT, abs = PRL_BUF_INIT, tmp = PRL_BUF_INIT,
 		       src = PRL_BUF_INIT, why = PRL_BUF_INIT, old = PRL_BUF_INIT,
@@ -286,7 +286,8 @@ int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, i
 	if (start_ms < 0 || end_ms <= start_ms || end_ms > b.duration_ms)
 		ret = archive_fail(a, -PRL_EINVAL,
 				   "a withheld span starts at or after 0 and ends after it starts, "
-				   "within the recording (%lld ms)", (long long)b.duration_ms);
+				   "within the recording (%lld ms)",
+				   (long long)b.duration_ms);
 	prl_recording_brief_clear(&b);
 	if (ret < 0)
 		return ret;
@@ -326,7 +327,8 @@ int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, i
 	if (rc != SQLITE_ROW || sqlite3_column_int64(st, 1) != rec_id) {
 		sqlite3_reset(st);
 		return rc == SQLITE_ROW || rc == SQLITE_DONE
-			       ? archive_fail(a, -PRL_ENOTFOUND, "no withheld span %lld in recording %lld",
+			       ? archive_fail(a, -PRL_ENOTFOUND,
+					      "no withheld span %lld in recording %lld",
 					      (long long)span_id, (long long)rec_id)
 			       : archive_sql_fail(a, "reading a withheld span");
 	}
@@ -376,8 +378,8 @@ int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, 
 	return ret;
 }
 
-int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v,
-				int64_t rec_id, int64_t span_id, struct prl_buf *out)
+int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+				int64_t span_id, struct prl_buf *out)
 {
 	struct prl_buf res = PRL_BUF_INIT;
 	int ret;

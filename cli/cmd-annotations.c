@@ -34,7 +34,8 @@ static void print_warnings(const char *what, struct prl_buf *w)
 static void help(void)
 {
 	printf("usage: parlers [-d DIR] annotations import ID FILE [--replace] [--format F]\n"
-	       "       parlers [-d DIR] annotations export ID --format F [-o FILE] [--tier NAME]\n\n"
+	       "       parlers [-d DIR] annotations export ID --format F [-o FILE] [--tier "
+	       "NAME]\n\n"
 	       "import reads FILE (format from its extension, or --format) into recording ID's\n"
 	       "tiers; with --replace the recording's tiers are replaced, otherwise a tier name\n"
 	       "already there is an error. Formats: eaf, textgrid, vtt, srt, csv, json.\n\n"
@@ -63,7 +64,9 @@ static int do_import(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': replace = 1; break;
+		case 'r':
+			replace = 1;
+			break;
 		case 'f':
 			if ((fmt = prl_annot_format_parse(optarg)) < 0 || fmt == PRL_FMT_TEI)
 				return cli_usage_error("annotations", "cannot import format '%s'",
@@ -82,7 +85,8 @@ static int do_import(struct cli *c, int argc, char **argv)
 		dot = strrchr(path, '.');
 		if (!dot || (fmt = prl_annot_format_parse(dot)) < 0 || fmt == PRL_FMT_TEI)
 			return cli_usage_error("annotations",
-					       "cannot tell the format of '%s' (use --format)", path);
+					       "cannot tell the format of '%s' (use --format)",
+					       path);
 	}
 	if ((ret = prl_read_file(path, 0, &data)) < 0) {
 		status = cli_error("%s: cannot read: %s", path, strerror(errno));
@@ -169,10 +173,15 @@ static int do_export(struct cli *c, int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			if ((fmt = prl_annot_format_parse(optarg)) < 0)
-				return cli_usage_error("annotations", "unknown format '%s'", optarg);
+				return cli_usage_error("annotations", "unknown format '%s'",
+						       optarg);
 			break;
-		case 'o': output = optarg; break;
-		case 't': wo.tier = optarg; break;
+		case 'o':
+			output = optarg;
+			break;
+		case 't':
+			wo.tier = optarg;
+			break;
 		default:
 			return cli_unknown_option("annotations", argv);
 		}

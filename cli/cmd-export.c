@@ -20,9 +20,9 @@
 #include "cli.h"
 
 struct sink {
-	FILE *f;        /* OUT or stdout */
-	int64_t bytes;  /* written so far */
-	int err;        /* errno of the first failed write */
+	FILE *f;       /* OUT or stdout */
+	int64_t bytes; /* written so far */
+	int err;       /* errno of the first failed write */
 };
 
 static int sink_write(void *ctx, const void *data, size_t len)
@@ -94,29 +94,39 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'q': o.query = optarg; break;
-		case 'c': o.collection = optarg; break;
+		case 'q':
+			o.query = optarg;
+			break;
+		case 'c':
+			o.collection = optarg;
+			break;
 		case 'i':
 			free(ids);
 			ids = NULL;
 			if (parse_ids(optarg, &ids, &o.nids) < 0)
-				return cli_usage_error("export", "--ids takes ids separated by commas");
+				return cli_usage_error("export",
+						       "--ids takes ids separated by commas");
 			o.ids = ids;
 			break;
 		case 'a':
 			if ((audio = prl_export_audio_parse(optarg)) < 0) {
 				free(ids);
-				return cli_usage_error("export",
-						       "--audio must be original, flac, opus or none");
+				return cli_usage_error(
+					"export", "--audio must be original, flac, opus or none");
 			}
 			o.audio = (enum prl_export_audio)audio;
 			break;
-		case 'P': v = PRL_VIEWER_ANONYMOUS; break;
-		case 'o': out = optarg; break;
+		case 'P':
+			v = PRL_VIEWER_ANONYMOUS;
+			break;
+		case 'o':
+			out = optarg;
+			break;
 		case 'h':
 			printf("usage: parlers [-d DIR] export [--query Q] [--collection NAME]"
 			       " [--ids 1,2,3]\n"
-			       "         [--audio original|flac|opus|none] [--public] -o OUT.zip\n\n"
+			       "         [--audio original|flac|opus|none] [--public] -o "
+			       "OUT.zip\n\n"
 			       "Writes the recordings selected (all of them when nothing is said)\n"
 			       "as a BagIt bag in a zip: audio, annotations (EAF, TextGrid, TEI,\n"
 			       "CSV), metadata tables and checksums.  With --query, the matching\n"

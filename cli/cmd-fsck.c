@@ -45,10 +45,14 @@ int cmd_fsck(struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: parlers [-d DIR] fsck [--json]\n\n"
-			       "Re-reads every stored file and reports, one per line, each whose bytes\n"
-			       "no longer match their SHA-256 (checksum-mismatch), whose size changed\n"
-			       "(size-mismatch), that is missing, or that nothing in the archive names\n"
-			       "(stray). With --json, one JSON object per problem. Exit status 1 when\n"
+			       "Re-reads every stored file and reports, one per line, each whose "
+			       "bytes\n"
+			       "no longer match their SHA-256 (checksum-mismatch), whose size "
+			       "changed\n"
+			       "(size-mismatch), that is missing, or that nothing in the archive "
+			       "names\n"
+			       "(stray). With --json, one JSON object per problem. Exit status 1 "
+			       "when\n"
 			       "anything is wrong.\n");
 			return 0;
 		} else if (!strcmp(argv[i], "--json")) {

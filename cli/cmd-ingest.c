@@ -111,8 +111,8 @@ struct progress {
 	int tty;
 	size_t index, total;
 	const char *path;
-	double started;     /* when the run began */
-	double audio_done;  /* seconds of audio in the files finished so far */
+	double started;	   /* when the run began */
+	double audio_done; /* seconds of audio in the files finished so far */
 };
 
 static double now(void)
@@ -148,7 +148,8 @@ static void print_result(int json, const char *path, const struct prl_ingest_res
 			prl_buf_addf(&b, ",\"id\":%lld", (long long)r->id);
 		else
 			prl_buf_addstr(&b, ",\"id\":null");
-		prl_buf_addf(&b, ",\"status\":\"%s\",\"error\":", prl_ingest_status_name(r->status));
+		prl_buf_addf(&b,
+			     ",\"status\":\"%s\",\"error\":", prl_ingest_status_name(r->status));
 		prl_json_str(&b, r->status == PRL_FAILED ? prl_buf_str(&r->error) : NULL);
 		if (r->sha256[0])
 			prl_buf_addf(&b, ",\"sha256\":\"%s\"", r->sha256);
@@ -160,7 +161,8 @@ static void print_result(int json, const char *path, const struct prl_ingest_res
 				prl_buf_addf(&b, "%.2f", r->loudness_lufs);
 			else
 				prl_buf_addstr(&b, "null");
-			prl_buf_addf(&b, ",\"gain_db\":%.2f", isfinite(r->gain_db) ? r->gain_db : 0.0);
+			prl_buf_addf(&b, ",\"gain_db\":%.2f",
+				     isfinite(r->gain_db) ? r->gain_db : 0.0);
 		}
 		prl_buf_addstr(&b, "}\n");
 		fputs(b.data, stdout);
@@ -176,7 +178,8 @@ static void print_result(int json, const char *path, const struct prl_ingest_res
 static void help(void)
 {
 	printf("usage: parlers [-d DIR] ingest [--access public|restricted|private]\n"
-	       "                          [--collection NAME] [--target-lufs L] [--json] PATH...\n\n"
+	       "                          [--collection NAME] [--target-lufs L] [--json] "
+	       "PATH...\n\n"
 	       "Adds recordings to the archive. PATH is an audio file or a folder (walked).\n"
 	       "Beside an audio file NAME.ext, these sidecars are read when present:\n"
 	       "  NAME.json                    metadata (see README, 'Metadata sidecar')\n"

@@ -34,10 +34,14 @@ static void fmt_duration(long long ms, char out[32])
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},   {"place", required_argument, NULL, 'p'},
-		{"speaker", required_argument, NULL, 's'}, {"variety", required_argument, NULL, 'v'},
-		{"collection", required_argument, NULL, 'c'}, {"public", no_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},   {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},
+		{"place", required_argument, NULL, 'p'},
+		{"speaker", required_argument, NULL, 's'},
+		{"variety", required_argument, NULL, 'v'},
+		{"collection", required_argument, NULL, 'c'},
+		{"public", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct prl_recording_filter f;
 	struct prl_viewer v = PRL_VIEWER_STAFF;
@@ -53,18 +57,34 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'j': json = 1; break;
-		case 'p': f.place = optarg; break;
-		case 's': f.speaker = optarg; break;
-		case 'v': f.variety = optarg; break;
-		case 'c': f.collection = optarg; break;
-		case 'P': v = PRL_VIEWER_ANONYMOUS; break;
+		case 'j':
+			json = 1;
+			break;
+		case 'p':
+			f.place = optarg;
+			break;
+		case 's':
+			f.speaker = optarg;
+			break;
+		case 'v':
+			f.variety = optarg;
+			break;
+		case 'c':
+			f.collection = optarg;
+			break;
+		case 'P':
+			v = PRL_VIEWER_ANONYMOUS;
+			break;
 		case 'h':
 			printf("usage: parlers [-d DIR] list [--json] [--place P] [--speaker S]\n"
-			       "                        [--variety V] [--collection C] [--public]\n\n"
-			       "Lists the recordings (all of them: the command line has staff rights;\n"
-			       "--public shows what an anonymous visitor would see). --json prints\n"
-			       "the same object as GET /api/recordings: {total, offset, recordings}.\n");
+			       "                        [--variety V] [--collection C] "
+			       "[--public]\n\n"
+			       "Lists the recordings (all of them: the command line has staff "
+			       "rights;\n"
+			       "--public shows what an anonymous visitor would see). --json "
+			       "prints\n"
+			       "the same object as GET /api/recordings: {total, offset, "
+			       "recordings}.\n");
 			return 0;
 		default:
 			return cli_unknown_option("list", argv);
@@ -93,9 +113,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 
 		fmt_duration(json_integer_value(json_object_get(rec, "duration_ms")), d);
 		printf("%4lld  %-10s %8s  %-10s  %s%s%s\n",
-		       (long long)json_integer_value(json_object_get(rec, "id")),
-		       js(rec, "access"), d, js(rec, "date"), js(rec, "title"),
-		       json_is_object(place) ? " — " : "",
+		       (long long)json_integer_value(json_object_get(rec, "id")), js(rec, "access"),
+		       d, js(rec, "date"), js(rec, "title"), json_is_object(place) ? " — " : "",
 		       json_is_object(place) ? js(place, "name") : "");
 	}
 	printf("%lld recording%s\n", (long long)json_integer_value(json_object_get(root, "total")),
@@ -127,10 +146,13 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'j': json = 1; break;
+		case 'j':
+			json = 1;
+			break;
 		case 'h':
 			printf("usage: parlers [-d DIR] show ID [--json]\n\n"
-			       "Shows one recording: metadata, speakers, loudness, stored files and\n"
+			       "Shows one recording: metadata, speakers, loudness, stored files "
+			       "and\n"
 			       "tiers. --json prints the same object as GET /api/recordings/ID.\n");
 			return 0;
 		default:
@@ -171,8 +193,9 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		       *js(place, "commune") ? " (" : "", js(place, "commune"),
 		       *js(place, "commune") ? ")" : "");
 	if (*js(r, "variety"))
-		printf("  variety      %s%s%s%s\n", js(r, "variety"), *js(r, "language") ? " [" : "",
-		       js(r, "language"), *js(r, "language") ? "]" : "");
+		printf("  variety      %s%s%s%s\n", js(r, "variety"),
+		       *js(r, "language") ? " [" : "", js(r, "language"),
+		       *js(r, "language") ? "]" : "");
 	if (*js(r, "collector"))
 		printf("  collector    %s\n", js(r, "collector"));
 	json_array_foreach(json_object_get(r, "speakers"), i, x)
@@ -190,7 +213,8 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(r, "sample_rate")),
 	       (long long)json_integer_value(json_object_get(r, "channels")), d);
 	if (json_is_number(json_object_get(r, "loudness_lufs")))
-		printf("  loudness     %.1f LUFS, range %.1f LU, true peak %.1f dBTP, gain %+.1f dB\n",
+		printf("  loudness     %.1f LUFS, range %.1f LU, true peak %.1f dBTP, gain %+.1f "
+		       "dB\n",
 		       json_number_value(json_object_get(r, "loudness_lufs")),
 		       json_number_value(json_object_get(r, "loudness_range_lu")),
 		       json_number_value(json_object_get(r, "true_peak_dbtp")),

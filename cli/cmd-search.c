@@ -62,13 +62,20 @@ static void print_snippet(const char *html, int tty)
 int cmd_search(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},     {"limit", required_argument, NULL, 'l'},
-		{"offset", required_argument, NULL, 'o'}, {"public", no_argument, NULL, 'P'},
-		{"tier", required_argument, NULL, 't'}, {"place", required_argument, NULL, 'p'},
-		{"speaker", required_argument, NULL, 's'}, {"variety", required_argument, NULL, 'v'},
-		{"collection", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 'T'}, {"sort", required_argument, NULL, 'S'},
-		{"exact", no_argument, NULL, 'e'},    {"help", no_argument, NULL, 'h'},
+		{"json", no_argument, NULL, 'j'},
+		{"limit", required_argument, NULL, 'l'},
+		{"offset", required_argument, NULL, 'o'},
+		{"public", no_argument, NULL, 'P'},
+		{"tier", required_argument, NULL, 't'},
+		{"place", required_argument, NULL, 'p'},
+		{"speaker", required_argument, NULL, 's'},
+		{"variety", required_argument, NULL, 'v'},
+		{"collection", required_argument, NULL, 'c'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 'T'},
+		{"sort", required_argument, NULL, 'S'},
+		{"exact", no_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct prl_viewer v = PRL_VIEWER_STAFF;
@@ -85,7 +92,9 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'j': json = 1; break;
+		case 'j':
+			json = 1;
+			break;
 		case 'l':
 			o.limit = strtoll(optarg, &end, 10);
 			if (*end || o.limit < 1 || o.limit > 200)
@@ -96,15 +105,33 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			if (*end || o.offset < 0)
 				return cli_usage_error("search", "--offset must be 0 or more");
 			break;
-		case 'P': v = PRL_VIEWER_ANONYMOUS; break;
-		case 't': o.tier_type = optarg; break;
-		case 'p': o.place = optarg; break;
-		case 's': o.speaker = optarg; break;
-		case 'v': o.variety = optarg; break;
-		case 'c': o.collection = optarg; break;
-		case 'f': o.date_from = optarg; break;
-		case 'T': o.date_to = optarg; break;
-		case 'e': o.no_variants = 1; break;
+		case 'P':
+			v = PRL_VIEWER_ANONYMOUS;
+			break;
+		case 't':
+			o.tier_type = optarg;
+			break;
+		case 'p':
+			o.place = optarg;
+			break;
+		case 's':
+			o.speaker = optarg;
+			break;
+		case 'v':
+			o.variety = optarg;
+			break;
+		case 'c':
+			o.collection = optarg;
+			break;
+		case 'f':
+			o.date_from = optarg;
+			break;
+		case 'T':
+			o.date_to = optarg;
+			break;
+		case 'e':
+			o.no_variants = 1;
+			break;
 		case 'S':
 			if (!strcmp(optarg, "relevance"))
 				o.sort = PRL_SORT_RELEVANCE;
@@ -113,19 +140,26 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			else if (!strcmp(optarg, "place"))
 				o.sort = PRL_SORT_PLACE;
 			else
-				return cli_usage_error("search", "--sort must be relevance, date or place");
+				return cli_usage_error("search",
+						       "--sort must be relevance, date or place");
 			break;
 		case 'h':
-			printf("usage: parlers [-d DIR] search [--json] [--limit N] [--offset N] [--public]\n"
+			printf("usage: parlers [-d DIR] search [--json] [--limit N] [--offset N] "
+			       "[--public]\n"
 			       "         [--tier TYPE] [--place P] [--speaker S] [--variety V]\n"
 			       "         [--collection C] [--from DATE] [--to DATE]\n"
 			       "         [--sort relevance|date|place] [--exact] QUERY...\n\n"
-			       "Searches every transcript. Case and accents do not matter (mezoun finds\n"
-			       "MÉZOUN); words are ANDed; \"a phrase\"; prefix*; a OR b; -word excludes.\n"
-			       "Close spellings of a word are found too, after the exact hits and marked\n"
-			       "as variants (--exact: exact hits only); the staff's table of equivalent\n"
+			       "Searches every transcript. Case and accents do not matter (mezoun "
+			       "finds\n"
+			       "MÉZOUN); words are ANDed; \"a phrase\"; prefix*; a OR b; -word "
+			       "excludes.\n"
+			       "Close spellings of a word are found too, after the exact hits and "
+			       "marked\n"
+			       "as variants (--exact: exact hits only); the staff's table of "
+			       "equivalent\n"
 			       "spellings ('parlers variants') counts as exact.\n"
-			       "The command line has staff rights; --public shows what an anonymous\n"
+			       "The command line has staff rights; --public shows what an "
+			       "anonymous\n"
 			       "visitor gets. --json prints the same object as GET /api/search.\n");
 			return 0;
 		default:

@@ -148,8 +148,10 @@ int cmd_user(struct cli *c, int argc, char **argv)
 	if (!login)
 		return cli_usage_error("user", "a LOGIN is expected");
 	if (!prl_login_valid(login))
-		return cli_usage_error("user", "'%s': a login is 1 to %d letters, digits, '.', '_', "
-				       "'-' or '@'", login, PRL_LOGIN_MAX);
+		return cli_usage_error("user",
+				       "'%s': a login is 1 to %d letters, digits, '.', '_', "
+				       "'-' or '@'",
+				       login, PRL_LOGIN_MAX);
 	if (role_s && (role = prl_role_parse(role_s)) < 0)
 		return cli_usage_error("user", "'%s': the role is admin, annotator or researcher",
 				       role_s);
@@ -163,8 +165,8 @@ int cmd_user(struct cli *c, int argc, char **argv)
 	if (need_pw && (status = get_password(file, pw, sizeof(pw))) != 0)
 		goto end;
 	if (!strcmp(verb, "add"))
-		ret = prl_archive_user_add(a, login, role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role,
-					   pw);
+		ret = prl_archive_user_add(
+			a, login, role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role, pw);
 	else if (!strcmp(verb, "del"))
 		ret = prl_archive_user_del(a, login);
 	else

@@ -72,8 +72,10 @@ int cli_unknown_option(const char *cmd, char **argv)
 	/* a short option inside a cluster ("-mezoun") leaves optind on the
 	 * cluster: optopt names the letter; a long one is argv[optind - 1] */
 	if (optopt)
-		return cli_usage_error(cmd, "unknown option '-%c' (a word starting with '-' "
-					    "goes after '--')", optopt);
+		return cli_usage_error(cmd,
+				       "unknown option '-%c' (a word starting with '-' "
+				       "goes after '--')",
+				       optopt);
 	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 

@@ -98,12 +98,24 @@ int prl_json_strn(struct prl_buf *b, const char *s, size_t len)
 			}
 		} else {
 			switch (p[i]) {
-			case '"': ret = prl_buf_addstr(b, "\\\""); break;
-			case '\\': ret = prl_buf_addstr(b, "\\\\"); break;
-			case '\n': ret = prl_buf_addstr(b, "\\n"); break;
-			case '\r': ret = prl_buf_addstr(b, "\\r"); break;
-			case '\t': ret = prl_buf_addstr(b, "\\t"); break;
-			default: ret = prl_buf_addf(b, "\\u%04x", p[i]); break;
+			case '"':
+				ret = prl_buf_addstr(b, "\\\"");
+				break;
+			case '\\':
+				ret = prl_buf_addstr(b, "\\\\");
+				break;
+			case '\n':
+				ret = prl_buf_addstr(b, "\\n");
+				break;
+			case '\r':
+				ret = prl_buf_addstr(b, "\\r");
+				break;
+			case '\t':
+				ret = prl_buf_addstr(b, "\\t");
+				break;
+			default:
+				ret = prl_buf_addf(b, "\\u%04x", p[i]);
+				break;
 			}
 			i++;
 		}
@@ -135,12 +147,24 @@ int prl_xml_escape(struct prl_buf *b, const char *s)
 			continue;
 		}
 		switch (cp) {
-		case '&': ret = prl_buf_addstr(b, "&amp;"); break;
-		case '<': ret = prl_buf_addstr(b, "&lt;"); break;
-		case '>': ret = prl_buf_addstr(b, "&gt;"); break;
-		case '"': ret = prl_buf_addstr(b, "&quot;"); break;
-		case '\'': ret = prl_buf_addstr(b, "&apos;"); break;
-		case '\r': ret = prl_buf_addstr(b, "&#13;"); break;
+		case '&':
+			ret = prl_buf_addstr(b, "&amp;");
+			break;
+		case '<':
+			ret = prl_buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			ret = prl_buf_addstr(b, "&gt;");
+			break;
+		case '"':
+			ret = prl_buf_addstr(b, "&quot;");
+			break;
+		case '\'':
+			ret = prl_buf_addstr(b, "&apos;");
+			break;
+		case '\r':
+			ret = prl_buf_addstr(b, "&#13;");
+			break;
 		default:
 			if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe || cp == 0xffff)
 				ret = prl_buf_addstr(b, "\xef\xbf\xbd");

@@ -43,18 +43,18 @@ static inline void diag(const char *fmt, ...)
 	printf("\n");
 }
 
-#define is_int(got, want, ...)                                                                    \
-	do {                                                                                      \
-		long long g_ = (long long)(got), w_ = (long long)(want);                          \
-		if (!ok(g_ == w_, __VA_ARGS__))                                                   \
-			diag("  got %lld, want %lld", g_, w_);                                    \
+#define is_int(got, want, ...)                                                                     \
+	do {                                                                                       \
+		long long g_ = (long long)(got), w_ = (long long)(want);                           \
+		if (!ok(g_ == w_, __VA_ARGS__))                                                    \
+			diag("  got %lld, want %lld", g_, w_);                                     \
 	} while (0)
 
-#define is_str(got, want, ...)                                                                    \
-	do {                                                                                      \
-		const char *g_ = (got), *w_ = (want);                                             \
-		if (!ok(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_, __VA_ARGS__))                  \
-			diag("  got \"%s\", want \"%s\"", g_ ? g_ : "(null)", w_ ? w_ : "(null)");\
+#define is_str(got, want, ...)                                                                     \
+	do {                                                                                       \
+		const char *g_ = (got), *w_ = (want);                                              \
+		if (!ok(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_, __VA_ARGS__))                   \
+			diag("  got \"%s\", want \"%s\"", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 	} while (0)
 
 static inline int done_testing(void)

@@ -37,10 +37,14 @@
 const char *prl_clip_format_ext(enum prl_clip_format f)
 {
 	switch (f) {
-	case PRL_CLIP_WAV: return "wav";
-	case PRL_CLIP_FLAC: return "flac";
-	case PRL_CLIP_OPUS: return "opus";
-	case PRL_CLIP_MP3: return "mp3";
+	case PRL_CLIP_WAV:
+		return "wav";
+	case PRL_CLIP_FLAC:
+		return "flac";
+	case PRL_CLIP_OPUS:
+		return "opus";
+	case PRL_CLIP_MP3:
+		return "mp3";
 	}
 	return "bin";
 }
@@ -72,8 +76,8 @@ static int sndfile_container(const char *path)
 		return 0;
 	n = fread(h, 1, 4, f);
 	fclose(f);
-	return n == 4 && (!memcmp(h, "RIFF", 4) || !memcmp(h, "RF64", 4) ||
-			  !memcmp(h, "BW64", 4) || !memcmp(h, "FORM", 4) || !memcmp(h, "fLaC", 4));
+	return n == 4 && (!memcmp(h, "RIFF", 4) || !memcmp(h, "RF64", 4) || !memcmp(h, "BW64", 4) ||
+			  !memcmp(h, "FORM", 4) || !memcmp(h, "fLaC", 4));
 }
 
 /* The output subformat keeping the source's samples as they are, or 0 when
@@ -101,9 +105,8 @@ static int pcm_subformat(int src_format, enum prl_clip_format out)
 }
 
 /* Sample-exact copy of [first, last) with libsndfile. */
-static int copy_pcm(SNDFILE *in, const SF_INFO *ii, int sub, enum prl_clip_format f,
-		    int64_t first, int64_t last, const char *out_path, int64_t *frames_out,
-		    struct prl_buf *err)
+static int copy_pcm(SNDFILE *in, const SF_INFO *ii, int sub, enum prl_clip_format f, int64_t first,
+		    int64_t last, const char *out_path, int64_t *frames_out, struct prl_buf *err)
 {
 	SF_INFO oi;
 	SNDFILE *out = NULL;
@@ -133,7 +136,8 @@ static int copy_pcm(SNDFILE *in, const SF_INFO *ii, int sub, enum prl_clip_forma
 		goto end;
 	}
 	while (done < last - first) {
-		sf_count_t want = last - first - done < CLIP_BLOCK ? last - first - done : CLIP_BLOCK;
+		sf_count_t want =
+			last - first - done < CLIP_BLOCK ? last - first - done : CLIP_BLOCK;
 		sf_count_t got, put;
 
 		/* integers go through as integers, floats as doubles: no rounding */

@@ -29,19 +29,19 @@
 #include "transcode-internal.h"
 
 struct encoder {
-	enum encoder_kind kind;  /* which copy this is */
-	const char *what;        /* "Opus" or "MP3", for messages */
-	char *path;              /* the file written, owned */
-	AVFormatContext *oc;     /* muxer, with its AVIOContext */
-	AVCodecContext *enc;     /* the encoder */
-	SwrContext *swr;         /* gain-applied float in, encoder format out; NULL if same */
-	AVAudioFifo *fifo;       /* converted samples waiting for a full frame */
-	uint8_t **tmp;           /* swr output, planar or packed as the encoder takes */
-	int tmp_cap;             /* frames tmp holds */
-	AVFrame *frame;          /* the frame handed to the encoder */
-	AVPacket *pkt;           /* packets coming out of it */
-	int in_channels;         /* channels of the blocks written */
-	int64_t pts;             /* samples sent to the encoder so far */
+	enum encoder_kind kind; /* which copy this is */
+	const char *what;	/* "Opus" or "MP3", for messages */
+	char *path;		/* the file written, owned */
+	AVFormatContext *oc;	/* muxer, with its AVIOContext */
+	AVCodecContext *enc;	/* the encoder */
+	SwrContext *swr;	/* gain-applied float in, encoder format out; NULL if same */
+	AVAudioFifo *fifo;	/* converted samples waiting for a full frame */
+	uint8_t **tmp;		/* swr output, planar or packed as the encoder takes */
+	int tmp_cap;		/* frames tmp holds */
+	AVFrame *frame;		/* the frame handed to the encoder */
+	AVPacket *pkt;		/* packets coming out of it */
+	int in_channels;	/* channels of the blocks written */
+	int64_t pts;		/* samples sent to the encoder so far */
 };
 
 static int fail(struct prl_buf *err, int ret, const struct encoder *e, const char *doing, int averr)
@@ -61,7 +61,7 @@ static int copy_rate(enum encoder_kind kind, int rate)
 int transcode_swr_new(SwrContext **out, const AVChannelLayout *in, int in_rate,
 		      const AVChannelLayout *out_layout, int out_fmt, int out_rate)
 {
-	AVChannelLayout nominal = { 0 }, dst = { 0 };
+	AVChannelLayout nominal = {0}, dst = {0};
 	SwrContext *swr = NULL;
 	double *matrix = NULL;
 	int ret, n = in->nb_channels, i;
@@ -118,11 +118,10 @@ end:
 
 /* The encoder's converter: gain-applied float at the source's layout and
  * rate in, the encoder's format out. */
-static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate,
-		     struct prl_buf *err)
+static int setup_swr(struct encoder *e, const AVChannelLayout *in, int in_rate, struct prl_buf *err)
 {
-	int ret = transcode_swr_new(&e->swr, in, in_rate, &e->enc->ch_layout,
-				    e->enc->sample_fmt, e->enc->sample_rate);
+	int ret = transcode_swr_new(&e->swr, in, in_rate, &e->enc->ch_layout, e->enc->sample_fmt,
+				    e->enc->sample_rate);
 
 	if (ret < 0)
 		return fail(err, transcode_averr(ret, -PRL_ECODEC), e, "resample for", ret);
@@ -155,8 +154,8 @@ int encoder_open(struct encoder **out, enum encoder_kind kind, const char *path,
 			prl_buf_addf(err, "FFmpeg was built without %s", name);
 		goto end;
 	}
-	ret = avformat_alloc_output_context2(&e->oc, NULL,
-					     kind == ENCODER_OPUS ? "ogg" : "mp3", path);
+	ret = avformat_alloc_output_context2(&e->oc, NULL, kind == ENCODER_OPUS ? "ogg" : "mp3",
+					     path);
 	if (ret < 0 || !(e->enc = avcodec_alloc_context3(codec))) {
 		ret = -PRL_ENOMEM;
 		goto end;
@@ -173,12 +172,13 @@ int encoder_open(struct encoder **out, enum encoder_kind kind, const char *path,
 		e->enc->bit_rate = stereo ? 96000 : 64000;
 	else
 		e->enc->bit_rate = stereo ? 128000 : 96000;
-	e->enc->time_base = (AVRational){ 1, e->enc->sample_rate };
+	e->enc->time_base = (AVRational){1, e->enc->sample_rate};
 	e->enc->flags |= AV_CODEC_FLAG_BITEXACT;
 	if (e->oc->oformat->flags & AVFMT_GLOBALHEADER)
 		e->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	if ((ret = avcodec_open2(e->enc, codec, NULL)) < 0) {
-		ret = fail(err, transcode_averr(ret, -PRL_ECODEC), e, "set up the encoder for", ret);
+		ret = fail(err, transcode_averr(ret, -PRL_ECODEC), e, "set up the encoder for",
+			   ret);
 		goto end;
 	}
 	if (!(st = avformat_new_stream(e->oc, NULL))) {
@@ -264,7 +264,7 @@ static int queue(struct encoder *e, void **data, int n)
 /* Runs swr on n input frames (in == NULL flushes) and queues the result. */
 static int convert(struct encoder *e, const float *in, int n, struct prl_buf *err)
 {
-	const uint8_t *inp[1] = { (const uint8_t *)in };
+	const uint8_t *inp[1] = {(const uint8_t *)in};
 	int want = swr_get_out_samples(e->swr, n), got, ret;
 
 	if (want > e->tmp_cap) {

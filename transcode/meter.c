@@ -45,32 +45,32 @@
 #endif
 
 struct peak_gate {
-	ebur128_state *st;      /* one channel, true peak only, owned */
-	float tail[PREROLL];    /* the last samples seen, fed or not */
-	int have_tail;          /* tail holds real samples */
-	int skipping;           /* the last block was not fed */
-	float *mono;            /* this channel's samples of the block, owned */
-	size_t mono_cap;        /* samples mono holds */
+	ebur128_state *st;   /* one channel, true peak only, owned */
+	float tail[PREROLL]; /* the last samples seen, fed or not */
+	int have_tail;	     /* tail holds real samples */
+	int skipping;	     /* the last block was not fed */
+	float *mono;	     /* this channel's samples of the block, owned */
+	size_t mono_cap;     /* samples mono holds */
 };
 
 struct meter {
-	ebur128_state *st;      /* all channels: I, LRA, sample peak; owned */
-	unsigned channels;      /* interleaved channels fed */
-	double bound;           /* B: interpolated value / max neighbour */
-	struct peak_gate *gates;/* one per channel */
+	ebur128_state *st;	 /* all channels: I, LRA, sample peak; owned */
+	unsigned channels;	 /* interleaved channels fed */
+	double bound;		 /* B: interpolated value / max neighbour */
+	struct peak_gate *gates; /* one per channel */
 
 	/* the worker: loudness and some channels' true peak (on_worker()) */
-	pthread_t tid;          /* valid while running */
-	int running;            /* the worker was started and not joined */
-	pthread_mutex_t mu;     /* guards what follows */
-	pthread_cond_t cv;      /* signalled on every change */
-	float *buf[2];          /* blocks taking turns, owned */
-	size_t cap[2];          /* frames each holds */
-	size_t len[2];          /* frames in each */
-	unsigned long posted;   /* blocks handed to the worker */
-	unsigned long taken;    /* blocks it has finished */
-	int quit;               /* no more blocks will come */
-	int failed;             /* the worker ran out of memory */
+	pthread_t tid;	      /* valid while running */
+	int running;	      /* the worker was started and not joined */
+	pthread_mutex_t mu;   /* guards what follows */
+	pthread_cond_t cv;    /* signalled on every change */
+	float *buf[2];	      /* blocks taking turns, owned */
+	size_t cap[2];	      /* frames each holds */
+	size_t len[2];	      /* frames in each */
+	unsigned long posted; /* blocks handed to the worker */
+	unsigned long taken;  /* blocks it has finished */
+	int quit;	      /* no more blocks will come */
+	int failed;	      /* the worker ran out of memory */
 };
 
 /* BS.1770 weights: LFE is left out, surround and back channels count
@@ -250,8 +250,8 @@ int meter_new(struct meter **out, const AVChannelLayout *layout, int rate)
 	if (!m->st || !(m->gates = calloc(m->channels, sizeof(*m->gates))))
 		goto fail;
 	for (i = 0; i < m->channels; i++) {
-		m->gates[i].st = ebur128_init(1, (unsigned long)rate, EBUR128_MODE_TRUE_PEAK |
-							       EBUR128_MODE_HISTOGRAM);
+		m->gates[i].st = ebur128_init(1, (unsigned long)rate,
+					      EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
 		if (!m->gates[i].st)
 			goto fail;
 		ebur128_set_channel(m->st, i, bs1770_channel(layout, i));

@@ -25,21 +25,21 @@
 
 #include "transcode-internal.h"
 
-#define PEAKS_HEADER 24     /* six int32 fields */
-#define PEAKS_LEVELS 3      /* 256, 1024, 4096 frames per pixel */
+#define PEAKS_HEADER 24 /* six int32 fields */
+#define PEAKS_LEVELS 3	/* 256, 1024, 4096 frames per pixel */
 #define PEAKS_FINEST 256
-#define PEAKS_BUF 8192      /* pixels buffered before a write */
+#define PEAKS_BUF 8192 /* pixels buffered before a write */
 
 struct peaks {
-	int fd;                       /* the peaks file, read-write */
-	int rate;                     /* source sample rate, Hz */
-	int channels;                 /* interleaved channels fed */
-	float lo, hi;                 /* min and max of the pixel being filled */
-	int filled;                   /* frames in the pixel being filled */
-	int64_t pixels;               /* finest-level pixels written or buffered */
-	int64_t pos;                  /* file offset where the buffer goes */
-	int nbuf;                     /* pixels in buf */
-	int16_t buf[2 * PEAKS_BUF];   /* min/max pairs waiting to be written */
+	int fd;			    /* the peaks file, read-write */
+	int rate;		    /* source sample rate, Hz */
+	int channels;		    /* interleaved channels fed */
+	float lo, hi;		    /* min and max of the pixel being filled */
+	int filled;		    /* frames in the pixel being filled */
+	int64_t pixels;		    /* finest-level pixels written or buffered */
+	int64_t pos;		    /* file offset where the buffer goes */
+	int nbuf;		    /* pixels in buf */
+	int16_t buf[2 * PEAKS_BUF]; /* min/max pairs waiting to be written */
 };
 
 static int io_error(struct prl_buf *err, const char *what)
@@ -101,17 +101,16 @@ static void swap_le16(int16_t *v, size_t n)
 	}
 }
 
-static int write_header(int fd, int64_t off, int rate, int spp, int64_t length,
-			struct prl_buf *err)
+static int write_header(int fd, int64_t off, int rate, int spp, int64_t length, struct prl_buf *err)
 {
 	unsigned char h[PEAKS_HEADER];
 
-	put_le32(h, 2);                  /* version */
-	put_le32(h + 4, 0);              /* flags: 16-bit values */
+	put_le32(h, 2);	    /* version */
+	put_le32(h + 4, 0); /* flags: 16-bit values */
 	put_le32(h + 8, (uint32_t)rate);
 	put_le32(h + 12, (uint32_t)spp);
 	put_le32(h + 16, (uint32_t)length);
-	put_le32(h + 20, 1);             /* channels: all folded into one */
+	put_le32(h + 20, 1); /* channels: all folded into one */
 	return write_at(fd, h, sizeof(h), off, err);
 }
 
@@ -153,8 +152,7 @@ static int emit_pixel(struct peaks *p, struct prl_buf *err)
 	return 0;
 }
 
-int peaks_open(struct peaks **out, const char *path, int rate, int channels,
-	       struct prl_buf *err)
+int peaks_open(struct peaks **out, const char *path, int rate, int channels, struct prl_buf *err)
 {
 	struct peaks *p;
 	int ret;
@@ -213,8 +211,8 @@ int peaks_add(struct peaks *p, const float *data, size_t n, struct prl_buf *err)
 /* Builds the level after the one at [src_off, src_off + 4*src_len) by
  * merging groups of four pixels, writing it (header and data) at dst_off.
  * Returns its length in pixels through *dst_len. */
-static int derive_level(struct peaks *p, int64_t src_off, int64_t src_len, int64_t dst_off,
-			int spp, int64_t *dst_len, struct prl_buf *err)
+static int derive_level(struct peaks *p, int64_t src_off, int64_t src_len, int64_t dst_off, int spp,
+			int64_t *dst_len, struct prl_buf *err)
 {
 	int16_t out[2 * (PEAKS_BUF / 4)];
 	int64_t done = 0, len = (src_len + 3) / 4, wpos = dst_off + PEAKS_HEADER;
@@ -277,7 +275,8 @@ int peaks_finish(struct peaks *p, int64_t *bytes, struct prl_buf *err)
 	for (level = 1; level < PEAKS_LEVELS; level++) {
 		int64_t next = off + PEAKS_HEADER + 4 * len;
 
-		if ((ret = derive_level(p, off + PEAKS_HEADER, len, next, spp * 4, &next_len, err)) < 0)
+		if ((ret = derive_level(p, off + PEAKS_HEADER, len, next, spp * 4, &next_len,
+					err)) < 0)
 			return ret;
 		off = next;
 		len = next_len;
@@ -344,8 +343,9 @@ int prl_peaks_json(const char *peaks_path, int level, struct prl_buf *out)
 		if (cur < level)
 			off += PEAKS_HEADER + 4 * len;
 	}
-	if ((ret = prl_buf_addf(&json, "{\"sample_rate\":%u,\"samples_per_pixel\":%u,"
-				       "\"length\":%lld,\"bits\":16,\"data\":[",
+	if ((ret = prl_buf_addf(&json,
+				"{\"sample_rate\":%u,\"samples_per_pixel\":%u,"
+				"\"length\":%lld,\"bits\":16,\"data\":[",
 				rate, spp, (long long)len)) < 0)
 		goto end;
 	for (i = 0; i < len;) {

@@ -33,30 +33,30 @@
 #include "transcode-internal.h"
 
 struct reader {
-	int channels;            /* interleaved channels in every block */
-	int rate;                /* Hz */
-	AVChannelLayout layout;  /* what each channel is, possibly UNSPEC */
-	float *buf;              /* the block handed out, owned */
-	size_t cap;              /* frames buf holds */
-	int64_t frames;          /* frames handed out so far */
-	int64_t declared;        /* frames the header promised, 0 if unknown */
-	int64_t slack;           /* how far short of declared a whole file may decode */
+	int channels;		/* interleaved channels in every block */
+	int rate;		/* Hz */
+	AVChannelLayout layout; /* what each channel is, possibly UNSPEC */
+	float *buf;		/* the block handed out, owned */
+	size_t cap;		/* frames buf holds */
+	int64_t frames;		/* frames handed out so far */
+	int64_t declared;	/* frames the header promised, 0 if unknown */
+	int64_t slack;		/* how far short of declared a whole file may decode */
 
-	SNDFILE *sf;             /* libsndfile side, or NULL */
-	char sf_why[128];        /* why libsndfile refused the file, if it did */
+	SNDFILE *sf;	  /* libsndfile side, or NULL */
+	char sf_why[128]; /* why libsndfile refused the file, if it did */
 
-	AVFormatContext *fmt;    /* libavformat side, or NULL */
-	AVCodecContext *dec;     /* the audio stream's decoder */
-	AVPacket *pkt;           /* packet being read */
-	AVFrame *frame;          /* frame being converted */
-	SwrContext *swr;         /* decoder's sample format to interleaved float */
-	AVChannelLayout swr_in;  /* layout swr was set up for */
-	int swr_fmt;             /* sample format swr was set up for */
-	int stream;              /* index of the audio stream */
-	int draining;            /* the demuxer is done; the decoder is flushing */
-	int eof;                 /* the decoder is flushed too */
-	int64_t bad;             /* packets the decoder rejected */
-	int64_t good;            /* frames it produced */
+	AVFormatContext *fmt;	/* libavformat side, or NULL */
+	AVCodecContext *dec;	/* the audio stream's decoder */
+	AVPacket *pkt;		/* packet being read */
+	AVFrame *frame;		/* frame being converted */
+	SwrContext *swr;	/* decoder's sample format to interleaved float */
+	AVChannelLayout swr_in; /* layout swr was set up for */
+	int swr_fmt;		/* sample format swr was set up for */
+	int stream;		/* index of the audio stream */
+	int draining;		/* the demuxer is done; the decoder is flushing */
+	int eof;		/* the decoder is flushed too */
+	int64_t bad;		/* packets the decoder rejected */
+	int64_t good;		/* frames it produced */
 };
 
 static int grow_buf(struct reader *r, size_t frames)
@@ -81,7 +81,8 @@ static enum sniffed sniff(const unsigned char *h, size_t n)
 	if (n >= 12 && (!memcmp(h, "RIFF", 4) || !memcmp(h, "RF64", 4) || !memcmp(h, "BW64", 4)) &&
 	    !memcmp(h + 8, "WAVE", 4))
 		return SNIFF_RIFF;
-	if (n >= 12 && !memcmp(h, "FORM", 4) && (!memcmp(h + 8, "AIFF", 4) || !memcmp(h + 8, "AIFC", 4)))
+	if (n >= 12 && !memcmp(h, "FORM", 4) &&
+	    (!memcmp(h + 8, "AIFF", 4) || !memcmp(h + 8, "AIFC", 4)))
 		return SNIFF_SNDFILE;
 	if (n >= 4 && (!memcmp(h, "fLaC", 4) || !memcmp(h, "RIFX", 4) || !memcmp(h, "riff", 4) ||
 		       !memcmp(h, "caff", 4) || !memcmp(h, ".snd", 4)))
@@ -96,8 +97,8 @@ static uint32_t le32(const unsigned char *p)
 
 /* What the chunk headers of a RIFF/RF64 WAV say. */
 struct wav_scan {
-	int64_t declared;  /* frames the data chunk promises beyond the file, else 0 */
-	unsigned format;   /* fmt chunk's format tag (the subformat's, for WAVEX) */
+	int64_t declared; /* frames the data chunk promises beyond the file, else 0 */
+	unsigned format;  /* fmt chunk's format tag (the subformat's, for WAVEX) */
 };
 
 /* A recorder that loses power leaves a WAV whose data chunk size says
@@ -151,8 +152,13 @@ static void wav_scan(FILE *f, int64_t file_size, struct wav_scan *out)
 static int sndfile_wav_codec(unsigned tag)
 {
 	switch (tag) {
-	case 0x0001: case 0x0002: case 0x0003: case 0x0006: case 0x0007:
-	case 0x0011: case 0x0031:
+	case 0x0001:
+	case 0x0002:
+	case 0x0003:
+	case 0x0006:
+	case 0x0007:
+	case 0x0011:
+	case 0x0031:
 		return 1;
 	default:
 		return 0;
@@ -172,20 +178,34 @@ static const char *sf_codec_name(int format)
 	if ((format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC)
 		return "flac";
 	switch (format & SF_FORMAT_SUBMASK) {
-	case SF_FORMAT_PCM_S8: return "pcm_s8";
-	case SF_FORMAT_PCM_U8: return "pcm_u8";
-	case SF_FORMAT_PCM_16: return big ? "pcm_s16be" : "pcm_s16le";
-	case SF_FORMAT_PCM_24: return big ? "pcm_s24be" : "pcm_s24le";
-	case SF_FORMAT_PCM_32: return big ? "pcm_s32be" : "pcm_s32le";
-	case SF_FORMAT_FLOAT: return big ? "pcm_f32be" : "pcm_f32le";
-	case SF_FORMAT_DOUBLE: return big ? "pcm_f64be" : "pcm_f64le";
-	case SF_FORMAT_ULAW: return "pcm_mulaw";
-	case SF_FORMAT_ALAW: return "pcm_alaw";
-	case SF_FORMAT_IMA_ADPCM: return "adpcm_ima_wav";
-	case SF_FORMAT_MS_ADPCM: return "adpcm_ms";
-	case SF_FORMAT_GSM610: return "gsm_ms";
-	case SF_FORMAT_G721_32: return "g721";
-	default: return "pcm";
+	case SF_FORMAT_PCM_S8:
+		return "pcm_s8";
+	case SF_FORMAT_PCM_U8:
+		return "pcm_u8";
+	case SF_FORMAT_PCM_16:
+		return big ? "pcm_s16be" : "pcm_s16le";
+	case SF_FORMAT_PCM_24:
+		return big ? "pcm_s24be" : "pcm_s24le";
+	case SF_FORMAT_PCM_32:
+		return big ? "pcm_s32be" : "pcm_s32le";
+	case SF_FORMAT_FLOAT:
+		return big ? "pcm_f32be" : "pcm_f32le";
+	case SF_FORMAT_DOUBLE:
+		return big ? "pcm_f64be" : "pcm_f64le";
+	case SF_FORMAT_ULAW:
+		return "pcm_mulaw";
+	case SF_FORMAT_ALAW:
+		return "pcm_alaw";
+	case SF_FORMAT_IMA_ADPCM:
+		return "adpcm_ima_wav";
+	case SF_FORMAT_MS_ADPCM:
+		return "adpcm_ms";
+	case SF_FORMAT_GSM610:
+		return "gsm_ms";
+	case SF_FORMAT_G721_32:
+		return "g721";
+	default:
+		return "pcm";
 	}
 }
 
@@ -195,15 +215,22 @@ static int sf_bits(int format)
 	case SF_FORMAT_PCM_S8:
 	case SF_FORMAT_PCM_U8:
 	case SF_FORMAT_ULAW:
-	case SF_FORMAT_ALAW: return 8;
-	case SF_FORMAT_PCM_16: return 16;
-	case SF_FORMAT_PCM_24: return 24;
+	case SF_FORMAT_ALAW:
+		return 8;
+	case SF_FORMAT_PCM_16:
+		return 16;
+	case SF_FORMAT_PCM_24:
+		return 24;
 	case SF_FORMAT_PCM_32:
-	case SF_FORMAT_FLOAT: return 32;
-	case SF_FORMAT_DOUBLE: return 64;
+	case SF_FORMAT_FLOAT:
+		return 32;
+	case SF_FORMAT_DOUBLE:
+		return 64;
 	case SF_FORMAT_IMA_ADPCM:
-	case SF_FORMAT_MS_ADPCM: return 4;
-	default: return 0;
+	case SF_FORMAT_MS_ADPCM:
+		return 4;
+	default:
+		return 0;
 	}
 }
 
@@ -211,14 +238,22 @@ static const char *sf_container(int format)
 {
 	switch (format & SF_FORMAT_TYPEMASK) {
 	case SF_FORMAT_WAV:
-	case SF_FORMAT_WAVEX: return "wav";
-	case SF_FORMAT_RF64: return "rf64";
-	case SF_FORMAT_W64: return "w64";
-	case SF_FORMAT_AIFF: return "aiff";
-	case SF_FORMAT_FLAC: return "flac";
-	case SF_FORMAT_CAF: return "caf";
-	case SF_FORMAT_AU: return "au";
-	default: return NULL; /* a container we leave to libavformat */
+	case SF_FORMAT_WAVEX:
+		return "wav";
+	case SF_FORMAT_RF64:
+		return "rf64";
+	case SF_FORMAT_W64:
+		return "w64";
+	case SF_FORMAT_AIFF:
+		return "aiff";
+	case SF_FORMAT_FLAC:
+		return "flac";
+	case SF_FORMAT_CAF:
+		return "caf";
+	case SF_FORMAT_AU:
+		return "au";
+	default:
+		return NULL; /* a container we leave to libavformat */
 	}
 }
 
@@ -227,27 +262,46 @@ static enum AVChannel sf_to_av_channel(int c)
 	switch (c) {
 	case SF_CHANNEL_MAP_MONO:
 	case SF_CHANNEL_MAP_CENTER:
-	case SF_CHANNEL_MAP_FRONT_CENTER: return AV_CHAN_FRONT_CENTER;
+	case SF_CHANNEL_MAP_FRONT_CENTER:
+		return AV_CHAN_FRONT_CENTER;
 	case SF_CHANNEL_MAP_LEFT:
-	case SF_CHANNEL_MAP_FRONT_LEFT: return AV_CHAN_FRONT_LEFT;
+	case SF_CHANNEL_MAP_FRONT_LEFT:
+		return AV_CHAN_FRONT_LEFT;
 	case SF_CHANNEL_MAP_RIGHT:
-	case SF_CHANNEL_MAP_FRONT_RIGHT: return AV_CHAN_FRONT_RIGHT;
-	case SF_CHANNEL_MAP_REAR_CENTER: return AV_CHAN_BACK_CENTER;
-	case SF_CHANNEL_MAP_REAR_LEFT: return AV_CHAN_BACK_LEFT;
-	case SF_CHANNEL_MAP_REAR_RIGHT: return AV_CHAN_BACK_RIGHT;
-	case SF_CHANNEL_MAP_LFE: return AV_CHAN_LOW_FREQUENCY;
-	case SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER: return AV_CHAN_FRONT_LEFT_OF_CENTER;
-	case SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER: return AV_CHAN_FRONT_RIGHT_OF_CENTER;
-	case SF_CHANNEL_MAP_SIDE_LEFT: return AV_CHAN_SIDE_LEFT;
-	case SF_CHANNEL_MAP_SIDE_RIGHT: return AV_CHAN_SIDE_RIGHT;
-	case SF_CHANNEL_MAP_TOP_CENTER: return AV_CHAN_TOP_CENTER;
-	case SF_CHANNEL_MAP_TOP_FRONT_LEFT: return AV_CHAN_TOP_FRONT_LEFT;
-	case SF_CHANNEL_MAP_TOP_FRONT_RIGHT: return AV_CHAN_TOP_FRONT_RIGHT;
-	case SF_CHANNEL_MAP_TOP_FRONT_CENTER: return AV_CHAN_TOP_FRONT_CENTER;
-	case SF_CHANNEL_MAP_TOP_REAR_LEFT: return AV_CHAN_TOP_BACK_LEFT;
-	case SF_CHANNEL_MAP_TOP_REAR_RIGHT: return AV_CHAN_TOP_BACK_RIGHT;
-	case SF_CHANNEL_MAP_TOP_REAR_CENTER: return AV_CHAN_TOP_BACK_CENTER;
-	default: return AV_CHAN_NONE;
+	case SF_CHANNEL_MAP_FRONT_RIGHT:
+		return AV_CHAN_FRONT_RIGHT;
+	case SF_CHANNEL_MAP_REAR_CENTER:
+		return AV_CHAN_BACK_CENTER;
+	case SF_CHANNEL_MAP_REAR_LEFT:
+		return AV_CHAN_BACK_LEFT;
+	case SF_CHANNEL_MAP_REAR_RIGHT:
+		return AV_CHAN_BACK_RIGHT;
+	case SF_CHANNEL_MAP_LFE:
+		return AV_CHAN_LOW_FREQUENCY;
+	case SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER:
+		return AV_CHAN_FRONT_LEFT_OF_CENTER;
+	case SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER:
+		return AV_CHAN_FRONT_RIGHT_OF_CENTER;
+	case SF_CHANNEL_MAP_SIDE_LEFT:
+		return AV_CHAN_SIDE_LEFT;
+	case SF_CHANNEL_MAP_SIDE_RIGHT:
+		return AV_CHAN_SIDE_RIGHT;
+	case SF_CHANNEL_MAP_TOP_CENTER:
+		return AV_CHAN_TOP_CENTER;
+	case SF_CHANNEL_MAP_TOP_FRONT_LEFT:
+		return AV_CHAN_TOP_FRONT_LEFT;
+	case SF_CHANNEL_MAP_TOP_FRONT_RIGHT:
+		return AV_CHAN_TOP_FRONT_RIGHT;
+	case SF_CHANNEL_MAP_TOP_FRONT_CENTER:
+		return AV_CHAN_TOP_FRONT_CENTER;
+	case SF_CHANNEL_MAP_TOP_REAR_LEFT:
+		return AV_CHAN_TOP_BACK_LEFT;
+	case SF_CHANNEL_MAP_TOP_REAR_RIGHT:
+		return AV_CHAN_TOP_BACK_RIGHT;
+	case SF_CHANNEL_MAP_TOP_REAR_CENTER:
+		return AV_CHAN_TOP_BACK_CENTER;
+	default:
+		return AV_CHAN_NONE;
 	}
 }
 
@@ -260,8 +314,8 @@ static void sf_layout(SNDFILE *sf, int channels, AVChannelLayout *out)
 	uint64_t mask = 0;
 	int i, prev = -1;
 
-	if (channels <= 64 &&
-	    sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(channels * sizeof(int))) == SF_TRUE) {
+	if (channels <= 64 && sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map,
+					 (int)(channels * sizeof(int))) == SF_TRUE) {
 		for (i = 0; i < channels; i++) {
 			enum AVChannel ch = sf_to_av_channel(map[i]);
 
@@ -283,11 +337,11 @@ static void sf_tags(SNDFILE *sf, struct prl_tags *tags)
 		int id;
 		const char *key;
 	} strs[] = {
-		{ SF_STR_TITLE, "title" },     { SF_STR_ARTIST, "artist" },
-		{ SF_STR_ALBUM, "album" },     { SF_STR_DATE, "date" },
-		{ SF_STR_COMMENT, "comment" }, { SF_STR_GENRE, "genre" },
-		{ SF_STR_COPYRIGHT, "copyright" }, { SF_STR_SOFTWARE, "software" },
-		{ SF_STR_LICENSE, "license" }, { SF_STR_TRACKNUMBER, "track" },
+		{SF_STR_TITLE, "title"},	 {SF_STR_ARTIST, "artist"},
+		{SF_STR_ALBUM, "album"},	 {SF_STR_DATE, "date"},
+		{SF_STR_COMMENT, "comment"},	 {SF_STR_GENRE, "genre"},
+		{SF_STR_COPYRIGHT, "copyright"}, {SF_STR_SOFTWARE, "software"},
+		{SF_STR_LICENSE, "license"},	 {SF_STR_TRACKNUMBER, "track"},
 	};
 	SF_BROADCAST_INFO *bext;
 	const char *s;
@@ -317,7 +371,7 @@ static void sf_tags(SNDFILE *sf, struct prl_tags *tags)
 static int open_sndfile(struct reader *r, const char *path, enum sniffed kind,
 			struct prl_audio_info *info, struct prl_tags *tags, struct prl_buf *err)
 {
-	struct wav_scan scan = { 0, 0 };
+	struct wav_scan scan = {0, 0};
 	const char *container;
 	struct stat st;
 	SF_INFO si;
@@ -368,8 +422,7 @@ static int next_sndfile(struct reader *r, float **data, struct prl_buf *err)
 {
 	sf_count_t n = sf_readf_float(r->sf, r->buf, TRANSCODE_BLOCK);
 
-	if (n < 0 || (n == 0 && sf_error(r->sf) != SF_ERR_NO_ERROR &&
-		      r->frames == 0))
+	if (n < 0 || (n == 0 && sf_error(r->sf) != SF_ERR_NO_ERROR && r->frames == 0))
 		return transcode_fail(err, -PRL_ECODEC, "cannot decode: %s", sf_strerror(r->sf));
 	*data = r->buf;
 	r->frames += n;
@@ -388,8 +441,8 @@ static void av_tags(const AVDictionary *m, struct prl_tags *tags)
 		/* Binary blobs that FFmpeg exposes as text (ID3 PRIV frames,
 		 * base64 cover art in Vorbis comments) are not metadata anyone
 		 * reads; nor is anything the size of a book. */
-		if (!strncmp(e->key, "id3v2_priv", 10) || !av_strcasecmp(e->key, "metadata_block_picture") ||
-		    len > 65536)
+		if (!strncmp(e->key, "id3v2_priv", 10) ||
+		    !av_strcasecmp(e->key, "metadata_block_picture") || len > 65536)
 			continue;
 		tags_add(tags, e->key, e->value, len);
 	}
@@ -466,7 +519,7 @@ static int open_av(struct reader *r, const char *path, struct prl_audio_info *in
 	info->sample_rate = r->rate;
 	info->channels = r->channels;
 	if (st->duration > 0)
-		info->frames = av_rescale_q(st->duration, st->time_base, (AVRational){ 1, r->rate });
+		info->frames = av_rescale_q(st->duration, st->time_base, (AVRational){1, r->rate});
 	else if (r->fmt->duration > 0)
 		info->frames = av_rescale(r->fmt->duration, r->rate, AV_TIME_BASE);
 	/* A length the container states (an MP4's track, an MP3's Xing or

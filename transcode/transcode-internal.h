@@ -98,8 +98,7 @@ struct peaks;
 
 /* Creates path and starts writing peaks for a rate Hz source with channels
  * channels.  Returns 0, -PRL_EIO, -PRL_ENOSPC, -PRL_ENOMEM (one line in err). */
-int peaks_open(struct peaks **out, const char *path, int rate, int channels,
-	       struct prl_buf *err);
+int peaks_open(struct peaks **out, const char *path, int rate, int channels, struct prl_buf *err);
 /* Folds n interleaved frames into the finest zoom level. */
 int peaks_add(struct peaks *p, const float *data, size_t n, struct prl_buf *err);
 /* Writes the last pixel, the lengths and the coarser levels; closes the

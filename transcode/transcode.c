@@ -109,7 +109,7 @@ void prl_transcode_result_clear(struct prl_transcode_result *r)
 
 struct output {
 	const char *path; /* as the job gave it, or NULL */
-	int remove;       /* this run may remove it on failure */
+	int remove;	  /* this run may remove it on failure */
 };
 
 /* A path that did not exist, or was a regular file (overwritten now
@@ -131,10 +131,10 @@ static void discard(const struct output *o)
 /* ---- pass 1: meter, peaks, and the hash beside them ---- */
 
 struct hash_task {
-	const char *path;        /* the original */
-	uint8_t digest[32];      /* the result */
-	int ret;                 /* 0 or a negative prl_err */
-	struct prl_buf err;      /* why it failed */
+	const char *path;   /* the original */
+	uint8_t digest[32]; /* the result */
+	int ret;	    /* 0 or a negative prl_err */
+	struct prl_buf err; /* why it failed */
 };
 
 static void *hash_thread(void *arg)
@@ -148,16 +148,16 @@ static void *hash_thread(void *arg)
 /* ---- pass 2: one copy ---- */
 
 struct copy_task {
-	const char *src;         /* the original */
-	struct encoder *enc;     /* where the audio goes; finished here */
-	float gain;              /* linear */
-	atomic_int *stop;        /* set when the other half failed */
-	int64_t bytes;           /* size of the finished copy */
+	const char *src;     /* the original */
+	struct encoder *enc; /* where the audio goes; finished here */
+	float gain;	     /* linear */
+	atomic_int *stop;    /* set when the other half failed */
+	int64_t bytes;	     /* size of the finished copy */
 	/* when run on the calling thread: progress as frames go by */
 	const struct prl_transcode_job *job;
 	int64_t done_before, total;
-	int ret;                 /* 0 or a negative prl_err */
-	struct prl_buf err;      /* why it failed */
+	int ret;	    /* 0 or a negative prl_err */
+	struct prl_buf err; /* why it failed */
 };
 
 static int run_copy(struct copy_task *t)
@@ -203,7 +203,7 @@ static void *copy_thread(void *arg)
 static int fold_add(SwrContext *fold, struct meter *m, const float *data, int n, float **buf,
 		    size_t *cap)
 {
-	const uint8_t *in[1] = { (const uint8_t *)data };
+	const uint8_t *in[1] = {(const uint8_t *)data};
 	uint8_t *outp[1];
 	int got;
 
@@ -243,8 +243,8 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 		      struct prl_buf *err)
 {
 	struct prl_transcode_result out;
-	struct output outs[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
-	struct hash_task hash = { .ret = 0 };
+	struct output outs[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+	struct hash_task hash = {.ret = 0};
 	struct copy_task copies[2];
 	struct encoder *opus = NULL, *mp3 = NULL;
 	struct reader *r = NULL;
@@ -279,11 +279,12 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 	if (job->peaks_path && (ret = peaks_open(&peaks, job->peaks_path, out.info.sample_rate,
 						 out.info.channels, &why)) < 0)
 		goto end;
-	if (job->opus_path && (ret = encoder_open(&opus, ENCODER_OPUS, job->opus_path,
-						  reader_layout(r), out.info.sample_rate, &why)) < 0)
+	if (job->opus_path &&
+	    (ret = encoder_open(&opus, ENCODER_OPUS, job->opus_path, reader_layout(r),
+				out.info.sample_rate, &why)) < 0)
 		goto end;
-	if (job->mp3_path && (ret = encoder_open(&mp3, ENCODER_MP3, job->mp3_path,
-						 reader_layout(r), out.info.sample_rate, &why)) < 0)
+	if (job->mp3_path && (ret = encoder_open(&mp3, ENCODER_MP3, job->mp3_path, reader_layout(r),
+						 out.info.sample_rate, &why)) < 0)
 		goto end;
 	if ((ret = meter_new(&meter, reader_layout(r), out.info.sample_rate)) < 0)
 		goto end;
@@ -355,8 +356,9 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 	memcpy(out.sha256, hash.digest, sizeof(out.sha256));
 	if (peaks && (ret = peaks_finish(peaks, &out.peaks_bytes, &why)) < 0)
 		goto end;
-	out.gain_db = ncopies ? prl_gain_for(&fold_loudness, job->target_lufs,
-					     job->max_true_peak_dbtp) : 0;
+	out.gain_db =
+		ncopies ? prl_gain_for(&fold_loudness, job->target_lufs, job->max_true_peak_dbtp)
+			: 0;
 
 	/* Pass 2: the first copy on this thread (it reports progress), the
 	 * second on a worker; each decodes the file for itself. */

@@ -2,9 +2,9 @@
 /*
  * The JSON API of the listening room: health, facets, the filtered list of
  * recordings, one recording, its waveform peaks, its annotations in every
- * interchange format, and search across the transcripts.  The JSON itself is the archive's (the same
- * bytes `parlers list --json` prints); this file maps requests to archive
- * calls and archive errors to statuses.
+ * interchange format, and search across the transcripts.  The JSON itself is the archive's (the
+ * same bytes `parlers list --json` prints); this file maps requests to archive calls and archive
+ * errors to statuses.
  *
  * Always holds: every answer about a recording comes from an archive
  * function that applies prl_access_decide() for the request's viewer, so
@@ -29,9 +29,15 @@ static enum MHD_Result archive_error(struct web_request *r, int err)
 	const char *msg;
 
 	switch (status) {
-	case MHD_HTTP_NOT_FOUND: msg = "no such recording"; break;
-	case MHD_HTTP_FORBIDDEN: msg = "this recording is restricted: sign in as a researcher"; break;
-	default: msg = web_status_message(status); break;
+	case MHD_HTTP_NOT_FOUND:
+		msg = "no such recording";
+		break;
+	case MHD_HTTP_FORBIDDEN:
+		msg = "this recording is restricted: sign in as a researcher";
+		break;
+	default:
+		msg = web_status_message(status);
+		break;
 	}
 	return web_error_json(r, status, msg);
 }
@@ -57,7 +63,8 @@ enum MHD_Result web_api_health(struct web_request *r)
 	struct prl_buf b = PRL_BUF_INIT;
 
 	if (!a)
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	prl_buf_addf(&b, "{\"status\":\"ok\",\"version\":");
 	prl_json_str(&b, PRL_WEB_VERSION);
 	/* whether searches can use the postings in memory yet (the server
@@ -75,7 +82,8 @@ enum MHD_Result web_api_facets(struct web_request *r)
 	int ret;
 
 	if (!a)
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	ret = prl_archive_facets_json(a, &r->viewer, &b);
 	web_archive_put(r->srv, a);
 	if (ret < 0) {
@@ -104,7 +112,8 @@ enum MHD_Result web_api_list(struct web_request *r)
 	if (lim && *lim && (f.limit = arg_count(lim)) < 0)
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "limit: not a whole number");
 	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	ret = prl_archive_list_json(a, &r->viewer, &f, &b);
 	web_archive_put(r->srv, a);
 	if (ret < 0) {
@@ -181,7 +190,8 @@ enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
 	if (lv && *lv && ((level = arg_count(lv)) < 0 || level > 16))
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "level: a zoom level, 0 the finest");
 	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	memset(&m, 0, sizeof(m));
 	ret = prl_archive_media(a, &r->viewer, id, PRL_MEDIA_PEAKS, &m);
 	web_archive_put(r->srv, a);
@@ -189,7 +199,8 @@ enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
 		return archive_error(r, ret);
 	/* peaks never change for a given file: its hash and the level name them */
 	snprintf(etag, sizeof(etag), "\"%.64s-%d\"", m.sha256, (int)level);
-	if ((inm = web_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH)) && web_etag_match_weak(inm, etag)) {
+	if ((inm = web_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH)) &&
+	    web_etag_match_weak(inm, etag)) {
 		prl_media_clear(&m);
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		if (!resp)
@@ -204,7 +215,8 @@ enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
 		prl_buf_release(&b);
 		if (ret == -PRL_ENOTFOUND)
 			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no peaks at this level");
-		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the peaks file is damaged");
+		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				      "the peaks file is damaged");
 	}
 	prl_buf_addch(&b, '\n');
 	{
@@ -226,9 +238,9 @@ enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
 }
 
 static const struct {
-	const char *ext;  /* as the URL spells it */
+	const char *ext; /* as the URL spells it */
 	const char *mime;
-	int download;     /* Content-Disposition: attachment */
+	int download; /* Content-Disposition: attachment */
 } annot_types[] = {
 	{"eaf", "application/xml; charset=utf-8", 1},
 	{"TextGrid", "text/plain; charset=utf-8", 1},
@@ -268,7 +280,8 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 		return web_error_json(r, MHD_HTTP_NOT_FOUND,
 				      "no such format (eaf, TextGrid, vtt, srt, csv, json, tei)");
 	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	/* loading applies the access rule; the brief only names the recording */
 	if ((ret = prl_archive_annotations_load(a, &r->viewer, id, &doc)) < 0)
 		goto end;
@@ -310,7 +323,8 @@ end:
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, annot_types[t].mime);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	snprintf(disp, sizeof(disp), "%s; filename=\"recording-%lld.%s\"",
-		 annot_types[t].download ? "attachment" : "inline", (long long)id, annot_types[t].ext);
+		 annot_types[t].download ? "attachment" : "inline", (long long)id,
+		 annot_types[t].ext);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
@@ -320,7 +334,8 @@ enum MHD_Result web_api_search(struct web_request *r)
 	struct prl_search_opts o;
 	struct prl_archive *a;
 	struct prl_buf b = PRL_BUF_INIT;
-	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit"), *sort = web_arg(r, "sort");
+	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit"),
+		   *sort = web_arg(r, "sort");
 	enum MHD_Result res;
 	int ret;
 
@@ -350,7 +365,8 @@ enum MHD_Result web_api_search(struct web_request *r)
 	if (!o.query || !*o.query)
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "q: say what to search for");
 	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	/* the archive searches only what the viewer may read */
 	ret = prl_archive_search_json(a, &r->viewer, &o, &b);
 	if (ret == -PRL_EINVAL) {

@@ -117,8 +117,8 @@ static void client_addr(struct web_request *r, char *out, size_t size)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
 			  (socklen_t)size);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-			  (socklen_t)size);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)size);
 }
 
 static int over_tls(struct web_request *r)
@@ -237,7 +237,8 @@ enum MHD_Result web_api_login(struct web_request *r)
 	client_addr(r, addr, sizeof(addr));
 	if (!(a = web_archive_get(r->srv))) {
 		json_decref(o);
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	}
 	ret = prl_archive_login(a, login, password, addr, &s, &retry);
 	web_archive_put(r->srv, a);

@@ -172,7 +172,8 @@ uint64_t web_cache_signature(const struct web_cache *c)
 
 	for (int i = 0; i < 2; i++) {
 		if (stat(prl_buf_str(i ? &c->wal_path : &c->db_path), &st) == 0) {
-			int64_t ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+			int64_t ms =
+				(int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 
 			h = mix(h, (uint64_t)st.st_size);
 			h = mix(h, (uint64_t)st.st_ino);
@@ -246,7 +247,8 @@ struct MHD_Response *web_blob_response(struct web_blob *b, int gz)
 	gz = gz && b->gz;
 	web_blob_ref(b);
 	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-		gz ? b->gz_len : b->len, gz ? (void *)b->gz : (void *)b->data, blob_response_done, b);
+		gz ? b->gz_len : b->len, gz ? (void *)b->gz : (void *)b->data, blob_response_done,
+		b);
 	if (!resp) {
 		web_blob_unref(b);
 		return NULL;

@@ -27,14 +27,14 @@ enum route {
 	R_LOGIN,
 	R_LOGOUT,
 	R_ME,
-	R_SEGMENTS,   /* /api/recordings/{id}/segments */
-	R_SEGMENT,    /* /api/segments/{id} */
-	R_TIERS,      /* /api/recordings/{id}/tiers */
-	R_TIER,       /* /api/tiers/{id} */
-	R_RECORDING,  /* /api/recordings/{id} (PATCH only here) */
-	R_HISTORY,    /* /api/recordings/{id}/history */
-	R_REVERT,     /* /api/history/{id}/revert */
-	R_WITHHELD,   /* /api/recordings/{id}/withheld[/{wid}] */
+	R_SEGMENTS,  /* /api/recordings/{id}/segments */
+	R_SEGMENT,   /* /api/segments/{id} */
+	R_TIERS,     /* /api/recordings/{id}/tiers */
+	R_TIER,	     /* /api/tiers/{id} */
+	R_RECORDING, /* /api/recordings/{id} (PATCH only here) */
+	R_HISTORY,   /* /api/recordings/{id}/history */
+	R_REVERT,    /* /api/history/{id}/revert */
+	R_WITHHELD,  /* /api/recordings/{id}/withheld[/{wid}] */
 };
 
 static int is(const struct web_request *r, const char *m)
@@ -109,8 +109,8 @@ static enum MHD_Result not_allowed(struct web_request *r, const char *allow)
 
 /* The archive's answer to a write: out on success (status ok), else the
  * status its error stands for, with its sentence. */
-static enum MHD_Result answer(struct web_request *r, struct prl_archive *a, int ret,
-			      unsigned ok, struct prl_buf *out)
+static enum MHD_Result answer(struct web_request *r, struct prl_archive *a, int ret, unsigned ok,
+			      struct prl_buf *out)
 {
 	struct prl_buf b = PRL_BUF_INIT;
 	unsigned status;
@@ -120,17 +120,28 @@ static enum MHD_Result answer(struct web_request *r, struct prl_archive *a, int 
 		return web_send_buf(r, ok, JSON_MIME, out, "no-store");
 	}
 	switch (-ret) {
-	case PRL_EINVAL: status = MHD_HTTP_UNPROCESSABLE_CONTENT; break;
-	case PRL_EACCESS: status = MHD_HTTP_FORBIDDEN; break;
-	case PRL_ENOTFOUND: status = MHD_HTTP_NOT_FOUND; break;
-	case PRL_ECONFLICT: status = MHD_HTTP_CONFLICT; break;
-	case PRL_EEXIST: status = MHD_HTTP_CONFLICT; break;
-	default: status = MHD_HTTP_INTERNAL_SERVER_ERROR; break;
+	case PRL_EINVAL:
+		status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+		break;
+	case PRL_EACCESS:
+		status = MHD_HTTP_FORBIDDEN;
+		break;
+	case PRL_ENOTFOUND:
+		status = MHD_HTTP_NOT_FOUND;
+		break;
+	case PRL_ECONFLICT:
+		status = MHD_HTTP_CONFLICT;
+		break;
+	case PRL_EEXIST:
+		status = MHD_HTTP_CONFLICT;
+		break;
+	default:
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		break;
 	}
 	prl_buf_addstr(&b, "{\"error\":");
-	prl_json_str(&b, status == MHD_HTTP_INTERNAL_SERVER_ERROR || !a
-				 ? web_status_message(status)
-				 : prl_archive_errmsg(a));
+	prl_json_str(&b, status == MHD_HTTP_INTERNAL_SERVER_ERROR || !a ? web_status_message(status)
+									: prl_archive_errmsg(a));
 	if (ret == -PRL_ECONFLICT) {
 		prl_buf_addstr(&b, ",\"current\":");
 		prl_buf_addstr(&b, out->len ? out->data : "null");
@@ -251,7 +262,8 @@ static enum MHD_Result do_write(struct web_request *r, enum route rt, int64_t id
 	}
 	if (!(a = web_archive_get(r->srv))) {
 		json_decref(o);
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	}
 	switch (rt) {
 	case R_SEGMENTS:
@@ -318,7 +330,8 @@ static enum MHD_Result do_write(struct web_request *r, enum route rt, int64_t id
 			if (get_int(o, "start_ms", &s) != 1 || get_int(o, "end_ms", &e) != 1 ||
 			    get_str(o, "reason", &reason) < 0) {
 				web_archive_put(r->srv, a);
-				return bad(r, o, "start_ms and end_ms (whole milliseconds) are expected");
+				return bad(r, o,
+					   "start_ms and end_ms (whole milliseconds) are expected");
 			}
 			ret = prl_archive_withheld_add(a, &r->viewer, id, s, e, reason, &out);
 			ok = MHD_HTTP_CREATED;
@@ -347,11 +360,12 @@ static enum MHD_Result history(struct web_request *r, int64_t id)
 	    (lim && web_parse_id_str(lim, &limit) < 0))
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "offset and limit: whole numbers");
 	if (r->viewer.role < PRL_ROLE_ANNOTATOR)
-		return web_error_json(r, r->session.login[0] ? MHD_HTTP_FORBIDDEN
-							     : MHD_HTTP_UNAUTHORIZED,
-				      "the history is for annotators and admins");
+		return web_error_json(
+			r, r->session.login[0] ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
+			"the history is for annotators and admins");
 	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	ret = prl_archive_history_json(a, &r->viewer, id, offset, limit, &out);
 	res = answer(r, a, ret, MHD_HTTP_OK, &out);
 	web_archive_put(r->srv, a);
@@ -422,7 +436,8 @@ int web_edit_route(struct web_request *r, const char *rest, enum MHD_Result *res
 		return 1;
 	}
 	if (r->body_too_large) {
-		*res = web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE, "the request body is over 64 KiB");
+		*res = web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
+				      "the request body is over 64 KiB");
 		return 1;
 	}
 	if (rt == R_LOGIN) {
@@ -439,7 +454,8 @@ int web_edit_route(struct web_request *r, const char *rest, enum MHD_Result *res
 		return 1;
 	}
 	if (!web_csrf_ok(r)) {
-		*res = web_error_json(r, MHD_HTTP_FORBIDDEN, "missing or wrong X-CSRF-Token header");
+		*res = web_error_json(r, MHD_HTTP_FORBIDDEN,
+				      "missing or wrong X-CSRF-Token header");
 		return 1;
 	}
 	if (r->viewer.role < PRL_ROLE_ANNOTATOR) {

@@ -55,20 +55,20 @@ static atomic_int exports_running;
  * whichever lets go last frees it.  Everything below lock is shared.
  */
 struct web_export {
-	struct web_server *srv;  /* for its log and its list of exports */
+	struct web_server *srv;	    /* for its log and its list of exports */
 	struct MHD_Connection *con; /* to resume it; NULL once MHD let go */
-	struct prl_archive *a;   /* a handle of its own: the export outlives the request */
-	struct prl_export *x;    /* the bag being built (the builder's only) */
-	struct prl_buf staging;  /* what the step being run wrote (the builder's only) */
+	struct prl_archive *a;	    /* a handle of its own: the export outlives the request */
+	struct prl_export *x;	    /* the bag being built (the builder's only) */
+	struct prl_buf staging;	    /* what the step being run wrote (the builder's only) */
 	pthread_mutex_t lock;
-	pthread_cond_t room;     /* the client took bytes, or the export is to stop */
-	struct prl_buf ready;    /* bytes built and not yet taken by MHD */
-	size_t off;              /* of them, already taken */
-	int done;                /* the zip is complete */
-	int failed;              /* the builder met an error: the stream is cut */
-	int stop;                /* MHD let go, or the server stops: build no more */
-	int suspended;           /* the connection waits for bytes */
-	int owners;              /* 2, then 1, then freed */
+	pthread_cond_t room;	 /* the client took bytes, or the export is to stop */
+	struct prl_buf ready;	 /* bytes built and not yet taken by MHD */
+	size_t off;		 /* of them, already taken */
+	int done;		 /* the zip is complete */
+	int failed;		 /* the builder met an error: the stream is cut */
+	int stop;		 /* MHD let go, or the server stops: build no more */
+	int suspended;		 /* the connection waits for bytes */
+	int owners;		 /* 2, then 1, then freed */
 	struct web_export *next; /* in srv's list of exports */
 };
 
@@ -292,7 +292,8 @@ enum MHD_Result web_api_export(struct web_request *r)
 		o.audio = (enum prl_export_audio)av;
 	}
 	if (ids && *ids && parse_id_list(ids, &idv, &o.nids) < 0)
-		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "ids: recording ids separated by commas");
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				      "ids: recording ids separated by commas");
 	o.ids = idv;
 	o.query = web_arg(r, "q");
 	o.collection = web_arg(r, "collection");
@@ -356,11 +357,11 @@ enum MHD_Result web_api_export(struct web_request *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	return web_queue(r, MHD_HTTP_OK, resp, 0);
 fail:
-	status = ret == -PRL_ENOTFOUND   ? MHD_HTTP_NOT_FOUND
-		 : ret == -PRL_EACCESS   ? MHD_HTTP_FORBIDDEN
-		 : ret == -PRL_EINVAL    ? MHD_HTTP_BAD_REQUEST
+	status = ret == -PRL_ENOTFOUND		       ? MHD_HTTP_NOT_FOUND
+		 : ret == -PRL_EACCESS		       ? MHD_HTTP_FORBIDDEN
+		 : ret == -PRL_EINVAL		       ? MHD_HTTP_BAD_REQUEST
 		 : ret == -PRL_EVERSION || !e || !e->a ? MHD_HTTP_SERVICE_UNAVAILABLE
-					 : MHD_HTTP_INTERNAL_SERVER_ERROR;
+						       : MHD_HTTP_INTERNAL_SERVER_ERROR;
 	res = web_error_json(r, status,
 			     e && e->a && status < 500 ? prl_archive_errmsg(e->a)
 						       : web_status_message(status));
@@ -457,7 +458,8 @@ enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
 	if (fmt < 0 || fmt == PRL_CLIP_FLAC)
 		return web_error_json(r, MHD_HTTP_NOT_FOUND, "clips are wav, opus or mp3");
 	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	/* the archive decides: unknown or private is a 404, not hearing it a 403 */
 	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
 	if (ret == 0 && !(rec = json_loadb(b.data, b.len, 0, NULL)))
@@ -483,12 +485,11 @@ enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
 	    end - start > WEB_MAX_CLIP_MS) {
 		web_archive_put(r->srv, a);
 		json_decref(rec);
-		return web_error_json(
-			r, MHD_HTTP_BAD_REQUEST,
-			start < 0 || end < 0 ? "start and end: seconds, as 12 or 12.5"
-			: end <= start       ? "end must come after start"
-			: end > duration     ? "end is past the end of the recording"
-					     : "a clip is at most 10 minutes long");
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				      start < 0 || end < 0 ? "start and end: seconds, as 12 or 12.5"
+				      : end <= start	   ? "end must come after start"
+				      : end > duration	   ? "end is past the end of the recording"
+							   : "a clip is at most 10 minutes long");
 	}
 	memset(&m, 0, sizeof(m));
 	memset(&job, 0, sizeof(job));

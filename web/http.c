@@ -49,8 +49,7 @@ static int read_digits(const char **pp, int64_t *out)
 	return 0;
 }
 
-enum web_range_kind web_range_parse(const char *header, int64_t size, int64_t *first,
-				    int64_t *last)
+enum web_range_kind web_range_parse(const char *header, int64_t size, int64_t *first, int64_t *last)
 {
 	const char *p;
 	int64_t a = -1, b = -1, suffix = -1;
@@ -199,12 +198,15 @@ int web_http_date_parse(const char *s, time_t *t)
 	memset(&tm, 0, sizeof(tm));
 	/* IMF-fixdate, then the two obsolete forms a recipient must accept */
 	if (sscanf(s, "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", wd, &day, mon, &year, &h, &mi, &sec,
-		   &n) == 7 && n > 0) {
-	} else if (sscanf(s, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT%n", wd, &day, mon, &year,
-			  &h, &mi, &sec, &n) == 7 && n > 0) {
+		   &n) == 7 &&
+	    n > 0) {
+	} else if (sscanf(s, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT%n", wd, &day, mon, &year, &h,
+			  &mi, &sec, &n) == 7 &&
+		   n > 0) {
 		year += year < 70 ? 2000 : 1900;
 	} else if (sscanf(s, "%3s %3s %2d %2d:%2d:%2d %4d%n", wd, mon, &day, &h, &mi, &sec, &year,
-			  &n) == 7 && n > 0) {
+			  &n) == 7 &&
+		   n > 0) {
 	} else {
 		return -1;
 	}

@@ -81,17 +81,20 @@ static void add_transcript(json_t *annotations, json_t *tiers, const struct prl_
 	json_t *tier, *seg;
 	size_t i, k;
 
-	json_array_foreach(tiers, i, tier) {
+	json_array_foreach(tiers, i, tier)
+	{
 		json_t *items = json_array(), *page;
 		long long tid = (long long)json_integer_value(json_object_get(tier, "id"));
 		const char *name = json_string_value(json_object_get(tier, "name"));
 		const char *lang = json_string_value(json_object_get(tier, "language"));
 		struct prl_buf b = PRL_BUF_INIT;
 
-		json_array_foreach(json_object_get(tier, "segments"), k, seg) {
+		json_array_foreach(json_object_get(tier, "segments"), k, seg)
+		{
 			json_t *body, *ann;
 			char *aid, target[512];
-			long long s = (long long)json_integer_value(json_object_get(seg, "start_ms"));
+			long long s =
+				(long long)json_integer_value(json_object_get(seg, "start_ms"));
 			long long e = (long long)json_integer_value(json_object_get(seg, "end_ms"));
 
 			prl_buf_reset(&b);
@@ -110,7 +113,8 @@ static void add_transcript(json_t *annotations, json_t *tiers, const struct prl_
 			if (lang && body)
 				json_object_set_new(body, "language", json_string(lang));
 			ann = json_pack("{sssssssoss}", "id", aid ? aid : "", "type", "Annotation",
-					"motivation", "supplementing", "body", body, "target", target);
+					"motivation", "supplementing", "body", body, "target",
+					target);
 			if (ann)
 				json_array_append_new(items, ann);
 			free(aid);
@@ -152,7 +156,8 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 				     ? json_string_value(json_object_get(sp, "name"))
 				     : "");
 	add_meta(meta, "Locuteurs", "Speakers", prl_buf_str(&names));
-	add_meta(meta, "Enquêteur", "Collector", json_string_value(json_object_get(rec, "collector")));
+	add_meta(meta, "Enquêteur", "Collector",
+		 json_string_value(json_object_get(rec, "collector")));
 	add_meta(meta, "Collection", "Collection",
 		 json_string_value(json_object_get(rec, "collection")));
 	add_meta(meta, "Accès", "Access", json_string_value(json_object_get(rec, "access")));
@@ -169,29 +174,30 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 		char *vtt_ann = url(base, "/iiif/%lld/annotation/vtt", id, NULL);
 		char *vtt_page = url(base, "/iiif/%lld/vtt", id, NULL);
 		json_t *choice = json_pack(
-			"{sss[{sssssssf}{sssssssf}]}", "type", "Choice", "items", "id", opus, "type",
-			"Sound", "format", "audio/ogg; codecs=opus", "duration", dur, "id", mp3,
-			"type", "Sound", "format", "audio/mpeg", "duration", dur);
+			"{sss[{sssssssf}{sssssssf}]}", "type", "Choice", "items", "id", opus,
+			"type", "Sound", "format", "audio/ogg; codecs=opus", "duration", dur, "id",
+			mp3, "type", "Sound", "format", "audio/mpeg", "duration", dur);
 		json_t *annotations = json_array(), *tiers = json_object_get(rec, "tiers");
 
-		json_array_append_new(
-			json_object_get(canvas, "items"),
-			json_pack("{sssss[{sssssssoss}]}", "id", page, "type", "AnnotationPage",
-				  "items", "id", ann, "type", "Annotation", "motivation", "painting",
-				  "body", choice, "target", cid));
+		json_array_append_new(json_object_get(canvas, "items"),
+				      json_pack("{sssss[{sssssssoss}]}", "id", page, "type",
+						"AnnotationPage", "items", "id", ann, "type",
+						"Annotation", "motivation", "painting", "body",
+						choice, "target", cid));
 		if (json_array_size(tiers)) {
 			/* the WebVTT of the first transcription tier, for players that
 			 * take captions whole */
 			json_array_append_new(
 				annotations,
-				json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page, "type",
-					  "AnnotationPage", "items", "id", vtt_ann, "type",
+				json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page,
+					  "type", "AnnotationPage", "items", "id", vtt_ann, "type",
 					  "Annotation", "motivation", "supplementing", "body", "id",
 					  vtt, "type", "Text", "format", "text/vtt", "label",
 					  lang_map("Transcription (WebVTT)", "Transcript (WebVTT)"),
 					  "language",
 					  json_string_value(json_object_get(rec, "language"))
-						  ? json_string_value(json_object_get(rec, "language"))
+						  ? json_string_value(
+							    json_object_get(rec, "language"))
 						  : "und",
 					  "target", cid));
 			add_transcript(annotations, tiers, base, id, cid);
@@ -211,13 +217,14 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 	m = json_pack("{sssssssosos[o]s[{sssssosss[s]}]}", "@context", IIIF_CONTEXT, "id", mid,
 		      "type", "Manifest", "label", lang_map(title, title), "metadata", meta,
 		      "items", canvas, "homepage", "id", home, "type", "Text", "label",
-		      lang_map("Page de l'enregistrement", "Recording page"), "format",
-		      "text/html", "language", "fr", "en");
+		      lang_map("Page de l'enregistrement", "Recording page"), "format", "text/html",
+		      "language", "fr", "en");
 	/* the descriptions are written in French, and said to be */
 	if (m && json_string_value(json_object_get(rec, "description")))
-		json_object_set_new(m, "summary",
-				    json_pack("{s[s]}", "fr",
-					      json_string_value(json_object_get(rec, "description"))));
+		json_object_set_new(
+			m, "summary",
+			json_pack("{s[s]}", "fr",
+				  json_string_value(json_object_get(rec, "description"))));
 	if (m && json_string_value(json_object_get(rec, "rights")))
 		json_object_set_new(
 			m, "requiredStatement",
@@ -265,9 +272,9 @@ enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id)
 
 	/* the same JSON (and cache) as /api/recordings/{id}: the same access */
 	if (!(blob = web_recording_json(r, id, &err)))
-		return web_error_json(r, err == -PRL_EIO ? MHD_HTTP_SERVICE_UNAVAILABLE
-							 : web_status_for(err),
-				      err == -PRL_ENOTFOUND ? "no such recording" : NULL);
+		return web_error_json(
+			r, err == -PRL_EIO ? MHD_HTTP_SERVICE_UNAVAILABLE : web_status_for(err),
+			err == -PRL_ENOTFOUND ? "no such recording" : NULL);
 	rec = json_loadb(blob->data, blob->len, 0, NULL);
 	web_blob_unref(blob);
 	if (!rec)
@@ -292,7 +299,8 @@ enum MHD_Result web_iiif_collection(struct web_request *r)
 
 	if (!(a = web_archive_get(r->srv))) {
 		json_decref(items);
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	}
 	web_base_url(r, &base);
 	memset(&f, 0, sizeof(f));
@@ -307,14 +315,15 @@ enum MHD_Result web_iiif_collection(struct web_request *r)
 			ret = -PRL_ENOMEM;
 			break;
 		}
-		json_array_foreach(json_object_get(root, "recordings"), i, e) {
+		json_array_foreach(json_object_get(root, "recordings"), i, e)
+		{
 			long long id = (long long)json_integer_value(json_object_get(e, "id"));
 			const char *t = json_string_value(json_object_get(e, "title"));
 			char *mid = url(&base, "/iiif/%lld/manifest.json", id, NULL);
 
-			json_array_append_new(items, json_pack("{ssssso}", "id", mid ? mid : "",
-							       "type", "Manifest", "label",
-							       lang_map(t, t)));
+			json_array_append_new(items,
+					      json_pack("{ssssso}", "id", mid ? mid : "", "type",
+							"Manifest", "label", lang_map(t, t)));
 			free(mid);
 		}
 		if (!json_array_size(json_object_get(root, "recordings")) ||
@@ -331,10 +340,11 @@ enum MHD_Result web_iiif_collection(struct web_request *r)
 		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
 	prl_buf_addstr(&base, "/iiif/collection.json");
-	coll = json_pack("{sssssssoso}", "@context", IIIF_CONTEXT, "id", prl_buf_str(&base), "type",
-			 "Collection", "label",
-			 lang_map("Enregistrements de parlers normands", "Recordings of Norman speech"),
-			 "items", items);
+	coll = json_pack(
+		"{sssssssoso}", "@context", IIIF_CONTEXT, "id", prl_buf_str(&base), "type",
+		"Collection", "label",
+		lang_map("Enregistrements de parlers normands", "Recordings of Norman speech"),
+		"items", items);
 	prl_buf_release(&base);
 	if (!coll)
 		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);

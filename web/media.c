@@ -50,8 +50,8 @@ static void add_validators(struct MHD_Response *resp, const char *etag, const ch
 }
 
 static enum MHD_Result empty_answer(struct web_request *r, unsigned status, const char *etag,
-				   const char *lastmod, const char *cache,
-				   const char *content_range)
+				    const char *lastmod, const char *cache,
+				    const char *content_range)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -151,8 +151,8 @@ enum {
  * 0 and a reference in *out, a negative prl_err from the archive, or a
  * LOOKUP_ value.  Under a settled sig the answer is kept for the next
  * request of the same role. */
-static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind kind,
-			uint64_t sig, struct web_media_file **out)
+static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind kind, uint64_t sig,
+			struct web_media_file **out)
 {
 	struct web_cache *c = &r->srv->cache;
 	struct prl_recording_brief b;
@@ -186,7 +186,7 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 
 enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext)
 {
-	enum prl_media_kind kind = !strcmp(ext, "opus")  ? PRL_MEDIA_OPUS
+	enum prl_media_kind kind = !strcmp(ext, "opus")	 ? PRL_MEDIA_OPUS
 				   : !strcmp(ext, "mp3") ? PRL_MEDIA_MP3
 							 : PRL_MEDIA_ORIGINAL;
 	struct web_cache *c = &r->srv->cache;
@@ -218,7 +218,7 @@ enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext)
 	/* Content named by its hash never changes: shared caches may keep what
 	 * an anonymous visitor was given; anything else stays in one browser. */
 	cache = r->viewer.role == PRL_ROLE_ANONYMOUS ? "public, max-age=31536000, immutable"
-						      : "private, max-age=31536000, immutable";
+						     : "private, max-age=31536000, immutable";
 
 	if ((status = preconditions(r, f->etag, f->mtime)) != 0) {
 		res = empty_answer(r, status, f->etag, f->lastmod, cache, NULL);

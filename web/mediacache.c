@@ -36,11 +36,11 @@
 #define CHECK_EVERY_MS 1000
 
 struct media_slot {
-	int64_t id;                  /* recording */
-	int kind;                    /* enum prl_media_kind */
-	int role;                    /* the viewer's role the archive answered for */
-	uint64_t sig;                /* web_cache_signature() before the archive was asked */
-	enum prl_access access;      /* the recording's level then */
+	int64_t id;		     /* recording */
+	int kind;		     /* enum prl_media_kind */
+	int role;		     /* the viewer's role the archive answered for */
+	uint64_t sig;		     /* web_cache_signature() before the archive was asked */
+	enum prl_access access;	     /* the recording's level then */
 	struct web_media_file *file; /* a reference, or NULL when empty */
 };
 
@@ -156,7 +156,8 @@ void web_media_cache_free(struct web_media_cache **pc)
 
 static struct media_slot *slot_of(struct web_media_cache *c, int64_t id, int kind, int role)
 {
-	uint64_t h = ((uint64_t)id * 16 + (uint64_t)kind * 4 + (uint64_t)role) * 0x9e3779b97f4a7c15ull;
+	uint64_t h =
+		((uint64_t)id * 16 + (uint64_t)kind * 4 + (uint64_t)role) * 0x9e3779b97f4a7c15ull;
 
 	return &c->slots[h >> 58]; /* the top 6 bits: MEDIA_SLOTS is 64 */
 }

@@ -35,8 +35,8 @@
 
 static unsigned char token_key[crypto_auth_KEYBYTES];
 static pthread_once_t token_once = PTHREAD_ONCE_INIT;
-static int page_size = OAI_PAGE;  /* PARLERS_OAI_PAGE may lower it (tests) */
-static long token_ttl = 3600;     /* seconds; PARLERS_OAI_TOKEN_TTL */
+static int page_size = OAI_PAGE; /* PARLERS_OAI_PAGE may lower it (tests) */
+static long token_ttl = 3600;	 /* seconds; PARLERS_OAI_TOKEN_TTL */
 
 static void oai_setup(void)
 {
@@ -61,18 +61,18 @@ static const char *oai_namespace(void)
 
 /* One argument of a POSTed request (application/x-www-form-urlencoded). */
 struct form_arg {
-	char *key;   /* decoded, points into oai.form_data */
+	char *key; /* decoded, points into oai.form_data */
 	char *value;
 };
 
 struct oai {
 	struct web_request *r;
-	char *form_data;        /* a POST's body, decoded in place, owned; NULL for GET */
-	struct form_arg *form;  /* its arguments, owned */
+	char *form_data;       /* a POST's body, decoded in place, owned; NULL for GET */
+	struct form_arg *form; /* its arguments, owned */
 	size_t nform;
 	struct prl_archive *a;
-	struct prl_buf out;     /* the answer */
-	struct prl_buf base;    /* http://host/oai */
+	struct prl_buf out;  /* the answer */
+	struct prl_buf base; /* http://host/oai */
 	const char *verb;
 };
 
@@ -148,17 +148,16 @@ static void now_utc(char out[24])
 
 static void head(struct oai *o, int echo_args)
 {
-	static const char *const args[] = {"verb", "identifier", "metadataPrefix", "from",
-					   "until", "set", "resumptionToken", NULL};
+	static const char *const args[] = {"verb",  "identifier", "metadataPrefix",  "from",
+					   "until", "set",	  "resumptionToken", NULL};
 	char when[24];
 
 	now_utc(when);
-	prl_buf_addstr(&o->out,
-		       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		       "<OAI-PMH xmlns=\"http://www.openarchives.org/OAI/2.0/\""
-		       " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
-		       " xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/"
-		       " http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd\">\n");
+	prl_buf_addstr(&o->out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				"<OAI-PMH xmlns=\"http://www.openarchives.org/OAI/2.0/\""
+				" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+				" xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/"
+				" http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd\">\n");
 	prl_buf_addf(&o->out, "<responseDate>%s</responseDate>\n<request", when);
 	/* the protocol: no attributes when the verb or the arguments are bad */
 	for (size_t i = 0; echo_args && args[i]; i++) {
@@ -197,9 +196,9 @@ static enum MHD_Result oai_error(struct oai *o, const char *code, const char *ms
 
 struct arg_check {
 	const char *const *allowed; /* names this verb takes */
-	int bad;                    /* an argument it does not take, or one twice */
-	char name[64];              /* which */
-	size_t seen[8];             /* how often each allowed name came */
+	int bad;		    /* an argument it does not take, or one twice */
+	char name[64];		    /* which */
+	size_t seen[8];		    /* how often each allowed name came */
 };
 
 static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -246,8 +245,9 @@ static int args_ok(struct oai *o, const char *const *allowed, char *why, size_t 
 		for (size_t i = 0; !c.bad && i < o->nform; i++)
 			count_arg(&c, MHD_POSTDATA_KIND, o->form[i].key, o->form[i].value);
 		if (c.bad)
-			snprintf(why, size, c.bad == 2 ? "an argument is repeated"
-						       : "%s is not an argument of %s",
+			snprintf(why, size,
+				 c.bad == 2 ? "an argument is repeated"
+					    : "%s is not an argument of %s",
 				 c.name, o->verb);
 		return c.bad ? -1 : 0;
 	}
@@ -299,12 +299,12 @@ static int parse_date(const char *s, int end, char out[24])
 /* ---- resumption tokens ---- */
 
 struct list_state {
-	char prefix[16];       /* oai_dc or olac */
-	int64_t set;           /* collection id, 0 for all */
+	char prefix[16];	  /* oai_dc or olac */
+	int64_t set;		  /* collection id, 0 for all */
 	char from[24], until[24]; /* "" when not given */
-	int64_t after;         /* last id sent */
-	int64_t cursor;        /* records sent before this page */
-	int64_t expires;       /* unix time */
+	int64_t after;		  /* last id sent */
+	int64_t cursor;		  /* records sent before this page */
+	int64_t expires;	  /* unix time */
 };
 
 static int token_make(const struct list_state *s, char *out, size_t size)
@@ -321,7 +321,9 @@ static int token_make(const struct list_state *s, char *out, size_t size)
 		return -1;
 	crypto_auth(mac, (const unsigned char *)payload, (size_t)len, token_key);
 	b64 = sodium_base64_ENCODED_LEN((size_t)len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (b64 + 1 + sodium_base64_ENCODED_LEN(sizeof(mac), sodium_base64_VARIANT_URLSAFE_NO_PADDING) >
+	if (b64 + 1 +
+		    sodium_base64_ENCODED_LEN(sizeof(mac),
+					      sodium_base64_VARIANT_URLSAFE_NO_PADDING) >
 	    size)
 		return -1;
 	sodium_bin2base64(out, size, (const unsigned char *)payload, (size_t)len,
@@ -349,8 +351,7 @@ static int token_read(const char *tok, struct list_state *s)
 			      NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    sodium_base642bin(mac, sizeof(mac), dot + 1, strlen(dot + 1), NULL, &mlen, NULL,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    mlen != crypto_auth_BYTES ||
-	    crypto_auth_verify(mac, payload, plen, token_key) != 0)
+	    mlen != crypto_auth_BYTES || crypto_auth_verify(mac, payload, plen, token_key) != 0)
 		return -1;
 	payload[plen] = '\0';
 	/* fields as token_make wrote them; empty dates are empty fields */
@@ -414,10 +415,10 @@ static const char *js(json_t *o, const char *key)
 /* OLAC's role vocabulary for the roles parlers records. */
 static const char *olac_role(const char *role)
 {
-	static const char *const same[] = {"speaker",     "interviewer", "recorder",
-					   "transcriber", "translator",  "singer",
-					   "annotator",   "depositor",   "researcher",
-					   "consultant",  "performer",   "responder", NULL};
+	static const char *const same[] = {"speaker",	 "interviewer", "recorder",  "transcriber",
+					   "translator", "singer",	"annotator", "depositor",
+					   "researcher", "consultant",	"performer", "responder",
+					   NULL};
 
 	for (size_t i = 0; role && same[i]; i++)
 		if (strcmp(role, same[i]) == 0)
@@ -473,22 +474,26 @@ static void metadata_dc(struct oai *o, json_t *rec, int olac)
 				  " xsi:schemaLocation=\"" OLAC_NS
 				  " http://www.language-archives.org/OLAC/1.1/olac.xsd\">\n");
 	else
-		prl_buf_addstr(b, "<oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\""
-				  " xmlns:dc=\"" DC_NS "\""
-				  " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
-				  " xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai_dc/"
-				  " http://www.openarchives.org/OAI/2.0/oai_dc.xsd\">\n");
+		prl_buf_addstr(
+			b, "<oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\""
+			   " xmlns:dc=\"" DC_NS "\""
+			   " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+			   " xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai_dc/"
+			   " http://www.openarchives.org/OAI/2.0/oai_dc.xsd\">\n");
 	x_elem(b, "dc:title", js(rec, "title"));
 	if (olac) {
 		if (js(rec, "collector")) {
-			prl_buf_addstr(b, "<dc:contributor xsi:type=\"olac:role\" olac:code=\"recorder\">");
+			prl_buf_addstr(
+				b,
+				"<dc:contributor xsi:type=\"olac:role\" olac:code=\"recorder\">");
 			x_text(b, js(rec, "collector"));
 			prl_buf_addstr(b, "</dc:contributor>\n");
 		}
 	} else {
 		x_elem(b, "dc:creator", js(rec, "collector"));
 	}
-	json_array_foreach(json_object_get(rec, "speakers"), i, sp) {
+	json_array_foreach(json_object_get(rec, "speakers"), i, sp)
+	{
 		const char *role = js(sp, "role");
 
 		if (!role || !strcmp(role, "speaker"))
@@ -506,7 +511,8 @@ static void metadata_dc(struct oai *o, json_t *rec, int olac)
 	}
 	if (olac && code) {
 		/* the language of the recording, and the language it documents */
-		prl_buf_addf(b, "<dc:language xsi:type=\"olac:language\" olac:code=\"%s\"/>\n", code);
+		prl_buf_addf(b, "<dc:language xsi:type=\"olac:language\" olac:code=\"%s\"/>\n",
+			     code);
 		prl_buf_addf(b, "<dc:subject xsi:type=\"olac:language\" olac:code=\"%s\"", code);
 		if (js(rec, "variety")) {
 			prl_buf_addch(b, '>');
@@ -539,8 +545,8 @@ static void metadata_dc(struct oai *o, json_t *rec, int olac)
 		struct prl_buf where = PRL_BUF_INIT;
 
 		prl_buf_addstr(&where, js(place, "name") ? js(place, "name") : "");
-		if (js(place, "commune") && (!js(place, "name") ||
-					     strcmp(js(place, "commune"), js(place, "name")) != 0))
+		if (js(place, "commune") &&
+		    (!js(place, "name") || strcmp(js(place, "commune"), js(place, "name")) != 0))
 			prl_buf_addf(&where, "%s%s", where.len ? ", " : "", js(place, "commune"));
 		x_elem(b, olac ? "dcterms:spatial" : "dc:coverage", prl_buf_str(&where));
 		prl_buf_release(&where);
@@ -628,7 +634,8 @@ static enum MHD_Result verb_identify(struct oai *o)
 			     "<description><olac-archive"
 			     " xmlns=\"http://www.language-archives.org/OLAC/1.1/olac-archive\""
 			     " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
-			     " xsi:schemaLocation=\"http://www.language-archives.org/OLAC/1.1/olac-archive"
+			     " xsi:schemaLocation=\"http://www.language-archives.org/OLAC/1.1/"
+			     "olac-archive"
 			     " http://www.language-archives.org/OLAC/1.1/olac-archive.xsd\""
 			     " type=\"institutional\" currentAsOf=\"%s\"><archiveURL>",
 			     day);
@@ -636,15 +643,16 @@ static enum MHD_Result verb_identify(struct oai *o)
 		prl_buf_addstr(&o->out, "</archiveURL><participant name=\"archive staff\""
 					" role=\"Archivist\" email=\"");
 		x_text(&o->out, mail);
-		prl_buf_addstr(&o->out,
-			       "\"/><institution>parlers</institution>"
-			       "<shortLocation>Normandie, France</shortLocation>"
-			       "<synopsis>Recordings of speakers of Norman (Cotentinais, Cauchois,"
-			       " Augeron, Jèrriais, Guernésiais...) with time-aligned"
-			       " transcriptions and French translations.</synopsis>"
-			       "<access>Public recordings may be heard by anyone; restricted ones by"
-			       " signed-in researchers; their metadata is open.</access>"
-			       "</olac-archive></description></Identify>\n");
+		prl_buf_addstr(
+			&o->out,
+			"\"/><institution>parlers</institution>"
+			"<shortLocation>Normandie, France</shortLocation>"
+			"<synopsis>Recordings of speakers of Norman (Cotentinais, Cauchois,"
+			" Augeron, Jèrriais, Guernésiais...) with time-aligned"
+			" transcriptions and French translations.</synopsis>"
+			"<access>Public recordings may be heard by anyone; restricted ones by"
+			" signed-in researchers; their metadata is open.</access>"
+			"</olac-archive></description></Identify>\n");
 		prl_buf_release(&home);
 	}
 	return oai_send(o);
@@ -690,7 +698,8 @@ static enum MHD_Result verb_sets(struct oai *o)
 	prl_buf_release(&b);
 	head(o, 1);
 	prl_buf_addstr(&o->out, "<ListSets>");
-	json_array_foreach(json_object_get(root, "collections"), i, c) {
+	json_array_foreach(json_object_get(root, "collections"), i, c)
+	{
 		prl_buf_addf(&o->out, "<set><setSpec>collection:%lld</setSpec><setName>",
 			     (long long)json_integer_value(json_object_get(c, "id")));
 		x_text(&o->out, js(c, "name"));
@@ -727,9 +736,11 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 		if (!prefix)
 			return oai_error(o, "badArgument", "metadataPrefix is required");
 		if (from && !(gf = parse_date(from, 0, s.from)))
-			return oai_error(o, "badArgument", "from: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+			return oai_error(o, "badArgument",
+					 "from: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
 		if (until && !(gu = parse_date(until, 1, s.until)))
-			return oai_error(o, "badArgument", "until: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+			return oai_error(o, "badArgument",
+					 "until: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
 		if (gf && gu && gf != gu)
 			return oai_error(o, "badArgument", "from and until differ in granularity");
 		if (gf && gu && strcmp(s.from, s.until) > 0)
@@ -792,15 +803,17 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 				free(items);
 				return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 			}
-			prl_buf_addf(&o->out,
-				     "<resumptionToken expirationDate=\"%s\" completeListSize=\"%lld\""
-				     " cursor=\"%lld\">%s</resumptionToken>\n",
-				     exp, (long long)complete, (long long)cursor, token);
+			prl_buf_addf(
+				&o->out,
+				"<resumptionToken expirationDate=\"%s\" completeListSize=\"%lld\""
+				" cursor=\"%lld\">%s</resumptionToken>\n",
+				exp, (long long)complete, (long long)cursor, token);
 		} else {
 			/* the last page of a split list: an empty token ends it */
-			prl_buf_addf(&o->out,
-				     "<resumptionToken completeListSize=\"%lld\" cursor=\"%lld\"/>\n",
-				     (long long)complete, (long long)cursor);
+			prl_buf_addf(
+				&o->out,
+				"<resumptionToken completeListSize=\"%lld\" cursor=\"%lld\"/>\n",
+				(long long)complete, (long long)cursor);
 		}
 	}
 	free(items);
@@ -838,15 +851,15 @@ enum MHD_Result web_oai(struct web_request *r)
 	static const char *const a_identify[] = {"verb", NULL};
 	static const char *const a_formats[] = {"verb", "identifier", NULL};
 	static const char *const a_sets[] = {"verb", "resumptionToken", NULL};
-	static const char *const a_list[] = {"verb", "metadataPrefix", "from", "until", "set",
-					     "resumptionToken", NULL};
+	static const char *const a_list[] = {"verb", "metadataPrefix",	"from", "until",
+					     "set",  "resumptionToken", NULL};
 	static const char *const a_get[] = {"verb", "identifier", "metadataPrefix", NULL};
 	static const struct {
 		const char *verb;
 		const char *const *args;
 	} verbs[] = {
 		{"Identify", a_identify}, {"ListMetadataFormats", a_formats},
-		{"ListSets", a_sets},     {"ListIdentifiers", a_list},
+		{"ListSets", a_sets},	  {"ListIdentifiers", a_list},
 		{"ListRecords", a_list},  {"GetRecord", a_get},
 	};
 	struct oai o;
@@ -885,16 +898,29 @@ enum MHD_Result web_oai(struct web_request *r)
 		goto end;
 	}
 	if (!(o.a = web_archive_get(r->srv))) {
-		res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive cannot be opened");
+		res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "the archive cannot be opened");
 		goto end;
 	}
 	switch (v) {
-	case 0: res = verb_identify(&o); break;
-	case 1: res = verb_formats(&o); break;
-	case 2: res = verb_sets(&o); break;
-	case 3: res = verb_list(&o, 0); break;
-	case 4: res = verb_list(&o, 1); break;
-	default: res = verb_get(&o); break;
+	case 0:
+		res = verb_identify(&o);
+		break;
+	case 1:
+		res = verb_formats(&o);
+		break;
+	case 2:
+		res = verb_sets(&o);
+		break;
+	case 3:
+		res = verb_list(&o, 0);
+		break;
+	case 4:
+		res = verb_list(&o, 1);
+		break;
+	default:
+		res = verb_get(&o);
+		break;
 	}
 	web_archive_put(r->srv, o.a);
 end:

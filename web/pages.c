@@ -30,10 +30,8 @@
 #include "web-internal.h"
 
 static const char *const template_files[WEB_NTEMPLATES] = {
-	[WEB_TPL_HOME] = "index.html",
-	[WEB_TPL_RECORDING] = "recording.html",
-	[WEB_TPL_SEARCH] = "search.html",
-	[WEB_TPL_ERROR] = "error.html",
+	[WEB_TPL_HOME] = "index.html",	  [WEB_TPL_RECORDING] = "recording.html",
+	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
 	[WEB_TPL_LOGIN] = "login.html",
 };
 
@@ -105,11 +103,12 @@ static int render_static(const char *tpl, json_t *strings, const char *lang, con
 
 			if (!part || depth > 0) {
 				prl_buf_addf(err, "a template includes %s, %s", key + 1,
-					     part ? "itself inside an include" : "which is not embedded");
+					     part ? "itself inside an include"
+						  : "which is not embedded");
 				return -PRL_EFORMAT;
 			}
-			ret = render_static((const char *)part->data, strings, lang, version, depth + 1,
-					    out, err);
+			ret = render_static((const char *)part->data, strings, lang, version,
+					    depth + 1, out, err);
 		} else if (!strcmp(key, "@lang")) {
 			ret = prl_buf_addstr(out, lang);
 		} else if (!strcmp(key, "@v")) {
@@ -125,7 +124,8 @@ static int render_static(const char *tpl, json_t *strings, const char *lang, con
 			const char *s = json_string_value(json_object_get(strings, key));
 
 			if (!s) {
-				prl_buf_addf(err, "i18n.json: no string \"%s\" for \"%s\"", key, lang);
+				prl_buf_addf(err, "i18n.json: no string \"%s\" for \"%s\"", key,
+					     lang);
 				return -PRL_EFORMAT;
 			}
 			ret = prl_xml_escape(out, s);
@@ -233,7 +233,7 @@ void web_pages_release(struct web_pages *pg)
 /* ---- per request ---- */
 
 struct fill {
-	const char *names[4];        /* {{=name}} */
+	const char *names[4];		 /* {{=name}} */
 	const struct prl_buf *values[4]; /* already escaped for where they go */
 };
 
@@ -436,7 +436,8 @@ enum MHD_Result web_static(struct web_request *r, const char *name)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, m->etag);
 	/* the pages name their files with ?v=<version>: that URL never changes */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-				v && strcmp(v, pg->version) == 0 ? "public, max-age=31536000, immutable"
-								  : "no-cache");
+				v && strcmp(v, pg->version) == 0
+					? "public, max-age=31536000, immutable"
+					: "no-cache");
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)m->asset->len);
 }

@@ -61,28 +61,44 @@ enum MHD_Result web_send_buf(struct web_request *r, unsigned status, const char 
 const char *web_status_message(unsigned status)
 {
 	switch (status) {
-	case 400: return "bad request";
-	case 403: return "forbidden: this recording is restricted";
-	case 404: return "not found";
-	case 405: return "method not allowed";
-	case 406: return "not acceptable";
-	case 413: return "request too large";
-	case 414: return "URI too long";
-	case 416: return "range not satisfiable";
-	case 431: return "request header fields too large";
-	case 503: return "service unavailable";
-	default: return status >= 500 ? "internal server error" : "bad request";
+	case 400:
+		return "bad request";
+	case 403:
+		return "forbidden: this recording is restricted";
+	case 404:
+		return "not found";
+	case 405:
+		return "method not allowed";
+	case 406:
+		return "not acceptable";
+	case 413:
+		return "request too large";
+	case 414:
+		return "URI too long";
+	case 416:
+		return "range not satisfiable";
+	case 431:
+		return "request header fields too large";
+	case 503:
+		return "service unavailable";
+	default:
+		return status >= 500 ? "internal server error" : "bad request";
 	}
 }
 
 unsigned web_status_for(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case PRL_ENOTFOUND: return MHD_HTTP_NOT_FOUND;
-	case PRL_EACCESS: return MHD_HTTP_FORBIDDEN;
-	case PRL_EINVAL: return MHD_HTTP_BAD_REQUEST;
-	case PRL_EUNSUPPORTED: return MHD_HTTP_NOT_FOUND;
-	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	case PRL_ENOTFOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case PRL_EACCESS:
+		return MHD_HTTP_FORBIDDEN;
+	case PRL_EINVAL:
+		return MHD_HTTP_BAD_REQUEST;
+	case PRL_EUNSUPPORTED:
+		return MHD_HTTP_NOT_FOUND;
+	default:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 }
 

@@ -95,8 +95,8 @@ static void request_language(struct web_request *r)
 
 	if ((l = web_lang_parse(q)) >= 0) {
 		r->set_lang_cookie = 1;
-	} else if ((l = web_lang_parse(MHD_lookup_connection_value(r->con, MHD_COOKIE_KIND,
-								       "lang"))) < 0 &&
+	} else if ((l = web_lang_parse(
+			    MHD_lookup_connection_value(r->con, MHD_COOKIE_KIND, "lang"))) < 0 &&
 		   (l = web_lang_accept(web_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE))) < 0) {
 		l = WEB_LANG_FR;
 	}
@@ -243,8 +243,8 @@ static size_t on_unescape(void *cls, struct MHD_Connection *con, char *s)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct web_request *r = *con_cls;
 	size_t header_bytes = 0;
@@ -414,8 +414,8 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	struct prl_archive *a = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	const char *addr = opts->listen_addr && *opts->listen_addr ? opts->listen_addr
-								  : "127.0.0.1";
+	const char *addr =
+		opts->listen_addr && *opts->listen_addr ? opts->listen_addr : "127.0.0.1";
 	uint16_t port = opts->port ? opts->port : 8080;
 	unsigned threads = opts->threads ? opts->threads : cpu_threads();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -485,18 +485,14 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 		prl_archive_search_keep(a, 0);
 
 	s.daemon = MHD_start_daemon(
-		flags, port, NULL, NULL, on_request, &s,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		flags, port, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 1024u,
 		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
-		MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, &s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-		MHD_OPTION_END);
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape,
+		&s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
 	if (!s.daemon) {
 		prl_buf_addf(err, "cannot listen on %s port %u: %s", addr, (unsigned)port,
 			     errno ? strerror(errno) : "libmicrohttpd refused to start");

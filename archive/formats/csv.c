@@ -29,26 +29,36 @@
 #include "formats-internal.h"
 
 enum col {
-	COL_TIER_ID, COL_TIER, COL_START, COL_END, COL_TEXT, COL_SPEAKER, COL_TYPE, COL_LANG,
-	COL_PARENT_TIER, COL_PARENT_SEG, COL_POINT, NCOLS
+	COL_TIER_ID,
+	COL_TIER,
+	COL_START,
+	COL_END,
+	COL_TEXT,
+	COL_SPEAKER,
+	COL_TYPE,
+	COL_LANG,
+	COL_PARENT_TIER,
+	COL_PARENT_SEG,
+	COL_POINT,
+	NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
-	"tier_id", "tier", "start_ms", "end_ms", "text", "speaker", "tier_type", "language",
-	"parent_tier_id", "parent_segment", "point",
+	"tier_id",   "tier",	 "start_ms",	   "end_ms",	     "text",  "speaker",
+	"tier_type", "language", "parent_tier_id", "parent_segment", "point",
 };
 
 struct csv_reader {
-	const char *s;   /* UTF-8 text */
-	size_t len;      /* its length */
-	size_t pos;      /* next byte */
-	size_t line;     /* line of pos */
+	const char *s; /* UTF-8 text */
+	size_t len;    /* its length */
+	size_t pos;    /* next byte */
+	size_t line;   /* line of pos */
 };
 
 /* One field into out; *end_row set when the row ends after it.  Returns
  * 0, or -1 at the end of input before any field. */
-static int csv_field(struct csv_reader *r, struct prl_buf *out, int *end_row,
-		     struct prl_buf *err, int *ret)
+static int csv_field(struct csv_reader *r, struct prl_buf *out, int *end_row, struct prl_buf *err,
+		     int *ret)
 {
 	prl_buf_reset(out);
 	*ret = 0;
@@ -62,8 +72,10 @@ static int csv_field(struct csv_reader *r, struct prl_buf *out, int *end_row,
 			const char *q = memchr(r->s + r->pos, '"', r->len - r->pos);
 			size_t n, i;
 			if (!q) {
-				*ret = annot_fail(err, PRL_EFORMAT, "line %zu: a quoted field never "
-						  "ends", start_line);
+				*ret = annot_fail(err, PRL_EFORMAT,
+						  "line %zu: a quoted field never "
+						  "ends",
+						  start_line);
 				return 0;
 			}
 			n = (size_t)(q - (r->s + r->pos));
@@ -91,8 +103,10 @@ static int csv_field(struct csv_reader *r, struct prl_buf *out, int *end_row,
 		while (r->pos < r->len && r->s[r->pos] != ',' && r->s[r->pos] != '\n' &&
 		       r->s[r->pos] != '\r') {
 			if (r->s[r->pos] == '"') {
-				*ret = annot_fail(err, PRL_EFORMAT, "line %zu: a quote inside an "
-						  "unquoted field", r->line);
+				*ret = annot_fail(err, PRL_EFORMAT,
+						  "line %zu: a quote inside an "
+						  "unquoted field",
+						  r->line);
 				return 0;
 			}
 			r->pos++;
@@ -161,7 +175,8 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 		goto end;
 	if ((!have[COL_TIER] && !have[COL_TIER_ID]) || !have[COL_START] || !have[COL_END] ||
 	    !have[COL_TEXT]) {
-		ret = annot_fail(err, PRL_EFORMAT, "line 1: the header must name the columns tier, "
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line 1: the header must name the columns tier, "
 				 "start_ms, end_ms and text");
 		goto end;
 	}
@@ -176,7 +191,8 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 			prl_buf_reset(&vals[k]);
 		/* a blank line (the last CRLF, say) is no row */
 		if (s[r.pos] == '\n' || s[r.pos] == '\r') {
-			r.pos += s[r.pos] == '\r' && r.pos + 1 < r.len && s[r.pos + 1] == '\n' ? 2 : 1;
+			r.pos += s[r.pos] == '\r' && r.pos + 1 < r.len && s[r.pos + 1] == '\n' ? 2
+											       : 1;
 			r.line++;
 			continue;
 		}
@@ -191,28 +207,33 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 		if (ret < 0)
 			goto end;
 		if (col != ncols) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: %d fields where the header has %d",
-					 line, col, ncols);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: %d fields where the header has %d", line, col,
+					 ncols);
 			goto end;
 		}
 		if (parse_int(prl_buf_str(&vals[COL_START]), &st) < 0 ||
 		    parse_int(prl_buf_str(&vals[COL_END]), &en) < 0) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: start_ms and end_ms must be whole "
-					 "milliseconds", line);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: start_ms and end_ms must be whole "
+					 "milliseconds",
+					 line);
 			goto end;
 		}
 		if (en < st) /* kept as written; validation refuses it */
 			annot_warn(warn, "line %zu: the segment ends before it starts", line);
 		if (have[COL_TIER_ID] && (parse_int(prl_buf_str(&vals[COL_TIER_ID]), &tid) < 0 ||
 					  tid < 1 || tid > 100000)) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: tier_id must be a number from 1",
-					 line);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: tier_id must be a number from 1", line);
 			goto end;
 		}
 		if (vals[COL_PARENT_SEG].len &&
 		    (parse_int(prl_buf_str(&vals[COL_PARENT_SEG]), &pseg) < 0 || pseg < 1)) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: parent_segment must be a number "
-					 "from 1", line);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: parent_segment must be a number "
+					 "from 1",
+					 line);
 			goto end;
 		}
 		/* find or make the tier */
@@ -225,14 +246,16 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 					idx = (int)i;
 		if (idx < 0) {
 			int failed = 0;
-			char *name = annot_strdup_nfc(prl_buf_str(&vals[COL_TIER]), vals[COL_TIER].len);
+			char *name =
+				annot_strdup_nfc(prl_buf_str(&vals[COL_TIER]), vals[COL_TIER].len);
 			long long *p;
 			if (!name) {
 				ret = -PRL_ENOMEM;
 				goto end;
 			}
-			idx = prl_annot_add_tier(d, name, vals[COL_TYPE].len ? prl_buf_str(&vals[COL_TYPE])
-									 : "transcription");
+			idx = prl_annot_add_tier(d, name,
+						 vals[COL_TYPE].len ? prl_buf_str(&vals[COL_TYPE])
+								    : "transcription");
 			free(name);
 			if (idx < 0) {
 				ret = idx;
@@ -254,8 +277,10 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 			parent_id[idx] = 0;
 			if (vals[COL_PARENT_TIER].len &&
 			    parse_int(prl_buf_str(&vals[COL_PARENT_TIER]), &parent_id[idx]) < 0) {
-				ret = annot_fail(err, PRL_EFORMAT, "line %zu: parent_tier_id must be a "
-						 "number", line);
+				ret = annot_fail(err, PRL_EFORMAT,
+						 "line %zu: parent_tier_id must be a "
+						 "number",
+						 line);
 				goto end;
 			}
 			if (tid) {
@@ -264,7 +289,8 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 						ret = -PRL_ENOMEM;
 						goto end;
 					}
-					memset(p + ntier_ids, 0, ((size_t)tid - ntier_ids) * sizeof(*p));
+					memset(p + ntier_ids, 0,
+					       ((size_t)tid - ntier_ids) * sizeof(*p));
 					tier_of_id = p;
 					ntier_ids = (size_t)tid;
 				}
@@ -286,8 +312,10 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 			continue;
 		if (p < 1 || (size_t)p > ntier_ids || !tier_of_id[p - 1] ||
 		    tier_of_id[p - 1] == (long long)i + 1) {
-			ret = annot_fail(err, PRL_EFORMAT, "tier \"%s\": parent_tier_id %lld names no "
-					 "other tier", d->tiers[i].name, p);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "tier \"%s\": parent_tier_id %lld names no "
+					 "other tier",
+					 d->tiers[i].name, p);
 			goto end;
 		}
 		d->tiers[i].parent = (size_t)tier_of_id[p - 1];
@@ -296,11 +324,12 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 		size_t j;
 		const struct prl_tier *t = &d->tiers[i];
 		for (j = 0; j < t->nsegs; j++)
-			if (t->segs[j].parent && (!t->parent ||
-						  t->segs[j].parent > d->tiers[t->parent - 1].nsegs)) {
-				ret = annot_fail(err, PRL_EFORMAT, "tier \"%s\" segment %zu: "
-						 "parent_segment %zu does not exist", t->name, j + 1,
-						 t->segs[j].parent);
+			if (t->segs[j].parent &&
+			    (!t->parent || t->segs[j].parent > d->tiers[t->parent - 1].nsegs)) {
+				ret = annot_fail(err, PRL_EFORMAT,
+						 "tier \"%s\" segment %zu: "
+						 "parent_segment %zu does not exist",
+						 t->name, j + 1, t->segs[j].parent);
 				goto end;
 			}
 	}
@@ -347,13 +376,18 @@ int annot_csv_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 			annot_warn(warn, "CSV: tier \"%s\" has no segment and so no row", t->name);
 		for (j = 0; j < t->nsegs; j++) {
 			const struct prl_segment *s = &t->segs[j];
-			if ((ret = prl_buf_addf(b, "%zu,", i + 1)) < 0 || (ret = put_field(b, t->name)) < 0 ||
+			if ((ret = prl_buf_addf(b, "%zu,", i + 1)) < 0 ||
+			    (ret = put_field(b, t->name)) < 0 ||
 			    (ret = prl_buf_addf(b, ",%lld,%lld,", (long long)s->start_ms,
 						(long long)s->end_ms)) < 0 ||
-			    (ret = put_field(b, s->text)) < 0 || (ret = prl_buf_addch(b, ',')) < 0 ||
-			    (ret = put_field(b, t->participant)) < 0 || (ret = prl_buf_addch(b, ',')) < 0 ||
-			    (ret = put_field(b, t->type)) < 0 || (ret = prl_buf_addch(b, ',')) < 0 ||
-			    (ret = put_field(b, t->language)) < 0 || (ret = prl_buf_addch(b, ',')) < 0)
+			    (ret = put_field(b, s->text)) < 0 ||
+			    (ret = prl_buf_addch(b, ',')) < 0 ||
+			    (ret = put_field(b, t->participant)) < 0 ||
+			    (ret = prl_buf_addch(b, ',')) < 0 ||
+			    (ret = put_field(b, t->type)) < 0 ||
+			    (ret = prl_buf_addch(b, ',')) < 0 ||
+			    (ret = put_field(b, t->language)) < 0 ||
+			    (ret = prl_buf_addch(b, ',')) < 0)
 				return ret;
 			if (t->parent && (ret = prl_buf_addf(b, "%zu", t->parent)) < 0)
 				return ret;

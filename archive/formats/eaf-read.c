@@ -51,30 +51,30 @@ struct ref {
 };
 
 struct eaf_reader {
-	xmlTextReaderPtr xr;          /* the libxml2 reader */
-	struct prl_annot_doc *d;      /* the document being filled */
-	struct prl_buf *err;          /* one error line */
-	struct prl_buf *warn;         /* warnings */
-	char xml_error[256];          /* the first message libxml2 gave */
-	int xml_error_line;           /* and its line */
+	xmlTextReaderPtr xr;	 /* the libxml2 reader */
+	struct prl_annot_doc *d; /* the document being filled */
+	struct prl_buf *err;	 /* one error line */
+	struct prl_buf *warn;	 /* warnings */
+	char xml_error[256];	 /* the first message libxml2 gave */
+	int xml_error_line;	 /* and its line */
 
-	int64_t *slot_val;            /* TIME_VALUE per slot, -1 when absent */
+	int64_t *slot_val; /* TIME_VALUE per slot, -1 when absent */
 	size_t nslots, alloc_slots;
 	struct annot_idmap *slot_ids; /* TIME_SLOT_ID -> slot */
 
-	struct pend *pends;           /* every annotation in document order */
+	struct pend *pends; /* every annotation in document order */
 	size_t npends, alloc_pends;
-	struct annot_idmap *ann_ids;  /* ANNOTATION_ID -> pend */
-	struct ref *refs;             /* REF_ANNOTATION targets */
+	struct annot_idmap *ann_ids; /* ANNOTATION_ID -> pend */
+	struct ref *refs;	     /* REF_ANNOTATION targets */
 	size_t nrefs, alloc_refs;
 
-	char **parent_refs;           /* PARENT_REF per tier (owned) or NULL */
+	char **parent_refs; /* PARENT_REF per tier (owned) or NULL */
 	size_t alloc_parent_refs;
 	struct annot_idmap *tier_ids; /* TIER_ID -> tier */
 
-	int cur_tier;                 /* tier being read, -1 outside */
-	int cur_cv;                   /* controlled vocabulary being read, -1 outside */
-	size_t lost_ext_refs;         /* EXT_REF/LANG_REF on annotations, not kept */
+	int cur_tier;	      /* tier being read, -1 outside */
+	int cur_cv;	      /* controlled vocabulary being read, -1 outside */
+	size_t lost_ext_refs; /* EXT_REF/LANG_REF on annotations, not kept */
 };
 
 static void xml_error_handler(void *arg, xmlErrorPtr e)
@@ -132,7 +132,8 @@ static int element_text(struct eaf_reader *r, struct prl_buf *out)
 		if (t == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
 			return 0;
 		if (t == XML_READER_TYPE_TEXT || t == XML_READER_TYPE_CDATA ||
-		    t == XML_READER_TYPE_WHITESPACE || t == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
+		    t == XML_READER_TYPE_WHITESPACE ||
+		    t == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
 			const char *v = (const char *)xmlTextReaderConstValue(r->xr);
 			if (v && (ret = prl_buf_addstr(out, v)) < 0)
 				return ret;
@@ -193,8 +194,10 @@ static int read_time_slot(struct eaf_reader *r)
 		char *end;
 		long long x = strtoll(v, &end, 10);
 		if (end == v || *end || x < 0 || x > (long long)1e15)
-			return annot_fail(r->err, PRL_EFORMAT, "TIME_SLOT %s: TIME_VALUE \"%.30s\" is "
-					  "not a time in milliseconds", id, v);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "TIME_SLOT %s: TIME_VALUE \"%.30s\" is "
+					  "not a time in milliseconds",
+					  id, v);
 		val = x;
 	}
 	if (r->nslots >= UINT32_MAX - 1)
@@ -217,7 +220,7 @@ static int read_time_slot(struct eaf_reader *r)
 
 static const char *const type_hints[][2] = {
 	{"transl", "translation"}, {"tradu", "translation"}, {"free", "translation"},
-	{"gloss", "gloss"},        {"note", "note"},         {"comment", "note"},
+	{"gloss", "gloss"},	   {"note", "note"},	     {"comment", "note"},
 };
 
 /* "transcription" unless the tier's name or type says otherwise. */
@@ -251,7 +254,8 @@ static int read_tier(struct eaf_reader *r)
 	if ((ret = annot_idmap_put(r->tier_ids, id, (uint32_t)idx)) < 0)
 		return ret;
 	if (ret == 1)
-		return annot_fail(r->err, PRL_EFORMAT, "TIER \"%s\": the TIER_ID is used twice", id);
+		return annot_fail(r->err, PRL_EFORMAT, "TIER \"%s\": the TIER_ID is used twice",
+				  id);
 	t = &r->d->tiers[idx];
 	t->participant = attr_dup(r, "PARTICIPANT", &failed);
 	t->annotator = attr_dup(r, "ANNOTATOR", &failed);
@@ -292,8 +296,10 @@ static int add_pend(struct eaf_reader *r, const char *id, uint32_t a, uint32_t b
 	if ((ret = annot_idmap_put(r->ann_ids, id, (uint32_t)r->npends)) < 0)
 		return ret;
 	if (ret == 1)
-		return annot_fail(r->err, PRL_EFORMAT, "ANNOTATION %s: the ANNOTATION_ID is used "
-				  "twice (ids must be unique in a document)", id);
+		return annot_fail(r->err, PRL_EFORMAT,
+				  "ANNOTATION %s: the ANNOTATION_ID is used "
+				  "twice (ids must be unique in a document)",
+				  id);
 	p = &r->pends[r->npends++];
 	p->tier = (uint32_t)r->cur_tier;
 	p->seg = (uint32_t)t->nsegs;
@@ -312,25 +318,31 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 	int ret, failed = 0, depth, type;
 
 	if (!id)
-		return annot_fail(r->err, PRL_EFORMAT, "%s on tier \"%s\" (line %d) has no "
-				  "ANNOTATION_ID", alignable ? "ALIGNABLE_ANNOTATION" :
-				  "REF_ANNOTATION", t->name, xmlTextReaderGetParserLineNumber(r->xr));
+		return annot_fail(r->err, PRL_EFORMAT,
+				  "%s on tier \"%s\" (line %d) has no "
+				  "ANNOTATION_ID",
+				  alignable ? "ALIGNABLE_ANNOTATION" : "REF_ANNOTATION", t->name,
+				  xmlTextReaderGetParserLineNumber(r->xr));
 	if (alignable) {
 		const char *s1 = attr(r, "TIME_SLOT_REF1"), *s2 = attr(r, "TIME_SLOT_REF2");
 		if (!s1 || (a = annot_idmap_get(r->slot_ids, s1)) == NONE)
-			return annot_fail(r->err, PRL_EFORMAT, "ALIGNABLE_ANNOTATION %s: "
-					  "TIME_SLOT_REF1 \"%.40s\" names no TIME_SLOT", id,
-					  s1 ? s1 : "");
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "ALIGNABLE_ANNOTATION %s: "
+					  "TIME_SLOT_REF1 \"%.40s\" names no TIME_SLOT",
+					  id, s1 ? s1 : "");
 		if (!s2 || (b = annot_idmap_get(r->slot_ids, s2)) == NONE)
-			return annot_fail(r->err, PRL_EFORMAT, "ALIGNABLE_ANNOTATION %s: "
-					  "TIME_SLOT_REF2 \"%.40s\" names no TIME_SLOT", id,
-					  s2 ? s2 : "");
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "ALIGNABLE_ANNOTATION %s: "
+					  "TIME_SLOT_REF2 \"%.40s\" names no TIME_SLOT",
+					  id, s2 ? s2 : "");
 	} else {
 		const char *target = attr(r, "ANNOTATION_REF");
 		struct ref *rf;
 		if (!target)
-			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s has no "
-					  "ANNOTATION_REF", id);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "REF_ANNOTATION %s has no "
+					  "ANNOTATION_REF",
+					  id);
 		if (r->nrefs == r->alloc_refs) {
 			size_t n = r->alloc_refs ? r->alloc_refs * 2 : 64;
 			if (!(rf = realloc(r->refs, n * sizeof(*rf))))
@@ -370,7 +382,8 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 		depth = xmlTextReaderDepth(r->xr);
 		while ((ret = xmlTextReaderRead(r->xr)) == 1) {
 			type = xmlTextReaderNodeType(r->xr);
-			if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
+			if (type == XML_READER_TYPE_END_ELEMENT &&
+			    xmlTextReaderDepth(r->xr) == depth)
 				break;
 			if (type == XML_READER_TYPE_ELEMENT &&
 			    xmlStrEqual(xmlTextReaderConstLocalName(r->xr),
@@ -419,7 +432,8 @@ static int read_ling_type(struct eaf_reader *r)
 		free(lt->id);
 		free(lt->cv_ref);
 		return failed ? -PRL_ENOMEM
-			      : annot_fail(r->err, PRL_EFORMAT, "LINGUISTIC_TYPE (line %d) has no "
+			      : annot_fail(r->err, PRL_EFORMAT,
+					   "LINGUISTIC_TYPE (line %d) has no "
 					   "LINGUISTIC_TYPE_ID",
 					   xmlTextReaderGetParserLineNumber(r->xr));
 	}
@@ -428,8 +442,10 @@ static int read_ling_type(struct eaf_reader *r)
 	if (c && *c) {
 		int k = prl_constraint_parse(c);
 		if (k < 0)
-			annot_warn(r->warn, "LINGUISTIC_TYPE %s: unknown constraint \"%s\", read as "
-				   "none", lt->id, c);
+			annot_warn(r->warn,
+				   "LINGUISTIC_TYPE %s: unknown constraint \"%s\", read as "
+				   "none",
+				   lt->id, c);
 		else
 			lt->constraint = (enum prl_constraint)k;
 	}
@@ -462,8 +478,10 @@ static int read_cv(struct eaf_reader *r)
 		free(cv->description);
 		free(cv->ext_ref);
 		return failed ? -PRL_ENOMEM
-			      : annot_fail(r->err, PRL_EFORMAT, "CONTROLLED_VOCABULARY (line %d) "
-					   "has no CV_ID", xmlTextReaderGetParserLineNumber(r->xr));
+			      : annot_fail(r->err, PRL_EFORMAT,
+					   "CONTROLLED_VOCABULARY (line %d) "
+					   "has no CV_ID",
+					   xmlTextReaderGetParserLineNumber(r->xr));
 	}
 	r->cur_cv = xmlTextReaderIsEmptyElement(r->xr) ? -1 : (int)r->d->ncvs;
 	r->d->ncvs++;
@@ -568,17 +586,18 @@ static int resolve_tiers(struct eaf_reader *r)
 				break;
 			}
 		if (t->ling_type && j == d->nling_types)
-			annot_warn(r->warn, "TIER \"%s\": LINGUISTIC_TYPE_REF \"%s\" names no "
-				   "LINGUISTIC_TYPE; read as a top-level type", t->name,
-				   t->ling_type);
+			annot_warn(r->warn,
+				   "TIER \"%s\": LINGUISTIC_TYPE_REF \"%s\" names no "
+				   "LINGUISTIC_TYPE; read as a top-level type",
+				   t->name, t->ling_type);
 		if (pr && *pr) {
 			uint32_t p = annot_idmap_get(r->tier_ids, pr);
 			if (p == NONE)
 				annot_warn(r->warn, "TIER \"%s\": PARENT_REF \"%s\" names no tier",
 					   t->name, pr);
 			else if (p == i)
-				return annot_fail(r->err, PRL_EFORMAT, "TIER \"%s\" is its own parent",
-						  t->name);
+				return annot_fail(r->err, PRL_EFORMAT,
+						  "TIER \"%s\" is its own parent", t->name);
 			else
 				t->parent = p + 1;
 		}
@@ -608,20 +627,27 @@ static int resolve_refs(struct eaf_reader *r)
 		id = t->segs[p->seg].ext_id;
 		q = rf->tq != NONE ? rf->tq : annot_idmap_get(r->ann_ids, rf->target);
 		if (q == NONE)
-			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s: ANNOTATION_REF "
-					  "\"%.40s\" names no annotation", id, rf->target);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "REF_ANNOTATION %s: ANNOTATION_REF "
+					  "\"%.40s\" names no annotation",
+					  id, rf->target);
 		target = d->tiers[r->pends[q].tier].segs[r->pends[q].seg].ext_id;
 		if (r->pends[q].tier == p->tier)
-			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s refers to %s on its "
-					  "own tier", id, target);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "REF_ANNOTATION %s refers to %s on its "
+					  "own tier",
+					  id, target);
 		if (!t->parent) {
 			t->parent = r->pends[q].tier + 1;
-			annot_warn(r->warn, "TIER \"%s\": parent tier taken from its annotations: "
-				   "\"%s\"", t->name, d->tiers[r->pends[q].tier].name);
+			annot_warn(r->warn,
+				   "TIER \"%s\": parent tier taken from its annotations: "
+				   "\"%s\"",
+				   t->name, d->tiers[r->pends[q].tier].name);
 		} else if (t->parent != r->pends[q].tier + 1) {
-			return annot_fail(r->err, PRL_EFORMAT, "REF_ANNOTATION %s: its parent %s is on "
-					  "tier \"%s\", not on its tier's parent \"%s\"", id,
-					  target, d->tiers[r->pends[q].tier].name,
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "REF_ANNOTATION %s: its parent %s is on "
+					  "tier \"%s\", not on its tier's parent \"%s\"",
+					  id, target, d->tiers[r->pends[q].tier].name,
 					  d->tiers[t->parent - 1].name);
 		}
 		t->segs[p->seg].parent = (size_t)r->pends[q].seg + 1;
@@ -639,8 +665,10 @@ static int tier_depths(struct eaf_reader *r, size_t *depth)
 		for (k = 0, p = i; d->tiers[p].parent; k++) {
 			p = d->tiers[p].parent - 1;
 			if (k > d->ntiers)
-				return annot_fail(r->err, PRL_EFORMAT, "TIER \"%s\": its PARENT_REFs "
-						  "form a cycle", d->tiers[i].name);
+				return annot_fail(r->err, PRL_EFORMAT,
+						  "TIER \"%s\": its PARENT_REFs "
+						  "form a cycle",
+						  d->tiers[i].name);
 		}
 		depth[i] = k;
 	}
@@ -663,9 +691,9 @@ static void interpolate(struct eaf_reader *r, int64_t *t_of, unsigned char *know
 		/* a chain: annotations of one tier whose slots follow one another */
 		struct pend *p = &r->pends[i];
 		size_t first_unknown = NONE;
-		for (j = i + 1; j < r->npends && r->pends[j].tier == p->tier &&
-				r->pends[j].b != NONE && p->b != NONE &&
-				r->pends[j].a == r->pends[j - 1].b;
+		for (j = i + 1;
+		     j < r->npends && r->pends[j].tier == p->tier && r->pends[j].b != NONE &&
+		     p->b != NONE && r->pends[j].a == r->pends[j - 1].b;
 		     j++)
 			;
 		if (p->b == NONE)
@@ -717,8 +745,8 @@ static void interpolate(struct eaf_reader *r, int64_t *t_of, unsigned char *know
 		for (hi = i + 1; hi < r->nslots && !known[hi]; hi++)
 			;
 		if (lo != (size_t)-1 && hi < r->nslots)
-			t_of[i] = t_of[lo] + (t_of[hi] - t_of[lo]) * (int64_t)(i - lo) /
-						     (int64_t)(hi - lo);
+			t_of[i] = t_of[lo] +
+				  (t_of[hi] - t_of[lo]) * (int64_t)(i - lo) / (int64_t)(hi - lo);
 		else if (lo != (size_t)-1)
 			t_of[i] = t_of[lo];
 		else if (hi < r->nslots)
@@ -756,7 +784,8 @@ static const struct prl_segment *sort_segs;
 
 static int by_start_ms(const void *a, const void *b)
 {
-	int64_t x = sort_segs[*(const size_t *)a].start_ms, y = sort_segs[*(const size_t *)b].start_ms;
+	int64_t x = sort_segs[*(const size_t *)a].start_ms,
+		y = sort_segs[*(const size_t *)b].start_ms;
 
 	return x < y ? -1 : x > y;
 }
@@ -771,8 +800,7 @@ static int resolve_times(struct eaf_reader *r)
 	size_t i, j, lvl, maxdepth = 0, orphans = 0, bad_chain = 0;
 	int ret = 0;
 
-	if (!(t_of = malloc((r->nslots + 1) * sizeof(*t_of))) ||
-	    !(known = malloc(r->nslots + 1)) ||
+	if (!(t_of = malloc((r->nslots + 1) * sizeof(*t_of))) || !(known = malloc(r->nslots + 1)) ||
 	    !(depth = malloc((d->ntiers + 1) * sizeof(*depth)))) {
 		ret = -PRL_ENOMEM;
 		goto end;
@@ -820,7 +848,8 @@ static int resolve_times(struct eaf_reader *r)
 					struct prl_segment *s = &t->segs[j];
 					if (s->parent)
 						continue;
-					s->parent = find_container(pt, order, s->start_ms, s->end_ms);
+					s->parent =
+						find_container(pt, order, s->start_ms, s->end_ms);
 					orphans += s->parent == 0;
 				}
 				continue;
@@ -862,7 +891,8 @@ static int resolve_times(struct eaf_reader *r)
 					if (q == NONE)
 						q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
 					if (q == NONE || r->pends[q].tier != i ||
-					    t->segs[r->pends[q].seg].parent != t->segs[p->seg].parent) {
+					    t->segs[r->pends[q].seg].parent !=
+						    t->segs[p->seg].parent) {
 						bad_chain++;
 						continue;
 					}
@@ -873,7 +903,8 @@ static int resolve_times(struct eaf_reader *r)
 					size_t k = 0, c = j, guard = 0;
 					if (prev[j] != NONE)
 						continue;
-					while (c != NONE && rank[c] == NONE && guard++ <= t->nsegs) {
+					while (c != NONE && rank[c] == NONE &&
+					       guard++ <= t->nsegs) {
 						rank[c] = k++;
 						c = first[c];
 					}
@@ -902,12 +933,16 @@ static int resolve_times(struct eaf_reader *r)
 						continue;
 					}
 					n = count[s->parent - 1];
-					k = rank[j] != NONE && rank[j] < n ? rank[j] : seen[s->parent - 1];
+					k = rank[j] != NONE && rank[j] < n ? rank[j]
+									   : seen[s->parent - 1];
 					seen[s->parent - 1]++;
-					s->start_ms = ps->start_ms + ((ps->end_ms - ps->start_ms) * (int64_t)k +
-								      (int64_t)n / 2) / (int64_t)n;
+					s->start_ms = ps->start_ms +
+						      ((ps->end_ms - ps->start_ms) * (int64_t)k +
+						       (int64_t)n / 2) /
+							      (int64_t)n;
 					s->end_ms = ps->start_ms + ((ps->end_ms - ps->start_ms) *
-								    (int64_t)(k + 1) + (int64_t)n / 2) /
+									    (int64_t)(k + 1) +
+								    (int64_t)n / 2) /
 									   (int64_t)n;
 				}
 				free(seen);
@@ -915,11 +950,15 @@ static int resolve_times(struct eaf_reader *r)
 		}
 	}
 	if (orphans)
-		annot_warn(r->warn, "%zu time-aligned annotations lie outside every annotation of "
-			   "their parent tier; kept without a parent", orphans);
+		annot_warn(r->warn,
+			   "%zu time-aligned annotations lie outside every annotation of "
+			   "their parent tier; kept without a parent",
+			   orphans);
 	if (bad_chain)
-		annot_warn(r->warn, "%zu PREVIOUS_ANNOTATION links do not name a sibling; those "
-			   "annotations keep document order", bad_chain);
+		annot_warn(r->warn,
+			   "%zu PREVIOUS_ANNOTATION links do not name a sibling; those "
+			   "annotations keep document order",
+			   bad_chain);
 end:
 	free(t_of);
 	free(known);
@@ -940,8 +979,10 @@ static int on_element(struct eaf_reader *r, const char *name, int depth, struct 
 	if (depth == 0) {
 		const char *v;
 		if (strcmp(name, "ANNOTATION_DOCUMENT"))
-			return annot_fail(r->err, PRL_EFORMAT, "the root element is <%.40s>, not "
-					  "<ANNOTATION_DOCUMENT>: not an EAF file", name);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "the root element is <%.40s>, not "
+					  "<ANNOTATION_DOCUMENT>: not an EAF file",
+					  name);
 		r->d->author = attr_dup(r, "AUTHOR", &failed);
 		r->d->date = attr_dup(r, "DATE", &failed);
 		v = attr(r, "VERSION");
@@ -961,7 +1002,8 @@ static int on_element(struct eaf_reader *r, const char *name, int depth, struct 
 		if (!strcmp(name, "HEADER")) {
 			const char *u = attr(r, "TIME_UNITS");
 			if (u && strcmp(u, "milliseconds"))
-				annot_warn(r->warn, "HEADER: TIME_UNITS \"%s\" read as milliseconds", u);
+				annot_warn(r->warn,
+					   "HEADER: TIME_UNITS \"%s\" read as milliseconds", u);
 			return keep_element(r, "eaf:HEADER", 0);
 		}
 		if (!strcmp(name, "LICENSE"))
@@ -1064,8 +1106,10 @@ int annot_eaf_read(const char *data, size_t len, const char *path, struct prl_an
 		goto end;
 	}
 	if (r.lost_ext_refs)
-		annot_warn(warn, "%zu annotations carry EXT_REF or LANG_REF attributes that are not "
-			   "kept", r.lost_ext_refs);
+		annot_warn(warn,
+			   "%zu annotations carry EXT_REF or LANG_REF attributes that are not "
+			   "kept",
+			   r.lost_ext_refs);
 	if ((ret = resolve_tiers(&r)) < 0 || (ret = resolve_refs(&r)) < 0 ||
 	    (ret = resolve_times(&r)) < 0)
 		goto end;

@@ -24,8 +24,8 @@
 #include "formats-internal.h"
 
 struct slot {
-	int64_t t;         /* time (interpolated for unaligned ones) */
-	uint32_t n;        /* creation order, for a stable sort */
+	int64_t t;	    /* time (interpolated for unaligned ones) */
+	uint32_t n;	    /* creation order, for a stable sort */
 	uint32_t unaligned; /* written without TIME_VALUE */
 };
 
@@ -212,8 +212,8 @@ static const char *const constraint_desc[][2] = {
 
 /* The LINGUISTIC_TYPE a tier is written with: its own when the document
  * defines it, else one made for its constraint. */
-static const char *tier_type_id(const struct prl_annot_doc *d, const struct prl_tier *t,
-				char *buf, size_t size)
+static const char *tier_type_id(const struct prl_annot_doc *d, const struct prl_tier *t, char *buf,
+				size_t size)
 {
 	size_t i;
 
@@ -221,11 +221,10 @@ static const char *tier_type_id(const struct prl_annot_doc *d, const struct prl_
 		for (i = 0; i < d->nling_types; i++)
 			if (!strcmp(d->ling_types[i].id, t->ling_type))
 				return t->ling_type;
-	snprintf(buf, size, "parlers-%s", t->constraint == PRL_CONSTRAINT_NONE && t->parent
-					       ? "Included_In"
-				  : t->constraint == PRL_CONSTRAINT_NONE
-					       ? "default"
-					       : prl_constraint_name(t->constraint));
+	snprintf(buf, size, "parlers-%s",
+		 t->constraint == PRL_CONSTRAINT_NONE && t->parent ? "Included_In"
+		 : t->constraint == PRL_CONSTRAINT_NONE		   ? "default"
+							: prl_constraint_name(t->constraint));
 	return buf;
 }
 
@@ -277,8 +276,10 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 			goto end;
 		}
 		if (n > 1)
-			annot_warn(warn, "EAF: tier ids must be unique: tier %zu \"%s\" written as "
-				   "\"%s\"", i + 1, d->tiers[i].name, tname[i]);
+			annot_warn(warn,
+				   "EAF: tier ids must be unique: tier %zu \"%s\" written as "
+				   "\"%s\"",
+				   i + 1, d->tiers[i].name, tname[i]);
 	}
 	/* annotation ids: the source's if usable */
 	if (!(base = malloc((d->ntiers + 1) * sizeof(*base))) || !(ids = annot_idmap_new())) {
@@ -378,19 +379,23 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				break;
 			}
 	} else {
-		ret = prl_buf_addstr(b, "    <HEADER MEDIA_FILE=\"\" TIME_UNITS=\"milliseconds\">\n");
+		ret = prl_buf_addstr(b,
+				     "    <HEADER MEDIA_FILE=\"\" TIME_UNITS=\"milliseconds\">\n");
 	}
 	if (ret < 0)
 		goto end;
 	if (o->media_url && !has_prop(d, "eaf:MEDIA_DESCRIPTOR")) {
 		const char *dot = strrchr(o->media_url, '.');
-		const char *mime = !dot ? "audio/*" : !strcasecmp(dot, ".wav") ? "audio/x-wav"
-					: !strcasecmp(dot, ".mp3") ? "audio/mpeg"
-					: !strcasecmp(dot, ".ogg") || !strcasecmp(dot, ".opus")
-						? "audio/ogg" : "audio/*";
+		const char *mime = !dot			      ? "audio/*"
+				   : !strcasecmp(dot, ".wav") ? "audio/x-wav"
+				   : !strcasecmp(dot, ".mp3") ? "audio/mpeg"
+				   : !strcasecmp(dot, ".ogg") || !strcasecmp(dot, ".opus")
+					   ? "audio/ogg"
+					   : "audio/*";
 		if ((ret = prl_buf_addstr(b, "        <MEDIA_DESCRIPTOR")) < 0 ||
 		    (ret = put_attr(b, "MEDIA_URL", o->media_url)) < 0 ||
-		    (ret = put_attr(b, "MIME_TYPE", mime)) < 0 || (ret = prl_buf_addstr(b, "/>\n")) < 0)
+		    (ret = put_attr(b, "MIME_TYPE", mime)) < 0 ||
+		    (ret = prl_buf_addstr(b, "/>\n")) < 0)
 			goto end;
 	}
 	if ((ret = put_props(b, d, "eaf:MEDIA_DESCRIPTOR", "        ", "MEDIA_DESCRIPTOR")) < 0 ||
@@ -401,11 +406,13 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		goto end;
 	for (i = 0; i < nslots; i++) {
 		if (slots[i].unaligned)
-			ret = prl_buf_addf(b, "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\"/>\n", i + 1);
+			ret = prl_buf_addf(b, "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\"/>\n",
+					   i + 1);
 		else
-			ret = prl_buf_addf(b, "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\" "
-					   "TIME_VALUE=\"%lld\"/>\n", i + 1,
-					   (long long)(slots[i].t < 0 ? 0 : slots[i].t));
+			ret = prl_buf_addf(b,
+					   "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\" "
+					   "TIME_VALUE=\"%lld\"/>\n",
+					   i + 1, (long long)(slots[i].t < 0 ? 0 : slots[i].t));
 		if (ret < 0 || (ret = annot_sink_maybe_flush(sk)) < 0)
 			goto end;
 	}
@@ -416,8 +423,8 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 	nslots = 0;
 	for (i = 0; i < d->ntiers; i++) {
 		const struct prl_tier *t = &d->tiers[i];
-		const struct prl_tier *pt = t->parent && t->parent <= d->ntiers
-						    ? &d->tiers[t->parent - 1] : NULL;
+		const struct prl_tier *pt =
+			t->parent && t->parent <= d->ntiers ? &d->tiers[t->parent - 1] : NULL;
 		int refs = writes_refs(d, t);
 		size_t skipped = 0, backwards = 0;
 
@@ -461,7 +468,8 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 							   base[t->parent - 1], keep_ids))) < 0 ||
 				    (ret = put_attr(b, "CVE_REF", s->cve_ref)) < 0 ||
 				    (ret = put_attr(b, "PREVIOUS_ANNOTATION", prev)) < 0 ||
-				    (ret = prl_buf_addstr(b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
+				    (ret = prl_buf_addstr(
+					     b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
 				    (ret = prl_xml_escape(b, s->text)) < 0 ||
 				    (ret = prl_buf_addstr(b, "</ANNOTATION_VALUE>\n            "
 							     "</REF_ANNOTATION>\n        "
@@ -478,10 +486,13 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				if ((ret = prl_buf_addstr(b, "        <ANNOTATION>\n            "
 							     "<ALIGNABLE_ANNOTATION")) < 0 ||
 				    (ret = put_attr(b, "ANNOTATION_ID", id)) < 0 ||
-				    (ret = prl_buf_addf(b, " TIME_SLOT_REF1=\"ts%u\" "
-							   "TIME_SLOT_REF2=\"ts%u\"", s1, s2)) < 0 ||
+				    (ret = prl_buf_addf(b,
+							" TIME_SLOT_REF1=\"ts%u\" "
+							"TIME_SLOT_REF2=\"ts%u\"",
+							s1, s2)) < 0 ||
 				    (ret = put_attr(b, "CVE_REF", s->cve_ref)) < 0 ||
-				    (ret = prl_buf_addstr(b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
+				    (ret = prl_buf_addstr(
+					     b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
 				    (ret = prl_xml_escape(b, s->text)) < 0 ||
 				    (ret = prl_buf_addstr(b, "</ANNOTATION_VALUE>\n            "
 							     "</ALIGNABLE_ANNOTATION>\n        "
@@ -494,17 +505,23 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		if ((ret = prl_buf_addstr(b, "    </TIER>\n")) < 0)
 			goto end;
 		if (skipped)
-			annot_warn(warn, "EAF: tier \"%s\": %zu segments have no parent segment, which "
-				   "a symbolic tier needs; not written", t->name, skipped);
+			annot_warn(warn,
+				   "EAF: tier \"%s\": %zu segments have no parent segment, which "
+				   "a symbolic tier needs; not written",
+				   t->name, skipped);
 		if (backwards)
 			annot_warn(warn, "EAF: tier \"%s\": %zu segments end before they start",
 				   t->name, backwards);
 		if (t->is_point)
-			annot_warn(warn, "EAF: tier \"%s\" holds points, written as annotations of "
-				   "zero length", t->name);
+			annot_warn(warn,
+				   "EAF: tier \"%s\" holds points, written as annotations of "
+				   "zero length",
+				   t->name);
 		if (is_symbolic(t->constraint) && !refs)
-			annot_warn(warn, "EAF: symbolic tier \"%s\" has no parent tier; written "
-				   "time-aligned", t->name);
+			annot_warn(warn,
+				   "EAF: symbolic tier \"%s\" has no parent tier; written "
+				   "time-aligned",
+				   t->name);
 	}
 
 	/* linguistic types: the document's, then those made for tiers */
@@ -517,7 +534,8 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		    (ret = put_attr(b, "GRAPHIC_REFERENCES",
 				    lt->graphic_references ? "true" : "false")) < 0 ||
 		    (ret = put_attr(b, "LINGUISTIC_TYPE_ID", lt->id)) < 0 ||
-		    (ret = put_attr(b, "TIME_ALIGNABLE", lt->time_alignable ? "true" : "false")) < 0 ||
+		    (ret = put_attr(b, "TIME_ALIGNABLE", lt->time_alignable ? "true" : "false")) <
+			    0 ||
 		    (ret = prl_buf_addstr(b, "/>\n")) < 0)
 			goto end;
 	}
@@ -556,7 +574,7 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		goto end;
 	if (need_und && !lang_declared(d, "und", NULL, 0) &&
 	    (ret = prl_buf_addstr(b, "    <LANGUAGE LANG_ID=\"und\" "
-						 "LANG_LABEL=\"undetermined (und)\"/>\n")) < 0)
+				     "LANG_LABEL=\"undetermined (und)\"/>\n")) < 0)
 		goto end;
 	for (i = 0; i < 4; i++)
 		if ((ret = prl_buf_addstr(b, "    <CONSTRAINT")) < 0 ||
@@ -592,16 +610,19 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				id = gen;
 			}
 			if ((ret = prl_buf_addstr(b, "        <CV_ENTRY_ML")) < 0 ||
-			    (ret = put_attr(b, "CVE_ID", id)) < 0 || (ret = prl_buf_addstr(b, ">\n")) < 0)
+			    (ret = put_attr(b, "CVE_ID", id)) < 0 ||
+			    (ret = prl_buf_addstr(b, ">\n")) < 0)
 				goto end;
 			/* one CVE_VALUE per language of this entry */
-			for (k = j; k < cv->nentries && (k == j || (e->id && cv->entries[k].id &&
-								    !strcmp(cv->entries[k].id, e->id)));
+			for (k = j;
+			     k < cv->nentries && (k == j || (e->id && cv->entries[k].id &&
+							     !strcmp(cv->entries[k].id, e->id)));
 			     k++) {
 				const struct prl_cv_entry *v = &cv->entries[k];
 				if ((ret = prl_buf_addstr(b, "            <CVE_VALUE")) < 0 ||
 				    (ret = put_attr(b, "DESCRIPTION", v->description)) < 0 ||
-				    (ret = put_attr(b, "LANG_REF", v->lang ? v->lang : "und")) < 0 ||
+				    (ret = put_attr(b, "LANG_REF", v->lang ? v->lang : "und")) <
+					    0 ||
 				    (ret = prl_buf_addch(b, '>')) < 0 ||
 				    (ret = prl_xml_escape(b, v->value ? v->value : "")) < 0 ||
 				    (ret = prl_buf_addstr(b, "</CVE_VALUE>\n")) < 0)

@@ -21,8 +21,8 @@
  * holds more than SINK_CHUNK bytes, so big documents stream. */
 struct annot_sink {
 	struct prl_buf *b; /* the bytes not yet flushed */
-	FILE *fp;          /* NULL: everything stays in b */
-	int err;           /* the first write error (negative prl_err), or 0 */
+	FILE *fp;	   /* NULL: everything stays in b */
+	int err;	   /* the first write error (negative prl_err), or 0 */
 };
 
 #define SINK_CHUNK (1u << 16)
@@ -86,13 +86,13 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val);
 uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id);
 
 /* Per-format readers: data is UTF-8 (already decoded) except for EAF. */
-int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d,
-			struct prl_buf *err, struct prl_buf *warn);
+int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			struct prl_buf *warn);
 /* As annot_textgrid_read; with release_pages, s lies in a read-only file
  * mapping whose pages are handed back to the kernel once parsed, so a big
  * file does not stay resident next to the document built from it. */
-int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d,
-			   struct prl_buf *err, struct prl_buf *warn, int release_pages);
+int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			   struct prl_buf *warn, int release_pages);
 /* Hands back the whole pages of a read-only mapping in [from, to). */
 void annot_release_pages(const char *from, const char *to);
 int annot_vtt_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,

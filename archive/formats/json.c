@@ -87,8 +87,10 @@ static int read_constraint(json_t *o, const char *where, size_t i, struct prl_bu
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || (c = prl_constraint_parse(json_string_value(v))) < 0)
-		return annot_fail(err, PRL_EFORMAT, "%s[%zu].constraint is not one of ELAN's "
-				  "constraints", where, i);
+		return annot_fail(err, PRL_EFORMAT,
+				  "%s[%zu].constraint is not one of ELAN's "
+				  "constraints",
+				  where, i);
 	*out = (enum prl_constraint)c;
 	return 0;
 }
@@ -103,7 +105,8 @@ static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err
 	if (!json_is_array(tiers))
 		return annot_fail(err, PRL_EFORMAT, "\"tiers\" is missing or not an array");
 	nt = json_array_size(tiers);
-	json_array_foreach(tiers, i, jt) {
+	json_array_foreach(tiers, i, jt)
+	{
 		struct prl_tier *t;
 		json_t *segs;
 		char *name, *type;
@@ -118,8 +121,10 @@ static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err
 			free(name);
 			free(type);
 			return failed ? -PRL_ENOMEM
-				      : annot_fail(err, PRL_EFORMAT, "tiers[%zu].name is missing or "
-						   "not a string", i);
+				      : annot_fail(err, PRL_EFORMAT,
+						   "tiers[%zu].name is missing or "
+						   "not a string",
+						   i);
 		}
 		idx = prl_annot_add_tier(d, name, type ? type : "transcription");
 		free(name);
@@ -137,44 +142,59 @@ static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err
 		if (failed)
 			return -PRL_ENOMEM;
 		if (bad)
-			return annot_fail(err, PRL_EFORMAT, "tiers[%zu]: a text member is not a string",
-					  i);
+			return annot_fail(err, PRL_EFORMAT,
+					  "tiers[%zu]: a text member is not a string", i);
 		if (opt_int(jt, "parent", -1, &parent) < 0 || parent < -1 ||
 		    parent >= (long long)nt || parent == (long long)i)
-			return annot_fail(err, PRL_EFORMAT, "tiers[%zu].parent is not the index of "
-					  "another tier", i);
+			return annot_fail(err, PRL_EFORMAT,
+					  "tiers[%zu].parent is not the index of "
+					  "another tier",
+					  i);
 		t->parent = (size_t)(parent + 1);
 		if ((ret = read_constraint(jt, "tiers", i, err, &t->constraint)) < 0)
 			return ret;
 		segs = json_object_get(jt, "segments");
 		if (segs && !json_is_array(segs))
-			return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments is not an array", i);
-		json_array_foreach(segs, j, js) {
+			return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments is not an array",
+					  i);
+		json_array_foreach(segs, j, js)
+		{
 			long long st, en, p;
 			json_t *tx = json_object_get(js, "text");
 			struct prl_segment *s;
 			char *text;
 			if (!json_is_object(js) || opt_int(js, "start_ms", -1, &st) < 0 ||
-			    opt_int(js, "end_ms", -1, &en) < 0 || !json_object_get(js, "start_ms") ||
-			    !json_object_get(js, "end_ms"))
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu]: start_ms "
-						  "and end_ms must be integers", i, j);
+			    opt_int(js, "end_ms", -1, &en) < 0 ||
+			    !json_object_get(js, "start_ms") || !json_object_get(js, "end_ms"))
+				return annot_fail(err, PRL_EFORMAT,
+						  "tiers[%zu].segments[%zu]: start_ms "
+						  "and end_ms must be integers",
+						  i, j);
 			if (st < -(long long)1e15 || en > (long long)1e15)
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu]: a time "
-						  "is out of range", i, j);
+				return annot_fail(err, PRL_EFORMAT,
+						  "tiers[%zu].segments[%zu]: a time "
+						  "is out of range",
+						  i, j);
 			/* kept as written (WebVTT allows it); validation refuses it */
 			if (en < st)
-				annot_warn(warn, "tiers[%zu].segments[%zu] ends before it starts", i, j);
+				annot_warn(warn, "tiers[%zu].segments[%zu] ends before it starts",
+					   i, j);
 			if (!json_is_string(tx))
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu].text is "
-						  "not a string", i, j);
+				return annot_fail(err, PRL_EFORMAT,
+						  "tiers[%zu].segments[%zu].text is "
+						  "not a string",
+						  i, j);
 			if (opt_int(js, "parent", -1, &p) < 0 || p < -1)
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu].parent "
-						  "is not an index", i, j);
+				return annot_fail(err, PRL_EFORMAT,
+						  "tiers[%zu].segments[%zu].parent "
+						  "is not an index",
+						  i, j);
 			if (!(text = prl_text_nfc(json_string_value(tx), json_string_length(tx))))
 				return memchr(json_string_value(tx), '\0', json_string_length(tx))
-					       ? annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu]"
-							    ".text holds a NUL", i, j)
+					       ? annot_fail(err, PRL_EFORMAT,
+							    "tiers[%zu].segments[%zu]"
+							    ".text holds a NUL",
+							    i, j)
 					       : -PRL_ENOMEM;
 			if ((ret = annot_push_segment(t, st, en, text, (size_t)(p + 1))) < 0)
 				return ret;
@@ -186,17 +206,22 @@ static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err
 			if (failed)
 				return -PRL_ENOMEM;
 			if (bad)
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu]: id or "
-						  "cve_ref is not a string", i, j);
+				return annot_fail(err, PRL_EFORMAT,
+						  "tiers[%zu].segments[%zu]: id or "
+						  "cve_ref is not a string",
+						  i, j);
 		}
 	}
 	/* segment parents must exist in the parent tier */
 	for (i = 0; i < d->ntiers; i++)
 		for (j = 0; j < d->tiers[i].nsegs; j++) {
 			size_t p = d->tiers[i].segs[j].parent;
-			if (p && (!d->tiers[i].parent || p > d->tiers[d->tiers[i].parent - 1].nsegs))
-				return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments[%zu].parent "
-						  "names no segment of the parent tier", i, j);
+			if (p &&
+			    (!d->tiers[i].parent || p > d->tiers[d->tiers[i].parent - 1].nsegs))
+				return annot_fail(err, PRL_EFORMAT,
+						  "tiers[%zu].segments[%zu].parent "
+						  "names no segment of the parent tier",
+						  i, j);
 		}
 	return 0;
 }
@@ -211,20 +236,25 @@ static int read_extras(json_t *root, struct prl_annot_doc *d, struct prl_buf *er
 	if (json_is_array(a) && json_array_size(a)) {
 		if (!(d->ling_types = calloc(json_array_size(a), sizeof(*d->ling_types))))
 			return -PRL_ENOMEM;
-		json_array_foreach(a, i, o) {
+		json_array_foreach(a, i, o)
+		{
 			struct prl_ling_type *lt = &d->ling_types[i];
 			d->nling_types = i + 1;
 			lt->id = opt_str(o, "id", &bad, &failed);
 			lt->cv_ref = opt_str(o, "cv_ref", &bad, &failed);
 			lt->time_alignable = json_object_get(o, "time_alignable")
-						     ? opt_bool(o, "time_alignable") : 1;
+						     ? opt_bool(o, "time_alignable")
+						     : 1;
 			lt->graphic_references = opt_bool(o, "graphic_references");
 			if (failed)
 				return -PRL_ENOMEM;
 			if (bad || !lt->id)
-				return annot_fail(err, PRL_EFORMAT, "linguistic_types[%zu] needs a "
-						  "string id", i);
-			if ((ret = read_constraint(o, "linguistic_types", i, err, &lt->constraint)) < 0)
+				return annot_fail(err, PRL_EFORMAT,
+						  "linguistic_types[%zu] needs a "
+						  "string id",
+						  i);
+			if ((ret = read_constraint(o, "linguistic_types", i, err,
+						   &lt->constraint)) < 0)
 				return ret;
 		}
 	}
@@ -232,7 +262,8 @@ static int read_extras(json_t *root, struct prl_annot_doc *d, struct prl_buf *er
 	if (json_is_array(a) && json_array_size(a)) {
 		if (!(d->cvs = calloc(json_array_size(a), sizeof(*d->cvs))))
 			return -PRL_ENOMEM;
-		json_array_foreach(a, i, o) {
+		json_array_foreach(a, i, o)
+		{
 			struct prl_cv *cv = &d->cvs[i];
 			json_t *ents = json_object_get(o, "entries");
 			d->ncvs = i + 1;
@@ -242,13 +273,16 @@ static int read_extras(json_t *root, struct prl_annot_doc *d, struct prl_buf *er
 			if (failed)
 				return -PRL_ENOMEM;
 			if (bad || !cv->id)
-				return annot_fail(err, PRL_EFORMAT, "controlled_vocabularies[%zu] needs "
-						  "a string id", i);
+				return annot_fail(err, PRL_EFORMAT,
+						  "controlled_vocabularies[%zu] needs "
+						  "a string id",
+						  i);
 			if (!json_is_array(ents) || !json_array_size(ents))
 				continue;
 			if (!(cv->entries = calloc(json_array_size(ents), sizeof(*cv->entries))))
 				return -PRL_ENOMEM;
-			json_array_foreach(ents, j, e) {
+			json_array_foreach(ents, j, e)
+			{
 				struct prl_cv_entry *ce = &cv->entries[j];
 				cv->nentries = j + 1;
 				ce->id = opt_str(e, "id", &bad, &failed);
@@ -258,16 +292,20 @@ static int read_extras(json_t *root, struct prl_annot_doc *d, struct prl_buf *er
 				if (failed)
 					return -PRL_ENOMEM;
 				if (bad)
-					return annot_fail(err, PRL_EFORMAT, "controlled_vocabularies[%zu]"
-							  ".entries[%zu]: a member is not a string", i, j);
+					return annot_fail(err, PRL_EFORMAT,
+							  "controlled_vocabularies[%zu]"
+							  ".entries[%zu]: a member is not a string",
+							  i, j);
 			}
 		}
 	}
 	a = json_object_get(root, "properties");
-	json_array_foreach(a, i, o) {
+	json_array_foreach(a, i, o)
+	{
 		char *k = opt_str(o, "key", &bad, &failed), *v = opt_str(o, "value", &bad, &failed);
-		ret = failed ? -PRL_ENOMEM
-		      : bad || !k ? annot_fail(err, PRL_EFORMAT, "properties[%zu] needs a string key", i)
+		ret = failed	  ? -PRL_ENOMEM
+		      : bad || !k ? annot_fail(err, PRL_EFORMAT,
+					       "properties[%zu] needs a string key", i)
 				  : annot_add_prop(d, k, v);
 		free(k);
 		free(v);
@@ -292,8 +330,7 @@ int annot_json_read(const char *s, size_t len, struct prl_annot_doc *d, struct p
 		ret = annot_fail(err, PRL_EFORMAT, "line 1: the document is not a JSON object");
 		goto end;
 	}
-	if (json_object_get(root, "version") &&
-	    (opt_int(root, "version", 1, &x) < 0 || x > 1))
+	if (json_object_get(root, "version") && (opt_int(root, "version", 1, &x) < 0 || x > 1))
 		annot_warn(warn, "JSON annotation version is newer than 1; read as version 1");
 	if (opt_int(root, "xmin_ms", 0, &x) < 0) {
 		ret = annot_fail(err, PRL_EFORMAT, "xmin_ms is not an integer");
@@ -340,16 +377,19 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 	size_t i, j;
 	int ret;
 
-	if ((ret = prl_buf_addf(b, "{\"format\":\"parlers-annotations\",\"version\":1,"
-				   "\"xmin_ms\":%lld,\"xmax_ms\":%lld,",
+	if ((ret = prl_buf_addf(b,
+				"{\"format\":\"parlers-annotations\",\"version\":1,"
+				"\"xmin_ms\":%lld,\"xmax_ms\":%lld,",
 				(long long)d->xmin_ms, (long long)d->xmax_ms)) < 0 ||
-	    (ret = kv_str(b, "author", d->author, 0)) < 0 || (ret = kv_str(b, "date", d->date, 1)) < 0 ||
+	    (ret = kv_str(b, "author", d->author, 0)) < 0 ||
+	    (ret = kv_str(b, "date", d->date, 1)) < 0 ||
 	    (ret = prl_buf_addstr(b, ",\"tiers\":[")) < 0)
 		return ret;
 	for (i = 0; i < d->ntiers; i++) {
 		const struct prl_tier *t = &d->tiers[i];
 		if ((ret = prl_buf_addstr(b, i ? ",\n{" : "\n{")) < 0 ||
-		    (ret = kv_str(b, "name", t->name, 0)) < 0 || (ret = kv_str(b, "type", t->type, 1)) < 0 ||
+		    (ret = kv_str(b, "name", t->name, 0)) < 0 ||
+		    (ret = kv_str(b, "type", t->type, 1)) < 0 ||
 		    (ret = kv_str(b, "language", t->language, 1)) < 0 ||
 		    (ret = kv_str(b, "participant", t->participant, 1)) < 0 ||
 		    (ret = kv_str(b, "annotator", t->annotator, 1)) < 0 ||
@@ -365,21 +405,26 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 			return ret;
 		for (j = 0; j < t->nsegs; j++) {
 			const struct prl_segment *s = &t->segs[j];
-			if ((ret = prl_buf_addf(b, "%s{\"start_ms\":%lld,\"end_ms\":%lld,", j ? ",\n" : "\n",
-						(long long)s->start_ms, (long long)s->end_ms)) < 0 ||
+			if ((ret = prl_buf_addf(b, "%s{\"start_ms\":%lld,\"end_ms\":%lld,",
+						j ? ",\n" : "\n", (long long)s->start_ms,
+						(long long)s->end_ms)) < 0 ||
 			    (ret = kv_str(b, "text", s->text, 0)) < 0)
 				return ret;
-			if (s->parent && (ret = prl_buf_addf(b, ",\"parent\":%zu", s->parent - 1)) < 0)
+			if (s->parent &&
+			    (ret = prl_buf_addf(b, ",\"parent\":%zu", s->parent - 1)) < 0)
 				return ret;
 			if (s->ext_id && (ret = kv_str(b, "id", s->ext_id, 1)) < 0)
 				return ret;
 			if (s->cve_ref && (ret = kv_str(b, "cve_ref", s->cve_ref, 1)) < 0)
 				return ret;
-			if (s->start_unaligned && (ret = prl_buf_addstr(b, ",\"start_unaligned\":true")) < 0)
+			if (s->start_unaligned &&
+			    (ret = prl_buf_addstr(b, ",\"start_unaligned\":true")) < 0)
 				return ret;
-			if (s->end_unaligned && (ret = prl_buf_addstr(b, ",\"end_unaligned\":true")) < 0)
+			if (s->end_unaligned &&
+			    (ret = prl_buf_addstr(b, ",\"end_unaligned\":true")) < 0)
 				return ret;
-			if ((ret = prl_buf_addch(b, '}')) < 0 || (ret = annot_sink_maybe_flush(sk)) < 0)
+			if ((ret = prl_buf_addch(b, '}')) < 0 ||
+			    (ret = annot_sink_maybe_flush(sk)) < 0)
 				return ret;
 		}
 		if ((ret = prl_buf_addstr(b, "]}")) < 0)
@@ -389,19 +434,22 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 		return ret;
 	for (i = 0; i < d->nling_types; i++) {
 		const struct prl_ling_type *lt = &d->ling_types[i];
-		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 || (ret = kv_str(b, "id", lt->id, 0)) < 0 ||
+		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
+		    (ret = kv_str(b, "id", lt->id, 0)) < 0 ||
 		    (ret = kv_str(b, "constraint", prl_constraint_name(lt->constraint), 1)) < 0 ||
 		    (ret = prl_buf_addf(b, ",\"time_alignable\":%s,\"graphic_references\":%s",
 					lt->time_alignable ? "true" : "false",
 					lt->graphic_references ? "true" : "false")) < 0 ||
-		    (ret = kv_str(b, "cv_ref", lt->cv_ref, 1)) < 0 || (ret = prl_buf_addch(b, '}')) < 0)
+		    (ret = kv_str(b, "cv_ref", lt->cv_ref, 1)) < 0 ||
+		    (ret = prl_buf_addch(b, '}')) < 0)
 			return ret;
 	}
 	if ((ret = prl_buf_addstr(b, "],\n\"controlled_vocabularies\":[")) < 0)
 		return ret;
 	for (i = 0; i < d->ncvs; i++) {
 		const struct prl_cv *cv = &d->cvs[i];
-		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 || (ret = kv_str(b, "id", cv->id, 0)) < 0 ||
+		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
+		    (ret = kv_str(b, "id", cv->id, 0)) < 0 ||
 		    (ret = kv_str(b, "description", cv->description, 1)) < 0 ||
 		    (ret = kv_str(b, "ext_ref", cv->ext_ref, 1)) < 0 ||
 		    (ret = prl_buf_addstr(b, ",\"entries\":[")) < 0)
@@ -409,9 +457,11 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 		for (j = 0; j < cv->nentries; j++) {
 			const struct prl_cv_entry *e = &cv->entries[j];
 			if ((ret = prl_buf_addstr(b, j ? ",{" : "{")) < 0 ||
-			    (ret = kv_str(b, "id", e->id, 0)) < 0 || (ret = kv_str(b, "value", e->value, 1)) < 0 ||
+			    (ret = kv_str(b, "id", e->id, 0)) < 0 ||
+			    (ret = kv_str(b, "value", e->value, 1)) < 0 ||
 			    (ret = kv_str(b, "description", e->description, 1)) < 0 ||
-			    (ret = kv_str(b, "lang", e->lang, 1)) < 0 || (ret = prl_buf_addch(b, '}')) < 0)
+			    (ret = kv_str(b, "lang", e->lang, 1)) < 0 ||
+			    (ret = prl_buf_addch(b, '}')) < 0)
 				return ret;
 		}
 		if ((ret = prl_buf_addstr(b, "]}")) < 0)
@@ -422,7 +472,8 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 	for (i = 0; i < d->nprops; i++)
 		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
 		    (ret = kv_str(b, "key", d->props[i].key, 0)) < 0 ||
-		    (ret = kv_str(b, "value", d->props[i].value, 1)) < 0 || (ret = prl_buf_addch(b, '}')) < 0)
+		    (ret = kv_str(b, "value", d->props[i].value, 1)) < 0 ||
+		    (ret = prl_buf_addch(b, '}')) < 0)
 			return ret;
 	(void)o;
 	(void)warn;

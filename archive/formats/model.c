@@ -58,10 +58,10 @@ static const struct {
 	const char *ext;
 	enum prl_annot_format fmt;
 } formats[] = {
-	{"eaf", "eaf", PRL_FMT_EAF},        {"textgrid", "TextGrid", PRL_FMT_TEXTGRID},
-	{"vtt", "vtt", PRL_FMT_VTT},        {"srt", "srt", PRL_FMT_SRT},
-	{"csv", "csv", PRL_FMT_CSV},        {"json", "json", PRL_FMT_JSON},
-	{"tei", "tei", PRL_FMT_TEI},        {"webvtt", "vtt", PRL_FMT_VTT},
+	{"eaf", "eaf", PRL_FMT_EAF}, {"textgrid", "TextGrid", PRL_FMT_TEXTGRID},
+	{"vtt", "vtt", PRL_FMT_VTT}, {"srt", "srt", PRL_FMT_SRT},
+	{"csv", "csv", PRL_FMT_CSV}, {"json", "json", PRL_FMT_JSON},
+	{"tei", "tei", PRL_FMT_TEI}, {"webvtt", "vtt", PRL_FMT_VTT},
 	{"xml", "tei", PRL_FMT_TEI},
 };
 
@@ -219,8 +219,8 @@ int annot_push_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms, cha
 	return 0;
 }
 
-int prl_annot_add_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms,
-			  const char *text, size_t parent)
+int prl_annot_add_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms, const char *text,
+			  size_t parent)
 {
 	char *copy;
 
@@ -346,7 +346,8 @@ static int decode_utf16_32(const unsigned char *p, size_t len, int unit, int be,
 		return ret;
 	while (i + (size_t)unit <= len) {
 		if (unit == 2)
-			c = be ? (uint32_t)(p[i] << 8 | p[i + 1]) : (uint32_t)(p[i + 1] << 8 | p[i]);
+			c = be ? (uint32_t)(p[i] << 8 | p[i + 1])
+			       : (uint32_t)(p[i + 1] << 8 | p[i]);
 		else
 			c = be ? ((uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
 				  (uint32_t)p[i + 2] << 8 | p[i + 3])
@@ -355,10 +356,11 @@ static int decode_utf16_32(const unsigned char *p, size_t len, int unit, int be,
 		i += (size_t)unit;
 		if (unit == 2 && c >= 0xd800 && c <= 0xdbff) {
 			if (i + 2 > len)
-				return annot_fail(err, PRL_EFORMAT,
-						  "line %zu: UTF-16 text ends inside a surrogate pair",
-						  line);
-			c2 = be ? (uint32_t)(p[i] << 8 | p[i + 1]) : (uint32_t)(p[i + 1] << 8 | p[i]);
+				return annot_fail(
+					err, PRL_EFORMAT,
+					"line %zu: UTF-16 text ends inside a surrogate pair", line);
+			c2 = be ? (uint32_t)(p[i] << 8 | p[i + 1])
+				: (uint32_t)(p[i + 1] << 8 | p[i]);
 			if (c2 < 0xdc00 || c2 > 0xdfff)
 				return annot_fail(err, PRL_EFORMAT,
 						  "line %zu: unpaired UTF-16 surrogate", line);
@@ -393,8 +395,8 @@ static int decode_utf16_32(const unsigned char *p, size_t len, int unit, int be,
 			return ret;
 	}
 	if (i != len)
-		return annot_fail(err, PRL_EFORMAT, "line %zu: UTF-%d text ends in half a character",
-				  line, unit * 8);
+		return annot_fail(err, PRL_EFORMAT,
+				  "line %zu: UTF-%d text ends in half a character", line, unit * 8);
 	return 0;
 }
 
@@ -438,8 +440,11 @@ static size_t utf8_bad_offset(const char *s, size_t len)
 
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-		    : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		n = c < 0x80		     ? 1
+		    : c >= 0xc2 && c <= 0xdf ? 2
+		    : c >= 0xe0 && c <= 0xef ? 3
+		    : c >= 0xf0 && c <= 0xf4 ? 4
+					     : 0;
 		if (!n || i + n > len || !prl_utf8_valid(s + i, n))
 			return i;
 		i += n;
@@ -519,14 +524,14 @@ struct idmap_entry {
 };
 
 struct annot_idmap {
-	char prefix[16];        /* the shared prefix of dense ids; "" until the first id */
-	int have_prefix;        /* prefix is set */
-	uint32_t *dense;        /* dense[n] = value of PREFIX<n>, UINT32_MAX when absent */
-	size_t ndense;          /* slots in dense */
-	size_t count;           /* ids stored (dense and hashed) */
+	char prefix[16];	 /* the shared prefix of dense ids; "" until the first id */
+	int have_prefix;	 /* prefix is set */
+	uint32_t *dense;	 /* dense[n] = value of PREFIX<n>, UINT32_MAX when absent */
+	size_t ndense;		 /* slots in dense */
+	size_t count;		 /* ids stored (dense and hashed) */
 	struct idmap_entry *tab; /* open addressing, linear probing */
-	size_t tabsize;         /* power of two, or 0 */
-	size_t tabused;         /* entries in tab */
+	size_t tabsize;		 /* power of two, or 0 */
+	size_t tabused;		 /* entries in tab */
 };
 
 struct annot_idmap *annot_idmap_new(void)
@@ -725,9 +730,9 @@ static int mapped_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-static int read_decoded(enum prl_annot_format f, const char *data, size_t len,
-			const char *charset, int mapped, struct prl_annot_doc *d,
-			struct prl_buf *err, struct prl_buf *warn)
+static int read_decoded(enum prl_annot_format f, const char *data, size_t len, const char *charset,
+			int mapped, struct prl_annot_doc *d, struct prl_buf *err,
+			struct prl_buf *warn)
 {
 	struct prl_buf tmp = PRL_BUF_INIT;
 	const char *s;
@@ -747,7 +752,8 @@ static int read_decoded(enum prl_annot_format f, const char *data, size_t len,
 		goto end;
 	switch (f) {
 	case PRL_FMT_TEXTGRID:
-		ret = annot_textgrid_read_ex(s, n, d, err, warn, mapped && s >= data && s < data + len);
+		ret = annot_textgrid_read_ex(s, n, d, err, warn,
+					     mapped && s >= data && s < data + len);
 		break;
 	case PRL_FMT_VTT:
 		ret = annot_vtt_read(s, n, d, err, warn);
@@ -785,8 +791,10 @@ static int read_common(enum prl_annot_format f, const char *data, size_t len, co
 	if (!path && len == 0)
 		return annot_fail(err, PRL_EFORMAT, "line 1: the file is empty");
 	if (!path && len > MAX_TEXT_BYTES)
-		return annot_fail(err, PRL_EINVAL, "the file is too large (%zu bytes) to be "
-				  "an annotation file", len);
+		return annot_fail(err, PRL_EINVAL,
+				  "the file is too large (%zu bytes) to be "
+				  "an annotation file",
+				  len);
 	if (!(d = prl_annot_doc_new()))
 		return -PRL_ENOMEM;
 	if (f == PRL_FMT_EAF)
@@ -816,11 +824,10 @@ int prl_annot_read(enum prl_annot_format f, const char *data, size_t len,
 }
 
 int prl_annot_read_charset(enum prl_annot_format f, const char *data, size_t len,
-			   const char *charset, struct prl_annot_doc **out,
-			   struct prl_buf *err, struct prl_buf *warn)
+			   const char *charset, struct prl_annot_doc **out, struct prl_buf *err,
+			   struct prl_buf *warn)
 {
-	return read_common(f, data ? data : "", data ? len : 0, NULL, charset, 0, out, err,
-			   warn);
+	return read_common(f, data ? data : "", data ? len : 0, NULL, charset, 0, out, err, warn);
 }
 
 int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *charset,
@@ -925,8 +932,7 @@ end:
 }
 
 int prl_annot_write_file(enum prl_annot_format f, const struct prl_annot_doc *doc,
-			 const struct prl_annot_write_opts *opts, FILE *fp,
-			 struct prl_buf *warn)
+			 const struct prl_annot_write_opts *opts, FILE *fp, struct prl_buf *warn)
 {
 	struct prl_buf b = PRL_BUF_INIT;
 	struct annot_sink s = {&b, fp, 0};
@@ -976,8 +982,10 @@ void annot_warn_lost(const struct prl_annot_doc *d, const char *format, int keep
 	for (i = 0; i < d->ntiers; i++) {
 		const struct prl_tier *t = &d->tiers[i];
 		if (!keeps_hierarchy && t->parent)
-			annot_warn(warn, "%s: tier \"%s\" loses its parent tier \"%s\" (%s has no "
-				   "tier hierarchy)", format, t->name,
+			annot_warn(warn,
+				   "%s: tier \"%s\" loses its parent tier \"%s\" (%s has no "
+				   "tier hierarchy)",
+				   format, t->name,
 				   t->parent <= d->ntiers ? d->tiers[t->parent - 1].name : "?",
 				   format);
 		for (j = 0; j < t->nsegs; j++) {
@@ -986,14 +994,20 @@ void annot_warn_lost(const struct prl_annot_doc *d, const char *format, int keep
 		}
 	}
 	if (ncve)
-		annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept (only EAF "
-			   "holds them)", format, ncve);
+		annot_warn(warn,
+			   "%s: %zu controlled-vocabulary references are not kept (only EAF "
+			   "holds them)",
+			   format, ncve);
 	if (nunal)
-		annot_warn(warn, "%s: %zu segments have interpolated (unaligned) times that are "
-			   "written as fixed times", format, nunal);
+		annot_warn(warn,
+			   "%s: %zu segments have interpolated (unaligned) times that are "
+			   "written as fixed times",
+			   format, nunal);
 	if (d->ncvs)
-		annot_warn(warn, "%s: %zu controlled vocabularies are not kept (only EAF holds "
-			   "them)", format, d->ncvs);
+		annot_warn(warn,
+			   "%s: %zu controlled vocabularies are not kept (only EAF holds "
+			   "them)",
+			   format, d->ncvs);
 }
 
 /* ---- validation ------------------------------------------------------ */
@@ -1031,8 +1045,7 @@ static int in_order(const struct prl_tier *t)
  * tiers cannot overlap either.  Only subtitle cues (may_overlap) and point
  * tiers (points have no extent) are exempt.
  */
-int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms,
-		       struct prl_buf *err)
+int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms, struct prl_buf *err)
 {
 	size_t i, j, *idx = NULL;
 	int ret = 0;
@@ -1043,8 +1056,10 @@ int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms,
 
 		if (t->parent) {
 			if (t->parent > d->ntiers || t->parent == i + 1) {
-				ret = annot_fail(err, PRL_EINVAL, "tier \"%s\": parent tier %zu is out "
-						 "of range", t->name, t->parent);
+				ret = annot_fail(err, PRL_EINVAL,
+						 "tier \"%s\": parent tier %zu is out "
+						 "of range",
+						 t->name, t->parent);
 				goto end;
 			}
 			pt = &d->tiers[t->parent - 1];
@@ -1052,27 +1067,33 @@ int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms,
 		for (j = 0; j < t->nsegs; j++) {
 			const struct prl_segment *s = &t->segs[j];
 			if (s->start_ms > s->end_ms) {
-				ret = annot_fail(err, PRL_EINVAL, "tier \"%s\" segment %zu: ends "
-						 "(%lld ms) before it starts (%lld ms)", t->name, j + 1,
-						 (long long)s->end_ms, (long long)s->start_ms);
-				goto end;
-			}
-			if (s->start_ms < 0) {
-				ret = annot_fail(err, PRL_EINVAL, "tier \"%s\" segment %zu: starts "
-						 "before 0 (%lld ms)", t->name, j + 1,
+				ret = annot_fail(err, PRL_EINVAL,
+						 "tier \"%s\" segment %zu: ends "
+						 "(%lld ms) before it starts (%lld ms)",
+						 t->name, j + 1, (long long)s->end_ms,
 						 (long long)s->start_ms);
 				goto end;
 			}
+			if (s->start_ms < 0) {
+				ret = annot_fail(err, PRL_EINVAL,
+						 "tier \"%s\" segment %zu: starts "
+						 "before 0 (%lld ms)",
+						 t->name, j + 1, (long long)s->start_ms);
+				goto end;
+			}
 			if (duration_ms >= 0 && s->end_ms > duration_ms) {
-				ret = annot_fail(err, PRL_EINVAL, "tier \"%s\" segment %zu: ends at "
-						 "%lld ms, after the recording (%lld ms)", t->name,
-						 j + 1, (long long)s->end_ms, (long long)duration_ms);
+				ret = annot_fail(err, PRL_EINVAL,
+						 "tier \"%s\" segment %zu: ends at "
+						 "%lld ms, after the recording (%lld ms)",
+						 t->name, j + 1, (long long)s->end_ms,
+						 (long long)duration_ms);
 				goto end;
 			}
 			if (s->parent && (!pt || s->parent > pt->nsegs)) {
-				ret = annot_fail(err, PRL_EINVAL, "tier \"%s\" segment %zu: parent "
-						 "segment %zu is out of range", t->name, j + 1,
-						 s->parent);
+				ret = annot_fail(err, PRL_EINVAL,
+						 "tier \"%s\" segment %zu: parent "
+						 "segment %zu is out of range",
+						 t->name, j + 1, s->parent);
 				goto end;
 			}
 		}
@@ -1091,9 +1112,10 @@ int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms,
 		for (j = 1; j < t->nsegs; j++) {
 			const struct prl_segment *a = &t->segs[idx[j - 1]], *b = &t->segs[idx[j]];
 			if (b->start_ms < a->end_ms) {
-				ret = annot_fail(err, PRL_EINVAL, "tier \"%s\": segment %zu (%lld-%lld "
-						 "ms) overlaps segment %zu (%lld-%lld ms)", t->name,
-						 idx[j] + 1, (long long)b->start_ms,
+				ret = annot_fail(err, PRL_EINVAL,
+						 "tier \"%s\": segment %zu (%lld-%lld "
+						 "ms) overlaps segment %zu (%lld-%lld ms)",
+						 t->name, idx[j] + 1, (long long)b->start_ms,
 						 (long long)b->end_ms, idx[j - 1] + 1,
 						 (long long)a->start_ms, (long long)a->end_ms);
 				goto end;

@@ -57,17 +57,23 @@ static int normalise_newlines(const char *s, size_t len, int nul_to_fffd, struct
 struct cue_text {
 	struct prl_buf text;  /* plain text being built */
 	struct prl_buf voice; /* the first voice of the cue */
-	int have_voice;       /* voice is set */
+	int have_voice;	      /* voice is set */
 	int voices_mixed;     /* a second, different voice appeared */
-	int tags;             /* markup was removed */
+	int tags;	      /* markup was removed */
 };
 
 static const struct {
 	const char *name;
 	const char *utf8;
 } entities[] = {
-	{"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"},
-	{"nbsp", "\xc2\xa0"}, {"lrm", "\xe2\x80\x8e"}, {"rlm", "\xe2\x80\x8f"},
+	{"amp", "&"},
+	{"lt", "<"},
+	{"gt", ">"},
+	{"quot", "\""},
+	{"apos", "'"},
+	{"nbsp", "\xc2\xa0"},
+	{"lrm", "\xe2\x80\x8e"},
+	{"rlm", "\xe2\x80\x8f"},
 };
 
 static int put_codepoint(struct prl_buf *b, unsigned long c)
@@ -147,8 +153,8 @@ static int cue_text_parse(struct cue_text *ct, const char *s, size_t len)
 			size_t tl = gt ? (size_t)(gt - (s + i)) + 1 : len - i;
 			const char *tag = s + i + 1;
 			ct->tags = 1;
-			if (tl > 2 && tag[0] == 'v' && (tag[1] == ' ' || tag[1] == '\t' ||
-							tag[1] == '.' || tag[1] == '>')) {
+			if (tl > 2 && tag[0] == 'v' &&
+			    (tag[1] == ' ' || tag[1] == '\t' || tag[1] == '.' || tag[1] == '>')) {
 				/* <v.class Name>: the annotation after the white space */
 				const char *a = tag + 1, *e = s + i + tl - (gt ? 1 : 0);
 				while (a < e && *a != ' ' && *a != '\t')
@@ -166,7 +172,8 @@ static int cue_text_parse(struct cue_text *ct, const char *s, size_t len)
 						/* keep who says what inside the one segment */
 						ct->voices_mixed = 1;
 						if (ret >= 0)
-							ret = prl_buf_add(&ct->text, a, (size_t)(e - a));
+							ret = prl_buf_add(&ct->text, a,
+									  (size_t)(e - a));
 						if (ret >= 0)
 							ret = prl_buf_addstr(&ct->text, ": ");
 						/* "<v B> text": one space after the colon */
@@ -267,10 +274,10 @@ end:
 /* ---- WebVTT reader ----------------------------------------------------- */
 
 struct vtt_reader {
-	const char *s;  /* normalised text */
-	size_t len;     /* its length */
-	size_t pos;     /* next byte */
-	size_t line;    /* line number of pos */
+	const char *s; /* normalised text */
+	size_t len;    /* its length */
+	size_t pos;    /* next byte */
+	size_t line;   /* line number of pos */
 };
 
 static int vtt_digit(int c)
@@ -364,8 +371,8 @@ static int has_arrow(const char *s, size_t n)
 	return 0;
 }
 
-int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
-		   struct prl_buf *err, struct prl_buf *warn)
+int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struct prl_buf *err,
+		   struct prl_buf *warn)
 {
 	struct prl_buf norm = PRL_BUF_INIT, buf = PRL_BUF_INIT, id = PRL_BUF_INIT;
 	struct vtt_reader r;
@@ -380,7 +387,8 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 	r.line = 1;
 	if (r.len < 6 || memcmp(r.s, "WEBVTT", 6) ||
 	    (r.len > 6 && r.s[6] != ' ' && r.s[6] != '\t' && r.s[6] != '\n')) {
-		ret = annot_fail(err, PRL_EFORMAT, "line 1: no \"WEBVTT\" signature: not a WebVTT "
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line 1: no \"WEBVTT\" signature: not a WebVTT "
 				 "file");
 		goto end;
 	}
@@ -423,20 +431,24 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 			r.pos += n + (nl ? 1 : 0);
 			r.line += nl ? 1 : 0;
 			if (has_arrow(ln, n)) {
-				if (!in_header && (line_count == 1 || (line_count == 2 && !seen_arrow))) {
+				if (!in_header &&
+				    (line_count == 1 || (line_count == 2 && !seen_arrow))) {
 					seen_arrow = 1;
 					prev_pos = r.pos;
 					prev_line = r.line;
 					cue_line = this_line;
 					if (vtt_timings(ln, n, &start, &stop, &settings) == 0) {
 						have_cue = 1;
-						if ((ret = prl_buf_add(&id, prl_buf_str(&buf), buf.len)) < 0)
+						if ((ret = prl_buf_add(&id, prl_buf_str(&buf),
+								       buf.len)) < 0)
 							goto end;
 						nsettings += (size_t)settings;
 					} else {
-						annot_warn(warn, "line %zu: cue timings \"%.*s\" are not valid "
-							   "WebVTT; cue skipped", this_line,
-							   (int)(n > 60 ? 60 : n), ln);
+						annot_warn(warn,
+							   "line %zu: cue timings \"%.*s\" are not "
+							   "valid "
+							   "WebVTT; cue skipped",
+							   this_line, (int)(n > 60 ? 60 : n), ln);
 					}
 					prl_buf_reset(&buf);
 				} else {
@@ -466,8 +478,8 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 			goto end;
 		}
 		if (have_cue) {
-			if ((ret = add_cue(d, start, stop, id.data, id.len, prl_buf_str(&buf), buf.len,
-					   1, cue_line, &mixed, &tagged, warn)) < 0)
+			if ((ret = add_cue(d, start, stop, id.data, id.len, prl_buf_str(&buf),
+					   buf.len, 1, cue_line, &mixed, &tagged, warn)) < 0)
 				goto end;
 		} else if (!seen_arrow && !in_header && buf.len &&
 			   strncmp(prl_buf_str(&buf), "NOTE", 4)) {
@@ -475,8 +487,10 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 		}
 	}
 	if (mixed)
-		annot_warn(warn, "%zu cues hold more than one voice: each is kept on the tier of its "
-			   "first voice, later voices named in the text", mixed);
+		annot_warn(warn,
+			   "%zu cues hold more than one voice: each is kept on the tier of its "
+			   "first voice, later voices named in the text",
+			   mixed);
 	if (nsettings)
 		annot_warn(warn, "%zu cues have settings (position, alignment) that are not kept",
 			   nsettings);
@@ -532,7 +546,8 @@ static int srt_timing_line(const char *s, size_t n, int64_t *start, int64_t *end
 	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	if ((r = srt_time(&p, e, start, dot)) < 0) {
-		*why = r == -2 ? "the start time has no milliseconds" : "the start time is not valid";
+		*why = r == -2 ? "the start time has no milliseconds"
+			       : "the start time is not valid";
 		return -1;
 	}
 	while (p < e && (*p == ' ' || *p == '\t'))
@@ -602,8 +617,8 @@ static int srt_plain(struct prl_buf *out, const char *s, size_t n, int *tags)
 	return ret;
 }
 
-int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
-		   struct prl_buf *err, struct prl_buf *warn)
+int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struct prl_buf *err,
+		   struct prl_buf *warn)
 {
 	struct prl_buf norm = PRL_BUF_INIT, text = PRL_BUF_INIT;
 	const char *s;
@@ -615,17 +630,18 @@ int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 	s = prl_buf_str(&norm);
 	len = norm.len;
 	if (memchr(s, '\0', len)) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: NUL byte in the text",
-				 annot_line_at(s, (size_t)((const char *)memchr(s, '\0', len) - s)));
+		ret = annot_fail(
+			err, PRL_EFORMAT, "line %zu: NUL byte in the text",
+			annot_line_at(s, (size_t)((const char *)memchr(s, '\0', len) - s)));
 		goto end;
 	}
-#define NEXT_LINE(ln, n)                                                     \
-	do {                                                                 \
-		const char *nl_ = memchr(s + pos, '\n', len - pos);            \
-		ln = s + pos;                                                \
-		n = nl_ ? (size_t)(nl_ - ln) : len - pos;                     \
-		pos += n + (nl_ ? 1 : 0);                                    \
-		line++;                                                      \
+#define NEXT_LINE(ln, n)                                                                           \
+	do {                                                                                       \
+		const char *nl_ = memchr(s + pos, '\n', len - pos);                                \
+		ln = s + pos;                                                                      \
+		n = nl_ ? (size_t)(nl_ - ln) : len - pos;                                          \
+		pos += n + (nl_ ? 1 : 0);                                                          \
+		line++;                                                                            \
 	} while (0)
 	for (;;) {
 		const char *ln, *why = NULL;
@@ -653,27 +669,30 @@ int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 			while (i < n && (ln[i] == ' ' || ln[i] == '\t'))
 				i++;
 			if (i != n || n == 0) {
-				ret = annot_fail(err, PRL_EFORMAT, "line %zu: expected a cue number or a "
-						 "timing line, found \"%.*s\"", tline,
-						 (int)(n > 40 ? 40 : n), ln);
+				ret = annot_fail(err, PRL_EFORMAT,
+						 "line %zu: expected a cue number or a "
+						 "timing line, found \"%.*s\"",
+						 tline, (int)(n > 40 ? 40 : n), ln);
 				goto end;
 			}
 			if (pos >= len) {
-				ret = annot_fail(err, PRL_EFORMAT, "line %zu: cue %.*s has no timing line",
-						 tline, (int)(n > 20 ? 20 : n), ln);
+				ret = annot_fail(err, PRL_EFORMAT,
+						 "line %zu: cue %.*s has no timing line", tline,
+						 (int)(n > 20 ? 20 : n), ln);
 				goto end;
 			}
 			tline = line;
 			NEXT_LINE(ln, n);
 		}
 		if (srt_timing_line(ln, n, &start, &stop, &dot, &why) < 0) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: broken timing line \"%.*s\": %s",
-					 tline, (int)(n > 60 ? 60 : n), ln, why);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: broken timing line \"%.*s\": %s", tline,
+					 (int)(n > 60 ? 60 : n), ln, why);
 			goto end;
 		}
 		if (stop < start) {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: the cue ends before it starts",
-					 tline);
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: the cue ends before it starts", tline);
 			goto end;
 		}
 		ndot += (size_t)dot;
@@ -700,11 +719,13 @@ int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d,
 		goto end;
 	}
 	if (ndot)
-		annot_warn(warn, "%zu timing lines use '.' before the milliseconds instead of ','; "
-			   "read as if it were ','", ndot);
+		annot_warn(warn,
+			   "%zu timing lines use '.' before the milliseconds instead of ','; "
+			   "read as if it were ','",
+			   ndot);
 	if (tags)
 		annot_warn(warn, "formatting tags (<i>, <b>, <font>, {\\...}) were removed from "
-			   "the text");
+				 "the text");
 end:
 	prl_buf_release(&norm);
 	prl_buf_release(&text);
@@ -776,9 +797,10 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 	t = &d->tiers[ti];
 	for (i = 0; i < d->ntiers; i++)
 		if ((int)i != ti)
-			annot_warn(warn, "%s holds one tier: tier \"%s\" (%zu segments) is not "
-				   "written (ask for it by name)", fmt, d->tiers[i].name,
-				   d->tiers[i].nsegs);
+			annot_warn(warn,
+				   "%s holds one tier: tier \"%s\" (%zu segments) is not "
+				   "written (ask for it by name)",
+				   fmt, d->tiers[i].name, d->tiers[i].nsegs);
 	if (!vtt && t->participant)
 		annot_warn(warn, "SRT has no speakers: \"%s\" is not written", t->participant);
 	if (t->nsegs && !(idx = malloc(t->nsegs * sizeof(*idx))))
@@ -823,11 +845,13 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 			goto end;
 	}
 	if (empty)
-		annot_warn(warn, "%s: %zu empty segments of tier \"%s\" are not written as cues", fmt,
-			   empty, t->name);
+		annot_warn(warn, "%s: %zu empty segments of tier \"%s\" are not written as cues",
+			   fmt, empty, t->name);
 	if (changed)
-		annot_warn(warn, "%s: %zu texts had blank lines (or \"-->\") a cue cannot hold; they "
-			   "were dropped (or spaced)", fmt, changed);
+		annot_warn(warn,
+			   "%s: %zu texts had blank lines (or \"-->\") a cue cannot hold; they "
+			   "were dropped (or spaced)",
+			   fmt, changed);
 	if (t->is_point)
 		annot_warn(warn, "%s: tier \"%s\" holds points; written as zero-length cues", fmt,
 			   t->name);
@@ -838,8 +862,8 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 		for (k = 0; k < t->nsegs; k++)
 			ncve += t->segs[k].cve_ref != NULL;
 		if (ncve)
-			annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept", fmt,
-				   ncve);
+			annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept",
+				   fmt, ncve);
 	}
 end:
 	free(idx);

@@ -20,9 +20,9 @@
 #include "formats-internal.h"
 
 struct block {
-	int64_t start;  /* ms */
-	size_t tier;    /* top-level tier */
-	size_t seg;     /* its segment */
+	int64_t start; /* ms */
+	size_t tier;   /* top-level tier */
+	size_t seg;    /* its segment */
 };
 
 static int block_cmp(const void *a, const void *b)
@@ -180,9 +180,9 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		goto end;
 	if ((ret = prl_buf_addch(b, '>')) < 0)
 		goto end;
-	if (o->media_url && ((ret = prl_buf_addstr(b, "<media mimeType=\"audio\" url=\"")) < 0 ||
-			     (ret = prl_xml_escape(b, o->media_url)) < 0 ||
-			     (ret = prl_buf_addstr(b, "\"/>")) < 0))
+	if (o->media_url &&
+	    ((ret = prl_buf_addstr(b, "<media mimeType=\"audio\" url=\"")) < 0 ||
+	     (ret = prl_xml_escape(b, o->media_url)) < 0 || (ret = prl_buf_addstr(b, "\"/>")) < 0))
 		goto end;
 	if ((ret = prl_buf_addstr(b, "</recording></recordingStmt>\n   </sourceDesc>\n"
 				     "  </fileDesc>\n  <profileDesc>\n   <particDesc>\n")) < 0)
@@ -207,7 +207,8 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 	for (i = 0; i < nblocks; i++) {
 		const struct prl_tier *t = &d->tiers[blocks[i].tier];
 		const struct prl_segment *s = &t->segs[blocks[i].seg];
-		int64_t st = s->start_ms < 0 ? 0 : s->start_ms, en = s->end_ms < st ? st : s->end_ms;
+		int64_t st = s->start_ms < 0 ? 0 : s->start_ms,
+			en = s->end_ms < st ? st : s->end_ms;
 		size_t prev_tier = (size_t)-1;
 		if ((ret = prl_buf_addstr(b, "   <annotationBlock")) < 0)
 			goto end;
@@ -218,9 +219,11 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				goto end;
 		}
 		if ((ret = prl_buf_addf(b, " start=\"#T%zu\" end=\"#T%zu\">\n    <u xml:lang=\"",
-					when_of(times, ntimes, st), when_of(times, ntimes, en))) < 0 ||
+					when_of(times, ntimes, st), when_of(times, ntimes, en))) <
+			    0 ||
 		    (ret = prl_xml_escape(b, t->language ? t->language : "und")) < 0 ||
-		    (ret = prl_buf_addstr(b, "\">")) < 0 || (ret = prl_xml_escape(b, s->text)) < 0 ||
+		    (ret = prl_buf_addstr(b, "\">")) < 0 ||
+		    (ret = prl_xml_escape(b, s->text)) < 0 ||
 		    (ret = prl_buf_addstr(b, "</u>\n")) < 0)
 			goto end;
 		/* dependent segments, one spanGrp per tier */
@@ -230,7 +233,8 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 			int64_t cst = cs->start_ms < 0 ? 0 : cs->start_ms;
 			int64_t cen = cs->end_ms < cst ? cst : cs->end_ms;
 			if (k == head[i] || prev_tier != dep_tier[k]) {
-				if (k != head[i] && (ret = prl_buf_addstr(b, "    </spanGrp>\n")) < 0)
+				if (k != head[i] &&
+				    (ret = prl_buf_addstr(b, "    </spanGrp>\n")) < 0)
 					goto end;
 				if ((ret = prl_buf_addstr(b, "    <spanGrp type=\"")) < 0 ||
 				    (ret = prl_xml_escape(b, c->name)) < 0 ||
@@ -252,8 +256,10 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 			goto end;
 	}
 	if (orphans)
-		annot_warn(warn, "TEI: %zu segments of dependent tiers have no parent segment and "
-			   "are not written", orphans);
+		annot_warn(warn,
+			   "TEI: %zu segments of dependent tiers have no parent segment and "
+			   "are not written",
+			   orphans);
 	annot_warn_lost(d, "TEI", 1, warn);
 	ret = prl_buf_addstr(b, "  </body>\n </text>\n</TEI>\n");
 end:

@@ -22,15 +22,15 @@
 #include "formats-internal.h"
 
 struct tg_reader {
-	const char *s;          /* the text, UTF-8 */
-	size_t len;             /* its length */
-	size_t pos;             /* next byte */
-	size_t line;            /* line of the next byte, 1-based */
-	size_t tok_line;        /* line where the last token started */
-	int release;            /* s is a file mapping to hand back as we go */
-	size_t released;        /* bytes of s handed back so far */
-	struct prl_buf str;     /* the last string read */
-	struct prl_buf *err;    /* where the one error line goes */
+	const char *s;	     /* the text, UTF-8 */
+	size_t len;	     /* its length */
+	size_t pos;	     /* next byte */
+	size_t line;	     /* line of the next byte, 1-based */
+	size_t tok_line;     /* line where the last token started */
+	int release;	     /* s is a file mapping to hand back as we go */
+	size_t released;     /* bytes of s handed back so far */
+	struct prl_buf str;  /* the last string read */
+	struct prl_buf *err; /* where the one error line goes */
 };
 
 enum tg_want { WANT_NUMBER, WANT_STRING, WANT_ENUM };
@@ -66,8 +66,10 @@ static int seek_token(struct tg_reader *r, enum tg_want want)
 		size_t line = r->line;
 		c = next_char(r);
 		if (c < 0)
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: early end of text while "
-					  "looking for %s", line, want_names[want]);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: early end of text while "
+					  "looking for %s",
+					  line, want_names[want]);
 		if (c == 0)
 			return annot_fail(r->err, PRL_EFORMAT, "line %zu: NUL byte in the text",
 					  line);
@@ -82,20 +84,26 @@ static int seek_token(struct tg_reader *r, enum tg_want want)
 		if (c == '"') {
 			if (want == WANT_STRING)
 				return c;
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: found a string while "
-					  "looking for %s", line, want_names[want]);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: found a string while "
+					  "looking for %s",
+					  line, want_names[want]);
 		}
 		if (c == '-' || c == '+' || (c >= '0' && c <= '9')) {
 			if (want == WANT_NUMBER)
 				return c;
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: found a number while "
-					  "looking for %s", line, want_names[want]);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: found a number while "
+					  "looking for %s",
+					  line, want_names[want]);
 		}
 		if (c == '<') {
 			if (want == WANT_ENUM)
 				return c;
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: found an <enumerated> "
-					  "value while looking for %s", line, want_names[want]);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: found an <enumerated> "
+					  "value while looking for %s",
+					  line, want_names[want]);
 		}
 		/* a label such as "xmin", "=", "item", "[1]:" */
 		while (r->pos < r->len && !is_space((unsigned char)r->s[r->pos]))
@@ -111,8 +119,10 @@ static int read_word(struct tg_reader *r, int first, char *tok, const char *what
 
 	for (;;) {
 		if (c >= 0x80 || n >= 40)
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: strange text while reading "
-					  "%s", line, what);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: strange text while reading "
+					  "%s",
+					  line, what);
 		tok[n++] = (char)c;
 		if (r->pos >= r->len || is_space((unsigned char)r->s[r->pos]))
 			break;
@@ -196,7 +206,7 @@ static int read_string(struct tg_reader *r)
 		for (i = 0; i < run; i++) {
 			char ch = r->s[r->pos + i];
 			if (ch == '\n' || (ch == '\r' && (r->pos + i + 1 >= r->len ||
-							 r->s[r->pos + i + 1] != '\n')))
+							  r->s[r->pos + i + 1] != '\n')))
 				r->line++;
 			else if (ch == '\0')
 				return annot_fail(r->err, PRL_EFORMAT,
@@ -206,9 +216,10 @@ static int read_string(struct tg_reader *r)
 			return ret;
 		r->pos += run;
 		if (!q)
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: early end of text while "
-					  "reading a string (it opened on line %zu)", r->line,
-					  start_line);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: early end of text while "
+					  "reading a string (it opened on line %zu)",
+					  r->line, start_line);
 		r->pos++; /* the quote */
 		if (r->pos >= r->len)
 			return 0;
@@ -224,9 +235,11 @@ static int read_string(struct tg_reader *r)
 		{
 			/* name the whole character, not its first byte */
 			size_t n = 1;
-			while (r->pos + n < r->len && ((unsigned char)r->s[r->pos + n] & 0xc0) == 0x80)
+			while (r->pos + n < r->len &&
+			       ((unsigned char)r->s[r->pos + n] & 0xc0) == 0x80)
 				n++;
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: character '%.*s' following "
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: character '%.*s' following "
 					  "a closing quote: end of string or undoubled quote?",
 					  r->line, (int)n, r->s + r->pos);
 		}
@@ -244,8 +257,10 @@ static int read_enum(struct tg_reader *r, char *tok, size_t size)
 	for (;;) {
 		c = next_char(r);
 		if (c < 0)
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: early end of text in an "
-					  "<enumerated> value", line);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: early end of text in an "
+					  "<enumerated> value",
+					  line);
 		if (c == '>')
 			break;
 		if ((is_space(c) && c != ' ') || n + 1 >= size)
@@ -266,8 +281,10 @@ static char *take_string(struct tg_reader *r)
 static int check_count(struct tg_reader *r, long long n, size_t per_item, const char *what)
 {
 	if ((unsigned long long)n > (r->len - r->pos) / per_item + 1)
-		return annot_fail(r->err, PRL_EFORMAT, "line %zu: %s declares %lld items but the "
-				  "file is too short to hold them", r->line, what, n);
+		return annot_fail(r->err, PRL_EFORMAT,
+				  "line %zu: %s declares %lld items but the "
+				  "file is too short to hold them",
+				  r->line, what, n);
 	return 0;
 }
 
@@ -315,21 +332,25 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 		s_ms = annot_sec_to_ms(a);
 		e_ms = annot_sec_to_ms(b);
 		if (b < a)
-			return annot_fail(r->err, PRL_EFORMAT, "line %zu: interval %lld of tier \"%s\" "
-					  "ends (%.17g) before it starts (%.17g)", line, i + 1,
-					  t->name, b, a);
+			return annot_fail(r->err, PRL_EFORMAT,
+					  "line %zu: interval %lld of tier \"%s\" "
+					  "ends (%.17g) before it starts (%.17g)",
+					  line, i + 1, t->name, b, a);
 		if (t->nsegs) {
 			const struct prl_segment *p = &t->segs[t->nsegs - 1];
 			/* compared in ms: Praat files carry float jitter (1372.6225001
 			 * after 1372.6225) that is no overlap at all */
 			if (!is_point && s_ms < p->end_ms)
-				return annot_fail(r->err, PRL_EFORMAT, "line %zu: interval %lld of tier "
+				return annot_fail(r->err, PRL_EFORMAT,
+						  "line %zu: interval %lld of tier "
 						  "\"%s\" starts (%.17g) before the previous one "
-						  "ends", line, i + 1, t->name, a);
+						  "ends",
+						  line, i + 1, t->name, a);
 			if (is_point && s_ms < p->start_ms)
-				return annot_fail(r->err, PRL_EFORMAT, "line %zu: point %lld of tier "
-						  "\"%s\" (%.17g) is before the previous point", line,
-						  i + 1, t->name, a);
+				return annot_fail(r->err, PRL_EFORMAT,
+						  "line %zu: point %lld of tier "
+						  "\"%s\" (%.17g) is before the previous point",
+						  line, i + 1, t->name, a);
 		}
 		if (!(text = take_string(r)))
 			return -PRL_ENOMEM;
@@ -345,14 +366,14 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 	return 0;
 }
 
-int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d,
-			struct prl_buf *err, struct prl_buf *warn)
+int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			struct prl_buf *warn)
 {
 	return annot_textgrid_read_ex(s, len, d, err, warn, 0);
 }
 
-int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d,
-			   struct prl_buf *err, struct prl_buf *warn, int release_pages)
+int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			   struct prl_buf *warn, int release_pages)
 {
 	struct tg_reader r = {s, len, 0, 1, 1, release_pages, 0, PRL_BUF_INIT, err};
 	double xmin, xmax;
@@ -361,35 +382,43 @@ int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d,
 	int ret;
 
 	if (len >= 12 && !memcmp(s, "ooBinaryFile", 12)) {
-		ret = annot_fail(err, PRL_EUNSUPPORTED, "line 1: this is a binary TextGrid "
+		ret = annot_fail(err, PRL_EUNSUPPORTED,
+				 "line 1: this is a binary TextGrid "
 				 "(ooBinaryFile); open it in Praat and save it as a text file");
 		goto end;
 	}
 	if ((ret = read_string(&r)) < 0)
 		goto end;
 	if (!strcmp(prl_buf_str(&r.str), "Praat chronological TextGrid text file")) {
-		ret = annot_fail(err, PRL_EUNSUPPORTED, "line 1: this is a chronological "
+		ret = annot_fail(err, PRL_EUNSUPPORTED,
+				 "line 1: this is a chronological "
 				 "TextGrid; open it in Praat and save it as a text file");
 		goto end;
 	}
 	if (strcmp(prl_buf_str(&r.str), "ooTextFile") &&
 	    strcmp(prl_buf_str(&r.str), "ooTextFile short")) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: not a Praat text file (file type "
-				 "\"%.40s\")", r.line, prl_buf_str(&r.str));
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line %zu: not a Praat text file (file type "
+				 "\"%.40s\")",
+				 r.line, prl_buf_str(&r.str));
 		goto end;
 	}
 	if ((ret = read_string(&r)) < 0)
 		goto end;
 	if (strcmp(prl_buf_str(&r.str), "TextGrid")) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: object class \"%.40s\" is not a "
-				 "TextGrid", r.line, prl_buf_str(&r.str));
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line %zu: object class \"%.40s\" is not a "
+				 "TextGrid",
+				 r.line, prl_buf_str(&r.str));
 		goto end;
 	}
 	if ((ret = read_real(&r, &xmin)) < 0 || (ret = read_real(&r, &xmax)) < 0)
 		goto end;
 	if (xmax < xmin) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: the TextGrid ends (%.17g) before it "
-				 "starts (%.17g)", r.line, xmax, xmin);
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line %zu: the TextGrid ends (%.17g) before it "
+				 "starts (%.17g)",
+				 r.line, xmax, xmin);
 		goto end;
 	}
 	d->xmin_ms = annot_sec_to_ms(xmin);
@@ -399,8 +428,10 @@ int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d,
 	if (!strcmp(tok, "absent"))
 		goto end;
 	if (strcmp(tok, "exists")) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: <%s> where <exists> or <absent> was "
-				 "expected", r.line, tok);
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line %zu: <%s> where <exists> or <absent> was "
+				 "expected",
+				 r.line, tok);
 		goto end;
 	}
 	if ((ret = read_count(&r, &ntiers, "tier count")) < 0 ||
@@ -414,8 +445,10 @@ int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d,
 		} else if (!strcmp(prl_buf_str(&r.str), "TextTier")) {
 			ret = read_tier(&r, d, 1);
 		} else {
-			ret = annot_fail(err, PRL_EFORMAT, "line %zu: tier class \"%.40s\" is neither "
-					 "IntervalTier nor TextTier", r.line, prl_buf_str(&r.str));
+			ret = annot_fail(err, PRL_EFORMAT,
+					 "line %zu: tier class \"%.40s\" is neither "
+					 "IntervalTier nor TextTier",
+					 r.line, prl_buf_str(&r.str));
 		}
 		if (ret < 0)
 			goto end;
@@ -567,7 +600,7 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 		xmax = xmin + 1; /* Praat refuses an empty time domain */
 	annot_warn_lost(d, "TextGrid", 0, warn);
 	if ((ret = prl_buf_addstr(b, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\n"
-				  "xmin = ")) < 0 ||
+				     "xmin = ")) < 0 ||
 	    (ret = put_seconds(b, xmin)) < 0 || (ret = prl_buf_addstr(b, " \nxmax = ")) < 0 ||
 	    (ret = put_seconds(b, xmax)) < 0 ||
 	    (ret = prl_buf_addf(b, " \ntiers? <exists> \nsize = %zu \nitem []: \n", d->ntiers)) < 0)
@@ -593,8 +626,9 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 					qsort(idx, t->nsegs, sizeof(*idx), seg_by_time);
 					break;
 				}
-		if ((ret = prl_buf_addf(b, "    item [%zu]:\n        class = \"%s\" \n        name = ",
-					i + 1, t->is_point ? "TextTier" : "IntervalTier")) < 0 ||
+		if ((ret = prl_buf_addf(
+			     b, "    item [%zu]:\n        class = \"%s\" \n        name = ", i + 1,
+			     t->is_point ? "TextTier" : "IntervalTier")) < 0 ||
 		    (ret = put_string(b, t->name)) < 0 ||
 		    (ret = prl_buf_addstr(b, " \n        xmin = ")) < 0 ||
 		    (ret = put_seconds(b, xmin)) < 0 ||
@@ -602,12 +636,14 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 		    (ret = put_seconds(b, xmax)) < 0)
 			goto end;
 		if (t->is_point) {
-			if ((ret = prl_buf_addf(b, " \n        points: size = %zu \n", t->nsegs)) < 0)
+			if ((ret = prl_buf_addf(b, " \n        points: size = %zu \n", t->nsegs)) <
+			    0)
 				goto end;
 			for (j = 0; j < t->nsegs; j++) {
 				const struct prl_segment *s = &t->segs[idx[j]];
-				if ((ret = prl_buf_addf(b, "        points [%zu]:\n            number = ",
-							j + 1)) < 0 ||
+				if ((ret = prl_buf_addf(
+					     b, "        points [%zu]:\n            number = ",
+					     j + 1)) < 0 ||
 				    (ret = put_seconds(b, s->start_ms)) < 0 ||
 				    (ret = prl_buf_addstr(b, " \n            mark = ")) < 0 ||
 				    (ret = put_string(b, s->text)) < 0 ||
@@ -618,8 +654,10 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 					dropped++;
 			}
 			if (dropped)
-				annot_warn(warn, "TextGrid: point tier \"%s\": %zu segments lose their "
-					   "end time", t->name, dropped);
+				annot_warn(warn,
+					   "TextGrid: point tier \"%s\": %zu segments lose their "
+					   "end time",
+					   t->name, dropped);
 			continue;
 		}
 		if ((ret = put_interval_tier(sk, t, idx, xmin, xmax, 1, &count, &trimmed,
@@ -632,9 +670,12 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 					     &dropped)) < 0)
 			goto end;
 		if (trimmed || dropped)
-			annot_warn(warn, "TextGrid: tier \"%s\" has overlapping or zero-length "
-				   "segments, which a TextGrid interval tier cannot hold: %zu start "
-				   "later, %zu left out", t->name, trimmed, dropped);
+			annot_warn(
+				warn,
+				"TextGrid: tier \"%s\" has overlapping or zero-length "
+				"segments, which a TextGrid interval tier cannot hold: %zu start "
+				"later, %zu left out",
+				t->name, trimmed, dropped);
 	}
 end:
 	free(idx);

@@ -34,28 +34,28 @@ const char *prl_constraint_name(enum prl_constraint c);
 int prl_constraint_parse(const char *s);
 
 struct prl_segment {
-	int64_t start_ms;    /* for a point, start_ms == end_ms */
+	int64_t start_ms; /* for a point, start_ms == end_ms */
 	int64_t end_ms;
-	char *text;          /* owned, never NULL ("" for an empty interval) */
-	size_t parent;       /* 1 + index in the parent tier's segments; 0 = none */
-	char *ext_id;        /* the source's annotation id (EAF "a12"), owned, may be NULL */
-	char *cve_ref;       /* controlled vocabulary entry id, owned, may be NULL */
+	char *text;    /* owned, never NULL ("" for an empty interval) */
+	size_t parent; /* 1 + index in the parent tier's segments; 0 = none */
+	char *ext_id;  /* the source's annotation id (EAF "a12"), owned, may be NULL */
+	char *cve_ref; /* controlled vocabulary entry id, owned, may be NULL */
 	unsigned start_unaligned : 1; /* start time was not in the source (interpolated) */
 	unsigned end_unaligned : 1;   /* end time was not in the source */
 };
 
 struct prl_tier {
-	char *name;          /* owned; unique in a document only when the format says so */
-	char *type;          /* "transcription", "translation", "gloss", "note", "other"... owned */
-	char *language;      /* ISO 639 code or NULL */
-	char *participant;   /* speaker as the file names them, or NULL */
-	char *annotator;     /* or NULL */
-	char *ling_type;     /* EAF LINGUISTIC_TYPE_REF, or NULL */
-	size_t parent;       /* 1 + index of the parent tier in the document; 0 = none */
+	char *name;	   /* owned; unique in a document only when the format says so */
+	char *type;	   /* "transcription", "translation", "gloss", "note", "other"... owned */
+	char *language;	   /* ISO 639 code or NULL */
+	char *participant; /* speaker as the file names them, or NULL */
+	char *annotator;   /* or NULL */
+	char *ling_type;   /* EAF LINGUISTIC_TYPE_REF, or NULL */
+	size_t parent;	   /* 1 + index of the parent tier in the document; 0 = none */
 	enum prl_constraint constraint;
-	unsigned is_point : 1; /* Praat TextTier: segments are points */
+	unsigned is_point : 1;	  /* Praat TextTier: segments are points */
 	unsigned may_overlap : 1; /* subtitle cues (WebVTT, SRT) may overlap in one tier */
-	char *default_locale; /* EAF DEFAULT_LOCALE (a LOCALE's LANGUAGE_CODE), or NULL */
+	char *default_locale;	  /* EAF DEFAULT_LOCALE (a LOCALE's LANGUAGE_CODE), or NULL */
 	struct prl_segment *segs; /* owned */
 	size_t nsegs;
 	size_t alloc_segs;
@@ -67,20 +67,20 @@ struct prl_ling_type {
 	enum prl_constraint constraint;
 	int time_alignable;
 	int graphic_references;
-	char *cv_ref;        /* CONTROLLED_VOCABULARY_REF or NULL */
+	char *cv_ref; /* CONTROLLED_VOCABULARY_REF or NULL */
 };
 
 struct prl_cv_entry {
-	char *id;            /* CVE_ID, may be NULL (EAF 2.x entries have none) */
+	char *id; /* CVE_ID, may be NULL (EAF 2.x entries have none) */
 	char *value;
 	char *description;
-	char *lang;          /* LANG_REF, may be NULL */
+	char *lang; /* LANG_REF, may be NULL */
 };
 
 struct prl_cv {
 	char *id;
 	char *description;
-	char *ext_ref;       /* EXT_REF when the vocabulary lives in an .ecv file */
+	char *ext_ref; /* EXT_REF when the vocabulary lives in an .ecv file */
 	struct prl_cv_entry *entries;
 	size_t nentries;
 };
@@ -93,10 +93,10 @@ struct prl_prop {
 };
 
 struct prl_annot_doc {
-	int64_t xmin_ms;      /* TextGrid domain, or 0 */
-	int64_t xmax_ms;      /* TextGrid domain, or -1 when unknown */
-	char *author;         /* EAF AUTHOR or NULL */
-	char *date;           /* EAF DATE or NULL */
+	int64_t xmin_ms; /* TextGrid domain, or 0 */
+	int64_t xmax_ms; /* TextGrid domain, or -1 when unknown */
+	char *author;	 /* EAF AUTHOR or NULL */
+	char *date;	 /* EAF DATE or NULL */
 	struct prl_tier *tiers;
 	size_t ntiers;
 	size_t alloc_tiers;
@@ -116,7 +116,7 @@ enum prl_annot_format {
 	PRL_FMT_SRT,
 	PRL_FMT_CSV,
 	PRL_FMT_JSON,
-	PRL_FMT_TEI,          /* out only */
+	PRL_FMT_TEI, /* out only */
 };
 
 /* "eaf", "textgrid", "vtt", "srt", "csv", "json", "tei" (any case; a file
@@ -132,8 +132,8 @@ void prl_annot_doc_free(struct prl_annot_doc *d);
  * index, or -PRL_ENOMEM. */
 int prl_annot_add_tier(struct prl_annot_doc *d, const char *name, const char *type);
 /* Appends a segment to tier t (text is copied). Returns 0 or -PRL_ENOMEM. */
-int prl_annot_add_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms,
-			  const char *text, size_t parent);
+int prl_annot_add_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms, const char *text,
+			  size_t parent);
 
 /*
  * Reads data (len bytes, any encoding the format allows) into a new
@@ -153,8 +153,8 @@ int prl_annot_read(enum prl_annot_format f, const char *data, size_t len,
  * XML declares its own encoding.
  */
 int prl_annot_read_charset(enum prl_annot_format f, const char *data, size_t len,
-			   const char *charset, struct prl_annot_doc **out,
-			   struct prl_buf *err, struct prl_buf *warn);
+			   const char *charset, struct prl_annot_doc **out, struct prl_buf *err,
+			   struct prl_buf *warn);
 
 /*
  * Reads the file at path.  EAF is streamed (memory grows with the
@@ -171,10 +171,10 @@ int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *c
  * each, never dropped in silence.  opts may be NULL; see below.
  */
 struct prl_annot_write_opts {
-	const char *tier;        /* VTT/SRT: the tier to write (NULL: the first transcription tier) */
-	const char *media_url;   /* EAF MEDIA_DESCRIPTOR / TEI, or NULL */
-	const char *title;       /* TEI title, or NULL */
-	int64_t duration_ms;     /* the recording's length, -1 when unknown */
+	const char *tier;      /* VTT/SRT: the tier to write (NULL: the first transcription tier) */
+	const char *media_url; /* EAF MEDIA_DESCRIPTOR / TEI, or NULL */
+	const char *title;     /* TEI title, or NULL */
+	int64_t duration_ms;   /* the recording's length, -1 when unknown */
 };
 
 int prl_annot_write(enum prl_annot_format f, const struct prl_annot_doc *doc,
@@ -186,14 +186,12 @@ int prl_annot_write(enum prl_annot_format f, const struct prl_annot_doc *doc,
  * -PRL_EIO when a write fails (-PRL_ENOSPC on a full disk), or what
  * prl_annot_write returns. */
 int prl_annot_write_file(enum prl_annot_format f, const struct prl_annot_doc *doc,
-			 const struct prl_annot_write_opts *opts, FILE *fp,
-			 struct prl_buf *warn);
+			 const struct prl_annot_write_opts *opts, FILE *fp, struct prl_buf *warn);
 
 /* Checks a document before it is stored: start <= end, times >= 0 and
  * (when duration_ms >= 0) <= duration_ms, parents in range, no overlap in a
  * tier that forbids it.  Returns 0 or -PRL_EINVAL with one line in err. */
-int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms,
-		       struct prl_buf *err);
+int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms, struct prl_buf *err);
 
 /* Text as stored: valid UTF-8 in NFC.  Returns a new string the caller
  * frees, or NULL when s is not valid UTF-8 or memory is exhausted. */

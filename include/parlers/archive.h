@@ -26,13 +26,13 @@ struct prl_archive;
 /* ---- access levels: decided here and nowhere else ---- */
 
 enum prl_access {
-	PRL_ACCESS_PUBLIC = 0,     /* anyone hears it and reads its transcript */
+	PRL_ACCESS_PUBLIC = 0,	   /* anyone hears it and reads its transcript */
 	PRL_ACCESS_RESTRICTED = 1, /* listed for all; heard and read by researchers and staff */
-	PRL_ACCESS_PRIVATE = 2,    /* staff only; does not exist for anyone else */
+	PRL_ACCESS_PRIVATE = 2,	   /* staff only; does not exist for anyone else */
 };
 
 const char *prl_access_name(enum prl_access a); /* "public"... */
-int prl_access_parse(const char *s);            /* the level, or -1 */
+int prl_access_parse(const char *s);		/* the level, or -1 */
 
 enum prl_role {
 	PRL_ROLE_ANONYMOUS = 0,
@@ -90,12 +90,12 @@ int prl_archive_latest_schema(void);
 /* ---- ingest ---- */
 
 struct prl_ingest_opts {
-	int access;              /* prl_access used when the sidecar names none; -1: private */
-	const char *collection;  /* collection name when the sidecar names none, or NULL */
-	double target_lufs;      /* 0: the default, -18 */
+	int access;		/* prl_access used when the sidecar names none; -1: private */
+	const char *collection; /* collection name when the sidecar names none, or NULL */
+	double target_lufs;	/* 0: the default, -18 */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
-	int accept_truncated;    /* 1: keep a file cut short with the audio it holds */
+	int accept_truncated; /* 1: keep a file cut short with the audio it holds */
 };
 
 enum prl_ingest_status {
@@ -108,12 +108,12 @@ const char *prl_ingest_status_name(enum prl_ingest_status s); /* "ingested"... *
 
 struct prl_ingest_result {
 	enum prl_ingest_status status;
-	int64_t id;              /* the recording (also for a duplicate); 0 when failed */
+	int64_t id; /* the recording (also for a duplicate); 0 when failed */
 	char sha256[65];
 	int64_t duration_ms;
 	double loudness_lufs;
 	double gain_db;
-	struct prl_buf error;    /* one line when failed */
+	struct prl_buf error;	 /* one line when failed */
 	struct prl_buf warnings; /* zero or more lines */
 };
 
@@ -126,8 +126,8 @@ void prl_ingest_result_release(struct prl_ingest_result *r);
  * went in or was already there (see res->status), or a negative prl_err
  * with res->error saying why; then nothing of the file is in the archive.
  */
-int prl_archive_ingest(struct prl_archive *a, const char *path,
-		       const struct prl_ingest_opts *opts, struct prl_ingest_result *res);
+int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl_ingest_opts *opts,
+		       struct prl_ingest_result *res);
 
 /* True when path's extension is one ingest treats as audio. */
 int prl_archive_is_audio_name(const char *path);
@@ -135,12 +135,12 @@ int prl_archive_is_audio_name(const char *path);
 /* ---- reading ---- */
 
 struct prl_recording_filter {
-	const char *place;      /* place name or id, or NULL */
-	const char *speaker;    /* speaker name or id, or NULL */
+	const char *place;   /* place name or id, or NULL */
+	const char *speaker; /* speaker name or id, or NULL */
 	const char *variety;
 	const char *collection;
 	int64_t offset;
-	int64_t limit;          /* 0: 50; capped at 500 */
+	int64_t limit; /* 0: 50; capped at 500 */
 };
 
 /* {total, offset, recordings: [...]} as DESIGN.md says, the recordings
@@ -168,16 +168,14 @@ struct prl_recording_brief {
 
 /* Fills *out for recording id whatever its access (callers decide with
  * prl_access_decide()).  -PRL_ENOTFOUND when unknown. */
-int prl_archive_recording_brief(struct prl_archive *a, int64_t id,
-				struct prl_recording_brief *out);
+int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
 void prl_recording_brief_clear(struct prl_recording_brief *b);
 
 /* Collections, places and speakers with their recording counts, as
  * {collections:[{id,name,count}], places:[{id,name,commune,lat,lon,count}],
  *  speakers:[{id,name,count}], varieties:[{name,count}]}, counting only
  * what viewer may know of. */
-int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v,
-			    struct prl_buf *out);
+int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, struct prl_buf *out);
 
 /* ---- media ---- */
 
@@ -189,7 +187,7 @@ enum prl_media_kind {
 };
 
 struct prl_media {
-	char *path;       /* absolute path of the file, owned */
+	char *path; /* absolute path of the file, owned */
 	int64_t bytes;
 	char sha256[65];  /* of the file's content: a strong validator */
 	const char *mime; /* static */
@@ -222,24 +220,24 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 
 enum prl_search_sort {
 	PRL_SORT_RELEVANCE = 0, /* exact hits by BM25, then close spellings */
-	PRL_SORT_DATE = 1,      /* recording date, then time in the recording */
-	PRL_SORT_PLACE = 2,     /* place name, then recording, then time */
+	PRL_SORT_DATE = 1,	/* recording date, then time in the recording */
+	PRL_SORT_PLACE = 2,	/* place name, then recording, then time */
 };
 
 struct prl_search_opts {
-	const char *query;       /* what the visitor typed (see README, "Search") */
-	const char *tier_type;   /* "transcription", "translation"... or NULL */
-	const char *place;       /* name, commune or id, or NULL */
-	const char *speaker;     /* name or id, or NULL */
+	const char *query;     /* what the visitor typed (see README, "Search") */
+	const char *tier_type; /* "transcription", "translation"... or NULL */
+	const char *place;     /* name, commune or id, or NULL */
+	const char *speaker;   /* name or id, or NULL */
 	const char *variety;
-	const char *collection;  /* name or id */
-	const char *date_from;   /* YYYY[-MM[-DD]], inclusive, or NULL */
+	const char *collection; /* name or id */
+	const char *date_from;	/* YYYY[-MM[-DD]], inclusive, or NULL */
 	const char *date_to;
 	enum prl_search_sort sort;
 	int64_t offset;
-	int64_t limit;           /* 0: 20; at most 200 */
-	int no_variants;         /* 1: exact matches only */
-	int with_groups;         /* 1: add per-recording counts */
+	int64_t limit;	 /* 0: 20; at most 200 */
+	int no_variants; /* 1: exact matches only */
+	int with_groups; /* 1: add per-recording counts */
 };
 
 /*
@@ -291,15 +289,15 @@ int prl_archive_variants_export_csv(struct prl_archive *a, struct prl_buf *out);
  * Failed logins are counted per account and per client address over
  * PRL_LOGIN_WINDOW_S; past the limits a login is refused unchecked. */
 
-#define PRL_LOGIN_MAX 64           /* bytes in a login */
-#define PRL_PASSWORD_MIN 8         /* bytes */
+#define PRL_LOGIN_MAX 64   /* bytes in a login */
+#define PRL_PASSWORD_MIN 8 /* bytes */
 #define PRL_PASSWORD_MAX 1024
 #define PRL_SESSION_IDLE_S (12 * 3600)
 #define PRL_SESSION_MAX_S (7 * 24 * 3600)
 #define PRL_LOGIN_WINDOW_S (15 * 60)
 #define PRL_LOGIN_FAILS_PER_ACCOUNT 5
 #define PRL_LOGIN_FAILS_PER_ADDR 20
-#define PRL_TOKEN_CHARS 43         /* 32 bytes in unpadded base64url */
+#define PRL_TOKEN_CHARS 43 /* 32 bytes in unpadded base64url */
 
 /* True when s is a login parlers accepts: 1 to PRL_LOGIN_MAX bytes of
  * ASCII letters, digits and . _ - @, starting with a letter or digit. */
@@ -318,10 +316,10 @@ int prl_archive_user_del(struct prl_archive *a, const char *login);
 
 /* A signed-in viewer; the strings are the struct's own. */
 struct prl_session {
-	struct prl_viewer viewer;          /* role and user id */
+	struct prl_viewer viewer; /* role and user id */
 	char login[PRL_LOGIN_MAX + 1];
-	char token[PRL_TOKEN_CHARS + 1];   /* the cookie's value (only after a login) */
-	char csrf[PRL_TOKEN_CHARS + 1];    /* what writes carry in X-CSRF-Token */
+	char token[PRL_TOKEN_CHARS + 1]; /* the cookie's value (only after a login) */
+	char csrf[PRL_TOKEN_CHARS + 1];	 /* what writes carry in X-CSRF-Token */
 };
 
 /*
@@ -352,8 +350,8 @@ int prl_archive_logout(struct prl_archive *a, const char *token);
  * (or nothing when it is gone).
  */
 
-#define PRL_TEXT_MAX (16 * 1024)   /* bytes of a segment's text */
-#define PRL_NAME_MAX 200           /* bytes of a tier's name */
+#define PRL_TEXT_MAX (16 * 1024) /* bytes of a segment's text */
+#define PRL_NAME_MAX 200	 /* bytes of a tier's name */
 
 /* A change to a segment: only the fields whose has_ flag is set. */
 struct prl_segment_change {
@@ -413,8 +411,8 @@ int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, 
 			     int64_t start_ms, int64_t end_ms, const char *reason,
 			     struct prl_buf *out);
 /* Removes span span_id of recording rec_id.  -PRL_ENOTFOUND. */
-int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v,
-				int64_t rec_id, int64_t span_id, struct prl_buf *out);
+int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+				int64_t span_id, struct prl_buf *out);
 /* [{id, start_ms, end_ms, reason}] of recording rec_id (reason only for
  * staff), appended to out. */
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
@@ -451,21 +449,21 @@ int prl_archive_fsck(struct prl_archive *a,
 
 enum prl_export_audio {
 	PRL_EXPORT_ORIGINAL = 0, /* the original, byte for byte */
-	PRL_EXPORT_FLAC = 1,     /* FLAC made from the original (a FLAC original as is) */
-	PRL_EXPORT_OPUS = 2,     /* the Opus access copy */
-	PRL_EXPORT_NONE = 3,     /* metadata and annotations only */
+	PRL_EXPORT_FLAC = 1,	 /* FLAC made from the original (a FLAC original as is) */
+	PRL_EXPORT_OPUS = 2,	 /* the Opus access copy */
+	PRL_EXPORT_NONE = 3,	 /* metadata and annotations only */
 };
 
 int prl_export_audio_parse(const char *s); /* "original"... the value, or -1 */
 
 struct prl_export_opts {
-	const char *query;          /* a search: its hits become clips and a concordance */
-	const char *collection;     /* name or id, or NULL */
-	const int64_t *ids;         /* these recordings only, or NULL */
+	const char *query;	/* a search: its hits become clips and a concordance */
+	const char *collection; /* name or id, or NULL */
+	const int64_t *ids;	/* these recordings only, or NULL */
 	size_t nids;
 	enum prl_export_audio audio;
-	const char *tmp_dir;        /* where clips and FLAC are made, as files unlinked
-				     * at once (NULL: $TMPDIR, else /tmp) */
+	const char *tmp_dir; /* where clips and FLAC are made, as files unlinked
+			      * at once (NULL: $TMPDIR, else /tmp) */
 	/* Receives the zip's bytes in order; returns 0 or a negative prl_err
 	 * (which stops the export). */
 	int (*write)(void *ctx, const void *data, size_t len);

@@ -17,20 +17,20 @@
 /* Errors: functions return 0 on success or one of these, negated. */
 enum prl_err {
 	PRL_OK = 0,
-	PRL_ENOMEM = 1,    /* an allocation failed */
-	PRL_EIO = 2,       /* reading or writing a file failed (see errno text) */
-	PRL_EFORMAT = 3,   /* input is not in the format it claims to be */
-	PRL_EINVAL = 4,    /* an argument or a value is out of its domain */
-	PRL_ENOTFOUND = 5, /* the thing asked for does not exist */
-	PRL_EACCESS = 6,   /* the caller may not see or do this */
-	PRL_ESQL = 7,      /* the SQLite store failed */
-	PRL_EEXIST = 8,    /* the thing is already there (duplicate) */
-	PRL_ECODEC = 9,    /* decoding or encoding audio failed */
-	PRL_EVERSION = 10, /* the archive was written by a newer parlers */
-	PRL_ECONFLICT = 11,/* someone else changed it first */
-	PRL_ENOSPC = 12,   /* the disk is full */
+	PRL_ENOMEM = 1,	       /* an allocation failed */
+	PRL_EIO = 2,	       /* reading or writing a file failed (see errno text) */
+	PRL_EFORMAT = 3,       /* input is not in the format it claims to be */
+	PRL_EINVAL = 4,	       /* an argument or a value is out of its domain */
+	PRL_ENOTFOUND = 5,     /* the thing asked for does not exist */
+	PRL_EACCESS = 6,       /* the caller may not see or do this */
+	PRL_ESQL = 7,	       /* the SQLite store failed */
+	PRL_EEXIST = 8,	       /* the thing is already there (duplicate) */
+	PRL_ECODEC = 9,	       /* decoding or encoding audio failed */
+	PRL_EVERSION = 10,     /* the archive was written by a newer parlers */
+	PRL_ECONFLICT = 11,    /* someone else changed it first */
+	PRL_ENOSPC = 12,       /* the disk is full */
 	PRL_EUNSUPPORTED = 13, /* valid input this version cannot handle */
-	PRL_ELIMIT = 14,   /* too many attempts: wait before trying again */
+	PRL_ELIMIT = 14,       /* too many attempts: wait before trying again */
 };
 
 /* A static English sentence for err (positive or negative). */
@@ -45,7 +45,10 @@ struct prl_buf {
 	size_t alloc; /* bytes allocated */
 };
 
-#define PRL_BUF_INIT { NULL, 0, 0 }
+#define PRL_BUF_INIT                                                                               \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void prl_buf_init(struct prl_buf *b);
 /* Frees the storage and leaves b empty and reusable. Accepts NULL. */
@@ -55,8 +58,7 @@ int prl_buf_grow(struct prl_buf *b, size_t extra);
 int prl_buf_add(struct prl_buf *b, const void *data, size_t len);
 int prl_buf_addstr(struct prl_buf *b, const char *s);
 int prl_buf_addch(struct prl_buf *b, char c);
-int prl_buf_addf(struct prl_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int prl_buf_addf(struct prl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int prl_buf_vaddf(struct prl_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Empties b but keeps its storage. */

@@ -21,15 +21,15 @@
 
 /* What the decoder found in a file. */
 struct prl_audio_info {
-	int sample_rate;        /* Hz, as stored */
-	int channels;           /* as stored */
-	int64_t frames;         /* decoded sample frames */
-	int64_t duration_ms;    /* frames * 1000 / sample_rate, rounded */
-	int64_t declared_frames;/* a truncated file's header promised this many
-				 * frames (more than it holds); 0 when whole */
-	int bits_per_sample;    /* stored sample width, 0 for lossy codecs */
-	char container[32];     /* "wav", "rf64", "flac", "mp3", "ogg", "mp4", "aiff"... */
-	char codec[48];         /* "pcm_s24le", "pcm_alaw", "flac", "mp3", "opus", "aac"... */
+	int sample_rate;	 /* Hz, as stored */
+	int channels;		 /* as stored */
+	int64_t frames;		 /* decoded sample frames */
+	int64_t duration_ms;	 /* frames * 1000 / sample_rate, rounded */
+	int64_t declared_frames; /* a truncated file's header promised this many
+				  * frames (more than it holds); 0 when whole */
+	int bits_per_sample;	 /* stored sample width, 0 for lossy codecs */
+	char container[32];	 /* "wav", "rf64", "flac", "mp3", "ogg", "mp4", "aiff"... */
+	char codec[48];		 /* "pcm_s24le", "pcm_alaw", "flac", "mp3", "opus", "aac"... */
 };
 
 /* One metadata tag read from the file.  Keys are lower case and named the
@@ -44,7 +44,7 @@ struct prl_tag {
 
 struct prl_tags {
 	struct prl_tag *items; /* owned array */
-	size_t count;          /* items used */
+	size_t count;	       /* items used */
 };
 
 /* Frees the tags and empties t. Accepts NULL. */
@@ -53,19 +53,19 @@ void prl_tags_clear(struct prl_tags *t);
 const char *prl_tags_get(const struct prl_tags *t, const char *key);
 
 struct prl_loudness {
-	double integrated_lufs; /* BS.1770-4 gated integrated loudness; -HUGE_VAL for silence */
-	double range_lu;        /* EBU Tech 3342 loudness range */
-	double true_peak_dbtp;  /* max over channels, 4x oversampled */
-	double sample_peak_dbfs;/* max over channels */
+	double integrated_lufs;	 /* BS.1770-4 gated integrated loudness; -HUGE_VAL for silence */
+	double range_lu;	 /* EBU Tech 3342 loudness range */
+	double true_peak_dbtp;	 /* max over channels, 4x oversampled */
+	double sample_peak_dbfs; /* max over channels */
 };
 
 /* One ingest's work on one file. */
 struct prl_transcode_job {
-	const char *src_path;    /* the original; read only */
-	const char *opus_path;   /* Ogg Opus access copy to write, or NULL */
-	const char *mp3_path;    /* MP3 access copy to write, or NULL */
-	const char *peaks_path;  /* waveform peaks file to write, or NULL */
-	double target_lufs;      /* loudness the copies aim at, e.g. -18 */
+	const char *src_path;	   /* the original; read only */
+	const char *opus_path;	   /* Ogg Opus access copy to write, or NULL */
+	const char *mp3_path;	   /* MP3 access copy to write, or NULL */
+	const char *peaks_path;	   /* waveform peaks file to write, or NULL */
+	double target_lufs;	   /* loudness the copies aim at, e.g. -18 */
 	double max_true_peak_dbtp; /* the gain never pushes the true peak above this, e.g. -1 */
 	/* Called now and then with the work done and to do, in source frames
 	 * (each pass counts; total is twice the frames when copies are made). */
@@ -76,10 +76,10 @@ struct prl_transcode_job {
 struct prl_transcode_result {
 	struct prl_audio_info info;
 	struct prl_loudness loudness;
-	uint8_t sha256[32];     /* of the original file's bytes */
-	struct prl_tags tags;   /* owned; free with prl_transcode_result_clear() */
-	double gain_db;         /* the one gain applied to the access copies */
-	int64_t opus_bytes;     /* size of what was written, 0 when not asked */
+	uint8_t sha256[32];   /* of the original file's bytes */
+	struct prl_tags tags; /* owned; free with prl_transcode_result_clear() */
+	double gain_db;	      /* the one gain applied to the access copies */
+	int64_t opus_bytes;   /* size of what was written, 0 when not asked */
 	int64_t mp3_bytes;
 	int64_t peaks_bytes;
 };
@@ -90,8 +90,8 @@ void prl_transcode_result_clear(struct prl_transcode_result *r);
  * On success fills *res (the caller clears it).  On failure returns a
  * negative prl_err, writes one line saying why into err (when not NULL),
  * and leaves no output file behind. */
-int prl_transcode_run(const struct prl_transcode_job *job,
-		      struct prl_transcode_result *res, struct prl_buf *err);
+int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_result *res,
+		      struct prl_buf *err);
 
 /* The kinds of access copy prl_transcode_muted() writes. */
 enum prl_copy_kind {
@@ -141,14 +141,14 @@ enum prl_clip_format {
 };
 
 const char *prl_clip_format_ext(enum prl_clip_format f); /* "wav"... */
-int prl_clip_format_parse(const char *s);                 /* the format, or -1 */
+int prl_clip_format_parse(const char *s);		 /* the format, or -1 */
 
 struct prl_clip_job {
-	const char *src_path;  /* the original; read only */
-	int64_t start_ms;      /* >= 0 */
-	int64_t end_ms;        /* > start_ms, or -1 for the end of the audio */
+	const char *src_path; /* the original; read only */
+	int64_t start_ms;     /* >= 0 */
+	int64_t end_ms;	      /* > start_ms, or -1 for the end of the audio */
 	enum prl_clip_format format;
-	double gain_db;        /* applied to Opus and MP3 only (the stored gain) */
+	double gain_db; /* applied to Opus and MP3 only (the stored gain) */
 };
 
 /*

@@ -23,16 +23,16 @@
 #include "parlers/common.h"
 
 struct prl_web_opts {
-	const char *data_dir;   /* the data folder (archive.db, media/) */
-	const char *listen_addr; /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
-	uint16_t port;          /* 0: 8080 */
-	unsigned threads;       /* worker threads; 0: one per CPU (at least 2) */
+	const char *data_dir;	  /* the data folder (archive.db, media/) */
+	const char *listen_addr;  /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
+	uint16_t port;		  /* 0: 8080 */
+	unsigned threads;	  /* worker threads; 0: one per CPU (at least 2) */
 	unsigned max_connections; /* 0: 1024 */
-	unsigned timeout_s;     /* idle connection timeout in seconds; 0: 30 */
-	FILE *log;              /* one line per request; NULL: stderr */
-	int quiet;              /* no request log at all */
-	int no_search_memory;   /* 1: search with FTS5 alone (prl_archive_search_keep) */
-	int behind_proxy;       /* 1: the client is the last X-Forwarded-For address */
+	unsigned timeout_s;	  /* idle connection timeout in seconds; 0: 30 */
+	FILE *log;		  /* one line per request; NULL: stderr */
+	int quiet;		  /* no request log at all */
+	int no_search_memory;	  /* 1: search with FTS5 alone (prl_archive_search_keep) */
+	int behind_proxy;	  /* 1: the client is the last X-Forwarded-For address */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;

@@ -20,10 +20,10 @@ static const char *interop;
 
 struct expect {
 	const char *path;   /* under PARLERS_INTEROP */
-	int ok;             /* 1: imports; 0: fails */
+	int ok;		    /* 1: imports; 0: fails */
 	const char *errsub; /* when failing: words the message must hold */
-	size_t ntiers;      /* when importing */
-	int segs[12];       /* segments per tier */
+	size_t ntiers;	    /* when importing */
+	int segs[12];	    /* segments per tier */
 };
 
 static const struct expect files[] = {
@@ -143,10 +143,9 @@ static int same_doc(const struct prl_annot_doc *a, const struct prl_annot_doc *b
 		if (!streq(x->name, y->name) || x->is_point != y->is_point ||
 		    (mode != CMP_TEXTGRID && mode != CMP_TIMES_TEXT &&
 		     (!streq(x->participant, y->participant) || x->parent != y->parent)) ||
-		    (mode == CMP_EAF && (!streq(x->annotator, y->annotator) ||
-					 !streq(x->ling_type, y->ling_type) ||
-					 x->constraint != y->constraint ||
-					 !streq(x->language, y->language)))) {
+		    (mode == CMP_EAF &&
+		     (!streq(x->annotator, y->annotator) || !streq(x->ling_type, y->ling_type) ||
+		      x->constraint != y->constraint || !streq(x->language, y->language)))) {
 			diag("%s: tier %zu \"%s\" differs", what, i + 1, x->name);
 			return 0;
 		}
@@ -168,10 +167,13 @@ static int same_doc(const struct prl_annot_doc *a, const struct prl_annot_doc *b
 			     (s->parent != t->parent || !streq(s->cve_ref, t->cve_ref) ||
 			      s->start_unaligned != t->start_unaligned ||
 			      s->end_unaligned != t->end_unaligned))) {
-				diag("%s: tier \"%s\" segment %zu: %lld-%lld \"%s\" p%zu, then %lld-%lld "
-				     "\"%s\" p%zu", what, x->name, j + 1, (long long)s->start_ms,
-				     (long long)s->end_ms, s->text, s->parent, (long long)t->start_ms,
-				     (long long)t->end_ms, t->text, t->parent);
+				diag("%s: tier \"%s\" segment %zu: %lld-%lld \"%s\" p%zu, then "
+				     "%lld-%lld "
+				     "\"%s\" p%zu",
+				     what, x->name, j + 1, (long long)s->start_ms,
+				     (long long)s->end_ms, s->text, s->parent,
+				     (long long)t->start_ms, (long long)t->end_ms, t->text,
+				     t->parent);
 				return 0;
 			}
 		}
@@ -181,7 +183,8 @@ static int same_doc(const struct prl_annot_doc *a, const struct prl_annot_doc *b
 				return 0;
 			}
 		if (mode != CMP_TEXTGRID && k != y->nsegs) {
-			diag("%s: tier \"%s\" %zu segments, then %zu", what, x->name, x->nsegs, y->nsegs);
+			diag("%s: tier \"%s\" %zu segments, then %zu", what, x->name, x->nsegs,
+			     y->nsegs);
 			return 0;
 		}
 	}
@@ -205,10 +208,12 @@ static int same_doc(const struct prl_annot_doc *a, const struct prl_annot_doc *b
 				return 0;
 			}
 			for (j = 0; j < a->cvs[i].nentries; j++)
-				if (!streq(a->cvs[i].entries[j].value, b->cvs[i].entries[j].value) ||
+				if (!streq(a->cvs[i].entries[j].value,
+					   b->cvs[i].entries[j].value) ||
 				    !streq(a->cvs[i].entries[j].description,
 					   b->cvs[i].entries[j].description)) {
-					diag("%s: vocabulary %s entry %zu differs", what, a->cvs[i].id, j);
+					diag("%s: vocabulary %s entry %zu differs", what,
+					     a->cvs[i].id, j);
 					return 0;
 				}
 		}
@@ -232,8 +237,9 @@ static struct prl_annot_doc *write_read(const struct prl_annot_doc *d, enum prl_
 	if (ret < 0) {
 		diag("%s: write failed: %s", what, prl_strerror(ret));
 	} else if (f == PRL_FMT_EAF || f == PRL_FMT_TEI) {
-		xmlDocPtr x = xmlReadMemory(out.data, (int)out.len, NULL, NULL,
-					    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		xmlDocPtr x =
+			xmlReadMemory(out.data, (int)out.len, NULL, NULL,
+				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 		if (!x)
 			diag("%s: the XML written is not well-formed", what);
 		else
@@ -264,7 +270,8 @@ static void round_trips(const struct expect *e, const struct prl_annot_doc *d)
 	if (f == PRL_FMT_EAF || f == PRL_FMT_TEXTGRID) {
 		b = write_read(d, f, NULL, &warn, e->path);
 		ok(b && same_doc(d, b, f == PRL_FMT_EAF ? CMP_EAF : CMP_TEXTGRID, e->path),
-		   "%s: %s round trip keeps the model", e->path, f == PRL_FMT_EAF ? "EAF" : "TextGrid");
+		   "%s: %s round trip keeps the model", e->path,
+		   f == PRL_FMT_EAF ? "EAF" : "TextGrid");
 		prl_annot_doc_free(b);
 	} else {
 		/* one tier at a time: subtitles hold one */
@@ -278,20 +285,24 @@ static void round_trips(const struct expect *e, const struct prl_annot_doc *d)
 				const struct prl_segment *s = &t->segs[j];
 				if (!s->text[0])
 					continue; /* empty cues are not written */
-				if (k >= b->tiers[0].nsegs || b->tiers[0].segs[k].start_ms != s->start_ms ||
+				if (k >= b->tiers[0].nsegs ||
+				    b->tiers[0].segs[k].start_ms != s->start_ms ||
 				    strcmp(b->tiers[0].segs[k].text, s->text)) {
-					diag("%s: tier %s cue %zu differs", e->path, t->name, j + 1);
+					diag("%s: tier %s cue %zu differs", e->path, t->name,
+					     j + 1);
 					good = 0;
 				}
 				k++;
 			}
-			if (good && f == PRL_FMT_VTT && !streq(b->tiers[0].participant, t->participant)) {
+			if (good && f == PRL_FMT_VTT &&
+			    !streq(b->tiers[0].participant, t->participant)) {
 				diag("%s: the voice of tier %s is lost", e->path, t->name);
 				good = 0;
 			}
 			prl_annot_doc_free(b);
 		}
-		ok(good, "%s: %s round trip keeps every cue", e->path, f == PRL_FMT_VTT ? "WebVTT" : "SRT");
+		ok(good, "%s: %s round trip keeps every cue", e->path,
+		   f == PRL_FMT_VTT ? "WebVTT" : "SRT");
 	}
 	/* JSON holds the whole model */
 	b = write_read(d, PRL_FMT_JSON, NULL, &warn, e->path);
@@ -313,7 +324,8 @@ static void round_trips(const struct expect *e, const struct prl_annot_doc *d)
 					ti = (int)j;
 			good = ti >= 0 && d->tiers[ti].nsegs == b->tiers[i].nsegs;
 			for (j = 0; good && j < b->tiers[i].nsegs; j++)
-				good = d->tiers[ti].segs[j].start_ms == b->tiers[i].segs[j].start_ms &&
+				good = d->tiers[ti].segs[j].start_ms ==
+					       b->tiers[i].segs[j].start_ms &&
 				       !strcmp(d->tiers[ti].segs[j].text, b->tiers[i].segs[j].text);
 		}
 		ok(good, "%s: CSV round trip keeps every segment", e->path);
@@ -346,8 +358,8 @@ static void test_interop_files(void)
 		const struct expect *e = &files[i];
 		struct prl_buf err = PRL_BUF_INIT;
 		struct prl_annot_doc *d = NULL;
-		int ret = prl_annot_read_file(format_of(e->path), full_path(e->path), NULL, &d, &err,
-					      NULL);
+		int ret = prl_annot_read_file(format_of(e->path), full_path(e->path), NULL, &d,
+					      &err, NULL);
 		if (!e->ok) {
 			ok(ret < 0 && d == NULL && strstr(prl_buf_str(&err), e->errsub) &&
 				   !strchr(prl_buf_str(&err), '\n'),
@@ -362,8 +374,8 @@ static void test_interop_files(void)
 		}
 		is_int(d->ntiers, e->ntiers, "%s: %zu tiers", e->path, e->ntiers);
 		for (k = 0; k < d->ntiers && k < e->ntiers; k++)
-			is_int(d->tiers[k].nsegs, e->segs[k], "%s: tier \"%s\" has %d segments", e->path,
-			       d->tiers[k].name, e->segs[k]);
+			is_int(d->tiers[k].nsegs, e->segs[k], "%s: tier \"%s\" has %d segments",
+			       e->path, d->tiers[k].name, e->segs[k]);
 		round_trips(e, d);
 		prl_annot_doc_free(d);
 		prl_buf_release(&err);
@@ -401,7 +413,8 @@ static void test_textgrid_values(void)
 	if (a) {
 		is_str(a->tiers[0].name, "\"word\"", "bobby: doubled quotes in a tier name");
 		is_str(a->tiers[2].name, "", "bobby: an empty tier name");
-		is_str(a->tiers[2].segs[0].text, "133\n\"\"\"p1\"\"\"\np1", "bobby: multi-line mark");
+		is_str(a->tiers[2].segs[0].text, "133\n\"\"\"p1\"\"\"\np1",
+		       "bobby: multi-line mark");
 		ok(strchr(a->tiers[0].segs[1].text, '\n') != NULL, "bobby: multi-line label");
 	}
 	prl_annot_doc_free(a);
@@ -419,7 +432,8 @@ static void test_textgrid_values(void)
 		       "utterance: first label, umlaut decoded");
 		ok(same_doc(a, b, CMP_FULL, "latin1"), "utterance: Latin-1 file reads the same");
 		ok(same_doc(a, c, CMP_FULL, "utf16"), "utterance: UTF-16 file reads the same");
-		ok(strstr(prl_buf_str(&warn), "Latin-1") != NULL, "utterance: Latin-1 is warned about");
+		ok(strstr(prl_buf_str(&warn), "Latin-1") != NULL,
+		   "utterance: Latin-1 is warned about");
 		is_int(a->xmax_ms, 306920, "utterance: xmax 306.92 s");
 	}
 	prl_annot_doc_free(a);
@@ -430,15 +444,18 @@ static void test_textgrid_values(void)
 	a = load("textgrid/mfa/vietnamese.TextGrid", NULL);
 	if (a)
 		is_str(a->tiers[0].segs[1].text,
-		       "\xe1\xbb\x9f \xc4\x91\xe1\xbb\x8b""a b\xc3\xa0n v\xc3\xb9ng n\xc3\xbai "
+		       "\xe1\xbb\x9f \xc4\x91\xe1\xbb\x8b"
+		       "a b\xc3\xa0n v\xc3\xb9ng n\xc3\xbai "
 		       "ng\xc6\xb0\xe1\xbb\x9di d\xc3\xa2n c\xc3\xb3 t\xe1\xba\xadp qu\xc3\xa1n "
-		       "ch\xc4\x83n th\xe1\xba\xa3 tr\xc3\xa2u r\xc3\xb4ng ngo\xc3\xa0i r\xe1\xbb\xabng",
+		       "ch\xc4\x83n th\xe1\xba\xa3 tr\xc3\xa2u r\xc3\xb4ng ngo\xc3\xa0i "
+		       "r\xe1\xbb\xabng",
 		       "vietnamese: stacked diacritics from UTF-16BE+CRLF");
 	prl_annot_doc_free(a);
 	a = load("textgrid/parselmouth/the_north_wind_and_the_sun.TextGrid", NULL);
 	if (a) {
 		is_int(a->xmax_ms, 1283, "north wind: xmax");
-		is_int(a->tiers[0].segs[0].end_ms, 68, "north wind: first interval ends at 0.068 s");
+		is_int(a->tiers[0].segs[0].end_ms, 68,
+		       "north wind: first interval ends at 0.068 s");
 		is_str(a->tiers[1].segs[5].text, "Sun", "north wind: last point");
 		is_int(a->tiers[1].segs[0].start_ms, 102, "north wind: first point");
 	}
@@ -489,18 +506,24 @@ static void test_eaf_values(void)
 		ok(i >= 0 && k >= 0, "symbolic: both tiers");
 		if (i >= 0 && k >= 0) {
 			t = &d->tiers[i];
-			is_int(t->constraint, PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION, "symbolic: subdivision");
+			is_int(t->constraint, PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION,
+			       "symbolic: subdivision");
 			for (j = 0; j < 5; j++) {
-				is_int(t->segs[j].start_ms, at[j], "symbolic: token %zu starts evenly", j);
-				is_int(t->segs[j].end_ms, at[j + 1], "symbolic: token %zu ends evenly", j);
-				is_int(t->segs[j].parent, 1, "symbolic: token %zu under the utterance", j);
+				is_int(t->segs[j].start_ms, at[j],
+				       "symbolic: token %zu starts evenly", j);
+				is_int(t->segs[j].end_ms, at[j + 1],
+				       "symbolic: token %zu ends evenly", j);
+				is_int(t->segs[j].parent, 1,
+				       "symbolic: token %zu under the utterance", j);
 			}
 			t = &d->tiers[k];
-			is_int(t->parent, (size_t)i + 1, "symbolic: dangling PARENT_REF resolved by "
+			is_int(t->parent, (size_t)i + 1,
+			       "symbolic: dangling PARENT_REF resolved by "
 			       "ANNOTATION_REF");
 			for (j = 0; j < 5; j++) {
 				is_str(t->segs[j].text, ortho[j], "symbolic: orthography %zu", j);
-				is_int(t->segs[j].start_ms, d->tiers[i].segs[t->segs[j].parent - 1].start_ms,
+				is_int(t->segs[j].start_ms,
+				       d->tiers[i].segs[t->segs[j].parent - 1].start_ms,
 				       "symbolic: association takes its parent's span");
 			}
 		}
@@ -529,7 +552,8 @@ static void test_eaf_values(void)
 				if (s->end_unaligned) {
 					unal++;
 					/* along its chain ts61 (11470) - ts62 - ts64 (11940) */
-					is_int(s->end_ms, 11705, "example: ts62 interpolated along its chain");
+					is_int(s->end_ms, 11705,
+					       "example: ts62 interpolated along its chain");
 					ok(s->end_ms > 11470 && s->end_ms < 11840,
 					   "example: ts62 between its TIME_ORDER neighbours");
 				}
@@ -584,7 +608,9 @@ static void test_subtitle_values(void)
 	prl_annot_doc_free(d);
 	d = load("webvtt/wpt-via-webvtt.js/nulls.vtt", NULL);
 	if (d)
-		is_str(d->tiers[0].segs[2].text, "\xef\xbf\xbdtext\xef\xbf\xbd""2",
+		is_str(d->tiers[0].segs[2].text,
+		       "\xef\xbf\xbdtext\xef\xbf\xbd"
+		       "2",
 		       "nulls: NUL becomes U+FFFD");
 	prl_annot_doc_free(d);
 	d = load("webvtt/wpt-via-webvtt.js/timings-negative.vtt", NULL);
@@ -596,7 +622,8 @@ static void test_subtitle_values(void)
 	prl_annot_doc_free(d);
 	d = load("webvtt/webvtt-py/comments.vtt", NULL);
 	if (d) {
-		is_str(d->tiers[0].segs[0].text, "- Ta en kopp varmt te.\n- Det \xc3\xa4r inte varmt.",
+		is_str(d->tiers[0].segs[0].text,
+		       "- Ta en kopp varmt te.\n- Det \xc3\xa4r inte varmt.",
 		       "comments: two lines, Swedish");
 		is_str(d->tiers[0].segs[2].text, "- Ta en kopp", "comments: last caption");
 	}
@@ -612,7 +639,8 @@ static void test_subtitle_values(void)
 	prl_annot_doc_free(d);
 	d = load("webvtt/vtt.js/spec-example.vtt", NULL);
 	if (d) {
-		is_str(d->tiers[0].participant, "Roger Bingham", "spec-example: voice as participant");
+		is_str(d->tiers[0].participant, "Roger Bingham",
+		       "spec-example: voice as participant");
 		is_int(d->tiers[0].segs[0].start_ms, 11000, "spec-example: first cue at 11 s");
 		ok(prl_annot_validate(d, -1, &err) == 0, "spec-example: overlapping cues validate");
 	}
@@ -630,7 +658,8 @@ static void test_subtitle_values(void)
 	d = load("srt/webvtt-py/invalid_timeframe.srt", &warn);
 	if (d) {
 		is_int(d->tiers[0].segs[1].end_ms, 11890, "invalid_timeframe: '.' read as ','");
-		ok(strstr(prl_buf_str(&warn), "'.'") != NULL, "invalid_timeframe: and warned about");
+		ok(strstr(prl_buf_str(&warn), "'.'") != NULL,
+		   "invalid_timeframe: and warned about");
 	}
 	prl_annot_doc_free(d);
 	d = load("srt/pysrt/capability_tester.srt", NULL);
@@ -642,14 +671,17 @@ static void test_subtitle_values(void)
 	if (prl_read_file(full_path("srt/srt-cdown/gb2312.srt"), 0, &raw) == 0) {
 		int ret = prl_annot_read_charset(PRL_FMT_SRT, raw.data, raw.len, "GB2312", &d, &err,
 						 NULL);
-		ok(ret == 0 && d && d->tiers[0].nsegs == 3, "gb2312: 3 cues with the charset named");
+		ok(ret == 0 && d && d->tiers[0].nsegs == 3,
+		   "gb2312: 3 cues with the charset named");
 		if (d) {
 			is_int(d->tiers[0].segs[0].start_ms, 27000, "gb2312: 27.000");
 			is_int(d->tiers[0].segs[2].end_ms, 36570, "gb2312: 36.570");
 			is_str(d->tiers[0].segs[0].text,
 			       "\xe5\xae\x87\xe5\xae\x99\xe5\xae\x88\xe6\x8a\xa4\xe7\xa5\x9e  "
-			       "\xe4\xbf\x9d\xe6\x8a\xa4\xe6\x88\x91\xe4\xbb\xac\xe8\xbf\x9c\xe7\xa6\xbb"
-			       "\xe9\x82\xaa\xe6\x81\xb6", "gb2312: decoded");
+			       "\xe4\xbf\x9d\xe6\x8a\xa4\xe6\x88\x91\xe4\xbb\xac\xe8\xbf\x9c\xe7"
+			       "\xa6\xbb"
+			       "\xe9\x82\xaa\xe6\x81\xb6",
+			       "gb2312: decoded");
 		}
 	}
 	prl_annot_doc_free(d);
@@ -676,17 +708,20 @@ static void fails(enum prl_annot_format f, const char *data, size_t len, const c
 
 static void test_errors(void)
 {
-	static const char tg_head[] = "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n"
-				      "xmin = 0\nxmax = 2\ntiers? <exists>\nsize = 1\nitem []:\n"
-				      "item [1]:\nclass = \"IntervalTier\"\nname = \"a\"\nxmin = 0\n"
-				      "xmax = 2\n";
+	static const char tg_head[] =
+		"File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n"
+		"xmin = 0\nxmax = 2\ntiers? <exists>\nsize = 1\nitem []:\n"
+		"item [1]:\nclass = \"IntervalTier\"\nname = \"a\"\nxmin = 0\n"
+		"xmax = 2\n";
 	char buf[1024];
 
 	FAILS(PRL_FMT_TEXTGRID, "", "empty", "0-byte TextGrid");
 	FAILS(PRL_FMT_EAF, "", "empty", "0-byte EAF");
 	FAILS(PRL_FMT_SRT, "", "empty", "0-byte SRT");
-	snprintf(buf, sizeof(buf), "%sintervals: size = 5\nintervals [1]:\nxmin = 0\nxmax = 1\n"
-		 "text = \"x\"\n", tg_head);
+	snprintf(buf, sizeof(buf),
+		 "%sintervals: size = 5\nintervals [1]:\nxmin = 0\nxmax = 1\n"
+		 "text = \"x\"\n",
+		 tg_head);
 	fails(PRL_FMT_TEXTGRID, buf, strlen(buf), "line 18: early end", "TextGrid whose size lies");
 	snprintf(buf, sizeof(buf), "%sintervals: size = 999999\n", tg_head);
 	fails(PRL_FMT_TEXTGRID, buf, strlen(buf), "too short", "TextGrid with an absurd size");
@@ -709,7 +744,8 @@ static void test_errors(void)
 	}
 	FAILS(PRL_FMT_VTT, "WEBVTT\n\n00:00.000 --> 00:01.000\nbad \xc3\x28 text\n",
 	      "line 4: not valid UTF-8", "WebVTT with invalid UTF-8");
-	FAILS(PRL_FMT_SRT, "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 -> 00:00:04,000\n",
+	FAILS(PRL_FMT_SRT,
+	      "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 -> 00:00:04,000\n",
 	      "line 6: broken timing line", "SRT with a broken arrow");
 	FAILS(PRL_FMT_SRT, "1\n00:00:01,000 --> 00:00:00,500\nx\n", "line 2: the cue ends before",
 	      "SRT running backwards");
@@ -720,20 +756,23 @@ static void test_errors(void)
 	      "CSV with a bad time");
 	FAILS(PRL_FMT_CSV, "a,b\n1,2\n", "line 1: the header must name", "CSV without the columns");
 	FAILS(PRL_FMT_JSON, "{\"tiers\": [}", "line 1", "JSON that does not parse");
-	FAILS(PRL_FMT_JSON, "{\"tiers\":[{\"name\":\"a\",\"segments\":[{\"start_ms\":\"5\",\"end_ms\":1,"
-			    "\"text\":\"\"}]}]}", "start_ms and end_ms must be integers",
-	      "JSON with a time as a string");
-	FAILS(PRL_FMT_EAF, "<ANNOTATION_DOCUMENT><HEADER/><TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts1\" "
-			   "TIME_VALUE=\"0\"/></TIME_ORDER><TIER TIER_ID=\"t\"><ANNOTATION>"
-			   "<ALIGNABLE_ANNOTATION ANNOTATION_ID=\"a1\" TIME_SLOT_REF1=\"ts1\" "
-			   "TIME_SLOT_REF2=\"ts9\"><ANNOTATION_VALUE>x</ANNOTATION_VALUE>"
-			   "</ALIGNABLE_ANNOTATION></ANNOTATION></TIER></ANNOTATION_DOCUMENT>",
+	FAILS(PRL_FMT_JSON,
+	      "{\"tiers\":[{\"name\":\"a\",\"segments\":[{\"start_ms\":\"5\",\"end_ms\":1,"
+	      "\"text\":\"\"}]}]}",
+	      "start_ms and end_ms must be integers", "JSON with a time as a string");
+	FAILS(PRL_FMT_EAF,
+	      "<ANNOTATION_DOCUMENT><HEADER/><TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts1\" "
+	      "TIME_VALUE=\"0\"/></TIME_ORDER><TIER TIER_ID=\"t\"><ANNOTATION>"
+	      "<ALIGNABLE_ANNOTATION ANNOTATION_ID=\"a1\" TIME_SLOT_REF1=\"ts1\" "
+	      "TIME_SLOT_REF2=\"ts9\"><ANNOTATION_VALUE>x</ANNOTATION_VALUE>"
+	      "</ALIGNABLE_ANNOTATION></ANNOTATION></TIER></ANNOTATION_DOCUMENT>",
 	      "ALIGNABLE_ANNOTATION a1: TIME_SLOT_REF2 \"ts9\" names no TIME_SLOT",
 	      "EAF pointing to a missing time slot");
-	FAILS(PRL_FMT_EAF, "<ANNOTATION_DOCUMENT><TIER TIER_ID=\"t\"><ANNOTATION><REF_ANNOTATION "
-			   "ANNOTATION_ID=\"a2\" ANNOTATION_REF=\"a1\"><ANNOTATION_VALUE>x"
-			   "</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION></TIER>"
-			   "</ANNOTATION_DOCUMENT>",
+	FAILS(PRL_FMT_EAF,
+	      "<ANNOTATION_DOCUMENT><TIER TIER_ID=\"t\"><ANNOTATION><REF_ANNOTATION "
+	      "ANNOTATION_ID=\"a2\" ANNOTATION_REF=\"a1\"><ANNOTATION_VALUE>x"
+	      "</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION></TIER>"
+	      "</ANNOTATION_DOCUMENT>",
 	      "REF_ANNOTATION a2: ANNOTATION_REF \"a1\" names no annotation",
 	      "EAF pointing to a missing parent annotation");
 	FAILS(PRL_FMT_EAF, "<ANNOTATION_DOCUMENT><TIER TIER_ID=\"t\">", "not well-formed",
@@ -743,11 +782,15 @@ static void test_errors(void)
 	{
 		static const char lol[] =
 			"<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\">"
-			"<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;"
-			"&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e \"&d;&d;&d;"
+			"<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c "
+			"\"&b;&b;&b;&b;&b;&b;&b;"
+			"&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e "
+			"\"&d;&d;&d;"
 			"&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
-			"<!ENTITY x SYSTEM \"file:///etc/passwd\">]><ANNOTATION_DOCUMENT><TIME_ORDER>"
-			"<TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"0\"/><TIME_SLOT TIME_SLOT_ID=\"ts2\" "
+			"<!ENTITY x SYSTEM "
+			"\"file:///etc/passwd\">]><ANNOTATION_DOCUMENT><TIME_ORDER>"
+			"<TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"0\"/><TIME_SLOT "
+			"TIME_SLOT_ID=\"ts2\" "
 			"TIME_VALUE=\"5\"/></TIME_ORDER><TIER TIER_ID=\"t\"><ANNOTATION>"
 			"<ALIGNABLE_ANNOTATION ANNOTATION_ID=\"a1\" TIME_SLOT_REF1=\"ts1\" "
 			"TIME_SLOT_REF2=\"ts2\"><ANNOTATION_VALUE>&f;&f;&x;</ANNOTATION_VALUE>"
@@ -772,13 +815,17 @@ static void test_big_textgrid(void)
 	clock_t t0;
 	int ret;
 
-	prl_buf_addf(&b, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0 \n"
-			 "xmax = %zu \ntiers? <exists> \nsize = 1 \nitem []: \n    item [1]:\n"
-			 "        class = \"IntervalTier\" \n        name = \"big\" \n        xmin = 0 \n"
-			 "        xmax = %zu \n        intervals: size = %zu \n", n, n, n);
+	prl_buf_addf(
+		&b,
+		"File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0 \n"
+		"xmax = %zu \ntiers? <exists> \nsize = 1 \nitem []: \n    item [1]:\n"
+		"        class = \"IntervalTier\" \n        name = \"big\" \n        xmin = 0 \n"
+		"        xmax = %zu \n        intervals: size = %zu \n",
+		n, n, n);
 	for (i = 0; i < n; i++)
-		prl_buf_addf(&b, "        intervals [%zu]:\n            xmin = %zu \n            "
-				 "xmax = %zu \n            text = \"mézoun d'la Hague n°%zu\" \n",
+		prl_buf_addf(&b,
+			     "        intervals [%zu]:\n            xmin = %zu \n            "
+			     "xmax = %zu \n            text = \"mézoun d'la Hague n°%zu\" \n",
 			     i + 1, i, i + 1, i);
 	diag("big TextGrid: %.1f MB", b.len / 1e6);
 	t0 = clock();
@@ -794,7 +841,7 @@ static void test_big_textgrid(void)
 static void test_norman_text(void)
 {
 	static const char *const texts[] = {
-		"Ch'est la mézoun d'man péthe",           /* plain apostrophe */
+		"Ch'est la mézoun d'man péthe",		  /* plain apostrophe */
 		"J\xe2\x80\x99sis d\xe2\x80\x99la Hague", /* typographic apostrophe */
 		"\xc5\x93uvre, f\xc3\xaate, c\xc3\xb4te, b\xc3\xa8le",
 		"[\xca\x83\xc9\x9b la me\xcb\x90zu\xcc\x83]", /* IPA with a combining tilde */
@@ -802,7 +849,7 @@ static void test_norman_text(void)
 		"<&> \"quoted\" & 'single'",
 	};
 	static const enum prl_annot_format fmts[] = {PRL_FMT_EAF, PRL_FMT_TEXTGRID, PRL_FMT_VTT,
-						     PRL_FMT_SRT, PRL_FMT_CSV, PRL_FMT_JSON};
+						     PRL_FMT_SRT, PRL_FMT_CSV,	    PRL_FMT_JSON};
 	struct prl_annot_doc *d = prl_annot_doc_new(), *b;
 	size_t i, f;
 	int t;
@@ -810,8 +857,8 @@ static void test_norman_text(void)
 	t = prl_annot_add_tier(d, "Cotentinais", "transcription");
 	d->tiers[t].participant = strdup("Mme Lecostey");
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		prl_annot_add_segment(&d->tiers[t], (int64_t)i * 1000, (int64_t)i * 1000 + 900, texts[i],
-				      0);
+		prl_annot_add_segment(&d->tiers[t], (int64_t)i * 1000, (int64_t)i * 1000 + 900,
+				      texts[i], 0);
 	for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 		int good;
 		b = write_read(d, fmts[f], NULL, NULL, prl_annot_format_ext(fmts[f]));
@@ -822,12 +869,14 @@ static void test_norman_text(void)
 			int same = k < b->tiers[0].nsegs && !strcmp(b->tiers[0].segs[k].text, want);
 			free(want);
 			if (!same) {
-				diag("%s: \"%s\" came back as \"%s\"", prl_annot_format_ext(fmts[f]),
-				     texts[i], k < b->tiers[0].nsegs ? b->tiers[0].segs[k].text : "");
+				diag("%s: \"%s\" came back as \"%s\"",
+				     prl_annot_format_ext(fmts[f]), texts[i],
+				     k < b->tiers[0].nsegs ? b->tiers[0].segs[k].text : "");
 				good = 0;
 			}
 		}
-		ok(good, "Norman text, IPA and apostrophes survive %s", prl_annot_format_ext(fmts[f]));
+		ok(good, "Norman text, IPA and apostrophes survive %s",
+		   prl_annot_format_ext(fmts[f]));
 		prl_annot_doc_free(b);
 	}
 	prl_annot_doc_free(d);
@@ -852,7 +901,8 @@ static void test_validate(void)
 	   "validate: overlap in a tier is refused (%s)", prl_buf_str(&err));
 	d->tiers[t].may_overlap = 1;
 	ok(prl_annot_validate(d, -1, &err) == 0, "validate: subtitle tiers may overlap");
-	ok(prl_annot_validate(d, 1500, &err) < 0 && strstr(prl_buf_str(&err), "after the recording"),
+	ok(prl_annot_validate(d, 1500, &err) < 0 &&
+		   strstr(prl_buf_str(&err), "after the recording"),
 	   "validate: times beyond the duration are refused");
 	c = prl_annot_add_tier(d, "gloss", "gloss");
 	d->tiers[c].parent = 1;

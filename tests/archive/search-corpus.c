@@ -22,10 +22,11 @@ int search_corpus_exec(struct prl_archive *a, const char *sql)
 static const char *corpus_word(void)
 {
 	static const char *const words[] = {
-		"la", "est", "de", "ch'est", "mézoun", "i", "l'vuus", "byin", "d'la", "pas",
-		"mézon", "maisoun", "maison", "maisounette", "caoud", "bouonhoumme", "Pèthe",
-		"MÉZOUN", "cH'Est", "vuus", "auspi", "grande", "nou-s-allait", "œuvre", "cœur",
-		"p1", "s2", "hardi", "caoudement", "mezzoun", "l'iau", "iau", "quique", "1977",
+		"la",	      "est",	      "de",    "ch'est", "mézoun",  "i",      "l'vuus",
+		"byin",	      "d'la",	      "pas",   "mézon",	 "maisoun", "maison", "maisounette",
+		"caoud",      "bouonhoumme",  "Pèthe", "MÉZOUN", "cH'Est",  "vuus",   "auspi",
+		"grande",     "nou-s-allait", "œuvre", "cœur",	 "p1",	    "s2",     "hardi",
+		"caoudement", "mezzoun",      "l'iau", "iau",	 "quique",  "1977",
 	};
 	size_t n = sizeof(words) / sizeof(words[0]);
 	unsigned r = rnd(100);
@@ -45,14 +46,17 @@ void search_corpus_fill(struct prl_archive *a)
 	search_corpus_exec(a, "INSERT INTO speakers(name) VALUES ('Ann'), ('Bob'), ('Cid')");
 	for (int r = 1; r <= 12; r++) {
 		prl_buf_reset(&sql);
-		prl_buf_addf(&sql,
-			     "INSERT INTO recordings(title, date, place_id, variety, access, duration_ms,"
-			     " sample_rate, channels, original_format, original_name, sha256)"
-			     " VALUES ('Rec %d', '19%02d', %d, '%s', %d, 600000, 48000, 1, 'wav', 'x.wav',"
-			     " 'sha%d');"
-			     "INSERT INTO recording_speakers(recording_id, speaker_id) VALUES (%d, %d);",
-			     r, 50 + r, 1 + r % 2, r % 3 ? "Cotentinais" : "Cauchois", r % 3, r, r,
-			     1 + r % 3);
+		prl_buf_addf(
+			&sql,
+			"INSERT INTO recordings(title, date, place_id, variety, access, "
+			"duration_ms,"
+			" sample_rate, channels, original_format, original_name, sha256)"
+			" VALUES ('Rec %d', '19%02d', %d, '%s', %d, 600000, 48000, 1, 'wav', "
+			"'x.wav',"
+			" 'sha%d');"
+			"INSERT INTO recording_speakers(recording_id, speaker_id) VALUES (%d, %d);",
+			r, 50 + r, 1 + r % 2, r % 3 ? "Cotentinais" : "Cauchois", r % 3, r, r,
+			1 + r % 3);
 		search_corpus_exec(a, sql.data);
 		archive_refresh_index_meta(a, r);
 		for (int t = 0; t < 2; t++) {

@@ -112,7 +112,8 @@ static void test_access_rule(void)
 		struct prl_viewer v = {table[i].role, 0};
 
 		is_int(prl_access_decide(&v, table[i].level), table[i].want, "%s sees %s: %d",
-		       prl_role_name(table[i].role), prl_access_name(table[i].level), table[i].want);
+		       prl_role_name(table[i].role), prl_access_name(table[i].level),
+		       table[i].want);
 	}
 	is_int(prl_access_decide(NULL, PRL_ACCESS_PRIVATE), PRL_SEE_NOTHING,
 	       "no viewer is an anonymous one");
@@ -182,18 +183,19 @@ static void test_ingest(void)
 	path_in(side, sizeof(side), "tone.json");
 	path_in(tg, sizeof(tg), "tone.TextGrid");
 	scratch_wav(wav, 3.0, 440.0, 0.1, 16000);
-	scratch_text(side, "{\"title\": \"La mézoun\", \"date\": \"1976-05\", \"access\": \"public\","
-			 " \"collection\": \"Enquêtes\", \"variety\": \"Cotentinais\","
-			 " \"place\": {\"name\": \"La Hague\", \"commune\": \"Beaumont-Hague\","
-			 " \"lat\": 49.66, \"lon\": -1.84},"
-			 " \"speakers\": [{\"name\": \"Jean\", \"birth_year\": 1912}]}");
+	scratch_text(side,
+		     "{\"title\": \"La mézoun\", \"date\": \"1976-05\", \"access\": \"public\","
+		     " \"collection\": \"Enquêtes\", \"variety\": \"Cotentinais\","
+		     " \"place\": {\"name\": \"La Hague\", \"commune\": \"Beaumont-Hague\","
+		     " \"lat\": 49.66, \"lon\": -1.84},"
+		     " \"speakers\": [{\"name\": \"Jean\", \"birth_year\": 1912}]}");
 	scratch_text(tg, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\n"
-		       "xmax = 3\ntiers? <exists>\nsize = 1\nitem []:\n    item [1]:\n"
-		       "        class = \"IntervalTier\"\n        name = \"transcription\"\n"
-		       "        xmin = 0\n        xmax = 3\n        intervals: size = 2\n"
-		       "        intervals [1]:\n            xmin = 0\n            xmax = 1.5\n"
-		       "            text = \"ch'est la mézoun\"\n        intervals [2]:\n"
-		       "            xmin = 1.5\n            xmax = 3\n            text = \"\"\n");
+			 "xmax = 3\ntiers? <exists>\nsize = 1\nitem []:\n    item [1]:\n"
+			 "        class = \"IntervalTier\"\n        name = \"transcription\"\n"
+			 "        xmin = 0\n        xmax = 3\n        intervals: size = 2\n"
+			 "        intervals [1]:\n            xmin = 0\n            xmax = 1.5\n"
+			 "            text = \"ch'est la mézoun\"\n        intervals [2]:\n"
+			 "            xmin = 1.5\n            xmax = 3\n            text = \"\"\n");
 	prl_ingest_result_init(&r);
 	ok(prl_archive_ingest(a, wav, &o, &r) == 0 && r.status == PRL_INGESTED,
 	   "a WAV with its sidecars goes in: %s", prl_buf_str(&r.error));
@@ -342,7 +344,8 @@ static void test_ingest(void)
 		FILE *fp;
 
 		memset(problems, 0, sizeof(problems));
-		is_int(prl_archive_fsck(a, on_problem, NULL, &checked), 0, "a fresh archive is clean");
+		is_int(prl_archive_fsck(a, on_problem, NULL, &checked), 0,
+		       "a fresh archive is clean");
 		is_int(checked, 8, "fsck read every stored file");
 		prl_archive_media(a, &staff, id, PRL_MEDIA_MP3, &mm);
 		fp = fopen(mm.path, "r+b");
@@ -356,7 +359,8 @@ static void test_ingest(void)
 		mkdir(stray, 0755);
 		snprintf(stray, sizeof(stray), "%s/zz/stray.bin", media);
 		scratch_text(stray, "?");
-		is_int(prl_archive_fsck(a, on_problem, NULL, &checked), 3, "fsck finds three problems");
+		is_int(prl_archive_fsck(a, on_problem, NULL, &checked), 3,
+		       "fsck finds three problems");
 		is_int(problems[PRL_FSCK_MISMATCH], 1, "a changed file");
 		is_int(problems[PRL_FSCK_MISSING], 1, "a missing file");
 		is_int(problems[PRL_FSCK_STRAY], 1, "a stray file");

@@ -58,14 +58,16 @@ static void test_fold_fast(void)
 			if (wn < 0 || (size_t)wn != got.len || memcmp(want, got.data, got.len)) {
 				if (differ++ < 5)
 					diag("U+%04X: utf8proc %s, fast %s", (unsigned)cp,
-					     wn < 0 ? "(error)" : (const char *)want, prl_buf_str(&got));
+					     wn < 0 ? "(error)" : (const char *)want,
+					     prl_buf_str(&got));
 			}
 		}
 		free(want);
 		prl_buf_release(&got);
 	}
-	is_int(differ, 0, "the fast fold is utf8proc's for every code point (%ld fast, %ld left to "
-			  "utf8proc)",
+	is_int(differ, 0,
+	       "the fast fold is utf8proc's for every code point (%ld fast, %ld left to "
+	       "utf8proc)",
 	       fast, slow);
 	fold_is("Ch’est la MÉZOUN de Pèthe, Œuvre", "ch'est la mezoun de pethe, oeuvre");
 	{
@@ -93,7 +95,8 @@ static void test_fold(void)
 	search_sound_key("kaoud", k2, sizeof(k2));
 	is_str(k1, k2, "c and k before a vowel sound alike");
 	ok(search_edit_distance_within("mezoun", "mezon", 1), "mezon is one edit from mezoun");
-	ok(!search_edit_distance_within("mezoun", "maison", 1), "maison is more than one edit away");
+	ok(!search_edit_distance_within("mezoun", "maison", 1),
+	   "maison is more than one edit away");
 	ok(search_edit_distance_within("mezoun", "maizoun", 2), "maizoun is two edits away");
 	search_sound_key("mesoun", k2, sizeof(k2));
 	search_sound_key("mezoun", k1, sizeof(k1));
@@ -181,21 +184,25 @@ static int64_t add_recording(struct prl_archive *a, const char *stem, const char
 	/* a tone of its own, so no two recordings are the same bytes */
 	scratch_wav(wav, (double)n * 2 + 1, 200.0 + 10.0 * (double)strlen(stem) + (double)stem[0],
 		    0.09, 8000);
-	prl_buf_addf(&b, "{\"title\": \"%s\", \"access\": \"%s\", \"date\": \"19%02zu\","
+	prl_buf_addf(&b,
+		     "{\"title\": \"%s\", \"access\": \"%s\", \"date\": \"19%02zu\","
 		     " \"place\": {\"name\": \"%s\"}, \"variety\": \"Cotentinais\","
 		     " \"speakers\": [{\"name\": \"Speaker %s\"}]}",
 		     stem, access, n + 50, place, stem);
 	scratch_text(side, b.data);
 	prl_buf_reset(&b);
-	prl_buf_addf(&b, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\nxmin = 0\n"
-			 "xmax = %zu\ntiers? <exists>\nsize = 2\nitem []:\n",
+	prl_buf_addf(&b,
+		     "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\nxmin = 0\n"
+		     "xmax = %zu\ntiers? <exists>\nsize = 2\nitem []:\n",
 		     n * 2 + 1);
 	for (int t = 0; t < 2; t++) {
-		prl_buf_addf(&b, "item [%d]:\nclass = \"IntervalTier\"\nname = \"%s\"\nxmin = 0\n"
-				 "xmax = %zu\nintervals: size = %zu\n",
+		prl_buf_addf(&b,
+			     "item [%d]:\nclass = \"IntervalTier\"\nname = \"%s\"\nxmin = 0\n"
+			     "xmax = %zu\nintervals: size = %zu\n",
 			     t + 1, t ? "traduction" : "transcription", n * 2 + 1, n + 1);
 		for (size_t i = 0; i < n; i++)
-			prl_buf_addf(&b, "intervals [%zu]:\nxmin = %zu\nxmax = %zu\ntext = \"%s\"\n",
+			prl_buf_addf(&b,
+				     "intervals [%zu]:\nxmin = %zu\nxmax = %zu\ntext = \"%s\"\n",
 				     i + 1, i * 2, i * 2 + 2, lines[i][t]);
 		prl_buf_addf(&b, "intervals [%zu]:\nxmin = %zu\nxmax = %zu\ntext = \"\"\n", n + 1,
 			     n * 2, n * 2 + 1);
@@ -324,8 +331,8 @@ static void test_search(void)
 	j = search(a, &anon, "ch’est", NULL, &ret);
 	is_int(jint(j, "total_exact"), 1, "a typographic apostrophe finds a plain one");
 	hits = json_object_get(j, "hits");
-	is_str(json_string_value(json_object_get(json_object_get(json_array_get(hits, 0), "kwic"),
-						 "match")),
+	is_str(json_string_value(
+		       json_object_get(json_object_get(json_array_get(hits, 0), "kwic"), "match")),
 	       "Ch", "the elided form is marked where it starts");
 	json_decref(j);
 	j = search(a, &anon, "\"la mezoun\"", NULL, &ret);
@@ -376,19 +383,23 @@ static void test_search(void)
 		struct prl_buf csv = PRL_BUF_INIT;
 
 		prl_archive_variants_export_csv(a, &csv);
-		is_str(csv.data, "mézoun,maisoun,mézon\n", "a refused import left the table as it was");
+		is_str(csv.data, "mézoun,maisoun,mézon\n",
+		       "a refused import left the table as it was");
 		prl_buf_release(&csv);
 	}
 
 	{
-		static const char *const odd[] = {"\"", "NEAR(", "*", "'; DROP TABLE segments;--",
-						 "\x01\x02", "a\"b\"c\"", "OR", "-", "((mezoun",
-						 "\"\"\"", "^mezoun", "body:mezoun", "meta : a0"};
+		static const char *const odd[] = {
+			"\"",	    "NEAR(",	 "*",	    "'; DROP TABLE segments;--",
+			"\x01\x02", "a\"b\"c\"", "OR",	    "-",
+			"((mezoun", "\"\"\"",	 "^mezoun", "body:mezoun",
+			"meta : a0"};
 
 		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
 			j = search(a, &anon, odd[i], NULL, &ret);
-			ok((ret == 0 && j) || (ret == -PRL_EINVAL && strlen(prl_archive_errmsg(a)) &&
-					       !strstr(prl_archive_errmsg(a), "fts5")),
+			ok((ret == 0 && j) ||
+				   (ret == -PRL_EINVAL && strlen(prl_archive_errmsg(a)) &&
+				    !strstr(prl_archive_errmsg(a), "fts5")),
 			   "odd query %zu answered sensibly (%d: %s)", i, ret,
 			   ret ? prl_archive_errmsg(a) : "ok");
 			json_decref(j);
@@ -401,7 +412,6 @@ static void test_search(void)
 	prl_archive_close(a);
 }
 
-
 /* ---- the postings in memory against FTS5 ---- */
 
 struct memory_case {
@@ -411,8 +421,7 @@ struct memory_case {
 	int no_variants;
 };
 
-static char *answer(struct prl_archive *a, const struct prl_viewer *v,
-		    const struct memory_case *c)
+static char *answer(struct prl_archive *a, const struct prl_viewer *v, const struct memory_case *c)
 {
 	struct prl_search_opts o;
 	struct prl_buf out = PRL_BUF_INIT;
@@ -472,8 +481,8 @@ static void test_memory(void)
 		{"\"absentword la\"", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
 	};
 	const size_t n = sizeof(cases) / sizeof(cases[0]);
-	const struct prl_viewer viewers[] = {PRL_VIEWER_ANONYMOUS,
-					     {PRL_ROLE_RESEARCHER, 0}, PRL_VIEWER_STAFF};
+	const struct prl_viewer viewers[] = {
+		PRL_VIEWER_ANONYMOUS, {PRL_ROLE_RESEARCHER, 0}, PRL_VIEWER_STAFF};
 	char *fts[sizeof(cases) / sizeof(cases[0])][3];
 	struct prl_buf err = PRL_BUF_INIT;
 	struct prl_archive *a;
@@ -499,7 +508,8 @@ static void test_memory(void)
 		int ready = prl_archive_search_memory_state(&bytes, &rows, NULL);
 
 		ok(ready && rows == 900 && bytes > 0,
-		   "the postings are read into memory: %lld rows, %zu bytes", (long long)rows, bytes);
+		   "the postings are read into memory: %lld rows, %zu bytes", (long long)rows,
+		   bytes);
 	}
 	before = archive_search_memory_answers();
 	for (size_t i = 0; i < n; i++)
@@ -509,22 +519,23 @@ static void test_memory(void)
 			if (!strcmp(mem, fts[i][v]))
 				same++;
 			else
-				diag("%s (viewer %d):\n  FTS5:   %.400s\n  memory: %.400s", cases[i].q, v,
-				     fts[i][v], mem);
+				diag("%s (viewer %d):\n  FTS5:   %.400s\n  memory: %.400s",
+				     cases[i].q, v, fts[i][v], mem);
 			free(mem);
 		}
 	is_int(same, (long long)n * 3, "every answer from memory is FTS5's, byte for byte");
 	/* dates, a prefix inside a phrase and a filter naming nothing go to
 	 * FTS5 (or nowhere): the others were answered from memory */
 	ok(archive_search_memory_answers() - before >= (long)(n - 4) * 3,
-	   "and memory answered them (%ld of %zu)", archive_search_memory_answers() - before, n * 3);
+	   "and memory answered them (%ld of %zu)", archive_search_memory_answers() - before,
+	   n * 3);
 
 	/* a change to the index: memory is stale and FTS5 answers, at once */
 	{
 		char *old = answer(a, &viewers[2], &cases[0]), *now;
 
 		search_corpus_exec(a, "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord)"
-			    " VALUES (1, 999000, 999500, 'la la la', 999)");
+				      " VALUES (1, 999000, 999500, 'la la la', 999)");
 		before = archive_search_memory_answers();
 		now = answer(a, &viewers[2], &cases[0]);
 		ok(strcmp(old, now) != 0 && archive_search_memory_answers() == before,
@@ -570,7 +581,8 @@ static void test_empty(void)
 		return;
 	prl_archive_search_warm(a);
 	prl_archive_search_keep(a, 1);
-	ok(prl_archive_search_memory_state(NULL, NULL, NULL), "its empty index is read into memory");
+	ok(prl_archive_search_memory_state(NULL, NULL, NULL),
+	   "its empty index is read into memory");
 	j = search(a, &anon, "mezoun", NULL, &ret);
 	ok(ret == 0 && j && jint(j, "total") == 0, "a search finds nothing, and says so");
 	json_decref(j);

@@ -25,7 +25,8 @@ static int64_t count(const char *db, const char *sql)
 	int64_t n = -1;
 
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
@@ -36,7 +37,8 @@ static void exec(const char *db, const char *sql)
 {
 	sqlite3 *h = NULL;
 
-	if (sqlite3_open(db, &h) != SQLITE_OK || sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_open(db, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
 		diag("exec failed: %s", h ? sqlite3_errmsg(h) : "open");
 	sqlite3_close(h);
 }
@@ -79,7 +81,8 @@ static void test_accounts(struct prl_archive *a, const char *db)
 		is_int(prl_archive_session_get(a, forged, &t), -PRL_ENOTFOUND,
 		       "a forged token is nobody");
 	}
-	is_int(prl_archive_session_get(a, "short", &t), -PRL_ENOTFOUND, "a malformed token is nobody");
+	is_int(prl_archive_session_get(a, "short", &t), -PRL_ENOTFOUND,
+	       "a malformed token is nobody");
 	exec(db, "UPDATE sessions SET last_seen = last_seen - 13 * 3600");
 	is_int(prl_archive_session_get(a, s.token, &t), -PRL_ENOTFOUND,
 	       "a session idle for 13 hours has expired");
@@ -92,10 +95,13 @@ static void test_accounts(struct prl_archive *a, const char *db)
 
 	is_int(prl_archive_login(a, "marie", "correct horse", "10.0.0.1", &s, &retry), 0, "login");
 	is_int(prl_archive_logout(a, s.token), 0, "logout");
-	is_int(prl_archive_session_get(a, s.token, &t), -PRL_ENOTFOUND, "a logged-out token is nobody");
+	is_int(prl_archive_session_get(a, s.token, &t), -PRL_ENOTFOUND,
+	       "a logged-out token is nobody");
 
-	is_int(prl_archive_login(a, "jean", "long enough", "10.0.0.2", &s, &retry), 0, "jean logs in");
-	is_int(prl_archive_user_update(a, "jean", -1, "another password"), 0, "jean's password changes");
+	is_int(prl_archive_login(a, "jean", "long enough", "10.0.0.2", &s, &retry), 0,
+	       "jean logs in");
+	is_int(prl_archive_user_update(a, "jean", -1, "another password"), 0,
+	       "jean's password changes");
 	is_int(prl_archive_session_get(a, s.token, &t), -PRL_ENOTFOUND,
 	       "a new password ends the old sessions");
 	is_int(prl_archive_login(a, "jean", "long enough", "10.0.0.2", &s, &retry), -PRL_EACCESS,
@@ -167,7 +173,8 @@ static void test_edits(struct prl_archive *a, const char *db, int64_t rec)
 	c.end_ms = 1000;
 	is_int(prl_archive_segment_add(a, &ann, rec, &c, &out), -PRL_EINVAL,
 	       "an overlapping segment is refused");
-	ok(strstr(prl_archive_errmsg(a), "overlaps") != NULL, "saying so: %s", prl_archive_errmsg(a));
+	ok(strstr(prl_archive_errmsg(a), "overlaps") != NULL, "saying so: %s",
+	   prl_archive_errmsg(a));
 	c.start_ms = 0;
 	c.end_ms = 10;
 	c.text = "bad \xff byte";
@@ -195,7 +202,8 @@ static void test_edits(struct prl_archive *a, const char *db, int64_t rec)
 	is_int(prl_archive_segment_delete(a, &ann, sid, 1, &out), -PRL_ECONFLICT,
 	       "a delete from a stale version is a conflict");
 	prl_buf_reset(&out);
-	is_int(prl_archive_segment_delete(a, &ann, sid, 2, &out), 0, "a delete from the current one");
+	is_int(prl_archive_segment_delete(a, &ann, sid, 2, &out), 0,
+	       "a delete from the current one");
 	is_int(count(db, "SELECT count(*) FROM audit"), audit + 2, "two more history rows");
 
 	/* undo the delete: the segment comes back */
@@ -231,7 +239,8 @@ static void test_edits(struct prl_archive *a, const char *db, int64_t rec)
 		prl_archive_search_json(a, &ann, &o, &out);
 		ok(has_text(out.data, "\"total\":1"), "staff still do");
 		prl_buf_reset(&out);
-		is_int(prl_archive_set_access(a, &ann, rec, PRL_ACCESS_PUBLIC, &out), 0, "public again");
+		is_int(prl_archive_set_access(a, &ann, rec, PRL_ACCESS_PUBLIC, &out), 0,
+		       "public again");
 	}
 	/* an import that replaces the tiers keeps them in the history */
 	{
@@ -241,8 +250,10 @@ static void test_edits(struct prl_archive *a, const char *db, int64_t rec)
 		if (ok(prl_archive_annotations_load(a, &staff, rec, &doc) == 0, "the tiers load")) {
 			is_int(prl_archive_annotations_import(a, rec, doc, 1), 0,
 			       "they are imported again with replace");
-			is_int(count(db, "SELECT count(*) FROM audit WHERE action = 'annotations.import'"
-				     " AND before LIKE '%ANNOTATION_DOCUMENT%' AND before LIKE '%chang%'"),
+			is_int(count(db, "SELECT count(*) FROM audit WHERE action = "
+					 "'annotations.import'"
+					 " AND before LIKE '%ANNOTATION_DOCUMENT%' AND before LIKE "
+					 "'%chang%'"),
 			       1, "the replaced tiers are in the history as EAF, edits included");
 		}
 		prl_annot_doc_free(doc);
@@ -267,8 +278,8 @@ static void test_withheld(struct prl_archive *a, const char *db, int64_t rec)
 		       " ORDER BY start_ms LIMIT 1 OFFSET 2");
 	s1 = count(db, "SELECT end_ms FROM segments WHERE tier_id = (SELECT min(id) FROM tiers)"
 		       " ORDER BY start_ms LIMIT 1 OFFSET 2");
-	snprintf(sql, sizeof(sql),
-		 "SELECT substr(text, 1, 12) FROM segments WHERE start_ms = %lld", (long long)s0);
+	snprintf(sql, sizeof(sql), "SELECT substr(text, 1, 12) FROM segments WHERE start_ms = %lld",
+		 (long long)s0);
 	{
 		sqlite3 *h;
 		sqlite3_stmt *st;
@@ -277,7 +288,8 @@ static void test_withheld(struct prl_archive *a, const char *db, int64_t rec)
 		sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL);
 		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
 		    sqlite3_step(st) == SQLITE_ROW)
-			snprintf(text, sizeof(text), "%s", (const char *)sqlite3_column_text(st, 0));
+			snprintf(text, sizeof(text), "%s",
+				 (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 		sqlite3_close(h);
 	}
@@ -336,8 +348,9 @@ static void test_withheld(struct prl_archive *a, const char *db, int64_t rec)
 	       "the change has its history row");
 
 	prl_buf_reset(&out);
-	is_int(prl_archive_withheld_delete(a, &ann, rec, count(db, "SELECT max(id) FROM withheld_spans"),
-					   &out), 0, "the span is released");
+	is_int(prl_archive_withheld_delete(a, &ann, rec,
+					   count(db, "SELECT max(id) FROM withheld_spans"), &out),
+	       0, "the span is released");
 	prl_buf_reset(&out);
 	prl_archive_recording_json(a, &anon, rec, &out);
 	ok(has_text(out.data, text), "and the text is back for visitors");

@@ -57,8 +57,7 @@ static struct prl_annot_doc *generate(size_t n)
 }
 
 /* Runs one step in a child; prints its rate and peak memory. */
-static int step(const char *what, size_t n, int (*fn)(size_t n, const char *path),
-		const char *path)
+static int step(const char *what, size_t n, int (*fn)(size_t n, const char *path), const char *path)
 {
 	int fds[2], status;
 	double secs = 0;
@@ -90,8 +89,8 @@ static int step(const char *what, size_t n, int (*fn)(size_t n, const char *path
 			printf("%-16s FAILED\n", what);
 			return -1;
 		}
-		printf("%-16s %9zu segments in %6.2f s = %9.0f segments/s, peak %6.1f MB\n", what, n,
-		       secs, secs > 0 ? (double)n / secs : 0.0, (double)ru.ru_maxrss / 1024.0);
+		printf("%-16s %9zu segments in %6.2f s = %9.0f segments/s, peak %6.1f MB\n", what,
+		       n, secs, secs > 0 ? (double)n / secs : 0.0, (double)ru.ru_maxrss / 1024.0);
 	}
 	return 0;
 }
@@ -134,10 +133,22 @@ static int do_read(size_t n, const char *path, enum prl_annot_format f)
 	return 0;
 }
 
-static int write_tg(size_t n, const char *p) { return do_write(n, p, PRL_FMT_TEXTGRID); }
-static int read_tg(size_t n, const char *p) { return do_read(n, p, PRL_FMT_TEXTGRID); }
-static int write_eaf(size_t n, const char *p) { return do_write(n, p, PRL_FMT_EAF); }
-static int read_eaf(size_t n, const char *p) { return do_read(n, p, PRL_FMT_EAF); }
+static int write_tg(size_t n, const char *p)
+{
+	return do_write(n, p, PRL_FMT_TEXTGRID);
+}
+static int read_tg(size_t n, const char *p)
+{
+	return do_read(n, p, PRL_FMT_TEXTGRID);
+}
+static int write_eaf(size_t n, const char *p)
+{
+	return do_write(n, p, PRL_FMT_EAF);
+}
+static int read_eaf(size_t n, const char *p)
+{
+	return do_read(n, p, PRL_FMT_EAF);
+}
 static int gen_only(size_t n, const char *p)
 {
 	struct prl_annot_doc *d = generate(n);

@@ -74,7 +74,8 @@ int main(int argc, char **argv)
 	FILE *f, *dump = getenv("BENCH_DUMP") ? fopen(getenv("BENCH_DUMP"), "w") : NULL;
 
 	if (argc < 3 || prl_archive_open(argv[1], 0, &a, &err) < 0 || !(f = fopen(argv[2], "r"))) {
-		fprintf(stderr, "usage: bench-search-query DIR queries.tsv (%s)\n", prl_buf_str(&err));
+		fprintf(stderr, "usage: bench-search-query DIR queries.tsv (%s)\n",
+			prl_buf_str(&err));
 		return 2;
 	}
 	sqlite3_prepare_v2(a->db,
@@ -100,7 +101,8 @@ int main(int argc, char **argv)
 			       (now() - t) / 1e3, (long long)rows, (double)bytes / 1048576.0);
 	}
 	while (n < 1000 && fgets(line, sizeof(line), f)) {
-		char *kind = strtok(line, "\t"), *params = strtok(NULL, "\t"), *fts = strtok(NULL, "\n");
+		char *kind = strtok(line, "\t"), *params = strtok(NULL, "\t"),
+		     *fts = strtok(NULL, "\n");
 		char q[512], place[64] = "", tier[64] = "", *amp;
 		struct prl_search_opts o;
 		double t;
@@ -143,7 +145,8 @@ int main(int argc, char **argv)
 	printf("%zu queries\n", n);
 	if (getenv("BENCH_VERBOSE"))
 		for (size_t i = 0; i < n; i++)
-			printf("%8.2f ms  %8.2f ms bare  %s\n", ours[i].ms, bare[i].ms, ours[i].what);
+			printf("%8.2f ms  %8.2f ms bare  %s\n", ours[i].ms, bare[i].ms,
+			       ours[i].what);
 	report("parlers (in process)", ours, n);
 	report("bare FTS5 rank LIMIT 20", bare, n);
 	sqlite3_finalize(st);

@@ -43,18 +43,19 @@ static char *words[VOCAB];
 static double cdf[VOCAB];
 
 static const char *const syllables[] = {
-	"ma", "mé", "zou", "soun", "la", "ch'", "est", "byin", "caou", "vu", "us", "bè", "re",
-	"pom", "mi", "er", "hî", "tre", "vra", "ic", "gar", "çon", "fil", "le", "mè", "the",
-	"pè", "no", "ué", "qu", "ieu", "ra", "tè", "ri", "co", "ume", "dé", "bouon", "hou",
-	"mme", "fé", "cam", "pa", "gne", "sa", "lo", "ta", "vi", "ll", "age", "ma", "rin",
-	"pê", "que", "ter", "neu", "ve", "foin", "ch", "aud", "fro", "id", "yi", "vent",
+	"ma",  "mé", "zou",  "soun", "la",    "ch'", "est", "byin", "caou", "vu",  "us",
+	"bè",  "re", "pom",  "mi",   "er",    "hî",  "tre", "vra",  "ic",   "gar", "çon",
+	"fil", "le", "mè",   "the",  "pè",    "no",  "ué",  "qu",   "ieu",  "ra",  "tè",
+	"ri",  "co", "ume",  "dé",   "bouon", "hou", "mme", "fé",   "cam",  "pa",  "gne",
+	"sa",  "lo", "ta",   "vi",   "ll",    "age", "ma",  "rin",  "pê",   "que", "ter",
+	"neu", "ve", "foin", "ch",   "aud",   "fro", "id",  "yi",   "vent",
 };
 
 static void make_vocabulary(void)
 {
-	static const char *const top[] = {"la", "est", "de", "à", "ch'est", "et", "i", "no",
-					  "mézoun", "byin", "coume", "d'la", "l'vuus", "pas",
-					  "tout", "cha", "en", "le", "nou", "y"};
+	static const char *const top[] = {
+		"la",	 "est",	 "de",	   "à",	  "ch'est", "et",  "i",	 "no", "mézoun", "byin",
+		"coume", "d'la", "l'vuus", "pas", "tout",   "cha", "en", "le", "nou",	 "y"};
 	size_t nsyl = sizeof(syllables) / sizeof(syllables[0]), i;
 	double h = 0;
 
@@ -153,17 +154,21 @@ int main(int argc, char **argv)
 	make_vocabulary();
 	exec(a, "BEGIN");
 	exec(a, "INSERT INTO places(name, commune) VALUES ('La Hague', 'Beaumont-Hague'),"
-		" ('Val de Saire', 'Saint-Vaast'), ('Pays de Caux', 'Yvetot'), ('Jersey', 'Saint-Hélier')");
+		" ('Val de Saire', 'Saint-Vaast'), ('Pays de Caux', 'Yvetot'), ('Jersey', "
+		"'Saint-Hélier')");
 	exec(a, "INSERT INTO speakers(name) VALUES ('A'), ('B'), ('C'), ('D'), ('E')");
+	sqlite3_prepare_v2(
+		a->db,
+		"INSERT INTO recordings(title, date, place_id, variety, access, duration_ms,"
+		" sample_rate, channels, original_format, original_name, sha256)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, 3600000, 48000, 1, 'wav', 'x.wav', ?1)",
+		-1, &rec, NULL);
+	sqlite3_prepare_v2(
+		a->db, "INSERT INTO tiers(recording_id, name, type, ord) VALUES (?1, ?2, ?3, ?4)",
+		-1, &tier, NULL);
 	sqlite3_prepare_v2(a->db,
-			   "INSERT INTO recordings(title, date, place_id, variety, access, duration_ms,"
-			   " sample_rate, channels, original_format, original_name, sha256)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, 3600000, 48000, 1, 'wav', 'x.wav', ?1)",
-			   -1, &rec, NULL);
-	sqlite3_prepare_v2(a->db, "INSERT INTO tiers(recording_id, name, type, ord) VALUES (?1, ?2, ?3, ?4)",
-			   -1, &tier, NULL);
-	sqlite3_prepare_v2(a->db,
-			   "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
+			   "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord) VALUES (?1, "
+			   "?2, ?3, ?4, ?5)",
 			   -1, &seg, NULL);
 	for (r = 1; r <= NRECORDINGS; r++) {
 		char title[32], date[16];
@@ -182,8 +187,10 @@ int main(int argc, char **argv)
 		archive_refresh_index_meta(a, r);
 		for (int t = 0; t < 2; t++) {
 			sqlite3_bind_int(tier, 1, r);
-			sqlite3_bind_text(tier, 2, t ? "traduction" : "transcription", -1, SQLITE_STATIC);
-			sqlite3_bind_text(tier, 3, t ? "translation" : "transcription", -1, SQLITE_STATIC);
+			sqlite3_bind_text(tier, 2, t ? "traduction" : "transcription", -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(tier, 3, t ? "translation" : "transcription", -1,
+					  SQLITE_STATIC);
 			sqlite3_bind_int(tier, 4, t);
 			sqlite3_step(tier);
 			sqlite3_reset(tier);
@@ -205,7 +212,8 @@ int main(int argc, char **argv)
 			/* every 20,000th segment gives the phrase mix a pair it holds */
 			if (w == 1 && i % 20000 == 7 && npairs < 64)
 				snprintf(pairs[npairs++], sizeof(pairs[0]), "%s %s",
-					 strrchr(text.data, ' ') ? strrchr(text.data, ' ') + 1 : text.data,
+					 strrchr(text.data, ' ') ? strrchr(text.data, ' ') + 1
+								 : text.data,
 					 word);
 			prl_buf_addf(&text, "%s%s", w ? " " : "", word);
 		}
@@ -224,16 +232,17 @@ int main(int argc, char **argv)
 	}
 	exec(a, "COMMIT");
 	t1 = now();
-	fprintf(stderr, "import: %ld segments written and indexed as they came in %.1f s (%.0f/s)\n",
-		nseg, t1 - t0, (double)nseg / (t1 - t0));
+	fprintf(stderr,
+		"import: %ld segments written and indexed as they came in %.1f s (%.0f/s)\n", nseg,
+		t1 - t0, (double)nseg / (t1 - t0));
 	t0 = now();
 	if (prl_archive_reindex(a) < 0) {
 		fprintf(stderr, "bench-search: %s\n", prl_archive_errmsg(a));
 		return 1;
 	}
 	t1 = now();
-	fprintf(stderr, "index: built from scratch over %ld segments in %.1f s (goal: 20 s)\n", nseg,
-		t1 - t0);
+	fprintf(stderr, "index: built from scratch over %ld segments in %.1f s (goal: 20 s)\n",
+		nseg, t1 - t0);
 	sqlite3_finalize(rec);
 	sqlite3_finalize(tier);
 	sqlite3_finalize(seg);

@@ -38,14 +38,19 @@ static void test_json(void)
 	struct prl_buf b = PRL_BUF_INIT;
 
 	prl_json_str(&b, "l'vuus \"ch'est\" \\ \n\t\x01");
-	is_str(b.data, "\"l'vuus \\\"ch'est\\\" \\\\ \\n\\t\\u0001\"", "JSON escapes quotes, "
+	is_str(b.data, "\"l'vuus \\\"ch'est\\\" \\\\ \\n\\t\\u0001\"",
+	       "JSON escapes quotes, "
 	       "backslashes and control characters");
 	prl_buf_reset(&b);
 	prl_json_str(&b, "œ ə \xe2\x80\x99");
 	is_str(b.data, "\"œ ə \xe2\x80\x99\"", "JSON keeps valid UTF-8 as is");
 	prl_buf_reset(&b);
-	prl_json_str(&b, "a\xff" "b\xc3");
-	is_str(b.data, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\"", "invalid UTF-8 becomes U+FFFD");
+	prl_json_str(&b, "a\xff"
+			 "b\xc3");
+	is_str(b.data,
+	       "\"a\xef\xbf\xbd"
+	       "b\xef\xbf\xbd\"",
+	       "invalid UTF-8 becomes U+FFFD");
 	prl_buf_reset(&b);
 	prl_json_str(&b, "\xe2\x80\xa8");
 	is_str(b.data, "\"\\u2028\"", "U+2028 is escaped for script contexts");

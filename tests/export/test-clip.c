@@ -45,7 +45,8 @@ static int make_source(const char *path, int format, int rate, int channels, int
 			for (int c = 0; c < channels; c++) {
 				seed = seed * 1664525u + 1013904223u;
 				buf[i * channels + c] =
-					0.5 * sin((double)(done + i) * (440.0 + 110 * c) * 6.283 / rate) +
+					0.5 * sin((double)(done + i) * (440.0 + 110 * c) * 6.283 /
+						  rate) +
 					0.1 * ((double)(seed >> 8) / (1 << 24) - 0.5);
 			}
 		sf_writef_double(f, buf, n);
@@ -58,8 +59,8 @@ static int make_source(const char *path, int format, int rate, int channels, int
 
 /* Compares clip with frames [first, first + n) of src, as integers when the
  * format is integer, as doubles when it is float. */
-static void compare(const char *what, const char *src, const char *clip, int64_t first,
-		    int64_t n, int want_sub)
+static void compare(const char *what, const char *src, const char *clip, int64_t first, int64_t n,
+		    int want_sub)
 {
 	SF_INFO si, ci;
 	SNDFILE *s, *c;
@@ -156,11 +157,14 @@ int main(void)
 		printf("Bail out! no temporary folder\n");
 		return 1;
 	}
-	check_pcm("s16-mono-22050.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 22050, 1, SF_FORMAT_PCM_16);
+	check_pcm("s16-mono-22050.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 22050, 1,
+		  SF_FORMAT_PCM_16);
 	check_pcm("s24-stereo-96000.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 96000, 2,
 		  SF_FORMAT_PCM_24);
-	check_pcm("f32-stereo-48000.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 2, SF_FORMAT_FLOAT);
-	check_pcm("s32-mono-44100.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_32, 44100, 1, SF_FORMAT_PCM_32);
+	check_pcm("f32-stereo-48000.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 2,
+		  SF_FORMAT_FLOAT);
+	check_pcm("s32-mono-44100.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_32, 44100, 1,
+		  SF_FORMAT_PCM_32);
 	check_pcm("u8-mono-8000.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 8000, 1, SF_FORMAT_PCM_U8);
 	check_pcm("s24-stereo-48000.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2,
 		  SF_FORMAT_PCM_24);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static inline int fuzz_annot(enum prl_annot_format f, const uint8_t *data, size_t size)
 {
 	static const enum prl_annot_format all[] = {PRL_FMT_EAF, PRL_FMT_TEXTGRID, PRL_FMT_VTT,
-						    PRL_FMT_SRT, PRL_FMT_CSV, PRL_FMT_JSON,
+						    PRL_FMT_SRT, PRL_FMT_CSV,	   PRL_FMT_JSON,
 						    PRL_FMT_TEI};
 	struct prl_buf err = PRL_BUF_INIT, warn = PRL_BUF_INIT, out = PRL_BUF_INIT;
 	struct prl_annot_doc *d = NULL;
@@ -38,10 +38,10 @@ static inline int fuzz_annot(enum prl_annot_format f, const uint8_t *data, size_
 	return 0;
 }
 
-#define FUZZ_ANNOT_TARGET(fmt)                                                   \
-	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)             \
-	{                                                                        \
-		return fuzz_annot(fmt, data, size);                              \
+#define FUZZ_ANNOT_TARGET(fmt)                                                                     \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                               \
+	{                                                                                          \
+		return fuzz_annot(fmt, data, size);                                                \
 	}
 
 #endif

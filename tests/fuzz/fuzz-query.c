@@ -29,7 +29,8 @@ static void setup(void)
 			 "INSERT INTO segment_index(rowid, body, meta) VALUES"
 			 " (1, 'ch''est la mezoun', 'p1'), (2, 'l''vuus maisoun', 'p2');",
 			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1",
+	    sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		abort();
 }

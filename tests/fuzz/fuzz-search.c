@@ -98,8 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *fts = answer(&viewers[v], &o, 0), *mem = answer(&viewers[v], &o, 1);
 
 		if (strcmp(fts, mem) != 0) {
-			fprintf(stderr, "fuzz-search: the answers differ for %s (viewer %d)\n"
-					"FTS5:   %s\nmemory: %s\n",
+			fprintf(stderr,
+				"fuzz-search: the answers differ for %s (viewer %d)\n"
+				"FTS5:   %s\nmemory: %s\n",
 				q, v, fts, mem);
 			abort();
 		}

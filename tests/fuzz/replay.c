@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct seeds {
 	struct prl_buf *v; /* the seed files */
-	size_t n;          /* how many */
+	size_t n;	   /* how many */
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -99,10 +99,34 @@ static int walk(struct seeds *s, const char *path, int depth)
 }
 
 static const char *const tokens[] = {
-	"\"", "\"\"", "<", ">", "&", "&amp;", "-->", "\n\n", "\r", "\0", "\xff\xfe", "\xef\xbb\xbf",
-	"<exists>", "size = 99999999", "-1", "1e308", "nan", "<v x>", "00:00:00,000 --> 00:00:01,000",
-	"<REF_ANNOTATION ANNOTATION_ID=\"a1\" ANNOTATION_REF=\"a1\">", "TIME_SLOT_REF1=\"ts1\"",
-	"{\"tiers\":[", "\"parent\":0", ",\"", "\xc3", "\xe2\x80\x99", "]]>", "<!ENTITY",
+	"\"",
+	"\"\"",
+	"<",
+	">",
+	"&",
+	"&amp;",
+	"-->",
+	"\n\n",
+	"\r",
+	"\0",
+	"\xff\xfe",
+	"\xef\xbb\xbf",
+	"<exists>",
+	"size = 99999999",
+	"-1",
+	"1e308",
+	"nan",
+	"<v x>",
+	"00:00:00,000 --> 00:00:01,000",
+	"<REF_ANNOTATION ANNOTATION_ID=\"a1\" ANNOTATION_REF=\"a1\">",
+	"TIME_SLOT_REF1=\"ts1\"",
+	"{\"tiers\":[",
+	"\"parent\":0",
+	",\"",
+	"\xc3",
+	"\xe2\x80\x99",
+	"]]>",
+	"<!ENTITY",
 };
 
 static void mutate_and_run(const struct seeds *s, size_t count)
@@ -133,7 +157,8 @@ static void mutate_and_run(const struct seeds *s, size_t count)
 		case 3: { /* splice: the head of one seed, the tail of another */
 			const struct prl_buf *b = &s->v[rng() % s->n];
 			size_t cut = m.len ? rng() % m.len : 0;
-			size_t from = b->len ? rng() % (b->len < MUTATE_MAX ? b->len : MUTATE_MAX) : 0;
+			size_t from =
+				b->len ? rng() % (b->len < MUTATE_MAX ? b->len : MUTATE_MAX) : 0;
 			size_t blen = (b->len < MUTATE_MAX ? b->len : MUTATE_MAX) - from;
 			m.len = cut;
 			prl_buf_add(&m, b->data ? b->data + from : "", b->data ? blen : 0);

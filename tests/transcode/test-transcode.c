@@ -91,8 +91,10 @@ static int ffmpeg_loudness(const char *path, struct ext_loudness *l)
 	const char *s, *p;
 	int ret = -1;
 
-	prl_buf_addf(&cmd, "ffmpeg -nostdin -hide_banner -nostats -i '%s' "
-			   "-af ebur128=peak=true -f null - 2>&1", path);
+	prl_buf_addf(&cmd,
+		     "ffmpeg -nostdin -hide_banner -nostats -i '%s' "
+		     "-af ebur128=peak=true -f null - 2>&1",
+		     path);
 	if (capture(cmd.data, &out) != 0 || !(s = strstr(prl_buf_str(&out), "Summary:")))
 		goto end;
 	if (!(p = strstr(s, "I:")) || sscanf(p, "I: %lf", &l->i) != 1)
@@ -118,8 +120,10 @@ static int ffprobe(const char *path, struct probe *p)
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
-	prl_buf_addf(&cmd, "ffprobe -v error -select_streams a:0 -show_entries "
-			   "stream=codec_name,sample_rate,channels -of csv=p=0 '%s'", path);
+	prl_buf_addf(&cmd,
+		     "ffprobe -v error -select_streams a:0 -show_entries "
+		     "stream=codec_name,sample_rate,channels -of csv=p=0 '%s'",
+		     path);
 	if (capture(cmd.data, &out) == 0 &&
 	    sscanf(prl_buf_str(&out), "%31[^,],%d,%d", p->codec, &p->rate, &p->channels) == 3)
 		ret = 0;
@@ -146,7 +150,7 @@ static int write_sndfile(const char *path, int format, int rate, int channels, d
 	SF_INFO si;
 	SNDFILE *sf;
 	float block[1024 * 8];
-	double lp[8] = { 0 };
+	double lp[8] = {0};
 	int64_t frames = (int64_t)(secs * rate), i = 0;
 	int c, j, ret = 0;
 
@@ -172,12 +176,14 @@ static int write_sndfile(const char *path, int format, int rate, int channels, d
 				/* a one-pole low-pass keeps the noise under 2 kHz */
 				lp[c] += 0.25 * (noise() - lp[c]);
 				block[j * channels + c] =
-					(float)(amp * env * (0.7 * sin(2 * M_PI * (220.0 + 110 * c) * t) +
-							     0.6 * lp[c]));
+					(float)(amp * env *
+						(0.7 * sin(2 * M_PI * (220.0 + 110 * c) * t) +
+						 0.6 * lp[c]));
 				/* A click is what holds the gain back: loud for a
 				 * sample, nothing for the loudness. */
 				if (with_clicks && i % (rate / 4) == rate / 8)
-					block[j * channels + c] = (i / (rate / 4)) % 2 ? 0.5f : -0.5f;
+					block[j * channels + c] =
+						(i / (rate / 4)) % 2 ? 0.5f : -0.5f;
 			}
 		}
 		if (sf_writef_float(sf, block, n) != n)
@@ -201,13 +207,13 @@ static int ffmpeg_make(const char *src, const char *dst, const char *opts)
 /* ---- one good input, end to end ---- */
 
 struct expect {
-	const char *name;      /* file name in tmpdir */
-	const char *container; /* expected info.container */
-	const char *codec;     /* expected info.codec */
-	int rate, channels;    /* expected */
-	int64_t frames;        /* exact frame count, or -1 when lossy */
-	double secs;           /* the length made */
-	int bits;              /* expected bits_per_sample, -1: do not check */
+	const char *name;		 /* file name in tmpdir */
+	const char *container;		 /* expected info.container */
+	const char *codec;		 /* expected info.codec */
+	int rate, channels;		 /* expected */
+	int64_t frames;			 /* exact frame count, or -1 when lossy */
+	double secs;			 /* the length made */
+	int bits;			 /* expected bits_per_sample, -1: do not check */
 	const char *tag_key, *tag_value; /* a tag that must be there, or NULL */
 };
 
@@ -229,7 +235,8 @@ static void check_copy(const char *what, const char *path, const struct prl_tran
 		return;
 	/* A fold of more channels is metered on its own: its gain is not the
 	 * source's, so only the outcome is checked. */
-	capped = res->info.channels <= 2 && res->gain_db < -18 - res->loudness.integrated_lufs - 0.01;
+	capped = res->info.channels <= 2 &&
+		 res->gain_db < -18 - res->loudness.integrated_lufs - 0.01;
 	if (capped) {
 		ok(l.tp <= -1 + 1.0, "%s: true peak %.2f held near the -1 dBTP cap", what, l.tp);
 		ok(fabs(l.i - (res->loudness.integrated_lufs + res->gain_db)) <= 1.0,
@@ -403,7 +410,8 @@ static void bad_inputs(void)
 	{
 		char cmd[700];
 
-		snprintf(cmd, sizeof(cmd), "sox -n -c 20 -r 8000 -b 16 '%s' synth 0.1 sine 440", src);
+		snprintf(cmd, sizeof(cmd), "sox -n -c 20 -r 8000 -b 16 '%s' synth 0.1 sine 440",
+			 src);
 		if (system(cmd) == 0)
 			run_bad("20 channels", src, opus, mp3, peaks);
 	}
@@ -467,7 +475,8 @@ static void truncated_recording(void)
 		char whole[512], part[512], name[16];
 
 		path_in(src, sizeof(src), "whole-2s.wav");
-		write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 2, 2.0, 0.3, NULL, NULL);
+		write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 2, 2.0, 0.3, NULL,
+			      NULL);
 		for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
 			FILE *in, *out;
 			char *buf;
@@ -495,8 +504,9 @@ static void truncated_recording(void)
 			memset(&res, 0, sizeof(res));
 			job.src_path = whole;
 			ret = prl_transcode_run(&job, &res, &err);
-			ok(ret == 0 && res.info.declared_frames == 0, "whole.%s: not truncated (%lld)",
-			   cut[i].name, (long long)res.info.declared_frames);
+			ok(ret == 0 && res.info.declared_frames == 0,
+			   "whole.%s: not truncated (%lld)", cut[i].name,
+			   (long long)res.info.declared_frames);
 			prl_transcode_result_clear(&res);
 			memset(&res, 0, sizeof(res));
 			job.src_path = part;
@@ -519,28 +529,28 @@ static void interop(void)
 {
 	static const struct {
 		const char *file;
-		int ok;           /* must succeed */
+		int ok; /* must succeed */
 		int rate, channels;
-		int64_t frames;   /* -1: do not check */
+		int64_t frames; /* -1: do not check */
 		const char *sha256;
 	} files[] = {
-		{ "parselmouth/the_north_wind_and_the_sun.wav", 1, 44100, 1, 56592,
-		  "a5452a671d34fa7d4967dd644f7db9623e779649fc9f0d31c0b5196fc0b0a1e8" },
-		{ "praat/\xe3\x81\x82\xe3\x80\x80\xe3\x81\x82.wav", 1, 44100, 1, 20457,
-		  "1d56a837596b696ab05d28f8b900968f0a35aaad53d46020cbd336b691ee694d" },
-		{ "wavinfo/STE-000.wav", 1, 48000, 2, 242624,
-		  "52aa092b3db476bb633d51e48b5fdae4ae70c0d2b7135ee926505559d0935874" },
-		{ "wavinfo/A101_3.WAV", 1, 48000, 2, 48044, NULL },
-		{ "wavinfo/izotoperx_cues_test.wav", 1, 48000, 1, 48000, NULL },
-		{ "wavinfo/new_camera bumb 1.wav", 1, 48000, 1, 45859, NULL },
-		{ "go-audio-wav/bwf.wav", 1, 44100, 1, 7287, NULL },
-		{ "scipy/test-8000Hz-le-1ch-1byte-ulaw.wav", 1, 8000, 1, 9, NULL },
-		{ "scipy/test-8000Hz-le-3ch-5S-24bit-rf64.wav", 1, 8000, 3, 5, NULL },
-		{ "scipy/test-44100Hz-le-1ch-4bytes-early-eof.wav", 1, 44100, 1, 236, NULL },
-		{ "hound/pcmwaveformat-8bit-44100Hz-mono.wav", 1, 44100, 1, 4, NULL },
-		{ "hound/waveformatextensible-24bit-192kHz-mono.wav", 1, 192000, 1, 4, NULL },
-		{ "hound/waveformatex-8bit-11025Hz-mono.wav", 1, 11025, 1, 4, NULL },
-		{ "nzilbb/invalid-audio.wav", 0, 0, 0, -1, NULL },
+		{"parselmouth/the_north_wind_and_the_sun.wav", 1, 44100, 1, 56592,
+		 "a5452a671d34fa7d4967dd644f7db9623e779649fc9f0d31c0b5196fc0b0a1e8"},
+		{"praat/\xe3\x81\x82\xe3\x80\x80\xe3\x81\x82.wav", 1, 44100, 1, 20457,
+		 "1d56a837596b696ab05d28f8b900968f0a35aaad53d46020cbd336b691ee694d"},
+		{"wavinfo/STE-000.wav", 1, 48000, 2, 242624,
+		 "52aa092b3db476bb633d51e48b5fdae4ae70c0d2b7135ee926505559d0935874"},
+		{"wavinfo/A101_3.WAV", 1, 48000, 2, 48044, NULL},
+		{"wavinfo/izotoperx_cues_test.wav", 1, 48000, 1, 48000, NULL},
+		{"wavinfo/new_camera bumb 1.wav", 1, 48000, 1, 45859, NULL},
+		{"go-audio-wav/bwf.wav", 1, 44100, 1, 7287, NULL},
+		{"scipy/test-8000Hz-le-1ch-1byte-ulaw.wav", 1, 8000, 1, 9, NULL},
+		{"scipy/test-8000Hz-le-3ch-5S-24bit-rf64.wav", 1, 8000, 3, 5, NULL},
+		{"scipy/test-44100Hz-le-1ch-4bytes-early-eof.wav", 1, 44100, 1, 236, NULL},
+		{"hound/pcmwaveformat-8bit-44100Hz-mono.wav", 1, 44100, 1, 4, NULL},
+		{"hound/waveformatextensible-24bit-192kHz-mono.wav", 1, 192000, 1, 4, NULL},
+		{"hound/waveformatex-8bit-11025Hz-mono.wav", 1, 11025, 1, 4, NULL},
+		{"nzilbb/invalid-audio.wav", 0, 0, 0, -1, NULL},
 	};
 	const char *base = getenv("PARLERS_INTEROP");
 	char src[1024], opus[512], mp3[512], peaks[512], hex[65];
@@ -578,7 +588,8 @@ static void interop(void)
 			is_int(res.info.sample_rate, files[i].rate, "%s: rate", files[i].file);
 			is_int(res.info.channels, files[i].channels, "%s: channels", files[i].file);
 			if (files[i].frames >= 0)
-				is_int(res.info.frames, files[i].frames, "%s: frames", files[i].file);
+				is_int(res.info.frames, files[i].frames, "%s: frames",
+				       files[i].file);
 			if (files[i].sha256) {
 				prl_sha256_hex(res.sha256, hex);
 				is_str(hex, files[i].sha256, "%s: sha256", files[i].file);
@@ -605,18 +616,21 @@ static void interop(void)
 		memset(&res, 0, sizeof(res));
 		snprintf(src, sizeof(src), "%s/audio/wavinfo/STE-000.wav", base);
 		job.src_path = src;
-		if (ok(prl_transcode_run(&job, &res, &err) == 0, "H4n take analysed without copies")) {
-			is_str(prl_tags_get(&res.tags, "bext_originator"), "ZOOM Handy Recorder H4n",
-			       "H4n: bext originator");
+		if (ok(prl_transcode_run(&job, &res, &err) == 0,
+		       "H4n take analysed without copies")) {
+			is_str(prl_tags_get(&res.tags, "bext_originator"),
+			       "ZOOM Handy Recorder H4n", "H4n: bext originator");
 			is_str(prl_tags_get(&res.tags, "bext_origination_date"), "2023-11-05",
 			       "H4n: bext origination date");
 			is_str(prl_tags_get(&res.tags, "bext_origination_time"), "17:54:35",
 			       "H4n: bext origination time");
 		}
 		prl_transcode_result_clear(&res);
-		snprintf(src, sizeof(src), "%s/audio/scipy/test-44100Hz-le-1ch-4bytes-early-eof.wav", base);
+		snprintf(src, sizeof(src),
+			 "%s/audio/scipy/test-44100Hz-le-1ch-4bytes-early-eof.wav", base);
 		if (ok(prl_transcode_run(&job, &res, &err) == 0, "early-EOF WAV kept")) {
-			is_int(res.info.declared_frames, 4410, "early-EOF WAV: header promised 4410");
+			is_int(res.info.declared_frames, 4410,
+			       "early-EOF WAV: header promised 4410");
 		}
 		prl_transcode_result_clear(&res);
 		prl_buf_release(&err);
@@ -716,10 +730,11 @@ static void check_peak_values(const char *src, const char *peaks)
 	float block[1024];
 	SF_INFO si;
 	SNDFILE *sf;
-	int lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0, want[4] = { 32767, -32768, 32767, -32768 }, i;
+	int lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0, want[4] = {32767, -32768, 32767, -32768}, i;
 
 	memset(&si, 0, sizeof(si));
-	if (!ok((sf = sf_open(src, SFM_READ, &si)) != NULL && si.channels == 1, "peaks: source read"))
+	if (!ok((sf = sf_open(src, SFM_READ, &si)) != NULL && si.channels == 1,
+		"peaks: source read"))
 		return;
 	sf_command(sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
 	if (sf_readf_float(sf, block, 1024) == 1024) {
@@ -792,8 +807,8 @@ static void progress_and_hash(void)
 int main(void)
 {
 	static const int map51[6] = {
-		SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER,
-		SF_CHANNEL_MAP_LFE, SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT,
+		SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT,     SF_CHANNEL_MAP_CENTER,
+		SF_CHANNEL_MAP_LFE,  SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT,
 	};
 	SF_BROADCAST_INFO bext;
 	char master[512], stereo[512], six[512], dst[512], cmdbuf[600];
@@ -829,7 +844,8 @@ int main(void)
 
 	/* WAV variants with libsndfile. */
 	memset(&bext, 0, sizeof(bext));
-	snprintf(bext.description, sizeof(bext.description), "Entretien avec Mme Lef\xc3\xa8vre, Val de Sa\xc3\xa8ne");
+	snprintf(bext.description, sizeof(bext.description),
+		 "Entretien avec Mme Lef\xc3\xa8vre, Val de Sa\xc3\xa8ne");
 	snprintf(bext.originator, sizeof(bext.originator), "Enregistreur de terrain");
 	memcpy(bext.origination_date, "1987-06-14", 10);
 	memcpy(bext.origination_time, "15:02:33", 8);
@@ -883,30 +899,32 @@ int main(void)
 
 	{
 		static const struct expect cases[] = {
-			{ "mono16-44k.wav", "wav", "pcm_s16le", 44100, 1, 132300, 3, 16, NULL, NULL },
-			{ "stereo24-48k.wav", "wav", "pcm_s24le", 48000, 2, 144000, 3, 24, NULL, NULL },
-			{ "six-wavex.wav", "wav", "pcm_s24le", 48000, 6, 144000, 3, 24, NULL, NULL },
-			{ "float-32k.wav", "wav", "pcm_f32le", 32000, 2, 96000, 3, 32, NULL, NULL },
-			{ "s32-22k.wav", "wav", "pcm_s32le", 22050, 1, 66150, 3, 32, NULL, NULL },
-			{ "u8-11k.wav", "wav", "pcm_u8", 11025, 1, 33075, 3, 8, NULL, NULL },
-			{ "alaw-8k.wav", "wav", "pcm_alaw", 8000, 1, 24000, 3, 8, NULL, NULL },
-			{ "ulaw-8k.wav", "wav", "pcm_mulaw", 8000, 1, 24000, 3, 8, NULL, NULL },
-			{ "rf64-96k.wav", "rf64", "pcm_s24le", 96000, 2, 288000, 3, 24, NULL, NULL },
-			{ "mono24-192k.wav", "wav", "pcm_s24le", 192000, 1, 576000, 3, 24, NULL, NULL },
-			{ "bwf.wav", "wav", "pcm_s16le", 48000, 1, 144000, 3, 16, "bext_originator",
-			  "Enregistreur de terrain" },
-			{ "clicks.wav", "wav", "pcm_s16le", 48000, 2, 144000, 3, 16, NULL, NULL },
-			{ "stereo.flac", "flac", "flac", 48000, 2, 144000, 3, 24, NULL, NULL },
-			{ "six.flac", "flac", "flac", 48000, 6, 144000, 3, 24, NULL, NULL },
-			{ "titled.mp3", "mp3", "mp3", 48000, 2, -1, 3, 0, "title", "La Hague, 1987" },
-			{ "mono.mp3", "mp3", "mp3", 44100, 1, -1, 3, 0, NULL, NULL },
-			{ "vorbis.ogg", "ogg", "vorbis", 48000, 2, -1, 3, 0, "title",
-			  "Chanson du Cotentin" },
-			{ "voice.opus", "ogg", "opus", 48000, 1, -1, 3, 0, NULL, NULL },
-			{ "aac.m4a", "mp4", "aac", 48000, 2, -1, 3, 0, "title", "Veillee" },
-			{ "be16.aiff", "aiff", "pcm_s16be", 44100, 1, 132300, 3, 16, NULL, NULL },
+			{"mono16-44k.wav", "wav", "pcm_s16le", 44100, 1, 132300, 3, 16, NULL, NULL},
+			{"stereo24-48k.wav", "wav", "pcm_s24le", 48000, 2, 144000, 3, 24, NULL,
+			 NULL},
+			{"six-wavex.wav", "wav", "pcm_s24le", 48000, 6, 144000, 3, 24, NULL, NULL},
+			{"float-32k.wav", "wav", "pcm_f32le", 32000, 2, 96000, 3, 32, NULL, NULL},
+			{"s32-22k.wav", "wav", "pcm_s32le", 22050, 1, 66150, 3, 32, NULL, NULL},
+			{"u8-11k.wav", "wav", "pcm_u8", 11025, 1, 33075, 3, 8, NULL, NULL},
+			{"alaw-8k.wav", "wav", "pcm_alaw", 8000, 1, 24000, 3, 8, NULL, NULL},
+			{"ulaw-8k.wav", "wav", "pcm_mulaw", 8000, 1, 24000, 3, 8, NULL, NULL},
+			{"rf64-96k.wav", "rf64", "pcm_s24le", 96000, 2, 288000, 3, 24, NULL, NULL},
+			{"mono24-192k.wav", "wav", "pcm_s24le", 192000, 1, 576000, 3, 24, NULL,
+			 NULL},
+			{"bwf.wav", "wav", "pcm_s16le", 48000, 1, 144000, 3, 16, "bext_originator",
+			 "Enregistreur de terrain"},
+			{"clicks.wav", "wav", "pcm_s16le", 48000, 2, 144000, 3, 16, NULL, NULL},
+			{"stereo.flac", "flac", "flac", 48000, 2, 144000, 3, 24, NULL, NULL},
+			{"six.flac", "flac", "flac", 48000, 6, 144000, 3, 24, NULL, NULL},
+			{"titled.mp3", "mp3", "mp3", 48000, 2, -1, 3, 0, "title", "La Hague, 1987"},
+			{"mono.mp3", "mp3", "mp3", 44100, 1, -1, 3, 0, NULL, NULL},
+			{"vorbis.ogg", "ogg", "vorbis", 48000, 2, -1, 3, 0, "title",
+			 "Chanson du Cotentin"},
+			{"voice.opus", "ogg", "opus", 48000, 1, -1, 3, 0, NULL, NULL},
+			{"aac.m4a", "mp4", "aac", 48000, 2, -1, 3, 0, "title", "Veillee"},
+			{"be16.aiff", "aiff", "pcm_s16be", 44100, 1, 132300, 3, 16, NULL, NULL},
 			/* what some dictaphones write: FFmpeg's, not libsndfile's */
-			{ "mp3-in.wav", "wav", "mp3", 44100, 1, -1, 3, 0, NULL, NULL },
+			{"mp3-in.wav", "wav", "mp3", 44100, 1, -1, 3, 0, NULL, NULL},
 		};
 
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -10,15 +10,14 @@
 #include "tap.h"
 #include "web-internal.h"
 
-static void range_is(const char *h, int64_t size, enum web_range_kind want, int64_t wf,
-		     int64_t wl)
+static void range_is(const char *h, int64_t size, enum web_range_kind want, int64_t wf, int64_t wl)
 {
 	int64_t f = -7, l = -7;
 	enum web_range_kind k = web_range_parse(h, size, &f, &l);
 
 	if (want == WEB_RANGE_ONE)
-		ok(k == want && f == wf && l == wl, "Range '%s' of %lld: %lld-%lld", h ? h : "(none)",
-		   (long long)size, (long long)wf, (long long)wl);
+		ok(k == want && f == wf && l == wl, "Range '%s' of %lld: %lld-%lld",
+		   h ? h : "(none)", (long long)size, (long long)wf, (long long)wl);
 	else
 		ok(k == want, "Range '%s' of %lld: %s", h ? h : "(none)", (long long)size,
 		   want == WEB_RANGE_NONE ? "ignored" : "unsatisfiable");
