@@ -104,7 +104,7 @@ static void original_ext(const char *path, char out[12])
 	if (strcmp(out, "opus") && strcmp(out, "mp3") && strcmp(out, "peaks"))
 		return;
 plain:
-	strcpy(out, "orig");
+	memcpy(out, "orig", sizeof("orig"));
 	if (ext && (strcasecmp(ext, "opus") == 0 || strcasecmp(ext, "mp3") == 0))
 		snprintf(out, 12, "orig.%s", strcasecmp(ext, "opus") == 0 ? "opus" : "mp3");
 }
@@ -638,11 +638,11 @@ int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl
 	files[0].kind = "original";
 	snprintf(files[0].ext, sizeof(files[0].ext), "%s", ext);
 	files[1].kind = "opus";
-	strcpy(files[1].ext, "opus");
+	snprintf(files[1].ext, sizeof(files[0].ext), "opus");
 	files[2].kind = "mp3";
-	strcpy(files[2].ext, "mp3");
+	snprintf(files[2].ext, sizeof(files[0].ext), "mp3");
 	files[3].kind = "peaks";
-	strcpy(files[3].ext, "peaks");
+	snprintf(files[3].ext, sizeof(files[0].ext), "peaks");
 	nfiles = 4;
 	for (i = 0; i < nfiles; i++) {
 		prl_buf_addf(&files[i].tmp, "%s/%s.%s", staging.data, files[i].kind, files[i].ext);

@@ -254,7 +254,7 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		goto end;
 	}
 	for (i = 0; i < d->ntiers; i++) {
-		size_t k, n = 1;
+		size_t k, n = 1, size;
 		const char *want = d->tiers[i].name;
 		for (;;) {
 			for (k = 0; k < i; k++)
@@ -264,11 +264,12 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				break;
 			free(tname[i]);
 			n++;
-			if (!(tname[i] = malloc(strlen(d->tiers[i].name) + 24))) {
+			size = strlen(d->tiers[i].name) + 24;
+			if (!(tname[i] = malloc(size))) {
 				ret = -PRL_ENOMEM;
 				goto end;
 			}
-			sprintf(tname[i], "%s-%zu", d->tiers[i].name, n);
+			snprintf(tname[i], size, "%s-%zu", d->tiers[i].name, n);
 			want = tname[i];
 		}
 		if (!tname[i] && !(tname[i] = strdup(want))) {

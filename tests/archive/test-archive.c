@@ -123,7 +123,7 @@ static void test_schema(void)
 {
 	struct prl_buf err = PRL_BUF_INIT;
 	struct prl_archive *a = NULL;
-	char dir[512];
+	char dir[512], media[600];
 	int ret;
 
 	path_in(dir, sizeof(dir), "schema");
@@ -144,8 +144,8 @@ static void test_schema(void)
 	exec_sql(dir, "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
 		      " original_format, original_name, sha256) VALUES"
 		      " ('old', 1000, 48000, 1, 'wav', 'old.wav', 'aa');");
-	mkdir(strcat(dir, "/media"), 0755);
-	dir[strlen(dir) - 6] = '\0';
+	path_in(media, sizeof(media), "schema-v1/media");
+	mkdir(media, 0755);
 	ok(prl_archive_open(dir, 0, &a, &err) == 0, "open a version-1 archive");
 	is_int(prl_archive_schema_version(a), prl_archive_latest_schema(),
 	       "it was upgraded to the latest schema");
