@@ -24,78 +24,20 @@
  * few blocks per thread whatever the file's length.  The progress callback
  * and everything the caller sees run on the calling thread.
  */
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libavutil/error.h>
-#include <libavutil/log.h>
 #include <libswresample/swresample.h>
 
 #include "transcode-internal.h"
 
 /* Blocks between two progress calls: about 4 s of 48 kHz audio. */
 #define PROGRESS_EVERY 48
-
-static void quiet_log(void *avcl, int level, const char *fmt, va_list vl)
-{
-	(void)avcl;
-	(void)level;
-	(void)fmt;
-	(void)vl;
-}
-
-static void set_quiet(void)
-{
-	av_log_set_level(AV_LOG_QUIET);
-	av_log_set_callback(quiet_log);
-}
-
-void transcode_quiet(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, set_quiet);
-}
-
-int transcode_fail(struct prl_buf *err, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && !err->len) {
-		va_start(ap, fmt);
-		prl_buf_vaddf(err, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-int transcode_averr(int averr, int fallback)
-{
-	switch (averr) {
-	case AVERROR(ENOSPC):
-	case AVERROR(EDQUOT):
-		return -PRL_ENOSPC;
-	case AVERROR(ENOMEM):
-		return -PRL_ENOMEM;
-	case AVERROR(EIO):
-	case AVERROR(EACCES):
-	case AVERROR(EPERM):
-	case AVERROR(ENOENT):
-	case AVERROR(ENOTDIR):
-	case AVERROR(EISDIR):
-	case AVERROR(EROFS):
-		return -PRL_EIO;
-	default:
-		return fallback;
-	}
-}
 
 void prl_transcode_result_clear(struct prl_transcode_result *r)
 {
