@@ -181,137 +181,155 @@ static int64_t ms_of(int64_t frames, int rate)
 	return (frames * 1000 + rate / 2) / rate;
 }
 
-int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_result *res,
-		      struct prl_buf *err)
+/* Everything one run holds, released in one place (run_release). */
+struct run {
+	const struct prl_transcode_job *job;
+	struct prl_transcode_result out; /* what the caller gets on success */
+	struct output outs[3];		 /* peaks, opus, mp3: removed on failure */
+	struct reader *r;		 /* pass 1's decoder */
+	struct peaks *peaks;		 /* or NULL: no peaks asked for */
+	struct encoder *opus, *mp3;	 /* or NULL: that copy not asked for */
+	struct meter *meter;		 /* the source's loudness */
+	struct meter *fold_meter;	 /* the stereo fold's, above two channels */
+	SwrContext *fold;		 /* the fold itself, or NULL */
+	float *fold_buf;		 /* one folded block */
+	size_t fold_cap;		 /* frames fold_buf holds */
+	struct hash_task hash;		 /* the original's SHA-256, on its own thread */
+	pthread_t hash_tid;
+	int hashing;	    /* hash_tid runs and must be joined */
+	struct prl_buf why; /* the first reason a step failed */
+};
+
+/* Opens the source and creates every output before any audio is decoded,
+ * so an unwritable folder fails at once. */
+static int run_open(struct run *run)
 {
-	struct prl_transcode_result out;
-	struct output outs[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
-	struct hash_task hash = {.ret = 0};
-	struct copy_task copies[2];
-	struct encoder *opus = NULL, *mp3 = NULL;
-	struct reader *r = NULL;
-	struct meter *meter = NULL, *fold_meter = NULL;
-	struct prl_loudness fold_loudness;
-	SwrContext *fold = NULL;
-	float *fold_buf = NULL;
-	size_t fold_cap = 0;
-	struct peaks *peaks = NULL;
-	struct prl_buf why = PRL_BUF_INIT;
-	atomic_int stop;
-	pthread_t hash_tid, copy_tid;
-	int hashing = 0, copying = 0, ncopies = 0, blocks = 0, bad, ret, n, i;
-	int64_t frames = 0, total, declared;
-	float *data;
+	const struct prl_transcode_job *job = run->job;
+	struct prl_audio_info *info = &run->out.info;
+	int ret;
 
-	memset(&out, 0, sizeof(out));
-	memset(copies, 0, sizeof(copies));
-	atomic_init(&stop, 0);
-	if (!job || !job->src_path || !res) {
-		ret = -PRL_EINVAL;
-		goto end;
-	}
-	transcode_quiet();
-
-	if ((ret = reader_open(&r, job->src_path, &out.info, &out.tags, &why)) < 0)
-		goto end;
-
-	claim(&outs[0], job->peaks_path);
-	claim(&outs[1], job->opus_path);
-	claim(&outs[2], job->mp3_path);
-	if (job->peaks_path && (ret = peaks_open(&peaks, job->peaks_path, out.info.sample_rate,
-						 out.info.channels, &why)) < 0)
-		goto end;
+	if ((ret = reader_open(&run->r, job->src_path, info, &run->out.tags, &run->why)) < 0)
+		return ret;
+	claim(&run->outs[0], job->peaks_path);
+	claim(&run->outs[1], job->opus_path);
+	claim(&run->outs[2], job->mp3_path);
+	if (job->peaks_path && (ret = peaks_open(&run->peaks, job->peaks_path, info->sample_rate,
+						 info->channels, &run->why)) < 0)
+		return ret;
 	if (job->opus_path &&
-	    (ret = encoder_open(&opus, ENCODER_OPUS, job->opus_path, reader_layout(r),
-				out.info.sample_rate, &why)) < 0)
-		goto end;
-	if (job->mp3_path && (ret = encoder_open(&mp3, ENCODER_MP3, job->mp3_path, reader_layout(r),
-						 out.info.sample_rate, &why)) < 0)
-		goto end;
-	if ((ret = meter_new(&meter, reader_layout(r), out.info.sample_rate)) < 0)
-		goto end;
-	if ((opus || mp3) && out.info.channels > 2) {
+	    (ret = encoder_open(&run->opus, ENCODER_OPUS, job->opus_path, reader_layout(run->r),
+				info->sample_rate, &run->why)) < 0)
+		return ret;
+	if (job->mp3_path &&
+	    (ret = encoder_open(&run->mp3, ENCODER_MP3, job->mp3_path, reader_layout(run->r),
+				info->sample_rate, &run->why)) < 0)
+		return ret;
+	if ((ret = meter_new(&run->meter, reader_layout(run->r), info->sample_rate)) < 0)
+		return ret;
+	if ((run->opus || run->mp3) && info->channels > 2) {
 		AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
 
-		if ((ret = transcode_swr_new(&fold, reader_layout(r), out.info.sample_rate, &stereo,
-					     AV_SAMPLE_FMT_FLT, out.info.sample_rate)) < 0) {
-			ret = transcode_averr(ret, -PRL_ECODEC);
-			prl_buf_addstr(&why, "cannot set up the stereo fold");
-			goto end;
+		if ((ret = transcode_swr_new(&run->fold, reader_layout(run->r), info->sample_rate,
+					     &stereo, AV_SAMPLE_FMT_FLT, info->sample_rate)) < 0) {
+			prl_buf_addstr(&run->why, "cannot set up the stereo fold");
+			return transcode_averr(ret, -PRL_ECODEC);
 		}
-		if ((ret = meter_new(&fold_meter, &stereo, out.info.sample_rate)) < 0)
-			goto end;
+		if ((ret = meter_new(&run->fold_meter, &stereo, info->sample_rate)) < 0)
+			return ret;
 	}
+	return 0;
+}
 
-	/* Pass 1.  The hash reads the file on its own: the decoders read
-	 * through their own buffers and some (libsndfile) seek, so hashing
-	 * what they read would not be the file's bytes in order. */
-	hash.path = job->src_path;
-	if (pthread_create(&hash_tid, NULL, hash_thread, &hash) != 0) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
-	hashing = 1;
-	ncopies = (opus != NULL) + (mp3 != NULL);
-	total = out.info.frames * (ncopies ? 2 : 1);
-	while ((n = reader_next(r, &data, &why)) > 0) {
-		if ((ret = meter_add(meter, data, (size_t)n)) < 0)
-			goto end;
-		if (peaks && (ret = peaks_add(peaks, data, (size_t)n, &why)) < 0)
-			goto end;
-		if (fold && (ret = fold_add(fold, fold_meter, data, n, &fold_buf, &fold_cap)) < 0)
-			goto end;
+/* Pass 1: decodes once into the meters and the peaks while a second
+ * thread hashes the original; then sets the result's length, loudness,
+ * hash and the copies' gain.  *frames gets the frames really decoded. */
+static int run_measure(struct run *run, int64_t *frames_out)
+{
+	const struct prl_transcode_job *job = run->job;
+	struct prl_transcode_result *out = &run->out;
+	struct prl_loudness fold_loudness;
+	int ncopies = (run->opus != NULL) + (run->mp3 != NULL), blocks = 0, n, ret;
+	int64_t frames = 0, total = out->info.frames * (ncopies ? 2 : 1), declared;
+	float *data;
+
+	/* The hash reads the file on its own: the decoders read through
+	 * their own buffers and some (libsndfile) seek, so hashing what they
+	 * read would not be the file's bytes in order. */
+	run->hash.path = job->src_path;
+	if (pthread_create(&run->hash_tid, NULL, hash_thread, &run->hash) != 0)
+		return -PRL_ENOMEM;
+	run->hashing = 1;
+	while ((n = reader_next(run->r, &data, &run->why)) > 0) {
+		if ((ret = meter_add(run->meter, data, (size_t)n)) < 0)
+			return ret;
+		if (run->peaks && (ret = peaks_add(run->peaks, data, (size_t)n, &run->why)) < 0)
+			return ret;
+		if (run->fold && (ret = fold_add(run->fold, run->fold_meter, data, n,
+						 &run->fold_buf, &run->fold_cap)) < 0)
+			return ret;
 		frames += n;
 		if (job->progress && ++blocks % PROGRESS_EVERY == 0)
 			job->progress(job->progress_ctx, frames, total > frames ? total : frames);
 	}
-	if ((ret = n) < 0)
-		goto end;
-	pthread_join(hash_tid, NULL);
-	hashing = 0;
-	if ((ret = hash.ret) < 0) {
-		prl_buf_reset(&why);
-		if (hash.err.len)
-			prl_buf_add(&why, hash.err.data, hash.err.len);
-		goto end;
+	if (n < 0)
+		return n;
+	pthread_join(run->hash_tid, NULL);
+	run->hashing = 0;
+	if (run->hash.ret < 0) {
+		prl_buf_reset(&run->why);
+		if (run->hash.err.len)
+			prl_buf_add(&run->why, run->hash.err.data, run->hash.err.len);
+		return run->hash.ret;
 	}
 	if (frames == 0) {
-		ret = -PRL_EFORMAT;
-		prl_buf_addstr(&why, "no audio: the file holds a header but no samples");
-		goto end;
+		prl_buf_addstr(&run->why, "no audio: the file holds a header but no samples");
+		return -PRL_EFORMAT;
 	}
 	/* A recording cut short (a recorder that lost power, a copy that
 	 * stopped) is kept with the audio it really holds: that audio is
 	 * what the archive must not lose, and the header's promise is
 	 * worth nothing.  info.frames is the real length; the promise is
 	 * reported in declared_frames. */
-	declared = reader_declared_frames(r);
-	reader_free(&r);
-	out.info.frames = frames;
-	out.info.declared_frames = declared;
-	out.info.duration_ms = ms_of(frames, out.info.sample_rate);
-	if ((ret = meter_finish(meter, &out.loudness)) < 0)
-		goto end;
-	fold_loudness = out.loudness;
-	if (fold_meter && (ret = meter_finish(fold_meter, &fold_loudness)) < 0)
-		goto end;
-	memcpy(out.sha256, hash.digest, sizeof(out.sha256));
-	if (peaks && (ret = peaks_finish(peaks, &out.peaks_bytes, &why)) < 0)
-		goto end;
-	out.gain_db =
+	declared = reader_declared_frames(run->r);
+	reader_free(&run->r);
+	out->info.frames = frames;
+	out->info.declared_frames = declared;
+	out->info.duration_ms = ms_of(frames, out->info.sample_rate);
+	if ((ret = meter_finish(run->meter, &out->loudness)) < 0)
+		return ret;
+	fold_loudness = out->loudness;
+	if (run->fold_meter && (ret = meter_finish(run->fold_meter, &fold_loudness)) < 0)
+		return ret;
+	memcpy(out->sha256, run->hash.digest, sizeof(out->sha256));
+	if (run->peaks && (ret = peaks_finish(run->peaks, &out->peaks_bytes, &run->why)) < 0)
+		return ret;
+	out->gain_db =
 		ncopies ? prl_gain_for(&fold_loudness, job->target_lufs, job->max_true_peak_dbtp)
 			: 0;
+	*frames_out = frames;
+	return 0;
+}
 
-	/* Pass 2: the first copy on this thread (it reports progress), the
-	 * second on a worker; each decodes the file for itself. */
-	total = 2 * frames;
+/* Pass 2: the first copy on this thread (it reports progress), the
+ * second on a worker; each decodes the file for itself. */
+static int run_copies(struct run *run, int64_t frames)
+{
+	const struct prl_transcode_job *job = run->job;
+	struct copy_task copies[2];
+	pthread_t copy_tid;
+	atomic_int stop;
+	int64_t total = 2 * frames;
+	int copying = 0, bad, ret = 0, i;
+
+	memset(copies, 0, sizeof(copies));
+	atomic_init(&stop, 0);
 	for (i = 0; i < 2; i++) {
 		copies[i].src = job->src_path;
-		copies[i].gain = (float)pow(10.0, out.gain_db / 20.0);
+		copies[i].gain = (float)pow(10.0, run->out.gain_db / 20.0);
 		copies[i].stop = &stop;
 	}
-	copies[0].enc = opus ? opus : mp3;
-	copies[1].enc = opus ? mp3 : NULL;
+	copies[0].enc = run->opus ? run->opus : run->mp3;
+	copies[1].enc = run->opus ? run->mp3 : NULL;
 	copies[0].job = job;
 	copies[0].done_before = frames;
 	copies[0].total = total;
@@ -337,42 +355,73 @@ int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_
 	if (bad >= 0) {
 		ret = copies[bad].ret;
 		if (copies[bad].err.len)
-			prl_buf_add(&why, copies[bad].err.data, copies[bad].err.len);
+			prl_buf_add(&run->why, copies[bad].err.data, copies[bad].err.len);
 		goto end;
 	}
-	out.opus_bytes = opus ? copies[0].bytes : 0;
-	out.mp3_bytes = mp3 ? copies[opus ? 1 : 0].bytes : 0;
+	run->out.opus_bytes = run->opus ? copies[0].bytes : 0;
+	run->out.mp3_bytes = run->mp3 ? copies[run->opus ? 1 : 0].bytes : 0;
 	if (job->progress)
 		job->progress(job->progress_ctx, total, total);
-	*res = out;
-	memset(&out, 0, sizeof(out));
-	ret = 0;
 end:
-	if (hashing) {
-		/* The hash cannot be interrupted; it finishes in seconds. */
-		pthread_join(hash_tid, NULL);
-	}
 	if (copying) {
 		atomic_store(&stop, 1);
 		pthread_join(copy_tid, NULL);
 	}
-	encoder_free(&mp3);
-	encoder_free(&opus);
-	peaks_free(&peaks);
-	meter_free(&fold_meter);
-	meter_free(&meter);
-	swr_free(&fold);
-	free(fold_buf);
-	reader_free(&r);
 	for (i = 0; i < 2; i++)
 		prl_buf_release(&copies[i].err);
-	prl_buf_release(&hash.err);
+	return ret;
+}
+
+/* Frees what the run holds; after a failure, removes the outputs it
+ * created and says why in err. */
+static void run_release(struct run *run, int ret, struct prl_buf *err)
+{
+	int i;
+
+	if (run->hashing) {
+		/* The hash cannot be interrupted; it finishes in seconds. */
+		pthread_join(run->hash_tid, NULL);
+	}
+	encoder_free(&run->mp3);
+	encoder_free(&run->opus);
+	peaks_free(&run->peaks);
+	meter_free(&run->fold_meter);
+	meter_free(&run->meter);
+	swr_free(&run->fold);
+	free(run->fold_buf);
+	reader_free(&run->r);
+	prl_buf_release(&run->hash.err);
 	if (ret < 0) {
 		for (i = 2; i >= 0; i--)
-			discard(&outs[i]);
-		set_err(err, &why, ret);
+			discard(&run->outs[i]);
+		set_err(err, &run->why, ret);
 	}
-	prl_buf_release(&why);
-	prl_transcode_result_clear(&out);
+	prl_buf_release(&run->why);
+	prl_transcode_result_clear(&run->out);
+}
+
+int prl_transcode_run(const struct prl_transcode_job *job, struct prl_transcode_result *res,
+		      struct prl_buf *err)
+{
+	struct run run;
+	int64_t frames = 0;
+	int ret;
+
+	memset(&run, 0, sizeof(run));
+	prl_buf_init(&run.why);
+	prl_buf_init(&run.hash.err);
+	run.job = job;
+	if (!job || !job->src_path || !res) {
+		ret = -PRL_EINVAL;
+		goto end;
+	}
+	transcode_quiet();
+	if ((ret = run_open(&run)) < 0 || (ret = run_measure(&run, &frames)) < 0 ||
+	    (ret = run_copies(&run, frames)) < 0)
+		goto end;
+	*res = run.out;
+	memset(&run.out, 0, sizeof(run.out));
+end:
+	run_release(&run, ret, err);
 	return ret;
 }
