@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "parlers/common.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
@@ -59,6 +61,32 @@ int prl_utf8_valid(const char *s, size_t len)
 		i += n;
 	}
 	return 1;
+}
+
+int prl_buf_add_utf8(struct prl_buf *b, uint32_t cp)
+{
+	utf8proc_uint8_t u[4];
+	utf8proc_ssize_t n;
+
+	if (!utf8proc_codepoint_valid((utf8proc_int32_t)cp))
+		cp = 0xfffd;
+	n = utf8proc_encode_char((utf8proc_int32_t)cp, u);
+	return prl_buf_add(b, u, (size_t)n);
+}
+
+int prl_buf_add_utf8_or_latin1(struct prl_buf *b, const char *s, size_t len)
+{
+	size_t i;
+	int ret;
+
+	if (prl_utf8_valid(s, len))
+		return prl_buf_add(b, s, len);
+	if ((ret = prl_buf_grow(b, 2 * len)) < 0)
+		return ret;
+	for (i = 0; i < len; i++)
+		if ((ret = prl_buf_add_utf8(b, (unsigned char)s[i])) < 0)
+			return ret;
+	return 0;
 }
 
 int prl_json_strn(struct prl_buf *b, const char *s, size_t len)

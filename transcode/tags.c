@@ -42,33 +42,16 @@ const char *prl_tags_get(const struct prl_tags *t, const char *key)
 
 /* RIFF INFO, bext and ID3v1 text is nominally Latin-1 (or the writer's
  * code page) but many tools write UTF-8 there: keep what is valid UTF-8,
- * read the rest as Latin-1, whose code points are its byte values. */
+ * read the rest as Latin-1. */
 static char *to_utf8(const char *s, size_t len)
 {
-	char *out, *p;
-	size_t i;
+	struct prl_buf b = PRL_BUF_INIT;
 
-	if (prl_utf8_valid(s, len)) {
-		if (!(out = malloc(len + 1)))
-			return NULL;
-		memcpy(out, s, len);
-		out[len] = '\0';
-		return out;
-	}
-	if (!(out = malloc(2 * len + 1)))
+	if (prl_buf_add_utf8_or_latin1(&b, s, len) < 0) {
+		prl_buf_release(&b);
 		return NULL;
-	for (p = out, i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80) {
-			*p++ = (char)c;
-		} else {
-			*p++ = (char)(0xc0 | (c >> 6));
-			*p++ = (char)(0x80 | (c & 0x3f));
-		}
 	}
-	*p = '\0';
-	return out;
+	return prl_buf_detach(&b, NULL);
 }
 
 int tags_add(struct prl_tags *t, const char *key, const char *value, size_t len)

@@ -85,4 +85,15 @@ int prl_read_file(const char *path, size_t max_bytes, struct prl_buf *out);
 /* True when s (len bytes) is well-formed UTF-8 (no overlongs, no surrogates). */
 int prl_utf8_valid(const char *s, size_t len);
 
+/* Appends code point cp to b as UTF-8 (utf8proc's encoder, the one every
+ * module uses); a surrogate or a value past U+10FFFF appends U+FFFD.
+ * Returns 0 or -PRL_ENOMEM. */
+int prl_buf_add_utf8(struct prl_buf *b, uint32_t cp);
+
+/* Appends len bytes of s to b: as they are when they are valid UTF-8, else
+ * read as Latin-1 (whose code points are its byte values), the fallback for
+ * text that older tools wrote in their code page.  Returns 0 or
+ * -PRL_ENOMEM. */
+int prl_buf_add_utf8_or_latin1(struct prl_buf *b, const char *s, size_t len);
+
 #endif

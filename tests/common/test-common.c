@@ -78,12 +78,37 @@ static void test_utf8(void)
 	ok(!prl_utf8_valid("\xe9t\xe9", 3), "Latin-1 is not UTF-8");
 }
 
+static void test_utf8_out(void)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+
+	prl_buf_add_utf8(&b, 'a');
+	prl_buf_add_utf8(&b, 0xe9);
+	prl_buf_add_utf8(&b, 0x20ac);
+	prl_buf_add_utf8(&b, 0x1f3b5);
+	is_str(prl_buf_str(&b), "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x8e\xb5",
+	       "code points of one to four bytes are encoded");
+	prl_buf_reset(&b);
+	prl_buf_add_utf8(&b, 0xd800);
+	prl_buf_add_utf8(&b, 0x110000);
+	is_str(prl_buf_str(&b), "\xef\xbf\xbd\xef\xbf\xbd",
+	       "a surrogate and a value past U+10FFFF become U+FFFD");
+	prl_buf_reset(&b);
+	prl_buf_add_utf8_or_latin1(&b, "m\xc3\xa9zoun", 7);
+	is_str(prl_buf_str(&b), "m\xc3\xa9zoun", "valid UTF-8 is kept as it is");
+	prl_buf_reset(&b);
+	prl_buf_add_utf8_or_latin1(&b, "m\xe9zoun\xff", 7);
+	is_str(prl_buf_str(&b), "m\xc3\xa9zoun\xc3\xbf", "anything else is read as Latin-1");
+	prl_buf_release(&b);
+}
+
 int main(void)
 {
 	test_buf();
 	test_json();
 	test_xml();
 	test_utf8();
+	test_utf8_out();
 	is_str(prl_strerror(-PRL_EFORMAT), "not in the expected format", "errors have sentences");
 	return done_testing();
 }
