@@ -59,7 +59,23 @@ static void print_snippet(const char *html, int tty)
 	}
 }
 
-int cmd_search(struct cli *c, int argc, char **argv)
+static const char search_usage[] =
+	"usage: parlers [-d DIR] search [--json] [--limit N] [--offset N] [--public]\n"
+	"         [--tier TYPE] [--place P] [--speaker S] [--variety V]\n"
+	"         [--collection C] [--from DATE] [--to DATE]\n"
+	"         [--sort relevance|date|place] [--exact] QUERY...\n\n"
+	"Searches every transcript. Case and accents do not matter (mezoun finds\n"
+	"MÉZOUN); words are ANDed; \"a phrase\"; prefix*; a OR b; -word excludes.\n"
+	"Close spellings of a word are found too, after the exact hits and marked\n"
+	"as variants (--exact: exact hits only); the staff's table of equivalent\n"
+	"spellings ('parlers variants') counts as exact.\n"
+	"The command line has staff rights; --public shows what an anonymous\n"
+	"visitor gets. --json prints the same object as GET /api/search.\n";
+
+/* Reads search's options into *o, *v and *json (optind is left at the
+ * query's first word).  Returns -1 to go on, else the exit status. */
+static int search_options(int argc, char **argv, struct prl_search_opts *o, struct prl_viewer *v,
+			  int *json)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -78,116 +94,83 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct prl_viewer v = PRL_VIEWER_STAFF;
-	struct prl_search_opts o;
-	struct prl_buf q = PRL_BUF_INIT, out = PRL_BUF_INIT;
-	struct prl_archive *a = NULL;
-	json_t *root = NULL, *hit;
-	int json = 0, opt, status = 0, i;
-	size_t k;
 	char *end;
+	int opt;
 
-	memset(&o, 0, sizeof(o));
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			json = 1;
+			*json = 1;
 			break;
 		case 'l':
-			o.limit = strtoll(optarg, &end, 10);
-			if (*end || o.limit < 1 || o.limit > 200)
+			o->limit = strtoll(optarg, &end, 10);
+			if (*end || o->limit < 1 || o->limit > 200)
 				return cli_usage_error("search", "--limit must be 1 to 200");
 			break;
 		case 'o':
-			o.offset = strtoll(optarg, &end, 10);
-			if (*end || o.offset < 0)
+			o->offset = strtoll(optarg, &end, 10);
+			if (*end || o->offset < 0)
 				return cli_usage_error("search", "--offset must be 0 or more");
 			break;
 		case 'P':
-			v = PRL_VIEWER_ANONYMOUS;
+			*v = PRL_VIEWER_ANONYMOUS;
 			break;
 		case 't':
-			o.tier_type = optarg;
+			o->tier_type = optarg;
 			break;
 		case 'p':
-			o.place = optarg;
+			o->place = optarg;
 			break;
 		case 's':
-			o.speaker = optarg;
+			o->speaker = optarg;
 			break;
 		case 'v':
-			o.variety = optarg;
+			o->variety = optarg;
 			break;
 		case 'c':
-			o.collection = optarg;
+			o->collection = optarg;
 			break;
 		case 'f':
-			o.date_from = optarg;
+			o->date_from = optarg;
 			break;
 		case 'T':
-			o.date_to = optarg;
+			o->date_to = optarg;
 			break;
 		case 'e':
-			o.no_variants = 1;
+			o->no_variants = 1;
 			break;
 		case 'S':
 			if (!strcmp(optarg, "relevance"))
-				o.sort = PRL_SORT_RELEVANCE;
+				o->sort = PRL_SORT_RELEVANCE;
 			else if (!strcmp(optarg, "date"))
-				o.sort = PRL_SORT_DATE;
+				o->sort = PRL_SORT_DATE;
 			else if (!strcmp(optarg, "place"))
-				o.sort = PRL_SORT_PLACE;
+				o->sort = PRL_SORT_PLACE;
 			else
 				return cli_usage_error("search",
 						       "--sort must be relevance, date or place");
 			break;
 		case 'h':
-			printf("usage: parlers [-d DIR] search [--json] [--limit N] [--offset N] "
-			       "[--public]\n"
-			       "         [--tier TYPE] [--place P] [--speaker S] [--variety V]\n"
-			       "         [--collection C] [--from DATE] [--to DATE]\n"
-			       "         [--sort relevance|date|place] [--exact] QUERY...\n\n"
-			       "Searches every transcript. Case and accents do not matter (mezoun "
-			       "finds\n"
-			       "MÉZOUN); words are ANDed; \"a phrase\"; prefix*; a OR b; -word "
-			       "excludes.\n"
-			       "Close spellings of a word are found too, after the exact hits and "
-			       "marked\n"
-			       "as variants (--exact: exact hits only); the staff's table of "
-			       "equivalent\n"
-			       "spellings ('parlers variants') counts as exact.\n"
-			       "The command line has staff rights; --public shows what an "
-			       "anonymous\n"
-			       "visitor gets. --json prints the same object as GET /api/search.\n");
+			fputs(search_usage, stdout);
 			return 0;
 		default:
 			return cli_unknown_option("search", argv);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("search", "what should be searched for?");
-	for (i = optind; i < argc; i++)
-		prl_buf_addf(&q, "%s%s", i > optind ? " " : "", argv[i]);
-	o.query = q.data;
-	o.with_groups = 1;
-	if (cli_open(c, 0, &a)) {
-		status = EXIT_WORK_FAILED;
-		goto end;
-	}
-	if (prl_archive_search_json(a, &v, &o, &out) < 0) {
-		status = cli_error("search: %s", prl_archive_errmsg(a));
-		goto end;
-	}
-	if (json) {
-		printf("%s\n", out.data);
-		goto end;
-	}
-	if (!(root = json_loads(out.data, 0, NULL))) {
-		status = cli_error("search: internal error reading the answer");
-		goto end;
-	}
+	return -1;
+}
+
+/* Prints a search answer (GET /api/search's JSON) for a reader: one hit
+ * per paragraph, then the totals. */
+static int print_hits(const char *answer)
+{
+	json_t *root, *hit;
+	size_t k;
+
+	if (!(root = json_loads(answer, 0, NULL)))
+		return cli_error("search: internal error reading the answer");
 	json_array_foreach(json_object_get(root, "hits"), k, hit)
 	{
 		char s[32], e[32];
@@ -207,8 +190,36 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(root, "total")),
 	       json_integer_value(json_object_get(root, "total")) == 1 ? "" : "s",
 	       (long long)json_integer_value(json_object_get(root, "total_exact")));
-end:
 	json_decref(root);
+	return 0;
+}
+
+int cmd_search(struct cli *c, int argc, char **argv)
+{
+	struct prl_viewer v = PRL_VIEWER_STAFF;
+	struct prl_search_opts o;
+	struct prl_buf q = PRL_BUF_INIT, out = PRL_BUF_INIT;
+	struct prl_archive *a = NULL;
+	int json = 0, status, i;
+
+	memset(&o, 0, sizeof(o));
+	if ((status = search_options(argc, argv, &o, &v, &json)) >= 0)
+		return status;
+	status = 0;
+	if (optind >= argc)
+		return cli_usage_error("search", "what should be searched for?");
+	for (i = optind; i < argc; i++)
+		prl_buf_addf(&q, "%s%s", i > optind ? " " : "", argv[i]);
+	o.query = q.data;
+	o.with_groups = 1;
+	if (cli_open(c, 0, &a))
+		status = EXIT_WORK_FAILED;
+	else if (prl_archive_search_json(a, &v, &o, &out) < 0)
+		status = cli_error("search: %s", prl_archive_errmsg(a));
+	else if (json)
+		printf("%s\n", out.data);
+	else
+		status = print_hits(out.data);
 	prl_buf_release(&q);
 	prl_buf_release(&out);
 	prl_archive_close(a);
