@@ -198,7 +198,9 @@ static void help(void)
 	       "failed, 2 on a usage error.\n");
 }
 
-int cmd_ingest(struct cli *c, int argc, char **argv)
+/* Reads ingest's options into *io and *json (optind is left at the first
+ * path).  Returns -1 to go on, else the exit status. */
+static int ingest_options(int argc, char **argv, struct prl_ingest_opts *io, int *json)
 {
 	static const struct option opts[] = {
 		{"access", required_argument, NULL, 'a'},
@@ -209,38 +211,32 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct prl_ingest_opts io = {-1, NULL, 0, NULL, NULL};
-	struct file_list files = {NULL, NULL, 0, 0};
-	struct progress prog;
-	struct prl_archive *a = NULL;
-	size_t ningested = 0, ndup = 0, nfailed = 0, i;
-	double started = now(), audio_s = 0;
-	int json = 0, opt, status = 0;
 	char *end;
+	int opt;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
-			if ((io.access = prl_access_parse(optarg)) < 0)
+			if ((io->access = prl_access_parse(optarg)) < 0)
 				return cli_usage_error("ingest", "--access must be public, "
 								 "restricted or private");
 			break;
 		case 'c':
-			io.collection = optarg;
+			io->collection = optarg;
 			break;
 		case 't':
-			io.target_lufs = strtod(optarg, &end);
-			if (*end || io.target_lufs > -5 || io.target_lufs < -70)
+			io->target_lufs = strtod(optarg, &end);
+			if (*end || io->target_lufs > -5 || io->target_lufs < -70)
 				return cli_usage_error("ingest", "--target-lufs must be a number "
 								 "between -70 and -5");
 			break;
 		case 'j':
-			json = 1;
+			*json = 1;
 			break;
 		case 'T':
-			io.accept_truncated = 1;
+			io->accept_truncated = 1;
 			break;
 		case 'h':
 			help();
@@ -249,21 +245,128 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 			return cli_unknown_option("ingest", argv);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("ingest", "no file or folder given");
-	for (i = (size_t)optind; i < (size_t)argc; i++) {
+	return -1;
+}
+
+/* The files the paths name: a folder is walked, anything else is taken as
+ * it is (a missing path gets its own failed line later). */
+static int collect_files(int argc, char **argv, int first, struct file_list *files)
+{
+	int i;
+
+	for (i = first; i < argc; i++) {
 		struct stat sb;
 
 		if (stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			if (walk(argv[i], &files, 0) < 0)
-				return cli_error("out of memory");
-		} else if (list_add(&files, argv[i], 0) < 0) {
-			return cli_error("out of memory");
+			if (walk(argv[i], files, 0) < 0)
+				return -PRL_ENOMEM;
+		} else if (list_add(files, argv[i], 0) < 0) {
+			return -PRL_ENOMEM;
 		}
 	}
+	return 0;
+}
+
+static void file_list_release(struct file_list *files)
+{
+	size_t i;
+
+	for (i = 0; i < files->n; i++)
+		free(files->paths[i]);
+	free(files->paths);
+	free(files->unreadable);
+}
+
+/* One "parlers: warning: PATH: ..." line per line of warnings. */
+static void print_warnings(const char *path, char *warnings)
+{
+	char *line = warnings, *nl;
+
+	while (*line) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		fprintf(stderr, "parlers: warning: %s: %s\n", path, line);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+}
+
+/* What a run did, for its last line. */
+struct tally {
+	size_t ingested, duplicates, failed;
+	double audio_s; /* seconds of audio ingested */
+};
+
+static void print_tally(const struct tally *t, double took)
+{
+	fprintf(stderr, "%zu ingested, %zu duplicate%s, %zu failed", t->ingested, t->duplicates,
+		t->duplicates == 1 ? "" : "s", t->failed);
+	if (t->audio_s > 0 && took > 0)
+		fprintf(stderr, " (%.0f s of audio in %.1f s, %.1f× real time)", t->audio_s, took,
+			t->audio_s / took);
+	fputc('\n', stderr);
+}
+
+/* Ingests files->paths[i], prints its result line and counts it. */
+static void ingest_one(struct prl_archive *a, const struct file_list *files, size_t i,
+		       const struct prl_ingest_opts *io, int json, struct progress *prog,
+		       struct tally *t)
+{
+	struct prl_ingest_result r;
+
+	prl_ingest_result_init(&r);
+	prog->index = i;
+	prog->path = files->paths[i];
+	if (files->unreadable[i])
+		prl_buf_addf(&r.error, "cannot read folder: %s", strerror(EACCES));
+	else
+		prl_archive_ingest(a, files->paths[i], io, &r);
+	if (prog->tty)
+		fputs("\r\033[K", stderr);
+	switch (r.status) {
+	case PRL_INGESTED:
+		t->ingested++;
+		t->audio_s += (double)r.duration_ms / 1000.0;
+		prog->audio_done = t->audio_s;
+		break;
+	case PRL_DUPLICATE:
+		t->duplicates++;
+		break;
+	case PRL_FAILED:
+		t->failed++;
+		fprintf(stderr, "parlers: %s: %s\n", files->paths[i], prl_buf_str(&r.error));
+		break;
+	}
+	if (r.warnings.len && !json)
+		print_warnings(files->paths[i], r.warnings.data);
+	print_result(json, files->paths[i], &r);
+	prl_ingest_result_release(&r);
+}
+
+int cmd_ingest(struct cli *c, int argc, char **argv)
+{
+	struct prl_ingest_opts io = {-1, NULL, 0, NULL, NULL};
+	struct file_list files = {NULL, NULL, 0, 0};
+	struct tally tally = {0, 0, 0, 0};
+	struct progress prog;
+	struct prl_archive *a = NULL;
+	double started = now();
+	int json = 0, status;
+	size_t i;
+
+	if ((status = ingest_options(argc, argv, &io, &json)) >= 0)
+		return status;
+	if (optind >= argc)
+		return cli_usage_error("ingest", "no file or folder given");
+	if (collect_files(argc, argv, optind, &files) < 0) {
+		file_list_release(&files);
+		return cli_error("out of memory");
+	}
 	if (cli_open(c, 1, &a)) {
-		status = EXIT_WORK_FAILED;
-		goto end;
+		file_list_release(&files);
+		return EXIT_WORK_FAILED;
 	}
 	memset(&prog, 0, sizeof(prog));
 	prog.started = started;
@@ -271,65 +374,11 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 	prog.total = files.n;
 	io.progress = on_progress;
 	io.progress_ctx = &prog;
-	for (i = 0; i < files.n; i++) {
-		struct prl_ingest_result r;
-
-		prl_ingest_result_init(&r);
-		prog.index = i;
-		prog.path = files.paths[i];
-		if (files.unreadable[i]) {
-			prl_buf_addf(&r.error, "cannot read folder: %s", strerror(EACCES));
-		} else {
-			prl_archive_ingest(a, files.paths[i], &io, &r);
-		}
-		if (prog.tty)
-			fputs("\r\033[K", stderr);
-		switch (r.status) {
-		case PRL_INGESTED:
-			ningested++;
-			audio_s += (double)r.duration_ms / 1000.0;
-			prog.audio_done = audio_s;
-			break;
-		case PRL_DUPLICATE:
-			ndup++;
-			break;
-		case PRL_FAILED:
-			nfailed++;
-			fprintf(stderr, "parlers: %s: %s\n", files.paths[i], prl_buf_str(&r.error));
-			break;
-		}
-		if (r.warnings.len && !json) {
-			char *line = r.warnings.data, *nl;
-
-			while (*line) {
-				nl = strchr(line, '\n');
-				if (nl)
-					*nl = '\0';
-				fprintf(stderr, "parlers: warning: %s: %s\n", files.paths[i], line);
-				if (!nl)
-					break;
-				line = nl + 1;
-			}
-		}
-		print_result(json, files.paths[i], &r);
-		prl_ingest_result_release(&r);
-	}
-	if (!json) {
-		double took = now() - started;
-
-		fprintf(stderr, "%zu ingested, %zu duplicate%s, %zu failed", ningested, ndup,
-			ndup == 1 ? "" : "s", nfailed);
-		if (audio_s > 0 && took > 0)
-			fprintf(stderr, " (%.0f s of audio in %.1f s, %.1f× real time)", audio_s,
-				took, audio_s / took);
-		fputc('\n', stderr);
-	}
-	status = nfailed ? EXIT_WORK_FAILED : 0;
-end:
-	prl_archive_close(a);
 	for (i = 0; i < files.n; i++)
-		free(files.paths[i]);
-	free(files.paths);
-	free(files.unreadable);
-	return status;
+		ingest_one(a, &files, i, &io, json, &prog, &tally);
+	if (!json)
+		print_tally(&tally, now() - started);
+	prl_archive_close(a);
+	file_list_release(&files);
+	return tally.failed ? EXIT_WORK_FAILED : 0;
 }
