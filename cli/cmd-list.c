@@ -126,59 +126,14 @@ end:
 	return status;
 }
 
-int cmd_show(struct cli *c, int argc, char **argv)
+/* Prints a recording (GET /api/recordings/ID's JSON) for a reader: one
+ * labelled line per field that has a value. */
+static void print_recording(json_t *r, int64_t id)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct prl_viewer v = PRL_VIEWER_STAFF;
-	struct prl_buf out = PRL_BUF_INIT;
-	struct prl_archive *a;
-	json_t *r = NULL, *x, *place;
-	int64_t id;
+	json_t *x, *place = json_object_get(r, "place");
 	size_t i;
-	int json = 0, opt, status = 0;
 	char d[32];
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			printf("usage: parlers [-d DIR] show ID [--json]\n\n"
-			       "Shows one recording: metadata, speakers, loudness, stored files "
-			       "and\n"
-			       "tiers. --json prints the same object as GET /api/recordings/ID.\n");
-			return 0;
-		default:
-			return cli_unknown_option("show", argv);
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("show", "which recording? (an ID)");
-	if (optind + 1 < argc)
-		return cli_usage_error("show", "unexpected argument '%s'", argv[optind + 1]);
-	if (cli_parse_id(argv[optind], &id) < 0)
-		return cli_usage_error("show", "'%s' is not a recording id", argv[optind]);
-	if (cli_open(c, 0, &a))
-		return EXIT_WORK_FAILED;
-	if (prl_archive_recording_json(a, &v, id, &out) < 0) {
-		status = cli_error("show: %s", prl_archive_errmsg(a));
-		goto end;
-	}
-	if (json) {
-		printf("%s\n", out.data);
-		goto end;
-	}
-	if (!(r = json_loads(out.data, 0, NULL))) {
-		status = cli_error("show: internal error reading the recording");
-		goto end;
-	}
 	fmt_duration(json_integer_value(json_object_get(r, "duration_ms")), d);
 	printf("%s\n", js(r, "title"));
 	printf("  id           %lld\n", (long long)id);
@@ -187,7 +142,6 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		printf("  date         %s\n", js(r, "date"));
 	if (*js(r, "collection"))
 		printf("  collection   %s\n", js(r, "collection"));
-	place = json_object_get(r, "place");
 	if (json_is_object(place))
 		printf("  place        %s%s%s%s\n", js(place, "name"),
 		       *js(place, "commune") ? " (" : "", js(place, "commune"),
@@ -229,7 +183,55 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		       json_array_size(json_object_get(x, "segments")),
 		       json_array_size(json_object_get(x, "segments")) == 1 ? "" : "s");
 	}
-end:
+}
+
+int cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct prl_viewer v = PRL_VIEWER_STAFF;
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	json_t *r = NULL;
+	int64_t id;
+	int json = 0, opt, status = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: parlers [-d DIR] show ID [--json]\n\n"
+			       "Shows one recording: metadata, speakers, loudness, stored files "
+			       "and\n"
+			       "tiers. --json prints the same object as GET /api/recordings/ID.\n");
+			return 0;
+		default:
+			return cli_unknown_option("show", argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("show", "which recording? (an ID)");
+	if (optind + 1 < argc)
+		return cli_usage_error("show", "unexpected argument '%s'", argv[optind + 1]);
+	if (cli_parse_id(argv[optind], &id) < 0)
+		return cli_usage_error("show", "'%s' is not a recording id", argv[optind]);
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	if (prl_archive_recording_json(a, &v, id, &out) < 0)
+		status = cli_error("show: %s", prl_archive_errmsg(a));
+	else if (json)
+		printf("%s\n", out.data);
+	else if (!(r = json_loads(out.data, 0, NULL)))
+		status = cli_error("show: internal error reading the recording");
+	else
+		print_recording(r, id);
 	json_decref(r);
 	prl_buf_release(&out);
 	prl_archive_close(a);
