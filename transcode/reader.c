@@ -526,8 +526,13 @@ static int open_av(struct reader *r, const char *path, struct prl_audio_info *in
 	 * LAME frame count, a WAV's data size) is a promise a file cut short
 	 * breaks; one FFmpeg estimated from the bit rate or the last packet
 	 * is not.  Encoder delay and padding make a whole file decode a little
-	 * off its stated length: half a second or 2% is allowed. */
-	if (st->duration > 0 && r->fmt->duration_estimation_method == AVFMT_DURATION_FROM_STREAM) {
+	 * off its stated length: half a second or 2% is allowed.  Ogg states
+	 * no length: FFmpeg reads one off the last page's granule position,
+	 * which is whatever the file holds, and for Opus counts the pre-skip
+	 * that the decoder drops (up to 65,535 samples, 1.4 s), so only what
+	 * decodes is counted there. */
+	if (st->duration > 0 && r->fmt->duration_estimation_method == AVFMT_DURATION_FROM_STREAM &&
+	    strcmp(r->fmt->iformat->name, "ogg") != 0) {
 		r->declared = info->frames;
 		r->slack = r->declared / 50 > r->rate / 2 ? r->declared / 50 : r->rate / 2;
 	}

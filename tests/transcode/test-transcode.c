@@ -523,6 +523,79 @@ static void truncated_recording(void)
 	prl_buf_release(&err);
 }
 
+/* The Ogg page CRC: polynomial 0x04c11db7, not reflected, starting at 0. */
+static uint32_t ogg_crc(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= (uint32_t)p[i] << 24;
+		for (int k = 0; k < 8; k++)
+			c = c & 0x80000000u ? (c << 1) ^ 0x04c11db7u : c << 1;
+	}
+	return c;
+}
+
+/* An Ogg Opus file may ask its decoder to drop up to 65,535 samples at the
+ * start (pre-skip); the length FFmpeg reads off the last page counts them.
+ * Such a file is whole: it is kept with what decodes, not called cut. */
+static void opus_pre_skip(void)
+{
+	struct prl_transcode_result res;
+	struct prl_transcode_job job;
+	struct prl_buf err = PRL_BUF_INIT, file = PRL_BUF_INIT;
+	char src[512], opus[512];
+	unsigned char *d, *head;
+	size_t page_len;
+	uint32_t crc;
+	FILE *f;
+	int ret;
+
+	path_in(src, sizeof(src), "pre-skip.wav");
+	write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 1, 3.0, 0.3, NULL, NULL);
+	path_in(opus, sizeof(opus), "pre-skip.opus");
+	if (!ok(ffmpeg_make(src, opus, "-c:a libopus -b:a 64k") == 0 &&
+			prl_read_file(opus, 0, &file) == 0 && file.len > 64,
+		"made a 3 s Ogg Opus file")) {
+		prl_buf_release(&file);
+		return;
+	}
+	/* OpusHead is the first page's packet: pre-skip is the 16-bit
+	 * little-endian field 10 bytes into it; the page's CRC is redone */
+	d = (unsigned char *)file.data;
+	head = memmem(d, file.len, "OpusHead", 8);
+	page_len = 27 + (size_t)d[26];
+	for (size_t i = 0; i < d[26]; i++)
+		page_len += d[27 + i];
+	ok(head && head + 12 <= d + page_len && page_len <= file.len,
+	   "the first page holds the Opus header");
+	if (head && head + 12 <= d + page_len && page_len <= file.len) {
+		head[10] = 0xff;
+		head[11] = 0xff;
+		memset(d + 22, 0, 4);
+		crc = ogg_crc(d, page_len);
+		for (int k = 0; k < 4; k++)
+			d[22 + k] = (unsigned char)(crc >> (8 * k));
+		if ((f = fopen(opus, "wb"))) {
+			fwrite(d, 1, file.len, f);
+			fclose(f);
+		}
+	}
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = opus;
+	job.target_lufs = -18;
+	job.max_true_peak_dbtp = -1;
+	ret = prl_transcode_run(&job, &res, &err);
+	is_int(ret, 0, "Opus with a pre-skip of 65,535 samples is read (%s)", prl_buf_str(&err));
+	is_int(res.info.declared_frames, 0, "Opus with a large pre-skip: not called truncated");
+	ok(res.info.frames > 48000 && res.info.frames < 3 * 48000 - 60000,
+	   "Opus with a large pre-skip: the frames that decode (%lld)", (long long)res.info.frames);
+	prl_transcode_result_clear(&res);
+	prl_buf_release(&file);
+	prl_buf_release(&err);
+}
+
 /* ---- the real files in the interop folder ---- */
 
 static void interop(void)
@@ -957,6 +1030,7 @@ int main(void)
 	true_peak_exact("rf64-96k.wav");
 	true_peak_exact("mono24-192k.wav");
 	truncated_recording();
+	opus_pre_skip();
 	progress_and_hash();
 	true_peak_exact("long.wav");
 	interop();
