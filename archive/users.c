@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <utf8proc.h>
 
 #include "archive-internal.h"
 
@@ -56,6 +57,26 @@ int prl_login_valid(const char *s)
 	return 1;
 }
 
+/* True when s holds nothing but white space (ASCII's, or any Unicode
+ * space separator: a no-break space pasted from a document counts too).
+ * Bytes that are not UTF-8 are not white space. */
+static int only_white_space(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t c;
+	utf8proc_ssize_t n;
+
+	while (*p) {
+		if ((n = utf8proc_iterate(p, -1, &c)) <= 0)
+			return 0;
+		if (!(c == ' ' || (c >= '\t' && c <= '\r') ||
+		      utf8proc_category(c) == UTF8PROC_CATEGORY_ZS))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 static int check_password(struct prl_archive *a, const char *pw)
 {
 	size_t n = pw ? strlen(pw) : 0;
@@ -66,6 +87,8 @@ static int check_password(struct prl_archive *a, const char *pw)
 	if (n > PRL_PASSWORD_MAX)
 		return archive_fail(a, -PRL_EINVAL, "a password has at most %d bytes",
 				    PRL_PASSWORD_MAX);
+	if (only_white_space(pw))
+		return archive_fail(a, -PRL_EINVAL, "a password cannot be only spaces");
 	return 0;
 }
 

@@ -56,6 +56,12 @@ static void test_accounts(struct prl_archive *a, const char *db)
 	       "a login starting with '-' is refused");
 	is_int(prl_archive_user_add(a, "jean", PRL_ROLE_RESEARCHER, "short"), -PRL_EINVAL,
 	       "a password under 8 bytes is refused");
+	is_int(prl_archive_user_add(a, "jean", PRL_ROLE_RESEARCHER, "        "), -PRL_EINVAL,
+	       "a password of eight spaces is refused");
+	is_int(prl_archive_user_add(a, "jean", PRL_ROLE_RESEARCHER, " \t \xc2\xa0 \xe3\x80\x80 "),
+	       -PRL_EINVAL, "a password of tabs and Unicode spaces is refused");
+	is_int(prl_archive_user_update(a, "marie", -1, "         "), -PRL_EINVAL,
+	       "a new password of spaces is refused");
 	is_int(prl_archive_user_add(a, "jean", PRL_ROLE_RESEARCHER, "long enough"), 0,
 	       "a researcher is added");
 	is_int(count(db, "SELECT count(*) FROM users WHERE pwhash LIKE '$argon2id$%'"), 2,
