@@ -10,7 +10,10 @@
  * own CSRF token.  Failed logins are rows of login_failures, counted per
  * account and per client address over a sliding window; past the limit a
  * login is refused before the password is even hashed, so a guesser cannot
- * use the server as an Argon2 oracle nor make it burn memory.
+ * use the server as an Argon2 oracle nor make it burn memory.  An attempt
+ * is written down as a failure in the transaction that counts, before its
+ * check (a success then clears it): guesses sent all at once cannot slip
+ * past the limit while the first ones are being hashed.
  *
  * Always holds: a password never reaches the database, a log or an error
  * message; an unknown login costs the same hashing as a known one (no
@@ -251,33 +254,6 @@ static int count_failures(struct prl_archive *a, enum stmt_id sid, const char *k
 	return 0;
 }
 
-static int record_failure(struct prl_archive *a, const char *login, const char *addr, int64_t now)
-{
-	sqlite3_stmt *st;
-	int ret;
-
-	if ((ret = archive_begin(a)) < 0)
-		return ret;
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_FAILURES_PRUNE)))
-		goto end;
-	sqlite3_bind_int64(st, 1, now - PRL_LOGIN_WINDOW_S);
-	if (archive_step_done(a, st, "forgetting old failures") < 0)
-		goto end;
-	if (!(st = archive_stmt(a, ST_FAILURE_ADD)))
-		goto end;
-	archive_bind_text(st, 1, login);
-	archive_bind_text(st, 2, addr);
-	sqlite3_bind_int64(st, 3, now);
-	if (archive_step_done(a, st, "counting a failed login") < 0)
-		goto end;
-	ret = archive_commit(a);
-end:
-	if (ret < 0)
-		archive_rollback(a);
-	return ret;
-}
-
 static void random_token(char out[PRL_TOKEN_CHARS + 1], unsigned char raw[32])
 {
 	randombytes_buf(raw, 32);
@@ -338,13 +314,62 @@ static void dummy_init(void)
 		dummy_hash[0] = '\0';
 }
 
+/*
+ * Counts the failures of login and of addr and, when both are under their
+ * limits, records this attempt as a failure before its password is
+ * checked, in one write transaction: concurrent attempts on other handles
+ * wait for it, so however many arrive at once, no more than the limit are
+ * checked.  A login that then succeeds clears its failures, this one with
+ * them.  -PRL_ELIMIT (with *retry_after_s) past a limit.
+ */
+static int reserve_attempt(struct prl_archive *a, const char *login, const char *addr, int64_t now,
+			   int *retry_after_s)
+{
+	int64_t n_login = 0, n_addr = 0, old_login = 0, old_addr = 0, until = 0;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = archive_begin(a)) < 0)
+		return ret;
+	if ((ret = count_failures(a, ST_FAILURES_BY_LOGIN, login, now, &n_login, &old_login)) < 0 ||
+	    (ret = count_failures(a, ST_FAILURES_BY_ADDR, addr, now, &n_addr, &old_addr)) < 0)
+		goto end;
+	if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT || n_addr >= PRL_LOGIN_FAILS_PER_ADDR) {
+		if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT)
+			until = old_login + PRL_LOGIN_WINDOW_S;
+		if (n_addr >= PRL_LOGIN_FAILS_PER_ADDR && old_addr + PRL_LOGIN_WINDOW_S > until)
+			until = old_addr + PRL_LOGIN_WINDOW_S;
+		if (retry_after_s)
+			*retry_after_s = until > now ? (int)(until - now) : 1;
+		ret = archive_fail(a, -PRL_ELIMIT, "too many failed logins; try again later");
+		goto end;
+	}
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_FAILURES_PRUNE)))
+		goto end;
+	sqlite3_bind_int64(st, 1, now - PRL_LOGIN_WINDOW_S);
+	if (archive_step_done(a, st, "forgetting old failures") < 0)
+		goto end;
+	if (!(st = archive_stmt(a, ST_FAILURE_ADD)))
+		goto end;
+	archive_bind_text(st, 1, login);
+	archive_bind_text(st, 2, addr);
+	sqlite3_bind_int64(st, 3, now);
+	if (archive_step_done(a, st, "counting a login attempt") < 0)
+		goto end;
+	ret = archive_commit(a);
+end:
+	if (ret < 0)
+		archive_rollback(a);
+	return ret;
+}
+
 int prl_archive_login(struct prl_archive *a, const char *login, const char *password,
 		      const char *addr, struct prl_session *out, int *retry_after_s)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	struct prl_session s;
-	int64_t now = (int64_t)time(NULL), n_login = 0, n_addr = 0, old_login = 0, old_addr = 0;
-	int64_t id = 0;
+	int64_t now = (int64_t)time(NULL), id = 0;
 	int role = 0, ret, known;
 
 	if ((ret = sodium_ready(a)) < 0)
@@ -353,20 +378,8 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 		addr = "";
 	if (!login || !password || !prl_login_valid(login) || strlen(password) > PRL_PASSWORD_MAX)
 		login = "";
-	if ((ret = count_failures(a, ST_FAILURES_BY_LOGIN, login, now, &n_login, &old_login)) < 0 ||
-	    (ret = count_failures(a, ST_FAILURES_BY_ADDR, addr, now, &n_addr, &old_addr)) < 0)
+	if ((ret = reserve_attempt(a, login, addr, now, retry_after_s)) < 0)
 		return ret;
-	if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT || n_addr >= PRL_LOGIN_FAILS_PER_ADDR) {
-		int64_t until = 0;
-
-		if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT)
-			until = old_login + PRL_LOGIN_WINDOW_S;
-		if (n_addr >= PRL_LOGIN_FAILS_PER_ADDR && old_addr + PRL_LOGIN_WINDOW_S > until)
-			until = old_addr + PRL_LOGIN_WINDOW_S;
-		if (retry_after_s)
-			*retry_after_s = until > now ? (int)(until - now) : 1;
-		return archive_fail(a, -PRL_ELIMIT, "too many failed logins; try again later");
-	}
 	pthread_once(&dummy_once, dummy_init);
 	if (!dummy_hash[0])
 		return archive_fail(a, -PRL_ENOMEM, "out of memory");
@@ -375,11 +388,8 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 		memcpy(hash, dummy_hash, sizeof(hash));
 	if (crypto_pwhash_str_verify(hash, password ? password : "",
 				     password ? strlen(password) : 0) != 0 ||
-	    !known) {
-		if ((ret = record_failure(a, login, addr, now)) < 0)
-			return ret;
+	    !known)
 		return archive_fail(a, -PRL_EACCESS, "wrong login or password");
-	}
 	memset(&s, 0, sizeof(s));
 	s.viewer.role = (enum prl_role)role;
 	s.viewer.user_id = id;

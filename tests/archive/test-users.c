@@ -6,6 +6,7 @@
  * conflict, a refused edit changes nothing, every change has its history
  * row, a withheld passage reaches no visitor by any way out).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,67 @@ static void test_withheld(struct prl_archive *a, const char *db, int64_t rec)
 	prl_buf_release(&out);
 }
 
+/* Many wrong passwords at once, each on a handle of its own as the
+ * server's threads have: no more of them reach the password check than
+ * the limit allows; the rest are refused as too many. */
+#define RACERS 16
+
+struct racer {
+	pthread_barrier_t *start;
+	int ret; /* what prl_archive_login() answered */
+};
+
+static void *race_login(void *arg)
+{
+	struct racer *r = arg;
+	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_archive *h = NULL;
+	struct prl_session s;
+	int retry = 0;
+
+	r->ret = 1;
+	if (prl_archive_open(tmpdir, 0, &h, &err) == 0) {
+		pthread_barrier_wait(r->start);
+		r->ret = prl_archive_login(h, "racer", "not the password", "192.0.2.7", &s, &retry);
+	} else {
+		pthread_barrier_wait(r->start);
+	}
+	prl_archive_close(h);
+	prl_buf_release(&err);
+	return NULL;
+}
+
+static void test_login_race(struct prl_archive *a)
+{
+	pthread_barrier_t start;
+	pthread_t tid[RACERS];
+	struct racer racers[RACERS];
+	int checked = 0, limited = 0, other = 0, i;
+
+	if (!ok(prl_archive_user_add(a, "racer", PRL_ROLE_RESEARCHER, "the password") == 0,
+		"an account for the race is added"))
+		return;
+	pthread_barrier_init(&start, NULL, RACERS);
+	for (i = 0; i < RACERS; i++) {
+		racers[i].start = &start;
+		pthread_create(&tid[i], NULL, race_login, &racers[i]);
+	}
+	for (i = 0; i < RACERS; i++) {
+		pthread_join(tid[i], NULL);
+		if (racers[i].ret == -PRL_EACCESS)
+			checked++;
+		else if (racers[i].ret == -PRL_ELIMIT)
+			limited++;
+		else
+			other++;
+	}
+	pthread_barrier_destroy(&start);
+	is_int(checked, PRL_LOGIN_FAILS_PER_ACCOUNT,
+	       "%d wrong passwords at once: only the limit's worth are checked", RACERS);
+	is_int(limited, RACERS - PRL_LOGIN_FAILS_PER_ACCOUNT, "the others are refused as too many");
+	is_int(other, 0, "no login answered anything else");
+}
+
 int main(void)
 {
 	const char *corpus = getenv("PARLERS_CORPUS");
@@ -380,6 +442,7 @@ int main(void)
 		diag("%s", prl_buf_str(&err));
 	if (a) {
 		test_accounts(a, db.data);
+		test_login_race(a);
 		prl_buf_addf(&path, "%s/cotentin-1976-la-mezoun.wav", corpus ? corpus : "corpus");
 		memset(&opts, 0, sizeof(opts));
 		opts.access = PRL_ACCESS_PUBLIC;
