@@ -462,6 +462,22 @@ static void av_container(const AVFormatContext *fmt, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, name);
 }
 
+/* An MP3 too short for libavformat's probe to be sure of (under about
+ * twenty frames), proven MP3 by its frames chaining from end to end. */
+#define SHORT_MPA_MAX (256 * 1024)
+
+static int short_mpeg_audio(const AVFormatContext *fmt, const char *path)
+{
+	struct prl_buf file = PRL_BUF_INIT;
+	int yes;
+
+	if (strcmp(fmt->iformat->name, "mp3") != 0 || prl_read_file(path, SHORT_MPA_MAX, &file) < 0)
+		return 0;
+	yes = mpa_whole_chain((const unsigned char *)file.data, file.len) > 0;
+	prl_buf_release(&file);
+	return yes;
+}
+
 static int open_av(struct reader *r, const char *path, struct prl_audio_info *info,
 		   struct prl_tags *tags, struct prl_buf *err)
 {
@@ -481,7 +497,7 @@ static int open_av(struct reader *r, const char *path, struct prl_audio_info *in
 		return transcode_fail(err, -PRL_EFORMAT,
 				      "not an audio file libsndfile or FFmpeg can read");
 	}
-	if (r->fmt->probe_score <= AVPROBE_SCORE_RETRY)
+	if (r->fmt->probe_score <= AVPROBE_SCORE_RETRY && !short_mpeg_audio(r->fmt, path))
 		return transcode_fail(err, -PRL_EFORMAT,
 				      "not an audio file libsndfile or FFmpeg can read "
 				      "(FFmpeg only guessed %s from the name)",

@@ -144,6 +144,14 @@ struct SwrContext;
 int transcode_swr_new(struct SwrContext **out, const AVChannelLayout *in, int in_rate,
 		      const AVChannelLayout *out_layout, int out_fmt, int out_rate);
 
+/* ---- mpa.c ---- */
+
+/* The number of MPEG audio frames when buf (a whole file of len bytes) is
+ * nothing but a chain of them, between an optional ID3v2 tag at the front
+ * and an optional ID3v1 tag at the end; 0 when it is not, or holds fewer
+ * than two.  The proof that a file too short for FFmpeg's probe is MP3. */
+size_t mpa_whole_chain(const unsigned char *buf, size_t len);
+
 /* Maps a libav error to a prl_err (ENOSPC, EIO, ENOMEM, else fallback). */
 int transcode_averr(int averr, int fallback);
 

@@ -523,6 +523,66 @@ static void truncated_recording(void)
 	prl_buf_release(&err);
 }
 
+/* A clip of a tenth of a second is too short for FFmpeg's probe to be sure
+ * it is MP3; its frames chaining from end to end prove it.  The same bytes
+ * cut inside a frame, or with noise in the middle, prove nothing. */
+static void short_mp3(void)
+{
+	struct prl_transcode_result res;
+	struct prl_transcode_job job;
+	struct prl_buf err = PRL_BUF_INIT, file = PRL_BUF_INIT;
+	char src[512], mp3[512], bad[512];
+	FILE *f;
+	int ret;
+
+	path_in(src, sizeof(src), "short.wav");
+	write_sndfile(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 0.072, 0.3, NULL, NULL);
+	path_in(mp3, sizeof(mp3), "short.mp3");
+	if (!ok(ffmpeg_make(src, mp3, "-c:a libmp3lame -b:a 128k") == 0 &&
+			prl_read_file(mp3, 0, &file) == 0,
+		"made a 72 ms MP3"))
+		return;
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	job.src_path = mp3;
+	job.target_lufs = -18;
+	job.max_true_peak_dbtp = -1;
+	ret = prl_transcode_run(&job, &res, &err);
+	is_int(ret, 0, "a 72 ms MP3 is read (%s)", prl_buf_str(&err));
+	ok(res.info.frames >= 3175 && res.info.frames < 6000,
+	   "a 72 ms MP3: its frames decode (%lld)", (long long)res.info.frames);
+	is_int(res.info.declared_frames, 0, "a 72 ms MP3: whole, not cut");
+	prl_transcode_result_clear(&res);
+
+	path_in(bad, sizeof(bad), "short-cut.mp3");
+	if ((f = fopen(bad, "wb"))) {
+		fwrite(file.data, 1, file.len - 100, f);
+		fclose(f);
+	}
+	job.src_path = bad;
+	prl_buf_reset(&err);
+	ok(prl_transcode_run(&job, &res, &err) < 0, "the same MP3 cut inside a frame is refused");
+	prl_transcode_result_clear(&res);
+
+	path_in(bad, sizeof(bad), "short-noise.mp3");
+	for (size_t i = file.len / 2; i < file.len / 2 + 64; i++)
+		file.data[i] = (char)(noise() * 127 + 128);
+	file.data[file.len / 2] = (char)0xff; /* a false sync, where a frame's data was */
+	if ((f = fopen(bad, "wb"))) {
+		fwrite(file.data, 1, file.len, f);
+		fclose(f);
+	}
+	job.src_path = bad;
+	prl_buf_reset(&err);
+	memset(&res, 0, sizeof(res));
+	ret = prl_transcode_run(&job, &res, &err);
+	ok(ret == 0 || ret == -PRL_EFORMAT || ret == -PRL_ECODEC,
+	   "noise inside a frame's data: read or refused, never a crash (%d)", ret);
+	prl_transcode_result_clear(&res);
+	prl_buf_release(&file);
+	prl_buf_release(&err);
+}
+
 /* The Ogg page CRC: polynomial 0x04c11db7, not reflected, starting at 0. */
 static uint32_t ogg_crc(const unsigned char *p, size_t n)
 {
@@ -1031,6 +1091,7 @@ int main(void)
 	true_peak_exact("mono24-192k.wav");
 	truncated_recording();
 	opus_pre_skip();
+	short_mp3();
 	progress_and_hash();
 	true_peak_exact("long.wav");
 	interop();
