@@ -361,6 +361,28 @@ def check_sessions(data, clients, levels):
     ok("login failed for 'victim'" in log and "guess-" not in log,
        "failures are logged, never the password")
 
+    # wrong passwords sent all at once: each attempt is counted before its
+    # check, so only the limit's worth are checked (401) and the rest 429
+    subprocess.run([PARLERS, "-d", data, "user", "add", "crowd"], input="crowd-pass-1\n",
+                   capture_output=True, text=True)
+    answers = []
+    start = threading.Barrier(64)
+
+    def guess(i):
+        c = Client()
+        start.wait()
+        answers.append(c.send("POST", "/api/login",
+                              {"login": "crowd", "password": "guess-%d" % i})[0])
+
+    crowd = [threading.Thread(target=guess, args=(i,)) for i in range(64)]
+    for t in crowd:
+        t.start()
+    for t in crowd:
+        t.join()
+    ok(answers.count(401) == 5 and answers.count(429) == 59,
+       "64 wrong passwords at once: 5 are checked, 59 get 429",
+       {st: answers.count(st) for st in set(answers)})
+
 
 # ---- refused writes change nothing ----
 
