@@ -6,8 +6,9 @@
 #    64 connections against parlers, then against nginx (one worker,
 #    sendfile on), each asking "Range: bytes=1000-66535", in ROUNDS
 #    alternating rounds so that load from elsewhere on the machine falls on
-#    both alike.  Prints requests/s of each per round, the medians and
-#    their ratio (goal: parlers >= 1.0x nginx), and parlers's resident
+#    both alike; twice, with one wrk thread and with two.  Prints
+#    requests/s of each per round, the medians and their ratio for each
+#    setup (goal: parlers >= 1.0x nginx in both), and parlers's resident
 #    memory sampled every second over its runs (goal: flat).
 # 2. The JSON of a recording with 2,000 segments at 16 connections with
 #    wrk --latency, accepting gzip as browsers do, ROUNDS times (goal: p99
@@ -144,39 +145,49 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 reqs() { awk '/Requests\/sec/ {print $2}' "$1"; }
 
-run_wrk() { # url out
-	wrk -t2 -c64 -d"${DURATION}s" -H "Range: bytes=1000-66535" "$1" >"$2" 2>&1
+run_wrk() { # threads url out
+	wrk -t"$1" -c64 -d"${DURATION}s" -H "Range: bytes=1000-66535" "$2" >"$3" 2>&1
 }
 
 # the median of the numbers on stdin
 median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.stdin.read().split()))'; }
 
-echo
-echo "== Range bytes=1000-66535, 64 connections, ${DURATION} s each, $ROUNDS rounds"
+# Two client setups, each measured against both servers in alternating
+# rounds: wrk with one thread (the client is then the lighter load on the
+# machine and each server's cost per request shows most) and with two.
 : >"$tmp/rss"
-: >"$tmp/p"
-: >"$tmp/n"
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	( while kill -0 "$ppid" 2>/dev/null; do rss "$ppid" >>"$tmp/rss"; sleep 1; done ) &
-	sampler=$!
-	run_wrk "http://127.0.0.1:$pport/media/$media_id.opus" "$tmp/wrk-parlers"
-	kill "$sampler" 2>/dev/null || true
-	wait "$sampler" 2>/dev/null || true
-	run_wrk "http://127.0.0.1:$nport/$rel" "$tmp/wrk-nginx"
-	grep -E "Non-2xx|Socket errors" "$tmp/wrk-parlers" "$tmp/wrk-nginx" || true
-	p=$(reqs "$tmp/wrk-parlers")
-	n=$(reqs "$tmp/wrk-nginx")
-	echo "$p" >>"$tmp/p"
-	echo "$n" >>"$tmp/n"
-	python3 -c "print('round $round: parlers %10.0f, nginx %10.0f requests/s: %.2fx' % ($p, $n, $p / $n))"
-	round=$((round + 1))
+: >"$tmp/summary"
+for wt in 1 2; do
+	echo
+	echo "== Range bytes=1000-66535, wrk -t$wt -c64, ${DURATION} s each, $ROUNDS rounds"
+	: >"$tmp/p"
+	: >"$tmp/n"
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		( while kill -0 "$ppid" 2>/dev/null; do rss "$ppid" >>"$tmp/rss"; sleep 1; done ) &
+		sampler=$!
+		run_wrk "$wt" "http://127.0.0.1:$pport/media/$media_id.opus" "$tmp/wrk-parlers"
+		kill "$sampler" 2>/dev/null || true
+		wait "$sampler" 2>/dev/null || true
+		run_wrk "$wt" "http://127.0.0.1:$nport/$rel" "$tmp/wrk-nginx"
+		grep -E "Non-2xx|Socket errors" "$tmp/wrk-parlers" "$tmp/wrk-nginx" || true
+		p=$(reqs "$tmp/wrk-parlers")
+		n=$(reqs "$tmp/wrk-nginx")
+		echo "$p" >>"$tmp/p"
+		echo "$n" >>"$tmp/n"
+		python3 -c "print('round $round: parlers %10.0f, nginx %10.0f requests/s: %.2fx' % ($p, $n, $p / $n))"
+		round=$((round + 1))
+	done
+	p=$(median <"$tmp/p")
+	n=$(median <"$tmp/n")
+	printf "parlers: %12.0f requests/s (median)\n" "$p"
+	printf "nginx:   %12.0f requests/s (median)\n" "$n"
+	python3 -c "print('ratio:   %12.2fx nginx (goal >= 1.0)' % ($p / $n))"
+	python3 -c "print('wrk -t$wt -c64: parlers %.0f, nginx %.0f requests/s: %.2fx' % ($p, $n, $p / $n))" >>"$tmp/summary"
 done
-p=$(median <"$tmp/p")
-n=$(median <"$tmp/n")
-printf "parlers: %12.0f requests/s (median)\n" "$p"
-printf "nginx:   %12.0f requests/s (median)\n" "$n"
-python3 -c "print('ratio:   %12.2fx nginx (goal >= 1.0)' % ($p / $n))"
+echo
+echo "== media, both setups (medians)"
+cat "$tmp/summary"
 python3 - "$tmp/rss" <<'EOF'
 import sys
 v = [int(x) for x in open(sys.argv[1]).read().split() if x.strip()]
