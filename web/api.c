@@ -269,7 +269,7 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 	struct MHD_Response *resp;
 	char disp[128];
 	size_t t, n = sizeof(annot_types) / sizeof(annot_types[0]), len = 0;
-	int fmt, ret, have_brief = 0;
+	int fmt, ret, have_brief = 0, loaded = 0;
 	const char *wo_tier = NULL;
 	char *data;
 
@@ -282,13 +282,13 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 	if (!(a = web_archive_get(r->srv)))
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
-	/* loading applies the access rule; the brief only names the recording */
-	if ((ret = prl_archive_annotations_load(a, &r->viewer, id, &doc)) < 0)
-		goto end;
-	memset(&brief, 0, sizeof(brief));
-	if ((ret = prl_archive_recording_brief(a, id, &brief)) < 0)
+	/* the gate names the recording; loading applies the same rule */
+	if ((ret = prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_ALL, &brief)) < 0)
 		goto end;
 	have_brief = 1;
+	if ((ret = prl_archive_annotations_load(a, &r->viewer, id, &doc)) < 0)
+		goto end;
+	loaded = 1;
 	if ((wo_tier = web_arg(r, "tier")) && !has_tier(doc, wo_tier)) {
 		ret = -PRL_ENOTFOUND; /* not an empty file: say the tier is not there */
 		goto end;
@@ -309,8 +309,8 @@ end:
 	prl_buf_release(&url);
 	if (ret < 0) {
 		prl_buf_release(&out);
-		/* past the brief, only the writer can fail: a tier it was asked for */
-		if (have_brief && (ret == -PRL_ENOTFOUND || ret == -PRL_EINVAL))
+		/* once loaded, only the writer can fail: a tier it was asked for */
+		if (loaded && (ret == -PRL_ENOTFOUND || ret == -PRL_EINVAL))
 			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such tier");
 		return archive_error(r, ret);
 	}

@@ -166,7 +166,8 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 		return LOOKUP_NO_ARCHIVE;
 	memset(&m, 0, sizeof(m));
 	ret = prl_archive_media(a, &r->viewer, id, kind, &m);
-	if (ret == 0 && WEB_SIG_SETTLED(sig) && prl_archive_recording_brief(a, id, &b) == 0) {
+	if (ret == 0 && WEB_SIG_SETTLED(sig) &&
+	    prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_ALL, &b) == 0) {
 		level = b.access;
 		keep = 1;
 		prl_recording_brief_clear(&b);

@@ -366,7 +366,7 @@ enum MHD_Result web_page_recording(struct web_request *r, int64_t id)
 		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
 	}
 	memset(&brief, 0, sizeof(brief));
-	if ((err = prl_archive_recording_brief(a, id, &brief)) == 0) {
+	if ((err = prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_METADATA, &brief)) == 0) {
 		prl_xml_escape(&title, brief.title ? brief.title : "");
 		prl_recording_brief_clear(&brief);
 	}
