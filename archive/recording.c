@@ -334,7 +334,7 @@ end:
 	return ret;
 }
 
-int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)
+int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_REC_BRIEF);
 	struct prl_recording_brief b;
@@ -371,7 +371,7 @@ int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v
 	enum prl_visibility vis;
 	int ret;
 
-	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, id, &b)) < 0)
 		return ret;
 	vis = prl_access_decide(v, b.access);
 	if (vis == PRL_SEE_NOTHING)

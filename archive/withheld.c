@@ -235,7 +235,7 @@ int archive_withheld_refresh_media(struct prl_archive *a, int64_t rec_id)
 	int ret;
 
 	memset(&b, 0, sizeof(b));
-	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
 	if ((ret = load_spans(a, rec_id, &spans, &n, &sig)) < 0)
 		goto end;
@@ -292,7 +292,7 @@ int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, i
 
 	if (reason && (strlen(reason) > REASON_MAX || !prl_utf8_valid(reason, strlen(reason))))
 		return archive_fail(a, -PRL_EINVAL, "the reason is too long or not UTF-8");
-	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
 	if (start_ms < 0 || end_ms <= start_ms || end_ms > b.duration_ms)
 		ret = archive_fail(a, -PRL_EINVAL,

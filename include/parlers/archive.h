@@ -166,9 +166,6 @@ struct prl_recording_brief {
 	char *original_name;
 };
 
-/* Fills *out for recording id whatever its access (callers decide with
- * prl_access_decide()).  -PRL_ENOTFOUND when unknown. */
-int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
 void prl_recording_brief_clear(struct prl_recording_brief *b);
 
 /*
