@@ -124,36 +124,6 @@ enum MHD_Result web_api_list(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
-struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
-{
-	struct web_cache *c = &r->srv->cache;
-	uint64_t sig = web_cache_signature(c);
-	struct web_blob *blob = web_cache_get(c, id, (int)r->viewer.role, sig);
-	struct prl_buf b = PRL_BUF_INIT;
-	struct prl_archive *a;
-	int ret;
-
-	if (blob)
-		return blob;
-	if (!(a = web_archive_get(r->srv))) {
-		*err = -PRL_EIO;
-		return NULL;
-	}
-	/* the archive applies the access rule for this viewer's role */
-	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
-	web_archive_put(r->srv, a);
-	if (ret == 0 && (ret = prl_buf_addch(&b, '\n')) == 0 &&
-	    !(blob = web_blob_new(prl_buf_str(&b), b.len)))
-		ret = -PRL_ENOMEM;
-	prl_buf_release(&b);
-	if (ret < 0) {
-		*err = ret;
-		return NULL;
-	}
-	web_cache_put(c, id, (int)r->viewer.role, sig, blob);
-	return blob;
-}
-
 enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
 {
 	struct MHD_Response *resp;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * IIIF Presentation 3: /iiif/{id}/manifest.json (one recording as an audio
- * Canvas) and /iiif/collection.json (every manifest the viewer may see);
- * and web_base_url(), the absolute URL prefix that IIIF and OAI-PMH need.
+ * Canvas) and /iiif/collection.json (every manifest the viewer may see).
  *
  * A manifest: labels in French and English; a Canvas with the recording's
  * duration in seconds; a painting Annotation whose body is a Choice of the
@@ -29,21 +28,6 @@
 
 #define IIIF_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 #define JSONLD_MIME "application/ld+json;profile=\"" IIIF_CONTEXT "\""
-
-int web_base_url(struct web_request *r, struct prl_buf *out)
-{
-	const char *host = web_header(r, MHD_HTTP_HEADER_HOST);
-	const char *proto = web_header(r, "X-Forwarded-Proto");
-	int ok = host && *host && strlen(host) < 256;
-
-	/* a Host header is the visitor's text: only a host name or address
-	 * and a port may become part of a URL we hand out */
-	for (const char *p = host; ok && *p; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		     (*p >= '0' && *p <= '9') || strchr(".-:[]", *p);
-	return prl_buf_addf(out, "%s://%s", proto && !strcmp(proto, "https") ? "https" : "http",
-			    ok ? host : "localhost");
-}
 
 /* {"fr": [fr], "en": [en]} */
 static json_t *lang_map(const char *fr, const char *en)

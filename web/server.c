@@ -2,15 +2,14 @@
 /*
  * The server: a libmicrohttpd daemon with a pool of polling threads, the
  * request life cycle (first byte, routing, the one log line), the pool of
- * archive handles the threads share, and the shutdown on SIGINT/SIGTERM.
+ * archive handles the threads share (lent to handlers by request.c), and
+ * the shutdown on SIGINT/SIGTERM.
  *
  * Always holds: a request is answered by exactly one route, chosen from the
  * decoded path by exact matching (no path the visitor sends is ever opened
  * as a file); a route that exists answers 405 for methods other than GET
  * and HEAD, any other path 404; a request target over 8 KiB gets 414 and
- * headers over 16 KiB get 431 before any route runs.  An archive handle is
- * used by one thread at a time: taken from the pool for one request and
- * given back.
+ * headers over 16 KiB get 431 before any route runs.
  *
  * Expected workload: bursts of small range requests for audio and JSON at
  * tens of thousands a second on a few threads; a few hundred connections,
@@ -30,45 +29,7 @@
 /* How long shutdown waits for requests in flight before closing them. */
 #define DRAIN_SECONDS 10
 
-/* ---- the archive handle pool ---- */
-
-struct prl_archive *web_archive_get(struct web_server *s)
-{
-	struct prl_archive *a = NULL;
-
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool)
-		a = s->pool[--s->npool];
-	pthread_mutex_unlock(&s->pool_lock);
-	if (!a && prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
-		return NULL;
-	return a;
-}
-
-void web_archive_put(struct web_server *s, struct prl_archive *a)
-{
-	if (!a)
-		return;
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool < s->pool_cap) {
-		s->pool[s->npool++] = a;
-		a = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	prl_archive_close(a); /* more handles than threads: one too many */
-}
-
-/* ---- request helpers ---- */
-
-const char *web_arg(struct web_request *r, const char *key)
-{
-	return MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, key);
-}
-
-const char *web_header(struct web_request *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, name);
-}
+/* ---- the request, before it is routed ---- */
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				    const char *value)

@@ -92,6 +92,8 @@ struct web_pages {
 int web_pages_init(struct web_pages *p, struct prl_buf *err);
 void web_pages_release(struct web_pages *p);
 
+struct web_request;
+
 /* ---- the recording JSON cache (cache.c) ---- */
 
 #define WEB_CACHE_SLOTS 64
@@ -144,6 +146,10 @@ uint64_t web_cache_signature(const struct web_cache *c);
 struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig);
 /* Keeps a reference to b as the entry for (id, role). */
 void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b);
+/* Recording id's JSON as r's viewer may see it (from the cache or the
+ * archive): a blob reference the caller drops, or NULL with *err set to a
+ * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */
+struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err);
 
 /* ---- facts of media files (mediacache.c) ---- */
 
@@ -224,6 +230,8 @@ struct web_request {
 	int set_lang_cookie;	    /* ?lang= was given: remember it */
 };
 
+/* ---- what a handler asks of its request (request.c) ---- */
+
 /* Takes an archive handle for this request (opening one when the pool is
  * empty); NULL when the archive cannot be opened.  Give it back with
  * web_archive_put() on every path. */
@@ -234,6 +242,10 @@ void web_archive_put(struct web_server *s, struct prl_archive *a);
 const char *web_arg(struct web_request *r, const char *key);
 /* A request header, or NULL. */
 const char *web_header(struct web_request *r, const char *name);
+/* Appends "http://host[:port]" as the request names this server (the Host
+ * header when it is a plain host name, else localhost; https when a proxy
+ * says X-Forwarded-Proto: https). */
+int web_base_url(struct web_request *r, struct prl_buf *out);
 
 /* ---- responses (respond.c) ---- */
 
@@ -306,14 +318,6 @@ enum MHD_Result web_oai(struct web_request *r);
 /* iiif.c: IIIF Presentation 3 manifests and their collection */
 enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id);
 enum MHD_Result web_iiif_collection(struct web_request *r);
-/* Appends "http://host[:port]" as the request names this server (the Host
- * header when it is a plain host name, else localhost; https when a proxy
- * says X-Forwarded-Proto: https). */
-int web_base_url(struct web_request *r, struct prl_buf *out);
-/* Recording id's JSON as r's viewer may see it (from the cache or the
- * archive): a blob reference the caller drops, or NULL with *err set to a
- * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */
-struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err);
 /* media.c */
 enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext);
 /* pages.c */
