@@ -57,11 +57,12 @@ static int64_t arg_count(const char *s)
 	return v;
 }
 
-enum MHD_Result web_api_health(struct web_request *r)
+enum MHD_Result web_api_health(struct web_request *r, const struct web_params *p)
 {
 	struct prl_archive *a = web_archive_get(r->srv);
 	struct prl_buf b = PRL_BUF_INIT;
 
+	(void)p;
 	if (!a)
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
@@ -75,12 +76,13 @@ enum MHD_Result web_api_health(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-store");
 }
 
-enum MHD_Result web_api_facets(struct web_request *r)
+enum MHD_Result web_api_facets(struct web_request *r, const struct web_params *p)
 {
 	struct prl_archive *a = web_archive_get(r->srv);
 	struct prl_buf b = PRL_BUF_INIT;
 	int ret;
 
+	(void)p;
 	if (!a)
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
@@ -94,7 +96,7 @@ enum MHD_Result web_api_facets(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
-enum MHD_Result web_api_list(struct web_request *r)
+enum MHD_Result web_api_list(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter f;
 	struct prl_archive *a;
@@ -102,6 +104,7 @@ enum MHD_Result web_api_list(struct web_request *r)
 	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit");
 	int ret;
 
+	(void)p;
 	memset(&f, 0, sizeof(f));
 	f.place = web_arg(r, "place");
 	f.speaker = web_arg(r, "speaker");
@@ -124,8 +127,9 @@ enum MHD_Result web_api_list(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
-enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
+enum MHD_Result web_api_recording(struct web_request *r, const struct web_params *p)
 {
+	int64_t id = p->id;
 	struct MHD_Response *resp;
 	struct web_blob *blob;
 	int64_t len;
@@ -146,8 +150,9 @@ enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
 	return web_queue(r, MHD_HTTP_OK, resp, len);
 }
 
-enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
+enum MHD_Result web_api_peaks(struct web_request *r, const struct web_params *p)
 {
+	int64_t id = p->id;
 	struct prl_archive *a;
 	struct prl_media m;
 	struct prl_buf b = PRL_BUF_INIT;
@@ -229,8 +234,10 @@ static int has_tier(const struct prl_annot_doc *doc, const char *name)
 	return 0;
 }
 
-enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext)
+enum MHD_Result web_api_annotations(struct web_request *r, const struct web_params *p)
 {
+	const char *ext = p->tail;
+	int64_t id = p->id;
 	struct prl_annot_write_opts wo;
 	struct prl_recording_brief brief;
 	struct prl_annot_doc *doc = NULL;
@@ -299,7 +306,7 @@ end:
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
 
-enum MHD_Result web_api_search(struct web_request *r)
+enum MHD_Result web_api_search(struct web_request *r, const struct web_params *p)
 {
 	struct prl_search_opts o;
 	struct prl_archive *a;
@@ -309,6 +316,7 @@ enum MHD_Result web_api_search(struct web_request *r)
 	enum MHD_Result res;
 	int ret;
 
+	(void)p;
 	memset(&o, 0, sizeof(o));
 	o.query = web_arg(r, "q");
 	o.tier_type = web_arg(r, "tier");

@@ -271,7 +271,7 @@ static int parse_id_list(const char *s, int64_t **out, size_t *n)
 	return 0;
 }
 
-enum MHD_Result web_api_export(struct web_request *r)
+enum MHD_Result web_api_export(struct web_request *r, const struct web_params *p)
 {
 	struct prl_export_opts o;
 	struct web_export *e = NULL;
@@ -282,6 +282,7 @@ enum MHD_Result web_api_export(struct web_request *r)
 	int ret, av;
 	enum MHD_Result res;
 
+	(void)p;
 	memset(&o, 0, sizeof(o));
 	/* what each may have by default: researchers the originals */
 	o.audio = r->viewer.role >= PRL_ROLE_RESEARCHER ? PRL_EXPORT_ORIGINAL : PRL_EXPORT_OPUS;
@@ -439,8 +440,10 @@ static int clip_tmp_fd(void)
 	return fd;
 }
 
-enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
+enum MHD_Result web_api_clip(struct web_request *r, const struct web_params *p)
 {
+	const char *ext = p->tail;
+	int64_t id = p->id;
 	static const char *const mimes[] = {"audio/wav", "audio/flac", "audio/ogg; codecs=opus",
 					    "audio/mpeg"};
 	struct prl_buf b = PRL_BUF_INIT, err = PRL_BUF_INIT;

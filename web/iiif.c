@@ -247,8 +247,9 @@ static enum MHD_Result send_json(struct web_request *r, json_t *doc)
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
 
-enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id)
+enum MHD_Result web_iiif_manifest(struct web_request *r, const struct web_params *p)
 {
+	int64_t id = p->id;
 	struct prl_buf base = PRL_BUF_INIT;
 	struct web_blob *blob;
 	json_t *rec, *m;
@@ -272,7 +273,7 @@ enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id)
 	return send_json(r, m);
 }
 
-enum MHD_Result web_iiif_collection(struct web_request *r)
+enum MHD_Result web_iiif_collection(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter f;
 	struct prl_buf b = PRL_BUF_INIT, base = PRL_BUF_INIT;
@@ -281,6 +282,7 @@ enum MHD_Result web_iiif_collection(struct web_request *r)
 	size_t i;
 	int ret = 0;
 
+	(void)p;
 	if (!(a = web_archive_get(r->srv))) {
 		json_decref(items);
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,

@@ -185,8 +185,10 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 	return 0;
 }
 
-enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext)
+enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 {
+	const char *ext = p->tail;
+	int64_t id = p->id;
 	enum prl_media_kind kind = !strcmp(ext, "opus")	 ? PRL_MEDIA_OPUS
 				   : !strcmp(ext, "mp3") ? PRL_MEDIA_MP3
 							 : PRL_MEDIA_ORIGINAL;

@@ -846,7 +846,7 @@ static enum MHD_Result verb_get(struct oai *o)
 	return oai_send(o);
 }
 
-enum MHD_Result web_oai(struct web_request *r)
+enum MHD_Result web_oai(struct web_request *r, const struct web_params *p)
 {
 	static const char *const a_identify[] = {"verb", NULL};
 	static const char *const a_formats[] = {"verb", "identifier", NULL};
@@ -867,6 +867,7 @@ enum MHD_Result web_oai(struct web_request *r)
 	char why[160];
 	size_t v;
 
+	(void)p;
 	pthread_once(&token_once, oai_setup);
 	memset(&o, 0, sizeof(o));
 	o.r = r;

@@ -5,11 +5,9 @@
  * archive handles the threads share (lent to handlers by request.c), and
  * the shutdown on SIGINT/SIGTERM.
  *
- * Always holds: a request is answered by exactly one route, chosen from the
- * decoded path by exact matching (no path the visitor sends is ever opened
- * as a file); a route that exists answers 405 for methods other than GET
- * and HEAD, any other path 404; a request target over 8 KiB gets 414 and
- * headers over 16 KiB get 431 before any route runs.
+ * Always holds: a request is answered by exactly one row of the route
+ * table (routes.c), chosen from the decoded path; a request target over
+ * 8 KiB gets 414 and headers over 16 KiB get 431 before any route runs.
  *
  * Expected workload: bursts of small range requests for audio and JSON at
  * tens of thousands a second on a few threads; a few hundred connections,
@@ -62,120 +60,6 @@ static void request_language(struct web_request *r)
 		l = WEB_LANG_FR;
 	}
 	r->lang = (enum web_lang)l;
-}
-
-/* ---- routing ---- */
-
-static int has_prefix(const char *s, const char *prefix, const char **rest)
-{
-	size_t n = strlen(prefix);
-
-	if (strncmp(s, prefix, n) != 0)
-		return 0;
-	*rest = s + n;
-	return 1;
-}
-
-/* "{id}" then exactly the suffix sep+ext: splits "12.opus" into 12, "opus". */
-static int split_id_ext(const char *s, int64_t *id, const char **ext)
-{
-	const char *dot = strchr(s, '.');
-
-	if (!dot || strchr(dot + 1, '/') || web_parse_id(s, (size_t)(dot - s), id) < 0)
-		return -1;
-	*ext = dot + 1;
-	return 0;
-}
-
-static int is_get(const struct web_request *r)
-{
-	return strcmp(r->method, MHD_HTTP_METHOD_GET) == 0 || r->is_head;
-}
-
-enum MHD_Result web_route(struct web_request *r)
-{
-	const char *u = r->url, *rest = NULL, *ext = NULL;
-	int64_t id = 0;
-	int json = 1;
-
-	if (has_prefix(u, "/api/", &rest)) {
-		enum MHD_Result res;
-
-		/* signing in and editing (edit.c): the routes that take writes */
-		if (web_edit_route(r, rest, &res))
-			return res;
-		if (!is_get(r)) {
-			/* routes that exist take GET and HEAD; the rest are unknown */
-			if (!strcmp(rest, "health") || !strcmp(rest, "facets") ||
-			    !strcmp(rest, "search") || !strcmp(rest, "recordings") ||
-			    !strcmp(rest, "export") || has_prefix(rest, "recordings/", &ext))
-				return web_method_not_allowed(r, 1);
-			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
-		}
-		if (!strcmp(rest, "health"))
-			return web_api_health(r);
-		if (!strcmp(rest, "facets"))
-			return web_api_facets(r);
-		if (!strcmp(rest, "search"))
-			return web_api_search(r);
-		if (!strcmp(rest, "recordings"))
-			return web_api_list(r);
-		if (!strcmp(rest, "export"))
-			return web_api_export(r);
-		if (has_prefix(rest, "recordings/", &rest)) {
-			const char *slash = strchr(rest, '/');
-
-			if (!slash)
-				return web_parse_id_str(rest, &id) < 0
-					       ? web_error_json(r, 404, "no such recording")
-					       : web_api_recording(r, id);
-			if (web_parse_id(rest, (size_t)(slash - rest), &id) < 0)
-				return web_error_json(r, 404, "no such recording");
-			if (!strcmp(slash, "/peaks.json"))
-				return web_api_peaks(r, id);
-			if (has_prefix(slash, "/annotations.", &ext) && !strchr(ext, '/'))
-				return web_api_annotations(r, id, ext);
-			if (has_prefix(slash, "/clip.", &ext) && !strchr(ext, '/'))
-				return web_api_clip(r, id, ext);
-		}
-		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
-	}
-	if (has_prefix(u, "/media/", &rest)) {
-		if (split_id_ext(rest, &id, &ext) < 0 ||
-		    (strcmp(ext, "opus") && strcmp(ext, "mp3") && strcmp(ext, "orig")))
-			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such media");
-		if (!is_get(r))
-			return web_method_not_allowed(r, 1);
-		return web_media(r, id, ext);
-	}
-	/* harvesting and viewers from elsewhere: OAI-PMH (XML) and IIIF (JSON-LD) */
-	if (!strcmp(u, "/oai")) /* the protocol takes GET and a POSTed form */
-		return is_get(r) || !strcmp(r->method, MHD_HTTP_METHOD_POST)
-			       ? web_oai(r)
-			       : web_method_not_allowed(r, 0);
-	if (!strcmp(u, "/iiif/collection.json"))
-		return is_get(r) ? web_iiif_collection(r) : web_method_not_allowed(r, 1);
-	if (has_prefix(u, "/iiif/", &rest)) {
-		const char *slash = strchr(rest, '/');
-
-		if (slash && !strcmp(slash, "/manifest.json") &&
-		    web_parse_id(rest, (size_t)(slash - rest), &id) == 0)
-			return is_get(r) ? web_iiif_manifest(r, id) : web_method_not_allowed(r, 1);
-		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such IIIF resource");
-	}
-	json = 0;
-	if (!strcmp(u, "/") || !strcmp(u, "/search")) {
-		if (!is_get(r))
-			return web_method_not_allowed(r, json);
-		return u[1] ? web_page_search(r) : web_page_home(r);
-	}
-	if (!strcmp(u, "/login"))
-		return is_get(r) ? web_page_login(r) : web_method_not_allowed(r, json);
-	if (!strncmp(u, "/recordings/", 12) && web_parse_id_str(u + 12, &id) == 0)
-		return is_get(r) ? web_page_recording(r, id) : web_method_not_allowed(r, json);
-	if (!strncmp(u, "/static/", 8) && !strchr(u + 8, '/'))
-		return is_get(r) ? web_static(r, u + 8) : web_method_not_allowed(r, json);
-	return web_error_html(r, MHD_HTTP_NOT_FOUND);
 }
 
 /* ---- MHD callbacks ---- */

@@ -49,6 +49,18 @@ struct prl_web_opts {
 int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err);
 
 /*
+ * Appends the route table to out, one line per route, five fields apart:
+ * its methods ("GET,HEAD", "POST"...), its path pattern
+ * ("/api/recordings/{id}/clip.{ext}"), what it answers (json, html, media,
+ * xml, file), what it shows of the recording {id} names (listing: its
+ * metadata, restricted ones included; content: its audio or transcript,
+ * 403 for a restricted one to who may not hear it; "-": none), and what
+ * the request needs ("session", ",csrf", ",ROLE"; "-": nothing).
+ * Returns 0 or -PRL_ENOMEM.
+ */
+int prl_web_routes(struct prl_buf *out);
+
+/*
  * Parses "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" or "PORT" into addr (a
  * numeric address, copied into addr_out of addr_size bytes; "" when none
  * was given) and *port.  Returns 0 or -PRL_EINVAL.
