@@ -39,6 +39,23 @@ static void on_ready(void *ctx, const char *addr, uint16_t port)
 		strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", (unsigned)port);
 }
 
+/* The server's settings that come from the environment: the OAI-PMH
+ * repository's own (PARLERS_OAI_NAMESPACE, PARLERS_ADMIN_EMAIL), two for
+ * tests (PARLERS_OAI_PAGE, PARLERS_OAI_TOKEN_TTL, seconds), and where clips
+ * are cut (TMPDIR). */
+static void opts_from_env(struct prl_web_opts *opts)
+{
+	const char *page = getenv("PARLERS_OAI_PAGE"), *ttl = getenv("PARLERS_OAI_TOKEN_TTL");
+
+	opts->oai_namespace = getenv("PARLERS_OAI_NAMESPACE");
+	opts->admin_email = getenv("PARLERS_ADMIN_EMAIL");
+	if (page && atoi(page) > 0)
+		opts->oai_page = (unsigned)atoi(page);
+	if (ttl && atol(ttl) > 0)
+		opts->oai_token_ttl = atol(ttl);
+	opts->tmp_dir = getenv("TMPDIR");
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -99,6 +116,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	opts_from_env(&opts);
 	opts.data_dir = c->data_dir;
 	opts.listen_addr = addr;
 	opts.port = port;

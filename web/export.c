@@ -424,9 +424,9 @@ static void format_seconds(int64_t ms, char *out, size_t size)
 		out[--n] = '\0';
 }
 
-static int clip_tmp_fd(void)
+/* An unlinked temporary file in dir (NULL or "": /tmp), or -1. */
+static int clip_tmp_fd(const char *dir)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd;
 
@@ -511,7 +511,7 @@ enum MHD_Result web_api_clip(struct web_request *r, const struct web_params *p)
 	job.end_ms = end;
 	job.format = (enum prl_clip_format)fmt;
 	json_decref(rec);
-	if ((fd = clip_tmp_fd()) < 0) {
+	if ((fd = clip_tmp_fd(r->srv->opts.tmp_dir)) < 0) {
 		prl_media_clear(&m);
 		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "no room for the clip");
 	}

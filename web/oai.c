@@ -35,28 +35,38 @@
 
 static unsigned char token_key[crypto_auth_KEYBYTES];
 static pthread_once_t token_once = PTHREAD_ONCE_INIT;
-static int page_size = OAI_PAGE; /* PARLERS_OAI_PAGE may lower it (tests) */
-static long token_ttl = 3600;	 /* seconds; PARLERS_OAI_TOKEN_TTL */
-
 static void oai_setup(void)
 {
-	const char *p = getenv("PARLERS_OAI_PAGE"), *t = getenv("PARLERS_OAI_TOKEN_TTL");
-
 	if (sodium_init() < 0)
 		abort(); /* no randomness: no token could be trusted */
 	randombytes_buf(token_key, sizeof(token_key));
-	if (p && atoi(p) > 0 && atoi(p) <= 1000)
-		page_size = atoi(p);
-	if (t && atol(t) > 0)
-		token_ttl = atol(t);
+}
+
+/* Records per page: OAI_PAGE, or fewer when the server was told so (tests). */
+static int page_size(const struct web_server *s)
+{
+	return s->opts.oai_page > 0 && s->opts.oai_page <= 1000 ? (int)s->opts.oai_page : OAI_PAGE;
+}
+
+/* How long a resumption token lives, in seconds. */
+static long token_ttl(const struct web_server *s)
+{
+	return s->opts.oai_token_ttl > 0 ? s->opts.oai_token_ttl : 3600;
 }
 
 /* The repository's namespace in identifiers (oai:NS:recording/ID). */
-static const char *oai_namespace(void)
+static const char *oai_namespace(const struct web_server *s)
 {
-	const char *ns = getenv("PARLERS_OAI_NAMESPACE");
+	const char *ns = s->opts.oai_namespace;
 
 	return ns && *ns ? ns : "parlers.local";
+}
+
+static const char *admin_email(const struct web_server *s)
+{
+	const char *mail = s->opts.admin_email;
+
+	return mail && *mail ? mail : "archive@parlers.local";
 }
 
 /* One argument of a POSTed request (application/x-www-form-urlencoded). */
@@ -388,18 +398,18 @@ static int token_read(const char *tok, struct list_state *s)
 
 /* ---- records ---- */
 
-static void identifier(struct prl_buf *b, int64_t id)
+static void identifier(const struct oai *o, struct prl_buf *b, int64_t id)
 {
-	prl_buf_addf(b, "oai:%s:recording/%lld", oai_namespace(), (long long)id);
+	prl_buf_addf(b, "oai:%s:recording/%lld", oai_namespace(o->r->srv), (long long)id);
 }
 
 /* The recording id an identifier names, or 0. */
-static int64_t parse_identifier(const char *s)
+static int64_t parse_identifier(const struct oai *o, const char *s)
 {
 	struct prl_buf want = PRL_BUF_INIT;
 	int64_t id = 0;
 
-	prl_buf_addf(&want, "oai:%s:recording/", oai_namespace());
+	prl_buf_addf(&want, "oai:%s:recording/", oai_namespace(o->r->srv));
 	if (s && strncmp(s, prl_buf_str(&want), want.len) == 0 &&
 	    web_parse_id_str(s + want.len, &id) < 0)
 		id = 0;
@@ -449,7 +459,7 @@ static void record_header(struct oai *o, json_t *rec)
 	int64_t cid = json_integer_value(json_object_get(rec, "collection_id"));
 
 	prl_buf_addstr(&o->out, "<header><identifier>");
-	identifier(&o->out, json_integer_value(json_object_get(rec, "id")));
+	identifier(o, &o->out, json_integer_value(json_object_get(rec, "id")));
 	prl_buf_addstr(&o->out, "</identifier><datestamp>");
 	x_text(&o->out, js(rec, "updated_at"));
 	prl_buf_addstr(&o->out, "</datestamp>");
@@ -598,9 +608,7 @@ static enum MHD_Result verb_identify(struct oai *o)
 				" normands</repositoryName><baseURL>");
 	x_text(&o->out, prl_buf_str(&o->base));
 	prl_buf_addstr(&o->out, "</baseURL><protocolVersion>2.0</protocolVersion><adminEmail>");
-	x_text(&o->out, getenv("PARLERS_ADMIN_EMAIL") && *getenv("PARLERS_ADMIN_EMAIL")
-				? getenv("PARLERS_ADMIN_EMAIL")
-				: "archive@parlers.local");
+	x_text(&o->out, admin_email(o->r->srv));
 	prl_buf_addf(&o->out,
 		     "</adminEmail><earliestDatestamp>%s</earliestDatestamp>"
 		     /* a recording made private leaves without a trace */
@@ -613,18 +621,16 @@ static enum MHD_Result verb_identify(struct oai *o)
 		     " http://www.openarchives.org/OAI/2.0/oai-identifier.xsd\">"
 		     "<scheme>oai</scheme><repositoryIdentifier>",
 		     earliest);
-	x_text(&o->out, oai_namespace());
+	x_text(&o->out, oai_namespace(o->r->srv));
 	prl_buf_addstr(&o->out, "</repositoryIdentifier><delimiter>:</delimiter>"
 				"<sampleIdentifier>");
-	identifier(&o->out, 1);
+	identifier(o, &o->out, 1);
 	prl_buf_addstr(&o->out, "</sampleIdentifier></oai-identifier></description>");
 	/* what an OLAC service provider reads about the archive itself */
 	{
 		char day[24];
 		struct prl_buf home = PRL_BUF_INIT;
-		const char *mail = getenv("PARLERS_ADMIN_EMAIL") && *getenv("PARLERS_ADMIN_EMAIL")
-					   ? getenv("PARLERS_ADMIN_EMAIL")
-					   : "archive@parlers.local";
+		const char *mail = admin_email(o->r->srv);
 
 		now_utc(day);
 		day[10] = '\0';
@@ -664,7 +670,7 @@ static enum MHD_Result verb_formats(struct oai *o)
 	json_t *rec;
 
 	if (id) {
-		int64_t n = parse_identifier(id);
+		int64_t n = parse_identifier(o, id);
 
 		if (!n || !(rec = load(o, n)))
 			return oai_error(o, "idDoesNotExist", "no such record");
@@ -754,10 +760,10 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 				return oai_error(o, "noRecordsMatch", "no such set");
 		}
 	}
-	if (!(items = calloc((size_t)page_size, sizeof(*items))))
+	if (!(items = calloc((size_t)page_size(o->r->srv), sizeof(*items))))
 		return MHD_NO;
 	if (prl_archive_harvest(o->a, s.from[0] ? s.from : NULL, s.until[0] ? s.until : NULL, s.set,
-				s.after, items, (size_t)page_size, &n, &total) < 0) {
+				s.after, items, (size_t)page_size(o->r->srv), &n, &total) < 0) {
 		free(items);
 		return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
@@ -795,7 +801,7 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 
 			s.after = items[n - 1].id;
 			s.cursor += (int64_t)n;
-			s.expires = (int64_t)time(NULL) + token_ttl;
+			s.expires = (int64_t)time(NULL) + token_ttl(o->r->srv);
 			t = (time_t)s.expires;
 			gmtime_r(&t, &tm);
 			strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -830,7 +836,7 @@ static enum MHD_Result verb_get(struct oai *o)
 
 	if (!id || !prefix)
 		return oai_error(o, "badArgument", "GetRecord needs identifier and metadataPrefix");
-	if (!(n = parse_identifier(id)) || !(rec = load(o, n)))
+	if (!(n = parse_identifier(o, id)) || !(rec = load(o, n)))
 		return oai_error(o, "idDoesNotExist", "no such record");
 	if (!known_prefix(prefix)) {
 		json_decref(rec);

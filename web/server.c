@@ -275,6 +275,7 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.pool_lock, NULL);
 	pthread_mutex_init(&s.exports_lock, NULL);
+	s.opts = *opts;
 	s.log = opts->log ? opts->log : stderr;
 	s.quiet = opts->quiet;
 	s.pool_cap = threads + 4;

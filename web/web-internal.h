@@ -207,6 +207,7 @@ struct web_server {
 	struct web_cache cache;	      /* recording JSON, shared by the threads */
 	pthread_mutex_t exports_lock; /* guards exports */
 	struct web_export *exports;   /* the bags being built (export.c) */
+	struct prl_web_opts opts;     /* as given; its strings are the caller's */
 };
 
 struct web_request {

@@ -33,6 +33,13 @@ struct prl_web_opts {
 	int quiet;		  /* no request log at all */
 	int no_search_memory;	  /* 1: search with FTS5 alone (prl_archive_search_keep) */
 	int behind_proxy;	  /* 1: the client is the last X-Forwarded-For address */
+	/* Set by the caller from its environment (cli/ reads it; the server
+	 * reads none); strings are not copied and live until the call returns. */
+	const char *oai_namespace; /* identifiers oai:NS:recording/ID; NULL or "": parlers.local */
+	const char *admin_email;   /* OAI-PMH Identify; NULL or "": archive@parlers.local */
+	unsigned oai_page;	   /* records per OAI-PMH page; 0 (or over 1000): 50 */
+	long oai_token_ttl;	   /* seconds a resumption token lives; 0: 3600 */
+	const char *tmp_dir;	   /* where clips are cut; NULL or "": /tmp */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
