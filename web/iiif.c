@@ -115,17 +115,12 @@ static void add_transcript(json_t *annotations, json_t *tiers, const struct prl_
 }
 
 /* The manifest of recording rec (the archive's JSON for this viewer). */
-static json_t *manifest(json_t *rec, const struct prl_buf *base)
+/* The manifest's metadata: date, place, variety, speakers... in French and English. */
+static json_t *manifest_metadata(json_t *rec)
 {
-	long long id = (long long)json_integer_value(json_object_get(rec, "id"));
-	const char *title = json_string_value(json_object_get(rec, "title"));
-	double dur = (double)json_integer_value(json_object_get(rec, "duration_ms")) / 1000.0;
-	json_t *place = json_object_get(rec, "place"), *meta = json_array(), *m, *canvas;
-	json_t *speakers = json_object_get(rec, "speakers"), *sp;
+	json_t *place = json_object_get(rec, "place"), *meta = json_array(), *sp;
+	json_t *speakers = json_object_get(rec, "speakers");
 	struct prl_buf names = PRL_BUF_INIT;
-	char *mid = url(base, "/iiif/%lld/manifest.json", id, NULL);
-	char *cid = url(base, "/iiif/%lld/canvas/1", id, NULL);
-	char *home = url(base, "/recordings/%lld", id, NULL);
 	size_t i;
 
 	add_meta(meta, "Date", "Date", json_string_value(json_object_get(rec, "date")));
@@ -146,58 +141,75 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 		 json_string_value(json_object_get(rec, "collection")));
 	add_meta(meta, "Accès", "Access", json_string_value(json_object_get(rec, "access")));
 	prl_buf_release(&names);
+	return meta;
+}
+
+/* What a viewer who may hear the recording gets on its Canvas: the audio
+ * (Opus, MP3 the other choice), the WebVTT and the tiers as annotations. */
+static void canvas_audio(json_t *canvas, json_t *rec, const struct prl_buf *base, long long id,
+			 const char *cid, double dur)
+{
+	char *page = url(base, "/iiif/%lld/page/1", id, NULL);
+	char *ann = url(base, "/iiif/%lld/annotation/audio", id, NULL);
+	char *opus = url(base, "/media/%lld.opus", id, NULL);
+	char *mp3 = url(base, "/media/%lld.mp3", id, NULL);
+	char *vtt = url(base, "/api/recordings/%lld/annotations.vtt", id, NULL);
+	char *vtt_ann = url(base, "/iiif/%lld/annotation/vtt", id, NULL);
+	char *vtt_page = url(base, "/iiif/%lld/vtt", id, NULL);
+	json_t *choice =
+		json_pack("{sss[{sssssssf}{sssssssf}]}", "type", "Choice", "items", "id", opus,
+			  "type", "Sound", "format", "audio/ogg; codecs=opus", "duration", dur,
+			  "id", mp3, "type", "Sound", "format", "audio/mpeg", "duration", dur);
+	json_t *annotations = json_array(), *tiers = json_object_get(rec, "tiers");
+
+	json_array_append_new(json_object_get(canvas, "items"),
+			      json_pack("{sssss[{sssssssoss}]}", "id", page, "type",
+					"AnnotationPage", "items", "id", ann, "type", "Annotation",
+					"motivation", "painting", "body", choice, "target", cid));
+	if (json_array_size(tiers)) {
+		/* the WebVTT of the first transcription tier, for players that
+		 * take captions whole */
+		json_array_append_new(
+			annotations,
+			json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page, "type",
+				  "AnnotationPage", "items", "id", vtt_ann, "type", "Annotation",
+				  "motivation", "supplementing", "body", "id", vtt, "type", "Text",
+				  "format", "text/vtt", "label",
+				  lang_map("Transcription (WebVTT)", "Transcript (WebVTT)"),
+				  "language",
+				  json_string_value(json_object_get(rec, "language"))
+					  ? json_string_value(json_object_get(rec, "language"))
+					  : "und",
+				  "target", cid));
+		add_transcript(annotations, tiers, base, id, cid);
+	}
+	if (json_array_size(annotations))
+		json_object_set_new(canvas, "annotations", annotations);
+	else
+		json_decref(annotations);
+	free(page);
+	free(ann);
+	free(opus);
+	free(mp3);
+	free(vtt);
+	free(vtt_ann);
+	free(vtt_page);
+}
+
+static json_t *manifest(json_t *rec, const struct prl_buf *base)
+{
+	long long id = (long long)json_integer_value(json_object_get(rec, "id"));
+	const char *title = json_string_value(json_object_get(rec, "title"));
+	double dur = (double)json_integer_value(json_object_get(rec, "duration_ms")) / 1000.0;
+	json_t *meta = manifest_metadata(rec), *m, *canvas;
+	char *mid = url(base, "/iiif/%lld/manifest.json", id, NULL);
+	char *cid = url(base, "/iiif/%lld/canvas/1", id, NULL);
+	char *home = url(base, "/recordings/%lld", id, NULL);
 
 	canvas = json_pack("{sssssosfs[]}", "id", cid, "type", "Canvas", "label",
 			   lang_map(title, title), "duration", dur, "items");
-	if (canvas && json_is_true(json_object_get(rec, "can_listen"))) {
-		char *page = url(base, "/iiif/%lld/page/1", id, NULL);
-		char *ann = url(base, "/iiif/%lld/annotation/audio", id, NULL);
-		char *opus = url(base, "/media/%lld.opus", id, NULL);
-		char *mp3 = url(base, "/media/%lld.mp3", id, NULL);
-		char *vtt = url(base, "/api/recordings/%lld/annotations.vtt", id, NULL);
-		char *vtt_ann = url(base, "/iiif/%lld/annotation/vtt", id, NULL);
-		char *vtt_page = url(base, "/iiif/%lld/vtt", id, NULL);
-		json_t *choice = json_pack(
-			"{sss[{sssssssf}{sssssssf}]}", "type", "Choice", "items", "id", opus,
-			"type", "Sound", "format", "audio/ogg; codecs=opus", "duration", dur, "id",
-			mp3, "type", "Sound", "format", "audio/mpeg", "duration", dur);
-		json_t *annotations = json_array(), *tiers = json_object_get(rec, "tiers");
-
-		json_array_append_new(json_object_get(canvas, "items"),
-				      json_pack("{sssss[{sssssssoss}]}", "id", page, "type",
-						"AnnotationPage", "items", "id", ann, "type",
-						"Annotation", "motivation", "painting", "body",
-						choice, "target", cid));
-		if (json_array_size(tiers)) {
-			/* the WebVTT of the first transcription tier, for players that
-			 * take captions whole */
-			json_array_append_new(
-				annotations,
-				json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page,
-					  "type", "AnnotationPage", "items", "id", vtt_ann, "type",
-					  "Annotation", "motivation", "supplementing", "body", "id",
-					  vtt, "type", "Text", "format", "text/vtt", "label",
-					  lang_map("Transcription (WebVTT)", "Transcript (WebVTT)"),
-					  "language",
-					  json_string_value(json_object_get(rec, "language"))
-						  ? json_string_value(
-							    json_object_get(rec, "language"))
-						  : "und",
-					  "target", cid));
-			add_transcript(annotations, tiers, base, id, cid);
-		}
-		if (json_array_size(annotations))
-			json_object_set_new(canvas, "annotations", annotations);
-		else
-			json_decref(annotations);
-		free(page);
-		free(ann);
-		free(opus);
-		free(mp3);
-		free(vtt);
-		free(vtt_ann);
-		free(vtt_page);
-	}
+	if (canvas && json_is_true(json_object_get(rec, "can_listen")))
+		canvas_audio(canvas, rec, base, id, cid, dur);
 	m = json_pack("{sssssssosos[o]s[{sssssosss[s]}]}", "@context", IIIF_CONTEXT, "id", mid,
 		      "type", "Manifest", "label", lang_map(title, title), "metadata", meta,
 		      "items", canvas, "homepage", "id", home, "type", "Text", "label",
