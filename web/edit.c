@@ -199,8 +199,8 @@ enum MHD_Result web_edit_segment_add(struct web_request *r, const struct web_par
 		      MHD_HTTP_CREATED, &out);
 }
 
-/* A PATCH or DELETE of segment p->id: its fields in *c, its version in *v;
- * -1 after answering 400 (*res). */
+/* The body of a PATCH or DELETE of a segment: its fields in *c, the
+ * version it edits in *v; -1 after answering 400 (*res). */
 static int segment_edit(struct web_request *r, int optional, json_t **o,
 			struct prl_segment_change *c, int64_t *v, enum MHD_Result *res)
 {
@@ -220,7 +220,9 @@ static int segment_edit(struct web_request *r, int optional, json_t **o,
 	return 0;
 }
 
-enum MHD_Result web_edit_segment_update(struct web_request *r, const struct web_params *p)
+/* A PATCH (deleting 0) or DELETE of segment p->id, at the version it edits. */
+static enum MHD_Result segment_write(struct web_request *r, const struct web_params *p,
+				     int deleting)
 {
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_segment_change c;
@@ -228,26 +230,24 @@ enum MHD_Result web_edit_segment_update(struct web_request *r, const struct web_
 	enum MHD_Result res;
 	int64_t version = 0;
 	json_t *o;
+	int ret;
 
-	if (segment_edit(r, 0, &o, &c, &version, &res) < 0 || !(a = take_archive(r, o, &res)))
+	if (segment_edit(r, deleting, &o, &c, &version, &res) < 0 ||
+	    !(a = take_archive(r, o, &res)))
 		return res;
-	return answer(r, a, o, prl_archive_segment_update(a, &r->viewer, p->id, version, &c, &out),
-		      MHD_HTTP_OK, &out);
+	ret = deleting ? prl_archive_segment_delete(a, &r->viewer, p->id, version, &out)
+		       : prl_archive_segment_update(a, &r->viewer, p->id, version, &c, &out);
+	return answer(r, a, o, ret, MHD_HTTP_OK, &out);
+}
+
+enum MHD_Result web_edit_segment_update(struct web_request *r, const struct web_params *p)
+{
+	return segment_write(r, p, 0);
 }
 
 enum MHD_Result web_edit_segment_delete(struct web_request *r, const struct web_params *p)
 {
-	struct prl_buf out = PRL_BUF_INIT;
-	struct prl_segment_change c;
-	struct prl_archive *a;
-	enum MHD_Result res;
-	int64_t version = 0;
-	json_t *o;
-
-	if (segment_edit(r, 1, &o, &c, &version, &res) < 0 || !(a = take_archive(r, o, &res)))
-		return res;
-	return answer(r, a, o, prl_archive_segment_delete(a, &r->viewer, p->id, version, &out),
-		      MHD_HTTP_OK, &out);
+	return segment_write(r, p, 1);
 }
 
 enum MHD_Result web_edit_tier_add(struct web_request *r, const struct web_params *p)
@@ -288,7 +288,11 @@ enum MHD_Result web_edit_tier_rename(struct web_request *r, const struct web_par
 		      MHD_HTTP_OK, &out);
 }
 
-enum MHD_Result web_edit_tier_delete(struct web_request *r, const struct web_params *p)
+/* A write that needs nothing but the id in its path (a body, when one
+ * comes, is still a JSON object). */
+static enum MHD_Result write_by_id(struct web_request *r, const struct web_params *p,
+				   int (*apply)(struct prl_archive *a, const struct prl_viewer *v,
+						int64_t id, struct prl_buf *out))
 {
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_archive *a;
@@ -297,8 +301,12 @@ enum MHD_Result web_edit_tier_delete(struct web_request *r, const struct web_par
 
 	if (write_body(r, 1, &o, &res) < 0 || !(a = take_archive(r, o, &res)))
 		return res;
-	return answer(r, a, o, prl_archive_tier_delete(a, &r->viewer, p->id, &out), MHD_HTTP_OK,
-		      &out);
+	return answer(r, a, o, apply(a, &r->viewer, p->id, &out), MHD_HTTP_OK, &out);
+}
+
+enum MHD_Result web_edit_tier_delete(struct web_request *r, const struct web_params *p)
+{
+	return write_by_id(r, p, prl_archive_tier_delete);
 }
 
 enum MHD_Result web_edit_access(struct web_request *r, const struct web_params *p)
@@ -323,14 +331,7 @@ enum MHD_Result web_edit_access(struct web_request *r, const struct web_params *
 
 enum MHD_Result web_edit_revert(struct web_request *r, const struct web_params *p)
 {
-	struct prl_buf out = PRL_BUF_INIT;
-	struct prl_archive *a;
-	enum MHD_Result res;
-	json_t *o;
-
-	if (write_body(r, 1, &o, &res) < 0 || !(a = take_archive(r, o, &res)))
-		return res;
-	return answer(r, a, o, prl_archive_revert(a, &r->viewer, p->id, &out), MHD_HTTP_OK, &out);
+	return write_by_id(r, p, prl_archive_revert);
 }
 
 enum MHD_Result web_edit_withheld_add(struct web_request *r, const struct web_params *p)
