@@ -6,9 +6,12 @@
  * requests) of one data folder.
  *
  * Always holds: every answer about a recording goes through the archive's
- * access rule (prl_access_decide() and the archive functions that apply
- * it); nothing a visitor sends ever becomes part of a file path; a request
- * the server cannot answer gets a 4xx, never a dropped connection.
+ * access rule (its gate, prl_archive_recording_open(), and the archive
+ * functions that apply it); every URL is a row of one route table
+ * (prl_web_routes() lists it); nothing a visitor sends ever becomes part of
+ * a file path; a request the server cannot answer gets a 4xx, never a
+ * dropped connection.  The server reads no environment: its caller passes
+ * the settings in struct prl_web_opts.
  *
  * Expected workload: many small range requests for audio (a player seeks
  * and streams in pieces), page and JSON requests at human pace, a few
