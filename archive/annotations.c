@@ -369,7 +369,7 @@ int prl_archive_annotations_import(struct prl_archive *a, int64_t id,
 	struct prl_buf err = PRL_BUF_INIT;
 	int ret;
 
-	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, id, &b)) < 0)
 		return ret;
 	ret = prl_annot_validate(doc, b.duration_ms, &err);
 	prl_recording_brief_clear(&b);
@@ -401,7 +401,7 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 	sqlite3_stmt *st, *ss;
 	int ret, rc;
 
-	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, id, &b)) < 0)
 		return ret;
 	switch (prl_access_decide(v, b.access)) {
 	case PRL_SEE_NOTHING:

@@ -239,6 +239,15 @@ int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, i
 			    int64_t reverts, struct prl_buf *out);
 int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			    int64_t span_id, int64_t reverts, struct prl_buf *out);
+/* Fills *out for recording id whatever its access, for the archive's own
+ * use (recording.c); every way out asks prl_archive_recording_open(), the
+ * access gate, instead.  -PRL_ENOTFOUND when unknown. */
+int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
+/* [{id, start_ms, end_ms, reason}] of recording rec_id for viewer v, who
+ * passed the access gate already (recording.c's JSON); the public
+ * prl_archive_withheld_json() opens the recording through the gate first. */
+int archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			  struct prl_buf *out);
 /* Makes the withheld-muted access copies of recording id when its spans
  * changed since they were made (withheld.c).  Outside any transaction. */
 int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);

@@ -314,7 +314,7 @@ static int duration_of(struct prl_archive *a, int64_t rec_id, int64_t *out)
 	struct prl_recording_brief b;
 	int ret;
 
-	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
 	*out = b.duration_ms;
 	prl_recording_brief_clear(&b);
@@ -853,7 +853,7 @@ int prl_archive_set_access(struct prl_archive *a, const struct prl_viewer *v, in
 		return archive_fail(a, -PRL_EINVAL, "access is public, restricted or private");
 	if ((ret = archive_edit_begin(a)) < 0)
 		return ret;
-	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) == 0) {
+	if ((ret = archive_recording_brief(a, rec_id, &b)) == 0) {
 		if (b.access == level)
 			prl_buf_addf(&res, "{\"id\":%lld,\"access\":\"%s\"}", (long long)rec_id,
 				     prl_access_name(level));
@@ -1137,7 +1137,7 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 		int was = prl_access_parse(json_string_value(json_object_get(before, "access")));
 		int now = prl_access_parse(json_string_value(json_object_get(after, "access")));
 
-		if ((ret = prl_archive_recording_brief(a, rec_id, &b)) == 0) {
+		if ((ret = archive_recording_brief(a, rec_id, &b)) == 0) {
 			if (was < 0 || now < 0 || (int)b.access != now)
 				ret = conflict(a, hid);
 			else

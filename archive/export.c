@@ -974,18 +974,9 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 		}
 	} else if (o->nids) {
 		for (i = 0; i < o->nids; i++) {
-			struct prl_recording_brief br;
-			int visible;
-
 			/* unknown and invisible are the same answer: no such recording */
-			if (prl_archive_recording_brief(a, o->ids[i], &br) < 0) {
-				ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld",
-						   (long long)o->ids[i]);
-				goto end;
-			}
-			visible = prl_access_decide(v, br.access) != PRL_SEE_NOTHING;
-			prl_recording_brief_clear(&br);
-			if (!visible) {
+			if (prl_archive_recording_open(a, v, o->ids[i], PRL_SEE_METADATA, NULL) <
+			    0) {
 				ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld",
 						   (long long)o->ids[i]);
 				goto end;

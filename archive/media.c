@@ -109,24 +109,17 @@ end:
 int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 		      enum prl_media_kind k, struct prl_media *out)
 {
-	struct prl_recording_brief b;
 	struct prl_buf path = PRL_BUF_INIT;
-	enum prl_visibility vis;
 	sqlite3_stmt *st;
 	struct prl_media m;
 	int ret, rc;
 
 	if ((unsigned)k > PRL_MEDIA_PEAKS)
 		return -PRL_EINVAL;
-	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
-		return ret;
-	vis = prl_access_decide(v, b.access);
-	prl_recording_brief_clear(&b);
-	if (vis == PRL_SEE_NOTHING)
-		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
 	/* the waveform shows no more than the listing does */
-	if (vis == PRL_SEE_METADATA && k != PRL_MEDIA_PEAKS)
-		return archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
+	if ((ret = prl_archive_recording_open(
+		     a, v, id, k == PRL_MEDIA_PEAKS ? PRL_SEE_METADATA : PRL_SEE_ALL, NULL)) < 0)
+		return ret;
 	if (k == PRL_MEDIA_ORIGINAL && (!v || v->role < PRL_ROLE_RESEARCHER))
 		return archive_fail(a, -PRL_EACCESS, "originals are for researchers and staff");
 	if (k != PRL_MEDIA_PEAKS && !prl_access_sees_withheld(v)) {

@@ -243,7 +243,7 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 		if ((ret = write_tiers(a, v, id, out)) < 0)
 			return ret;
 		prl_buf_addstr(out, ",\"withheld\":");
-		if ((ret = prl_archive_withheld_json(a, v, id, out)) < 0)
+		if ((ret = archive_withheld_json(a, v, id, out)) < 0)
 			return ret;
 	} else if (with_tiers) {
 		prl_buf_addstr(out, ",\"tiers\":[]");
@@ -334,7 +334,7 @@ end:
 	return ret;
 }
 
-int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)
+int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_REC_BRIEF);
 	struct prl_recording_brief b;
@@ -362,6 +362,27 @@ int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_re
 	sqlite3_reset(st);
 	*out = b;
 	return 0;
+}
+
+int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			       enum prl_visibility need, struct prl_recording_brief *out)
+{
+	struct prl_recording_brief b;
+	enum prl_visibility vis;
+	int ret;
+
+	if ((ret = archive_recording_brief(a, id, &b)) < 0)
+		return ret;
+	vis = prl_access_decide(v, b.access);
+	if (vis == PRL_SEE_NOTHING)
+		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
+	else if (vis < need)
+		ret = archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
+	if (ret < 0 || !out)
+		prl_recording_brief_clear(&b);
+	else
+		*out = b;
+	return ret;
 }
 
 void prl_recording_brief_clear(struct prl_recording_brief *b)

@@ -47,6 +47,17 @@ static void span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end,
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			      struct prl_buf *out)
 {
+	int ret;
+
+	/* the spans are part of the transcript: shown with it, to whom reads it */
+	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_SEE_ALL, NULL)) < 0)
+		return ret;
+	return archive_withheld_json(a, v, rec_id, out);
+}
+
+int archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			  struct prl_buf *out)
+{
 	sqlite3_stmt *st = archive_stmt(a, ST_WITHHELD_OF_REC);
 	int rc, first = 1, staff = prl_access_sees_withheld(v);
 
@@ -224,7 +235,7 @@ int archive_withheld_refresh_media(struct prl_archive *a, int64_t rec_id)
 	int ret;
 
 	memset(&b, 0, sizeof(b));
-	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
 	if ((ret = load_spans(a, rec_id, &spans, &n, &sig)) < 0)
 		goto end;
@@ -281,7 +292,7 @@ int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, i
 
 	if (reason && (strlen(reason) > REASON_MAX || !prl_utf8_valid(reason, strlen(reason))))
 		return archive_fail(a, -PRL_EINVAL, "the reason is too long or not UTF-8");
-	if ((ret = prl_archive_recording_brief(a, rec_id, &b)) < 0)
+	if ((ret = archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
 	if (start_ms < 0 || end_ms <= start_ms || end_ms > b.duration_ms)
 		ret = archive_fail(a, -PRL_EINVAL,
@@ -398,22 +409,14 @@ int prl_archive_clip_source(struct prl_archive *a, const struct prl_viewer *v, i
 			    struct prl_media *out, double *gain_db)
 {
 	struct prl_viewer staff = PRL_VIEWER_STAFF;
-	struct prl_recording_brief b;
-	enum prl_visibility vis;
 	struct prl_media m;
 	sqlite3_stmt *st;
 	double gain = 0;
 	char sig[2] = "";
 	int ret;
 
-	if ((ret = prl_archive_recording_brief(a, id, &b)) < 0)
+	if ((ret = prl_archive_recording_open(a, v, id, PRL_SEE_ALL, NULL)) < 0)
 		return ret;
-	vis = prl_access_decide(v, b.access);
-	prl_recording_brief_clear(&b);
-	if (vis == PRL_SEE_NOTHING)
-		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
-	if (vis == PRL_SEE_METADATA)
-		return archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
 	if (!prl_access_sees_withheld(v)) {
 		if (!(st = archive_stmt(a, ST_WITHHELD_SIGNATURE)))
 			return -PRL_ESQL;

@@ -194,7 +194,7 @@ static int do_export(struct cli *c, int argc, char **argv)
 		return cli_usage_error("annotations", "export needs --format");
 	if (cli_open(c, 0, &a))
 		return EXIT_WORK_FAILED;
-	if (prl_archive_recording_brief(a, id, &brief) < 0 ||
+	if (prl_archive_recording_open(a, &v, id, PRL_SEE_ALL, &brief) < 0 ||
 	    prl_archive_annotations_load(a, &v, id, &doc) < 0) {
 		status = cli_error("export: %s", prl_archive_errmsg(a));
 		goto end;

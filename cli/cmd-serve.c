@@ -2,7 +2,8 @@
 /*
  * parlers serve: runs the web server (web/) on the data folder until
  * SIGINT or SIGTERM, then exits 0 once the requests in flight are done.
- * One line per request goes to standard error.
+ * One line per request goes to standard error.  `serve --routes` prints
+ * the server's route table and exits.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
-		   "                             [--no-search-memory] [--behind-proxy]\n\n"
+		   "                             [--no-search-memory] [--behind-proxy]\n"
+		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
 		   "                      [::1]:8080 for IPv6, :PORT or PORT for 127.0.0.1\n"
@@ -27,7 +29,10 @@ static void usage(FILE *f)
 		   "                      million segments)\n"
 		   "  --behind-proxy      a reverse proxy on this machine forwards the\n"
 		   "                      requests: login limits count the address it\n"
-		   "                      appends to X-Forwarded-For\n\n"
+		   "                      appends to X-Forwarded-For\n"
+		   "  --routes            print the route table, one route a line (methods,\n"
+		   "                      path, what it answers, what it shows of a\n"
+		   "                      recording, what it needs), and exit\n\n"
 		   "Stops on SIGINT (Ctrl-C) or SIGTERM after the requests in flight.\n");
 }
 
@@ -39,6 +44,36 @@ static void on_ready(void *ctx, const char *addr, uint16_t port)
 		strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", (unsigned)port);
 }
 
+static int print_routes(void)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int ret = prl_web_routes(&b);
+
+	if (ret == 0)
+		fwrite(prl_buf_str(&b), 1, b.len, stdout);
+	prl_buf_release(&b);
+	if (ret < 0)
+		return cli_error("serve: %s", prl_strerror(ret));
+	return 0;
+}
+
+/* The server's settings that come from the environment: the OAI-PMH
+ * repository's own (PARLERS_OAI_NAMESPACE, PARLERS_ADMIN_EMAIL), two for
+ * tests (PARLERS_OAI_PAGE, PARLERS_OAI_TOKEN_TTL, seconds), and where clips
+ * are cut (TMPDIR). */
+static void opts_from_env(struct prl_web_opts *opts)
+{
+	const char *page = getenv("PARLERS_OAI_PAGE"), *ttl = getenv("PARLERS_OAI_TOKEN_TTL");
+
+	opts->oai_namespace = getenv("PARLERS_OAI_NAMESPACE");
+	opts->admin_email = getenv("PARLERS_ADMIN_EMAIL");
+	if (page && atoi(page) > 0)
+		opts->oai_page = (unsigned)atoi(page);
+	if (ttl && atol(ttl) > 0)
+		opts->oai_token_ttl = atol(ttl);
+	opts->tmp_dir = getenv("TMPDIR");
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -47,6 +82,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-search-memory", no_argument, NULL, 'm'},
 		{"behind-proxy", no_argument, NULL, 'p'},
+		{"routes", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -54,7 +90,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	struct prl_buf err = PRL_BUF_INIT;
 	char addr[64] = "127.0.0.1";
 	uint16_t port = 8080;
-	int opt, ret;
+	int opt, ret, routes = 0;
 
 	if (cli_wants_help(argc, argv)) {
 		usage(stdout);
@@ -93,12 +129,18 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		case 'p':
 			opts.behind_proxy = 1;
 			break;
+		case 'r':
+			routes = 1;
+			break;
 		default:
 			return cli_unknown_option("serve", argv);
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	if (routes)
+		return print_routes();
+	opts_from_env(&opts);
 	opts.data_dir = c->data_dir;
 	opts.listen_addr = addr;
 	opts.port = port;

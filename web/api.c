@@ -57,11 +57,12 @@ static int64_t arg_count(const char *s)
 	return v;
 }
 
-enum MHD_Result web_api_health(struct web_request *r)
+enum MHD_Result web_api_health(struct web_request *r, const struct web_params *p)
 {
 	struct prl_archive *a = web_archive_get(r->srv);
 	struct prl_buf b = PRL_BUF_INIT;
 
+	(void)p;
 	if (!a)
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
@@ -75,12 +76,13 @@ enum MHD_Result web_api_health(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-store");
 }
 
-enum MHD_Result web_api_facets(struct web_request *r)
+enum MHD_Result web_api_facets(struct web_request *r, const struct web_params *p)
 {
 	struct prl_archive *a = web_archive_get(r->srv);
 	struct prl_buf b = PRL_BUF_INIT;
 	int ret;
 
+	(void)p;
 	if (!a)
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
@@ -94,7 +96,7 @@ enum MHD_Result web_api_facets(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
-enum MHD_Result web_api_list(struct web_request *r)
+enum MHD_Result web_api_list(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter f;
 	struct prl_archive *a;
@@ -102,6 +104,7 @@ enum MHD_Result web_api_list(struct web_request *r)
 	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit");
 	int ret;
 
+	(void)p;
 	memset(&f, 0, sizeof(f));
 	f.place = web_arg(r, "place");
 	f.speaker = web_arg(r, "speaker");
@@ -124,38 +127,9 @@ enum MHD_Result web_api_list(struct web_request *r)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
-struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
+enum MHD_Result web_api_recording(struct web_request *r, const struct web_params *p)
 {
-	struct web_cache *c = &r->srv->cache;
-	uint64_t sig = web_cache_signature(c);
-	struct web_blob *blob = web_cache_get(c, id, (int)r->viewer.role, sig);
-	struct prl_buf b = PRL_BUF_INIT;
-	struct prl_archive *a;
-	int ret;
-
-	if (blob)
-		return blob;
-	if (!(a = web_archive_get(r->srv))) {
-		*err = -PRL_EIO;
-		return NULL;
-	}
-	/* the archive applies the access rule for this viewer's role */
-	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
-	web_archive_put(r->srv, a);
-	if (ret == 0 && (ret = prl_buf_addch(&b, '\n')) == 0 &&
-	    !(blob = web_blob_new(prl_buf_str(&b), b.len)))
-		ret = -PRL_ENOMEM;
-	prl_buf_release(&b);
-	if (ret < 0) {
-		*err = ret;
-		return NULL;
-	}
-	web_cache_put(c, id, (int)r->viewer.role, sig, blob);
-	return blob;
-}
-
-enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
-{
+	int64_t id = p->id;
 	struct MHD_Response *resp;
 	struct web_blob *blob;
 	int64_t len;
@@ -176,8 +150,9 @@ enum MHD_Result web_api_recording(struct web_request *r, int64_t id)
 	return web_queue(r, MHD_HTTP_OK, resp, len);
 }
 
-enum MHD_Result web_api_peaks(struct web_request *r, int64_t id)
+enum MHD_Result web_api_peaks(struct web_request *r, const struct web_params *p)
 {
+	int64_t id = p->id;
 	struct prl_archive *a;
 	struct prl_media m;
 	struct prl_buf b = PRL_BUF_INIT;
@@ -259,8 +234,10 @@ static int has_tier(const struct prl_annot_doc *doc, const char *name)
 	return 0;
 }
 
-enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext)
+enum MHD_Result web_api_annotations(struct web_request *r, const struct web_params *p)
 {
+	const char *ext = p->tail;
+	int64_t id = p->id;
 	struct prl_annot_write_opts wo;
 	struct prl_recording_brief brief;
 	struct prl_annot_doc *doc = NULL;
@@ -269,7 +246,7 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 	struct MHD_Response *resp;
 	char disp[128];
 	size_t t, n = sizeof(annot_types) / sizeof(annot_types[0]), len = 0;
-	int fmt, ret, have_brief = 0;
+	int fmt, ret, have_brief = 0, loaded = 0;
 	const char *wo_tier = NULL;
 	char *data;
 
@@ -282,13 +259,13 @@ enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const cha
 	if (!(a = web_archive_get(r->srv)))
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
-	/* loading applies the access rule; the brief only names the recording */
-	if ((ret = prl_archive_annotations_load(a, &r->viewer, id, &doc)) < 0)
-		goto end;
-	memset(&brief, 0, sizeof(brief));
-	if ((ret = prl_archive_recording_brief(a, id, &brief)) < 0)
+	/* the gate names the recording; loading applies the same rule */
+	if ((ret = prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_ALL, &brief)) < 0)
 		goto end;
 	have_brief = 1;
+	if ((ret = prl_archive_annotations_load(a, &r->viewer, id, &doc)) < 0)
+		goto end;
+	loaded = 1;
 	if ((wo_tier = web_arg(r, "tier")) && !has_tier(doc, wo_tier)) {
 		ret = -PRL_ENOTFOUND; /* not an empty file: say the tier is not there */
 		goto end;
@@ -309,8 +286,8 @@ end:
 	prl_buf_release(&url);
 	if (ret < 0) {
 		prl_buf_release(&out);
-		/* past the brief, only the writer can fail: a tier it was asked for */
-		if (have_brief && (ret == -PRL_ENOTFOUND || ret == -PRL_EINVAL))
+		/* once loaded, only the writer can fail: a tier it was asked for */
+		if (loaded && (ret == -PRL_ENOTFOUND || ret == -PRL_EINVAL))
 			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such tier");
 		return archive_error(r, ret);
 	}
@@ -329,7 +306,7 @@ end:
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
 
-enum MHD_Result web_api_search(struct web_request *r)
+enum MHD_Result web_api_search(struct web_request *r, const struct web_params *p)
 {
 	struct prl_search_opts o;
 	struct prl_archive *a;
@@ -339,6 +316,7 @@ enum MHD_Result web_api_search(struct web_request *r)
 	enum MHD_Result res;
 	int ret;
 
+	(void)p;
 	memset(&o, 0, sizeof(o));
 	o.query = web_arg(r, "q");
 	o.tier_type = web_arg(r, "tier");

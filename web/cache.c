@@ -2,7 +2,8 @@
 /*
  * A small cache of recording JSON, so that a recording with thousands of
  * segments is built from SQLite once and then served from memory to every
- * listener who opens it.
+ * listener who opens it; and web_recording_json(), the one way the API, the
+ * pages and IIIF get a recording's JSON: from the cache, else the archive.
  *
  * Always holds: an entry is the archive's own answer for one recording and
  * one role (the archive decided what that role may see; nothing is decided
@@ -258,4 +259,36 @@ struct MHD_Response *web_blob_response(struct web_blob *b, int gz)
 	if (b->gz)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	return resp;
+}
+
+/* ---- the recording JSON a viewer gets ---- */
+
+struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
+{
+	struct web_cache *c = &r->srv->cache;
+	uint64_t sig = web_cache_signature(c);
+	struct web_blob *blob = web_cache_get(c, id, (int)r->viewer.role, sig);
+	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_archive *a;
+	int ret;
+
+	if (blob)
+		return blob;
+	if (!(a = web_archive_get(r->srv))) {
+		*err = -PRL_EIO;
+		return NULL;
+	}
+	/* the archive applies the access rule for this viewer's role */
+	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
+	web_archive_put(r->srv, a);
+	if (ret == 0 && (ret = prl_buf_addch(&b, '\n')) == 0 &&
+	    !(blob = web_blob_new(prl_buf_str(&b), b.len)))
+		ret = -PRL_ENOMEM;
+	prl_buf_release(&b);
+	if (ret < 0) {
+		*err = ret;
+		return NULL;
+	}
+	web_cache_put(c, id, (int)r->viewer.role, sig, blob);
+	return blob;
 }

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The editing API: segments, tiers, a recording's access level, withheld
- * spans, the history and its reverts, and the routes of signing in.  This
- * file checks the request (signed in, CSRF token, body size, JSON shape)
- * and maps archive errors to statuses; the archive checks the change
- * itself and applies it in one audited transaction.
+ * spans, the history and its reverts.  The route table (routes.c) checked
+ * the request's session, CSRF token, role and body size before any of
+ * these run; this file checks the body's JSON shape and maps archive
+ * errors to statuses; the archive checks the change itself and applies it
+ * in one audited transaction.
  *
  * Always holds: a write is answered only after the archive committed it
  * (an acknowledged edit is on disk); a request refused here changes
- * nothing; statuses: 401 not signed in, 403 wrong CSRF token or role, 400
- * malformed request, 413 body over 64 KiB, 422 a change the archive
+ * nothing; statuses: 400 malformed request, 422 a change the archive
  * refuses (with its sentence), 409 a conflict (with the current segment).
  * Expected workload: edits at human pace from a few annotators.
  */
@@ -22,95 +22,22 @@
 
 #define JSON_MIME "application/json; charset=utf-8"
 
-enum route {
-	R_NONE = 0,
-	R_LOGIN,
-	R_LOGOUT,
-	R_ME,
-	R_SEGMENTS,  /* /api/recordings/{id}/segments */
-	R_SEGMENT,   /* /api/segments/{id} */
-	R_TIERS,     /* /api/recordings/{id}/tiers */
-	R_TIER,	     /* /api/tiers/{id} */
-	R_RECORDING, /* /api/recordings/{id} (PATCH only here) */
-	R_HISTORY,   /* /api/recordings/{id}/history */
-	R_REVERT,    /* /api/history/{id}/revert */
-	R_WITHHELD,  /* /api/recordings/{id}/withheld[/{wid}] */
-};
-
-static int is(const struct web_request *r, const char *m)
+/* An archive handle for a write whose body is o; NULL after answering 503
+ * (*res) and dropping o. */
+static struct prl_archive *take_archive(struct web_request *r, json_t *o, enum MHD_Result *res)
 {
-	return strcmp(r->method, m) == 0;
-}
+	struct prl_archive *a = web_archive_get(r->srv);
 
-/* "{id}" + exactly suffix: the id into *id. */
-static int id_then(const char *s, const char *suffix, int64_t *id)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	if (n <= k || strcmp(s + n - k, suffix) != 0)
-		return 0;
-	return web_parse_id(s, n - k, id) == 0;
-}
-
-static enum route match(const char *rest, int64_t *id, int64_t *sub)
-{
-	const char *p;
-
-	*sub = 0;
-	if (!strcmp(rest, "login"))
-		return R_LOGIN;
-	if (!strcmp(rest, "logout"))
-		return R_LOGOUT;
-	if (!strcmp(rest, "me"))
-		return R_ME;
-	if (!strncmp(rest, "segments/", 9) && web_parse_id_str(rest + 9, id) == 0)
-		return R_SEGMENT;
-	if (!strncmp(rest, "tiers/", 6) && web_parse_id_str(rest + 6, id) == 0)
-		return R_TIER;
-	if (!strncmp(rest, "history/", 8) && id_then(rest + 8, "/revert", id))
-		return R_REVERT;
-	if (strncmp(rest, "recordings/", 11) != 0)
-		return R_NONE;
-	p = rest + 11;
-	if (web_parse_id_str(p, id) == 0)
-		return R_RECORDING;
-	if (id_then(p, "/segments", id))
-		return R_SEGMENTS;
-	if (id_then(p, "/tiers", id))
-		return R_TIERS;
-	if (id_then(p, "/history", id))
-		return R_HISTORY;
-	if (id_then(p, "/withheld", id))
-		return R_WITHHELD;
-	{
-		const char *w = strstr(p, "/withheld/");
-
-		if (w && web_parse_id(p, (size_t)(w - p), id) == 0 &&
-		    web_parse_id_str(w + 10, sub) == 0)
-			return R_WITHHELD;
+	if (!a) {
+		json_decref(o);
+		*res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
 	}
-	return R_NONE;
+	return a;
 }
 
-static enum MHD_Result not_allowed(struct web_request *r, const char *allow)
-{
-	struct prl_buf b = PRL_BUF_INIT;
-	struct MHD_Response *resp;
-
-	prl_buf_addstr(&b, "{\"error\":\"method not allowed\"}\n");
-	resp = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
-	prl_buf_release(&b);
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_MIME);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	return web_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, 0);
-}
-
-/* The archive's answer to a write: out on success (status ok), else the
- * status its error stands for, with its sentence. */
-static enum MHD_Result answer(struct web_request *r, struct prl_archive *a, int ret, unsigned ok,
-			      struct prl_buf *out)
+static enum MHD_Result answer_with(struct web_request *r, struct prl_archive *a, int ret,
+				   unsigned ok, struct prl_buf *out)
 {
 	struct prl_buf b = PRL_BUF_INIT;
 	unsigned status;
@@ -149,6 +76,19 @@ static enum MHD_Result answer(struct web_request *r, struct prl_archive *a, int 
 	prl_buf_addstr(&b, "}\n");
 	prl_buf_release(out);
 	return web_send_buf(r, status, JSON_MIME, &b, "no-store");
+}
+
+/* The archive's answer ret to a request: out on success (status ok), else
+ * the status its error stands for, with its sentence.  Gives a back and
+ * drops the body o (which the archive call may have read until now). */
+static enum MHD_Result answer(struct web_request *r, struct prl_archive *a, json_t *o, int ret,
+			      unsigned ok, struct prl_buf *out)
+{
+	enum MHD_Result res = answer_with(r, a, ret, ok, out);
+
+	web_archive_put(r->srv, a);
+	json_decref(o);
+	return res;
 }
 
 /* A whole number member (JSON integer) into *v; 0 absent, 1 present, -1 wrong. */
@@ -229,240 +169,224 @@ static int version_of(struct web_request *r, json_t *o, int64_t *v)
 	return -1;
 }
 
-static enum MHD_Result do_write(struct web_request *r, enum route rt, int64_t id, int64_t sub)
+/* The body of a write as a JSON object in *o: 0, or -1 after answering
+ * 400 (*res).  With optional, a write that came without a body (a DELETE
+ * with ?version=, a revert) has *o NULL. */
+static int write_body(struct web_request *r, int optional, json_t **o, enum MHD_Result *res)
+{
+	*o = NULL;
+	if (optional && !r->body.len)
+		return 0;
+	return (*o = web_body_object(r, res)) ? 0 : -1;
+}
+
+enum MHD_Result web_edit_segment_add(struct web_request *r, const struct web_params *p)
 {
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_segment_change c;
-	struct prl_archive *a = NULL;
+	struct prl_archive *a;
 	enum MHD_Result res;
 	const char *why = NULL;
-	json_t *o = NULL;
-	int64_t version = 0;
-	unsigned ok = MHD_HTTP_OK;
-	int ret;
+	json_t *o;
 
-	/* a DELETE may come without a body (its version in the query), and a
-	 * revert needs none */
-	if ((is(r, MHD_HTTP_METHOD_DELETE) || rt == R_REVERT) && !r->body.len &&
-	    !r->body_too_large) {
-		o = NULL;
-	} else if (!(o = web_body_object(r, &res))) {
+	if (write_body(r, 0, &o, &res) < 0)
 		return res;
-	}
-	switch (rt) {
-	case R_SEGMENTS:
-	case R_SEGMENT:
-		if (o && segment_fields(o, &c, &why) < 0)
-			return bad(r, o, why);
-		if (rt == R_SEGMENT && version_of(r, o, &version) < 0)
-			return bad(r, o, "version: the version being edited is expected");
-		break;
-	default:
-		break;
-	}
-	if (!(a = web_archive_get(r->srv))) {
-		json_decref(o);
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-				      "the archive cannot be opened");
-	}
-	switch (rt) {
-	case R_SEGMENTS:
-		ret = prl_archive_segment_add(a, &r->viewer, id, &c, &out);
-		ok = MHD_HTTP_CREATED;
-		break;
-	case R_SEGMENT:
-		if (is(r, MHD_HTTP_METHOD_DELETE))
-			ret = prl_archive_segment_delete(a, &r->viewer, id, version, &out);
-		else
-			ret = prl_archive_segment_update(a, &r->viewer, id, version, &c, &out);
-		break;
-	case R_TIERS: {
-		const char *name, *type, *lang, *spk;
-
-		if (get_str(o, "name", &name) < 0 || get_str(o, "type", &type) < 0 ||
-		    get_str(o, "language", &lang) < 0 || get_str(o, "speaker", &spk) < 0) {
-			web_archive_put(r->srv, a);
-			return bad(r, o, "name, type, language and speaker are strings");
-		}
-		ret = prl_archive_tier_add(a, &r->viewer, id, name, type, lang, spk, &out);
-		ok = MHD_HTTP_CREATED;
-		break;
-	}
-	case R_TIER: {
-		const char *name;
-
-		if (is(r, MHD_HTTP_METHOD_DELETE)) {
-			ret = prl_archive_tier_delete(a, &r->viewer, id, &out);
-			break;
-		}
-		if (get_str(o, "name", &name) != 1) {
-			web_archive_put(r->srv, a);
-			return bad(r, o, "name: the tier's new name is expected");
-		}
-		ret = prl_archive_tier_rename(a, &r->viewer, id, name, &out);
-		break;
-	}
-	case R_RECORDING: {
-		const char *acc;
-		int level;
-
-		if (get_str(o, "access", &acc) != 1 || (level = prl_access_parse(acc)) < 0) {
-			web_archive_put(r->srv, a);
-			return bad(r, o, "access: public, restricted or private is expected");
-		}
-		ret = prl_archive_set_access(a, &r->viewer, id, (enum prl_access)level, &out);
-		break;
-	}
-	case R_REVERT:
-		ret = prl_archive_revert(a, &r->viewer, id, &out);
-		break;
-	case R_WITHHELD:
-		if (is(r, MHD_HTTP_METHOD_DELETE)) {
-			if (!sub && (!o || get_int(o, "id", &sub) != 1 || sub <= 0)) {
-				web_archive_put(r->srv, a);
-				return bad(r, o, "id: the span to release is expected");
-			}
-			ret = prl_archive_withheld_delete(a, &r->viewer, id, sub, &out);
-		} else {
-			int64_t s = 0, e = 0;
-			const char *reason;
-
-			if (get_int(o, "start_ms", &s) != 1 || get_int(o, "end_ms", &e) != 1 ||
-			    get_str(o, "reason", &reason) < 0) {
-				web_archive_put(r->srv, a);
-				return bad(r, o,
-					   "start_ms and end_ms (whole milliseconds) are expected");
-			}
-			ret = prl_archive_withheld_add(a, &r->viewer, id, s, e, reason, &out);
-			ok = MHD_HTTP_CREATED;
-		}
-		break;
-	default:
-		ret = -PRL_EINVAL;
-		break;
-	}
-	res = answer(r, a, ret, ok, &out);
-	web_archive_put(r->srv, a);
-	json_decref(o);
-	return res;
+	if (segment_fields(o, &c, &why) < 0)
+		return bad(r, o, why);
+	if (!(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o, prl_archive_segment_add(a, &r->viewer, p->id, &c, &out),
+		      MHD_HTTP_CREATED, &out);
 }
 
-static enum MHD_Result history(struct web_request *r, int64_t id)
+/* The body of a PATCH or DELETE of a segment: its fields in *c, the
+ * version it edits in *v; -1 after answering 400 (*res). */
+static int segment_edit(struct web_request *r, int optional, json_t **o,
+			struct prl_segment_change *c, int64_t *v, enum MHD_Result *res)
+{
+	const char *why = NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (write_body(r, optional, o, res) < 0)
+		return -1;
+	if (*o && segment_fields(*o, c, &why) < 0) {
+		*res = bad(r, *o, why);
+		return -1;
+	}
+	if (version_of(r, *o, v) < 0) {
+		*res = bad(r, *o, "version: the version being edited is expected");
+		return -1;
+	}
+	return 0;
+}
+
+/* A PATCH (deleting 0) or DELETE of segment p->id, at the version it edits. */
+static enum MHD_Result segment_write(struct web_request *r, const struct web_params *p,
+				     int deleting)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_segment_change c;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int64_t version = 0;
+	json_t *o;
+	int ret;
+
+	if (segment_edit(r, deleting, &o, &c, &version, &res) < 0 ||
+	    !(a = take_archive(r, o, &res)))
+		return res;
+	ret = deleting ? prl_archive_segment_delete(a, &r->viewer, p->id, version, &out)
+		       : prl_archive_segment_update(a, &r->viewer, p->id, version, &c, &out);
+	return answer(r, a, o, ret, MHD_HTTP_OK, &out);
+}
+
+enum MHD_Result web_edit_segment_update(struct web_request *r, const struct web_params *p)
+{
+	return segment_write(r, p, 0);
+}
+
+enum MHD_Result web_edit_segment_delete(struct web_request *r, const struct web_params *p)
+{
+	return segment_write(r, p, 1);
+}
+
+enum MHD_Result web_edit_tier_add(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	const char *name, *type, *lang, *spk;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	json_t *o;
+
+	if (write_body(r, 0, &o, &res) < 0)
+		return res;
+	if (get_str(o, "name", &name) < 0 || get_str(o, "type", &type) < 0 ||
+	    get_str(o, "language", &lang) < 0 || get_str(o, "speaker", &spk) < 0)
+		return bad(r, o, "name, type, language and speaker are strings");
+	if (!(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o,
+		      prl_archive_tier_add(a, &r->viewer, p->id, name, type, lang, spk, &out),
+		      MHD_HTTP_CREATED, &out);
+}
+
+enum MHD_Result web_edit_tier_rename(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	const char *name;
+	json_t *o;
+
+	if (write_body(r, 0, &o, &res) < 0)
+		return res;
+	if (get_str(o, "name", &name) != 1)
+		return bad(r, o, "name: the tier's new name is expected");
+	if (!(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o, prl_archive_tier_rename(a, &r->viewer, p->id, name, &out),
+		      MHD_HTTP_OK, &out);
+}
+
+/* A write that needs nothing but the id in its path (a body, when one
+ * comes, is still a JSON object). */
+static enum MHD_Result write_by_id(struct web_request *r, const struct web_params *p,
+				   int (*apply)(struct prl_archive *a, const struct prl_viewer *v,
+						int64_t id, struct prl_buf *out))
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	json_t *o;
+
+	if (write_body(r, 1, &o, &res) < 0 || !(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o, apply(a, &r->viewer, p->id, &out), MHD_HTTP_OK, &out);
+}
+
+enum MHD_Result web_edit_tier_delete(struct web_request *r, const struct web_params *p)
+{
+	return write_by_id(r, p, prl_archive_tier_delete);
+}
+
+enum MHD_Result web_edit_access(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	const char *acc;
+	int level;
+	json_t *o;
+
+	if (write_body(r, 0, &o, &res) < 0)
+		return res;
+	if (get_str(o, "access", &acc) != 1 || (level = prl_access_parse(acc)) < 0)
+		return bad(r, o, "access: public, restricted or private is expected");
+	if (!(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o,
+		      prl_archive_set_access(a, &r->viewer, p->id, (enum prl_access)level, &out),
+		      MHD_HTTP_OK, &out);
+}
+
+enum MHD_Result web_edit_revert(struct web_request *r, const struct web_params *p)
+{
+	return write_by_id(r, p, prl_archive_revert);
+}
+
+enum MHD_Result web_edit_withheld_add(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int64_t s = 0, e = 0;
+	const char *reason;
+	json_t *o;
+
+	if (write_body(r, 0, &o, &res) < 0)
+		return res;
+	if (get_int(o, "start_ms", &s) != 1 || get_int(o, "end_ms", &e) != 1 ||
+	    get_str(o, "reason", &reason) < 0)
+		return bad(r, o, "start_ms and end_ms (whole milliseconds) are expected");
+	if (!(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o, prl_archive_withheld_add(a, &r->viewer, p->id, s, e, reason, &out),
+		      MHD_HTTP_CREATED, &out);
+}
+
+/* The span to release: {wid} in the path, else {"id"} in the body. */
+enum MHD_Result web_edit_withheld_delete(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int64_t span = p->id2;
+	json_t *o;
+
+	if (write_body(r, 1, &o, &res) < 0)
+		return res;
+	if (!span && (!o || get_int(o, "id", &span) != 1 || span <= 0))
+		return bad(r, o, "id: the span to release is expected");
+	if (!(a = take_archive(r, o, &res)))
+		return res;
+	return answer(r, a, o, prl_archive_withheld_delete(a, &r->viewer, p->id, span, &out),
+		      MHD_HTTP_OK, &out);
+}
+
+enum MHD_Result web_edit_history(struct web_request *r, const struct web_params *p)
 {
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_archive *a;
 	const char *off = web_arg(r, "offset"), *lim = web_arg(r, "limit");
 	int64_t offset = 0, limit = 0;
 	enum MHD_Result res;
-	int ret;
 
 	if ((off && web_parse_id_str(off, &offset) < 0 && strcmp(off, "0")) ||
 	    (lim && web_parse_id_str(lim, &limit) < 0))
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "offset and limit: whole numbers");
-	if (r->viewer.role < PRL_ROLE_ANNOTATOR)
-		return web_error_json(
-			r, r->session.login[0] ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
-			"the history is for annotators and admins");
-	if (!(a = web_archive_get(r->srv)))
-		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-				      "the archive cannot be opened");
-	ret = prl_archive_history_json(a, &r->viewer, id, offset, limit, &out);
-	res = answer(r, a, ret, MHD_HTTP_OK, &out);
-	web_archive_put(r->srv, a);
-	return res;
-}
-
-/* True when method is one of the comma-separated list allow. */
-static int allowed(const char *allow, const char *method)
-{
-	size_t n = strlen(method);
-
-	for (const char *p = allow; (p = strstr(p, method)); p += n)
-		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-	return 0;
-}
-
-int web_edit_route(struct web_request *r, const char *rest, enum MHD_Result *res)
-{
-	int64_t id = 0, sub = 0;
-	enum route rt = match(rest, &id, &sub);
-	int get = is(r, MHD_HTTP_METHOD_GET) || r->is_head;
-	const char *allow = NULL;
-
-	switch (rt) {
-	case R_NONE:
-		return 0;
-	case R_LOGIN:
-	case R_LOGOUT:
-		allow = "POST";
-		break;
-	case R_ME:
-		allow = "GET, HEAD";
-		break;
-	case R_SEGMENTS:
-	case R_TIERS:
-	case R_REVERT:
-		allow = "POST";
-		break;
-	case R_SEGMENT:
-		allow = "PATCH, DELETE";
-		break;
-	case R_TIER:
-		allow = "PATCH, DELETE";
-		break;
-	case R_RECORDING:
-		if (get)
-			return 0; /* reading a recording is api.c's */
-		allow = "GET, HEAD, PATCH";
-		break;
-	case R_HISTORY:
-		allow = "GET, HEAD";
-		break;
-	case R_WITHHELD:
-		allow = sub ? "DELETE" : "POST, DELETE";
-		break;
-	}
-	if (!allowed(allow, r->method)) {
-		*res = not_allowed(r, allow);
-		return 1;
-	}
-	if (rt == R_ME) {
-		*res = web_api_me(r);
-		return 1;
-	}
-	if (rt == R_HISTORY) {
-		*res = history(r, id);
-		return 1;
-	}
-	if (r->body_too_large) {
-		*res = web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
-				      "the request body is over 64 KiB");
-		return 1;
-	}
-	if (rt == R_LOGIN) {
-		*res = web_api_login(r);
-		return 1;
-	}
-	if (rt == R_LOGOUT) {
-		*res = web_api_logout(r);
-		return 1;
-	}
-	/* every other write: signed in, with the session's token */
-	if (!r->session.login[0]) {
-		*res = web_error_json(r, MHD_HTTP_UNAUTHORIZED, "sign in first");
-		return 1;
-	}
-	if (!web_csrf_ok(r)) {
-		*res = web_error_json(r, MHD_HTTP_FORBIDDEN,
-				      "missing or wrong X-CSRF-Token header");
-		return 1;
-	}
-	if (r->viewer.role < PRL_ROLE_ANNOTATOR) {
-		*res = web_error_json(r, MHD_HTTP_FORBIDDEN,
-				      "only annotators and admins may change this");
-		return 1;
-	}
-	*res = do_write(r, rt, id, sub);
-	return 1;
+	if (!(a = take_archive(r, NULL, &res)))
+		return res;
+	return answer(r, a, NULL,
+		      prl_archive_history_json(a, &r->viewer, p->id, offset, limit, &out),
+		      MHD_HTTP_OK, &out);
 }

@@ -271,34 +271,68 @@ static int parse_id_list(const char *s, int64_t **out, size_t *n)
 	return 0;
 }
 
-enum MHD_Result web_api_export(struct web_request *r)
+/* The bag the request asks for (?ids=&collection=&q=&audio=) into *o, the
+ * ids in *idv (the caller frees it); -1 with the reason in *why. */
+static int export_selection(struct web_request *r, struct prl_export_opts *o, int64_t **idv,
+			    const char **why)
+{
+	const char *ids = web_arg(r, "ids"), *audio = web_arg(r, "audio");
+	int av;
+
+	memset(o, 0, sizeof(*o));
+	/* what each may have by default: researchers the originals */
+	o->audio = r->viewer.role >= PRL_ROLE_RESEARCHER ? PRL_EXPORT_ORIGINAL : PRL_EXPORT_OPUS;
+	if (audio && *audio) {
+		if ((av = prl_export_audio_parse(audio)) < 0) {
+			*why = "audio: original, flac, opus or none";
+			return -1;
+		}
+		o->audio = (enum prl_export_audio)av;
+	}
+	if (ids && *ids && parse_id_list(ids, idv, &o->nids) < 0) {
+		*why = "ids: recording ids separated by commas";
+		return -1;
+	}
+	o->ids = *idv;
+	o->query = web_arg(r, "q");
+	o->collection = web_arg(r, "collection");
+	if (o->query && !*o->query)
+		o->query = NULL;
+	return 0;
+}
+
+/* Starts e's builder on a detached thread; without one, the response alone
+ * owns e and answers a cut stream. */
+static void builder_start(struct web_export *e)
+{
+	pthread_t builder;
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&builder, &attr, export_build, e) != 0) {
+		pthread_mutex_lock(&e->lock);
+		e->failed = 1;
+		e->owners = 1;
+		pthread_mutex_unlock(&e->lock);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+enum MHD_Result web_api_export(struct web_request *r, const struct web_params *p)
 {
 	struct prl_export_opts o;
 	struct web_export *e = NULL;
 	struct MHD_Response *resp;
-	const char *ids = web_arg(r, "ids"), *audio = web_arg(r, "audio");
+	const char *why = NULL;
 	int64_t *idv = NULL;
 	unsigned status;
-	int ret, av;
+	int ret;
 	enum MHD_Result res;
 
-	memset(&o, 0, sizeof(o));
-	/* what each may have by default: researchers the originals */
-	o.audio = r->viewer.role >= PRL_ROLE_RESEARCHER ? PRL_EXPORT_ORIGINAL : PRL_EXPORT_OPUS;
-	if (audio && *audio) {
-		if ((av = prl_export_audio_parse(audio)) < 0)
-			return web_error_json(r, MHD_HTTP_BAD_REQUEST,
-					      "audio: original, flac, opus or none");
-		o.audio = (enum prl_export_audio)av;
-	}
-	if (ids && *ids && parse_id_list(ids, &idv, &o.nids) < 0)
-		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
-				      "ids: recording ids separated by commas");
-	o.ids = idv;
-	o.query = web_arg(r, "q");
-	o.collection = web_arg(r, "collection");
-	if (o.query && !*o.query)
-		o.query = NULL;
+	(void)p;
+	if (export_selection(r, &o, &idv, &why) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST, why);
 	if (atomic_fetch_add(&exports_running, 1) >= WEB_MAX_EXPORTS) {
 		atomic_fetch_sub(&exports_running, 1);
 		free(idv);
@@ -336,21 +370,7 @@ enum MHD_Result web_api_export(struct web_request *r)
 	e->next = r->srv->exports;
 	r->srv->exports = e;
 	pthread_mutex_unlock(&r->srv->exports_lock);
-	{
-		pthread_t builder;
-		pthread_attr_t attr;
-
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&builder, &attr, export_build, e) != 0) {
-			/* no builder: the response alone owns e; it answers a cut stream */
-			pthread_mutex_lock(&e->lock);
-			e->failed = 1;
-			e->owners = 1;
-			pthread_mutex_unlock(&e->lock);
-		}
-		pthread_attr_destroy(&attr);
-	}
+	builder_start(e);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/zip");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
 				"attachment; filename=\"parlers-export.zip\"");
@@ -423,9 +443,9 @@ static void format_seconds(int64_t ms, char *out, size_t size)
 		out[--n] = '\0';
 }
 
-static int clip_tmp_fd(void)
+/* An unlinked temporary file in dir (NULL or "": /tmp), or -1. */
+static int clip_tmp_fd(const char *dir)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd;
 
@@ -439,8 +459,10 @@ static int clip_tmp_fd(void)
 	return fd;
 }
 
-enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
+enum MHD_Result web_api_clip(struct web_request *r, const struct web_params *p)
 {
+	const char *ext = p->tail;
+	int64_t id = p->id;
 	static const char *const mimes[] = {"audio/wav", "audio/flac", "audio/ogg; codecs=opus",
 					    "audio/mpeg"};
 	struct prl_buf b = PRL_BUF_INIT, err = PRL_BUF_INIT;
@@ -508,7 +530,7 @@ enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext)
 	job.end_ms = end;
 	job.format = (enum prl_clip_format)fmt;
 	json_decref(rec);
-	if ((fd = clip_tmp_fd()) < 0) {
+	if ((fd = clip_tmp_fd(r->srv->opts.tmp_dir)) < 0) {
 		prl_media_clear(&m);
 		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "no room for the clip");
 	}

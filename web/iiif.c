@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * IIIF Presentation 3: /iiif/{id}/manifest.json (one recording as an audio
- * Canvas) and /iiif/collection.json (every manifest the viewer may see);
- * and web_base_url(), the absolute URL prefix that IIIF and OAI-PMH need.
+ * Canvas) and /iiif/collection.json (every manifest the viewer may see).
  *
  * A manifest: labels in French and English; a Canvas with the recording's
  * duration in seconds; a painting Annotation whose body is a Choice of the
@@ -29,21 +28,6 @@
 
 #define IIIF_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 #define JSONLD_MIME "application/ld+json;profile=\"" IIIF_CONTEXT "\""
-
-int web_base_url(struct web_request *r, struct prl_buf *out)
-{
-	const char *host = web_header(r, MHD_HTTP_HEADER_HOST);
-	const char *proto = web_header(r, "X-Forwarded-Proto");
-	int ok = host && *host && strlen(host) < 256;
-
-	/* a Host header is the visitor's text: only a host name or address
-	 * and a port may become part of a URL we hand out */
-	for (const char *p = host; ok && *p; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		     (*p >= '0' && *p <= '9') || strchr(".-:[]", *p);
-	return prl_buf_addf(out, "%s://%s", proto && !strcmp(proto, "https") ? "https" : "http",
-			    ok ? host : "localhost");
-}
 
 /* {"fr": [fr], "en": [en]} */
 static json_t *lang_map(const char *fr, const char *en)
@@ -131,17 +115,12 @@ static void add_transcript(json_t *annotations, json_t *tiers, const struct prl_
 }
 
 /* The manifest of recording rec (the archive's JSON for this viewer). */
-static json_t *manifest(json_t *rec, const struct prl_buf *base)
+/* The manifest's metadata: date, place, variety, speakers... in French and English. */
+static json_t *manifest_metadata(json_t *rec)
 {
-	long long id = (long long)json_integer_value(json_object_get(rec, "id"));
-	const char *title = json_string_value(json_object_get(rec, "title"));
-	double dur = (double)json_integer_value(json_object_get(rec, "duration_ms")) / 1000.0;
-	json_t *place = json_object_get(rec, "place"), *meta = json_array(), *m, *canvas;
-	json_t *speakers = json_object_get(rec, "speakers"), *sp;
+	json_t *place = json_object_get(rec, "place"), *meta = json_array(), *sp;
+	json_t *speakers = json_object_get(rec, "speakers");
 	struct prl_buf names = PRL_BUF_INIT;
-	char *mid = url(base, "/iiif/%lld/manifest.json", id, NULL);
-	char *cid = url(base, "/iiif/%lld/canvas/1", id, NULL);
-	char *home = url(base, "/recordings/%lld", id, NULL);
 	size_t i;
 
 	add_meta(meta, "Date", "Date", json_string_value(json_object_get(rec, "date")));
@@ -162,58 +141,75 @@ static json_t *manifest(json_t *rec, const struct prl_buf *base)
 		 json_string_value(json_object_get(rec, "collection")));
 	add_meta(meta, "Accès", "Access", json_string_value(json_object_get(rec, "access")));
 	prl_buf_release(&names);
+	return meta;
+}
+
+/* What a viewer who may hear the recording gets on its Canvas: the audio
+ * (Opus, MP3 the other choice), the WebVTT and the tiers as annotations. */
+static void canvas_audio(json_t *canvas, json_t *rec, const struct prl_buf *base, long long id,
+			 const char *cid, double dur)
+{
+	char *page = url(base, "/iiif/%lld/page/1", id, NULL);
+	char *ann = url(base, "/iiif/%lld/annotation/audio", id, NULL);
+	char *opus = url(base, "/media/%lld.opus", id, NULL);
+	char *mp3 = url(base, "/media/%lld.mp3", id, NULL);
+	char *vtt = url(base, "/api/recordings/%lld/annotations.vtt", id, NULL);
+	char *vtt_ann = url(base, "/iiif/%lld/annotation/vtt", id, NULL);
+	char *vtt_page = url(base, "/iiif/%lld/vtt", id, NULL);
+	json_t *choice =
+		json_pack("{sss[{sssssssf}{sssssssf}]}", "type", "Choice", "items", "id", opus,
+			  "type", "Sound", "format", "audio/ogg; codecs=opus", "duration", dur,
+			  "id", mp3, "type", "Sound", "format", "audio/mpeg", "duration", dur);
+	json_t *annotations = json_array(), *tiers = json_object_get(rec, "tiers");
+
+	json_array_append_new(json_object_get(canvas, "items"),
+			      json_pack("{sssss[{sssssssoss}]}", "id", page, "type",
+					"AnnotationPage", "items", "id", ann, "type", "Annotation",
+					"motivation", "painting", "body", choice, "target", cid));
+	if (json_array_size(tiers)) {
+		/* the WebVTT of the first transcription tier, for players that
+		 * take captions whole */
+		json_array_append_new(
+			annotations,
+			json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page, "type",
+				  "AnnotationPage", "items", "id", vtt_ann, "type", "Annotation",
+				  "motivation", "supplementing", "body", "id", vtt, "type", "Text",
+				  "format", "text/vtt", "label",
+				  lang_map("Transcription (WebVTT)", "Transcript (WebVTT)"),
+				  "language",
+				  json_string_value(json_object_get(rec, "language"))
+					  ? json_string_value(json_object_get(rec, "language"))
+					  : "und",
+				  "target", cid));
+		add_transcript(annotations, tiers, base, id, cid);
+	}
+	if (json_array_size(annotations))
+		json_object_set_new(canvas, "annotations", annotations);
+	else
+		json_decref(annotations);
+	free(page);
+	free(ann);
+	free(opus);
+	free(mp3);
+	free(vtt);
+	free(vtt_ann);
+	free(vtt_page);
+}
+
+static json_t *manifest(json_t *rec, const struct prl_buf *base)
+{
+	long long id = (long long)json_integer_value(json_object_get(rec, "id"));
+	const char *title = json_string_value(json_object_get(rec, "title"));
+	double dur = (double)json_integer_value(json_object_get(rec, "duration_ms")) / 1000.0;
+	json_t *meta = manifest_metadata(rec), *m, *canvas;
+	char *mid = url(base, "/iiif/%lld/manifest.json", id, NULL);
+	char *cid = url(base, "/iiif/%lld/canvas/1", id, NULL);
+	char *home = url(base, "/recordings/%lld", id, NULL);
 
 	canvas = json_pack("{sssssosfs[]}", "id", cid, "type", "Canvas", "label",
 			   lang_map(title, title), "duration", dur, "items");
-	if (canvas && json_is_true(json_object_get(rec, "can_listen"))) {
-		char *page = url(base, "/iiif/%lld/page/1", id, NULL);
-		char *ann = url(base, "/iiif/%lld/annotation/audio", id, NULL);
-		char *opus = url(base, "/media/%lld.opus", id, NULL);
-		char *mp3 = url(base, "/media/%lld.mp3", id, NULL);
-		char *vtt = url(base, "/api/recordings/%lld/annotations.vtt", id, NULL);
-		char *vtt_ann = url(base, "/iiif/%lld/annotation/vtt", id, NULL);
-		char *vtt_page = url(base, "/iiif/%lld/vtt", id, NULL);
-		json_t *choice = json_pack(
-			"{sss[{sssssssf}{sssssssf}]}", "type", "Choice", "items", "id", opus,
-			"type", "Sound", "format", "audio/ogg; codecs=opus", "duration", dur, "id",
-			mp3, "type", "Sound", "format", "audio/mpeg", "duration", dur);
-		json_t *annotations = json_array(), *tiers = json_object_get(rec, "tiers");
-
-		json_array_append_new(json_object_get(canvas, "items"),
-				      json_pack("{sssss[{sssssssoss}]}", "id", page, "type",
-						"AnnotationPage", "items", "id", ann, "type",
-						"Annotation", "motivation", "painting", "body",
-						choice, "target", cid));
-		if (json_array_size(tiers)) {
-			/* the WebVTT of the first transcription tier, for players that
-			 * take captions whole */
-			json_array_append_new(
-				annotations,
-				json_pack("{sssss[{sssssss{sssssssoss}ss}]}", "id", vtt_page,
-					  "type", "AnnotationPage", "items", "id", vtt_ann, "type",
-					  "Annotation", "motivation", "supplementing", "body", "id",
-					  vtt, "type", "Text", "format", "text/vtt", "label",
-					  lang_map("Transcription (WebVTT)", "Transcript (WebVTT)"),
-					  "language",
-					  json_string_value(json_object_get(rec, "language"))
-						  ? json_string_value(
-							    json_object_get(rec, "language"))
-						  : "und",
-					  "target", cid));
-			add_transcript(annotations, tiers, base, id, cid);
-		}
-		if (json_array_size(annotations))
-			json_object_set_new(canvas, "annotations", annotations);
-		else
-			json_decref(annotations);
-		free(page);
-		free(ann);
-		free(opus);
-		free(mp3);
-		free(vtt);
-		free(vtt_ann);
-		free(vtt_page);
-	}
+	if (canvas && json_is_true(json_object_get(rec, "can_listen")))
+		canvas_audio(canvas, rec, base, id, cid, dur);
 	m = json_pack("{sssssssosos[o]s[{sssssosss[s]}]}", "@context", IIIF_CONTEXT, "id", mid,
 		      "type", "Manifest", "label", lang_map(title, title), "metadata", meta,
 		      "items", canvas, "homepage", "id", home, "type", "Text", "label",
@@ -263,8 +259,9 @@ static enum MHD_Result send_json(struct web_request *r, json_t *doc)
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
 
-enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id)
+enum MHD_Result web_iiif_manifest(struct web_request *r, const struct web_params *p)
 {
+	int64_t id = p->id;
 	struct prl_buf base = PRL_BUF_INIT;
 	struct web_blob *blob;
 	json_t *rec, *m;
@@ -288,7 +285,7 @@ enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id)
 	return send_json(r, m);
 }
 
-enum MHD_Result web_iiif_collection(struct web_request *r)
+enum MHD_Result web_iiif_collection(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter f;
 	struct prl_buf b = PRL_BUF_INIT, base = PRL_BUF_INIT;
@@ -297,6 +294,7 @@ enum MHD_Result web_iiif_collection(struct web_request *r)
 	size_t i;
 	int ret = 0;
 
+	(void)p;
 	if (!(a = web_archive_get(r->srv))) {
 		json_decref(items);
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,

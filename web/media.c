@@ -166,7 +166,8 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 		return LOOKUP_NO_ARCHIVE;
 	memset(&m, 0, sizeof(m));
 	ret = prl_archive_media(a, &r->viewer, id, kind, &m);
-	if (ret == 0 && WEB_SIG_SETTLED(sig) && prl_archive_recording_brief(a, id, &b) == 0) {
+	if (ret == 0 && WEB_SIG_SETTLED(sig) &&
+	    prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_ALL, &b) == 0) {
 		level = b.access;
 		keep = 1;
 		prl_recording_brief_clear(&b);
@@ -184,8 +185,10 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 	return 0;
 }
 
-enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext)
+enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 {
+	const char *ext = p->tail;
+	int64_t id = p->id;
 	enum prl_media_kind kind = !strcmp(ext, "opus")	 ? PRL_MEDIA_OPUS
 				   : !strcmp(ext, "mp3") ? PRL_MEDIA_MP3
 							 : PRL_MEDIA_ORIGINAL;

@@ -35,28 +35,38 @@
 
 static unsigned char token_key[crypto_auth_KEYBYTES];
 static pthread_once_t token_once = PTHREAD_ONCE_INIT;
-static int page_size = OAI_PAGE; /* PARLERS_OAI_PAGE may lower it (tests) */
-static long token_ttl = 3600;	 /* seconds; PARLERS_OAI_TOKEN_TTL */
-
 static void oai_setup(void)
 {
-	const char *p = getenv("PARLERS_OAI_PAGE"), *t = getenv("PARLERS_OAI_TOKEN_TTL");
-
 	if (sodium_init() < 0)
 		abort(); /* no randomness: no token could be trusted */
 	randombytes_buf(token_key, sizeof(token_key));
-	if (p && atoi(p) > 0 && atoi(p) <= 1000)
-		page_size = atoi(p);
-	if (t && atol(t) > 0)
-		token_ttl = atol(t);
+}
+
+/* Records per page: OAI_PAGE, or fewer when the server was told so (tests). */
+static int page_size(const struct web_server *s)
+{
+	return s->opts.oai_page > 0 && s->opts.oai_page <= 1000 ? (int)s->opts.oai_page : OAI_PAGE;
+}
+
+/* How long a resumption token lives, in seconds. */
+static long token_ttl(const struct web_server *s)
+{
+	return s->opts.oai_token_ttl > 0 ? s->opts.oai_token_ttl : 3600;
 }
 
 /* The repository's namespace in identifiers (oai:NS:recording/ID). */
-static const char *oai_namespace(void)
+static const char *oai_namespace(const struct web_server *s)
 {
-	const char *ns = getenv("PARLERS_OAI_NAMESPACE");
+	const char *ns = s->opts.oai_namespace;
 
 	return ns && *ns ? ns : "parlers.local";
+}
+
+static const char *admin_email(const struct web_server *s)
+{
+	const char *mail = s->opts.admin_email;
+
+	return mail && *mail ? mail : "archive@parlers.local";
 }
 
 /* One argument of a POSTed request (application/x-www-form-urlencoded). */
@@ -388,18 +398,18 @@ static int token_read(const char *tok, struct list_state *s)
 
 /* ---- records ---- */
 
-static void identifier(struct prl_buf *b, int64_t id)
+static void identifier(const struct oai *o, struct prl_buf *b, int64_t id)
 {
-	prl_buf_addf(b, "oai:%s:recording/%lld", oai_namespace(), (long long)id);
+	prl_buf_addf(b, "oai:%s:recording/%lld", oai_namespace(o->r->srv), (long long)id);
 }
 
 /* The recording id an identifier names, or 0. */
-static int64_t parse_identifier(const char *s)
+static int64_t parse_identifier(const struct oai *o, const char *s)
 {
 	struct prl_buf want = PRL_BUF_INIT;
 	int64_t id = 0;
 
-	prl_buf_addf(&want, "oai:%s:recording/", oai_namespace());
+	prl_buf_addf(&want, "oai:%s:recording/", oai_namespace(o->r->srv));
 	if (s && strncmp(s, prl_buf_str(&want), want.len) == 0 &&
 	    web_parse_id_str(s + want.len, &id) < 0)
 		id = 0;
@@ -449,7 +459,7 @@ static void record_header(struct oai *o, json_t *rec)
 	int64_t cid = json_integer_value(json_object_get(rec, "collection_id"));
 
 	prl_buf_addstr(&o->out, "<header><identifier>");
-	identifier(&o->out, json_integer_value(json_object_get(rec, "id")));
+	identifier(o, &o->out, json_integer_value(json_object_get(rec, "id")));
 	prl_buf_addstr(&o->out, "</identifier><datestamp>");
 	x_text(&o->out, js(rec, "updated_at"));
 	prl_buf_addstr(&o->out, "</datestamp>");
@@ -458,14 +468,77 @@ static void record_header(struct oai *o, json_t *rec)
 	prl_buf_addstr(&o->out, "</header>\n");
 }
 
+/* The speakers as contributors (OLAC: with their roles); true when the
+ * recording is a dialogue: an interviewer, or more than one speaker. */
+static int dc_speakers(struct prl_buf *b, json_t *rec, int olac)
+{
+	size_t i, talkers = 0;
+	int dialogue = 0;
+	json_t *sp;
+
+	json_array_foreach(json_object_get(rec, "speakers"), i, sp)
+	{
+		const char *role = js(sp, "role");
+
+		if (!role || !strcmp(role, "speaker"))
+			talkers++;
+		else if (!strcmp(role, "interviewer"))
+			dialogue = 1;
+		if (olac) {
+			prl_buf_addf(b, "<dc:contributor xsi:type=\"olac:role\" olac:code=\"%s\">",
+				     olac_role(role));
+			x_text(b, js(sp, "name"));
+			prl_buf_addstr(b, "</dc:contributor>\n");
+		} else {
+			x_elem(b, "dc:contributor", js(sp, "name"));
+		}
+	}
+	return dialogue || talkers > 1;
+}
+
+/* The recording's language and its variety (OLAC: coded in ISO 639-3). */
+static void dc_language(struct prl_buf *b, json_t *rec, int olac)
+{
+	const char *lang = js(rec, "language"), *code = iso639_3(lang);
+
+	if (olac && code) {
+		/* the language of the recording, and the language it documents */
+		prl_buf_addf(b, "<dc:language xsi:type=\"olac:language\" olac:code=\"%s\"/>\n",
+			     code);
+		prl_buf_addf(b, "<dc:subject xsi:type=\"olac:language\" olac:code=\"%s\"", code);
+		if (js(rec, "variety")) {
+			prl_buf_addch(b, '>');
+			x_text(b, js(rec, "variety"));
+			prl_buf_addstr(b, "</dc:subject>\n");
+		} else {
+			prl_buf_addstr(b, "/>\n");
+		}
+	} else {
+		x_elem(b, "dc:language", lang);
+		x_elem(b, "dc:subject", js(rec, "variety"));
+	}
+}
+
+/* Where it was recorded: "name, commune" (the commune once). */
+static void dc_place(struct prl_buf *b, json_t *place, int olac)
+{
+	struct prl_buf where = PRL_BUF_INIT;
+
+	prl_buf_addstr(&where, js(place, "name") ? js(place, "name") : "");
+	if (js(place, "commune") &&
+	    (!js(place, "name") || strcmp(js(place, "commune"), js(place, "name")) != 0))
+		prl_buf_addf(&where, "%s%s", where.len ? ", " : "", js(place, "commune"));
+	x_elem(b, olac ? "dcterms:spatial" : "dc:coverage", prl_buf_str(&where));
+	prl_buf_release(&where);
+}
+
 static void metadata_dc(struct oai *o, json_t *rec, int olac)
 {
 	struct prl_buf *b = &o->out;
-	json_t *place = json_object_get(rec, "place"), *sp, *kw;
-	const char *lang = js(rec, "language"), *code = iso639_3(lang);
+	json_t *place = json_object_get(rec, "place"), *kw;
 	int64_t id = json_integer_value(json_object_get(rec, "id"));
-	size_t i, talkers = 0;
-	int dialogue = 0;
+	int dialogue;
+	size_t i;
 
 	if (olac)
 		prl_buf_addstr(b, "<olac:olac xmlns:olac=\"" OLAC_NS "\" xmlns:dc=\"" DC_NS "\""
@@ -492,46 +565,15 @@ static void metadata_dc(struct oai *o, json_t *rec, int olac)
 	} else {
 		x_elem(b, "dc:creator", js(rec, "collector"));
 	}
-	json_array_foreach(json_object_get(rec, "speakers"), i, sp)
-	{
-		const char *role = js(sp, "role");
-
-		if (!role || !strcmp(role, "speaker"))
-			talkers++;
-		else if (!strcmp(role, "interviewer"))
-			dialogue = 1;
-		if (olac) {
-			prl_buf_addf(b, "<dc:contributor xsi:type=\"olac:role\" olac:code=\"%s\">",
-				     olac_role(role));
-			x_text(b, js(sp, "name"));
-			prl_buf_addstr(b, "</dc:contributor>\n");
-		} else {
-			x_elem(b, "dc:contributor", js(sp, "name"));
-		}
-	}
-	if (olac && code) {
-		/* the language of the recording, and the language it documents */
-		prl_buf_addf(b, "<dc:language xsi:type=\"olac:language\" olac:code=\"%s\"/>\n",
-			     code);
-		prl_buf_addf(b, "<dc:subject xsi:type=\"olac:language\" olac:code=\"%s\"", code);
-		if (js(rec, "variety")) {
-			prl_buf_addch(b, '>');
-			x_text(b, js(rec, "variety"));
-			prl_buf_addstr(b, "</dc:subject>\n");
-		} else {
-			prl_buf_addstr(b, "/>\n");
-		}
-	} else {
-		x_elem(b, "dc:language", lang);
-		x_elem(b, "dc:subject", js(rec, "variety"));
-	}
+	dialogue = dc_speakers(b, rec, olac);
+	dc_language(b, rec, olac);
 	json_array_foreach(json_object_get(rec, "keywords"), i, kw)
 		x_elem(b, "dc:subject", json_string_value(kw));
 	x_elem(b, "dc:description", js(rec, "description"));
 	if (olac) {
 		/* a single voice telling is narrative; an interview, a dialogue */
 		prl_buf_addf(b, "<dc:type xsi:type=\"olac:discourse-type\" olac:code=\"%s\"/>\n",
-			     dialogue || talkers > 1 ? "dialogue" : "narrative");
+			     dialogue ? "dialogue" : "narrative");
 		prl_buf_addstr(b, "<dc:type xsi:type=\"olac:linguistic-type\""
 				  " olac:code=\"primary_text\"/>\n"
 				  "<dc:type xsi:type=\"dcterms:DCMIType\">Sound</dc:type>\n");
@@ -541,16 +583,8 @@ static void metadata_dc(struct oai *o, json_t *rec, int olac)
 		prl_buf_addstr(b, "<dc:type>Sound</dc:type>\n");
 	}
 	prl_buf_addstr(b, "<dc:format>audio/ogg</dc:format>\n");
-	if (json_is_object(place)) {
-		struct prl_buf where = PRL_BUF_INIT;
-
-		prl_buf_addstr(&where, js(place, "name") ? js(place, "name") : "");
-		if (js(place, "commune") &&
-		    (!js(place, "name") || strcmp(js(place, "commune"), js(place, "name")) != 0))
-			prl_buf_addf(&where, "%s%s", where.len ? ", " : "", js(place, "commune"));
-		x_elem(b, olac ? "dcterms:spatial" : "dc:coverage", prl_buf_str(&where));
-		prl_buf_release(&where);
-	}
+	if (json_is_object(place))
+		dc_place(b, place, olac);
 	x_elem(b, "dc:rights", js(rec, "rights"));
 	if (olac)
 		x_elem(b, "dcterms:accessRights", js(rec, "access"));
@@ -598,9 +632,7 @@ static enum MHD_Result verb_identify(struct oai *o)
 				" normands</repositoryName><baseURL>");
 	x_text(&o->out, prl_buf_str(&o->base));
 	prl_buf_addstr(&o->out, "</baseURL><protocolVersion>2.0</protocolVersion><adminEmail>");
-	x_text(&o->out, getenv("PARLERS_ADMIN_EMAIL") && *getenv("PARLERS_ADMIN_EMAIL")
-				? getenv("PARLERS_ADMIN_EMAIL")
-				: "archive@parlers.local");
+	x_text(&o->out, admin_email(o->r->srv));
 	prl_buf_addf(&o->out,
 		     "</adminEmail><earliestDatestamp>%s</earliestDatestamp>"
 		     /* a recording made private leaves without a trace */
@@ -613,18 +645,16 @@ static enum MHD_Result verb_identify(struct oai *o)
 		     " http://www.openarchives.org/OAI/2.0/oai-identifier.xsd\">"
 		     "<scheme>oai</scheme><repositoryIdentifier>",
 		     earliest);
-	x_text(&o->out, oai_namespace());
+	x_text(&o->out, oai_namespace(o->r->srv));
 	prl_buf_addstr(&o->out, "</repositoryIdentifier><delimiter>:</delimiter>"
 				"<sampleIdentifier>");
-	identifier(&o->out, 1);
+	identifier(o, &o->out, 1);
 	prl_buf_addstr(&o->out, "</sampleIdentifier></oai-identifier></description>");
 	/* what an OLAC service provider reads about the archive itself */
 	{
 		char day[24];
 		struct prl_buf home = PRL_BUF_INIT;
-		const char *mail = getenv("PARLERS_ADMIN_EMAIL") && *getenv("PARLERS_ADMIN_EMAIL")
-					   ? getenv("PARLERS_ADMIN_EMAIL")
-					   : "archive@parlers.local";
+		const char *mail = admin_email(o->r->srv);
 
 		now_utc(day);
 		day[10] = '\0';
@@ -664,7 +694,7 @@ static enum MHD_Result verb_formats(struct oai *o)
 	json_t *rec;
 
 	if (id) {
-		int64_t n = parse_identifier(id);
+		int64_t n = parse_identifier(o, id);
 
 		if (!n || !(rec = load(o, n)))
 			return oai_error(o, "idDoesNotExist", "no such record");
@@ -713,51 +743,94 @@ static enum MHD_Result verb_sets(struct oai *o)
 	return oai_send(o);
 }
 
+/* Says why arguments are refused: the protocol's error code and its message. */
+static int refuse(const char **code, const char **msg, const char *c, const char *m)
+{
+	*code = c;
+	*msg = m;
+	return -1;
+}
+
+/* A first List request's arguments into *s: 0, or -1 with the protocol's
+ * error code and its message in *code and *msg. */
+static int list_arguments(struct oai *o, struct list_state *s, const char **code, const char **msg)
+{
+	const char *prefix = oai_arg(o, "metadataPrefix"), *from = oai_arg(o, "from"),
+		   *until = oai_arg(o, "until"), *set = oai_arg(o, "set");
+	const char *bad = "badArgument";
+	int gf = 0, gu = 0;
+
+	if (!prefix)
+		return refuse(code, msg, bad, "metadataPrefix is required");
+	if (from && !(gf = parse_date(from, 0, s->from)))
+		return refuse(code, msg, bad, "from: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+	if (until && !(gu = parse_date(until, 1, s->until)))
+		return refuse(code, msg, bad, "until: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
+	if (gf && gu && gf != gu)
+		return refuse(code, msg, bad, "from and until differ in granularity");
+	if (gf && gu && strcmp(s->from, s->until) > 0)
+		return refuse(code, msg, bad, "from is after until");
+	if (!known_prefix(prefix))
+		return refuse(code, msg, "cannotDisseminateFormat", "formats: oai_dc, olac");
+	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
+	if (set &&
+	    (strncmp(set, "collection:", 11) != 0 || web_parse_id_str(set + 11, &s->set) < 0))
+		return refuse(code, msg, "noRecordsMatch", "no such set");
+	return 0;
+}
+
+/* The resumptionToken that ends a page of a split list: the next page's
+ * (after id last, n records here of total from s's cursor on), or an empty
+ * one on the last page.  -1 when the token cannot be made. */
+static int list_token(struct oai *o, struct list_state *s, int64_t last, size_t n, int64_t total)
+{
+	int64_t complete = s->cursor + total, cursor = s->cursor;
+	char token[512], exp[24];
+	struct tm tm;
+	time_t t;
+
+	if ((int64_t)n >= total) {
+		/* the last page of a split list: an empty token ends it */
+		prl_buf_addf(&o->out,
+			     "<resumptionToken completeListSize=\"%lld\" cursor=\"%lld\"/>\n",
+			     (long long)complete, (long long)cursor);
+		return 0;
+	}
+	s->after = last;
+	s->cursor += (int64_t)n;
+	s->expires = (int64_t)time(NULL) + token_ttl(o->r->srv);
+	t = (time_t)s->expires;
+	gmtime_r(&t, &tm);
+	strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (token_make(s, token, sizeof(token)) < 0)
+		return -1;
+	prl_buf_addf(&o->out,
+		     "<resumptionToken expirationDate=\"%s\" completeListSize=\"%lld\""
+		     " cursor=\"%lld\">%s</resumptionToken>\n",
+		     exp, (long long)complete, (long long)cursor, token);
+	return 0;
+}
+
 static enum MHD_Result verb_list(struct oai *o, int records)
 {
 	struct list_state s;
 	struct prl_harvest_item *items = NULL;
 	const char *tok = oai_arg(o, "resumptionToken");
+	const char *code = NULL, *msg = NULL;
 	size_t n = 0, i;
 	int64_t total = 0;
-	char token[512], exp[24];
 	enum MHD_Result res;
 
 	memset(&s, 0, sizeof(s));
-	if (tok) {
-		if (token_read(tok, &s) < 0)
-			return oai_error(o, "badResumptionToken",
-					 "this token was not made here, or it has expired");
-	} else {
-		const char *prefix = oai_arg(o, "metadataPrefix"), *from = oai_arg(o, "from"),
-			   *until = oai_arg(o, "until"), *set = oai_arg(o, "set");
-		int gf = 0, gu = 0;
-
-		if (!prefix)
-			return oai_error(o, "badArgument", "metadataPrefix is required");
-		if (from && !(gf = parse_date(from, 0, s.from)))
-			return oai_error(o, "badArgument",
-					 "from: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
-		if (until && !(gu = parse_date(until, 1, s.until)))
-			return oai_error(o, "badArgument",
-					 "until: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ");
-		if (gf && gu && gf != gu)
-			return oai_error(o, "badArgument", "from and until differ in granularity");
-		if (gf && gu && strcmp(s.from, s.until) > 0)
-			return oai_error(o, "badArgument", "from is after until");
-		if (!known_prefix(prefix))
-			return oai_error(o, "cannotDisseminateFormat", "formats: oai_dc, olac");
-		snprintf(s.prefix, sizeof(s.prefix), "%s", prefix);
-		if (set) {
-			if (strncmp(set, "collection:", 11) != 0 ||
-			    web_parse_id_str(set + 11, &s.set) < 0)
-				return oai_error(o, "noRecordsMatch", "no such set");
-		}
-	}
-	if (!(items = calloc((size_t)page_size, sizeof(*items))))
+	if (tok && token_read(tok, &s) < 0)
+		return oai_error(o, "badResumptionToken",
+				 "this token was not made here, or it has expired");
+	if (!tok && list_arguments(o, &s, &code, &msg) < 0)
+		return oai_error(o, code, msg);
+	if (!(items = calloc((size_t)page_size(o->r->srv), sizeof(*items))))
 		return MHD_NO;
 	if (prl_archive_harvest(o->a, s.from[0] ? s.from : NULL, s.until[0] ? s.until : NULL, s.set,
-				s.after, items, (size_t)page_size, &n, &total) < 0) {
+				s.after, items, (size_t)page_size(o->r->srv), &n, &total) < 0) {
 		free(items);
 		return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
@@ -785,36 +858,9 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 		}
 		json_decref(rec);
 	}
-	if ((int64_t)n < total || tok) {
-		int64_t complete = s.cursor + total;
-		int64_t cursor = s.cursor;
-
-		if ((int64_t)n < total) {
-			time_t t;
-			struct tm tm;
-
-			s.after = items[n - 1].id;
-			s.cursor += (int64_t)n;
-			s.expires = (int64_t)time(NULL) + token_ttl;
-			t = (time_t)s.expires;
-			gmtime_r(&t, &tm);
-			strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			if (token_make(&s, token, sizeof(token)) < 0) {
-				free(items);
-				return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
-			}
-			prl_buf_addf(
-				&o->out,
-				"<resumptionToken expirationDate=\"%s\" completeListSize=\"%lld\""
-				" cursor=\"%lld\">%s</resumptionToken>\n",
-				exp, (long long)complete, (long long)cursor, token);
-		} else {
-			/* the last page of a split list: an empty token ends it */
-			prl_buf_addf(
-				&o->out,
-				"<resumptionToken completeListSize=\"%lld\" cursor=\"%lld\"/>\n",
-				(long long)complete, (long long)cursor);
-		}
+	if (((int64_t)n < total || tok) && list_token(o, &s, items[n - 1].id, n, total) < 0) {
+		free(items);
+		return web_error_json(o->r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
 	free(items);
 	prl_buf_addstr(&o->out, records ? "</ListRecords>\n" : "</ListIdentifiers>\n");
@@ -830,7 +876,7 @@ static enum MHD_Result verb_get(struct oai *o)
 
 	if (!id || !prefix)
 		return oai_error(o, "badArgument", "GetRecord needs identifier and metadataPrefix");
-	if (!(n = parse_identifier(id)) || !(rec = load(o, n)))
+	if (!(n = parse_identifier(o, id)) || !(rec = load(o, n)))
 		return oai_error(o, "idDoesNotExist", "no such record");
 	if (!known_prefix(prefix)) {
 		json_decref(rec);
@@ -846,7 +892,7 @@ static enum MHD_Result verb_get(struct oai *o)
 	return oai_send(o);
 }
 
-enum MHD_Result web_oai(struct web_request *r)
+enum MHD_Result web_oai(struct web_request *r, const struct web_params *p)
 {
 	static const char *const a_identify[] = {"verb", NULL};
 	static const char *const a_formats[] = {"verb", "identifier", NULL};
@@ -867,6 +913,7 @@ enum MHD_Result web_oai(struct web_request *r)
 	char why[160];
 	size_t v;
 
+	(void)p;
 	pthread_once(&token_once, oai_setup);
 	memset(&o, 0, sizeof(o));
 	o.r = r;

@@ -309,7 +309,7 @@ enum MHD_Result web_error_html(struct web_request *r, unsigned status)
 	return ret;
 }
 
-enum MHD_Result web_page_home(struct web_request *r)
+enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter flt;
 	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, fj = PRL_BUF_INIT,
@@ -320,6 +320,7 @@ enum MHD_Result web_page_home(struct web_request *r)
 	enum MHD_Result ret;
 	int err = 0;
 
+	(void)p;
 	if (!a)
 		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
 	/* the first screen comes with the page: no round trip before it shows */
@@ -347,8 +348,9 @@ enum MHD_Result web_page_home(struct web_request *r)
 	return ret;
 }
 
-enum MHD_Result web_page_recording(struct web_request *r, int64_t id)
+enum MHD_Result web_page_recording(struct web_request *r, const struct web_params *p)
 {
+	int64_t id = p->id;
 	struct prl_recording_brief brief;
 	struct prl_buf data = PRL_BUF_INIT, title = PRL_BUF_INIT, idb = PRL_BUF_INIT;
 	struct fill f = {{"data", "title", "id"}, {&data, &title, &idb}};
@@ -366,7 +368,7 @@ enum MHD_Result web_page_recording(struct web_request *r, int64_t id)
 		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
 	}
 	memset(&brief, 0, sizeof(brief));
-	if ((err = prl_archive_recording_brief(a, id, &brief)) == 0) {
+	if ((err = prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_METADATA, &brief)) == 0) {
 		prl_xml_escape(&title, brief.title ? brief.title : "");
 		prl_recording_brief_clear(&brief);
 	}
@@ -383,13 +385,14 @@ enum MHD_Result web_page_recording(struct web_request *r, int64_t id)
 	return ret;
 }
 
-enum MHD_Result web_page_search(struct web_request *r)
+enum MHD_Result web_page_search(struct web_request *r, const struct web_params *p)
 {
 	struct prl_buf q = PRL_BUF_INIT;
 	struct fill f = {{"q"}, {&q}};
 	const char *s = web_arg(r, "q");
 	enum MHD_Result ret;
 
+	(void)p;
 	prl_xml_escape(&q, s ? s : "");
 	ret = send_page(r, MHD_HTTP_OK, WEB_TPL_SEARCH, &f);
 	prl_buf_release(&q);
@@ -397,16 +400,18 @@ enum MHD_Result web_page_search(struct web_request *r)
 }
 
 /* The sign-in page: a form its script posts to /api/login. */
-enum MHD_Result web_page_login(struct web_request *r)
+enum MHD_Result web_page_login(struct web_request *r, const struct web_params *p)
 {
 	struct fill f;
 
+	(void)p;
 	memset(&f, 0, sizeof(f));
 	return send_page(r, MHD_HTTP_OK, WEB_TPL_LOGIN, &f);
 }
 
-enum MHD_Result web_static(struct web_request *r, const char *name)
+enum MHD_Result web_static(struct web_request *r, const struct web_params *p)
 {
+	const char *name = p->tail;
 	const struct web_pages *pg = &r->srv->pages;
 	const struct web_asset_meta *m = NULL;
 	struct MHD_Response *resp;

@@ -112,7 +112,7 @@ enum MHD_Result web_error_json(struct web_request *r, unsigned status, const cha
 	return web_send_buf(r, status, "application/json; charset=utf-8", &b, "no-store");
 }
 
-enum MHD_Result web_method_not_allowed(struct web_request *r, int json)
+enum MHD_Result web_method_not_allowed(struct web_request *r, int json, const char *allow)
 {
 	struct prl_buf b = PRL_BUF_INIT;
 	struct MHD_Response *resp;
@@ -133,6 +133,6 @@ enum MHD_Result web_method_not_allowed(struct web_request *r, int json)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				json ? "application/json; charset=utf-8"
 				     : "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	return web_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, (int64_t)len);
 }

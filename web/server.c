@@ -2,15 +2,12 @@
 /*
  * The server: a libmicrohttpd daemon with a pool of polling threads, the
  * request life cycle (first byte, routing, the one log line), the pool of
- * archive handles the threads share, and the shutdown on SIGINT/SIGTERM.
+ * archive handles the threads share (lent to handlers by request.c), and
+ * the shutdown on SIGINT/SIGTERM.
  *
- * Always holds: a request is answered by exactly one route, chosen from the
- * decoded path by exact matching (no path the visitor sends is ever opened
- * as a file); a route that exists answers 405 for methods other than GET
- * and HEAD, any other path 404; a request target over 8 KiB gets 414 and
- * headers over 16 KiB get 431 before any route runs.  An archive handle is
- * used by one thread at a time: taken from the pool for one request and
- * given back.
+ * Always holds: a request is answered by exactly one row of the route
+ * table (routes.c), chosen from the decoded path; a request target over
+ * 8 KiB gets 414 and headers over 16 KiB get 431 before any route runs.
  *
  * Expected workload: bursts of small range requests for audio and JSON at
  * tens of thousands a second on a few threads; a few hundred connections,
@@ -30,45 +27,7 @@
 /* How long shutdown waits for requests in flight before closing them. */
 #define DRAIN_SECONDS 10
 
-/* ---- the archive handle pool ---- */
-
-struct prl_archive *web_archive_get(struct web_server *s)
-{
-	struct prl_archive *a = NULL;
-
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool)
-		a = s->pool[--s->npool];
-	pthread_mutex_unlock(&s->pool_lock);
-	if (!a && prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
-		return NULL;
-	return a;
-}
-
-void web_archive_put(struct web_server *s, struct prl_archive *a)
-{
-	if (!a)
-		return;
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool < s->pool_cap) {
-		s->pool[s->npool++] = a;
-		a = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	prl_archive_close(a); /* more handles than threads: one too many */
-}
-
-/* ---- request helpers ---- */
-
-const char *web_arg(struct web_request *r, const char *key)
-{
-	return MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, key);
-}
-
-const char *web_header(struct web_request *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, name);
-}
+/* ---- the request, before it is routed ---- */
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				    const char *value)
@@ -101,120 +60,6 @@ static void request_language(struct web_request *r)
 		l = WEB_LANG_FR;
 	}
 	r->lang = (enum web_lang)l;
-}
-
-/* ---- routing ---- */
-
-static int has_prefix(const char *s, const char *prefix, const char **rest)
-{
-	size_t n = strlen(prefix);
-
-	if (strncmp(s, prefix, n) != 0)
-		return 0;
-	*rest = s + n;
-	return 1;
-}
-
-/* "{id}" then exactly the suffix sep+ext: splits "12.opus" into 12, "opus". */
-static int split_id_ext(const char *s, int64_t *id, const char **ext)
-{
-	const char *dot = strchr(s, '.');
-
-	if (!dot || strchr(dot + 1, '/') || web_parse_id(s, (size_t)(dot - s), id) < 0)
-		return -1;
-	*ext = dot + 1;
-	return 0;
-}
-
-static int is_get(const struct web_request *r)
-{
-	return strcmp(r->method, MHD_HTTP_METHOD_GET) == 0 || r->is_head;
-}
-
-enum MHD_Result web_route(struct web_request *r)
-{
-	const char *u = r->url, *rest = NULL, *ext = NULL;
-	int64_t id = 0;
-	int json = 1;
-
-	if (has_prefix(u, "/api/", &rest)) {
-		enum MHD_Result res;
-
-		/* signing in and editing (edit.c): the routes that take writes */
-		if (web_edit_route(r, rest, &res))
-			return res;
-		if (!is_get(r)) {
-			/* routes that exist take GET and HEAD; the rest are unknown */
-			if (!strcmp(rest, "health") || !strcmp(rest, "facets") ||
-			    !strcmp(rest, "search") || !strcmp(rest, "recordings") ||
-			    !strcmp(rest, "export") || has_prefix(rest, "recordings/", &ext))
-				return web_method_not_allowed(r, 1);
-			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
-		}
-		if (!strcmp(rest, "health"))
-			return web_api_health(r);
-		if (!strcmp(rest, "facets"))
-			return web_api_facets(r);
-		if (!strcmp(rest, "search"))
-			return web_api_search(r);
-		if (!strcmp(rest, "recordings"))
-			return web_api_list(r);
-		if (!strcmp(rest, "export"))
-			return web_api_export(r);
-		if (has_prefix(rest, "recordings/", &rest)) {
-			const char *slash = strchr(rest, '/');
-
-			if (!slash)
-				return web_parse_id_str(rest, &id) < 0
-					       ? web_error_json(r, 404, "no such recording")
-					       : web_api_recording(r, id);
-			if (web_parse_id(rest, (size_t)(slash - rest), &id) < 0)
-				return web_error_json(r, 404, "no such recording");
-			if (!strcmp(slash, "/peaks.json"))
-				return web_api_peaks(r, id);
-			if (has_prefix(slash, "/annotations.", &ext) && !strchr(ext, '/'))
-				return web_api_annotations(r, id, ext);
-			if (has_prefix(slash, "/clip.", &ext) && !strchr(ext, '/'))
-				return web_api_clip(r, id, ext);
-		}
-		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such API route");
-	}
-	if (has_prefix(u, "/media/", &rest)) {
-		if (split_id_ext(rest, &id, &ext) < 0 ||
-		    (strcmp(ext, "opus") && strcmp(ext, "mp3") && strcmp(ext, "orig")))
-			return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such media");
-		if (!is_get(r))
-			return web_method_not_allowed(r, 1);
-		return web_media(r, id, ext);
-	}
-	/* harvesting and viewers from elsewhere: OAI-PMH (XML) and IIIF (JSON-LD) */
-	if (!strcmp(u, "/oai")) /* the protocol takes GET and a POSTed form */
-		return is_get(r) || !strcmp(r->method, MHD_HTTP_METHOD_POST)
-			       ? web_oai(r)
-			       : web_method_not_allowed(r, 0);
-	if (!strcmp(u, "/iiif/collection.json"))
-		return is_get(r) ? web_iiif_collection(r) : web_method_not_allowed(r, 1);
-	if (has_prefix(u, "/iiif/", &rest)) {
-		const char *slash = strchr(rest, '/');
-
-		if (slash && !strcmp(slash, "/manifest.json") &&
-		    web_parse_id(rest, (size_t)(slash - rest), &id) == 0)
-			return is_get(r) ? web_iiif_manifest(r, id) : web_method_not_allowed(r, 1);
-		return web_error_json(r, MHD_HTTP_NOT_FOUND, "no such IIIF resource");
-	}
-	json = 0;
-	if (!strcmp(u, "/") || !strcmp(u, "/search")) {
-		if (!is_get(r))
-			return web_method_not_allowed(r, json);
-		return u[1] ? web_page_search(r) : web_page_home(r);
-	}
-	if (!strcmp(u, "/login"))
-		return is_get(r) ? web_page_login(r) : web_method_not_allowed(r, json);
-	if (!strncmp(u, "/recordings/", 12) && web_parse_id_str(u + 12, &id) == 0)
-		return is_get(r) ? web_page_recording(r, id) : web_method_not_allowed(r, json);
-	if (!strncmp(u, "/static/", 8) && !strchr(u + 8, '/'))
-		return is_get(r) ? web_static(r, u + 8) : web_method_not_allowed(r, json);
-	return web_error_html(r, MHD_HTTP_NOT_FOUND);
 }
 
 /* ---- MHD callbacks ---- */
@@ -408,12 +253,137 @@ static void wait_for_signal(const sigset_t *set)
 		;
 }
 
+/* The socket address to listen on: a numeric IPv4 or IPv6 address and a
+ * port into *ss; MHD_USE_IPv6 added to *flags for IPv6. */
+static int listen_address(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+			  unsigned *flags, struct prl_buf *err)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*flags |= MHD_USE_IPv6;
+		return 0;
+	}
+	prl_buf_addf(err, "%s: not a numeric IP address", addr);
+	return -PRL_EINVAL;
+}
+
+/* Everything a request needs before the first one comes: the pool with
+ * one open handle (a missing or newer archive fails here, not per
+ * request), the warm search vocabulary, the caches and the pages.  The
+ * caller releases s with server_release() whatever this returns. */
+static int server_open(struct web_server *s, const struct prl_web_opts *opts, unsigned threads,
+		       struct prl_buf *err)
+{
+	struct prl_archive *a = NULL;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_mutex_init(&s->exports_lock, NULL);
+	s->opts = *opts;
+	s->log = opts->log ? opts->log : stderr;
+	s->quiet = opts->quiet;
+	s->behind_proxy = opts->behind_proxy;
+	s->pool_cap = threads + 4;
+	if (!(s->data_dir = strdup(opts->data_dir)) ||
+	    !(s->pool = calloc(s->pool_cap, sizeof(*s->pool))))
+		return -PRL_ENOMEM;
+	if ((ret = prl_archive_open(s->data_dir, 0, &a, err)) < 0)
+		return ret;
+	s->pool[s->npool++] = a;
+	/* the search vocabulary is read before the first visitor, not by them */
+	prl_archive_search_warm(a);
+	if ((ret = web_cache_init(&s->cache, prl_archive_dir(a))) < 0)
+		return ret;
+	return web_pages_init(&s->pages, err);
+}
+
+/* Starts MHD's threads on ss; tells opts->ready the port bound. */
+static int daemon_start(struct web_server *s, const struct prl_web_opts *opts, unsigned flags,
+			const struct sockaddr_storage *ss, unsigned threads, const char *addr,
+			uint16_t port, struct prl_buf *err)
+{
+	char shown[INET6_ADDRSTRLEN];
+
+	s->daemon = MHD_start_daemon(
+		flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+		(const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 1024u,
+		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape,
+		s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	if (!s->daemon) {
+		prl_buf_addf(err, "cannot listen on %s port %u: %s", addr, (unsigned)port,
+			     errno ? strerror(errno) : "libmicrohttpd refused to start");
+		return -PRL_EIO;
+	}
+	if (opts->ready) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+
+		snprintf(shown, sizeof(shown), "%s", addr);
+		opts->ready(opts->ready_ctx, shown, info ? info->port : port);
+	}
+	return 0;
+}
+
+static void nap_20ms(void)
+{
+	struct timespec nap = {0, 20 * 1000 * 1000};
+
+	nanosleep(&nap, NULL);
+}
+
+/* Stops taking connections, lets what is in flight finish (DRAIN_SECONDS
+ * at most), then stops the daemon and waits for the last export. */
+static void server_drain(struct web_server *s)
+{
+	struct timespec t0, now;
+	MHD_socket lfd;
+
+	atomic_store(&s->stopping, 1);
+	lfd = MHD_quiesce_daemon(s->daemon);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (atomic_load(&s->in_flight) <= 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= DRAIN_SECONDS)
+			break;
+		nap_20ms();
+	}
+	/* exports still running are cut, and their connections closed by
+	 * MHD's threads: none may be left suspended when it stops */
+	web_exports_stop(s);
+	for (int waits = 0; web_exports_active(s) && waits < 250; waits++)
+		nap_20ms();
+	MHD_stop_daemon(s->daemon);
+	s->daemon = NULL;
+	/* a builder inside a long step (a FLAC) lets go of its export when
+	 * the step ends; the server outlives every export */
+	while (web_exports_active(s))
+		nap_20ms();
+}
+
 int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 {
 	struct web_server s;
-	struct prl_archive *a = NULL;
 	struct sockaddr_storage ss;
-	socklen_t sslen;
 	const char *addr =
 		opts->listen_addr && *opts->listen_addr ? opts->listen_addr : "127.0.0.1";
 	uint16_t port = opts->port ? opts->port : 8080;
@@ -422,56 +392,12 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 			 MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
 	sigset_t set, oldset;
 	struct sigaction ign, oldpipe;
-	struct timespec t0, now;
-	MHD_socket lfd;
-	char shown[INET6_ADDRSTRLEN];
-	int ret = 0, masked = 0;
+	int ret, masked = 0;
 
-	memset(&s, 0, sizeof(s));
-	pthread_mutex_init(&s.pool_lock, NULL);
-	pthread_mutex_init(&s.exports_lock, NULL);
-	s.log = opts->log ? opts->log : stderr;
-	s.quiet = opts->quiet;
-	s.pool_cap = threads + 4;
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		sslen = sizeof(*in);
-	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		sslen = sizeof(*in6);
-		flags |= MHD_USE_IPv6;
-	} else {
-		prl_buf_addf(err, "%s: not a numeric IP address", addr);
-		ret = -PRL_EINVAL;
+	if ((ret = listen_address(addr, port, &ss, &flags, err)) < 0)
+		return ret;
+	if ((ret = server_open(&s, opts, threads, err)) < 0)
 		goto end;
-	}
-	(void)sslen;
-	s.behind_proxy = opts->behind_proxy;
-	if (!(s.data_dir = strdup(opts->data_dir)) ||
-	    !(s.pool = calloc(s.pool_cap, sizeof(*s.pool)))) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
-	/* open once now so that a missing or newer archive fails here, not per request */
-	if ((ret = prl_archive_open(s.data_dir, 0, &a, err)) < 0)
-		goto end;
-	s.pool[s.npool++] = a;
-	/* the search vocabulary is read before the first visitor, not by them,
-	 * and the index's postings are read into memory in the background
-	 * once the signals are masked (searches use FTS5 until they are in) */
-	prl_archive_search_warm(a);
-	if ((ret = web_cache_init(&s.cache, prl_archive_dir(a))) < 0)
-		goto end;
-	if ((ret = web_pages_init(&s.pages, err)) < 0)
-		goto end;
-
 	/* the signals go to sigwait below, never to a worker thread */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -481,66 +407,14 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &oldpipe);
 	masked = 1;
+	/* the index's postings are read into memory in the background once
+	 * the signals are masked (searches use FTS5 until they are in) */
 	if (!opts->no_search_memory)
-		prl_archive_search_keep(a, 0);
-
-	s.daemon = MHD_start_daemon(
-		flags, port, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 1024u,
-		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape,
-		&s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
-	if (!s.daemon) {
-		prl_buf_addf(err, "cannot listen on %s port %u: %s", addr, (unsigned)port,
-			     errno ? strerror(errno) : "libmicrohttpd refused to start");
-		ret = -PRL_EIO;
+		prl_archive_search_keep(s.pool[0], 0);
+	if ((ret = daemon_start(&s, opts, flags, &ss, threads, addr, port, err)) < 0)
 		goto end;
-	}
-	if (opts->ready) {
-		const union MHD_DaemonInfo *info =
-			MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
-
-		snprintf(shown, sizeof(shown), "%s", addr);
-		opts->ready(opts->ready_ctx, shown, info ? info->port : port);
-	}
 	wait_for_signal(&set);
-
-	/* Stop taking connections, let what is in flight finish, then stop. */
-	atomic_store(&s.stopping, 1);
-	lfd = MHD_quiesce_daemon(s.daemon);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct timespec nap = {0, 20 * 1000 * 1000};
-
-		if (atomic_load(&s.in_flight) <= 0)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec >= DRAIN_SECONDS)
-			break;
-		nanosleep(&nap, NULL);
-	}
-	/* exports still running are cut, and their connections closed by
-	 * MHD's threads: none may be left suspended when it stops */
-	web_exports_stop(&s);
-	for (int waits = 0; web_exports_active(&s) && waits < 250; waits++) {
-		struct timespec nap = {0, 20 * 1000 * 1000};
-
-		nanosleep(&nap, NULL);
-	}
-	MHD_stop_daemon(s.daemon);
-	s.daemon = NULL;
-	/* a builder inside a long step (a FLAC) lets go of its export when
-	 * the step ends; the server outlives every export */
-	while (web_exports_active(&s)) {
-		struct timespec nap = {0, 20 * 1000 * 1000};
-
-		nanosleep(&nap, NULL);
-	}
+	server_drain(&s);
 end:
 	if (masked) {
 		sigaction(SIGPIPE, &oldpipe, NULL);

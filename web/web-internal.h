@@ -92,6 +92,8 @@ struct web_pages {
 int web_pages_init(struct web_pages *p, struct prl_buf *err);
 void web_pages_release(struct web_pages *p);
 
+struct web_request;
+
 /* ---- the recording JSON cache (cache.c) ---- */
 
 #define WEB_CACHE_SLOTS 64
@@ -144,6 +146,10 @@ uint64_t web_cache_signature(const struct web_cache *c);
 struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig);
 /* Keeps a reference to b as the entry for (id, role). */
 void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b);
+/* Recording id's JSON as r's viewer may see it (from the cache or the
+ * archive): a blob reference the caller drops, or NULL with *err set to a
+ * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */
+struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err);
 
 /* ---- facts of media files (mediacache.c) ---- */
 
@@ -201,6 +207,7 @@ struct web_server {
 	struct web_cache cache;	      /* recording JSON, shared by the threads */
 	pthread_mutex_t exports_lock; /* guards exports */
 	struct web_export *exports;   /* the bags being built (export.c) */
+	struct prl_web_opts opts;     /* as given; its strings are the caller's */
 };
 
 struct web_request {
@@ -224,6 +231,8 @@ struct web_request {
 	int set_lang_cookie;	    /* ?lang= was given: remember it */
 };
 
+/* ---- what a handler asks of its request (request.c) ---- */
+
 /* Takes an archive handle for this request (opening one when the pool is
  * empty); NULL when the archive cannot be opened.  Give it back with
  * web_archive_put() on every path. */
@@ -234,6 +243,10 @@ void web_archive_put(struct web_server *s, struct prl_archive *a);
 const char *web_arg(struct web_request *r, const char *key);
 /* A request header, or NULL. */
 const char *web_header(struct web_request *r, const char *name);
+/* Appends "http://host[:port]" as the request names this server (the Host
+ * header when it is a plain host name, else localhost; https when a proxy
+ * says X-Forwarded-Proto: https). */
+int web_base_url(struct web_request *r, struct prl_buf *out);
 
 /* ---- responses (respond.c) ---- */
 
@@ -256,10 +269,10 @@ enum MHD_Result web_error_html(struct web_request *r, unsigned status);
 unsigned web_status_for(int err);
 /* A short English message for status (for JSON errors). */
 const char *web_status_message(unsigned status);
-/* 405 with Allow: GET, HEAD. */
-enum MHD_Result web_method_not_allowed(struct web_request *r, int json);
+/* 405 with Allow: allow, as JSON or plain text. */
+enum MHD_Result web_method_not_allowed(struct web_request *r, int json, const char *allow);
 
-/* ---- signing in and editing (auth.c, edit.c) ---- */
+/* ---- signing in (auth.c) ---- */
 
 /* What a write's body may hold: more gets 413. */
 #define WEB_MAX_BODY (64 * 1024)
@@ -274,54 +287,71 @@ int web_csrf_ok(struct web_request *r);
 /* The body as a JSON object (the caller json_decref()s it), or NULL after
  * answering 413 or 400 (*answered is what to return). */
 struct json_t *web_body_object(struct web_request *r, enum MHD_Result *answered);
-enum MHD_Result web_api_login(struct web_request *r);
-enum MHD_Result web_api_logout(struct web_request *r);
-enum MHD_Result web_api_me(struct web_request *r);
-/* Answers the API routes of signing in and editing (rest is the path after
- * "/api/"): 1 with *res set when rest is one of them, else 0. */
-int web_edit_route(struct web_request *r, const char *rest, enum MHD_Result *res);
 
-/* ---- routes ---- */
+/* ---- the route table (routes.c) and the handlers it names ---- */
 
+/* The methods of a route; WEB_GET takes HEAD too. */
+#define WEB_GET 1u
+#define WEB_POST 2u
+#define WEB_PATCH 4u
+#define WEB_DELETE 8u
+
+/* What a route answers on success; errors are JSON for JSON and media. */
+enum web_answer {
+	WEB_JSON = 0, /* the API, IIIF */
+	WEB_HTML,     /* the pages */
+	WEB_MEDIA,    /* audio and bundles */
+	WEB_XML,      /* OAI-PMH */
+	WEB_FILE,     /* the static files of the pages */
+};
+
+/* What a route shows of the recording its {id} names, through the access
+ * gate: a private or unknown recording is 404 to whoever may not see it. */
+enum web_shows {
+	WEB_SHOWS_NOTHING = 0, /* no recording in its path */
+	WEB_SHOWS_LISTING,     /* its metadata: restricted ones too */
+	WEB_SHOWS_CONTENT,     /* its audio or transcript: restricted ones 403 */
+};
+
+/* The parameters of the matched path, pointing into the request's URL. */
+struct web_params {
+	int64_t id;	  /* the first {id} of the path ({sid}, {tid}...), or 0 */
+	int64_t id2;	  /* the second ({wid} of a withheld span), or 0 */
+	const char *tail; /* {ext}, {name} or one of {a,b}: the rest of the path, or NULL */
+};
+
+typedef enum MHD_Result web_handler(struct web_request *r, const struct web_params *p);
+
+/* Answers r through the row of the route table its method and path match,
+ * after the row's checks (413, 401, 403); else 405 or 404. */
 enum MHD_Result web_route(struct web_request *r);
+
+/* auth.c: signing in */
+web_handler web_api_login, web_api_logout, web_api_me;
+/* edit.c: the editing API (the table checked session, token and role) */
+web_handler web_edit_segment_add, web_edit_segment_update, web_edit_segment_delete;
+web_handler web_edit_tier_add, web_edit_tier_rename, web_edit_tier_delete;
+web_handler web_edit_access, web_edit_history, web_edit_revert;
+web_handler web_edit_withheld_add, web_edit_withheld_delete;
 /* api.c */
-enum MHD_Result web_api_health(struct web_request *r);
-enum MHD_Result web_api_facets(struct web_request *r);
-enum MHD_Result web_api_list(struct web_request *r);
-enum MHD_Result web_api_recording(struct web_request *r, int64_t id);
-enum MHD_Result web_api_peaks(struct web_request *r, int64_t id);
-enum MHD_Result web_api_annotations(struct web_request *r, int64_t id, const char *ext);
-enum MHD_Result web_api_search(struct web_request *r);
+web_handler web_api_health, web_api_facets, web_api_list, web_api_recording, web_api_peaks;
+web_handler web_api_annotations, web_api_search;
 /* export.c: a zipped BagIt bag of ?ids=&collection=&q=&audio=, streamed;
  * a span of the original as clip.{wav,opus,mp3}?start=&end= (seconds) */
-enum MHD_Result web_api_export(struct web_request *r);
+web_handler web_api_export, web_api_clip;
 /* At shutdown: every export stops building, a suspended one is resumed
  * (MHD must not stop with a connection suspended) and its stream cut. */
 void web_exports_stop(struct web_server *srv);
 /* True while exports are still being sent or freed. */
 int web_exports_active(struct web_server *srv);
-enum MHD_Result web_api_clip(struct web_request *r, int64_t id, const char *ext);
 /* oai.c: OAI-PMH 2.0 at /oai */
-enum MHD_Result web_oai(struct web_request *r);
+web_handler web_oai;
 /* iiif.c: IIIF Presentation 3 manifests and their collection */
-enum MHD_Result web_iiif_manifest(struct web_request *r, int64_t id);
-enum MHD_Result web_iiif_collection(struct web_request *r);
-/* Appends "http://host[:port]" as the request names this server (the Host
- * header when it is a plain host name, else localhost; https when a proxy
- * says X-Forwarded-Proto: https). */
-int web_base_url(struct web_request *r, struct prl_buf *out);
-/* Recording id's JSON as r's viewer may see it (from the cache or the
- * archive): a blob reference the caller drops, or NULL with *err set to a
- * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */
-struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err);
+web_handler web_iiif_manifest, web_iiif_collection;
 /* media.c */
-enum MHD_Result web_media(struct web_request *r, int64_t id, const char *ext);
+web_handler web_media;
 /* pages.c */
-enum MHD_Result web_page_home(struct web_request *r);
-enum MHD_Result web_page_recording(struct web_request *r, int64_t id);
-enum MHD_Result web_page_search(struct web_request *r);
-enum MHD_Result web_page_login(struct web_request *r);
-enum MHD_Result web_static(struct web_request *r, const char *name);
+web_handler web_page_home, web_page_recording, web_page_search, web_page_login, web_static;
 
 /* ---- HTTP helpers (http.c): pure functions, no MHD ---- */
 

@@ -166,10 +166,23 @@ struct prl_recording_brief {
 	char *original_name;
 };
 
-/* Fills *out for recording id whatever its access (callers decide with
- * prl_access_decide()).  -PRL_ENOTFOUND when unknown. */
-int prl_archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
 void prl_recording_brief_clear(struct prl_recording_brief *b);
+
+/*
+ * The access gate: every way out that names one recording (a page, the
+ * API, media, clips, annotations, exports, withheld spans) opens it here,
+ * which reads it and applies prl_access_decide() for viewer v in one call.
+ * need is what the way out shows: PRL_SEE_METADATA for a listing (title,
+ * date, place), PRL_SEE_ALL for its audio or transcript.
+ *
+ * Returns 0 when v may have it (then *out, when not NULL, holds its facts:
+ * the caller clears it with prl_recording_brief_clear()); -PRL_EACCESS
+ * (HTTP 403) when v may know it exists but not have what it asks;
+ * -PRL_ENOTFOUND (404) when it is unknown or invisible to v, the same answer
+ * for both.  *out is written only on success.
+ */
+int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			       enum prl_visibility need, struct prl_recording_brief *out);
 
 /* Collections, places and speakers with their recording counts, as
  * {collections:[{id,name,count}], places:[{id,name,commune,lat,lon,count}],
@@ -414,7 +427,8 @@ int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, 
 int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 				int64_t span_id, struct prl_buf *out);
 /* [{id, start_ms, end_ms, reason}] of recording rec_id (reason only for
- * staff), appended to out. */
+ * staff), appended to out, for a viewer who may read the recording's
+ * transcript (the access gate: -PRL_EACCESS, -PRL_ENOTFOUND otherwise). */
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			      struct prl_buf *out);
 

@@ -6,9 +6,12 @@
  * requests) of one data folder.
  *
  * Always holds: every answer about a recording goes through the archive's
- * access rule (prl_access_decide() and the archive functions that apply
- * it); nothing a visitor sends ever becomes part of a file path; a request
- * the server cannot answer gets a 4xx, never a dropped connection.
+ * access rule (its gate, prl_archive_recording_open(), and the archive
+ * functions that apply it); every URL is a row of one route table
+ * (prl_web_routes() lists it); nothing a visitor sends ever becomes part of
+ * a file path; a request the server cannot answer gets a 4xx, never a
+ * dropped connection.  The server reads no environment: its caller passes
+ * the settings in struct prl_web_opts.
  *
  * Expected workload: many small range requests for audio (a player seeks
  * and streams in pieces), page and JSON requests at human pace, a few
@@ -33,6 +36,13 @@ struct prl_web_opts {
 	int quiet;		  /* no request log at all */
 	int no_search_memory;	  /* 1: search with FTS5 alone (prl_archive_search_keep) */
 	int behind_proxy;	  /* 1: the client is the last X-Forwarded-For address */
+	/* Set by the caller from its environment (cli/ reads it; the server
+	 * reads none); strings are not copied and live until the call returns. */
+	const char *oai_namespace; /* identifiers oai:NS:recording/ID; NULL or "": parlers.local */
+	const char *admin_email;   /* OAI-PMH Identify; NULL or "": archive@parlers.local */
+	unsigned oai_page;	   /* records per OAI-PMH page; 0 (or over 1000): 50 */
+	long oai_token_ttl;	   /* seconds a resumption token lives; 0: 3600 */
+	const char *tmp_dir;	   /* where clips are cut; NULL or "": /tmp */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
@@ -47,6 +57,18 @@ struct prl_web_opts {
  * duration of the call; one server per process.
  */
 int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err);
+
+/*
+ * Appends the route table to out, one line per route, five fields apart:
+ * its methods ("GET,HEAD", "POST"...), its path pattern
+ * ("/api/recordings/{id}/clip.{ext}"), what it answers (json, html, media,
+ * xml, file), what it shows of the recording {id} names (listing: its
+ * metadata, restricted ones included; content: its audio or transcript,
+ * 403 for a restricted one to who may not hear it; "-": none), and what
+ * the request needs ("session", ",csrf", ",ROLE"; "-": nothing).
+ * Returns 0 or -PRL_ENOMEM.
+ */
+int prl_web_routes(struct prl_buf *out);
 
 /*
  * Parses "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" or "PORT" into addr (a
