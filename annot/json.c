@@ -33,7 +33,7 @@
 
 #include <jansson.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 /* An optional string member in NFC; *bad set when present but not a
  * string, *failed on ENOMEM. */

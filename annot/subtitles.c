@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 /* CRLF and CR become LF; NUL becomes U+FFFD when nul_to_fffd, as the
  * WebVTT preprocessing step says (SRT leaves NUL for the parser to

@@ -28,7 +28,7 @@
 
 #include <libxml/xmlreader.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 #define NONE UINT32_MAX
 

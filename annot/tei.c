@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 struct block {
 	int64_t start; /* ms */

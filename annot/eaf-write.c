@@ -21,7 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 struct slot {
 	int64_t t;	    /* time (interpolated for unaligned ones) */

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 enum col {
 	COL_TIER_ID,

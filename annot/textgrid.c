@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 struct tg_reader {
 	const char *s;	     /* the text, UTF-8 */

@@ -24,7 +24,7 @@
 
 #include <utf8proc.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 /* Bigger text files than this are not transcripts: refuse before mapping
  * them rather than let a stray video file take the memory. */

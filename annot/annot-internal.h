@@ -10,12 +10,12 @@
  * a reader stores went through annot_strdup_nfc.  Writers only append to
  * their sink and never fail on content, only on memory or I/O.
  */
-#ifndef PARLERS_FORMATS_INTERNAL_H
-#define PARLERS_FORMATS_INTERNAL_H
+#ifndef PARLERS_ANNOT_INTERNAL_H
+#define PARLERS_ANNOT_INTERNAL_H
 
 #include <stdio.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 
 /* Where a writer's bytes go: b, flushed to fp (when not NULL) once it
  * holds more than SINK_CHUNK bytes, so big documents stream. */

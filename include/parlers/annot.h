@@ -10,8 +10,8 @@
  * in NFC; a tier's segments are in document order; a segment's parent is
  * an index into its tier's parent tier's segments.
  */
-#ifndef PARLERS_ANNOTATION_H
-#define PARLERS_ANNOTATION_H
+#ifndef PARLERS_ANNOT_H
+#define PARLERS_ANNOT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
 
 #include <libxml/parser.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 #include "tap.h"
 
 static const char *interop;
