@@ -3,7 +3,7 @@
  * Private to the annotation formats: what the readers and writers of each
  * format share — the output sink, the error and warning helpers, charset
  * decoding, an id map for EAF, and the per-format entry points that
- * model.c dispatches to.
+ * formats.c dispatches to.
  *
  * Invariants: a reader fills a document the dispatcher allocated and frees
  * on failure, so a reader never has to undo its partial work; every string
