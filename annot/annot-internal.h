@@ -88,11 +88,11 @@ uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id);
 /* Per-format readers: data is UTF-8 (already decoded) except for EAF. */
 int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
 			struct prl_buf *warn);
-/* As annot_textgrid_read; with release_pages, s lies in a read-only file
- * mapping whose pages are handed back to the kernel once parsed, so a big
- * file does not stay resident next to the document built from it. */
-int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-			   struct prl_buf *warn, int release_pages);
+/* As annot_textgrid_read, for s lying in a read-only file mapping whose
+ * pages are handed back to the kernel once parsed, so a big file does not
+ * stay resident next to the document built from it. */
+int annot_textgrid_read_mapped(const char *s, size_t len, struct prl_annot_doc *d,
+			       struct prl_buf *err, struct prl_buf *warn);
 /* Hands back the whole pages of a read-only mapping in [from, to). */
 void annot_release_pages(const char *from, const char *to);
 int annot_vtt_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,

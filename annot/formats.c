@@ -26,17 +26,79 @@
  * them rather than let a stray video file take the memory. */
 #define MAX_TEXT_BYTES ((size_t)1 << 30)
 
-static const struct {
-	const char *name;
-	const char *ext;
-	enum prl_annot_format fmt;
+/* A reader of decoded UTF-8 text. */
+typedef int annot_read_fn(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			  struct prl_buf *warn);
+
+/*
+ * The formats, indexed by enum prl_annot_format: the one place that knows
+ * them all.  A text format gets its bytes decoded to UTF-8 first; EAF is
+ * XML, which names its own encoding, and is streamed from its file.
+ */
+static const struct format {
+	const char *name;  /* what users type (any case), a file extension too */
+	const char *alias; /* another name users type, or NULL */
+	const char *ext;   /* the extension of the files it writes */
+	const char *label; /* how messages name it */
+	/* XML from memory (path NULL) or streamed from path (data NULL) */
+	int (*read_xml)(const char *data, size_t len, const char *path, struct prl_annot_doc *d,
+			struct prl_buf *err, struct prl_buf *warn);
+	annot_read_fn *read; /* text; NULL (and no read_xml): written, not read */
+	/* as read, for text lying in a read-only file mapping whose pages it
+	 * hands back once parsed; NULL: read serves */
+	annot_read_fn *read_mapped;
+	int latin1_fallback; /* text that is not UTF-8 is read as Latin-1 */
+	int (*write)(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		     struct annot_sink *s, struct prl_buf *warn);
 } formats[] = {
-	{"eaf", "eaf", PRL_FMT_EAF}, {"textgrid", "TextGrid", PRL_FMT_TEXTGRID},
-	{"vtt", "vtt", PRL_FMT_VTT}, {"srt", "srt", PRL_FMT_SRT},
-	{"csv", "csv", PRL_FMT_CSV}, {"json", "json", PRL_FMT_JSON},
-	{"tei", "tei", PRL_FMT_TEI}, {"webvtt", "vtt", PRL_FMT_VTT},
-	{"xml", "tei", PRL_FMT_TEI},
+	[PRL_FMT_EAF] = {.name = "eaf",
+			 .ext = "eaf",
+			 .label = "EAF",
+			 .read_xml = annot_eaf_read,
+			 .write = annot_eaf_write},
+	[PRL_FMT_TEXTGRID] = {.name = "textgrid",
+			      .ext = "TextGrid",
+			      .label = "TextGrid",
+			      .read = annot_textgrid_read,
+			      .read_mapped = annot_textgrid_read_mapped,
+			      /* as Praat reads text files that are not UTF-8 */
+			      .latin1_fallback = 1,
+			      .write = annot_textgrid_write},
+	[PRL_FMT_VTT] = {.name = "vtt",
+			 .alias = "webvtt",
+			 .ext = "vtt",
+			 .label = "WebVTT",
+			 .read = annot_vtt_read,
+			 .write = annot_vtt_write},
+	[PRL_FMT_SRT] = {.name = "srt",
+			 .ext = "srt",
+			 .label = "SRT",
+			 .read = annot_srt_read,
+			 .write = annot_srt_write},
+	[PRL_FMT_CSV] = {.name = "csv",
+			 .ext = "csv",
+			 .label = "CSV",
+			 .read = annot_csv_read,
+			 .write = annot_csv_write},
+	[PRL_FMT_JSON] = {.name = "json",
+			  .ext = "json",
+			  .label = "JSON",
+			  .read = annot_json_read,
+			  .write = annot_json_write},
+	[PRL_FMT_TEI] = {.name = "tei",
+			 .alias = "xml",
+			 .ext = "tei",
+			 .label = "TEI",
+			 .write = annot_tei_write},
 };
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+/* The format f, or NULL when f is none. */
+static const struct format *format_of(enum prl_annot_format f)
+{
+	return (unsigned)f < NFORMATS ? &formats[f] : NULL;
+}
 
 int prl_annot_format_parse(const char *name)
 {
@@ -46,20 +108,18 @@ int prl_annot_format_parse(const char *name)
 		return -1;
 	if (name[0] == '.')
 		name++;
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcasecmp(name, formats[i].name))
-			return (int)formats[i].fmt;
+	for (i = 0; i < NFORMATS; i++)
+		if (!strcasecmp(name, formats[i].name) ||
+		    (formats[i].alias && !strcasecmp(name, formats[i].alias)))
+			return (int)i;
 	return -1;
 }
 
 const char *prl_annot_format_ext(enum prl_annot_format f)
 {
-	size_t i;
+	const struct format *fm = format_of(f);
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (formats[i].fmt == f)
-			return formats[i].ext;
-	return NULL;
+	return fm ? fm->ext : NULL;
 }
 
 /* prl_utf8_valid over a mapping, a chunk at a time, handing each chunk
@@ -80,7 +140,7 @@ static int mapped_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-static int read_decoded(enum prl_annot_format f, const char *data, size_t len, const char *charset,
+static int read_decoded(const struct format *fm, const char *data, size_t len, const char *charset,
 			int mapped, struct prl_annot_doc *d, struct prl_buf *err,
 			struct prl_buf *warn)
 {
@@ -89,38 +149,21 @@ static int read_decoded(enum prl_annot_format f, const char *data, size_t len, c
 	size_t n;
 	int ret;
 
-	if (mapped && f == PRL_FMT_TEXTGRID && !charset && len > (16u << 20) &&
+	if (mapped && fm->read_mapped && !charset && len > (16u << 20) &&
 	    mapped_utf8_valid(data, len) &&
 	    !(len >= 2 && ((unsigned char)data[0] == 0xfe || (unsigned char)data[0] == 0xff))) {
 		/* big plain UTF-8 (a BOM is ASCII-invalid here, so skip it by hand) */
 		size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
-		ret = annot_textgrid_read_ex(data + bom, len - bom, d, err, warn, 1);
+		ret = fm->read_mapped(data + bom, len - bom, d, err, warn);
 		goto end;
 	}
-	if ((ret = annot_decode(data, len, charset, f == PRL_FMT_TEXTGRID, &s, &n, &tmp, err,
-				warn)) < 0)
+	if ((ret = annot_decode(data, len, charset, fm->latin1_fallback, &s, &n, &tmp, err, warn)) <
+	    0)
 		goto end;
-	switch (f) {
-	case PRL_FMT_TEXTGRID:
-		ret = annot_textgrid_read_ex(s, n, d, err, warn,
-					     mapped && s >= data && s < data + len);
-		break;
-	case PRL_FMT_VTT:
-		ret = annot_vtt_read(s, n, d, err, warn);
-		break;
-	case PRL_FMT_SRT:
-		ret = annot_srt_read(s, n, d, err, warn);
-		break;
-	case PRL_FMT_CSV:
-		ret = annot_csv_read(s, n, d, err, warn);
-		break;
-	case PRL_FMT_JSON:
-		ret = annot_json_read(s, n, d, err, warn);
-		break;
-	default:
-		ret = annot_fail(err, PRL_EINVAL, "this format cannot be read");
-		break;
-	}
+	if (fm->read_mapped && mapped && s >= data && s < data + len)
+		ret = fm->read_mapped(s, n, d, err, warn);
+	else
+		ret = fm->read(s, n, d, err, warn);
 end:
 	prl_buf_release(&tmp);
 	return ret;
@@ -130,14 +173,15 @@ static int read_common(enum prl_annot_format f, const char *data, size_t len, co
 		       const char *charset, int mapped, struct prl_annot_doc **out,
 		       struct prl_buf *err, struct prl_buf *warn)
 {
+	const struct format *fm = format_of(f);
 	struct prl_annot_doc *d;
 	size_t wlen = warn ? warn->len : 0;
 	int ret;
 
-	if (f == PRL_FMT_TEI)
-		return annot_fail(err, PRL_EUNSUPPORTED, "TEI is written, not read");
-	if ((unsigned)f > PRL_FMT_TEI)
+	if (!fm)
 		return annot_fail(err, PRL_EINVAL, "unknown annotation format");
+	if (!fm->read && !fm->read_xml)
+		return annot_fail(err, PRL_EUNSUPPORTED, "%s is written, not read", fm->label);
 	if (!path && len == 0)
 		return annot_fail(err, PRL_EFORMAT, "line 1: the file is empty");
 	if (!path && len > MAX_TEXT_BYTES)
@@ -147,10 +191,10 @@ static int read_common(enum prl_annot_format f, const char *data, size_t len, co
 				  len);
 	if (!(d = prl_annot_doc_new()))
 		return -PRL_ENOMEM;
-	if (f == PRL_FMT_EAF)
-		ret = annot_eaf_read(data, len, path, d, err, warn);
+	if (fm->read_xml)
+		ret = fm->read_xml(data, len, path, d, err, warn);
 	else
-		ret = read_decoded(f, data, len, charset, mapped, d, err, warn);
+		ret = read_decoded(fm, data, len, charset, mapped, d, err, warn);
 	if (ret < 0) {
 		prl_annot_doc_free(d);
 		/* warnings about a document that is not returned mislead */
@@ -183,6 +227,7 @@ int prl_annot_read_charset(enum prl_annot_format f, const char *data, size_t len
 int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *charset,
 			struct prl_annot_doc **out, struct prl_buf *err, struct prl_buf *warn)
 {
+	const struct format *fm = format_of(f);
 	struct stat st;
 	void *map = NULL;
 	int fd, ret;
@@ -197,7 +242,7 @@ int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *c
 		ret = annot_fail(err, PRL_EFORMAT, "line 1: the file is empty");
 		goto end;
 	}
-	if (f == PRL_FMT_EAF) {
+	if (fm && fm->read_xml) {
 		ret = read_common(f, NULL, 0, path, charset, 0, out, err, warn);
 		goto end;
 	}
@@ -227,36 +272,15 @@ static int write_sink(enum prl_annot_format f, const struct prl_annot_doc *doc,
 		      const struct prl_annot_write_opts *opts, struct annot_sink *s,
 		      struct prl_buf *warn)
 {
+	const struct format *fm = format_of(f);
 	struct prl_annot_write_opts dflt = {NULL, NULL, NULL, -1};
 	int ret;
 
+	if (!fm)
+		return -PRL_EINVAL;
 	if (!opts)
 		opts = &dflt;
-	switch (f) {
-	case PRL_FMT_EAF:
-		ret = annot_eaf_write(doc, opts, s, warn);
-		break;
-	case PRL_FMT_TEXTGRID:
-		ret = annot_textgrid_write(doc, opts, s, warn);
-		break;
-	case PRL_FMT_VTT:
-		ret = annot_vtt_write(doc, opts, s, warn);
-		break;
-	case PRL_FMT_SRT:
-		ret = annot_srt_write(doc, opts, s, warn);
-		break;
-	case PRL_FMT_CSV:
-		ret = annot_csv_write(doc, opts, s, warn);
-		break;
-	case PRL_FMT_JSON:
-		ret = annot_json_write(doc, opts, s, warn);
-		break;
-	case PRL_FMT_TEI:
-		ret = annot_tei_write(doc, opts, s, warn);
-		break;
-	default:
-		return -PRL_EINVAL;
-	}
+	ret = fm->write(doc, opts, s, warn);
 	if (ret >= 0)
 		ret = annot_sink_flush(s, 1);
 	return ret;

@@ -366,14 +366,8 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 	return 0;
 }
 
-int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-			struct prl_buf *warn)
-{
-	return annot_textgrid_read_ex(s, len, d, err, warn, 0);
-}
-
-int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-			   struct prl_buf *warn, int release_pages)
+static int read_textgrid(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			 struct prl_buf *warn, int release_pages)
 {
 	struct tg_reader r = {s, len, 0, 1, 1, release_pages, 0, PRL_BUF_INIT, err};
 	double xmin, xmax;
@@ -457,6 +451,18 @@ int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, s
 end:
 	prl_buf_release(&r.str);
 	return ret;
+}
+
+int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			struct prl_buf *warn)
+{
+	return read_textgrid(s, len, d, err, warn, 0);
+}
+
+int annot_textgrid_read_mapped(const char *s, size_t len, struct prl_annot_doc *d,
+			       struct prl_buf *err, struct prl_buf *warn)
+{
+	return read_textgrid(s, len, d, err, warn, 1);
 }
 
 /* ---- writer ---------------------------------------------------------- */
