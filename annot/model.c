@@ -244,6 +244,14 @@ char *prl_text_nfc(const char *s, size_t len)
 	return annot_strdup_nfc(s, len);
 }
 
+int annot_put_utf8(struct prl_buf *b, uint32_t c)
+{
+	utf8proc_uint8_t u[4];
+	utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)c, u);
+
+	return prl_buf_add(b, u, (size_t)n);
+}
+
 int annot_fail(struct prl_buf *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -294,8 +302,7 @@ static int decode_utf16_32(const unsigned char *p, size_t len, int unit, int be,
 {
 	size_t i = 0, line = 1;
 	uint32_t c, c2;
-	char u[4];
-	int n, ret;
+	int ret;
 
 	if ((ret = prl_buf_grow(tmp, len + len / 2)) < 0)
 		return ret;
@@ -327,26 +334,7 @@ static int decode_utf16_32(const unsigned char *p, size_t len, int unit, int be,
 		}
 		if (c == '\n')
 			line++;
-		if (c < 0x80) {
-			u[0] = (char)c;
-			n = 1;
-		} else if (c < 0x800) {
-			u[0] = (char)(0xc0 | c >> 6);
-			u[1] = (char)(0x80 | (c & 0x3f));
-			n = 2;
-		} else if (c < 0x10000) {
-			u[0] = (char)(0xe0 | c >> 12);
-			u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (c & 0x3f));
-			n = 3;
-		} else {
-			u[0] = (char)(0xf0 | c >> 18);
-			u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (c & 0x3f));
-			n = 4;
-		}
-		if ((ret = prl_buf_add(tmp, u, (size_t)n)) < 0)
+		if ((ret = annot_put_utf8(tmp, c)) < 0)
 			return ret;
 	}
 	if (i != len)
@@ -455,16 +443,9 @@ utf8:
 		   annot_line_at(data, bad));
 	if ((ret = prl_buf_grow(tmp, len * 2)) < 0)
 		return ret;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)data[i];
-		if (c < 0x80) {
-			tmp->data[tmp->len++] = (char)c;
-		} else {
-			tmp->data[tmp->len++] = (char)(0xc0 | c >> 6);
-			tmp->data[tmp->len++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	tmp->data[tmp->len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((ret = annot_put_utf8(tmp, (unsigned char)data[i])) < 0)
+			return ret;
 	*out = tmp->data;
 	*outlen = tmp->len;
 	return 0;

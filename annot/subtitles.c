@@ -76,33 +76,13 @@ static const struct {
 	{"rlm", "\xe2\x80\x8f"},
 };
 
+/* A numeric character reference: what is no character (NUL, a
+ * surrogate, past U+10FFFF) becomes U+FFFD. */
 static int put_codepoint(struct prl_buf *b, unsigned long c)
 {
-	char u[4];
-	int n;
-
 	if (c == 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		c = 0xfffd;
-	if (c < 0x80) {
-		u[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (char)(0xc0 | c >> 6);
-		u[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xe0 | c >> 12);
-		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | c >> 18);
-		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	return prl_buf_add(b, u, (size_t)n);
+	return annot_put_utf8(b, (uint32_t)c);
 }
 
 /* A character reference at s (after '&'); returns bytes used, or 0. */
