@@ -228,109 +228,145 @@ static const char *tier_type_id(const struct prl_annot_doc *d, const struct prl_
 	return buf;
 }
 
-static char *ann_id(char *buf, size_t size, const struct prl_tier *t, size_t j, size_t base,
-		    int keep_ids)
+/* What annot_eaf_write works out before it writes, and where it writes. */
+struct eaf_writer {
+	const struct prl_annot_doc *d;
+	struct annot_sink *sk;
+	struct prl_buf *b;    /* sk->b */
+	struct prl_buf *warn; /* may be NULL */
+	char **tname;	      /* unique TIER_IDs: EAF requires them, Praat does not */
+	size_t *base;	      /* base[i]: the segments of the tiers before tier i */
+	int keep_ids;	      /* annotation ids are the source's (else a1..aN) */
+	size_t last_id;	      /* the highest annotation number written */
+	struct slot *slots;   /* the time slots, sorted by time */
+	uint32_t *rank;	      /* rank[n]: the number of the n-th slot made */
+	size_t nslots;
+};
+
+static void eaf_writer_release(struct eaf_writer *w)
 {
-	if (keep_ids)
-		return t->segs[j].ext_id;
-	snprintf(buf, size, "a%zu", base + j + 1);
+	size_t i;
+
+	for (i = 0; w->tname && i < w->d->ntiers; i++)
+		free(w->tname[i]);
+	free(w->tname);
+	free(w->slots);
+	free(w->rank);
+	free(w->base);
+}
+
+/* The id of segment j of tier ti. */
+static const char *ann_id(const struct eaf_writer *w, char *buf, size_t size, size_t ti, size_t j)
+{
+	if (w->keep_ids)
+		return w->d->tiers[ti].segs[j].ext_id;
+	snprintf(buf, size, "a%zu", w->base[ti] + j + 1);
 	return buf;
 }
 
-int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
-		    struct annot_sink *sk, struct prl_buf *warn)
+/* A tier named like an earlier one gets "-2", "-3"... and a warning. */
+static int eaf_tier_ids(struct eaf_writer *w)
 {
-	struct prl_buf *b = sk->b;
-	struct slot *slots = NULL;
-	uint32_t *rank = NULL;
-	size_t *base = NULL, nslots = 0, i, j, total = 0, last_id = 0, nunnamed_langs = 0;
-	struct annot_idmap *ids = NULL;
-	char **tname = NULL; /* unique TIER_IDs: EAF requires them, Praat does not */
-	int keep_ids = 1, ret = 0, need_und = 0;
-	char date[40], tbuf[64], idbuf[32], pbuf[32], prevbuf[32];
+	const struct prl_annot_doc *d = w->d;
+	size_t i;
 
-	if (!(tname = calloc(d->ntiers + 1, sizeof(*tname)))) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
+	if (!(w->tname = calloc(d->ntiers + 1, sizeof(*w->tname))))
+		return -PRL_ENOMEM;
 	for (i = 0; i < d->ntiers; i++) {
 		size_t k, n = 1, size;
 		const char *want = d->tiers[i].name;
 		for (;;) {
 			for (k = 0; k < i; k++)
-				if (!strcmp(tname[k], want))
+				if (!strcmp(w->tname[k], want))
 					break;
 			if (k == i)
 				break;
-			free(tname[i]);
+			free(w->tname[i]);
 			n++;
 			size = strlen(d->tiers[i].name) + 24;
-			if (!(tname[i] = malloc(size))) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			snprintf(tname[i], size, "%s-%zu", d->tiers[i].name, n);
-			want = tname[i];
+			if (!(w->tname[i] = malloc(size)))
+				return -PRL_ENOMEM;
+			snprintf(w->tname[i], size, "%s-%zu", d->tiers[i].name, n);
+			want = w->tname[i];
 		}
-		if (!tname[i] && !(tname[i] = strdup(want))) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
+		if (!w->tname[i] && !(w->tname[i] = strdup(want)))
+			return -PRL_ENOMEM;
 		if (n > 1)
-			annot_warn(warn,
+			annot_warn(w->warn,
 				   "EAF: tier ids must be unique: tier %zu \"%s\" written as "
 				   "\"%s\"",
-				   i + 1, d->tiers[i].name, tname[i]);
+				   i + 1, d->tiers[i].name, w->tname[i]);
 	}
-	/* annotation ids: the source's if usable */
-	if (!(base = malloc((d->ntiers + 1) * sizeof(*base))) || !(ids = annot_idmap_new())) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
+	return 0;
+}
+
+/* The highest number in the source's annotation ids ("a12" is 12). */
+static size_t highest_ext_id(const struct prl_annot_doc *d)
+{
+	size_t i, j, last = 0;
+
+	for (i = 0; i < d->ntiers; i++)
+		for (j = 0; j < d->tiers[i].nsegs; j++) {
+			const char *e = d->tiers[i].segs[j].ext_id;
+			size_t k = strcspn(e, "0123456789");
+			size_t v = e[k] ? strtoul(e + k, NULL, 10) : 0;
+			if (v > last)
+				last = v;
+		}
+	return last;
+}
+
+/* Annotation ids: the source's when every segment has one that is
+ * unique and safe to write as an XML id, else a1..aN. */
+static int eaf_annotation_ids(struct eaf_writer *w)
+{
+	const struct prl_annot_doc *d = w->d;
+	struct annot_idmap *ids = NULL;
+	size_t i, j, total = 0;
+	int ret = 0;
+
+	if (!(w->base = malloc((d->ntiers + 1) * sizeof(*w->base))) || !(ids = annot_idmap_new()))
+		return -PRL_ENOMEM;
+	w->keep_ids = 1;
 	for (i = 0; i < d->ntiers; i++) {
-		base[i] = total;
+		w->base[i] = total;
 		total += d->tiers[i].nsegs;
-		for (j = 0; keep_ids && j < d->tiers[i].nsegs; j++) {
+		for (j = 0; w->keep_ids && j < d->tiers[i].nsegs; j++) {
 			const char *e = d->tiers[i].segs[j].ext_id;
 			if (!e || !*e || strlen(e) > 60 || strpbrk(e, " \t\n\"<>&'") ||
 			    (e[0] >= '0' && e[0] <= '9') ||
 			    (ret = annot_idmap_put(ids, e, 0)) != 0) {
 				if (ret < 0)
 					goto end;
-				keep_ids = 0;
+				w->keep_ids = 0;
 			}
 		}
 	}
 	ret = 0;
-	if (keep_ids) {
-		for (i = 0; i < d->ntiers; i++)
-			for (j = 0; j < d->tiers[i].nsegs; j++) {
-				const char *e = d->tiers[i].segs[j].ext_id;
-				size_t k = strcspn(e, "0123456789");
-				size_t v = e[k] ? strtoul(e + k, NULL, 10) : 0;
-				if (v > last_id)
-					last_id = v;
-			}
-	} else {
-		last_id = total;
-	}
-	/* slots */
-	for (i = 0; i < d->ntiers; i++) {
-		const struct prl_tier *t = &d->tiers[i];
-		if (writes_refs(d, t))
-			continue;
-		nslots += 2 * t->nsegs;
-	}
-	if (nslots > UINT32_MAX - 2) {
-		ret = -PRL_EINVAL;
-		goto end;
-	}
-	if (nslots && (!(slots = malloc(nslots * sizeof(*slots))) ||
-		       !(rank = malloc(nslots * sizeof(*rank))))) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
-	nslots = 0;
+	w->last_id = w->keep_ids ? highest_ext_id(d) : total;
+end:
+	annot_idmap_free(ids);
+	return ret;
+}
+
+/* The time slots of every time-aligned tier, in the order of the walk
+ * share_start describes, then sorted by time; rank numbers them. */
+static int eaf_make_slots(struct eaf_writer *w)
+{
+	const struct prl_annot_doc *d = w->d;
+	struct slot *slots;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < d->ntiers; i++)
+		if (!writes_refs(d, &d->tiers[i]))
+			n += 2 * d->tiers[i].nsegs;
+	if (n > UINT32_MAX - 2)
+		return -PRL_EINVAL;
+	if (n && (!(w->slots = malloc(n * sizeof(*w->slots))) ||
+		  !(w->rank = malloc(n * sizeof(*w->rank)))))
+		return -PRL_ENOMEM;
+	slots = w->slots;
+	n = 0;
 	for (i = 0; i < d->ntiers; i++) {
 		const struct prl_tier *t = &d->tiers[i];
 		if (writes_refs(d, t))
@@ -338,23 +374,46 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		for (j = 0; j < t->nsegs; j++) {
 			const struct prl_segment *s = &t->segs[j];
 			if (!share_start(t, j)) {
-				slots[nslots].t = s->start_ms;
-				slots[nslots].n = (uint32_t)nslots;
-				slots[nslots].unaligned = s->start_unaligned;
-				nslots++;
+				slots[n].t = s->start_ms;
+				slots[n].n = (uint32_t)n;
+				slots[n].unaligned = s->start_unaligned;
+				n++;
 			}
-			slots[nslots].t = s->end_ms;
-			slots[nslots].n = (uint32_t)nslots;
-			slots[nslots].unaligned = s->end_unaligned;
-			nslots++;
+			slots[n].t = s->end_ms;
+			slots[n].n = (uint32_t)n;
+			slots[n].unaligned = s->end_unaligned;
+			n++;
 		}
 	}
-	if (nslots)
-		qsort(slots, nslots, sizeof(*slots), slot_cmp);
-	for (i = 0; i < nslots; i++)
-		rank[slots[i].n] = (uint32_t)i + 1;
+	if (n)
+		qsort(slots, n, sizeof(*slots), slot_cmp);
+	for (i = 0; i < n; i++)
+		w->rank[slots[i].n] = (uint32_t)i + 1;
+	w->nslots = n;
+	return 0;
+}
 
-	/* document and header */
+/* The MIME type ELAN expects for a media file, from its extension. */
+static const char *media_mime(const char *url)
+{
+	const char *dot = strrchr(url, '.');
+
+	return !dot						       ? "audio/*"
+	       : !strcasecmp(dot, ".wav")			       ? "audio/x-wav"
+	       : !strcasecmp(dot, ".mp3")			       ? "audio/mpeg"
+	       : !strcasecmp(dot, ".ogg") || !strcasecmp(dot, ".opus") ? "audio/ogg"
+								       : "audio/*";
+}
+
+/* The document element and HEADER: the kept one, else one made here. */
+static int eaf_write_header(struct eaf_writer *w, const struct prl_annot_write_opts *o)
+{
+	const struct prl_annot_doc *d = w->d;
+	struct prl_buf *b = w->b;
+	char date[40];
+	size_t i;
+	int ret = 0;
+
 	if (d->date) {
 		snprintf(date, sizeof(date), "%s", d->date);
 	} else {
@@ -372,7 +431,7 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				     "xsi:noNamespaceSchemaLocation=\"http://www.mpi.nl/tools/elan/"
 				     "EAFv3.0.xsd\">\n")) < 0 ||
 	    (ret = put_props(b, d, "eaf:LICENSE", "    ", "LICENSE")) < 0)
-		goto end;
+		return ret;
 	if (has_prop(d, "eaf:HEADER")) {
 		for (i = 0; i < d->nprops; i++)
 			if (!strcmp(d->props[i].key, "eaf:HEADER")) {
@@ -384,148 +443,179 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				     "    <HEADER MEDIA_FILE=\"\" TIME_UNITS=\"milliseconds\">\n");
 	}
 	if (ret < 0)
-		goto end;
-	if (o->media_url && !has_prop(d, "eaf:MEDIA_DESCRIPTOR")) {
-		const char *dot = strrchr(o->media_url, '.');
-		const char *mime = !dot			      ? "audio/*"
-				   : !strcasecmp(dot, ".wav") ? "audio/x-wav"
-				   : !strcasecmp(dot, ".mp3") ? "audio/mpeg"
-				   : !strcasecmp(dot, ".ogg") || !strcasecmp(dot, ".opus")
-					   ? "audio/ogg"
-					   : "audio/*";
-		if ((ret = prl_buf_addstr(b, "        <MEDIA_DESCRIPTOR")) < 0 ||
-		    (ret = put_attr(b, "MEDIA_URL", o->media_url)) < 0 ||
-		    (ret = put_attr(b, "MIME_TYPE", mime)) < 0 ||
-		    (ret = prl_buf_addstr(b, "/>\n")) < 0)
-			goto end;
-	}
+		return ret;
+	if (o->media_url && !has_prop(d, "eaf:MEDIA_DESCRIPTOR") &&
+	    ((ret = prl_buf_addstr(b, "        <MEDIA_DESCRIPTOR")) < 0 ||
+	     (ret = put_attr(b, "MEDIA_URL", o->media_url)) < 0 ||
+	     (ret = put_attr(b, "MIME_TYPE", media_mime(o->media_url))) < 0 ||
+	     (ret = prl_buf_addstr(b, "/>\n")) < 0))
+		return ret;
 	if ((ret = put_props(b, d, "eaf:MEDIA_DESCRIPTOR", "        ", "MEDIA_DESCRIPTOR")) < 0 ||
 	    (ret = put_props(b, d, "eaf:LINKED_FILE_DESCRIPTOR", "        ",
 			     "LINKED_FILE_DESCRIPTOR")) < 0 ||
-	    (ret = put_properties(b, d, last_id)) < 0 ||
-	    (ret = prl_buf_addstr(b, "    </HEADER>\n    <TIME_ORDER>\n")) < 0)
-		goto end;
-	for (i = 0; i < nslots; i++) {
-		if (slots[i].unaligned)
+	    (ret = put_properties(b, d, w->last_id)) < 0)
+		return ret;
+	return prl_buf_addstr(b, "    </HEADER>\n");
+}
+
+static int eaf_write_time_order(struct eaf_writer *w)
+{
+	struct prl_buf *b = w->b;
+	size_t i;
+	int ret;
+
+	if ((ret = prl_buf_addstr(b, "    <TIME_ORDER>\n")) < 0)
+		return ret;
+	for (i = 0; i < w->nslots; i++) {
+		if (w->slots[i].unaligned)
 			ret = prl_buf_addf(b, "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\"/>\n",
 					   i + 1);
 		else
 			ret = prl_buf_addf(b,
 					   "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\" "
 					   "TIME_VALUE=\"%lld\"/>\n",
-					   i + 1, (long long)(slots[i].t < 0 ? 0 : slots[i].t));
-		if (ret < 0 || (ret = annot_sink_maybe_flush(sk)) < 0)
-			goto end;
+					   i + 1,
+					   (long long)(w->slots[i].t < 0 ? 0 : w->slots[i].t));
+		if (ret < 0 || (ret = annot_sink_maybe_flush(w->sk)) < 0)
+			return ret;
 	}
-	if ((ret = prl_buf_addstr(b, "    </TIME_ORDER>\n")) < 0)
-		goto end;
+	return prl_buf_addstr(b, "    </TIME_ORDER>\n");
+}
 
-	/* tiers */
-	nslots = 0;
-	for (i = 0; i < d->ntiers; i++) {
-		const struct prl_tier *t = &d->tiers[i];
-		const struct prl_tier *pt =
-			t->parent && t->parent <= d->ntiers ? &d->tiers[t->parent - 1] : NULL;
-		int refs = writes_refs(d, t);
-		size_t skipped = 0, backwards = 0;
+/* An annotation's value and the closing tags of its elem. */
+static int put_value(struct prl_buf *b, const char *text, const char *elem)
+{
+	int ret;
 
-		if ((ret = prl_buf_addstr(b, "    <TIER")) < 0 ||
-		    (ret = put_attr(b, "LINGUISTIC_TYPE_REF",
-				    tier_type_id(d, t, tbuf, sizeof(tbuf)))) < 0 ||
-		    (ret = put_attr(b, "TIER_ID", tname[i])) < 0 ||
-		    (ret = put_attr(b, "PARTICIPANT", t->participant)) < 0 ||
-		    (ret = put_attr(b, "ANNOTATOR", t->annotator)) < 0 ||
-		    (ret = put_attr(b, "PARENT_REF", pt ? tname[t->parent - 1] : NULL)) < 0 ||
-		    (ret = put_attr(b, "DEFAULT_LOCALE", t->default_locale)) < 0 ||
-		    (ret = put_attr(b, "LANG_REF", t->language)) < 0)
-			goto end;
-		if (t->language)
-			nunnamed_langs++;
-		if (!t->nsegs) {
-			if ((ret = prl_buf_addstr(b, "/>\n")) < 0)
-				goto end;
+	if ((ret = prl_buf_addstr(b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
+	    (ret = prl_xml_escape(b, text)) < 0 ||
+	    (ret = prl_buf_addstr(b, "</ANNOTATION_VALUE>\n            </")) < 0 ||
+	    (ret = prl_buf_addstr(b, elem)) < 0)
+		return ret;
+	return prl_buf_addstr(b, ">\n        </ANNOTATION>\n");
+}
+
+/* Segment j of symbolic tier ti, which has a parent segment. */
+static int eaf_write_ref_annotation(struct eaf_writer *w, size_t ti, size_t j)
+{
+	const struct prl_tier *t = &w->d->tiers[ti];
+	const struct prl_segment *s = &t->segs[j];
+	const char *prev = NULL;
+	char idbuf[32], pbuf[32], prevbuf[32];
+	int ret;
+
+	if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION && j > 0 &&
+	    t->segs[j - 1].parent == s->parent)
+		prev = ann_id(w, prevbuf, sizeof(prevbuf), ti, j - 1);
+	if ((ret = prl_buf_addstr(w->b, "        <ANNOTATION>\n            "
+					"<REF_ANNOTATION")) < 0 ||
+	    (ret = put_attr(w->b, "ANNOTATION_ID", ann_id(w, idbuf, sizeof(idbuf), ti, j))) < 0 ||
+	    (ret = put_attr(w->b, "ANNOTATION_REF",
+			    ann_id(w, pbuf, sizeof(pbuf), t->parent - 1, s->parent - 1))) < 0 ||
+	    (ret = put_attr(w->b, "CVE_REF", s->cve_ref)) < 0 ||
+	    (ret = put_attr(w->b, "PREVIOUS_ANNOTATION", prev)) < 0)
+		return ret;
+	return put_value(w->b, s->text, "REF_ANNOTATION");
+}
+
+/* Segment j of time-aligned tier ti, between slots s1 and s2. */
+static int eaf_write_alignable_annotation(struct eaf_writer *w, size_t ti, size_t j, uint32_t s1,
+					  uint32_t s2)
+{
+	const struct prl_segment *s = &w->d->tiers[ti].segs[j];
+	char idbuf[32];
+	int ret;
+
+	if ((ret = prl_buf_addstr(w->b, "        <ANNOTATION>\n            "
+					"<ALIGNABLE_ANNOTATION")) < 0 ||
+	    (ret = put_attr(w->b, "ANNOTATION_ID", ann_id(w, idbuf, sizeof(idbuf), ti, j))) < 0 ||
+	    (ret = prl_buf_addf(w->b, " TIME_SLOT_REF1=\"ts%u\" TIME_SLOT_REF2=\"ts%u\"", s1, s2)) <
+		    0 ||
+	    (ret = put_attr(w->b, "CVE_REF", s->cve_ref)) < 0)
+		return ret;
+	return put_value(w->b, s->text, "ALIGNABLE_ANNOTATION");
+}
+
+/* Tier ti and its annotations; *made counts the time slots walked so
+ * far (the walk of eaf_make_slots). */
+static int eaf_write_tier(struct eaf_writer *w, size_t ti, size_t *made)
+{
+	const struct prl_annot_doc *d = w->d;
+	const struct prl_tier *t = &d->tiers[ti];
+	const struct prl_tier *pt =
+		t->parent && t->parent <= d->ntiers ? &d->tiers[t->parent - 1] : NULL;
+	struct prl_buf *b = w->b;
+	int refs = writes_refs(d, t), ret;
+	size_t j, skipped = 0, backwards = 0;
+	char tbuf[64];
+
+	if ((ret = prl_buf_addstr(b, "    <TIER")) < 0 ||
+	    (ret = put_attr(b, "LINGUISTIC_TYPE_REF", tier_type_id(d, t, tbuf, sizeof(tbuf)))) <
+		    0 ||
+	    (ret = put_attr(b, "TIER_ID", w->tname[ti])) < 0 ||
+	    (ret = put_attr(b, "PARTICIPANT", t->participant)) < 0 ||
+	    (ret = put_attr(b, "ANNOTATOR", t->annotator)) < 0 ||
+	    (ret = put_attr(b, "PARENT_REF", pt ? w->tname[t->parent - 1] : NULL)) < 0 ||
+	    (ret = put_attr(b, "DEFAULT_LOCALE", t->default_locale)) < 0 ||
+	    (ret = put_attr(b, "LANG_REF", t->language)) < 0)
+		return ret;
+	if (!t->nsegs)
+		return prl_buf_addstr(b, "/>\n");
+	if ((ret = prl_buf_addstr(b, ">\n")) < 0)
+		return ret;
+	for (j = 0; j < t->nsegs; j++) {
+		const struct prl_segment *s = &t->segs[j];
+		if (refs && (!s->parent || s->parent > pt->nsegs)) {
+			skipped++;
 			continue;
 		}
-		if ((ret = prl_buf_addstr(b, ">\n")) < 0)
-			goto end;
-		for (j = 0; j < t->nsegs; j++) {
-			const struct prl_segment *s = &t->segs[j];
-			const char *id = ann_id(idbuf, sizeof(idbuf), t, j, base[i], keep_ids);
-			if (refs) {
-				const char *prev = NULL;
-				if (!s->parent || s->parent > pt->nsegs) {
-					skipped++;
-					continue;
-				}
-				if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION && j > 0 &&
-				    t->segs[j - 1].parent == s->parent)
-					prev = ann_id(prevbuf, sizeof(prevbuf), t, j - 1, base[i],
-						      keep_ids);
-				if ((ret = prl_buf_addstr(b, "        <ANNOTATION>\n            "
-							     "<REF_ANNOTATION")) < 0 ||
-				    (ret = put_attr(b, "ANNOTATION_ID", id)) < 0 ||
-				    (ret = put_attr(b, "ANNOTATION_REF",
-						    ann_id(pbuf, sizeof(pbuf), pt, s->parent - 1,
-							   base[t->parent - 1], keep_ids))) < 0 ||
-				    (ret = put_attr(b, "CVE_REF", s->cve_ref)) < 0 ||
-				    (ret = put_attr(b, "PREVIOUS_ANNOTATION", prev)) < 0 ||
-				    (ret = prl_buf_addstr(
-					     b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
-				    (ret = prl_xml_escape(b, s->text)) < 0 ||
-				    (ret = prl_buf_addstr(b, "</ANNOTATION_VALUE>\n            "
-							     "</REF_ANNOTATION>\n        "
-							     "</ANNOTATION>\n")) < 0)
-					goto end;
-			} else {
-				uint32_t s1, s2;
-				if (!share_start(t, j))
-					nslots++;
-				s1 = rank[nslots - 1];
-				s2 = rank[nslots];
-				nslots++;
-				backwards += s->end_ms < s->start_ms;
-				if ((ret = prl_buf_addstr(b, "        <ANNOTATION>\n            "
-							     "<ALIGNABLE_ANNOTATION")) < 0 ||
-				    (ret = put_attr(b, "ANNOTATION_ID", id)) < 0 ||
-				    (ret = prl_buf_addf(b,
-							" TIME_SLOT_REF1=\"ts%u\" "
-							"TIME_SLOT_REF2=\"ts%u\"",
-							s1, s2)) < 0 ||
-				    (ret = put_attr(b, "CVE_REF", s->cve_ref)) < 0 ||
-				    (ret = prl_buf_addstr(
-					     b, ">\n                <ANNOTATION_VALUE>")) < 0 ||
-				    (ret = prl_xml_escape(b, s->text)) < 0 ||
-				    (ret = prl_buf_addstr(b, "</ANNOTATION_VALUE>\n            "
-							     "</ALIGNABLE_ANNOTATION>\n        "
-							     "</ANNOTATION>\n")) < 0)
-					goto end;
-			}
-			if ((ret = annot_sink_maybe_flush(sk)) < 0)
-				goto end;
+		if (refs) {
+			ret = eaf_write_ref_annotation(w, ti, j);
+		} else {
+			uint32_t s1, s2;
+			if (!share_start(t, j))
+				(*made)++;
+			s1 = w->rank[*made - 1];
+			s2 = w->rank[*made];
+			(*made)++;
+			backwards += s->end_ms < s->start_ms;
+			ret = eaf_write_alignable_annotation(w, ti, j, s1, s2);
 		}
-		if ((ret = prl_buf_addstr(b, "    </TIER>\n")) < 0)
-			goto end;
-		if (skipped)
-			annot_warn(warn,
-				   "EAF: tier \"%s\": %zu segments have no parent segment, which "
-				   "a symbolic tier needs; not written",
-				   t->name, skipped);
-		if (backwards)
-			annot_warn(warn, "EAF: tier \"%s\": %zu segments end before they start",
-				   t->name, backwards);
-		if (t->is_point)
-			annot_warn(warn,
-				   "EAF: tier \"%s\" holds points, written as annotations of "
-				   "zero length",
-				   t->name);
-		if (is_symbolic(t->constraint) && !refs)
-			annot_warn(warn,
-				   "EAF: symbolic tier \"%s\" has no parent tier; written "
-				   "time-aligned",
-				   t->name);
+		if (ret < 0 || (ret = annot_sink_maybe_flush(w->sk)) < 0)
+			return ret;
 	}
+	if ((ret = prl_buf_addstr(b, "    </TIER>\n")) < 0)
+		return ret;
+	if (skipped)
+		annot_warn(w->warn,
+			   "EAF: tier \"%s\": %zu segments have no parent segment, which "
+			   "a symbolic tier needs; not written",
+			   t->name, skipped);
+	if (backwards)
+		annot_warn(w->warn, "EAF: tier \"%s\": %zu segments end before they start", t->name,
+			   backwards);
+	if (t->is_point)
+		annot_warn(w->warn,
+			   "EAF: tier \"%s\" holds points, written as annotations of "
+			   "zero length",
+			   t->name);
+	if (is_symbolic(t->constraint) && !refs)
+		annot_warn(w->warn,
+			   "EAF: symbolic tier \"%s\" has no parent tier; written "
+			   "time-aligned",
+			   t->name);
+	return 0;
+}
 
-	/* linguistic types: the document's, then those made for tiers */
+/* Linguistic types: the document's, then those made for tiers. */
+static int eaf_write_ling_types(struct eaf_writer *w)
+{
+	const struct prl_annot_doc *d = w->d;
+	struct prl_buf *b = w->b;
+	char tbuf[64], pbuf[64];
+	size_t i, k;
+	int ret;
+
 	for (i = 0; i < d->nling_types; i++) {
 		const struct prl_ling_type *lt = &d->ling_types[i];
 		const char *c = prl_constraint_name(lt->constraint);
@@ -538,12 +628,11 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		    (ret = put_attr(b, "TIME_ALIGNABLE", lt->time_alignable ? "true" : "false")) <
 			    0 ||
 		    (ret = prl_buf_addstr(b, "/>\n")) < 0)
-			goto end;
+			return ret;
 	}
 	for (i = 0; i < d->ntiers; i++) {
 		const char *id = tier_type_id(d, &d->tiers[i], tbuf, sizeof(tbuf));
 		const char *c;
-		size_t k;
 		if (id != tbuf)
 			continue;
 		for (k = 0; k < i; k++) /* once per made-up type */
@@ -559,95 +648,140 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 		    (ret = put_attr(b, "TIME_ALIGNABLE",
 				    c && !strncmp(c, "Symbolic", 8) ? "false" : "true")) < 0 ||
 		    (ret = prl_buf_addstr(b, "/>\n")) < 0)
-			goto end;
+			return ret;
 	}
-	if ((ret = put_props(b, d, "eaf:LOCALE", "    ", "LOCALE")) < 0 ||
-	    (ret = put_props(b, d, "eaf:LANGUAGE", "    ", "LANGUAGE")) < 0)
-		goto end;
-	/* EAF 3.0 wants a LANG_REF on every CV value and CV description, and
-	 * each must name a LANGUAGE: 2.x vocabularies get "und" */
+	return 0;
+}
+
+/* LOCALE and LANGUAGE: the kept ones, then one for every LANG_REF that
+ * none declares.  EAF 3.0 wants a LANG_REF on every CV value and CV
+ * description, and each must name a LANGUAGE: 2.x vocabularies get
+ * "und". */
+static int eaf_write_languages(struct eaf_writer *w)
+{
+	const struct prl_annot_doc *d = w->d;
+	size_t i, j;
+	int ret, need_und = 0;
+
+	if ((ret = put_props(w->b, d, "eaf:LOCALE", "    ", "LOCALE")) < 0 ||
+	    (ret = put_props(w->b, d, "eaf:LANGUAGE", "    ", "LANGUAGE")) < 0)
+		return ret;
 	for (i = 0; i < d->ncvs; i++) {
 		need_und |= d->cvs[i].description != NULL;
 		for (j = 0; j < d->cvs[i].nentries; j++)
 			need_und |= d->cvs[i].entries[j].lang == NULL;
 	}
-	if ((ret = put_missing_langs(b, d)) < 0)
-		goto end;
-	if (need_und && !lang_declared(d, "und", NULL, 0) &&
-	    (ret = prl_buf_addstr(b, "    <LANGUAGE LANG_ID=\"und\" "
-				     "LANG_LABEL=\"undetermined (und)\"/>\n")) < 0)
-		goto end;
+	if ((ret = put_missing_langs(w->b, d)) < 0)
+		return ret;
+	if (need_und && !lang_declared(d, "und", NULL, 0))
+		return prl_buf_addstr(w->b, "    <LANGUAGE LANG_ID=\"und\" "
+					    "LANG_LABEL=\"undetermined (und)\"/>\n");
+	return 0;
+}
+
+static int eaf_write_constraints(struct prl_buf *b)
+{
+	size_t i;
+	int ret;
+
 	for (i = 0; i < 4; i++)
 		if ((ret = prl_buf_addstr(b, "    <CONSTRAINT")) < 0 ||
 		    (ret = put_attr(b, "DESCRIPTION", constraint_desc[i][1])) < 0 ||
 		    (ret = put_attr(b, "STEREOTYPE", constraint_desc[i][0])) < 0 ||
 		    (ret = prl_buf_addstr(b, "/>\n")) < 0)
-			goto end;
-	for (i = 0; i < d->ncvs; i++) {
-		const struct prl_cv *cv = &d->cvs[i];
+			return ret;
+	return 0;
+}
+
+/* The CV_ENTRY_ML of entry j of vocabulary ci: one CVE_VALUE per language,
+ * from the entries after j that share its id.  *next is the entry after
+ * them. */
+static int eaf_write_cv_entry(struct prl_buf *b, const struct prl_cv *cv, size_t ci, size_t j,
+			      size_t *next)
+{
+	const struct prl_cv_entry *e = &cv->entries[j];
+	const char *id = e->id;
+	char gen[48];
+	size_t k;
+	int ret;
+
+	if (!id) {
+		snprintf(gen, sizeof(gen), "cveid_%zu_%zu", ci, j);
+		id = gen;
+	}
+	if ((ret = prl_buf_addstr(b, "        <CV_ENTRY_ML")) < 0 ||
+	    (ret = put_attr(b, "CVE_ID", id)) < 0 || (ret = prl_buf_addstr(b, ">\n")) < 0)
+		return ret;
+	for (k = j; k < cv->nentries &&
+		    (k == j || (e->id && cv->entries[k].id && !strcmp(cv->entries[k].id, e->id)));
+	     k++) {
+		const struct prl_cv_entry *v = &cv->entries[k];
+		if ((ret = prl_buf_addstr(b, "            <CVE_VALUE")) < 0 ||
+		    (ret = put_attr(b, "DESCRIPTION", v->description)) < 0 ||
+		    (ret = put_attr(b, "LANG_REF", v->lang ? v->lang : "und")) < 0 ||
+		    (ret = prl_buf_addch(b, '>')) < 0 ||
+		    (ret = prl_xml_escape(b, v->value ? v->value : "")) < 0 ||
+		    (ret = prl_buf_addstr(b, "</CVE_VALUE>\n")) < 0)
+			return ret;
+	}
+	*next = k;
+	return prl_buf_addstr(b, "        </CV_ENTRY_ML>\n");
+}
+
+static int eaf_write_cvs(struct eaf_writer *w)
+{
+	struct prl_buf *b = w->b;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < w->d->ncvs; i++) {
+		const struct prl_cv *cv = &w->d->cvs[i];
 		if ((ret = prl_buf_addstr(b, "    <CONTROLLED_VOCABULARY")) < 0 ||
 		    (ret = put_attr(b, "CV_ID", cv->id)) < 0 ||
 		    (ret = put_attr(b, "EXT_REF", cv->ext_ref)) < 0)
-			goto end;
+			return ret;
 		if (!cv->description && !cv->nentries) {
 			if ((ret = prl_buf_addstr(b, "/>\n")) < 0)
-				goto end;
+				return ret;
 			continue;
 		}
 		if ((ret = prl_buf_addstr(b, ">\n")) < 0)
-			goto end;
+			return ret;
 		if (cv->description &&
 		    ((ret = prl_buf_addstr(b, "        <DESCRIPTION LANG_REF=\"und\">")) < 0 ||
 		     (ret = prl_xml_escape(b, cv->description)) < 0 ||
 		     (ret = prl_buf_addstr(b, "</DESCRIPTION>\n")) < 0))
-			goto end;
-		for (j = 0; j < cv->nentries;) {
-			const struct prl_cv_entry *e = &cv->entries[j];
-			size_t k;
-			char gen[48];
-			const char *id = e->id;
-			if (!id) {
-				snprintf(gen, sizeof(gen), "cveid_%zu_%zu", i, j);
-				id = gen;
-			}
-			if ((ret = prl_buf_addstr(b, "        <CV_ENTRY_ML")) < 0 ||
-			    (ret = put_attr(b, "CVE_ID", id)) < 0 ||
-			    (ret = prl_buf_addstr(b, ">\n")) < 0)
-				goto end;
-			/* one CVE_VALUE per language of this entry */
-			for (k = j;
-			     k < cv->nentries && (k == j || (e->id && cv->entries[k].id &&
-							     !strcmp(cv->entries[k].id, e->id)));
-			     k++) {
-				const struct prl_cv_entry *v = &cv->entries[k];
-				if ((ret = prl_buf_addstr(b, "            <CVE_VALUE")) < 0 ||
-				    (ret = put_attr(b, "DESCRIPTION", v->description)) < 0 ||
-				    (ret = put_attr(b, "LANG_REF", v->lang ? v->lang : "und")) <
-					    0 ||
-				    (ret = prl_buf_addch(b, '>')) < 0 ||
-				    (ret = prl_xml_escape(b, v->value ? v->value : "")) < 0 ||
-				    (ret = prl_buf_addstr(b, "</CVE_VALUE>\n")) < 0)
-					goto end;
-			}
-			if ((ret = prl_buf_addstr(b, "        </CV_ENTRY_ML>\n")) < 0)
-				goto end;
-			j = k;
-		}
+			return ret;
+		for (j = 0; j < cv->nentries;)
+			if ((ret = eaf_write_cv_entry(b, cv, i, j, &j)) < 0)
+				return ret;
 		if ((ret = prl_buf_addstr(b, "    </CONTROLLED_VOCABULARY>\n")) < 0)
-			goto end;
+			return ret;
 	}
-	if ((ret = put_props(b, d, "eaf:LEXICON_REF", "    ", "LEXICON_REF")) < 0 ||
-	    (ret = put_props(b, d, "eaf:EXTERNAL_REF", "    ", "EXTERNAL_REF")) < 0 ||
-	    (ret = prl_buf_addstr(b, "</ANNOTATION_DOCUMENT>\n")) < 0)
+	return 0;
+}
+
+int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *sk, struct prl_buf *warn)
+{
+	struct eaf_writer w = {d, sk, sk->b, warn, NULL, NULL, 0, 0, NULL, NULL, 0};
+	size_t i, made = 0;
+	int ret;
+
+	if ((ret = eaf_tier_ids(&w)) < 0 || (ret = eaf_annotation_ids(&w)) < 0 ||
+	    (ret = eaf_make_slots(&w)) < 0 || (ret = eaf_write_header(&w, o)) < 0 ||
+	    (ret = eaf_write_time_order(&w)) < 0)
 		goto end;
-	(void)nunnamed_langs;
+	for (i = 0; i < d->ntiers; i++)
+		if ((ret = eaf_write_tier(&w, i, &made)) < 0)
+			goto end;
+	if ((ret = eaf_write_ling_types(&w)) < 0 || (ret = eaf_write_languages(&w)) < 0 ||
+	    (ret = eaf_write_constraints(w.b)) < 0 || (ret = eaf_write_cvs(&w)) < 0 ||
+	    (ret = put_props(w.b, d, "eaf:LEXICON_REF", "    ", "LEXICON_REF")) < 0 ||
+	    (ret = put_props(w.b, d, "eaf:EXTERNAL_REF", "    ", "EXTERNAL_REF")) < 0)
+		goto end;
+	ret = prl_buf_addstr(w.b, "</ANNOTATION_DOCUMENT>\n");
 end:
-	for (i = 0; tname && i < d->ntiers; i++)
-		free(tname[i]);
-	free(tname);
-	free(slots);
-	free(rank);
-	free(base);
-	annot_idmap_free(ids);
+	eaf_writer_release(&w);
 	return ret;
 }
