@@ -139,206 +139,238 @@ static int parse_int(const char *s, long long *v)
 	return *end || *v < -(long long)1e15 || *v > (long long)1e15 ? -1 : 0;
 }
 
-int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-		   struct prl_buf *warn)
-{
-	struct csv_reader r = {s, len, 0, 1};
-	struct prl_buf f = PRL_BUF_INIT;
-	struct prl_buf vals[NCOLS];
-	int map[64], ncols = 0, have[NCOLS] = {0}, ret = 0, end_row, k;
-	long long *tier_of_id = NULL; /* tier_id -> index + 1 */
-	long long *parent_id = NULL;  /* per tier: its parent's tier_id */
-	size_t ntier_ids = 0, i;
+/* What annot_csv_read keeps while it reads rows into a document. */
+struct csv_rows {
+	struct csv_reader r;
+	struct prl_annot_doc *d;
+	struct prl_buf *err;
+	struct prl_buf *warn;
+	struct prl_buf field;	    /* the field just read */
+	struct prl_buf vals[NCOLS]; /* the row's fields, by known column */
+	int map[64];		    /* column -> enum col, or -1 when not known */
+	int ncols;		    /* columns in the header */
+	int have[NCOLS];	    /* the header names the column */
+	long long *tier_of_id;	    /* tier_id -> index + 1 (0: none yet) */
+	size_t ntier_ids;	    /* slots in tier_of_id */
+	long long *parent_id;	    /* per tier: its parent's tier_id, 0 for none */
+};
 
-	for (k = 0; k < NCOLS; k++)
-		prl_buf_init(&vals[k]);
-	/* header */
+/* The header row: which known column each field is. */
+static int csv_read_header(struct csv_rows *c)
+{
+	int end_row, k, ret = 0;
+
 	do {
-		if (csv_field(&r, &f, &end_row, err, &ret) < 0 || ret < 0)
+		if (csv_field(&c->r, &c->field, &end_row, c->err, &ret) < 0 || ret < 0)
 			break;
-		if (ncols >= 64) {
-			ret = annot_fail(err, PRL_EFORMAT, "line 1: more than 64 columns");
-			goto end;
-		}
-		map[ncols] = -1;
+		if (c->ncols >= 64)
+			return annot_fail(c->err, PRL_EFORMAT, "line 1: more than 64 columns");
+		c->map[c->ncols] = -1;
 		for (k = 0; k < NCOLS; k++)
-			if (!strcmp(prl_buf_str(&f), col_names[k]))
-				map[ncols] = k;
-		if (map[ncols] < 0)
-			annot_warn(warn, "line 1: column \"%.40s\" is not known and is ignored",
-				   prl_buf_str(&f));
+			if (!strcmp(prl_buf_str(&c->field), col_names[k]))
+				c->map[c->ncols] = k;
+		if (c->map[c->ncols] < 0)
+			annot_warn(c->warn, "line 1: column \"%.40s\" is not known and is ignored",
+				   prl_buf_str(&c->field));
 		else
-			have[map[ncols]] = 1;
-		ncols++;
+			c->have[c->map[c->ncols]] = 1;
+		c->ncols++;
 	} while (!end_row);
 	if (ret < 0)
-		goto end;
-	if ((!have[COL_TIER] && !have[COL_TIER_ID]) || !have[COL_START] || !have[COL_END] ||
-	    !have[COL_TEXT]) {
-		ret = annot_fail(err, PRL_EFORMAT,
-				 "line 1: the header must name the columns tier, "
-				 "start_ms, end_ms and text");
-		goto end;
-	}
-	while (r.pos < r.len) {
-		size_t line = r.line;
-		long long st, en, tid = 0, pseg = 0;
-		struct prl_tier *t;
-		int col = 0, idx;
-		char *text;
+		return ret;
+	if ((!c->have[COL_TIER] && !c->have[COL_TIER_ID]) || !c->have[COL_START] ||
+	    !c->have[COL_END] || !c->have[COL_TEXT])
+		return annot_fail(c->err, PRL_EFORMAT,
+				  "line 1: the header must name the columns tier, "
+				  "start_ms, end_ms and text");
+	return 0;
+}
 
-		for (k = 0; k < NCOLS; k++)
-			prl_buf_reset(&vals[k]);
-		/* a blank line (the last CRLF, say) is no row */
-		if (s[r.pos] == '\n' || s[r.pos] == '\r') {
-			r.pos += s[r.pos] == '\r' && r.pos + 1 < r.len && s[r.pos + 1] == '\n' ? 2
-											       : 1;
-			r.line++;
-			continue;
+/* The fields of the row that starts on line into vals; there must be as
+ * many as the header has. */
+static int csv_read_fields(struct csv_rows *c, size_t line)
+{
+	int col = 0, end_row, k, ret = 0;
+
+	for (k = 0; k < NCOLS; k++)
+		prl_buf_reset(&c->vals[k]);
+	do {
+		if (csv_field(&c->r, &c->field, &end_row, c->err, &ret) < 0 || ret < 0)
+			break;
+		if (col < c->ncols && c->map[col] >= 0 &&
+		    (ret = prl_buf_add(&c->vals[c->map[col]], prl_buf_str(&c->field),
+				       c->field.len)) < 0)
+			return ret;
+		col++;
+	} while (!end_row);
+	if (ret < 0)
+		return ret;
+	if (col != c->ncols)
+		return annot_fail(c->err, PRL_EFORMAT,
+				  "line %zu: %d fields where the header has %d", line, col,
+				  c->ncols);
+	return 0;
+}
+
+/* A new tier from the row's tier columns (tid its tier_id, or 0).
+ * Returns its index or a negative prl_err. */
+static int csv_new_tier(struct csv_rows *c, size_t line, long long tid)
+{
+	struct prl_buf *vals = c->vals;
+	struct prl_tier *t;
+	long long *p;
+	int failed = 0, idx;
+	char *name = annot_strdup_nfc(prl_buf_str(&vals[COL_TIER]), vals[COL_TIER].len);
+
+	if (!name)
+		return -PRL_ENOMEM;
+	idx = prl_annot_add_tier(
+		c->d, name, vals[COL_TYPE].len ? prl_buf_str(&vals[COL_TYPE]) : "transcription");
+	free(name);
+	if (idx < 0)
+		return idx;
+	t = &c->d->tiers[idx];
+	if (vals[COL_SPEAKER].len)
+		t->participant = annot_strdup_nfc(vals[COL_SPEAKER].data, vals[COL_SPEAKER].len);
+	if (vals[COL_LANG].len)
+		t->language = annot_strdup_or_null(vals[COL_LANG].data, &failed);
+	t->is_point = !strcmp(prl_buf_str(&vals[COL_POINT]), "1");
+	if ((vals[COL_SPEAKER].len && !t->participant) || failed ||
+	    !(p = realloc(c->parent_id, c->d->ntiers * sizeof(*p))))
+		return -PRL_ENOMEM;
+	c->parent_id = p;
+	c->parent_id[idx] = 0;
+	if (vals[COL_PARENT_TIER].len &&
+	    parse_int(prl_buf_str(&vals[COL_PARENT_TIER]), &c->parent_id[idx]) < 0)
+		return annot_fail(c->err, PRL_EFORMAT, "line %zu: parent_tier_id must be a number",
+				  line);
+	if (tid) {
+		if ((size_t)tid > c->ntier_ids) {
+			if (!(p = realloc(c->tier_of_id, (size_t)tid * sizeof(*p))))
+				return -PRL_ENOMEM;
+			memset(p + c->ntier_ids, 0, ((size_t)tid - c->ntier_ids) * sizeof(*p));
+			c->tier_of_id = p;
+			c->ntier_ids = (size_t)tid;
 		}
-		do {
-			if (csv_field(&r, &f, &end_row, err, &ret) < 0 || ret < 0)
-				break;
-			if (col < ncols && map[col] >= 0 &&
-			    (ret = prl_buf_add(&vals[map[col]], prl_buf_str(&f), f.len)) < 0)
-				goto end;
-			col++;
-		} while (!end_row);
-		if (ret < 0)
-			goto end;
-		if (col != ncols) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "line %zu: %d fields where the header has %d", line, col,
-					 ncols);
-			goto end;
-		}
-		if (parse_int(prl_buf_str(&vals[COL_START]), &st) < 0 ||
-		    parse_int(prl_buf_str(&vals[COL_END]), &en) < 0) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "line %zu: start_ms and end_ms must be whole "
-					 "milliseconds",
-					 line);
-			goto end;
-		}
-		if (en < st) /* kept as written; validation refuses it */
-			annot_warn(warn, "line %zu: the segment ends before it starts", line);
-		if (have[COL_TIER_ID] && (parse_int(prl_buf_str(&vals[COL_TIER_ID]), &tid) < 0 ||
-					  tid < 1 || tid > 100000)) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "line %zu: tier_id must be a number from 1", line);
-			goto end;
-		}
-		if (vals[COL_PARENT_SEG].len &&
-		    (parse_int(prl_buf_str(&vals[COL_PARENT_SEG]), &pseg) < 0 || pseg < 1)) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "line %zu: parent_segment must be a number "
-					 "from 1",
-					 line);
-			goto end;
-		}
-		/* find or make the tier */
-		idx = -1;
-		if (tid && (size_t)tid <= ntier_ids && tier_of_id[tid - 1])
-			idx = (int)tier_of_id[tid - 1] - 1;
-		if (!tid)
-			for (i = 0; i < d->ntiers; i++)
-				if (!strcmp(d->tiers[i].name, prl_buf_str(&vals[COL_TIER])))
-					idx = (int)i;
-		if (idx < 0) {
-			int failed = 0;
-			char *name =
-				annot_strdup_nfc(prl_buf_str(&vals[COL_TIER]), vals[COL_TIER].len);
-			long long *p;
-			if (!name) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			idx = prl_annot_add_tier(d, name,
-						 vals[COL_TYPE].len ? prl_buf_str(&vals[COL_TYPE])
-								    : "transcription");
-			free(name);
-			if (idx < 0) {
-				ret = idx;
-				goto end;
-			}
-			t = &d->tiers[idx];
-			if (vals[COL_SPEAKER].len)
-				t->participant = annot_strdup_nfc(vals[COL_SPEAKER].data,
-								  vals[COL_SPEAKER].len);
-			if (vals[COL_LANG].len)
-				t->language = annot_strdup_or_null(vals[COL_LANG].data, &failed);
-			t->is_point = !strcmp(prl_buf_str(&vals[COL_POINT]), "1");
-			if ((vals[COL_SPEAKER].len && !t->participant) || failed ||
-			    !(p = realloc(parent_id, d->ntiers * sizeof(*p)))) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			parent_id = p;
-			parent_id[idx] = 0;
-			if (vals[COL_PARENT_TIER].len &&
-			    parse_int(prl_buf_str(&vals[COL_PARENT_TIER]), &parent_id[idx]) < 0) {
-				ret = annot_fail(err, PRL_EFORMAT,
-						 "line %zu: parent_tier_id must be a "
-						 "number",
-						 line);
-				goto end;
-			}
-			if (tid) {
-				if ((size_t)tid > ntier_ids) {
-					if (!(p = realloc(tier_of_id, (size_t)tid * sizeof(*p)))) {
-						ret = -PRL_ENOMEM;
-						goto end;
-					}
-					memset(p + ntier_ids, 0,
-					       ((size_t)tid - ntier_ids) * sizeof(*p));
-					tier_of_id = p;
-					ntier_ids = (size_t)tid;
-				}
-				tier_of_id[tid - 1] = idx + 1;
-			}
-		}
-		t = &d->tiers[idx];
-		if (!(text = annot_strdup_nfc(prl_buf_str(&vals[COL_TEXT]), vals[COL_TEXT].len))) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-		if ((ret = annot_push_segment(t, st, en, text, (size_t)pseg)) < 0)
-			goto end;
+		c->tier_of_id[tid - 1] = idx + 1;
 	}
-	/* parents by tier_id, once every tier exists */
+	return idx;
+}
+
+/* The tier a row belongs to: by its tier_id tid, else (tid 0) by name;
+ * made when there is none yet.  Returns its index or a negative prl_err. */
+static int csv_row_tier(struct csv_rows *c, size_t line, long long tid)
+{
+	size_t i;
+	int idx = -1;
+
+	if (tid && (size_t)tid <= c->ntier_ids && c->tier_of_id[tid - 1])
+		idx = (int)c->tier_of_id[tid - 1] - 1;
+	if (!tid)
+		for (i = 0; i < c->d->ntiers; i++)
+			if (!strcmp(c->d->tiers[i].name, prl_buf_str(&c->vals[COL_TIER])))
+				idx = (int)i;
+	return idx >= 0 ? idx : csv_new_tier(c, line, tid);
+}
+
+/* One row: its numbers checked, then its segment added to its tier. */
+static int csv_read_row(struct csv_rows *c)
+{
+	struct prl_buf *vals = c->vals;
+	size_t line = c->r.line;
+	long long st, en, tid = 0, pseg = 0;
+	char *text;
+	int idx, ret;
+
+	if ((ret = csv_read_fields(c, line)) < 0)
+		return ret;
+	if (parse_int(prl_buf_str(&vals[COL_START]), &st) < 0 ||
+	    parse_int(prl_buf_str(&vals[COL_END]), &en) < 0)
+		return annot_fail(c->err, PRL_EFORMAT,
+				  "line %zu: start_ms and end_ms must be whole "
+				  "milliseconds",
+				  line);
+	if (en < st) /* kept as written; validation refuses it */
+		annot_warn(c->warn, "line %zu: the segment ends before it starts", line);
+	if (c->have[COL_TIER_ID] &&
+	    (parse_int(prl_buf_str(&vals[COL_TIER_ID]), &tid) < 0 || tid < 1 || tid > 100000))
+		return annot_fail(c->err, PRL_EFORMAT, "line %zu: tier_id must be a number from 1",
+				  line);
+	if (vals[COL_PARENT_SEG].len &&
+	    (parse_int(prl_buf_str(&vals[COL_PARENT_SEG]), &pseg) < 0 || pseg < 1))
+		return annot_fail(c->err, PRL_EFORMAT,
+				  "line %zu: parent_segment must be a number "
+				  "from 1",
+				  line);
+	if ((idx = csv_row_tier(c, line, tid)) < 0)
+		return idx;
+	if (!(text = annot_strdup_nfc(prl_buf_str(&vals[COL_TEXT]), vals[COL_TEXT].len)))
+		return -PRL_ENOMEM;
+	return annot_push_segment(&c->d->tiers[idx], st, en, text, (size_t)pseg);
+}
+
+/* Parents by tier_id, once every tier exists; then every parent_segment
+ * must name a segment of the parent tier. */
+static int csv_link_parents(struct csv_rows *c)
+{
+	const struct prl_annot_doc *d = c->d;
+	size_t i, j;
+
 	for (i = 0; i < d->ntiers; i++) {
-		long long p = parent_id[i];
+		long long p = c->parent_id[i];
 		if (!p)
 			continue;
-		if (p < 1 || (size_t)p > ntier_ids || !tier_of_id[p - 1] ||
-		    tier_of_id[p - 1] == (long long)i + 1) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "tier \"%s\": parent_tier_id %lld names no "
-					 "other tier",
-					 d->tiers[i].name, p);
-			goto end;
-		}
-		d->tiers[i].parent = (size_t)tier_of_id[p - 1];
+		if (p < 1 || (size_t)p > c->ntier_ids || !c->tier_of_id[p - 1] ||
+		    c->tier_of_id[p - 1] == (long long)i + 1)
+			return annot_fail(c->err, PRL_EFORMAT,
+					  "tier \"%s\": parent_tier_id %lld names no "
+					  "other tier",
+					  d->tiers[i].name, p);
+		d->tiers[i].parent = (size_t)c->tier_of_id[p - 1];
 	}
 	for (i = 0; i < d->ntiers; i++) {
-		size_t j;
 		const struct prl_tier *t = &d->tiers[i];
 		for (j = 0; j < t->nsegs; j++)
 			if (t->segs[j].parent &&
-			    (!t->parent || t->segs[j].parent > d->tiers[t->parent - 1].nsegs)) {
-				ret = annot_fail(err, PRL_EFORMAT,
-						 "tier \"%s\" segment %zu: "
-						 "parent_segment %zu does not exist",
-						 t->name, j + 1, t->segs[j].parent);
-				goto end;
-			}
+			    (!t->parent || t->segs[j].parent > d->tiers[t->parent - 1].nsegs))
+				return annot_fail(c->err, PRL_EFORMAT,
+						  "tier \"%s\" segment %zu: "
+						  "parent_segment %zu does not exist",
+						  t->name, j + 1, t->segs[j].parent);
 	}
+	return 0;
+}
+
+int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+		   struct prl_buf *warn)
+{
+	struct csv_rows c = {.r = {s, len, 0, 1}, .d = d, .err = err, .warn = warn};
+	int k, ret;
+
+	prl_buf_init(&c.field);
+	for (k = 0; k < NCOLS; k++)
+		prl_buf_init(&c.vals[k]);
+	if ((ret = csv_read_header(&c)) < 0)
+		goto end;
+	while (c.r.pos < c.r.len) {
+		/* a blank line (the last CRLF, say) is no row */
+		if (s[c.r.pos] == '\n' || s[c.r.pos] == '\r') {
+			int crlf =
+				s[c.r.pos] == '\r' && c.r.pos + 1 < len && s[c.r.pos + 1] == '\n';
+			c.r.pos += crlf ? 2 : 1;
+			c.r.line++;
+			continue;
+		}
+		if ((ret = csv_read_row(&c)) < 0)
+			goto end;
+	}
+	ret = csv_link_parents(&c);
 end:
 	for (k = 0; k < NCOLS; k++)
-		prl_buf_release(&vals[k]);
-	prl_buf_release(&f);
-	free(tier_of_id);
-	free(parent_id);
+		prl_buf_release(&c.vals[k]);
+	prl_buf_release(&c.field);
+	free(c.tier_of_id);
+	free(c.parent_id);
 	return ret;
 }
 
