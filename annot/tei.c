@@ -83,88 +83,133 @@ static int put_sec(struct prl_buf *b, int64_t ms)
 	return prl_buf_addf(b, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
-		    struct annot_sink *sk, struct prl_buf *warn)
-{
-	struct prl_buf *b = sk->b;
-	struct block *blocks = NULL;
-	int64_t *times = NULL;
-	size_t nblocks = 0, ntimes = 0, total = 0, i, j, k, orphans = 0;
-	const char **speakers = NULL;
-	size_t nspeakers = 0, ti, *base = NULL, *blk_of = NULL, *next = NULL, *head = NULL,
-	       *tail = NULL, *dep_tier = NULL;
-	int ret = 0;
+/* What annot_tei_write works out before it writes, and where it writes. */
+struct tei_writer {
+	const struct prl_annot_doc *d;
+	struct annot_sink *sk;
+	struct prl_buf *b;     /* sk->b */
+	int64_t *times;	       /* every start and end, sorted, once each */
+	size_t ntimes;	       /* the last is <when> T<ntimes> */
+	struct block *blocks;  /* the segments of top-level tiers, in time order */
+	size_t nblocks;	       /* blocks in blocks */
+	const char **speakers; /* the tiers' participants, once each: SPK0... */
+	size_t nspeakers;      /* speakers in speakers */
+	size_t *base;	       /* base[i]: the segments of the tiers before tier i */
+	size_t *blk_of;	       /* the block of a top-level segment, by base + seg */
+	size_t *head;	       /* head[blk]: its first dependent segment, or -1 */
+	size_t *tail;	       /* tail[blk]: its last dependent segment, or -1 */
+	size_t *next;	       /* next[seg]: the block's dependent segment after seg, or -1 */
+	size_t *dep_tier;      /* dep_tier[seg]: the tier of dependent segment seg */
+	size_t orphans;	       /* dependent segments without a top-level ancestor */
+};
 
-	for (i = 0; i < d->ntiers; i++)
-		total += d->tiers[i].nsegs;
-	if (!(times = malloc((2 * total + 1) * sizeof(*times))) ||
-	    !(blocks = malloc((total + 1) * sizeof(*blocks))) ||
-	    !(speakers = malloc((d->ntiers + 1) * sizeof(*speakers))) ||
-	    !(base = malloc((d->ntiers + 1) * sizeof(*base))) ||
-	    !(blk_of = malloc((total + 1) * sizeof(*blk_of))) ||
-	    !(next = malloc((total + 1) * sizeof(*next))) ||
-	    !(dep_tier = malloc((total + 1) * sizeof(*dep_tier))) ||
-	    !(head = malloc((total + 1) * sizeof(*head))) ||
-	    !(tail = malloc((total + 1) * sizeof(*tail)))) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
+static void tei_writer_release(struct tei_writer *w)
+{
+	free(w->times);
+	free(w->blocks);
+	free(w->speakers);
+	free(w->base);
+	free(w->blk_of);
+	free(w->next);
+	free(w->head);
+	free(w->tail);
+	free(w->dep_tier);
+}
+
+static int tei_alloc(struct tei_writer *w, size_t total)
+{
+	size_t ntiers = w->d->ntiers;
+
+	if (!(w->times = malloc((2 * total + 1) * sizeof(*w->times))) ||
+	    !(w->blocks = malloc((total + 1) * sizeof(*w->blocks))) ||
+	    !(w->speakers = malloc((ntiers + 1) * sizeof(*w->speakers))) ||
+	    !(w->base = malloc((ntiers + 1) * sizeof(*w->base))) ||
+	    !(w->blk_of = malloc((total + 1) * sizeof(*w->blk_of))) ||
+	    !(w->next = malloc((total + 1) * sizeof(*w->next))) ||
+	    !(w->dep_tier = malloc((total + 1) * sizeof(*w->dep_tier))) ||
+	    !(w->head = malloc((total + 1) * sizeof(*w->head))) ||
+	    !(w->tail = malloc((total + 1) * sizeof(*w->tail))))
+		return -PRL_ENOMEM;
+	return 0;
+}
+
+/* The timeline, the blocks in time order, and the speakers. */
+static void tei_collect(struct tei_writer *w)
+{
+	const struct prl_annot_doc *d = w->d;
+	size_t i, j, k;
+
 	for (i = 0; i < d->ntiers; i++) {
 		const struct prl_tier *t = &d->tiers[i];
 		for (j = 0; j < t->nsegs; j++) {
 			int64_t s = t->segs[j].start_ms < 0 ? 0 : t->segs[j].start_ms;
 			int64_t e = t->segs[j].end_ms < s ? s : t->segs[j].end_ms;
-			times[ntimes++] = s;
-			times[ntimes++] = e;
+			w->times[w->ntimes++] = s;
+			w->times[w->ntimes++] = e;
 			if (!t->parent) {
-				blocks[nblocks].start = s;
-				blocks[nblocks].tier = i;
-				blocks[nblocks].seg = j;
-				nblocks++;
+				w->blocks[w->nblocks].start = s;
+				w->blocks[w->nblocks].tier = i;
+				w->blocks[w->nblocks].seg = j;
+				w->nblocks++;
 			}
 		}
 		if (t->participant && *t->participant) {
-			for (k = 0; k < nspeakers && strcmp(speakers[k], t->participant); k++)
+			for (k = 0; k < w->nspeakers && strcmp(w->speakers[k], t->participant); k++)
 				;
-			if (k == nspeakers)
-				speakers[nspeakers++] = t->participant;
+			if (k == w->nspeakers)
+				w->speakers[w->nspeakers++] = t->participant;
 		}
 	}
-	qsort(times, ntimes, sizeof(*times), cmp_i64);
-	for (i = 0, k = 0; i < ntimes; i++)
-		if (!k || times[k - 1] != times[i])
-			times[k++] = times[i];
-	ntimes = k;
-	qsort(blocks, nblocks, sizeof(*blocks), block_cmp);
-	/* each dependent segment hangs on the block of its top-level
-	 * ancestor, in tier then segment order (one pass, no block scans) */
+	qsort(w->times, w->ntimes, sizeof(*w->times), cmp_i64);
+	for (i = 0, k = 0; i < w->ntimes; i++)
+		if (!k || w->times[k - 1] != w->times[i])
+			w->times[k++] = w->times[i];
+	w->ntimes = k;
+	qsort(w->blocks, w->nblocks, sizeof(*w->blocks), block_cmp);
+}
+
+/* Each dependent segment hangs on the block of its top-level ancestor,
+ * in tier then segment order (one pass, no block scans). */
+static void tei_hang_dependents(struct tei_writer *w)
+{
+	const struct prl_annot_doc *d = w->d;
+	size_t i, j, k, ti;
+
 	for (i = 0, k = 0; i < d->ntiers; i++) {
-		base[i] = k;
+		w->base[i] = k;
 		k += d->tiers[i].nsegs;
 	}
-	for (i = 0; i < nblocks; i++) {
-		blk_of[base[blocks[i].tier] + blocks[i].seg] = i;
-		head[i] = tail[i] = (size_t)-1;
+	for (i = 0; i < w->nblocks; i++) {
+		w->blk_of[w->base[w->blocks[i].tier] + w->blocks[i].seg] = i;
+		w->head[i] = w->tail[i] = (size_t)-1;
 	}
 	for (ti = 0; ti < d->ntiers; ti++) {
 		if (!d->tiers[ti].parent)
 			continue;
 		for (j = 0; j < d->tiers[ti].nsegs; j++) {
-			size_t rt, rs, bi, me = base[ti] + j;
+			size_t rt, rs, bi, me = w->base[ti] + j;
 			if (!root_of(d, ti, j, &rt, &rs)) {
-				orphans++;
+				w->orphans++;
 				continue;
 			}
-			bi = blk_of[base[rt] + rs];
-			next[me] = (size_t)-1;
-			dep_tier[me] = ti;
-			if (tail[bi] == (size_t)-1)
-				head[bi] = me;
+			bi = w->blk_of[w->base[rt] + rs];
+			w->next[me] = (size_t)-1;
+			w->dep_tier[me] = ti;
+			if (w->tail[bi] == (size_t)-1)
+				w->head[bi] = me;
 			else
-				next[tail[bi]] = me;
-			tail[bi] = me;
+				w->next[w->tail[bi]] = me;
+			w->tail[bi] = me;
 		}
 	}
+}
+
+/* The teiHeader: title, recording, speakers. */
+static int tei_write_header(struct tei_writer *w, const struct prl_annot_write_opts *o)
+{
+	struct prl_buf *b = w->b;
+	size_t k;
+	int ret;
 
 	if ((ret = prl_buf_addstr(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 				     "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\">\n <teiHeader>\n"
@@ -173,104 +218,134 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 	    (ret = prl_buf_addstr(b, "</title></titleStmt>\n   <publicationStmt><p>Exported by "
 				     "parlers</p></publicationStmt>\n   <sourceDesc>\n"
 				     "    <recordingStmt><recording type=\"audio\"")) < 0)
-		goto end;
+		return ret;
 	if (o->duration_ms >= 0 &&
 	    (ret = prl_buf_addf(b, " dur=\"PT%lld.%03lldS\"", (long long)(o->duration_ms / 1000),
 				(long long)(o->duration_ms % 1000))) < 0)
-		goto end;
+		return ret;
 	if ((ret = prl_buf_addch(b, '>')) < 0)
-		goto end;
+		return ret;
 	if (o->media_url &&
 	    ((ret = prl_buf_addstr(b, "<media mimeType=\"audio\" url=\"")) < 0 ||
 	     (ret = prl_xml_escape(b, o->media_url)) < 0 || (ret = prl_buf_addstr(b, "\"/>")) < 0))
-		goto end;
+		return ret;
 	if ((ret = prl_buf_addstr(b, "</recording></recordingStmt>\n   </sourceDesc>\n"
 				     "  </fileDesc>\n  <profileDesc>\n   <particDesc>\n")) < 0)
-		goto end;
-	for (k = 0; k < nspeakers; k++)
+		return ret;
+	for (k = 0; k < w->nspeakers; k++)
 		if ((ret = prl_buf_addf(b, "    <person xml:id=\"SPK%zu\"><persName>", k)) < 0 ||
-		    (ret = prl_xml_escape(b, speakers[k])) < 0 ||
+		    (ret = prl_xml_escape(b, w->speakers[k])) < 0 ||
 		    (ret = prl_buf_addstr(b, "</persName></person>\n")) < 0)
-			goto end;
-	if ((ret = prl_buf_addstr(b, "   </particDesc>\n  </profileDesc>\n </teiHeader>\n <text>\n"
-				     "  <timeline unit=\"s\" origin=\"#T0\">\n"
+			return ret;
+	return prl_buf_addstr(b, "   </particDesc>\n  </profileDesc>\n </teiHeader>\n");
+}
+
+static int tei_write_timeline(struct tei_writer *w)
+{
+	struct prl_buf *b = w->b;
+	size_t i;
+	int ret;
+
+	if ((ret = prl_buf_addstr(b, "  <timeline unit=\"s\" origin=\"#T0\">\n"
 				     "   <when xml:id=\"T0\"/>\n")) < 0)
-		goto end;
-	for (i = 0; i < ntimes; i++)
+		return ret;
+	for (i = 0; i < w->ntimes; i++)
 		if ((ret = prl_buf_addf(b, "   <when xml:id=\"T%zu\" interval=\"", i + 1)) < 0 ||
-		    (ret = put_sec(b, times[i])) < 0 ||
+		    (ret = put_sec(b, w->times[i])) < 0 ||
 		    (ret = prl_buf_addstr(b, "\" since=\"#T0\"/>\n")) < 0 ||
-		    (ret = annot_sink_maybe_flush(sk)) < 0)
-			goto end;
-	if ((ret = prl_buf_addstr(b, "  </timeline>\n  <body>\n")) < 0)
-		goto end;
-	for (i = 0; i < nblocks; i++) {
-		const struct prl_tier *t = &d->tiers[blocks[i].tier];
-		const struct prl_segment *s = &t->segs[blocks[i].seg];
-		int64_t st = s->start_ms < 0 ? 0 : s->start_ms,
-			en = s->end_ms < st ? st : s->end_ms;
-		size_t prev_tier = (size_t)-1;
-		if ((ret = prl_buf_addstr(b, "   <annotationBlock")) < 0)
-			goto end;
-		if (t->participant && *t->participant) {
-			for (k = 0; strcmp(speakers[k], t->participant); k++)
-				;
-			if ((ret = prl_buf_addf(b, " who=\"#SPK%zu\"", k)) < 0)
-				goto end;
+		    (ret = annot_sink_maybe_flush(w->sk)) < 0)
+			return ret;
+	return prl_buf_addstr(b, "  </timeline>\n");
+}
+
+/* The dependent segments of block i, one spanGrp per tier. */
+static int tei_write_spans(struct tei_writer *w, size_t i)
+{
+	struct prl_buf *b = w->b;
+	size_t k, prev_tier = (size_t)-1;
+	int ret;
+
+	for (k = w->head[i]; k != (size_t)-1; k = w->next[k]) {
+		const struct prl_tier *c = &w->d->tiers[w->dep_tier[k]];
+		const struct prl_segment *cs = &c->segs[k - w->base[w->dep_tier[k]]];
+		int64_t cst = cs->start_ms < 0 ? 0 : cs->start_ms;
+		int64_t cen = cs->end_ms < cst ? cst : cs->end_ms;
+		if (k == w->head[i] || prev_tier != w->dep_tier[k]) {
+			if (k != w->head[i] && (ret = prl_buf_addstr(b, "    </spanGrp>\n")) < 0)
+				return ret;
+			if ((ret = prl_buf_addstr(b, "    <spanGrp type=\"")) < 0 ||
+			    (ret = prl_xml_escape(b, c->name)) < 0 ||
+			    (ret = prl_buf_addstr(b, "\">\n")) < 0)
+				return ret;
 		}
-		if ((ret = prl_buf_addf(b, " start=\"#T%zu\" end=\"#T%zu\">\n    <u xml:lang=\"",
-					when_of(times, ntimes, st), when_of(times, ntimes, en))) <
-			    0 ||
-		    (ret = prl_xml_escape(b, t->language ? t->language : "und")) < 0 ||
-		    (ret = prl_buf_addstr(b, "\">")) < 0 ||
-		    (ret = prl_xml_escape(b, s->text)) < 0 ||
-		    (ret = prl_buf_addstr(b, "</u>\n")) < 0)
-			goto end;
-		/* dependent segments, one spanGrp per tier */
-		for (k = head[i]; k != (size_t)-1; k = next[k]) {
-			const struct prl_tier *c = &d->tiers[dep_tier[k]];
-			const struct prl_segment *cs = &c->segs[k - base[dep_tier[k]]];
-			int64_t cst = cs->start_ms < 0 ? 0 : cs->start_ms;
-			int64_t cen = cs->end_ms < cst ? cst : cs->end_ms;
-			if (k == head[i] || prev_tier != dep_tier[k]) {
-				if (k != head[i] &&
-				    (ret = prl_buf_addstr(b, "    </spanGrp>\n")) < 0)
-					goto end;
-				if ((ret = prl_buf_addstr(b, "    <spanGrp type=\"")) < 0 ||
-				    (ret = prl_xml_escape(b, c->name)) < 0 ||
-				    (ret = prl_buf_addstr(b, "\">\n")) < 0)
-					goto end;
-			}
-			prev_tier = dep_tier[k];
-			if ((ret = prl_buf_addf(b, "     <span from=\"#T%zu\" to=\"#T%zu\">",
-						when_of(times, ntimes, cst),
-						when_of(times, ntimes, cen))) < 0 ||
-			    (ret = prl_xml_escape(b, cs->text)) < 0 ||
-			    (ret = prl_buf_addstr(b, "</span>\n")) < 0)
-				goto end;
-		}
-		if (head[i] != (size_t)-1 && (ret = prl_buf_addstr(b, "    </spanGrp>\n")) < 0)
-			goto end;
-		if ((ret = prl_buf_addstr(b, "   </annotationBlock>\n")) < 0 ||
-		    (ret = annot_sink_maybe_flush(sk)) < 0)
-			goto end;
+		prev_tier = w->dep_tier[k];
+		if ((ret = prl_buf_addf(b, "     <span from=\"#T%zu\" to=\"#T%zu\">",
+					when_of(w->times, w->ntimes, cst),
+					when_of(w->times, w->ntimes, cen))) < 0 ||
+		    (ret = prl_xml_escape(b, cs->text)) < 0 ||
+		    (ret = prl_buf_addstr(b, "</span>\n")) < 0)
+			return ret;
 	}
-	if (orphans)
+	if (w->head[i] != (size_t)-1)
+		return prl_buf_addstr(b, "    </spanGrp>\n");
+	return 0;
+}
+
+/* Block i: the segment in <u>, then its dependents. */
+static int tei_write_block(struct tei_writer *w, size_t i)
+{
+	const struct prl_tier *t = &w->d->tiers[w->blocks[i].tier];
+	const struct prl_segment *s = &t->segs[w->blocks[i].seg];
+	int64_t st = s->start_ms < 0 ? 0 : s->start_ms, en = s->end_ms < st ? st : s->end_ms;
+	struct prl_buf *b = w->b;
+	size_t k;
+	int ret;
+
+	if ((ret = prl_buf_addstr(b, "   <annotationBlock")) < 0)
+		return ret;
+	if (t->participant && *t->participant) {
+		for (k = 0; strcmp(w->speakers[k], t->participant); k++)
+			;
+		if ((ret = prl_buf_addf(b, " who=\"#SPK%zu\"", k)) < 0)
+			return ret;
+	}
+	if ((ret = prl_buf_addf(b, " start=\"#T%zu\" end=\"#T%zu\">\n    <u xml:lang=\"",
+				when_of(w->times, w->ntimes, st),
+				when_of(w->times, w->ntimes, en))) < 0 ||
+	    (ret = prl_xml_escape(b, t->language ? t->language : "und")) < 0 ||
+	    (ret = prl_buf_addstr(b, "\">")) < 0 || (ret = prl_xml_escape(b, s->text)) < 0 ||
+	    (ret = prl_buf_addstr(b, "</u>\n")) < 0 || (ret = tei_write_spans(w, i)) < 0)
+		return ret;
+	return prl_buf_addstr(b, "   </annotationBlock>\n");
+}
+
+int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		    struct annot_sink *sk, struct prl_buf *warn)
+{
+	struct tei_writer w = {.d = d, .sk = sk, .b = sk->b};
+	size_t i, total = 0;
+	int ret;
+
+	for (i = 0; i < d->ntiers; i++)
+		total += d->tiers[i].nsegs;
+	if ((ret = tei_alloc(&w, total)) < 0)
+		goto end;
+	tei_collect(&w);
+	tei_hang_dependents(&w);
+	if ((ret = tei_write_header(&w, o)) < 0 || (ret = prl_buf_addstr(w.b, " <text>\n")) < 0 ||
+	    (ret = tei_write_timeline(&w)) < 0 || (ret = prl_buf_addstr(w.b, "  <body>\n")) < 0)
+		goto end;
+	for (i = 0; i < w.nblocks; i++)
+		if ((ret = tei_write_block(&w, i)) < 0 || (ret = annot_sink_maybe_flush(sk)) < 0)
+			goto end;
+	if (w.orphans)
 		annot_warn(warn,
 			   "TEI: %zu segments of dependent tiers have no parent segment and "
 			   "are not written",
-			   orphans);
+			   w.orphans);
 	annot_warn_lost(d, "TEI", 1, warn);
-	ret = prl_buf_addstr(b, "  </body>\n </text>\n</TEI>\n");
+	ret = prl_buf_addstr(w.b, "  </body>\n </text>\n</TEI>\n");
 end:
-	free(times);
-	free(blocks);
-	free(speakers);
-	free(base);
-	free(blk_of);
-	free(next);
-	free(head);
-	free(tail);
-	free(dep_tier);
+	tei_writer_release(&w);
 	return ret;
 }
