@@ -791,13 +791,166 @@ static int by_start_ms(const void *a, const void *b)
 }
 
 /* Times of every segment, tiers taken parents first. */
+/* Times of the time-aligned annotations, from their slots. */
+static void time_aligned(struct eaf_reader *r, const int64_t *t_of, const unsigned char *known)
+{
+	size_t i;
+
+	for (i = 0; i < r->npends; i++) {
+		struct pend *p = &r->pends[i];
+		struct prl_segment *s;
+		if (p->b == NONE)
+			continue;
+		s = &r->d->tiers[p->tier].segs[p->seg];
+		s->start_ms = t_of[p->a];
+		s->end_ms = t_of[p->b];
+		s->start_unaligned = known[p->a] != 1;
+		s->end_unaligned = known[p->b] != 1;
+	}
+}
+
+/* The segments of aligned child tier t (no parent yet) find their parent
+ * segment by time; *orphans counts those that lie in none. */
+static int parent_by_time(struct prl_tier *t, const struct prl_tier *pt, size_t *orphans)
+{
+	size_t j, *order = malloc((pt->nsegs + 1) * sizeof(*order));
+
+	if (!order)
+		return -PRL_ENOMEM;
+	for (j = 0; j < pt->nsegs; j++)
+		order[j] = j;
+	sort_segs = pt->segs;
+	qsort(order, pt->nsegs, sizeof(*order), by_start_ms);
+	for (j = 0; j < t->nsegs; j++) {
+		struct prl_segment *s = &t->segs[j];
+		if (s->parent)
+			continue;
+		s->parent = find_container(pt, order, s->start_ms, s->end_ms);
+		*orphans += s->parent == 0;
+	}
+	free(order);
+	return 0;
+}
+
+/* Ranks the children of Symbolic_Subdivision tier ti among their
+ * siblings along PREVIOUS_ANNOTATION: rank[j] is the place of segment j,
+ * NONE where no chain reaches it; next is scratch (next sibling).
+ * *bad_chain counts the links that name no sibling. */
+static int rank_along_chain(struct eaf_reader *r, size_t ti, size_t *rank, size_t *next,
+			    size_t *bad_chain)
+{
+	const struct prl_tier *t = &r->d->tiers[ti];
+	size_t j, *prev = calloc(t->nsegs + 1, sizeof(*prev));
+
+	if (!prev)
+		return -PRL_ENOMEM;
+	for (j = 0; j < r->npends; j++) {
+		const struct pend *p = &r->pends[j];
+		uint32_t q;
+		if (p->tier != ti || p->b != NONE)
+			continue;
+		prev[p->seg] = NONE;
+		q = r->refs[p->a].pq;
+		if (q == NONE && !r->refs[p->a].prev)
+			continue;
+		if (q == NONE)
+			q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
+		if (q == NONE || r->pends[q].tier != ti ||
+		    t->segs[r->pends[q].seg].parent != t->segs[p->seg].parent) {
+			(*bad_chain)++;
+			continue;
+		}
+		prev[p->seg] = r->pends[q].seg;
+		next[r->pends[q].seg] = p->seg;
+	}
+	for (j = 0; j < t->nsegs; j++) {
+		size_t k = 0, c = j, guard = 0;
+		if (prev[j] != NONE)
+			continue;
+		while (c != NONE && rank[c] == NONE && guard++ <= t->nsegs) {
+			rank[c] = k++;
+			c = next[c];
+		}
+	}
+	free(prev);
+	return 0;
+}
+
+/* Times of the children of symbolic tier t: a Symbolic_Association child
+ * has its parent's span; Symbolic_Subdivision children share it evenly,
+ * in chain order (rank), those the chain did not reach in document
+ * order.  count[p]: the children of parent segment p. */
+static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, const size_t *count,
+			     const size_t *rank)
+{
+	size_t j, *seen = calloc(pt->nsegs + 1, sizeof(*seen));
+
+	if (!seen)
+		return -PRL_ENOMEM;
+	for (j = 0; j < t->nsegs; j++) {
+		struct prl_segment *s = &t->segs[j];
+		const struct prl_segment *ps;
+		size_t n, k;
+		if (!s->parent)
+			continue;
+		ps = &pt->segs[s->parent - 1];
+		s->start_unaligned = ps->start_unaligned;
+		s->end_unaligned = ps->end_unaligned;
+		if (t->constraint != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
+			s->start_ms = ps->start_ms;
+			s->end_ms = ps->end_ms;
+			continue;
+		}
+		n = count[s->parent - 1];
+		k = rank[j] != NONE && rank[j] < n ? rank[j] : seen[s->parent - 1];
+		seen[s->parent - 1]++;
+		s->start_ms =
+			ps->start_ms +
+			((ps->end_ms - ps->start_ms) * (int64_t)k + (int64_t)n / 2) / (int64_t)n;
+		s->end_ms = ps->start_ms +
+			    ((ps->end_ms - ps->start_ms) * (int64_t)(k + 1) + (int64_t)n / 2) /
+				    (int64_t)n;
+	}
+	free(seen);
+	return 0;
+}
+
+/* Times of symbolic tier ti from its parent tier's. */
+static int time_symbolic(struct eaf_reader *r, size_t ti, size_t *bad_chain)
+{
+	struct prl_tier *t = &r->d->tiers[ti];
+	const struct prl_tier *pt = &r->d->tiers[t->parent - 1];
+	size_t j, *count = calloc(pt->nsegs + 1, sizeof(*count));
+	size_t *next = malloc((t->nsegs + 1) * sizeof(*next));
+	size_t *rank = malloc((t->nsegs + 1) * sizeof(*rank));
+	int ret = -PRL_ENOMEM;
+
+	if (!count || !next || !rank)
+		goto end;
+	for (j = 0; j < t->nsegs; j++) {
+		next[j] = NONE;
+		rank[j] = NONE;
+		if (t->segs[j].parent)
+			count[t->segs[j].parent - 1]++;
+	}
+	if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION &&
+	    (ret = rank_along_chain(r, ti, rank, next, bad_chain)) < 0)
+		goto end;
+	ret = share_parent_span(t, pt, count, rank);
+end:
+	free(count);
+	free(next);
+	free(rank);
+	return ret;
+}
+
 static int resolve_times(struct eaf_reader *r)
 {
 	struct prl_annot_doc *d = r->d;
 	int64_t *t_of = NULL;
 	unsigned char *known = NULL;
-	size_t *depth = NULL, *order = NULL, *first = NULL, *rank = NULL, *count = NULL;
-	size_t i, j, lvl, maxdepth = 0, orphans = 0, bad_chain = 0;
+	size_t *depth = NULL;
+	size_t i, lvl, maxdepth = 0, orphans = 0, bad_chain = 0;
 	int ret = 0;
 
 	if (!(t_of = malloc((r->nslots + 1) * sizeof(*t_of))) || !(known = malloc(r->nslots + 1)) ||
@@ -808,147 +961,25 @@ static int resolve_times(struct eaf_reader *r)
 	if ((ret = tier_depths(r, depth)) < 0)
 		goto end;
 	interpolate(r, t_of, known);
-	/* aligned annotations */
-	for (i = 0; i < r->npends; i++) {
-		struct pend *p = &r->pends[i];
-		struct prl_segment *s;
-		if (p->b == NONE)
-			continue;
-		s = &d->tiers[p->tier].segs[p->seg];
-		s->start_ms = t_of[p->a];
-		s->end_ms = t_of[p->b];
-		s->start_unaligned = known[p->a] != 1;
-		s->end_unaligned = known[p->b] != 1;
-	}
+	time_aligned(r, t_of, known);
 	for (i = 0; i < d->ntiers; i++)
 		if (depth[i] > maxdepth)
 			maxdepth = depth[i];
 	/* then level by level: parents, aligned children, symbolic children */
-	for (lvl = 1; lvl <= maxdepth; lvl++) {
+	for (lvl = 1; lvl <= maxdepth; lvl++)
 		for (i = 0; i < d->ntiers; i++) {
 			struct prl_tier *t = &d->tiers[i];
-			const struct prl_tier *pt;
 			if (depth[i] != lvl || !t->nsegs)
 				continue;
-			pt = &d->tiers[t->parent - 1];
-			/* aligned children find their parent by time */
 			if (t->constraint == PRL_CONSTRAINT_TIME_SUBDIVISION ||
 			    t->constraint == PRL_CONSTRAINT_INCLUDED_IN ||
-			    t->constraint == PRL_CONSTRAINT_NONE) {
-				free(order);
-				if (!(order = malloc((pt->nsegs + 1) * sizeof(*order)))) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				for (j = 0; j < pt->nsegs; j++)
-					order[j] = j;
-				sort_segs = pt->segs;
-				qsort(order, pt->nsegs, sizeof(*order), by_start_ms);
-				for (j = 0; j < t->nsegs; j++) {
-					struct prl_segment *s = &t->segs[j];
-					if (s->parent)
-						continue;
-					s->parent =
-						find_container(pt, order, s->start_ms, s->end_ms);
-					orphans += s->parent == 0;
-				}
-				continue;
-			}
-			/* symbolic: count children per parent, rank them along
-			 * PREVIOUS_ANNOTATION */
-			free(count);
-			free(first);
-			free(rank);
-			count = calloc(pt->nsegs + 1, sizeof(*count));
-			first = malloc((t->nsegs + 1) * sizeof(*first)); /* next sibling */
-			rank = malloc((t->nsegs + 1) * sizeof(*rank));
-			if (!count || !first || !rank) {
-				ret = -PRL_ENOMEM;
+			    t->constraint == PRL_CONSTRAINT_NONE)
+				ret = parent_by_time(t, &d->tiers[t->parent - 1], &orphans);
+			else
+				ret = time_symbolic(r, i, &bad_chain);
+			if (ret < 0)
 				goto end;
-			}
-			for (j = 0; j < t->nsegs; j++) {
-				first[j] = NONE;
-				rank[j] = NONE;
-				if (t->segs[j].parent)
-					count[t->segs[j].parent - 1]++;
-			}
-			if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
-				/* next-sibling links from PREVIOUS_ANNOTATION */
-				size_t *prev = calloc(t->nsegs + 1, sizeof(*prev));
-				if (!prev) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				for (j = 0; j < r->npends; j++) {
-					const struct pend *p = &r->pends[j];
-					uint32_t q;
-					if (p->tier != i || p->b != NONE)
-						continue;
-					prev[p->seg] = NONE;
-					q = r->refs[p->a].pq;
-					if (q == NONE && !r->refs[p->a].prev)
-						continue;
-					if (q == NONE)
-						q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
-					if (q == NONE || r->pends[q].tier != i ||
-					    t->segs[r->pends[q].seg].parent !=
-						    t->segs[p->seg].parent) {
-						bad_chain++;
-						continue;
-					}
-					prev[p->seg] = r->pends[q].seg;
-					first[r->pends[q].seg] = p->seg;
-				}
-				for (j = 0; j < t->nsegs; j++) {
-					size_t k = 0, c = j, guard = 0;
-					if (prev[j] != NONE)
-						continue;
-					while (c != NONE && rank[c] == NONE &&
-					       guard++ <= t->nsegs) {
-						rank[c] = k++;
-						c = first[c];
-					}
-				}
-				free(prev);
-			}
-			{
-				/* children the chain did not reach keep document order */
-				size_t *seen = calloc(pt->nsegs + 1, sizeof(*seen));
-				if (!seen) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				for (j = 0; j < t->nsegs; j++) {
-					struct prl_segment *s = &t->segs[j];
-					const struct prl_segment *ps;
-					size_t n, k;
-					if (!s->parent)
-						continue;
-					ps = &pt->segs[s->parent - 1];
-					s->start_unaligned = ps->start_unaligned;
-					s->end_unaligned = ps->end_unaligned;
-					if (t->constraint != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
-						s->start_ms = ps->start_ms;
-						s->end_ms = ps->end_ms;
-						continue;
-					}
-					n = count[s->parent - 1];
-					k = rank[j] != NONE && rank[j] < n ? rank[j]
-									   : seen[s->parent - 1];
-					seen[s->parent - 1]++;
-					s->start_ms = ps->start_ms +
-						      ((ps->end_ms - ps->start_ms) * (int64_t)k +
-						       (int64_t)n / 2) /
-							      (int64_t)n;
-					s->end_ms = ps->start_ms + ((ps->end_ms - ps->start_ms) *
-									    (int64_t)(k + 1) +
-								    (int64_t)n / 2) /
-									   (int64_t)n;
-				}
-				free(seen);
-			}
 		}
-	}
 	if (orphans)
 		annot_warn(r->warn,
 			   "%zu time-aligned annotations lie outside every annotation of "
@@ -963,10 +994,6 @@ end:
 	free(t_of);
 	free(known);
 	free(depth);
-	free(order);
-	free(first);
-	free(rank);
-	free(count);
 	return ret;
 }
 
