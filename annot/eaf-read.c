@@ -309,13 +309,75 @@ static int add_pend(struct eaf_reader *r, const char *id, uint32_t a, uint32_t b
 }
 
 /* ALIGNABLE_ANNOTATION or REF_ANNOTATION with its ANNOTATION_VALUE. */
+/* What the REF_ANNOTATION id names: its target and previous sibling,
+ * resolved when already read, else kept by id.  *a is its index in
+ * refs. */
+static int read_ref(struct eaf_reader *r, const char *id, uint32_t *a)
+{
+	const char *target = attr(r, "ANNOTATION_REF");
+	struct ref *rf;
+	int failed = 0;
+
+	if (!target)
+		return annot_fail(r->err, PRL_EFORMAT,
+				  "REF_ANNOTATION %s has no "
+				  "ANNOTATION_REF",
+				  id);
+	if (r->nrefs == r->alloc_refs) {
+		size_t n = r->alloc_refs ? r->alloc_refs * 2 : 64;
+		if (!(rf = realloc(r->refs, n * sizeof(*rf))))
+			return -PRL_ENOMEM;
+		r->refs = rf;
+		r->alloc_refs = n;
+	}
+	rf = &r->refs[r->nrefs];
+	rf->target = rf->prev = NULL;
+	rf->tq = annot_idmap_get(r->ann_ids, target);
+	if (rf->tq == NONE)
+		rf->target = annot_strdup_or_null(target, &failed);
+	rf->pq = NONE;
+	if ((target = attr(r, "PREVIOUS_ANNOTATION")) &&
+	    (rf->pq = annot_idmap_get(r->ann_ids, target)) == NONE)
+		rf->prev = annot_strdup_or_null(target, &failed);
+	if (failed) {
+		free(rf->target);
+		free(rf->prev);
+		return -PRL_ENOMEM;
+	}
+	*a = (uint32_t)r->nrefs++;
+	return 0;
+}
+
+/* The value of the annotation element the reader stands on (its one
+ * ANNOTATION_VALUE child) into text; the reader ends on its end tag. */
+static int read_annotation_value(struct eaf_reader *r, struct prl_buf *text)
+{
+	int ret, depth, type;
+
+	prl_buf_reset(text);
+	if (xmlTextReaderIsEmptyElement(r->xr))
+		return 0;
+	depth = xmlTextReaderDepth(r->xr);
+	while ((ret = xmlTextReaderRead(r->xr)) == 1) {
+		type = xmlTextReaderNodeType(r->xr);
+		if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
+			break;
+		if (type == XML_READER_TYPE_ELEMENT &&
+		    xmlStrEqual(xmlTextReaderConstLocalName(r->xr),
+				(const xmlChar *)"ANNOTATION_VALUE") &&
+		    (ret = element_text(r, text)) < 0)
+			return ret;
+	}
+	return ret != 1 ? -PRL_EFORMAT : 0;
+}
+
 static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *text)
 {
 	const char *id = attr(r, "ANNOTATION_ID");
 	struct prl_tier *t = &r->d->tiers[r->cur_tier];
 	uint32_t a = NONE, b = NONE;
 	char *cve = NULL, *txt = NULL, *idcopy = NULL;
-	int ret, failed = 0, depth, type;
+	int ret, failed = 0;
 
 	if (!id)
 		return annot_fail(r->err, PRL_EFORMAT,
@@ -335,36 +397,8 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 					  "ALIGNABLE_ANNOTATION %s: "
 					  "TIME_SLOT_REF2 \"%.40s\" names no TIME_SLOT",
 					  id, s2 ? s2 : "");
-	} else {
-		const char *target = attr(r, "ANNOTATION_REF");
-		struct ref *rf;
-		if (!target)
-			return annot_fail(r->err, PRL_EFORMAT,
-					  "REF_ANNOTATION %s has no "
-					  "ANNOTATION_REF",
-					  id);
-		if (r->nrefs == r->alloc_refs) {
-			size_t n = r->alloc_refs ? r->alloc_refs * 2 : 64;
-			if (!(rf = realloc(r->refs, n * sizeof(*rf))))
-				return -PRL_ENOMEM;
-			r->refs = rf;
-			r->alloc_refs = n;
-		}
-		rf = &r->refs[r->nrefs];
-		rf->target = rf->prev = NULL;
-		rf->tq = annot_idmap_get(r->ann_ids, target);
-		if (rf->tq == NONE)
-			rf->target = annot_strdup_or_null(target, &failed);
-		rf->pq = NONE;
-		if ((target = attr(r, "PREVIOUS_ANNOTATION")) &&
-		    (rf->pq = annot_idmap_get(r->ann_ids, target)) == NONE)
-			rf->prev = annot_strdup_or_null(target, &failed);
-		if (failed) {
-			free(rf->target);
-			free(rf->prev);
-			return -PRL_ENOMEM;
-		}
-		a = (uint32_t)r->nrefs++;
+	} else if ((ret = read_ref(r, id, &a)) < 0) {
+		return ret;
 	}
 	if (attr(r, "EXT_REF") || attr(r, "LANG_REF"))
 		r->lost_ext_refs++;
@@ -376,27 +410,8 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 	}
 	if ((ret = add_pend(r, id, a, b)) < 0)
 		goto end;
-	/* the value: the one child element */
-	prl_buf_reset(text);
-	if (!xmlTextReaderIsEmptyElement(r->xr)) {
-		depth = xmlTextReaderDepth(r->xr);
-		while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-			type = xmlTextReaderNodeType(r->xr);
-			if (type == XML_READER_TYPE_END_ELEMENT &&
-			    xmlTextReaderDepth(r->xr) == depth)
-				break;
-			if (type == XML_READER_TYPE_ELEMENT &&
-			    xmlStrEqual(xmlTextReaderConstLocalName(r->xr),
-					(const xmlChar *)"ANNOTATION_VALUE")) {
-				if ((ret = element_text(r, text)) < 0)
-					goto end;
-			}
-		}
-		if (ret != 1) {
-			ret = -PRL_EFORMAT;
-			goto end;
-		}
-	}
+	if ((ret = read_annotation_value(r, text)) < 0)
+		goto end;
 	if (!(txt = annot_strdup_nfc(prl_buf_str(text), text->len))) {
 		ret = -PRL_ENOMEM;
 		goto end;
