@@ -455,7 +455,7 @@ static int read_ling_type(struct eaf_reader *r)
 	r->d->nling_types++;
 	c = attr(r, "CONSTRAINTS");
 	if (c && *c) {
-		int k = prl_constraint_parse(c);
+		int k = prl_annot_constraint_parse(c);
 		if (k < 0)
 			annot_warn(r->warn,
 				   "LINGUISTIC_TYPE %s: unknown constraint \"%s\", read as "
@@ -618,7 +618,7 @@ static int resolve_tiers(struct eaf_reader *r)
 		}
 		if (!t->parent && t->constraint != PRL_CONSTRAINT_NONE && !(pr && *pr))
 			annot_warn(r->warn, "TIER \"%s\": its type is %s but it has no PARENT_REF",
-				   t->name, prl_constraint_name(t->constraint));
+				   t->name, prl_annot_constraint_name(t->constraint));
 	}
 	return 0;
 }

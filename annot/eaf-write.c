@@ -224,7 +224,7 @@ static const char *tier_type_id(const struct prl_annot_doc *d, const struct prl_
 	snprintf(buf, size, "parlers-%s",
 		 t->constraint == PRL_CONSTRAINT_NONE && t->parent ? "Included_In"
 		 : t->constraint == PRL_CONSTRAINT_NONE		   ? "default"
-							: prl_constraint_name(t->constraint));
+							: prl_annot_constraint_name(t->constraint));
 	return buf;
 }
 
@@ -618,7 +618,7 @@ static int eaf_write_ling_types(struct eaf_writer *w)
 
 	for (i = 0; i < d->nling_types; i++) {
 		const struct prl_ling_type *lt = &d->ling_types[i];
-		const char *c = prl_constraint_name(lt->constraint);
+		const char *c = prl_annot_constraint_name(lt->constraint);
 		if ((ret = prl_buf_addstr(b, "    <LINGUISTIC_TYPE")) < 0 ||
 		    (ret = put_attr(b, "CONSTRAINTS", c)) < 0 ||
 		    (ret = put_attr(b, "CONTROLLED_VOCABULARY_REF", lt->cv_ref)) < 0 ||

@@ -48,7 +48,7 @@ static char *opt_str(json_t *o, const char *key, int *bad, int *failed)
 		*bad = 1;
 		return NULL;
 	}
-	if (!(r = prl_text_nfc(json_string_value(v), json_string_length(v)))) {
+	if (!(r = prl_annot_text_nfc(json_string_value(v), json_string_length(v)))) {
 		/* jansson guarantees UTF-8, so only NUL or memory can fail */
 		if (memchr(json_string_value(v), '\0', json_string_length(v)))
 			*bad = 1;
@@ -86,7 +86,7 @@ static int read_constraint(json_t *o, const char *where, size_t i, struct prl_bu
 	*out = PRL_CONSTRAINT_NONE;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v) || (c = prl_constraint_parse(json_string_value(v))) < 0)
+	if (!json_is_string(v) || (c = prl_annot_constraint_parse(json_string_value(v))) < 0)
 		return annot_fail(err, PRL_EFORMAT,
 				  "%s[%zu].constraint is not one of ELAN's "
 				  "constraints",
@@ -130,7 +130,7 @@ static int read_segment(json_t *js, struct prl_tier *t, size_t i, size_t j, stru
 				  "tiers[%zu].segments[%zu].parent "
 				  "is not an index",
 				  i, j);
-	if (!(text = prl_text_nfc(json_string_value(tx), json_string_length(tx))))
+	if (!(text = prl_annot_text_nfc(json_string_value(tx), json_string_length(tx))))
 		return memchr(json_string_value(tx), '\0', json_string_length(tx))
 			       ? annot_fail(err, PRL_EFORMAT,
 					    "tiers[%zu].segments[%zu]"
@@ -427,7 +427,7 @@ static int json_write_tier(struct annot_sink *sk, const struct prl_tier *t, int 
 		return ret;
 	if ((ret = t->parent ? prl_buf_addf(b, ",\"parent\":%zu", t->parent - 1)
 			     : prl_buf_addstr(b, ",\"parent\":null")) < 0 ||
-	    (ret = kv_str(b, "constraint", prl_constraint_name(t->constraint), 1)) < 0 ||
+	    (ret = kv_str(b, "constraint", prl_annot_constraint_name(t->constraint), 1)) < 0 ||
 	    (ret = prl_buf_addf(b, ",\"points\":%s,\"may_overlap\":%s,\"segments\":[",
 				t->is_point ? "true" : "false",
 				t->may_overlap ? "true" : "false")) < 0)
@@ -493,7 +493,8 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 		const struct prl_ling_type *lt = &d->ling_types[i];
 		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
 		    (ret = kv_str(b, "id", lt->id, 0)) < 0 ||
-		    (ret = kv_str(b, "constraint", prl_constraint_name(lt->constraint), 1)) < 0 ||
+		    (ret = kv_str(b, "constraint", prl_annot_constraint_name(lt->constraint), 1)) <
+			    0 ||
 		    (ret = prl_buf_addf(b, ",\"time_alignable\":%s,\"graphic_references\":%s",
 					lt->time_alignable ? "true" : "false",
 					lt->graphic_references ? "true" : "false")) < 0 ||

@@ -25,14 +25,14 @@ static const char *const constraint_names[] = {
 	NULL, "Time_Subdivision", "Included_In", "Symbolic_Subdivision", "Symbolic_Association",
 };
 
-const char *prl_constraint_name(enum prl_constraint c)
+const char *prl_annot_constraint_name(enum prl_constraint c)
 {
 	if ((unsigned)c >= sizeof(constraint_names) / sizeof(constraint_names[0]))
 		return NULL;
 	return constraint_names[c];
 }
 
-int prl_constraint_parse(const char *s)
+int prl_annot_constraint_parse(const char *s)
 {
 	size_t i;
 
@@ -237,7 +237,7 @@ char *annot_strdup_nfc(const char *s, size_t len)
 	return (char *)mapped;
 }
 
-char *prl_text_nfc(const char *s, size_t len)
+char *prl_annot_text_nfc(const char *s, size_t len)
 {
 	if (!s || !prl_utf8_valid(s, len) || memchr(s, '\0', len))
 		return NULL;

@@ -29,9 +29,9 @@ enum prl_constraint {
 };
 
 /* "Time_Subdivision"... as ELAN spells them; NULL for NONE. */
-const char *prl_constraint_name(enum prl_constraint c);
+const char *prl_annot_constraint_name(enum prl_constraint c);
 /* The constraint named s, or -1. */
-int prl_constraint_parse(const char *s);
+int prl_annot_constraint_parse(const char *s);
 
 struct prl_segment {
 	int64_t start_ms; /* for a point, start_ms == end_ms */
@@ -195,6 +195,6 @@ int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms, struc
 
 /* Text as stored: valid UTF-8 in NFC.  Returns a new string the caller
  * frees, or NULL when s is not valid UTF-8 or memory is exhausted. */
-char *prl_text_nfc(const char *s, size_t len);
+char *prl_annot_text_nfc(const char *s, size_t len);
 
 #endif
