@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * parlers annotation model: the one in-memory form every interchange format
- * (ELAN EAF, Praat TextGrid, WebVTT, SRT, CSV, JSON, TEI) is read into and
- * written from, and that the archive stores in its tiers and segments
- * tables.  Part of the archive module; it has no database in it, so parsers
- * can be fuzzed alone.
+ * The annot module: the annotation model, the one in-memory form every
+ * interchange format (ELAN EAF, Praat TextGrid, WebVTT, SRT, CSV, JSON,
+ * TEI) is read into and written from, and that the archive stores in its
+ * tiers and segments tables.  A module of its own below the archive: it
+ * knows nothing of the database, so parsers are tested and fuzzed alone.
  *
  * Invariants: times are integer milliseconds; every string is valid UTF-8
  * in NFC; a tier's segments are in document order; a segment's parent is
