@@ -117,6 +117,17 @@ static char *attr_dup(struct eaf_reader *r, const char *name, int *failed)
 	return c;
 }
 
+/* Reads the next node inside the element whose start tag stood at depth:
+ * returns 1 with its node type in *type, 0 on the element's end tag, or
+ * -PRL_EFORMAT when the document breaks or ends first. */
+static int next_inside(struct eaf_reader *r, int depth, int *type)
+{
+	if (xmlTextReaderRead(r->xr) != 1)
+		return -PRL_EFORMAT;
+	*type = xmlTextReaderNodeType(r->xr);
+	return !(*type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth);
+}
+
 /* Element text up to its end tag (the reader is on the start tag).  Only
  * text, CDATA and white space count; entity references are not expanded. */
 static int element_text(struct eaf_reader *r, struct prl_buf *out)
@@ -127,10 +138,7 @@ static int element_text(struct eaf_reader *r, struct prl_buf *out)
 	if (xmlTextReaderIsEmptyElement(r->xr))
 		return 0;
 	depth = xmlTextReaderDepth(r->xr);
-	while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-		t = xmlTextReaderNodeType(r->xr);
-		if (t == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
-			return 0;
+	while ((ret = next_inside(r, depth, &t)) > 0) {
 		if (t == XML_READER_TYPE_TEXT || t == XML_READER_TYPE_CDATA ||
 		    t == XML_READER_TYPE_WHITESPACE ||
 		    t == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
@@ -139,7 +147,7 @@ static int element_text(struct eaf_reader *r, struct prl_buf *out)
 				return ret;
 		}
 	}
-	return -PRL_EFORMAT;
+	return ret;
 }
 
 /* The element's attributes (and text, as "#text") as one prop value:
@@ -358,17 +366,13 @@ static int read_annotation_value(struct eaf_reader *r, struct prl_buf *text)
 	if (xmlTextReaderIsEmptyElement(r->xr))
 		return 0;
 	depth = xmlTextReaderDepth(r->xr);
-	while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-		type = xmlTextReaderNodeType(r->xr);
-		if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
-			break;
+	while ((ret = next_inside(r, depth, &type)) > 0)
 		if (type == XML_READER_TYPE_ELEMENT &&
 		    xmlStrEqual(xmlTextReaderConstLocalName(r->xr),
 				(const xmlChar *)"ANNOTATION_VALUE") &&
 		    (ret = element_text(r, text)) < 0)
 			return ret;
-	}
-	return ret != 1 ? -PRL_EFORMAT : 0;
+	return ret;
 }
 
 static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *text)
@@ -529,7 +533,7 @@ static int read_cv_entry(struct eaf_reader *r, int ml, struct prl_buf *text)
 {
 	struct prl_cv *cv = &r->d->cvs[r->cur_cv];
 	char *id, *desc, *value;
-	int failed = 0, ret, depth;
+	int failed = 0, ret, depth, type;
 
 	id = attr_dup(r, ml ? "CVE_ID" : "CVE_ID", &failed);
 	if (!ml) {
@@ -555,11 +559,8 @@ static int read_cv_entry(struct eaf_reader *r, int ml, struct prl_buf *text)
 		return 0;
 	}
 	depth = xmlTextReaderDepth(r->xr);
-	while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-		int type = xmlTextReaderNodeType(r->xr);
+	while ((ret = next_inside(r, depth, &type)) > 0) {
 		char *lang, *idc;
-		if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
-			break;
 		if (type != XML_READER_TYPE_ELEMENT ||
 		    !xmlStrEqual(xmlTextReaderConstLocalName(r->xr), (const xmlChar *)"CVE_VALUE"))
 			continue;
@@ -580,7 +581,7 @@ static int read_cv_entry(struct eaf_reader *r, int ml, struct prl_buf *text)
 		}
 	}
 	free(id);
-	return ret == 1 ? 0 : -PRL_EFORMAT;
+	return ret;
 }
 
 /* ---- resolution ------------------------------------------------------ */
