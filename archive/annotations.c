@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Tiers and segments in the store: a document (annotation.h) goes in as
+ * Tiers and segments in the store: a document (annot.h) goes in as
  * rows, and comes back out as the same document.
  *
  * What the tiers table cannot hold (EAF linguistic types, controlled

@@ -240,7 +240,7 @@ static int clean_text(struct prl_archive *a, const char *text, size_t max, const
 		return archive_fail(a, -PRL_EINVAL, "%s is longer than %zu bytes", what, max);
 	if (!prl_utf8_valid(text, n))
 		return archive_fail(a, -PRL_EINVAL, "%s is not valid UTF-8", what);
-	if (!(t = prl_text_nfc(text, n)))
+	if (!(t = prl_annot_text_nfc(text, n)))
 		return archive_fail(a, -PRL_ENOMEM, "out of memory");
 	if (strlen(t) > max) {
 		free(t);

@@ -123,8 +123,8 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 						       : sqlite3_column_text(st, 4)));
 		add_num(h, "parent_id", st, 7, 0);
 		prl_buf_addstr(h, ",\"constraint\":");
-		prl_json_str(h,
-			     prl_constraint_name((enum prl_constraint)sqlite3_column_int(st, 8)));
+		prl_json_str(h, prl_annot_constraint_name(
+					(enum prl_constraint)sqlite3_column_int(st, 8)));
 		prl_buf_addf(h, ",\"point\":%s,\"segments\":[",
 			     sqlite3_column_int(st, 9) ? "true" : "false");
 	}

@@ -12,7 +12,7 @@ fi
 files=$(git ls-files '*.c' '*.h' 2>/dev/null)
 if [ -z "$files" ]; then
 	# not a git checkout (a release tarball): lay out what is there
-	files=$(find common transcode archive web cli include tests -name '*.[ch]')
+	files=$(find common transcode annot archive web cli include tests -name '*.[ch]')
 fi
 # shellcheck disable=SC2086
 bad=$(for f in $files; do

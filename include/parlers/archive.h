@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 #include "parlers/common.h"
 
 struct prl_archive;

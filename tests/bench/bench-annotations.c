@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 
 static double now(void)
 {

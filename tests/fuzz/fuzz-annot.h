@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 /* CRLF and CR become LF; NUL becomes U+FFFD when nul_to_fffd, as the
  * WebVTT preprocessing step says (SRT leaves NUL for the parser to
@@ -76,33 +76,13 @@ static const struct {
 	{"rlm", "\xe2\x80\x8f"},
 };
 
+/* A numeric character reference: what is no character (NUL, a
+ * surrogate, past U+10FFFF) becomes U+FFFD. */
 static int put_codepoint(struct prl_buf *b, unsigned long c)
 {
-	char u[4];
-	int n;
-
 	if (c == 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		c = 0xfffd;
-	if (c < 0x80) {
-		u[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (char)(0xc0 | c >> 6);
-		u[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xe0 | c >> 12);
-		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | c >> 18);
-		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	return prl_buf_add(b, u, (size_t)n);
+	return annot_put_utf8(b, (uint32_t)c);
 }
 
 /* A character reference at s (after '&'); returns bytes used, or 0. */
@@ -371,6 +351,78 @@ static int has_arrow(const char *s, size_t n)
 	return 0;
 }
 
+/* What one block held. */
+struct vtt_block {
+	int seen_arrow;	 /* it had a timing line */
+	int have_cue;	 /* whose timings were valid */
+	int64_t start;	 /* the cue's times */
+	int64_t stop;	 /* the cue's end */
+	size_t cue_line; /* the line of the timings */
+};
+
+/* The lines of the block at r->pos, up to an empty line or a timing line
+ * that starts the next block: the identifier before the timings into id,
+ * the text after them into buf; *nsettings counts cue settings. */
+static int vtt_read_block(struct vtt_reader *r, int in_header, struct vtt_block *blk,
+			  struct prl_buf *buf, struct prl_buf *id, size_t *nsettings,
+			  struct prl_buf *warn)
+{
+	size_t line_count = 0, prev_pos = r->pos, prev_line = r->line;
+	int settings = 0, ret;
+
+	for (;;) {
+		const char *ln = r->s + r->pos;
+		const char *nl = memchr(ln, '\n', r->len - r->pos);
+		size_t n = nl ? (size_t)(nl - ln) : r->len - r->pos;
+		size_t this_line = r->line;
+		int seen_eof = !nl;
+
+		line_count++;
+		r->pos += n + (nl ? 1 : 0);
+		r->line += nl ? 1 : 0;
+		if (has_arrow(ln, n)) {
+			if (!in_header &&
+			    (line_count == 1 || (line_count == 2 && !blk->seen_arrow))) {
+				blk->seen_arrow = 1;
+				prev_pos = r->pos;
+				prev_line = r->line;
+				blk->cue_line = this_line;
+				if (vtt_timings(ln, n, &blk->start, &blk->stop, &settings) == 0) {
+					blk->have_cue = 1;
+					if ((ret = prl_buf_add(id, prl_buf_str(buf), buf->len)) < 0)
+						return ret;
+					*nsettings += (size_t)settings;
+				} else {
+					annot_warn(warn,
+						   "line %zu: cue timings \"%.*s\" are not "
+						   "valid "
+						   "WebVTT; cue skipped",
+						   this_line, (int)(n > 60 ? 60 : n), ln);
+				}
+				prl_buf_reset(buf);
+			} else {
+				/* a timing line without a blank line before it starts
+				 * the next block */
+				r->pos = prev_pos;
+				r->line = prev_line;
+				break;
+			}
+		} else if (n == 0) {
+			break;
+		} else {
+			if (buf->len && (ret = prl_buf_addch(buf, '\n')) < 0)
+				return ret;
+			if ((ret = prl_buf_add(buf, ln, n)) < 0)
+				return ret;
+			prev_pos = r->pos;
+			prev_line = r->line;
+		}
+		if (seen_eof)
+			break;
+	}
+	return 0;
+}
+
 int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struct prl_buf *err,
 		   struct prl_buf *warn)
 {
@@ -401,10 +453,9 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 	r.line++;
 	for (int first = 1;; first = 0) {
 		/* one block: collect lines until an empty one */
-		size_t line_count = 0, prev_pos = r.pos, prev_line = r.line, cue_line = 0;
+		struct vtt_block blk = {0, 0, 0, 0, 0};
 		size_t block_start = r.pos;
-		int seen_arrow = 0, have_cue = 0, in_header = first, settings = 0;
-		int64_t start = 0, stop = 0;
+		int in_header = first;
 
 		/* the header block is only there when the line after the
 		 * signature is not empty */
@@ -416,72 +467,22 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 		}
 		if (r.pos >= r.len)
 			break;
-		prev_pos = r.pos;
-		prev_line = r.line;
 		prl_buf_reset(&buf);
 		prl_buf_reset(&id);
-		for (;;) {
-			const char *ln = r.s + r.pos;
-			const char *nl = memchr(ln, '\n', r.len - r.pos);
-			size_t n = nl ? (size_t)(nl - ln) : r.len - r.pos;
-			size_t this_line = r.line;
-			int seen_eof = !nl;
-
-			line_count++;
-			r.pos += n + (nl ? 1 : 0);
-			r.line += nl ? 1 : 0;
-			if (has_arrow(ln, n)) {
-				if (!in_header &&
-				    (line_count == 1 || (line_count == 2 && !seen_arrow))) {
-					seen_arrow = 1;
-					prev_pos = r.pos;
-					prev_line = r.line;
-					cue_line = this_line;
-					if (vtt_timings(ln, n, &start, &stop, &settings) == 0) {
-						have_cue = 1;
-						if ((ret = prl_buf_add(&id, prl_buf_str(&buf),
-								       buf.len)) < 0)
-							goto end;
-						nsettings += (size_t)settings;
-					} else {
-						annot_warn(warn,
-							   "line %zu: cue timings \"%.*s\" are not "
-							   "valid "
-							   "WebVTT; cue skipped",
-							   this_line, (int)(n > 60 ? 60 : n), ln);
-					}
-					prl_buf_reset(&buf);
-				} else {
-					/* a timing line without a blank line before it starts
-					 * the next block */
-					r.pos = prev_pos;
-					r.line = prev_line;
-					break;
-				}
-			} else if (n == 0) {
-				break;
-			} else {
-				if (buf.len && (ret = prl_buf_addch(&buf, '\n')) < 0)
-					goto end;
-				if ((ret = prl_buf_add(&buf, ln, n)) < 0)
-					goto end;
-				prev_pos = r.pos;
-				prev_line = r.line;
-			}
-			if (seen_eof)
-				break;
-		}
+		if ((ret = vtt_read_block(&r, in_header, &blk, &buf, &id, &nsettings, warn)) < 0)
+			goto end;
 		if (r.pos == block_start && !in_header) {
 			/* cannot happen by the algorithm; never loop forever on it */
 			ret = annot_fail(err, PRL_EFORMAT, "line %zu: the parser made no progress",
 					 r.line);
 			goto end;
 		}
-		if (have_cue) {
-			if ((ret = add_cue(d, start, stop, id.data, id.len, prl_buf_str(&buf),
-					   buf.len, 1, cue_line, &mixed, &tagged, warn)) < 0)
+		if (blk.have_cue) {
+			if ((ret = add_cue(d, blk.start, blk.stop, id.data, id.len,
+					   prl_buf_str(&buf), buf.len, 1, blk.cue_line, &mixed,
+					   &tagged, warn)) < 0)
 				goto end;
-		} else if (!seen_arrow && !in_header && buf.len &&
+		} else if (!blk.seen_arrow && !in_header && buf.len &&
 			   strncmp(prl_buf_str(&buf), "NOTE", 4)) {
 			nblocks_other++;
 		}
@@ -617,6 +618,89 @@ static int srt_plain(struct prl_buf *out, const char *s, size_t n, int *tags)
 	return ret;
 }
 
+/* The line at *pos, its length in *n (without the newline); *pos and
+ * *line move past it. */
+static const char *srt_next_line(const char *s, size_t len, size_t *pos, size_t *line, size_t *n)
+{
+	const char *ln = s + *pos, *nl = memchr(ln, '\n', len - *pos);
+
+	*n = nl ? (size_t)(nl - ln) : len - *pos;
+	*pos += *n + (nl ? 1 : 0);
+	(*line)++;
+	return ln;
+}
+
+/* The cue number (which may be left out) and the timing line of the cue
+ * at *pos; *tline is the line of the timings. */
+static int srt_read_timings(const char *s, size_t len, size_t *pos, size_t *line, size_t *tline,
+			    int64_t *start, int64_t *stop, int *dot, struct prl_buf *err)
+{
+	const char *ln, *why = NULL;
+	size_t n, i;
+
+	*tline = *line;
+	ln = srt_next_line(s, len, pos, line, &n);
+	if (!has_arrow(ln, n)) {
+		/* the cue number: digits only */
+		for (i = 0; i < n && vtt_digit(ln[i]); i++)
+			;
+		while (i < n && (ln[i] == ' ' || ln[i] == '\t'))
+			i++;
+		if (i != n || n == 0)
+			return annot_fail(err, PRL_EFORMAT,
+					  "line %zu: expected a cue number or a "
+					  "timing line, found \"%.*s\"",
+					  *tline, (int)(n > 40 ? 40 : n), ln);
+		if (*pos >= len)
+			return annot_fail(err, PRL_EFORMAT, "line %zu: cue %.*s has no timing line",
+					  *tline, (int)(n > 20 ? 20 : n), ln);
+		*tline = *line;
+		ln = srt_next_line(s, len, pos, line, &n);
+	}
+	if (srt_timing_line(ln, n, start, stop, dot, &why) < 0)
+		return annot_fail(err, PRL_EFORMAT, "line %zu: broken timing line \"%.*s\": %s",
+				  *tline, (int)(n > 60 ? 60 : n), ln, why);
+	if (*stop < *start)
+		return annot_fail(err, PRL_EFORMAT, "line %zu: the cue ends before it starts",
+				  *tline);
+	return 0;
+}
+
+/* Passes over the blank lines at *pos. */
+static void srt_skip_blank(const char *s, size_t len, size_t *pos, size_t *line)
+{
+	while (*pos < len) {
+		const char *nl = memchr(s + *pos, '\n', len - *pos);
+		size_t l = nl ? (size_t)(nl - (s + *pos)) : len - *pos;
+		if (!blank_line(s + *pos, l))
+			break;
+		*pos += l + (nl ? 1 : 0);
+		(*line)++;
+	}
+}
+
+/* The text lines of a cue, up to a blank line, appended to text as plain
+ * text; *tags is set when markup was removed. */
+static int srt_cue_text(const char *s, size_t len, size_t *pos, size_t *line, struct prl_buf *text,
+			int *tags)
+{
+	int ret;
+
+	while (*pos < len) {
+		const char *nl = memchr(s + *pos, '\n', len - *pos);
+		size_t l = nl ? (size_t)(nl - (s + *pos)) : len - *pos;
+		if (blank_line(s + *pos, l))
+			break;
+		if (text->len && (ret = prl_buf_addch(text, '\n')) < 0)
+			return ret;
+		if ((ret = srt_plain(text, s + *pos, l, tags)) < 0)
+			return ret;
+		*pos += l + (nl ? 1 : 0);
+		(*line)++;
+	}
+	return 0;
+}
+
 int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struct prl_buf *err,
 		   struct prl_buf *warn)
 {
@@ -635,85 +719,25 @@ int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 			annot_line_at(s, (size_t)((const char *)memchr(s, '\0', len) - s)));
 		goto end;
 	}
-#define NEXT_LINE(ln, n)                                                                           \
-	do {                                                                                       \
-		const char *nl_ = memchr(s + pos, '\n', len - pos);                                \
-		ln = s + pos;                                                                      \
-		n = nl_ ? (size_t)(nl_ - ln) : len - pos;                                          \
-		pos += n + (nl_ ? 1 : 0);                                                          \
-		line++;                                                                            \
-	} while (0)
 	for (;;) {
-		const char *ln, *why = NULL;
-		size_t n, tline, i;
+		size_t tline;
 		int64_t start, stop;
 		int dot = 0;
 
 		/* blank lines between cues */
-		while (pos < len) {
-			const char *nl = memchr(s + pos, '\n', len - pos);
-			size_t l = nl ? (size_t)(nl - (s + pos)) : len - pos;
-			if (!blank_line(s + pos, l))
-				break;
-			pos += l + (nl ? 1 : 0);
-			line++;
-		}
+		srt_skip_blank(s, len, &pos, &line);
 		if (pos >= len)
 			break;
-		tline = line;
-		NEXT_LINE(ln, n);
-		if (!has_arrow(ln, n)) {
-			/* the cue number: digits only */
-			for (i = 0; i < n && vtt_digit(ln[i]); i++)
-				;
-			while (i < n && (ln[i] == ' ' || ln[i] == '\t'))
-				i++;
-			if (i != n || n == 0) {
-				ret = annot_fail(err, PRL_EFORMAT,
-						 "line %zu: expected a cue number or a "
-						 "timing line, found \"%.*s\"",
-						 tline, (int)(n > 40 ? 40 : n), ln);
-				goto end;
-			}
-			if (pos >= len) {
-				ret = annot_fail(err, PRL_EFORMAT,
-						 "line %zu: cue %.*s has no timing line", tline,
-						 (int)(n > 20 ? 20 : n), ln);
-				goto end;
-			}
-			tline = line;
-			NEXT_LINE(ln, n);
-		}
-		if (srt_timing_line(ln, n, &start, &stop, &dot, &why) < 0) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "line %zu: broken timing line \"%.*s\": %s", tline,
-					 (int)(n > 60 ? 60 : n), ln, why);
+		if ((ret = srt_read_timings(s, len, &pos, &line, &tline, &start, &stop, &dot,
+					    err)) < 0)
 			goto end;
-		}
-		if (stop < start) {
-			ret = annot_fail(err, PRL_EFORMAT,
-					 "line %zu: the cue ends before it starts", tline);
-			goto end;
-		}
 		ndot += (size_t)dot;
 		prl_buf_reset(&text);
-		while (pos < len) {
-			const char *nl = memchr(s + pos, '\n', len - pos);
-			size_t l = nl ? (size_t)(nl - (s + pos)) : len - pos;
-			if (blank_line(s + pos, l))
-				break;
-			if (text.len && (ret = prl_buf_addch(&text, '\n')) < 0)
-				goto end;
-			if ((ret = srt_plain(&text, s + pos, l, &tags)) < 0)
-				goto end;
-			pos += l + (nl ? 1 : 0);
-			line++;
-		}
-		if ((ret = add_cue(d, start, stop, NULL, 0, prl_buf_str(&text), text.len, 0, tline,
+		if ((ret = srt_cue_text(s, len, &pos, &line, &text, &tags)) < 0 ||
+		    (ret = add_cue(d, start, stop, NULL, 0, prl_buf_str(&text), text.len, 0, tline,
 				   &mixed, &tagged, warn)) < 0)
 			goto end;
 	}
-#undef NEXT_LINE
 	if (!d->ntiers) {
 		ret = annot_fail(err, PRL_EFORMAT, "line %zu: no cue in the file", line);
 		goto end;

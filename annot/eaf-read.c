@@ -28,7 +28,7 @@
 
 #include <libxml/xmlreader.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 #define NONE UINT32_MAX
 
@@ -117,6 +117,17 @@ static char *attr_dup(struct eaf_reader *r, const char *name, int *failed)
 	return c;
 }
 
+/* Reads the next node inside the element whose start tag stood at depth:
+ * returns 1 with its node type in *type, 0 on the element's end tag, or
+ * -PRL_EFORMAT when the document breaks or ends first. */
+static int next_inside(struct eaf_reader *r, int depth, int *type)
+{
+	if (xmlTextReaderRead(r->xr) != 1)
+		return -PRL_EFORMAT;
+	*type = xmlTextReaderNodeType(r->xr);
+	return !(*type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth);
+}
+
 /* Element text up to its end tag (the reader is on the start tag).  Only
  * text, CDATA and white space count; entity references are not expanded. */
 static int element_text(struct eaf_reader *r, struct prl_buf *out)
@@ -127,10 +138,7 @@ static int element_text(struct eaf_reader *r, struct prl_buf *out)
 	if (xmlTextReaderIsEmptyElement(r->xr))
 		return 0;
 	depth = xmlTextReaderDepth(r->xr);
-	while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-		t = xmlTextReaderNodeType(r->xr);
-		if (t == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
-			return 0;
+	while ((ret = next_inside(r, depth, &t)) > 0) {
 		if (t == XML_READER_TYPE_TEXT || t == XML_READER_TYPE_CDATA ||
 		    t == XML_READER_TYPE_WHITESPACE ||
 		    t == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
@@ -139,7 +147,7 @@ static int element_text(struct eaf_reader *r, struct prl_buf *out)
 				return ret;
 		}
 	}
-	return -PRL_EFORMAT;
+	return ret;
 }
 
 /* The element's attributes (and text, as "#text") as one prop value:
@@ -309,13 +317,71 @@ static int add_pend(struct eaf_reader *r, const char *id, uint32_t a, uint32_t b
 }
 
 /* ALIGNABLE_ANNOTATION or REF_ANNOTATION with its ANNOTATION_VALUE. */
+/* What the REF_ANNOTATION id names: its target and previous sibling,
+ * resolved when already read, else kept by id.  *a is its index in
+ * refs. */
+static int read_ref(struct eaf_reader *r, const char *id, uint32_t *a)
+{
+	const char *target = attr(r, "ANNOTATION_REF");
+	struct ref *rf;
+	int failed = 0;
+
+	if (!target)
+		return annot_fail(r->err, PRL_EFORMAT,
+				  "REF_ANNOTATION %s has no "
+				  "ANNOTATION_REF",
+				  id);
+	if (r->nrefs == r->alloc_refs) {
+		size_t n = r->alloc_refs ? r->alloc_refs * 2 : 64;
+		if (!(rf = realloc(r->refs, n * sizeof(*rf))))
+			return -PRL_ENOMEM;
+		r->refs = rf;
+		r->alloc_refs = n;
+	}
+	rf = &r->refs[r->nrefs];
+	rf->target = rf->prev = NULL;
+	rf->tq = annot_idmap_get(r->ann_ids, target);
+	if (rf->tq == NONE)
+		rf->target = annot_strdup_or_null(target, &failed);
+	rf->pq = NONE;
+	if ((target = attr(r, "PREVIOUS_ANNOTATION")) &&
+	    (rf->pq = annot_idmap_get(r->ann_ids, target)) == NONE)
+		rf->prev = annot_strdup_or_null(target, &failed);
+	if (failed) {
+		free(rf->target);
+		free(rf->prev);
+		return -PRL_ENOMEM;
+	}
+	*a = (uint32_t)r->nrefs++;
+	return 0;
+}
+
+/* The value of the annotation element the reader stands on (its one
+ * ANNOTATION_VALUE child) into text; the reader ends on its end tag. */
+static int read_annotation_value(struct eaf_reader *r, struct prl_buf *text)
+{
+	int ret, depth, type;
+
+	prl_buf_reset(text);
+	if (xmlTextReaderIsEmptyElement(r->xr))
+		return 0;
+	depth = xmlTextReaderDepth(r->xr);
+	while ((ret = next_inside(r, depth, &type)) > 0)
+		if (type == XML_READER_TYPE_ELEMENT &&
+		    xmlStrEqual(xmlTextReaderConstLocalName(r->xr),
+				(const xmlChar *)"ANNOTATION_VALUE") &&
+		    (ret = element_text(r, text)) < 0)
+			return ret;
+	return ret;
+}
+
 static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *text)
 {
 	const char *id = attr(r, "ANNOTATION_ID");
 	struct prl_tier *t = &r->d->tiers[r->cur_tier];
 	uint32_t a = NONE, b = NONE;
 	char *cve = NULL, *txt = NULL, *idcopy = NULL;
-	int ret, failed = 0, depth, type;
+	int ret, failed = 0;
 
 	if (!id)
 		return annot_fail(r->err, PRL_EFORMAT,
@@ -335,36 +401,8 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 					  "ALIGNABLE_ANNOTATION %s: "
 					  "TIME_SLOT_REF2 \"%.40s\" names no TIME_SLOT",
 					  id, s2 ? s2 : "");
-	} else {
-		const char *target = attr(r, "ANNOTATION_REF");
-		struct ref *rf;
-		if (!target)
-			return annot_fail(r->err, PRL_EFORMAT,
-					  "REF_ANNOTATION %s has no "
-					  "ANNOTATION_REF",
-					  id);
-		if (r->nrefs == r->alloc_refs) {
-			size_t n = r->alloc_refs ? r->alloc_refs * 2 : 64;
-			if (!(rf = realloc(r->refs, n * sizeof(*rf))))
-				return -PRL_ENOMEM;
-			r->refs = rf;
-			r->alloc_refs = n;
-		}
-		rf = &r->refs[r->nrefs];
-		rf->target = rf->prev = NULL;
-		rf->tq = annot_idmap_get(r->ann_ids, target);
-		if (rf->tq == NONE)
-			rf->target = annot_strdup_or_null(target, &failed);
-		rf->pq = NONE;
-		if ((target = attr(r, "PREVIOUS_ANNOTATION")) &&
-		    (rf->pq = annot_idmap_get(r->ann_ids, target)) == NONE)
-			rf->prev = annot_strdup_or_null(target, &failed);
-		if (failed) {
-			free(rf->target);
-			free(rf->prev);
-			return -PRL_ENOMEM;
-		}
-		a = (uint32_t)r->nrefs++;
+	} else if ((ret = read_ref(r, id, &a)) < 0) {
+		return ret;
 	}
 	if (attr(r, "EXT_REF") || attr(r, "LANG_REF"))
 		r->lost_ext_refs++;
@@ -376,27 +414,8 @@ static int read_annotation(struct eaf_reader *r, int alignable, struct prl_buf *
 	}
 	if ((ret = add_pend(r, id, a, b)) < 0)
 		goto end;
-	/* the value: the one child element */
-	prl_buf_reset(text);
-	if (!xmlTextReaderIsEmptyElement(r->xr)) {
-		depth = xmlTextReaderDepth(r->xr);
-		while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-			type = xmlTextReaderNodeType(r->xr);
-			if (type == XML_READER_TYPE_END_ELEMENT &&
-			    xmlTextReaderDepth(r->xr) == depth)
-				break;
-			if (type == XML_READER_TYPE_ELEMENT &&
-			    xmlStrEqual(xmlTextReaderConstLocalName(r->xr),
-					(const xmlChar *)"ANNOTATION_VALUE")) {
-				if ((ret = element_text(r, text)) < 0)
-					goto end;
-			}
-		}
-		if (ret != 1) {
-			ret = -PRL_EFORMAT;
-			goto end;
-		}
-	}
+	if ((ret = read_annotation_value(r, text)) < 0)
+		goto end;
 	if (!(txt = annot_strdup_nfc(prl_buf_str(text), text->len))) {
 		ret = -PRL_ENOMEM;
 		goto end;
@@ -440,7 +459,7 @@ static int read_ling_type(struct eaf_reader *r)
 	r->d->nling_types++;
 	c = attr(r, "CONSTRAINTS");
 	if (c && *c) {
-		int k = prl_constraint_parse(c);
+		int k = prl_annot_constraint_parse(c);
 		if (k < 0)
 			annot_warn(r->warn,
 				   "LINGUISTIC_TYPE %s: unknown constraint \"%s\", read as "
@@ -514,7 +533,7 @@ static int read_cv_entry(struct eaf_reader *r, int ml, struct prl_buf *text)
 {
 	struct prl_cv *cv = &r->d->cvs[r->cur_cv];
 	char *id, *desc, *value;
-	int failed = 0, ret, depth;
+	int failed = 0, ret, depth, type;
 
 	id = attr_dup(r, ml ? "CVE_ID" : "CVE_ID", &failed);
 	if (!ml) {
@@ -540,11 +559,8 @@ static int read_cv_entry(struct eaf_reader *r, int ml, struct prl_buf *text)
 		return 0;
 	}
 	depth = xmlTextReaderDepth(r->xr);
-	while ((ret = xmlTextReaderRead(r->xr)) == 1) {
-		int type = xmlTextReaderNodeType(r->xr);
+	while ((ret = next_inside(r, depth, &type)) > 0) {
 		char *lang, *idc;
-		if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
-			break;
 		if (type != XML_READER_TYPE_ELEMENT ||
 		    !xmlStrEqual(xmlTextReaderConstLocalName(r->xr), (const xmlChar *)"CVE_VALUE"))
 			continue;
@@ -565,7 +581,7 @@ static int read_cv_entry(struct eaf_reader *r, int ml, struct prl_buf *text)
 		}
 	}
 	free(id);
-	return ret == 1 ? 0 : -PRL_EFORMAT;
+	return ret;
 }
 
 /* ---- resolution ------------------------------------------------------ */
@@ -603,7 +619,7 @@ static int resolve_tiers(struct eaf_reader *r)
 		}
 		if (!t->parent && t->constraint != PRL_CONSTRAINT_NONE && !(pr && *pr))
 			annot_warn(r->warn, "TIER \"%s\": its type is %s but it has no PARENT_REF",
-				   t->name, prl_constraint_name(t->constraint));
+				   t->name, prl_annot_constraint_name(t->constraint));
 	}
 	return 0;
 }
@@ -791,13 +807,166 @@ static int by_start_ms(const void *a, const void *b)
 }
 
 /* Times of every segment, tiers taken parents first. */
+/* Times of the time-aligned annotations, from their slots. */
+static void time_aligned(struct eaf_reader *r, const int64_t *t_of, const unsigned char *known)
+{
+	size_t i;
+
+	for (i = 0; i < r->npends; i++) {
+		struct pend *p = &r->pends[i];
+		struct prl_segment *s;
+		if (p->b == NONE)
+			continue;
+		s = &r->d->tiers[p->tier].segs[p->seg];
+		s->start_ms = t_of[p->a];
+		s->end_ms = t_of[p->b];
+		s->start_unaligned = known[p->a] != 1;
+		s->end_unaligned = known[p->b] != 1;
+	}
+}
+
+/* The segments of aligned child tier t (no parent yet) find their parent
+ * segment by time; *orphans counts those that lie in none. */
+static int parent_by_time(struct prl_tier *t, const struct prl_tier *pt, size_t *orphans)
+{
+	size_t j, *order = malloc((pt->nsegs + 1) * sizeof(*order));
+
+	if (!order)
+		return -PRL_ENOMEM;
+	for (j = 0; j < pt->nsegs; j++)
+		order[j] = j;
+	sort_segs = pt->segs;
+	qsort(order, pt->nsegs, sizeof(*order), by_start_ms);
+	for (j = 0; j < t->nsegs; j++) {
+		struct prl_segment *s = &t->segs[j];
+		if (s->parent)
+			continue;
+		s->parent = find_container(pt, order, s->start_ms, s->end_ms);
+		*orphans += s->parent == 0;
+	}
+	free(order);
+	return 0;
+}
+
+/* Ranks the children of Symbolic_Subdivision tier ti among their
+ * siblings along PREVIOUS_ANNOTATION: rank[j] is the place of segment j,
+ * NONE where no chain reaches it; next is scratch (next sibling).
+ * *bad_chain counts the links that name no sibling. */
+static int rank_along_chain(struct eaf_reader *r, size_t ti, size_t *rank, size_t *next,
+			    size_t *bad_chain)
+{
+	const struct prl_tier *t = &r->d->tiers[ti];
+	size_t j, *prev = calloc(t->nsegs + 1, sizeof(*prev));
+
+	if (!prev)
+		return -PRL_ENOMEM;
+	for (j = 0; j < r->npends; j++) {
+		const struct pend *p = &r->pends[j];
+		uint32_t q;
+		if (p->tier != ti || p->b != NONE)
+			continue;
+		prev[p->seg] = NONE;
+		q = r->refs[p->a].pq;
+		if (q == NONE && !r->refs[p->a].prev)
+			continue;
+		if (q == NONE)
+			q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
+		if (q == NONE || r->pends[q].tier != ti ||
+		    t->segs[r->pends[q].seg].parent != t->segs[p->seg].parent) {
+			(*bad_chain)++;
+			continue;
+		}
+		prev[p->seg] = r->pends[q].seg;
+		next[r->pends[q].seg] = p->seg;
+	}
+	for (j = 0; j < t->nsegs; j++) {
+		size_t k = 0, c = j, guard = 0;
+		if (prev[j] != NONE)
+			continue;
+		while (c != NONE && rank[c] == NONE && guard++ <= t->nsegs) {
+			rank[c] = k++;
+			c = next[c];
+		}
+	}
+	free(prev);
+	return 0;
+}
+
+/* Times of the children of symbolic tier t: a Symbolic_Association child
+ * has its parent's span; Symbolic_Subdivision children share it evenly,
+ * in chain order (rank), those the chain did not reach in document
+ * order.  count[p]: the children of parent segment p. */
+static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, const size_t *count,
+			     const size_t *rank)
+{
+	size_t j, *seen = calloc(pt->nsegs + 1, sizeof(*seen));
+
+	if (!seen)
+		return -PRL_ENOMEM;
+	for (j = 0; j < t->nsegs; j++) {
+		struct prl_segment *s = &t->segs[j];
+		const struct prl_segment *ps;
+		size_t n, k;
+		if (!s->parent)
+			continue;
+		ps = &pt->segs[s->parent - 1];
+		s->start_unaligned = ps->start_unaligned;
+		s->end_unaligned = ps->end_unaligned;
+		if (t->constraint != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
+			s->start_ms = ps->start_ms;
+			s->end_ms = ps->end_ms;
+			continue;
+		}
+		n = count[s->parent - 1];
+		k = rank[j] != NONE && rank[j] < n ? rank[j] : seen[s->parent - 1];
+		seen[s->parent - 1]++;
+		s->start_ms =
+			ps->start_ms +
+			((ps->end_ms - ps->start_ms) * (int64_t)k + (int64_t)n / 2) / (int64_t)n;
+		s->end_ms = ps->start_ms +
+			    ((ps->end_ms - ps->start_ms) * (int64_t)(k + 1) + (int64_t)n / 2) /
+				    (int64_t)n;
+	}
+	free(seen);
+	return 0;
+}
+
+/* Times of symbolic tier ti from its parent tier's. */
+static int time_symbolic(struct eaf_reader *r, size_t ti, size_t *bad_chain)
+{
+	struct prl_tier *t = &r->d->tiers[ti];
+	const struct prl_tier *pt = &r->d->tiers[t->parent - 1];
+	size_t j, *count = calloc(pt->nsegs + 1, sizeof(*count));
+	size_t *next = malloc((t->nsegs + 1) * sizeof(*next));
+	size_t *rank = malloc((t->nsegs + 1) * sizeof(*rank));
+	int ret = -PRL_ENOMEM;
+
+	if (!count || !next || !rank)
+		goto end;
+	for (j = 0; j < t->nsegs; j++) {
+		next[j] = NONE;
+		rank[j] = NONE;
+		if (t->segs[j].parent)
+			count[t->segs[j].parent - 1]++;
+	}
+	if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION &&
+	    (ret = rank_along_chain(r, ti, rank, next, bad_chain)) < 0)
+		goto end;
+	ret = share_parent_span(t, pt, count, rank);
+end:
+	free(count);
+	free(next);
+	free(rank);
+	return ret;
+}
+
 static int resolve_times(struct eaf_reader *r)
 {
 	struct prl_annot_doc *d = r->d;
 	int64_t *t_of = NULL;
 	unsigned char *known = NULL;
-	size_t *depth = NULL, *order = NULL, *first = NULL, *rank = NULL, *count = NULL;
-	size_t i, j, lvl, maxdepth = 0, orphans = 0, bad_chain = 0;
+	size_t *depth = NULL;
+	size_t i, lvl, maxdepth = 0, orphans = 0, bad_chain = 0;
 	int ret = 0;
 
 	if (!(t_of = malloc((r->nslots + 1) * sizeof(*t_of))) || !(known = malloc(r->nslots + 1)) ||
@@ -808,147 +977,25 @@ static int resolve_times(struct eaf_reader *r)
 	if ((ret = tier_depths(r, depth)) < 0)
 		goto end;
 	interpolate(r, t_of, known);
-	/* aligned annotations */
-	for (i = 0; i < r->npends; i++) {
-		struct pend *p = &r->pends[i];
-		struct prl_segment *s;
-		if (p->b == NONE)
-			continue;
-		s = &d->tiers[p->tier].segs[p->seg];
-		s->start_ms = t_of[p->a];
-		s->end_ms = t_of[p->b];
-		s->start_unaligned = known[p->a] != 1;
-		s->end_unaligned = known[p->b] != 1;
-	}
+	time_aligned(r, t_of, known);
 	for (i = 0; i < d->ntiers; i++)
 		if (depth[i] > maxdepth)
 			maxdepth = depth[i];
 	/* then level by level: parents, aligned children, symbolic children */
-	for (lvl = 1; lvl <= maxdepth; lvl++) {
+	for (lvl = 1; lvl <= maxdepth; lvl++)
 		for (i = 0; i < d->ntiers; i++) {
 			struct prl_tier *t = &d->tiers[i];
-			const struct prl_tier *pt;
 			if (depth[i] != lvl || !t->nsegs)
 				continue;
-			pt = &d->tiers[t->parent - 1];
-			/* aligned children find their parent by time */
 			if (t->constraint == PRL_CONSTRAINT_TIME_SUBDIVISION ||
 			    t->constraint == PRL_CONSTRAINT_INCLUDED_IN ||
-			    t->constraint == PRL_CONSTRAINT_NONE) {
-				free(order);
-				if (!(order = malloc((pt->nsegs + 1) * sizeof(*order)))) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				for (j = 0; j < pt->nsegs; j++)
-					order[j] = j;
-				sort_segs = pt->segs;
-				qsort(order, pt->nsegs, sizeof(*order), by_start_ms);
-				for (j = 0; j < t->nsegs; j++) {
-					struct prl_segment *s = &t->segs[j];
-					if (s->parent)
-						continue;
-					s->parent =
-						find_container(pt, order, s->start_ms, s->end_ms);
-					orphans += s->parent == 0;
-				}
-				continue;
-			}
-			/* symbolic: count children per parent, rank them along
-			 * PREVIOUS_ANNOTATION */
-			free(count);
-			free(first);
-			free(rank);
-			count = calloc(pt->nsegs + 1, sizeof(*count));
-			first = malloc((t->nsegs + 1) * sizeof(*first)); /* next sibling */
-			rank = malloc((t->nsegs + 1) * sizeof(*rank));
-			if (!count || !first || !rank) {
-				ret = -PRL_ENOMEM;
+			    t->constraint == PRL_CONSTRAINT_NONE)
+				ret = parent_by_time(t, &d->tiers[t->parent - 1], &orphans);
+			else
+				ret = time_symbolic(r, i, &bad_chain);
+			if (ret < 0)
 				goto end;
-			}
-			for (j = 0; j < t->nsegs; j++) {
-				first[j] = NONE;
-				rank[j] = NONE;
-				if (t->segs[j].parent)
-					count[t->segs[j].parent - 1]++;
-			}
-			if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
-				/* next-sibling links from PREVIOUS_ANNOTATION */
-				size_t *prev = calloc(t->nsegs + 1, sizeof(*prev));
-				if (!prev) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				for (j = 0; j < r->npends; j++) {
-					const struct pend *p = &r->pends[j];
-					uint32_t q;
-					if (p->tier != i || p->b != NONE)
-						continue;
-					prev[p->seg] = NONE;
-					q = r->refs[p->a].pq;
-					if (q == NONE && !r->refs[p->a].prev)
-						continue;
-					if (q == NONE)
-						q = annot_idmap_get(r->ann_ids, r->refs[p->a].prev);
-					if (q == NONE || r->pends[q].tier != i ||
-					    t->segs[r->pends[q].seg].parent !=
-						    t->segs[p->seg].parent) {
-						bad_chain++;
-						continue;
-					}
-					prev[p->seg] = r->pends[q].seg;
-					first[r->pends[q].seg] = p->seg;
-				}
-				for (j = 0; j < t->nsegs; j++) {
-					size_t k = 0, c = j, guard = 0;
-					if (prev[j] != NONE)
-						continue;
-					while (c != NONE && rank[c] == NONE &&
-					       guard++ <= t->nsegs) {
-						rank[c] = k++;
-						c = first[c];
-					}
-				}
-				free(prev);
-			}
-			{
-				/* children the chain did not reach keep document order */
-				size_t *seen = calloc(pt->nsegs + 1, sizeof(*seen));
-				if (!seen) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				for (j = 0; j < t->nsegs; j++) {
-					struct prl_segment *s = &t->segs[j];
-					const struct prl_segment *ps;
-					size_t n, k;
-					if (!s->parent)
-						continue;
-					ps = &pt->segs[s->parent - 1];
-					s->start_unaligned = ps->start_unaligned;
-					s->end_unaligned = ps->end_unaligned;
-					if (t->constraint != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
-						s->start_ms = ps->start_ms;
-						s->end_ms = ps->end_ms;
-						continue;
-					}
-					n = count[s->parent - 1];
-					k = rank[j] != NONE && rank[j] < n ? rank[j]
-									   : seen[s->parent - 1];
-					seen[s->parent - 1]++;
-					s->start_ms = ps->start_ms +
-						      ((ps->end_ms - ps->start_ms) * (int64_t)k +
-						       (int64_t)n / 2) /
-							      (int64_t)n;
-					s->end_ms = ps->start_ms + ((ps->end_ms - ps->start_ms) *
-									    (int64_t)(k + 1) +
-								    (int64_t)n / 2) /
-									   (int64_t)n;
-				}
-				free(seen);
-			}
 		}
-	}
 	if (orphans)
 		annot_warn(r->warn,
 			   "%zu time-aligned annotations lie outside every annotation of "
@@ -963,10 +1010,6 @@ end:
 	free(t_of);
 	free(known);
 	free(depth);
-	free(order);
-	free(first);
-	free(rank);
-	free(count);
 	return ret;
 }
 

@@ -33,7 +33,7 @@
 
 #include <jansson.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 /* An optional string member in NFC; *bad set when present but not a
  * string, *failed on ENOMEM. */
@@ -48,7 +48,7 @@ static char *opt_str(json_t *o, const char *key, int *bad, int *failed)
 		*bad = 1;
 		return NULL;
 	}
-	if (!(r = prl_text_nfc(json_string_value(v), json_string_length(v)))) {
+	if (!(r = prl_annot_text_nfc(json_string_value(v), json_string_length(v)))) {
 		/* jansson guarantees UTF-8, so only NUL or memory can fail */
 		if (memchr(json_string_value(v), '\0', json_string_length(v)))
 			*bad = 1;
@@ -86,7 +86,7 @@ static int read_constraint(json_t *o, const char *where, size_t i, struct prl_bu
 	*out = PRL_CONSTRAINT_NONE;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v) || (c = prl_constraint_parse(json_string_value(v))) < 0)
+	if (!json_is_string(v) || (c = prl_annot_constraint_parse(json_string_value(v))) < 0)
 		return annot_fail(err, PRL_EFORMAT,
 				  "%s[%zu].constraint is not one of ELAN's "
 				  "constraints",
@@ -95,122 +95,139 @@ static int read_constraint(json_t *o, const char *where, size_t i, struct prl_bu
 	return 0;
 }
 
+/* Segment j of tiers[i] (js) appended to t. */
+static int read_segment(json_t *js, struct prl_tier *t, size_t i, size_t j, struct prl_buf *err,
+			struct prl_buf *warn)
+{
+	long long st, en, p;
+	json_t *tx = json_object_get(js, "text");
+	struct prl_segment *s;
+	char *text;
+	int bad = 0, failed = 0, ret;
+
+	if (!json_is_object(js) || opt_int(js, "start_ms", -1, &st) < 0 ||
+	    opt_int(js, "end_ms", -1, &en) < 0 || !json_object_get(js, "start_ms") ||
+	    !json_object_get(js, "end_ms"))
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu]: start_ms "
+				  "and end_ms must be integers",
+				  i, j);
+	if (st < -(long long)1e15 || en > (long long)1e15)
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu]: a time "
+				  "is out of range",
+				  i, j);
+	/* kept as written (WebVTT allows it); validation refuses it */
+	if (en < st)
+		annot_warn(warn, "tiers[%zu].segments[%zu] ends before it starts", i, j);
+	if (!json_is_string(tx))
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu].text is "
+				  "not a string",
+				  i, j);
+	if (opt_int(js, "parent", -1, &p) < 0 || p < -1)
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu].parent "
+				  "is not an index",
+				  i, j);
+	if (!(text = prl_annot_text_nfc(json_string_value(tx), json_string_length(tx))))
+		return memchr(json_string_value(tx), '\0', json_string_length(tx))
+			       ? annot_fail(err, PRL_EFORMAT,
+					    "tiers[%zu].segments[%zu]"
+					    ".text holds a NUL",
+					    i, j)
+			       : -PRL_ENOMEM;
+	if ((ret = annot_push_segment(t, st, en, text, (size_t)(p + 1))) < 0)
+		return ret;
+	s = &t->segs[t->nsegs - 1];
+	s->ext_id = opt_str(js, "id", &bad, &failed);
+	s->cve_ref = opt_str(js, "cve_ref", &bad, &failed);
+	s->start_unaligned = opt_bool(js, "start_unaligned");
+	s->end_unaligned = opt_bool(js, "end_unaligned");
+	if (failed)
+		return -PRL_ENOMEM;
+	if (bad)
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu]: id or "
+				  "cve_ref is not a string",
+				  i, j);
+	return 0;
+}
+
+/* tiers[i] (jt) of nt, with its segments, appended to d. */
+static int read_tier(json_t *jt, struct prl_annot_doc *d, size_t i, size_t nt, struct prl_buf *err,
+		     struct prl_buf *warn)
+{
+	struct prl_tier *t;
+	json_t *segs, *js;
+	char *name, *type;
+	long long parent;
+	size_t j;
+	int bad = 0, failed = 0, idx, ret;
+
+	if (!json_is_object(jt))
+		return annot_fail(err, PRL_EFORMAT, "tiers[%zu] is not an object", i);
+	name = opt_str(jt, "name", &bad, &failed);
+	type = opt_str(jt, "type", &bad, &failed);
+	if (failed || bad || !name) {
+		free(name);
+		free(type);
+		return failed ? -PRL_ENOMEM
+			      : annot_fail(err, PRL_EFORMAT,
+					   "tiers[%zu].name is missing or "
+					   "not a string",
+					   i);
+	}
+	idx = prl_annot_add_tier(d, name, type ? type : "transcription");
+	free(name);
+	free(type);
+	if (idx < 0)
+		return idx;
+	t = &d->tiers[idx];
+	t->language = opt_str(jt, "language", &bad, &failed);
+	t->participant = opt_str(jt, "participant", &bad, &failed);
+	t->annotator = opt_str(jt, "annotator", &bad, &failed);
+	t->ling_type = opt_str(jt, "linguistic_type", &bad, &failed);
+	t->default_locale = opt_str(jt, "default_locale", &bad, &failed);
+	t->is_point = opt_bool(jt, "points");
+	t->may_overlap = opt_bool(jt, "may_overlap");
+	if (failed)
+		return -PRL_ENOMEM;
+	if (bad)
+		return annot_fail(err, PRL_EFORMAT, "tiers[%zu]: a text member is not a string", i);
+	if (opt_int(jt, "parent", -1, &parent) < 0 || parent < -1 || parent >= (long long)nt ||
+	    parent == (long long)i)
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].parent is not the index of "
+				  "another tier",
+				  i);
+	t->parent = (size_t)(parent + 1);
+	if ((ret = read_constraint(jt, "tiers", i, err, &t->constraint)) < 0)
+		return ret;
+	segs = json_object_get(jt, "segments");
+	if (segs && !json_is_array(segs))
+		return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments is not an array", i);
+	json_array_foreach(segs, j, js)
+	{
+		if ((ret = read_segment(js, t, i, j, err, warn)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err,
 		      struct prl_buf *warn)
 {
-	json_t *tiers = json_object_get(root, "tiers"), *jt, *js;
-	size_t i, j, nt;
-	int bad = 0, failed = 0, ret;
+	json_t *tiers = json_object_get(root, "tiers"), *jt;
+	size_t i, j;
+	int ret;
 
 	if (!json_is_array(tiers))
 		return annot_fail(err, PRL_EFORMAT, "\"tiers\" is missing or not an array");
-	nt = json_array_size(tiers);
 	json_array_foreach(tiers, i, jt)
 	{
-		struct prl_tier *t;
-		json_t *segs;
-		char *name, *type;
-		long long parent;
-		int idx;
-
-		if (!json_is_object(jt))
-			return annot_fail(err, PRL_EFORMAT, "tiers[%zu] is not an object", i);
-		name = opt_str(jt, "name", &bad, &failed);
-		type = opt_str(jt, "type", &bad, &failed);
-		if (failed || bad || !name) {
-			free(name);
-			free(type);
-			return failed ? -PRL_ENOMEM
-				      : annot_fail(err, PRL_EFORMAT,
-						   "tiers[%zu].name is missing or "
-						   "not a string",
-						   i);
-		}
-		idx = prl_annot_add_tier(d, name, type ? type : "transcription");
-		free(name);
-		free(type);
-		if (idx < 0)
-			return idx;
-		t = &d->tiers[idx];
-		t->language = opt_str(jt, "language", &bad, &failed);
-		t->participant = opt_str(jt, "participant", &bad, &failed);
-		t->annotator = opt_str(jt, "annotator", &bad, &failed);
-		t->ling_type = opt_str(jt, "linguistic_type", &bad, &failed);
-		t->default_locale = opt_str(jt, "default_locale", &bad, &failed);
-		t->is_point = opt_bool(jt, "points");
-		t->may_overlap = opt_bool(jt, "may_overlap");
-		if (failed)
-			return -PRL_ENOMEM;
-		if (bad)
-			return annot_fail(err, PRL_EFORMAT,
-					  "tiers[%zu]: a text member is not a string", i);
-		if (opt_int(jt, "parent", -1, &parent) < 0 || parent < -1 ||
-		    parent >= (long long)nt || parent == (long long)i)
-			return annot_fail(err, PRL_EFORMAT,
-					  "tiers[%zu].parent is not the index of "
-					  "another tier",
-					  i);
-		t->parent = (size_t)(parent + 1);
-		if ((ret = read_constraint(jt, "tiers", i, err, &t->constraint)) < 0)
+		if ((ret = read_tier(jt, d, i, json_array_size(tiers), err, warn)) < 0)
 			return ret;
-		segs = json_object_get(jt, "segments");
-		if (segs && !json_is_array(segs))
-			return annot_fail(err, PRL_EFORMAT, "tiers[%zu].segments is not an array",
-					  i);
-		json_array_foreach(segs, j, js)
-		{
-			long long st, en, p;
-			json_t *tx = json_object_get(js, "text");
-			struct prl_segment *s;
-			char *text;
-			if (!json_is_object(js) || opt_int(js, "start_ms", -1, &st) < 0 ||
-			    opt_int(js, "end_ms", -1, &en) < 0 ||
-			    !json_object_get(js, "start_ms") || !json_object_get(js, "end_ms"))
-				return annot_fail(err, PRL_EFORMAT,
-						  "tiers[%zu].segments[%zu]: start_ms "
-						  "and end_ms must be integers",
-						  i, j);
-			if (st < -(long long)1e15 || en > (long long)1e15)
-				return annot_fail(err, PRL_EFORMAT,
-						  "tiers[%zu].segments[%zu]: a time "
-						  "is out of range",
-						  i, j);
-			/* kept as written (WebVTT allows it); validation refuses it */
-			if (en < st)
-				annot_warn(warn, "tiers[%zu].segments[%zu] ends before it starts",
-					   i, j);
-			if (!json_is_string(tx))
-				return annot_fail(err, PRL_EFORMAT,
-						  "tiers[%zu].segments[%zu].text is "
-						  "not a string",
-						  i, j);
-			if (opt_int(js, "parent", -1, &p) < 0 || p < -1)
-				return annot_fail(err, PRL_EFORMAT,
-						  "tiers[%zu].segments[%zu].parent "
-						  "is not an index",
-						  i, j);
-			if (!(text = prl_text_nfc(json_string_value(tx), json_string_length(tx))))
-				return memchr(json_string_value(tx), '\0', json_string_length(tx))
-					       ? annot_fail(err, PRL_EFORMAT,
-							    "tiers[%zu].segments[%zu]"
-							    ".text holds a NUL",
-							    i, j)
-					       : -PRL_ENOMEM;
-			if ((ret = annot_push_segment(t, st, en, text, (size_t)(p + 1))) < 0)
-				return ret;
-			s = &t->segs[t->nsegs - 1];
-			s->ext_id = opt_str(js, "id", &bad, &failed);
-			s->cve_ref = opt_str(js, "cve_ref", &bad, &failed);
-			s->start_unaligned = opt_bool(js, "start_unaligned");
-			s->end_unaligned = opt_bool(js, "end_unaligned");
-			if (failed)
-				return -PRL_ENOMEM;
-			if (bad)
-				return annot_fail(err, PRL_EFORMAT,
-						  "tiers[%zu].segments[%zu]: id or "
-						  "cve_ref is not a string",
-						  i, j);
-		}
 	}
 	/* segment parents must exist in the parent tier */
 	for (i = 0; i < d->ntiers; i++)
@@ -370,82 +387,64 @@ static int kv_str(struct prl_buf *b, const char *key, const char *v, int comma)
 	return prl_json_str(b, v);
 }
 
-int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
-		     struct annot_sink *sk, struct prl_buf *warn)
+/* One segment, as an element of "segments". */
+static int json_write_segment(struct prl_buf *b, const struct prl_segment *s, int first)
+{
+	int ret;
+
+	if ((ret = prl_buf_addf(b, "%s{\"start_ms\":%lld,\"end_ms\":%lld,", first ? "\n" : ",\n",
+				(long long)s->start_ms, (long long)s->end_ms)) < 0 ||
+	    (ret = kv_str(b, "text", s->text, 0)) < 0)
+		return ret;
+	if (s->parent && (ret = prl_buf_addf(b, ",\"parent\":%zu", s->parent - 1)) < 0)
+		return ret;
+	if (s->ext_id && (ret = kv_str(b, "id", s->ext_id, 1)) < 0)
+		return ret;
+	if (s->cve_ref && (ret = kv_str(b, "cve_ref", s->cve_ref, 1)) < 0)
+		return ret;
+	if (s->start_unaligned && (ret = prl_buf_addstr(b, ",\"start_unaligned\":true")) < 0)
+		return ret;
+	if (s->end_unaligned && (ret = prl_buf_addstr(b, ",\"end_unaligned\":true")) < 0)
+		return ret;
+	return prl_buf_addch(b, '}');
+}
+
+/* One tier with its segments, as an element of "tiers". */
+static int json_write_tier(struct annot_sink *sk, const struct prl_tier *t, int first)
 {
 	struct prl_buf *b = sk->b;
+	size_t j;
+	int ret;
+
+	if ((ret = prl_buf_addstr(b, first ? "\n{" : ",\n{")) < 0 ||
+	    (ret = kv_str(b, "name", t->name, 0)) < 0 ||
+	    (ret = kv_str(b, "type", t->type, 1)) < 0 ||
+	    (ret = kv_str(b, "language", t->language, 1)) < 0 ||
+	    (ret = kv_str(b, "participant", t->participant, 1)) < 0 ||
+	    (ret = kv_str(b, "annotator", t->annotator, 1)) < 0 ||
+	    (ret = kv_str(b, "linguistic_type", t->ling_type, 1)) < 0 ||
+	    (ret = kv_str(b, "default_locale", t->default_locale, 1)) < 0)
+		return ret;
+	if ((ret = t->parent ? prl_buf_addf(b, ",\"parent\":%zu", t->parent - 1)
+			     : prl_buf_addstr(b, ",\"parent\":null")) < 0 ||
+	    (ret = kv_str(b, "constraint", prl_annot_constraint_name(t->constraint), 1)) < 0 ||
+	    (ret = prl_buf_addf(b, ",\"points\":%s,\"may_overlap\":%s,\"segments\":[",
+				t->is_point ? "true" : "false",
+				t->may_overlap ? "true" : "false")) < 0)
+		return ret;
+	for (j = 0; j < t->nsegs; j++)
+		if ((ret = json_write_segment(b, &t->segs[j], j == 0)) < 0 ||
+		    (ret = annot_sink_maybe_flush(sk)) < 0)
+			return ret;
+	return prl_buf_addstr(b, "]}");
+}
+
+/* The "controlled_vocabularies" array's elements. */
+static int json_write_cvs(struct prl_buf *b, const struct prl_annot_doc *d)
+{
 	size_t i, j;
 	int ret;
 
-	if ((ret = prl_buf_addf(b,
-				"{\"format\":\"parlers-annotations\",\"version\":1,"
-				"\"xmin_ms\":%lld,\"xmax_ms\":%lld,",
-				(long long)d->xmin_ms, (long long)d->xmax_ms)) < 0 ||
-	    (ret = kv_str(b, "author", d->author, 0)) < 0 ||
-	    (ret = kv_str(b, "date", d->date, 1)) < 0 ||
-	    (ret = prl_buf_addstr(b, ",\"tiers\":[")) < 0)
-		return ret;
-	for (i = 0; i < d->ntiers; i++) {
-		const struct prl_tier *t = &d->tiers[i];
-		if ((ret = prl_buf_addstr(b, i ? ",\n{" : "\n{")) < 0 ||
-		    (ret = kv_str(b, "name", t->name, 0)) < 0 ||
-		    (ret = kv_str(b, "type", t->type, 1)) < 0 ||
-		    (ret = kv_str(b, "language", t->language, 1)) < 0 ||
-		    (ret = kv_str(b, "participant", t->participant, 1)) < 0 ||
-		    (ret = kv_str(b, "annotator", t->annotator, 1)) < 0 ||
-		    (ret = kv_str(b, "linguistic_type", t->ling_type, 1)) < 0 ||
-		    (ret = kv_str(b, "default_locale", t->default_locale, 1)) < 0)
-			return ret;
-		if ((ret = t->parent ? prl_buf_addf(b, ",\"parent\":%zu", t->parent - 1)
-				     : prl_buf_addstr(b, ",\"parent\":null")) < 0 ||
-		    (ret = kv_str(b, "constraint", prl_constraint_name(t->constraint), 1)) < 0 ||
-		    (ret = prl_buf_addf(b, ",\"points\":%s,\"may_overlap\":%s,\"segments\":[",
-					t->is_point ? "true" : "false",
-					t->may_overlap ? "true" : "false")) < 0)
-			return ret;
-		for (j = 0; j < t->nsegs; j++) {
-			const struct prl_segment *s = &t->segs[j];
-			if ((ret = prl_buf_addf(b, "%s{\"start_ms\":%lld,\"end_ms\":%lld,",
-						j ? ",\n" : "\n", (long long)s->start_ms,
-						(long long)s->end_ms)) < 0 ||
-			    (ret = kv_str(b, "text", s->text, 0)) < 0)
-				return ret;
-			if (s->parent &&
-			    (ret = prl_buf_addf(b, ",\"parent\":%zu", s->parent - 1)) < 0)
-				return ret;
-			if (s->ext_id && (ret = kv_str(b, "id", s->ext_id, 1)) < 0)
-				return ret;
-			if (s->cve_ref && (ret = kv_str(b, "cve_ref", s->cve_ref, 1)) < 0)
-				return ret;
-			if (s->start_unaligned &&
-			    (ret = prl_buf_addstr(b, ",\"start_unaligned\":true")) < 0)
-				return ret;
-			if (s->end_unaligned &&
-			    (ret = prl_buf_addstr(b, ",\"end_unaligned\":true")) < 0)
-				return ret;
-			if ((ret = prl_buf_addch(b, '}')) < 0 ||
-			    (ret = annot_sink_maybe_flush(sk)) < 0)
-				return ret;
-		}
-		if ((ret = prl_buf_addstr(b, "]}")) < 0)
-			return ret;
-	}
-	if ((ret = prl_buf_addstr(b, "],\n\"linguistic_types\":[")) < 0)
-		return ret;
-	for (i = 0; i < d->nling_types; i++) {
-		const struct prl_ling_type *lt = &d->ling_types[i];
-		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
-		    (ret = kv_str(b, "id", lt->id, 0)) < 0 ||
-		    (ret = kv_str(b, "constraint", prl_constraint_name(lt->constraint), 1)) < 0 ||
-		    (ret = prl_buf_addf(b, ",\"time_alignable\":%s,\"graphic_references\":%s",
-					lt->time_alignable ? "true" : "false",
-					lt->graphic_references ? "true" : "false")) < 0 ||
-		    (ret = kv_str(b, "cv_ref", lt->cv_ref, 1)) < 0 ||
-		    (ret = prl_buf_addch(b, '}')) < 0)
-			return ret;
-	}
-	if ((ret = prl_buf_addstr(b, "],\n\"controlled_vocabularies\":[")) < 0)
-		return ret;
 	for (i = 0; i < d->ncvs; i++) {
 		const struct prl_cv *cv = &d->cvs[i];
 		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
@@ -467,7 +466,45 @@ int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write
 		if ((ret = prl_buf_addstr(b, "]}")) < 0)
 			return ret;
 	}
-	if ((ret = prl_buf_addstr(b, "],\n\"properties\":[")) < 0)
+	return 0;
+}
+
+int annot_json_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+		     struct annot_sink *sk, struct prl_buf *warn)
+{
+	struct prl_buf *b = sk->b;
+	size_t i;
+	int ret;
+
+	if ((ret = prl_buf_addf(b,
+				"{\"format\":\"parlers-annotations\",\"version\":1,"
+				"\"xmin_ms\":%lld,\"xmax_ms\":%lld,",
+				(long long)d->xmin_ms, (long long)d->xmax_ms)) < 0 ||
+	    (ret = kv_str(b, "author", d->author, 0)) < 0 ||
+	    (ret = kv_str(b, "date", d->date, 1)) < 0 ||
+	    (ret = prl_buf_addstr(b, ",\"tiers\":[")) < 0)
+		return ret;
+	for (i = 0; i < d->ntiers; i++)
+		if ((ret = json_write_tier(sk, &d->tiers[i], i == 0)) < 0)
+			return ret;
+	if ((ret = prl_buf_addstr(b, "],\n\"linguistic_types\":[")) < 0)
+		return ret;
+	for (i = 0; i < d->nling_types; i++) {
+		const struct prl_ling_type *lt = &d->ling_types[i];
+		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||
+		    (ret = kv_str(b, "id", lt->id, 0)) < 0 ||
+		    (ret = kv_str(b, "constraint", prl_annot_constraint_name(lt->constraint), 1)) <
+			    0 ||
+		    (ret = prl_buf_addf(b, ",\"time_alignable\":%s,\"graphic_references\":%s",
+					lt->time_alignable ? "true" : "false",
+					lt->graphic_references ? "true" : "false")) < 0 ||
+		    (ret = kv_str(b, "cv_ref", lt->cv_ref, 1)) < 0 ||
+		    (ret = prl_buf_addch(b, '}')) < 0)
+			return ret;
+	}
+	if ((ret = prl_buf_addstr(b, "],\n\"controlled_vocabularies\":[")) < 0 ||
+	    (ret = json_write_cvs(b, d)) < 0 ||
+	    (ret = prl_buf_addstr(b, "],\n\"properties\":[")) < 0)
 		return ret;
 	for (i = 0; i < d->nprops; i++)
 		if ((ret = prl_buf_addstr(b, i ? ",{" : "{")) < 0 ||

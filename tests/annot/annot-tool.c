@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 
 static int format_of(const char *path)
 {

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * parlers annotation model: the one in-memory form every interchange format
- * (ELAN EAF, Praat TextGrid, WebVTT, SRT, CSV, JSON, TEI) is read into and
- * written from, and that the archive stores in its tiers and segments
- * tables.  Part of the archive module; it has no database in it, so parsers
- * can be fuzzed alone.
+ * The annot module: the annotation model, the one in-memory form every
+ * interchange format (ELAN EAF, Praat TextGrid, WebVTT, SRT, CSV, JSON,
+ * TEI) is read into and written from, and that the archive stores in its
+ * tiers and segments tables.  A module of its own below the archive: it
+ * knows nothing of the database, so parsers are tested and fuzzed alone.
  *
  * Invariants: times are integer milliseconds; every string is valid UTF-8
  * in NFC; a tier's segments are in document order; a segment's parent is
  * an index into its tier's parent tier's segments.
  */
-#ifndef PARLERS_ANNOTATION_H
-#define PARLERS_ANNOTATION_H
+#ifndef PARLERS_ANNOT_H
+#define PARLERS_ANNOT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,9 +29,9 @@ enum prl_constraint {
 };
 
 /* "Time_Subdivision"... as ELAN spells them; NULL for NONE. */
-const char *prl_constraint_name(enum prl_constraint c);
+const char *prl_annot_constraint_name(enum prl_constraint c);
 /* The constraint named s, or -1. */
-int prl_constraint_parse(const char *s);
+int prl_annot_constraint_parse(const char *s);
 
 struct prl_segment {
 	int64_t start_ms; /* for a point, start_ms == end_ms */
@@ -195,6 +195,6 @@ int prl_annot_validate(const struct prl_annot_doc *d, int64_t duration_ms, struc
 
 /* Text as stored: valid UTF-8 in NFC.  Returns a new string the caller
  * frees, or NULL when s is not valid UTF-8 or memory is exhausted. */
-char *prl_text_nfc(const char *s, size_t len);
+char *prl_annot_text_nfc(const char *s, size_t len);
 
 #endif

@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Private to the annotation formats: what the readers and writers of each
- * format share — the output sink, the error and warning helpers, charset
- * decoding, an id map for EAF, and the per-format entry points that
- * model.c dispatches to.
+ * Private to the annot module: what the readers and writers of each
+ * format share (the output sink, the error and warning helpers, charset
+ * decoding and UTF-8 encoding, an id map for EAF), all in model.c, and
+ * the per-format entry points that formats.c's table calls.  Only
+ * formats.c calls a format; the formats call model.c; model.c calls
+ * neither.
  *
  * Invariants: a reader fills a document the dispatcher allocated and frees
  * on failure, so a reader never has to undo its partial work; every string
  * a reader stores went through annot_strdup_nfc.  Writers only append to
  * their sink and never fail on content, only on memory or I/O.
  */
-#ifndef PARLERS_FORMATS_INTERNAL_H
-#define PARLERS_FORMATS_INTERNAL_H
+#ifndef PARLERS_ANNOT_INTERNAL_H
+#define PARLERS_ANNOT_INTERNAL_H
 
 #include <stdio.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 
 /* Where a writer's bytes go: b, flushed to fp (when not NULL) once it
  * holds more than SINK_CHUNK bytes, so big documents stream. */
@@ -53,17 +55,23 @@ char *annot_strdup_or_null(const char *s, int *failed);
  * NULL); the text is freed on failure.  Returns 0 or -PRL_ENOMEM. */
 int annot_push_segment(struct prl_tier *t, int64_t start_ms, int64_t end_ms, char *text,
 		       size_t parent);
-/* Appends a prop (copies both). */
+/* Appends a prop (copies both).  Returns 0 or -PRL_ENOMEM. */
 int annot_add_prop(struct prl_annot_doc *d, const char *key, const char *value);
 
 /* Charset decoding for the text formats.  BOMs (UTF-8, UTF-16 either
  * order, UTF-32 either order) always win; then charset (iconv name) when
  * given; then UTF-8; then Latin-1 when latin1_fallback (with a warning),
  * else an error naming the line of the first bad byte.  *out points into
- * data when no conversion was needed, else into tmp. */
+ * data when no conversion was needed, else into tmp (which the caller
+ * owns and releases).  Returns 0, or -PRL_EFORMAT / -PRL_EINVAL (an
+ * unknown charset) with one line in err, or -PRL_ENOMEM. */
 int annot_decode(const char *data, size_t len, const char *charset, int latin1_fallback,
 		 const char **out, size_t *outlen, struct prl_buf *tmp, struct prl_buf *err,
 		 struct prl_buf *warn);
+
+/* Appends code point c in UTF-8; c must be a Unicode scalar value (not a
+ * surrogate, at most U+10FFFF).  Returns 0 or -PRL_ENOMEM. */
+int annot_put_utf8(struct prl_buf *b, uint32_t c);
 
 /* Line number (1-based) of byte offset off in s: counts LF, and CR not
  * followed by LF. */
@@ -77,6 +85,8 @@ int64_t annot_sec_to_ms(double sec);
  * anything else goes to a hash table, so hostile ids cost no more than
  * their bytes. */
 struct annot_idmap;
+/* An empty map, or NULL when memory ran out; the caller frees it with
+ * annot_idmap_free, which accepts NULL.  Keys are copied. */
 struct annot_idmap *annot_idmap_new(void);
 void annot_idmap_free(struct annot_idmap *m);
 /* Adds id -> val.  Returns 0, 1 when id was already there (the old value
@@ -85,16 +95,22 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val);
 /* The value of id, or UINT32_MAX when absent. */
 uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id);
 
-/* Per-format readers: data is UTF-8 (already decoded) except for EAF. */
+/*
+ * Per-format readers, called through formats.c's table.  s is UTF-8
+ * already decoded (EAF alone gets the bytes as they are, XML naming its
+ * own encoding).  A reader appends to d, an empty document that the
+ * caller allocated and frees when the read fails; it returns 0, or a
+ * negative prl_err (-PRL_EFORMAT with one line in err naming the line or
+ * element, -PRL_ENOMEM); doubtful things kept go to warn (may be NULL),
+ * one line each.  s is only read, never kept.
+ */
 int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
 			struct prl_buf *warn);
-/* As annot_textgrid_read; with release_pages, s lies in a read-only file
- * mapping whose pages are handed back to the kernel once parsed, so a big
- * file does not stay resident next to the document built from it. */
-int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-			   struct prl_buf *warn, int release_pages);
-/* Hands back the whole pages of a read-only mapping in [from, to). */
-void annot_release_pages(const char *from, const char *to);
+/* As annot_textgrid_read, for s lying in a read-only file mapping whose
+ * pages are handed back to the kernel once parsed, so a big file does not
+ * stay resident next to the document built from it. */
+int annot_textgrid_read_mapped(const char *s, size_t len, struct prl_annot_doc *d,
+			       struct prl_buf *err, struct prl_buf *warn);
 int annot_vtt_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
 		   struct prl_buf *warn);
 int annot_srt_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
@@ -107,7 +123,12 @@ int annot_json_read(const char *s, size_t len, struct prl_annot_doc *d, struct p
 int annot_eaf_read(const char *data, size_t len, const char *path, struct prl_annot_doc *d,
 		   struct prl_buf *err, struct prl_buf *warn);
 
-/* Per-format writers. */
+/*
+ * Per-format writers, called through formats.c's table: d in the format
+ * appended to s (o never NULL).  What the format cannot hold goes to warn
+ * (may be NULL), one line each.  Return 0, or a negative prl_err: memory,
+ * or the sink's write error; never one about content.
+ */
 int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
 			 struct annot_sink *s, struct prl_buf *warn);
 int annot_vtt_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
@@ -123,12 +144,17 @@ int annot_eaf_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
 		    struct annot_sink *s, struct prl_buf *warn);
 
+/* Hands back to the kernel the whole pages of a read-only mapping in
+ * [from, to): they fault back in from the file if read again. */
+void annot_release_pages(const char *from, const char *to);
+
 /* The tier VTT/SRT/TEI treat as the main transcription: opts->tier by
  * name, else the first top-level tier typed "transcription", else the
  * first tier.  -1 when there is none (or the named one is missing). */
 int annot_pick_tier(const struct prl_annot_doc *d, const char *name);
 
-/* "hh:mm:ss" + sep + "mmm" into b (negative times clamp to 0). */
+/* "hh:mm:ss" + sep + "mmm" into b (negative times clamp to 0).  Returns 0
+ * or -PRL_ENOMEM. */
 int annot_put_clock(struct prl_buf *b, int64_t ms, char sep);
 
 /* Warns about what only EAF can carry (CV refs, ling types, hierarchy)

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats-internal.h"
+#include "annot-internal.h"
 
 struct tg_reader {
 	const char *s;	     /* the text, UTF-8 */
@@ -366,14 +366,8 @@ static int read_tier(struct tg_reader *r, struct prl_annot_doc *d, int is_point)
 	return 0;
 }
 
-int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-			struct prl_buf *warn)
-{
-	return annot_textgrid_read_ex(s, len, d, err, warn, 0);
-}
-
-int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
-			   struct prl_buf *warn, int release_pages)
+static int read_textgrid(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			 struct prl_buf *warn, int release_pages)
 {
 	struct tg_reader r = {s, len, 0, 1, 1, release_pages, 0, PRL_BUF_INIT, err};
 	double xmin, xmax;
@@ -457,6 +451,18 @@ int annot_textgrid_read_ex(const char *s, size_t len, struct prl_annot_doc *d, s
 end:
 	prl_buf_release(&r.str);
 	return ret;
+}
+
+int annot_textgrid_read(const char *s, size_t len, struct prl_annot_doc *d, struct prl_buf *err,
+			struct prl_buf *warn)
+{
+	return read_textgrid(s, len, d, err, warn, 0);
+}
+
+int annot_textgrid_read_mapped(const char *s, size_t len, struct prl_annot_doc *d,
+			       struct prl_buf *err, struct prl_buf *warn)
+{
+	return read_textgrid(s, len, d, err, warn, 1);
 }
 
 /* ---- writer ---------------------------------------------------------- */
@@ -578,6 +584,35 @@ static int put_interval_tier(struct annot_sink *sk, const struct prl_tier *t, co
 	return ret;
 }
 
+/* The points of a TextTier, in time order (idx); a segment with an end
+ * loses it, with a warning. */
+static int put_point_tier(struct annot_sink *sk, const struct prl_tier *t, const size_t *idx,
+			  struct prl_buf *warn)
+{
+	struct prl_buf *b = sk->b;
+	size_t j, dropped = 0;
+	int ret;
+
+	if ((ret = prl_buf_addf(b, " \n        points: size = %zu \n", t->nsegs)) < 0)
+		return ret;
+	for (j = 0; j < t->nsegs; j++) {
+		const struct prl_segment *s = &t->segs[idx[j]];
+		if ((ret = prl_buf_addf(b, "        points [%zu]:\n            number = ", j + 1)) <
+			    0 ||
+		    (ret = put_seconds(b, s->start_ms)) < 0 ||
+		    (ret = prl_buf_addstr(b, " \n            mark = ")) < 0 ||
+		    (ret = put_string(b, s->text)) < 0 || (ret = prl_buf_addstr(b, " \n")) < 0 ||
+		    (ret = annot_sink_maybe_flush(sk)) < 0)
+			return ret;
+		if (s->end_ms != s->start_ms)
+			dropped++;
+	}
+	if (dropped)
+		annot_warn(warn, "TextGrid: point tier \"%s\": %zu segments lose their end time",
+			   t->name, dropped);
+	return 0;
+}
+
 int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
 			 struct annot_sink *sk, struct prl_buf *warn)
 {
@@ -636,28 +671,8 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 		    (ret = put_seconds(b, xmax)) < 0)
 			goto end;
 		if (t->is_point) {
-			if ((ret = prl_buf_addf(b, " \n        points: size = %zu \n", t->nsegs)) <
-			    0)
+			if ((ret = put_point_tier(sk, t, idx, warn)) < 0)
 				goto end;
-			for (j = 0; j < t->nsegs; j++) {
-				const struct prl_segment *s = &t->segs[idx[j]];
-				if ((ret = prl_buf_addf(
-					     b, "        points [%zu]:\n            number = ",
-					     j + 1)) < 0 ||
-				    (ret = put_seconds(b, s->start_ms)) < 0 ||
-				    (ret = prl_buf_addstr(b, " \n            mark = ")) < 0 ||
-				    (ret = put_string(b, s->text)) < 0 ||
-				    (ret = prl_buf_addstr(b, " \n")) < 0 ||
-				    (ret = annot_sink_maybe_flush(sk)) < 0)
-					goto end;
-				if (s->end_ms != s->start_ms)
-					dropped++;
-			}
-			if (dropped)
-				annot_warn(warn,
-					   "TextGrid: point tier \"%s\": %zu segments lose their "
-					   "end time",
-					   t->name, dropped);
 			continue;
 		}
 		if ((ret = put_interval_tier(sk, t, idx, xmin, xmax, 1, &count, &trimmed,

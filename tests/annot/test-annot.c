@@ -13,7 +13,7 @@
 
 #include <libxml/parser.h>
 
-#include "parlers/annotation.h"
+#include "parlers/annot.h"
 #include "tap.h"
 
 static const char *interop;
@@ -865,7 +865,7 @@ static void test_norman_text(void)
 		good = b && b->ntiers >= 1 && b->tiers[0].nsegs >= sizeof(texts) / sizeof(texts[0]);
 		for (i = 0; good && i < sizeof(texts) / sizeof(texts[0]); i++) {
 			size_t k = fmts[f] == PRL_FMT_TEXTGRID ? 2 * i : i; /* gaps filled */
-			char *want = prl_text_nfc(texts[i], strlen(texts[i]));
+			char *want = prl_annot_text_nfc(texts[i], strlen(texts[i]));
 			int same = k < b->tiers[0].nsegs && !strcmp(b->tiers[0].segs[k].text, want);
 			free(want);
 			if (!same) {
@@ -881,10 +881,10 @@ static void test_norman_text(void)
 	}
 	prl_annot_doc_free(d);
 	{
-		char *n = prl_text_nfc("me\xcc\x81zoun", 8);
+		char *n = prl_annot_text_nfc("me\xcc\x81zoun", 8);
 		is_str(n, "m\xc3\xa9zoun", "NFC composes e + combining acute");
 		free(n);
-		ok(prl_text_nfc("\xff", 1) == NULL, "NFC refuses invalid UTF-8");
+		ok(prl_annot_text_nfc("\xff", 1) == NULL, "NFC refuses invalid UTF-8");
 	}
 }
 
@@ -916,9 +916,10 @@ static void test_validate(void)
 	prl_annot_doc_free(d);
 	prl_buf_release(&err);
 	is_int(prl_annot_format_parse(".TextGrid"), PRL_FMT_TEXTGRID, "format from an extension");
-	is_str(prl_constraint_name(PRL_CONSTRAINT_INCLUDED_IN), "Included_In", "constraint name");
-	is_int(prl_constraint_parse("Symbolic_Association"), PRL_CONSTRAINT_SYMBOLIC_ASSOCIATION,
-	       "constraint parse");
+	is_str(prl_annot_constraint_name(PRL_CONSTRAINT_INCLUDED_IN), "Included_In",
+	       "constraint name");
+	is_int(prl_annot_constraint_parse("Symbolic_Association"),
+	       PRL_CONSTRAINT_SYMBOLIC_ASSOCIATION, "constraint parse");
 }
 
 int main(void)
