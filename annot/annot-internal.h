@@ -69,10 +69,6 @@ int annot_decode(const char *data, size_t len, const char *charset, int latin1_f
 		 const char **out, size_t *outlen, struct prl_buf *tmp, struct prl_buf *err,
 		 struct prl_buf *warn);
 
-/* Appends code point c in UTF-8; c must be a Unicode scalar value (not a
- * surrogate, at most U+10FFFF).  Returns 0 or -PRL_ENOMEM. */
-int annot_put_utf8(struct prl_buf *b, uint32_t c);
-
 /* Line number (1-based) of byte offset off in s: counts LF, and CR not
  * followed by LF. */
 size_t annot_line_at(const char *s, size_t off);

@@ -244,14 +244,6 @@ char *prl_annot_text_nfc(const char *s, size_t len)
 	return annot_strdup_nfc(s, len);
 }
 
-int annot_put_utf8(struct prl_buf *b, uint32_t c)
-{
-	utf8proc_uint8_t u[4];
-	utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)c, u);
-
-	return prl_buf_add(b, u, (size_t)n);
-}
-
 int annot_fail(struct prl_buf *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -334,7 +326,7 @@ static int decode_utf16_32(const unsigned char *p, size_t len, int unit, int be,
 		}
 		if (c == '\n')
 			line++;
-		if ((ret = annot_put_utf8(tmp, c)) < 0)
+		if ((ret = prl_buf_add_utf8(tmp, c)) < 0)
 			return ret;
 	}
 	if (i != len)
@@ -444,7 +436,7 @@ utf8:
 	if ((ret = prl_buf_grow(tmp, len * 2)) < 0)
 		return ret;
 	for (i = 0; i < len; i++)
-		if ((ret = annot_put_utf8(tmp, (unsigned char)data[i])) < 0)
+		if ((ret = prl_buf_add_utf8(tmp, (unsigned char)data[i])) < 0)
 			return ret;
 	*out = tmp->data;
 	*outlen = tmp->len;

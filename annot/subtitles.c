@@ -82,7 +82,7 @@ static int put_codepoint(struct prl_buf *b, unsigned long c)
 {
 	if (c == 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		c = 0xfffd;
-	return annot_put_utf8(b, (uint32_t)c);
+	return prl_buf_add_utf8(b, (uint32_t)c);
 }
 
 /* A character reference at s (after '&'); returns bytes used, or 0. */
