@@ -220,7 +220,7 @@ char *archive_col_strdup(sqlite3_stmt *st, int i);
 /* Stores doc's tiers for recording id inside the caller's transaction. */
 int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
 			      int replace);
-/* The edit path's transactions (edit.c): synchronous=FULL while they run.
+/* The edit path's transactions (history.c): synchronous=FULL while they run.
  * archive_edit_end() commits when ret is 0, else rolls back, and gives ret
  * or the commit's error. */
 int archive_edit_begin(struct prl_archive *a);
