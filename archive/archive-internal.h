@@ -239,6 +239,10 @@ int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, i
 			    int64_t reverts, struct prl_buf *out);
 int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			    int64_t span_id, int64_t reverts, struct prl_buf *out);
+/* Appends a withheld span's JSON {id, start_ms, end_ms[, reason]} to b
+ * (spans.c); the reason only when with_reason. */
+void archive_span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end,
+		       const char *reason, int with_reason);
 /* Makes the withheld-muted access copies of recording id when its spans
  * changed since they were made (withheld.c).  Outside any transaction. */
 int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);
