@@ -2,7 +2,8 @@
 /*
  * Private to the archive module: search's folding (fold.c) and query
  * parser (query.c), declared here so the fuzz target can reach the parser
- * without a database.
+ * without a database; and the names the files of search share
+ * (search*.c).
  */
 #ifndef PARLERS_SEARCH_INTERNAL_H
 #define PARLERS_SEARCH_INTERNAL_H
@@ -65,7 +66,9 @@ void query_item_fts(struct prl_buf *out, const struct query_item *it);
 
 struct prl_archive;
 struct prl_search_opts;
+struct prl_viewer;
 struct search_vocab;
+struct memory_answer;
 
 struct term_list {
 	char **items;
@@ -90,6 +93,71 @@ struct plan {
 	struct search_vocab *vocab; /* NULL when not used */
 	struct term_list seen;	    /* close spellings met in the hits written */
 };
+
+/* ---- the forms a word stands for (search-variants.c) ---- */
+
+/* Adds t to l unless it is there: 1 added, 0 there, -PRL_ENOMEM. */
+int search_term_add(struct term_list *l, const char *t);
+void search_term_list_clear(struct term_list *l);
+/* The signature of a's index as it is now (search_signature()). */
+uint64_t search_index_signature(struct prl_archive *a);
+/* The vocabulary for a's archive, whose index has signature sig; the
+ * caller releases it with search_vocab_free().  NULL when it cannot be had
+ * (no close spellings). */
+struct search_vocab *search_vocab_get(struct prl_archive *a, uint64_t sig);
+/* Appends to out the forms the staff declared equivalent to a folded word. */
+int search_add_equivalents(struct prl_archive *a, const char *word, struct term_list *out);
+/* Appends to out the close spellings of word in v (none when v is NULL),
+ * most frequent first, leaving out the forms in exact. */
+int search_add_close_spellings(struct search_vocab *v, const char *word,
+			       const struct term_list *exact, struct term_list *out);
+/* The most segments p can match, from its vocabulary (0 when unknown). */
+int64_t search_estimate_matches(const struct plan *p);
+
+/* ---- the plan (search-plan.c) ---- */
+
+/* Parses o's query and resolves its words and filters for viewer v, for
+ * the index of signature sig.  p is always initialised: the caller clears
+ * it with search_plan_clear(), whatever the result. */
+int search_build_plan(struct prl_archive *a, const struct prl_viewer *v,
+		      const struct prl_search_opts *o, uint64_t sig, struct plan *p);
+void search_plan_clear(struct plan *p);
+/* Appends p's FTS5 expression; with_variants adds the close spellings. */
+void search_full_expr(struct prl_buf *out, const struct plan *p, int with_variants);
+
+/* ---- counting (search-count.c) ---- */
+
+/* True when o filters on the recording's date (FTS5 alone can answer). */
+int search_dated(const struct prl_search_opts *o);
+/* Binds o's date range to st from parameter first on. */
+void search_bind_dates(sqlite3_stmt *st, int first, const struct prl_search_opts *o);
+/* Matches of expr for p, in the index whose signature is sig, into *out. */
+int search_count_matches(struct prl_archive *a, const struct prl_search_opts *o,
+			 const struct plan *p, uint64_t sig, const char *expr, int64_t *out);
+
+/* ---- the answer's rows (search-hits.c) ---- */
+
+enum order { ORDER_RANK, ORDER_ARCHIVE, ORDER_DATE, ORDER_PLACE };
+
+/* The names of enum order, as the answer says them. */
+extern const char *const search_order_names[];
+/* The order of a result set of total matches, as o asks where it may. */
+enum order search_choose_order(const struct prl_search_opts *o, int64_t total);
+/* Appends up to limit ids from offset to ids[*n...]: from the postings in
+ * memory m when they answered and the order is theirs, else from FTS5
+ * (expr, less the rows of exclude when given). */
+int search_page_of(struct prl_archive *a, struct memory_answer *m, int which,
+		   const struct prl_search_opts *o, const struct plan *p, enum order ord,
+		   const char *expr, const char *exclude, int64_t offset, int64_t limit,
+		   int64_t *ids, size_t *n);
+/* Appends segment sid as a hit (first: no comma before it). */
+int search_write_hit(struct prl_archive *a, struct plan *p, int64_t sid, int variant, int first,
+		     struct prl_buf *out);
+/* Appends ,"groups":[...]: hits per recording, from FTS5 or from m. */
+int search_write_groups(struct prl_archive *a, const struct prl_search_opts *o,
+			const struct plan *p, const char *expr, struct prl_buf *out);
+int search_write_memory_groups(struct prl_archive *a, const struct memory_answer *m,
+			       struct prl_buf *out);
 
 /*
  * The index's postings kept in memory (search-memory.c): a second way to
