@@ -167,14 +167,17 @@ enum stmt_id {
 };
 
 struct prl_archive {
-	sqlite3 *db;		       /* the open archive.db */
-	char *dir;		       /* the data folder, absolute */
-	char *media_dir;	       /* dir/media */
-	int schema_version;	       /* after migrations: the latest */
-	struct prl_buf errmsg;	       /* detail of the last failure */
-	sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use */
-	sqlite3 *db_reader;	       /* a second, read-only connection: big counts are
-					* split across two threads (search.c); NULL until used */
+	sqlite3 *db;				   /* the open archive.db */
+	char *dir;				   /* the data folder, absolute */
+	char *media_dir;			   /* dir/media */
+	int schema_version;			   /* after migrations: the latest */
+	struct prl_buf errmsg;			   /* detail of the last failure */
+	sqlite3_stmt *stmts[ST_COUNT];		   /* prepared on first use */
+	sqlite3 *db_reader;			   /* a second, read-only connection: big counts are
+						    * split across two threads (search-count.c); NULL until used */
+	struct prl_search_cache *search_cache;	   /* what searches share: own_search_cache or
+						    * one given (prl_archive_set_search_cache) */
+	struct prl_search_cache *own_search_cache; /* made with the handle, freed with it */
 };
 
 struct search_vocab;

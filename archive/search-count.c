@@ -44,21 +44,10 @@ void search_bind_dates(sqlite3_stmt *st, int first, const struct prl_search_opts
 /*
  * Counts, remembered.  Counting every match of a word that is in most
  * segments means walking its whole doclist; the words people ask most are
- * those, so counts are kept per expression and filter, for the process,
- * and forgotten as soon as the index changes (its signature, as for the
- * vocabulary).  A count is never stale.
+ * those, so counts are kept per expression and filter, in the search
+ * cache, and forgotten as soon as the index changes (its signature, as for
+ * the vocabulary).  A count is never stale.
  */
-#define COUNT_CACHE_SLOTS 1024
-
-struct count_entry {
-	char *key; /* expression and filters; NULL when free */
-	int64_t count;
-};
-
-static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct count_entry count_cache[COUNT_CACHE_SLOTS];
-static uint64_t count_signature;
-static char *count_db;
 
 static uint64_t fnv(const char *s)
 {
@@ -77,39 +66,61 @@ static void count_cache_key(struct prl_buf *k, const struct prl_search_opts *o,
 }
 
 /* 1 and *out when known for this index signature. */
-static int count_cache_get(const char *db, uint64_t sig, const char *key, int64_t *out)
+static int count_cache_get(struct prl_search_cache *c, uint64_t sig, const char *key, int64_t *out)
 {
 	size_t slot = fnv(key) % COUNT_CACHE_SLOTS;
 	int found = 0;
 
-	pthread_mutex_lock(&count_lock);
-	if (count_db && !strcmp(count_db, db) && count_signature == sig && count_cache[slot].key &&
-	    !strcmp(count_cache[slot].key, key)) {
-		*out = count_cache[slot].count;
+	pthread_mutex_lock(&c->count_lock);
+	if (c->counts && c->count_signature == sig && c->counts[slot].key &&
+	    !strcmp(c->counts[slot].key, key)) {
+		*out = c->counts[slot].count;
 		found = 1;
 	}
-	pthread_mutex_unlock(&count_lock);
+	pthread_mutex_unlock(&c->count_lock);
 	return found;
 }
 
-static void count_cache_put(const char *db, uint64_t sig, const char *key, int64_t n)
+/* Every remembered count of c forgotten; under c->count_lock. */
+static void counts_clear(struct prl_search_cache *c)
 {
-	size_t slot = fnv(key) % COUNT_CACHE_SLOTS, i;
-
-	pthread_mutex_lock(&count_lock);
-	if (!count_db || strcmp(count_db, db) || count_signature != sig) {
-		for (i = 0; i < COUNT_CACHE_SLOTS; i++) {
-			free(count_cache[i].key);
-			count_cache[i].key = NULL;
-		}
-		free(count_db);
-		count_db = strdup(db);
-		count_signature = sig;
+	for (size_t i = 0; c->counts && i < COUNT_CACHE_SLOTS; i++) {
+		free(c->counts[i].key);
+		c->counts[i].key = NULL;
 	}
-	free(count_cache[slot].key);
-	count_cache[slot].key = strdup(key);
-	count_cache[slot].count = n;
-	pthread_mutex_unlock(&count_lock);
+}
+
+static void count_cache_put(struct prl_search_cache *c, uint64_t sig, const char *key, int64_t n)
+{
+	size_t slot = fnv(key) % COUNT_CACHE_SLOTS;
+
+	pthread_mutex_lock(&c->count_lock);
+	if (!c->counts && !(c->counts = calloc(COUNT_CACHE_SLOTS, sizeof(*c->counts)))) {
+		pthread_mutex_unlock(&c->count_lock);
+		return;
+	}
+	if (c->count_signature != sig) {
+		counts_clear(c);
+		c->count_signature = sig;
+	}
+	free(c->counts[slot].key);
+	c->counts[slot].key = strdup(key);
+	c->counts[slot].count = n;
+	pthread_mutex_unlock(&c->count_lock);
+}
+
+void search_counts_forget(struct prl_search_cache *c)
+{
+	pthread_mutex_lock(&c->count_lock);
+	counts_clear(c);
+	pthread_mutex_unlock(&c->count_lock);
+}
+
+void search_counts_free(struct prl_search_cache *c)
+{
+	counts_clear(c);
+	free(c->counts);
+	c->counts = NULL;
 }
 
 /*
@@ -220,15 +231,9 @@ static int count_in_parallel(struct prl_archive *a, const struct plan *p, const 
 	return 0;
 }
 
-void archive_search_tuning(int64_t parallel_from)
+void search_count_tuning(int64_t parallel_from)
 {
-	pthread_mutex_lock(&count_lock);
-	parallel_count_from = parallel_from;
-	for (size_t i = 0; i < COUNT_CACHE_SLOTS; i++) {
-		free(count_cache[i].key);
-		count_cache[i].key = NULL;
-	}
-	pthread_mutex_unlock(&count_lock);
+	__atomic_store_n(&parallel_count_from, parallel_from, __ATOMIC_RELAXED);
 }
 
 /* Matches of expr, in the index whose signature is sig. */
@@ -240,15 +245,15 @@ int search_count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 	int rc;
 
 	count_cache_key(&key, o, p, expr);
-	if (key.data && count_cache_get(a->dir, sig, key.data, out)) {
+	if (key.data && count_cache_get(a->search_cache, sig, key.data, out)) {
 		prl_buf_release(&key);
 		return 0;
 	}
 	if (!search_dated(o) && sqlite3_get_autocommit(a->db) && p->key_below &&
-	    search_estimate_matches(p) >= parallel_count_from &&
+	    search_estimate_matches(p) >= __atomic_load_n(&parallel_count_from, __ATOMIC_RELAXED) &&
 	    count_in_parallel(a, p, expr, out) == 0) {
 		if (key.data)
-			count_cache_put(a->dir, sig, key.data, *out);
+			count_cache_put(a->search_cache, sig, key.data, *out);
 		prl_buf_release(&key);
 		return 0;
 	}
@@ -273,7 +278,7 @@ int search_count_matches(struct prl_archive *a, const struct prl_search_opts *o,
 	/* a transaction of this handle may hold writes the signature does not
 	 * show yet: only counts read outside one are shared */
 	if (key.data && sqlite3_get_autocommit(a->db))
-		count_cache_put(a->dir, sig, key.data, *out);
+		count_cache_put(a->search_cache, sig, key.data, *out);
 	prl_buf_release(&key);
 	return 0;
 }

@@ -8,6 +8,9 @@
 #ifndef PARLERS_SEARCH_INTERNAL_H
 #define PARLERS_SEARCH_INTERNAL_H
 
+#include <pthread.h>
+#include <time.h>
+
 #include <sqlite3.h>
 
 #include "parlers/common.h"
@@ -93,6 +96,64 @@ struct plan {
 	struct search_vocab *vocab; /* NULL when not used */
 	struct term_list seen;	    /* close spellings met in the hits written */
 };
+
+/* ---- the search cache (search-cache.c) ----
+ *
+ * What searches share between queries and between the handles given the
+ * same cache (prl_archive_set_search_cache()): each part belongs to the
+ * file named beside it, which alone reads and writes it under its lock.
+ * A cache serves one archive (dir), bound when the first handle is given
+ * it. */
+
+#define COUNT_CACHE_SLOTS 1024
+
+struct count_entry {
+	char *key; /* expression and filters; NULL when free */
+	int64_t count;
+};
+
+struct search_memory;
+
+struct prl_search_cache {
+	char *dir;		       /* the archive it serves; NULL until bound */
+	struct prl_search_cache *next; /* the process's live caches (search-cache.c) */
+
+	pthread_mutex_t vocab_lock; /* guards vocab and its refs (search-variants.c) */
+	struct search_vocab *vocab; /* the current vocabulary, or NULL */
+
+	pthread_mutex_t count_lock; /* guards counts (search-count.c) */
+	struct count_entry *counts; /* COUNT_CACHE_SLOTS, made by the first count kept */
+	uint64_t count_signature;   /* of the index the counts were read in */
+
+	pthread_mutex_t
+		memory_lock; /* guards what follows and the copies' refs (search-memory.c) */
+	struct search_memory *memory; /* the current copy of the postings, or NULL */
+	int keeping;		      /* the postings were asked for (prl_archive_search_keep) */
+	pthread_t loader;	      /* the reading in the background */
+	int loader_started;	      /* loader must be joined */
+	int loader_running;
+	int loader_cancel; /* atomic: the reading stops early (forget) */
+	time_t loader_last_start;
+	time_t loader_last_took; /* seconds the last reading took */
+	char *memory_last_error; /* why the last reading failed, for the log */
+};
+
+/* Binds c to the archive in dir: 0, or -PRL_EINVAL when c serves another
+ * archive, -PRL_ENOMEM. */
+int search_cache_bind(struct prl_search_cache *c, const char *dir);
+/* Releases c's vocabulary (search-variants.c). */
+void search_vocab_drop(struct prl_search_cache *c);
+/* Forgets c's remembered counts (search-count.c); _free also frees their
+ * table, when nothing else uses c. */
+void search_counts_forget(struct prl_search_cache *c);
+void search_counts_free(struct prl_search_cache *c);
+/* The estimated matches from which counts are split across two threads,
+ * for the process (a test's tuning). */
+void search_count_tuning(int64_t parallel_from);
+/* Stops c's reading of the postings and frees its copy (search-memory.c). */
+void search_memory_forget(struct prl_search_cache *c);
+/* 1 when c holds a copy, with its size; *why as prl_archive_search_memory_state(). */
+int search_memory_state(struct prl_search_cache *c, size_t *bytes, int64_t *rows, char **why);
 
 /* ---- the forms a word stands for (search-variants.c) ---- */
 

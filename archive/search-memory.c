@@ -58,31 +58,22 @@ struct mterm {
 };
 
 struct search_memory {
-	char *db_path;		   /* the archive it describes */
-	uint64_t signature;	   /* of the index's structure record when read */
-	int refs;		   /* users, plus one while it is the current copy */
-	uint32_t ndocs;		   /* rows of the index */
-	int64_t *rowid;		   /* dense number -> index rowid, ascending */
-	uint32_t *recording;	   /* dense number -> recording id */
-	uint32_t *length;	   /* dense number -> tokens in the row, every column (bm25) */
-	double avgdl;		   /* mean of length */
-	struct mterm *body, *meta; /* sorted by term */
+	struct prl_search_cache *cache; /* the cache that holds it */
+	uint64_t signature;		/* of the index's structure record when read */
+	int refs;			/* users, plus one while it is the current copy */
+	uint32_t ndocs;			/* rows of the index */
+	int64_t *rowid;			/* dense number -> index rowid, ascending */
+	uint32_t *recording;		/* dense number -> recording id */
+	uint32_t *length;		/* dense number -> tokens in the row, every column (bm25) */
+	double avgdl;			/* mean of length */
+	struct mterm *body, *meta;	/* sorted by term */
 	size_t nbody, nmeta;
 	size_t bytes; /* memory held, roughly */
 };
 
-static pthread_mutex_t memory_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct search_memory *memory_current;
-static char *memory_wanted; /* the archive the server asked to keep, or NULL */
-static pthread_t loader;
-static int loader_started; /* loader must be joined */
-static int loader_running;
-static int loader_cancel; /* atomic: the reading stops early (forget) */
-static time_t loader_last_start;
-static time_t loader_last_took; /* seconds the last reading took */
-static char *memory_last_error; /* why the last reading failed, for the log */
-static long memory_answers;	/* searches answered here (tests look) */
-static int memory_unused;	/* tests: FTS5 answers everything */
+/* for the process, whatever the cache */
+static long memory_answers; /* searches answered here (tests look) */
+static int memory_unused;   /* tests: FTS5 answers everything */
 
 static uint64_t search_hash_bytes(const void *p, size_t n)
 {
@@ -112,18 +103,20 @@ static void memory_destroy(struct search_memory *m)
 	free(m->rowid);
 	free(m->recording);
 	free(m->length);
-	free(m->db_path);
 	free(m);
 }
 
 static void memory_release(struct search_memory *m)
 {
+	struct prl_search_cache *c;
+
 	if (!m)
 		return;
-	pthread_mutex_lock(&memory_lock);
+	c = m->cache;
+	pthread_mutex_lock(&c->memory_lock);
 	if (--m->refs == 0)
 		memory_destroy(m);
-	pthread_mutex_unlock(&memory_lock);
+	pthread_mutex_unlock(&c->memory_lock);
 }
 
 /* ---- reading the postings ---- */
@@ -337,7 +330,8 @@ static int read_index(sqlite3 *db, struct search_memory *m)
 		struct cutting cb = {&body, m->ndocs, 0}, cm = {&meta, m->ndocs, 0};
 		const char *text;
 
-		if ((m->ndocs & 0xffff) == 0 && __atomic_load_n(&loader_cancel, __ATOMIC_RELAXED)) {
+		if ((m->ndocs & 0xffff) == 0 &&
+		    __atomic_load_n(&m->cache->loader_cancel, __ATOMIC_RELAXED)) {
 			ret = -PRL_EINVAL;
 			break;
 		}
@@ -439,16 +433,17 @@ static uint32_t dense_at(const struct search_memory *m, int64_t rowid)
 	return lo;
 }
 
-static struct search_memory *memory_read(const char *dir, char **why)
+static struct search_memory *memory_read(struct prl_search_cache *c, char **why)
 {
 	struct search_memory *m = calloc(1, sizeof(*m));
 	struct prl_buf path = PRL_BUF_INIT;
 	sqlite3 *db = NULL;
 	int ret = -PRL_ENOMEM;
 
-	prl_buf_addf(&path, "%s/archive.db", dir);
-	if (!m || !(m->db_path = strdup(dir)))
+	prl_buf_addf(&path, "%s/archive.db", c->dir);
+	if (!m)
 		goto fail;
+	m->cache = c;
 	ret = -PRL_ESQL;
 	if (sqlite3_open_v2(prl_buf_str(&path), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK)
@@ -480,108 +475,99 @@ fail:
 
 static void *loader_run(void *arg)
 {
-	char *dir = arg, *why = NULL;
-	struct search_memory *fresh = memory_read(dir, &why);
+	struct prl_search_cache *c = arg;
+	char *why = NULL;
+	struct search_memory *fresh = memory_read(c, &why);
 
-	pthread_mutex_lock(&memory_lock);
-	loader_last_took = time(NULL) - loader_last_start;
-	if (fresh && !__atomic_load_n(&loader_cancel, __ATOMIC_RELAXED) && memory_wanted &&
-	    !strcmp(memory_wanted, dir)) {
-		if (memory_current && --memory_current->refs == 0)
-			memory_destroy(memory_current);
-		memory_current = fresh;
+	pthread_mutex_lock(&c->memory_lock);
+	c->loader_last_took = time(NULL) - c->loader_last_start;
+	if (fresh && !__atomic_load_n(&c->loader_cancel, __ATOMIC_RELAXED) && c->keeping) {
+		if (c->memory && --c->memory->refs == 0)
+			memory_destroy(c->memory);
+		c->memory = fresh;
 		fresh = NULL;
 	}
 	if (why) {
-		free(memory_last_error);
-		memory_last_error = why;
+		free(c->memory_last_error);
+		c->memory_last_error = why;
 	}
-	loader_running = 0;
-	pthread_mutex_unlock(&memory_lock);
+	c->loader_running = 0;
+	pthread_mutex_unlock(&c->memory_lock);
 	memory_destroy(fresh);
-	free(dir);
 	return NULL;
 }
 
-/* Starts a reading of dir in the background; under memory_lock. */
-static void loader_start(const char *dir)
+/* Starts a reading of c's archive in the background; under c->memory_lock. */
+static void loader_start(struct prl_search_cache *c)
 {
-	char *arg;
-
-	if (loader_running)
+	if (c->loader_running)
 		return;
-	if (loader_started) {
-		pthread_join(loader, NULL); /* finished: loader_running is 0 */
-		loader_started = 0;
+	if (c->loader_started) {
+		pthread_join(c->loader, NULL); /* finished: loader_running is 0 */
+		c->loader_started = 0;
 	}
-	if (!(arg = strdup(dir)))
-		return;
-	__atomic_store_n(&loader_cancel, 0, __ATOMIC_RELAXED);
-	loader_running = 1;
-	loader_last_start = time(NULL);
-	if (pthread_create(&loader, NULL, loader_run, arg) != 0) {
-		loader_running = 0;
-		free(arg);
+	__atomic_store_n(&c->loader_cancel, 0, __ATOMIC_RELAXED);
+	c->loader_running = 1;
+	c->loader_last_start = time(NULL);
+	if (pthread_create(&c->loader, NULL, loader_run, c) != 0) {
+		c->loader_running = 0;
 		return;
 	}
-	loader_started = 1;
+	c->loader_started = 1;
 }
 
 void prl_archive_search_keep(struct prl_archive *a, int wait)
 {
-	pthread_mutex_lock(&memory_lock);
-	if (!memory_wanted || strcmp(memory_wanted, a->dir)) {
-		free(memory_wanted);
-		memory_wanted = strdup(a->dir);
-	}
-	if (memory_wanted)
-		loader_start(a->dir);
-	pthread_mutex_unlock(&memory_lock);
+	struct prl_search_cache *c = a->search_cache;
+
+	pthread_mutex_lock(&c->memory_lock);
+	c->keeping = 1;
+	loader_start(c);
+	pthread_mutex_unlock(&c->memory_lock);
 	if (wait) {
-		pthread_mutex_lock(&memory_lock);
-		if (loader_started) {
-			pthread_mutex_unlock(&memory_lock);
-			pthread_join(loader, NULL);
-			pthread_mutex_lock(&memory_lock);
-			loader_started = 0;
+		pthread_mutex_lock(&c->memory_lock);
+		if (c->loader_started) {
+			pthread_mutex_unlock(&c->memory_lock);
+			pthread_join(c->loader, NULL);
+			pthread_mutex_lock(&c->memory_lock);
+			c->loader_started = 0;
 		}
-		pthread_mutex_unlock(&memory_lock);
+		pthread_mutex_unlock(&c->memory_lock);
 	}
 }
 
-void prl_archive_search_forget(void)
+void search_memory_forget(struct prl_search_cache *c)
 {
-	pthread_mutex_lock(&memory_lock);
-	__atomic_store_n(&loader_cancel, 1, __ATOMIC_RELAXED);
-	free(memory_wanted);
-	memory_wanted = NULL;
-	if (loader_started) {
-		pthread_mutex_unlock(&memory_lock);
-		pthread_join(loader, NULL);
-		pthread_mutex_lock(&memory_lock);
-		loader_started = 0;
+	pthread_mutex_lock(&c->memory_lock);
+	__atomic_store_n(&c->loader_cancel, 1, __ATOMIC_RELAXED);
+	c->keeping = 0;
+	if (c->loader_started) {
+		pthread_mutex_unlock(&c->memory_lock);
+		pthread_join(c->loader, NULL);
+		pthread_mutex_lock(&c->memory_lock);
+		c->loader_started = 0;
 	}
-	if (memory_current && --memory_current->refs == 0)
-		memory_destroy(memory_current);
-	memory_current = NULL;
-	free(memory_last_error);
-	memory_last_error = NULL;
-	pthread_mutex_unlock(&memory_lock);
+	if (c->memory && --c->memory->refs == 0)
+		memory_destroy(c->memory);
+	c->memory = NULL;
+	free(c->memory_last_error);
+	c->memory_last_error = NULL;
+	pthread_mutex_unlock(&c->memory_lock);
 }
 
-int prl_archive_search_memory_state(size_t *bytes, int64_t *rows, char **why)
+int search_memory_state(struct prl_search_cache *c, size_t *bytes, int64_t *rows, char **why)
 {
 	int ready;
 
-	pthread_mutex_lock(&memory_lock);
-	ready = memory_current != NULL;
+	pthread_mutex_lock(&c->memory_lock);
+	ready = c->memory != NULL;
 	if (bytes)
-		*bytes = memory_current ? memory_current->bytes : 0;
+		*bytes = c->memory ? c->memory->bytes : 0;
 	if (rows)
-		*rows = memory_current ? memory_current->ndocs : 0;
+		*rows = c->memory ? c->memory->ndocs : 0;
 	if (why)
-		*why = memory_last_error ? strdup(memory_last_error) : NULL;
-	pthread_mutex_unlock(&memory_lock);
+		*why = c->memory_last_error ? strdup(c->memory_last_error) : NULL;
+	pthread_mutex_unlock(&c->memory_lock);
 	return ready;
 }
 
@@ -589,20 +575,20 @@ int prl_archive_search_memory_state(size_t *bytes, int64_t *rows, char **why)
  * NULL when there is none, and then a fresh reading may be started. */
 static struct search_memory *memory_get(struct prl_archive *a, uint64_t sig)
 {
+	struct prl_search_cache *c = a->search_cache;
 	struct search_memory *m = NULL;
 
-	pthread_mutex_lock(&memory_lock);
-	if (memory_wanted && !strcmp(memory_wanted, a->dir)) {
-		if (memory_current && memory_current->signature == sig &&
-		    !strcmp(memory_current->db_path, a->dir)) {
-			m = memory_current;
+	pthread_mutex_lock(&c->memory_lock);
+	if (c->keeping) {
+		if (c->memory && c->memory->signature == sig) {
+			m = c->memory;
 			m->refs++;
-		} else if (!loader_running && time(NULL) - loader_last_start >=
-						      RELOAD_EVERY_S + 2 * loader_last_took) {
-			loader_start(a->dir);
+		} else if (!c->loader_running && time(NULL) - c->loader_last_start >=
+							 RELOAD_EVERY_S + 2 * c->loader_last_took) {
+			loader_start(c);
 		}
 	}
-	pthread_mutex_unlock(&memory_lock);
+	pthread_mutex_unlock(&c->memory_lock);
 	return m;
 }
 

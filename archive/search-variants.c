@@ -26,9 +26,9 @@
 /* ---- the vocabulary of the index, for close spellings ----
  *
  * Reading the vocabulary means walking the whole index (about a second
- * for a million segments), so it is read once per process and shared by
- * every handle: reloaded when the index changed, but not more than once a
- * minute.  A vocabulary a minute old only means a brand-new word is not
+ * for a million segments), so it is read once per search cache and shared
+ * by every handle given that cache: reloaded when the index changed, but
+ * not more than once a minute.  A vocabulary a minute old only means a brand-new word is not
  * yet proposed as a close spelling; exact search is never stale. */
 
 #define VOCAB_MAX_AGE_S 60
@@ -49,14 +49,15 @@ struct search_vocab {
 	size_t by_len[VOCAB_MAX_LEN + 2]; /* terms of length l: [by_len[l], by_len[l + 1]) */
 	size_t *by_key;			  /* indexes of terms sorted by sound key */
 	int64_t segments;		  /* segments in the archive when loaded */
-	char *db_path;			  /* the archive it describes */
+	struct prl_search_cache *cache;	  /* the cache that holds it */
 	uint64_t signature;		  /* of the index's structure record when loaded */
 	time_t loaded_at;
 	int refs; /* users, plus one while it is the current one */
 };
 
-static pthread_mutex_t vocab_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct search_vocab *vocab_current;
+/* qsort has no context argument: the terms being sorted by key are a
+ * file-scope pointer, so one sort runs at a time, whatever the cache */
+static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* One bit per byte value (folded mod 64).  An edit changes at most two
  * bits, so words whose sets differ in more than 2k bits are more than k
@@ -78,7 +79,6 @@ static void vocab_destroy(struct search_vocab *v)
 		free(v->terms[i].term);
 	free(v->terms);
 	free(v->by_key);
-	free(v->db_path);
 	free(v);
 }
 
@@ -116,8 +116,10 @@ static int vocab_index(struct search_vocab *v)
 		return -PRL_ENOMEM;
 	for (i = 0; i < v->n; i++)
 		v->by_key[i] = i;
-	sorting_terms = v->terms; /* under vocab_lock: one sort at a time */
+	pthread_mutex_lock(&sort_lock);
+	sorting_terms = v->terms;
 	qsort(v->by_key, v->n, sizeof(*v->by_key), cmp_key_index);
+	pthread_mutex_unlock(&sort_lock);
 	return 0;
 }
 
@@ -146,12 +148,15 @@ static const struct vocab_term *vocab_find(const struct search_vocab *v, const c
 
 void search_vocab_free(struct search_vocab *v)
 {
+	struct prl_search_cache *c;
+
 	if (!v)
 		return;
-	pthread_mutex_lock(&vocab_lock);
+	c = v->cache;
+	pthread_mutex_lock(&c->vocab_lock);
 	if (--v->refs == 0)
 		vocab_destroy(v);
-	pthread_mutex_unlock(&vocab_lock);
+	pthread_mutex_unlock(&c->vocab_lock);
 }
 
 uint64_t search_index_signature(struct prl_archive *a)
@@ -165,7 +170,7 @@ static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
 	sqlite3_stmt *st;
 	size_t cap = 0;
 
-	if (!v || !(v->db_path = strdup(a->dir)) || !(st = archive_stmt(a, ST_VOCAB_ALL))) {
+	if (!v || !(st = archive_stmt(a, ST_VOCAB_ALL))) {
 		vocab_destroy(v);
 		return NULL;
 	}
@@ -203,6 +208,7 @@ static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
 			v->segments = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}
+	v->cache = a->search_cache;
 	v->signature = sig;
 	v->loaded_at = time(NULL);
 	return v;
@@ -213,26 +219,35 @@ static struct search_vocab *vocab_load(struct prl_archive *a, uint64_t sig)
  * (no close spellings). */
 struct search_vocab *search_vocab_get(struct prl_archive *a, uint64_t sig)
 {
+	struct prl_search_cache *c = a->search_cache;
 	struct search_vocab *v, *fresh;
 
-	pthread_mutex_lock(&vocab_lock);
-	v = vocab_current;
-	if (v && !strcmp(v->db_path, a->dir) &&
-	    (v->signature == sig || time(NULL) - v->loaded_at < VOCAB_MAX_AGE_S)) {
+	pthread_mutex_lock(&c->vocab_lock);
+	v = c->vocab;
+	if (v && (v->signature == sig || time(NULL) - v->loaded_at < VOCAB_MAX_AGE_S)) {
 		v->refs++;
-		pthread_mutex_unlock(&vocab_lock);
+		pthread_mutex_unlock(&c->vocab_lock);
 		return v;
 	}
 	/* loaded under the lock: two threads never walk the index at once */
 	fresh = vocab_load(a, sig);
 	if (fresh) {
-		if (vocab_current && --vocab_current->refs == 0)
-			vocab_destroy(vocab_current);
-		vocab_current = fresh;
+		if (c->vocab && --c->vocab->refs == 0)
+			vocab_destroy(c->vocab);
+		c->vocab = fresh;
 		fresh->refs = 2; /* current, and the caller */
 	}
-	pthread_mutex_unlock(&vocab_lock);
+	pthread_mutex_unlock(&c->vocab_lock);
 	return fresh;
+}
+
+void search_vocab_drop(struct prl_search_cache *c)
+{
+	pthread_mutex_lock(&c->vocab_lock);
+	if (c->vocab && --c->vocab->refs == 0)
+		vocab_destroy(c->vocab);
+	c->vocab = NULL;
+	pthread_mutex_unlock(&c->vocab_lock);
 }
 
 void prl_archive_search_warm(struct prl_archive *a)

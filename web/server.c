@@ -42,6 +42,7 @@ struct prl_archive *web_archive_get(struct web_server *s)
 	pthread_mutex_unlock(&s->pool_lock);
 	if (!a && prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
 		return NULL;
+	prl_archive_set_search_cache(a, s->search); /* the same archive: cannot fail */
 	return a;
 }
 
@@ -386,9 +387,9 @@ static unsigned cpu_threads(void)
 
 static void server_release(struct web_server *s)
 {
-	prl_archive_search_forget();
 	for (size_t i = 0; i < s->npool; i++)
 		prl_archive_close(s->pool[i]);
+	prl_search_cache_free(s->search);
 	free(s->pool);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->exports_lock);
@@ -455,13 +456,15 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	(void)sslen;
 	s.behind_proxy = opts->behind_proxy;
 	if (!(s.data_dir = strdup(opts->data_dir)) ||
-	    !(s.pool = calloc(s.pool_cap, sizeof(*s.pool)))) {
+	    !(s.pool = calloc(s.pool_cap, sizeof(*s.pool))) ||
+	    !(s.search = prl_search_cache_new())) {
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
 	/* open once now so that a missing or newer archive fails here, not per request */
 	if ((ret = prl_archive_open(s.data_dir, 0, &a, err)) < 0)
 		goto end;
+	prl_archive_set_search_cache(a, s.search);
 	s.pool[s.npool++] = a;
 	/* the search vocabulary is read before the first visitor, not by them,
 	 * and the index's postings are read into memory in the background
