@@ -80,6 +80,7 @@ enum stmt_id {
 	ST_SPEAKER_OF_REC_BY_NAME,
 	ST_SEARCH_COUNT,
 	ST_SEARCH_COUNT_DATED,
+	ST_SEARCH_COUNT_RANGE,
 	ST_SEARCH_PAGE_RANK,
 	ST_SEARCH_PAGE_RANK_REST,
 	ST_SEARCH_PAGE_ROWID,
@@ -163,6 +164,12 @@ enum stmt_id {
 	ST_HARVEST_PAGE,
 	ST_HARVEST_COUNT,
 	ST_HARVEST_EARLIEST,
+	ST_LIST_COUNT,
+	ST_LIST_PAGE,
+	ST_FACET_COLLECTIONS,
+	ST_FACET_PLACES,
+	ST_FACET_SPEAKERS,
+	ST_FACET_VARIETIES,
 	ST_COUNT
 };
 
@@ -175,6 +182,7 @@ struct prl_archive {
 	sqlite3_stmt *stmts[ST_COUNT];		   /* prepared on first use */
 	sqlite3 *db_reader;			   /* a second, read-only connection: big counts are
 						    * split across two threads (search-count.c); NULL until used */
+	sqlite3_stmt *reader_count;		   /* ST_SEARCH_COUNT_RANGE on db_reader */
 	struct prl_search_cache *search_cache;	   /* what searches share: own_search_cache or
 						    * one given (prl_archive_set_search_cache) */
 	struct prl_search_cache *own_search_cache; /* made with the handle, freed with it */
@@ -198,6 +206,9 @@ int archive_refresh_index_meta(struct prl_archive *a, int64_t id);
 
 /* The prepared, reset statement id, or NULL with errmsg set. */
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id);
+/* Statement id prepared on another connection of the same archive (a
+ * reader); the caller finalizes *out.  SQLITE_OK or SQLite's error. */
+int archive_stmt_prepare_on(sqlite3 *db, enum stmt_id id, sqlite3_stmt **out);
 /* Records a failure's detail on the handle; returns err unchanged (negative). */
 int archive_fail(struct prl_archive *a, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -171,6 +171,7 @@ void prl_archive_close(struct prl_archive *a)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(a->stmts[i]);
 	sqlite3_close(a->db);
+	sqlite3_finalize(a->reader_count);
 	sqlite3_close(a->db_reader);
 	prl_search_cache_free(a->own_search_cache);
 	free(a->dir);

@@ -15,22 +15,6 @@
 
 #include "archive-internal.h"
 
-/* The filtered listing; the same WHERE for the count and the page. */
-#define LIST_WHERE                                                                                 \
-	" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"                               \
-	" LEFT JOIN collections c ON c.id = r.collection_id"                                       \
-	" WHERE r.access <= ?1"                                                                    \
-	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"            \
-	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"          \
-	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
-	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
-	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
-	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"
-
-static const char list_count_sql[] = "SELECT count(*)" LIST_WHERE;
-static const char list_page_sql[] =
-	"SELECT r.id" LIST_WHERE " ORDER BY r.date IS NULL, r.date, r.id LIMIT ?6 OFFSET ?7";
-
 /* The highest access level viewer may know of. */
 static int max_visible_level(const struct prl_viewer *v)
 {
@@ -281,7 +265,7 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 {
 	static const struct prl_recording_filter none;
 	struct prl_buf b = PRL_BUF_INIT;
-	sqlite3_stmt *cnt = NULL, *page = NULL;
+	sqlite3_stmt *cnt, *page;
 	int64_t total = 0, limit, offset, *ids = NULL;
 	size_t nids = 0, i;
 	int rc, ret = -PRL_ESQL;
@@ -290,32 +274,33 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 		f = &none;
 	limit = f->limit > 0 ? (f->limit > 500 ? 500 : f->limit) : 50;
 	offset = f->offset > 0 ? f->offset : 0;
-	if (sqlite3_prepare_v2(a->db, list_count_sql, -1, &cnt, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(a->db, list_page_sql, -1, &page, NULL) != SQLITE_OK) {
-		archive_sql_fail(a, "listing recordings");
+	if (!(cnt = archive_stmt(a, ST_LIST_COUNT)))
 		goto end;
-	}
 	bind_filter(cnt, v, f);
 	if (sqlite3_step(cnt) != SQLITE_ROW) {
+		sqlite3_reset(cnt);
 		archive_sql_fail(a, "counting recordings");
 		goto end;
 	}
 	total = sqlite3_column_int64(cnt, 0);
+	sqlite3_reset(cnt);
+	if (!(page = archive_stmt(a, ST_LIST_PAGE)))
+		goto end;
 	bind_filter(page, v, f);
 	sqlite3_bind_int64(page, 6, limit);
 	sqlite3_bind_int64(page, 7, offset);
 	if (!(ids = malloc((size_t)limit * sizeof(*ids)))) {
+		sqlite3_reset(page);
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
 	while ((rc = sqlite3_step(page)) == SQLITE_ROW && nids < (size_t)limit)
 		ids[nids++] = sqlite3_column_int64(page, 0);
+	sqlite3_reset(page);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		archive_sql_fail(a, "listing recordings");
 		goto end;
 	}
-	sqlite3_finalize(page);
-	page = NULL;
 	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"recordings\":[",
 		     (long long)total, (long long)offset, (long long)limit);
 	for (i = 0; i < nids; i++) {
@@ -327,8 +312,6 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 	prl_buf_addstr(&b, "]}");
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 end:
-	sqlite3_finalize(cnt);
-	sqlite3_finalize(page);
 	free(ids);
 	prl_buf_release(&b);
 	return ret;
@@ -377,33 +360,22 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 {
 	static const struct {
 		const char *key;
-		const char *sql;
+		enum stmt_id sid;
 	} facets[] = {
-		{"collections", "SELECT c.id, c.name, count(r.id) FROM collections c"
-				" JOIN recordings r ON r.collection_id = c.id AND r.access <= ?1"
-				" GROUP BY c.id ORDER BY c.name"},
-		{"places", "SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM places p"
-			   " JOIN recordings r ON r.place_id = p.id AND r.access <= ?1"
-			   " GROUP BY p.id ORDER BY p.name"},
-		{"speakers", "SELECT s.id, s.name, count(DISTINCT r.id) FROM speakers s"
-			     " JOIN recording_speakers rs ON rs.speaker_id = s.id"
-			     " JOIN recordings r ON r.id = rs.recording_id AND r.access <= ?1"
-			     " GROUP BY s.id ORDER BY s.name"},
-		{"varieties", "SELECT NULL, variety, count(*) FROM recordings"
-			      " WHERE variety IS NOT NULL AND access <= ?1"
-			      " GROUP BY variety ORDER BY variety"},
+		{"collections", ST_FACET_COLLECTIONS},
+		{"places", ST_FACET_PLACES},
+		{"speakers", ST_FACET_SPEAKERS},
+		{"varieties", ST_FACET_VARIETIES},
 	};
 	struct prl_buf b = PRL_BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	size_t i;
 	int rc, first, ret = -PRL_ESQL;
 
 	prl_buf_addch(&b, '{');
 	for (i = 0; i < sizeof(facets) / sizeof(facets[0]); i++) {
-		if (sqlite3_prepare_v2(a->db, facets[i].sql, -1, &st, NULL) != SQLITE_OK) {
-			archive_sql_fail(a, "counting");
+		if (!(st = archive_stmt(a, facets[i].sid)))
 			goto end;
-		}
 		sqlite3_bind_int(st, 1, max_visible_level(v));
 		prl_buf_addf(&b, "%s\"%s\":[", i ? "," : "", facets[i].key);
 		first = 1;
@@ -431,8 +403,7 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 			}
 			prl_buf_addch(&b, '}');
 		}
-		sqlite3_finalize(st);
-		st = NULL;
+		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			archive_sql_fail(a, "counting");
 			goto end;
@@ -442,7 +413,6 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 	prl_buf_addch(&b, '}');
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 end:
-	sqlite3_finalize(st);
 	prl_buf_release(&b);
 	return ret;
 }

@@ -137,7 +137,7 @@ void search_counts_free(struct prl_search_cache *c)
 static int64_t parallel_count_from = 100000;
 
 struct count_half {
-	sqlite3 *db; /* the connection this half runs on */
+	sqlite3_stmt *st; /* ST_SEARCH_COUNT_RANGE on the connection this half runs on */
 	const char *expr;
 	int64_t ranges[12][2];
 	int nranges;
@@ -148,13 +148,10 @@ struct count_half {
 static void *count_half_run(void *arg)
 {
 	struct count_half *h = arg;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = h->st;
 
 	h->count = 0;
-	h->rc = sqlite3_prepare_v2(h->db,
-				   "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
-				   " AND rowid >= ?2 AND rowid < ?3",
-				   -1, &st, NULL);
+	h->rc = SQLITE_OK;
 	for (int i = 0; h->rc == SQLITE_OK && i < h->nranges; i++) {
 		sqlite3_bind_text(st, 1, h->expr, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, h->ranges[i][0]);
@@ -167,19 +164,15 @@ static void *count_half_run(void *arg)
 		}
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
 	return NULL;
 }
 
-static int count_in_parallel(struct prl_archive *a, const struct plan *p, const char *expr,
-			     int64_t *out)
+/* The second, read-only connection and its count statement, made on
+ * first use and kept with the handle. */
+static int reader_open(struct prl_archive *a)
 {
-	struct count_half half[2];
-	sqlite3_stmt *st;
-	pthread_t worker;
-	int64_t max_id = 0, split;
-	int levels, cls_from, cls_to;
-
+	if (a->reader_count)
+		return 0;
 	if (!a->db_reader) {
 		struct prl_buf path = PRL_BUF_INIT;
 
@@ -196,6 +189,26 @@ static int count_in_parallel(struct prl_archive *a, const struct plan *p, const 
 		if (!a->db_reader)
 			return -PRL_ESQL;
 	}
+	if (archive_stmt_prepare_on(a->db_reader, ST_SEARCH_COUNT_RANGE, &a->reader_count) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(a->reader_count);
+		a->reader_count = NULL;
+		return -PRL_ESQL;
+	}
+	return 0;
+}
+
+static int count_in_parallel(struct prl_archive *a, const struct plan *p, const char *expr,
+			     int64_t *out)
+{
+	struct count_half half[2];
+	sqlite3_stmt *st;
+	pthread_t worker;
+	int64_t max_id = 0, split;
+	int levels, cls_from, cls_to;
+
+	if (reader_open(a) < 0)
+		return -PRL_ESQL;
 	if ((st = archive_stmt(a, ST_SEGMENT_MAX_ID))) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			max_id = sqlite3_column_int64(st, 0);
@@ -206,8 +219,9 @@ static int count_in_parallel(struct prl_archive *a, const struct plan *p, const 
 	cls_from = p->tier_class < 0 ? 0 : p->tier_class;
 	cls_to = p->tier_class < 0 ? 3 : p->tier_class;
 	memset(half, 0, sizeof(half));
-	half[0].db = a->db;
-	half[1].db = a->db_reader;
+	if (!(half[0].st = archive_stmt(a, ST_SEARCH_COUNT_RANGE)))
+		return -PRL_ESQL;
+	half[1].st = a->reader_count;
 	for (int l = 0; l < levels; l++)
 		for (int c = cls_from; c <= cls_to; c++) {
 			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
