@@ -955,6 +955,9 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 	x->ctx = o->ctx;
 	x->fd = -1;
 	x->now = time(NULL);
+	/* a caller that names no folder (the server's export, until web/
+	 * passes its own as the command line does) keeps what it had:
+	 * $TMPDIR, else /tmp */
 	if (!tmp || !*tmp)
 		tmp = getenv("TMPDIR");
 	if (!(x->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp")) ||

@@ -483,7 +483,9 @@ struct prl_export_opts {
 	size_t nids;
 	enum prl_export_audio audio;
 	const char *tmp_dir; /* where clips and FLAC are made, as files unlinked
-			      * at once (NULL: $TMPDIR, else /tmp) */
+			      * at once; the command line passes $TMPDIR.
+			      * NULL or "": $TMPDIR, else /tmp, as before, for
+			      * callers that do not say yet (the server) */
 	/* Receives the zip's bytes in order; returns 0 or a negative prl_err
 	 * (which stops the export). */
 	int (*write)(void *ctx, const void *data, size_t len);
