@@ -31,6 +31,30 @@
 #define MAX_LIMIT 200
 #define GROUPS_UP_TO 20000 /* per-recording counts for result sets up to this size */
 
+/* ,"variants":[{term, of}]: the close spellings met in the hits written. */
+static void write_variants(struct prl_buf *b, const struct plan *p)
+{
+	int nv = 0;
+
+	prl_buf_addstr(b, ",\"variants\":[");
+	for (size_t i = 0; i < p->q.n; i++)
+		for (size_t k = 0; k < p->variant[i].n; k++) {
+			size_t m;
+
+			for (m = 0;
+			     m < p->seen.n && strcmp(p->seen.items[m], p->variant[i].items[k]); m++)
+				;
+			if (m == p->seen.n)
+				continue;
+			prl_buf_addstr(b, nv++ ? ",{\"term\":" : "{\"term\":");
+			prl_json_str(b, p->variant[i].items[k]);
+			prl_buf_addstr(b, ",\"of\":");
+			prl_json_str(b, p->q.items[i].text);
+			prl_buf_addch(b, '}');
+		}
+	prl_buf_addch(b, ']');
+}
+
 int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			    const struct prl_search_opts *o, struct prl_buf *out)
 {
@@ -39,10 +63,10 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	struct memory_answer *mem = NULL;
 	uint64_t sig;
 	int64_t total_exact = 0, total = 0, limit, offset, ids[MAX_LIMIT];
-	size_t nids = 0, nexact_ids = 0, i, k;
+	size_t nids = 0, nexact_ids = 0, i;
 	enum order ord = ORDER_RANK;
 	struct plan p;
-	int ret, nv = 0;
+	int ret;
 
 	limit = o->limit > 0 ? (o->limit > MAX_LIMIT ? MAX_LIMIT : o->limit) : DEFAULT_LIMIT;
 	offset = o->offset > 0 ? o->offset : 0;
@@ -102,23 +126,7 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	for (i = 0; i < nids; i++)
 		if ((ret = search_write_hit(a, &p, ids[i], i >= nexact_ids, i == 0, &hb)) < 0)
 			goto end;
-	prl_buf_addstr(&b, ",\"variants\":[");
-	for (i = 0; i < p.q.n; i++)
-		for (k = 0; k < p.variant[i].n; k++) {
-			size_t m;
-
-			for (m = 0; m < p.seen.n && strcmp(p.seen.items[m], p.variant[i].items[k]);
-			     m++)
-				;
-			if (m == p.seen.n)
-				continue;
-			prl_buf_addstr(&b, nv++ ? ",{\"term\":" : "{\"term\":");
-			prl_json_str(&b, p.variant[i].items[k]);
-			prl_buf_addstr(&b, ",\"of\":");
-			prl_json_str(&b, p.q.items[i].text);
-			prl_buf_addch(&b, '}');
-		}
-	prl_buf_addch(&b, ']');
+	write_variants(&b, &p);
 	prl_buf_add(&b, hb.data, hb.len);
 	prl_buf_addch(&b, ']');
 	if (o->with_groups && total <= GROUPS_UP_TO && !p.empty_filter) {
