@@ -131,12 +131,63 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 }
 
 /* One recording object. with_tiers: 1 to add tiers when the viewer may read. */
+/* ,"place":{id, name, commune, lat, lon} or null, from columns 4-8 of
+ * ST_REC_FULL. */
+static void write_place(struct prl_buf *out, sqlite3_stmt *st)
+{
+	prl_buf_addstr(out, ",\"place\":");
+	if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+		prl_buf_addstr(out, "null");
+		return;
+	}
+	prl_buf_addf(out, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 4));
+	add_str(out, "name", st, 5);
+	add_str(out, "commune", st, 6);
+	prl_buf_addf(out, ",\"lat\":");
+	if (sqlite3_column_type(st, 7) == SQLITE_NULL)
+		prl_buf_addstr(out, "null,\"lon\":null");
+	else
+		prl_buf_addf(out, "%.6f,\"lon\":%.6f", sqlite3_column_double(st, 7),
+			     sqlite3_column_double(st, 8));
+	prl_buf_addch(out, '}');
+}
+
+/* ,"speakers":[...] of recording id. */
+static int write_speakers(struct prl_archive *a, int64_t id, struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_REC_SPEAKERS);
+	int first = 1, rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	prl_buf_addstr(out, ",\"speakers\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		prl_buf_addf(out, "%s{\"id\":%lld,\"name\":", first ? "" : ",",
+			     (long long)sqlite3_column_int64(st, 0));
+		prl_json_str(out, (const char *)sqlite3_column_text(st, 1));
+		add_str(out, "role", st, 2);
+		add_num(out, "birth_year", st, 3, 0);
+		add_str(out, "sex", st, 4);
+		add_str(out, "occupation", st, 5);
+		add_str(out, "origin", st, 6);
+		prl_buf_addf(out, ",\"pseudonym\":%s}",
+			     sqlite3_column_int(st, 7) ? "true" : "false");
+		first = 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return archive_sql_fail(a, "reading speakers");
+	prl_buf_addch(out, ']');
+	return 0;
+}
+
 static int write_recording(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 			   int with_tiers, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_REC_FULL);
 	enum prl_visibility vis;
-	int first = 1, rc, ret = 0;
+	int rc, ret = 0;
 
 	if (!st)
 		return -PRL_ESQL;
@@ -158,21 +209,7 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	add_str(out, "date", st, 2);
 	add_str(out, "collection", st, 3);
 	add_num(out, "collection_id", st, 30, 0);
-	prl_buf_addstr(out, ",\"place\":");
-	if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-		prl_buf_addstr(out, "null");
-	} else {
-		prl_buf_addf(out, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 4));
-		add_str(out, "name", st, 5);
-		add_str(out, "commune", st, 6);
-		prl_buf_addf(out, ",\"lat\":");
-		if (sqlite3_column_type(st, 7) == SQLITE_NULL)
-			prl_buf_addstr(out, "null,\"lon\":null");
-		else
-			prl_buf_addf(out, "%.6f,\"lon\":%.6f", sqlite3_column_double(st, 7),
-				     sqlite3_column_double(st, 8));
-		prl_buf_addch(out, '}');
-	}
+	write_place(out, st);
 	add_str(out, "variety", st, 9);
 	add_str(out, "language", st, 10);
 	prl_buf_addf(out, ",\"access\":\"%s\"",
@@ -202,27 +239,8 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	prl_buf_addf(out, ",\"can_listen\":%s", vis == PRL_SEE_ALL ? "true" : "false");
 	sqlite3_reset(st);
 
-	if (!(st = archive_stmt(a, ST_REC_SPEAKERS)))
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, id);
-	prl_buf_addstr(out, ",\"speakers\":[");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		prl_buf_addf(out, "%s{\"id\":%lld,\"name\":", first ? "" : ",",
-			     (long long)sqlite3_column_int64(st, 0));
-		prl_json_str(out, (const char *)sqlite3_column_text(st, 1));
-		add_str(out, "role", st, 2);
-		add_num(out, "birth_year", st, 3, 0);
-		add_str(out, "sex", st, 4);
-		add_str(out, "occupation", st, 5);
-		add_str(out, "origin", st, 6);
-		prl_buf_addf(out, ",\"pseudonym\":%s}",
-			     sqlite3_column_int(st, 7) ? "true" : "false");
-		first = 0;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return archive_sql_fail(a, "reading speakers");
-	prl_buf_addch(out, ']');
+	if ((ret = write_speakers(a, id, out)) < 0)
+		return ret;
 	if (with_tiers && vis == PRL_SEE_ALL) {
 		if ((ret = write_tiers(a, v, id, out)) < 0)
 			return ret;
