@@ -231,6 +231,38 @@ int search_write_memory_groups(struct prl_archive *a, const struct memory_answer
  */
 struct memory_answer;
 
+/* A copy of the postings (search-postings.c), read by search-memory.c. */
+#define OVERFLOW_BIT (UINT64_C(1) << 63)
+
+struct mterm {
+	char *term;	 /* as FTS5 stores it (folded, lower case) */
+	uint32_t n;	 /* segments that hold it */
+	uint32_t *docs;	 /* their dense numbers, ascending */
+	uint64_t *masks; /* body terms: positions in each of them */
+};
+
+struct search_memory {
+	struct prl_search_cache *cache; /* the cache that holds it */
+	uint64_t signature;		/* of the index's structure record when read */
+	int refs;			/* users, plus one while it is the current copy */
+	uint32_t ndocs;			/* rows of the index */
+	int64_t *rowid;			/* dense number -> index rowid, ascending */
+	uint32_t *recording;		/* dense number -> recording id */
+	uint32_t *length;		/* dense number -> tokens in the row, every column (bm25) */
+	double avgdl;			/* mean of length */
+	struct mterm *body, *meta;	/* sorted by term */
+	size_t nbody, nmeta;
+	size_t bytes; /* memory held, roughly */
+};
+
+/* The current copy for a's archive at signature sig, with a reference
+ * (released with search_postings_release()); NULL when there is none,
+ * and then a fresh reading may be started. */
+struct search_memory *search_postings_get(struct prl_archive *a, uint64_t sig);
+void search_postings_release(struct search_memory *m);
+/* The dense number of the first row of m whose rowid is >= rowid. */
+uint32_t search_postings_dense_at(const struct search_memory *m, int64_t rowid);
+
 /* The index's signature: FNV-1a of what st (INDEX_SIGNATURE_SQL) reads,
  * the FTS5 structure record; st is reset. */
 uint64_t search_signature(sqlite3_stmt *st);
