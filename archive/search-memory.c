@@ -440,6 +440,60 @@ static int eval_item(struct prl_archive *a, struct memory_answer *ans, struct to
 	return 0;
 }
 
+/* Sets in visible what the viewer of p may read: whole levels, one tier
+ * class or all. */
+static void mark_visible(const struct search_memory *m, const struct plan *p,
+			 struct bitmap *visible)
+{
+	int levels = (int)(p->key_below >> INDEX_ACCESS_BITS);
+	int cls_from = p->tier_class < 0 ? 0 : p->tier_class;
+	int cls_to = p->tier_class < 0 ? 3 : p->tier_class;
+
+	for (int l = 0; l < levels; l++)
+		for (int c = cls_from; c <= cls_to; c++) {
+			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
+				       ((int64_t)c << INDEX_CLASS_BITS);
+			bm_set_range(visible, search_postings_dense_at(m, base),
+				     search_postings_dense_at(
+					     m, base + (INT64_C(1) << INDEX_CLASS_BITS)));
+		}
+}
+
+/* The filters of p (meta tokens, each group ORed, the groups ANDed) taken
+ * out of ans's sets; ge is scratch of the same size. */
+static int apply_filters(struct memory_answer *ans, struct tokenizer *tz, const struct plan *p,
+			 struct bitmap *ge)
+{
+	const struct search_memory *m = ans->m;
+	int ret;
+
+	for (int fg = 0; fg < p->nfilters; fg++) {
+		memset(ge->w, 0, ge->nw * sizeof(*ge->w));
+		for (size_t i = 0; i < p->filters[fg].n; i++) {
+			struct tokens ts;
+			struct form f;
+
+			if ((ret = tokenize(tz, p->filters[fg].items[i], &ts)) < 0)
+				return ret;
+			memset(&f, 0, sizeof(f));
+			f.meta = 1;
+			if (ts.n == 1 && (f.term = find_term(m->meta, m->nmeta, ts.t[0]))) {
+				f.kind = FORM_TERM;
+				f.hits = f.term->n;
+				bm_add_docs(ge, f.term->docs, f.term->n);
+			}
+			tokens_clear(&ts);
+			if ((ret = add_form(ans, &f)) < 0)
+				return ret;
+		}
+		for (size_t w = 0; w < ge->nw; w++) {
+			ans->exact.w[w] &= ge->w[w];
+			ans->any.w[w] &= ge->w[w];
+		}
+	}
+	return 0;
+}
+
 static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_answer *ans)
 {
 	const struct search_memory *m = ans->m;
@@ -447,7 +501,7 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 	struct bitmap visible = {NULL, 0};
 	struct tokenizer tz;
 	size_t w, i;
-	int ret, levels, cls_from, cls_to;
+	int ret;
 
 	if ((ret = tokenizer_open(a, &tz)) < 0)
 		return ret;
@@ -456,18 +510,7 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 	    (ret = bm_init(&ga, m->ndocs)) < 0 || (ret = bm_init(&ie, m->ndocs)) < 0 ||
 	    (ret = bm_init(&ia, m->ndocs)) < 0 || (ret = bm_init(&visible, m->ndocs)) < 0)
 		goto end;
-	/* what the viewer may read: whole levels, one tier class or all */
-	levels = (int)(p->key_below >> INDEX_ACCESS_BITS);
-	cls_from = p->tier_class < 0 ? 0 : p->tier_class;
-	cls_to = p->tier_class < 0 ? 3 : p->tier_class;
-	for (int l = 0; l < levels; l++)
-		for (int c = cls_from; c <= cls_to; c++) {
-			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
-				       ((int64_t)c << INDEX_CLASS_BITS);
-			bm_set_range(&visible, search_postings_dense_at(m, base),
-				     search_postings_dense_at(
-					     m, base + (INT64_C(1) << INDEX_CLASS_BITS)));
-		}
+	mark_visible(m, p, &visible);
 	memcpy(ans->exact.w, visible.w, visible.nw * sizeof(*visible.w));
 	memcpy(ans->any.w, visible.w, visible.nw * sizeof(*visible.w));
 	/* groups are ANDed, the items of a group ORed */
@@ -503,31 +546,8 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 			ans->any.w[w] &= ~ie.w[w];
 		}
 	}
-	/* the filters: meta tokens, each group ORed */
-	for (int fg = 0; fg < p->nfilters; fg++) {
-		memset(ge.w, 0, ge.nw * sizeof(*ge.w));
-		for (i = 0; i < p->filters[fg].n; i++) {
-			struct tokens ts;
-			struct form f;
-
-			if ((ret = tokenize(&tz, p->filters[fg].items[i], &ts)) < 0)
-				goto end;
-			memset(&f, 0, sizeof(f));
-			f.meta = 1;
-			if (ts.n == 1 && (f.term = find_term(m->meta, m->nmeta, ts.t[0]))) {
-				f.kind = FORM_TERM;
-				f.hits = f.term->n;
-				bm_add_docs(&ge, f.term->docs, f.term->n);
-			}
-			tokens_clear(&ts);
-			if ((ret = add_form(ans, &f)) < 0)
-				goto end;
-		}
-		for (w = 0; w < ge.nw; w++) {
-			ans->exact.w[w] &= ge.w[w];
-			ans->any.w[w] &= ge.w[w];
-		}
-	}
+	if ((ret = apply_filters(ans, &tz, p, &ge)) < 0)
+		goto end;
 	ans->total_exact = bm_count(&ans->exact);
 	ans->total = bm_count(&ans->any);
 	ret = 0;
