@@ -366,7 +366,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 				  " WHERE recording_id = ?1 AND kind = ?2",
 	[ST_WITHHELD_MEDIA_PUT] = "INSERT OR REPLACE INTO withheld_media(recording_id, kind, spans,"
 				  " path, bytes, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	/* OAI-PMH harvesting (export.c): ?1 is the highest access level an
+	/* OAI-PMH harvesting (harvest.c): ?1 is the highest access level an
 	 * anonymous visitor may know of, from prl_access_decide() */
 	[ST_HARVEST_PAGE] = "SELECT id, updated_at, ifnull(collection_id, 0) FROM recordings"
 			    " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"

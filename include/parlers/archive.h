@@ -465,7 +465,7 @@ int prl_archive_fsck(struct prl_archive *a,
 				    int64_t recording_id),
 		     void *ctx, int64_t *files_checked);
 
-/* ---- export bundles, OAI-PMH harvesting (export.c) ---- */
+/* ---- export bundles (export.c), OAI-PMH harvesting (harvest.c) ---- */
 
 enum prl_export_audio {
 	PRL_EXPORT_ORIGINAL = 0, /* the original, byte for byte */
