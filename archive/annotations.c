@@ -200,102 +200,104 @@ static int64_t speaker_for(struct prl_archive *a, int64_t rec, const char *parti
 	return sid;
 }
 
-int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
-			      int replace)
+/* With replace, removes recording id's tiers; without, refuses a tier of
+ * doc whose name the recording already has. */
+static int make_room(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
+		     int replace)
 {
-	int64_t *tier_ids = NULL, **seg_ids = NULL, sid;
-	char *lt = NULL, *cv = NULL, *props = NULL;
 	sqlite3_stmt *st;
-	size_t i, j;
-	int ret = -PRL_ESQL;
 
 	if (replace) {
 		if (!(st = archive_stmt(a, ST_TIERS_DELETE)))
-			goto end;
+			return -PRL_ESQL;
 		sqlite3_bind_int64(st, 1, id);
-		if (archive_step_done(a, st, "removing the old tiers") < 0)
-			goto end;
-	} else {
-		for (i = 0; i < doc->ntiers; i++) {
-			if (!(st = archive_stmt(a, ST_TIER_BY_NAME)))
-				goto end;
-			sqlite3_bind_int64(st, 1, id);
-			archive_bind_text(st, 2, doc->tiers[i].name);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				sqlite3_reset(st);
-				ret = archive_fail(a, -PRL_EEXIST,
-						   "tier '%s' is already there (use --replace)",
-						   doc->tiers[i].name);
-				goto end;
-			}
+		return archive_step_done(a, st, "removing the old tiers") < 0 ? -PRL_ESQL : 0;
+	}
+	for (size_t i = 0; i < doc->ntiers; i++) {
+		if (!(st = archive_stmt(a, ST_TIER_BY_NAME)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, doc->tiers[i].name);
+		if (sqlite3_step(st) == SQLITE_ROW) {
 			sqlite3_reset(st);
+			return archive_fail(a, -PRL_EEXIST,
+					    "tier '%s' is already there (use --replace)",
+					    doc->tiers[i].name);
 		}
+		sqlite3_reset(st);
 	}
-	tier_ids = calloc(doc->ntiers + 1, sizeof(*tier_ids));
-	seg_ids = calloc(doc->ntiers + 1, sizeof(*seg_ids));
-	if (!tier_ids || !seg_ids) {
-		ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
-		goto end;
-	}
-	for (i = 0; i < doc->ntiers; i++) {
-		const struct prl_tier *t = &doc->tiers[i];
+	return 0;
+}
 
-		if (t->parent > i) {
-			/* parents come first in every format parlers reads */
-			ret = archive_fail(a, -PRL_EINVAL, "tier '%s': parent tier comes after it",
-					   t->name);
-			goto end;
-		}
-		sid = speaker_for(a, id, t->participant);
-		if (!(st = archive_stmt(a, ST_TIER_ADD)))
-			goto end;
-		sqlite3_bind_int64(st, 1, id);
-		archive_bind_text(st, 2, t->name);
-		archive_bind_text(st, 3, tier_type_of(t));
-		archive_bind_text(st, 4, t->language);
-		archive_bind_text(st, 5, t->participant);
-		if (sid > 0)
-			sqlite3_bind_int64(st, 6, sid);
-		archive_bind_text(st, 7, t->annotator);
-		archive_bind_text(st, 8, t->ling_type);
-		if (t->parent)
-			sqlite3_bind_int64(st, 9, tier_ids[t->parent - 1]);
-		sqlite3_bind_int(st, 10, (int)t->constraint);
-		sqlite3_bind_int(st, 11, t->is_point);
-		sqlite3_bind_int64(st, 12, (int64_t)i);
-		archive_bind_text(st, 13, t->default_locale);
-		sqlite3_bind_int(st, 14, t->may_overlap);
-		if (archive_step_done(a, st, "adding a tier") < 0)
-			goto end;
-		tier_ids[i] = sqlite3_last_insert_rowid(a->db);
-		if (t->nsegs && !(seg_ids[i] = malloc(t->nsegs * sizeof(**seg_ids)))) {
-			ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
-			goto end;
-		}
-		for (j = 0; j < t->nsegs; j++) {
-			const struct prl_segment *s = &t->segs[j];
+/* Stores doc's tier i of recording id and its segments; tier_ids[i] and
+ * seg_ids[i] (caller frees) get their row ids, for the tiers after it. */
+static int store_tier(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc, size_t i,
+		      int64_t *tier_ids, int64_t **seg_ids)
+{
+	const struct prl_tier *t = &doc->tiers[i];
+	sqlite3_stmt *st;
+	int64_t sid;
 
-			if (!(st = archive_stmt(a, ST_SEGMENT_ADD)))
-				goto end;
-			sqlite3_bind_int64(st, 1, tier_ids[i]);
-			sqlite3_bind_int64(st, 2, s->start_ms);
-			sqlite3_bind_int64(st, 3, s->end_ms);
-			archive_bind_text(st, 4, s->text ? s->text : "");
-			if (s->parent && t->parent && s->parent <= doc->tiers[t->parent - 1].nsegs)
-				sqlite3_bind_int64(st, 5, seg_ids[t->parent - 1][s->parent - 1]);
-			sqlite3_bind_int64(st, 6, (int64_t)j);
-			archive_bind_text(st, 7, s->ext_id);
-			archive_bind_text(st, 8, s->cve_ref);
-			sqlite3_bind_int(st, 9, s->start_unaligned);
-			sqlite3_bind_int(st, 10, s->end_unaligned);
-			if (archive_step_done(a, st, "adding a segment") < 0)
-				goto end;
-			seg_ids[i][j] = sqlite3_last_insert_rowid(a->db);
-		}
+	if (t->parent > i) {
+		/* parents come first in every format parlers reads */
+		return archive_fail(a, -PRL_EINVAL, "tier '%s': parent tier comes after it",
+				    t->name);
 	}
-	lt = doc_extras_json(doc, 0);
-	cv = doc_extras_json(doc, 1);
-	props = doc_extras_json(doc, 2);
+	sid = speaker_for(a, id, t->participant);
+	if (!(st = archive_stmt(a, ST_TIER_ADD)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	archive_bind_text(st, 2, t->name);
+	archive_bind_text(st, 3, tier_type_of(t));
+	archive_bind_text(st, 4, t->language);
+	archive_bind_text(st, 5, t->participant);
+	if (sid > 0)
+		sqlite3_bind_int64(st, 6, sid);
+	archive_bind_text(st, 7, t->annotator);
+	archive_bind_text(st, 8, t->ling_type);
+	if (t->parent)
+		sqlite3_bind_int64(st, 9, tier_ids[t->parent - 1]);
+	sqlite3_bind_int(st, 10, (int)t->constraint);
+	sqlite3_bind_int(st, 11, t->is_point);
+	sqlite3_bind_int64(st, 12, (int64_t)i);
+	archive_bind_text(st, 13, t->default_locale);
+	sqlite3_bind_int(st, 14, t->may_overlap);
+	if (archive_step_done(a, st, "adding a tier") < 0)
+		return -PRL_ESQL;
+	tier_ids[i] = sqlite3_last_insert_rowid(a->db);
+	if (t->nsegs && !(seg_ids[i] = malloc(t->nsegs * sizeof(**seg_ids))))
+		return archive_fail(a, -PRL_ENOMEM, "out of memory");
+	for (size_t j = 0; j < t->nsegs; j++) {
+		const struct prl_segment *s = &t->segs[j];
+
+		if (!(st = archive_stmt(a, ST_SEGMENT_ADD)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, tier_ids[i]);
+		sqlite3_bind_int64(st, 2, s->start_ms);
+		sqlite3_bind_int64(st, 3, s->end_ms);
+		archive_bind_text(st, 4, s->text ? s->text : "");
+		if (s->parent && t->parent && s->parent <= doc->tiers[t->parent - 1].nsegs)
+			sqlite3_bind_int64(st, 5, seg_ids[t->parent - 1][s->parent - 1]);
+		sqlite3_bind_int64(st, 6, (int64_t)j);
+		archive_bind_text(st, 7, s->ext_id);
+		archive_bind_text(st, 8, s->cve_ref);
+		sqlite3_bind_int(st, 9, s->start_unaligned);
+		sqlite3_bind_int(st, 10, s->end_unaligned);
+		if (archive_step_done(a, st, "adding a segment") < 0)
+			return -PRL_ESQL;
+		seg_ids[i][j] = sqlite3_last_insert_rowid(a->db);
+	}
+	return 0;
+}
+
+/* The document's own fields (span, author, date, EAF extras). */
+static int store_doc_fields(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc)
+{
+	char *lt = doc_extras_json(doc, 0), *cv = doc_extras_json(doc, 1);
+	char *props = doc_extras_json(doc, 2);
+	sqlite3_stmt *st;
+	int ret = -PRL_ESQL;
+
 	if (!(st = archive_stmt(a, ST_ANNDOC_PUT)))
 		goto end;
 	sqlite3_bind_int64(st, 1, id);
@@ -310,14 +312,37 @@ int archive_store_annotations(struct prl_archive *a, int64_t id, const struct pr
 		goto end;
 	ret = 0;
 end:
+	free(lt);
+	free(cv);
+	free(props);
+	return ret;
+}
+
+int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
+			      int replace)
+{
+	int64_t *tier_ids = NULL, **seg_ids = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = make_room(a, id, doc, replace)) < 0)
+		goto end;
+	tier_ids = calloc(doc->ntiers + 1, sizeof(*tier_ids));
+	seg_ids = calloc(doc->ntiers + 1, sizeof(*seg_ids));
+	if (!tier_ids || !seg_ids) {
+		ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
+		goto end;
+	}
+	for (i = 0; i < doc->ntiers; i++)
+		if ((ret = store_tier(a, id, doc, i, tier_ids, seg_ids)) < 0)
+			goto end;
+	ret = store_doc_fields(a, id, doc);
+end:
 	if (seg_ids)
 		for (i = 0; i < doc->ntiers; i++)
 			free(seg_ids[i]);
 	free(seg_ids);
 	free(tier_ids);
-	free(lt);
-	free(cv);
-	free(props);
 	return ret;
 }
 
@@ -391,15 +416,151 @@ static char *colstr(sqlite3_stmt *st, int i)
 	return archive_col_strdup(st, i);
 }
 
+/* The document's own fields (its span, author, date, EAF extras), when
+ * they were stored. */
+static int load_doc_fields(struct prl_archive *a, int64_t id, struct prl_annot_doc *d)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_ANNDOC_GET);
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		d->xmin_ms = sqlite3_column_int64(st, 0);
+		d->xmax_ms = sqlite3_column_type(st, 1) == SQLITE_NULL
+				     ? -1
+				     : sqlite3_column_int64(st, 1);
+		d->author = colstr(st, 2);
+		d->date = colstr(st, 3);
+		doc_extras_load(d, (const char *)sqlite3_column_text(st, 4),
+				(const char *)sqlite3_column_text(st, 5),
+				(const char *)sqlite3_column_text(st, 6));
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Recording id's tiers into d, in order, and their row ids into
+ * *tier_ids (the caller frees it, also after a failure). */
+static int load_tiers(struct prl_archive *a, int64_t id, struct prl_annot_doc *d,
+		      int64_t **tier_ids, size_t *ntier_ids)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_TIERS_OF);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t parent = sqlite3_column_int64(st, 7);
+		struct prl_tier *t;
+		int64_t *grown;
+		int ti;
+
+		ti = prl_annot_add_tier(d, (const char *)sqlite3_column_text(st, 1),
+					(const char *)sqlite3_column_text(st, 2));
+		grown = realloc(*tier_ids, (*ntier_ids + 1) * sizeof(**tier_ids));
+		if (grown)
+			*tier_ids = grown;
+		if (ti < 0 || !grown)
+			return -PRL_ENOMEM;
+		(*tier_ids)[(*ntier_ids)++] = sqlite3_column_int64(st, 0);
+		t = &d->tiers[ti];
+		t->language = colstr(st, 3);
+		t->participant = colstr(st, 4);
+		if (!t->participant && sqlite3_column_type(st, 11) != SQLITE_NULL)
+			t->participant = colstr(st, 11);
+		t->annotator = colstr(st, 5);
+		t->ling_type = colstr(st, 6);
+		t->constraint = (enum prl_constraint)sqlite3_column_int(st, 8);
+		t->is_point = sqlite3_column_int(st, 9) != 0;
+		t->default_locale = colstr(st, 12);
+		t->may_overlap = sqlite3_column_int(st, 13) != 0;
+		for (size_t j = 0; parent && j + 1 < *ntier_ids; j++)
+			if ((*tier_ids)[j] == parent)
+				t->parent = j + 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -PRL_ESQL;
+}
+
+/* Where segment pid is in parent tier pt, whose segments' row ids are
+ * ids: its index plus one, or 0 when it is not there. */
+static size_t parent_segment(const struct prl_tier *pt, const int64_t *ids, int64_t pid)
+{
+	size_t lo = 0, hi = pt->nsegs, parent = 0;
+
+	/* parents' ids are in document order: a binary search */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pt->nsegs && ids[lo] == pid)
+		return lo + 1;
+	for (size_t j = 0; j < pt->nsegs; j++)
+		if (ids[j] == pid)
+			parent = j + 1;
+	return parent;
+}
+
+/* The segments of d's tier i (row tier_id) as v may read them, their row
+ * ids into seg_ids[i] (the caller frees them, also after a failure). */
+static int load_segments(struct prl_archive *a, const struct prl_viewer *v, struct prl_annot_doc *d,
+			 size_t i, int64_t tier_id, int64_t **seg_ids)
+{
+	struct prl_tier *t = &d->tiers[i];
+	sqlite3_stmt *ss;
+	size_t cap = 0;
+	int rc;
+
+	/* withheld passages stay out of exports for who may not read them */
+	if (!(ss = archive_stmt(a, prl_access_sees_withheld(v) ? ST_SEGMENTS_OF_TIER
+							       : ST_SEGMENTS_OF_TIER_SHOWN)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(ss, 1, tier_id);
+	while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(ss, 4);
+		struct prl_segment *s;
+		size_t parent = 0;
+
+		if (t->parent && pid)
+			parent = parent_segment(&d->tiers[t->parent - 1], seg_ids[t->parent - 1],
+						pid);
+		if (prl_annot_add_segment(t, sqlite3_column_int64(ss, 1),
+					  sqlite3_column_int64(ss, 2),
+					  (const char *)sqlite3_column_text(ss, 3), parent) < 0)
+			return -PRL_ENOMEM;
+		s = &t->segs[t->nsegs - 1];
+		s->ext_id = colstr(ss, 5);
+		s->cve_ref = colstr(ss, 6);
+		s->start_unaligned = sqlite3_column_int(ss, 7) != 0;
+		s->end_unaligned = sqlite3_column_int(ss, 8) != 0;
+		if (t->nsegs > cap) {
+			int64_t *g;
+
+			cap = cap ? cap * 2 : 64;
+			if (!(g = realloc(seg_ids[i], cap * sizeof(*g))))
+				return -PRL_ENOMEM;
+			seg_ids[i] = g;
+		}
+		seg_ids[i][t->nsegs - 1] = sqlite3_column_int64(ss, 0);
+	}
+	sqlite3_reset(ss);
+	return rc == SQLITE_DONE ? 0 : -PRL_ESQL;
+}
+
 int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 				 struct prl_annot_doc **out)
 {
 	struct prl_recording_brief b;
 	struct prl_annot_doc *d = NULL;
 	int64_t *tier_ids = NULL, **seg_ids = NULL;
-	size_t ntier_ids = 0, i, j;
-	sqlite3_stmt *st, *ss;
-	int ret, rc;
+	size_t ntier_ids = 0, i;
+	int ret;
 
 	if ((ret = archive_recording_brief(a, id, &b)) < 0)
 		return ret;
@@ -418,126 +579,16 @@ int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer 
 		return ret;
 	if (!(d = prl_annot_doc_new()))
 		return -PRL_ENOMEM;
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_ANNDOC_GET)))
-		goto end;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		d->xmin_ms = sqlite3_column_int64(st, 0);
-		d->xmax_ms = sqlite3_column_type(st, 1) == SQLITE_NULL
-				     ? -1
-				     : sqlite3_column_int64(st, 1);
-		d->author = colstr(st, 2);
-		d->date = colstr(st, 3);
-		doc_extras_load(d, (const char *)sqlite3_column_text(st, 4),
-				(const char *)sqlite3_column_text(st, 5),
-				(const char *)sqlite3_column_text(st, 6));
-	}
-	sqlite3_reset(st);
-	if (!(st = archive_stmt(a, ST_TIERS_OF)))
-		goto end;
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t parent = sqlite3_column_int64(st, 7);
-		struct prl_tier *t;
-		int64_t *grown;
-		int ti;
-
-		ti = prl_annot_add_tier(d, (const char *)sqlite3_column_text(st, 1),
-					(const char *)sqlite3_column_text(st, 2));
-		grown = realloc(tier_ids, (ntier_ids + 1) * sizeof(*tier_ids));
-		if (grown)
-			tier_ids = grown;
-		if (ti < 0 || !grown) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-		tier_ids[ntier_ids++] = sqlite3_column_int64(st, 0);
-		t = &d->tiers[ti];
-		t->language = colstr(st, 3);
-		t->participant = colstr(st, 4);
-		if (!t->participant && sqlite3_column_type(st, 11) != SQLITE_NULL)
-			t->participant = colstr(st, 11);
-		t->annotator = colstr(st, 5);
-		t->ling_type = colstr(st, 6);
-		t->constraint = (enum prl_constraint)sqlite3_column_int(st, 8);
-		t->is_point = sqlite3_column_int(st, 9) != 0;
-		t->default_locale = colstr(st, 12);
-		t->may_overlap = sqlite3_column_int(st, 13) != 0;
-		for (j = 0; parent && j + 1 < ntier_ids; j++)
-			if (tier_ids[j] == parent)
-				t->parent = j + 1;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if ((ret = load_doc_fields(a, id, d)) < 0 ||
+	    (ret = load_tiers(a, id, d, &tier_ids, &ntier_ids)) < 0)
 		goto end;
 	if (d->ntiers && !(seg_ids = calloc(d->ntiers, sizeof(*seg_ids)))) {
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
-	for (i = 0; i < d->ntiers; i++) {
-		struct prl_tier *t = &d->tiers[i];
-		size_t cap = 0;
-
-		/* withheld passages stay out of exports for who may not read them */
-		if (!(ss = archive_stmt(a, prl_access_sees_withheld(v)
-						   ? ST_SEGMENTS_OF_TIER
-						   : ST_SEGMENTS_OF_TIER_SHOWN)))
+	for (i = 0; i < d->ntiers; i++)
+		if ((ret = load_segments(a, v, d, i, tier_ids[i], seg_ids)) < 0)
 			goto end;
-		sqlite3_bind_int64(ss, 1, tier_ids[i]);
-		while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
-			int64_t pid = sqlite3_column_int64(ss, 4);
-			struct prl_segment *s;
-			size_t parent = 0;
-
-			if (t->parent && pid) {
-				/* parents' ids are in document order: a binary search */
-				struct prl_tier *pt = &d->tiers[t->parent - 1];
-				int64_t *ids = seg_ids[t->parent - 1];
-				size_t lo = 0, hi = pt->nsegs;
-
-				while (lo < hi) {
-					size_t mid = (lo + hi) / 2;
-
-					if (ids[mid] < pid)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				if (lo < pt->nsegs && ids[lo] == pid)
-					parent = lo + 1;
-				else
-					for (j = 0; j < pt->nsegs; j++)
-						if (ids[j] == pid)
-							parent = j + 1;
-			}
-			if (prl_annot_add_segment(
-				    t, sqlite3_column_int64(ss, 1), sqlite3_column_int64(ss, 2),
-				    (const char *)sqlite3_column_text(ss, 3), parent) < 0) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			s = &t->segs[t->nsegs - 1];
-			s->ext_id = colstr(ss, 5);
-			s->cve_ref = colstr(ss, 6);
-			s->start_unaligned = sqlite3_column_int(ss, 7) != 0;
-			s->end_unaligned = sqlite3_column_int(ss, 8) != 0;
-			if (t->nsegs > cap) {
-				int64_t *g;
-
-				cap = cap ? cap * 2 : 64;
-				if (!(g = realloc(seg_ids[i], cap * sizeof(*g)))) {
-					ret = -PRL_ENOMEM;
-					goto end;
-				}
-				seg_ids[i] = g;
-			}
-			seg_ids[i][t->nsegs - 1] = sqlite3_column_int64(ss, 0);
-		}
-		sqlite3_reset(ss);
-		if (rc != SQLITE_DONE)
-			goto end;
-	}
 	*out = d;
 	d = NULL;
 	ret = 0;

@@ -80,6 +80,7 @@ enum stmt_id {
 	ST_SPEAKER_OF_REC_BY_NAME,
 	ST_SEARCH_COUNT,
 	ST_SEARCH_COUNT_DATED,
+	ST_SEARCH_COUNT_RANGE,
 	ST_SEARCH_PAGE_RANK,
 	ST_SEARCH_PAGE_RANK_REST,
 	ST_SEARCH_PAGE_ROWID,
@@ -163,18 +164,28 @@ enum stmt_id {
 	ST_HARVEST_PAGE,
 	ST_HARVEST_COUNT,
 	ST_HARVEST_EARLIEST,
+	ST_LIST_COUNT,
+	ST_LIST_PAGE,
+	ST_FACET_COLLECTIONS,
+	ST_FACET_PLACES,
+	ST_FACET_SPEAKERS,
+	ST_FACET_VARIETIES,
 	ST_COUNT
 };
 
 struct prl_archive {
-	sqlite3 *db;		       /* the open archive.db */
-	char *dir;		       /* the data folder, absolute */
-	char *media_dir;	       /* dir/media */
-	int schema_version;	       /* after migrations: the latest */
-	struct prl_buf errmsg;	       /* detail of the last failure */
-	sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use */
-	sqlite3 *db_reader;	       /* a second, read-only connection: big counts are
-					* split across two threads (search.c); NULL until used */
+	sqlite3 *db;				   /* the open archive.db */
+	char *dir;				   /* the data folder, absolute */
+	char *media_dir;			   /* dir/media */
+	int schema_version;			   /* after migrations: the latest */
+	struct prl_buf errmsg;			   /* detail of the last failure */
+	sqlite3_stmt *stmts[ST_COUNT];		   /* prepared on first use */
+	sqlite3 *db_reader;			   /* a second, read-only connection: big counts are
+						    * split across two threads (search-count.c); NULL until used */
+	sqlite3_stmt *reader_count;		   /* ST_SEARCH_COUNT_RANGE on db_reader */
+	struct prl_search_cache *search_cache;	   /* what searches share: own_search_cache or
+						    * one given (prl_archive_set_search_cache) */
+	struct prl_search_cache *own_search_cache; /* made with the handle, freed with it */
 };
 
 struct search_vocab;
@@ -195,6 +206,9 @@ int archive_refresh_index_meta(struct prl_archive *a, int64_t id);
 
 /* The prepared, reset statement id, or NULL with errmsg set. */
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id);
+/* Statement id prepared on another connection of the same archive (a
+ * reader); the caller finalizes *out.  SQLITE_OK or SQLite's error. */
+int archive_stmt_prepare_on(sqlite3 *db, enum stmt_id id, sqlite3_stmt **out);
 /* Records a failure's detail on the handle; returns err unchanged (negative). */
 int archive_fail(struct prl_archive *a, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -220,7 +234,7 @@ char *archive_col_strdup(sqlite3_stmt *st, int i);
 /* Stores doc's tiers for recording id inside the caller's transaction. */
 int archive_store_annotations(struct prl_archive *a, int64_t id, const struct prl_annot_doc *doc,
 			      int replace);
-/* The edit path's transactions (edit.c): synchronous=FULL while they run.
+/* The edit path's transactions (history.c): synchronous=FULL while they run.
  * archive_edit_end() commits when ret is 0, else rolls back, and gives ret
  * or the commit's error. */
 int archive_edit_begin(struct prl_archive *a);
@@ -244,10 +258,14 @@ int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, i
  * access gate, instead.  -PRL_ENOTFOUND when unknown. */
 int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
 /* [{id, start_ms, end_ms, reason}] of recording rec_id for viewer v, who
- * passed the access gate already (recording.c's JSON); the public
+ * passed the access gate already (spans.c, for recording.c's JSON); the public
  * prl_archive_withheld_json() opens the recording through the gate first. */
 int archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			  struct prl_buf *out);
+/* Appends a withheld span's JSON {id, start_ms, end_ms[, reason]} to b
+ * (spans.c); the reason only when with_reason. */
+void archive_span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end,
+		       const char *reason, int with_reason);
 /* Makes the withheld-muted access copies of recording id when its spans
  * changed since they were made (withheld.c).  Outside any transaction. */
 int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);

@@ -110,10 +110,12 @@ int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out, 
 	a->dir = strdup(real);
 	prl_buf_addf(&path, "%s/media", real);
 	a->media_dir = prl_buf_detach(&path, NULL);
-	if (!a->dir || !a->media_dir) {
+	if (!a->dir || !a->media_dir || !(a->own_search_cache = prl_search_cache_new()) ||
+	    search_cache_bind(a->own_search_cache, a->dir) < 0) {
 		ret = -PRL_ENOMEM;
 		goto fail;
 	}
+	a->search_cache = a->own_search_cache;
 	prl_buf_addf(&path, "%s/archive.db", real);
 	if (!(flags & PRL_OPEN_CREATE) && access(path.data, F_OK) != 0) {
 		ret = archive_fail(a, -PRL_ENOTFOUND,
@@ -169,11 +171,29 @@ void prl_archive_close(struct prl_archive *a)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(a->stmts[i]);
 	sqlite3_close(a->db);
+	sqlite3_finalize(a->reader_count);
 	sqlite3_close(a->db_reader);
+	prl_search_cache_free(a->own_search_cache);
 	free(a->dir);
 	free(a->media_dir);
 	prl_buf_release(&a->errmsg);
 	free(a);
+}
+
+int prl_archive_set_search_cache(struct prl_archive *a, struct prl_search_cache *c)
+{
+	int ret;
+
+	if (!c) {
+		a->search_cache = a->own_search_cache;
+		return 0;
+	}
+	if ((ret = search_cache_bind(c, a->dir)) < 0)
+		return archive_fail(a, ret,
+				    ret == -PRL_EINVAL ? "the search cache serves another archive"
+						       : "out of memory");
+	a->search_cache = c;
+	return 0;
 }
 
 const char *prl_archive_errmsg(const struct prl_archive *a)

@@ -57,37 +57,6 @@ static int may_edit(struct prl_archive *a, const struct prl_viewer *v)
 	return 0;
 }
 
-/* ---- transactions of the edit path ---- */
-
-static int pragma(struct prl_archive *a, enum stmt_id id)
-{
-	sqlite3_stmt *st = archive_stmt(a, id);
-
-	return st ? archive_step_done(a, st, "setting durability") : -PRL_ESQL;
-}
-
-int archive_edit_begin(struct prl_archive *a)
-{
-	int ret;
-
-	if ((ret = pragma(a, ST_SYNC_FULL)) < 0)
-		return ret;
-	if ((ret = archive_begin(a)) < 0)
-		pragma(a, ST_SYNC_NORMAL);
-	return ret;
-}
-
-/* Commits when ret is 0, else rolls back; gives ret or the commit's error. */
-int archive_edit_end(struct prl_archive *a, int ret)
-{
-	if (ret == 0 && (ret = archive_commit(a)) < 0)
-		archive_rollback(a);
-	else if (ret < 0)
-		archive_rollback(a);
-	pragma(a, ST_SYNC_NORMAL);
-	return ret;
-}
-
 /* ---- JSON of what is ---- */
 
 static void seg_json(struct prl_buf *b, const struct seg *s)
@@ -197,33 +166,6 @@ static void tier_json(struct prl_buf *b, const struct tier *t)
 	prl_buf_addstr(b, ",\"speaker\":");
 	prl_json_str(b, t->speaker);
 	prl_buf_addf(b, ",\"point\":%s}", t->is_point ? "true" : "false");
-}
-
-/* ---- the history ---- */
-
-int archive_audit(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
-		  int64_t tier_id, int64_t seg_id, const char *action, const char *before,
-		  const char *after, int64_t reverts)
-{
-	sqlite3_stmt *st = archive_stmt(a, ST_AUDIT_ADD);
-
-	if (!st)
-		return -PRL_ESQL;
-	if (v && v->user_id > 0)
-		sqlite3_bind_int64(st, 1, v->user_id);
-	/* no account: the command line, acting as staff on the archive's machine */
-	archive_bind_text(st, 2, v && v->user_id > 0 ? NULL : "(command line)");
-	sqlite3_bind_int64(st, 3, rec_id);
-	if (tier_id > 0)
-		sqlite3_bind_int64(st, 4, tier_id);
-	if (seg_id > 0)
-		sqlite3_bind_int64(st, 5, seg_id);
-	archive_bind_text(st, 6, action);
-	archive_bind_text(st, 7, before);
-	archive_bind_text(st, 8, after);
-	if (reverts > 0)
-		sqlite3_bind_int64(st, 9, reverts);
-	return archive_step_done(a, st, "writing the history");
 }
 
 /* ---- checks ---- */
@@ -1062,6 +1004,66 @@ static int tier_restore(struct prl_archive *a, const struct prl_viewer *v, int64
 	return ret;
 }
 
+/* Undoes a rename of tier tier_id (history row hid) when the tier still
+ * has the name it was given. */
+static int revert_tier_rename(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+			      int64_t tier_id, json_t *before, json_t *after, struct prl_buf *res)
+{
+	const char *was = json_string_value(json_object_get(before, "name"));
+	const char *now = json_string_value(json_object_get(after, "name"));
+	struct tier t;
+	int ret;
+
+	if ((ret = tier_load(a, tier_id, &t)) == 0) {
+		if (!was || !now || strcmp(t.name, now) != 0)
+			ret = conflict(a, hid);
+		else
+			ret = tier_set_name(a, v, &t, was, hid, res);
+		tier_clear(&t);
+	} else if (ret == -PRL_ENOTFOUND) {
+		ret = conflict(a, hid);
+	}
+	return ret;
+}
+
+/* Undoes the putting back of tier tier_id: the tier goes again, as it is
+ * now. */
+static int revert_tier_undelete(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+				int64_t tier_id, struct prl_buf *res)
+{
+	struct tier t;
+	int ret;
+
+	if ((ret = tier_load(a, tier_id, &t)) == 0) {
+		ret = tier_remove(a, v, &t, hid, res);
+		tier_clear(&t);
+	} else if (ret == -PRL_ENOTFOUND) {
+		ret = conflict(a, hid);
+	}
+	return ret;
+}
+
+/* Undoes a change of withheld spans: a span added goes; a span removed
+ * comes back, with its id. */
+static int revert_withheld(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+			   int64_t rec_id, json_t *before, json_t *after, struct prl_buf *res)
+{
+	json_t *span = after ? after : before;
+	int64_t span_id = jint(span, "id");
+	int ret;
+
+	if (after)
+		ret = archive_withheld_remove(a, v, rec_id, span_id, hid, res);
+	else
+		ret = archive_withheld_insert(
+			a, v, rec_id, span_id, jint(span, "start_ms"), jint(span, "end_ms"),
+			json_string_value(json_object_get(span, "reason")), hid, res);
+	if (ret == -PRL_ENOTFOUND ||
+	    (ret < 0 && !after && sqlite3_errcode(a->db) == SQLITE_CONSTRAINT))
+		ret = conflict(a, hid);
+	return ret;
+}
+
 int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
 		       struct prl_buf *out)
 {
@@ -1105,32 +1107,12 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 		ret = revert_segment(a, v, hid, rec_id, seg_id, before, after, before_text, &res);
 	} else if ((!strcmp(action, "tier.rename") || !strcmp(action, "tier.revert")) && before &&
 		   after) {
-		struct tier t;
-		const char *was = json_string_value(json_object_get(before, "name"));
-		const char *now = json_string_value(json_object_get(after, "name"));
-
-		if ((ret = tier_load(a, tier_id, &t)) == 0) {
-			if (!was || !now || strcmp(t.name, now) != 0)
-				ret = conflict(a, hid);
-			else
-				ret = tier_set_name(a, v, &t, was, hid, &res);
-			tier_clear(&t);
-		} else if (ret == -PRL_ENOTFOUND) {
-			ret = conflict(a, hid);
-		}
+		ret = revert_tier_rename(a, v, hid, tier_id, before, after, &res);
 	} else if ((!strcmp(action, "tier.delete") || !strcmp(action, "tier.redelete")) && before &&
 		   !after) {
 		ret = tier_restore(a, v, hid, rec_id, tier_id, before_text, before, &res);
 	} else if (!strcmp(action, "tier.undelete") && after && !before) {
-		struct tier t;
-
-		/* undoing the putting back: the tier goes again, as it is now */
-		if ((ret = tier_load(a, tier_id, &t)) == 0) {
-			ret = tier_remove(a, v, &t, hid, &res);
-			tier_clear(&t);
-		} else if (ret == -PRL_ENOTFOUND) {
-			ret = conflict(a, hid);
-		}
+		ret = revert_tier_undelete(a, v, hid, tier_id, &res);
 	} else if ((!strcmp(action, "access.set") || !strcmp(action, "access.revert")) && before &&
 		   after) {
 		struct prl_recording_brief b;
@@ -1146,19 +1128,7 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 			prl_recording_brief_clear(&b);
 		}
 	} else if (!strncmp(action, "withheld.", 9) && (before || after)) {
-		/* a span added goes; a span removed comes back, with its id */
-		json_t *span = after ? after : before;
-		int64_t span_id = jint(span, "id");
-
-		if (after)
-			ret = archive_withheld_remove(a, v, rec_id, span_id, hid, &res);
-		else
-			ret = archive_withheld_insert(
-				a, v, rec_id, span_id, jint(span, "start_ms"), jint(span, "end_ms"),
-				json_string_value(json_object_get(span, "reason")), hid, &res);
-		if (ret == -PRL_ENOTFOUND ||
-		    (ret < 0 && !after && sqlite3_errcode(a->db) == SQLITE_CONSTRAINT))
-			ret = conflict(a, hid);
+		ret = revert_withheld(a, v, hid, rec_id, before, after, &res);
 		spans_changed = ret == 0;
 	} else {
 		ret = archive_fail(a, -PRL_EINVAL, "history entry %lld (%s) cannot be undone here",

@@ -2,7 +2,7 @@
 /*
  * Export bundles: a selection of recordings (by ids, collection or search
  * query) as a BagIt bag (RFC 8493) in a zip that is written as it is
- * built, and the listing an OAI-PMH harvester walks.
+ * built.
  *
  * The bag: bagit.txt; data/README.txt describing every file and column;
  * data/metadata/{recordings,speakers,places,tiers}.{csv,json}; per
@@ -756,12 +756,150 @@ end:
 
 /* Loads each recording's metadata, fills in its struct rec and builds the
  * tables.  Recordings come in id order. */
+/* What the bag needs to know of recording r, from its JSON rec: whether
+ * it may be heard, its title, slug, original's extension and folder. */
+static int describe_rec(struct rec *r, json_t *rec, struct prl_buf *b)
+{
+	const char *ofmt, *oname, *dot;
+	char slug[64];
+
+	r->listen = json_is_true(json_object_get(rec, "can_listen"));
+	r->title = strdup(json_string_value(json_object_get(rec, "title"))
+				  ? json_string_value(json_object_get(rec, "title"))
+				  : "");
+	prl_slug(r->title, slug, sizeof(slug));
+	r->slug = strdup(slug);
+	r->duration_ms = json_integer_value(json_object_get(rec, "duration_ms"));
+	r->gain_db = json_number_value(json_object_get(rec, "gain_db"));
+	oname = json_string_value(json_object_get(rec, "original_name"));
+	ofmt = json_string_value(json_object_get(rec, "original_format"));
+	dot = oname ? strrchr(oname, '.') : NULL;
+	r->orig_ext = strdup(dot && dot[1] && strlen(dot) < 10 ? dot + 1 : ofmt ? ofmt : "bin");
+	prl_buf_reset(b);
+	prl_buf_addf(b, "data/recordings/%06lld-%s", (long long)r->id, slug);
+	r->folder = strdup(prl_buf_str(b));
+	if (!r->title || !r->slug || !r->orig_ext || !r->folder)
+		return -PRL_ENOMEM;
+	for (char *p = r->orig_ext; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			*p = '_';
+	return 0;
+}
+
+/* speakers: one row each, and their ids on the recording's row (list) */
+static int add_speakers(struct prl_export *x, const struct rec *r, json_t *rec,
+			struct prl_buf *list)
+{
+	json_t *sp;
+	size_t k;
+
+	prl_buf_reset(list);
+	json_array_foreach(json_object_get(rec, "speakers"), k, sp)
+	{
+		json_t *row = json_deep_copy(sp);
+
+		if (!row)
+			return -PRL_ENOMEM;
+		json_object_set_new(row, "recording_id", json_integer(r->id));
+		json_object_set(row, "speaker_id", json_object_get(sp, "id"));
+		json_object_del(row, "id");
+		csv_row(&x->tables[2], row, speakers_cols);
+		json_append(&x->tables[3], row);
+		json_decref(row);
+		prl_buf_addf(list, "%s%lld", k ? "; " : "",
+			     (long long)json_integer_value(json_object_get(sp, "id")));
+	}
+	return 0;
+}
+
+/* tiers: only where the transcript may be read */
+static int add_tiers(struct prl_export *x, const struct rec *r, json_t *rec)
+{
+	json_t *tiers = json_object_get(rec, "tiers"), *e;
+	size_t k;
+
+	json_array_foreach(r->listen ? tiers : NULL, k, e)
+	{
+		json_t *row =
+			json_pack("{sIsIsOsOsOsOsOsOsI}", "recording_id", (json_int_t)r->id,
+				  "tier_id", json_integer_value(json_object_get(e, "id")), "name",
+				  or_null(json_object_get(e, "name")), "type",
+				  or_null(json_object_get(e, "type")), "language",
+				  or_null(json_object_get(e, "language")), "speaker",
+				  or_null(json_object_get(e, "speaker")), "parent_id",
+				  or_null(json_object_get(e, "parent_id")), "constraint",
+				  or_null(json_object_get(e, "constraint")), "segments",
+				  (json_int_t)json_array_size(json_object_get(e, "segments")));
+
+		if (!row)
+			return -PRL_ENOMEM;
+		csv_row(&x->tables[6], row, tiers_cols);
+		json_append(&x->tables[7], row);
+		json_decref(row);
+	}
+	return 0;
+}
+
+/* the recording's own row: flat for CSV, the archive's object in JSON */
+static int add_recording_row(struct prl_export *x, const struct rec *r, json_t *rec,
+			     const char *speakers_ids)
+{
+	json_t *flat, *pl;
+
+	json_object_del(rec, "tiers");
+	json_object_del(rec, "can_listen");
+	json_object_set_new(rec, "folder", r->listen ? json_string(r->folder) : json_null());
+	json_object_set_new(rec, "speakers_ids", json_string(speakers_ids));
+	if (!(flat = json_deep_copy(rec)))
+		return -PRL_ENOMEM;
+	json_object_set(flat, "speakers", json_object_get(rec, "speakers_ids"));
+	pl = json_object_get(rec, "place");
+	json_object_set(flat, "place_id", json_object_get(pl, "id"));
+	json_object_set(flat, "place", json_object_get(pl, "name"));
+	json_object_set(flat, "commune", json_object_get(pl, "commune"));
+	json_object_set(flat, "lat", json_object_get(pl, "lat"));
+	json_object_set(flat, "lon", json_object_get(pl, "lon"));
+	csv_row(&x->tables[0], flat, recordings_cols);
+	json_decref(flat);
+	json_object_del(rec, "speakers_ids");
+	json_append(&x->tables[1], rec);
+	return 0;
+}
+
+/* Recording r's rows in every table; its place into places (once each). */
+static int table_recording(struct prl_export *x, struct rec *r, json_t *places, struct prl_buf *b,
+			   struct prl_buf *speakers_list)
+{
+	json_t *rec, *pl;
+	char idkey[32];
+	int ret;
+
+	prl_buf_reset(b);
+	if ((ret = prl_archive_recording_json(x->a, &x->v, r->id, b)) < 0)
+		return ret;
+	if (!(rec = json_loadb(b->data, b->len, 0, NULL)))
+		return -PRL_ENOMEM;
+	if ((ret = describe_rec(r, rec, b)) < 0 ||
+	    (ret = add_speakers(x, r, rec, speakers_list)) < 0 || (ret = add_tiers(x, r, rec)) < 0)
+		goto end;
+	if (json_is_object(pl = json_object_get(rec, "place"))) {
+		snprintf(idkey, sizeof(idkey), "%lld",
+			 (long long)json_integer_value(json_object_get(pl, "id")));
+		json_object_set(places, idkey, pl);
+	}
+	ret = add_recording_row(x, r, rec, prl_buf_str(speakers_list));
+end:
+	json_decref(rec);
+	return ret;
+}
+
 static int build_tables(struct prl_export *x)
 {
 	struct prl_buf b = PRL_BUF_INIT, speakers_list = PRL_BUF_INIT;
-	json_t *places = json_object(), *rec = NULL, *e, *pl;
+	json_t *places = json_object(), *pl;
 	const char *key;
-	char slug[64], idkey[32];
 	size_t i, k;
 	int ret = 0;
 
@@ -773,120 +911,9 @@ static int build_tables(struct prl_export *x)
 	csv_header(&x->tables[6], tiers_cols);
 	for (k = 1; k < 8; k += 2)
 		prl_buf_addch(&x->tables[k], '[');
-	for (i = 0; i < x->nrecs; i++) {
-		struct rec *r = &x->recs[i];
-		const char *ofmt, *oname, *dot;
-		json_t *tiers, *sp;
-
-		prl_buf_reset(&b);
-		if ((ret = prl_archive_recording_json(x->a, &x->v, r->id, &b)) < 0)
+	for (i = 0; i < x->nrecs; i++)
+		if ((ret = table_recording(x, &x->recs[i], places, &b, &speakers_list)) < 0)
 			goto end;
-		json_decref(rec);
-		if (!(rec = json_loadb(b.data, b.len, 0, NULL))) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-		r->listen = json_is_true(json_object_get(rec, "can_listen"));
-		r->title = strdup(json_string_value(json_object_get(rec, "title"))
-					  ? json_string_value(json_object_get(rec, "title"))
-					  : "");
-		prl_slug(r->title, slug, sizeof(slug));
-		r->slug = strdup(slug);
-		r->duration_ms = json_integer_value(json_object_get(rec, "duration_ms"));
-		r->gain_db = json_number_value(json_object_get(rec, "gain_db"));
-		oname = json_string_value(json_object_get(rec, "original_name"));
-		ofmt = json_string_value(json_object_get(rec, "original_format"));
-		dot = oname ? strrchr(oname, '.') : NULL;
-		r->orig_ext = strdup(dot && dot[1] && strlen(dot) < 10 ? dot + 1
-				     : ofmt			       ? ofmt
-								       : "bin");
-		prl_buf_reset(&b);
-		prl_buf_addf(&b, "data/recordings/%06lld-%s", (long long)r->id, slug);
-		r->folder = strdup(prl_buf_str(&b));
-		if (!r->title || !r->slug || !r->orig_ext || !r->folder) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-		for (char *p = r->orig_ext; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-			else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-				*p = '_';
-
-		/* speakers: one row each, and their ids on the recording's row */
-		prl_buf_reset(&speakers_list);
-		json_array_foreach(json_object_get(rec, "speakers"), k, sp)
-		{
-			json_t *row = json_deep_copy(sp);
-
-			if (!row) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			json_object_set_new(row, "recording_id", json_integer(r->id));
-			json_object_set(row, "speaker_id", json_object_get(sp, "id"));
-			json_object_del(row, "id");
-			csv_row(&x->tables[2], row, speakers_cols);
-			json_append(&x->tables[3], row);
-			json_decref(row);
-			prl_buf_addf(&speakers_list, "%s%lld", k ? "; " : "",
-				     (long long)json_integer_value(json_object_get(sp, "id")));
-		}
-		/* tiers: only where the transcript may be read */
-		tiers = json_object_get(rec, "tiers");
-		json_array_foreach(r->listen ? tiers : NULL, k, e)
-		{
-			json_t *row = json_pack(
-				"{sIsIsOsOsOsOsOsOsI}", "recording_id", (json_int_t)r->id,
-				"tier_id", json_integer_value(json_object_get(e, "id")), "name",
-				or_null(json_object_get(e, "name")), "type",
-				or_null(json_object_get(e, "type")), "language",
-				or_null(json_object_get(e, "language")), "speaker",
-				or_null(json_object_get(e, "speaker")), "parent_id",
-				or_null(json_object_get(e, "parent_id")), "constraint",
-				or_null(json_object_get(e, "constraint")), "segments",
-				(json_int_t)json_array_size(json_object_get(e, "segments")));
-
-			if (!row) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			csv_row(&x->tables[6], row, tiers_cols);
-			json_append(&x->tables[7], row);
-			json_decref(row);
-		}
-		/* places: once each */
-		if (json_is_object(pl = json_object_get(rec, "place"))) {
-			snprintf(idkey, sizeof(idkey), "%lld",
-				 (long long)json_integer_value(json_object_get(pl, "id")));
-			json_object_set(places, idkey, pl);
-		}
-		/* the recording's own row: flat for CSV, the archive's object in JSON */
-		json_object_del(rec, "tiers");
-		json_object_del(rec, "can_listen");
-		json_object_set_new(rec, "folder",
-				    r->listen ? json_string(r->folder) : json_null());
-		json_object_set_new(rec, "speakers_ids", json_string(prl_buf_str(&speakers_list)));
-		{
-			json_t *flat = json_deep_copy(rec);
-
-			if (!flat) {
-				ret = -PRL_ENOMEM;
-				goto end;
-			}
-			json_object_set(flat, "speakers", json_object_get(rec, "speakers_ids"));
-			pl = json_object_get(rec, "place");
-			json_object_set(flat, "place_id", json_object_get(pl, "id"));
-			json_object_set(flat, "place", json_object_get(pl, "name"));
-			json_object_set(flat, "commune", json_object_get(pl, "commune"));
-			json_object_set(flat, "lat", json_object_get(pl, "lat"));
-			json_object_set(flat, "lon", json_object_get(pl, "lon"));
-			csv_row(&x->tables[0], flat, recordings_cols);
-			json_decref(flat);
-		}
-		json_object_del(rec, "speakers_ids");
-		json_append(&x->tables[1], rec);
-	}
 	json_object_foreach(places, key, pl)
 	{
 		csv_row(&x->tables[4], pl, places_cols);
@@ -900,7 +927,6 @@ static int build_tables(struct prl_export *x)
 			goto end;
 		}
 end:
-	json_decref(rec);
 	json_decref(places);
 	prl_buf_release(&b);
 	prl_buf_release(&speakers_list);
@@ -928,12 +954,63 @@ static void describe_selection(struct prl_export *x, const struct prl_export_opt
 	x->selection = prl_buf_detach(&b, NULL);
 }
 
+/* ids and a collection: the recordings selected by id that are in it */
+static int keep_in_collection(struct prl_export *x, const char *collection)
+{
+	struct rec *keep = x->recs;
+	size_t nkeep = x->nrecs, i, j;
+	int ret;
+
+	x->recs = NULL;
+	x->nrecs = 0;
+	ret = select_listing(x, collection);
+	for (i = j = 0; ret == 0 && i < x->nrecs; i++) {
+		int in = 0;
+
+		for (size_t k = 0; k < nkeep; k++)
+			in |= keep[k].id == x->recs[i].id;
+		if (in)
+			x->recs[j++] = x->recs[i];
+	}
+	x->nrecs = j;
+	free(keep);
+	return ret;
+}
+
+/* The recordings in the bag's order; each hit then names its recording by
+ * its place in recs. */
+static void order_recordings(struct prl_export *x)
+{
+	qsort(x->recs, x->nrecs, sizeof(*x->recs), cmp_rec);
+	for (size_t i = 0; i < x->nhits; i++)
+		for (size_t j = 0; j < x->nrecs; j++)
+			if (x->recs[j].id == x->hits[i].rec) {
+				x->hits[i].rec = (int64_t)j;
+				break;
+			}
+}
+
+/* The zip writer, writing to the receiver. */
+static int start_zip(struct prl_export *x)
+{
+	if (!(x->ar = archive_write_new()))
+		return -PRL_ENOMEM;
+	/* unbuffered: each write goes straight to the receiver, which has its
+	 * own buffer; libarchive would otherwise pad to blocks */
+	if (archive_write_set_format_zip(x->ar) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(x->ar, 0) != ARCHIVE_OK ||
+	    archive_write_open(x->ar, x, NULL, zip_write, NULL) != ARCHIVE_OK)
+		return archive_fail(x->a, -PRL_EIO, "cannot start the zip: %s",
+				    archive_error_string(x->ar));
+	return 0;
+}
+
 int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 		    const struct prl_export_opts *o, struct prl_export **out)
 {
 	struct prl_export *x;
 	const char *tmp = o->tmp_dir;
-	size_t i, j;
+	size_t i;
 	int ret = 0;
 
 	if (!o->write || (unsigned)o->audio > PRL_EXPORT_NONE)
@@ -955,6 +1032,9 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 	x->ctx = o->ctx;
 	x->fd = -1;
 	x->now = time(NULL);
+	/* a caller that names no folder (the server's export, until web/
+	 * passes its own as the command line does) keeps what it had:
+	 * $TMPDIR, else /tmp */
 	if (!tmp || !*tmp)
 		tmp = getenv("TMPDIR");
 	if (!(x->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp")) ||
@@ -984,27 +1064,9 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 			if ((ret = add_rec_id(x, o->ids[i], 1)) < 0)
 				goto end;
 		}
-		if (o->collection && *o->collection) {
-			/* ids and a collection: the ids that are in it */
-			struct rec *keep = x->recs;
-			size_t nkeep = x->nrecs;
-
-			x->recs = NULL;
-			x->nrecs = 0;
-			ret = select_listing(x, o->collection);
-			for (i = j = 0; ret == 0 && i < x->nrecs; i++) {
-				int in = 0;
-
-				for (size_t k = 0; k < nkeep; k++)
-					in |= keep[k].id == x->recs[i].id;
-				if (in)
-					x->recs[j++] = x->recs[i];
-			}
-			x->nrecs = j;
-			free(keep);
-			if (ret < 0)
-				goto end;
-		}
+		if (o->collection && *o->collection &&
+		    (ret = keep_in_collection(x, o->collection)) < 0)
+			goto end;
 	} else if ((ret = select_listing(x, o->collection && *o->collection ? o->collection
 									    : NULL)) < 0) {
 		goto end;
@@ -1013,30 +1075,13 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording matches the selection");
 		goto end;
 	}
-	qsort(x->recs, x->nrecs, sizeof(*x->recs), cmp_rec);
-	for (i = 0; i < x->nhits; i++)
-		for (j = 0; j < x->nrecs; j++)
-			if (x->recs[j].id == x->hits[i].rec) {
-				x->hits[i].rec = (int64_t)j;
-				break;
-			}
+	order_recordings(x);
 	if ((ret = build_tables(x)) < 0)
 		goto end;
 	csv_header(&x->concordance, concordance_cols);
 
-	if (!(x->ar = archive_write_new())) {
-		ret = -PRL_ENOMEM;
+	if ((ret = start_zip(x)) < 0)
 		goto end;
-	}
-	/* unbuffered: each write goes straight to the receiver, which has its
-	 * own buffer; libarchive would otherwise pad to blocks */
-	if (archive_write_set_format_zip(x->ar) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(x->ar, 0) != ARCHIVE_OK ||
-	    archive_write_open(x->ar, x, NULL, zip_write, NULL) != ARCHIVE_OK) {
-		ret = archive_fail(a, -PRL_EIO, "cannot start the zip: %s",
-				   archive_error_string(x->ar));
-		goto end;
-	}
 	*out = x;
 	return 0;
 end:
@@ -1328,74 +1373,4 @@ void prl_export_free(struct prl_export *x)
 	free(x->tmp_dir);
 	free(x->selection);
 	free(x);
-}
-
-/* ---- OAI-PMH harvesting ---- */
-
-/* The highest level an anonymous visitor may know of, from the one rule. */
-static int harvest_level(void)
-{
-	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
-	int level = -1;
-
-	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
-		if (prl_access_decide(&anon, (enum prl_access)l) != PRL_SEE_NOTHING)
-			level = l;
-	return level;
-}
-
-int prl_archive_harvest(struct prl_archive *a, const char *from, const char *until,
-			int64_t collection_id, int64_t after_id, struct prl_harvest_item *items,
-			size_t max, size_t *n, int64_t *total)
-{
-	sqlite3_stmt *st;
-	size_t got = 0;
-	int rc;
-
-	for (int pass = total ? 0 : 1; pass < 2; pass++) {
-		if (!(st = archive_stmt(a, pass ? ST_HARVEST_PAGE : ST_HARVEST_COUNT)))
-			return -PRL_ESQL;
-		sqlite3_bind_int(st, 1, harvest_level());
-		archive_bind_text(st, 2, from);
-		archive_bind_text(st, 3, until);
-		sqlite3_bind_int64(st, 4, collection_id);
-		sqlite3_bind_int64(st, 5, after_id);
-		if (pass)
-			sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (!pass) {
-				*total = sqlite3_column_int64(st, 0);
-				continue;
-			}
-			if (got >= max)
-				continue;
-			items[got].id = sqlite3_column_int64(st, 0);
-			snprintf(items[got].updated_at, sizeof(items[got].updated_at), "%s",
-				 (const char *)sqlite3_column_text(st, 1));
-			items[got].collection_id = sqlite3_column_int64(st, 2);
-			got++;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return archive_sql_fail(a, "listing recordings to harvest");
-	}
-	*n = got;
-	return 0;
-}
-
-int prl_archive_harvest_earliest(struct prl_archive *a, char out[24])
-{
-	sqlite3_stmt *st = archive_stmt(a, ST_HARVEST_EARLIEST);
-	int rc;
-
-	if (!st)
-		return -PRL_ESQL;
-	sqlite3_bind_int(st, 1, harvest_level());
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return archive_sql_fail(a, "finding the earliest datestamp");
-	}
-	snprintf(out, 24, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return 0;
 }

@@ -373,6 +373,50 @@ struct staged {
 	int moved;
 };
 
+/* The recording id's speakers, tags and media files, inside the caller's
+ * transaction. */
+static int insert_links(struct prl_archive *a, int64_t id, const struct sidecar *sc,
+			const struct prl_tags *tags, const struct staged *files, size_t nfiles)
+{
+	sqlite3_stmt *st;
+	int64_t sid;
+	size_t i;
+
+	for (i = 0; i < sc->nspeakers; i++) {
+		if ((sid = find_or_add_speaker(a, &sc->speakers[i])) < 0)
+			return -PRL_ESQL;
+		if (!(st = archive_stmt(a, ST_REC_SPEAKER_ADD)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, sid);
+		archive_bind_text(st, 3, sc->speakers[i].role ? sc->speakers[i].role : "speaker");
+		sqlite3_bind_int(st, 4, (int)i);
+		if (archive_step_done(a, st, "linking a speaker") < 0)
+			return -PRL_ESQL;
+	}
+	for (i = 0; i < tags->count; i++) {
+		if (!(st = archive_stmt(a, ST_TAG_ADD)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, tags->items[i].key);
+		archive_bind_text(st, 3, tags->items[i].value);
+		if (archive_step_done(a, st, "storing a tag") < 0)
+			return -PRL_ESQL;
+	}
+	for (i = 0; i < nfiles; i++) {
+		if (!(st = archive_stmt(a, ST_MEDIA_ADD)))
+			return -PRL_ESQL;
+		sqlite3_bind_int64(st, 1, id);
+		archive_bind_text(st, 2, files[i].kind);
+		archive_bind_text(st, 3, files[i].rel.data);
+		sqlite3_bind_int64(st, 4, files[i].bytes);
+		archive_bind_text(st, 5, files[i].sha256);
+		if (archive_step_done(a, st, "recording a media file") < 0)
+			return -PRL_ESQL;
+	}
+	return 0;
+}
+
 static int insert_rows(struct prl_archive *a, const char *path, const struct sidecar *sc,
 		       const struct prl_transcode_result *tr, const char *sha, double target,
 		       int access, const char *default_collection, struct staged *files,
@@ -381,10 +425,9 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 	const struct prl_tags *tags = &tr->tags;
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	const char *title, *date, *collector, *description, *collection;
-	int64_t collection_id = 0, place_id = 0, id, sid;
+	int64_t collection_id = 0, place_id = 0, id;
 	struct prl_buf stem = PRL_BUF_INIT;
 	sqlite3_stmt *st;
-	size_t i;
 	int ret = -PRL_ESQL;
 
 	/* the sidecar first, then what the file itself says (BWF, ID3,
@@ -442,39 +485,8 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 	if ((ret = archive_step_done(a, st, "adding the recording")) < 0)
 		goto end;
 	id = sqlite3_last_insert_rowid(a->db);
-	ret = -PRL_ESQL;
-	for (i = 0; i < sc->nspeakers; i++) {
-		if ((sid = find_or_add_speaker(a, &sc->speakers[i])) < 0)
-			goto end;
-		if (!(st = archive_stmt(a, ST_REC_SPEAKER_ADD)))
-			goto end;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, sid);
-		archive_bind_text(st, 3, sc->speakers[i].role ? sc->speakers[i].role : "speaker");
-		sqlite3_bind_int(st, 4, (int)i);
-		if (archive_step_done(a, st, "linking a speaker") < 0)
-			goto end;
-	}
-	for (i = 0; i < tags->count; i++) {
-		if (!(st = archive_stmt(a, ST_TAG_ADD)))
-			goto end;
-		sqlite3_bind_int64(st, 1, id);
-		archive_bind_text(st, 2, tags->items[i].key);
-		archive_bind_text(st, 3, tags->items[i].value);
-		if (archive_step_done(a, st, "storing a tag") < 0)
-			goto end;
-	}
-	for (i = 0; i < nfiles; i++) {
-		if (!(st = archive_stmt(a, ST_MEDIA_ADD)))
-			goto end;
-		sqlite3_bind_int64(st, 1, id);
-		archive_bind_text(st, 2, files[i].kind);
-		archive_bind_text(st, 3, files[i].rel.data);
-		sqlite3_bind_int64(st, 4, files[i].bytes);
-		archive_bind_text(st, 5, files[i].sha256);
-		if (archive_step_done(a, st, "recording a media file") < 0)
-			goto end;
-	}
+	if ((ret = insert_links(a, id, sc, tags, files, nfiles)) < 0)
+		goto end;
 	*id_out = id;
 	ret = 0;
 end:
@@ -527,60 +539,61 @@ static int existing_recording(struct prl_archive *a, const char *sha, int64_t *i
 	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "looking for a duplicate");
 }
 
-int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl_ingest_opts *opts,
-		       struct prl_ingest_result *res)
-{
-	static const struct prl_ingest_opts no_opts = {-1, NULL, 0, NULL, NULL};
-	struct prl_buf stem = PRL_BUF_INIT, data = PRL_BUF_INIT, name = PRL_BUF_INIT;
-	struct prl_buf staging = PRL_BUF_INIT, dirbuf = PRL_BUF_INIT;
-	struct prl_transcode_job job;
-	struct prl_transcode_result tr;
-	struct prl_annot_doc *doc = NULL;
-	struct staged files[4];
-	struct sidecar sc;
-	struct stat sb;
-	uint8_t digest[32];
-	char sha[65], ext[12];
-	const char *dot, *slash;
-	double target;
-	int64_t id = 0;
-	size_t i, nfiles = 0;
-	int ret = 0, found, access_level, in_tx = 0;
+/* One ingest under way: what its steps share; ingest_clear() releases it
+ * and takes back whatever did not commit. */
+struct ingest {
+	struct prl_archive *a;
+	const char *path; /* the file given */
+	const struct prl_ingest_opts *opts;
+	struct prl_ingest_result *res;
+	double target;			/* loudness target of the access copies */
+	struct sidecar sc;		/* NAME.json, or access -1 without one */
+	struct prl_annot_doc *doc;	/* the annotation sidecars, or NULL; owned */
+	uint8_t digest[32];		/* the original's SHA-256 */
+	char sha[65];			/* the same in hex */
+	struct prl_buf staging;		/* media/.staging-XXXXXX; empty until made */
+	struct staged files[4];		/* original, opus, mp3, peaks */
+	size_t nfiles;			/* of files, named so far */
+	struct prl_transcode_result tr; /* what the transcoder measured and made */
+	int64_t id;			/* the recording's row */
+	int in_tx;			/* a transaction is open */
+};
 
-	if (!opts)
-		opts = &no_opts;
-	memset(&tr, 0, sizeof(tr));
-	memset(files, 0, sizeof(files));
-	memset(&sc, 0, sizeof(sc));
-	res->status = PRL_FAILED;
-	target = opts->target_lufs != 0 ? opts->target_lufs : DEFAULT_TARGET_LUFS;
+/* The path names a regular, readable, non-empty file. */
+static int check_source(const char *path, struct prl_ingest_result *res)
+{
+	struct stat sb;
 
 	if (stat(path, &sb) != 0) {
 		prl_buf_addf(&res->error, "%s", errno == ENOENT ? "no such file" : strerror(errno));
-		ret = errno == ENOENT ? -PRL_ENOTFOUND : -PRL_EIO;
-		goto end;
+		return errno == ENOENT ? -PRL_ENOTFOUND : -PRL_EIO;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		prl_buf_addstr(&res->error, "not a regular file");
-		ret = -PRL_EINVAL;
-		goto end;
+		return -PRL_EINVAL;
 	}
 	if (access(path, R_OK) != 0) {
 		prl_buf_addf(&res->error, "cannot read: %s", strerror(errno));
-		ret = -PRL_EIO;
-		goto end;
+		return -PRL_EIO;
 	}
 	if (sb.st_size == 0) {
 		prl_buf_addstr(&res->error, "empty file");
-		ret = -PRL_EFORMAT;
-		goto end;
+		return -PRL_EFORMAT;
 	}
+	return 0;
+}
 
-	/* 1. sidecars */
-	dot = strrchr(path, '.');
-	slash = strrchr(path, '/');
-	prl_buf_add(&stem, path,
-		    dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path));
+/* Step 1: the sidecars beside the file, metadata and annotations. */
+static int read_sidecars(struct ingest *in)
+{
+	struct prl_buf stem = PRL_BUF_INIT, data = PRL_BUF_INIT, name = PRL_BUF_INIT;
+	struct prl_ingest_result *res = in->res;
+	const char *dot = strrchr(in->path, '.'), *slash = strrchr(in->path, '/');
+	int ret, found;
+
+	prl_buf_add(&stem, in->path,
+		    dot && (!slash || dot > slash + 1) ? (size_t)(dot - in->path)
+						       : strlen(in->path));
 	if ((found = read_sibling(stem.data, "json", &data, &name, &res->error)) < 0) {
 		ret = found;
 		goto end;
@@ -588,7 +601,7 @@ int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl
 	if (found) {
 		struct prl_buf perr = PRL_BUF_INIT, pwarn = PRL_BUF_INIT;
 
-		ret = sidecar_parse(data.data, data.len, &sc, &perr, &pwarn);
+		ret = sidecar_parse(data.data, data.len, &in->sc, &perr, &pwarn);
 		if (ret < 0)
 			prl_buf_addf(&res->error, "%s: %s", name.data, prl_buf_str(&perr));
 		if (pwarn.len) {
@@ -605,36 +618,55 @@ int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl
 		if (ret < 0)
 			goto end;
 	} else {
-		sc.access = -1;
+		in->sc.access = -1;
 	}
-	if ((ret = read_annotation_sidecars(stem.data, &doc, &res->error, &res->warnings)) < 0)
-		goto end;
+	ret = read_annotation_sidecars(stem.data, &in->doc, &res->error, &res->warnings);
+end:
+	prl_buf_release(&stem);
+	prl_buf_release(&data);
+	prl_buf_release(&name);
+	return ret;
+}
 
-	/* 2. fixity and duplicates */
-	if ((ret = prl_sha256_file(path, digest, &res->error)) < 0)
-		goto end;
-	prl_sha256_hex(digest, sha);
-	memcpy(res->sha256, sha, sizeof(sha));
-	if ((ret = existing_recording(a, sha, &id)) < 0) {
-		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
-		goto end;
+/* Step 2: fixity, and the recording already holding these bytes: 1 with
+ * res saying so, 0 when there is none. */
+static int find_duplicate(struct ingest *in)
+{
+	struct prl_ingest_result *res = in->res;
+	int64_t id = 0;
+	int ret;
+
+	if ((ret = prl_sha256_file(in->path, in->digest, &res->error)) < 0)
+		return ret;
+	prl_sha256_hex(in->digest, in->sha);
+	memcpy(res->sha256, in->sha, sizeof(in->sha));
+	if ((ret = existing_recording(in->a, in->sha, &id)) < 0) {
+		prl_buf_addstr(&res->error, prl_archive_errmsg(in->a));
+		return ret;
 	}
 	if (ret == 1) {
 		res->status = PRL_DUPLICATE;
 		res->id = id;
-		ret = 0;
-		goto end;
 	}
+	return ret;
+}
 
-	/* 3. staging */
-	prl_buf_addf(&staging, "%s/.staging-XXXXXX", a->media_dir);
-	if (!mkdtemp(staging.data)) {
-		prl_buf_addf(&res->error, "cannot write to %s: %s", a->media_dir, strerror(errno));
-		ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
-		prl_buf_release(&staging);
-		goto end;
+/* Step 3a: a staging folder in media/, the names of the four files, and
+ * the original copied into it. */
+static int stage_files(struct ingest *in)
+{
+	struct prl_archive *a = in->a;
+	struct staged *files = in->files;
+	char ext[12];
+
+	prl_buf_addf(&in->staging, "%s/.staging-XXXXXX", a->media_dir);
+	if (!mkdtemp(in->staging.data)) {
+		prl_buf_addf(&in->res->error, "cannot write to %s: %s", a->media_dir,
+			     strerror(errno));
+		prl_buf_release(&in->staging);
+		return errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
 	}
-	original_ext(path, ext);
+	original_ext(in->path, ext);
 	files[0].kind = "original";
 	snprintf(files[0].ext, sizeof(files[0].ext), "%s", ext);
 	files[1].kind = "opus";
@@ -643,147 +675,197 @@ int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl
 	snprintf(files[2].ext, sizeof(files[0].ext), "mp3");
 	files[3].kind = "peaks";
 	snprintf(files[3].ext, sizeof(files[0].ext), "peaks");
-	nfiles = 4;
-	for (i = 0; i < nfiles; i++) {
-		prl_buf_addf(&files[i].tmp, "%s/%s.%s", staging.data, files[i].kind, files[i].ext);
-		archive_media_relpath(&files[i].rel, sha, files[i].ext);
+	in->nfiles = 4;
+	for (size_t i = 0; i < in->nfiles; i++) {
+		prl_buf_addf(&files[i].tmp, "%s/%s.%s", in->staging.data, files[i].kind,
+			     files[i].ext);
+		archive_media_relpath(&files[i].rel, in->sha, files[i].ext);
 		prl_buf_addf(&files[i].final, "%s/%s", a->dir, files[i].rel.data);
 	}
-	if ((ret = copy_file(path, files[0].tmp.data, &res->error)) < 0)
-		goto end;
+	return copy_file(in->path, files[0].tmp.data, &in->res->error);
+}
+
+/* Step 3b: the access copies and peaks made from the staged original, and
+ * everything checked against what was read: length, bytes, annotations. */
+static int make_copies(struct ingest *in)
+{
+	struct prl_ingest_result *res = in->res;
+	const struct prl_audio_info *info = &in->tr.info;
+	struct staged *files = in->files;
+	struct prl_transcode_job job;
+	int ret;
+
 	memset(&job, 0, sizeof(job));
 	job.src_path = files[0].tmp.data;
 	job.opus_path = files[1].tmp.data;
 	job.mp3_path = files[2].tmp.data;
 	job.peaks_path = files[3].tmp.data;
-	job.target_lufs = target;
+	job.target_lufs = in->target;
 	job.max_true_peak_dbtp = MAX_TRUE_PEAK_DBTP;
-	job.progress = opts->progress;
-	job.progress_ctx = opts->progress_ctx;
-	if ((ret = prl_transcode_run(&job, &tr, &res->error)) < 0)
-		goto end;
+	job.progress = in->opts->progress;
+	job.progress_ctx = in->opts->progress_ctx;
+	if ((ret = prl_transcode_run(&job, &in->tr, &res->error)) < 0)
+		return ret;
 	/* A file cut short is refused unless asked: the header's promise says
 	 * the archive would hold less than the recording was. */
-	if (tr.info.declared_frames > tr.info.frames && !opts->accept_truncated) {
+	if (info->declared_frames > info->frames && !in->opts->accept_truncated) {
 		prl_buf_addf(&res->error,
 			     "truncated: the header promises %.1f s, the file holds %.1f s "
 			     "(--accept-truncated keeps what is there)",
-			     (double)tr.info.declared_frames / tr.info.sample_rate,
-			     (double)tr.info.frames / tr.info.sample_rate);
-		ret = -PRL_EFORMAT;
-		goto end;
+			     (double)info->declared_frames / info->sample_rate,
+			     (double)info->frames / info->sample_rate);
+		return -PRL_EFORMAT;
 	}
-	if (memcmp(tr.sha256, digest, sizeof(digest)) != 0) {
+	if (memcmp(in->tr.sha256, in->digest, sizeof(in->digest)) != 0) {
 		prl_buf_addstr(&res->error, "the file changed while it was being read");
-		ret = -PRL_EIO;
-		goto end;
+		return -PRL_EIO;
 	}
-	memcpy(files[0].sha256, sha, sizeof(sha));
-	for (i = 0; i < nfiles; i++) {
+	memcpy(files[0].sha256, in->sha, sizeof(in->sha));
+	for (size_t i = 0; i < in->nfiles; i++) {
 		if ((files[i].bytes = file_size(files[i].tmp.data)) < 0) {
 			prl_buf_addf(&res->error, "%s copy was not made", files[i].kind);
-			ret = -PRL_EIO;
-			goto end;
+			return -PRL_EIO;
 		}
 		if (i > 0) {
 			uint8_t d[32];
 
 			if ((ret = prl_sha256_file(files[i].tmp.data, d, &res->error)) < 0)
-				goto end;
+				return ret;
 			prl_sha256_hex(d, files[i].sha256);
 		}
 	}
-	if (doc) {
+	if (in->doc) {
 		struct prl_buf verr = PRL_BUF_INIT;
 
-		ret = prl_annot_validate(doc, tr.info.duration_ms, &verr);
-		if (ret < 0) {
+		ret = prl_annot_validate(in->doc, info->duration_ms, &verr);
+		if (ret < 0)
 			prl_buf_addf(&res->error, "annotations: %s", prl_buf_str(&verr));
-			prl_buf_release(&verr);
-			goto end;
-		}
 		prl_buf_release(&verr);
+		if (ret < 0)
+			return ret;
 	}
+	return 0;
+}
 
-	/* 4. rows and files together */
-	access_level = sc.access >= 0 ? sc.access
-				      : (opts->access >= 0 ? opts->access : PRL_ACCESS_PRIVATE);
+/* Step 4: the rows and the files together: the files are moved into
+ * media/ inside the transaction and the transaction commits last.  1 with
+ * res saying so when another ingest of the same bytes committed first. */
+static int store(struct ingest *in)
+{
+	struct prl_archive *a = in->a;
+	struct prl_ingest_result *res = in->res;
+	struct prl_buf dirbuf = PRL_BUF_INIT;
+	int ret, access_level;
+
+	access_level = in->sc.access >= 0      ? in->sc.access
+		       : in->opts->access >= 0 ? in->opts->access
+					       : PRL_ACCESS_PRIVATE;
 	if ((ret = archive_begin(a)) < 0) {
 		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
 		goto end;
 	}
-	in_tx = 1;
-	if ((ret = insert_rows(a, path, &sc, &tr, sha, target, access_level, opts->collection,
-			       files, nfiles, &id)) < 0) {
+	in->in_tx = 1;
+	if ((ret = insert_rows(a, in->path, &in->sc, &in->tr, in->sha, in->target, access_level,
+			       in->opts->collection, in->files, in->nfiles, &in->id)) < 0) {
 		if (sqlite3_errcode(a->db) == SQLITE_CONSTRAINT &&
-		    existing_recording(a, sha, &id) == 1) {
+		    existing_recording(a, in->sha, &in->id) == 1) {
 			/* another ingest of the same bytes committed first */
 			archive_rollback(a);
-			in_tx = 0;
+			in->in_tx = 0;
 			res->status = PRL_DUPLICATE;
-			res->id = id;
-			ret = 0;
+			res->id = in->id;
+			ret = 1;
 			goto end;
 		}
 		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
 		goto end;
 	}
-	if ((ret = archive_refresh_index_meta(a, id)) < 0) {
+	if ((ret = archive_refresh_index_meta(a, in->id)) < 0) {
 		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
 		goto end;
 	}
-	if (doc && (ret = archive_store_annotations(a, id, doc, 1)) < 0) {
+	if (in->doc && (ret = archive_store_annotations(a, in->id, in->doc, 1)) < 0) {
 		prl_buf_addf(&res->error, "annotations: %s", prl_archive_errmsg(a));
 		goto end;
 	}
-	prl_buf_addf(&dirbuf, "%s/%.2s", a->media_dir, sha);
+	prl_buf_addf(&dirbuf, "%s/%.2s", a->media_dir, in->sha);
 	if (mkdir(dirbuf.data, 0755) != 0 && errno != EEXIST) {
 		prl_buf_addf(&res->error, "cannot create %s: %s", dirbuf.data, strerror(errno));
 		ret = -PRL_EIO;
 		goto end;
 	}
-	for (i = 0; i < nfiles; i++) {
-		if (rename(files[i].tmp.data, files[i].final.data) != 0) {
+	for (size_t i = 0; i < in->nfiles; i++) {
+		if (rename(in->files[i].tmp.data, in->files[i].final.data) != 0) {
 			prl_buf_addf(&res->error, "cannot move into %s: %s", dirbuf.data,
 				     strerror(errno));
 			ret = -PRL_EIO;
 			goto end;
 		}
-		files[i].moved = 1;
+		in->files[i].moved = 1;
 	}
 	if ((ret = archive_commit(a)) < 0) {
 		prl_buf_addstr(&res->error, prl_archive_errmsg(a));
 		goto end;
 	}
-	in_tx = 0;
-	for (i = 0; i < nfiles; i++)
-		files[i].moved = 0; /* theirs for good now */
-	res->status = PRL_INGESTED;
-	res->id = id;
-	res->duration_ms = tr.info.duration_ms;
-	res->loudness_lufs = tr.loudness.integrated_lufs;
-	res->gain_db = tr.gain_db;
+	in->in_tx = 0;
+	for (size_t i = 0; i < in->nfiles; i++)
+		in->files[i].moved = 0; /* theirs for good now */
 end:
-	if (in_tx)
-		archive_rollback(a);
-	for (i = 0; i < nfiles; i++) {
-		if (files[i].moved)
-			unlink(files[i].final.data);
-		prl_buf_release(&files[i].tmp);
-		prl_buf_release(&files[i].final);
-		prl_buf_release(&files[i].rel);
+	prl_buf_release(&dirbuf);
+	return ret;
+}
+
+/* Takes back what did not commit (the transaction, files moved into
+ * media/, the staging folder) and frees the rest. */
+static void ingest_clear(struct ingest *in)
+{
+	if (in->in_tx)
+		archive_rollback(in->a);
+	for (size_t i = 0; i < in->nfiles; i++) {
+		if (in->files[i].moved)
+			unlink(in->files[i].final.data);
+		prl_buf_release(&in->files[i].tmp);
+		prl_buf_release(&in->files[i].final);
+		prl_buf_release(&in->files[i].rel);
 	}
-	if (staging.len)
-		remove_tree_flat(staging.data);
+	if (in->staging.len)
+		remove_tree_flat(in->staging.data);
+	prl_transcode_result_clear(&in->tr);
+	prl_annot_doc_free(in->doc);
+	sidecar_clear(&in->sc);
+	prl_buf_release(&in->staging);
+}
+
+int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl_ingest_opts *opts,
+		       struct prl_ingest_result *res)
+{
+	static const struct prl_ingest_opts no_opts = {-1, NULL, 0, NULL, NULL};
+	struct ingest in;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	in.a = a;
+	in.path = path;
+	in.opts = opts ? opts : &no_opts;
+	in.res = res;
+	res->status = PRL_FAILED;
+	in.target = in.opts->target_lufs != 0 ? in.opts->target_lufs : DEFAULT_TARGET_LUFS;
+
+	/* a duplicate (1) ends the ingest early, and is no failure */
+	if ((ret = check_source(path, res)) < 0 || (ret = read_sidecars(&in)) < 0 ||
+	    (ret = find_duplicate(&in)) != 0 || (ret = stage_files(&in)) < 0 ||
+	    (ret = make_copies(&in)) < 0 || (ret = store(&in)) != 0)
+		goto end;
+	res->status = PRL_INGESTED;
+	res->id = in.id;
+	res->duration_ms = in.tr.info.duration_ms;
+	res->loudness_lufs = in.tr.loudness.integrated_lufs;
+	res->gain_db = in.tr.gain_db;
+end:
+	if (ret > 0)
+		ret = 0;
+	ingest_clear(&in);
 	if (ret < 0 && !res->error.len)
 		prl_buf_addstr(&res->error, prl_strerror(ret));
-	prl_transcode_result_clear(&tr);
-	prl_annot_doc_free(doc);
-	sidecar_clear(&sc);
-	prl_buf_release(&stem);
-	prl_buf_release(&data);
-	prl_buf_release(&name);
-	prl_buf_release(&staging);
-	prl_buf_release(&dirbuf);
 	return ret;
 }

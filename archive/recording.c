@@ -15,22 +15,6 @@
 
 #include "archive-internal.h"
 
-/* The filtered listing; the same WHERE for the count and the page. */
-#define LIST_WHERE                                                                                 \
-	" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"                               \
-	" LEFT JOIN collections c ON c.id = r.collection_id"                                       \
-	" WHERE r.access <= ?1"                                                                    \
-	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"            \
-	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"          \
-	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
-	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
-	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
-	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"
-
-static const char list_count_sql[] = "SELECT count(*)" LIST_WHERE;
-static const char list_page_sql[] =
-	"SELECT r.id" LIST_WHERE " ORDER BY r.date IS NULL, r.date, r.id LIMIT ?6 OFFSET ?7";
-
 /* The highest access level viewer may know of. */
 static int max_visible_level(const struct prl_viewer *v)
 {
@@ -147,12 +131,63 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 }
 
 /* One recording object. with_tiers: 1 to add tiers when the viewer may read. */
+/* ,"place":{id, name, commune, lat, lon} or null, from columns 4-8 of
+ * ST_REC_FULL. */
+static void write_place(struct prl_buf *out, sqlite3_stmt *st)
+{
+	prl_buf_addstr(out, ",\"place\":");
+	if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+		prl_buf_addstr(out, "null");
+		return;
+	}
+	prl_buf_addf(out, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 4));
+	add_str(out, "name", st, 5);
+	add_str(out, "commune", st, 6);
+	prl_buf_addf(out, ",\"lat\":");
+	if (sqlite3_column_type(st, 7) == SQLITE_NULL)
+		prl_buf_addstr(out, "null,\"lon\":null");
+	else
+		prl_buf_addf(out, "%.6f,\"lon\":%.6f", sqlite3_column_double(st, 7),
+			     sqlite3_column_double(st, 8));
+	prl_buf_addch(out, '}');
+}
+
+/* ,"speakers":[...] of recording id. */
+static int write_speakers(struct prl_archive *a, int64_t id, struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_REC_SPEAKERS);
+	int first = 1, rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	prl_buf_addstr(out, ",\"speakers\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		prl_buf_addf(out, "%s{\"id\":%lld,\"name\":", first ? "" : ",",
+			     (long long)sqlite3_column_int64(st, 0));
+		prl_json_str(out, (const char *)sqlite3_column_text(st, 1));
+		add_str(out, "role", st, 2);
+		add_num(out, "birth_year", st, 3, 0);
+		add_str(out, "sex", st, 4);
+		add_str(out, "occupation", st, 5);
+		add_str(out, "origin", st, 6);
+		prl_buf_addf(out, ",\"pseudonym\":%s}",
+			     sqlite3_column_int(st, 7) ? "true" : "false");
+		first = 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return archive_sql_fail(a, "reading speakers");
+	prl_buf_addch(out, ']');
+	return 0;
+}
+
 static int write_recording(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 			   int with_tiers, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_REC_FULL);
 	enum prl_visibility vis;
-	int first = 1, rc, ret = 0;
+	int rc, ret = 0;
 
 	if (!st)
 		return -PRL_ESQL;
@@ -174,21 +209,7 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	add_str(out, "date", st, 2);
 	add_str(out, "collection", st, 3);
 	add_num(out, "collection_id", st, 30, 0);
-	prl_buf_addstr(out, ",\"place\":");
-	if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-		prl_buf_addstr(out, "null");
-	} else {
-		prl_buf_addf(out, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 4));
-		add_str(out, "name", st, 5);
-		add_str(out, "commune", st, 6);
-		prl_buf_addf(out, ",\"lat\":");
-		if (sqlite3_column_type(st, 7) == SQLITE_NULL)
-			prl_buf_addstr(out, "null,\"lon\":null");
-		else
-			prl_buf_addf(out, "%.6f,\"lon\":%.6f", sqlite3_column_double(st, 7),
-				     sqlite3_column_double(st, 8));
-		prl_buf_addch(out, '}');
-	}
+	write_place(out, st);
 	add_str(out, "variety", st, 9);
 	add_str(out, "language", st, 10);
 	prl_buf_addf(out, ",\"access\":\"%s\"",
@@ -218,27 +239,8 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	prl_buf_addf(out, ",\"can_listen\":%s", vis == PRL_SEE_ALL ? "true" : "false");
 	sqlite3_reset(st);
 
-	if (!(st = archive_stmt(a, ST_REC_SPEAKERS)))
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, id);
-	prl_buf_addstr(out, ",\"speakers\":[");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		prl_buf_addf(out, "%s{\"id\":%lld,\"name\":", first ? "" : ",",
-			     (long long)sqlite3_column_int64(st, 0));
-		prl_json_str(out, (const char *)sqlite3_column_text(st, 1));
-		add_str(out, "role", st, 2);
-		add_num(out, "birth_year", st, 3, 0);
-		add_str(out, "sex", st, 4);
-		add_str(out, "occupation", st, 5);
-		add_str(out, "origin", st, 6);
-		prl_buf_addf(out, ",\"pseudonym\":%s}",
-			     sqlite3_column_int(st, 7) ? "true" : "false");
-		first = 0;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return archive_sql_fail(a, "reading speakers");
-	prl_buf_addch(out, ']');
+	if ((ret = write_speakers(a, id, out)) < 0)
+		return ret;
 	if (with_tiers && vis == PRL_SEE_ALL) {
 		if ((ret = write_tiers(a, v, id, out)) < 0)
 			return ret;
@@ -281,7 +283,7 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 {
 	static const struct prl_recording_filter none;
 	struct prl_buf b = PRL_BUF_INIT;
-	sqlite3_stmt *cnt = NULL, *page = NULL;
+	sqlite3_stmt *cnt, *page;
 	int64_t total = 0, limit, offset, *ids = NULL;
 	size_t nids = 0, i;
 	int rc, ret = -PRL_ESQL;
@@ -290,32 +292,33 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 		f = &none;
 	limit = f->limit > 0 ? (f->limit > 500 ? 500 : f->limit) : 50;
 	offset = f->offset > 0 ? f->offset : 0;
-	if (sqlite3_prepare_v2(a->db, list_count_sql, -1, &cnt, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(a->db, list_page_sql, -1, &page, NULL) != SQLITE_OK) {
-		archive_sql_fail(a, "listing recordings");
+	if (!(cnt = archive_stmt(a, ST_LIST_COUNT)))
 		goto end;
-	}
 	bind_filter(cnt, v, f);
 	if (sqlite3_step(cnt) != SQLITE_ROW) {
+		sqlite3_reset(cnt);
 		archive_sql_fail(a, "counting recordings");
 		goto end;
 	}
 	total = sqlite3_column_int64(cnt, 0);
+	sqlite3_reset(cnt);
+	if (!(page = archive_stmt(a, ST_LIST_PAGE)))
+		goto end;
 	bind_filter(page, v, f);
 	sqlite3_bind_int64(page, 6, limit);
 	sqlite3_bind_int64(page, 7, offset);
 	if (!(ids = malloc((size_t)limit * sizeof(*ids)))) {
+		sqlite3_reset(page);
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
 	while ((rc = sqlite3_step(page)) == SQLITE_ROW && nids < (size_t)limit)
 		ids[nids++] = sqlite3_column_int64(page, 0);
+	sqlite3_reset(page);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		archive_sql_fail(a, "listing recordings");
 		goto end;
 	}
-	sqlite3_finalize(page);
-	page = NULL;
 	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"recordings\":[",
 		     (long long)total, (long long)offset, (long long)limit);
 	for (i = 0; i < nids; i++) {
@@ -327,8 +330,6 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 	prl_buf_addstr(&b, "]}");
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 end:
-	sqlite3_finalize(cnt);
-	sqlite3_finalize(page);
 	free(ids);
 	prl_buf_release(&b);
 	return ret;
@@ -398,33 +399,22 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 {
 	static const struct {
 		const char *key;
-		const char *sql;
+		enum stmt_id sid;
 	} facets[] = {
-		{"collections", "SELECT c.id, c.name, count(r.id) FROM collections c"
-				" JOIN recordings r ON r.collection_id = c.id AND r.access <= ?1"
-				" GROUP BY c.id ORDER BY c.name"},
-		{"places", "SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM places p"
-			   " JOIN recordings r ON r.place_id = p.id AND r.access <= ?1"
-			   " GROUP BY p.id ORDER BY p.name"},
-		{"speakers", "SELECT s.id, s.name, count(DISTINCT r.id) FROM speakers s"
-			     " JOIN recording_speakers rs ON rs.speaker_id = s.id"
-			     " JOIN recordings r ON r.id = rs.recording_id AND r.access <= ?1"
-			     " GROUP BY s.id ORDER BY s.name"},
-		{"varieties", "SELECT NULL, variety, count(*) FROM recordings"
-			      " WHERE variety IS NOT NULL AND access <= ?1"
-			      " GROUP BY variety ORDER BY variety"},
+		{"collections", ST_FACET_COLLECTIONS},
+		{"places", ST_FACET_PLACES},
+		{"speakers", ST_FACET_SPEAKERS},
+		{"varieties", ST_FACET_VARIETIES},
 	};
 	struct prl_buf b = PRL_BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	size_t i;
 	int rc, first, ret = -PRL_ESQL;
 
 	prl_buf_addch(&b, '{');
 	for (i = 0; i < sizeof(facets) / sizeof(facets[0]); i++) {
-		if (sqlite3_prepare_v2(a->db, facets[i].sql, -1, &st, NULL) != SQLITE_OK) {
-			archive_sql_fail(a, "counting");
+		if (!(st = archive_stmt(a, facets[i].sid)))
 			goto end;
-		}
 		sqlite3_bind_int(st, 1, max_visible_level(v));
 		prl_buf_addf(&b, "%s\"%s\":[", i ? "," : "", facets[i].key);
 		first = 1;
@@ -452,8 +442,7 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 			}
 			prl_buf_addch(&b, '}');
 		}
-		sqlite3_finalize(st);
-		st = NULL;
+		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			archive_sql_fail(a, "counting");
 			goto end;
@@ -463,7 +452,6 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 	prl_buf_addch(&b, '}');
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 end:
-	sqlite3_finalize(st);
 	prl_buf_release(&b);
 	return ret;
 }

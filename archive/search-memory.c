@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The search index's postings, kept in memory by the server.
+ * The search index's postings, kept in memory by the server, and queries
+ * answered from them (reading them is search-postings.c).
  *
  * FTS5 answers "which segments hold this word" by walking the word's
  * doclist on disk, and counting every match of a word that is in most
@@ -36,575 +37,15 @@
  * with the allocator's share), read in 2-3 s.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "archive-internal.h"
 #include "search-internal.h"
 
-#define OVERFLOW_BIT (UINT64_C(1) << 63)
-/* A re-read starts RELOAD_EVERY_S seconds, plus twice the last reading's
- * duration, after the last one started: while the index keeps changing,
- * reading it takes under a third of one core. */
-#define RELOAD_EVERY_S 5
-
-struct mterm {
-	char *term;	 /* as FTS5 stores it (folded, lower case) */
-	uint32_t n;	 /* segments that hold it */
-	uint32_t *docs;	 /* their dense numbers, ascending */
-	uint64_t *masks; /* body terms: positions in each of them */
-};
-
-struct search_memory {
-	char *db_path;		   /* the archive it describes */
-	uint64_t signature;	   /* of the index's structure record when read */
-	int refs;		   /* users, plus one while it is the current copy */
-	uint32_t ndocs;		   /* rows of the index */
-	int64_t *rowid;		   /* dense number -> index rowid, ascending */
-	uint32_t *recording;	   /* dense number -> recording id */
-	uint32_t *length;	   /* dense number -> tokens in the row, every column (bm25) */
-	double avgdl;		   /* mean of length */
-	struct mterm *body, *meta; /* sorted by term */
-	size_t nbody, nmeta;
-	size_t bytes; /* memory held, roughly */
-};
-
-static pthread_mutex_t memory_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct search_memory *memory_current;
-static char *memory_wanted; /* the archive the server asked to keep, or NULL */
-static pthread_t loader;
-static int loader_started; /* loader must be joined */
-static int loader_running;
-static int loader_cancel; /* atomic: the reading stops early (forget) */
-static time_t loader_last_start;
-static time_t loader_last_took; /* seconds the last reading took */
-static char *memory_last_error; /* why the last reading failed, for the log */
-static long memory_answers;	/* searches answered here (tests look) */
-static int memory_unused;	/* tests: FTS5 answers everything */
-
-static uint64_t search_hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; b && i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
-}
-
-static void memory_destroy(struct search_memory *m)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; i < m->nbody; i++) {
-		free(m->body[i].term);
-		free(m->body[i].docs);
-		free(m->body[i].masks);
-	}
-	for (size_t i = 0; i < m->nmeta; i++) {
-		free(m->meta[i].term);
-		free(m->meta[i].docs);
-	}
-	free(m->body);
-	free(m->meta);
-	free(m->rowid);
-	free(m->recording);
-	free(m->length);
-	free(m->db_path);
-	free(m);
-}
-
-static void memory_release(struct search_memory *m)
-{
-	if (!m)
-		return;
-	pthread_mutex_lock(&memory_lock);
-	if (--m->refs == 0)
-		memory_destroy(m);
-	pthread_mutex_unlock(&memory_lock);
-}
-
-/* ---- reading the postings ---- */
-
-/* The postings of one term while the index is read. */
-struct building {
-	char *term;
-	size_t len;
-	uint64_t hash;
-	uint32_t *docs;
-	uint64_t *masks; /* body terms only */
-	uint32_t n, cap;
-};
-
-/* Terms of one column being read: an open-addressing hash table. */
-struct term_hash {
-	struct building *b;
-	size_t n, cap; /* cap a power of two, at most half full */
-	int body;
-	int failed;
-};
-
-static struct building *hash_find(struct term_hash *h, const char *t, size_t len)
-{
-	uint64_t hv = search_hash_bytes(t, len);
-	size_t i;
-
-	if (2 * (h->n + 1) > h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 4096;
-		struct building *nb = calloc(cap, sizeof(*nb));
-
-		if (!nb)
-			return NULL;
-		for (size_t k = 0; k < h->cap; k++) {
-			if (!h->b[k].term)
-				continue;
-			for (i = h->b[k].hash & (cap - 1); nb[i].term; i = (i + 1) & (cap - 1))
-				;
-			nb[i] = h->b[k];
-		}
-		free(h->b);
-		h->b = nb;
-		h->cap = cap;
-	}
-	for (i = hv & (h->cap - 1); h->b[i].term; i = (i + 1) & (h->cap - 1))
-		if (h->b[i].hash == hv && h->b[i].len == len && !memcmp(h->b[i].term, t, len))
-			return &h->b[i];
-	if (!(h->b[i].term = strndup(t, len)))
-		return NULL;
-	h->b[i].len = len;
-	h->b[i].hash = hv;
-	h->n++;
-	return &h->b[i];
-}
-
-static int building_add(struct building *b, uint32_t doc, int pos, int body)
-{
-	uint64_t bit = pos >= 63 ? OVERFLOW_BIT : UINT64_C(1) << pos;
-
-	if (b->n && b->docs[b->n - 1] == doc) {
-		if (body)
-			b->masks[b->n - 1] |= bit;
-		return 0;
-	}
-	if (b->n == b->cap) {
-		uint32_t cap = b->cap ? b->cap * 2 : 4;
-		uint32_t *d = realloc(b->docs, cap * sizeof(*d));
-		uint64_t *m = NULL;
-
-		if (d)
-			b->docs = d;
-		if (!d || (body && !(m = realloc(b->masks, cap * sizeof(*m)))))
-			return -PRL_ENOMEM;
-		if (body)
-			b->masks = m;
-		b->cap = cap;
-	}
-	b->docs[b->n] = doc;
-	if (body)
-		b->masks[b->n] = bit;
-	b->n++;
-	return 0;
-}
-
-/* What the tokenizer's callback needs while one column of one row is cut. */
-struct cutting {
-	struct term_hash *h;
-	uint32_t doc;
-	int pos;
-};
-
-static int on_index_token(void *ctx, int flags, const char *tok, int n, int start, int end)
-{
-	struct cutting *c = ctx;
-	struct building *b;
-
-	(void)start;
-	(void)end;
-	if (flags & FTS5_TOKEN_COLOCATED)
-		c->pos--; /* the same position as the token before (not from unicode61) */
-	if (n <= 0 || !(b = hash_find(c->h, tok, (size_t)n)) ||
-	    building_add(b, c->doc, c->pos, c->h->body) < 0) {
-		c->h->failed = 1;
-		return SQLITE_NOMEM;
-	}
-	c->pos++;
-	return SQLITE_OK;
-}
-
-static int cmp_term(const void *x, const void *y)
-{
-	return strcmp(((const struct mterm *)x)->term, ((const struct mterm *)y)->term);
-}
-
-/* The hash table's terms as a sorted array, their lists trimmed. */
-static int hash_to_terms(struct term_hash *h, struct mterm **out, size_t *n, size_t *bytes)
-{
-	struct mterm *t = malloc((h->n ? h->n : 1) * sizeof(*t));
-	size_t k = 0;
-
-	if (!t)
-		return -PRL_ENOMEM;
-	for (size_t i = 0; i < h->cap; i++) {
-		struct building *b = &h->b[i];
-		uint32_t *d;
-		uint64_t *m;
-
-		if (!b->term)
-			continue;
-		if ((d = realloc(b->docs, b->n * sizeof(*d))))
-			b->docs = d;
-		if (b->masks && (m = realloc(b->masks, b->n * sizeof(*m))))
-			b->masks = m;
-		t[k].term = b->term;
-		t[k].n = b->n;
-		t[k].docs = b->docs;
-		t[k].masks = b->masks;
-		*bytes += b->n * (b->masks ? 12u : 4u) + b->len + 1 + sizeof(*t);
-		memset(b, 0, sizeof(*b));
-		k++;
-	}
-	qsort(t, k, sizeof(*t), cmp_term);
-	*out = t;
-	*n = k;
-	return 0;
-}
-
-static void hash_clear(struct term_hash *h)
-{
-	for (size_t i = 0; i < h->cap; i++) {
-		free(h->b[i].term);
-		free(h->b[i].docs);
-		free(h->b[i].masks);
-	}
-	free(h->b);
-	memset(h, 0, sizeof(*h));
-}
-
-uint64_t search_signature(sqlite3_stmt *st)
-{
-	uint64_t sig = search_hash_bytes(NULL, 0);
-
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		sig = search_hash_bytes(sqlite3_column_blob(st, 0),
-					(size_t)sqlite3_column_bytes(st, 0));
-	if (st)
-		sqlite3_reset(st);
-	return sig;
-}
-
-static uint64_t read_signature(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	uint64_t sig;
-
-	sqlite3_prepare_v2(db, INDEX_SIGNATURE_SQL, -1, &st, NULL);
-	sig = search_signature(st);
-	sqlite3_finalize(st);
-	return sig;
-}
-
-/*
- * Every row of the index in rowid order, its two columns cut into tokens
- * by the index's own tokenizer (as FTS5 cut them when it indexed them: the
- * same tokens at the same positions), into lists per term.
- */
-static int read_index(sqlite3 *db, struct search_memory *m)
-{
-	static const char *const args[] = {"remove_diacritics", "2"};
-	struct term_hash body = {NULL, 0, 0, 1, 0}, meta = {NULL, 0, 0, 0, 0};
-	sqlite3_stmt *st = NULL, *api_st = NULL;
-	fts5_api *api = NULL;
-	fts5_tokenizer tk;
-	Fts5Tokenizer *tok = NULL;
-	void *ctx = NULL;
-	size_t cap = 0;
-	double total = 0;
-	int rc, ret = -PRL_ESQL;
-
-	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &api_st, NULL) != SQLITE_OK)
-		goto end;
-	sqlite3_bind_pointer(api_st, 1, &api, "fts5_api_ptr", NULL);
-	sqlite3_step(api_st);
-	if (!api || api->xFindTokenizer(api, "unicode61", &ctx, &tk) != SQLITE_OK ||
-	    tk.xCreate(ctx, (const char **)args, 2, &tok) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT rowid, body, meta FROM segment_index ORDER BY rowid", -1,
-			       &st, NULL) != SQLITE_OK)
-		goto end;
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cutting cb = {&body, m->ndocs, 0}, cm = {&meta, m->ndocs, 0};
-		const char *text;
-
-		if ((m->ndocs & 0xffff) == 0 && __atomic_load_n(&loader_cancel, __ATOMIC_RELAXED)) {
-			ret = -PRL_EINVAL;
-			break;
-		}
-		if (m->ndocs == cap) {
-			size_t c = cap ? cap * 2 : 65536;
-			int64_t *r = realloc(m->rowid, c * sizeof(*r));
-			uint32_t *l;
-
-			if (r)
-				m->rowid = r;
-			if (!r || !(l = realloc(m->length, c * sizeof(*l)))) {
-				ret = -PRL_ENOMEM;
-				break;
-			}
-			m->length = l;
-			cap = c;
-		}
-		if ((text = (const char *)sqlite3_column_text(st, 1)))
-			tk.xTokenize(tok, &cb, FTS5_TOKENIZE_DOCUMENT, text,
-				     sqlite3_column_bytes(st, 1), on_index_token);
-		if ((text = (const char *)sqlite3_column_text(st, 2)))
-			tk.xTokenize(tok, &cm, FTS5_TOKENIZE_DOCUMENT, text,
-				     sqlite3_column_bytes(st, 2), on_index_token);
-		if (body.failed || meta.failed) {
-			ret = -PRL_ENOMEM;
-			break;
-		}
-		m->rowid[m->ndocs] = sqlite3_column_int64(st, 0);
-		m->length[m->ndocs++] = (uint32_t)(cb.pos + cm.pos);
-		total += cb.pos + cm.pos;
-		if (m->ndocs == UINT32_MAX) {
-			ret = -PRL_ENOMEM;
-			break;
-		}
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = -PRL_ESQL;
-	m->avgdl = m->ndocs ? total / m->ndocs : 0;
-	m->bytes += cap * 12;
-	if (ret == 0 && (ret = hash_to_terms(&body, &m->body, &m->nbody, &m->bytes)) == 0)
-		ret = hash_to_terms(&meta, &m->meta, &m->nmeta, &m->bytes);
-end:
-	hash_clear(&body);
-	hash_clear(&meta);
-	if (tok)
-		tk.xDelete(tok);
-	sqlite3_finalize(st);
-	sqlite3_finalize(api_st);
-	return ret;
-}
-
-/* The recording of every row, through the segment's tier. */
-static int read_recordings(sqlite3 *db, struct search_memory *m)
-{
-	sqlite3_stmt *st;
-	uint32_t *by_id = NULL;
-	int64_t max_id = 0;
-	int rc;
-
-	for (uint32_t d = 0; d < m->ndocs; d++)
-		if ((m->rowid[d] & INDEX_ID_MASK) > max_id)
-			max_id = m->rowid[d] & INDEX_ID_MASK;
-	if (max_id >= UINT32_MAX || !(by_id = calloc((size_t)max_id + 1, sizeof(*by_id))) ||
-	    !(m->recording = malloc((m->ndocs ? m->ndocs : 1) * sizeof(*m->recording)))) {
-		free(by_id);
-		return -PRL_ENOMEM;
-	}
-	if (sqlite3_prepare_v2(db,
-			       "SELECT s.id, t.recording_id FROM segments s"
-			       " JOIN tiers t ON t.id = s.tier_id WHERE s.id <= ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		free(by_id);
-		return -PRL_ESQL;
-	}
-	sqlite3_bind_int64(st, 1, max_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		by_id[sqlite3_column_int64(st, 0)] = (uint32_t)sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
-	for (uint32_t d = 0; d < m->ndocs; d++)
-		m->recording[d] = by_id[m->rowid[d] & INDEX_ID_MASK];
-	free(by_id);
-	m->bytes += (size_t)m->ndocs * 4;
-	return rc == SQLITE_DONE ? 0 : -PRL_ESQL;
-}
-
-/* The dense number of the first row whose rowid is >= rowid. */
-static uint32_t dense_at(const struct search_memory *m, int64_t rowid)
-{
-	uint32_t lo = 0, hi = m->ndocs;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (m->rowid[mid] < rowid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static struct search_memory *memory_read(const char *dir, char **why)
-{
-	struct search_memory *m = calloc(1, sizeof(*m));
-	struct prl_buf path = PRL_BUF_INIT;
-	sqlite3 *db = NULL;
-	int ret = -PRL_ENOMEM;
-
-	prl_buf_addf(&path, "%s/archive.db", dir);
-	if (!m || !(m->db_path = strdup(dir)))
-		goto fail;
-	ret = -PRL_ESQL;
-	if (sqlite3_open_v2(prl_buf_str(&path), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(db, 10000);
-	/* one snapshot: the signature, the rows and the postings agree */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	m->signature = read_signature(db);
-	if ((ret = read_index(db, m)) < 0 || (ret = read_recordings(db, m)) < 0)
-		goto fail;
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(db);
-	prl_buf_release(&path);
-	m->refs = 1;
-	return m;
-fail:
-	if (why) {
-		free(*why);
-		*why = strdup(ret == -PRL_ENOMEM ? "out of memory"
-			      : db		 ? sqlite3_errmsg(db)
-						 : "cannot open the archive");
-	}
-	sqlite3_close(db);
-	prl_buf_release(&path);
-	memory_destroy(m);
-	return NULL;
-}
-
-static void *loader_run(void *arg)
-{
-	char *dir = arg, *why = NULL;
-	struct search_memory *fresh = memory_read(dir, &why);
-
-	pthread_mutex_lock(&memory_lock);
-	loader_last_took = time(NULL) - loader_last_start;
-	if (fresh && !__atomic_load_n(&loader_cancel, __ATOMIC_RELAXED) && memory_wanted &&
-	    !strcmp(memory_wanted, dir)) {
-		if (memory_current && --memory_current->refs == 0)
-			memory_destroy(memory_current);
-		memory_current = fresh;
-		fresh = NULL;
-	}
-	if (why) {
-		free(memory_last_error);
-		memory_last_error = why;
-	}
-	loader_running = 0;
-	pthread_mutex_unlock(&memory_lock);
-	memory_destroy(fresh);
-	free(dir);
-	return NULL;
-}
-
-/* Starts a reading of dir in the background; under memory_lock. */
-static void loader_start(const char *dir)
-{
-	char *arg;
-
-	if (loader_running)
-		return;
-	if (loader_started) {
-		pthread_join(loader, NULL); /* finished: loader_running is 0 */
-		loader_started = 0;
-	}
-	if (!(arg = strdup(dir)))
-		return;
-	__atomic_store_n(&loader_cancel, 0, __ATOMIC_RELAXED);
-	loader_running = 1;
-	loader_last_start = time(NULL);
-	if (pthread_create(&loader, NULL, loader_run, arg) != 0) {
-		loader_running = 0;
-		free(arg);
-		return;
-	}
-	loader_started = 1;
-}
-
-void prl_archive_search_keep(struct prl_archive *a, int wait)
-{
-	pthread_mutex_lock(&memory_lock);
-	if (!memory_wanted || strcmp(memory_wanted, a->dir)) {
-		free(memory_wanted);
-		memory_wanted = strdup(a->dir);
-	}
-	if (memory_wanted)
-		loader_start(a->dir);
-	pthread_mutex_unlock(&memory_lock);
-	if (wait) {
-		pthread_mutex_lock(&memory_lock);
-		if (loader_started) {
-			pthread_mutex_unlock(&memory_lock);
-			pthread_join(loader, NULL);
-			pthread_mutex_lock(&memory_lock);
-			loader_started = 0;
-		}
-		pthread_mutex_unlock(&memory_lock);
-	}
-}
-
-void prl_archive_search_forget(void)
-{
-	pthread_mutex_lock(&memory_lock);
-	__atomic_store_n(&loader_cancel, 1, __ATOMIC_RELAXED);
-	free(memory_wanted);
-	memory_wanted = NULL;
-	if (loader_started) {
-		pthread_mutex_unlock(&memory_lock);
-		pthread_join(loader, NULL);
-		pthread_mutex_lock(&memory_lock);
-		loader_started = 0;
-	}
-	if (memory_current && --memory_current->refs == 0)
-		memory_destroy(memory_current);
-	memory_current = NULL;
-	free(memory_last_error);
-	memory_last_error = NULL;
-	pthread_mutex_unlock(&memory_lock);
-}
-
-int prl_archive_search_memory_state(size_t *bytes, int64_t *rows, char **why)
-{
-	int ready;
-
-	pthread_mutex_lock(&memory_lock);
-	ready = memory_current != NULL;
-	if (bytes)
-		*bytes = memory_current ? memory_current->bytes : 0;
-	if (rows)
-		*rows = memory_current ? memory_current->ndocs : 0;
-	if (why)
-		*why = memory_last_error ? strdup(memory_last_error) : NULL;
-	pthread_mutex_unlock(&memory_lock);
-	return ready;
-}
-
-/* The current copy for a's archive at signature sig, with a reference;
- * NULL when there is none, and then a fresh reading may be started. */
-static struct search_memory *memory_get(struct prl_archive *a, uint64_t sig)
-{
-	struct search_memory *m = NULL;
-
-	pthread_mutex_lock(&memory_lock);
-	if (memory_wanted && !strcmp(memory_wanted, a->dir)) {
-		if (memory_current && memory_current->signature == sig &&
-		    !strcmp(memory_current->db_path, a->dir)) {
-			m = memory_current;
-			m->refs++;
-		} else if (!loader_running && time(NULL) - loader_last_start >=
-						      RELOAD_EVERY_S + 2 * loader_last_took) {
-			loader_start(a->dir);
-		}
-	}
-	pthread_mutex_unlock(&memory_lock);
-	return m;
-}
+/* for the process, whatever the cache */
+static long memory_answers; /* searches answered here (tests look) */
+static int memory_unused;   /* tests: FTS5 answers everything */
 
 /* ---- sets of rows ---- */
 
@@ -999,6 +440,60 @@ static int eval_item(struct prl_archive *a, struct memory_answer *ans, struct to
 	return 0;
 }
 
+/* Sets in visible what the viewer of p may read: whole levels, one tier
+ * class or all. */
+static void mark_visible(const struct search_memory *m, const struct plan *p,
+			 struct bitmap *visible)
+{
+	int levels = (int)(p->key_below >> INDEX_ACCESS_BITS);
+	int cls_from = p->tier_class < 0 ? 0 : p->tier_class;
+	int cls_to = p->tier_class < 0 ? 3 : p->tier_class;
+
+	for (int l = 0; l < levels; l++)
+		for (int c = cls_from; c <= cls_to; c++) {
+			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
+				       ((int64_t)c << INDEX_CLASS_BITS);
+			bm_set_range(visible, search_postings_dense_at(m, base),
+				     search_postings_dense_at(
+					     m, base + (INT64_C(1) << INDEX_CLASS_BITS)));
+		}
+}
+
+/* The filters of p (meta tokens, each group ORed, the groups ANDed) taken
+ * out of ans's sets; ge is scratch of the same size. */
+static int apply_filters(struct memory_answer *ans, struct tokenizer *tz, const struct plan *p,
+			 struct bitmap *ge)
+{
+	const struct search_memory *m = ans->m;
+	int ret;
+
+	for (int fg = 0; fg < p->nfilters; fg++) {
+		memset(ge->w, 0, ge->nw * sizeof(*ge->w));
+		for (size_t i = 0; i < p->filters[fg].n; i++) {
+			struct tokens ts;
+			struct form f;
+
+			if ((ret = tokenize(tz, p->filters[fg].items[i], &ts)) < 0)
+				return ret;
+			memset(&f, 0, sizeof(f));
+			f.meta = 1;
+			if (ts.n == 1 && (f.term = find_term(m->meta, m->nmeta, ts.t[0]))) {
+				f.kind = FORM_TERM;
+				f.hits = f.term->n;
+				bm_add_docs(ge, f.term->docs, f.term->n);
+			}
+			tokens_clear(&ts);
+			if ((ret = add_form(ans, &f)) < 0)
+				return ret;
+		}
+		for (size_t w = 0; w < ge->nw; w++) {
+			ans->exact.w[w] &= ge->w[w];
+			ans->any.w[w] &= ge->w[w];
+		}
+	}
+	return 0;
+}
+
 static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_answer *ans)
 {
 	const struct search_memory *m = ans->m;
@@ -1006,7 +501,7 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 	struct bitmap visible = {NULL, 0};
 	struct tokenizer tz;
 	size_t w, i;
-	int ret, levels, cls_from, cls_to;
+	int ret;
 
 	if ((ret = tokenizer_open(a, &tz)) < 0)
 		return ret;
@@ -1015,17 +510,7 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 	    (ret = bm_init(&ga, m->ndocs)) < 0 || (ret = bm_init(&ie, m->ndocs)) < 0 ||
 	    (ret = bm_init(&ia, m->ndocs)) < 0 || (ret = bm_init(&visible, m->ndocs)) < 0)
 		goto end;
-	/* what the viewer may read: whole levels, one tier class or all */
-	levels = (int)(p->key_below >> INDEX_ACCESS_BITS);
-	cls_from = p->tier_class < 0 ? 0 : p->tier_class;
-	cls_to = p->tier_class < 0 ? 3 : p->tier_class;
-	for (int l = 0; l < levels; l++)
-		for (int c = cls_from; c <= cls_to; c++) {
-			int64_t base = ((int64_t)l << INDEX_ACCESS_BITS) |
-				       ((int64_t)c << INDEX_CLASS_BITS);
-			bm_set_range(&visible, dense_at(m, base),
-				     dense_at(m, base + (INT64_C(1) << INDEX_CLASS_BITS)));
-		}
+	mark_visible(m, p, &visible);
 	memcpy(ans->exact.w, visible.w, visible.nw * sizeof(*visible.w));
 	memcpy(ans->any.w, visible.w, visible.nw * sizeof(*visible.w));
 	/* groups are ANDed, the items of a group ORed */
@@ -1061,31 +546,8 @@ static int evaluate(struct prl_archive *a, const struct plan *p, struct memory_a
 			ans->any.w[w] &= ~ie.w[w];
 		}
 	}
-	/* the filters: meta tokens, each group ORed */
-	for (int fg = 0; fg < p->nfilters; fg++) {
-		memset(ge.w, 0, ge.nw * sizeof(*ge.w));
-		for (i = 0; i < p->filters[fg].n; i++) {
-			struct tokens ts;
-			struct form f;
-
-			if ((ret = tokenize(&tz, p->filters[fg].items[i], &ts)) < 0)
-				goto end;
-			memset(&f, 0, sizeof(f));
-			f.meta = 1;
-			if (ts.n == 1 && (f.term = find_term(m->meta, m->nmeta, ts.t[0]))) {
-				f.kind = FORM_TERM;
-				f.hits = f.term->n;
-				bm_add_docs(&ge, f.term->docs, f.term->n);
-			}
-			tokens_clear(&ts);
-			if ((ret = add_form(ans, &f)) < 0)
-				goto end;
-		}
-		for (w = 0; w < ge.nw; w++) {
-			ans->exact.w[w] &= ge.w[w];
-			ans->any.w[w] &= ge.w[w];
-		}
-	}
+	if ((ret = apply_filters(ans, &tz, p, &ge)) < 0)
+		goto end;
 	ans->total_exact = bm_count(&ans->exact);
 	ans->total = bm_count(&ans->any);
 	ret = 0;
@@ -1111,7 +573,7 @@ void search_memory_done(struct memory_answer *ans)
 	free(ans->forms);
 	free(ans->exact.w);
 	free(ans->any.w);
-	memory_release(ans->m);
+	search_postings_release(ans->m);
 	free(ans);
 }
 
@@ -1127,10 +589,10 @@ int search_memory_run(struct prl_archive *a, const struct prl_search_opts *o, co
 	if ((o->date_from && *o->date_from) || (o->date_to && *o->date_to) ||
 	    !sqlite3_get_autocommit(a->db) || __atomic_load_n(&memory_unused, __ATOMIC_RELAXED))
 		return 0;
-	if (!(m = memory_get(a, signature)))
+	if (!(m = search_postings_get(a, signature)))
 		return 0;
 	if (!(ans = calloc(1, sizeof(*ans)))) {
-		memory_release(m);
+		search_postings_release(m);
 		return -PRL_ENOMEM;
 	}
 	ans->m = m;

@@ -149,13 +149,90 @@ static int read_speaker(json_t *js, struct sidecar_speaker *sp, size_t index, st
 	return 0;
 }
 
+/* "place": a name, or {name, commune, lat, lon}. */
+static int read_place(json_t *place, struct sidecar *sc, struct prl_buf *err)
+{
+	int ret;
+
+	if (!place || json_is_null(place))
+		return 0;
+	if (json_is_string(place))
+		return (sc->place_name = strdup(json_string_value(place))) ? 0 : -PRL_ENOMEM;
+	if (!json_is_object(place)) {
+		prl_buf_addstr(err, "field 'place' must be an object or a string");
+		return -PRL_EFORMAT;
+	}
+	if ((ret = take_string(place, "name", &sc->place_name, err, "place: ")) < 0 ||
+	    (ret = take_string(place, "commune", &sc->place_commune, err, "place: ")) < 0 ||
+	    (ret = take_number(place, "lat", &sc->lat, &sc->has_coords, -90, 90, err, "place: ")) <
+		    0 ||
+	    (ret = take_number(place, "lon", &sc->lon, &sc->has_coords, -180, 180, err,
+			       "place: ")) < 0)
+		return ret;
+	if (sc->has_coords && (!json_is_number(json_object_get(place, "lat")) ||
+			       !json_is_number(json_object_get(place, "lon")))) {
+		prl_buf_addstr(err, "place: 'lat' and 'lon' go together");
+		return -PRL_EFORMAT;
+	}
+	if (!sc->place_name && sc->place_commune && !(sc->place_name = strdup(sc->place_commune)))
+		return -PRL_ENOMEM;
+	return 0;
+}
+
+/* "keywords": an array of strings, kept as its JSON. */
+static int read_keywords(json_t *v, struct sidecar *sc, struct prl_buf *err)
+{
+	json_t *k;
+	size_t i;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		prl_buf_addstr(err, "field 'keywords' must be an array of strings");
+		return -PRL_EFORMAT;
+	}
+	json_array_foreach(v, i, k)
+	{
+		if (!json_is_string(k)) {
+			prl_buf_addstr(err, "field 'keywords' must be an array of strings");
+			return -PRL_EFORMAT;
+		}
+	}
+	return (sc->keywords_json = json_dumps(v, JSON_COMPACT)) ? 0 : -PRL_ENOMEM;
+}
+
+/* "speakers": an array of objects. */
+static int read_speakers(json_t *v, struct sidecar *sc, struct prl_buf *err, struct prl_buf *warn)
+{
+	json_t *s;
+	size_t i;
+	int ret;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		prl_buf_addstr(err, "field 'speakers' must be an array of objects");
+		return -PRL_EFORMAT;
+	}
+	sc->nspeakers = json_array_size(v);
+	if (sc->nspeakers && !(sc->speakers = calloc(sc->nspeakers, sizeof(*sc->speakers)))) {
+		sc->nspeakers = 0;
+		return -PRL_ENOMEM;
+	}
+	json_array_foreach(v, i, s)
+	{
+		if ((ret = read_speaker(s, &sc->speakers[i], i, err, warn)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_buf *err,
 		  struct prl_buf *warn)
 {
 	json_error_t jerr;
-	json_t *root, *v, *place;
+	json_t *root, *v;
 	const char *key;
-	size_t i;
 	int ret = 0;
 
 	memset(sc, 0, sizeof(*sc));
@@ -200,80 +277,11 @@ int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_b
 		}
 		sc->access = prl_access_parse(json_string_value(v));
 	}
-	place = json_object_get(root, "place");
-	if (place && json_is_string(place)) {
-		if (!(sc->place_name = strdup(json_string_value(place)))) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-	} else if (place && json_is_object(place)) {
-		if ((ret = take_string(place, "name", &sc->place_name, err, "place: ")) < 0 ||
-		    (ret = take_string(place, "commune", &sc->place_commune, err, "place: ")) < 0 ||
-		    (ret = take_number(place, "lat", &sc->lat, &sc->has_coords, -90, 90, err,
-				       "place: ")) < 0 ||
-		    (ret = take_number(place, "lon", &sc->lon, &sc->has_coords, -180, 180, err,
-				       "place: ")) < 0)
-			goto end;
-		if (sc->has_coords && (!json_is_number(json_object_get(place, "lat")) ||
-				       !json_is_number(json_object_get(place, "lon")))) {
-			prl_buf_addstr(err, "place: 'lat' and 'lon' go together");
-			ret = -PRL_EFORMAT;
-			goto end;
-		}
-		if (!sc->place_name && sc->place_commune &&
-		    !(sc->place_name = strdup(sc->place_commune))) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-	} else if (place && !json_is_null(place)) {
-		prl_buf_addstr(err, "field 'place' must be an object or a string");
-		ret = -PRL_EFORMAT;
+	if ((ret = read_place(json_object_get(root, "place"), sc, err)) < 0)
 		goto end;
-	}
-	v = json_object_get(root, "keywords");
-	if (v && !json_is_null(v)) {
-		json_t *k;
-
-		if (!json_is_array(v)) {
-			prl_buf_addstr(err, "field 'keywords' must be an array of strings");
-			ret = -PRL_EFORMAT;
-			goto end;
-		}
-		json_array_foreach(v, i, k)
-		{
-			if (!json_is_string(k)) {
-				prl_buf_addstr(err, "field 'keywords' must be an array of strings");
-				ret = -PRL_EFORMAT;
-				goto end;
-			}
-		}
-		if (!(sc->keywords_json = json_dumps(v, JSON_COMPACT))) {
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-	}
-	v = json_object_get(root, "speakers");
-	if (v && !json_is_null(v)) {
-		json_t *s;
-
-		if (!json_is_array(v)) {
-			prl_buf_addstr(err, "field 'speakers' must be an array of objects");
-			ret = -PRL_EFORMAT;
-			goto end;
-		}
-		sc->nspeakers = json_array_size(v);
-		if (sc->nspeakers &&
-		    !(sc->speakers = calloc(sc->nspeakers, sizeof(*sc->speakers)))) {
-			sc->nspeakers = 0;
-			ret = -PRL_ENOMEM;
-			goto end;
-		}
-		json_array_foreach(v, i, s)
-		{
-			if ((ret = read_speaker(s, &sc->speakers[i], i, err, warn)) < 0)
-				goto end;
-		}
-	}
+	if ((ret = read_keywords(json_object_get(root, "keywords"), sc, err)) < 0)
+		goto end;
+	ret = read_speakers(json_object_get(root, "speakers"), sc, err, warn);
 end:
 	json_decref(root);
 	if (ret < 0)

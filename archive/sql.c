@@ -2,15 +2,27 @@
 /*
  * Every SQL statement of the archive module, declared up front (kcgi's
  * sqlbox habit) and prepared once per handle on first use.  No statement
- * is ever built from user text: values only travel as bound parameters.
- * Listing queries whose WHERE clause depends on the filters given are the
- * exception in shape, not in safety: see list.c.
+ * is ever built from user text: values only travel as bound parameters;
+ * a filter not given is bound as NULL, so one statement serves every
+ * combination.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive-internal.h"
+
+/* The filtered listing; the same WHERE for the count and the page. */
+#define LIST_WHERE                                                                                 \
+	" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"                               \
+	" LEFT JOIN collections c ON c.id = r.collection_id"                                       \
+	" WHERE r.access <= ?1"                                                                    \
+	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"            \
+	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"          \
+	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
+	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
+	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
+	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -87,6 +99,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * folded terms and filter tokens, never from raw visitor text */
 	[ST_SEARCH_COUNT] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
 			    " AND rowid < ?2 AND (?3 < 0 OR ((rowid >> 40) & 3) = ?3)",
+	/* one half of a count split across two connections (search-count.c) */
+	[ST_SEARCH_COUNT_RANGE] = "SELECT count(*) FROM segment_index WHERE segment_index MATCH ?1"
+				  " AND rowid >= ?2 AND rowid < ?3",
 	[ST_SEARCH_COUNT_DATED] =
 		"SELECT count(*) FROM segment_index si"
 		" JOIN segments s ON s.id = (si.rowid & 1099511627775)"
@@ -351,7 +366,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 				  " WHERE recording_id = ?1 AND kind = ?2",
 	[ST_WITHHELD_MEDIA_PUT] = "INSERT OR REPLACE INTO withheld_media(recording_id, kind, spans,"
 				  " path, bytes, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	/* OAI-PMH harvesting (export.c): ?1 is the highest access level an
+	/* OAI-PMH harvesting (harvest.c): ?1 is the highest access level an
 	 * anonymous visitor may know of, from prl_access_decide() */
 	[ST_HARVEST_PAGE] = "SELECT id, updated_at, ifnull(collection_id, 0) FROM recordings"
 			    " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
@@ -363,6 +378,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 			     " AND (?4 = 0 OR collection_id = ?4) AND id > ?5",
 	[ST_HARVEST_EARLIEST] = "SELECT ifnull(min(updated_at), '') FROM recordings"
 				" WHERE access <= ?1",
+	/* listings and facets (recording.c): ?1 is the highest access level
+	 * the viewer may know of; a filter not given is NULL */
+	[ST_LIST_COUNT] = "SELECT count(*)" LIST_WHERE,
+	[ST_LIST_PAGE] = "SELECT r.id" LIST_WHERE
+			 " ORDER BY r.date IS NULL, r.date, r.id LIMIT ?6 OFFSET ?7",
+	[ST_FACET_COLLECTIONS] = "SELECT c.id, c.name, count(r.id) FROM collections c"
+				 " JOIN recordings r ON r.collection_id = c.id AND r.access <= ?1"
+				 " GROUP BY c.id ORDER BY c.name",
+	[ST_FACET_PLACES] =
+		"SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM places p"
+		" JOIN recordings r ON r.place_id = p.id AND r.access <= ?1"
+		" GROUP BY p.id ORDER BY p.name",
+	[ST_FACET_SPEAKERS] = "SELECT s.id, s.name, count(DISTINCT r.id) FROM speakers s"
+			      " JOIN recording_speakers rs ON rs.speaker_id = s.id"
+			      " JOIN recordings r ON r.id = rs.recording_id AND r.access <= ?1"
+			      " GROUP BY s.id ORDER BY s.name",
+	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
+			       " WHERE variety IS NOT NULL AND access <= ?1"
+			       " GROUP BY variety ORDER BY variety",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)
@@ -381,6 +415,11 @@ sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)
 	}
 	a->stmts[id] = st;
 	return st;
+}
+
+int archive_stmt_prepare_on(sqlite3 *db, enum stmt_id id, sqlite3_stmt **out)
+{
+	return sqlite3_prepare_v3(db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
 }
 
 int archive_fail(struct prl_archive *a, int err, const char *fmt, ...)

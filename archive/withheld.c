@@ -32,18 +32,6 @@
 
 #define REASON_MAX 1000
 
-static void span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end, const char *reason,
-		      int with_reason)
-{
-	prl_buf_addf(b, "{\"id\":%lld,\"start_ms\":%lld,\"end_ms\":%lld", (long long)id,
-		     (long long)start, (long long)end);
-	if (with_reason) {
-		prl_buf_addstr(b, ",\"reason\":");
-		prl_json_str(b, reason);
-	}
-	prl_buf_addch(b, '}');
-}
-
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			      struct prl_buf *out)
 {
@@ -53,32 +41,6 @@ int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v,
 	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_SEE_ALL, NULL)) < 0)
 		return ret;
 	return archive_withheld_json(a, v, rec_id, out);
-}
-
-int archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
-			  struct prl_buf *out)
-{
-	sqlite3_stmt *st = archive_stmt(a, ST_WITHHELD_OF_REC);
-	int rc, first = 1, staff = prl_access_sees_withheld(v);
-
-	if (!st)
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, rec_id);
-	prl_buf_addch(out, '[');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!first)
-			prl_buf_addch(out, ',');
-		first = 0;
-		/* everyone may know that a passage is withheld (the player
-		 * shows the silence); why is for staff */
-		span_json(out, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-			  sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
-			  staff);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return archive_sql_fail(a, "reading withheld spans");
-	return prl_buf_addch(out, ']');
 }
 
 /* The spans of rec_id as pairs, and their signature. */
@@ -316,7 +278,7 @@ int archive_withheld_insert(struct prl_archive *a, const struct prl_viewer *v, i
 	/* the segments it covers are filed as private in the index from now */
 	if ((ret = archive_reindex_recording(a, rec_id)) < 0)
 		return ret;
-	span_json(&after, id, start_ms, end_ms, reason && *reason ? reason : NULL, 1);
+	archive_span_json(&after, id, start_ms, end_ms, reason && *reason ? reason : NULL, 1);
 	if ((ret = archive_audit(a, v, rec_id, 0, 0, reverts ? "withheld.revert" : "withheld.add",
 				 NULL, after.data, reverts)) == 0)
 		prl_buf_add(out, after.data, after.len);
@@ -343,8 +305,8 @@ int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, i
 					      (long long)span_id, (long long)rec_id)
 			       : archive_sql_fail(a, "reading a withheld span");
 	}
-	span_json(&before, span_id, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-		  (const char *)sqlite3_column_text(st, 4), 1);
+	archive_span_json(&before, span_id, sqlite3_column_int64(st, 2),
+			  sqlite3_column_int64(st, 3), (const char *)sqlite3_column_text(st, 4), 1);
 	sqlite3_reset(st);
 	ret = -PRL_ESQL;
 	if (!(st = archive_stmt(a, ST_WITHHELD_DELETE)))

@@ -151,6 +151,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	if ((status = cli_open(c, 0, &a)) != 0)
 		goto end;
 	/* chosen before OUT exists: an export that cannot start leaves no file */
+	o.tmp_dir = getenv("TMPDIR"); /* the library reads no environment */
 	o.write = sink_write;
 	o.ctx = &s;
 	if ((ret = prl_export_open(a, &v, &o, &x)) < 0) {

@@ -231,9 +231,9 @@ static unsigned cpu_threads(void)
 
 static void server_release(struct web_server *s)
 {
-	prl_archive_search_forget();
 	for (size_t i = 0; i < s->npool; i++)
 		prl_archive_close(s->pool[i]);
+	prl_search_cache_free(s->search);
 	free(s->pool);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->exports_lock);
@@ -297,10 +297,13 @@ static int server_open(struct web_server *s, const struct prl_web_opts *opts, un
 	s->behind_proxy = opts->behind_proxy;
 	s->pool_cap = threads + 4;
 	if (!(s->data_dir = strdup(opts->data_dir)) ||
-	    !(s->pool = calloc(s->pool_cap, sizeof(*s->pool))))
+	    !(s->pool = calloc(s->pool_cap, sizeof(*s->pool))) ||
+	    !(s->search = prl_search_cache_new()))
 		return -PRL_ENOMEM;
+	/* open once now so that a missing or newer archive fails here, not per request */
 	if ((ret = prl_archive_open(s->data_dir, 0, &a, err)) < 0)
 		return ret;
+	prl_archive_set_search_cache(a, s->search);
 	s->pool[s->npool++] = a;
 	/* the search vocabulary is read before the first visitor, not by them */
 	prl_archive_search_warm(a);

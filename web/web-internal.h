@@ -203,6 +203,7 @@ struct web_server {
 	struct prl_archive **pool; /* idle archive handles, one per thread at most */
 	size_t npool;
 	size_t pool_cap;
+	struct prl_search_cache *search; /* shared by the pool's handles; owned */
 	struct web_pages pages;
 	struct web_cache cache;	      /* recording JSON, shared by the threads */
 	pthread_mutex_t exports_lock; /* guards exports */

@@ -264,22 +264,42 @@ struct prl_search_opts {
 int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 			    const struct prl_search_opts *o, struct prl_buf *out);
 
+/*
+ * What searches share between queries: the index's vocabulary (close
+ * spellings), remembered counts, and, once prl_archive_search_keep() asked
+ * for them, the index's postings in memory.  A process that holds several
+ * handles on one archive (a server's pool) makes one cache and gives it to
+ * each; a handle given none keeps its own (vocabulary and counts; postings
+ * only when asked), freed when it closes.
+ *
+ * prl_search_cache_new() gives NULL when memory is exhausted; the caller
+ * frees with prl_search_cache_free() (NULL accepted) once every handle
+ * given it is closed or given another.  prl_archive_set_search_cache()
+ * gives a's searches cache c (not owned by a); NULL gives back a's own.
+ * -PRL_EINVAL when c serves another archive, -PRL_ENOMEM.
+ */
+struct prl_search_cache;
+struct prl_search_cache *prl_search_cache_new(void);
+void prl_search_cache_free(struct prl_search_cache *c);
+int prl_archive_set_search_cache(struct prl_archive *a, struct prl_search_cache *c);
+
 /* Reads what search shares between queries (the index's vocabulary, for
- * close spellings) so that the first visitor does not wait for it. */
+ * close spellings) into a's cache so that the first visitor does not
+ * wait for it. */
 void prl_archive_search_warm(struct prl_archive *a);
 
 /*
- * Keeps the search index's postings in memory for this process (a server):
+ * Keeps the search index's postings in memory in a's cache (a server's):
  * read in the background now, and again whenever the index changed (at
- * most every few seconds); searches use them while they describe the index
- * exactly, and FTS5 otherwise.  wait: return once the first reading ends.
- * Costs about 12 bytes per (word, segment) pair.  forget stops it and
- * frees them.
+ * most every few seconds); searches through that cache use them while
+ * they describe the index exactly, and FTS5 otherwise.  wait: return once
+ * the first reading ends.  Costs about 12 bytes per (word, segment) pair.
+ * forget stops it and frees them, in every cache of the process.
  */
 void prl_archive_search_keep(struct prl_archive *a, int wait);
 void prl_archive_search_forget(void);
-/* 1 when a copy is loaded, with its size; *why (caller frees) says why
- * the last reading failed, or NULL. */
+/* 1 when a cache of the process holds a copy, with its size; *why (caller
+ * frees) says why the last reading failed, or NULL. */
 int prl_archive_search_memory_state(size_t *bytes, int64_t *rows, char **why);
 
 /* Rebuilds the whole search index from the segments, in one transaction
@@ -459,7 +479,7 @@ int prl_archive_fsck(struct prl_archive *a,
 				    int64_t recording_id),
 		     void *ctx, int64_t *files_checked);
 
-/* ---- export bundles, OAI-PMH harvesting (export.c) ---- */
+/* ---- export bundles (export.c), OAI-PMH harvesting (harvest.c) ---- */
 
 enum prl_export_audio {
 	PRL_EXPORT_ORIGINAL = 0, /* the original, byte for byte */
@@ -477,7 +497,9 @@ struct prl_export_opts {
 	size_t nids;
 	enum prl_export_audio audio;
 	const char *tmp_dir; /* where clips and FLAC are made, as files unlinked
-			      * at once (NULL: $TMPDIR, else /tmp) */
+			      * at once; the command line passes $TMPDIR.
+			      * NULL or "": $TMPDIR, else /tmp, as before, for
+			      * callers that do not say yet (the server) */
 	/* Receives the zip's bytes in order; returns 0 or a negative prl_err
 	 * (which stops the export). */
 	int (*write)(void *ctx, const void *data, size_t len);
