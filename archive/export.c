@@ -1032,11 +1032,7 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 	x->ctx = o->ctx;
 	x->fd = -1;
 	x->now = time(NULL);
-	/* a caller that names no folder (the server's export, until web/
-	 * passes its own as the command line does) keeps what it had:
-	 * $TMPDIR, else /tmp */
-	if (!tmp || !*tmp)
-		tmp = getenv("TMPDIR");
+	/* the caller names the folder ($TMPDIR, read by the command line) */
 	if (!(x->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp")) ||
 	    !(x->buf = malloc(EXPORT_CHUNK)) || !(x->md = EVP_MD_CTX_new()) ||
 	    !(x->ent = archive_entry_new())) {

@@ -349,8 +349,11 @@ enum MHD_Result web_api_export(struct web_request *r, const struct web_params *p
 	pthread_cond_init(&e->room, NULL);
 	if ((ret = prl_archive_open(r->srv->data_dir, 0, &e->a, NULL)) < 0)
 		goto fail;
+	/* a query selects with the server's search vocabulary, read once */
+	prl_archive_set_search_cache(e->a, r->srv->search);
 	o.write = export_sink;
 	o.ctx = e;
+	o.tmp_dir = r->srv->opts.tmp_dir;
 	if ((ret = prl_export_open(e->a, &r->viewer, &o, &e->x)) < 0)
 		goto fail;
 	free(idv);
