@@ -67,7 +67,20 @@ static int parse_ids(const char *s, int64_t **out, size_t *n)
 	return 0;
 }
 
-int cmd_export(struct cli *c, int argc, char **argv)
+static const char export_usage[] =
+	"usage: parlers [-d DIR] export [--query Q] [--collection NAME] [--ids 1,2,3]\n"
+	"         [--audio original|flac|opus|none] [--public] -o OUT.zip\n\n"
+	"Writes the recordings selected (all of them when nothing is said)\n"
+	"as a BagIt bag in a zip: audio, annotations (EAF, TextGrid, TEI,\n"
+	"CSV), metadata tables and checksums.  With --query, the matching\n"
+	"spans as clips and a concordance.  --public: only what an\n"
+	"anonymous visitor may have (original and FLAC audio are not).\n"
+	"-o - writes to standard output.\n";
+
+/* Reads export's options into *o, *v and *out; the ids of --ids go to
+ * *ids (the caller frees them).  Returns -1 to go on, else the exit status. */
+static int export_options(int argc, char **argv, struct prl_export_opts *o, struct prl_viewer *v,
+			  const char **out, int64_t **ids)
 {
 	static const struct option opts[] = {
 		{"query", required_argument, NULL, 'q'},
@@ -79,6 +92,75 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	int opt, audio;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			o->query = optarg;
+			break;
+		case 'c':
+			o->collection = optarg;
+			break;
+		case 'i':
+			free(*ids);
+			*ids = NULL;
+			if (parse_ids(optarg, ids, &o->nids) < 0)
+				return cli_usage_error("export",
+						       "--ids takes ids separated by commas");
+			o->ids = *ids;
+			break;
+		case 'a':
+			if ((audio = prl_export_audio_parse(optarg)) < 0)
+				return cli_usage_error(
+					"export", "--audio must be original, flac, opus or none");
+			o->audio = (enum prl_export_audio)audio;
+			break;
+		case 'P':
+			*v = PRL_VIEWER_ANONYMOUS;
+			break;
+		case 'o':
+			*out = optarg;
+			break;
+		case 'h':
+			fputs(export_usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error("export", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (!*out)
+		return cli_usage_error("export", "say where the bundle goes with -o OUT.zip");
+	return -1;
+}
+
+/* Steps export x to its end into s->f (OUT, or standard output); says
+ * what was written.  Returns the exit status. */
+static int export_write(struct prl_export *x, struct sink *s, const char *out)
+{
+	int ret;
+
+	/* a large stdio buffer: the bag arrives in pieces of up to 1 MiB */
+	setvbuf(s->f, NULL, _IOFBF, 1 << 20);
+	while ((ret = prl_export_step(x)) > 0)
+		;
+	if (ret == 0 && fflush(s->f) != 0) {
+		s->err = errno;
+		ret = -PRL_EIO;
+	}
+	if (ret < 0)
+		return cli_error("export: %s", s->err ? strerror(s->err) : prl_export_errmsg(x));
+	fprintf(stderr, "parlers: %zu recordings, %lld bytes written to %s\n", prl_export_count(x),
+		(long long)s->bytes, out);
+	return 0;
+}
+
+int cmd_export(struct cli *c, int argc, char **argv)
+{
 	struct prl_viewer v = PRL_VIEWER_STAFF;
 	struct prl_export_opts o;
 	struct prl_export *x = NULL;
@@ -86,67 +168,13 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	struct sink s = {NULL, 0, 0};
 	int64_t *ids = NULL;
 	const char *out = NULL;
-	int opt, ret, status = 0, audio;
+	int status;
 
 	memset(&o, 0, sizeof(o));
 	o.audio = PRL_EXPORT_ORIGINAL;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'q':
-			o.query = optarg;
-			break;
-		case 'c':
-			o.collection = optarg;
-			break;
-		case 'i':
-			free(ids);
-			ids = NULL;
-			if (parse_ids(optarg, &ids, &o.nids) < 0)
-				return cli_usage_error("export",
-						       "--ids takes ids separated by commas");
-			o.ids = ids;
-			break;
-		case 'a':
-			if ((audio = prl_export_audio_parse(optarg)) < 0) {
-				free(ids);
-				return cli_usage_error(
-					"export", "--audio must be original, flac, opus or none");
-			}
-			o.audio = (enum prl_export_audio)audio;
-			break;
-		case 'P':
-			v = PRL_VIEWER_ANONYMOUS;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
-			printf("usage: parlers [-d DIR] export [--query Q] [--collection NAME]"
-			       " [--ids 1,2,3]\n"
-			       "         [--audio original|flac|opus|none] [--public] -o "
-			       "OUT.zip\n\n"
-			       "Writes the recordings selected (all of them when nothing is said)\n"
-			       "as a BagIt bag in a zip: audio, annotations (EAF, TextGrid, TEI,\n"
-			       "CSV), metadata tables and checksums.  With --query, the matching\n"
-			       "spans as clips and a concordance.  --public: only what an\n"
-			       "anonymous visitor may have (original and FLAC audio are not).\n"
-			       "-o - writes to standard output.\n");
-			free(ids);
-			return 0;
-		default:
-			free(ids);
-			return cli_usage_error("export", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc) {
+	if ((status = export_options(argc, argv, &o, &v, &out, &ids)) >= 0) {
 		free(ids);
-		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
-	}
-	if (!out) {
-		free(ids);
-		return cli_usage_error("export", "say where the bundle goes with -o OUT.zip");
+		return status;
 	}
 	if ((status = cli_open(c, 0, &a)) != 0)
 		goto end;
@@ -154,7 +182,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	o.tmp_dir = getenv("TMPDIR"); /* the library reads no environment */
 	o.write = sink_write;
 	o.ctx = &s;
-	if ((ret = prl_export_open(a, &v, &o, &x)) < 0) {
+	if (prl_export_open(a, &v, &o, &x) < 0) {
 		status = cli_error("export: %s", prl_archive_errmsg(a));
 		goto end;
 	}
@@ -164,20 +192,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		status = cli_error("%s: %s", out, strerror(errno));
 		goto end;
 	}
-	/* a large stdio buffer: the bag arrives in pieces of up to 1 MiB */
-	setvbuf(s.f, NULL, _IOFBF, 1 << 20);
-	while ((ret = prl_export_step(x)) > 0)
-		;
-	if (ret == 0 && fflush(s.f) != 0) {
-		s.err = errno;
-		ret = -PRL_EIO;
-	}
-	if (ret < 0) {
-		status = cli_error("export: %s", s.err ? strerror(s.err) : prl_export_errmsg(x));
-	} else {
-		fprintf(stderr, "parlers: %zu recordings, %lld bytes written to %s\n",
-			prl_export_count(x), (long long)s.bytes, out);
-	}
+	status = export_write(x, &s, out);
 end:
 	if (s.f && s.f != stdout) {
 		if (fclose(s.f) != 0 && status == 0)
