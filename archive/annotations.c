@@ -556,26 +556,13 @@ static int load_segments(struct prl_archive *a, const struct prl_viewer *v, stru
 int prl_archive_annotations_load(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 				 struct prl_annot_doc **out)
 {
-	struct prl_recording_brief b;
 	struct prl_annot_doc *d = NULL;
 	int64_t *tier_ids = NULL, **seg_ids = NULL;
 	size_t ntier_ids = 0, i;
 	int ret;
 
-	if ((ret = archive_recording_brief(a, id, &b)) < 0)
-		return ret;
-	switch (prl_access_decide(v, b.access)) {
-	case PRL_SEE_NOTHING:
-		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
-		break;
-	case PRL_SEE_METADATA:
-		ret = archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
-		break;
-	case PRL_SEE_ALL:
-		ret = 0;
-	}
-	prl_recording_brief_clear(&b);
-	if (ret < 0)
+	/* a transcript: for whom may read it */
+	if ((ret = prl_archive_recording_open(a, v, id, PRL_SEE_ALL, NULL)) < 0)
 		return ret;
 	if (!(d = prl_annot_doc_new()))
 		return -PRL_ENOMEM;
