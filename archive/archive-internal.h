@@ -69,6 +69,7 @@ enum stmt_id {
 	ST_REC_SPEAKERS,
 	ST_MEDIA_GET,
 	ST_MEDIA_ALL,
+	ST_MEDIA_NAMED,
 	ST_TIERS_OF,
 	ST_SEGMENTS_OF_TIER,
 	ST_TIER_ADD,
@@ -272,5 +273,29 @@ int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);
 
 /* Relative media path of kind ext for a digest: "ab/abcdef....ext". */
 int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *ext);
+
+/* ---- staging.c: the folders ingests build their files in ---- */
+
+struct archive_staging {
+	struct prl_buf dir; /* media/.staging-XXXXXX, absolute; empty when none */
+	int fd;		    /* the folder, open and locked while its run lives, or -1 */
+};
+
+void archive_staging_init(struct archive_staging *s);
+/* Makes a staging folder in media/ and locks it for this run's lifetime.
+ * Returns 0, -PRL_EIO or -PRL_ENOSPC (one line in err). */
+int archive_staging_make(struct prl_archive *a, struct archive_staging *s, struct prl_buf *err);
+/* Writes down (and syncs), before moving them, the n files (relative to
+ * the data folder) that the run is about to move into media/. */
+int archive_staging_journal(struct archive_staging *s, const char *const *rel, size_t n,
+			    struct prl_buf *err);
+/* Removes the folder and lets go of its lock; accepts one never made. */
+void archive_staging_remove(struct archive_staging *s);
+/* What interrupted runs left: staging folders no live run holds, and the
+ * files their journals name that no row names.  Calls report (when not
+ * NULL) with each path relative to the data folder; with remove, deletes
+ * them.  Returns how many, or a negative prl_err. */
+int archive_staging_sweep(struct prl_archive *a, int remove,
+			  void (*report)(void *ctx, const char *rel), void *ctx);
 
 #endif

@@ -11,7 +11,8 @@
  *   4. in one transaction, insert the rows, move the staged files to their
  *      final names (the file is in place before its row commits), commit;
  *      if the commit fails, the moved files are removed again.
- * The staging folder is removed on every path out.
+ * The staging folder is removed on every path out; one that a killed run
+ * left is recognised and cleared by the next ingest (staging.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -494,26 +495,6 @@ end:
 	return ret;
 }
 
-static int remove_tree_flat(const char *dir)
-{
-	struct prl_buf p = PRL_BUF_INIT;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			prl_buf_reset(&p);
-			prl_buf_addf(&p, "%s/%s", dir, de->d_name);
-			unlink(p.data);
-		}
-		closedir(d);
-	}
-	prl_buf_release(&p);
-	return rmdir(dir);
-}
-
 static int64_t file_size(const char *path)
 {
 	struct stat sb;
@@ -551,7 +532,7 @@ struct ingest {
 	struct prl_annot_doc *doc;	/* the annotation sidecars, or NULL; owned */
 	uint8_t digest[32];		/* the original's SHA-256 */
 	char sha[65];			/* the same in hex */
-	struct prl_buf staging;		/* media/.staging-XXXXXX; empty until made */
+	struct archive_staging staging; /* media/.staging-XXXXXX, locked while we run */
 	struct staged files[4];		/* original, opus, mp3, peaks */
 	size_t nfiles;			/* of files, named so far */
 	struct prl_transcode_result tr; /* what the transcoder measured and made */
@@ -659,13 +640,12 @@ static int stage_files(struct ingest *in)
 	struct staged *files = in->files;
 	char ext[12];
 
-	prl_buf_addf(&in->staging, "%s/.staging-XXXXXX", a->media_dir);
-	if (!mkdtemp(in->staging.data)) {
-		prl_buf_addf(&in->res->error, "cannot write to %s: %s", a->media_dir,
-			     strerror(errno));
-		prl_buf_release(&in->staging);
-		return errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
-	}
+	int ret;
+
+	/* what an interrupted ingest left goes first: it is no one's now */
+	archive_staging_sweep(a, 1, NULL, NULL);
+	if ((ret = archive_staging_make(a, &in->staging, &in->res->error)) < 0)
+		return ret;
 	original_ext(in->path, ext);
 	files[0].kind = "original";
 	snprintf(files[0].ext, sizeof(files[0].ext), "%s", ext);
@@ -677,7 +657,7 @@ static int stage_files(struct ingest *in)
 	snprintf(files[3].ext, sizeof(files[0].ext), "peaks");
 	in->nfiles = 4;
 	for (size_t i = 0; i < in->nfiles; i++) {
-		prl_buf_addf(&files[i].tmp, "%s/%s.%s", in->staging.data, files[i].kind,
+		prl_buf_addf(&files[i].tmp, "%s/%s.%s", in->staging.dir.data, files[i].kind,
 			     files[i].ext);
 		archive_media_relpath(&files[i].rel, in->sha, files[i].ext);
 		prl_buf_addf(&files[i].final, "%s/%s", a->dir, files[i].rel.data);
@@ -755,6 +735,7 @@ static int store(struct ingest *in)
 	struct prl_archive *a = in->a;
 	struct prl_ingest_result *res = in->res;
 	struct prl_buf dirbuf = PRL_BUF_INIT;
+	const char *rels[4];
 	int ret, access_level;
 
 	access_level = in->sc.access >= 0      ? in->sc.access
@@ -794,6 +775,12 @@ static int store(struct ingest *in)
 		ret = -PRL_EIO;
 		goto end;
 	}
+	/* written down before the first move: a crash between the moves and
+	 * the commit leaves files that the next sweep knows to be ours */
+	for (size_t i = 0; i < in->nfiles; i++)
+		rels[i] = in->files[i].rel.data;
+	if ((ret = archive_staging_journal(&in->staging, rels, in->nfiles, &res->error)) < 0)
+		goto end;
 	for (size_t i = 0; i < in->nfiles; i++) {
 		if (rename(in->files[i].tmp.data, in->files[i].final.data) != 0) {
 			prl_buf_addf(&res->error, "cannot move into %s: %s", dirbuf.data,
@@ -828,12 +815,10 @@ static void ingest_clear(struct ingest *in)
 		prl_buf_release(&in->files[i].final);
 		prl_buf_release(&in->files[i].rel);
 	}
-	if (in->staging.len)
-		remove_tree_flat(in->staging.data);
+	archive_staging_remove(&in->staging);
 	prl_transcode_result_clear(&in->tr);
 	prl_annot_doc_free(in->doc);
 	sidecar_clear(&in->sc);
-	prl_buf_release(&in->staging);
 }
 
 int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl_ingest_opts *opts,
@@ -844,6 +829,7 @@ int prl_archive_ingest(struct prl_archive *a, const char *path, const struct prl
 	int ret;
 
 	memset(&in, 0, sizeof(in));
+	archive_staging_init(&in.staging);
 	in.a = a;
 	in.path = path;
 	in.opts = opts ? opts : &no_opts;

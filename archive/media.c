@@ -182,6 +182,8 @@ const char *prl_fsck_problem_name(enum prl_fsck_problem p)
 		return "stray";
 	case PRL_FSCK_SIZE:
 		return "size-mismatch";
+	case PRL_FSCK_LEFTOVER:
+		return "leftover";
 	}
 	return "problem";
 }
@@ -191,6 +193,41 @@ struct known {
 	char **paths;
 	size_t n, alloc;
 };
+
+static int known_add(struct known *k, const char *rel)
+{
+	if (k->n == k->alloc) {
+		size_t na = k->alloc ? k->alloc * 2 : 64;
+		char **g = realloc(k->paths, na * sizeof(*g));
+
+		if (!g)
+			return -PRL_ENOMEM;
+		k->paths = g;
+		k->alloc = na;
+	}
+	if (!(k->paths[k->n] = strdup(rel)))
+		return -PRL_ENOMEM;
+	k->n++;
+	return 0;
+}
+
+/* What an interrupted ingest left, as fsck meets it: reported as such,
+ * and known, so that the stray-file walk does not call it damage. */
+struct leftovers {
+	struct known *k;
+	void (*report)(void *, enum prl_fsck_problem, const char *, int64_t);
+	void *ctx;
+	int ret; /* 0, or -PRL_ENOMEM */
+};
+
+static void on_leftover(void *ctx, const char *rel)
+{
+	struct leftovers *l = ctx;
+
+	if (known_add(l->k, rel) < 0)
+		l->ret = -PRL_ENOMEM;
+	l->report(l->ctx, PRL_FSCK_LEFTOVER, rel, 0);
+}
 
 static int known_has(const struct known *k, const char *rel)
 {
@@ -216,8 +253,8 @@ static int cmp_str(const void *x, const void *y)
 }
 
 /* Walks media/ (two levels: media/xx/file) and reports what nothing names.
- * A staging folder of an ingest that is running, or that a crash left, is
- * reported too: fsck runs when the archive is quiet. */
+ * Staging folders are not strays: a live ingest's is its own, and one that
+ * a killed ingest left was reported as a leftover already. */
 static int walk_strays(struct prl_archive *a, const struct known *k,
 		       void (*report)(void *, enum prl_fsck_problem, const char *, int64_t),
 		       void *ctx)
@@ -230,7 +267,8 @@ static int walk_strays(struct prl_archive *a, const struct known *k,
 	if (!(top = opendir(a->media_dir)))
 		return 0;
 	while ((de = readdir(top))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strncmp(de->d_name, ".staging-", 9))
 			continue;
 		prl_buf_reset(&sub);
 		prl_buf_addf(&sub, "%s/%s", a->media_dir, de->d_name);
@@ -266,6 +304,7 @@ int prl_archive_fsck(struct prl_archive *a,
 {
 	struct prl_buf abs = PRL_BUF_INIT;
 	struct known k = {NULL, 0, 0};
+	struct leftovers lo;
 	sqlite3_stmt *st = archive_stmt(a, ST_MEDIA_ALL);
 	int64_t checked = 0;
 	int problems = 0, rc, ret;
@@ -281,21 +320,8 @@ int prl_archive_fsck(struct prl_archive *a,
 		char hex[65];
 		struct stat sb;
 
-		if (k.n == k.alloc) {
-			size_t na = k.alloc ? k.alloc * 2 : 64;
-			char **g = realloc(k.paths, na * sizeof(*g));
-
-			if (!g) {
-				ret = -PRL_ENOMEM;
-				goto fail;
-			}
-			k.paths = g;
-			k.alloc = na;
-		}
-		if (!(k.paths[k.n++] = strdup(rel))) {
-			ret = -PRL_ENOMEM;
+		if ((ret = known_add(&k, rel)) < 0)
 			goto fail;
-		}
 		prl_buf_reset(&abs);
 		prl_buf_addf(&abs, "%s/%s", a->dir, rel);
 		checked++;
@@ -325,6 +351,12 @@ int prl_archive_fsck(struct prl_archive *a,
 		ret = archive_sql_fail(a, "listing media files");
 		goto fail;
 	}
+	lo.k = &k;
+	lo.report = report;
+	lo.ctx = ctx;
+	lo.ret = 0;
+	if ((ret = archive_staging_sweep(a, 0, on_leftover, &lo)) < 0 || (ret = lo.ret) < 0)
+		goto fail;
 	qsort(k.paths, k.n, sizeof(*k.paths), cmp_str);
 	problems += walk_strays(a, &k, report, ctx);
 	ret = problems;
@@ -337,4 +369,10 @@ fail:
 	free(k.paths);
 	prl_buf_release(&abs);
 	return ret;
+}
+
+int prl_archive_clear_leftovers(struct prl_archive *a, void (*report)(void *ctx, const char *rel),
+				void *ctx)
+{
+	return archive_staging_sweep(a, 1, report, ctx);
 }

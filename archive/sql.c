@@ -68,6 +68,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MEDIA_ALL] =
 		"SELECT path, bytes, sha256, recording_id FROM media_files UNION ALL"
 		" SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
+	[ST_MEDIA_NAMED] = "SELECT 1 FROM media_files WHERE path = ?1 UNION ALL"
+			   " SELECT 1 FROM withheld_media WHERE path = ?1",
 	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
 			" s.name, t.default_locale, t.may_overlap FROM tiers t"

@@ -3,6 +3,8 @@
  * parlers fsck: re-reads every stored file and reports each whose bytes no
  * longer match their SHA-256, each missing file and each stray one.  Exit
  * status 1 when anything is wrong, so a cron job can watch an archive.
+ * What a killed ingest left is told apart (leftover, exit 0); --repair
+ * removes it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +13,32 @@
 
 struct fsck_ctx {
 	int json;
+	int leftovers; /* reported, not problems */
 };
+
+static void removed(void *ctx, const char *path)
+{
+	struct fsck_ctx *c = ctx;
+
+	if (c->json) {
+		struct prl_buf b = PRL_BUF_INIT;
+
+		prl_buf_addstr(&b, "{\"removed\":");
+		prl_json_str(&b, path);
+		prl_buf_addch(&b, '}');
+		puts(b.data);
+		prl_buf_release(&b);
+	} else {
+		printf("removed\t%s\n", path);
+	}
+}
 
 static void report(void *ctx, enum prl_fsck_problem p, const char *path, int64_t rid)
 {
 	struct fsck_ctx *c = ctx;
 
+	if (p == PRL_FSCK_LEFTOVER)
+		c->leftovers++;
 	if (c->json) {
 		struct prl_buf b = PRL_BUF_INIT;
 
@@ -35,34 +57,43 @@ static void report(void *ctx, enum prl_fsck_problem p, const char *path, int64_t
 	}
 }
 
+static const char fsck_usage[] =
+	"usage: parlers [-d DIR] fsck [--repair] [--json]\n\n"
+	"Re-reads every stored file and reports, one per line, each whose bytes\n"
+	"no longer match their SHA-256 (checksum-mismatch), whose size changed\n"
+	"(size-mismatch), that is missing, or that nothing in the archive names\n"
+	"(stray). What an interrupted ingest left (its staging folder, files it\n"
+	"was moving) is reported as leftover: no damage, and the next ingest\n"
+	"clears it. --repair removes leftovers first (removed, one per line).\n"
+	"With --json, one JSON object per line. Exit status 1 when anything is\n"
+	"wrong.\n";
+
 int cmd_fsck(struct cli *c, int argc, char **argv)
 {
-	struct fsck_ctx ctx = {0};
+	struct fsck_ctx ctx = {0, 0};
 	struct prl_archive *a;
 	int64_t checked = 0;
-	int n;
+	int n, repair = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: parlers [-d DIR] fsck [--json]\n\n"
-			       "Re-reads every stored file and reports, one per line, each whose "
-			       "bytes\n"
-			       "no longer match their SHA-256 (checksum-mismatch), whose size "
-			       "changed\n"
-			       "(size-mismatch), that is missing, or that nothing in the archive "
-			       "names\n"
-			       "(stray). With --json, one JSON object per problem. Exit status 1 "
-			       "when\n"
-			       "anything is wrong.\n");
+			fputs(fsck_usage, stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--json")) {
 			ctx.json = 1;
+		} else if (!strcmp(argv[i], "--repair")) {
+			repair = 1;
 		} else {
 			return cli_usage_error("fsck", "unexpected argument '%s'", argv[i]);
 		}
 	}
 	if (cli_open(c, 0, &a))
 		return EXIT_WORK_FAILED;
+	if (repair && prl_archive_clear_leftovers(a, removed, &ctx) < 0) {
+		cli_error("fsck: %s", prl_archive_errmsg(a));
+		prl_archive_close(a);
+		return EXIT_WORK_FAILED;
+	}
 	n = prl_archive_fsck(a, report, &ctx, &checked);
 	if (n < 0) {
 		cli_error("fsck: %s", prl_archive_errmsg(a));
@@ -70,7 +101,12 @@ int cmd_fsck(struct cli *c, int argc, char **argv)
 		return EXIT_WORK_FAILED;
 	}
 	prl_archive_close(a);
-	fprintf(stderr, "%lld file%s checked, %d problem%s\n", (long long)checked,
+	fprintf(stderr, "%lld file%s checked, %d problem%s", (long long)checked,
 		checked == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	if (ctx.leftovers)
+		fprintf(stderr,
+			", %d leftover%s of interrupted ingests (fsck --repair clears them)",
+			ctx.leftovers, ctx.leftovers == 1 ? "" : "s");
+	fputc('\n', stderr);
 	return n ? EXIT_WORK_FAILED : 0;
 }

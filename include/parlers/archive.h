@@ -467,13 +467,23 @@ enum prl_fsck_problem {
 	PRL_FSCK_MISSING = 1,  /* a file the database names is gone */
 	PRL_FSCK_STRAY = 2,    /* a file in media/ nothing names */
 	PRL_FSCK_SIZE = 3,     /* the size differs from the one recorded */
+	PRL_FSCK_LEFTOVER = 4, /* what an interrupted ingest left: no damage, not counted */
 };
 
 const char *prl_fsck_problem_name(enum prl_fsck_problem p);
 
+/* Removes what interrupted ingests left (the next ingest does so too);
+ * calls report, when not NULL, with each path removed, relative to the
+ * data folder.  A live ingest's files are never touched.  Returns how many
+ * were removed, or a negative prl_err. */
+int prl_archive_clear_leftovers(struct prl_archive *a, void (*report)(void *ctx, const char *rel),
+				void *ctx);
+
 /* Re-reads every stored file; calls report once per problem (path is
  * relative to the data folder).  Returns the number of problems found, or
- * a negative prl_err when the check itself could not run. */
+ * a negative prl_err when the check itself could not run.  What a killed
+ * ingest left (its staging folder, files it was moving that no row names)
+ * is reported as PRL_FSCK_LEFTOVER and not counted: it is no damage. */
 int prl_archive_fsck(struct prl_archive *a,
 		     void (*report)(void *ctx, enum prl_fsck_problem p, const char *path,
 				    int64_t recording_id),

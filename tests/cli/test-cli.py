@@ -199,6 +199,7 @@ def tests(tmp, data):
     ok(not [d for d in os.listdir(media) if d.startswith(".staging")], "no staging folder left")
 
     full_disk(tmp, good)
+    killed_ingest(tmp)
     search(data, lines)
 
     # fsck
@@ -286,6 +287,75 @@ def search(data, lines):
     ok(rc == 0, "reindex")
     rc, out, _ = run("search", "--json", "mezoun", data=data)
     ok(json.loads(out)["total"] >= res["total"], "and search answers as before")
+
+
+def killed_ingest(tmp):
+    """An ingest killed with SIGKILL while it works: what it left is told
+    apart from damage (fsck exit 0, "leftover"), the next ingest clears it,
+    fsck --repair too; a live ingest's folder is never touched."""
+    import fcntl
+    import signal
+    import time
+    import wave
+    data = os.path.join(tmp, "killed")
+    run("init", data=data)
+    media = os.path.join(data, "media")
+    wav = os.path.join(tmp, "long-noise.wav")
+    with wave.open(wav, "wb") as w:  # 3 minutes of noise: time to kill it midway
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(os.urandom(48000 * 4 * 180))
+    p = subprocess.Popen([PARLERS, "-d", data, "ingest", wav], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    staged = []
+    for _ in range(600):
+        staged = [d for d in os.listdir(media) if d.startswith(".staging-")]
+        if staged and os.listdir(os.path.join(media, staged[0])):
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    ok(len(staged) == 1 and os.path.isdir(os.path.join(media, staged[0])),
+       "a killed ingest leaves its staging folder")
+    # a kill between moving the files into media/ and the commit: the
+    # journal names them, no row does
+    ghost_dir = os.path.join(media, "ab")
+    os.makedirs(ghost_dir, exist_ok=True)
+    ghost = os.path.join(ghost_dir, "ab" + "0" * 62 + ".opus")
+    open(ghost, "wb").write(b"OggS half an access copy")
+    if staged:
+        open(os.path.join(media, staged[0], "journal"), "w").write(
+            "media/ab/%s\n" % os.path.basename(ghost))
+    rc, out, err = run("fsck", "--json", data=data)
+    probs = [json.loads(l) for l in out.splitlines()]
+    ok(rc == 0, "fsck after a killed ingest: exit 0, no damage (%s)" % err.strip())
+    ok(sorted(p["path"] for p in probs if p["problem"] == "leftover") ==
+       sorted(["media/" + d for d in staged] + ["media/ab/" + os.path.basename(ghost)]),
+       "its staging folder and the file it was moving are named as leftovers")
+    ok(not [p for p in probs if p["problem"] != "leftover"], "and nothing else")
+    # a live ingest's folder (its lock held) is left alone by everyone
+    live = os.path.join(media, ".staging-live00")
+    os.makedirs(live)
+    open(os.path.join(live, "original.wav"), "wb").write(b"RIFF")
+    fd = os.open(live, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        rc, out, err = run("ingest", os.path.join(CORPUS, sorted(
+            f for f in os.listdir(CORPUS) if f.endswith(".wav"))[0]), data=data)
+        ok(rc == 0, "the next ingest works")
+        ok(not os.path.exists(os.path.join(media, staged[0] if staged else "x")) and
+           not os.path.exists(ghost), "and clears what the killed one left")
+        ok(os.path.exists(os.path.join(live, "original.wav")), "but not a live ingest's folder")
+        rc, out, err = run("fsck", data=data)
+        ok(rc == 0 and "stray" not in out, "fsck does not call a live ingest's folder stray")
+    finally:
+        os.close(fd)
+    rc, out, err = run("fsck", "--repair", data=data)
+    ok(rc == 0 and "removed\tmedia/.staging-live00" in out and not os.path.exists(live),
+       "once its lock is gone, fsck --repair removes it")
+    os.unlink(wav)
 
 
 def full_disk(tmp, wav):
