@@ -194,8 +194,10 @@ static int clean_text(struct prl_archive *a, const char *text, size_t max, const
 
 /* The checks prl_annot_validate() makes on a document, for one segment:
  * in order, within the recording, a point on a point tier, and no overlap
- * in a tier of intervals. */
-static int check_segment(struct prl_archive *a, const struct seg *s, int64_t duration_ms)
+ * in a tier of intervals; and, for an edit, no interval of zero length
+ * unless keeps_span (a revert, or the segment's span unchanged). */
+static int check_segment(struct prl_archive *a, const struct seg *s, int64_t duration_ms,
+			 int keeps_span)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -217,8 +219,17 @@ static int check_segment(struct prl_archive *a, const struct seg *s, int64_t dur
 					    "this tier holds points: end_ms must equal start_ms");
 		return 0;
 	}
-	if (s->end_ms == s->start_ms)
+	/* an interval of no length has no place in a tier of intervals:
+	 * TextGrid cannot hold it, so an export would have to drop it.  One
+	 * that an import brought keeps its span through text edits and
+	 * reverts; no edit makes a new one. */
+	if (s->end_ms == s->start_ms && keeps_span)
 		return 0;
+	if (s->end_ms == s->start_ms)
+		return archive_fail(
+			a, -PRL_EINVAL,
+			"a segment of this tier lasts at least 1 ms (an instant belongs "
+			"on a tier of points)");
 	if (!(st = archive_stmt(a, ST_SEGMENT_OVERLAP)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, s->tier_id);
@@ -275,7 +286,7 @@ static int seg_insert(struct prl_archive *a, const struct prl_viewer *v, struct 
 	int ret;
 
 	if ((ret = duration_of(a, s->rec_id, &duration)) < 0 ||
-	    (ret = check_segment(a, s, duration)) < 0)
+	    (ret = check_segment(a, s, duration, reverts > 0)) < 0)
 		return ret;
 	if (!(st = archive_stmt(a, ST_SEGMENT_INSERT)))
 		return -PRL_ESQL;
@@ -315,7 +326,9 @@ static int seg_change(struct prl_archive *a, const struct prl_viewer *v, const s
 				    (long long)cur->id, (long long)cur->version);
 	}
 	if ((ret = duration_of(a, cur->rec_id, &duration)) < 0 ||
-	    (ret = check_segment(a, want, duration)) < 0)
+	    (ret = check_segment(a, want, duration,
+				 reverts > 0 || (want->start_ms == cur->start_ms &&
+						 want->end_ms == cur->end_ms))) < 0)
 		return ret;
 	if (!(st = archive_stmt(a, ST_SEGMENT_UPDATE)))
 		return -PRL_ESQL;

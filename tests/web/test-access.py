@@ -433,6 +433,11 @@ def check_bad_writes(data, clients, levels):
     refused(422, "a segment overlapping its neighbour",
             ann.send("POST", path_new, dict(good_new, start_ms=seg["start_ms"],
                                             end_ms=seg["end_ms"])))
+    refused(422, "a segment of no length on a tier of intervals",
+            ann.send("POST", path_new, dict(good_new, start_ms=0, end_ms=0)))
+    refused(422, "an edit that leaves an interval no length",
+            ann.send("PATCH", path_seg, {"version": seg["version"],
+                                         "end_ms": seg["start_ms"]}))
     refused(422, "an edit ending before it starts",
             ann.send("PATCH", path_seg, {"version": seg["version"], "end_ms": 0,
                                          "start_ms": 10}))
