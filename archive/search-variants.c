@@ -314,7 +314,8 @@ static int is_own_form(const struct term_list *exact, const char *t)
 
 /*
  * Close spellings of word from the vocabulary, most frequent first: words
- * within an edit distance of 1 (up to 5 letters) or 2 (longer), and words
+ * within an edit distance that grows with the word (1 up to 5 bytes, 2 up
+ * to 11, 3 from 12: a long word typed by ear slips in more places), and words
  * with the same sound key.  Only lengths that can be that close are
  * looked at, and the sound key is a binary search.  A word in more than
  * 2% of all segments (and over a thousand) is not proposed as a variant of
@@ -329,7 +330,7 @@ int search_add_close_spellings(struct search_vocab *v, const char *word,
 	uint64_t chars = char_set(word);
 	int64_t too_common;
 	char key[32];
-	int k = len <= 5 ? 1 : 2, ret;
+	int k = len <= 5 ? 1 : len <= 11 ? 2 : 3, ret;
 
 	if (!v || len < 4 || len > VOCAB_MAX_LEN || strchr(word, ' ') || strchr(word, '\''))
 		return 0;

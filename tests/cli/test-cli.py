@@ -200,6 +200,7 @@ def tests(tmp, data):
 
     full_disk(tmp, good)
     killed_ingest(tmp)
+    long_word_typos(tmp)
     search(data, lines)
 
     # fsck
@@ -287,6 +288,27 @@ def search(data, lines):
     ok(rc == 0, "reindex")
     rc, out, _ = run("search", "--json", "mezoun", data=data)
     ok(json.loads(out)["total"] >= res["total"], "and search answers as before")
+
+
+def long_word_typos(tmp):
+    """The edit distance allowed to a close spelling grows with the word:
+    three slips in a word of 25 letters still find it, two in a short word
+    do not."""
+    data = os.path.join(tmp, "long-words")
+    wav = os.path.join(tmp, "long-words.wav")
+    shutil.copy(os.path.join(CORPUS, sorted(f for f in os.listdir(CORPUS)
+                                            if f.endswith(".wav"))[0]), wav)
+    open(os.path.join(tmp, "long-words.vtt"), "w").write(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nch'est anticonstitutionnellement dit\n\n"
+        "00:00:02.500 --> 00:00:03.000\nla vaque\n")
+    rc, out, err = run("ingest", wav, data=data)
+    ok(rc == 0, "a recording with a long word goes in")
+    for q, want, what in [("antikonstitusionnelement", 1, "three slips in a word of 25 letters"),
+                          ("anticonstitutionelement", 1, "two slips in it"),
+                          ("baqe", 0, "two slips in a word of 5 letters")]:
+        rc, out, err = run("search", "--json", q, data=data)
+        got = json.loads(out)["total"] if rc == 0 else -1
+        ok(got == want, f"{what}: {got} hit(s), {want} wanted")
 
 
 def killed_ingest(tmp):
