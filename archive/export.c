@@ -154,6 +154,7 @@ static const char *const recordings_cols[] = {
 	"true_peak_dbtp",
 	"gain_db",
 	"collector",
+	"device",
 	"description",
 	"keywords",
 	"rights",
@@ -217,6 +218,7 @@ static const char readme_text[] =
 	"  true_peak_dbtp   its true peak, in dBTP\n"
 	"  gain_db          the gain the access copies (and lossy clips) carry\n"
 	"  collector        who made the recording\n"
+	"  device           the recorder or machine it was made with\n"
 	"  description      what it holds\n"
 	"  keywords         subjects, separated by '; '\n"
 	"  rights           licence or rights statement\n"

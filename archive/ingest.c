@@ -418,14 +418,33 @@ static int insert_links(struct prl_archive *a, int64_t id, const struct sidecar 
 	return 0;
 }
 
+/* The date the file's own tags give (BWF origination date first), as ISO
+ * 8601 in out, or NULL; a tag that is no date read here is left out with
+ * a warning (it stays among the recording's tags as written). */
+static const char *tag_date(const struct prl_tags *tags, char out[11], struct prl_buf *warn)
+{
+	const char *raw = prl_tags_get(tags, "bext_origination_date");
+
+	if (!raw)
+		raw = prl_tags_get(tags, "date");
+	if (!raw)
+		return NULL;
+	if (sidecar_date_from_tag(raw, out) == 0)
+		return out;
+	prl_buf_addf(warn, "%sthe file's date \"%s\" is not a date parlers reads; left out",
+		     warn->len ? "\n" : "", raw);
+	return NULL;
+}
+
 static int insert_rows(struct prl_archive *a, const char *path, const struct sidecar *sc,
 		       const struct prl_transcode_result *tr, const char *sha, double target,
 		       int access, const char *default_collection, struct staged *files,
-		       size_t nfiles, int64_t *id_out)
+		       size_t nfiles, int64_t *id_out, struct prl_buf *warn)
 {
+	char iso[11];
 	const struct prl_tags *tags = &tr->tags;
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	const char *title, *date, *collector, *description, *collection;
+	const char *title, *date, *collector, *device, *description, *collection;
 	int64_t collection_id = 0, place_id = 0, id;
 	struct prl_buf stem = PRL_BUF_INIT;
 	sqlite3_stmt *st;
@@ -440,10 +459,10 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 		prl_buf_add(&stem, base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
 		title = prl_buf_str(&stem);
 	}
-	date = sc->date ? sc->date : prl_tags_get(tags, "bext_origination_date");
-	if (!date)
-		date = prl_tags_get(tags, "date");
-	collector = sc->collector ? sc->collector : prl_tags_get(tags, "bext_originator");
+	date = sc->date ? sc->date : tag_date(tags, iso, warn);
+	/* a BWF Originator names the recorder ("ZOOM H5"), not who recorded */
+	collector = sc->collector;
+	device = sc->device ? sc->device : prl_tags_get(tags, "bext_originator");
 	description = sc->description ? sc->description : prl_tags_get(tags, "bext_description");
 	if (!description)
 		description = prl_tags_get(tags, "comment");
@@ -483,6 +502,7 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 	bind_double_or_null(st, 23, tr->loudness.sample_peak_dbfs);
 	bind_double_or_null(st, 24, tr->gain_db);
 	sqlite3_bind_double(st, 25, target);
+	archive_bind_text(st, 26, device);
 	if ((ret = archive_step_done(a, st, "adding the recording")) < 0)
 		goto end;
 	id = sqlite3_last_insert_rowid(a->db);
@@ -747,7 +767,8 @@ static int store(struct ingest *in)
 	}
 	in->in_tx = 1;
 	if ((ret = insert_rows(a, in->path, &in->sc, &in->tr, in->sha, in->target, access_level,
-			       in->opts->collection, in->files, in->nfiles, &in->id)) < 0) {
+			       in->opts->collection, in->files, in->nfiles, &in->id,
+			       &res->warnings)) < 0) {
 		if (sqlite3_errcode(a->db) == SQLITE_CONSTRAINT &&
 		    existing_recording(a, in->sha, &in->id) == 1) {
 			/* another ingest of the same bytes committed first */

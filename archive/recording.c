@@ -227,6 +227,7 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	add_num(out, "true_peak_dbtp", st, 19, 1);
 	add_num(out, "gain_db", st, 25, 1);
 	add_str(out, "collector", st, 20);
+	add_str(out, "device", st, 31);
 	add_str(out, "description", st, 21);
 	prl_buf_addstr(out, ",\"keywords\":");
 	/* stored as a JSON array by ingest, so it goes out as is */

@@ -310,6 +310,14 @@ static const struct migration migrations[] = {
 	 /* a search hit finds the translation over its span by time: two
 	  * bounded lookups instead of a walk through the tier */
 	 "CREATE INDEX segments_tier_start ON segments(tier_id, start_ms);"},
+	{7,
+	 /* the recorder a BWF file names as its Originator is the device, not
+	  * the collector: where an older ingest took it for the collector (the
+	  * two equal), it moves */
+	 "ALTER TABLE recordings ADD COLUMN device TEXT;"
+	 "UPDATE recordings SET device = collector, collector = NULL"
+	 " WHERE collector IS NOT NULL AND collector = (SELECT value FROM recording_tags t"
+	 "  WHERE t.recording_id = recordings.id AND t.key = 'bext_originator');"},
 };
 
 int prl_archive_latest_schema(void)

@@ -17,8 +17,8 @@
 #include "sidecar.h"
 
 static const char *const known_fields[] = {
-	"title",  "date",   "collection",  "place",    "variety",  "language", "collector",
-	"rights", "access", "description", "keywords", "speakers", NULL,
+	"title",  "date",   "collection", "place",	 "variety",  "language", "collector",
+	"device", "rights", "access",	  "description", "keywords", "speakers", NULL,
 };
 
 static const char *const known_speaker_fields[] = {
@@ -77,6 +77,76 @@ static int date_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* Reads up to max digits at *p into *v; the count read. */
+static int digits(const char **p, int max, int *v)
+{
+	int n = 0;
+
+	*v = 0;
+	while (n < max && isdigit((unsigned char)**p)) {
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	return n;
+}
+
+static int date_sep(char c)
+{
+	return c == '-' || c == ':' || c == '/' || c == '.';
+}
+
+/* The end of a date in a tag: nothing, or a time after a space or a T. */
+static int date_end(const char *p)
+{
+	return !*p || *p == ' ' || *p == 'T';
+}
+
+static int write_iso(char out[11], int y, int m, int d)
+{
+	if (m < 0 || m > 12 || d < 0 || d > 31 || (d && !m) || y < 1000 || y > 9999)
+		return -PRL_EFORMAT;
+	if (!m)
+		snprintf(out, 11, "%04d", y);
+	else if (!d)
+		snprintf(out, 11, "%04d-%02d", y, m);
+	else
+		snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+	return 0;
+}
+
+int sidecar_date_from_tag(const char *s, char out[11])
+{
+	const char *p = s;
+	int a, b, c, n;
+
+	while (*p == ' ')
+		p++;
+	n = digits(&p, 8, &a);
+	if (n == 8 && date_end(p)) /* 19870612 */
+		return a / 10000 && (a / 100) % 100 && a % 100
+			       ? write_iso(out, a / 10000, (a / 100) % 100, a % 100)
+			       : -PRL_EFORMAT;
+	if (n == 4) { /* year first: 1987, 1987-06, 1987:06:12 10:00 */
+		if (date_end(p))
+			return write_iso(out, a, 0, 0);
+		if (!date_sep(*p++) || !digits(&p, 2, &b))
+			return -PRL_EFORMAT;
+		if (date_end(p))
+			return write_iso(out, a, b, 0);
+		if (!date_sep(*p++) || !digits(&p, 2, &c) || !date_end(p))
+			return -PRL_EFORMAT;
+		return write_iso(out, a, b, c);
+	}
+	/* day or month first: 12/06/1987, 12.06.1987, 6/12/1987 */
+	if (n < 1 || n > 2 || !date_sep(*p++) || !digits(&p, 2, &b) || !date_sep(*p++) ||
+	    digits(&p, 4, &c) != 4 || !date_end(p))
+		return -PRL_EFORMAT;
+	if (b > 12 && a <= 12) /* only a month can come first then */
+		return write_iso(out, c, a, b);
+	return write_iso(out, c, b, a);
 }
 
 static int take_number(json_t *obj, const char *key, double *out, int *has, double lo, double hi,
@@ -258,6 +328,7 @@ int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_b
 	    (ret = take_string(root, "variety", &sc->variety, err, "")) < 0 ||
 	    (ret = take_string(root, "language", &sc->language, err, "")) < 0 ||
 	    (ret = take_string(root, "collector", &sc->collector, err, "")) < 0 ||
+	    (ret = take_string(root, "device", &sc->device, err, "")) < 0 ||
 	    (ret = take_string(root, "rights", &sc->rights, err, "")) < 0 ||
 	    (ret = take_string(root, "description", &sc->description, err, "")) < 0)
 		goto end;
@@ -301,6 +372,7 @@ void sidecar_clear(struct sidecar *sc)
 	free(sc->variety);
 	free(sc->language);
 	free(sc->collector);
+	free(sc->device);
 	free(sc->rights);
 	free(sc->description);
 	free(sc->place_name);

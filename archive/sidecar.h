@@ -18,6 +18,7 @@ struct sidecar_speaker {
 
 struct sidecar {
 	char *title, *date, *collection, *variety, *language, *collector, *rights;
+	char *device; /* the recorder or machine it was made with */
 	char *description;
 	char *place_name, *place_commune;
 	double lat, lon;
@@ -33,5 +34,12 @@ struct sidecar {
 int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_buf *err,
 		  struct prl_buf *warn);
 void sidecar_clear(struct sidecar *sc);
+
+/* A date as a file's tags write it (BWF origination date, RIFF ICRD, ID3,
+ * Vorbis DATE: "1987-06-12", "1987:06:12 10:00", "12/06/1987", "19870612",
+ * "1987") as ISO 8601 at the precision it has, into out.  Day-first when
+ * the day and month could be either way round (as French tools write
+ * them).  Returns 0, or -PRL_EFORMAT when it is no date read here. */
+int sidecar_date_from_tag(const char *s, char out[11]);
 
 #endif

@@ -41,9 +41,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       " variety, language, description, keywords, rights, access, duration_ms,"
 		       " sample_rate, channels, bits_per_sample, original_format, original_codec,"
 		       " original_name, sha256, loudness_lufs, loudness_range_lu, true_peak_dbtp,"
-		       " sample_peak_dbfs, gain_db, target_lufs) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-		       " ?22, ?23, ?24, ?25)",
+		       " sample_peak_dbfs, gain_db, target_lufs, device) VALUES (?1, ?2, ?3, ?4,"
+		       " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+		       " ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
 	[ST_REC_SPEAKER_ADD] = "INSERT OR IGNORE INTO recording_speakers(recording_id, speaker_id,"
 			       " role, ord) VALUES (?1, ?2, ?3, ?4)",
 	[ST_MEDIA_ADD] = "INSERT INTO media_files(recording_id, kind, path, bytes, sha256)"
@@ -56,8 +56,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" r.variety, r.language, r.access, r.duration_ms, r.sample_rate, r.channels,"
 		" r.sha256, r.original_name, r.original_format, r.loudness_lufs, r.true_peak_dbtp,"
 		" r.collector, r.description, r.keywords, r.rights, r.loudness_range_lu, r.gain_db,"
-		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id"
-		" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"
+		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id,"
+		" r.device FROM recordings r LEFT JOIN places p ON p.id = r.place_id"
 		" LEFT JOIN collections c ON c.id = r.collection_id WHERE r.id = ?1",
 	[ST_REC_SPEAKERS] = "SELECT s.id, s.name, rs.role, s.birth_year, s.sex, s.occupation,"
 			    " s.origin, s.is_pseudonym FROM recording_speakers rs"

@@ -50,15 +50,15 @@ static int count_files(const char *dir)
 	return n;
 }
 
-static int64_t count_rows(const char *dbdir, const char *table)
+static int64_t count_where(const char *dbdir, const char *table, const char *where)
 {
-	char path[512], sql[128];
+	char path[512], sql[256];
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int64_t n = -1;
 
 	snprintf(path, sizeof(path), "%s/archive.db", dbdir);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE %s", table, where);
 	if (sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -67,6 +67,11 @@ static int64_t count_rows(const char *dbdir, const char *table)
 	}
 	sqlite3_close(db);
 	return n;
+}
+
+static int64_t count_rows(const char *dbdir, const char *table)
+{
+	return count_where(dbdir, table, "1");
 }
 
 static void exec_sql(const char *dbdir, const char *sql)
@@ -144,13 +149,24 @@ static void test_schema(void)
 	exec_sql(dir, "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
 		      " original_format, original_name, sha256) VALUES"
 		      " ('old', 1000, 48000, 1, 'wav', 'old.wav', 'aa');");
+	/* an older ingest took a BWF Originator for the collector */
+	exec_sql(dir, "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
+		      " original_format, original_name, sha256, collector) VALUES"
+		      " ('bwf', 1000, 48000, 1, 'wav', 'bwf.wav', 'bb', 'ZOOM H5'),"
+		      " ('told', 1000, 48000, 1, 'wav', 'told.wav', 'cc', 'Marie Lefèvre');"
+		      "INSERT INTO recording_tags(recording_id, key, value) VALUES"
+		      " (2, 'bext_originator', 'ZOOM H5'), (3, 'bext_originator', 'TASCAM');");
 	path_in(media, sizeof(media), "schema-v1/media");
 	mkdir(media, 0755);
 	ok(prl_archive_open(dir, 0, &a, &err) == 0, "open a version-1 archive");
 	is_int(prl_archive_schema_version(a), prl_archive_latest_schema(),
 	       "it was upgraded to the latest schema");
 	prl_archive_close(a);
-	is_int(count_rows(dir, "recordings"), 1, "its recording survived the upgrade");
+	is_int(count_rows(dir, "recordings"), 3, "its recordings survived the upgrade");
+	is_int(count_where(dir, "recordings", "device = 'ZOOM H5' AND collector IS NULL"), 1,
+	       "a collector that was the file's BWF Originator became its device");
+	is_int(count_where(dir, "recordings", "collector = 'Marie Lefèvre' AND device IS NULL"), 1,
+	       "a collector someone named stayed the collector");
 	is_int(count_rows(dir, "tiers"), 0, "the tiers table now exists");
 
 	exec_sql(dir, "PRAGMA user_version = 999;");

@@ -201,6 +201,7 @@ def tests(tmp, data):
     full_disk(tmp, good)
     killed_ingest(tmp)
     long_word_typos(tmp)
+    file_metadata(tmp)
     search(data, lines)
 
     # fsck
@@ -309,6 +310,55 @@ def long_word_typos(tmp):
         rc, out, err = run("search", "--json", q, data=data)
         got = json.loads(out)["total"] if rc == 0 else -1
         ok(got == want, f"{what}: {got} hit(s), {want} wanted")
+
+
+def wav_with_icrd(path, icrd):
+    """A second of quiet tone with a RIFF LIST/INFO ICRD (creation date)."""
+    import math
+    import struct
+    import wave
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"".join(struct.pack("<h", int(2000 * math.sin(i / 5)))
+                               for i in range(16000)))
+    text = icrd.encode() + b"\0"
+    if len(text) % 2:
+        text += b"\0"
+    info = b"INFO" + b"ICRD" + struct.pack("<I", len(text)) + text
+    raw = open(path, "rb").read() + b"LIST" + struct.pack("<I", len(info)) + info
+    open(path, "wb").write(raw[:4] + struct.pack("<I", len(raw) - 8) + raw[8:])
+
+
+def file_metadata(tmp):
+    """What a file's own tags say lands where it belongs: a BWF Originator
+    (a recorder's model) is the device, not the collector; a creation date
+    is stored as ISO 8601, and one that is no date is left out, said so."""
+    data = os.path.join(tmp, "tags")
+    interop = os.environ.get("PARLERS_INTEROP", "../shared/interop")
+    h4n = os.path.join(interop, "audio/wavinfo/STE-000.wav")
+    rc, out, err = run("ingest", "--json", h4n, data=data)
+    rid = json.loads(out.splitlines()[0])["id"] if rc == 0 else None
+    r = json.loads(run("show", "--json", str(rid), data=data)[1]) if rid else {}
+    ok(r.get("device") == "ZOOM Handy Recorder H4n" and not r.get("collector"),
+       "a BWF Originator is the device, not the collector (%r, %r)"
+       % (r.get("device"), r.get("collector")))
+    ok(r.get("date") == "2023-11-05", "the BWF origination date is the date")
+    for icrd, want in [("14/07/1987", "1987-07-14"), ("1987:07:14 10:22:01", "1987-07-14"),
+                       ("07/31/1987", "1987-07-31"), ("19870714", "1987-07-14"),
+                       ("1987-07", "1987-07"), ("summer of '87", None)]:
+        wav = os.path.join(tmp, "icrd.wav")
+        wav_with_icrd(wav, icrd + " ")  # a different file each time
+        # without --json, so that warnings reach stderr
+        rc, out, err = run("ingest", wav, data=data)
+        rid = out.split("\t")[0] if out.strip() else ""
+        r = json.loads(run("show", "--json", rid, data=data)[1]) if rid.isdigit() else {}
+        ok(rc == 0 and r.get("date") == want,
+           f"ICRD {icrd!r}: date {r.get('date')!r}, {want!r} wanted")
+        if want is None:
+            ok("is not a date" in err, f"and a warning says so: {err.strip()}")
+        os.unlink(wav)
 
 
 def killed_ingest(tmp):
