@@ -77,9 +77,11 @@ size_t annot_line_at(const char *s, size_t off);
 int64_t annot_sec_to_ms(double sec);
 
 /* A map from id strings to indices.  Ids shaped like PREFIX<decimal> with
- * one shared prefix ("ts12", "a7": what ELAN writes) go to a dense array;
- * anything else goes to a hash table, so hostile ids cost no more than
- * their bytes. */
+ * one shared prefix ("ts12", "a7": what ELAN writes) go to a dense array
+ * while their numbers stay within a few times the count of ids seen;
+ * anything else (other ids, and numbers far ahead, such as "a4097" in a
+ * file ELAN has long been editing) goes to a hash table, so hostile ids
+ * cost no more than their bytes.  Lookups try both. */
 struct annot_idmap;
 /* An empty map, or NULL when memory ran out; the caller frees it with
  * annot_idmap_free, which accepts NULL.  Keys are copied. */

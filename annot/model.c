@@ -547,6 +547,22 @@ static int dense_slot(struct annot_idmap *m, const char *id, int create, size_t 
 	return 1;
 }
 
+/* The entry of id in the hash table, or NULL. */
+static const struct idmap_entry *hash_find(const struct annot_idmap *m, const char *id)
+{
+	size_t i, mask;
+	uint32_t h;
+
+	if (!m->tabsize)
+		return NULL;
+	h = str_hash(id);
+	mask = m->tabsize - 1;
+	for (i = h & mask; m->tab[i].key; i = (i + 1) & mask)
+		if (m->tab[i].hash == h && !strcmp(m->tab[i].key, id))
+			return &m->tab[i];
+	return NULL;
+}
+
 int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val)
 {
 	size_t slot, i, mask;
@@ -557,7 +573,9 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val)
 	if (r < 0)
 		return r;
 	if (r == 1) {
-		if (m->dense[slot] != UINT32_MAX)
+		/* a dense-shaped id too far ahead when it came went to the
+		 * table; the array may have grown past it since */
+		if (m->dense[slot] != UINT32_MAX || hash_find(m, id))
 			return 1;
 		m->dense[slot] = val;
 		m->count++;
@@ -596,21 +614,15 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val)
 
 uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id)
 {
-	size_t slot, i, mask;
-	uint32_t h;
-	int r;
+	const struct idmap_entry *e;
+	size_t slot;
 
-	r = dense_slot((struct annot_idmap *)m, id, 0, &slot);
-	if (r == 1)
+	/* an id is in one place, the array or the table, but which one
+	 * depended on the ids seen before it: try the array, then the table */
+	if (dense_slot((struct annot_idmap *)m, id, 0, &slot) == 1 && m->dense[slot] != UINT32_MAX)
 		return m->dense[slot];
-	if (r < 0 || !m->tabsize)
-		return UINT32_MAX;
-	h = str_hash(id);
-	mask = m->tabsize - 1;
-	for (i = h & mask; m->tab[i].key; i = (i + 1) & mask)
-		if (m->tab[i].hash == h && !strcmp(m->tab[i].key, id))
-			return m->tab[i].val;
-	return UINT32_MAX;
+	e = hash_find(m, id);
+	return e ? e->val : UINT32_MAX;
 }
 
 /* ---- sink ------------------------------------------------------------ */

@@ -922,6 +922,83 @@ static void test_validate(void)
 	       PRL_CONSTRAINT_SYMBOLIC_ASSOCIATION, "constraint parse");
 }
 
+/* ---- the shapes of real files that were refused or damaged ------------ */
+
+/* Reads a literal; NULL (with a diag) when it fails. */
+static struct prl_annot_doc *read_lit(enum prl_annot_format f, const char *s, struct prl_buf *warn)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_annot_doc *d = NULL;
+
+	if (prl_annot_read(f, s, strlen(s), &d, &err, warn) < 0) {
+		diag("%s: %s", prl_annot_format_ext(f), prl_buf_str(&err));
+		d = NULL;
+	}
+	prl_buf_release(&err);
+	return d;
+}
+
+#define EAF_HEAD                                                                                   \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ANNOTATION_DOCUMENT AUTHOR=\"\" "            \
+	"DATE=\"2020-01-01T00:00:00Z\" FORMAT=\"3.0\" VERSION=\"3.0\">\n<HEADER MEDIA_FILE=\"\" "  \
+	"TIME_UNITS=\"milliseconds\"/>\n"
+#define EAF_TYPES                                                                                  \
+	"<LINGUISTIC_TYPE LINGUISTIC_TYPE_ID=\"default\" TIME_ALIGNABLE=\"true\"/>\n"              \
+	"<LINGUISTIC_TYPE CONSTRAINTS=\"Symbolic_Association\" LINGUISTIC_TYPE_ID=\"assoc\" "      \
+	"TIME_ALIGNABLE=\"false\"/>\n<LINGUISTIC_TYPE CONSTRAINTS=\"Included_In\" "                \
+	"LINGUISTIC_TYPE_ID=\"incl\" TIME_ALIGNABLE=\"true\"/>\n<LINGUISTIC_TYPE "                 \
+	"CONSTRAINTS=\"Time_Subdivision\" LINGUISTIC_TYPE_ID=\"subdiv\" "                          \
+	"TIME_ALIGNABLE=\"true\"/>\n"
+#define ALIGNED(id, s1, s2, text)                                                                  \
+	"<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID=\"" id "\" TIME_SLOT_REF1=\"" s1          \
+	"\" TIME_SLOT_REF2=\"" s2 "\"><ANNOTATION_VALUE>" text                                     \
+	"</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION></ANNOTATION>\n"
+#define REFERRING(id, ref, prev, text)                                                             \
+	"<ANNOTATION><REF_ANNOTATION ANNOTATION_ID=\"" id "\" ANNOTATION_REF=\"" ref "\"" prev     \
+	"><ANNOTATION_VALUE>" text "</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION>\n"
+
+/* ELAN never reuses an id: a file edited for years has annotations a4097
+ * and up, time slots ts9001 and up, and tier names with numbers. */
+static void test_eaf_high_ids(void)
+{
+	static const char eaf[] = EAF_HEAD
+		"<TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts9001\" TIME_VALUE=\"0\"/>"
+		"<TIME_SLOT TIME_SLOT_ID=\"ts9002\" TIME_VALUE=\"1000\"/><TIME_SLOT "
+		"TIME_SLOT_ID=\"ts9003\" TIME_VALUE=\"400\"/></TIME_ORDER>\n"
+		"<TIER LINGUISTIC_TYPE_REF=\"default\" TIER_ID=\"Speaker4100\">\n" ALIGNED(
+			"a4097", "ts9001", "ts9002",
+			"la m\xc3\xa9zoun") "</TIER>\n"
+					    "<TIER LINGUISTIC_TYPE_REF=\"assoc\" "
+					    "PARENT_REF=\"Speaker4100\" "
+					    "TIER_ID=\"Translation4101\">\n" REFERRING(
+						    "a4098", "a4097", "",
+						    "la maison") "</TIER>\n<TIER "
+								 "LINGUISTIC_TYPE_REF=\"incl\" "
+								 "PARENT_REF=\"Speaker4100\" "
+								 "TIER_ID=\"Words4102\">\n" ALIGNED(
+									 "a5000", "ts9001",
+									 "ts9003",
+									 "la") "</TIER>\n" EAF_TYPES
+									       "</"
+									       "ANNOTATION_"
+									       "DOCUMENT>\n";
+	struct prl_buf warn = PRL_BUF_INIT;
+	struct prl_annot_doc *d = read_lit(PRL_FMT_EAF, eaf, &warn);
+
+	ok(d != NULL, "EAF with annotation ids past 4096 imports");
+	if (d && d->ntiers == 3) {
+		is_str(d->tiers[1].segs[0].text, "la maison", "ids past 4096: the reference");
+		is_int(d->tiers[1].segs[0].parent, 1, "ids past 4096: ... finds its parent");
+		is_int(d->tiers[1].segs[0].end_ms, 1000, "ids past 4096: ... and its times");
+		is_int(d->tiers[2].parent, 1, "tier ids with big numbers: the parent tier is kept");
+		is_int(d->tiers[2].segs[0].parent, 1, "... and the parent annotation");
+		ok(!strstr(prl_buf_str(&warn), "PARENT_REF"), "... with no warning about it (%s)",
+		   prl_buf_str(&warn));
+	}
+	prl_annot_doc_free(d);
+	prl_buf_release(&warn);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -935,6 +1012,7 @@ int main(void)
 	test_big_textgrid();
 	test_norman_text();
 	test_validate();
+	test_eaf_high_ids();
 	xmlCleanupParser();
 	return done_testing();
 }
