@@ -892,12 +892,13 @@ static int rank_along_chain(struct eaf_reader *r, size_t ti, size_t *rank, size_
 	return 0;
 }
 
-/* Times of the children of symbolic tier t: a Symbolic_Association child
- * has its parent's span; Symbolic_Subdivision children share it evenly,
- * in chain order (rank), those the chain did not reach in document
- * order.  count[p]: the children of parent segment p. */
-static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, const size_t *count,
-			     const size_t *rank)
+/* Times of the children of symbolic tier t, taken as constraint as: a
+ * Symbolic_Association child has its parent's span; Symbolic_Subdivision
+ * children share it evenly, in chain order (rank), those the chain did
+ * not reach in document order.  count[p]: the children of parent segment
+ * p. */
+static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, enum prl_constraint as,
+			     const size_t *count, const size_t *rank)
 {
 	size_t j, *seen = calloc(pt->nsegs + 1, sizeof(*seen));
 
@@ -912,7 +913,7 @@ static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, cons
 		ps = &pt->segs[s->parent - 1];
 		s->start_unaligned = ps->start_unaligned;
 		s->end_unaligned = ps->end_unaligned;
-		if (t->constraint != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
+		if (as != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
 			s->start_ms = ps->start_ms;
 			s->end_ms = ps->end_ms;
 			continue;
@@ -931,8 +932,9 @@ static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, cons
 	return 0;
 }
 
-/* Times of symbolic tier ti from its parent tier's. */
-static int time_symbolic(struct eaf_reader *r, size_t ti, size_t *bad_chain)
+/* Times of the REF_ANNOTATIONs of tier ti from its parent tier's, as the
+ * children of a tier of constraint as. */
+static int time_symbolic(struct eaf_reader *r, size_t ti, enum prl_constraint as, size_t *bad_chain)
 {
 	struct prl_tier *t = &r->d->tiers[ti];
 	const struct prl_tier *pt = &r->d->tiers[t->parent - 1];
@@ -949,15 +951,51 @@ static int time_symbolic(struct eaf_reader *r, size_t ti, size_t *bad_chain)
 		if (t->segs[j].parent)
 			count[t->segs[j].parent - 1]++;
 	}
-	if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION &&
+	if (as == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION &&
 	    (ret = rank_along_chain(r, ti, rank, next, bad_chain)) < 0)
 		goto end;
-	ret = share_parent_span(t, pt, count, rank);
+	ret = share_parent_span(t, pt, as, count, rank);
 end:
 	free(count);
 	free(next);
 	free(rank);
 	return ret;
+}
+
+/*
+ * A tier whose type says it is time-aligned (Time_Subdivision,
+ * Included_In, or none) may still hold REF_ANNOTATIONs: real files have
+ * thousands.  A referring annotation takes its times from the one it
+ * refers to whatever the type claims: those referring to one annotation
+ * share its span evenly in PREVIOUS_ANNOTATION order, as a subdivision
+ * would (a lone one takes the whole span).  Until parent_by_time runs,
+ * only REF_ANNOTATIONs have a parent, so they are the ones timed here;
+ * then the aligned ones find their parent by time.
+ */
+static int time_refs_of_aligned_tier(struct eaf_reader *r, size_t ti, size_t *orphans,
+				     size_t *bad_chain)
+{
+	struct prl_tier *t = &r->d->tiers[ti];
+	size_t j, nrefs = 0;
+	int ret;
+
+	for (j = 0; j < t->nsegs; j++)
+		nrefs += t->segs[j].parent != 0;
+	if (nrefs) {
+		annot_warn(r->warn,
+			   "TIER \"%s\": its type says %s, yet %zu of its annotations are "
+			   "REF_ANNOTATIONs; they take the times of the annotations they refer to",
+			   t->name,
+			   t->constraint ? prl_annot_constraint_name(t->constraint)
+					 : "time-aligned",
+			   nrefs);
+		if ((ret = time_symbolic(r, ti, PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION, bad_chain)) <
+		    0)
+			return ret;
+	}
+	if (nrefs == t->nsegs)
+		return 0;
+	return parent_by_time(t, &r->d->tiers[t->parent - 1], orphans);
 }
 
 static int resolve_times(struct eaf_reader *r)
@@ -990,9 +1028,9 @@ static int resolve_times(struct eaf_reader *r)
 			if (t->constraint == PRL_CONSTRAINT_TIME_SUBDIVISION ||
 			    t->constraint == PRL_CONSTRAINT_INCLUDED_IN ||
 			    t->constraint == PRL_CONSTRAINT_NONE)
-				ret = parent_by_time(t, &d->tiers[t->parent - 1], &orphans);
+				ret = time_refs_of_aligned_tier(r, i, &orphans, &bad_chain);
 			else
-				ret = time_symbolic(r, i, &bad_chain);
+				ret = time_symbolic(r, i, t->constraint, &bad_chain);
 			if (ret < 0)
 				goto end;
 		}

@@ -938,6 +938,18 @@ static struct prl_annot_doc *read_lit(enum prl_annot_format f, const char *s, st
 	return d;
 }
 
+/* What an archive does with an import: validation must pass. */
+static int validates(const struct prl_annot_doc *d, const char *what)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	int good = d && prl_annot_validate(d, -1, &err) == 0;
+
+	if (d && !good)
+		diag("%s: %s", what, prl_buf_str(&err));
+	prl_buf_release(&err);
+	return good;
+}
+
 #define EAF_HEAD                                                                                   \
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ANNOTATION_DOCUMENT AUTHOR=\"\" "            \
 	"DATE=\"2020-01-01T00:00:00Z\" FORMAT=\"3.0\" VERSION=\"3.0\">\n<HEADER MEDIA_FILE=\"\" "  \
@@ -999,6 +1011,57 @@ static void test_eaf_high_ids(void)
 	prl_buf_release(&warn);
 }
 
+/* REF_ANNOTATIONs on a tier whose type claims Time_Subdivision take
+ * their times from the annotation they refer to (shared evenly in
+ * PREVIOUS_ANNOTATION order), and say so. */
+static void test_eaf_refs_under_subdivision(void)
+{
+	static const char eaf[] = EAF_HEAD
+		"<TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"1000\"/>"
+		"<TIME_SLOT TIME_SLOT_ID=\"ts2\" TIME_VALUE=\"3000\"/><TIME_SLOT "
+		"TIME_SLOT_ID=\"ts3\" TIME_VALUE=\"4000\"/><TIME_SLOT TIME_SLOT_ID=\"ts4\" "
+		"TIME_VALUE=\"5000\"/></TIME_ORDER>\n"
+		"<TIER LINGUISTIC_TYPE_REF=\"default\" TIER_ID=\"Utterance\">\n" ALIGNED(
+			"a1", "ts1", "ts2", "ch'est la mezoun")
+			ALIGNED("a4", "ts3", "ts4",
+				"oui") "</TIER>\n"
+				       "<TIER LINGUISTIC_TYPE_REF=\"subdiv\" "
+				       "PARENT_REF=\"Utterance\" "
+				       "TIER_ID=\"Words\">\n" REFERRING(
+					       "a3", "a1", " PREVIOUS_ANNOTATION=\"a2\"", "mezoun")
+					       REFERRING("a2", "a1", "", "ch'est la")
+						       REFERRING("a5", "a4", "",
+								 "oui") "</TIER>\n" EAF_TYPES
+									"</ANNOTATION_DOCUMENT>\n";
+	struct prl_buf warn = PRL_BUF_INIT;
+	struct prl_annot_doc *d = read_lit(PRL_FMT_EAF, eaf, &warn), *b = NULL;
+
+	if (ok(d && d->ntiers == 2 && d->tiers[1].nsegs == 3,
+	       "REF_ANNOTATIONs under a Time_Subdivision type import")) {
+		const struct prl_tier *t = &d->tiers[1];
+		ok(t->segs[1].start_ms == 1000 && t->segs[1].end_ms == 2000,
+		   "the first in PREVIOUS_ANNOTATION order takes the first half (%lld-%lld)",
+		   (long long)t->segs[1].start_ms, (long long)t->segs[1].end_ms);
+		ok(t->segs[0].start_ms == 2000 && t->segs[0].end_ms == 3000,
+		   "the second the second half (%lld-%lld)", (long long)t->segs[0].start_ms,
+		   (long long)t->segs[0].end_ms);
+		ok(t->segs[2].start_ms == 4000 && t->segs[2].end_ms == 5000,
+		   "a lone one its parent's span (%lld-%lld)", (long long)t->segs[2].start_ms,
+		   (long long)t->segs[2].end_ms);
+		ok(strstr(prl_buf_str(&warn), "Time_Subdivision") != NULL,
+		   "a warning says the type claimed Time_Subdivision");
+		ok(validates(d, "subdivision refs"), "they validate");
+		b = write_read(d, PRL_FMT_EAF, NULL, NULL, "subdivision refs");
+		ok(b && b->ntiers == 2 && b->tiers[1].nsegs == 3 &&
+			   b->tiers[1].segs[0].start_ms == 2000 &&
+			   b->tiers[1].segs[2].end_ms == 5000,
+		   "the EAF export keeps their times");
+	}
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	prl_buf_release(&warn);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1013,6 +1076,7 @@ int main(void)
 	test_norman_text();
 	test_validate();
 	test_eaf_high_ids();
+	test_eaf_refs_under_subdivision();
 	xmlCleanupParser();
 	return done_testing();
 }
