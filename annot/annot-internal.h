@@ -93,6 +93,14 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val);
 /* The value of id, or UINT32_MAX when absent. */
 uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id);
 
+/* Puts every tier after its parent tier (the model's order, which the
+ * archive stores in), keeping the document's order otherwise: a format
+ * that does not order its tiers (EAF) may name a parent further down.
+ * Tier parents are renumbered; segment parents stay (they index into the
+ * parent tier).  Says in warn when it moved anything.  Returns 0 or
+ * -PRL_ENOMEM (the document is then unchanged). */
+int annot_parents_first(struct prl_annot_doc *d, struct prl_buf *warn);
+
 /*
  * Per-format readers, called through formats.c's table.  s is UTF-8
  * already decoded (EAF alone gets the bytes as they are, XML naming its

@@ -364,7 +364,8 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 		if ((ret = csv_read_row(&c)) < 0)
 			goto end;
 	}
-	ret = csv_link_parents(&c);
+	if ((ret = csv_link_parents(&c)) == 0)
+		ret = annot_parents_first(d, warn);
 end:
 	for (k = 0; k < NCOLS; k++)
 		prl_buf_release(&c.vals[k]);

@@ -16,7 +16,8 @@
  * ancestor: Symbolic_Subdivision children split their parent's span
  * evenly in PREVIOUS_ANNOTATION order (what ELAN draws), Symbolic_
  * Association children take the parent's span.  Tiers are resolved
- * parents first.
+ * parents first, and stored so: a tier that comes before its parent in
+ * the file (EAF does not order tiers) moves after it.
  *
  * Errors name the element and id: a missing time slot, a missing parent
  * annotation, a duplicate id.  Workload: up to millions of annotations;
@@ -1192,7 +1193,7 @@ int annot_eaf_read(const char *data, size_t len, const char *path, struct prl_an
 			   "kept",
 			   r.lost_ext_refs);
 	if ((ret = resolve_tiers(&r)) < 0 || (ret = resolve_refs(&r)) < 0 ||
-	    (ret = resolve_times(&r)) < 0)
+	    (ret = resolve_times(&r)) < 0 || (ret = annot_parents_first(d, warn)) < 0)
 		goto end;
 end:
 	if (r.xr)

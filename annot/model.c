@@ -715,6 +715,63 @@ void annot_warn_lost(const struct prl_annot_doc *d, const char *format, int keep
 			   format, d->ncvs);
 }
 
+/* ---- tier order ------------------------------------------------------ */
+
+int annot_parents_first(struct prl_annot_doc *d, struct prl_buf *warn)
+{
+	size_t n = d->ntiers, i, k = 0, moved = 0;
+	size_t *order = NULL, *newpos = NULL, *chain = NULL;
+	unsigned char *placed = NULL;
+	struct prl_tier *tiers = NULL;
+	int ret = -PRL_ENOMEM;
+
+	for (i = 0; i < n; i++)
+		if (d->tiers[i].parent > i)
+			break;
+	if (i == n)
+		return 0;
+	if (!(order = malloc(n * sizeof(*order))) || !(newpos = malloc(n * sizeof(*newpos))) ||
+	    !(chain = malloc(n * sizeof(*chain))) || !(placed = calloc(n, 1)) ||
+	    !(tiers = malloc(n * sizeof(*tiers))))
+		goto end;
+	/* each tier in the file's order, preceded by those of its ancestors
+	 * not yet placed; marking as it climbs ends the climb even on a
+	 * cycle, which validation refuses later */
+	for (i = 0; i < n; i++) {
+		size_t c = 0, p = i;
+		while (!placed[p]) {
+			placed[p] = 1;
+			chain[c++] = p;
+			if (!d->tiers[p].parent || d->tiers[p].parent > n)
+				break;
+			p = d->tiers[p].parent - 1;
+		}
+		moved += c > 1 ? c - 1 : 0;
+		while (c)
+			order[k++] = chain[--c];
+	}
+	for (k = 0; k < n; k++)
+		newpos[order[k]] = k;
+	for (k = 0; k < n; k++) {
+		tiers[k] = d->tiers[order[k]];
+		if (tiers[k].parent && tiers[k].parent <= n)
+			tiers[k].parent = newpos[tiers[k].parent - 1] + 1;
+	}
+	memcpy(d->tiers, tiers, n * sizeof(*tiers));
+	annot_warn(warn,
+		   "%zu tiers came after tiers that depend on them; each now comes before its "
+		   "dependents, the file's order kept otherwise",
+		   moved);
+	ret = 0;
+end:
+	free(order);
+	free(newpos);
+	free(chain);
+	free(placed);
+	free(tiers);
+	return ret;
+}
+
 /* ---- validation ------------------------------------------------------ */
 
 static const struct prl_segment *sort_base;

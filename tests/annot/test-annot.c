@@ -1062,6 +1062,53 @@ static void test_eaf_refs_under_subdivision(void)
 	prl_buf_release(&warn);
 }
 
+/* EAF does not order tiers: a dependent tier may come first. */
+static void test_eaf_parent_after_child(void)
+{
+	static const char eaf[] = EAF_HEAD
+		"<TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"0\"/>"
+		"<TIME_SLOT TIME_SLOT_ID=\"ts2\" TIME_VALUE=\"1500\"/></TIME_ORDER>\n"
+		"<TIER LINGUISTIC_TYPE_REF=\"assoc\" PARENT_REF=\"Speaker\" "
+		"TIER_ID=\"Translation\">\n" REFERRING(
+			"a2", "a1", "",
+			"la maison") "</TIER>\n<TIER LINGUISTIC_TYPE_REF=\"default\" "
+				     "TIER_ID=\"Notes\"/>\n<TIER "
+				     "LINGUISTIC_TYPE_REF=\"default\" PARTICIPANT=\"Jean\" "
+				     "TIER_ID=\"Speaker\">\n" ALIGNED(
+					     "a1", "ts1", "ts2",
+					     "la m\xc3\xa9zoun") "</TIER>\n" EAF_TYPES
+								 "</ANNOTATION_DOCUMENT>\n";
+	struct prl_annot_doc *d = read_lit(PRL_FMT_EAF, eaf, NULL), *b = NULL;
+	size_t i;
+	int parents_first = d != NULL;
+
+	ok(d && d->ntiers == 3, "EAF with a dependent tier before its parent imports");
+	for (i = 0; d && i < d->ntiers; i++)
+		parents_first &= d->tiers[i].parent <= i;
+	ok(parents_first, "its tiers come parents first");
+	if (d && d->ntiers == 3) {
+		is_str(d->tiers[0].name, "Speaker", "the parent moved up");
+		is_str(d->tiers[1].name, "Translation", "... the file's order kept otherwise");
+		is_str(d->tiers[2].name, "Notes", "... the top-level tier after them");
+		is_int(d->tiers[1].parent, 1, "the child names its parent");
+		is_int(d->tiers[1].nsegs ? d->tiers[1].segs[0].end_ms : -1, 1500,
+		       "... and has its times");
+		b = write_read(d, PRL_FMT_EAF, NULL, NULL, "parent after child");
+		ok(b && same_doc(d, b, CMP_EAF, "parent after child"),
+		   "the EAF round trip keeps it");
+	}
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	d = read_lit(PRL_FMT_CSV,
+		     "tier_id,tier,start_ms,end_ms,text,parent_tier_id,parent_segment\r\n"
+		     "1,gloss,0,1000,house,2,1\r\n2,words,0,1000,mezoun,,\r\n",
+		     NULL);
+	ok(d && d->ntiers == 2 && !strcmp(d->tiers[0].name, "words") && d->tiers[1].parent == 1 &&
+		   d->tiers[1].segs[0].parent == 1,
+	   "CSV naming a parent tier further down: parents first too");
+	prl_annot_doc_free(d);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1077,6 +1124,7 @@ int main(void)
 	test_validate();
 	test_eaf_high_ids();
 	test_eaf_refs_under_subdivision();
+	test_eaf_parent_after_child();
 	xmlCleanupParser();
 	return done_testing();
 }
