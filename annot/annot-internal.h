@@ -154,6 +154,12 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
  * [from, to): they fault back in from the file if read again. */
 void annot_release_pages(const char *from, const char *to);
 
+/* The EAF PROPERTY (in HEADER) whose text is the TIER_ID of a tier whose
+ * annotations may overlap (subtitle cues), one per tier: ELAN keeps
+ * PROPERTYs it does not know, and without it the overlaps the tier
+ * allows would be refused when the file comes back. */
+#define ANNOT_EAF_OVERLAP_PROPERTY "parlers:may_overlap"
+
 /* The tier VTT/SRT/TEI treat as the main transcription: opts->tier by
  * name, else the first top-level tier typed "transcription", else the
  * first tier.  -1 when there is none (or the named one is missing). */

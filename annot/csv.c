@@ -16,6 +16,7 @@
  *   parent_tier_id  tier_id of the parent tier, empty for none
  *   parent_segment  1-based segment number in the parent tier, empty for none
  *   point           1 when the tier holds points (Praat TextTier), else 0
+ *   may_overlap     1 when the tier's segments may overlap (subtitle cues), else 0
  *
  * Reading needs tier (or tier_id), start_ms, end_ms and text in the
  * header, in any order; other known columns are optional, unknown ones are
@@ -40,12 +41,13 @@ enum col {
 	COL_PARENT_TIER,
 	COL_PARENT_SEG,
 	COL_POINT,
+	COL_MAY_OVERLAP,
 	NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
 	"tier_id",   "tier",	 "start_ms",	   "end_ms",	     "text",  "speaker",
-	"tier_type", "language", "parent_tier_id", "parent_segment", "point",
+	"tier_type", "language", "parent_tier_id", "parent_segment", "point", "may_overlap",
 };
 
 struct csv_reader {
@@ -235,6 +237,7 @@ static int csv_new_tier(struct csv_rows *c, size_t line, long long tid)
 	if (vals[COL_LANG].len)
 		t->language = annot_strdup_or_null(vals[COL_LANG].data, &failed);
 	t->is_point = !strcmp(prl_buf_str(&vals[COL_POINT]), "1");
+	t->may_overlap = !strcmp(prl_buf_str(&vals[COL_MAY_OVERLAP]), "1");
 	if ((vals[COL_SPEAKER].len && !t->participant) || failed ||
 	    !(p = realloc(c->parent_id, c->d->ntiers * sizeof(*p))))
 		return -PRL_ENOMEM;
@@ -428,7 +431,8 @@ int annot_csv_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				return ret;
 			if (s->parent && (ret = prl_buf_addf(b, "%zu", s->parent)) < 0)
 				return ret;
-			if ((ret = prl_buf_addf(b, ",%d\r\n", t->is_point ? 1 : 0)) < 0 ||
+			if ((ret = prl_buf_addf(b, ",%d,%d\r\n", t->is_point ? 1 : 0,
+						t->may_overlap ? 1 : 0)) < 0 ||
 			    (ret = annot_sink_maybe_flush(sk)) < 0)
 				return ret;
 		}

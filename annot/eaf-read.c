@@ -73,6 +73,8 @@ struct eaf_reader {
 	size_t alloc_parent_refs;
 	struct annot_idmap *tier_ids; /* TIER_ID -> tier */
 
+	struct prl_buf overlap_tiers; /* TIER_IDs whose annotations may overlap, NUL-separated */
+
 	int cur_tier;	      /* tier being read, -1 outside */
 	int cur_cv;	      /* controlled vocabulary being read, -1 outside */
 	size_t lost_ext_refs; /* EXT_REF/LANG_REF on annotations, not kept */
@@ -1054,6 +1056,38 @@ end:
 
 /* ---- the document loop ----------------------------------------------- */
 
+/* parlers' own PROPERTY naming a tier whose annotations may overlap
+ * (subtitle cues): not kept as a prop, the writer makes it again. */
+static int read_overlap_property(struct eaf_reader *r, struct prl_buf *text)
+{
+	int ret;
+
+	if ((ret = element_text(r, text)) < 0)
+		return ret;
+	if (!text->len)
+		return 0;
+	if ((ret = prl_buf_add(&r->overlap_tiers, text->data, text->len)) < 0)
+		return ret;
+	return prl_buf_add(&r->overlap_tiers, "", 1);
+}
+
+/* Marks the tiers the overlap properties name. */
+static void mark_overlap_tiers(struct eaf_reader *r)
+{
+	size_t off = 0;
+
+	while (off < r->overlap_tiers.len) {
+		const char *id = r->overlap_tiers.data + off;
+		uint32_t t = annot_idmap_get(r->tier_ids, id);
+		if (t == NONE)
+			annot_warn(r->warn, "PROPERTY %s: \"%s\" names no tier",
+				   ANNOT_EAF_OVERLAP_PROPERTY, id);
+		else
+			r->d->tiers[t].may_overlap = 1;
+		off += strlen(id) + 1;
+	}
+}
+
 static int on_element(struct eaf_reader *r, const char *name, int depth, struct prl_buf *text)
 {
 	int failed = 0;
@@ -1108,8 +1142,12 @@ static int on_element(struct eaf_reader *r, const char *name, int depth, struct 
 		snprintf(key, sizeof(key), "eaf:%s", name);
 		return keep_element(r, key, 0);
 	}
-	if (!strcmp(name, "PROPERTY"))
+	if (!strcmp(name, "PROPERTY")) {
+		const char *n = attr(r, "NAME");
+		if (n && !strcmp(n, ANNOT_EAF_OVERLAP_PROPERTY))
+			return read_overlap_property(r, text);
 		return keep_element(r, "eaf:PROPERTY", 1);
+	}
 	if (r->cur_tier >= 0 && !strcmp(name, "ALIGNABLE_ANNOTATION"))
 		return read_annotation(r, 1, text);
 	if (r->cur_tier >= 0 && !strcmp(name, "REF_ANNOTATION"))
@@ -1192,6 +1230,7 @@ int annot_eaf_read(const char *data, size_t len, const char *path, struct prl_an
 			   "%zu annotations carry EXT_REF or LANG_REF attributes that are not "
 			   "kept",
 			   r.lost_ext_refs);
+	mark_overlap_tiers(&r);
 	if ((ret = resolve_tiers(&r)) < 0 || (ret = resolve_refs(&r)) < 0 ||
 	    (ret = resolve_times(&r)) < 0 || (ret = annot_parents_first(d, warn)) < 0)
 		goto end;
@@ -1212,5 +1251,6 @@ end:
 	annot_idmap_free(r.ann_ids);
 	annot_idmap_free(r.tier_ids);
 	prl_buf_release(&text);
+	prl_buf_release(&r.overlap_tiers);
 	return ret;
 }

@@ -1109,6 +1109,45 @@ static void test_eaf_parent_after_child(void)
 	prl_annot_doc_free(d);
 }
 
+static struct prl_annot_doc *two_voices(void)
+{
+	return read_lit(PRL_FMT_VTT,
+			"WEBVTT\n\n00:00.000 --> 00:02.000\n<v Jean>Ch'est la m\xc3\xa9zoun\n\n"
+			"00:01.500 --> 00:03.000\n<v Marie>Oui, &amp; la grange\n\n"
+			"00:03.000 --> 00:04.000\n<v Jean>Et l'p\xc3\xa9the\n",
+			NULL);
+}
+
+/* Overlapping cues are stored; every export of them imports back. */
+static void test_overlapping_cues(void)
+{
+	static const enum prl_annot_format fmts[] = {PRL_FMT_EAF, PRL_FMT_CSV, PRL_FMT_JSON};
+	struct prl_annot_doc *d = two_voices();
+	size_t f;
+
+	if (!ok(d && d->ntiers == 2, "two voices: two tiers"))
+		goto end;
+	/* one tier whose cues overlap */
+	prl_annot_add_segment(&d->tiers[0], 500, 1200, "hein", 0);
+	ok(validates(d, "overlapping cues"), "overlapping cues are stored");
+	for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+		const char *ext = prl_annot_format_ext(fmts[f]);
+		struct prl_annot_doc *b = write_read(d, fmts[f], NULL, NULL, ext);
+		int good = b && validates(b, ext);
+		size_t total = 0, i;
+		for (i = 0; b && i < b->ntiers; i++)
+			total += b->tiers[i].nsegs;
+		ok(good && total == 4, "overlapping cues: the %s export imports back (%zu cues)",
+		   ext, total);
+		if (b && (fmts[f] == PRL_FMT_EAF || fmts[f] == PRL_FMT_CSV))
+			ok(b->tiers[0].may_overlap && b->tiers[0].nsegs == 3,
+			   "... the tier still allows overlaps, with its 3 cues");
+		prl_annot_doc_free(b);
+	}
+end:
+	prl_annot_doc_free(d);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1125,6 +1164,7 @@ int main(void)
 	test_eaf_high_ids();
 	test_eaf_refs_under_subdivision();
 	test_eaf_parent_after_child();
+	test_overlapping_cues();
 	xmlCleanupParser();
 	return done_testing();
 }
