@@ -8,8 +8,10 @@
  * and each speaker gets a tier of their own.  SRT is read strictly: a
  * timing line that does not parse is an error naming the line, except
  * that a '.' before the milliseconds is accepted with a warning (most
- * players do).  Both write one tier (the one asked for, else the first
- * transcription tier) and say in a warning what was left out.
+ * players do).  Both write the tier asked for, else every top-level
+ * transcription tier merged in time order (WebVTT voices each cue with its
+ * tier's speaker, so a dialogue comes back as the tiers it was), and say
+ * in a warning what was left out.
  *
  * What always holds: tiers read from subtitles are marked may_overlap
  * (cues overlap freely); texts are NFC.  Workload: files of a few thousand
@@ -799,18 +801,63 @@ static int put_cue_text(struct prl_buf *b, const char *s, int vtt, int *ret)
 	return changed;
 }
 
-static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
-			   struct annot_sink *sk, struct prl_buf *warn, int vtt)
-{
-	const char *fmt = vtt ? "WebVTT" : "SRT";
-	struct prl_buf *b = sk->b;
-	const struct prl_tier *t;
-	size_t i, n = 0, empty = 0, changed = 0, *idx = NULL;
-	int ti, ret = 0;
+/* One cue to write: segment seg of the tier at index tier in the list of
+ * tiers written.  Its start is copied in, so sorting needs no global (the
+ * server writes exports on several threads). */
+struct cue_ref {
+	int64_t start_ms; /* the segment's start */
+	uint32_t tier;	  /* index in subtitle_tiers.t */
+	uint32_t seg;	  /* index in that tier's segments */
+};
 
-	if (vtt && (ret = prl_buf_addstr(b, "WEBVTT\n\n")) < 0)
-		return ret;
-	ti = annot_pick_tier(d, o->tier);
+/* Time order; a tie keeps tier order, then segment order (stable). */
+static int cue_by_time(const void *a, const void *b)
+{
+	const struct cue_ref *x = a, *y = b;
+
+	if (x->start_ms != y->start_ms)
+		return x->start_ms < y->start_ms ? -1 : 1;
+	if (x->tier != y->tier)
+		return x->tier < y->tier ? -1 : 1;
+	return x->seg < y->seg ? -1 : x->seg > y->seg;
+}
+
+/* What write_subtitles writes: the tiers, their voices, their cues. */
+struct subtitle_tiers {
+	const struct prl_tier **t; /* the tiers written */
+	const char **voice;	   /* per tier: its <v> annotation, or NULL */
+	size_t n;		   /* tiers in t */
+	struct cue_ref *cues;	   /* every segment of them, in time order */
+	size_t ncues;		   /* entries in cues */
+};
+
+static void subtitle_tiers_release(struct subtitle_tiers *st)
+{
+	free(st->t);
+	free(st->voice);
+	free(st->cues);
+}
+
+static int is_main_transcription(const struct prl_tier *t)
+{
+	return !t->parent && t->type && !strcmp(t->type, "transcription");
+}
+
+/*
+ * The tiers to write: o->tier alone when asked for; else every top-level
+ * transcription tier (a dialogue has a tier per voice), else the first
+ * tier.  Each is voiced by its speaker; when more than one tier has no
+ * speaker, those are voiced by their names so they stay apart.  Says in
+ * warn what is left out.  Returns 0 (st->n 0: nothing to write) or
+ * -PRL_ENOMEM.
+ */
+static int pick_subtitle_tiers(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+			       const char *fmt, struct subtitle_tiers *st, struct prl_buf *warn)
+{
+	size_t i, j, k, unvoiced = 0;
+	int ti = annot_pick_tier(d, o->tier);
+
+	memset(st, 0, sizeof(*st));
 	if (ti < 0) {
 		if (o->tier)
 			annot_warn(warn, "%s: no tier named \"%s\"; nothing written", fmt, o->tier);
@@ -818,31 +865,115 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 			annot_warn(warn, "%s: no tier to write", fmt);
 		return 0;
 	}
-	t = &d->tiers[ti];
-	for (i = 0; i < d->ntiers; i++)
-		if ((int)i != ti)
+	if (!(st->t = calloc(d->ntiers, sizeof(*st->t))) ||
+	    !(st->voice = calloc(d->ntiers, sizeof(*st->voice))))
+		return -PRL_ENOMEM;
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *t = &d->tiers[i];
+		if ((int)i == ti ||
+		    (!o->tier && is_main_transcription(&d->tiers[ti]) && is_main_transcription(t)))
+			st->t[st->n++] = t;
+		else if (o->tier)
 			annot_warn(warn,
 				   "%s holds one tier: tier \"%s\" (%zu segments) is not "
 				   "written (ask for it by name)",
-				   fmt, d->tiers[i].name, d->tiers[i].nsegs);
-	if (!vtt && t->participant)
-		annot_warn(warn, "SRT has no speakers: \"%s\" is not written", t->participant);
-	if (t->nsegs && !(idx = malloc(t->nsegs * sizeof(*idx))))
-		return -PRL_ENOMEM;
-	for (i = 0; i < t->nsegs; i++)
-		idx[i] = i;
-	/* players want cues in start order; a stable insertion sort costs
-	 * nothing on the sorted tiers that are the rule */
-	for (i = 1; i < t->nsegs; i++) {
-		size_t j = i, v = idx[i];
-		while (j > 0 && t->segs[idx[j - 1]].start_ms > t->segs[v].start_ms) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = v;
+				   fmt, t->name, t->nsegs);
+		else
+			annot_warn(warn,
+				   "%s: tier \"%s\" (%zu segments) is not written: only the "
+				   "top-level transcription tiers are, by default (ask for it by "
+				   "name)",
+				   fmt, t->name, t->nsegs);
 	}
-	for (i = 0; i < t->nsegs; i++) {
-		const struct prl_segment *s = &t->segs[idx[i]];
+	for (i = 0; i < st->n; i++)
+		unvoiced += !st->t[i]->participant || !st->t[i]->participant[0];
+	for (i = 0; i < st->n; i++) {
+		const struct prl_tier *t = st->t[i];
+		st->voice[i] = t->participant && t->participant[0] ? t->participant
+			       : unvoiced > 1			   ? t->name
+								   : NULL;
+		st->ncues += t->nsegs;
+	}
+	for (i = 0; i < st->n; i++)
+		for (j = 0; j < i; j++)
+			if (st->voice[i] && st->voice[j] && !strcmp(st->voice[i], st->voice[j])) {
+				annot_warn(warn,
+					   "%s: tiers \"%s\" and \"%s\" have the same speaker "
+					   "\"%s\" and will read back as one tier",
+					   fmt, st->t[j]->name, st->t[i]->name, st->voice[i]);
+				break;
+			}
+	if (st->ncues > UINT32_MAX ||
+	    (st->ncues && !(st->cues = malloc(st->ncues * sizeof(*st->cues)))))
+		return -PRL_ENOMEM;
+	for (i = 0, k = 0; i < st->n; i++)
+		for (j = 0; j < st->t[i]->nsegs; j++, k++) {
+			st->cues[k].start_ms = st->t[i]->segs[j].start_ms;
+			st->cues[k].tier = (uint32_t)i;
+			st->cues[k].seg = (uint32_t)j;
+		}
+	/* players want cues in start order */
+	if (st->ncues > 1)
+		qsort(st->cues, st->ncues, sizeof(*st->cues), cue_by_time);
+	return 0;
+}
+
+/* What the subtitle formats cannot hold of the tiers written. */
+static void warn_subtitle_losses(const struct subtitle_tiers *st, const char *fmt, int vtt,
+				 size_t empty, size_t changed, struct prl_buf *warn)
+{
+	size_t i, k, ncve = 0;
+
+	if (!vtt && st->n > 1)
+		annot_warn(warn,
+			   "SRT has no speakers: the cues of %zu tiers are written as one list "
+			   "and who says each is not kept (WebVTT keeps it)",
+			   st->n);
+	for (i = 0; i < st->n; i++) {
+		const struct prl_tier *t = st->t[i];
+		if (!vtt && st->n == 1 && t->participant)
+			annot_warn(warn, "SRT has no speakers: \"%s\" is not written",
+				   t->participant);
+		if (t->is_point)
+			annot_warn(warn,
+				   "%s: tier \"%s\" holds points; written as zero-length cues", fmt,
+				   t->name);
+		if (t->parent)
+			annot_warn(warn, "%s: tier \"%s\" loses its parent tier", fmt, t->name);
+		for (k = 0; k < t->nsegs; k++)
+			ncve += t->segs[k].cve_ref != NULL;
+	}
+	if (empty && st->n == 1)
+		annot_warn(warn, "%s: %zu empty segments of tier \"%s\" are not written as cues",
+			   fmt, empty, st->t[0]->name);
+	else if (empty)
+		annot_warn(warn, "%s: %zu empty segments are not written as cues", fmt, empty);
+	if (changed)
+		annot_warn(warn,
+			   "%s: %zu texts had blank lines (or \"-->\") a cue cannot hold; they "
+			   "were dropped (or spaced)",
+			   fmt, changed);
+	if (ncve)
+		annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept", fmt,
+			   ncve);
+}
+
+static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+			   struct annot_sink *sk, struct prl_buf *warn, int vtt)
+{
+	const char *fmt = vtt ? "WebVTT" : "SRT";
+	struct prl_buf *b = sk->b;
+	struct subtitle_tiers st;
+	size_t i, n = 0, empty = 0, changed = 0;
+	int ret = 0;
+
+	if (vtt && (ret = prl_buf_addstr(b, "WEBVTT\n\n")) < 0)
+		return ret;
+	if ((ret = pick_subtitle_tiers(d, o, fmt, &st, warn)) < 0 || !st.n)
+		goto end;
+	for (i = 0; i < st.ncues; i++) {
+		const struct prl_segment *s = &st.t[st.cues[i].tier]->segs[st.cues[i].seg];
+		const char *voice = st.voice[st.cues[i].tier];
 		int64_t end = s->end_ms > s->start_ms ? s->end_ms : s->start_ms;
 		int r2;
 		if (!s->text[0] || !strcmp(s->text, "\n")) {
@@ -856,10 +987,10 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 		    (ret = annot_put_clock(b, end, vtt ? '.' : ',')) < 0 ||
 		    (ret = prl_buf_addch(b, '\n')) < 0)
 			goto end;
-		if (vtt && t->participant && t->participant[0]) {
+		if (vtt && voice) {
 			if ((ret = prl_buf_addstr(b, "<v ")) < 0)
 				goto end;
-			changed += (size_t)put_cue_text(b, t->participant, 1, &r2);
+			changed += (size_t)put_cue_text(b, voice, 1, &r2);
 			if ((ret = r2) < 0 || (ret = prl_buf_addch(b, '>')) < 0)
 				goto end;
 		}
@@ -868,29 +999,9 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 		    (ret = annot_sink_maybe_flush(sk)) < 0)
 			goto end;
 	}
-	if (empty)
-		annot_warn(warn, "%s: %zu empty segments of tier \"%s\" are not written as cues",
-			   fmt, empty, t->name);
-	if (changed)
-		annot_warn(warn,
-			   "%s: %zu texts had blank lines (or \"-->\") a cue cannot hold; they "
-			   "were dropped (or spaced)",
-			   fmt, changed);
-	if (t->is_point)
-		annot_warn(warn, "%s: tier \"%s\" holds points; written as zero-length cues", fmt,
-			   t->name);
-	if (t->parent)
-		annot_warn(warn, "%s: tier \"%s\" loses its parent tier", fmt, t->name);
-	{
-		size_t k, ncve = 0;
-		for (k = 0; k < t->nsegs; k++)
-			ncve += t->segs[k].cve_ref != NULL;
-		if (ncve)
-			annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept",
-				   fmt, ncve);
-	}
+	warn_subtitle_losses(&st, fmt, vtt, empty, changed, warn);
 end:
-	free(idx);
+	subtitle_tiers_release(&st);
 	return ret;
 }
 

@@ -1148,6 +1148,59 @@ end:
 	prl_annot_doc_free(d);
 }
 
+/* A dialogue: every transcription tier goes out, as voices in time order. */
+static void test_vtt_voices(void)
+{
+	struct prl_annot_doc *d = two_voices(), *b = NULL;
+	struct prl_buf out = PRL_BUF_INIT, warn = PRL_BUF_INIT;
+	struct prl_annot_write_opts o = {NULL, NULL, NULL, -1};
+
+	if (!ok(d && d->ntiers == 2, "two voices import as two tiers"))
+		goto end;
+	ok(prl_annot_write(PRL_FMT_VTT, d, NULL, &out, &warn) == 0 &&
+		   strstr(prl_buf_str(&out), "<v Marie>") && strstr(prl_buf_str(&out), "<v Jean>"),
+	   "the WebVTT export voices both speakers");
+	ok(strstr(prl_buf_str(&out), "<v Jean>Ch'est") < strstr(prl_buf_str(&out), "<v Marie>") &&
+		   strstr(prl_buf_str(&out), "<v Marie>") < strstr(prl_buf_str(&out), "<v Jean>Et"),
+	   "... in time order");
+	b = write_read(d, PRL_FMT_VTT, NULL, NULL, "two voices");
+	ok(b && same_doc(d, b, CMP_FULL, "two voices"), "two voices come back as they were");
+	prl_annot_doc_free(b);
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "two voices, SRT");
+	ok(b && b->ntiers == 1 && b->tiers[0].nsegs == 3,
+	   "the SRT export holds every cue of both (%zu)", b ? b->tiers[0].nsegs : 0);
+	prl_annot_doc_free(b);
+	o.tier = "Marie";
+	b = write_read(d, PRL_FMT_VTT, "Marie", NULL, "one voice");
+	ok(b && b->ntiers == 1 && b->tiers[0].nsegs == 1 && streq(b->tiers[0].participant, "Marie"),
+	   "--tier still picks one");
+	prl_annot_doc_free(b);
+	prl_buf_reset(&out);
+	prl_buf_reset(&warn);
+	ok(prl_annot_write(PRL_FMT_VTT, d, &o, &out, &warn) == 0 &&
+		   strstr(prl_buf_str(&warn), "\"Jean\""),
+	   "... and says which tiers it left out");
+	/* cues of one voice that overlap */
+	prl_annot_doc_free(d);
+	d = read_lit(PRL_FMT_VTT,
+		     "WEBVTT\n\n00:00.000 --> 00:02.000\n<v Jean>Ch'est la m\xc3\xa9zoun\n\n"
+		     "00:00.500 --> 00:01.200\n<v Jean>hein\n\n"
+		     "00:01.500 --> 00:03.000\n<v Marie>Oui\n\n",
+		     NULL);
+	b = write_read(d, PRL_FMT_VTT, NULL, NULL, "overlapping voices");
+	ok(b && same_doc(d, b, CMP_FULL, "overlapping voices") && validates(b, "vtt"),
+	   "overlapping cues of one voice come back through WebVTT");
+	prl_annot_doc_free(b);
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "overlapping voices, SRT");
+	ok(b && b->ntiers == 1 && b->tiers[0].nsegs == 3 && validates(b, "srt"),
+	   "... and through SRT, as one tier");
+	prl_annot_doc_free(b);
+end:
+	prl_annot_doc_free(d);
+	prl_buf_release(&out);
+	prl_buf_release(&warn);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1165,6 +1218,7 @@ int main(void)
 	test_eaf_refs_under_subdivision();
 	test_eaf_parent_after_child();
 	test_overlapping_cues();
+	test_vtt_voices();
 	xmlCleanupParser();
 	return done_testing();
 }
