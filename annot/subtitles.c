@@ -958,13 +958,31 @@ static void warn_subtitle_losses(const struct subtitle_tiers *st, const char *fm
 			   ncve);
 }
 
+/* Whether cue i repeats, times and text, a cue of another tier written
+ * before it: SRT has no voices to tell them apart, and players show such
+ * a pair once (ffmpeg merges them). */
+static int repeats_other_tier(const struct subtitle_tiers *st, size_t i)
+{
+	const struct cue_ref *c = &st->cues[i];
+	const struct prl_segment *s = &st->t[c->tier]->segs[c->seg];
+	size_t k;
+
+	for (k = i; k-- > 0 && st->cues[k].start_ms == c->start_ms;) {
+		const struct prl_segment *p = &st->t[st->cues[k].tier]->segs[st->cues[k].seg];
+		if (st->cues[k].tier != c->tier && p->end_ms == s->end_ms &&
+		    !strcmp(p->text, s->text))
+			return 1;
+	}
+	return 0;
+}
+
 static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
 			   struct annot_sink *sk, struct prl_buf *warn, int vtt)
 {
 	const char *fmt = vtt ? "WebVTT" : "SRT";
 	struct prl_buf *b = sk->b;
 	struct subtitle_tiers st;
-	size_t i, n = 0, empty = 0, changed = 0;
+	size_t i, n = 0, empty = 0, changed = 0, repeated = 0;
 	int ret = 0;
 
 	if (vtt && (ret = prl_buf_addstr(b, "WEBVTT\n\n")) < 0)
@@ -978,6 +996,10 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 		int r2;
 		if (!s->text[0] || !strcmp(s->text, "\n")) {
 			empty++; /* an empty interval is a pause, not a caption */
+			continue;
+		}
+		if (!vtt && st.n > 1 && repeats_other_tier(&st, i)) {
+			repeated++;
 			continue;
 		}
 		n++;
@@ -1000,6 +1022,11 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 			goto end;
 	}
 	warn_subtitle_losses(&st, fmt, vtt, empty, changed, warn);
+	if (repeated)
+		annot_warn(warn,
+			   "SRT: %zu cues repeat, times and text, a cue of another tier and are "
+			   "written once",
+			   repeated);
 end:
 	subtitle_tiers_release(&st);
 	return ret;
