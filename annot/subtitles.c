@@ -78,6 +78,14 @@ static const struct {
 	{"rlm", "\xe2\x80\x8f"},
 };
 
+/* strtoul skips white space and takes a sign: a reference starts with a
+ * digit. */
+static int vtt_digit_or_hex(char c, int hex)
+{
+	return (c >= '0' && c <= '9') ||
+	       (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+}
+
 /* A numeric character reference: what is no character (NUL, a
  * surrogate, past U+10FFFF) becomes U+FFFD. */
 static int put_codepoint(struct prl_buf *b, unsigned long c)
@@ -87,7 +95,8 @@ static int put_codepoint(struct prl_buf *b, unsigned long c)
 	return prl_buf_add_utf8(b, (uint32_t)c);
 }
 
-/* A character reference at s (after '&'); returns bytes used, or 0. */
+/* A character reference at s (after '&') into b (NULL: only measured);
+ * returns the bytes it takes, or 0 when there is none. */
 static size_t put_entity(struct prl_buf *b, const char *s, size_t len)
 {
 	size_t i, n;
@@ -98,15 +107,18 @@ static size_t put_entity(struct prl_buf *b, const char *s, size_t len)
 		int hex = s[1] == 'x' || s[1] == 'X';
 		c = strtoul(s + 1 + hex, &end, hex ? 16 : 10);
 		n = (size_t)(end - s);
-		if (end == s + 1 + hex || n >= len || *end != ';')
+		if (end == s + 1 + hex || n >= len || *end != ';' ||
+		    !vtt_digit_or_hex(s[1 + hex], hex))
 			return 0;
-		put_codepoint(b, c);
+		if (b)
+			put_codepoint(b, c);
 		return n + 1;
 	}
 	for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
 		n = strlen(entities[i].name);
 		if (n < len && !memcmp(s, entities[i].name, n) && s[n] == ';') {
-			prl_buf_addstr(b, entities[i].utf8);
+			if (b)
+				prl_buf_addstr(b, entities[i].utf8);
 			return n + 1;
 		}
 	}
@@ -584,38 +596,47 @@ static int blank_line(const char *s, size_t n)
 	return 1;
 }
 
-/* SRT formatting (<i>, <b>, <u>, <s>, <font ...>, {\an8}) removed; other
- * text kept as it is, '<' included. */
-static int srt_plain(struct prl_buf *out, const char *s, size_t n, int *tags)
+/* The length of the SRT formatting at s (<i>, </b>, <u>, <s>, <font ...>,
+ * {\an8}), or 0 when s starts none. */
+static size_t srt_tag_len(const char *s, size_t n)
 {
 	static const char *const names[] = {"i", "b", "u", "s", "font"};
-	size_t i = 0, k;
+	size_t k;
+
+	if (s[0] == '<') {
+		size_t j = 1 + (n > 1 && s[1] == '/');
+		const char *gt = memchr(s, '>', n);
+		for (k = 0; gt && k < sizeof(names) / sizeof(names[0]); k++) {
+			size_t l = strlen(names[k]);
+			if (j + l < n && !strncasecmp(s + j, names[k], l) &&
+			    (s[j + l] == '>' || s[j + l] == ' '))
+				return (size_t)(gt - s) + 1;
+		}
+	} else if (s[0] == '{' && n > 1 && s[1] == '\\') {
+		const char *cb = memchr(s, '}', n);
+		if (cb)
+			return (size_t)(cb - s) + 1;
+	}
+	return 0;
+}
+
+/* SRT formatting removed and HTML character references (&amp; &lt; &gt;
+ * &quot; &#39; &nbsp;..., which subtitle editors write and players show
+ * as characters) decoded; other text kept as it is, '<' included. */
+static int srt_plain(struct prl_buf *out, const char *s, size_t n, int *tags)
+{
+	size_t i = 0, l;
 	int ret = 0;
 
 	while (i < n && ret >= 0) {
-		if (s[i] == '<') {
-			size_t j = i + 1 + (i + 1 < n && s[i + 1] == '/');
-			const char *gt = memchr(s + i, '>', n - i);
-			for (k = 0; gt && k < sizeof(names) / sizeof(names[0]); k++) {
-				size_t l = strlen(names[k]);
-				if (j + l <= n && !strncasecmp(s + j, names[k], l) &&
-				    (s[j + l] == '>' || s[j + l] == ' ')) {
-					i = (size_t)(gt - s) + 1;
-					*tags = 1;
-					break;
-				}
-			}
-			if (gt && k < sizeof(names) / sizeof(names[0]))
-				continue;
-		} else if (s[i] == '{' && i + 1 < n && s[i + 1] == '\\') {
-			const char *cb = memchr(s + i, '}', n - i);
-			if (cb) {
-				i = (size_t)(cb - s) + 1;
-				*tags = 1;
-				continue;
-			}
+		if ((l = srt_tag_len(s + i, n - i))) {
+			i += l;
+			*tags = 1;
+		} else if (s[i] == '&' && (l = put_entity(out, s + i + 1, n - i - 1))) {
+			i += l + 1;
+		} else {
+			ret = prl_buf_addch(out, s[i++]);
 		}
-		ret = prl_buf_addch(out, s[i++]);
 	}
 	return ret;
 }
@@ -791,6 +812,12 @@ static int put_cue_text(struct prl_buf *b, const char *s, int vtt, int *ret)
 			*ret = prl_buf_addstr(b, "&lt;");
 		else if (vtt && *s == '>')
 			*ret = prl_buf_addstr(b, "&gt;");
+		else if (!vtt && *s == '&' && put_entity(NULL, s + 1, strlen(s + 1)))
+			*ret = prl_buf_addstr(b, "&amp;"); /* else it would read back decoded */
+		else if (!vtt && *s == '<' && srt_tag_len(s, strcspn(s, "\n")))
+			*ret = prl_buf_addstr(b, "&lt;"); /* else it would read back removed */
+		else if (!vtt && *s == '{' && srt_tag_len(s, strcspn(s, "\n")))
+			*ret = prl_buf_addstr(b, "&#123;");
 		else if (!vtt && s[0] == '-' && s[1] == '-' && s[2] == '>') {
 			*ret = prl_buf_addstr(b, "--\xe2\x80\x89>");
 			changed = 1;

@@ -1201,6 +1201,34 @@ end:
 	prl_buf_release(&warn);
 }
 
+/* SRT as subtitle editors write it: HTML character references. */
+static void test_srt_entities(void)
+{
+	struct prl_annot_doc *d, *b;
+	int t;
+
+	d = read_lit(PRL_FMT_SRT,
+		     "1\n00:00:01,000 --> 00:00:02,000\nTom &amp; Jerry &lt;3 &gt; "
+		     "&quot;hi&quot; &#39;x&#39; a&nbsp;b &#233;&#xE9; &apos;\n\n",
+		     NULL);
+	if (d)
+		is_str(d->tiers[0].segs[0].text,
+		       "Tom & Jerry <3 > \"hi\" 'x' a\xc2\xa0"
+		       "b \xc3\xa9\xc3\xa9 '",
+		       "SRT: HTML entities are decoded");
+	prl_annot_doc_free(d);
+	/* text that looks like an entity or a tag goes out so it comes back */
+	d = prl_annot_doc_new();
+	t = prl_annot_add_tier(d, "t", "transcription");
+	prl_annot_add_segment(&d->tiers[t], 0, 1000, "AT&amp;T <i>sic</i> {\\an8} & co", 0);
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "literal entity");
+	ok(b && !strcmp(b->tiers[0].segs[0].text, "AT&amp;T <i>sic</i> {\\an8} & co"),
+	   "SRT: a text holding \"&amp;\" or a tag comes back as it was (%s)",
+	   b ? b->tiers[0].segs[0].text : "");
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1219,6 +1247,7 @@ int main(void)
 	test_eaf_parent_after_child();
 	test_overlapping_cues();
 	test_vtt_voices();
+	test_srt_entities();
 	xmlCleanupParser();
 	return done_testing();
 }
