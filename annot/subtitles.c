@@ -443,6 +443,7 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 	struct prl_buf norm = PRL_BUF_INIT, buf = PRL_BUF_INIT, id = PRL_BUF_INIT;
 	struct vtt_reader r;
 	size_t mixed = 0, tagged = 0, nsettings = 0, nblocks_other = 0;
+	size_t ncues = 0, nbroken = 0, first_broken = 0;
 	int ret;
 
 	if ((ret = normalise_newlines(data, dlen, 1, &norm)) < 0)
@@ -496,10 +497,23 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 					   prl_buf_str(&buf), buf.len, 1, blk.cue_line, &mixed,
 					   &tagged, warn)) < 0)
 				goto end;
+			ncues++;
+		} else if (blk.seen_arrow) {
+			if (!nbroken++)
+				first_broken = blk.cue_line;
 		} else if (!blk.seen_arrow && !in_header && buf.len &&
 			   strncmp(prl_buf_str(&buf), "NOTE", 4)) {
 			nblocks_other++;
 		}
+	}
+	if (nbroken && !ncues) {
+		/* a browser would show nothing: not an empty transcript but a
+		 * file that is not what it claims */
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line %zu: no valid cue: the timings of all %zu cues are not "
+				 "valid WebVTT",
+				 first_broken, nbroken);
+		goto end;
 	}
 	if (mixed)
 		annot_warn(warn,

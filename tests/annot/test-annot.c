@@ -1229,6 +1229,19 @@ static void test_srt_entities(void)
 	prl_annot_doc_free(d);
 }
 
+/* A WebVTT file whose every cue is broken is no empty transcript. */
+static void test_vtt_every_cue_broken(void)
+{
+	struct prl_annot_doc *d;
+
+	/* every cue broken: an error, not an empty success */
+	FAILS(PRL_FMT_VTT, "WEBVTT\n\n00:01.000 --> 00:0x.000\nun\n\n1:00.000 --> 2:00.000\ndeux\n",
+	      "no valid cue", "WebVTT whose every cue is invalid");
+	d = read_lit(PRL_FMT_VTT, "WEBVTT\n\nNOTE nothing yet\n", NULL);
+	ok(d && d->ntiers == 0, "WebVTT with no cue at all is an empty transcript");
+	prl_annot_doc_free(d);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1248,6 +1261,7 @@ int main(void)
 	test_overlapping_cues();
 	test_vtt_voices();
 	test_srt_entities();
+	test_vtt_every_cue_broken();
 	xmlCleanupParser();
 	return done_testing();
 }
