@@ -775,10 +775,9 @@ int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 				   &mixed, &tagged, warn)) < 0)
 			goto end;
 	}
-	if (!d->ntiers) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: no cue in the file", line);
-		goto end;
-	}
+	/* blank lines only: what the SRT export of an empty tier writes */
+	if (!d->ntiers)
+		annot_warn(warn, "no cue in the file: nothing to import");
 	if (ndot)
 		annot_warn(warn,
 			   "%zu timing lines use '.' before the milliseconds instead of ','; "
@@ -1069,6 +1068,12 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 			   "written once",
 			   repeated);
 end:
+	/* an SRT file without cues would be empty, and an empty file is
+	 * refused as a mistake: one blank line reads back as no cue */
+	if (ret >= 0 && !vtt && !n) {
+		annot_warn(warn, "SRT: no cue to write; the file holds one blank line");
+		ret = prl_buf_addch(b, '\n');
+	}
 	subtitle_tiers_release(&st);
 	return ret;
 }

@@ -1242,6 +1242,25 @@ static void test_vtt_every_cue_broken(void)
 	prl_annot_doc_free(d);
 }
 
+/* What the SRT export writes, parlers reads, even with nothing in it. */
+static void test_srt_empty_export(void)
+{
+	struct prl_buf warn = PRL_BUF_INIT, out = PRL_BUF_INIT;
+	struct prl_annot_doc *d, *b;
+
+	/* an empty tier to SRT: a file that imports back, holding nothing */
+	d = prl_annot_doc_new();
+	prl_annot_add_tier(d, "vide", "transcription");
+	ok(prl_annot_write(PRL_FMT_SRT, d, NULL, &out, &warn) == 0, "SRT export of an empty tier");
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "empty SRT");
+	ok(b && b->ntiers == 0, "... imports back, empty");
+	ok(strstr(prl_buf_str(&warn), "no cue") != NULL, "... and the export says so");
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	prl_buf_release(&warn);
+	prl_buf_release(&out);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1262,6 +1281,7 @@ int main(void)
 	test_vtt_voices();
 	test_srt_entities();
 	test_vtt_every_cue_broken();
+	test_srt_empty_export();
 	xmlCleanupParser();
 	return done_testing();
 }
