@@ -17,6 +17,7 @@
  *   parent_segment  1-based segment number in the parent tier, empty for none
  *   point           1 when the tier holds points (Praat TextTier), else 0
  *   may_overlap     1 when the tier's segments may overlap (subtitle cues), else 0
+ *   constraint      the tier's ELAN constraint (Time_Subdivision...), empty for none
  *
  * Reading needs tier (or tier_id), start_ms, end_ms and text in the
  * header, in any order; other known columns are optional, unknown ones are
@@ -42,12 +43,14 @@ enum col {
 	COL_PARENT_SEG,
 	COL_POINT,
 	COL_MAY_OVERLAP,
+	COL_CONSTRAINT,
 	NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
-	"tier_id",   "tier",	 "start_ms",	   "end_ms",	     "text",  "speaker",
-	"tier_type", "language", "parent_tier_id", "parent_segment", "point", "may_overlap",
+	"tier_id", "tier",	  "start_ms",	"end_ms",	  "text",
+	"speaker", "tier_type",	  "language",	"parent_tier_id", "parent_segment",
+	"point",   "may_overlap", "constraint",
 };
 
 struct csv_reader {
@@ -238,6 +241,16 @@ static int csv_new_tier(struct csv_rows *c, size_t line, long long tid)
 		t->language = annot_strdup_or_null(vals[COL_LANG].data, &failed);
 	t->is_point = !strcmp(prl_buf_str(&vals[COL_POINT]), "1");
 	t->may_overlap = !strcmp(prl_buf_str(&vals[COL_MAY_OVERLAP]), "1");
+	if (vals[COL_CONSTRAINT].len) {
+		int k = prl_annot_constraint_parse(prl_buf_str(&vals[COL_CONSTRAINT]));
+		if (k < 0)
+			return annot_fail(c->err, PRL_EFORMAT,
+					  "line %zu: constraint \"%.40s\" is not one of ELAN's "
+					  "(Time_Subdivision, Included_In, Symbolic_Subdivision, "
+					  "Symbolic_Association)",
+					  line, prl_buf_str(&vals[COL_CONSTRAINT]));
+		t->constraint = (enum prl_constraint)k;
+	}
 	if ((vals[COL_SPEAKER].len && !t->participant) || failed ||
 	    !(p = realloc(c->parent_id, c->d->ntiers * sizeof(*p))))
 		return -PRL_ENOMEM;
@@ -431,8 +444,10 @@ int annot_csv_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				return ret;
 			if (s->parent && (ret = prl_buf_addf(b, "%zu", s->parent)) < 0)
 				return ret;
-			if ((ret = prl_buf_addf(b, ",%d,%d\r\n", t->is_point ? 1 : 0,
+			if ((ret = prl_buf_addf(b, ",%d,%d,", t->is_point ? 1 : 0,
 						t->may_overlap ? 1 : 0)) < 0 ||
+			    (ret = put_field(b, prl_annot_constraint_name(t->constraint))) < 0 ||
+			    (ret = prl_buf_addstr(b, "\r\n")) < 0 ||
 			    (ret = annot_sink_maybe_flush(sk)) < 0)
 				return ret;
 		}

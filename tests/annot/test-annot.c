@@ -1261,6 +1261,34 @@ static void test_srt_empty_export(void)
 	prl_buf_release(&out);
 }
 
+/* Nothing is dropped in silence: TextGrid has no speakers, CSV keeps the
+ * tier's constraint. */
+static void test_tier_attributes_kept_or_said(void)
+{
+	struct prl_annot_doc *d = prl_annot_doc_new(), *b;
+	struct prl_buf out = PRL_BUF_INIT, warn = PRL_BUF_INIT;
+	int p, c;
+
+	p = prl_annot_add_tier(d, "Jean", "transcription");
+	d->tiers[p].participant = strdup("Jean Lef\xc3\xa8vre");
+	prl_annot_add_segment(&d->tiers[p], 0, 1000, "la mezoun", 0);
+	c = prl_annot_add_tier(d, "mots", "gloss");
+	d->tiers[c].parent = 1;
+	d->tiers[c].constraint = PRL_CONSTRAINT_TIME_SUBDIVISION;
+	prl_annot_add_segment(&d->tiers[c], 0, 400, "la", 1);
+	prl_annot_add_segment(&d->tiers[c], 400, 1000, "mezoun", 1);
+	ok(prl_annot_write(PRL_FMT_TEXTGRID, d, NULL, &out, &warn) == 0 &&
+		   strstr(prl_buf_str(&warn), "Jean Lef\xc3\xa8vre"),
+	   "TextGrid: the tier's speaker it cannot hold is named in a warning");
+	b = write_read(d, PRL_FMT_CSV, NULL, NULL, "csv constraint");
+	ok(b && b->ntiers == 2 && b->tiers[1].constraint == PRL_CONSTRAINT_TIME_SUBDIVISION,
+	   "CSV keeps the tier's constraint");
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	prl_buf_release(&out);
+	prl_buf_release(&warn);
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1282,6 +1310,7 @@ int main(void)
 	test_srt_entities();
 	test_vtt_every_cue_broken();
 	test_srt_empty_export();
+	test_tier_attributes_kept_or_said();
 	xmlCleanupParser();
 	return done_testing();
 }
