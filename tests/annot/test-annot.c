@@ -1289,6 +1289,362 @@ static void test_tier_attributes_kept_or_said(void)
 	prl_buf_release(&warn);
 }
 
+/* ---- every export imports back ---------------------------------------- */
+
+/*
+ * For every interop file that imports, each format parlers reads is
+ * written and read back, and what comes back is what went out as far as
+ * the format carries it (FORMATS.md):
+ *
+ *   JSON      everything in the model
+ *   CSV       tiers that have segments (an empty tier has no row), with
+ *             their speaker, type, language, constraint, points, overlaps,
+ *             parent tier and segment (an empty speaker or language is
+ *             none); not linguistic types, vocabularies, ids
+ *   EAF       tiers with their speaker and parent; not point tiers (they
+ *             come back as zero-length annotations), and tier names only
+ *             when unique (EAF ids must be; a repeat gets a suffix)
+ *   TextGrid  tiers, their names and their non-empty segments; not
+ *             speakers or hierarchy, not empty intervals (a TextGrid tiles
+ *             its domain, so gaps come back as empty intervals), not tiers
+ *             with overlapping, zero-length or backward intervals (trimmed)
+ *   WebVTT    the cues of the top-level transcription tiers (else of the
+ *             first tier), each under its speaker; not empty segments, not
+ *             blank lines inside a text or white space that ends it, not an
+ *             end before the start (written as the start)
+ *   SRT       as WebVTT without speakers: one tier, a cue that two tiers
+ *             share written once, "-->" in a text spaced
+ *
+ * and the archive would take it: when the original validates, so does
+ * what comes back.
+ */
+
+struct cue {
+	const char *voice; /* speaker, or NULL */
+	int64_t start_ms;
+	int64_t end_ms;
+	char *text; /* owned, as the subtitle format gives it back */
+};
+
+static int cue_cmp(const void *a, const void *b)
+{
+	const struct cue *x = a, *y = b;
+	int c;
+
+	if (x->start_ms != y->start_ms)
+		return x->start_ms < y->start_ms ? -1 : 1;
+	if (x->end_ms != y->end_ms)
+		return x->end_ms < y->end_ms ? -1 : 1;
+	if ((c = strcmp(x->voice ? x->voice : "", y->voice ? y->voice : "")))
+		return c;
+	return strcmp(x->text, y->text);
+}
+
+/* Text as a subtitle format gives it back: no blank line, no trailing
+ * white space; SRT spaces "-->". */
+static char *cue_text(const char *s, int srt)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int at_line_start = 1;
+
+	for (; *s; s++) {
+		if (*s == '\n' && at_line_start)
+			continue;
+		at_line_start = *s == '\n';
+		if (srt && s[0] == '-' && s[1] == '-' && s[2] == '>') {
+			prl_buf_addstr(&b, "--\xe2\x80\x89>");
+			s += 2;
+			continue;
+		}
+		prl_buf_addch(&b, *s);
+	}
+	while (b.len && strchr(" \n\t", b.data[b.len - 1]))
+		b.data[--b.len] = '\0';
+	return prl_buf_detach(&b, NULL);
+}
+
+/* The cues of the tiers a subtitle export of d writes (expected), or of
+ * every tier of a document read back (d from the format). */
+static size_t cues_of(const struct prl_annot_doc *d, int expected, int srt, struct cue **out)
+{
+	size_t i, j, n = 0, unvoiced = 0, first = 0;
+	struct cue *c;
+	int any_main = 0;
+
+	for (i = 0; i < d->ntiers; i++)
+		any_main |= !d->tiers[i].parent && streq(d->tiers[i].type, "transcription");
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *t = &d->tiers[i];
+		int written = !expected || (any_main ? !t->parent && streq(t->type, "transcription")
+						     : i == first);
+		unvoiced += written && (!t->participant || !t->participant[0]);
+		n += written ? t->nsegs : 0;
+	}
+	c = calloc(n + 1, sizeof(*c));
+	for (i = 0, n = 0; i < d->ntiers; i++) {
+		const struct prl_tier *t = &d->tiers[i];
+		const char *voice = t->participant && t->participant[0] ? t->participant
+				    : unvoiced > 1 && expected		? t->name
+									: NULL;
+		if (expected &&
+		    !(any_main ? !t->parent && streq(t->type, "transcription") : i == first))
+			continue;
+		for (j = 0; j < t->nsegs; j++) {
+			const struct prl_segment *s = &t->segs[j];
+			char *text = expected ? cue_text(s->text, srt) : strdup(s->text);
+			if (expected && !text[0]) {
+				free(text); /* an empty segment is no cue */
+				continue;
+			}
+			c[n].voice = srt ? NULL : voice;
+			c[n].start_ms = s->start_ms;
+			c[n].end_ms = expected && s->end_ms < s->start_ms ? s->start_ms : s->end_ms;
+			c[n++].text = text;
+		}
+	}
+	qsort(c, n, sizeof(*c), cue_cmp);
+	if (srt && expected) /* a cue two tiers share is written once */
+		for (i = j = 0; i < n; i++) {
+			if (j && !cue_cmp(&c[j - 1], &c[i])) {
+				free(c[i].text);
+				continue;
+			}
+			c[j++] = c[i];
+		}
+	else
+		j = n;
+	*out = c;
+	return j;
+}
+
+static void cues_free(struct cue *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(c[i].text);
+	free(c);
+}
+
+static int same_cues(const struct prl_annot_doc *d, const struct prl_annot_doc *b, int srt,
+		     const char *what)
+{
+	struct cue *x, *y;
+	size_t nx = cues_of(d, 1, srt, &x), ny = cues_of(b, 0, srt, &y), i;
+	int good = nx == ny;
+
+	if (!good)
+		diag("%s: %zu cues, then %zu", what, nx, ny);
+	for (i = 0; good && i < nx; i++)
+		if (cue_cmp(&x[i], &y[i])) {
+			diag("%s: cue %lld-%lld \"%s\" (%s), then %lld-%lld \"%s\" (%s)", what,
+			     (long long)x[i].start_ms, (long long)x[i].end_ms, x[i].text,
+			     x[i].voice ? x[i].voice : "-", (long long)y[i].start_ms,
+			     (long long)y[i].end_ms, y[i].text, y[i].voice ? y[i].voice : "-");
+			good = 0;
+		}
+	cues_free(x, nx);
+	cues_free(y, ny);
+	return good;
+}
+
+/* Segments equal in order: times and text. */
+static int same_segments(const struct prl_tier *x, const struct prl_tier *y, const char *what)
+{
+	size_t j;
+
+	if (x->nsegs != y->nsegs) {
+		diag("%s: tier \"%s\": %zu segments, then %zu", what, x->name, x->nsegs, y->nsegs);
+		return 0;
+	}
+	for (j = 0; j < x->nsegs; j++)
+		if (x->segs[j].start_ms != y->segs[j].start_ms ||
+		    x->segs[j].end_ms != y->segs[j].end_ms ||
+		    strcmp(x->segs[j].text, y->segs[j].text)) {
+			diag("%s: tier \"%s\" segment %zu: %lld-%lld \"%s\", then %lld-%lld \"%s\"",
+			     what, x->name, j + 1, (long long)x->segs[j].start_ms,
+			     (long long)x->segs[j].end_ms, x->segs[j].text,
+			     (long long)y->segs[j].start_ms, (long long)y->segs[j].end_ms,
+			     y->segs[j].text);
+			return 0;
+		}
+	return 1;
+}
+
+static int names_unique(const struct prl_annot_doc *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->ntiers; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(d->tiers[i].name, d->tiers[j].name))
+				return 0;
+	return 1;
+}
+
+static int same_eaf(const struct prl_annot_doc *d, const struct prl_annot_doc *b, const char *what)
+{
+	size_t i;
+
+	if (d->ntiers != b->ntiers) {
+		diag("%s: %zu tiers, then %zu", what, d->ntiers, b->ntiers);
+		return 0;
+	}
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *x = &d->tiers[i], *y = &b->tiers[i];
+		if ((names_unique(d) && strcmp(x->name, y->name)) ||
+		    !streq(x->participant, y->participant) || x->parent != y->parent ||
+		    x->may_overlap != y->may_overlap) {
+			diag("%s: tier %zu \"%s\" differs", what, i + 1, x->name);
+			return 0;
+		}
+		if (!same_segments(x, y, what))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether TextGrid can hold tier t's intervals as they are. */
+static int textgrid_holds(const struct prl_tier *t)
+{
+	size_t j;
+
+	for (j = 0; j < t->nsegs && !t->is_point; j++)
+		if (t->segs[j].end_ms <= t->segs[j].start_ms ||
+		    (j && t->segs[j].start_ms < t->segs[j - 1].end_ms))
+			return 0;
+	return 1;
+}
+
+static int same_textgrid(const struct prl_annot_doc *d, const struct prl_annot_doc *b,
+			 const char *what)
+{
+	size_t i, j, k;
+
+	if (d->ntiers != b->ntiers) {
+		diag("%s: %zu tiers, then %zu", what, d->ntiers, b->ntiers);
+		return 0;
+	}
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *x = &d->tiers[i], *y = &b->tiers[i];
+		if (strcmp(x->name, y->name) || x->is_point != y->is_point) {
+			diag("%s: tier %zu \"%s\" differs", what, i + 1, x->name);
+			return 0;
+		}
+		if (!textgrid_holds(x))
+			continue;
+		for (j = 0, k = 0;; j++, k++) {
+			while (j < x->nsegs && !x->is_point && !x->segs[j].text[0])
+				j++;
+			while (k < y->nsegs && !y->is_point && !y->segs[k].text[0])
+				k++;
+			if (j >= x->nsegs || k >= y->nsegs)
+				break;
+			if (x->segs[j].start_ms != y->segs[k].start_ms ||
+			    x->segs[j].end_ms != y->segs[k].end_ms ||
+			    strcmp(x->segs[j].text, y->segs[k].text)) {
+				diag("%s: tier \"%s\" segment %zu differs", what, x->name, j + 1);
+				return 0;
+			}
+		}
+		if (j < x->nsegs || k < y->nsegs) {
+			diag("%s: tier \"%s\" lost or gained a segment", what, x->name);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* CSV: the tiers with segments, in order, all they hold. */
+static int same_csv(const struct prl_annot_doc *d, const struct prl_annot_doc *b, const char *what)
+{
+	size_t i, k = 0, j;
+
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *x = &d->tiers[i], *y;
+		if (!x->nsegs)
+			continue;
+		if (k >= b->ntiers) {
+			diag("%s: tier \"%s\" lost", what, x->name);
+			return 0;
+		}
+		y = &b->tiers[k++];
+		/* an empty field is no value: "" comes back as none */
+		if (strcmp(x->name, y->name) ||
+		    strcmp(x->participant ? x->participant : "",
+			   y->participant ? y->participant : "") ||
+		    !streq(x->type, y->type) ||
+		    strcmp(x->language ? x->language : "", y->language ? y->language : "") ||
+		    x->constraint != y->constraint || x->is_point != y->is_point ||
+		    x->may_overlap != y->may_overlap ||
+		    (x->parent ? !y->parent || strcmp(d->tiers[x->parent - 1].name,
+						      b->tiers[y->parent - 1].name)
+			       : y->parent != 0)) {
+			diag("%s: tier \"%s\" differs", what, x->name);
+			return 0;
+		}
+		if (!same_segments(x, y, what))
+			return 0;
+		for (j = 0; j < x->nsegs; j++)
+			if (x->segs[j].parent != y->segs[j].parent) {
+				diag("%s: tier \"%s\" segment %zu: another parent", what, x->name,
+				     j + 1);
+				return 0;
+			}
+	}
+	if (k != b->ntiers) {
+		diag("%s: %zu tiers came back, %zu went out", what, b->ntiers, k);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_every_export_imports_back(void)
+{
+	static const enum prl_annot_format fmts[] = {PRL_FMT_EAF, PRL_FMT_TEXTGRID, PRL_FMT_VTT,
+						     PRL_FMT_SRT, PRL_FMT_CSV,	    PRL_FMT_JSON};
+	size_t i, f;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct prl_annot_doc *d;
+		int valid;
+		if (!files[i].ok || !(d = load(files[i].path, NULL)))
+			continue;
+		valid = validates(d, files[i].path);
+		for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+			const char *ext = prl_annot_format_ext(fmts[f]);
+			char what[300];
+			struct prl_annot_doc *b;
+			int good;
+			snprintf(what, sizeof(what), "%s as %s", files[i].path, ext);
+			b = write_read(d, fmts[f], NULL, NULL, what);
+			good = b != NULL && (!valid || validates(b, what));
+			if (good)
+				switch (fmts[f]) {
+				case PRL_FMT_EAF:
+					good = same_eaf(d, b, what);
+					break;
+				case PRL_FMT_TEXTGRID:
+					good = same_textgrid(d, b, what);
+					break;
+				case PRL_FMT_VTT:
+				case PRL_FMT_SRT:
+					good = same_cues(d, b, fmts[f] == PRL_FMT_SRT, what);
+					break;
+				case PRL_FMT_CSV:
+					good = same_csv(d, b, what);
+					break;
+				default:
+					good = same_doc(d, b, CMP_FULL, what);
+				}
+			ok(good, "%s: its %s export imports back the same%s", files[i].path, ext,
+			   valid ? " and validates" : "");
+			prl_annot_doc_free(b);
+		}
+		prl_annot_doc_free(d);
+	}
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -1311,6 +1667,7 @@ int main(void)
 	test_vtt_every_cue_broken();
 	test_srt_empty_export();
 	test_tier_attributes_kept_or_said();
+	test_every_export_imports_back();
 	xmlCleanupParser();
 	return done_testing();
 }
