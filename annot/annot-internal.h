@@ -77,9 +77,11 @@ size_t annot_line_at(const char *s, size_t off);
 int64_t annot_sec_to_ms(double sec);
 
 /* A map from id strings to indices.  Ids shaped like PREFIX<decimal> with
- * one shared prefix ("ts12", "a7": what ELAN writes) go to a dense array;
- * anything else goes to a hash table, so hostile ids cost no more than
- * their bytes. */
+ * one shared prefix ("ts12", "a7": what ELAN writes) go to a dense array
+ * while their numbers stay within a few times the count of ids seen;
+ * anything else (other ids, and numbers far ahead, such as "a4097" in a
+ * file ELAN has long been editing) goes to a hash table, so hostile ids
+ * cost no more than their bytes.  Lookups try both. */
 struct annot_idmap;
 /* An empty map, or NULL when memory ran out; the caller frees it with
  * annot_idmap_free, which accepts NULL.  Keys are copied. */
@@ -90,6 +92,14 @@ void annot_idmap_free(struct annot_idmap *m);
 int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val);
 /* The value of id, or UINT32_MAX when absent. */
 uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id);
+
+/* Puts every tier after its parent tier (the model's order, which the
+ * archive stores in), keeping the document's order otherwise: a format
+ * that does not order its tiers (EAF) may name a parent further down.
+ * Tier parents are renumbered; segment parents stay (they index into the
+ * parent tier).  Says in warn when it moved anything.  Returns 0 or
+ * -PRL_ENOMEM (the document is then unchanged). */
+int annot_parents_first(struct prl_annot_doc *d, struct prl_buf *warn);
 
 /*
  * Per-format readers, called through formats.c's table.  s is UTF-8
@@ -143,6 +153,12 @@ int annot_tei_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 /* Hands back to the kernel the whole pages of a read-only mapping in
  * [from, to): they fault back in from the file if read again. */
 void annot_release_pages(const char *from, const char *to);
+
+/* The EAF PROPERTY (in HEADER) whose text is the TIER_ID of a tier whose
+ * annotations may overlap (subtitle cues), one per tier: ELAN keeps
+ * PROPERTYs it does not know, and without it the overlaps the tier
+ * allows would be refused when the file comes back. */
+#define ANNOT_EAF_OVERLAP_PROPERTY "parlers:may_overlap"
 
 /* The tier VTT/SRT/TEI treat as the main transcription: opts->tier by
  * name, else the first top-level tier typed "transcription", else the

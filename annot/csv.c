@@ -16,6 +16,8 @@
  *   parent_tier_id  tier_id of the parent tier, empty for none
  *   parent_segment  1-based segment number in the parent tier, empty for none
  *   point           1 when the tier holds points (Praat TextTier), else 0
+ *   may_overlap     1 when the tier's segments may overlap (subtitle cues), else 0
+ *   constraint      the tier's ELAN constraint (Time_Subdivision...), empty for none
  *
  * Reading needs tier (or tier_id), start_ms, end_ms and text in the
  * header, in any order; other known columns are optional, unknown ones are
@@ -40,12 +42,15 @@ enum col {
 	COL_PARENT_TIER,
 	COL_PARENT_SEG,
 	COL_POINT,
+	COL_MAY_OVERLAP,
+	COL_CONSTRAINT,
 	NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
-	"tier_id",   "tier",	 "start_ms",	   "end_ms",	     "text",  "speaker",
-	"tier_type", "language", "parent_tier_id", "parent_segment", "point",
+	"tier_id", "tier",	  "start_ms",	"end_ms",	  "text",
+	"speaker", "tier_type",	  "language",	"parent_tier_id", "parent_segment",
+	"point",   "may_overlap", "constraint",
 };
 
 struct csv_reader {
@@ -235,6 +240,17 @@ static int csv_new_tier(struct csv_rows *c, size_t line, long long tid)
 	if (vals[COL_LANG].len)
 		t->language = annot_strdup_or_null(vals[COL_LANG].data, &failed);
 	t->is_point = !strcmp(prl_buf_str(&vals[COL_POINT]), "1");
+	t->may_overlap = !strcmp(prl_buf_str(&vals[COL_MAY_OVERLAP]), "1");
+	if (vals[COL_CONSTRAINT].len) {
+		int k = prl_annot_constraint_parse(prl_buf_str(&vals[COL_CONSTRAINT]));
+		if (k < 0)
+			return annot_fail(c->err, PRL_EFORMAT,
+					  "line %zu: constraint \"%.40s\" is not one of ELAN's "
+					  "(Time_Subdivision, Included_In, Symbolic_Subdivision, "
+					  "Symbolic_Association)",
+					  line, prl_buf_str(&vals[COL_CONSTRAINT]));
+		t->constraint = (enum prl_constraint)k;
+	}
 	if ((vals[COL_SPEAKER].len && !t->participant) || failed ||
 	    !(p = realloc(c->parent_id, c->d->ntiers * sizeof(*p))))
 		return -PRL_ENOMEM;
@@ -364,7 +380,8 @@ int annot_csv_read(const char *s, size_t len, struct prl_annot_doc *d, struct pr
 		if ((ret = csv_read_row(&c)) < 0)
 			goto end;
 	}
-	ret = csv_link_parents(&c);
+	if ((ret = csv_link_parents(&c)) == 0)
+		ret = annot_parents_first(d, warn);
 end:
 	for (k = 0; k < NCOLS; k++)
 		prl_buf_release(&c.vals[k]);
@@ -427,7 +444,10 @@ int annot_csv_write(const struct prl_annot_doc *d, const struct prl_annot_write_
 				return ret;
 			if (s->parent && (ret = prl_buf_addf(b, "%zu", s->parent)) < 0)
 				return ret;
-			if ((ret = prl_buf_addf(b, ",%d\r\n", t->is_point ? 1 : 0)) < 0 ||
+			if ((ret = prl_buf_addf(b, ",%d,%d,", t->is_point ? 1 : 0,
+						t->may_overlap ? 1 : 0)) < 0 ||
+			    (ret = put_field(b, prl_annot_constraint_name(t->constraint))) < 0 ||
+			    (ret = prl_buf_addstr(b, "\r\n")) < 0 ||
 			    (ret = annot_sink_maybe_flush(sk)) < 0)
 				return ret;
 		}

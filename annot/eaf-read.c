@@ -16,7 +16,8 @@
  * ancestor: Symbolic_Subdivision children split their parent's span
  * evenly in PREVIOUS_ANNOTATION order (what ELAN draws), Symbolic_
  * Association children take the parent's span.  Tiers are resolved
- * parents first.
+ * parents first, and stored so: a tier that comes before its parent in
+ * the file (EAF does not order tiers) moves after it.
  *
  * Errors name the element and id: a missing time slot, a missing parent
  * annotation, a duplicate id.  Workload: up to millions of annotations;
@@ -71,6 +72,8 @@ struct eaf_reader {
 	char **parent_refs; /* PARENT_REF per tier (owned) or NULL */
 	size_t alloc_parent_refs;
 	struct annot_idmap *tier_ids; /* TIER_ID -> tier */
+
+	struct prl_buf overlap_tiers; /* TIER_IDs whose annotations may overlap, NUL-separated */
 
 	int cur_tier;	      /* tier being read, -1 outside */
 	int cur_cv;	      /* controlled vocabulary being read, -1 outside */
@@ -892,12 +895,13 @@ static int rank_along_chain(struct eaf_reader *r, size_t ti, size_t *rank, size_
 	return 0;
 }
 
-/* Times of the children of symbolic tier t: a Symbolic_Association child
- * has its parent's span; Symbolic_Subdivision children share it evenly,
- * in chain order (rank), those the chain did not reach in document
- * order.  count[p]: the children of parent segment p. */
-static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, const size_t *count,
-			     const size_t *rank)
+/* Times of the children of symbolic tier t, taken as constraint as: a
+ * Symbolic_Association child has its parent's span; Symbolic_Subdivision
+ * children share it evenly, in chain order (rank), those the chain did
+ * not reach in document order.  count[p]: the children of parent segment
+ * p. */
+static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, enum prl_constraint as,
+			     const size_t *count, const size_t *rank)
 {
 	size_t j, *seen = calloc(pt->nsegs + 1, sizeof(*seen));
 
@@ -912,7 +916,7 @@ static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, cons
 		ps = &pt->segs[s->parent - 1];
 		s->start_unaligned = ps->start_unaligned;
 		s->end_unaligned = ps->end_unaligned;
-		if (t->constraint != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
+		if (as != PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION) {
 			s->start_ms = ps->start_ms;
 			s->end_ms = ps->end_ms;
 			continue;
@@ -931,8 +935,9 @@ static int share_parent_span(struct prl_tier *t, const struct prl_tier *pt, cons
 	return 0;
 }
 
-/* Times of symbolic tier ti from its parent tier's. */
-static int time_symbolic(struct eaf_reader *r, size_t ti, size_t *bad_chain)
+/* Times of the REF_ANNOTATIONs of tier ti from its parent tier's, as the
+ * children of a tier of constraint as. */
+static int time_symbolic(struct eaf_reader *r, size_t ti, enum prl_constraint as, size_t *bad_chain)
 {
 	struct prl_tier *t = &r->d->tiers[ti];
 	const struct prl_tier *pt = &r->d->tiers[t->parent - 1];
@@ -949,15 +954,51 @@ static int time_symbolic(struct eaf_reader *r, size_t ti, size_t *bad_chain)
 		if (t->segs[j].parent)
 			count[t->segs[j].parent - 1]++;
 	}
-	if (t->constraint == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION &&
+	if (as == PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION &&
 	    (ret = rank_along_chain(r, ti, rank, next, bad_chain)) < 0)
 		goto end;
-	ret = share_parent_span(t, pt, count, rank);
+	ret = share_parent_span(t, pt, as, count, rank);
 end:
 	free(count);
 	free(next);
 	free(rank);
 	return ret;
+}
+
+/*
+ * A tier whose type says it is time-aligned (Time_Subdivision,
+ * Included_In, or none) may still hold REF_ANNOTATIONs: real files have
+ * thousands.  A referring annotation takes its times from the one it
+ * refers to whatever the type claims: those referring to one annotation
+ * share its span evenly in PREVIOUS_ANNOTATION order, as a subdivision
+ * would (a lone one takes the whole span).  Until parent_by_time runs,
+ * only REF_ANNOTATIONs have a parent, so they are the ones timed here;
+ * then the aligned ones find their parent by time.
+ */
+static int time_refs_of_aligned_tier(struct eaf_reader *r, size_t ti, size_t *orphans,
+				     size_t *bad_chain)
+{
+	struct prl_tier *t = &r->d->tiers[ti];
+	size_t j, nrefs = 0;
+	int ret;
+
+	for (j = 0; j < t->nsegs; j++)
+		nrefs += t->segs[j].parent != 0;
+	if (nrefs) {
+		annot_warn(r->warn,
+			   "TIER \"%s\": its type says %s, yet %zu of its annotations are "
+			   "REF_ANNOTATIONs; they take the times of the annotations they refer to",
+			   t->name,
+			   t->constraint ? prl_annot_constraint_name(t->constraint)
+					 : "time-aligned",
+			   nrefs);
+		if ((ret = time_symbolic(r, ti, PRL_CONSTRAINT_SYMBOLIC_SUBDIVISION, bad_chain)) <
+		    0)
+			return ret;
+	}
+	if (nrefs == t->nsegs)
+		return 0;
+	return parent_by_time(t, &r->d->tiers[t->parent - 1], orphans);
 }
 
 static int resolve_times(struct eaf_reader *r)
@@ -990,9 +1031,9 @@ static int resolve_times(struct eaf_reader *r)
 			if (t->constraint == PRL_CONSTRAINT_TIME_SUBDIVISION ||
 			    t->constraint == PRL_CONSTRAINT_INCLUDED_IN ||
 			    t->constraint == PRL_CONSTRAINT_NONE)
-				ret = parent_by_time(t, &d->tiers[t->parent - 1], &orphans);
+				ret = time_refs_of_aligned_tier(r, i, &orphans, &bad_chain);
 			else
-				ret = time_symbolic(r, i, &bad_chain);
+				ret = time_symbolic(r, i, t->constraint, &bad_chain);
 			if (ret < 0)
 				goto end;
 		}
@@ -1014,6 +1055,38 @@ end:
 }
 
 /* ---- the document loop ----------------------------------------------- */
+
+/* parlers' own PROPERTY naming a tier whose annotations may overlap
+ * (subtitle cues): not kept as a prop, the writer makes it again. */
+static int read_overlap_property(struct eaf_reader *r, struct prl_buf *text)
+{
+	int ret;
+
+	if ((ret = element_text(r, text)) < 0)
+		return ret;
+	if (!text->len)
+		return 0;
+	if ((ret = prl_buf_add(&r->overlap_tiers, text->data, text->len)) < 0)
+		return ret;
+	return prl_buf_add(&r->overlap_tiers, "", 1);
+}
+
+/* Marks the tiers the overlap properties name. */
+static void mark_overlap_tiers(struct eaf_reader *r)
+{
+	size_t off = 0;
+
+	while (off < r->overlap_tiers.len) {
+		const char *id = r->overlap_tiers.data + off;
+		uint32_t t = annot_idmap_get(r->tier_ids, id);
+		if (t == NONE)
+			annot_warn(r->warn, "PROPERTY %s: \"%s\" names no tier",
+				   ANNOT_EAF_OVERLAP_PROPERTY, id);
+		else
+			r->d->tiers[t].may_overlap = 1;
+		off += strlen(id) + 1;
+	}
+}
 
 static int on_element(struct eaf_reader *r, const char *name, int depth, struct prl_buf *text)
 {
@@ -1069,8 +1142,12 @@ static int on_element(struct eaf_reader *r, const char *name, int depth, struct 
 		snprintf(key, sizeof(key), "eaf:%s", name);
 		return keep_element(r, key, 0);
 	}
-	if (!strcmp(name, "PROPERTY"))
+	if (!strcmp(name, "PROPERTY")) {
+		const char *n = attr(r, "NAME");
+		if (n && !strcmp(n, ANNOT_EAF_OVERLAP_PROPERTY))
+			return read_overlap_property(r, text);
 		return keep_element(r, "eaf:PROPERTY", 1);
+	}
 	if (r->cur_tier >= 0 && !strcmp(name, "ALIGNABLE_ANNOTATION"))
 		return read_annotation(r, 1, text);
 	if (r->cur_tier >= 0 && !strcmp(name, "REF_ANNOTATION"))
@@ -1153,8 +1230,9 @@ int annot_eaf_read(const char *data, size_t len, const char *path, struct prl_an
 			   "%zu annotations carry EXT_REF or LANG_REF attributes that are not "
 			   "kept",
 			   r.lost_ext_refs);
+	mark_overlap_tiers(&r);
 	if ((ret = resolve_tiers(&r)) < 0 || (ret = resolve_refs(&r)) < 0 ||
-	    (ret = resolve_times(&r)) < 0)
+	    (ret = resolve_times(&r)) < 0 || (ret = annot_parents_first(d, warn)) < 0)
 		goto end;
 end:
 	if (r.xr)
@@ -1173,5 +1251,6 @@ end:
 	annot_idmap_free(r.ann_ids);
 	annot_idmap_free(r.tier_ids);
 	prl_buf_release(&text);
+	prl_buf_release(&r.overlap_tiers);
 	return ret;
 }

@@ -132,12 +132,22 @@ static int has_prop(const struct prl_annot_doc *d, const char *key)
 	return 0;
 }
 
-/* "lastUsedAnnotationId" is recomputed; other PROPERTYs go back as read. */
-static int put_properties(struct prl_buf *b, const struct prl_annot_doc *d, size_t last_id)
+/* "lastUsedAnnotationId" is recomputed; other PROPERTYs go back as read;
+ * a tier whose annotations may overlap is named in a PROPERTY of its own
+ * (tname: the TIER_IDs written). */
+static int put_properties(struct prl_buf *b, const struct prl_annot_doc *d, char *const *tname,
+			  size_t last_id)
 {
 	size_t i;
 	int ret;
 
+	for (i = 0; i < d->ntiers; i++)
+		if (d->tiers[i].may_overlap &&
+		    ((ret = prl_buf_addstr(b, "        <PROPERTY NAME=\"" ANNOT_EAF_OVERLAP_PROPERTY
+					      "\">")) < 0 ||
+		     (ret = prl_xml_escape(b, tname[i])) < 0 ||
+		     (ret = prl_buf_addstr(b, "</PROPERTY>\n")) < 0))
+			return ret;
 	for (i = 0; i < d->nprops; i++) {
 		if (strcmp(d->props[i].key, "eaf:PROPERTY") ||
 		    strstr(d->props[i].value, "NAME=lastUsedAnnotationId\x1f"))
@@ -453,7 +463,7 @@ static int eaf_write_header(struct eaf_writer *w, const struct prl_annot_write_o
 	if ((ret = put_props(b, d, "eaf:MEDIA_DESCRIPTOR", "        ", "MEDIA_DESCRIPTOR")) < 0 ||
 	    (ret = put_props(b, d, "eaf:LINKED_FILE_DESCRIPTOR", "        ",
 			     "LINKED_FILE_DESCRIPTOR")) < 0 ||
-	    (ret = put_properties(b, d, w->last_id)) < 0)
+	    (ret = put_properties(b, d, w->tname, w->last_id)) < 0)
 		return ret;
 	return prl_buf_addstr(b, "    </HEADER>\n");
 }
@@ -546,7 +556,8 @@ static int eaf_write_tier(struct eaf_writer *w, size_t ti, size_t *made)
 		t->parent && t->parent <= d->ntiers ? &d->tiers[t->parent - 1] : NULL;
 	struct prl_buf *b = w->b;
 	int refs = writes_refs(d, t), ret;
-	size_t j, skipped = 0, backwards = 0;
+	size_t j, skipped = 0, backwards = 0, overlapping = 0;
+	int64_t reach = INT64_MIN;
 	char tbuf[64];
 
 	if ((ret = prl_buf_addstr(b, "    <TIER")) < 0 ||
@@ -579,6 +590,9 @@ static int eaf_write_tier(struct eaf_writer *w, size_t ti, size_t *made)
 			s2 = w->rank[*made];
 			(*made)++;
 			backwards += s->end_ms < s->start_ms;
+			overlapping += s->start_ms < reach;
+			if (s->end_ms > reach)
+				reach = s->end_ms;
 			ret = eaf_write_alignable_annotation(w, ti, j, s1, s2);
 		}
 		if (ret < 0 || (ret = annot_sink_maybe_flush(w->sk)) < 0)
@@ -594,6 +608,11 @@ static int eaf_write_tier(struct eaf_writer *w, size_t ti, size_t *made)
 	if (backwards)
 		annot_warn(w->warn, "EAF: tier \"%s\": %zu segments end before they start", t->name,
 			   backwards);
+	if (overlapping && !t->is_point)
+		annot_warn(w->warn,
+			   "EAF: tier \"%s\": %zu annotations overlap an earlier one; ELAN shows "
+			   "them but its editor keeps a tier's annotations apart",
+			   t->name, overlapping);
 	if (t->is_point)
 		annot_warn(w->warn,
 			   "EAF: tier \"%s\" holds points, written as annotations of "

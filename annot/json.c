@@ -240,7 +240,7 @@ static int read_tiers(json_t *root, struct prl_annot_doc *d, struct prl_buf *err
 						  "names no segment of the parent tier",
 						  i, j);
 		}
-	return 0;
+	return annot_parents_first(d, warn);
 }
 
 static int read_extras(json_t *root, struct prl_annot_doc *d, struct prl_buf *err)

@@ -547,6 +547,22 @@ static int dense_slot(struct annot_idmap *m, const char *id, int create, size_t 
 	return 1;
 }
 
+/* The entry of id in the hash table, or NULL. */
+static const struct idmap_entry *hash_find(const struct annot_idmap *m, const char *id)
+{
+	size_t i, mask;
+	uint32_t h;
+
+	if (!m->tabsize)
+		return NULL;
+	h = str_hash(id);
+	mask = m->tabsize - 1;
+	for (i = h & mask; m->tab[i].key; i = (i + 1) & mask)
+		if (m->tab[i].hash == h && !strcmp(m->tab[i].key, id))
+			return &m->tab[i];
+	return NULL;
+}
+
 int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val)
 {
 	size_t slot, i, mask;
@@ -557,7 +573,9 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val)
 	if (r < 0)
 		return r;
 	if (r == 1) {
-		if (m->dense[slot] != UINT32_MAX)
+		/* a dense-shaped id too far ahead when it came went to the
+		 * table; the array may have grown past it since */
+		if (m->dense[slot] != UINT32_MAX || hash_find(m, id))
 			return 1;
 		m->dense[slot] = val;
 		m->count++;
@@ -596,21 +614,15 @@ int annot_idmap_put(struct annot_idmap *m, const char *id, uint32_t val)
 
 uint32_t annot_idmap_get(const struct annot_idmap *m, const char *id)
 {
-	size_t slot, i, mask;
-	uint32_t h;
-	int r;
+	const struct idmap_entry *e;
+	size_t slot;
 
-	r = dense_slot((struct annot_idmap *)m, id, 0, &slot);
-	if (r == 1)
+	/* an id is in one place, the array or the table, but which one
+	 * depended on the ids seen before it: try the array, then the table */
+	if (dense_slot((struct annot_idmap *)m, id, 0, &slot) == 1 && m->dense[slot] != UINT32_MAX)
 		return m->dense[slot];
-	if (r < 0 || !m->tabsize)
-		return UINT32_MAX;
-	h = str_hash(id);
-	mask = m->tabsize - 1;
-	for (i = h & mask; m->tab[i].key; i = (i + 1) & mask)
-		if (m->tab[i].hash == h && !strcmp(m->tab[i].key, id))
-			return m->tab[i].val;
-	return UINT32_MAX;
+	e = hash_find(m, id);
+	return e ? e->val : UINT32_MAX;
 }
 
 /* ---- sink ------------------------------------------------------------ */
@@ -701,6 +713,63 @@ void annot_warn_lost(const struct prl_annot_doc *d, const char *format, int keep
 			   "%s: %zu controlled vocabularies are not kept (only EAF holds "
 			   "them)",
 			   format, d->ncvs);
+}
+
+/* ---- tier order ------------------------------------------------------ */
+
+int annot_parents_first(struct prl_annot_doc *d, struct prl_buf *warn)
+{
+	size_t n = d->ntiers, i, k = 0, moved = 0;
+	size_t *order = NULL, *newpos = NULL, *chain = NULL;
+	unsigned char *placed = NULL;
+	struct prl_tier *tiers = NULL;
+	int ret = -PRL_ENOMEM;
+
+	for (i = 0; i < n; i++)
+		if (d->tiers[i].parent > i)
+			break;
+	if (i == n)
+		return 0;
+	if (!(order = malloc(n * sizeof(*order))) || !(newpos = malloc(n * sizeof(*newpos))) ||
+	    !(chain = malloc(n * sizeof(*chain))) || !(placed = calloc(n, 1)) ||
+	    !(tiers = malloc(n * sizeof(*tiers))))
+		goto end;
+	/* each tier in the file's order, preceded by those of its ancestors
+	 * not yet placed; marking as it climbs ends the climb even on a
+	 * cycle, which validation refuses later */
+	for (i = 0; i < n; i++) {
+		size_t c = 0, p = i;
+		while (!placed[p]) {
+			placed[p] = 1;
+			chain[c++] = p;
+			if (!d->tiers[p].parent || d->tiers[p].parent > n)
+				break;
+			p = d->tiers[p].parent - 1;
+		}
+		moved += c > 1 ? c - 1 : 0;
+		while (c)
+			order[k++] = chain[--c];
+	}
+	for (k = 0; k < n; k++)
+		newpos[order[k]] = k;
+	for (k = 0; k < n; k++) {
+		tiers[k] = d->tiers[order[k]];
+		if (tiers[k].parent && tiers[k].parent <= n)
+			tiers[k].parent = newpos[tiers[k].parent - 1] + 1;
+	}
+	memcpy(d->tiers, tiers, n * sizeof(*tiers));
+	annot_warn(warn,
+		   "%zu tiers came after tiers that depend on them; each now comes before its "
+		   "dependents, the file's order kept otherwise",
+		   moved);
+	ret = 0;
+end:
+	free(order);
+	free(newpos);
+	free(chain);
+	free(placed);
+	free(tiers);
+	return ret;
 }
 
 /* ---- validation ------------------------------------------------------ */

@@ -8,8 +8,10 @@
  * and each speaker gets a tier of their own.  SRT is read strictly: a
  * timing line that does not parse is an error naming the line, except
  * that a '.' before the milliseconds is accepted with a warning (most
- * players do).  Both write one tier (the one asked for, else the first
- * transcription tier) and say in a warning what was left out.
+ * players do).  Both write the tier asked for, else every top-level
+ * transcription tier merged in time order (WebVTT voices each cue with its
+ * tier's speaker, so a dialogue comes back as the tiers it was), and say
+ * in a warning what was left out.
  *
  * What always holds: tiers read from subtitles are marked may_overlap
  * (cues overlap freely); texts are NFC.  Workload: files of a few thousand
@@ -76,6 +78,14 @@ static const struct {
 	{"rlm", "\xe2\x80\x8f"},
 };
 
+/* strtoul skips white space and takes a sign: a reference starts with a
+ * digit. */
+static int vtt_digit_or_hex(char c, int hex)
+{
+	return (c >= '0' && c <= '9') ||
+	       (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+}
+
 /* A numeric character reference: what is no character (NUL, a
  * surrogate, past U+10FFFF) becomes U+FFFD. */
 static int put_codepoint(struct prl_buf *b, unsigned long c)
@@ -85,7 +95,8 @@ static int put_codepoint(struct prl_buf *b, unsigned long c)
 	return prl_buf_add_utf8(b, (uint32_t)c);
 }
 
-/* A character reference at s (after '&'); returns bytes used, or 0. */
+/* A character reference at s (after '&') into b (NULL: only measured);
+ * returns the bytes it takes, or 0 when there is none. */
 static size_t put_entity(struct prl_buf *b, const char *s, size_t len)
 {
 	size_t i, n;
@@ -96,15 +107,18 @@ static size_t put_entity(struct prl_buf *b, const char *s, size_t len)
 		int hex = s[1] == 'x' || s[1] == 'X';
 		c = strtoul(s + 1 + hex, &end, hex ? 16 : 10);
 		n = (size_t)(end - s);
-		if (end == s + 1 + hex || n >= len || *end != ';')
+		if (end == s + 1 + hex || n >= len || *end != ';' ||
+		    !vtt_digit_or_hex(s[1 + hex], hex))
 			return 0;
-		put_codepoint(b, c);
+		if (b)
+			put_codepoint(b, c);
 		return n + 1;
 	}
 	for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
 		n = strlen(entities[i].name);
 		if (n < len && !memcmp(s, entities[i].name, n) && s[n] == ';') {
-			prl_buf_addstr(b, entities[i].utf8);
+			if (b)
+				prl_buf_addstr(b, entities[i].utf8);
 			return n + 1;
 		}
 	}
@@ -429,6 +443,7 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 	struct prl_buf norm = PRL_BUF_INIT, buf = PRL_BUF_INIT, id = PRL_BUF_INIT;
 	struct vtt_reader r;
 	size_t mixed = 0, tagged = 0, nsettings = 0, nblocks_other = 0;
+	size_t ncues = 0, nbroken = 0, first_broken = 0;
 	int ret;
 
 	if ((ret = normalise_newlines(data, dlen, 1, &norm)) < 0)
@@ -482,10 +497,23 @@ int annot_vtt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 					   prl_buf_str(&buf), buf.len, 1, blk.cue_line, &mixed,
 					   &tagged, warn)) < 0)
 				goto end;
+			ncues++;
+		} else if (blk.seen_arrow) {
+			if (!nbroken++)
+				first_broken = blk.cue_line;
 		} else if (!blk.seen_arrow && !in_header && buf.len &&
 			   strncmp(prl_buf_str(&buf), "NOTE", 4)) {
 			nblocks_other++;
 		}
+	}
+	if (nbroken && !ncues) {
+		/* a browser would show nothing: not an empty transcript but a
+		 * file that is not what it claims */
+		ret = annot_fail(err, PRL_EFORMAT,
+				 "line %zu: no valid cue: the timings of all %zu cues are not "
+				 "valid WebVTT",
+				 first_broken, nbroken);
+		goto end;
 	}
 	if (mixed)
 		annot_warn(warn,
@@ -582,38 +610,47 @@ static int blank_line(const char *s, size_t n)
 	return 1;
 }
 
-/* SRT formatting (<i>, <b>, <u>, <s>, <font ...>, {\an8}) removed; other
- * text kept as it is, '<' included. */
-static int srt_plain(struct prl_buf *out, const char *s, size_t n, int *tags)
+/* The length of the SRT formatting at s (<i>, </b>, <u>, <s>, <font ...>,
+ * {\an8}), or 0 when s starts none. */
+static size_t srt_tag_len(const char *s, size_t n)
 {
 	static const char *const names[] = {"i", "b", "u", "s", "font"};
-	size_t i = 0, k;
+	size_t k;
+
+	if (s[0] == '<') {
+		size_t j = 1 + (n > 1 && s[1] == '/');
+		const char *gt = memchr(s, '>', n);
+		for (k = 0; gt && k < sizeof(names) / sizeof(names[0]); k++) {
+			size_t l = strlen(names[k]);
+			if (j + l < n && !strncasecmp(s + j, names[k], l) &&
+			    (s[j + l] == '>' || s[j + l] == ' '))
+				return (size_t)(gt - s) + 1;
+		}
+	} else if (s[0] == '{' && n > 1 && s[1] == '\\') {
+		const char *cb = memchr(s, '}', n);
+		if (cb)
+			return (size_t)(cb - s) + 1;
+	}
+	return 0;
+}
+
+/* SRT formatting removed and HTML character references (&amp; &lt; &gt;
+ * &quot; &#39; &nbsp;..., which subtitle editors write and players show
+ * as characters) decoded; other text kept as it is, '<' included. */
+static int srt_plain(struct prl_buf *out, const char *s, size_t n, int *tags)
+{
+	size_t i = 0, l;
 	int ret = 0;
 
 	while (i < n && ret >= 0) {
-		if (s[i] == '<') {
-			size_t j = i + 1 + (i + 1 < n && s[i + 1] == '/');
-			const char *gt = memchr(s + i, '>', n - i);
-			for (k = 0; gt && k < sizeof(names) / sizeof(names[0]); k++) {
-				size_t l = strlen(names[k]);
-				if (j + l <= n && !strncasecmp(s + j, names[k], l) &&
-				    (s[j + l] == '>' || s[j + l] == ' ')) {
-					i = (size_t)(gt - s) + 1;
-					*tags = 1;
-					break;
-				}
-			}
-			if (gt && k < sizeof(names) / sizeof(names[0]))
-				continue;
-		} else if (s[i] == '{' && i + 1 < n && s[i + 1] == '\\') {
-			const char *cb = memchr(s + i, '}', n - i);
-			if (cb) {
-				i = (size_t)(cb - s) + 1;
-				*tags = 1;
-				continue;
-			}
+		if ((l = srt_tag_len(s + i, n - i))) {
+			i += l;
+			*tags = 1;
+		} else if (s[i] == '&' && (l = put_entity(out, s + i + 1, n - i - 1))) {
+			i += l + 1;
+		} else {
+			ret = prl_buf_addch(out, s[i++]);
 		}
-		ret = prl_buf_addch(out, s[i++]);
 	}
 	return ret;
 }
@@ -738,10 +775,9 @@ int annot_srt_read(const char *data, size_t dlen, struct prl_annot_doc *d, struc
 				   &mixed, &tagged, warn)) < 0)
 			goto end;
 	}
-	if (!d->ntiers) {
-		ret = annot_fail(err, PRL_EFORMAT, "line %zu: no cue in the file", line);
-		goto end;
-	}
+	/* blank lines only: what the SRT export of an empty tier writes */
+	if (!d->ntiers)
+		annot_warn(warn, "no cue in the file: nothing to import");
 	if (ndot)
 		annot_warn(warn,
 			   "%zu timing lines use '.' before the milliseconds instead of ','; "
@@ -789,6 +825,12 @@ static int put_cue_text(struct prl_buf *b, const char *s, int vtt, int *ret)
 			*ret = prl_buf_addstr(b, "&lt;");
 		else if (vtt && *s == '>')
 			*ret = prl_buf_addstr(b, "&gt;");
+		else if (!vtt && *s == '&' && put_entity(NULL, s + 1, strlen(s + 1)))
+			*ret = prl_buf_addstr(b, "&amp;"); /* else it would read back decoded */
+		else if (!vtt && *s == '<' && srt_tag_len(s, strcspn(s, "\n")))
+			*ret = prl_buf_addstr(b, "&lt;"); /* else it would read back removed */
+		else if (!vtt && *s == '{' && srt_tag_len(s, strcspn(s, "\n")))
+			*ret = prl_buf_addstr(b, "&#123;");
 		else if (!vtt && s[0] == '-' && s[1] == '-' && s[2] == '>') {
 			*ret = prl_buf_addstr(b, "--\xe2\x80\x89>");
 			changed = 1;
@@ -799,18 +841,63 @@ static int put_cue_text(struct prl_buf *b, const char *s, int vtt, int *ret)
 	return changed;
 }
 
-static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
-			   struct annot_sink *sk, struct prl_buf *warn, int vtt)
-{
-	const char *fmt = vtt ? "WebVTT" : "SRT";
-	struct prl_buf *b = sk->b;
-	const struct prl_tier *t;
-	size_t i, n = 0, empty = 0, changed = 0, *idx = NULL;
-	int ti, ret = 0;
+/* One cue to write: segment seg of the tier at index tier in the list of
+ * tiers written.  Its start is copied in, so sorting needs no global (the
+ * server writes exports on several threads). */
+struct cue_ref {
+	int64_t start_ms; /* the segment's start */
+	uint32_t tier;	  /* index in subtitle_tiers.t */
+	uint32_t seg;	  /* index in that tier's segments */
+};
 
-	if (vtt && (ret = prl_buf_addstr(b, "WEBVTT\n\n")) < 0)
-		return ret;
-	ti = annot_pick_tier(d, o->tier);
+/* Time order; a tie keeps tier order, then segment order (stable). */
+static int cue_by_time(const void *a, const void *b)
+{
+	const struct cue_ref *x = a, *y = b;
+
+	if (x->start_ms != y->start_ms)
+		return x->start_ms < y->start_ms ? -1 : 1;
+	if (x->tier != y->tier)
+		return x->tier < y->tier ? -1 : 1;
+	return x->seg < y->seg ? -1 : x->seg > y->seg;
+}
+
+/* What write_subtitles writes: the tiers, their voices, their cues. */
+struct subtitle_tiers {
+	const struct prl_tier **t; /* the tiers written */
+	const char **voice;	   /* per tier: its <v> annotation, or NULL */
+	size_t n;		   /* tiers in t */
+	struct cue_ref *cues;	   /* every segment of them, in time order */
+	size_t ncues;		   /* entries in cues */
+};
+
+static void subtitle_tiers_release(struct subtitle_tiers *st)
+{
+	free(st->t);
+	free(st->voice);
+	free(st->cues);
+}
+
+static int is_main_transcription(const struct prl_tier *t)
+{
+	return !t->parent && t->type && !strcmp(t->type, "transcription");
+}
+
+/*
+ * The tiers to write: o->tier alone when asked for; else every top-level
+ * transcription tier (a dialogue has a tier per voice), else the first
+ * tier.  Each is voiced by its speaker; when more than one tier has no
+ * speaker, those are voiced by their names so they stay apart.  Says in
+ * warn what is left out.  Returns 0 (st->n 0: nothing to write) or
+ * -PRL_ENOMEM.
+ */
+static int pick_subtitle_tiers(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+			       const char *fmt, struct subtitle_tiers *st, struct prl_buf *warn)
+{
+	size_t i, j, k, unvoiced = 0;
+	int ti = annot_pick_tier(d, o->tier);
+
+	memset(st, 0, sizeof(*st));
 	if (ti < 0) {
 		if (o->tier)
 			annot_warn(warn, "%s: no tier named \"%s\"; nothing written", fmt, o->tier);
@@ -818,35 +905,141 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 			annot_warn(warn, "%s: no tier to write", fmt);
 		return 0;
 	}
-	t = &d->tiers[ti];
-	for (i = 0; i < d->ntiers; i++)
-		if ((int)i != ti)
+	if (!(st->t = calloc(d->ntiers, sizeof(*st->t))) ||
+	    !(st->voice = calloc(d->ntiers, sizeof(*st->voice))))
+		return -PRL_ENOMEM;
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *t = &d->tiers[i];
+		if ((int)i == ti ||
+		    (!o->tier && is_main_transcription(&d->tiers[ti]) && is_main_transcription(t)))
+			st->t[st->n++] = t;
+		else if (o->tier)
 			annot_warn(warn,
 				   "%s holds one tier: tier \"%s\" (%zu segments) is not "
 				   "written (ask for it by name)",
-				   fmt, d->tiers[i].name, d->tiers[i].nsegs);
-	if (!vtt && t->participant)
-		annot_warn(warn, "SRT has no speakers: \"%s\" is not written", t->participant);
-	if (t->nsegs && !(idx = malloc(t->nsegs * sizeof(*idx))))
-		return -PRL_ENOMEM;
-	for (i = 0; i < t->nsegs; i++)
-		idx[i] = i;
-	/* players want cues in start order; a stable insertion sort costs
-	 * nothing on the sorted tiers that are the rule */
-	for (i = 1; i < t->nsegs; i++) {
-		size_t j = i, v = idx[i];
-		while (j > 0 && t->segs[idx[j - 1]].start_ms > t->segs[v].start_ms) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = v;
+				   fmt, t->name, t->nsegs);
+		else
+			annot_warn(warn,
+				   "%s: tier \"%s\" (%zu segments) is not written: only the "
+				   "top-level transcription tiers are, by default (ask for it by "
+				   "name)",
+				   fmt, t->name, t->nsegs);
 	}
-	for (i = 0; i < t->nsegs; i++) {
-		const struct prl_segment *s = &t->segs[idx[i]];
+	for (i = 0; i < st->n; i++)
+		unvoiced += !st->t[i]->participant || !st->t[i]->participant[0];
+	for (i = 0; i < st->n; i++) {
+		const struct prl_tier *t = st->t[i];
+		st->voice[i] = t->participant && t->participant[0] ? t->participant
+			       : unvoiced > 1			   ? t->name
+								   : NULL;
+		st->ncues += t->nsegs;
+	}
+	for (i = 0; i < st->n; i++)
+		for (j = 0; j < i; j++)
+			if (st->voice[i] && st->voice[j] && !strcmp(st->voice[i], st->voice[j])) {
+				annot_warn(warn,
+					   "%s: tiers \"%s\" and \"%s\" have the same speaker "
+					   "\"%s\" and will read back as one tier",
+					   fmt, st->t[j]->name, st->t[i]->name, st->voice[i]);
+				break;
+			}
+	if (st->ncues > UINT32_MAX ||
+	    (st->ncues && !(st->cues = malloc(st->ncues * sizeof(*st->cues)))))
+		return -PRL_ENOMEM;
+	for (i = 0, k = 0; i < st->n; i++)
+		for (j = 0; j < st->t[i]->nsegs; j++, k++) {
+			st->cues[k].start_ms = st->t[i]->segs[j].start_ms;
+			st->cues[k].tier = (uint32_t)i;
+			st->cues[k].seg = (uint32_t)j;
+		}
+	/* players want cues in start order */
+	if (st->ncues > 1)
+		qsort(st->cues, st->ncues, sizeof(*st->cues), cue_by_time);
+	return 0;
+}
+
+/* What the subtitle formats cannot hold of the tiers written. */
+static void warn_subtitle_losses(const struct subtitle_tiers *st, const char *fmt, int vtt,
+				 size_t empty, size_t changed, struct prl_buf *warn)
+{
+	size_t i, k, ncve = 0;
+
+	if (!vtt && st->n > 1)
+		annot_warn(warn,
+			   "SRT has no speakers: the cues of %zu tiers are written as one list "
+			   "and who says each is not kept (WebVTT keeps it)",
+			   st->n);
+	for (i = 0; i < st->n; i++) {
+		const struct prl_tier *t = st->t[i];
+		if (!vtt && st->n == 1 && t->participant)
+			annot_warn(warn, "SRT has no speakers: \"%s\" is not written",
+				   t->participant);
+		if (t->is_point)
+			annot_warn(warn,
+				   "%s: tier \"%s\" holds points; written as zero-length cues", fmt,
+				   t->name);
+		if (t->parent)
+			annot_warn(warn, "%s: tier \"%s\" loses its parent tier", fmt, t->name);
+		for (k = 0; k < t->nsegs; k++)
+			ncve += t->segs[k].cve_ref != NULL;
+	}
+	if (empty && st->n == 1)
+		annot_warn(warn, "%s: %zu empty segments of tier \"%s\" are not written as cues",
+			   fmt, empty, st->t[0]->name);
+	else if (empty)
+		annot_warn(warn, "%s: %zu empty segments are not written as cues", fmt, empty);
+	if (changed)
+		annot_warn(warn,
+			   "%s: %zu texts had blank lines (or \"-->\") a cue cannot hold; they "
+			   "were dropped (or spaced)",
+			   fmt, changed);
+	if (ncve)
+		annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept", fmt,
+			   ncve);
+}
+
+/* Whether cue i repeats, times and text, a cue of another tier written
+ * before it: SRT has no voices to tell them apart, and players show such
+ * a pair once (ffmpeg merges them). */
+static int repeats_other_tier(const struct subtitle_tiers *st, size_t i)
+{
+	const struct cue_ref *c = &st->cues[i];
+	const struct prl_segment *s = &st->t[c->tier]->segs[c->seg];
+	size_t k;
+
+	for (k = i; k-- > 0 && st->cues[k].start_ms == c->start_ms;) {
+		const struct prl_segment *p = &st->t[st->cues[k].tier]->segs[st->cues[k].seg];
+		if (st->cues[k].tier != c->tier && p->end_ms == s->end_ms &&
+		    !strcmp(p->text, s->text))
+			return 1;
+	}
+	return 0;
+}
+
+static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot_write_opts *o,
+			   struct annot_sink *sk, struct prl_buf *warn, int vtt)
+{
+	const char *fmt = vtt ? "WebVTT" : "SRT";
+	struct prl_buf *b = sk->b;
+	struct subtitle_tiers st;
+	size_t i, n = 0, empty = 0, changed = 0, repeated = 0;
+	int ret = 0;
+
+	if (vtt && (ret = prl_buf_addstr(b, "WEBVTT\n\n")) < 0)
+		return ret;
+	if ((ret = pick_subtitle_tiers(d, o, fmt, &st, warn)) < 0 || !st.n)
+		goto end;
+	for (i = 0; i < st.ncues; i++) {
+		const struct prl_segment *s = &st.t[st.cues[i].tier]->segs[st.cues[i].seg];
+		const char *voice = st.voice[st.cues[i].tier];
 		int64_t end = s->end_ms > s->start_ms ? s->end_ms : s->start_ms;
 		int r2;
 		if (!s->text[0] || !strcmp(s->text, "\n")) {
 			empty++; /* an empty interval is a pause, not a caption */
+			continue;
+		}
+		if (!vtt && st.n > 1 && repeats_other_tier(&st, i)) {
+			repeated++;
 			continue;
 		}
 		n++;
@@ -856,10 +1049,10 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 		    (ret = annot_put_clock(b, end, vtt ? '.' : ',')) < 0 ||
 		    (ret = prl_buf_addch(b, '\n')) < 0)
 			goto end;
-		if (vtt && t->participant && t->participant[0]) {
+		if (vtt && voice) {
 			if ((ret = prl_buf_addstr(b, "<v ")) < 0)
 				goto end;
-			changed += (size_t)put_cue_text(b, t->participant, 1, &r2);
+			changed += (size_t)put_cue_text(b, voice, 1, &r2);
 			if ((ret = r2) < 0 || (ret = prl_buf_addch(b, '>')) < 0)
 				goto end;
 		}
@@ -868,29 +1061,20 @@ static int write_subtitles(const struct prl_annot_doc *d, const struct prl_annot
 		    (ret = annot_sink_maybe_flush(sk)) < 0)
 			goto end;
 	}
-	if (empty)
-		annot_warn(warn, "%s: %zu empty segments of tier \"%s\" are not written as cues",
-			   fmt, empty, t->name);
-	if (changed)
+	warn_subtitle_losses(&st, fmt, vtt, empty, changed, warn);
+	if (repeated)
 		annot_warn(warn,
-			   "%s: %zu texts had blank lines (or \"-->\") a cue cannot hold; they "
-			   "were dropped (or spaced)",
-			   fmt, changed);
-	if (t->is_point)
-		annot_warn(warn, "%s: tier \"%s\" holds points; written as zero-length cues", fmt,
-			   t->name);
-	if (t->parent)
-		annot_warn(warn, "%s: tier \"%s\" loses its parent tier", fmt, t->name);
-	{
-		size_t k, ncve = 0;
-		for (k = 0; k < t->nsegs; k++)
-			ncve += t->segs[k].cve_ref != NULL;
-		if (ncve)
-			annot_warn(warn, "%s: %zu controlled-vocabulary references are not kept",
-				   fmt, ncve);
-	}
+			   "SRT: %zu cues repeat, times and text, a cue of another tier and are "
+			   "written once",
+			   repeated);
 end:
-	free(idx);
+	/* an SRT file without cues would be empty, and an empty file is
+	 * refused as a mistake: one blank line reads back as no cue */
+	if (ret >= 0 && !vtt && !n) {
+		annot_warn(warn, "SRT: no cue to write; the file holds one blank line");
+		ret = prl_buf_addch(b, '\n');
+	}
+	subtitle_tiers_release(&st);
 	return ret;
 }
 

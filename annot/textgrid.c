@@ -644,6 +644,11 @@ int annot_textgrid_write(const struct prl_annot_doc *d, const struct prl_annot_w
 		const struct prl_tier *t = &d->tiers[i];
 		size_t count = 0, trimmed = 0, dropped = 0;
 
+		if (t->participant && t->participant[0])
+			annot_warn(warn,
+				   "TextGrid: tier \"%s\": its speaker \"%s\" is not kept (a "
+				   "TextGrid tier has only a name)",
+				   t->name, t->participant);
 		if (t->nsegs > cap) {
 			free(idx);
 			cap = t->nsegs;

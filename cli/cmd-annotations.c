@@ -40,9 +40,10 @@ static void help(void)
 	       "tiers; with --replace the recording's tiers are replaced, otherwise a tier name\n"
 	       "already there is an error. Formats: eaf, textgrid, vtt, srt, csv, json.\n\n"
 	       "export writes the tiers as eaf, textgrid, vtt, srt, csv, json or tei to FILE\n"
-	       "(default: standard output). vtt and srt hold one tier: --tier NAME, by default\n"
-	       "the first transcription tier. What a format cannot hold is reported as a\n"
-	       "warning on stderr.\n");
+	       "(default: standard output). vtt and srt write --tier NAME alone, by default\n"
+	       "every top-level transcription tier in time order (vtt voices each cue with\n"
+	       "its tier's speaker). What a format cannot hold is reported as a warning on\n"
+	       "stderr.\n");
 }
 
 static int do_import(struct cli *c, int argc, char **argv)

@@ -171,7 +171,8 @@ int prl_annot_read_file(enum prl_annot_format f, const char *path, const char *c
  * each, never dropped in silence.  opts may be NULL; see below.
  */
 struct prl_annot_write_opts {
-	const char *tier;      /* VTT/SRT: the tier to write (NULL: the first transcription tier) */
+	const char *tier;      /* VTT/SRT: the tier to write (NULL: every top-level
+				  transcription tier, merged in time order) */
 	const char *media_url; /* EAF MEDIA_DESCRIPTOR / TEI, or NULL */
 	const char *title;     /* TEI title, or NULL */
 	int64_t duration_ms;   /* the recording's length, -1 when unknown */

@@ -922,6 +922,729 @@ static void test_validate(void)
 	       PRL_CONSTRAINT_SYMBOLIC_ASSOCIATION, "constraint parse");
 }
 
+/* ---- the shapes of real files that were refused or damaged ------------ */
+
+/* Reads a literal; NULL (with a diag) when it fails. */
+static struct prl_annot_doc *read_lit(enum prl_annot_format f, const char *s, struct prl_buf *warn)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_annot_doc *d = NULL;
+
+	if (prl_annot_read(f, s, strlen(s), &d, &err, warn) < 0) {
+		diag("%s: %s", prl_annot_format_ext(f), prl_buf_str(&err));
+		d = NULL;
+	}
+	prl_buf_release(&err);
+	return d;
+}
+
+/* What an archive does with an import: validation must pass. */
+static int validates(const struct prl_annot_doc *d, const char *what)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	int good = d && prl_annot_validate(d, -1, &err) == 0;
+
+	if (d && !good)
+		diag("%s: %s", what, prl_buf_str(&err));
+	prl_buf_release(&err);
+	return good;
+}
+
+#define EAF_HEAD                                                                                   \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ANNOTATION_DOCUMENT AUTHOR=\"\" "            \
+	"DATE=\"2020-01-01T00:00:00Z\" FORMAT=\"3.0\" VERSION=\"3.0\">\n<HEADER MEDIA_FILE=\"\" "  \
+	"TIME_UNITS=\"milliseconds\"/>\n"
+#define EAF_TYPES                                                                                  \
+	"<LINGUISTIC_TYPE LINGUISTIC_TYPE_ID=\"default\" TIME_ALIGNABLE=\"true\"/>\n"              \
+	"<LINGUISTIC_TYPE CONSTRAINTS=\"Symbolic_Association\" LINGUISTIC_TYPE_ID=\"assoc\" "      \
+	"TIME_ALIGNABLE=\"false\"/>\n<LINGUISTIC_TYPE CONSTRAINTS=\"Included_In\" "                \
+	"LINGUISTIC_TYPE_ID=\"incl\" TIME_ALIGNABLE=\"true\"/>\n<LINGUISTIC_TYPE "                 \
+	"CONSTRAINTS=\"Time_Subdivision\" LINGUISTIC_TYPE_ID=\"subdiv\" "                          \
+	"TIME_ALIGNABLE=\"true\"/>\n"
+#define ALIGNED(id, s1, s2, text)                                                                  \
+	"<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID=\"" id "\" TIME_SLOT_REF1=\"" s1          \
+	"\" TIME_SLOT_REF2=\"" s2 "\"><ANNOTATION_VALUE>" text                                     \
+	"</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION></ANNOTATION>\n"
+#define REFERRING(id, ref, prev, text)                                                             \
+	"<ANNOTATION><REF_ANNOTATION ANNOTATION_ID=\"" id "\" ANNOTATION_REF=\"" ref "\"" prev     \
+	"><ANNOTATION_VALUE>" text "</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION>\n"
+
+/* ELAN never reuses an id: a file edited for years has annotations a4097
+ * and up, time slots ts9001 and up, and tier names with numbers. */
+static void test_eaf_high_ids(void)
+{
+	static const char eaf[] = EAF_HEAD
+		"<TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts9001\" TIME_VALUE=\"0\"/>"
+		"<TIME_SLOT TIME_SLOT_ID=\"ts9002\" TIME_VALUE=\"1000\"/><TIME_SLOT "
+		"TIME_SLOT_ID=\"ts9003\" TIME_VALUE=\"400\"/></TIME_ORDER>\n"
+		"<TIER LINGUISTIC_TYPE_REF=\"default\" TIER_ID=\"Speaker4100\">\n" ALIGNED(
+			"a4097", "ts9001", "ts9002",
+			"la m\xc3\xa9zoun") "</TIER>\n"
+					    "<TIER LINGUISTIC_TYPE_REF=\"assoc\" "
+					    "PARENT_REF=\"Speaker4100\" "
+					    "TIER_ID=\"Translation4101\">\n" REFERRING(
+						    "a4098", "a4097", "",
+						    "la maison") "</TIER>\n<TIER "
+								 "LINGUISTIC_TYPE_REF=\"incl\" "
+								 "PARENT_REF=\"Speaker4100\" "
+								 "TIER_ID=\"Words4102\">\n" ALIGNED(
+									 "a5000", "ts9001",
+									 "ts9003",
+									 "la") "</TIER>\n" EAF_TYPES
+									       "</"
+									       "ANNOTATION_"
+									       "DOCUMENT>\n";
+	struct prl_buf warn = PRL_BUF_INIT;
+	struct prl_annot_doc *d = read_lit(PRL_FMT_EAF, eaf, &warn);
+
+	ok(d != NULL, "EAF with annotation ids past 4096 imports");
+	if (d && d->ntiers == 3) {
+		is_str(d->tiers[1].segs[0].text, "la maison", "ids past 4096: the reference");
+		is_int(d->tiers[1].segs[0].parent, 1, "ids past 4096: ... finds its parent");
+		is_int(d->tiers[1].segs[0].end_ms, 1000, "ids past 4096: ... and its times");
+		is_int(d->tiers[2].parent, 1, "tier ids with big numbers: the parent tier is kept");
+		is_int(d->tiers[2].segs[0].parent, 1, "... and the parent annotation");
+		ok(!strstr(prl_buf_str(&warn), "PARENT_REF"), "... with no warning about it (%s)",
+		   prl_buf_str(&warn));
+	}
+	prl_annot_doc_free(d);
+	prl_buf_release(&warn);
+}
+
+/* REF_ANNOTATIONs on a tier whose type claims Time_Subdivision take
+ * their times from the annotation they refer to (shared evenly in
+ * PREVIOUS_ANNOTATION order), and say so. */
+static void test_eaf_refs_under_subdivision(void)
+{
+	static const char eaf[] = EAF_HEAD
+		"<TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"1000\"/>"
+		"<TIME_SLOT TIME_SLOT_ID=\"ts2\" TIME_VALUE=\"3000\"/><TIME_SLOT "
+		"TIME_SLOT_ID=\"ts3\" TIME_VALUE=\"4000\"/><TIME_SLOT TIME_SLOT_ID=\"ts4\" "
+		"TIME_VALUE=\"5000\"/></TIME_ORDER>\n"
+		"<TIER LINGUISTIC_TYPE_REF=\"default\" TIER_ID=\"Utterance\">\n" ALIGNED(
+			"a1", "ts1", "ts2", "ch'est la mezoun")
+			ALIGNED("a4", "ts3", "ts4",
+				"oui") "</TIER>\n"
+				       "<TIER LINGUISTIC_TYPE_REF=\"subdiv\" "
+				       "PARENT_REF=\"Utterance\" "
+				       "TIER_ID=\"Words\">\n" REFERRING(
+					       "a3", "a1", " PREVIOUS_ANNOTATION=\"a2\"", "mezoun")
+					       REFERRING("a2", "a1", "", "ch'est la")
+						       REFERRING("a5", "a4", "",
+								 "oui") "</TIER>\n" EAF_TYPES
+									"</ANNOTATION_DOCUMENT>\n";
+	struct prl_buf warn = PRL_BUF_INIT;
+	struct prl_annot_doc *d = read_lit(PRL_FMT_EAF, eaf, &warn), *b = NULL;
+
+	if (ok(d && d->ntiers == 2 && d->tiers[1].nsegs == 3,
+	       "REF_ANNOTATIONs under a Time_Subdivision type import")) {
+		const struct prl_tier *t = &d->tiers[1];
+		ok(t->segs[1].start_ms == 1000 && t->segs[1].end_ms == 2000,
+		   "the first in PREVIOUS_ANNOTATION order takes the first half (%lld-%lld)",
+		   (long long)t->segs[1].start_ms, (long long)t->segs[1].end_ms);
+		ok(t->segs[0].start_ms == 2000 && t->segs[0].end_ms == 3000,
+		   "the second the second half (%lld-%lld)", (long long)t->segs[0].start_ms,
+		   (long long)t->segs[0].end_ms);
+		ok(t->segs[2].start_ms == 4000 && t->segs[2].end_ms == 5000,
+		   "a lone one its parent's span (%lld-%lld)", (long long)t->segs[2].start_ms,
+		   (long long)t->segs[2].end_ms);
+		ok(strstr(prl_buf_str(&warn), "Time_Subdivision") != NULL,
+		   "a warning says the type claimed Time_Subdivision");
+		ok(validates(d, "subdivision refs"), "they validate");
+		b = write_read(d, PRL_FMT_EAF, NULL, NULL, "subdivision refs");
+		ok(b && b->ntiers == 2 && b->tiers[1].nsegs == 3 &&
+			   b->tiers[1].segs[0].start_ms == 2000 &&
+			   b->tiers[1].segs[2].end_ms == 5000,
+		   "the EAF export keeps their times");
+	}
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	prl_buf_release(&warn);
+}
+
+/* EAF does not order tiers: a dependent tier may come first. */
+static void test_eaf_parent_after_child(void)
+{
+	static const char eaf[] = EAF_HEAD
+		"<TIME_ORDER><TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"0\"/>"
+		"<TIME_SLOT TIME_SLOT_ID=\"ts2\" TIME_VALUE=\"1500\"/></TIME_ORDER>\n"
+		"<TIER LINGUISTIC_TYPE_REF=\"assoc\" PARENT_REF=\"Speaker\" "
+		"TIER_ID=\"Translation\">\n" REFERRING(
+			"a2", "a1", "",
+			"la maison") "</TIER>\n<TIER LINGUISTIC_TYPE_REF=\"default\" "
+				     "TIER_ID=\"Notes\"/>\n<TIER "
+				     "LINGUISTIC_TYPE_REF=\"default\" PARTICIPANT=\"Jean\" "
+				     "TIER_ID=\"Speaker\">\n" ALIGNED(
+					     "a1", "ts1", "ts2",
+					     "la m\xc3\xa9zoun") "</TIER>\n" EAF_TYPES
+								 "</ANNOTATION_DOCUMENT>\n";
+	struct prl_annot_doc *d = read_lit(PRL_FMT_EAF, eaf, NULL), *b = NULL;
+	size_t i;
+	int parents_first = d != NULL;
+
+	ok(d && d->ntiers == 3, "EAF with a dependent tier before its parent imports");
+	for (i = 0; d && i < d->ntiers; i++)
+		parents_first &= d->tiers[i].parent <= i;
+	ok(parents_first, "its tiers come parents first");
+	if (d && d->ntiers == 3) {
+		is_str(d->tiers[0].name, "Speaker", "the parent moved up");
+		is_str(d->tiers[1].name, "Translation", "... the file's order kept otherwise");
+		is_str(d->tiers[2].name, "Notes", "... the top-level tier after them");
+		is_int(d->tiers[1].parent, 1, "the child names its parent");
+		is_int(d->tiers[1].nsegs ? d->tiers[1].segs[0].end_ms : -1, 1500,
+		       "... and has its times");
+		b = write_read(d, PRL_FMT_EAF, NULL, NULL, "parent after child");
+		ok(b && same_doc(d, b, CMP_EAF, "parent after child"),
+		   "the EAF round trip keeps it");
+	}
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	d = read_lit(PRL_FMT_CSV,
+		     "tier_id,tier,start_ms,end_ms,text,parent_tier_id,parent_segment\r\n"
+		     "1,gloss,0,1000,house,2,1\r\n2,words,0,1000,mezoun,,\r\n",
+		     NULL);
+	ok(d && d->ntiers == 2 && !strcmp(d->tiers[0].name, "words") && d->tiers[1].parent == 1 &&
+		   d->tiers[1].segs[0].parent == 1,
+	   "CSV naming a parent tier further down: parents first too");
+	prl_annot_doc_free(d);
+}
+
+static struct prl_annot_doc *two_voices(void)
+{
+	return read_lit(PRL_FMT_VTT,
+			"WEBVTT\n\n00:00.000 --> 00:02.000\n<v Jean>Ch'est la m\xc3\xa9zoun\n\n"
+			"00:01.500 --> 00:03.000\n<v Marie>Oui, &amp; la grange\n\n"
+			"00:03.000 --> 00:04.000\n<v Jean>Et l'p\xc3\xa9the\n",
+			NULL);
+}
+
+/* Overlapping cues are stored; every export of them imports back. */
+static void test_overlapping_cues(void)
+{
+	static const enum prl_annot_format fmts[] = {PRL_FMT_EAF, PRL_FMT_CSV, PRL_FMT_JSON};
+	struct prl_annot_doc *d = two_voices();
+	size_t f;
+
+	if (!ok(d && d->ntiers == 2, "two voices: two tiers"))
+		goto end;
+	/* one tier whose cues overlap */
+	prl_annot_add_segment(&d->tiers[0], 500, 1200, "hein", 0);
+	ok(validates(d, "overlapping cues"), "overlapping cues are stored");
+	for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+		const char *ext = prl_annot_format_ext(fmts[f]);
+		struct prl_annot_doc *b = write_read(d, fmts[f], NULL, NULL, ext);
+		int good = b && validates(b, ext);
+		size_t total = 0, i;
+		for (i = 0; b && i < b->ntiers; i++)
+			total += b->tiers[i].nsegs;
+		ok(good && total == 4, "overlapping cues: the %s export imports back (%zu cues)",
+		   ext, total);
+		if (b && (fmts[f] == PRL_FMT_EAF || fmts[f] == PRL_FMT_CSV))
+			ok(b->tiers[0].may_overlap && b->tiers[0].nsegs == 3,
+			   "... the tier still allows overlaps, with its 3 cues");
+		prl_annot_doc_free(b);
+	}
+end:
+	prl_annot_doc_free(d);
+}
+
+/* A dialogue: every transcription tier goes out, as voices in time order. */
+static void test_vtt_voices(void)
+{
+	struct prl_annot_doc *d = two_voices(), *b = NULL;
+	struct prl_buf out = PRL_BUF_INIT, warn = PRL_BUF_INIT;
+	struct prl_annot_write_opts o = {NULL, NULL, NULL, -1};
+
+	if (!ok(d && d->ntiers == 2, "two voices import as two tiers"))
+		goto end;
+	ok(prl_annot_write(PRL_FMT_VTT, d, NULL, &out, &warn) == 0 &&
+		   strstr(prl_buf_str(&out), "<v Marie>") && strstr(prl_buf_str(&out), "<v Jean>"),
+	   "the WebVTT export voices both speakers");
+	ok(strstr(prl_buf_str(&out), "<v Jean>Ch'est") < strstr(prl_buf_str(&out), "<v Marie>") &&
+		   strstr(prl_buf_str(&out), "<v Marie>") < strstr(prl_buf_str(&out), "<v Jean>Et"),
+	   "... in time order");
+	b = write_read(d, PRL_FMT_VTT, NULL, NULL, "two voices");
+	ok(b && same_doc(d, b, CMP_FULL, "two voices"), "two voices come back as they were");
+	prl_annot_doc_free(b);
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "two voices, SRT");
+	ok(b && b->ntiers == 1 && b->tiers[0].nsegs == 3,
+	   "the SRT export holds every cue of both (%zu)", b ? b->tiers[0].nsegs : 0);
+	prl_annot_doc_free(b);
+	o.tier = "Marie";
+	b = write_read(d, PRL_FMT_VTT, "Marie", NULL, "one voice");
+	ok(b && b->ntiers == 1 && b->tiers[0].nsegs == 1 && streq(b->tiers[0].participant, "Marie"),
+	   "--tier still picks one");
+	prl_annot_doc_free(b);
+	prl_buf_reset(&out);
+	prl_buf_reset(&warn);
+	ok(prl_annot_write(PRL_FMT_VTT, d, &o, &out, &warn) == 0 &&
+		   strstr(prl_buf_str(&warn), "\"Jean\""),
+	   "... and says which tiers it left out");
+	/* cues of one voice that overlap */
+	prl_annot_doc_free(d);
+	d = read_lit(PRL_FMT_VTT,
+		     "WEBVTT\n\n00:00.000 --> 00:02.000\n<v Jean>Ch'est la m\xc3\xa9zoun\n\n"
+		     "00:00.500 --> 00:01.200\n<v Jean>hein\n\n"
+		     "00:01.500 --> 00:03.000\n<v Marie>Oui\n\n",
+		     NULL);
+	b = write_read(d, PRL_FMT_VTT, NULL, NULL, "overlapping voices");
+	ok(b && same_doc(d, b, CMP_FULL, "overlapping voices") && validates(b, "vtt"),
+	   "overlapping cues of one voice come back through WebVTT");
+	prl_annot_doc_free(b);
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "overlapping voices, SRT");
+	ok(b && b->ntiers == 1 && b->tiers[0].nsegs == 3 && validates(b, "srt"),
+	   "... and through SRT, as one tier");
+	prl_annot_doc_free(b);
+end:
+	prl_annot_doc_free(d);
+	prl_buf_release(&out);
+	prl_buf_release(&warn);
+}
+
+/* SRT as subtitle editors write it: HTML character references. */
+static void test_srt_entities(void)
+{
+	struct prl_annot_doc *d, *b;
+	int t;
+
+	d = read_lit(PRL_FMT_SRT,
+		     "1\n00:00:01,000 --> 00:00:02,000\nTom &amp; Jerry &lt;3 &gt; "
+		     "&quot;hi&quot; &#39;x&#39; a&nbsp;b &#233;&#xE9; &apos;\n\n",
+		     NULL);
+	if (d)
+		is_str(d->tiers[0].segs[0].text,
+		       "Tom & Jerry <3 > \"hi\" 'x' a\xc2\xa0"
+		       "b \xc3\xa9\xc3\xa9 '",
+		       "SRT: HTML entities are decoded");
+	prl_annot_doc_free(d);
+	/* text that looks like an entity or a tag goes out so it comes back */
+	d = prl_annot_doc_new();
+	t = prl_annot_add_tier(d, "t", "transcription");
+	prl_annot_add_segment(&d->tiers[t], 0, 1000, "AT&amp;T <i>sic</i> {\\an8} & co", 0);
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "literal entity");
+	ok(b && !strcmp(b->tiers[0].segs[0].text, "AT&amp;T <i>sic</i> {\\an8} & co"),
+	   "SRT: a text holding \"&amp;\" or a tag comes back as it was (%s)",
+	   b ? b->tiers[0].segs[0].text : "");
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+}
+
+/* A WebVTT file whose every cue is broken is no empty transcript. */
+static void test_vtt_every_cue_broken(void)
+{
+	struct prl_annot_doc *d;
+
+	/* every cue broken: an error, not an empty success */
+	FAILS(PRL_FMT_VTT, "WEBVTT\n\n00:01.000 --> 00:0x.000\nun\n\n1:00.000 --> 2:00.000\ndeux\n",
+	      "no valid cue", "WebVTT whose every cue is invalid");
+	d = read_lit(PRL_FMT_VTT, "WEBVTT\n\nNOTE nothing yet\n", NULL);
+	ok(d && d->ntiers == 0, "WebVTT with no cue at all is an empty transcript");
+	prl_annot_doc_free(d);
+}
+
+/* What the SRT export writes, parlers reads, even with nothing in it. */
+static void test_srt_empty_export(void)
+{
+	struct prl_buf warn = PRL_BUF_INIT, out = PRL_BUF_INIT;
+	struct prl_annot_doc *d, *b;
+
+	/* an empty tier to SRT: a file that imports back, holding nothing */
+	d = prl_annot_doc_new();
+	prl_annot_add_tier(d, "vide", "transcription");
+	ok(prl_annot_write(PRL_FMT_SRT, d, NULL, &out, &warn) == 0, "SRT export of an empty tier");
+	b = write_read(d, PRL_FMT_SRT, NULL, NULL, "empty SRT");
+	ok(b && b->ntiers == 0, "... imports back, empty");
+	ok(strstr(prl_buf_str(&warn), "no cue") != NULL, "... and the export says so");
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	prl_buf_release(&warn);
+	prl_buf_release(&out);
+}
+
+/* Nothing is dropped in silence: TextGrid has no speakers, CSV keeps the
+ * tier's constraint. */
+static void test_tier_attributes_kept_or_said(void)
+{
+	struct prl_annot_doc *d = prl_annot_doc_new(), *b;
+	struct prl_buf out = PRL_BUF_INIT, warn = PRL_BUF_INIT;
+	int p, c;
+
+	p = prl_annot_add_tier(d, "Jean", "transcription");
+	d->tiers[p].participant = strdup("Jean Lef\xc3\xa8vre");
+	prl_annot_add_segment(&d->tiers[p], 0, 1000, "la mezoun", 0);
+	c = prl_annot_add_tier(d, "mots", "gloss");
+	d->tiers[c].parent = 1;
+	d->tiers[c].constraint = PRL_CONSTRAINT_TIME_SUBDIVISION;
+	prl_annot_add_segment(&d->tiers[c], 0, 400, "la", 1);
+	prl_annot_add_segment(&d->tiers[c], 400, 1000, "mezoun", 1);
+	ok(prl_annot_write(PRL_FMT_TEXTGRID, d, NULL, &out, &warn) == 0 &&
+		   strstr(prl_buf_str(&warn), "Jean Lef\xc3\xa8vre"),
+	   "TextGrid: the tier's speaker it cannot hold is named in a warning");
+	b = write_read(d, PRL_FMT_CSV, NULL, NULL, "csv constraint");
+	ok(b && b->ntiers == 2 && b->tiers[1].constraint == PRL_CONSTRAINT_TIME_SUBDIVISION,
+	   "CSV keeps the tier's constraint");
+	prl_annot_doc_free(b);
+	prl_annot_doc_free(d);
+	prl_buf_release(&out);
+	prl_buf_release(&warn);
+}
+
+/* ---- every export imports back ---------------------------------------- */
+
+/*
+ * For every interop file that imports, each format parlers reads is
+ * written and read back, and what comes back is what went out as far as
+ * the format carries it (FORMATS.md):
+ *
+ *   JSON      everything in the model
+ *   CSV       tiers that have segments (an empty tier has no row), with
+ *             their speaker, type, language, constraint, points, overlaps,
+ *             parent tier and segment (an empty speaker or language is
+ *             none); not linguistic types, vocabularies, ids
+ *   EAF       tiers with their speaker and parent; not point tiers (they
+ *             come back as zero-length annotations), and tier names only
+ *             when unique (EAF ids must be; a repeat gets a suffix)
+ *   TextGrid  tiers, their names and their non-empty segments; not
+ *             speakers or hierarchy, not empty intervals (a TextGrid tiles
+ *             its domain, so gaps come back as empty intervals), not tiers
+ *             with overlapping, zero-length or backward intervals (trimmed)
+ *   WebVTT    the cues of the top-level transcription tiers (else of the
+ *             first tier), each under its speaker; not empty segments, not
+ *             blank lines inside a text or white space that ends it, not an
+ *             end before the start (written as the start)
+ *   SRT       as WebVTT without speakers: one tier, a cue that two tiers
+ *             share written once, "-->" in a text spaced
+ *
+ * and the archive would take it: when the original validates, so does
+ * what comes back.
+ */
+
+struct cue {
+	const char *voice; /* speaker, or NULL */
+	int64_t start_ms;
+	int64_t end_ms;
+	char *text; /* owned, as the subtitle format gives it back */
+};
+
+static int cue_cmp(const void *a, const void *b)
+{
+	const struct cue *x = a, *y = b;
+	int c;
+
+	if (x->start_ms != y->start_ms)
+		return x->start_ms < y->start_ms ? -1 : 1;
+	if (x->end_ms != y->end_ms)
+		return x->end_ms < y->end_ms ? -1 : 1;
+	if ((c = strcmp(x->voice ? x->voice : "", y->voice ? y->voice : "")))
+		return c;
+	return strcmp(x->text, y->text);
+}
+
+/* Text as a subtitle format gives it back: no blank line, no trailing
+ * white space; SRT spaces "-->". */
+static char *cue_text(const char *s, int srt)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int at_line_start = 1;
+
+	for (; *s; s++) {
+		if (*s == '\n' && at_line_start)
+			continue;
+		at_line_start = *s == '\n';
+		if (srt && s[0] == '-' && s[1] == '-' && s[2] == '>') {
+			prl_buf_addstr(&b, "--\xe2\x80\x89>");
+			s += 2;
+			continue;
+		}
+		prl_buf_addch(&b, *s);
+	}
+	while (b.len && strchr(" \n\t", b.data[b.len - 1]))
+		b.data[--b.len] = '\0';
+	return prl_buf_detach(&b, NULL);
+}
+
+/* The cues of the tiers a subtitle export of d writes (expected), or of
+ * every tier of a document read back (d from the format). */
+static size_t cues_of(const struct prl_annot_doc *d, int expected, int srt, struct cue **out)
+{
+	size_t i, j, n = 0, unvoiced = 0, first = 0;
+	struct cue *c;
+	int any_main = 0;
+
+	for (i = 0; i < d->ntiers; i++)
+		any_main |= !d->tiers[i].parent && streq(d->tiers[i].type, "transcription");
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *t = &d->tiers[i];
+		int written = !expected || (any_main ? !t->parent && streq(t->type, "transcription")
+						     : i == first);
+		unvoiced += written && (!t->participant || !t->participant[0]);
+		n += written ? t->nsegs : 0;
+	}
+	c = calloc(n + 1, sizeof(*c));
+	for (i = 0, n = 0; i < d->ntiers; i++) {
+		const struct prl_tier *t = &d->tiers[i];
+		const char *voice = t->participant && t->participant[0] ? t->participant
+				    : unvoiced > 1 && expected		? t->name
+									: NULL;
+		if (expected &&
+		    !(any_main ? !t->parent && streq(t->type, "transcription") : i == first))
+			continue;
+		for (j = 0; j < t->nsegs; j++) {
+			const struct prl_segment *s = &t->segs[j];
+			char *text = expected ? cue_text(s->text, srt) : strdup(s->text);
+			if (expected && !text[0]) {
+				free(text); /* an empty segment is no cue */
+				continue;
+			}
+			c[n].voice = srt ? NULL : voice;
+			c[n].start_ms = s->start_ms;
+			c[n].end_ms = expected && s->end_ms < s->start_ms ? s->start_ms : s->end_ms;
+			c[n++].text = text;
+		}
+	}
+	qsort(c, n, sizeof(*c), cue_cmp);
+	if (srt && expected) /* a cue two tiers share is written once */
+		for (i = j = 0; i < n; i++) {
+			if (j && !cue_cmp(&c[j - 1], &c[i])) {
+				free(c[i].text);
+				continue;
+			}
+			c[j++] = c[i];
+		}
+	else
+		j = n;
+	*out = c;
+	return j;
+}
+
+static void cues_free(struct cue *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(c[i].text);
+	free(c);
+}
+
+static int same_cues(const struct prl_annot_doc *d, const struct prl_annot_doc *b, int srt,
+		     const char *what)
+{
+	struct cue *x, *y;
+	size_t nx = cues_of(d, 1, srt, &x), ny = cues_of(b, 0, srt, &y), i;
+	int good = nx == ny;
+
+	if (!good)
+		diag("%s: %zu cues, then %zu", what, nx, ny);
+	for (i = 0; good && i < nx; i++)
+		if (cue_cmp(&x[i], &y[i])) {
+			diag("%s: cue %lld-%lld \"%s\" (%s), then %lld-%lld \"%s\" (%s)", what,
+			     (long long)x[i].start_ms, (long long)x[i].end_ms, x[i].text,
+			     x[i].voice ? x[i].voice : "-", (long long)y[i].start_ms,
+			     (long long)y[i].end_ms, y[i].text, y[i].voice ? y[i].voice : "-");
+			good = 0;
+		}
+	cues_free(x, nx);
+	cues_free(y, ny);
+	return good;
+}
+
+/* Segments equal in order: times and text. */
+static int same_segments(const struct prl_tier *x, const struct prl_tier *y, const char *what)
+{
+	size_t j;
+
+	if (x->nsegs != y->nsegs) {
+		diag("%s: tier \"%s\": %zu segments, then %zu", what, x->name, x->nsegs, y->nsegs);
+		return 0;
+	}
+	for (j = 0; j < x->nsegs; j++)
+		if (x->segs[j].start_ms != y->segs[j].start_ms ||
+		    x->segs[j].end_ms != y->segs[j].end_ms ||
+		    strcmp(x->segs[j].text, y->segs[j].text)) {
+			diag("%s: tier \"%s\" segment %zu: %lld-%lld \"%s\", then %lld-%lld \"%s\"",
+			     what, x->name, j + 1, (long long)x->segs[j].start_ms,
+			     (long long)x->segs[j].end_ms, x->segs[j].text,
+			     (long long)y->segs[j].start_ms, (long long)y->segs[j].end_ms,
+			     y->segs[j].text);
+			return 0;
+		}
+	return 1;
+}
+
+static int names_unique(const struct prl_annot_doc *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->ntiers; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(d->tiers[i].name, d->tiers[j].name))
+				return 0;
+	return 1;
+}
+
+static int same_eaf(const struct prl_annot_doc *d, const struct prl_annot_doc *b, const char *what)
+{
+	size_t i;
+
+	if (d->ntiers != b->ntiers) {
+		diag("%s: %zu tiers, then %zu", what, d->ntiers, b->ntiers);
+		return 0;
+	}
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *x = &d->tiers[i], *y = &b->tiers[i];
+		if ((names_unique(d) && strcmp(x->name, y->name)) ||
+		    !streq(x->participant, y->participant) || x->parent != y->parent ||
+		    x->may_overlap != y->may_overlap) {
+			diag("%s: tier %zu \"%s\" differs", what, i + 1, x->name);
+			return 0;
+		}
+		if (!same_segments(x, y, what))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether TextGrid can hold tier t's intervals as they are. */
+static int textgrid_holds(const struct prl_tier *t)
+{
+	size_t j;
+
+	for (j = 0; j < t->nsegs && !t->is_point; j++)
+		if (t->segs[j].end_ms <= t->segs[j].start_ms ||
+		    (j && t->segs[j].start_ms < t->segs[j - 1].end_ms))
+			return 0;
+	return 1;
+}
+
+static int same_textgrid(const struct prl_annot_doc *d, const struct prl_annot_doc *b,
+			 const char *what)
+{
+	size_t i, j, k;
+
+	if (d->ntiers != b->ntiers) {
+		diag("%s: %zu tiers, then %zu", what, d->ntiers, b->ntiers);
+		return 0;
+	}
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *x = &d->tiers[i], *y = &b->tiers[i];
+		if (strcmp(x->name, y->name) || x->is_point != y->is_point) {
+			diag("%s: tier %zu \"%s\" differs", what, i + 1, x->name);
+			return 0;
+		}
+		if (!textgrid_holds(x))
+			continue;
+		for (j = 0, k = 0;; j++, k++) {
+			while (j < x->nsegs && !x->is_point && !x->segs[j].text[0])
+				j++;
+			while (k < y->nsegs && !y->is_point && !y->segs[k].text[0])
+				k++;
+			if (j >= x->nsegs || k >= y->nsegs)
+				break;
+			if (x->segs[j].start_ms != y->segs[k].start_ms ||
+			    x->segs[j].end_ms != y->segs[k].end_ms ||
+			    strcmp(x->segs[j].text, y->segs[k].text)) {
+				diag("%s: tier \"%s\" segment %zu differs", what, x->name, j + 1);
+				return 0;
+			}
+		}
+		if (j < x->nsegs || k < y->nsegs) {
+			diag("%s: tier \"%s\" lost or gained a segment", what, x->name);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* CSV: the tiers with segments, in order, all they hold. */
+static int same_csv(const struct prl_annot_doc *d, const struct prl_annot_doc *b, const char *what)
+{
+	size_t i, k = 0, j;
+
+	for (i = 0; i < d->ntiers; i++) {
+		const struct prl_tier *x = &d->tiers[i], *y;
+		if (!x->nsegs)
+			continue;
+		if (k >= b->ntiers) {
+			diag("%s: tier \"%s\" lost", what, x->name);
+			return 0;
+		}
+		y = &b->tiers[k++];
+		/* an empty field is no value: "" comes back as none */
+		if (strcmp(x->name, y->name) ||
+		    strcmp(x->participant ? x->participant : "",
+			   y->participant ? y->participant : "") ||
+		    !streq(x->type, y->type) ||
+		    strcmp(x->language ? x->language : "", y->language ? y->language : "") ||
+		    x->constraint != y->constraint || x->is_point != y->is_point ||
+		    x->may_overlap != y->may_overlap ||
+		    (x->parent ? !y->parent || strcmp(d->tiers[x->parent - 1].name,
+						      b->tiers[y->parent - 1].name)
+			       : y->parent != 0)) {
+			diag("%s: tier \"%s\" differs", what, x->name);
+			return 0;
+		}
+		if (!same_segments(x, y, what))
+			return 0;
+		for (j = 0; j < x->nsegs; j++)
+			if (x->segs[j].parent != y->segs[j].parent) {
+				diag("%s: tier \"%s\" segment %zu: another parent", what, x->name,
+				     j + 1);
+				return 0;
+			}
+	}
+	if (k != b->ntiers) {
+		diag("%s: %zu tiers came back, %zu went out", what, b->ntiers, k);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_every_export_imports_back(void)
+{
+	static const enum prl_annot_format fmts[] = {PRL_FMT_EAF, PRL_FMT_TEXTGRID, PRL_FMT_VTT,
+						     PRL_FMT_SRT, PRL_FMT_CSV,	    PRL_FMT_JSON};
+	size_t i, f;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct prl_annot_doc *d;
+		int valid;
+		if (!files[i].ok || !(d = load(files[i].path, NULL)))
+			continue;
+		valid = validates(d, files[i].path);
+		for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+			const char *ext = prl_annot_format_ext(fmts[f]);
+			char what[300];
+			struct prl_annot_doc *b;
+			int good;
+			snprintf(what, sizeof(what), "%s as %s", files[i].path, ext);
+			b = write_read(d, fmts[f], NULL, NULL, what);
+			good = b != NULL && (!valid || validates(b, what));
+			if (good)
+				switch (fmts[f]) {
+				case PRL_FMT_EAF:
+					good = same_eaf(d, b, what);
+					break;
+				case PRL_FMT_TEXTGRID:
+					good = same_textgrid(d, b, what);
+					break;
+				case PRL_FMT_VTT:
+				case PRL_FMT_SRT:
+					good = same_cues(d, b, fmts[f] == PRL_FMT_SRT, what);
+					break;
+				case PRL_FMT_CSV:
+					good = same_csv(d, b, what);
+					break;
+				default:
+					good = same_doc(d, b, CMP_FULL, what);
+				}
+			ok(good, "%s: its %s export imports back the same%s", files[i].path, ext,
+			   valid ? " and validates" : "");
+			prl_annot_doc_free(b);
+		}
+		prl_annot_doc_free(d);
+	}
+}
+
 int main(void)
 {
 	interop = getenv("PARLERS_INTEROP");
@@ -935,6 +1658,16 @@ int main(void)
 	test_big_textgrid();
 	test_norman_text();
 	test_validate();
+	test_eaf_high_ids();
+	test_eaf_refs_under_subdivision();
+	test_eaf_parent_after_child();
+	test_overlapping_cues();
+	test_vtt_voices();
+	test_srt_entities();
+	test_vtt_every_cue_broken();
+	test_srt_empty_export();
+	test_tier_attributes_kept_or_said();
+	test_every_export_imports_back();
 	xmlCleanupParser();
 	return done_testing();
 }
