@@ -28,7 +28,7 @@ enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Res
 	}
 	/* a server that sniffs nothing and is framed by nobody */
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (atomic_load(&r->srv->stopping))
+	if (r->close || atomic_load(&r->srv->stopping))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(r->con, status, resp);
 	MHD_destroy_response(resp);

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,34 @@ static void request_language(struct web_request *r)
 	r->lang = (enum web_lang)l;
 }
 
+/* RFC 9112 asks a server to refuse what it cannot frame or route, before
+ * the body: an HTTP/1.1 request without Host (400, section 3.2), and a
+ * transfer coding other than chunked alone (501, section 6.1), whose body
+ * MHD would otherwise read until the client closes.  True when refused
+ * (*res is what to return). */
+static int request_malformed(struct web_request *r, const char *version, enum MHD_Result *res)
+{
+	const char *te = web_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	int json = strncmp(r->url, "/api/", 5) == 0 || strncmp(r->url, "/media/", 7) == 0;
+
+	r->close = 1; /* if refused: nothing more is read from this client */
+	if (te && strcasecmp(te, "chunked") != 0) {
+		*res = json ? web_error_json(r, MHD_HTTP_NOT_IMPLEMENTED,
+					     "the only transfer coding understood is chunked")
+			    : web_error_html(r, MHD_HTTP_NOT_IMPLEMENTED);
+		return 1;
+	}
+	if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+	    !web_header(r, MHD_HTTP_HEADER_HOST)) {
+		*res = json ? web_error_json(r, MHD_HTTP_BAD_REQUEST,
+					     "an HTTP/1.1 request needs a Host header")
+			    : web_error_html(r, MHD_HTTP_BAD_REQUEST);
+		return 1;
+	}
+	r->close = 0;
+	return 0;
+}
+
 /* ---- MHD callbacks ---- */
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
@@ -96,7 +125,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	int json;
 
 	(void)cls;
-	(void)version;
 	(void)upload_data;
 	if (!r)
 		return MHD_NO;
@@ -114,8 +142,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	 * that follow bring the body (writes), the last one has none left. */
 	if (!r->seen) {
 		const char *cl = web_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		enum MHD_Result refused;
 
 		r->seen = 1;
+		if (request_malformed(r, version, &refused))
+			return refused;
 		/* a body announced too large is refused before it is sent */
 		if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
 			return web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,

@@ -218,6 +218,7 @@ struct web_request {
 	int is_head;		    /* HEAD: headers only (MHD leaves the body out) */
 	int seen;		    /* the access handler was called once already */
 	int answered;		    /* a response was queued */
+	int close;		    /* the answer ends the connection */
 	struct timespec t0;	    /* when the request line arrived */
 	size_t raw_uri_len;	    /* the request target as sent, for the 414 check */
 	char logpath[256];	    /* the request target as sent, printable, cut short */

