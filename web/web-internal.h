@@ -391,6 +391,11 @@ size_t web_unescape(char *s);
 /* Copies s into out with everything but printable ASCII escaped as \xHH,
  * cut to fit out_size (log lines a visitor cannot forge). */
 void web_log_escape(char *out, size_t out_size, const char *s);
+/* True when s is a path of this site that every browser reads as one: it
+ * starts with one '/' and holds no space, control character or backslash
+ * (which the URL parser drops or turns into '/', making "//host").  For
+ * the page to go back to after signing in. */
+int web_local_path(const char *s);
 /* Appends json (valid JSON) to b so that it can sit inside a <script>
  * element: every '<' becomes \u003c (it can only be inside a string). */
 int web_json_for_script(struct prl_buf *b, const char *json, size_t len);

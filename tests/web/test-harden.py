@@ -152,6 +152,7 @@ def run_all(tmp, data):
         ok(st == 200, "recording %d is made public" % i, body)
 
     check_strictness(rid)
+    check_next()
 
 
 # ---- HTTP strictness ----
@@ -184,6 +185,37 @@ def check_strictness(rid):
                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
                         chunked)
     ok(st == 401, "a chunked body is still read (a wrong password: 401)", out[:200])
+
+
+# ---- where the sign-in page goes back to ----
+
+def check_next():
+    from urllib.parse import quote
+
+    def data_next(value):
+        path = "/login" if value is None else "/login?next=" + quote(value, safe="")
+        st, h, body = request("GET", path)
+        m = re.search(rb'id="login-form"[^>]*data-next="([^"]*)"', body)
+        return st, (m.group(1).decode() if m else None)
+
+    for good in ["/recordings/3", "/search?q=mezoun&lang=en", "/recordings/3#t=1,2", "/"]:
+        st, got = data_next(good)
+        want = good.replace("&", "&amp;")
+        ok(st == 200 and got == want, "next=%s: the page goes back there" % good, got)
+    for bad in ["/\t/evil.example/x", "/\n/evil.example/x", "/\r/evil.example/x",
+                "/\\evil.example/x", "\\/evil.example/x", "//evil.example/x",
+                "/\t\t/evil.example", " //evil.example", "\t//evil.example",
+                "https://evil.example/", "http:evil.example", "javascript:alert(1)",
+                "evil.example", "/\x0b/evil.example", ""]:
+        st, got = data_next(bad)
+        ok(st == 200 and got == "/", "next=%r: back to / only" % bad, got)
+    # the encoded form a visitor is sent: %2F%09%2Fevil... (decoded once by the server)
+    st, h, body = request("GET", "/login?next=/%09/evil.example/x")
+    m = re.search(rb'data-next="([^"]*)"', body)
+    ok(st == 200 and m and m.group(1) == b"/", "/login?next=/%09/evil.example/x: back to /",
+       m and m.group(1))
+    st, got = data_next(None)
+    ok(st == 200 and got == "/", "no next: back to /", got)
 
 
 if __name__ == "__main__":
