@@ -38,6 +38,19 @@ enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Res
 	return ret;
 }
 
+void web_add_cache_control(struct web_request *r, struct MHD_Response *resp, int immutable)
+{
+	int anonymous = r->viewer.role == PRL_ROLE_ANONYMOUS && !r->session.login[0];
+
+	/* a shared cache keeps only what an anonymous visitor was given, and
+	 * keys it by the cookie that could make it another answer */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				immutable ? (anonymous ? "public, max-age=31536000, immutable"
+						       : "private, max-age=31536000, immutable")
+					  : (anonymous ? "no-cache" : "private, no-cache"));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Cookie");
+}
+
 enum MHD_Result web_send_buf(struct web_request *r, unsigned status, const char *mime,
 			     struct prl_buf *b, const char *cache_control)
 {

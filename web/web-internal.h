@@ -176,6 +176,12 @@ struct web_media_file *web_media_file_open(const struct prl_media *m, enum prl_m
 					   int64_t id, int *err);
 void web_media_file_unref(struct web_media_file *f); /* accepts NULL */
 
+/* How many hex digits of a media file's SHA-256 its versioned URL
+ * (/media/ID.EXT?v=HEX) carries: 64 bits, no collision in one archive. */
+#define WEB_MEDIA_VERSION_LEN 16
+/* True when v is the version of f's bytes (their hash's first digits). */
+int web_media_version_is(const struct web_media_file *f, const char *v);
+
 int web_media_cache_new(struct web_media_cache **out);
 void web_media_cache_free(struct web_media_cache **c); /* accepts NULL and *c NULL */
 /* A reference to the file the archive answered for (id, k, role) at
@@ -262,6 +268,11 @@ enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Res
 /* Sends body (taken: b is emptied) as mime with status. */
 enum MHD_Result web_send_buf(struct web_request *r, unsigned status, const char *mime,
 			     struct prl_buf *b, const char *cache_control);
+/* Cache-Control and Vary: Cookie of an answer whose bytes depend on who
+ * asks (media, peaks): with immutable (a URL naming the bytes by their
+ * hash) kept a year, else revalidated each time (ETag); private to the
+ * browser once signed in. */
+void web_add_cache_control(struct web_request *r, struct MHD_Response *resp, int immutable);
 /* {"error": msg} with status. */
 enum MHD_Result web_error_json(struct web_request *r, unsigned status, const char *msg);
 /* An HTML error page in the request's language. */

@@ -432,6 +432,14 @@ int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			      struct prl_buf *out);
 
+/* The spans of recording rec_id withheld from viewer v, as start/end pairs
+ * in ms (2 * *n numbers in a new array the caller frees; none for whoever
+ * reads them), for a viewer who may see the recording listed (the access
+ * gate at PRL_SEE_METADATA: -PRL_ENOTFOUND otherwise).  For what is shown
+ * of a recording beside its audio, such as its waveform. */
+int prl_archive_withheld_from(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			      int64_t **spans, size_t *n);
+
 /* The file to cut a clip of recording id from, for viewer v, and the gain
  * to apply: the original with the recording's gain, or, when passages are
  * withheld from v, the access copy in which they are silent (gain 0).

@@ -153,6 +153,7 @@ def run_all(tmp, data):
 
     check_strictness(rid)
     check_next()
+    check_cache_and_peaks(admin, rid)
 
 
 # ---- HTTP strictness ----
@@ -185,6 +186,148 @@ def check_strictness(rid):
                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
                         chunked)
     ok(st == 401, "a chunked body is still read (a wrong password: 401)", out[:200])
+
+
+# ---- cache headers of media, and the waveform, across access changes ----
+
+YEAR = "max-age=31536000, immutable"
+
+
+def versioned(c, rid, ext="opus"):
+    """The URL of the access copy the recording JSON hands c, or None."""
+    st, _, body = c.get("/api/recordings/%d" % rid)
+    return ((jbody(body) or {}).get("media") or {}).get(ext)
+
+
+def media_headers(c, path, extra=None):
+    st, h, body = c.get(path, extra)
+    return st, h.get("cache-control"), h.get("vary", ""), h.get("etag"), body
+
+
+def peaks_in(c, rid, span):
+    """(status, headers, values inside span, values outside it) at level 0."""
+    st, h, body = c.get("/api/recordings/%d/peaks.json?level=0" % rid)
+    j = jbody(body) or {}
+    if st != 200 or "data" not in j:
+        return st, h, None, None
+    ms = j["samples_per_pixel"] * 1000.0 / j["sample_rate"]
+    inside, outside = [], []
+    for k in range(j["length"]):
+        t0, t1 = k * ms, (k + 1) * ms
+        pair = j["data"][2 * k:2 * k + 2]
+        if t0 >= span[0] and t1 <= span[1]:
+            inside += pair
+        elif t1 < span[0] - 50 or t0 > span[1] + 50:
+            outside += pair
+    return st, h, inside, outside
+
+
+def check_cache_and_peaks(admin, rid):
+    anon, res = Client(), Client("res")
+    ok(res.cookie is not None, "the researcher signs in")
+    plain = "/media/%d.opus" % rid
+    url = versioned(anon, rid)
+    ok(url is not None and re.fullmatch(r"/media/%d\.opus\?v=[0-9a-f]{16}" % rid, url),
+       "the recording JSON names the Opus copy by its hash", url)
+    url = url or plain + "?v=none"
+    url3 = versioned(anon, rid, "mp3")
+    ok(url3 is not None and url3.startswith("/media/%d.mp3?v=" % rid), "and the MP3 copy", url3)
+    st, cc, vary, etag, full = media_headers(anon, url)
+    ok(st == 200 and cc == "public, " + YEAR and "Cookie" in vary,
+       "anonymous, the versioned URL: public, a year, immutable, Vary: Cookie", (st, cc, vary))
+    ok(etag and etag.strip('"').startswith(url.split("v=")[1]), "its version is its ETag's start",
+       (etag, url))
+    st, cc, vary, etag_plain, body = media_headers(anon, plain)
+    ok(st == 200 and cc == "no-cache" and "Cookie" in vary and etag_plain == etag and body == full,
+       "anonymous, the plain URL: the same bytes, revalidated (no-cache, ETag, Vary: Cookie)",
+       (st, cc, vary))
+    for hdrs, what in [({"If-None-Match": etag}, "304"), ({"Range": "bytes=0-9"}, "206"),
+                       ({"Range": "bytes=999999999-"}, "416")]:
+        st, cc, vary, _, _ = media_headers(anon, plain, hdrs)
+        ok(cc == "no-cache" and "Cookie" in vary, "the plain URL's %s: no-cache too (%s)"
+           % (what, st), cc)
+        st, cc, vary, _, _ = media_headers(anon, url, hdrs)
+        ok(cc == "public, " + YEAR, "the versioned URL's %s: immutable too (%s)" % (what, st), cc)
+    st, h, _ = request("HEAD", url)
+    ok(st == 200 and h.get("cache-control") == "public, " + YEAR, "HEAD of the versioned URL")
+    st, cc, vary, _, _ = media_headers(anon, "/media/%d.opus?v=0123456789abcdef" % rid)
+    ok(st == 200 and cc == "no-cache", "a version that is not the bytes' is not kept", cc)
+    st, cc, vary, etag_staff, staff_full = media_headers(admin, plain)
+    ok(st == 200 and cc == "private, no-cache" and "Cookie" in vary,
+       "signed in, the plain URL: private, no-cache, Vary: Cookie", (st, cc, vary))
+    staff_url = versioned(admin, rid) or plain
+    st, cc, vary, _, _ = media_headers(admin, staff_url)
+    ok(st == 200 and cc == "private, " + YEAR and "Cookie" in vary,
+       "signed in, the versioned URL: private, a year, immutable", (st, cc, vary))
+
+    # a withheld span: the bytes of the plain URL change, and the versions
+    rec = jbody(admin.get("/api/recordings/%d" % rid)[2])
+    seg = max(rec["tiers"][0]["segments"], key=lambda x: x["end_ms"] - x["start_ms"])
+    span = (seg["start_ms"], seg["end_ms"])
+    st, pk_h, pk_in, pk_out = peaks_in(anon, rid, span)
+    ok(st == 200 and pk_in and any(pk_in), "before: visitors see the passage's waveform")
+    st, _, body = admin.send("POST", "/api/recordings/%d/withheld" % rid,
+                             {"start_ms": span[0], "end_ms": span[1]})
+    w = jbody(body) or {}
+    ok(st == 201, "staff withhold %d-%d ms" % span, body)
+    url_w = versioned(anon, rid)
+    ok(url_w and url_w != url, "the visitors' versioned URL changes with the span", url_w)
+    st, cc, vary, etag_w, muted = media_headers(anon, plain, {"If-None-Match": etag})
+    ok(st == 200 and etag_w != etag and muted != full and cc == "no-cache",
+       "the plain URL revalidated with the old ETag: 200 with the muted copy, not 304",
+       (st, etag_w, cc))
+    st, cc, vary, _, body = media_headers(anon, url)
+    ok(st == 200 and body == muted and cc == "no-cache",
+       "the old versioned URL now sends the muted bytes, revalidated, never immutable", (st, cc))
+    st, cc, vary, _, body = media_headers(anon, url_w)
+    ok(st == 200 and body == muted and cc == "public, " + YEAR,
+       "the new versioned URL: the muted bytes, immutable", (st, cc))
+    st, cc, vary, etag_s2, body = media_headers(admin, plain)
+    ok(st == 200 and body == staff_full and etag_s2 != etag_w and cc == "private, no-cache",
+       "staff still get the whole copy at the plain URL, with another ETag", (st, cc))
+    ok(versioned(admin, rid) == staff_url, "and their versioned URL is unchanged")
+
+    # the waveform of the passage
+    st, h, a_in, a_out = peaks_in(anon, rid, span)
+    ok(st == 200 and a_in and not any(a_in), "visitors: the waveform is flat inside the span",
+       a_in and a_in[:20])
+    ok(a_out and any(a_out) and a_out == pk_out, "and unchanged outside it")
+    ok(h.get("cache-control") == "no-cache" and "Cookie" in h.get("vary", ""),
+       "visitors' peaks: no-cache, Vary: Cookie", h)
+    st, h2, r_in, _ = peaks_in(res, rid, span)
+    ok(st == 200 and r_in and not any(r_in), "a researcher too: flat inside the span")
+    st, h3, s_in, s_out = peaks_in(admin, rid, span)
+    ok(st == 200 and s_in and any(s_in) and s_in == pk_in, "staff: the waveform whole")
+    ok(h3.get("etag") != h.get("etag") and h3.get("cache-control") == "private, no-cache",
+       "staff's peaks have another ETag and stay private", (h.get("etag"), h3.get("etag")))
+    st, hh, _ = request("GET", "/api/recordings/%d/peaks.json?level=0" % rid,
+                        {"If-None-Match": h3.get("etag", "")})
+    ok(st == 200, "a visitor with the staff's peaks ETag gets the flat ones (200, not 304)", st)
+    st, hh, _ = request("GET", "/api/recordings/%d/peaks.json?level=0" % rid,
+                        {"If-None-Match": h.get("etag", "")})
+    ok(st == 304 and hh.get("cache-control") == "no-cache", "and with their own: 304", st)
+
+    # a change of access level
+    st, _, body = admin.send("PATCH", "/api/recordings/%d" % rid, {"access": "restricted"})
+    ok(st == 200, "the recording is made restricted", body)
+    for path in [plain, url_w, url]:
+        st, cc, vary, _, body = media_headers(anon, path)
+        ok(st == 403 and not body.startswith(b"OggS") and cc == "no-store",
+           "restricted, anonymous %s: 403, no-store" % path, (st, cc))
+    ok(versioned(anon, rid) is None, "and no versioned URL is handed to visitors")
+    st, h, a_in, _ = peaks_in(anon, rid, span)
+    ok(st == 200 and a_in and not any(a_in), "the listing's waveform stays flat in the span")
+    st, cc, vary, _, body = media_headers(res, plain)
+    ok(st == 200 and body == muted and cc == "private, no-cache" and "Cookie" in vary,
+       "restricted, a researcher: the muted copy, private, revalidated", (st, cc))
+    st, cc, _, _, _ = media_headers(res, versioned(res, rid) or plain)
+    ok(st == 200 and cc == "private, " + YEAR, "and their versioned URL, private", cc)
+    st, _, body = admin.send("PATCH", "/api/recordings/%d" % rid, {"access": "public"})
+    st, _, body = admin.send("DELETE", "/api/recordings/%d/withheld/%d" % (rid, w.get("id", 0)))
+    ok(st == 200, "public again, the span released", body)
+    ok(versioned(anon, rid) == url, "the visitors' versioned URL is the first one again")
+    st, cc, _, etag2, body = media_headers(anon, plain)
+    ok(st == 200 and etag2 == etag and body == full, "and the plain URL sends the whole copy")
 
 
 # ---- where the sign-in page goes back to ----
