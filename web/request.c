@@ -25,8 +25,11 @@ struct prl_archive *web_archive_get(struct web_server *s)
 	if (s->npool)
 		a = s->pool[--s->npool];
 	pthread_mutex_unlock(&s->pool_lock);
-	if (!a && prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
-		return NULL;
+	if (!a) {
+		if (prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
+			return NULL;
+		prl_archive_busy_timeout(a, WEB_WRITE_WAIT_MS);
+	}
 	return a;
 }
 

@@ -332,6 +332,7 @@ static int server_open(struct web_server *s, const struct prl_web_opts *opts, un
 		return -PRL_ENOMEM;
 	if ((ret = prl_archive_open(s->data_dir, 0, &a, err)) < 0)
 		return ret;
+	prl_archive_busy_timeout(a, WEB_WRITE_WAIT_MS);
 	s->pool[s->npool++] = a;
 	/* the search vocabulary is read before the first visitor, not by them */
 	prl_archive_search_warm(a);

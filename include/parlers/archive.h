@@ -69,6 +69,10 @@ int prl_access_sees_withheld(const struct prl_viewer *v);
 
 /* ---- opening ---- */
 
+/* How long a write waits for another connection's write lock before it
+ * fails with -PRL_EBUSY (10 s when opened). */
+void prl_archive_busy_timeout(struct prl_archive *a, int ms);
+
 #define PRL_OPEN_CREATE 1u /* create the folder and database when missing */
 
 /*

@@ -154,6 +154,8 @@ def run_all(tmp, data):
     check_strictness(rid)
     check_next()
     check_cache_and_peaks(admin, rid)
+    check_write_lock(data, admin, rid)
+    check_full_disk(tmp)
 
 
 # ---- HTTP strictness ----
@@ -328,6 +330,150 @@ def check_cache_and_peaks(admin, rid):
     ok(versioned(anon, rid) == url, "the visitors' versioned URL is the first one again")
     st, cc, _, etag2, body = media_headers(anon, plain)
     ok(st == 200 and etag2 == etag and body == full, "and the plain URL sends the whole copy")
+
+
+# ---- another program holding the database's write lock ----
+
+def first_segment(c, rid):
+    rec = jbody(c.get("/api/recordings/%d" % rid)[2])
+    return rec["tiers"][0]["segments"][0]
+
+
+def timed(fn):
+    t0 = time.time()
+    out = fn()
+    return out, time.time() - t0
+
+
+def check_write_lock(data, admin, rid):
+    seg = first_segment(admin, rid)
+    holder = sqlite3.connect(os.path.join(data, "archive.db"), isolation_level=None, timeout=5)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        (st, h, body), secs = timed(lambda: admin.send(
+            "PATCH", "/api/segments/%d" % seg["id"],
+            {"version": seg["version"], "text": seg["text"] + " verrou"}))
+        j = jbody(body) or {}
+        ok(st == 503 and h.get("retry-after", "").isdigit() and isinstance(j.get("error"), str)
+           and "another program" in j.get("error", ""),
+           "a write under another program's lock: 503, Retry-After and a sentence (%.1f s)" % secs,
+           (st, h.get("retry-after"), body[:200]))
+        ok(secs < 3, "answered within the short wait, not the 10 s busy timeout (%.1f s)" % secs)
+        results, health = [], []
+
+        def writer(k):
+            results.append(timed(lambda: admin.send(
+                "POST", "/api/recordings/%d/segments" % rid,
+                {"tier_id": seg.get("tier_id"), "start_ms": 10 * k, "end_ms": 10 * k + 5,
+                 "text": "x"})))
+
+        def reader():
+            for _ in range(5):
+                (st, _, _), secs = timed(lambda: request("GET", "/api/health", timeout=10))
+                health.append((st, secs))
+                time.sleep(0.1)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(12)]
+        threads.append(threading.Thread(target=reader))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = [r[0][0] for r in results]
+        ok(statuses and all(x == 503 for x in statuses),
+           "12 writes at once under the lock: all 503", statuses)
+        slowest = max(r[1] for r in results)
+        ok(slowest < 3, "none waits past the short wait (slowest %.1f s)" % slowest)
+        ok(all(st == 200 and secs < 2.5 for st, secs in health),
+           "meanwhile /api/health answers (slowest %.1f s)" % max(x[1] for x in health), health)
+        st, _, body = request("GET", "/api/recordings/%d" % rid)
+        ok(st == 200, "and reading a recording too", st)
+        st, h, body = request("POST", "/api/login", {"Content-Type": "application/json"},
+                              json.dumps({"login": "res", "password": PASSWORDS["res"]}))
+        ok(st == 503 and h.get("retry-after"), "a sign-in, which writes a session: 503", (st, body))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    time.sleep(1.2)
+    st, _, body = admin.send("PATCH", "/api/segments/%d" % seg["id"],
+                             {"version": seg["version"], "text": seg["text"] + " libre"})
+    ok(st == 200 and (jbody(body) or {}).get("text", "").endswith("libre"),
+       "once the lock is let go, the same write goes through", body[:200])
+    ok(first_segment(admin, rid)["version"] == seg["version"] + 1,
+       "and it is the only change made (one version more)")
+
+
+# ---- a full disk ----
+
+def fill(mnt, leave=0):
+    """Fills the file system at mnt, leaving about leave bytes; the filler's path."""
+    filler = os.path.join(mnt, "filler")
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                free = os.statvfs(mnt).f_bavail * os.statvfs(mnt).f_frsize
+                if free <= leave:
+                    break
+                f.write(b"\0" * min(free - leave, 1 << 20))
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def check_full_disk(tmp):
+    global srv
+    mnt = os.path.join(tmp, "small")
+    os.makedirs(mnt)
+    if os.getuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt],
+                                          capture_output=True).returncode != 0:
+        ok(True, "# SKIP full disk: cannot mount a tmpfs here (needs root)")
+        return
+    main_srv = srv
+    try:
+        data = os.path.join(mnt, "data")
+        ids = make_archive(os.path.join(mnt, "src"), data)
+        shutil.rmtree(os.path.join(mnt, "src"))
+        srv = Server(data)
+        rid = ids[STEMS[0]]
+        admin = Client("admin")
+        ok(admin.cookie is not None, "on a small file system: the admin signs in")
+        seg = first_segment(admin, rid)
+        db = os.path.join(data, "archive.db")
+        con = sqlite3.connect(db)
+        before = con.execute("SELECT count(*), sum(version), group_concat(text) FROM segments"
+                             ).fetchone(), con.execute("SELECT count(*) FROM sessions").fetchone()
+        con.close()
+        filler = fill(mnt)
+        long_text = seg["text"] + " " + "plein " * 2000
+        st, h, body = admin.send("PATCH", "/api/segments/%d" % seg["id"],
+                                 {"version": seg["version"], "text": long_text[:16000]})
+        j = jbody(body) or {}
+        ok(st == 507 and isinstance(j.get("error"), str) and "full" in j.get("error", ""),
+           "an edit on a full disk: 507 with a sentence", (st, body[:200]))
+        st, h, body = admin.send("POST", "/api/recordings/%d/tiers" % rid, {"name": "plein"})
+        ok(st == 507, "a new tier on a full disk: 507", (st, body[:200]))
+        st, h, body = request("POST", "/api/login", {"Content-Type": "application/json"},
+                              json.dumps({"login": "res", "password": PASSWORDS["res"]}))
+        ok(st == 507 and "full" in ((jbody(body) or {}).get("error") or ""),
+           "a sign-in on a full disk: 507 with a sentence", (st, body[:200]))
+        st, _, _ = request("GET", "/api/recordings/%d" % rid)
+        ok(st == 200, "reading goes on", st)
+        os.unlink(filler)
+        con = sqlite3.connect(db)
+        after = con.execute("SELECT count(*), sum(version), group_concat(text) FROM segments"
+                            ).fetchone(), con.execute("SELECT count(*) FROM sessions").fetchone()
+        integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
+        con.close()
+        ok(after == before and integrity == "ok", "nothing half-written (integrity %s)" % integrity)
+        st, _, body = admin.send("PATCH", "/api/segments/%d" % seg["id"],
+                                 {"version": seg["version"], "text": seg["text"] + " place"})
+        ok(st == 200, "with room again, the edit goes through", body[:200])
+    finally:
+        if srv is not main_srv:
+            srv.stop()
+        srv = main_srv
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
 
 
 # ---- where the sign-in page goes back to ----
