@@ -102,6 +102,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 		return NULL;
 	r->srv = s;
 	r->con = con;
+	r->conn = web_conn_of(con);
+	web_conn_state(s->conns, r->conn, WEB_CONN_REQUEST_LINE);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->raw_uri_len = uri ? strlen(uri) : 0;
 	web_log_escape(r->logpath, sizeof(r->logpath), uri);
@@ -145,6 +147,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		enum MHD_Result refused;
 
 		r->seen = 1;
+		web_conn_state(r->srv->conns, r->conn, WEB_CONN_HEAD_DONE);
 		if (request_malformed(r, version, &refused))
 			return refused;
 		/* a body announced too large is refused before it is sent */
@@ -205,6 +208,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 			fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
 			       s->log);
 	}
+	web_conn_state(s->conns, r->conn, WEB_CONN_ANSWERED);
 	prl_buf_release(&r->body);
 	free(r);
 	atomic_fetch_sub(&s->in_flight, 1);
@@ -262,6 +266,7 @@ static unsigned cpu_threads(void)
 
 static void server_release(struct web_server *s)
 {
+	web_conns_free(&s->conns); /* MHD has stopped */
 	prl_archive_search_forget();
 	for (size_t i = 0; i < s->npool; i++)
 		prl_archive_close(s->pool[i]);
@@ -347,13 +352,23 @@ static int daemon_start(struct web_server *s, const struct prl_web_opts *opts, u
 			uint16_t port, struct prl_buf *err)
 {
 	char shown[INET6_ADDRSTRLEN];
+	unsigned max = opts->max_connections ? opts->max_connections : 1024u;
+	unsigned timeout = opts->timeout_s ? opts->timeout_s : 30u;
+	/* behind a proxy every connection comes from its address */
+	unsigned per_address = opts->behind_proxy      ? 0u
+			       : opts->max_per_address ? opts->max_per_address
+						       : (max / 8 ? max / 8 : 1u);
+	int ret;
 
+	if ((ret = web_conns_new(&s->conns, max, opts->head_timeout_s ? opts->head_timeout_s : 10u,
+				 timeout)) < 0)
+		return ret;
 	s->daemon = MHD_start_daemon(
 		flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 		(const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 1024u,
-		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, max, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+		MHD_OPTION_NOTIFY_CONNECTION, web_conns_notify, s, MHD_OPTION_CONNECTION_TIMEOUT,
+		timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape,
 		s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);

@@ -200,6 +200,36 @@ struct web_media_file *web_media_cache_get(struct web_media_cache *c, int64_t id
 void web_media_cache_put(struct web_media_cache *c, int64_t id, enum prl_media_kind k, int role,
 			 uint64_t sig, enum prl_access access, struct web_media_file *f);
 
+/* ---- the connections held (conns.c) ---- */
+
+struct web_conns;
+struct web_conn;
+
+/* What a connection just did. */
+enum web_conn_event {
+	WEB_CONN_REQUEST_LINE = 0, /* a request line came in: its head is being sent */
+	WEB_CONN_HEAD_DONE,	   /* the head is in: the request is answered */
+	WEB_CONN_ANSWERED,	   /* done: kept alive for the next request */
+};
+
+/* Tracking with a reaper thread: a head (from the connection's or the
+ * request line's arrival to the end of the headers) gets head_timeout_s,
+ * a kept-alive connection idle_timeout_s, and past 15/16 of
+ * max_connections the oldest connections not being answered are ended
+ * until 7/8 are left.  Free after MHD stopped. */
+int web_conns_new(struct web_conns **out, unsigned max_connections, unsigned head_timeout_s,
+		  unsigned idle_timeout_s);
+void web_conns_free(struct web_conns **cs); /* accepts NULL and *cs NULL */
+/* MHD_OPTION_NOTIFY_CONNECTION's callback; cls is the web_server. */
+void web_conns_notify(void *cls, struct MHD_Connection *con, void **socket_context,
+		      enum MHD_ConnectionNotificationCode code);
+/* The tracked connection of con, or NULL when it is not tracked. */
+struct web_conn *web_conn_of(struct MHD_Connection *con);
+/* Records event e of c (NULL: nothing). */
+void web_conn_state(struct web_conns *cs, struct web_conn *c, enum web_conn_event e);
+/* How many connections were ended by the deadlines or the shedding. */
+long web_conns_shed_total(struct web_conns *cs);
+
 /* ---- the server and one request ---- */
 
 struct web_server {
@@ -217,6 +247,7 @@ struct web_server {
 	size_t pool_cap;
 	struct web_pages pages;
 	struct web_cache cache;	      /* recording JSON, shared by the threads */
+	struct web_conns *conns;      /* the connections held, with their deadlines (owned) */
 	pthread_mutex_t exports_lock; /* guards exports */
 	struct web_export *exports;   /* the bags being built (export.c) */
 	struct prl_web_opts opts;     /* as given; its strings are the caller's */
@@ -225,6 +256,7 @@ struct web_server {
 struct web_request {
 	struct web_server *srv;
 	struct MHD_Connection *con;
+	struct web_conn *conn;	    /* its tracked connection, or NULL */
 	const char *method;	    /* MHD's, valid during the request */
 	const char *url;	    /* the decoded path, MHD's */
 	int is_head;		    /* HEAD: headers only (MHD leaves the body out) */

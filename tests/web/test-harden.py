@@ -156,6 +156,7 @@ def run_all(tmp, data):
     check_cache_and_peaks(admin, rid)
     check_write_lock(data, admin, rid)
     check_full_disk(tmp)
+    check_slow_clients()
 
 
 # ---- HTTP strictness ----
@@ -474,6 +475,147 @@ def check_full_disk(tmp):
             srv.stop()
         srv = main_srv
         subprocess.run(["umount", "-l", mnt], capture_output=True)
+
+
+# ---- slow clients ----
+
+def raise_fd_limit(want):
+    """As many descriptors as allowed, up to want (the server inherits them)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for target in [want, hard]:
+        try:
+            if target > soft:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (min(target, hard if hard > 0 else target),
+                                                            hard))
+            break
+        except (ValueError, OSError):
+            continue
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def slow_socket(addr, port):
+    s = socket.socket()
+    s.setblocking(True)
+    s.settimeout(2)
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n")
+    return s
+
+
+def health_times(n, pause=0.2):
+    out = []
+    for _ in range(n):
+        t0 = time.time()
+        try:
+            st, _, _ = request("GET", "/api/health", timeout=5)
+        except OSError:
+            st = None
+        out.append((st, round(time.time() - t0, 2)))
+        time.sleep(pause)
+    return out
+
+
+def check_slow_clients():
+    global srv
+    limit = raise_fd_limit(4096)
+    want = 1100 if limit >= 1400 else max(100, limit - 300)
+    diag("descriptors: %d; slow connections: %d" % (limit, want))
+    # a server of its own, started after the limit was raised (it inherits it)
+    data = srv.data
+    main_srv = srv
+    srv = Server(data)
+    socks, stop = [], threading.Event()
+    try:
+        # one client dribbling its head: cut at the head deadline (10 s)
+        lone = slow_socket("127.0.0.1", srv.port)
+        t0 = time.time()
+        cut = None
+
+        def dribble():
+            nonlocal cut
+            for i in range(40):
+                if stop.is_set():
+                    return
+                try:
+                    lone.sendall(b"X-Slow-%d: %s\r\n" % (i, b"a" * 10))
+                    lone.settimeout(0.01)
+                    try:
+                        if lone.recv(1) == b"":
+                            cut = time.time() - t0
+                            return
+                    except socket.timeout:
+                        pass
+                except OSError:
+                    cut = time.time() - t0
+                    return
+                time.sleep(1)
+
+        dribbler = threading.Thread(target=dribble)
+        dribbler.start()
+        # one address may not hold every place
+        same = []
+        for _ in range(200):
+            try:
+                same.append(slow_socket("127.250.250.250", srv.port))
+            except OSError:
+                break
+        time.sleep(0.5)
+        dropped = 0
+        for s in same:
+            s.settimeout(0.05)
+            try:
+                if s.recv(1) == b"":
+                    dropped += 1
+            except socket.timeout:
+                pass
+            except OSError:
+                dropped += 1
+        ok(dropped >= 200 - 128, "one address holds at most 128 connections (%d of 200 dropped)"
+           % dropped)
+        for s in same:
+            s.close()
+        times = health_times(3)
+        ok(all(st == 200 for st, _ in times), "and /api/health still answers", times)
+        dribbler.join(20)
+        ok(cut is not None and 9 <= cut < 16,
+           "a head dribbled a line a second is cut at its deadline (after %s s)"
+           % (cut and round(cut, 1)))
+        # the crowd: many loopback addresses, each sending a header line now and then
+        refused = 0
+        for i in range(want):
+            addr = "127.%d.%d.%d" % (1 + i // 60000, (i // 250) % 250 + 1, i % 250 + 1)
+            try:
+                socks.append(slow_socket(addr, srv.port))
+            except OSError:
+                refused += 1
+        diag("%d slow connections open, %d refused at once" % (len(socks), refused))
+
+        def trickle():
+            k = 0
+            while not stop.is_set():
+                for s in list(socks):
+                    try:
+                        s.sendall(b"X-Trickle-%d: 1\r\n" % k)
+                    except OSError:
+                        pass
+                k += 1
+                stop.wait(3)
+
+        trickler = threading.Thread(target=trickle)
+        trickler.start()
+        times = health_times(12)
+        answered = [t for st, t in times if st == 200]
+        ok(len(answered) == 12 and max(answered) < 2,
+           "with %d slow connections, /api/health answers 12 of 12 (slowest %.2f s)"
+           % (len(socks), max(answered) if answered else -1), times)
+    finally:
+        stop.set()
+        for s in socks:
+            s.close()
+        srv.stop()
+        srv = main_srv
 
 
 # ---- where the sign-in page goes back to ----
