@@ -50,20 +50,19 @@ struct web_conn {
 };
 
 struct web_conns {
-	pthread_mutex_t lock;	/* guards everything below */
-	struct web_conn *head;	/* oldest */
-	struct web_conn *tail;	/* newest */
-	size_t count;		/* connections in the list, shed ones included */
-	size_t shed;		/* of them, shut down and not yet closed by MHD */
-	size_t high;		/* past this many live ones, the oldest are shed... */
-	size_t low;		/* ...until this many are left */
-	int64_t head_ms;	/* the deadline of a request head */
-	int64_t idle_ms;	/* how long a kept-alive connection may wait */
-	pthread_t reaper;	/* the thread ending late heads and idle connections */
-	pthread_cond_t wake;	/* the reaper's sleep, cut short at shutdown */
-	int stopping;		/* the reaper ends */
-	int started;		/* the reaper runs */
-	atomic_long total_shed; /* connections ended here, for the log */
+	pthread_mutex_t lock;  /* guards everything below */
+	struct web_conn *head; /* oldest */
+	struct web_conn *tail; /* newest */
+	size_t count;	       /* connections in the list, shed ones included */
+	size_t shed;	       /* of them, shut down and not yet closed by MHD */
+	size_t high;	       /* past this many live ones, the oldest are shed... */
+	size_t low;	       /* ...until this many are left */
+	int64_t head_ms;       /* the deadline of a request head */
+	int64_t idle_ms;       /* how long a kept-alive connection may wait */
+	pthread_t reaper;      /* the thread ending late heads and idle connections */
+	pthread_cond_t wake;   /* the reaper's sleep, cut short at shutdown */
+	int stopping;	       /* the reaper ends */
+	int started;	       /* the reaper runs */
 };
 
 static int64_t now_ms(void)
@@ -106,7 +105,6 @@ static void shed_conn(struct web_conns *cs, struct web_conn *c)
 	c->shed = 1;
 	cs->shed++;
 	shutdown(c->fd, SHUT_RDWR);
-	atomic_fetch_add(&cs->total_shed, 1);
 }
 
 /* Under pressure, ends the oldest connections that are not being answered
@@ -197,11 +195,6 @@ void web_conns_free(struct web_conns **pcs)
 	pthread_mutex_destroy(&cs->lock);
 	free(cs);
 	*pcs = NULL;
-}
-
-long web_conns_shed_total(struct web_conns *cs)
-{
-	return cs ? atomic_load(&cs->total_shed) : 0;
 }
 
 void web_conns_notify(void *cls, struct MHD_Connection *con, void **socket_context,

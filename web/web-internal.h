@@ -227,8 +227,6 @@ void web_conns_notify(void *cls, struct MHD_Connection *con, void **socket_conte
 struct web_conn *web_conn_of(struct MHD_Connection *con);
 /* Records event e of c (NULL: nothing). */
 void web_conn_state(struct web_conns *cs, struct web_conn *c, enum web_conn_event e);
-/* How many connections were ended by the deadlines or the shedding. */
-long web_conns_shed_total(struct web_conns *cs);
 
 /* ---- the server and one request ---- */
 
