@@ -63,6 +63,12 @@ enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_acces
 	return PRL_SEE_NOTHING;
 }
 
+void prl_archive_busy_timeout(struct prl_archive *a, int ms)
+{
+	if (a)
+		sqlite3_busy_timeout(a->db, ms);
+}
+
 int prl_access_sees_withheld(const struct prl_viewer *v)
 {
 	/* tied to the private level by definition: whoever may not open a

@@ -6,6 +6,7 @@
  * a filter not given is bound as NULL, so one statement serves every
  * combination.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,8 +440,16 @@ int archive_sql_fail(struct prl_archive *a, const char *what)
 {
 	int code = sqlite3_errcode(a->db);
 
-	if (code == SQLITE_FULL)
+	/* a full disk shows as SQLITE_FULL, or as an I/O error whose errno
+	 * says so (the WAL or a temporary file could not grow) */
+	if (code == SQLITE_FULL || (code == SQLITE_IOERR && sqlite3_system_errno(a->db) == ENOSPC))
 		return archive_fail(a, -PRL_ENOSPC, "%s: disk full", what);
+	/* the busy timeout passed with another connection holding the lock */
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return archive_fail(a, -PRL_EBUSY,
+				    "%s: the archive is being written by another "
+				    "program",
+				    what);
 	return archive_fail(a, -PRL_ESQL, "%s: %s", what, sqlite3_errmsg(a->db));
 }
 

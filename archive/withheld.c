@@ -84,6 +84,24 @@ static int load_spans(struct prl_archive *a, int64_t rec_id, int64_t **spans, si
 	return 0;
 }
 
+int prl_archive_withheld_from(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			      int64_t **spans, size_t *n)
+{
+	struct prl_buf sig = PRL_BUF_INIT;
+	int ret;
+
+	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_SEE_METADATA, NULL)) < 0)
+		return ret;
+	if (prl_access_sees_withheld(v)) {
+		*spans = NULL;
+		*n = 0;
+		return 0;
+	}
+	ret = load_spans(a, rec_id, spans, n, &sig);
+	prl_buf_release(&sig);
+	return ret;
+}
+
 /* The stored path of rec_id's file of kind, or "" when there is none. */
 static int media_path(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
 		      struct prl_buf *path, struct prl_buf *spans)

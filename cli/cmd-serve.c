@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "parlers/web.h"
@@ -72,6 +73,19 @@ static void opts_from_env(struct prl_web_opts *opts)
 	if (ttl && atol(ttl) > 0)
 		opts->oai_token_ttl = atol(ttl);
 	opts->tmp_dir = getenv("TMPDIR");
+}
+
+/* A connection is a descriptor, and so is each file a response sends:
+ * the server may hold as many as the system lets this process have
+ * (1,024 by default for the soft limit, far more for the hard one). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 int cmd_serve(struct cli *c, int argc, char **argv)
@@ -146,6 +160,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	opts.port = port;
 	opts.ready = on_ready;
 	opts.ready_ctx = (void *)c->data_dir;
+	raise_fd_limit();
 	ret = prl_web_serve(&opts, &err);
 	if (ret < 0) {
 		ret = cli_error("serve: %s", err.len ? prl_buf_str(&err) : prl_strerror(ret));

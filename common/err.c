@@ -37,6 +37,8 @@ const char *prl_strerror(int err)
 		return "not supported";
 	case PRL_ELIMIT:
 		return "too many attempts; try again later";
+	case PRL_EBUSY:
+		return "the archive is being written by another program; try again later";
 	}
 	return "unknown error";
 }

@@ -150,15 +150,75 @@ enum MHD_Result web_api_recording(struct web_request *r, const struct web_params
 	return web_queue(r, MHD_HTTP_OK, resp, len);
 }
 
+/* True when [t0, t1) ms touches one of the n spans (start/end pairs). */
+static int in_spans(const int64_t *spans, size_t n, int64_t t0, int64_t t1)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t0 < spans[2 * i + 1] && t1 > spans[2 * i])
+			return 1;
+	return 0;
+}
+
+/* Copies the peaks JSON of prl_peaks_json() from in to out with every
+ * pixel that touches one of the n spans flattened to 0: the waveform of a
+ * withheld passage shows no more than its silent audio. */
+static int peaks_mute(const struct prl_buf *in, const int64_t *spans, size_t n, struct prl_buf *out)
+{
+	const char *s = prl_buf_str(in), *d = strstr(s, "\"data\":["),
+		   *sr = strstr(s, "\"sample_rate\":"), *sp = strstr(s, "\"samples_per_pixel\":");
+	int64_t rate, spp;
+
+	if (!d || !sr || !sp)
+		return -PRL_EFORMAT;
+	rate = strtoll(sr + 14, NULL, 10);
+	spp = strtoll(sp + 20, NULL, 10);
+	if (rate <= 0 || spp <= 0)
+		return -PRL_EFORMAT;
+	d += 8;
+	prl_buf_add(out, s, (size_t)(d - s));
+	/* the data are min,max pairs, one per pixel of spp samples */
+	for (int64_t i = 0; *d && *d != ']'; i++) {
+		const char *e = d + strcspn(d, ",]");
+		int64_t px = i / 2;
+
+		if (in_spans(spans, n, px * spp * 1000 / rate,
+			     ((px + 1) * spp * 1000 + rate - 1) / rate))
+			prl_buf_addch(out, '0');
+		else
+			prl_buf_add(out, d, (size_t)(e - d));
+		if (*e == ',')
+			prl_buf_addch(out, *e++);
+		d = e;
+	}
+	return prl_buf_addstr(out, d);
+}
+
+/* "\"<sha256>-<level>\"", with a digest of the spans flattened when there are
+ * any: visitors and staff never share a validator. */
+static void peaks_etag(char out[100], const char *sha256, int level, const int64_t *spans, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (!n) {
+		snprintf(out, 100, "\"%.64s-%d\"", sha256, level);
+		return;
+	}
+	for (size_t i = 0; i < 2 * n; i++)
+		h = (h ^ (uint64_t)spans[i]) * 0x100000001b3ull;
+	snprintf(out, 100, "\"%.64s-%d-w%016llx\"", sha256, level, (unsigned long long)h);
+}
+
 enum MHD_Result web_api_peaks(struct web_request *r, const struct web_params *p)
 {
 	int64_t id = p->id;
 	struct prl_archive *a;
 	struct prl_media m;
-	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_buf b = PRL_BUF_INIT, muted = PRL_BUF_INIT;
 	const char *lv = web_arg(r, "level"), *inm;
 	struct MHD_Response *resp;
-	char etag[80];
+	int64_t *spans = NULL;
+	size_t nspans = 0, len = 0;
+	char etag[100], *data;
 	int64_t level = 0;
 	int ret;
 
@@ -169,23 +229,35 @@ enum MHD_Result web_api_peaks(struct web_request *r, const struct web_params *p)
 				      "the archive cannot be opened");
 	memset(&m, 0, sizeof(m));
 	ret = prl_archive_media(a, &r->viewer, id, PRL_MEDIA_PEAKS, &m);
+	/* what this viewer may not hear is flat in what they see */
+	if (ret == 0 && (ret = prl_archive_withheld_from(a, &r->viewer, id, &spans, &nspans)) < 0)
+		prl_media_clear(&m);
 	web_archive_put(r->srv, a);
 	if (ret < 0)
 		return archive_error(r, ret);
-	/* peaks never change for a given file: its hash and the level name them */
-	snprintf(etag, sizeof(etag), "\"%.64s-%d\"", m.sha256, (int)level);
+	peaks_etag(etag, m.sha256, (int)level, spans, nspans);
 	if ((inm = web_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH)) &&
 	    web_etag_match_weak(inm, etag)) {
 		prl_media_clear(&m);
+		free(spans);
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		if (!resp)
 			return MHD_NO;
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+		web_add_cache_control(r, resp, 0);
 		return web_queue(r, MHD_HTTP_NOT_MODIFIED, resp, 0);
 	}
 	ret = prl_peaks_json(m.path, (int)level, &b);
 	prl_media_clear(&m);
+	if (ret == 0 && nspans) {
+		struct prl_buf whole = b;
+
+		ret = peaks_mute(&whole, spans, nspans, &muted);
+		b = muted;
+		muted = whole;
+	}
+	free(spans);
+	prl_buf_release(&muted);
 	if (ret < 0) {
 		prl_buf_release(&b);
 		if (ret == -PRL_ENOTFOUND)
@@ -194,22 +266,17 @@ enum MHD_Result web_api_peaks(struct web_request *r, const struct web_params *p)
 				      "the peaks file is damaged");
 	}
 	prl_buf_addch(&b, '\n');
-	{
-		size_t len = 0;
-		char *data = prl_buf_detach(&b, &len);
-
-		if (!data)
-			return MHD_NO;
-		if (!(resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE))) {
-			free(data);
-			return MHD_NO;
-		}
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_MIME);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-		/* revalidated, since access to the recording may change */
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-		return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
+	if (!(data = prl_buf_detach(&b, &len)))
+		return MHD_NO;
+	if (!(resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE))) {
+		free(data);
+		return MHD_NO;
 	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_MIME);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	/* revalidated, since access to the recording and its spans may change */
+	web_add_cache_control(r, resp, 0);
+	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
 
 static const struct {

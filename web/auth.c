@@ -262,6 +262,8 @@ enum MHD_Result web_api_login(struct web_request *r, const struct web_params *p)
 		if (ret == -PRL_EACCESS)
 			log_line(r, "login failed for '%s' from %s\n", login, addr);
 		json_decref(o);
+		if (web_write_refused(r, ret, &res))
+			return res;
 		return ret == -PRL_EACCESS
 			       ? web_error_json(r, MHD_HTTP_UNAUTHORIZED, "wrong login or password")
 			       : web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);

@@ -263,6 +263,42 @@ struct MHD_Response *web_blob_response(struct web_blob *b, int gz)
 
 /* ---- the recording JSON a viewer gets ---- */
 
+/* Appends ,"media":{"opus": URL, "mp3": URL} to the recording JSON in b
+ * (its closing brace moved after them): the access copies this viewer
+ * may hear, each URL naming the bytes they get (?v=, the start of their
+ * hash), which a browser may keep for good.  Nothing when there is none. */
+static int add_media_urls(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			  struct prl_buf *b)
+{
+	static const struct {
+		enum prl_media_kind kind;
+		const char *ext;
+	} copies[] = {{PRL_MEDIA_OPUS, "opus"}, {PRL_MEDIA_MP3, "mp3"}};
+	int n = 0, ret = 0;
+
+	if (!b->len || b->data[b->len - 1] != '}')
+		return -PRL_EFORMAT;
+	for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]) && ret == 0; i++) {
+		struct prl_media m;
+
+		memset(&m, 0, sizeof(m));
+		if (prl_archive_media(a, v, id, copies[i].kind, &m) < 0)
+			continue; /* not for this viewer, or not made yet */
+		if (n++ == 0) {
+			b->data[--b->len] = '\0';
+			ret = prl_buf_addstr(b, ",\"media\":{");
+		}
+		if (ret == 0)
+			ret = prl_buf_addf(b, "%s\"%s\":\"/media/%lld.%s?v=%.*s\"",
+					   n > 1 ? "," : "", copies[i].ext, (long long)id,
+					   copies[i].ext, WEB_MEDIA_VERSION_LEN, m.sha256);
+		prl_media_clear(&m);
+	}
+	if (n && ret == 0)
+		ret = prl_buf_addstr(b, "}}");
+	return ret;
+}
+
 struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
 {
 	struct web_cache *c = &r->srv->cache;
@@ -280,6 +316,8 @@ struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
 	}
 	/* the archive applies the access rule for this viewer's role */
 	ret = prl_archive_recording_json(a, &r->viewer, id, &b);
+	if (ret == 0)
+		ret = add_media_urls(a, &r->viewer, id, &b);
 	web_archive_put(r->srv, a);
 	if (ret == 0 && (ret = prl_buf_addch(&b, '\n')) == 0 &&
 	    !(blob = web_blob_new(prl_buf_str(&b), b.len)))

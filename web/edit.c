@@ -40,11 +40,16 @@ static enum MHD_Result answer_with(struct web_request *r, struct prl_archive *a,
 				   unsigned ok, struct prl_buf *out)
 {
 	struct prl_buf b = PRL_BUF_INIT;
+	enum MHD_Result refused;
 	unsigned status;
 
 	if (ret == 0) {
 		prl_buf_addch(out, '\n');
 		return web_send_buf(r, ok, JSON_MIME, out, "no-store");
+	}
+	if (web_write_refused(r, ret, &refused)) {
+		prl_buf_release(out);
+		return refused;
 	}
 	switch (-ret) {
 	case PRL_EINVAL:

@@ -311,6 +311,19 @@ void web_log_escape(char *out, size_t out_size, const char *s)
 	out[n] = '\0';
 }
 
+int web_local_path(const char *s)
+{
+	/* The browser drops tab, LF and CR anywhere in a URL, strips leading
+	 * and trailing spaces and controls, and reads '\\' as '/': "/\t/evil"
+	 * is "//evil", another host.  A path of ours needs none of them. */
+	if (!s || s[0] != '/' || s[1] == '/')
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '\\')
+			return 0;
+	return 1;
+}
+
 int web_json_for_script(struct prl_buf *b, const char *json, size_t len)
 {
 	size_t start = 0;

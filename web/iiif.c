@@ -144,6 +144,21 @@ static json_t *manifest_metadata(json_t *rec)
 	return meta;
 }
 
+/* The absolute URL of the access copy ext: the versioned one the
+ * recording JSON names for this viewer, else the plain one. */
+static char *media_url(const struct prl_buf *base, json_t *rec, const char *ext, long long id)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(rec, "media"), ext));
+	struct prl_buf b = PRL_BUF_INIT;
+
+	prl_buf_add(&b, prl_buf_str(base), base->len);
+	if (v && v[0] == '/')
+		prl_buf_addstr(&b, v);
+	else
+		prl_buf_addf(&b, "/media/%lld.%s", id, ext);
+	return prl_buf_detach(&b, NULL);
+}
+
 /* What a viewer who may hear the recording gets on its Canvas: the audio
  * (Opus, MP3 the other choice), the WebVTT and the tiers as annotations. */
 static void canvas_audio(json_t *canvas, json_t *rec, const struct prl_buf *base, long long id,
@@ -151,8 +166,8 @@ static void canvas_audio(json_t *canvas, json_t *rec, const struct prl_buf *base
 {
 	char *page = url(base, "/iiif/%lld/page/1", id, NULL);
 	char *ann = url(base, "/iiif/%lld/annotation/audio", id, NULL);
-	char *opus = url(base, "/media/%lld.opus", id, NULL);
-	char *mp3 = url(base, "/media/%lld.mp3", id, NULL);
+	char *opus = media_url(base, rec, "opus", id);
+	char *mp3 = media_url(base, rec, "mp3", id);
 	char *vtt = url(base, "/api/recordings/%lld/annotations.vtt", id, NULL);
 	char *vtt_ann = url(base, "/iiif/%lld/annotation/vtt", id, NULL);
 	char *vtt_page = url(base, "/iiif/%lld/vtt", id, NULL);

@@ -40,17 +40,17 @@ static enum MHD_Result media_error(struct web_request *r, int err)
 }
 
 /* The headers that describe the representation, whatever the status. */
-static void add_validators(struct MHD_Response *resp, const char *etag, const char *lastmod,
-			   const char *cache)
+static void add_validators(struct web_request *r, struct MHD_Response *resp,
+			   const struct web_media_file *f, int immutable)
 {
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, f->etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, f->lastmod);
+	web_add_cache_control(r, resp, immutable);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 }
 
-static enum MHD_Result empty_answer(struct web_request *r, unsigned status, const char *etag,
-				    const char *lastmod, const char *cache,
+static enum MHD_Result empty_answer(struct web_request *r, unsigned status,
+				    const struct web_media_file *f, int immutable,
 				    const char *content_range)
 {
 	struct MHD_Response *resp =
@@ -58,7 +58,7 @@ static enum MHD_Result empty_answer(struct web_request *r, unsigned status, cons
 
 	if (!resp)
 		return MHD_NO;
-	add_validators(resp, etag, lastmod, cache);
+	add_validators(r, resp, f, immutable);
 	if (content_range)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
 	return web_queue(r, status, resp, 0);
@@ -185,6 +185,13 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 	return 0;
 }
 
+int web_media_version_is(const struct web_media_file *f, const char *v)
+{
+	/* f->etag is "\"<sha256>\"" */
+	return v && strlen(v) == WEB_MEDIA_VERSION_LEN &&
+	       memcmp(v, f->etag + 1, WEB_MEDIA_VERSION_LEN) == 0;
+}
+
 enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 {
 	const char *ext = p->tail;
@@ -198,8 +205,8 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 	struct web_media_file *f;
 	struct MHD_Response *resp;
 	char crange[80];
-	const char *cache;
 	int64_t first = 0, last = 0;
+	int immutable;
 	enum MHD_Result res;
 	unsigned status;
 	int fd = -1, err = 0;
@@ -218,13 +225,14 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 					      "the archive cannot be opened");
 		return media_error(r, err);
 	}
-	/* Content named by its hash never changes: shared caches may keep what
-	 * an anonymous visitor was given; anything else stays in one browser. */
-	cache = r->viewer.role == PRL_ROLE_ANONYMOUS ? "public, max-age=31536000, immutable"
-						     : "private, max-age=31536000, immutable";
+	/* The bytes at /media/ID.EXT change with the recording's level and
+	 * withheld spans, and differ between staff and visitors: that URL is
+	 * revalidated.  Only the URL naming the very bytes sent (?v=, the start
+	 * of their hash, as the API hands it out) is kept for good. */
+	immutable = web_media_version_is(f, web_arg(r, "v"));
 
 	if ((status = preconditions(r, f->etag, f->mtime)) != 0) {
-		res = empty_answer(r, status, f->etag, f->lastmod, cache, NULL);
+		res = empty_answer(r, status, f, immutable, NULL);
 		goto end;
 	}
 	status = MHD_HTTP_OK;
@@ -242,8 +250,7 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 			break;
 		case WEB_RANGE_UNSATISFIABLE:
 			content_range(crange, -1, 0, f->size);
-			res = empty_answer(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, f->etag, f->lastmod,
-					   cache, crange);
+			res = empty_answer(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, f, immutable, crange);
 			goto end;
 		}
 	}
@@ -260,7 +267,7 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 		res = MHD_NO;
 		goto end;
 	}
-	add_validators(resp, f->etag, f->lastmod, cache);
+	add_validators(r, resp, f, immutable);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->mime);
 	if (f->disposition[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, f->disposition);

@@ -399,14 +399,20 @@ enum MHD_Result web_page_search(struct web_request *r, const struct web_params *
 	return ret;
 }
 
-/* The sign-in page: a form its script posts to /api/login. */
+/* The sign-in page: a form its script posts to /api/login, and the page
+ * to go back to after, when ?next= names one of this site (else "/"). */
 enum MHD_Result web_page_login(struct web_request *r, const struct web_params *p)
 {
-	struct fill f;
+	struct prl_buf next = PRL_BUF_INIT;
+	struct fill f = {{"next"}, {&next}};
+	const char *n = web_arg(r, "next");
+	enum MHD_Result ret;
 
 	(void)p;
-	memset(&f, 0, sizeof(f));
-	return send_page(r, MHD_HTTP_OK, WEB_TPL_LOGIN, &f);
+	prl_xml_escape(&next, web_local_path(n) ? n : "/");
+	ret = send_page(r, MHD_HTTP_OK, WEB_TPL_LOGIN, &f);
+	prl_buf_release(&next);
+	return ret;
 }
 
 enum MHD_Result web_static(struct web_request *r, const struct web_params *p)

@@ -29,6 +29,7 @@ struct prl_archive *web_archive_get(struct web_server *s)
 		if (prl_archive_open(s->data_dir, 0, &a, NULL) < 0)
 			return NULL;
 		prl_archive_set_search_cache(a, s->search); /* the same archive: cannot fail */
+		prl_archive_busy_timeout(a, WEB_WRITE_WAIT_MS);
 	}
 	return a;
 }

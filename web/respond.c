@@ -28,14 +28,30 @@ enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Res
 	}
 	/* a server that sniffs nothing and is framed by nobody */
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (atomic_load(&r->srv->stopping))
+	if (r->close || atomic_load(&r->srv->stopping))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	/* every 503 is passing: say when to come back */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	ret = MHD_queue_response(r->con, status, resp);
 	MHD_destroy_response(resp);
 	r->answered = 1;
 	r->status = status;
 	r->bytes = r->is_head || status == MHD_HTTP_NOT_MODIFIED ? 0 : body_bytes;
 	return ret;
+}
+
+void web_add_cache_control(struct web_request *r, struct MHD_Response *resp, int immutable)
+{
+	int anonymous = r->viewer.role == PRL_ROLE_ANONYMOUS && !r->session.login[0];
+
+	/* a shared cache keeps only what an anonymous visitor was given, and
+	 * keys it by the cookie that could make it another answer */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				immutable ? (anonymous ? "public, max-age=31536000, immutable"
+						       : "private, max-age=31536000, immutable")
+					  : (anonymous ? "no-cache" : "private, no-cache"));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Cookie");
 }
 
 enum MHD_Result web_send_buf(struct web_request *r, unsigned status, const char *mime,
@@ -56,6 +72,42 @@ enum MHD_Result web_send_buf(struct web_request *r, unsigned status, const char 
 	if (cache_control)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
 	return web_queue(r, status, resp, (int64_t)len);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int web_writes_held(struct web_server *s)
+{
+	return atomic_load(&s->busy_until_ms) > now_ms();
+}
+
+enum MHD_Result web_error_busy(struct web_request *r)
+{
+	return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			      "the archive is being written by another program: nothing was "
+			      "changed, try again in a moment");
+}
+
+int web_write_refused(struct web_request *r, int err, enum MHD_Result *res)
+{
+	if (err == -PRL_EBUSY) {
+		/* the next writes would wait as long again: they are told at once */
+		atomic_store(&r->srv->busy_until_ms, now_ms() + WEB_WRITE_WAIT_MS);
+		*res = web_error_busy(r);
+		return 1;
+	}
+	if (err == -PRL_ENOSPC) {
+		*res = web_error_json(r, MHD_HTTP_INSUFFICIENT_STORAGE,
+				      "the archive's disk is full: nothing was changed");
+		return 1;
+	}
+	return 0;
 }
 
 const char *web_status_message(unsigned status)
@@ -81,6 +133,8 @@ const char *web_status_message(unsigned status)
 		return "request header fields too large";
 	case 503:
 		return "service unavailable";
+	case 507:
+		return "insufficient storage";
 	default:
 		return status >= 500 ? "internal server error" : "bad request";
 	}
@@ -97,6 +151,10 @@ unsigned web_status_for(int err)
 		return MHD_HTTP_BAD_REQUEST;
 	case PRL_EUNSUPPORTED:
 		return MHD_HTTP_NOT_FOUND;
+	case PRL_EBUSY:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case PRL_ENOSPC:
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
 	default:
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}

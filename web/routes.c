@@ -212,6 +212,10 @@ static enum MHD_Result route_run(struct web_request *r, const struct web_route *
 	if ((rt->checks & NEEDS_BODY) && r->body_too_large)
 		return web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
 				      "the request body is over 64 KiB");
+	/* another program held the write lock a moment ago: a write would
+	 * wait for it on a worker thread, and most likely in vain */
+	if ((rt->checks & NEEDS_BODY) && (rt->methods & WEB_GET) == 0 && web_writes_held(r->srv))
+		return web_error_busy(r);
 	if ((rt->checks & NEEDS_SESSION) && !r->session.login[0])
 		return web_error_json(r, MHD_HTTP_UNAUTHORIZED,
 				      rt->refused ? rt->refused : "sign in first");

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,34 @@ static void request_language(struct web_request *r)
 	r->lang = (enum web_lang)l;
 }
 
+/* RFC 9112 asks a server to refuse what it cannot frame or route, before
+ * the body: an HTTP/1.1 request without Host (400, section 3.2), and a
+ * transfer coding other than chunked alone (501, section 6.1), whose body
+ * MHD would otherwise read until the client closes.  True when refused
+ * (*res is what to return). */
+static int request_malformed(struct web_request *r, const char *version, enum MHD_Result *res)
+{
+	const char *te = web_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	int json = strncmp(r->url, "/api/", 5) == 0 || strncmp(r->url, "/media/", 7) == 0;
+
+	r->close = 1; /* if refused: nothing more is read from this client */
+	if (te && strcasecmp(te, "chunked") != 0) {
+		*res = json ? web_error_json(r, MHD_HTTP_NOT_IMPLEMENTED,
+					     "the only transfer coding understood is chunked")
+			    : web_error_html(r, MHD_HTTP_NOT_IMPLEMENTED);
+		return 1;
+	}
+	if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+	    !web_header(r, MHD_HTTP_HEADER_HOST)) {
+		*res = json ? web_error_json(r, MHD_HTTP_BAD_REQUEST,
+					     "an HTTP/1.1 request needs a Host header")
+			    : web_error_html(r, MHD_HTTP_BAD_REQUEST);
+		return 1;
+	}
+	r->close = 0;
+	return 0;
+}
+
 /* ---- MHD callbacks ---- */
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
@@ -73,6 +102,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 		return NULL;
 	r->srv = s;
 	r->con = con;
+	r->conn = web_conn_of(con);
+	web_conn_state(s->conns, r->conn, WEB_CONN_REQUEST_LINE);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->raw_uri_len = uri ? strlen(uri) : 0;
 	web_log_escape(r->logpath, sizeof(r->logpath), uri);
@@ -96,7 +127,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	int json;
 
 	(void)cls;
-	(void)version;
 	(void)upload_data;
 	if (!r)
 		return MHD_NO;
@@ -114,8 +144,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	 * that follow bring the body (writes), the last one has none left. */
 	if (!r->seen) {
 		const char *cl = web_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		enum MHD_Result refused;
 
 		r->seen = 1;
+		web_conn_state(r->srv->conns, r->conn, WEB_CONN_HEAD_DONE);
+		if (request_malformed(r, version, &refused))
+			return refused;
 		/* a body announced too large is refused before it is sent */
 		if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
 			return web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -174,6 +208,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 			fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
 			       s->log);
 	}
+	web_conn_state(s->conns, r->conn, WEB_CONN_ANSWERED);
 	prl_buf_release(&r->body);
 	free(r);
 	atomic_fetch_sub(&s->in_flight, 1);
@@ -231,6 +266,7 @@ static unsigned cpu_threads(void)
 
 static void server_release(struct web_server *s)
 {
+	web_conns_free(&s->conns); /* MHD has stopped */
 	for (size_t i = 0; i < s->npool; i++)
 		prl_archive_close(s->pool[i]);
 	prl_search_cache_free(s->search);
@@ -304,6 +340,7 @@ static int server_open(struct web_server *s, const struct prl_web_opts *opts, un
 	if ((ret = prl_archive_open(s->data_dir, 0, &a, err)) < 0)
 		return ret;
 	prl_archive_set_search_cache(a, s->search);
+	prl_archive_busy_timeout(a, WEB_WRITE_WAIT_MS);
 	s->pool[s->npool++] = a;
 	/* the search vocabulary is read before the first visitor, not by them */
 	prl_archive_search_warm(a);
@@ -318,13 +355,23 @@ static int daemon_start(struct web_server *s, const struct prl_web_opts *opts, u
 			uint16_t port, struct prl_buf *err)
 {
 	char shown[INET6_ADDRSTRLEN];
+	unsigned max = opts->max_connections ? opts->max_connections : 1024u;
+	unsigned timeout = opts->timeout_s ? opts->timeout_s : 30u;
+	/* behind a proxy every connection comes from its address */
+	unsigned per_address = opts->behind_proxy      ? 0u
+			       : opts->max_per_address ? opts->max_per_address
+						       : (max / 8 ? max / 8 : 1u);
+	int ret;
 
+	if ((ret = web_conns_new(&s->conns, max, opts->head_timeout_s ? opts->head_timeout_s : 10u,
+				 timeout)) < 0)
+		return ret;
 	s->daemon = MHD_start_daemon(
 		flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 		(const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 1024u,
-		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, max, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+		MHD_OPTION_NOTIFY_CONNECTION, web_conns_notify, s, MHD_OPTION_CONNECTION_TIMEOUT,
+		timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape,
 		s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);

@@ -69,6 +69,10 @@ int prl_access_sees_withheld(const struct prl_viewer *v);
 
 /* ---- opening ---- */
 
+/* How long a write waits for another connection's write lock before it
+ * fails with -PRL_EBUSY (10 s when opened). */
+void prl_archive_busy_timeout(struct prl_archive *a, int ms);
+
 #define PRL_OPEN_CREATE 1u /* create the folder and database when missing */
 
 /*
@@ -451,6 +455,14 @@ int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *
  * transcript (the access gate: -PRL_EACCESS, -PRL_ENOTFOUND otherwise). */
 int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 			      struct prl_buf *out);
+
+/* The spans of recording rec_id withheld from viewer v, as start/end pairs
+ * in ms (2 * *n numbers in a new array the caller frees; none for whoever
+ * reads them), for a viewer who may see the recording listed (the access
+ * gate at PRL_SEE_METADATA: -PRL_ENOTFOUND otherwise).  For what is shown
+ * of a recording beside its audio, such as its waveform. */
+int prl_archive_withheld_from(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			      int64_t **spans, size_t *n);
 
 /* The file to cut a clip of recording id from, for viewer v, and the gain
  * to apply: the original with the recording's gain, or, when passages are

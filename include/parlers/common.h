@@ -31,6 +31,7 @@ enum prl_err {
 	PRL_ENOSPC = 12,       /* the disk is full */
 	PRL_EUNSUPPORTED = 13, /* valid input this version cannot handle */
 	PRL_ELIMIT = 14,       /* too many attempts: wait before trying again */
+	PRL_EBUSY = 15,	       /* another program holds the archive's write lock */
 };
 
 /* A static English sentence for err (positive or negative). */

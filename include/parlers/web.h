@@ -32,6 +32,9 @@ struct prl_web_opts {
 	unsigned threads;	  /* worker threads; 0: one per CPU (at least 2) */
 	unsigned max_connections; /* 0: 1024 */
 	unsigned timeout_s;	  /* idle connection timeout in seconds; 0: 30 */
+	unsigned head_timeout_s;  /* from a request's first byte to its last header; 0: 10 */
+	unsigned max_per_address; /* connections from one address; 0: max_connections / 8
+				   * (none with behind_proxy: all come from the proxy) */
 	FILE *log;		  /* one line per request; NULL: stderr */
 	int quiet;		  /* no request log at all */
 	int no_search_memory;	  /* 1: search with FTS5 alone (prl_archive_search_keep) */

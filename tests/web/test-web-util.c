@@ -120,6 +120,33 @@ static void test_ids_and_paths(void)
 	is_str(s4, "\xc3\xa9", "UTF-8 escapes");
 }
 
+/* What the sign-in page may go back to: a page of this site, as every
+ * browser reads the URL (tabs and newlines dropped, '\\' as '/'). */
+static void test_local_paths(void)
+{
+	static const char *const good[] = {"/", "/recordings/3", "/search?q=m%C3%A9zoun&lang=en",
+					   "/recordings/3#t=1,2", "/a/b//c"};
+	static const char *const bad[] = {"",
+					  "//evil.example/x",
+					  "/\\evil.example/x",
+					  "/\t/evil.example/x",
+					  "/\n/evil.example",
+					  "/\r//evil",
+					  "\t//evil",
+					  "/ /evil",
+					  "https://evil.example/",
+					  "evil.example",
+					  "javascript:alert(1)",
+					  "/\x7f/evil",
+					  "/x\\y"};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(web_local_path(good[i]), "a page of this site: %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(!web_local_path(bad[i]), "not a page of this site: bad[%zu]", i);
+	ok(!web_local_path(NULL), "no next at all");
+}
+
 static void test_languages(void)
 {
 	is_int(web_lang_parse("en"), WEB_LANG_EN, "lang=en");
@@ -175,6 +202,7 @@ int main(void)
 	test_etags();
 	test_dates();
 	test_ids_and_paths();
+	test_local_paths();
 	test_languages();
 	test_escaping();
 	test_listen();

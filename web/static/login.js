@@ -5,10 +5,18 @@
   const { t } = PRL;
   const $ = (id) => document.getElementById(id);
 
-  // Only a path of this site: "/recordings/3", never "//elsewhere" or "/\elsewhere".
+  // Only a page of this site.  The server already checked ?next= (the
+  // form's data-next); it is read again here as the browser will read it:
+  // resolved against this page's origin, which must stay the same (a tab
+  // or a backslash can turn "/\t/elsewhere" into "//elsewhere").
   function nextPage() {
-    const next = new URLSearchParams(location.search).get('next') || '/';
-    return /^\/(?![/\\])/.test(next) ? next : '/';
+    const given = $('login-form').dataset.next
+      || new URLSearchParams(location.search).get('next') || '/';
+    try {
+      const u = new URL(given, location.origin);
+      if (u.origin === location.origin && given.startsWith('/')) return u.pathname + u.search + u.hash;
+    } catch (e) { /* not a URL at all */ }
+    return '/';
   }
 
   $('login-form').addEventListener('submit', async (ev) => {

@@ -122,9 +122,12 @@
   /* ---- the player ---- */
 
   $('player').hidden = false;
+  // the API names the bytes this visitor gets (?v=), which the browser
+  // keeps; the plain URL is asked again each time
+  const media = rec.media || {};
   audio.prepend(
-    el('source', { src: '/media/' + rec.id + '.opus', type: 'audio/ogg; codecs=opus' }),
-    el('source', { src: '/media/' + rec.id + '.mp3', type: 'audio/mpeg' }));
+    el('source', { src: media.opus || '/media/' + rec.id + '.opus', type: 'audio/ogg; codecs=opus' }),
+    el('source', { src: media.mp3 || '/media/' + rec.id + '.mp3', type: 'audio/mpeg' }));
   audio.load();
 
   const durationMs = () => (Number.isFinite(audio.duration) && audio.duration > 0
