@@ -206,7 +206,7 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 	struct MHD_Response *resp;
 	char crange[80];
 	int64_t first = 0, last = 0;
-	int immutable;
+	int immutable, keep, variant;
 	enum MHD_Result res;
 	unsigned status;
 	int fd = -1, err = 0;
@@ -254,6 +254,11 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 			goto end;
 		}
 	}
+	/* the same range to the same kind of viewer: the answer made before */
+	keep = web_may_keep(r);
+	variant = web_media_variant(r, immutable);
+	if (keep && web_media_kept_queue(f, r, status, first, last, variant, &res))
+		goto end;
 	/* MHD closes its own copy of the descriptor with the response; the
 	 * cache keeps the original open for the next request */
 	if ((fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
@@ -275,7 +280,14 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 		content_range(crange, first, last, f->size);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
 	}
-	res = web_queue(r, status, resp, last - first + 1);
+	if (!keep) {
+		res = web_queue(r, status, resp, last - first + 1);
+		goto end;
+	}
+	/* made whole now, since it is shared from here on */
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	res = web_queue_kept(r, status, resp, last - first + 1);
+	web_media_kept_put(f, status, first, last, variant, resp);
 end:
 	web_media_file_unref(f);
 	return res;

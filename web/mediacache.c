@@ -79,6 +79,7 @@ struct web_media_file *web_media_file_open(const struct prl_media *m, enum prl_m
 	}
 	atomic_init(&f->refs, 1);
 	atomic_init(&f->checked_ms, now_ms());
+	pthread_mutex_init(&f->kept_lock, NULL);
 	f->fd = fd;
 	f->size = (int64_t)st.st_size;
 	f->mtime = st.st_mtime;
@@ -108,9 +109,55 @@ static struct web_media_file *file_ref(struct web_media_file *f)
 void web_media_file_unref(struct web_media_file *f)
 {
 	if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
+		/* each kept answer holds its own copy of the descriptor, which
+		 * MHD closes once the last connection sending it is done */
+		for (size_t i = 0; i < WEB_MEDIA_KEPT; i++)
+			if (f->kept[i].resp)
+				MHD_destroy_response(f->kept[i].resp);
+		pthread_mutex_destroy(&f->kept_lock);
 		close(f->fd);
 		free(f);
 	}
+}
+
+int web_media_kept_queue(struct web_media_file *f, struct web_request *r, unsigned status,
+			 int64_t first, int64_t last, int variant, enum MHD_Result *res)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&f->kept_lock);
+	for (size_t i = 0; i < WEB_MEDIA_KEPT && !found; i++) {
+		struct web_media_kept *k = &f->kept[i];
+
+		if (k->resp && k->status == status && k->first == first && k->last == last &&
+		    k->variant == variant) {
+			/* MHD counts its own reference: the answer outlives a
+			 * replacement while connections still send it */
+			*res = web_queue_kept(r, status, k->resp, last - first + 1);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+	return found;
+}
+
+void web_media_kept_put(struct web_media_file *f, unsigned status, int64_t first, int64_t last,
+			int variant, struct MHD_Response *resp)
+{
+	struct MHD_Response *old;
+	struct web_media_kept *k;
+
+	pthread_mutex_lock(&f->kept_lock);
+	k = &f->kept[f->next_kept++ % WEB_MEDIA_KEPT];
+	old = k->resp;
+	k->first = first;
+	k->last = last;
+	k->status = status;
+	k->variant = variant;
+	k->resp = resp;
+	pthread_mutex_unlock(&f->kept_lock);
+	if (old)
+		MHD_destroy_response(old);
 }
 
 /* True while f's path still names the file that was opened (looked at

@@ -41,9 +41,38 @@ enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Res
 	return ret;
 }
 
+enum MHD_Result web_queue_kept(struct web_request *r, unsigned status, struct MHD_Response *resp,
+			       int64_t body_bytes)
+{
+	enum MHD_Result ret;
+
+	if (r->answered)
+		return MHD_YES;
+	ret = MHD_queue_response(r->con, status, resp);
+	r->answered = 1;
+	r->status = status;
+	r->bytes = r->is_head ? 0 : body_bytes;
+	return ret;
+}
+
+int web_may_keep(const struct web_request *r)
+{
+	return !r->close && !atomic_load(&r->srv->stopping);
+}
+
+static int is_anonymous(const struct web_request *r)
+{
+	return r->viewer.role == PRL_ROLE_ANONYMOUS && !r->session.login[0];
+}
+
+int web_media_variant(const struct web_request *r, int immutable)
+{
+	return (immutable ? 2 : 0) | (is_anonymous(r) ? 1 : 0);
+}
+
 void web_add_cache_control(struct web_request *r, struct MHD_Response *resp, int immutable)
 {
-	int anonymous = r->viewer.role == PRL_ROLE_ANONYMOUS && !r->session.login[0];
+	int anonymous = is_anonymous(r);
 
 	/* a shared cache keeps only what an anonymous visitor was given, and
 	 * keys it by the cookie that could make it another answer */

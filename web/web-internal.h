@@ -158,6 +158,19 @@ struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
 
 /* ---- facts of media files (mediacache.c) ---- */
 
+/* How many answers a media file keeps made: the ranges asked most often
+ * (bytes=0- from every browser that starts a recording) are answered
+ * without making a response each time. */
+#define WEB_MEDIA_KEPT 4
+
+/* An answer kept made: the same range to the same kind of viewer. */
+struct web_media_kept {
+	int64_t first, last;	   /* the bytes sent */
+	unsigned status;	   /* 200 or 206 */
+	int variant;		   /* web_media_variant() of the viewers it suits */
+	struct MHD_Response *resp; /* a reference of ours, or NULL when empty */
+};
+
 /* One stored file, opened once and shared by the requests sending it. */
 struct web_media_file {
 	atomic_long refs; /* the cache's reference and one per user */
@@ -166,13 +179,26 @@ struct web_media_file {
 	time_t mtime;
 	dev_t dev; /* what the path named when it was opened */
 	ino_t ino;
-	atomic_llong checked_ms; /* when the path was last seen naming it */
-	const char *mime;	 /* static (prl_media.mime) */
-	char etag[70];		 /* "\"<sha256>\"" */
-	char lastmod[32];	 /* IMF-fixdate of mtime */
-	char disposition[96];	 /* Content-Disposition of an original, else "" */
-	char path[];		 /* absolute, NUL-terminated */
+	atomic_llong checked_ms;   /* when the path was last seen naming it */
+	const char *mime;	   /* static (prl_media.mime) */
+	char etag[70];		   /* "\"<sha256>\"" */
+	char lastmod[32];	   /* IMF-fixdate of mtime */
+	char disposition[96];	   /* Content-Disposition of an original, else "" */
+	pthread_mutex_t kept_lock; /* guards kept, next_kept */
+	struct web_media_kept kept[WEB_MEDIA_KEPT]; /* answers kept made */
+	unsigned next_kept;			    /* the slot a new one replaces */
+	char path[];				    /* absolute, NUL-terminated */
 };
+
+/* Queues the answer f keeps for (status, first, last, variant) on r:
+ * 1 with *res set when there is one, else 0.  A kept answer carries every
+ * header it needs; nothing is added to it per request. */
+int web_media_kept_queue(struct web_media_file *f, struct web_request *r, unsigned status,
+			 int64_t first, int64_t last, int variant, enum MHD_Result *res);
+/* Keeps resp (our reference, given) as f's answer for (status, first,
+ * last, variant), letting go of the one it replaces. */
+void web_media_kept_put(struct web_media_file *f, unsigned status, int64_t first, int64_t last,
+			int variant, struct MHD_Response *resp);
 
 /* Opens m's file for recording id (kind k): a new reference, or NULL with
  * *err set (-PRL_EIO when the file is missing or not a regular file,
@@ -300,6 +326,17 @@ int web_base_url(struct web_request *r, struct prl_buf *out);
  * reference).  resp may be NULL (memory exhausted): then the connection is
  * closed.  Returns what the access handler returns.
  */
+/* Queues resp, an answer made once and kept (web_media_kept_put()), as it
+ * is: it carries X-Content-Type-Options already, and the caller keeps its
+ * reference.  Never for a request that must close its connection. */
+enum MHD_Result web_queue_kept(struct web_request *r, unsigned status, struct MHD_Response *resp,
+			       int64_t body_bytes);
+/* True when r's answer may be one made once and kept: neither it nor the
+ * server asks the connection to close. */
+int web_may_keep(const struct web_request *r);
+/* Which viewers one kept media answer suits: its Cache-Control depends on
+ * whether the URL names the bytes (immutable) and whether r is anonymous. */
+int web_media_variant(const struct web_request *r, int immutable);
 enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Response *resp,
 			  int64_t body_bytes);
 /* Sends body (taken: b is emptied) as mime with status. */
