@@ -15,8 +15,13 @@
  * cached level for its viewer.  A file's descriptor is shared through a
  * reference count and lent to each response as a dup(): MHD closes its
  * copy, and sends with sendfile() or pread() at an explicit offset, so the
- * shared file position is never used.  A file whose path stops naming it
- * (fsck, a hand-deleted file) is noticed within CHECK_EVERY_MS.
+ * shared file position is never used.  A file also keeps the last few
+ * answers it gave whole (WEB_MEDIA_KEPT: status, range, the kind of viewer,
+ * every header): the range every browser starts with, asked again, costs
+ * no response, no header and no descriptor; MHD counts its own references
+ * to an answer, so one replaced or freed while connections still send it
+ * lives until they are done.  A file whose path stops naming it (fsck, a
+ * hand-deleted file) is noticed within CHECK_EVERY_MS.
  *
  * Expected workload: thousands of lookups a second on a few threads for a
  * handful of popular recordings; a miss after each commit to the archive.
