@@ -30,11 +30,13 @@
 /* Limits DESIGN.md promises: longer gets 414 and 431. */
 #define WEB_MAX_URI 8192
 #define WEB_MAX_HEADERS 16384
-/* What one connection may hold; above both limits so that our own checks
- * decide up to here, and MHD answers the same 414/431 past it.  No larger:
- * MHD clears this much memory for every request on a kept-alive
- * connection, which shows in the requests per second. */
-#define WEB_CONN_MEMORY (32 * 1024)
+/* What one connection may hold: the largest head the limits let through
+ * (16 KiB of headers, or an 8 KiB URL with 7 KiB of headers) fits beside
+ * MHD's own bookkeeping, so our own checks decide up to the limits, and
+ * MHD answers the same 414/431 past them.  No larger: MHD clears the whole
+ * pool for every request on a kept-alive connection, the largest single
+ * cost of answering a media range. */
+#define WEB_CONN_MEMORY (20 * 1024)
 /* How long a write waits for another program's write lock on the
  * database: a waiting write holds a worker thread, and every connection
  * that thread polls, so it gives up soon (503).  The server's own writes

@@ -565,6 +565,12 @@ def check_limits():
     hdr = "X-Ok: " + "b" * 15000 + "\r\n"
     st, out = raw(("GET /api/health HTTP/1.1\r\nHost: x\r\n" + hdr + "Connection: close\r\n\r\n").encode())
     ok(st == 200, "headers under 16 KiB are served", st)
+    hdr = "X-Ok: " + "b" * 16300 + "\r\n"
+    st, out = raw(("GET /api/health HTTP/1.1\r\nHost: x\r\n" + hdr + "Connection: close\r\n\r\n").encode())
+    ok(st == 200, "headers just under 16 KiB are served", st)
+    st, out = raw(("GET /" + "a" * 8100 + " HTTP/1.1\r\nHost: x\r\nX-K: " + "k" * 7000 +
+                   "\r\nConnection: close\r\n\r\n").encode())
+    ok(st == 404, "a URL just under 8 KiB with 7 KiB of headers is served (404)", st)
 
 
 def check_methods(pub_id):
