@@ -171,6 +171,13 @@ enum stmt_id {
 	ST_FACET_PLACES,
 	ST_FACET_SPEAKERS,
 	ST_FACET_VARIETIES,
+	/* schema 8: institutions */
+	ST_INST_ADD,
+	ST_INST_EDIT,
+	ST_INST_BY_SHORT,
+	ST_INST_FIRST,
+	ST_INST_LIST,
+	ST_COLLECTION_INSTITUTION,
 	ST_COUNT
 };
 
@@ -241,7 +248,9 @@ int archive_store_annotations(struct prl_archive *a, int64_t id, const struct pr
 int archive_edit_begin(struct prl_archive *a);
 int archive_edit_end(struct prl_archive *a, int ret);
 /* Writes one history row inside the caller's transaction; before and
- * after are JSON or NULL; v's account (none: the command line) is who. */
+ * after are JSON or NULL; v's account (none: the command line) is who.
+ * Asks the write gate first: -PRL_EACCESS (the caller rolls back) when v
+ * may not change recording rec_id. */
 int archive_audit(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 		  int64_t tier_id, int64_t seg_id, const char *action, const char *before,
 		  const char *after, int64_t reverts);
@@ -270,6 +279,12 @@ void archive_span_json(struct prl_buf *b, int64_t id, int64_t start, int64_t end
 /* Makes the withheld-muted access copies of recording id when its spans
  * changed since they were made (withheld.c).  Outside any transaction. */
 int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);
+
+/* The id of institution short_name, and its rights statement (into
+ * rights, when not NULL: "" when it has none); short_name NULL: the first
+ * one.  -PRL_ENOTFOUND with a sentence naming it. */
+int archive_institution_find(struct prl_archive *a, const char *short_name, int64_t *id,
+			     struct prl_buf *rights);
 
 /* Relative media path of kind ext for a digest: "ab/abcdef....ext". */
 int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *ext);

@@ -77,6 +77,15 @@ int prl_access_sees_withheld(const struct prl_viewer *v)
 	return prl_access_decide(v, PRL_ACCESS_PRIVATE) == PRL_SEE_ALL;
 }
 
+int prl_access_may_write(const struct prl_viewer *v, int64_t institution_id)
+{
+	/* staff of the network change everything; staff of an institution
+	 * change only what is that institution's */
+	if (!v || v->role < PRL_ROLE_ANNOTATOR)
+		return 0;
+	return v->institution_id == 0 || v->institution_id == institution_id;
+}
+
 static int make_dir(const char *path)
 {
 	if (mkdir(path, 0755) == 0 || errno == EEXIST)

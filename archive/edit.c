@@ -57,6 +57,14 @@ static int may_edit(struct prl_archive *a, const struct prl_viewer *v)
 	return 0;
 }
 
+/* The write gate for recording rec_id, asked as soon as a change knows
+ * its recording, so that a refusal comes before any other answer (422,
+ * 409); archive_audit() asks it again for every change. */
+static int may_write(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id)
+{
+	return prl_archive_recording_open(a, v, rec_id, PRL_MAY_WRITE, NULL);
+}
+
 /* ---- JSON of what is ---- */
 
 static void seg_json(struct prl_buf *b, const struct seg *s)
@@ -422,7 +430,8 @@ int prl_archive_segment_add(struct prl_archive *a, const struct prl_viewer *v, i
 		return ret;
 	if ((ret = archive_edit_begin(a)) < 0)
 		goto end;
-	if ((ret = tier_load(a, c->tier_id, &t)) == 0 && t.rec_id != rec_id)
+	if ((ret = may_write(a, v, rec_id)) == 0 && (ret = tier_load(a, c->tier_id, &t)) == 0 &&
+	    t.rec_id != rec_id)
 		ret = archive_fail(a, -PRL_EINVAL, "tier %lld is not one of recording %lld's",
 				   (long long)c->tier_id, (long long)rec_id);
 	if (ret == 0) {
@@ -461,7 +470,7 @@ int prl_archive_segment_update(struct prl_archive *a, const struct prl_viewer *v
 		return ret;
 	if ((ret = archive_edit_begin(a)) < 0)
 		goto end;
-	if ((ret = seg_load(a, sid, &cur)) == 0) {
+	if ((ret = seg_load(a, sid, &cur)) == 0 && (ret = may_write(a, v, cur.rec_id)) == 0) {
 		if (c->has_tier && c->tier_id != cur.tier_id) {
 			ret = archive_fail(a, -PRL_EINVAL,
 					   "a segment stays in its tier: delete it "
@@ -496,7 +505,7 @@ int prl_archive_segment_delete(struct prl_archive *a, const struct prl_viewer *v
 		return ret;
 	if ((ret = archive_edit_begin(a)) < 0)
 		return ret;
-	if ((ret = seg_load(a, sid, &cur)) == 0)
+	if ((ret = seg_load(a, sid, &cur)) == 0 && (ret = may_write(a, v, cur.rec_id)) == 0)
 		ret = seg_remove(a, v, &cur, version, 0, &res);
 	ret = archive_edit_end(a, ret);
 	if (ret == 0 || ret == -PRL_ECONFLICT)
@@ -581,7 +590,7 @@ int prl_archive_tier_add(struct prl_archive *a, const struct prl_viewer *v, int6
 	}
 	if ((ret = archive_edit_begin(a)) < 0)
 		goto end;
-	if ((ret = duration_of(a, rec_id, &duration)) < 0 ||
+	if ((ret = may_write(a, v, rec_id)) < 0 || (ret = duration_of(a, rec_id, &duration)) < 0 ||
 	    (ret = tier_name_free(a, rec_id, nm)) < 0)
 		goto done;
 	ret = -PRL_ESQL;
@@ -670,7 +679,8 @@ int prl_archive_tier_rename(struct prl_archive *a, const struct prl_viewer *v, i
 	if ((ret = may_edit(a, v)) < 0 || (ret = clean_name(a, name, &nm)) < 0)
 		return ret;
 	if ((ret = archive_edit_begin(a)) == 0) {
-		if ((ret = tier_load(a, tier_id, &t)) == 0)
+		if ((ret = tier_load(a, tier_id, &t)) == 0 &&
+		    (ret = may_write(a, v, t.rec_id)) == 0)
 			ret = tier_set_name(a, v, &t, nm, 0, &res);
 		if ((ret = archive_edit_end(a, ret)) == 0)
 			ret = prl_buf_add(out, prl_buf_str(&res), res.len);
@@ -756,7 +766,7 @@ int prl_archive_tier_delete(struct prl_archive *a, const struct prl_viewer *v, i
 		return ret;
 	if ((ret = archive_edit_begin(a)) < 0)
 		return ret;
-	if ((ret = tier_load(a, tier_id, &t)) == 0)
+	if ((ret = tier_load(a, tier_id, &t)) == 0 && (ret = may_write(a, v, t.rec_id)) == 0)
 		ret = tier_remove(a, v, &t, 0, &res);
 	if ((ret = archive_edit_end(a, ret)) == 0)
 		ret = prl_buf_add(out, prl_buf_str(&res), res.len);
@@ -808,7 +818,9 @@ int prl_archive_set_access(struct prl_archive *a, const struct prl_viewer *v, in
 		return archive_fail(a, -PRL_EINVAL, "access is public, restricted or private");
 	if ((ret = archive_edit_begin(a)) < 0)
 		return ret;
-	if ((ret = archive_recording_brief(a, rec_id, &b)) == 0) {
+	/* through the write gate even when nothing changes: "already so" is
+	 * no answer for someone who may not change it */
+	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_MAY_WRITE, &b)) == 0) {
 		if (b.access == level)
 			prl_buf_addf(&res, "{\"id\":%lld,\"access\":\"%s\"}", (long long)rec_id,
 				     prl_access_name(level));
@@ -1116,6 +1128,8 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 		ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
 		goto end;
 	}
+	if ((ret = may_write(a, v, rec_id)) < 0)
+		goto end;
 	if (!strncmp(action, "segment.", 8) && seg_id > 0 && (before || after)) {
 		ret = revert_segment(a, v, hid, rec_id, seg_id, before, after, before_text, &res);
 	} else if ((!strcmp(action, "tier.rename") || !strcmp(action, "tier.revert")) && before &&

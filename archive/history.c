@@ -3,7 +3,10 @@
  * The change path's transactions and its history rows: every change to
  * annotations, access levels and withheld spans (edit.c, withheld.c,
  * annotations.c) runs between archive_edit_begin() and archive_edit_end()
- * and writes its row with archive_audit() inside that transaction.
+ * and writes its row with archive_audit() inside that transaction;
+ * archive_audit() asks the write gate (prl_archive_recording_open() with
+ * PRL_MAY_WRITE) for the recording, so a change no one may make never
+ * commits, whichever path made it.
  *
  * Always holds: a change and its history row commit together or not at
  * all; while a change runs the connection is at synchronous=FULL (an
@@ -50,9 +53,15 @@ int archive_audit(struct prl_archive *a, const struct prl_viewer *v, int64_t rec
 		  int64_t tier_id, int64_t seg_id, const char *action, const char *before,
 		  const char *after, int64_t reverts)
 {
-	sqlite3_stmt *st = archive_stmt(a, ST_AUDIT_ADD);
+	sqlite3_stmt *st;
+	int ret;
 
-	if (!st)
+	/* the write gate, asked again by every change as it writes its row:
+	 * a change whose row is refused rolls back, so no write path, old
+	 * or new, commits a change its author may not make */
+	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_MAY_WRITE, NULL)) < 0)
+		return ret;
+	if (!(st = archive_stmt(a, ST_AUDIT_ADD)))
 		return -PRL_ESQL;
 	if (v && v->user_id > 0)
 		sqlite3_bind_int64(st, 1, v->user_id);

@@ -271,7 +271,10 @@ end:
 	return ret;
 }
 
-static int64_t find_or_add_collection(struct prl_archive *a, const char *name)
+/* The collection called name, made for institution when new; one that
+ * belongs to another institution is refused with a sentence: a collection
+ * has one depositor. */
+static int64_t find_or_add_collection(struct prl_archive *a, const char *name, int64_t institution)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_COLLECTION_FIND);
 
@@ -279,15 +282,26 @@ static int64_t find_or_add_collection(struct prl_archive *a, const char *name)
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, name);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t id = sqlite3_column_int64(st, 0), owner = sqlite3_column_int64(st, 1);
 
 		sqlite3_reset(st);
-		return id;
+		if (owner == institution)
+			return id;
+		if ((st = archive_stmt(a, ST_COLLECTION_INSTITUTION))) {
+			sqlite3_bind_int64(st, 1, owner);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				archive_fail(a, -PRL_EINVAL,
+					     "collection '%s' belongs to institution '%s'", name,
+					     (const char *)sqlite3_column_text(st, 0));
+			sqlite3_reset(st);
+		}
+		return -PRL_EINVAL;
 	}
 	sqlite3_reset(st);
 	if (!(st = archive_stmt(a, ST_COLLECTION_ADD)))
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, institution);
 	if (archive_step_done(a, st, "adding a collection") < 0)
 		return -PRL_ESQL;
 	return sqlite3_last_insert_rowid(a->db);
@@ -438,15 +452,15 @@ static const char *tag_date(const struct prl_tags *tags, char out[11], struct pr
 
 static int insert_rows(struct prl_archive *a, const char *path, const struct sidecar *sc,
 		       const struct prl_transcode_result *tr, const char *sha, double target,
-		       int access, const char *default_collection, struct staged *files,
-		       size_t nfiles, int64_t *id_out, struct prl_buf *warn)
+		       int access, const char *default_collection, const char *default_institution,
+		       struct staged *files, size_t nfiles, int64_t *id_out, struct prl_buf *warn)
 {
 	char iso[11];
 	const struct prl_tags *tags = &tr->tags;
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	const char *title, *date, *collector, *device, *description, *collection;
-	int64_t collection_id = 0, place_id = 0, id;
-	struct prl_buf stem = PRL_BUF_INIT;
+	int64_t collection_id = 0, place_id = 0, institution_id = 0, id;
+	struct prl_buf stem = PRL_BUF_INIT, rights = PRL_BUF_INIT;
 	sqlite3_stmt *st;
 	int ret = -PRL_ESQL;
 
@@ -468,8 +482,17 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 		description = prl_tags_get(tags, "comment");
 	collection = sc->collection ? sc->collection : default_collection;
 
-	if (collection && (collection_id = find_or_add_collection(a, collection)) < 0)
+	/* the depositor: the sidecar's, else the run's, else the archive's own */
+	if ((ret = archive_institution_find(a,
+					    sc->institution ? sc->institution : default_institution,
+					    &institution_id, &rights)) < 0)
 		goto end;
+	ret = -PRL_ESQL;
+	if (collection &&
+	    (collection_id = find_or_add_collection(a, collection, institution_id)) < 0) {
+		ret = (int)collection_id;
+		goto end;
+	}
 	if (sc->place_name && (place_id = find_or_add_place(a, sc)) < 0)
 		goto end;
 	if (!(st = archive_stmt(a, ST_REC_ADD)))
@@ -485,7 +508,11 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 	archive_bind_text(st, 7, sc->language);
 	archive_bind_text(st, 8, description);
 	archive_bind_text(st, 9, sc->keywords_json);
-	archive_bind_text(st, 10, sc->rights);
+	/* what the institution applies by default when the sidecar says nothing */
+	archive_bind_text(st, 10,
+			  sc->rights   ? sc->rights
+			  : rights.len ? prl_buf_str(&rights)
+				       : NULL);
 	sqlite3_bind_int(st, 11, access);
 	sqlite3_bind_int64(st, 12, tr->info.duration_ms);
 	sqlite3_bind_int(st, 13, tr->info.sample_rate);
@@ -503,6 +530,7 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 	bind_double_or_null(st, 24, tr->gain_db);
 	sqlite3_bind_double(st, 25, target);
 	archive_bind_text(st, 26, device);
+	sqlite3_bind_int64(st, 27, institution_id);
 	if ((ret = archive_step_done(a, st, "adding the recording")) < 0)
 		goto end;
 	id = sqlite3_last_insert_rowid(a->db);
@@ -512,6 +540,7 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 	ret = 0;
 end:
 	prl_buf_release(&stem);
+	prl_buf_release(&rights);
 	return ret;
 }
 
@@ -767,8 +796,8 @@ static int store(struct ingest *in)
 	}
 	in->in_tx = 1;
 	if ((ret = insert_rows(a, in->path, &in->sc, &in->tr, in->sha, in->target, access_level,
-			       in->opts->collection, in->files, in->nfiles, &in->id,
-			       &res->warnings)) < 0) {
+			       in->opts->collection, in->opts->institution, in->files, in->nfiles,
+			       &in->id, &res->warnings)) < 0) {
 		if (sqlite3_errcode(a->db) == SQLITE_CONSTRAINT &&
 		    existing_recording(a, in->sha, &in->id) == 1) {
 			/* another ingest of the same bytes committed first */

@@ -228,6 +228,10 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	add_num(out, "gain_db", st, 25, 1);
 	add_str(out, "collector", st, 20);
 	add_str(out, "device", st, 31);
+	prl_buf_addstr(out, ",\"institution\":{\"short\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, 32));
+	add_str(out, "name", st, 33);
+	prl_buf_addch(out, '}');
 	add_str(out, "description", st, 21);
 	prl_buf_addstr(out, ",\"keywords\":");
 	/* stored as a JSON array by ingest, so it goes out as is */
@@ -277,6 +281,7 @@ static void bind_filter(sqlite3_stmt *st, const struct prl_viewer *v,
 	archive_bind_text(st, 3, f->speaker && f->speaker[0] ? f->speaker : NULL);
 	archive_bind_text(st, 4, f->variety && f->variety[0] ? f->variety : NULL);
 	archive_bind_text(st, 5, f->collection && f->collection[0] ? f->collection : NULL);
+	archive_bind_text(st, 8, f->institution && f->institution[0] ? f->institution : NULL);
 }
 
 int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
@@ -361,6 +366,7 @@ int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_record
 	b.channels = sqlite3_column_int(st, 5);
 	snprintf(b.sha256, sizeof(b.sha256), "%s", (const char *)sqlite3_column_text(st, 6));
 	b.original_name = archive_col_strdup(st, 7);
+	b.institution_id = sqlite3_column_int64(st, 8);
 	sqlite3_reset(st);
 	*out = b;
 	return 0;
@@ -378,8 +384,16 @@ int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v
 	vis = prl_access_decide(v, b.access);
 	if (vis == PRL_SEE_NOTHING)
 		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
-	else if (vis < need)
+	else if (vis < need && need <= PRL_SEE_ALL)
 		ret = archive_fail(a, -PRL_EACCESS, "recording %lld is restricted", (long long)id);
+	else if (need == PRL_MAY_WRITE && v && v->role >= PRL_ROLE_ANNOTATOR &&
+		 !prl_access_may_write(v, b.institution_id))
+		ret = archive_fail(a, -PRL_EACCESS,
+				   "recording %lld belongs to another institution: only its own "
+				   "staff and the network's may change it",
+				   (long long)id);
+	else if (need == PRL_MAY_WRITE && !prl_access_may_write(v, b.institution_id))
+		ret = archive_fail(a, -PRL_EACCESS, "only annotators and admins may change this");
 	if (ret < 0 || !out)
 		prl_recording_brief_clear(&b);
 	else

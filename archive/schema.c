@@ -318,6 +318,55 @@ static const struct migration migrations[] = {
 	 "UPDATE recordings SET device = collector, collector = NULL"
 	 " WHERE collector IS NOT NULL AND collector = (SELECT value FROM recording_tags t"
 	 "  WHERE t.recording_id = recordings.id AND t.key = 'bext_originator');"},
+	{8,
+	 /* institutions: the depositors of a network (museums, associations,
+	  * archives...).  Every collection, recording and staff account
+	  * belongs to one; an account with none belongs to the network.  An
+	  * archive made before them was one institution's: it becomes the
+	  * first one, short name "archive", which `parlers institution edit`
+	  * (or `init --institution`) names.  ALTER TABLE cannot add a NOT NULL
+	  * column that references another table, so triggers stand for it: a
+	  * collection or recording inserted without one goes to the first
+	  * institution (the archive's own), and none is ever taken away. */
+	 "CREATE TABLE institutions ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  short TEXT NOT NULL UNIQUE CHECK (length(short) BETWEEN 1 AND 64"
+	 "   AND short NOT GLOB '*[^a-z0-9-]*'),"
+	 "  name TEXT NOT NULL,"
+	 "  kind TEXT,"
+	 "  description_fr TEXT,"
+	 "  description_en TEXT,"
+	 "  address TEXT,"
+	 "  commune TEXT,"
+	 "  lat REAL CHECK (lat IS NULL OR lat BETWEEN -90 AND 90),"
+	 "  lon REAL CHECK (lon IS NULL OR lon BETWEEN -180 AND 180),"
+	 "  website TEXT,"
+	 "  contact TEXT,"
+	 "  rights TEXT,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 "INSERT INTO institutions(id, short, name) VALUES (1, 'archive', 'Archive');"
+	 "ALTER TABLE collections ADD COLUMN institution_id INTEGER REFERENCES institutions(id);"
+	 "ALTER TABLE recordings ADD COLUMN institution_id INTEGER REFERENCES institutions(id);"
+	 "ALTER TABLE users ADD COLUMN institution_id INTEGER REFERENCES institutions(id);"
+	 "UPDATE collections SET institution_id = 1;"
+	 "UPDATE recordings SET institution_id = 1;"
+	 "CREATE INDEX recordings_institution ON recordings(institution_id);"
+	 "CREATE INDEX collections_institution ON collections(institution_id);"
+	 "CREATE TRIGGER collections_institution_insert AFTER INSERT ON collections"
+	 " WHEN new.institution_id IS NULL BEGIN"
+	 " UPDATE collections SET institution_id = (SELECT min(id) FROM institutions)"
+	 "  WHERE id = new.id; END;"
+	 "CREATE TRIGGER collections_institution_update BEFORE UPDATE OF institution_id"
+	 " ON collections WHEN new.institution_id IS NULL BEGIN"
+	 " SELECT RAISE(ABORT, 'a collection belongs to an institution'); END;"
+	 "CREATE TRIGGER recordings_institution_insert AFTER INSERT ON recordings"
+	 " WHEN new.institution_id IS NULL BEGIN"
+	 " UPDATE recordings SET institution_id = (SELECT min(id) FROM institutions)"
+	 "  WHERE id = new.id; END;"
+	 "CREATE TRIGGER recordings_institution_update BEFORE UPDATE OF institution_id"
+	 " ON recordings WHEN new.institution_id IS NULL BEGIN"
+	 " SELECT RAISE(ABORT, 'a recording belongs to an institution'); END;"},
 };
 
 int prl_archive_latest_schema(void)

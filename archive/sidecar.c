@@ -17,8 +17,9 @@
 #include "sidecar.h"
 
 static const char *const known_fields[] = {
-	"title",  "date",   "collection", "place",	 "variety",  "language", "collector",
-	"device", "rights", "access",	  "description", "keywords", "speakers", NULL,
+	"title",       "date",	    "collection", "place",	 "variety",
+	"language",    "collector", "device",	  "rights",	 "access",
+	"description", "keywords",  "speakers",	  "institution", NULL,
 };
 
 static const char *const known_speaker_fields[] = {
@@ -330,8 +331,17 @@ int sidecar_parse(const char *data, size_t len, struct sidecar *sc, struct prl_b
 	    (ret = take_string(root, "collector", &sc->collector, err, "")) < 0 ||
 	    (ret = take_string(root, "device", &sc->device, err, "")) < 0 ||
 	    (ret = take_string(root, "rights", &sc->rights, err, "")) < 0 ||
-	    (ret = take_string(root, "description", &sc->description, err, "")) < 0)
+	    (ret = take_string(root, "description", &sc->description, err, "")) < 0 ||
+	    (ret = take_string(root, "institution", &sc->institution, err, "")) < 0)
 		goto end;
+	if (sc->institution && !prl_institution_short_valid(sc->institution)) {
+		prl_buf_addf(err,
+			     "field 'institution' must be a short name (lowercase letters, "
+			     "digits, '-'), not '%s'",
+			     sc->institution);
+		ret = -PRL_EFORMAT;
+		goto end;
+	}
 	if (sc->date && !date_valid(sc->date)) {
 		prl_buf_addf(err, "field 'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not '%s'",
 			     sc->date);
@@ -375,6 +385,7 @@ void sidecar_clear(struct sidecar *sc)
 	free(sc->device);
 	free(sc->rights);
 	free(sc->description);
+	free(sc->institution);
 	free(sc->place_name);
 	free(sc->place_commune);
 	free(sc->keywords_json);

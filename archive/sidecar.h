@@ -20,6 +20,7 @@ struct sidecar {
 	char *title, *date, *collection, *variety, *language, *collector, *rights;
 	char *device; /* the recorder or machine it was made with */
 	char *description;
+	char *institution; /* the depositor's short name */
 	char *place_name, *place_commune;
 	double lat, lon;
 	int has_coords;

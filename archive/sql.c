@@ -23,15 +23,16 @@
 	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
 	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
 	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
-	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"
+	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"                              \
+	" AND (?8 IS NULL OR r.institution_id = (SELECT id FROM institutions WHERE short = ?8))"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_REC_BY_SHA] = "SELECT id FROM recordings WHERE sha256 = ?1",
-	[ST_COLLECTION_FIND] = "SELECT id FROM collections WHERE name = ?1",
-	[ST_COLLECTION_ADD] = "INSERT INTO collections(name) VALUES (?1)",
+	[ST_COLLECTION_FIND] = "SELECT id, institution_id FROM collections WHERE name = ?1",
+	[ST_COLLECTION_ADD] = "INSERT INTO collections(name, institution_id) VALUES (?1, ?2)",
 	[ST_PLACE_FIND] = "SELECT id FROM places WHERE name = ?1 AND commune IS ?2",
 	[ST_PLACE_ADD] = "INSERT INTO places(name, commune, lat, lon) VALUES (?1, ?2, ?3, ?4)",
 	[ST_SPEAKER_FIND] = "SELECT id FROM speakers WHERE name = ?1 AND birth_year IS ?2",
@@ -42,24 +43,26 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       " variety, language, description, keywords, rights, access, duration_ms,"
 		       " sample_rate, channels, bits_per_sample, original_format, original_codec,"
 		       " original_name, sha256, loudness_lufs, loudness_range_lu, true_peak_dbtp,"
-		       " sample_peak_dbfs, gain_db, target_lufs, device) VALUES (?1, ?2, ?3, ?4,"
-		       " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-		       " ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+		       " sample_peak_dbfs, gain_db, target_lufs, device, institution_id) VALUES"
+		       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		       " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
 	[ST_REC_SPEAKER_ADD] = "INSERT OR IGNORE INTO recording_speakers(recording_id, speaker_id,"
 			       " role, ord) VALUES (?1, ?2, ?3, ?4)",
 	[ST_MEDIA_ADD] = "INSERT INTO media_files(recording_id, kind, path, bytes, sha256)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_TAG_ADD] = "INSERT INTO recording_tags(recording_id, key, value) VALUES (?1, ?2, ?3)",
 	[ST_REC_BRIEF] = "SELECT id, title, access, duration_ms, sample_rate, channels, sha256,"
-			 " original_name FROM recordings WHERE id = ?1",
+			 " original_name, institution_id FROM recordings WHERE id = ?1",
 	[ST_REC_FULL] =
 		"SELECT r.id, r.title, r.date, c.name, p.id, p.name, p.commune, p.lat, p.lon,"
 		" r.variety, r.language, r.access, r.duration_ms, r.sample_rate, r.channels,"
 		" r.sha256, r.original_name, r.original_format, r.loudness_lufs, r.true_peak_dbtp,"
 		" r.collector, r.description, r.keywords, r.rights, r.loudness_range_lu, r.gain_db,"
 		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id,"
-		" r.device FROM recordings r LEFT JOIN places p ON p.id = r.place_id"
-		" LEFT JOIN collections c ON c.id = r.collection_id WHERE r.id = ?1",
+		" r.device, i.short, i.name FROM recordings r LEFT JOIN places p ON p.id = "
+		"r.place_id"
+		" LEFT JOIN collections c ON c.id = r.collection_id"
+		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1",
 	[ST_REC_SPEAKERS] = "SELECT s.id, s.name, rs.role, s.birth_year, s.sex, s.occupation,"
 			    " s.origin, s.is_pseudonym FROM recording_speakers rs"
 			    " JOIN speakers s ON s.id = rs.speaker_id"
@@ -242,8 +245,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 					    "s.end_ms") " ORDER BY s.ord, s.id",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-	[ST_USER_ADD] = "INSERT INTO users(login, role, pwhash) VALUES (?1, ?2, ?3)",
-	[ST_USER_BY_LOGIN] = "SELECT id, role, pwhash FROM users WHERE login = ?1",
+	[ST_USER_ADD] = "INSERT INTO users(login, role, pwhash, institution_id)"
+			" VALUES (?1, ?2, ?3, ?4)",
+	[ST_USER_BY_LOGIN] = "SELECT id, role, pwhash, ifnull(institution_id, 0) FROM users"
+			     " WHERE login = ?1",
 	[ST_USER_SET_PASSWORD] =
 		"UPDATE users SET pwhash = ?2,"
 		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
@@ -253,7 +258,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION_ADD] = "INSERT INTO sessions(id_hash, user_id, csrf, created_at, last_seen)"
 			   " VALUES (?1, ?2, ?3, ?4, ?4)",
 	/* ?2 now, ?3 idle limit, ?4 age limit (seconds) */
-	[ST_SESSION_GET] = "SELECT u.id, u.login, u.role, s.csrf, s.last_seen FROM sessions s"
+	[ST_SESSION_GET] = "SELECT u.id, u.login, u.role, s.csrf, s.last_seen,"
+			   " ifnull(u.institution_id, 0) FROM sessions s"
 			   " JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1"
 			   " AND s.last_seen > ?2 - ?3 AND s.created_at > ?2 - ?4",
 	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1",
@@ -397,6 +403,38 @@ static const char *const stmt_sql[ST_COUNT] = {
 			      " JOIN recording_speakers rs ON rs.speaker_id = s.id"
 			      " JOIN recordings r ON r.id = rs.recording_id AND r.access <= ?1"
 			      " GROUP BY s.id ORDER BY s.name",
+	/* institutions (institutions.c); ?1 of the list: as for listings */
+	[ST_INST_ADD] = "INSERT INTO institutions(short, name, kind, description_fr,"
+			" description_en, address, commune, website, contact, rights, lat, lon)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	/* a NULL leaves a field as it is, '' clears it; ?13: 1 when the
+	 * coordinates are given */
+	[ST_INST_EDIT] = "UPDATE institutions SET short = ifnull(?1, short),"
+			 " name = ifnull(?2, name),"
+			 " kind = CASE WHEN ?3 IS NULL THEN kind ELSE nullif(?3, '') END,"
+			 " description_fr = CASE WHEN ?4 IS NULL THEN description_fr"
+			 "  ELSE nullif(?4, '') END,"
+			 " description_en = CASE WHEN ?5 IS NULL THEN description_en"
+			 "  ELSE nullif(?5, '') END,"
+			 " address = CASE WHEN ?6 IS NULL THEN address ELSE nullif(?6, '') END,"
+			 " commune = CASE WHEN ?7 IS NULL THEN commune ELSE nullif(?7, '') END,"
+			 " website = CASE WHEN ?8 IS NULL THEN website ELSE nullif(?8, '') END,"
+			 " contact = CASE WHEN ?9 IS NULL THEN contact ELSE nullif(?9, '') END,"
+			 " rights = CASE WHEN ?10 IS NULL THEN rights ELSE nullif(?10, '') END,"
+			 " lat = CASE WHEN ?13 THEN ?11 ELSE lat END,"
+			 " lon = CASE WHEN ?13 THEN ?12 ELSE lon END,"
+			 " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE short = ?14",
+	[ST_INST_BY_SHORT] = "SELECT id, ifnull(rights, '') FROM institutions WHERE short = ?1",
+	[ST_INST_FIRST] = "SELECT id, ifnull(rights, ''), short FROM institutions"
+			  " ORDER BY id LIMIT 1",
+	[ST_INST_LIST] =
+		"SELECT i.short, i.name, i.kind, i.description_fr, i.description_en, i.address,"
+		" i.commune, i.lat, i.lon, i.website, i.contact, i.rights,"
+		" (SELECT count(*) FROM collections c WHERE c.institution_id = i.id),"
+		" (SELECT count(*) FROM recordings r WHERE r.institution_id = i.id"
+		"  AND r.access <= ?1) FROM institutions i"
+		" WHERE ?2 IS NULL OR i.short = ?2 ORDER BY i.short",
+	[ST_COLLECTION_INSTITUTION] = "SELECT short FROM institutions WHERE id = ?1",
 	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
 			       " WHERE variety IS NOT NULL AND access <= ?1"
 			       " GROUP BY variety ORDER BY variety",

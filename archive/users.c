@@ -103,10 +103,11 @@ static int hash_password(struct prl_archive *a, const char *pw, char out[crypto_
 	return 0;
 }
 
-/* The id, role and hash of login into the caller's variables; 0 or
+/* The id, role and hash of login into the caller's variables (and its
+ * institution, 0 for the network's, when institution is not NULL); 0 or
  * -PRL_ENOTFOUND. */
 static int user_find(struct prl_archive *a, const char *login, int64_t *id, int *role,
-		     char hash[crypto_pwhash_STRBYTES])
+		     char hash[crypto_pwhash_STRBYTES], int64_t *institution)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_USER_BY_LOGIN);
 	int rc;
@@ -122,6 +123,8 @@ static int user_find(struct prl_archive *a, const char *login, int64_t *id, int 
 	}
 	*id = sqlite3_column_int64(st, 0);
 	*role = sqlite3_column_int(st, 1);
+	if (institution)
+		*institution = sqlite3_column_int64(st, 3);
 	if (hash)
 		snprintf(hash, crypto_pwhash_STRBYTES, "%s",
 			 (const char *)sqlite3_column_text(st, 2));
@@ -132,7 +135,14 @@ static int user_find(struct prl_archive *a, const char *login, int64_t *id, int 
 int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role role,
 			 const char *password)
 {
+	return prl_archive_user_add_to(a, login, role, password, NULL);
+}
+
+int prl_archive_user_add_to(struct prl_archive *a, const char *login, enum prl_role role,
+			    const char *password, const char *institution)
+{
 	char hash[crypto_pwhash_STRBYTES];
+	int64_t institution_id = 0;
 	sqlite3_stmt *st;
 	int ret;
 
@@ -142,6 +152,9 @@ int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role
 				    PRL_LOGIN_MAX);
 	if (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN)
 		return archive_fail(a, -PRL_EINVAL, "a role is admin, annotator or researcher");
+	if (institution &&
+	    (ret = archive_institution_find(a, institution, &institution_id, NULL)) < 0)
+		return ret;
 	if ((ret = check_password(a, password)) < 0 || (ret = sodium_ready(a)) < 0 ||
 	    (ret = hash_password(a, password, hash)) < 0)
 		return ret;
@@ -150,6 +163,8 @@ int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role
 	archive_bind_text(st, 1, login);
 	sqlite3_bind_int(st, 2, (int)role);
 	archive_bind_text(st, 3, hash);
+	if (institution_id > 0)
+		sqlite3_bind_int64(st, 4, institution_id);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		int constraint = sqlite3_errcode(a->db) == SQLITE_CONSTRAINT;
 
@@ -177,7 +192,7 @@ int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
 		return ret;
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = user_find(a, login, &id, &old_role, NULL)) < 0)
+	if ((ret = user_find(a, login, &id, &old_role, NULL, NULL)) < 0)
 		goto end;
 	ret = -PRL_ESQL;
 	if (password) {
@@ -217,7 +232,7 @@ int prl_archive_user_del(struct prl_archive *a, const char *login)
 
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = user_find(a, login, &id, &role, NULL)) < 0)
+	if ((ret = user_find(a, login, &id, &role, NULL, NULL)) < 0)
 		goto end;
 	ret = -PRL_ESQL;
 	/* sessions go with the account (ON DELETE CASCADE) */
@@ -369,7 +384,7 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 {
 	char hash[crypto_pwhash_STRBYTES];
 	struct prl_session s;
-	int64_t now = (int64_t)time(NULL), id = 0;
+	int64_t now = (int64_t)time(NULL), id = 0, institution = 0;
 	int role = 0, ret, known;
 
 	if ((ret = sodium_ready(a)) < 0)
@@ -383,7 +398,7 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 	pthread_once(&dummy_once, dummy_init);
 	if (!dummy_hash[0])
 		return archive_fail(a, -PRL_ENOMEM, "out of memory");
-	known = login[0] && user_find(a, login, &id, &role, hash) == 0;
+	known = login[0] && user_find(a, login, &id, &role, hash, &institution) == 0;
 	if (!known)
 		memcpy(hash, dummy_hash, sizeof(hash));
 	if (crypto_pwhash_str_verify(hash, password ? password : "",
@@ -393,6 +408,7 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 	memset(&s, 0, sizeof(s));
 	s.viewer.role = (enum prl_role)role;
 	s.viewer.user_id = id;
+	s.viewer.institution_id = institution;
 	snprintf(s.login, sizeof(s.login), "%s", login);
 	if ((ret = open_session(a, id, now, &s)) < 0)
 		return ret;
@@ -443,6 +459,7 @@ int prl_archive_session_get(struct prl_archive *a, const char *token, struct prl
 	s.viewer.role = (enum prl_role)sqlite3_column_int(st, 2);
 	snprintf(s.csrf, sizeof(s.csrf), "%s", (const char *)sqlite3_column_text(st, 3));
 	last = sqlite3_column_int64(st, 4);
+	s.viewer.institution_id = sqlite3_column_int64(st, 5);
 	sqlite3_reset(st);
 	if (now - last >= TOUCH_EVERY_S && (st = archive_stmt(a, ST_SESSION_TOUCH))) {
 		/* best effort: a busy database only shortens the idle time */

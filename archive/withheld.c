@@ -358,7 +358,9 @@ int prl_archive_withheld_add(struct prl_archive *a, const struct prl_viewer *v, 
 
 	if ((ret = may_withhold(a, v)) < 0 || (ret = archive_edit_begin(a)) < 0)
 		return ret;
-	ret = archive_withheld_insert(a, v, rec_id, 0, start_ms, end_ms, reason, 0, &res);
+	/* the write gate first: a refusal comes before what the span's check says */
+	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_MAY_WRITE, NULL)) == 0)
+		ret = archive_withheld_insert(a, v, rec_id, 0, start_ms, end_ms, reason, 0, &res);
 	/* the muted copies are made before the answer: a visitor never gets
 	 * the full copy once the span is acknowledged (until they are made,
 	 * visitors get no copy at all) */
@@ -377,7 +379,8 @@ int prl_archive_withheld_delete(struct prl_archive *a, const struct prl_viewer *
 
 	if ((ret = may_withhold(a, v)) < 0 || (ret = archive_edit_begin(a)) < 0)
 		return ret;
-	ret = archive_withheld_remove(a, v, rec_id, span_id, 0, &res);
+	if ((ret = prl_archive_recording_open(a, v, rec_id, PRL_MAY_WRITE, NULL)) == 0)
+		ret = archive_withheld_remove(a, v, rec_id, span_id, 0, &res);
 	if ((ret = archive_edit_end(a, ret)) == 0 &&
 	    (ret = archive_withheld_refresh_media(a, rec_id)) == 0)
 		ret = prl_buf_add(out, prl_buf_str(&res), res.len);

@@ -28,6 +28,7 @@ int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_search(struct cli *c, int argc, char **argv);
 int cmd_variants(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
+int cmd_institution(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_reindex(struct cli *c, int argc, char **argv);
 

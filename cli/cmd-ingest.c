@@ -178,8 +178,8 @@ static void print_result(int json, const char *path, const struct prl_ingest_res
 static void help(void)
 {
 	printf("usage: parlers [-d DIR] ingest [--access public|restricted|private]\n"
-	       "                          [--collection NAME] [--target-lufs L] [--json] "
-	       "PATH...\n\n"
+	       "                          [--collection NAME] [--institution SHORT]\n"
+	       "                          [--target-lufs L] [--json] PATH...\n\n"
 	       "Adds recordings to the archive. PATH is an audio file or a folder (walked).\n"
 	       "Beside an audio file NAME.ext, these sidecars are read when present:\n"
 	       "  NAME.json                    metadata (see README, 'Metadata sidecar')\n"
@@ -190,6 +190,8 @@ static void help(void)
 	       "with the true peak kept at or below -1 dBTP.\n\n"
 	       "  --access LEVEL     used when a sidecar names none (default: private)\n"
 	       "  --collection NAME  used when a sidecar names none\n"
+	       "  --institution SHORT  the depositor when a sidecar names none (default:\n"
+	       "                     the archive's first institution)\n"
 	       "  --target-lufs L    loudness of the access copies (default -18)\n"
 	       "  --json             one JSON object per file: {path, id, status, error}\n"
 	       "  --accept-truncated keep a file cut short (a header promising more audio\n"
@@ -205,6 +207,7 @@ static int ingest_options(int argc, char **argv, struct prl_ingest_opts *io, int
 	static const struct option opts[] = {
 		{"access", required_argument, NULL, 'a'},
 		{"collection", required_argument, NULL, 'c'},
+		{"institution", required_argument, NULL, 'i'},
 		{"target-lufs", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"accept-truncated", no_argument, NULL, 'T'},
@@ -225,6 +228,14 @@ static int ingest_options(int argc, char **argv, struct prl_ingest_opts *io, int
 			break;
 		case 'c':
 			io->collection = optarg;
+			break;
+		case 'i':
+			if (!prl_institution_short_valid(optarg))
+				return cli_usage_error("ingest",
+						       "--institution: '%s' is no short name "
+						       "(lowercase letters, digits, '-')",
+						       optarg);
+			io->institution = optarg;
 			break;
 		case 't':
 			io->target_lufs = strtod(optarg, &end);
@@ -367,6 +378,20 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 	if (cli_open(c, 1, &a)) {
 		file_list_release(&files);
 		return EXIT_WORK_FAILED;
+	}
+	if (io.institution) {
+		struct prl_viewer staff = PRL_VIEWER_STAFF;
+		struct prl_buf inst = PRL_BUF_INIT;
+
+		/* an unknown depositor would fail every file: say it once */
+		status = prl_archive_institution_json(a, &staff, io.institution, &inst);
+		prl_buf_release(&inst);
+		if (status < 0) {
+			status = cli_error("ingest: %s", prl_archive_errmsg(a));
+			prl_archive_close(a);
+			file_list_release(&files);
+			return status;
+		}
 	}
 	memset(&prog, 0, sizeof(prog));
 	prog.started = started;

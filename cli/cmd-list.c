@@ -39,6 +39,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		{"speaker", required_argument, NULL, 's'},
 		{"variety", required_argument, NULL, 'v'},
 		{"collection", required_argument, NULL, 'c'},
+		{"institution", required_argument, NULL, 'i'},
 		{"public", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -72,13 +73,16 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		case 'c':
 			f.collection = optarg;
 			break;
+		case 'i':
+			f.institution = optarg;
+			break;
 		case 'P':
 			v = PRL_VIEWER_ANONYMOUS;
 			break;
 		case 'h':
 			printf("usage: parlers [-d DIR] list [--json] [--place P] [--speaker S]\n"
 			       "                        [--variety V] [--collection C] "
-			       "[--public]\n\n"
+			       "[--institution SHORT] [--public]\n\n"
 			       "Lists the recordings (all of them: the command line has staff "
 			       "rights;\n"
 			       "--public shows what an anonymous visitor would see). --json "
@@ -142,6 +146,9 @@ static void print_recording(json_t *r, int64_t id)
 		printf("  date         %s\n", js(r, "date"));
 	if (*js(r, "collection"))
 		printf("  collection   %s\n", js(r, "collection"));
+	x = json_object_get(r, "institution");
+	if (json_is_object(x))
+		printf("  institution  %s (%s)\n", js(x, "name"), js(x, "short"));
 	if (json_is_object(place))
 		printf("  place        %s%s%s%s\n", js(place, "name"),
 		       *js(place, "commune") ? " (" : "", js(place, "commune"),

@@ -98,13 +98,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: parlers [-d DIR] user add LOGIN [--role admin|annotator|researcher]\n"
-		"                                [--password-file F]\n"
+		"                                [--institution SHORT] [--password-file F]\n"
 		"       parlers [-d DIR] user passwd LOGIN [--role ROLE] [--password-file F]\n"
 		"       parlers [-d DIR] user role LOGIN --role ROLE\n"
 		"       parlers [-d DIR] user del LOGIN\n\n"
 		"Accounts for the web pages. Roles: researcher (hears and reads restricted\n"
 		"recordings), annotator (also sees private ones and edits transcripts),\n"
 		"admin (the same, and administers). The default role is researcher.\n"
+		"An account belongs to an institution (--institution SHORT) or, without\n"
+		"it, to the network: annotators and admins of an institution change only\n"
+		"its recordings, the network's change every recording.\n"
 		"The password (%d to %d bytes) is read from --password-file F (its first\n"
 		"line), else from standard input: one line when it is not a terminal,\n"
 		"asked twice without echo when it is. 'passwd' and 'role' end the\n"
@@ -114,7 +117,7 @@ static void usage(FILE *f)
 
 int cmd_user(struct cli *c, int argc, char **argv)
 {
-	const char *verb, *login = NULL, *file = NULL, *role_s = NULL;
+	const char *verb, *login = NULL, *file = NULL, *role_s = NULL, *institution = NULL;
 	struct prl_archive *a = NULL;
 	char pw[PW_BUF];
 	int role = -1, ret, status = 0, need_pw;
@@ -131,6 +134,10 @@ int cmd_user(struct cli *c, int argc, char **argv)
 			role_s = argv[++i];
 		else if (!strncmp(argv[i], "--role=", 7))
 			role_s = argv[i] + 7;
+		else if (!strcmp(argv[i], "--institution") && i + 1 < argc)
+			institution = argv[++i];
+		else if (!strncmp(argv[i], "--institution=", 14))
+			institution = argv[i] + 14;
 		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
 			file = argv[++i];
 		else if (!strncmp(argv[i], "--password-file=", 16))
@@ -159,14 +166,22 @@ int cmd_user(struct cli *c, int argc, char **argv)
 		return cli_usage_error("user", "role: --role is expected");
 	if (!strcmp(verb, "del") && (role_s || file))
 		return cli_usage_error("user", "del takes only a LOGIN");
+	if (institution && strcmp(verb, "add"))
+		return cli_usage_error("user", "--institution goes with add");
+	if (institution && !prl_institution_short_valid(institution))
+		return cli_usage_error("user",
+				       "--institution: '%s' is no short name (lowercase letters, "
+				       "digits, '-')",
+				       institution);
 	if (cli_open(c, 0, &a))
 		return EXIT_WORK_FAILED;
 	need_pw = !strcmp(verb, "add") || !strcmp(verb, "passwd");
 	if (need_pw && (status = get_password(file, pw, sizeof(pw))) != 0)
 		goto end;
 	if (!strcmp(verb, "add"))
-		ret = prl_archive_user_add(
-			a, login, role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role, pw);
+		ret = prl_archive_user_add_to(a, login,
+					      role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role,
+					      pw, institution);
 	else if (!strcmp(verb, "del"))
 		ret = prl_archive_user_del(a, login);
 	else

@@ -28,6 +28,7 @@ static const struct command {
 	{"reindex", cmd_reindex, "rebuild the search index"},
 	{"serve", cmd_serve, "serve the archive over HTTP"},
 	{"user", cmd_user, "add, change or remove the accounts of the web pages"},
+	{"institution", cmd_institution, "add, change or show the institutions of the network"},
 	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
 	{"export", cmd_export, "write recordings as a BagIt bag in a zip"},
 };

@@ -110,6 +110,7 @@ enum MHD_Result web_api_list(struct web_request *r, const struct web_params *p)
 	f.speaker = web_arg(r, "speaker");
 	f.variety = web_arg(r, "variety");
 	f.collection = web_arg(r, "collection");
+	f.institution = web_arg(r, "institution");
 	if (off && *off && (f.offset = arg_count(off)) < 0)
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, "offset: not a whole number");
 	if (lim && *lim && (f.limit = arg_count(lim)) < 0)

@@ -11,7 +11,7 @@
  * Patterns: literal characters match themselves; {id}, {sid}, {tid}, {hid},
  * {wid} (a name ending in "id") match a whole decimal id as web_parse_id()
  * reads it, up to the next '/' or the pattern's next literal character;
- * {ext} and {name} match the rest of the path, which holds no '/'; {a,b,c}
+ * {ext}, {name} and {short} match the rest of the path, which holds no '/'; {a,b,c}
  * matches one of the words listed, as the rest of the path.  A parameter
  * of the rest of the path ends the pattern.
  *
@@ -73,6 +73,8 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/recordings/{id}/clip.{ext}", web_api_clip, WEB_MEDIA, 0, 0,
 	 WEB_SHOWS_CONTENT, NULL, NO_REC},
 	{WEB_GET, "/api/search", web_api_search, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/institutions", web_api_institutions, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/institutions/{short}", web_api_institution, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/export", web_api_export, WEB_MEDIA, 0, 0, 0},
 	{WEB_POST, "/api/login", web_api_login, WEB_JSON, NEEDS_BODY, 0, 0},
 	{WEB_POST, "/api/logout", web_api_logout, WEB_JSON, NEEDS_BODY, 0, 0},

@@ -433,6 +433,7 @@ web_handler web_edit_withheld_add, web_edit_withheld_delete;
 /* api.c */
 web_handler web_api_health, web_api_facets, web_api_list, web_api_recording, web_api_peaks;
 web_handler web_api_annotations, web_api_search;
+web_handler web_api_institutions, web_api_institution; /* institutions.c */
 /* export.c: a zipped BagIt bag of ?ids=&collection=&q=&audio=, streamed;
  * a span of the original as clip.{wav,opus,mp3}?start=&end= (seconds) */
 web_handler web_api_export, web_api_clip;

@@ -44,19 +44,22 @@ enum prl_role {
 const char *prl_role_name(enum prl_role r);
 int prl_role_parse(const char *s); /* the role, or -1 */
 
-/* Who is asking.  The command line acts as staff (admin). */
+/* Who is asking.  The command line acts as staff (admin) of the network. */
 struct prl_viewer {
 	enum prl_role role;
-	int64_t user_id; /* 0 when anonymous or the command line */
+	int64_t user_id;	/* 0 when anonymous or the command line */
+	int64_t institution_id; /* the account's institution; 0: the network's */
 };
 
-#define PRL_VIEWER_ANONYMOUS ((struct prl_viewer){PRL_ROLE_ANONYMOUS, 0})
-#define PRL_VIEWER_STAFF ((struct prl_viewer){PRL_ROLE_ADMIN, 0})
+#define PRL_VIEWER_ANONYMOUS ((struct prl_viewer){PRL_ROLE_ANONYMOUS, 0, 0})
+#define PRL_VIEWER_STAFF ((struct prl_viewer){PRL_ROLE_ADMIN, 0, 0})
 
 enum prl_visibility {
 	PRL_SEE_NOTHING = 0,  /* answer as if it did not exist (404) */
 	PRL_SEE_METADATA = 1, /* it is listed; media and transcript refused (403) */
 	PRL_SEE_ALL = 2,      /* media, transcript, everything */
+	PRL_MAY_WRITE = 3,    /* a need, never an answer of prl_access_decide(): change
+			       * it (its tiers, segments, withheld spans, access level) */
 };
 
 /* The rule, in one place: what viewer v gets of a recording at level a. */
@@ -66,6 +69,11 @@ enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_acces
  * "withheld spans" below): exactly those who see private recordings, so a
  * withheld passage is as closed as a private recording. */
 int prl_access_sees_withheld(const struct prl_viewer *v);
+
+/* Whether viewer v may change what belongs to institution institution_id:
+ * staff (annotators and admins) of the network (institution 0) change
+ * everything, staff of an institution only what is that institution's. */
+int prl_access_may_write(const struct prl_viewer *v, int64_t institution_id);
 
 /* ---- opening ---- */
 
@@ -99,7 +107,9 @@ struct prl_ingest_opts {
 	double target_lufs;	/* 0: the default, -18 */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
-	int accept_truncated; /* 1: keep a file cut short with the audio it holds */
+	int accept_truncated;	 /* 1: keep a file cut short with the audio it holds */
+	const char *institution; /* depositor's short name when the sidecar names none,
+				  * or NULL: the archive's first institution */
 };
 
 enum prl_ingest_status {
@@ -143,6 +153,7 @@ struct prl_recording_filter {
 	const char *speaker; /* speaker name or id, or NULL */
 	const char *variety;
 	const char *collection;
+	const char *institution; /* short name, or NULL */
 	int64_t offset;
 	int64_t limit; /* 0: 50; capped at 500 */
 };
@@ -168,6 +179,7 @@ struct prl_recording_brief {
 	int channels;
 	char sha256[65];
 	char *original_name;
+	int64_t institution_id; /* the depositor */
 };
 
 void prl_recording_brief_clear(struct prl_recording_brief *b);
@@ -177,7 +189,10 @@ void prl_recording_brief_clear(struct prl_recording_brief *b);
  * API, media, clips, annotations, exports, withheld spans) opens it here,
  * which reads it and applies prl_access_decide() for viewer v in one call.
  * need is what the way out shows: PRL_SEE_METADATA for a listing (title,
- * date, place), PRL_SEE_ALL for its audio or transcript.
+ * date, place), PRL_SEE_ALL for its audio or transcript; every write asks
+ * PRL_MAY_WRITE (prl_access_may_write(): staff of its institution or of
+ * the network), which the history row of each change asks again, so that
+ * no change commits without it.
  *
  * Returns 0 when v may have it (then *out, when not NULL, holds its facts:
  * the caller clears it with prl_recording_brief_clear()); -PRL_EACCESS
@@ -193,6 +208,55 @@ int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v
  *  speakers:[{id,name,count}], varieties:[{name,count}]}, counting only
  * what viewer may know of. */
 int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, struct prl_buf *out);
+
+/* ---- institutions (institutions.c) ----
+ *
+ * The depositors of a network: museums, associations, archives, libraries,
+ * research centres.  Each is known by its short name (the key in URLs and
+ * on the command line).  Every collection and recording belongs to one;
+ * an archive always has at least one, the first (its own). */
+
+#define PRL_SHORT_MAX 64 /* bytes of a short name */
+
+/* True when s is a short name: 1 to PRL_SHORT_MAX lowercase ASCII letters,
+ * digits and hyphens. */
+int prl_institution_short_valid(const char *s);
+
+/* An institution's fields; NULL: not given. Strings are the caller's. */
+struct prl_institution {
+	const char *short_name;
+	const char *name;
+	const char *kind; /* museum, association, archive, library, research centre... */
+	const char *description_fr;
+	const char *description_en;
+	const char *address;
+	const char *commune;
+	const char *website; /* http:// or https:// */
+	const char *contact;
+	const char *rights; /* what its recordings carry when their sidecar says none */
+	double lat, lon;
+	int has_coords;
+};
+
+/* Adds an institution (short_name and name required).  -PRL_EEXIST when
+ * the short name is taken, -PRL_EINVAL for a field out of its domain
+ * (errmsg names it). */
+int prl_archive_institution_add(struct prl_archive *a, const struct prl_institution *in);
+/* Changes the fields c gives of institution short_name (c->short_name
+ * renames it); "" clears a field, but never the name.  -PRL_ENOTFOUND,
+ * -PRL_EEXIST, -PRL_EINVAL. */
+int prl_archive_institution_edit(struct prl_archive *a, const char *short_name,
+				 const struct prl_institution *c);
+/* {"institutions": [{short, name, kind, description {fr, en}, address,
+ * commune, lat, lon, website, contact, rights, collections, recordings}]}
+ * by short name; recordings counts those viewer may know of. */
+int prl_archive_institutions_json(struct prl_archive *a, const struct prl_viewer *v,
+				  struct prl_buf *out);
+/* One institution's object, as in the list.  -PRL_ENOTFOUND. */
+int prl_archive_institution_json(struct prl_archive *a, const struct prl_viewer *v,
+				 const char *short_name, struct prl_buf *out);
+/* The short name of the archive's first institution into out. */
+int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out);
 
 /* ---- media ---- */
 
@@ -344,6 +408,10 @@ int prl_login_valid(const char *s);
  * is taken, -PRL_EINVAL for a bad login, role or password (errmsg says). */
 int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role role,
 			 const char *password);
+/* The same for an account of institution (short name; NULL: the
+ * network's).  -PRL_ENOTFOUND for an unknown institution. */
+int prl_archive_user_add_to(struct prl_archive *a, const char *login, enum prl_role role,
+			    const char *password, const char *institution);
 /* Sets a new password (when password is not NULL) and role (when role is
  * not negative) for login, and ends its sessions.  -PRL_ENOTFOUND. */
 int prl_archive_user_update(struct prl_archive *a, const char *login, int role,

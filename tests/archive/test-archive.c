@@ -169,6 +169,53 @@ static void test_schema(void)
 	       "a collector someone named stayed the collector");
 	is_int(count_rows(dir, "tiers"), 0, "the tiers table now exists");
 
+	/* a version-7 archive with data, as the last parlers without
+	 * institutions left it: everything in it becomes the first
+	 * institution's, and the accounts the network's */
+	path_in(dir, sizeof(dir), "schema-v7");
+	ok(archive_create_at_version(dir, 7) == 0, "make a version-7 archive");
+	exec_sql(dir, "INSERT INTO collections(name) VALUES ('Enquêtes'), ('Veillées');"
+		      "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
+		      " original_format, original_name, sha256, collection_id, access) VALUES"
+		      " ('one', 1000, 48000, 1, 'wav', 'one.wav', 'a1', 1, 0),"
+		      " ('two', 2000, 48000, 2, 'wav', 'two.wav', 'a2', 2, 2),"
+		      " ('three', 3000, 44100, 1, 'flac', 'three.flac', 'a3', NULL, 1);"
+		      "INSERT INTO users(login, role, pwhash) VALUES ('marie', 3, 'x'),"
+		      " ('jean', 2, 'y');"
+		      "INSERT INTO tiers(recording_id, name, ord) VALUES (1, 'transcription', 0);");
+	path_in(media, sizeof(media), "schema-v7/media");
+	mkdir(media, 0755);
+	ok(prl_archive_open(dir, 0, &a, &err) == 0, "open a version-7 archive");
+	is_int(prl_archive_schema_version(a), prl_archive_latest_schema(),
+	       "it was upgraded to the latest schema");
+	prl_archive_close(a);
+	is_int(count_rows(dir, "institutions"), 1, "it holds one institution");
+	is_int(count_where(dir, "institutions", "id = 1 AND short = 'archive'"), 1,
+	       "named 'archive' until someone names it");
+	is_int(count_rows(dir, "recordings"), 3, "its recordings survived the upgrade");
+	is_int(count_where(dir, "recordings", "institution_id = 1"), 3,
+	       "every recording belongs to that institution");
+	is_int(count_where(dir, "recordings",
+			   "(id = 1 AND collection_id = 1 AND access = 0 AND duration_ms = 1000)"
+			   " OR (id = 2 AND collection_id = 2 AND access = 2 AND channels = 2)"
+			   " OR (id = 3 AND collection_id IS NULL AND access = 1)"),
+	       3, "with their collections, levels and facts unchanged");
+	is_int(count_rows(dir, "collections"), 2, "its collections survived");
+	is_int(count_where(dir, "collections", "institution_id = 1"), 2,
+	       "every collection belongs to that institution");
+	is_int(count_where(dir, "tiers", "recording_id = 1 AND name = 'transcription'"), 1,
+	       "its tiers survived");
+	is_int(count_where(dir, "users", "institution_id IS NULL"), 2,
+	       "its accounts belong to the network");
+	is_int(count_where(dir, "users", "login = 'marie' AND role = 3 AND pwhash = 'x'"), 1,
+	       "with their roles and passwords");
+	exec_sql(dir, "INSERT INTO collections(name) VALUES ('Later');");
+	is_int(count_where(dir, "collections", "name = 'Later' AND institution_id = 1"), 1,
+	       "a collection added without an institution goes to the first one");
+	exec_sql(dir, "UPDATE recordings SET institution_id = NULL WHERE id = 1;");
+	is_int(count_where(dir, "recordings", "id = 1 AND institution_id = 1"), 1,
+	       "and a recording cannot lose its institution");
+
 	exec_sql(dir, "PRAGMA user_version = 999;");
 	prl_buf_reset(&err);
 	ret = prl_archive_open(dir, 0, &a, &err);

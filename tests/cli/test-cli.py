@@ -199,6 +199,7 @@ def tests(tmp, data):
     ok(not [d for d in os.listdir(media) if d.startswith(".staging")], "no staging folder left")
 
     full_disk(tmp, good)
+    institutions(tmp)
     killed_ingest(tmp)
     long_word_typos(tmp)
     file_metadata(tmp)
@@ -310,6 +311,137 @@ def long_word_typos(tmp):
         rc, out, err = run("search", "--json", q, data=data)
         got = json.loads(out)["total"] if rc == 0 else -1
         ok(got == want, f"{what}: {got} hit(s), {want} wanted")
+
+
+def institutions(tmp):
+    """Institutions: init names the archive's own, add/edit/list/show, the
+    depositor of an ingest (--institution, a sidecar's winning), accounts."""
+    import sqlite3
+    data = os.path.join(tmp, "inst")
+    src = os.path.join(tmp, "inst-src")
+    os.makedirs(src)
+    for i, name in enumerate(["a", "b", "c", "d", "e"]):
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:d=1",
+                        "-ac", "1", os.path.join(src, name + ".wav")], check=True)
+    plain = os.path.join(tmp, "inst-plain")
+    run("init", data=plain)
+    rc, out, _ = run("institution", "list", "--json", data=plain)
+    ok(rc == 0 and [i["short"] for i in json.loads(out)["institutions"]] == ["archive"],
+       "a new archive has one institution, 'archive'")
+    rc, out, err = run("init", "--institution", "musee-hague", "--name", "Musée de la Hague",
+                       data=data)
+    ok(rc == 0, "init --institution SHORT --name NAME")
+    rc, out, _ = run("institution", "list", "--json", data=data)
+    lst = json.loads(out)["institutions"]
+    ok(rc == 0 and [(i["short"], i["name"]) for i in lst] == [("musee-hague", "Musée de la Hague")],
+       "it names the archive's own institution")
+    rc, _, err = run("init", "--institution", "other", "--name", "Other", data=data)
+    ok(rc == 1 and "musee-hague" in err, f"init does not rename a named one: {err.strip()}")
+    rc, _, err = run("institution", "add", "patois", "--name", "Les Patoisants", "--kind",
+                     "association", "--commune", "Valognes", "--lat", "49.509", "--lon", "-1.47",
+                     "--website", "https://patois.example", "--contact", "a@patois.example",
+                     "--description-fr", "Veillées", "--description-en", "Evenings", data=data)
+    ok(rc == 0, f"institution add with its fields {err.strip()}")
+    rc, out, _ = run("institution", "show", "patois", "--json", data=data)
+    o = json.loads(out) if rc == 0 else {}
+    ok(o.get("short") == "patois" and o.get("name") == "Les Patoisants"
+       and o.get("kind") == "association" and o.get("commune") == "Valognes"
+       and abs(o.get("lat", 0) - 49.509) < 1e-6 and abs(o.get("lon", 0) + 1.47) < 1e-6
+       and o.get("website") == "https://patois.example" and o.get("contact") == "a@patois.example"
+       and o.get("description") == {"fr": "Veillées", "en": "Evenings"},
+       "institution show --json gives every field")
+    rc, out, _ = run("institution", "show", "patois", data=data)
+    ok(rc == 0 and "Les Patoisants" in out and "Valognes" in out, "institution show for a reader")
+    rc, out, _ = run("institution", "list", "--json", data=data)
+    ok(rc == 0 and [(i["short"], i["name"], i["kind"]) for i in json.loads(out)["institutions"]]
+       == [("musee-hague", "Musée de la Hague", None), ("patois", "Les Patoisants", "association")],
+       "institution list --json: {institutions: [{short, name, kind, ...}]}")
+    rc, _, err = run("institution", "add", "patois", "--name", "Again", data=data)
+    ok(rc == 1 and len(err.strip().splitlines()) == 1 and "exists" in err,
+       f"a short name taken: exit 1, one line: {err.strip()}")
+    for args, what in [(["add", "Bad_Name", "--name", "x"], "a short name with capitals"),
+                       (["add", "noname"], "add without --name"),
+                       (["add", "x", "--name", "x", "--lat", "49"], "--lat without --lon"),
+                       (["show"], "show without SHORT"),
+                       (["frob"], "an unknown verb")]:
+        rc, _, _ = run("institution", *args, data=data)
+        ok(rc == 2, f"institution: {what} is a usage error")
+    rc, _, err = run("institution", "add", "far", "--name", "Far", "--lat", "91", "--lon", "0",
+                     data=data)
+    ok(rc == 1 and "latitude" in err, "coordinates out of range are refused")
+    rc, _, err = run("institution", "edit", "patois", "--name", "Les Patoisants du Cotentin",
+                     "--rights", "CC BY-NC 4.0", "--kind", "", data=data)
+    ok(rc == 0, "institution edit")
+    o = json.loads(run("institution", "show", "patois", "--json", data=data)[1])
+    ok(o["name"] == "Les Patoisants du Cotentin" and o["rights"] == "CC BY-NC 4.0"
+       and o["kind"] is None and o["commune"] == "Valognes",
+       "edit changes the fields given, clears an empty one, keeps the rest")
+    rc, _, err = run("institution", "edit", "nowhere", "--name", "x", data=data)
+    ok(rc == 1 and "nowhere" in err, "edit of an unknown institution: exit 1")
+
+    # the depositor of an ingest
+    rc, out, err = run("ingest", "--json", "--institution", "patois", os.path.join(src, "a.wav"),
+                       data=data)
+    a = json.loads(out.splitlines()[0]) if out else {}
+    ok(rc == 0 and a.get("status") == "ingested", "ingest --institution SHORT")
+    r = json.loads(run("show", str(a.get("id")), "--json", data=data)[1])
+    ok(r.get("institution") == {"short": "patois", "name": "Les Patoisants du Cotentin"},
+       "the recording's JSON names its institution {short, name}")
+    ok(r.get("rights") == "CC BY-NC 4.0", "and carries the institution's default rights")
+    open(os.path.join(src, "b.json"), "w").write(
+        '{"institution": "musee-hague", "rights": "tous droits réservés", "collection": "Veillées"}')
+    rc, out, err = run("ingest", "--json", "--institution", "patois", os.path.join(src, "b.wav"),
+                       data=data)
+    b = json.loads(out.splitlines()[0]) if out else {}
+    r = json.loads(run("show", str(b.get("id")), "--json", data=data)[1])
+    ok(rc == 0 and r.get("institution", {}).get("short") == "musee-hague"
+       and r.get("rights") == "tous droits réservés",
+       "a sidecar's institution wins over --institution, and its rights over the default")
+    rc, out, err = run("ingest", "--json", os.path.join(src, "c.wav"), data=data)
+    c = json.loads(out.splitlines()[0]) if out else {}
+    r = json.loads(run("show", str(c.get("id")), "--json", data=data)[1])
+    ok(r.get("institution", {}).get("short") == "musee-hague",
+       "without either, the archive's own institution")
+    media = os.path.join(data, "media")
+    nfiles = sum(len(fs) for _, _, fs in os.walk(media))
+    open(os.path.join(src, "d.json"), "w").write('{"institution": "nowhere"}')
+    rc, out, err = run("ingest", "--json", os.path.join(src, "d.wav"), data=data)
+    d = json.loads(out.splitlines()[0]) if out else {}
+    ok(rc == 1 and d.get("status") == "failed" and "nowhere" in (d.get("error") or ""),
+       f"a sidecar naming an unknown institution fails that file: {d.get('error')}")
+    ok(len([l for l in err.splitlines() if "d.wav" in l]) == 1, "with one line on stderr")
+    ok(sum(len(fs) for _, _, fs in os.walk(media)) == nfiles
+       and not [x for x in os.listdir(media) if x.startswith(".staging")],
+       "and leaves nothing in media/")
+    open(os.path.join(src, "e.json"), "w").write('{"collection": "Veillées"}')
+    rc, out, err = run("ingest", "--json", "--institution", "patois", os.path.join(src, "e.wav"),
+                       data=data)
+    e = json.loads(out.splitlines()[0]) if out else {}
+    ok(rc == 1 and "musee-hague" in (e.get("error") or ""),
+       f"a collection of another institution is refused: {e.get('error')}")
+    rc, _, err = run("ingest", "--institution", "nowhere", os.path.join(src, "e.wav"), data=data)
+    ok(rc == 1 and len(err.strip().splitlines()) == 1 and "nowhere" in err,
+       f"ingest --institution of an unknown one: exit 1, one line: {err.strip()}")
+    rc, out, _ = run("list", "--json", "--institution", "patois", data=data)
+    ok(rc == 0 and [x["id"] for x in json.loads(out)["recordings"]] == [a.get("id")],
+       "list --institution keeps that institution's recordings")
+    o = json.loads(run("institution", "show", "musee-hague", "--json", data=data)[1])
+    ok(o["recordings"] == 2 and o["collections"] == 1, "show counts its recordings and collections")
+
+    # accounts
+    rc, _, err = run("user", "add", "marie", "--role", "annotator", "--institution", "patois",
+                     data=data, stdin="a long password\n")
+    ok(rc == 0, f"user add --institution SHORT {err.strip()}")
+    rc, _, _ = run("user", "add", "jean", "--role", "admin", data=data, stdin="a long password\n")
+    rc2, _, err = run("user", "add", "paul", "--role", "annotator", "--institution", "nowhere",
+                      data=data, stdin="a long password\n")
+    ok(rc == 0 and rc2 == 1 and "nowhere" in err, "an unknown institution is refused")
+    db = sqlite3.connect(os.path.join(data, "archive.db"))
+    rows = dict(db.execute("SELECT u.login, i.short FROM users u"
+                           " LEFT JOIN institutions i ON i.id = u.institution_id").fetchall())
+    db.close()
+    ok(rows == {"marie": "patois", "jean": None},
+       "the account belongs to its institution, or to the network without one")
 
 
 def wav_with_icrd(path, icrd):

@@ -44,7 +44,8 @@ UNKNOWN = 999999
 # what fills the placeholders that are not ids, by route
 TAILS = {"/api/recordings/{id}/annotations.{ext}": "json",
          "/api/recordings/{id}/clip.{ext}": "wav",
-         "/static/{name}": "app.css"}
+         "/static/{name}": "app.css",
+         "/api/institutions/{short}": "archive"}
 # a query string or body that makes a route's sample request a whole one
 QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "?q=la",
            "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none"}
@@ -75,7 +76,7 @@ def fill(path, rid):
     tail = TAILS.get(path)
     out = re.sub(r"\{[a-z]*id\}", str(rid), path)
     out = re.sub(r"\{([a-zA-Z]+),[^}]*\}", lambda m: m.group(1), out)
-    return re.sub(r"\{(ext|name)\}", lambda m: tail or "x", out)
+    return re.sub(r"\{(ext|name|short)\}", lambda m: tail or "x", out)
 
 
 def send(method, url, headers=None, body=None):

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Institutions against a real `parlers serve`: who may change what.
+
+Two institutions, A (the archive's own, named at `init`) and B; a
+recording deposited by each.  Accounts are made with the real CLI:
+annotators and admins of A, of B, and of the network.  Then:
+
+- the role x institution table of writes: an annotator of A gets 403 and
+  nothing changes on B's recording through every write route (segments,
+  tiers, access level, withheld spans, history revert), and edits A's; a
+  network annotator edits both; an admin of A changes A's access level,
+  not B's;
+- /api/institutions and /api/institutions/{short}; a recording's JSON
+  names its institution; /api/recordings?institution= filters.
+
+Reads are not scoped to institutions yet: staff of A read B's recordings
+as before (checked, so that the day they are scoped this test says so).
+
+Python standard library only; TAP.
+"""
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+from harness import CORPUS, PARLERS, Server, done, ok  # noqa: E402
+
+srv = None
+PASSWORD = "institution-pass-1"
+
+
+def request(method, path, headers=None, body=None):
+    return harness.request(srv.port, method, path, headers, body, 60)
+
+
+def jbody(data):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+
+
+class Client:
+    """A signed-in browser: its session cookie and CSRF token."""
+
+    def __init__(self, login):
+        st, hd, body = request("POST", "/api/login", {"Content-Type": "application/json"},
+                               json.dumps({"login": login, "password": PASSWORD}))
+        m = re.match(r"parlers_session=([^;]*)", hd.get("set-cookie", ""))
+        self.status = st
+        self.cookie = m.group(1) if m else ""
+        self.csrf = (jbody(body) or {}).get("csrf_token", "")
+
+    def get(self, path):
+        return request("GET", path, {"Cookie": "parlers_session=" + self.cookie})
+
+    def send(self, method, path, obj=None):
+        return request(method, path, {"Cookie": "parlers_session=" + self.cookie,
+                                      "X-CSRF-Token": self.csrf,
+                                      "Content-Type": "application/json"},
+                       json.dumps(obj) if obj is not None else None)
+
+
+def db_state(data):
+    """What a refused write must leave as it was."""
+    con = sqlite3.connect(os.path.join(data, "archive.db"))
+    try:
+        return (con.execute("SELECT count(*), total(version), group_concat(text, '|')"
+                            " FROM (SELECT * FROM segments ORDER BY id)").fetchone(),
+                con.execute("SELECT count(*) FROM audit").fetchone()[0],
+                con.execute("SELECT group_concat(access) FROM recordings").fetchone()[0],
+                con.execute("SELECT group_concat(name, '|') FROM tiers").fetchone()[0],
+                con.execute("SELECT group_concat(id || ':' || start_ms || '-' || end_ms)"
+                            " FROM withheld_spans").fetchone()[0])
+    finally:
+        con.close()
+
+
+def cli(data, *args, stdin=None):
+    return subprocess.run([PARLERS, "-d", data] + list(args), input=stdin,
+                          capture_output=True, text=True)
+
+
+STEMS = {"A": "cotentin-1976-la-mezoun", "B": "caux-1981-le-temps-des-foins"}
+ACCOUNTS = [("ann-a", "annotator", "musee-a"), ("admin-a", "admin", "musee-a"),
+            ("ann-b", "annotator", "assoc-b"), ("ann-net", "annotator", None),
+            ("admin-net", "admin", None)]
+
+
+def main():
+    global srv
+    tmp = tempfile.mkdtemp(prefix="parlers-test-institutions-")
+    try:
+        run_all(tmp, os.path.join(tmp, "data"))
+    except Exception:  # a crash is a failed test, not a lost plan
+        import traceback
+        ok(False, "the tests ran to the end", traceback.format_exc())
+    finally:
+        if srv:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done()
+
+
+def run_all(tmp, data):
+    global srv
+    r = cli(data, "init", "--institution", "musee-a", "--name", "Musée A")
+    ok(r.returncode == 0, "init names institution A", r.stderr)
+    r = cli(data, "institution", "add", "assoc-b", "--name", "Association B", "--kind",
+            "association", "--commune", "Valognes", "--lat", "49.5", "--lon", "-1.47")
+    ok(r.returncode == 0, "institution add B", r.stderr)
+    rec = {}
+    for inst, stem in STEMS.items():
+        src = os.path.join(tmp, inst)
+        os.makedirs(src)
+        for f in os.listdir(CORPUS):
+            if f.startswith(stem + "."):
+                shutil.copy(os.path.join(CORPUS, f), src)
+        r = cli(data, "ingest", "--json", "--institution",
+                "musee-a" if inst == "A" else "assoc-b", src)
+        lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        ok(r.returncode == 0 and len(lines) == 1 and lines[0]["status"] == "ingested",
+           "%s's recording is ingested" % inst, r.stdout + r.stderr)
+        rec[inst] = lines[0]["id"] if lines else 0
+    for login, role, inst in ACCOUNTS:
+        r = cli(data, "user", "add", login, "--role", role,
+                *(["--institution", inst] if inst else []), stdin=PASSWORD + "\n")
+        ok(r.returncode == 0, "user add %s --role %s%s" % (login, role,
+                                                           " --institution " + inst if inst else ""),
+           r.stderr)
+
+    srv = Server(data)
+    c = {login: Client(login) for login, _, _ in ACCOUNTS}
+    ok(all(x.status == 200 for x in c.values()), "every account signs in")
+    check_api(rec)
+    check_writes(data, c, rec)
+
+
+def first_segment(client, rid):
+    st, _, body = client.get("/api/recordings/%d" % rid)
+    r = jbody(body) or {}
+    for t in r.get("tiers", []):
+        if t["segments"]:
+            return t, t["segments"][0]
+    return None, None
+
+
+def check_api(rec):
+    st, _, body = request("GET", "/api/institutions")
+    lst = (jbody(body) or {}).get("institutions", [])
+    ok(st == 200 and [(i["short"], i["name"], i["kind"]) for i in lst]
+       == [("assoc-b", "Association B", "association"), ("musee-a", "Musée A", None)],
+       "GET /api/institutions lists them: short, name, kind", body[:300])
+    st, _, body = request("GET", "/api/institutions/assoc-b")
+    one = jbody(body) or {}
+    ok(st == 200 and one.get("short") == "assoc-b" and one.get("commune") == "Valognes"
+       and abs(one.get("lat", 0) - 49.5) < 1e-6 and one.get("recordings") == 1,
+       "GET /api/institutions/{short}: its fields and its recordings' count", body[:300])
+    for path in ["/api/institutions/nowhere", "/api/institutions/Not_A_Short"]:
+        st, _, body = request("GET", path)
+        ok(st == 404 and "error" in (jbody(body) or {}), "%s: 404 with an error" % path)
+
+
+def check_writes(data, c, rec):
+    net, ann_a, admin_a = c["admin-net"], c["ann-a"], c["admin-a"]
+    # the network's admin opens both recordings and names their institutions
+    for inst, short, name in [("A", "musee-a", "Musée A"), ("B", "assoc-b", "Association B")]:
+        st, _, body = net.send("PATCH", "/api/recordings/%d" % rec[inst], {"access": "public"})
+        ok(st == 200, "a network admin sets %s's recording public" % inst, body)
+        st, _, body = request("GET", "/api/recordings/%d" % rec[inst])
+        ok(st == 200 and (jbody(body) or {}).get("institution") == {"short": short, "name": name},
+           "%s's recording JSON names its institution" % inst, body[:200])
+    for short, inst in [("musee-a", "A"), ("assoc-b", "B")]:
+        st, _, body = request("GET", "/api/recordings?institution=" + short)
+        got = [r["id"] for r in (jbody(body) or {}).get("recordings", [])]
+        ok(st == 200 and got == [rec[inst]] and jbody(body)["total"] == 1,
+           "/api/recordings?institution=%s keeps %s's recording" % (short, inst), body[:200])
+    st, _, body = request("GET", "/api/recordings?institution=nowhere")
+    ok(st == 200 and (jbody(body) or {}).get("total") == 0, "an unknown institution: none")
+    st, _, body = request("GET", "/api/institutions/assoc-b")
+    ok((jbody(body) or {}).get("recordings") == 1, "B counts its public recording")
+
+    # on B's recording, made by the network's staff: a tier of its own,
+    # a withheld span, a history row to revert
+    rb = rec["B"]
+    tier_b, seg_b = first_segment(net, rb)
+    st, _, body = c["ann-net"].send("POST", "/api/recordings/%d/tiers" % rb, {"name": "notes-b"})
+    new_tier = jbody(body) or {}
+    ok(st == 201, "a network annotator adds a tier to B's recording", body)
+    st, _, body = c["ann-net"].send("PATCH", "/api/segments/%d" % seg_b["id"],
+                                    {"version": seg_b["version"], "text": "réseau"})
+    seg_b = jbody(body) or seg_b
+    ok(st == 200 and seg_b.get("text") == "réseau",
+       "a network annotator edits B's segment", body)
+    st, _, body = c["ann-b"].send("PATCH", "/api/segments/%d" % seg_b["id"],
+                                  {"version": seg_b["version"], "text": "de B"})
+    seg_b = jbody(body) or seg_b
+    ok(st == 200 and seg_b.get("text") == "de B", "an annotator of B edits B's segment", body)
+    st, _, body = net.send("POST", "/api/recordings/%d/withheld" % rb,
+                           {"start_ms": 100, "end_ms": 300, "reason": "asked"})
+    span = jbody(body) or {}
+    ok(st == 201, "a network admin withholds a span of B's recording", body)
+    st, _, body = net.get("/api/recordings/%d/history?limit=20" % rb)
+    hist = (jbody(body) or {}).get("history", [])
+    seg_row = next((h for h in hist if h["action"] == "segment.update"), {})
+
+    # an annotator of A, on B's recording: every write route refused
+    before = db_state(data)
+    refused = [
+        ("POST", "/api/recordings/%d/segments" % rb,
+         {"tier_id": new_tier.get("id", 0), "start_ms": 0, "end_ms": 100, "text": "x"},
+         "add a segment"),
+        ("PATCH", "/api/segments/%d" % seg_b["id"], {"version": seg_b["version"], "text": "A"},
+         "change a segment"),
+        ("DELETE", "/api/segments/%d?version=%d" % (seg_b["id"], seg_b["version"]), None,
+         "delete a segment"),
+        ("POST", "/api/recordings/%d/tiers" % rb, {"name": "from-a"}, "add a tier"),
+        ("PATCH", "/api/tiers/%d" % new_tier.get("id", 0), {"name": "renamed"}, "rename a tier"),
+        ("DELETE", "/api/tiers/%d" % new_tier.get("id", 0), None, "delete a tier"),
+        ("PATCH", "/api/recordings/%d" % rb, {"access": "private"}, "change its access"),
+        ("PATCH", "/api/recordings/%d" % rb, {"access": "public"},
+         "set its access to what it is"),
+        ("POST", "/api/recordings/%d/withheld" % rb, {"start_ms": 500, "end_ms": 900},
+         "withhold a span"),
+        ("DELETE", "/api/recordings/%d/withheld/%d" % (rb, span.get("id", 0)), None,
+         "release a withheld span"),
+        ("DELETE", "/api/recordings/%d/withheld" % rb, {"id": span.get("id", 0)},
+         "release a withheld span (id in the body)"),
+        ("POST", "/api/history/%d/revert" % seg_row.get("id", 0), None,
+         "revert a change of the history"),
+    ]
+    for who in ["ann-a", "admin-a"]:
+        for method, path, obj, what in refused:
+            st, _, body = c[who].send(method, path, obj)
+            ok(st == 403 and "error" in (jbody(body) or {}) and db_state(data) == before,
+               "%s may not %s of B's recording: 403, nothing changed" % (who, what),
+               "%d %s" % (st, body[:200]))
+    st, _, body = ann_a.get("/api/recordings/%d" % rb)
+    ok(st == 200 and (jbody(body) or {}).get("withheld"),
+       "reads are not scoped yet: an annotator of A still reads B's recording")
+
+    # an annotator of A on A's recording: allowed, every kind of write
+    ra = rec["A"]
+    tier_a, seg_a = first_segment(ann_a, ra)
+    st, _, body = ann_a.send("PATCH", "/api/segments/%d" % seg_a["id"],
+                             {"version": seg_a["version"], "text": "de A"})
+    seg_a = jbody(body) or seg_a
+    ok(st == 200 and seg_a.get("text") == "de A", "an annotator of A edits A's segment", body)
+    st, _, body = ann_a.send("POST", "/api/recordings/%d/tiers" % ra, {"name": "notes-a"})
+    ok(st == 201, "an annotator of A adds a tier to A's recording", body)
+    st, _, body = ann_a.send("POST", "/api/recordings/%d/withheld" % ra,
+                             {"start_ms": 100, "end_ms": 300})
+    ok(st == 201, "an annotator of A withholds a span of A's recording", body)
+    st, _, body = ann_a.get("/api/recordings/%d/history?limit=20" % ra)
+    row_a = next((h for h in (jbody(body) or {}).get("history", [])
+                  if h["action"] == "segment.update"), {})
+    st, _, body = ann_a.send("POST", "/api/history/%d/revert" % row_a.get("id", 0))
+    ok(st == 200, "an annotator of A reverts a change of A's recording", body)
+    st, _, body = c["ann-b"].send("PATCH", "/api/recordings/%d" % ra, {"access": "restricted"})
+    ok(st == 403, "an annotator of B may not change A's access", body)
+
+    # the network's annotator edits both
+    for inst in "AB":
+        t, s = first_segment(net, rec[inst])
+        st, _, body = c["ann-net"].send("PATCH", "/api/segments/%d" % s["id"],
+                                        {"version": s["version"], "text": "réseau " + inst})
+        ok(st == 200, "a network annotator edits %s's recording" % inst, body)
+
+    # an admin of A: A's access levels, not B's
+    st, _, body = admin_a.send("PATCH", "/api/recordings/%d" % ra, {"access": "restricted"})
+    ok(st == 200 and (jbody(body) or {}).get("access") == "restricted",
+       "an admin of A changes A's access level", body)
+    before = db_state(data)
+    st, _, body = admin_a.send("PATCH", "/api/recordings/%d" % rb, {"access": "restricted"})
+    ok(st == 403 and db_state(data) == before, "an admin of A may not change B's: 403, unchanged",
+       body)
+    st, _, body = c["admin-net"].send("PATCH", "/api/recordings/%d" % rb, {"access": "restricted"})
+    ok(st == 200, "a network admin changes B's", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
