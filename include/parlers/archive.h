@@ -567,4 +567,74 @@ int prl_archive_harvest(struct prl_archive *a, const char *from, const char *unt
 /* The oldest datestamp harvest can give, or "" when nothing is visible. */
 int prl_archive_harvest_earliest(struct prl_archive *a, char out[24]);
 
+/* ---- backups (backup.c) ---- */
+
+/*
+ * A backup folder holds archive.db (a snapshot taken with SQLite's online
+ * backup, consistent while the server writes), the media files that
+ * snapshot names under media/ as in a data folder, archive-id (which
+ * archive it is a backup of) and MANIFEST: every file's SHA-256, size and
+ * path, ending with a line that checks the manifest itself.  MANIFEST is
+ * written last: a folder without it holds no finished backup.
+ */
+struct prl_backup_opts {
+	int copy_only; /* 1: copy every file; 0: hard links where DEST allows them */
+};
+
+struct prl_backup_stats {
+	int64_t files;	      /* in the backup, archive.db included */
+	int64_t copied;	      /* media files copied this run */
+	int64_t linked;	      /* media files hard-linked this run */
+	int64_t kept;	      /* media files DEST had already */
+	int64_t bytes;	      /* every file of the backup, archive.db included */
+	int64_t bytes_copied; /* written this run: copies and archive.db */
+	char archive_id[33];  /* 32 hex digits */
+};
+
+/*
+ * Backs the archive up into dest (made when missing; else empty, or a
+ * backup of this same archive, which is brought up to date copying only
+ * what it lacks).  The archive's data folder gets its archive-id file on
+ * the first backup; nothing else of it changes.  Returns 0 and fills
+ * *out, or a negative prl_err with one line in prl_archive_errmsg(a):
+ * -PRL_EINVAL when dest holds something else, -PRL_ENOSPC, -PRL_EIO.
+ * A failed run leaves dest's previous backup whole, or no MANIFEST.
+ */
+int prl_archive_backup(struct prl_archive *a, const char *dest, const struct prl_backup_opts *o,
+		       struct prl_backup_stats *out);
+
+enum prl_backup_problem {
+	PRL_BACKUP_MANIFEST = 0, /* MANIFEST missing, cut short or malformed */
+	PRL_BACKUP_MISSING = 1,	 /* a file the manifest lists is gone */
+	PRL_BACKUP_SIZE = 2,	 /* its size differs from the manifest's */
+	PRL_BACKUP_MISMATCH = 3, /* its bytes do not match the manifest's SHA-256 */
+	PRL_BACKUP_UNLISTED = 4, /* archive.db names a file the manifest lacks or
+				  * lists with other bytes */
+};
+
+const char *prl_backup_problem_name(enum prl_backup_problem p); /* "checksum-mismatch"... */
+
+/*
+ * Re-reads every file of the backup in src against its manifest and the
+ * manifest against the database it holds; calls report once per problem
+ * (path relative to src, detail a few words).  Returns the number of
+ * problems, or a negative prl_err with one line in err when src cannot
+ * be read at all.  stats (may be NULL) gets the files and bytes listed.
+ */
+int prl_backup_verify(const char *src,
+		      void (*report)(void *ctx, enum prl_backup_problem p, const char *path,
+				     const char *detail),
+		      void *ctx, struct prl_backup_stats *stats, struct prl_buf *err);
+
+/*
+ * Restores the backup in src into data_dir, which must be missing or an
+ * empty folder: verifies every file first, then copies them into a
+ * folder beside data_dir (checking each again) that is renamed into place
+ * once all is on disk.  Returns 0, or a negative prl_err with one line in
+ * err (-PRL_EFORMAT for a damaged or incomplete backup, -PRL_EINVAL for
+ * a data folder that is not empty); on failure nothing is left behind.
+ */
+int prl_backup_restore(const char *src, const char *data_dir, struct prl_backup_stats *stats,
+		       struct prl_buf *err);
+
 #endif
