@@ -30,6 +30,9 @@ static const struct command {
 	{"user", cmd_user, "add, change or remove the accounts of the web pages"},
 	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
 	{"export", cmd_export, "write recordings as a BagIt bag in a zip"},
+	{"backup", cmd_backup, "copy the archive, consistent while it runs, into a folder"},
+	{"restore", cmd_restore, "restore a backup into a new data folder"},
+	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
 };
 
 static void usage(FILE *f)
