@@ -569,9 +569,11 @@ static int place_file(struct backup_run *r, const char *rel, int64_t bytes, cons
 			ret = 1;
 			goto end;
 		}
-		ret = archive_fail(r->a, ret, "%s%s",
-				   ret == -PRL_ENOSPC ? "no space left on device: " : "",
-				   r->why.data);
+		if (ret == -PRL_ENOSPC)
+			ret = archive_fail(r->a, ret, "%s: no space left on device (copying %s)",
+					   r->dest, rel);
+		else
+			ret = archive_fail(r->a, ret, "%s", r->why.data);
 		goto end;
 	}
 	if (got != bytes || strcmp(hex, sha) != 0) {
