@@ -242,6 +242,57 @@ end:
 	return ret;
 }
 
+static int errno_err(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? -PRL_ENOSPC : -PRL_EIO;
+}
+
+/* Copies the first total bytes of in to out: copy_file_range(), else
+ * pread() and write() through buf.  0 or a negative prl_err (errno set). */
+static int copy_fd(int in, int out, int64_t total, unsigned char *buf)
+{
+	loff_t from = 0, to = 0;
+	ssize_t n;
+
+	while (from < total) {
+		n = copy_file_range(in, &from, out, &to, (size_t)(total - from), 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return errno_err(errno);
+		break; /* not between these two: the plain way */
+	}
+	while (from < total) {
+		n = pread(in, buf, COPY_CHUNK, from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -PRL_EIO;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = pwrite(out, buf + off, (size_t)(n - off), to);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				if (w == 0)
+					errno = EIO;
+				return errno_err(errno);
+			}
+			off += w;
+			to += w;
+		}
+		from += n;
+	}
+	return 0;
+}
+
 /* Streams src into dst (when not NULL: made with O_EXCL, mode 0644)
  * through SHA-256.  Returns 0 with hex and *bytes, -PRL_ENOTFOUND when
  * src is gone, -PRL_ENOSPC, -PRL_EIO (one line in err naming the file
@@ -280,20 +331,15 @@ static int stream_file(const char *src, const char *dst, unsigned char *buf, cha
 		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
 		total += n;
-		for (ssize_t off = 0; out >= 0 && off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				ret = (w < 0 && errno == ENOSPC) ? -PRL_ENOSPC : -PRL_EIO;
-				prl_buf_addf(err, "%s: %s", dst,
-					     w < 0 ? strerror(errno) : "short write");
-				goto end;
-			}
-			off += w;
-		}
 	}
+	/* the bytes hashed are the bytes copied: the same open inode (the
+	 * archive replaces files by rename, never in place); the kernel
+	 * copies them without a trip through this process */
+	if (out >= 0 && (ret = copy_fd(in, out, total, buf)) < 0) {
+		prl_buf_addf(err, "%s: %s", dst, strerror(errno));
+		goto end;
+	}
+	ret = -PRL_EIO;
 	if (out >= 0) {
 		int fd = out;
 
@@ -418,11 +464,6 @@ static int make_dir(const char *path)
 	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static int errno_err(int e)
-{
-	return e == ENOSPC || e == EDQUOT ? -PRL_ENOSPC : -PRL_EIO;
-}
-
 /* ---- making a backup ---- */
 
 struct backup_run {
@@ -434,6 +475,7 @@ struct backup_run {
 	struct prl_backup_stats st; /* counts so far */
 	struct prl_buf why;	    /* a failure's detail */
 	struct prl_buf changed;	    /* the last file that changed under the run */
+	time_t snap_started;	    /* when the current snapshot began */
 };
 
 /* Takes the snapshot into dest/archive.db.new, in the rollback-journal
@@ -532,7 +574,17 @@ static int place_file(struct backup_run *r, const char *rel, int64_t bytes, cons
 	}
 	if (r->links) {
 		if (link(src.data, dst.data) == 0) {
-			/* the same inode: read once to check what the backup holds */
+			struct stat lb;
+
+			/* the same inode as the archive's: its bytes are the ones
+			 * ingest hashed, unless the file was replaced (a rebuilt
+			 * derivative) after the snapshot began; such a file is
+			 * read to check it is the one the snapshot names */
+			if (lstat(dst.data, &lb) == 0 && lb.st_ino == sb.st_ino &&
+			    lb.st_mtime < r->snap_started - 1) {
+				r->st.linked++;
+				goto end;
+			}
 			if ((ret = stream_file(dst.data, NULL, r->buf, hex, &got, &r->why)) < 0) {
 				ret = archive_fail(r->a, ret, "%s", r->why.data);
 				unlink(dst.data);
@@ -646,6 +698,7 @@ static int backup_once(struct backup_run *r, int dest_fd)
 	prl_buf_addf(&mtmp, "%s/" MANIFEST_NAME ".tmp", r->dest);
 	prl_buf_addf(&manifest, "%s/" MANIFEST_NAME, r->dest);
 	prl_buf_addf(&final, "%s/archive.db", r->dest);
+	r->snap_started = time(NULL);
 	if ((ret = snapshot(r, snap.data)) < 0)
 		goto end;
 	prl_buf_reset(&r->why);
