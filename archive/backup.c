@@ -339,6 +339,10 @@ static int stream_file(const char *src, const char *dst, unsigned char *buf, cha
 		prl_buf_addf(err, "%s: %s", dst, strerror(errno));
 		goto end;
 	}
+	/* the disk starts writing now, beside the next files' hashing: the
+	 * syncfs() before the manifest then has little left to wait for */
+	if (out >= 0)
+		sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE);
 	ret = -PRL_EIO;
 	if (out >= 0) {
 		int fd = out;
