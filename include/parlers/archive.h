@@ -637,4 +637,38 @@ int prl_backup_verify(const char *src,
 int prl_backup_restore(const char *src, const char *data_dir, struct prl_backup_stats *stats,
 		       struct prl_buf *err);
 
+/* ---- rebuilding derivatives (rebuild.c) ---- */
+
+#define PRL_REBUILD_OPUS 1u  /* the Opus access copy */
+#define PRL_REBUILD_MP3 2u   /* the MP3 access copy */
+#define PRL_REBUILD_PEAKS 4u /* the waveform peaks */
+#define PRL_REBUILD_MUTED 8u /* the copies with withheld passages silent */
+#define PRL_REBUILD_ALL 15u
+
+/* "opus,mp3,peaks,muted" (any of them) into *out.  0 or -PRL_EINVAL. */
+int prl_rebuild_what_parse(const char *list, unsigned *out);
+/* "opus"... for one bit. */
+const char *prl_rebuild_kind_name(unsigned bit);
+
+struct prl_rebuild_opts {
+	const int64_t *ids; /* these recordings, or NULL: every one */
+	size_t nids;
+	unsigned what; /* PRL_REBUILD_ bits; 0: all */
+	void (*progress)(void *ctx, int64_t done, int64_t total);
+	void *progress_ctx;
+};
+
+/*
+ * Makes the derivatives o->what of each recording again from its original
+ * (checked against its SHA-256 first; never written), each as a new file
+ * renamed over the old one, then its row updated (size, SHA-256).  The
+ * access copies keep the recording's gain.  Calls report once per
+ * recording with the kinds remade (bits) and, when it failed, why (one
+ * line).  Returns the number of recordings that failed, or a negative
+ * prl_err (prl_archive_errmsg) when the run could not start.
+ */
+int prl_archive_rebuild(struct prl_archive *a, const struct prl_rebuild_opts *o,
+			void (*report)(void *ctx, int64_t id, unsigned done, const char *error),
+			void *ctx);
+
 #endif
