@@ -33,6 +33,7 @@ static const struct command {
 	{"backup", cmd_backup, "copy the archive, consistent while it runs, into a folder"},
 	{"restore", cmd_restore, "restore a backup into a new data folder"},
 	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
+	{"rebuild", cmd_rebuild, "make access copies and peaks again from the originals"},
 };
 
 static void usage(FILE *f)
