@@ -160,64 +160,6 @@ static void tmp_name(struct rebuild_run *r, struct prl_buf *out, const char *kin
 	prl_buf_addf(out, "%s/rebuild-%lld.%s", r->staging.dir.data, (long long)r->n++, kind);
 }
 
-/* The path (relative) of recording id's file of kind, "" when none. */
-static int media_of(struct prl_archive *a, enum stmt_id sid, int64_t id, const char *kind,
-		    struct prl_buf *rel, struct prl_buf *spans)
-{
-	sqlite3_stmt *st = archive_stmt(a, sid);
-	int rc;
-
-	if (!st)
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, id);
-	archive_bind_text(st, 2, kind);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		prl_buf_addstr(rel, (const char *)sqlite3_column_text(st, 0));
-		if (spans)
-			prl_buf_addstr(spans, (const char *)sqlite3_column_text(st, 3));
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "finding media");
-}
-
-/* The withheld spans of id as start/end pairs, and their signature. */
-static int spans_of(struct prl_archive *a, int64_t id, int64_t **spans, size_t *n,
-		    struct prl_buf *sig)
-{
-	sqlite3_stmt *st = archive_stmt(a, ST_WITHHELD_OF_REC);
-	int64_t *p = NULL, *g;
-	size_t k = 0;
-	int rc;
-
-	if (!st)
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(g = realloc(p, (k + 1) * 2 * sizeof(*p)))) {
-			sqlite3_reset(st);
-			free(p);
-			return -PRL_ENOMEM;
-		}
-		p = g;
-		p[2 * k] = sqlite3_column_int64(st, 1);
-		p[2 * k + 1] = sqlite3_column_int64(st, 2);
-		k++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || !(st = archive_stmt(a, ST_WITHHELD_SIGNATURE))) {
-		free(p);
-		return archive_sql_fail(a, "reading withheld spans");
-	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		prl_buf_addstr(sig, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	*spans = p;
-	*n = k;
-	return 0;
-}
-
 /* Rebuilds what of recording id; *done gets the kinds remade. */
 static int rebuild_one(struct rebuild_run *r, int64_t id, unsigned what, unsigned *done)
 {
@@ -241,7 +183,7 @@ static int rebuild_one(struct rebuild_run *r, int64_t id, unsigned what, unsigne
 		prl_buf_addf(&r->err, "no recording %lld", (long long)id);
 		goto end;
 	}
-	if ((ret = media_of(a, ST_MEDIA_GET, id, "original", &orig, NULL)) < 0)
+	if ((ret = archive_media_row(a, ST_MEDIA_GET, id, "original", &orig, NULL)) < 0)
 		goto sqlfail;
 	if (!orig.len) {
 		ret = -PRL_ENOTFOUND;
@@ -272,7 +214,7 @@ static int rebuild_one(struct rebuild_run *r, int64_t id, unsigned what, unsigne
 		if (!(what & (k ? PRL_REBUILD_MP3 : PRL_REBUILD_OPUS)))
 			continue;
 		prl_buf_reset(&rel);
-		if ((ret = media_of(a, ST_MEDIA_GET, id, kind, &rel, NULL)) < 0)
+		if ((ret = archive_media_row(a, ST_MEDIA_GET, id, kind, &rel, NULL)) < 0)
 			goto sqlfail;
 		if (!rel.len)
 			continue;
@@ -285,7 +227,7 @@ static int rebuild_one(struct rebuild_run *r, int64_t id, unsigned what, unsigne
 	}
 	if (what & PRL_REBUILD_PEAKS) {
 		prl_buf_reset(&rel);
-		if ((ret = media_of(a, ST_MEDIA_GET, id, "peaks", &rel, NULL)) < 0)
+		if ((ret = archive_media_row(a, ST_MEDIA_GET, id, "peaks", &rel, NULL)) < 0)
 			goto sqlfail;
 		if (rel.len) {
 			tmp_name(r, &tmp, "peaks");
@@ -302,14 +244,15 @@ static int rebuild_one(struct rebuild_run *r, int64_t id, unsigned what, unsigne
 		}
 	}
 	if (what & PRL_REBUILD_MUTED) {
-		if ((ret = spans_of(a, id, &spans, &nspans, &sig)) < 0)
+		if ((ret = archive_withheld_spans(a, id, &spans, &nspans, &sig)) < 0)
 			goto sqlfail;
 		for (int k = 0; nspans && k < 2; k++) {
 			const char *kind = k ? "mp3" : "opus";
 
 			prl_buf_reset(&rel);
 			prl_buf_reset(&made);
-			if ((ret = media_of(a, ST_WITHHELD_MEDIA_GET, id, kind, &rel, &made)) < 0)
+			if ((ret = archive_media_row(a, ST_WITHHELD_MEDIA_GET, id, kind, &rel,
+						     &made)) < 0)
 				goto sqlfail;
 			/* a copy for older spans (or none yet): withheld.c makes
 			 * the one for the current spans, under its new name */
