@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -786,14 +787,22 @@ end:
 	return ret;
 }
 
+/* Whether path is inside dir (both absolute, resolved). */
+static int is_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
 /* Makes dest ready: made when missing, else empty or this archive's
  * backup; locked (flock on its archive-id) for the run. */
 static int dest_open(struct backup_run *r, int *dest_fd, int *lock_fd)
 {
 	struct prl_buf p = PRL_BUF_INIT, err = PRL_BUF_INIT;
-	char other[33];
+	char other[33], real[PATH_MAX];
 	struct stat sb;
-	int ret;
+	int ret, made = 0;
 
 	if (stat(r->dest, &sb) != 0) {
 		if (errno != ENOENT || mkdir(r->dest, 0755) != 0) {
@@ -801,12 +810,25 @@ static int dest_open(struct backup_run *r, int *dest_fd, int *lock_fd)
 					   strerror(errno));
 			goto end;
 		}
+		made = 1;
 	} else if (!S_ISDIR(sb.st_mode)) {
 		ret = archive_fail(r->a, -PRL_EINVAL, "%s: not a folder", r->dest);
 		goto end;
 	}
-	if ((*dest_fd = open(r->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if ((*dest_fd = open(r->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !realpath(r->dest, real)) {
 		ret = archive_fail(r->a, -PRL_EIO, "%s: %s", r->dest, strerror(errno));
+		goto end;
+	}
+	/* a backup in the archive would replace its live database; an
+	 * archive in its backup would be copied into itself */
+	if (!strcmp(real, r->a->dir) || is_below(real, r->a->dir) || is_below(r->a->dir, real)) {
+		ret = archive_fail(
+			r->a, -PRL_EINVAL,
+			"%s: a backup goes outside the data folder (%s), and not around it",
+			r->dest, r->a->dir);
+		if (made)
+			rmdir(r->dest);
 		goto end;
 	}
 	ret = archive_id_read(r->dest, 0, other, &err);
