@@ -365,6 +365,14 @@ def tests(tmp):
        os.listdir(junk) == ["notes.txt"], "a folder holding other files is refused", err)
     rc, out, err = run("backup", "--json", full, data=fresh)
     ok(rc == 0, "the restored archive is the same archive: it backs up into its backup", err)
+    for inside, what in ((data, "the data folder itself"),
+                         (os.path.join(data, "media", "bk"), "a folder in the data folder"),
+                         (tmp, "a folder around the data folder")):
+        rc, out, err = run("backup", inside, data=data)
+        ok(rc == 1 and one_line(err) and "outside the data folder" in err and
+           not os.path.exists(os.path.join(data, "MANIFEST")),
+           "a backup into %s is refused" % what, err)
+    ok(not os.path.exists(os.path.join(data, "media", "bk")), "and leaves no folder there")
     rc, out, err = run("backup", os.path.join(tmp, "notes.txt-parent", "x"), data=data)
     ok(rc == 1 and one_line(err), "a DEST whose parent is missing: one line", err)
 
