@@ -313,4 +313,16 @@ void archive_staging_remove(struct archive_staging *s);
 int archive_staging_sweep(struct prl_archive *a, int remove,
 			  void (*report)(void *ctx, const char *rel), void *ctx);
 
+/* ---- withheld.c, shared with rebuild.c ---- */
+
+/* The withheld spans of rec_id as start/end pairs (*spans, owned by the
+ * caller; NULL and 0 when none) and their signature appended to sig. */
+int archive_withheld_spans(struct prl_archive *a, int64_t rec_id, int64_t **spans, size_t *n,
+			   struct prl_buf *sig);
+/* Appends to path the file (relative) of kind for rec_id that statement
+ * sid (ST_MEDIA_GET or ST_WITHHELD_MEDIA_GET) finds, nothing when none;
+ * with spans, ST_WITHHELD_MEDIA_GET's span set too. */
+int archive_media_row(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
+		      struct prl_buf *path, struct prl_buf *spans);
+
 #endif

@@ -44,8 +44,8 @@ int prl_archive_withheld_json(struct prl_archive *a, const struct prl_viewer *v,
 }
 
 /* The spans of rec_id as pairs, and their signature. */
-static int load_spans(struct prl_archive *a, int64_t rec_id, int64_t **spans, size_t *n,
-		      struct prl_buf *sig)
+int archive_withheld_spans(struct prl_archive *a, int64_t rec_id, int64_t **spans, size_t *n,
+			   struct prl_buf *sig)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_WITHHELD_OF_REC);
 	int64_t *p = NULL, *g;
@@ -97,13 +97,13 @@ int prl_archive_withheld_from(struct prl_archive *a, const struct prl_viewer *v,
 		*n = 0;
 		return 0;
 	}
-	ret = load_spans(a, rec_id, spans, n, &sig);
+	ret = archive_withheld_spans(a, rec_id, spans, n, &sig);
 	prl_buf_release(&sig);
 	return ret;
 }
 
 /* The stored path of rec_id's file of kind, or "" when there is none. */
-static int media_path(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
+int archive_media_row(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
 		      struct prl_buf *path, struct prl_buf *spans)
 {
 	sqlite3_stmt *st = archive_stmt(a, sid);
@@ -165,7 +165,7 @@ static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind, co
 	placed = 1;
 	if ((ret = archive_begin(a)) < 0)
 		goto end;
-	if ((ret = media_path(a, ST_WITHHELD_MEDIA_GET, rec_id, kind, &old, &oldsig)) < 0)
+	if ((ret = archive_media_row(a, ST_WITHHELD_MEDIA_GET, rec_id, kind, &old, &oldsig)) < 0)
 		goto done;
 	ret = -PRL_ESQL;
 	if (!(st = archive_stmt(a, ST_WITHHELD_MEDIA_PUT)))
@@ -217,11 +217,11 @@ int archive_withheld_refresh_media(struct prl_archive *a, int64_t rec_id)
 	memset(&b, 0, sizeof(b));
 	if ((ret = archive_recording_brief(a, rec_id, &b)) < 0)
 		return ret;
-	if ((ret = load_spans(a, rec_id, &spans, &n, &sig)) < 0)
+	if ((ret = archive_withheld_spans(a, rec_id, &spans, &n, &sig)) < 0)
 		goto end;
 	if (!n) /* nothing withheld: the full copies serve everyone */
 		goto end;
-	if ((ret = media_path(a, ST_MEDIA_GET, rec_id, "original", &orig, NULL)) < 0)
+	if ((ret = archive_media_row(a, ST_MEDIA_GET, rec_id, "original", &orig, NULL)) < 0)
 		goto end;
 	if (!orig.len) {
 		ret = archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no original",
@@ -239,9 +239,10 @@ int archive_withheld_refresh_media(struct prl_archive *a, int64_t rec_id)
 		prl_buf_reset(&made);
 		prl_buf_reset(&made_sig);
 		/* only the kinds ingest made a full copy of */
-		if ((ret = media_path(a, ST_MEDIA_GET, rec_id, copies[i], &have, NULL)) < 0 ||
-		    (ret = media_path(a, ST_WITHHELD_MEDIA_GET, rec_id, copies[i], &made,
-				      &made_sig)) < 0)
+		if ((ret = archive_media_row(a, ST_MEDIA_GET, rec_id, copies[i], &have, NULL)) <
+			    0 ||
+		    (ret = archive_media_row(a, ST_WITHHELD_MEDIA_GET, rec_id, copies[i], &made,
+					     &made_sig)) < 0)
 			goto end;
 		if (!have.len || (made.len && !strcmp(made_sig.data, sig.data)))
 			continue;

@@ -31,6 +31,10 @@ static const struct command {
 	{"institution", cmd_institution, "add, change or show the institutions of the network"},
 	{"fsck", cmd_fsck, "check every stored file against its SHA-256"},
 	{"export", cmd_export, "write recordings as a BagIt bag in a zip"},
+	{"backup", cmd_backup, "copy the archive, consistent while it runs, into a folder"},
+	{"restore", cmd_restore, "restore a backup into a new data folder"},
+	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
+	{"rebuild", cmd_rebuild, "make access copies and peaks again from the originals"},
 };
 
 static void usage(FILE *f)

@@ -647,4 +647,108 @@ int prl_archive_harvest(struct prl_archive *a, const char *from, const char *unt
 /* The oldest datestamp harvest can give, or "" when nothing is visible. */
 int prl_archive_harvest_earliest(struct prl_archive *a, char out[24]);
 
+/* ---- backups (backup.c) ---- */
+
+/*
+ * A backup folder holds archive.db (a snapshot taken with SQLite's online
+ * backup, consistent while the server writes), the media files that
+ * snapshot names under media/ as in a data folder, archive-id (which
+ * archive it is a backup of) and MANIFEST: every file's SHA-256, size and
+ * path, ending with a line that checks the manifest itself.  MANIFEST is
+ * written last: a folder without it holds no finished backup.
+ */
+struct prl_backup_opts {
+	int copy_only; /* 1: copy every file; 0: hard links where DEST allows them */
+};
+
+struct prl_backup_stats {
+	int64_t files;	      /* in the backup, archive.db included */
+	int64_t copied;	      /* media files copied this run */
+	int64_t linked;	      /* media files hard-linked this run */
+	int64_t kept;	      /* media files DEST had already */
+	int64_t bytes;	      /* every file of the backup, archive.db included */
+	int64_t bytes_copied; /* written this run: copies and archive.db */
+	char archive_id[33];  /* 32 hex digits */
+};
+
+/*
+ * Backs the archive up into dest (made when missing; else empty, or a
+ * backup of this same archive, which is brought up to date copying only
+ * what it lacks).  The archive's data folder gets its archive-id file on
+ * the first backup; nothing else of it changes.  Returns 0 and fills
+ * *out, or a negative prl_err with one line in prl_archive_errmsg(a):
+ * -PRL_EINVAL when dest holds something else, -PRL_ENOSPC, -PRL_EIO.
+ * A failed run leaves dest's previous backup whole, or no MANIFEST.
+ */
+int prl_archive_backup(struct prl_archive *a, const char *dest, const struct prl_backup_opts *o,
+		       struct prl_backup_stats *out);
+
+enum prl_backup_problem {
+	PRL_BACKUP_MANIFEST = 0, /* MANIFEST missing, cut short or malformed */
+	PRL_BACKUP_MISSING = 1,	 /* a file the manifest lists is gone */
+	PRL_BACKUP_SIZE = 2,	 /* its size differs from the manifest's */
+	PRL_BACKUP_MISMATCH = 3, /* its bytes do not match the manifest's SHA-256 */
+	PRL_BACKUP_UNLISTED = 4, /* archive.db names a file the manifest lacks or
+				  * lists with other bytes */
+};
+
+const char *prl_backup_problem_name(enum prl_backup_problem p); /* "checksum-mismatch"... */
+
+/*
+ * Re-reads every file of the backup in src against its manifest and the
+ * manifest against the database it holds; calls report once per problem
+ * (path relative to src, detail a few words).  Returns the number of
+ * problems, or a negative prl_err with one line in err when src cannot
+ * be read at all.  stats (may be NULL) gets the files and bytes listed.
+ */
+int prl_backup_verify(const char *src,
+		      void (*report)(void *ctx, enum prl_backup_problem p, const char *path,
+				     const char *detail),
+		      void *ctx, struct prl_backup_stats *stats, struct prl_buf *err);
+
+/*
+ * Restores the backup in src into data_dir, which must be missing or an
+ * empty folder: verifies every file first, then copies them into a
+ * folder beside data_dir (checking each again) that is renamed into place
+ * once all is on disk.  Returns 0, or a negative prl_err with one line in
+ * err (-PRL_EFORMAT for a damaged or incomplete backup, -PRL_EINVAL for
+ * a data folder that is not empty); on failure nothing is left behind.
+ */
+int prl_backup_restore(const char *src, const char *data_dir, struct prl_backup_stats *stats,
+		       struct prl_buf *err);
+
+/* ---- rebuilding derivatives (rebuild.c) ---- */
+
+#define PRL_REBUILD_OPUS 1u  /* the Opus access copy */
+#define PRL_REBUILD_MP3 2u   /* the MP3 access copy */
+#define PRL_REBUILD_PEAKS 4u /* the waveform peaks */
+#define PRL_REBUILD_MUTED 8u /* the copies with withheld passages silent */
+#define PRL_REBUILD_ALL 15u
+
+/* "opus,mp3,peaks,muted" (any of them) into *out.  0 or -PRL_EINVAL. */
+int prl_rebuild_what_parse(const char *list, unsigned *out);
+/* "opus"... for one bit. */
+const char *prl_rebuild_kind_name(unsigned bit);
+
+struct prl_rebuild_opts {
+	const int64_t *ids; /* these recordings, or NULL: every one */
+	size_t nids;
+	unsigned what; /* PRL_REBUILD_ bits; 0: all */
+	void (*progress)(void *ctx, int64_t done, int64_t total);
+	void *progress_ctx;
+};
+
+/*
+ * Makes the derivatives o->what of each recording again from its original
+ * (checked against its SHA-256 first; never written), each as a new file
+ * renamed over the old one, then its row updated (size, SHA-256).  The
+ * access copies keep the recording's gain.  Calls report once per
+ * recording with the kinds remade (bits) and, when it failed, why (one
+ * line).  Returns the number of recordings that failed, or a negative
+ * prl_err (prl_archive_errmsg) when the run could not start.
+ */
+int prl_archive_rebuild(struct prl_archive *a, const struct prl_rebuild_opts *o,
+			void (*report)(void *ctx, int64_t id, unsigned done, const char *error),
+			void *ctx);
+
 #endif
