@@ -107,6 +107,9 @@ static const struct web_route routes[] = {
 	{WEB_GET | WEB_POST, "/oai", web_oai, WEB_XML, 0, 0, 0},
 	{WEB_GET, "/iiif/collection.json", web_iiif_collection, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/iiif/{id}/manifest.json", web_iiif_manifest, WEB_JSON, 0, 0, WEB_SHOWS_LISTING},
+	/* what other sites embed: answered as to an anonymous visitor */
+	{WEB_GET, "/embed/{id}", web_page_embed, WEB_HTML, 0, 0, WEB_SHOWS_CONTENT},
+	{WEB_GET, "/oembed", web_oembed, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

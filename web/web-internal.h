@@ -77,6 +77,7 @@ enum web_template {
 	WEB_TPL_SEARCH,
 	WEB_TPL_ERROR,
 	WEB_TPL_LOGIN,
+	WEB_TPL_EMBED,
 	WEB_NTEMPLATES
 };
 
@@ -450,6 +451,19 @@ web_handler web_iiif_manifest, web_iiif_collection;
 web_handler web_media;
 /* pages.c */
 web_handler web_page_home, web_page_recording, web_page_search, web_page_login, web_static;
+web_handler web_page_embed;
+/* The sources that may frame the embed page (server.c): the operator's,
+ * else "*". */
+const char *web_frame_ancestors(const struct web_server *s);
+/* player.c: the embeddable player's data and oEmbed */
+web_handler web_oembed;
+/* What the embed page of recording id shows, as an anonymous visitor may
+ * hear it, for ?t=, ?transcript= and the page's language: the page's JSON
+ * (escaped for a <script> element) appended to data, the title (escaped
+ * for HTML) to title.  0, or a negative prl_err with *status the HTTP
+ * status to answer (404 for what is not public, 400 for a bad t=). */
+int web_embed_data(struct web_request *r, int64_t id, struct prl_buf *data, struct prl_buf *title,
+		   unsigned *status);
 
 /* ---- HTTP helpers (http.c): pure functions, no MHD ---- */
 
@@ -478,6 +492,10 @@ int web_etag_match_strong(const char *header, const char *etag);
 void web_http_date(time_t t, char out[32]);
 /* Parses an HTTP date (IMF-fixdate, RFC 850 or asctime); returns 0 and *t, or -1. */
 int web_http_date_parse(const char *s, time_t *t);
+/* A Media Fragments time span "START,END", "START" or ",END" in seconds
+ * (fractions allowed) clipped to [0, duration_ms); NULL is the whole.
+ * True, with [*t0, *t1) in ms, when it is one and not empty. */
+int web_parse_span(const char *t, int64_t duration_ms, int64_t *t0, int64_t *t1);
 /* Parses a whole decimal id in [1, INT64_MAX] from s[0..len); 0 on success. */
 int web_parse_id(const char *s, size_t len, int64_t *out);
 /* The same for the whole NUL-terminated s. */
