@@ -438,6 +438,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
 			       " WHERE variety IS NOT NULL AND access <= ?1"
 			       " GROUP BY variety ORDER BY variety",
+	/* schema 13: thematic routes */
+	[ST_PARCOURS_BY_SLUG] = "SELECT id, version FROM parcours WHERE slug = ?1",
+	[ST_PARCOURS_ADD] =
+		"INSERT INTO parcours(slug, title, intro, version) VALUES (?1, ?2, ?3, ?4)",
+	[ST_PARCOURS_DELETE] = "DELETE FROM parcours WHERE id = ?1",
+	[ST_PARCOURS_STOP_ADD] =
+		"INSERT INTO parcours_stops(parcours_id, ord, recording_id, start_ms,"
+		" end_ms, title, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_PARCOURS_LIST] = "SELECT id, slug, title, intro, version, updated_at FROM parcours"
+			     " ORDER BY title COLLATE NOCASE, slug",
+	[ST_PARCOURS_GET] = "SELECT id, slug, title, intro, version, updated_at FROM parcours"
+			    " WHERE slug = ?1",
+	[ST_PARCOURS_STOPS] = "SELECT ord, recording_id, start_ms, end_ms, title, note"
+			      " FROM parcours_stops WHERE parcours_id = ?1 ORDER BY ord",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -33,6 +33,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_HOME] = "index.html",	  [WEB_TPL_RECORDING] = "recording.html",
 	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
 	[WEB_TPL_LOGIN] = "login.html",	  [WEB_TPL_EMBED] = "embed.html",
+	[WEB_TPL_ROUTES] = "routes.html", [WEB_TPL_ROUTE] = "route.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -446,6 +447,56 @@ enum MHD_Result web_page_embed(struct web_request *r, const struct web_params *p
 		      : send_page(r, MHD_HTTP_OK, WEB_TPL_EMBED, &f);
 	prl_buf_release(&data);
 	prl_buf_release(&title);
+	return ret;
+}
+
+/* A page that carries its JSON in a <script> element, and a title. */
+static enum MHD_Result page_with_json(struct web_request *r, enum web_template t,
+				      const struct prl_buf *json, const char *title)
+{
+	struct prl_buf data = PRL_BUF_INIT, tb = PRL_BUF_INIT;
+	struct fill f = {{"data", "title"}, {&data, &tb}};
+	enum MHD_Result ret;
+
+	if (web_json_for_script(&data, prl_buf_str(json), json->len) < 0 ||
+	    prl_xml_escape(&tb, title) < 0)
+		ret = web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	else
+		ret = send_page(r, MHD_HTTP_OK, t, &f);
+	prl_buf_release(&data);
+	prl_buf_release(&tb);
+	return ret;
+}
+
+enum MHD_Result web_page_routes(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf json = PRL_BUF_INIT;
+	unsigned status = 0;
+	enum MHD_Result ret;
+
+	(void)p;
+	ret = web_routes_json(r, &json, &status) < 0 ? web_error_html(r, status)
+						     : page_with_json(r, WEB_TPL_ROUTES, &json, "");
+	prl_buf_release(&json);
+	return ret;
+}
+
+enum MHD_Result web_page_route(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf json = PRL_BUF_INIT;
+	unsigned status = 0;
+	enum MHD_Result ret;
+	json_t *root;
+
+	if (web_route_json(r, p->tail, &json, &status) < 0) {
+		prl_buf_release(&json);
+		return web_error_html(r, status);
+	}
+	root = json_loadb(prl_buf_str(&json), json.len, 0, NULL);
+	ret = page_with_json(r, WEB_TPL_ROUTE, &json,
+			     root ? json_string_value(json_object_get(root, "title")) : "");
+	json_decref(root);
+	prl_buf_release(&json);
 	return ret;
 }
 

@@ -77,6 +77,16 @@ static json_t *segments_in(json_t *tier, int64_t t0, int64_t t1)
 	return out;
 }
 
+void web_span_text(json_t *into, json_t *rec, int64_t t0, int64_t t1, const char *lang)
+{
+	json_t *tiers = json_object_get(rec, "tiers");
+
+	json_object_set_new(into, "transcript",
+			    segments_in(tier_of(tiers, "transcription", NULL), t0, t1));
+	json_object_set_new(into, "translation",
+			    segments_in(tier_of(tiers, "translation", lang), t0, t1));
+}
+
 /* What the embed page needs of the public JSON of a recording: who made
  * and holds it, its media, the span, and the span's text when asked. */
 static json_t *embed_data(json_t *rec, int64_t t0, int64_t t1, int transcript, const char *lang)
@@ -97,14 +107,8 @@ static json_t *embed_data(json_t *rec, int64_t t0, int64_t t1, int transcript, c
 	if (json_is_object(place))
 		json_object_set(out, "place", json_object_get(place, "name"));
 	json_object_set_new(out, "t", json_pack("[II]", (json_int_t)t0, (json_int_t)t1));
-	if (transcript) {
-		json_t *tiers = json_object_get(rec, "tiers");
-		json_t *tr = tier_of(tiers, "transcription", NULL);
-		json_t *tl = tier_of(tiers, "translation", lang);
-
-		json_object_set_new(out, "transcript", segments_in(tr, t0, t1));
-		json_object_set_new(out, "translation", segments_in(tl, t0, t1));
-	}
+	if (transcript)
+		web_span_text(out, rec, t0, t1, lang);
 	return out;
 }
 

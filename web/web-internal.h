@@ -78,6 +78,8 @@ enum web_template {
 	WEB_TPL_ERROR,
 	WEB_TPL_LOGIN,
 	WEB_TPL_EMBED,
+	WEB_TPL_ROUTES,
+	WEB_TPL_ROUTE,
 	WEB_NTEMPLATES
 };
 
@@ -409,6 +411,7 @@ enum web_shows {
 	WEB_SHOWS_NOTHING = 0, /* no recording in its path */
 	WEB_SHOWS_LISTING,     /* its metadata: restricted ones too */
 	WEB_SHOWS_CONTENT,     /* its audio or transcript: restricted ones 403 */
+	WEB_SHOWS_PUBLIC,      /* what anyone may hear, to anyone: restricted ones 404 */
 };
 
 /* The parameters of the matched path, pointing into the request's URL. */
@@ -451,12 +454,27 @@ web_handler web_iiif_manifest, web_iiif_collection;
 web_handler web_media;
 /* pages.c */
 web_handler web_page_home, web_page_recording, web_page_search, web_page_login, web_static;
-web_handler web_page_embed;
+web_handler web_page_embed, web_page_routes, web_page_route;
+/* parcours.c: thematic routes */
+web_handler web_api_routes, web_api_route;
+/* The routes r's viewer may follow ({"routes": [...]}), or one with its
+ * stops filled for the player, appended to out; 0, or a negative prl_err
+ * with *status the HTTP status to answer (404 for an unknown slug or one
+ * with nothing the viewer may hear). */
+int web_routes_json(struct web_request *r, struct prl_buf *out, unsigned *status);
+int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out, unsigned *status);
 /* The sources that may frame the embed page (server.c): the operator's,
  * else "*". */
 const char *web_frame_ancestors(const struct web_server *s);
 /* player.c: the embeddable player's data and oEmbed */
 web_handler web_oembed;
+/* Sets "transcript" and "translation" of into (a jansson object) to the
+ * segments of rec (a recording's JSON, parsed) that meet [t0, t1) ms, as
+ * [{s, e, text}]: its first transcription tier, and its translation tier
+ * in lang where it has one (else its first).  Empty texts are left out. */
+struct json_t;
+void web_span_text(struct json_t *into, struct json_t *rec, int64_t t0, int64_t t1,
+		   const char *lang);
 /* What the embed page of recording id shows, as an anonymous visitor may
  * hear it, for ?t=, ?transcript= and the page's language: the page's JSON
  * (escaped for a <script> element) appended to data, the title (escaped
