@@ -34,6 +34,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
 	[WEB_TPL_LOGIN] = "login.html",	  [WEB_TPL_EMBED] = "embed.html",
 	[WEB_TPL_ROUTES] = "routes.html", [WEB_TPL_ROUTE] = "route.html",
+	[WEB_TPL_GAMES] = "games.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -498,6 +499,12 @@ enum MHD_Result web_page_route(struct web_request *r, const struct web_params *p
 	json_decref(root);
 	prl_buf_release(&json);
 	return ret;
+}
+
+enum MHD_Result web_page_games(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return send_page(r, MHD_HTTP_OK, WEB_TPL_GAMES, NULL);
 }
 
 /* The sign-in page: a form its script posts to /api/login, and the page

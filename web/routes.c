@@ -115,6 +115,9 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/routes/{slug}", web_page_route, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/routes", web_api_routes, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/routes/{slug}", web_api_route, WEB_JSON, 0, 0, 0},
+	/* listening games: public material, whoever asks */
+	{WEB_GET, "/games", web_page_games, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/games/round", web_api_game_round, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -80,6 +80,7 @@ enum web_template {
 	WEB_TPL_EMBED,
 	WEB_TPL_ROUTES,
 	WEB_TPL_ROUTE,
+	WEB_TPL_GAMES,
 	WEB_NTEMPLATES
 };
 
@@ -454,7 +455,9 @@ web_handler web_iiif_manifest, web_iiif_collection;
 web_handler web_media;
 /* pages.c */
 web_handler web_page_home, web_page_recording, web_page_search, web_page_login, web_static;
-web_handler web_page_embed, web_page_routes, web_page_route;
+web_handler web_page_embed, web_page_routes, web_page_route, web_page_games;
+/* games.c: a round of a listening game */
+web_handler web_api_game_round;
 /* parcours.c: thematic routes */
 web_handler web_api_routes, web_api_route;
 /* The routes r's viewer may follow ({"routes": [...]}), or one with its

@@ -289,6 +289,20 @@ int prl_archive_parcours_list_json(struct prl_archive *a, const struct prl_viewe
 int prl_archive_parcours_json(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
 			      struct prl_buf *out);
 
+/* ---- listening games (games.c) ---- */
+
+/* One round of game "meaning" (hear a sentence, choose its meaning) or
+ * "where" (hear a voice, say where it was recorded), drawn at random from
+ * public recordings only, from a transcribed segment that touches no
+ * withheld passage and is none of the nseen segment ids of seen (the
+ * rounds played already).  Appends {game, segment_id, clip {recording_id,
+ * start_ms, end_ms}, text, ...}: for "meaning", translation, choices (four
+ * translations) and answer (the index of the right one); for "where",
+ * answer {place, lat, lon}.  -PRL_EINVAL (unknown game), -PRL_ENOTFOUND
+ * (too little material, or every round was played); out is untouched then. */
+int prl_archive_game_round(struct prl_archive *a, const char *game, const int64_t *seen,
+			   size_t nseen, struct prl_buf *out);
+
 /* ---- media ---- */
 
 enum prl_media_kind {
