@@ -191,6 +191,34 @@ static int meaning_json(struct prl_archive *a, const struct round *r, struct prl
 	return ret;
 }
 
+/* ,"title","date","place","institution":{short,name} of recording id. */
+static int facts_json(struct prl_archive *a, int64_t id, struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_GAME_FACTS);
+	int rc, ret = 0;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		static const char *const keys[] = {"title", "date", "place"};
+
+		for (int i = 0; i < 3; i++) {
+			prl_buf_addf(out, ",\"%s\":", keys[i]);
+			prl_json_str(out, (const char *)sqlite3_column_text(st, i));
+		}
+		prl_buf_addstr(out, ",\"institution\":{\"short\":");
+		prl_json_str(out, (const char *)sqlite3_column_text(st, 3));
+		prl_buf_addstr(out, ",\"name\":");
+		prl_json_str(out, (const char *)sqlite3_column_text(st, 4));
+		ret = prl_buf_addch(out, '}');
+	} else if (rc != SQLITE_DONE) {
+		ret = archive_sql_fail(a, "reading a round's recording");
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
 int prl_archive_game_round(struct prl_archive *a, const char *game, const int64_t *seen,
 			   size_t nseen, struct prl_buf *out)
 {
@@ -221,6 +249,8 @@ int prl_archive_game_round(struct prl_archive *a, const char *game, const int64_
 		prl_json_str(&b, r.place);
 		ret = prl_buf_addf(&b, ",\"lat\":%.6f,\"lon\":%.6f}", r.lat, r.lon);
 	}
+	if (ret == 0)
+		ret = facts_json(a, r.recording_id, &b);
 	if (ret == 0 && (ret = prl_buf_addstr(&b, "}")) == 0)
 		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 	prl_buf_release(&b);

@@ -452,35 +452,42 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " WHERE slug = ?1",
 	[ST_PARCOURS_STOPS] = "SELECT ord, recording_id, start_ms, end_ms, title, note"
 			      " FROM parcours_stops WHERE parcours_id = ?1 ORDER BY ord",
-	/* listening games: public material only, never over a withheld passage */
+	/* listening games: public material only, never over a withheld passage;
+	 * CROSS JOIN keeps segments the outer loop, walked by id from a random
+	 * one, so that a draw reads a few rows and sorts nothing */
 	[ST_GAME_MAX_SEGMENT] = "SELECT ifnull(max(id), 0) FROM segments",
 	[ST_GAME_MEANING] =
 		"SELECT s.id, t.recording_id, s.start_ms, s.end_ms, s.text,"
 		" (SELECT x.text FROM tiers u JOIN segments x ON x.tier_id = u.id"
 		"   WHERE u.recording_id = t.recording_id AND u.type = 'translation'"
-		"   AND x.start_ms < s.end_ms AND x.end_ms > s.start_ms AND x.text <> ''"
-		"   ORDER BY x.start_ms LIMIT 1) AS tr"
-		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
-		" JOIN recordings r ON r.id = t.recording_id"
+		"   AND x.start_ms < s.end_ms AND x.start_ms > s.start_ms - 60000"
+		"   AND x.end_ms > s.start_ms AND x.text <> ''"
+		"   ORDER BY x.start_ms DESC LIMIT 1) AS tr"
+		" FROM segments s CROSS JOIN tiers t ON t.id = s.tier_id"
+		" CROSS JOIN recordings r ON r.id = t.recording_id"
 		" WHERE s.id >= ?1 AND t.type = 'transcription' AND r.access = 0 AND s.text <> ''"
 		" AND s.end_ms - s.start_ms BETWEEN 700 AND 20000"
 		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "s.start_ms",
 						 "s.end_ms") " AND tr IS NOT NULL ORDER BY s.id",
 	[ST_GAME_WHERE] =
 		"SELECT s.id, t.recording_id, s.start_ms, s.end_ms, s.text, p.name, p.lat, p.lon"
-		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
-		" JOIN recordings r ON r.id = t.recording_id JOIN places p ON p.id = r.place_id"
+		" FROM segments s CROSS JOIN tiers t ON t.id = s.tier_id"
+		" CROSS JOIN recordings r ON r.id = t.recording_id CROSS JOIN places p ON p.id = "
+		"r.place_id"
 		" WHERE s.id >= ?1 AND t.type = 'transcription' AND r.access = 0 AND s.text <> ''"
 		" AND p.lat IS NOT NULL AND p.lon IS NOT NULL"
 		" AND s.end_ms - s.start_ms BETWEEN 1500 AND 20000"
 		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "s.start_ms", "s.end_ms") " ORDER BY s.id",
 	[ST_GAME_DISTRACTORS] =
-		"SELECT x.text FROM segments x JOIN tiers u ON u.id = x.tier_id"
-		" JOIN recordings r ON r.id = u.recording_id"
+		"SELECT x.text FROM segments x CROSS JOIN tiers u ON u.id = x.tier_id"
+		" CROSS JOIN recordings r ON r.id = u.recording_id"
 		" WHERE x.id >= ?1 AND u.type = 'translation' AND r.access = 0 AND x.text <> ''"
 		" AND length(x.text) BETWEEN ?2 AND ?3"
 		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "x.start_ms",
 						 "x.end_ms") " ORDER BY x.id LIMIT ?4",
+	[ST_GAME_FACTS] = "SELECT r.title, r.date, p.name, i.short, i.name FROM recordings r"
+			  " LEFT JOIN places p ON p.id = r.place_id"
+			  " LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -263,40 +263,49 @@ struct MHD_Response *web_blob_response(struct web_blob *b, int gz)
 
 /* ---- the recording JSON a viewer gets ---- */
 
-/* Appends ,"media":{"opus": URL, "mp3": URL} to the recording JSON in b
- * (its closing brace moved after them): the access copies this viewer
- * may hear, each URL naming the bytes they get (?v=, the start of their
- * hash), which a browser may keep for good.  Nothing when there is none. */
-static int add_media_urls(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
-			  struct prl_buf *b)
+int web_media_urls(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		   struct prl_buf *out)
 {
 	static const struct {
 		enum prl_media_kind kind;
 		const char *ext;
 	} copies[] = {{PRL_MEDIA_OPUS, "opus"}, {PRL_MEDIA_MP3, "mp3"}};
-	int n = 0, ret = 0;
+	int n = 0, ret = prl_buf_addch(out, '{');
 
-	if (!b->len || b->data[b->len - 1] != '}')
-		return -PRL_EFORMAT;
 	for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]) && ret == 0; i++) {
 		struct prl_media m;
 
 		memset(&m, 0, sizeof(m));
 		if (prl_archive_media(a, v, id, copies[i].kind, &m) < 0)
 			continue; /* not for this viewer, or not made yet */
-		if (n++ == 0) {
-			b->data[--b->len] = '\0';
-			ret = prl_buf_addstr(b, ",\"media\":{");
-		}
-		if (ret == 0)
-			ret = prl_buf_addf(b, "%s\"%s\":\"/media/%lld.%s?v=%.*s\"",
-					   n > 1 ? "," : "", copies[i].ext, (long long)id,
-					   copies[i].ext, WEB_MEDIA_VERSION_LEN, m.sha256);
+		ret = prl_buf_addf(out, "%s\"%s\":\"/media/%lld.%s?v=%.*s\"", n++ ? "," : "",
+				   copies[i].ext, (long long)id, copies[i].ext,
+				   WEB_MEDIA_VERSION_LEN, m.sha256);
 		prl_media_clear(&m);
 	}
-	if (n && ret == 0)
-		ret = prl_buf_addstr(b, "}}");
-	return ret;
+	if (ret == 0)
+		ret = prl_buf_addch(out, '}');
+	return ret < 0 ? ret : n;
+}
+
+/* Appends ,"media":{"opus": URL, "mp3": URL} to the recording JSON in b
+ * (its closing brace moved after them); nothing when there is none. */
+static int add_media_urls(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			  struct prl_buf *b)
+{
+	struct prl_buf urls = PRL_BUF_INIT;
+	int ret;
+
+	if (!b->len || b->data[b->len - 1] != '}')
+		return -PRL_EFORMAT;
+	if ((ret = web_media_urls(a, v, id, &urls)) > 0) {
+		b->data[--b->len] = '\0';
+		prl_buf_addstr(b, ",\"media\":");
+		prl_buf_add(b, prl_buf_str(&urls), urls.len);
+		ret = prl_buf_addch(b, '}');
+	}
+	prl_buf_release(&urls);
+	return ret < 0 ? ret : 0;
 }
 
 struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)

@@ -5,8 +5,8 @@
  * player needs to play it: the public audio of the clip and where the
  * recording comes from.  The page (/games) is pages.c's.
  *
- * Always holds: rounds are public material only, whoever asks; the
- * recording's facts come from its JSON as an anonymous visitor gets it.
+ * Always holds: rounds are public material only, whoever asks, and their
+ * audio is the copy an anonymous visitor hears.
  * "seen" lists the segments a player heard already (kept in the browser,
  * never on the server): a malformed list is 400, an over-long one is cut.
  * Expected workload: a round every few seconds per player.
@@ -40,40 +40,11 @@ static int parse_seen(const char *s, int64_t *ids, size_t max)
 	return (int)n;
 }
 
-/* Adds to round the public media of its clip and its recording's title,
- * place and date; 404 when the recording is no longer public. */
-static int round_fill(struct web_request *r, json_t *round)
-{
-	json_t *clip = json_object_get(round, "clip"), *rec, *place;
-	struct prl_viewer asked = r->viewer;
-	struct web_blob *blob;
-	int err = 0;
-
-	r->viewer = PRL_VIEWER_ANONYMOUS;
-	blob = web_recording_json(r, json_integer_value(json_object_get(clip, "recording_id")),
-				  &err);
-	r->viewer = asked;
-	if (!blob)
-		return err < 0 ? err : -PRL_ENOTFOUND;
-	rec = json_loadb(blob->data, blob->len, 0, NULL);
-	web_blob_unref(blob);
-	if (!rec)
-		return -PRL_ENOMEM;
-	json_object_set(clip, "media", json_object_get(rec, "media"));
-	json_object_set(round, "title", json_object_get(rec, "title"));
-	json_object_set(round, "date", json_object_get(rec, "date"));
-	json_object_set(round, "institution", json_object_get(rec, "institution"));
-	place = json_object_get(rec, "place");
-	if (json_is_object(place))
-		json_object_set(round, "place", json_object_get(place, "name"));
-	json_decref(rec);
-	return 0;
-}
-
 enum MHD_Result web_api_game_round(struct web_request *r, const struct web_params *p)
 {
 	int64_t seen[SEEN_MAX];
-	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
+	struct prl_buf b = PRL_BUF_INIT, urls = PRL_BUF_INIT;
 	const char *game = web_arg(r, "game");
 	struct prl_archive *a;
 	json_t *round = NULL;
@@ -96,15 +67,30 @@ enum MHD_Result web_api_game_round(struct web_request *r, const struct web_param
 		prl_buf_release(&b);
 		return res;
 	}
-	web_archive_put(r->srv, a);
-	if (ret == 0 && !(round = json_loadb(prl_buf_str(&b), b.len, 0, NULL)))
+	/* the clip is heard as anyone hears it: the public copy's URL */
+	if (ret == 0 && (round = json_loadb(prl_buf_str(&b), b.len, 0, NULL))) {
+		json_t *clip = json_object_get(round, "clip");
+
+		prl_buf_reset(&urls);
+		if ((ret = web_media_urls(a, &anon,
+					  json_integer_value(json_object_get(clip, "recording_id")),
+					  &urls)) > 0)
+			ret = json_object_set_new(
+				      clip, "media",
+				      json_loadb(prl_buf_str(&urls), urls.len, 0, NULL)) < 0
+				      ? -PRL_ENOMEM
+				      : 0;
+		else if (ret == 0)
+			ret = -PRL_ENOTFOUND; /* no access copy: nothing to hear */
+	} else if (ret == 0) {
 		ret = -PRL_ENOMEM;
-	if (ret == 0)
-		ret = round_fill(r, round);
+	}
+	web_archive_put(r->srv, a);
 	if (ret == 0 && !(js = json_dumps(round, JSON_COMPACT | JSON_REAL_PRECISION(10))))
 		ret = -PRL_ENOMEM;
 	json_decref(round);
 	prl_buf_release(&b);
+	prl_buf_release(&urls);
 	if (ret < 0) {
 		free(js);
 		return web_error_json(r, web_status_for(ret), "no round can be drawn now");

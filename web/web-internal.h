@@ -456,6 +456,12 @@ web_handler web_media;
 /* pages.c */
 web_handler web_page_home, web_page_recording, web_page_search, web_page_login, web_static;
 web_handler web_page_embed, web_page_routes, web_page_route, web_page_games;
+/* {"opus": URL, "mp3": URL}: the access copies of recording id viewer v
+ * may hear, each URL naming the bytes they get (?v=, the start of their
+ * hash), which a browser may keep for good; "{}" when there is none.
+ * Returns how many, or a negative prl_err (cache.c). */
+int web_media_urls(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		   struct prl_buf *out);
 /* games.c: a round of a listening game */
 web_handler web_api_game_round;
 /* parcours.c: thematic routes */

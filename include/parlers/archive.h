@@ -296,7 +296,8 @@ int prl_archive_parcours_json(struct prl_archive *a, const struct prl_viewer *v,
  * public recordings only, from a transcribed segment that touches no
  * withheld passage and is none of the nseen segment ids of seen (the
  * rounds played already).  Appends {game, segment_id, clip {recording_id,
- * start_ms, end_ms}, text, ...}: for "meaning", translation, choices (four
+ * start_ms, end_ms}, text, ..., title, date, place, institution {short,
+ * name}} (the recording's facts): for "meaning", translation, choices (four
  * translations) and answer (the index of the right one); for "where",
  * answer {place, lat, lon}.  -PRL_EINVAL (unknown game), -PRL_ENOTFOUND
  * (too little material, or every round was played); out is untouched then. */

@@ -129,6 +129,7 @@ def check_withheld(pub, admin):
     st, h, body = admin.send("POST", "/api/recordings/%d/withheld" % pub,
                              {"start_ms": 6000, "end_ms": 10000, "reason": "a name"})
     ok(st in (200, 201), "a passage of the public recording is withheld", body)
+    wid = (harness.jbody(body) or {}).get("id", 0)
     st, h, body = request("GET", "/embed/%d?transcript=1" % pub)
     d = embed_data(body)
     texts = " ".join(s["text"] for s in (d or {}).get("transcript", []))
@@ -137,7 +138,8 @@ def check_withheld(pub, admin):
     ok(d and len(d.get("withheld", [])) == 1, "the embed knows where the silence is",
        d and d.get("withheld"))
     ok(d and "/media/%d.opus" % pub in d["media"]["opus"], "its audio is the public (silenced) copy")
-    admin.send("DELETE", "/api/recordings/%d/withheld" % pub)
+    st, h, out = admin.send("DELETE", "/api/recordings/%d/withheld/%d" % (pub, wid))
+    ok(st == 200, "the passage is released", out)
 
 
 def oembed(url, extra=""):

@@ -120,9 +120,11 @@ def run_all(tmp, data):
 
     # withhold every public recording's first minute but one passage: no
     # round may come from what is withheld
+    wids = {}
     for rid in sorted(public):
         st, h, body = admin.send("POST", "/api/recordings/%d/withheld" % rid,
                                  {"start_ms": 0, "end_ms": 20000, "reason": "test"})
+        wids[rid] = (harness.jbody(body) or {}).get("id", 0)
     bad = []
     for i in range(30):
         st, j = get("/api/games/round?game=meaning")
@@ -132,8 +134,9 @@ def run_all(tmp, data):
         if st == 200 and j["clip"]["start_ms"] < 20000:
             bad.append(j["segment_id"])
     ok(not bad, "no round comes from a withheld passage", bad)
-    for rid in sorted(public):
-        admin.send("DELETE", "/api/recordings/%d/withheld" % rid)
+    released = [admin.send("DELETE", "/api/recordings/%d/withheld/%d" % (rid, wid))[0]
+                for rid, wid in wids.items()]
+    ok(released == [200] * len(wids), "the passages are released", released)
 
     eligible = [x[0] for x in db(data, "SELECT s.id FROM segments s JOIN tiers t ON t.id = s.tier_id"
                                  " JOIN recordings r ON r.id = t.recording_id WHERE r.access = 0"

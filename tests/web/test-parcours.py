@@ -204,13 +204,15 @@ def check_withheld(pub, admin, res):
     st, h, body = admin.send("POST", "/api/recordings/%d/withheld" % pub["id"],
                              {"start_ms": 12000, "end_ms": 13000, "reason": "a name"})
     ok(st in (200, 201), "a passage inside the last stop is withheld", body)
+    wid = (harness.jbody(body) or {}).get("id", 0)
     st, h, body = request("/api/routes/le-cidre")
     ok([s["n"] for s in json.loads(body)["stops"]] == [1, 3], "the stop over it is left out for a visitor")
     st, h, body = request("/api/routes/le-cidre", res)
     ok([s["n"] for s in json.loads(body)["stops"]] == [1, 2, 3], "and for a researcher")
     st, h, body = request("/api/routes/le-cidre", admin)
     ok([s["n"] for s in json.loads(body)["stops"]] == [1, 2, 3, 4], "staff hear every stop")
-    admin.send("DELETE", "/api/recordings/%d/withheld" % pub["id"])
+    st, h, out = admin.send("DELETE", "/api/recordings/%d/withheld/%d" % (pub["id"], wid))
+    ok(st == 200, "the passage is released", out)
 
 
 def check_private_only(tmp, data, private):
