@@ -52,7 +52,8 @@ TAILS = {"/api/recordings/{id}/annotations.{ext}": "json",
 # a query string or body that makes a route's sample request a whole one
 QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "?q=la",
            "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none",
-           "/oembed": "?url=http://127.0.0.1:%(port)d/recordings/%(public)d"}
+           "/oembed": "?url=http://127.0.0.1:%(port)d/recordings/%(public)d",
+           "/api/games/round": "?game=where"}
 # the anonymous answer of routes that show no recording and need no session
 SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
                                     json.dumps({"login": "nobody", "password": "wrong-pass"}),
