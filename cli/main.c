@@ -35,6 +35,7 @@ static const struct command {
 	{"restore", cmd_restore, "restore a backup into a new data folder"},
 	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
 	{"rebuild", cmd_rebuild, "make access copies and peaks again from the originals"},
+	{"segment", cmd_segment, "propose a segment per stretch of speech, as a new tier"},
 };
 
 static void usage(FILE *f)
