@@ -63,16 +63,26 @@ int synth_text(const char *language, const char *text, float **samples, size_t *
 
 /* ---- dtw.c ---- */
 
+/* One step of a warping path: row i of a matched to row j of b. */
+struct dtw_step {
+	int32_t i, j;
+	float d;     /* their distance */
+	int skipped; /* row i of a was passed over at the skip cost */
+};
+
 /*
  * The best monotonic path from (0, 0) to (na - 1, nb - 1) between the
- * na x dim and nb x dim feature rows a and b (Euclidean distance, steps
- * (1,1), (1,0), (0,1)), searched in bands: a coarse path over averaged
- * frames first, then at each finer level only a band around it, so memory
- * grows with na, not na * nb.  path_b[i] gets, for each row i of a, the
- * row of b it is matched to (the last when several); cost_a[i], when not
- * NULL, the distance there.  Returns 0 or -PRL_ENOMEM.
+ * rows of a (na x dim) and b (nb x dim): Euclidean distance, steps (1,1),
+ * (1,0), (0,1).  Multi-resolution: the sequences are halved (by averaging
+ * neighbours) until short, the path is found there in full, then at each
+ * finer level only within radius cells of the coarser path, so memory and
+ * time grow with na + nb, not na * nb.  *path gets a new array of *len
+ * steps in order (the caller frees).  skip > 0 caps what a row of a that
+ * stays on the same row of b costs: speech in a that b does not hold (an
+ * aside) is passed over at that price instead of being forced onto b.
+ * Returns 0 or -PRL_ENOMEM.
  */
-int dtw_banded(const float *a, size_t na, const float *b, size_t nb, int dim, int32_t *path_b,
-	       float *cost_a);
+int dtw_banded(const float *a, size_t na, const float *b, size_t nb, int dim, int radius,
+	       float skip, struct dtw_step **path, size_t *len);
 
 #endif
