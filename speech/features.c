@@ -29,6 +29,8 @@ struct analyser {
 	fftwf_complex *spec;	    /* nfft / 2 + 1 */
 	fftwf_plan plan;	    /* in -> spec */
 	float *fb;		    /* SPEECH_NMEL x (nfft / 2 + 1) mel weights */
+	size_t fb_lo[SPEECH_NMEL];  /* the first bin of each filter with weight */
+	size_t fb_hi[SPEECH_NMEL];  /* one past its last */
 	size_t band_lo, band_hi;    /* bins of the 100-4000 Hz band */
 	float prev;		    /* last sample, for pre-emphasis */
 	struct prl_speech_feats *f; /* not owned */
@@ -134,6 +136,10 @@ int analyser_new(struct analyser **out, int rate, struct prl_speech_feats *f)
 				else if (hz >= f1 && hz < f2)
 					w = (f2 - hz) / (f2 - f1);
 				a->fb[(size_t)m * nbins + i] = (float)w;
+				if (w > 0 && !a->fb_hi[m])
+					a->fb_lo[m] = i;
+				if (w > 0)
+					a->fb_hi[m] = i + 1;
 			}
 		}
 		a->band_lo = (size_t)ceil(SPEECH_FMIN / hz_per_bin);
@@ -192,7 +198,7 @@ static int frame(struct analyser *a)
 		const float *w = a->fb + (size_t)m * nbins;
 		double e = 0;
 
-		for (i = 0; i < nbins; i++)
+		for (i = a->fb_lo[m]; i < a->fb_hi[m]; i++)
 			e += w[i] * a->in[i];
 		mel[m] = (float)(10.0 * log10(e + 1e-10));
 	}
