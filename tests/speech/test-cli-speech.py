@@ -119,6 +119,13 @@ def main():
     ok(code == 0 and 'ANNOTATOR="parlers align (machine, not reviewed)"' in out,
        "the EAF export names the machine as the tier's annotator")
 
+    code, out, err = run("annotations", "export", str(rid), "--format", "json", data=data)
+    exp = json.loads(out) if code == 0 else {}
+    jt = [t for t in exp.get("tiers", []) if t["name"] == "aligned"]
+    ok(jt and jt[0]["annotator"] == "parlers align (machine, not reviewed)" and
+       all(s.get("origin") == "machine" and "confidence" in s for s in jt[0]["segments"]),
+       "the JSON export keeps the mark on the tier and on each segment")
+
     # --retime: the texts of a tier placed again, in place
     code, out, err = run("align", str(rid), "--retime", "aligned", data=data)
     ok(code == 0 and len(out.splitlines()) == len(lines), "--retime re-places a tier's texts")
