@@ -295,6 +295,7 @@ static void measure(const char *name, double audio_s, double goal_s, int (*what)
 
 struct hour {
 	const char *wav, *txt;
+	double seconds; /* the whole recording */
 };
 
 static int do_segment(void *ctx)
@@ -328,13 +329,40 @@ static int do_align(void *ctx)
 	}
 	for (size_t k = 0; k < n; k++)
 		doubtful += al[k].doubtful != 0;
-	fprintf(stderr, "  (%zu lines, %zu doubtful)\n", n, doubtful);
+	{
+		/* the reference: the French set's, shifted by each copy's start */
+		struct ref_line *one = calloc(64, sizeof(*one));
+		long *v = calloc(2 * n, sizeof(*v)),
+		     block = lround(h->seconds * 1000 / HOUR_COPIES);
+		char path[700];
+		int nr, nv = 0;
+
+		snprintf(path, sizeof(path), "%s/speech/data/fr-prompts.ref.tsv", dir);
+		nr = one ? ref_read(path, one, 64) : -1;
+		for (size_t k = 0; v && nr > 0 && k < n; k++) {
+			const struct ref_line *r = &one[k % (size_t)nr];
+			long shift = (long)(k / (size_t)nr) * block;
+
+			v[nv++] = labs((long)al[k].start_ms - (r->start_ms + shift));
+			v[nv++] = labs((long)al[k].end_ms - (r->end_ms + shift));
+		}
+		if (nv) {
+			qsort(v, (size_t)nv, sizeof(*v), cmp_long);
+			fprintf(stderr,
+				"  (%zu lines, %zu doubtful; boundary error median %ld ms, 90th "
+				"percentile %ld ms, worst %ld ms)\n",
+				n, doubtful, v[nv / 2], v[(int)(0.9 * (nv - 1))], v[nv - 1]);
+		}
+		free(one);
+		free(v);
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct hour h = {"/tmp/parlers-bench-align-hour.wav", "/tmp/parlers-bench-align-hour.txt"};
+	struct hour h = {"/tmp/parlers-bench-align-hour.wav", "/tmp/parlers-bench-align-hour.txt",
+			 0};
 	double seconds = 0;
 
 	snprintf(dir, sizeof(dir), "%s", argc > 1 ? argv[1] : "tests");
@@ -343,6 +371,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-align: cannot make the hour-long recording (sox?)\n");
 		return 1;
 	}
+	h.seconds = seconds;
 	printf("Speed on %.1f minutes of recording with %d lines (2-core machine):\n", seconds / 60,
 	       HOUR_COPIES * 20);
 	fflush(stdout);
