@@ -128,7 +128,8 @@ static int check_tier(struct prl_archive *a, const struct prl_machine_tier *t, i
 }
 
 int prl_archive_machine_tier_put(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
-				 const struct prl_machine_tier *t, struct prl_buf *out)
+				 const struct prl_machine_tier *t, int64_t *tier_id,
+				 struct prl_buf *out)
 {
 	struct prl_recording_brief b = {0};
 	struct prl_buf after = PRL_BUF_INIT;
@@ -207,10 +208,13 @@ int prl_archive_machine_tier_put(struct prl_archive *a, const struct prl_viewer 
 		     t->settings ? t->settings : "null", t->nsegs, old ? "true" : "false");
 	if ((ret = archive_audit(a, v, rec_id, tid, 0, "tier.machine", NULL, after.data, 0)) < 0)
 		goto end;
-	if (out)
-		prl_buf_add(out, after.data, after.len);
 end:
-	ret = archive_edit_end(a, ret);
+	if ((ret = archive_edit_end(a, ret)) == 0) {
+		if (tier_id)
+			*tier_id = tid;
+		if (out)
+			prl_buf_add(out, after.data, after.len);
+	}
 	prl_recording_brief_clear(&b);
 	prl_buf_release(&after);
 	return ret;

@@ -85,7 +85,7 @@ int cmd_align(struct cli *c, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct prl_speech_align_opts ao = {0};
-	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT, res = PRL_BUF_INIT;
+	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT;
 	struct prl_buf text = PRL_BUF_INIT, out = PRL_BUF_INIT;
 	struct prl_speech_feats *f = NULL;
 	struct prl_machine_segment *segs = NULL;
@@ -100,7 +100,7 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	int replace = 0, json = 0, opt, ret, status = 0;
 	char **lines = NULL;
 	size_t n = 0, i;
-	int64_t id;
+	int64_t id, tier_id = 0;
 
 	if (cli_wants_help(argc, argv)) {
 		help();
@@ -216,16 +216,14 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	t.replace = replace;
 	t.segs = segs;
 	t.nsegs = n;
-	if (prl_archive_machine_tier_put(a, &PRL_VIEWER_STAFF, id, &t, &res) < 0) {
+	if (prl_archive_machine_tier_put(a, &PRL_VIEWER_STAFF, id, &t, &tier_id, NULL) < 0) {
 		status = cli_error("%s", prl_archive_errmsg(a));
 		goto end;
 	}
 	if (json) {
-		const char *p = strstr(res.data, "\"id\":");
-
 		prl_buf_addf(&out,
 			     "{\"recording_id\":%lld,\"tier_id\":%lld,\"tier\":", (long long)id,
-			     p ? strtoll(p + 5, NULL, 10) : 0LL);
+			     (long long)tier_id);
 		prl_json_str(&out, t.name);
 		prl_buf_addf(&out, ",\"settings\":%s,\"segments\":[", settings.data);
 		for (i = 0; i < n; i++) {
@@ -263,7 +261,6 @@ end:
 	prl_archive_close(a);
 	prl_buf_release(&err);
 	prl_buf_release(&settings);
-	prl_buf_release(&res);
 	prl_buf_release(&text);
 	prl_buf_release(&out);
 	return status;

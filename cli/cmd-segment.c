@@ -52,7 +52,7 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct prl_speech_seg_opts so = {0};
-	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT, res = PRL_BUF_INIT;
+	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT;
 	struct prl_speech_feats *f = NULL;
 	struct prl_machine_segment *segs = NULL;
 	struct prl_machine_tier t = {0};
@@ -63,7 +63,7 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 	const char *tier = "segments";
 	int replace = 0, json = 0, opt, ret, status = 0, v;
 	size_t n = 0, i;
-	int64_t id;
+	int64_t id, tier_id = 0;
 	char *end;
 
 	if (cli_wants_help(argc, argv)) {
@@ -157,18 +157,16 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 	t.replace = replace;
 	t.segs = segs;
 	t.nsegs = n;
-	ret = prl_archive_machine_tier_put(a, &PRL_VIEWER_STAFF, id, &t, &res);
+	ret = prl_archive_machine_tier_put(a, &PRL_VIEWER_STAFF, id, &t, &tier_id, NULL);
 	if (ret < 0) {
 		status = cli_error("%s", prl_archive_errmsg(a));
 		goto end;
 	}
 	if (json) {
 		struct prl_buf out = PRL_BUF_INIT;
-		const char *p = strstr(res.data, "\"id\":");
-
 		prl_buf_addf(&out,
 			     "{\"recording_id\":%lld,\"tier_id\":%lld,\"tier\":", (long long)id,
-			     p ? strtoll(p + 5, NULL, 10) : 0LL);
+			     (long long)tier_id);
 		prl_json_str(&out, tier);
 		prl_buf_addf(&out, ",\"settings\":%s,\"segments\":[", settings.data);
 		for (i = 0; i < n; i++)
@@ -193,6 +191,5 @@ end:
 	prl_archive_close(a);
 	prl_buf_release(&err);
 	prl_buf_release(&settings);
-	prl_buf_release(&res);
 	return status;
 }

@@ -783,7 +783,8 @@ struct prl_machine_tier {
 /*
  * Stores t on recording rec_id in one transaction with its history row
  * ("tier.machine"); with t->replace a tier of the same name goes first
- * (its own "tier.delete" row keeps it).  out (may be NULL) gets {id,
+ * (its own "tier.delete" row keeps it).  *tier_id (may be NULL) gets the
+ * new tier's id, out (may be NULL) {id,
  * recording_id, name, type, origin, origin_tool, origin_settings, segments,
  * replaced}.  Errors: -PRL_EEXIST (the name is taken, no replace),
  * -PRL_EINVAL (a segment out of the recording or out of order, a bad name,
@@ -791,6 +792,7 @@ struct prl_machine_tier {
  * sentence in prl_archive_errmsg(); nothing is changed then.
  */
 int prl_archive_machine_tier_put(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
-				 const struct prl_machine_tier *t, struct prl_buf *out);
+				 const struct prl_machine_tier *t, int64_t *tier_id,
+				 struct prl_buf *out);
 
 #endif

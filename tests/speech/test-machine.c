@@ -102,7 +102,7 @@ int main(void)
 	t.settings = "{\"min_pause_ms\":200}";
 	t.segs = segs;
 	t.nsegs = 3;
-	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, &out) == 0, "a machine tier: %s",
+	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL, &out) == 0, "a machine tier: %s",
 	   prl_buf_str(&out));
 	is_int(count_where(dir, "tiers",
 			   "name = 'segments' AND origin = 'machine' AND origin_tool = 'parlers "
@@ -115,21 +115,22 @@ int main(void)
 	       "the doubtful one is flagged");
 	is_int(count_where(dir, "audit", "action = 'tier.machine'"), 1, "one history row");
 
-	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL) == -PRL_EEXIST,
+	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL, NULL) == -PRL_EEXIST,
 	   "the same name again is refused: %s", prl_archive_errmsg(a));
 	t.replace = 1;
-	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL) == 0, "replaced with --replace");
+	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL, NULL) == 0,
+	   "replaced with --replace");
 	is_int(count_where(dir, "tiers", "name = 'segments'"), 1, "one tier of that name");
 	is_int(count_where(dir, "audit", "action = 'tier.delete'"), 1,
 	       "the old one is kept in its history row");
 
 	/* bad segments: nothing changes */
 	segs[2].end_ms = 3500;
-	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL) == -PRL_EINVAL,
+	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL, NULL) == -PRL_EINVAL,
 	   "a segment past the end: %s", prl_archive_errmsg(a));
 	segs[2].end_ms = 2900;
 	segs[1].start_ms = 800;
-	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL) == -PRL_EINVAL,
+	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL, NULL) == -PRL_EINVAL,
 	   "overlapping segments: %s", prl_archive_errmsg(a));
 	segs[1].start_ms = 1200;
 	is_int(count_where(dir, "segments", "origin = 'machine'"), 3,
