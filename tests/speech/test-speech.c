@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parlers/annot.h"
 #include "speech/eval.h"
 #include "tap.h"
 
@@ -61,8 +62,80 @@ end:
 	prl_buf_release(&err);
 }
 
+/* Parselmouth's "north wind and the sun" (../shared/interop), whose
+ * TextGrid gives hand-set phoneme boundaries: speech runs from the end of
+ * its first empty interval to the end of its last phoneme.  Segmented,
+ * and its one line aligned with the English voice. */
+static void test_north_wind(void)
+{
+	const char *interop = getenv("PARLERS_INTEROP");
+	char wav[600], tg[600];
+	struct prl_buf text = PRL_BUF_INIT, err = PRL_BUF_INIT;
+	struct prl_annot_doc *doc = NULL;
+	struct prl_speech_feats *f = NULL;
+	struct prl_speech_align_opts o = {0};
+	struct prl_aligned *al = NULL;
+	struct prl_span *s = NULL;
+	struct ref_line ref = {0};
+	char *line[] = {"The north wind and the sun"};
+	size_t n = 0;
+	int ret;
+
+	snprintf(wav, sizeof(wav), "%s/audio/parselmouth/the_north_wind_and_the_sun.wav",
+		 interop ? interop : "../shared/interop");
+	snprintf(tg, sizeof(tg), "%s/textgrid/parselmouth/the_north_wind_and_the_sun.TextGrid",
+		 interop ? interop : "../shared/interop");
+	if (prl_read_file(tg, 0, &text) < 0 ||
+	    prl_annot_read(PRL_FMT_TEXTGRID, text.data, text.len, &doc, &err, NULL) < 0 ||
+	    doc->ntiers == 0 || doc->tiers[0].nsegs < 2) {
+		ok(0, "north wind: the TextGrid is read");
+		goto end;
+	}
+	for (size_t i = 0; i < doc->tiers[0].nsegs; i++) {
+		const struct prl_segment *g = &doc->tiers[0].segs[i];
+
+		if (!*g->text)
+			continue;
+		if (!ref.end_ms)
+			ref.start_ms = (long)g->start_ms;
+		ref.end_ms = (long)g->end_ms;
+	}
+	ret = prl_speech_analyse_file(wav, &f, &err);
+	ok(ret == 0, "north wind: analysed %s", prl_buf_str(&err));
+	if (!f)
+		goto end;
+	ret = prl_speech_segment(f, NULL, &s, &n);
+	ok(ret == 0 && n == 1, "north wind: one stretch (%zu)", n);
+	if (n >= 1) {
+		double acc = seg_frame_accuracy(s, n, &ref, 1, (long)prl_speech_duration_ms(f));
+
+		diag("north wind: speech %ld-%ld ms by hand, %lld-%lld ms found, %.1f%% of frames "
+		     "right",
+		     ref.start_ms, ref.end_ms, (long long)s[0].start_ms, (long long)s[n - 1].end_ms,
+		     100 * acc);
+		ok(acc >= 0.9 && seg_boundary_hits(s, n, &ref, 1, 100) >= 0.99,
+		   "north wind: frames right and both boundaries within 100 ms");
+	}
+	o.language = "en";
+	ret = prl_speech_align(f, line, 1, &o, &al, &err);
+	if (ret == 0)
+		diag("north wind: aligned %lld-%lld ms", (long long)al[0].start_ms,
+		     (long long)al[0].end_ms);
+	ok(ret == 0 && labs((long)al[0].start_ms - ref.start_ms) <= 100 &&
+		   labs((long)al[0].end_ms - ref.end_ms) <= 100,
+	   "north wind: the line aligned within 100 ms of both ends");
+end:
+	free(al);
+	free(s);
+	prl_speech_feats_free(&f);
+	prl_annot_doc_free(doc);
+	prl_buf_release(&text);
+	prl_buf_release(&err);
+}
+
 static void test_silence(void)
 {
+	int ret;
 	size_t rate = 16000, len = rate * 5, n = 9;
 	float *x = calloc(len, sizeof(*x));
 	struct prl_speech_feats *f = NULL;
@@ -79,7 +152,8 @@ static void test_silence(void)
 	for (size_t i = 0; i < len; i++)
 		x[i] = 0.01f * ((float)rand() / (float)RAND_MAX - 0.5f);
 	ok(prl_speech_analyse(x, len, (int)rate, &f) == 0, "hiss analysed");
-	ok(f && prl_speech_segment(f, NULL, &s, &n) == 0 && n == 0, "no speech in hiss (%zu)", n);
+	ret = f ? prl_speech_segment(f, NULL, &s, &n) : -1;
+	ok(ret == 0 && n == 0, "no speech in hiss (%zu)", n);
 	free(s);
 	prl_speech_feats_free(&f);
 	free(x);
@@ -226,6 +300,7 @@ int main(void)
 	snprintf(data_dir, sizeof(data_dir), "%s/speech/data", t ? t : "tests");
 	test_segmentation("fr-prompts");
 	test_segmentation("en-librivox");
+	test_north_wind();
 	test_silence();
 	test_lines();
 	test_align_refusals();
