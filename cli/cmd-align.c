@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "parlers/annot.h"
@@ -71,6 +72,17 @@ static int tier_lines(struct prl_archive *a, int64_t id, const char *name,
 	*type = t->type;
 	*lang = t->language;
 	return 0;
+}
+
+/* On a terminal, the lines said so far; the warping is the last step. */
+static void on_progress(void *ctx, size_t done, size_t total)
+{
+	(void)ctx;
+	if (done < total)
+		fprintf(stderr, "\r\033[Kalign: saying line %zu of %zu", done, total - 1);
+	else
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
 }
 
 int cmd_align(struct cli *c, int argc, char **argv)
@@ -176,6 +188,8 @@ int cmd_align(struct cli *c, int argc, char **argv)
 			lang = tier_lang;
 	}
 	ao.language = lang ? lang : "fr";
+	if (isatty(STDERR_FILENO))
+		ao.progress = on_progress;
 	if ((ret = prl_speech_analyse_file(m.path, &f, &err)) < 0) {
 		status = cli_error("recording %lld: %s", (long long)id,
 				   err.len ? err.data : prl_strerror(ret));

@@ -123,7 +123,7 @@ void prl_speech_align_settings_json(const struct prl_speech_align_opts *o, struc
  * between lines; line k starts at frame first[k] (at least one frame
  * each, then the marks); first[n] is the end. */
 static int synth_lines(const char *lang, char *const *lines, size_t n, struct seq *s, size_t *first,
-		       struct prl_buf *err)
+		       const struct prl_speech_align_opts *o, struct prl_buf *err)
 {
 	float row[SPEECH_NCEP];
 	int ret = 0;
@@ -162,6 +162,8 @@ static int synth_lines(const char *lang, char *const *lines, size_t n, struct se
 		prl_speech_feats_free(&f);
 		if (ret < 0)
 			return ret;
+		if (o && o->progress)
+			o->progress(o->progress_ctx, k + 1, n + 1);
 	}
 	first[n] = s->n;
 	return 0;
@@ -368,7 +370,7 @@ int prl_speech_align(const struct prl_speech_feats *f, char *const *lines, size_
 	ret = -PRL_ENOMEM;
 	if (!(first = malloc((n + 1) * sizeof(*first))))
 		goto end;
-	if ((ret = synth_lines(lang, lines, n, &syn, first, err)) < 0)
+	if ((ret = synth_lines(lang, lines, n, &syn, first, o, err)) < 0)
 		goto end;
 	if (syn.n > 4 * real.n) {
 		ret = -PRL_EINVAL;
@@ -386,6 +388,8 @@ int prl_speech_align(const struct prl_speech_feats *f, char *const *lines, size_
 	    (ret = dtw_banded(real.x, real.n, syn.x, syn.n, DIM, RADIUS,
 			      (float)(SKIP_SHARE * rand_d), &path, &plen)) < 0)
 		goto end;
+	if (o && o->progress)
+		o->progress(o->progress_ctx, n + 1, n + 1);
 	ret = -PRL_ENOMEM;
 	fi = malloc(n * sizeof(*fi));
 	la = malloc(n * sizeof(*la));

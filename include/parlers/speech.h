@@ -83,6 +83,11 @@ struct prl_speech_align_opts {
 	struct prl_speech_seg_opts pauses; /* how pauses are found for snapping */
 	int snap_ms;			   /* how far a boundary moves to a pause; 0: 250 */
 	unsigned no_snap : 1;		   /* keep the warped boundaries as they are */
+	/* Called now and then, when not NULL: the work done of total, in
+	 * steps (a line said, then the warping as one step); for a progress
+	 * line or a job's state. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 };
 
 struct prl_aligned {
