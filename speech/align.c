@@ -10,11 +10,17 @@
  * path.  Each frame becomes 12 cepstral coefficients of its 100-4000 Hz
  * log mel spectrum, normalised to zero mean and unit variance over its
  * own signal: that takes away most of what differs between two voices
- * and two microphones (spectral tilt, level, the channel).  The best
- * monotonic path between the two (dtw.c, multi-resolution) carries each
- * line's first and last synthetic frame onto the recording; a boundary
- * that lands inside speech moves to the nearest pause when one is within
- * snap_ms; one that lands in a pause takes the pause's edges.
+ * and two microphones (spectral tilt, level, the channel).  Where a pause
+ * was taken out, a mark stands in its place (between lines in the voice,
+ * between stretches of speech in the recording: a 13th coefficient that
+ * speech frames do not have), so the warping prefers to put a line's ends
+ * at a pause.  The best monotonic path between the two (dtw.c,
+ * multi-resolution) may pass over speech of the recording at a bounded
+ * price; a line runs from where the path leaves its first synthetic frame
+ * to where it reaches its last.  A stretch set apart from a line by a long
+ * pause that makes the line far slower than the recording's usual pace is
+ * left out (an aside the transcript does not hold); a boundary that lands
+ * inside speech moves to the nearest pause when one is within snap_ms.
  *
  * Confidence compares the distance along a line's stretch of path with
  * the distance between unrelated frames of the same two signals: a line
@@ -27,6 +33,7 @@
  * hundreds of lines; the work is linear in both.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
