@@ -35,6 +35,7 @@ int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_restore(struct cli *c, int argc, char **argv);
 int cmd_verify_backup(struct cli *c, int argc, char **argv);
 int cmd_rebuild(struct cli *c, int argc, char **argv);
+int cmd_route(struct cli *c, int argc, char **argv);
 int cmd_segment(struct cli *c, int argc, char **argv);
 int cmd_align(struct cli *c, int argc, char **argv);
 
