@@ -16,7 +16,10 @@
  *                  "segments": [ { "start_ms", "end_ms", "text",
  *                                  "parent": 0-based index or null,
  *                                  "id", "cve_ref",
- *                                  "start_unaligned", "end_unaligned" } ] } ],
+ *                                  "start_unaligned", "end_unaligned",
+ *                                  "origin": "machine", "confidence",
+ *                                  "doubtful" (written for machine-made
+ *                                  segments; read as a person's) } ] } ],
  *     "linguistic_types": [ { "id", "constraint", "time_alignable",
  *                             "graphic_references", "cv_ref" } ],
  *     "controlled_vocabularies": [ { "id", "description", "ext_ref",
@@ -405,6 +408,12 @@ static int json_write_segment(struct prl_buf *b, const struct prl_segment *s, in
 	if (s->start_unaligned && (ret = prl_buf_addstr(b, ",\"start_unaligned\":true")) < 0)
 		return ret;
 	if (s->end_unaligned && (ret = prl_buf_addstr(b, ",\"end_unaligned\":true")) < 0)
+		return ret;
+	/* a machine-made segment says so, as the recording JSON does */
+	if (s->machine && ((ret = prl_buf_addf(b, ",\"origin\":\"machine\",\"doubtful\":%s",
+					       s->doubtful ? "true" : "false")) < 0 ||
+			   (s->confidence >= 0 &&
+			    (ret = prl_buf_addf(b, ",\"confidence\":%.2f", s->confidence)) < 0)))
 		return ret;
 	return prl_buf_addch(b, '}');
 }

@@ -539,6 +539,11 @@ static int load_segments(struct prl_archive *a, const struct prl_viewer *v, stru
 		s->cve_ref = colstr(ss, 6);
 		s->start_unaligned = sqlite3_column_int(ss, 7) != 0;
 		s->end_unaligned = sqlite3_column_int(ss, 8) != 0;
+		s->machine = sqlite3_column_type(ss, 10) != SQLITE_NULL;
+		s->confidence = sqlite3_column_type(ss, 11) != SQLITE_NULL
+					? (float)sqlite3_column_double(ss, 11)
+					: -1.0f;
+		s->doubtful = sqlite3_column_int(ss, 12) != 0;
 		if (t->nsegs > cap) {
 			int64_t *g;
 

@@ -192,6 +192,9 @@ enum stmt_id {
 	ST_GAME_WHERE,
 	ST_GAME_DISTRACTORS,
 	ST_GAME_FACTS,
+	/* schema 9: machine-made tiers */
+	ST_MACHINE_TIER_ADD,
+	ST_MACHINE_SEGMENT_ADD,
 	ST_COUNT
 };
 
@@ -338,5 +341,13 @@ int archive_withheld_spans(struct prl_archive *a, int64_t rec_id, int64_t **span
  * with spans, ST_WITHHELD_MEDIA_GET's span set too. */
 int archive_media_row(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
 		      struct prl_buf *path, struct prl_buf *spans);
+
+/* ---- machine.c ---- */
+
+/* ,"origin":"machine"|null and, for a machine-made tier, ,"origin_tool"
+ * and ,"origin_settings" from columns col.. of a tier row (ST_TIERS_OF). */
+void archive_machine_tier_json(sqlite3_stmt *st, int col, struct prl_buf *out);
+/* The same for a segment row (origin, confidence, doubtful from col). */
+void archive_machine_segment_json(sqlite3_stmt *st, int col, struct prl_buf *out);
 
 #endif

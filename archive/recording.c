@@ -60,6 +60,7 @@ static int write_segments(struct prl_archive *a, int64_t tier_id, int all, struc
 		prl_json_str(out, (const char *)sqlite3_column_text(ss, 3));
 		add_num(out, "parent_id", ss, 4, 0);
 		add_num(out, "version", ss, 9, 0);
+		archive_machine_segment_json(ss, 10, out);
 		prl_buf_addch(out, '}');
 		first = 0;
 	}
@@ -109,8 +110,9 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 		prl_buf_addstr(h, ",\"constraint\":");
 		prl_json_str(h, prl_annot_constraint_name(
 					(enum prl_constraint)sqlite3_column_int(st, 8)));
-		prl_buf_addf(h, ",\"point\":%s,\"segments\":[",
-			     sqlite3_column_int(st, 9) ? "true" : "false");
+		prl_buf_addf(h, ",\"point\":%s", sqlite3_column_int(st, 9) ? "true" : "false");
+		archive_machine_tier_json(st, 14, h);
+		prl_buf_addstr(h, ",\"segments\":[");
 	}
 	sqlite3_reset(st);
 	if (ret == 0 && rc != SQLITE_DONE)

@@ -367,6 +367,22 @@ static const struct migration migrations[] = {
 	 "CREATE TRIGGER recordings_institution_update BEFORE UPDATE OF institution_id"
 	 " ON recordings WHEN new.institution_id IS NULL BEGIN"
 	 " SELECT RAISE(ABORT, 'a recording belongs to an institution'); END;"},
+	{9,
+	 /* machine-made tiers and segments (segmentation, alignment) carry the
+	  * mark "machine", with the tool and its settings on the tier and a
+	  * confidence on the segment, until a person changes the segment:
+	  * then the mark goes, whichever path made the change */
+	 "ALTER TABLE tiers ADD COLUMN origin TEXT CHECK (origin IS NULL OR origin = 'machine');"
+	 "ALTER TABLE tiers ADD COLUMN origin_tool TEXT;"
+	 "ALTER TABLE tiers ADD COLUMN origin_settings TEXT;" /* JSON object */
+	 "ALTER TABLE segments ADD COLUMN origin TEXT"
+	 " CHECK (origin IS NULL OR origin = 'machine');"
+	 "ALTER TABLE segments ADD COLUMN confidence REAL;"
+	 "ALTER TABLE segments ADD COLUMN doubtful INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TRIGGER segments_origin_edited AFTER UPDATE OF start_ms, end_ms, text"
+	 " ON segments WHEN old.origin IS NOT NULL BEGIN"
+	 " UPDATE segments SET origin = NULL, confidence = NULL, doubtful = 0"
+	 "  WHERE id = new.id; END;"},
 	{13,
 	 /* thematic routes ("parcours"): ordered stops, each a span of a
 	  * recording with a commentary.  A stop goes with its recording: a

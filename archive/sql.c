@@ -76,12 +76,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " SELECT 1 FROM withheld_media WHERE path = ?1",
 	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
-			" s.name, t.default_locale, t.may_overlap FROM tiers t"
+			" s.name, t.default_locale, t.may_overlap, t.origin, t.origin_tool,"
+			" t.origin_settings FROM tiers t"
 			" LEFT JOIN speakers s ON s.id = t.speaker_id"
 			" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
-				" start_unaligned, end_unaligned, version FROM segments"
-				" WHERE tier_id = ?1 ORDER BY ord, id",
+				" start_unaligned, end_unaligned, version, origin, confidence,"
+				" doubtful FROM segments WHERE tier_id = ?1 ORDER BY ord, id",
 	[ST_TIER_ADD] =
 		"INSERT INTO tiers(recording_id, name, type, language, participant,"
 		" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord,"
@@ -239,7 +240,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * passages gets: the ones overlapping none */
 	[ST_SEGMENTS_OF_TIER_SHOWN] =
 		"SELECT s.id, s.start_ms, s.end_ms, s.text, s.parent_id, s.ext_id, s.cve_ref,"
-		" s.start_unaligned, s.end_unaligned, s.version FROM segments s"
+		" s.start_unaligned, s.end_unaligned, s.version, s.origin, s.confidence,"
+		" s.doubtful FROM segments s"
 		" JOIN tiers t ON t.id = s.tier_id WHERE s.tier_id = ?1 AND "
 		"NOT " WITHHELD_OVERLAP_SQL("t.recording_id", "s.start_ms",
 					    "s.end_ms") " ORDER BY s.ord, s.id",
@@ -488,6 +490,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GAME_FACTS] = "SELECT r.title, r.date, p.name, i.short, i.name FROM recordings r"
 			  " LEFT JOIN places p ON p.id = r.place_id"
 			  " LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1",
+	/* schema 9: a tier made by a tool, last of its recording */
+	[ST_MACHINE_TIER_ADD] =
+		"INSERT INTO tiers(recording_id, name, type, language, annotator, ord, origin,"
+		" origin_tool, origin_settings) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" (SELECT ifnull(max(ord), -1) + 1 FROM tiers WHERE recording_id = ?1),"
+		" 'machine', ?6, ?7)",
+	[ST_MACHINE_SEGMENT_ADD] =
+		"INSERT INTO segments(tier_id, start_ms, end_ms, text, ord, origin, confidence,"
+		" doubtful) VALUES (?1, ?2, ?3, ?4, ?5, 'machine', ?6, ?7)",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

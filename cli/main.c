@@ -36,6 +36,8 @@ static const struct command {
 	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
 	{"rebuild", cmd_rebuild, "make access copies and peaks again from the originals"},
 	{"route", cmd_route, "add, list, show or delete the thematic routes"},
+	{"segment", cmd_segment, "propose a segment per stretch of speech, as a new tier"},
+	{"align", cmd_align, "place the lines of a transcript on a recording, as a new tier"},
 };
 
 static void usage(FILE *f)

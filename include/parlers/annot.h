@@ -42,6 +42,9 @@ struct prl_segment {
 	char *cve_ref; /* controlled vocabulary entry id, owned, may be NULL */
 	unsigned start_unaligned : 1; /* start time was not in the source (interpolated) */
 	unsigned end_unaligned : 1;   /* end time was not in the source */
+	unsigned machine : 1;	      /* made by a tool, not yet edited by a person */
+	unsigned doubtful : 1;	      /* the tool says: check this one first */
+	float confidence;	      /* the tool's confidence 0..1, when machine; -1: none */
 };
 
 struct prl_tier {

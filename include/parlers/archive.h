@@ -797,4 +797,48 @@ int prl_archive_rebuild(struct prl_archive *a, const struct prl_rebuild_opts *o,
 			void (*report)(void *ctx, int64_t id, unsigned done, const char *error),
 			void *ctx);
 
+/* ---- machine-made tiers (machine.c) ----
+ *
+ * A tier a tool made (segmentation, alignment) carries origin "machine"
+ * with the tool and its settings; each segment carries the mark and a
+ * confidence until a person changes its times or text.  The recording
+ * JSON shows them (tier: origin, origin_tool, origin_settings; segment:
+ * origin, confidence, doubtful); EAF exports name the tool as the tier's
+ * annotator. */
+
+struct prl_machine_segment {
+	int64_t start_ms;
+	int64_t end_ms;
+	const char *text;  /* NULL: empty */
+	double confidence; /* 0..1, or negative when the tool gives none */
+	int doubtful;	   /* the tool says: check this one first */
+};
+
+struct prl_machine_tier {
+	const char *name;      /* required */
+	const char *type;      /* "transcription" (NULL) or "translation" */
+	const char *language;  /* may be NULL */
+	const char *tool;      /* e.g. "parlers segment" */
+	const char *annotator; /* what EAF's ANNOTATOR says; NULL: tool */
+	const char *settings;  /* a JSON object, written by the tool; may be NULL */
+	int replace;	       /* replace a tier of that name instead of refusing */
+	const struct prl_machine_segment *segs; /* in order, apart, within the recording */
+	size_t nsegs;
+};
+
+/*
+ * Stores t on recording rec_id in one transaction with its history row
+ * ("tier.machine"); with t->replace a tier of the same name goes first
+ * (its own "tier.delete" row keeps it).  *tier_id (may be NULL) gets the
+ * new tier's id, out (may be NULL) {id,
+ * recording_id, name, type, origin, origin_tool, origin_settings, segments,
+ * replaced}.  Errors: -PRL_EEXIST (the name is taken, no replace),
+ * -PRL_EINVAL (a segment out of the recording or out of order, a bad name,
+ * a tier others depend on), -PRL_ENOTFOUND, -PRL_EACCESS, -PRL_ESQL, with a
+ * sentence in prl_archive_errmsg(); nothing is changed then.
+ */
+int prl_archive_machine_tier_put(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+				 const struct prl_machine_tier *t, int64_t *tier_id,
+				 struct prl_buf *out);
+
 #endif

@@ -163,4 +163,18 @@ struct prl_clip_job {
 int prl_clip_write(const struct prl_clip_job *job, const char *out_path, int64_t *frames,
 		   struct prl_buf *err);
 
+/* ---- one channel for analysis (mono.c) ---- */
+
+/*
+ * Decodes path, averages its channels and converts it to rate Hz, and
+ * hands the float samples to sink in blocks (the pointer is valid during
+ * the call only).  A negative return from sink stops the reading and is
+ * returned.  *info (may be NULL) gets what the decoder found.  Errors as
+ * the reader's (-PRL_EIO, -PRL_EFORMAT, -PRL_ECODEC, -PRL_ENOMEM) with one
+ * line in err, or -PRL_EINVAL for a rate out of range.
+ */
+int prl_audio_read_mono(const char *path, int rate,
+			int (*sink)(void *ctx, const float *samples, size_t n), void *ctx,
+			struct prl_audio_info *info, struct prl_buf *err);
+
 #endif
