@@ -178,6 +178,8 @@ enum stmt_id {
 	ST_INST_FIRST,
 	ST_INST_LIST,
 	ST_COLLECTION_INSTITUTION,
+	/* fsck --repair (rebuild.c) */
+	ST_MEDIA_OF_PATH,
 	ST_COUNT
 };
 

@@ -438,6 +438,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
 			       " WHERE variety IS NOT NULL AND access <= ?1"
 			       " GROUP BY variety ORDER BY variety",
+	/* fsck --repair (rebuild.c): what a stored file is; ?1 its path,
+	 * muted 1 for a copy with withheld passages silent */
+	[ST_MEDIA_OF_PATH] = "SELECT kind, sha256, 0 FROM media_files WHERE path = ?1 UNION ALL"
+			     " SELECT kind, sha256, 1 FROM withheld_media WHERE path = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)
