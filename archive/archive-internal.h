@@ -180,6 +180,8 @@ enum stmt_id {
 	ST_COLLECTION_INSTITUTION,
 	/* fsck --repair (rebuild.c) */
 	ST_MEDIA_OF_PATH,
+	/* the migration runner (schema.c) */
+	ST_SCHEMA_KEEP,
 	ST_COUNT
 };
 

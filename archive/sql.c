@@ -442,6 +442,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * muted 1 for a copy with withheld passages silent */
 	[ST_MEDIA_OF_PATH] = "SELECT kind, sha256, 0 FROM media_files WHERE path = ?1 UNION ALL"
 			     " SELECT kind, sha256, 1 FROM withheld_media WHERE path = ?1",
+	/* the migration runner (schema.c): the database as it is, into ?1 */
+	[ST_SCHEMA_KEEP] = "VACUUM INTO ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)
