@@ -7,8 +7,9 @@
  * Always holds: an original is only read, and only after its bytes were
  * checked against its SHA-256 (a derivative is never made from a damaged
  * original); each new file is made in a staging folder of media/ (locked
- * while the run lives, so fsck and the next ingest know an interrupted
- * run's files as leftovers), renamed over the old one, and then its row
+ * while the run lives, so fsck, the next ingest and the next rebuild know
+ * an interrupted run's files as leftovers and clear them), renamed over
+ * the old one, and then its row
  * gets the new size and SHA-256.  A reader sees the old file or the new
  * one, never part of one.  The access copies keep the gain the recording
  * was ingested with; muted copies are remade for the spans they silence.
@@ -369,6 +370,8 @@ int prl_archive_rebuild(struct prl_archive *a, const struct prl_rebuild_opts *o,
 	} else if ((ret = all_ids(a, &ids, &n)) < 0) {
 		return ret;
 	}
+	/* what an interrupted run (of rebuild or ingest) left goes first */
+	archive_staging_sweep(a, 1, NULL, NULL);
 	if ((ret = archive_staging_make(a, &r.staging, &r.err)) < 0) {
 		ret = archive_fail(a, ret, "%s", r.err.data);
 		goto end;
