@@ -117,6 +117,10 @@ static int put_in_place(struct rebuild_run *r, int64_t id, const char *kind, con
 		goto end;
 	}
 	bytes = (int64_t)sb.st_size;
+	/* written down first: killed after the rename, before the row, the
+	 * run leaves a file the next sweep knows as its own */
+	if ((ret = archive_staging_note_replaced(&r->staging, rel, bytes, hex, &r->err)) < 0)
+		goto end;
 	prl_buf_addf(&abs, "%s/%s", r->a->dir, rel);
 	if (rename(tmp, abs.data) != 0 && errno == ENOENT) {
 		/* the media/xx folder itself was lost: made again */

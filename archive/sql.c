@@ -444,6 +444,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 			     " SELECT kind, sha256, 1 FROM withheld_media WHERE path = ?1",
 	/* the migration runner (schema.c): the database as it is, into ?1 */
 	[ST_SCHEMA_KEEP] = "VACUUM INTO ?1",
+	/* files replaced by an interrupted run (staging.c): ?1 the path */
+	[ST_MEDIA_SET_BY_PATH] = "UPDATE media_files SET bytes = ?2, sha256 = ?3 WHERE path = ?1",
+	[ST_WITHHELD_SET_BY_PATH] = "UPDATE withheld_media SET bytes = ?2, sha256 = ?3"
+				    " WHERE path = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -10,9 +10,13 @@ is whole, fsck exits 0 (what the killed run left is a leftover, never
 damage), and the same command run again finishes the work and leaves no
 staging folder behind.  The kill points tried are counted and printed.
 
-CRASH_POINTS=N sets the kill points per case (default 6; the run takes
-about a minute and a half on two shared cores), CRASH_SEED the jitter's
-seed.  Real binary, real files, a real server.  Prints TAP."""
+A rebuild is also killed at each of its renames and writes to the
+database (strace's syscall injection), where a file has been renamed
+over the old one and its row is not written yet.
+
+CRASH_POINTS=N sets the timed kill points per case (default 5; the run
+takes about a minute and a half on two shared cores), CRASH_SEED the
+jitter's seed.  Real binary, real files, a real server.  Prints TAP."""
 import json
 import os
 import random
@@ -29,10 +33,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import CORPUS, PARLERS, Server, diag, done, ok, request  # noqa: E402
 
-POINTS = int(os.environ.get("CRASH_POINTS", "6"))
+POINTS = int(os.environ.get("CRASH_POINTS", "5"))
 SEED = int(os.environ.get("CRASH_SEED", str(int(time.time()) % 100000)))
-STEMS = ("caux-1981-le-temps-des-foins", "caux-1982-terre-neuve", "cotentin-1976-le-vraic",
-         "jersey-1994-au-marchi", "cotentin-1977-le-temps-qu-il-fait")
+STEMS = ("caux-1981-le-temps-des-foins", "caux-1982-terre-neuve", "cotentin-1976-le-vraic")
 PASSWORD = "crash-test-pass"
 KINDS = {"original", "opus", "mp3", "peaks"}
 tried = {}  # case -> [(delay, what the run had done)]
@@ -429,7 +432,7 @@ def media_rows(data):
 
 
 def case_rebuild(tmp, base_full, rng):
-    ids = "1,2"
+    ids = "1"
     d = os.path.join(tmp, "rebuild-ref")
     copy_archive(base_full, d)
     t0 = time.time()
@@ -459,6 +462,93 @@ def case_rebuild(tmp, base_full, rng):
         shutil.rmtree(data)
     ok(not failures, "rebuilds killed at %d points: fsck 0, rebuild again finishes and clears"
        " what the killed run left" % POINTS, "\n".join(failures))
+
+
+# ---- kills at chosen system calls ----
+
+def count_syscalls(args, data, names):
+    """How many times a run of parlers with args makes each system call of
+    names (None when strace is not there)."""
+    log = os.path.join(os.path.dirname(data), "strace.log")
+    try:
+        subprocess.run(["strace", "-f", "-qq", "-o", log, "-e", "trace=" + ",".join(names),
+                        PARLERS, "-d", data] + list(args), capture_output=True, timeout=300)
+    except FileNotFoundError:
+        return None
+    counts = dict.fromkeys(names, 0)
+    with open(log) as f:
+        for line in f:
+            m = re.match(r"\d+\s+(\w+)\(", line)
+            if m and m.group(1) in counts:
+                counts[m.group(1)] += 1
+    os.unlink(log)
+    return counts
+
+
+def kill_at_syscall(args, data, name, k):
+    """Runs parlers with args under strace, which kills it (SIGKILL) as it
+    enters its k-th system call name (per thread).  True when it was
+    killed."""
+    p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + name,
+                        "-e", "inject=%s:signal=SIGKILL:when=%d" % (name, k), PARLERS, "-d",
+                        data] + list(args), capture_output=True, timeout=300)
+    return p.returncode != 0
+
+
+def spread(n, most):
+    """Up to most of 1..n, evenly spread, the last one included."""
+    if n <= most:
+        return list(range(1, n + 1))
+    return sorted({1 + round(i * (n - 1) / (most - 1)) for i in range(most)})
+
+
+def case_syscalls(tmp, base_full):
+    """A rebuild after a change of gain (new bytes for every copy), killed
+    at each write to the database and each rename: the window between a
+    file renamed over the old one and its row is where a timed kill
+    rarely lands."""
+    prep = os.path.join(tmp, "sys-prep")
+    copy_archive(base_full, prep)
+    con = sqlite3.connect(os.path.join(prep, "archive.db"))
+    con.execute("UPDATE recordings SET gain_db = ifnull(gain_db, 0) - 3 WHERE id = 1")
+    con.commit()
+    con.close()
+    args = ["rebuild", "--ids", "1", "--what", "opus,mp3"]
+    probe = os.path.join(tmp, "sys-probe")
+    copy_archive(prep, probe)
+    counts = count_syscalls(args, probe, ("pwrite64", "rename"))
+    want = media_rows(probe)
+    shutil.rmtree(probe)
+    if counts is None:
+        diag("strace is not installed: no kills at system calls")
+        shutil.rmtree(prep)
+        return
+    ok(counts["rename"] >= 2 and counts["pwrite64"] >= 2,
+       "a rebuild after a change of gain: %d renames, %d database writes" %
+       (counts["rename"], counts["pwrite64"]), counts)
+    failures = []
+    for name in ("rename", "pwrite64"):
+        for k in spread(counts[name], 24):
+            data = os.path.join(tmp, "sys-%s-%d" % (name, k))
+            copy_archive(prep, data)
+            killed = kill_at_syscall(args, data, name, k)
+            tried.setdefault("rebuild at system calls", []).append(
+                (k, killed, "%s #%d" % (name, k)))
+            why = after_kill("rebuild", data, k)
+            rc, out, err = run(*args, data=data)
+            if rc != 0:
+                why.append("rebuild again: " + out + err)
+            if media_rows(data) != want:
+                why.append("the rows are not those of the new files")
+            good, out = fsck_clean(data, leftovers_allowed=False)
+            if not good or staging_left(data):
+                why.append("after rebuild again: %s %s" % (out, staging_left(data)))
+            if why:
+                failures.append("rebuild killed at %s #%d: %s" % (name, k, "; ".join(why)))
+            shutil.rmtree(data)
+    shutil.rmtree(prep)
+    ok(not failures, "a rebuild killed at every rename and database write: fsck 0 (a file"
+       " renamed before its row is a leftover), rebuild again finishes", "\n".join(failures))
 
 
 def main():
@@ -494,12 +584,14 @@ def main():
         case_import(tmp, base_full, rng)
         case_backup(tmp, base_full, rng)
         case_rebuild(tmp, base_full, rng)
+        case_syscalls(tmp, base_full)
         n = 0
         for case, points in tried.items():
             k = sum(1 for p in points if p[1])
             n += k
             diag("%s: %d kill points, %d while it ran: %s" % (case, len(points), k, ", ".join(
-                "%.3fs%s (%s)" % (d, "" if killed else " after it ended", what)
+                ("%s" if isinstance(d, int) else "%.3fs") % d +
+                ("" if killed else " after it ended") + " (%s)" % what
                 for d, killed, what in points)))
         diag("%d kill points in all, %.0f s" % (n, time.time() - started))
         ok(n >= 3 * POINTS, "most kill points landed while the command ran (%d of %d)" %
