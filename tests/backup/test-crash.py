@@ -16,8 +16,10 @@ over the old one and its row is not written yet.
 
 CRASH_POINTS=N sets the timed kill points per case (default 5; the run
 takes about a minute and a half on two shared cores), CRASH_SEED the
-jitter's seed, CRASH_CASES some of ingest,edits,import,backup,rebuild,
-syscalls.  Real binary, real files, a real server.  Prints TAP."""
+jitter's seed, CRASH_CASES (or the first argument) some of ingest,
+edits,import,backup,rebuild,syscalls: meson runs the timed cases as
+`crash` and the kills at system calls as `crash-syscalls`, each about a
+minute and a half.  Real binary, real files, a real server.  Prints TAP."""
 import json
 import os
 import random
@@ -551,11 +553,47 @@ def spread(n, most):
     return sorted({1 + round(i * (n - 1) / (most - 1)) for i in range(most)})
 
 
-def case_syscalls(tmp, base_full):
-    """A rebuild after a change of gain (new bytes for every copy), killed
-    at each write to the database and each rename: the window between a
-    file renamed over the old one and its row is where a timed kill
-    rarely lands."""
+def syscall_matrix(tmp, label, prep, args, names, most, check):
+    """Runs args on copies of the archive prep, killed at each of the
+    system calls names (up to most of each, spread); check(data, where)
+    returns what is wrong after the kill and after the command run again.
+    Returns False when strace is not there."""
+    probe = os.path.join(tmp, "sys-probe")
+    copy_archive(prep, probe)
+    counts = count_syscalls(args, probe, names)
+    shutil.rmtree(probe)
+    if os.path.exists(probe + "-dest"):
+        shutil.rmtree(probe + "-dest")
+    if counts is None:
+        diag("strace is not installed: no kills at system calls")
+        return False
+    failures = []
+    for name in names:
+        for k in spread(counts[name], most):
+            data = os.path.join(tmp, "sys-probe")  # the same path: args may name it
+            copy_archive(prep, data)
+            killed = kill_at_syscall(args, data, name, k)
+            tried.setdefault(label + " at system calls", []).append(
+                (k, killed, "%s #%d of %d" % (name, k, counts[name])))
+            why = check(data, "%s #%d" % (name, k))
+            if why:
+                failures.append("killed at %s #%d: %s" % (name, k, "; ".join(why)))
+            shutil.rmtree(data)
+            if os.path.exists(data + "-dest"):
+                shutil.rmtree(data + "-dest")
+    ok(not failures, "%s killed at %s: %s" % (
+        label, ", ".join("%d of %d %s" % (min(most, counts[n]), counts[n], n) for n in names),
+        "nothing lost or half-written, fsck 0, the command again finishes"), "\n".join(failures))
+    return True
+
+
+def case_syscalls(tmp, base_empty, base_full, reference):
+    """Kills at chosen system calls: each rename (a file put in place) and
+    writes to the database, where timed kills rarely land: a rebuild after
+    a change of gain (new bytes for every copy, renamed over the old ones
+    before their rows), the ingest of one file, an import with --replace
+    and a backup."""
+    # a rebuild
     prep = os.path.join(tmp, "sys-prep")
     copy_archive(base_full, prep)
     con = sqlite3.connect(os.path.join(prep, "archive.db"))
@@ -563,41 +601,98 @@ def case_syscalls(tmp, base_full):
     con.commit()
     con.close()
     args = ["rebuild", "--ids", "1", "--what", "opus,mp3"]
-    probe = os.path.join(tmp, "sys-probe")
+    probe = os.path.join(tmp, "sys-want")
     copy_archive(prep, probe)
-    counts = count_syscalls(args, probe, ("pwrite64", "rename"))
+    run(*args, data=probe)
     want = media_rows(probe)
     shutil.rmtree(probe)
-    if counts is None:
-        diag("strace is not installed: no kills at system calls")
+
+    def rebuilt(data, where):
+        why = after_kill("rebuild", data, where)
+        rc, out, err = run(*args, data=data)
+        if rc != 0:
+            why.append("rebuild again: " + out + err)
+        if media_rows(data) != want:
+            why.append("the rows are not those of the new files")
+        good, out = fsck_clean(data, leftovers_allowed=False)
+        if not good or staging_left(data):
+            why.append("after rebuild again: %s %s" % (out, staging_left(data)))
+        return why
+
+    if not syscall_matrix(tmp, "a rebuild after a change of gain", prep, args,
+                          ("rename", "pwrite64"), 10, rebuilt):
         shutil.rmtree(prep)
         return
-    ok(counts["rename"] >= 2 and counts["pwrite64"] >= 2,
-       "a rebuild after a change of gain: %d renames, %d database writes" %
-       (counts["rename"], counts["pwrite64"]), counts)
-    failures = []
-    for name in ("rename", "pwrite64"):
-        for k in spread(counts[name], 24):
-            data = os.path.join(tmp, "sys-%s-%d" % (name, k))
-            copy_archive(prep, data)
-            killed = kill_at_syscall(args, data, name, k)
-            tried.setdefault("rebuild at system calls", []).append(
-                (k, killed, "%s #%d" % (name, k)))
-            why = after_kill("rebuild", data, k)
-            rc, out, err = run(*args, data=data)
-            if rc != 0:
-                why.append("rebuild again: " + out + err)
-            if media_rows(data) != want:
-                why.append("the rows are not those of the new files")
-            good, out = fsck_clean(data, leftovers_allowed=False)
-            if not good or staging_left(data):
-                why.append("after rebuild again: %s %s" % (out, staging_left(data)))
-            if why:
-                failures.append("rebuild killed at %s #%d: %s" % (name, k, "; ".join(why)))
-            shutil.rmtree(data)
     shutil.rmtree(prep)
-    ok(not failures, "a rebuild killed at every rename and database write: fsck 0 (a file"
-       " renamed before its row is a leftover), rebuild again finishes", "\n".join(failures))
+
+    # the ingest of one file
+    one = os.path.join(tmp, "in-one")
+    os.mkdir(one)
+    for f in os.listdir(os.path.join(tmp, "in")):
+        if f.startswith(STEMS[0] + "."):
+            shutil.copy(os.path.join(tmp, "in", f), one)
+    title = [t for t in reference if "foins" in t][0]
+
+    def ingested(data, where):
+        why = after_kill("ingest", data, where)
+        have = state(data)
+        if have and have != {title: reference[title]}:
+            why.append("half an ingest: %r" % have)
+        rc, out, err = run("ingest", one, data=data)
+        if rc != 0 or state(data) != {title: reference[title]}:
+            why.append("ingest again: " + err)
+        good, out = fsck_clean(data, leftovers_allowed=False)
+        if not good or staging_left(data):
+            why.append("after ingest again: %s %s" % (out, staging_left(data)))
+        return why
+
+    syscall_matrix(tmp, "the ingest of one file", base_empty, ["ingest", one],
+                   ("rename", "pwrite64"), 6, ingested)
+
+    # an import with --replace
+    eaf = os.path.join(tmp, "in", STEMS[0] + ".eaf")
+    old = tiers_of(base_full, 1)
+    probe = os.path.join(tmp, "sys-want")
+    copy_archive(base_full, probe)
+    con = sqlite3.connect(os.path.join(probe, "archive.db"))
+    con.close()
+    tg = os.path.join(tmp, "small.TextGrid")
+    big_textgrid(tg, 20.0, tiers=2, per_tier=40)
+    run("annotations", "import", "1", tg, "--replace", data=probe)
+    new = tiers_of(probe, 1)
+    shutil.rmtree(probe)
+
+    def imported(data, where):
+        why = after_kill("import", data, where)
+        now = tiers_of(data, 1)
+        if now not in (old, new):
+            why.append("the tiers are neither the old nor the new ones: %r" % now)
+        rc, out, err = run("annotations", "import", "1", tg, "--replace", data=data)
+        if rc != 0 or tiers_of(data, 1) != new:
+            why.append("import again: " + err)
+        return why
+
+    del eaf
+    syscall_matrix(tmp, "an import with --replace", base_full,
+                   ["annotations", "import", "1", tg, "--replace"], ("pwrite64",), 6, imported)
+
+    # a backup
+    def backed_up(data, where):
+        why = after_kill("backup", data, where)
+        dest = data + "-dest"
+        if os.path.exists(os.path.join(dest, "MANIFEST")):
+            rc, out, err = run("verify-backup", dest)
+            if rc != 0:
+                why.append("what the killed backup left is not whole: " + out + err)
+        rc, out, err = run("backup", "--copy", dest, data=data)
+        rc2, out2, err2 = run("verify-backup", dest)
+        if rc != 0 or rc2 != 0:
+            why.append("backup again: %s %s" % (err, out2 + err2))
+        return why
+
+    syscall_matrix(tmp, "a backup", base_full,
+                   ["backup", "--copy", os.path.join(tmp, "sys-probe-dest")],
+                   ("rename", "pwrite64"), 6, backed_up)
 
 
 def main():
@@ -628,7 +723,8 @@ def main():
         rc, _, err = run("user", "add", "ann", "--role", "annotator", "--password-file", pw,
                          data=base_full)
         ok(rc == 0, "an annotator", err)
-        cases = os.environ.get("CRASH_CASES", "ingest,edits,import,backup,rebuild,syscalls")
+        cases = (sys.argv[1] if len(sys.argv) > 1 else
+                 os.environ.get("CRASH_CASES", "ingest,edits,import,backup,rebuild,syscalls"))
         cases = cases.split(",")
         if "ingest" in cases:
             case_ingest(tmp, base_empty, reference, rng)
@@ -641,7 +737,7 @@ def main():
         if "rebuild" in cases:
             case_rebuild(tmp, base_full, rng)
         if "syscalls" in cases:
-            case_syscalls(tmp, base_full)
+            case_syscalls(tmp, base_empty, base_full, reference)
         n = 0
         for case, points in tried.items():
             k = sum(1 for p in points if p[1])
