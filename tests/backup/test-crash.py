@@ -477,7 +477,8 @@ def case_backup(tmp, base_full, rng):
 def media_rows(data):
     con = sqlite3.connect(os.path.join(data, "archive.db"))
     try:
-        return sorted(con.execute("SELECT recording_id, kind, path, bytes, sha256 FROM media_files"))
+        return sorted(con.execute(
+            "SELECT recording_id, kind, path, bytes, sha256 FROM media_files"))
     finally:
         con.close()
 
@@ -650,12 +651,9 @@ def case_syscalls(tmp, base_empty, base_full, reference):
                    ("rename", "pwrite64"), 6, ingested)
 
     # an import with --replace
-    eaf = os.path.join(tmp, "in", STEMS[0] + ".eaf")
     old = tiers_of(base_full, 1)
     probe = os.path.join(tmp, "sys-want")
     copy_archive(base_full, probe)
-    con = sqlite3.connect(os.path.join(probe, "archive.db"))
-    con.close()
     tg = os.path.join(tmp, "small.TextGrid")
     big_textgrid(tg, 20.0, tiers=2, per_tier=40)
     run("annotations", "import", "1", tg, "--replace", data=probe)
@@ -672,7 +670,6 @@ def case_syscalls(tmp, base_empty, base_full, reference):
             why.append("import again: " + err)
         return why
 
-    del eaf
     syscall_matrix(tmp, "an import with --replace", base_full,
                    ["annotations", "import", "1", tg, "--replace"], ("pwrite64",), 6, imported)
 

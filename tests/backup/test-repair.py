@@ -46,7 +46,8 @@ def lines_of(out, word):
 def tests(tmp):
     data = os.path.join(tmp, "data")
     rc, out, _ = run("fsck", "--help")
-    ok(rc == 0 and "--backups" in out and "original-damaged" in out, "fsck --help tells of --backups")
+    ok(rc == 0 and "--backups" in out and "original-damaged" in out,
+       "fsck --help tells of --backups")
     rc, _, err = run("fsck", "--backups", data=data)
     ok(rc == 2 and "--backups" in err, "--backups without a folder is a usage error", err)
     rc, _, err = run("ingest", "--access", "public", CORPUS, data=data)
@@ -150,8 +151,8 @@ def tests(tmp):
     # restored from the good backup, a repair finishes the work
     shutil.copyfile(os.path.join(good, originals[rid][0]), orig)
     rc, out, err = run("fsck", "--repair", data=data)
-    ok(rc == 0 and len(lines_of(out, "rebuilt")) == 1, "once the original is back, the copy is made",
-       out + err)
+    ok(rc == 0 and len(lines_of(out, "rebuilt")) == 1,
+       "once the original is back, the copy is made", out + err)
     rc, out, err = run("fsck", data=data)
     ok(rc == 0, "and fsck is clean", out + err)
     ok(not [f for f in os.listdir(os.path.join(data, "media")) if f.startswith(".staging")],
