@@ -178,6 +178,19 @@ enum stmt_id {
 	ST_INST_FIRST,
 	ST_INST_LIST,
 	ST_COLLECTION_INSTITUTION,
+	/* schema 13: thematic routes (parcours.c) */
+	ST_PARCOURS_BY_SLUG,
+	ST_PARCOURS_ADD,
+	ST_PARCOURS_DELETE,
+	ST_PARCOURS_STOP_ADD,
+	ST_PARCOURS_LIST,
+	ST_PARCOURS_GET,
+	ST_PARCOURS_STOPS,
+	/* listening games (games.c) */
+	ST_GAME_MAX_SEGMENT,
+	ST_GAME_MEANING,
+	ST_GAME_WHERE,
+	ST_GAME_DISTRACTORS,
 	/* fsck --repair (rebuild.c) */
 	ST_MEDIA_OF_PATH,
 	/* the migration runner (schema.c) */

@@ -380,6 +380,29 @@ static const struct migration migrations[] = {
 	 "CREATE TRIGGER recordings_institution_update BEFORE UPDATE OF institution_id"
 	 " ON recordings WHEN new.institution_id IS NULL BEGIN"
 	 " SELECT RAISE(ABORT, 'a recording belongs to an institution'); END;"},
+	{13,
+	 /* thematic routes ("parcours"): ordered stops, each a span of a
+	  * recording with a commentary.  A stop goes with its recording: a
+	  * recording removed for good takes its stops with it. */
+	 "CREATE TABLE parcours ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  slug TEXT NOT NULL UNIQUE CHECK (length(slug) BETWEEN 1 AND 64"
+	 "   AND slug NOT GLOB '*[^a-z0-9-]*'),"
+	 "  title TEXT NOT NULL,"
+	 "  intro TEXT,"
+	 "  version INTEGER NOT NULL DEFAULT 1,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 "CREATE TABLE parcours_stops ("
+	 "  parcours_id INTEGER NOT NULL REFERENCES parcours(id) ON DELETE CASCADE,"
+	 "  ord INTEGER NOT NULL,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  start_ms INTEGER NOT NULL CHECK (start_ms >= 0),"
+	 "  end_ms INTEGER NOT NULL CHECK (end_ms > start_ms),"
+	 "  title TEXT,"
+	 "  note TEXT,"
+	 "  PRIMARY KEY (parcours_id, ord));"
+	 "CREATE INDEX parcours_stops_recording ON parcours_stops(recording_id);"},
 };
 
 int prl_archive_latest_schema(void)

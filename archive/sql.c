@@ -438,6 +438,49 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
 			       " WHERE variety IS NOT NULL AND access <= ?1"
 			       " GROUP BY variety ORDER BY variety",
+	/* schema 13: thematic routes */
+	[ST_PARCOURS_BY_SLUG] = "SELECT id, version FROM parcours WHERE slug = ?1",
+	[ST_PARCOURS_ADD] =
+		"INSERT INTO parcours(slug, title, intro, version) VALUES (?1, ?2, ?3, ?4)",
+	[ST_PARCOURS_DELETE] = "DELETE FROM parcours WHERE id = ?1",
+	[ST_PARCOURS_STOP_ADD] =
+		"INSERT INTO parcours_stops(parcours_id, ord, recording_id, start_ms,"
+		" end_ms, title, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_PARCOURS_LIST] = "SELECT id, slug, title, intro, version, updated_at FROM parcours"
+			     " ORDER BY title COLLATE NOCASE, slug",
+	[ST_PARCOURS_GET] = "SELECT id, slug, title, intro, version, updated_at FROM parcours"
+			    " WHERE slug = ?1",
+	[ST_PARCOURS_STOPS] = "SELECT ord, recording_id, start_ms, end_ms, title, note"
+			      " FROM parcours_stops WHERE parcours_id = ?1 ORDER BY ord",
+	/* listening games: public material only, never over a withheld passage */
+	[ST_GAME_MAX_SEGMENT] = "SELECT ifnull(max(id), 0) FROM segments",
+	[ST_GAME_MEANING] =
+		"SELECT s.id, t.recording_id, s.start_ms, s.end_ms, s.text,"
+		" (SELECT x.text FROM tiers u JOIN segments x ON x.tier_id = u.id"
+		"   WHERE u.recording_id = t.recording_id AND u.type = 'translation'"
+		"   AND x.start_ms < s.end_ms AND x.end_ms > s.start_ms AND x.text <> ''"
+		"   ORDER BY x.start_ms LIMIT 1) AS tr"
+		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
+		" JOIN recordings r ON r.id = t.recording_id"
+		" WHERE s.id >= ?1 AND t.type = 'transcription' AND r.access = 0 AND s.text <> ''"
+		" AND s.end_ms - s.start_ms BETWEEN 700 AND 20000"
+		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "s.start_ms",
+						 "s.end_ms") " AND tr IS NOT NULL ORDER BY s.id",
+	[ST_GAME_WHERE] =
+		"SELECT s.id, t.recording_id, s.start_ms, s.end_ms, s.text, p.name, p.lat, p.lon"
+		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
+		" JOIN recordings r ON r.id = t.recording_id JOIN places p ON p.id = r.place_id"
+		" WHERE s.id >= ?1 AND t.type = 'transcription' AND r.access = 0 AND s.text <> ''"
+		" AND p.lat IS NOT NULL AND p.lon IS NOT NULL"
+		" AND s.end_ms - s.start_ms BETWEEN 1500 AND 20000"
+		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "s.start_ms", "s.end_ms") " ORDER BY s.id",
+	[ST_GAME_DISTRACTORS] =
+		"SELECT x.text FROM segments x JOIN tiers u ON u.id = x.tier_id"
+		" JOIN recordings r ON r.id = u.recording_id"
+		" WHERE x.id >= ?1 AND u.type = 'translation' AND r.access = 0 AND x.text <> ''"
+		" AND length(x.text) BETWEEN ?2 AND ?3"
+		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "x.start_ms",
+						 "x.end_ms") " ORDER BY x.id LIMIT ?4",
 	/* fsck --repair (rebuild.c): what a stored file is; ?1 its path,
 	 * muted 1 for a copy with withheld passages silent */
 	[ST_MEDIA_OF_PATH] = "SELECT kind, sha256, 0 FROM media_files WHERE path = ?1 UNION ALL"

@@ -35,6 +35,7 @@ int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_restore(struct cli *c, int argc, char **argv);
 int cmd_verify_backup(struct cli *c, int argc, char **argv);
 int cmd_rebuild(struct cli *c, int argc, char **argv);
+int cmd_route(struct cli *c, int argc, char **argv);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,6 +19,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
 		   "                             [--no-search-memory] [--behind-proxy]\n"
+		   "                             [--frame-ancestors SOURCES]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -31,6 +32,11 @@ static void usage(FILE *f)
 		   "  --behind-proxy      a reverse proxy on this machine forwards the\n"
 		   "                      requests: login limits count the address it\n"
 		   "                      appends to X-Forwarded-For\n"
+		   "  --frame-ancestors SOURCES\n"
+		   "                      the sites that may show the embeddable player\n"
+		   "                      (/embed/ID) in a frame, as CSP sources apart\n"
+		   "                      by spaces: \"https://musee.example 'self'\";\n"
+		   "                      default: any site\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n\n"
@@ -97,6 +103,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"no-search-memory", no_argument, NULL, 'm'},
 		{"behind-proxy", no_argument, NULL, 'p'},
 		{"routes", no_argument, NULL, 'r'},
+		{"frame-ancestors", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -145,6 +152,14 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			break;
 		case 'r':
 			routes = 1;
+			break;
+		case 'f':
+			if (!prl_web_frame_sources_valid(optarg))
+				return cli_usage_error("serve",
+						       "--frame-ancestors: '%s' is not a list of "
+						       "sources (https://site.example 'self' *)",
+						       optarg);
+			opts.frame_ancestors = optarg;
 			break;
 		default:
 			return cli_unknown_option("serve", argv);

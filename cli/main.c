@@ -35,6 +35,7 @@ static const struct command {
 	{"restore", cmd_restore, "restore a backup into a new data folder"},
 	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
 	{"rebuild", cmd_rebuild, "make access copies and peaks again from the originals"},
+	{"route", cmd_route, "add, list, show or delete the thematic routes"},
 };
 
 static void usage(FILE *f)

@@ -399,3 +399,61 @@ int web_lang_accept(const char *header)
 	}
 	return best;
 }
+
+/* ---- Media Fragments time spans (the embed's ?t=) ---- */
+
+#define SPAN_MAX_SECONDS 360000 /* past 100 hours is no time of ours */
+
+/* One time of a Media Fragments "t=" value, in seconds with an optional
+ * fraction (npt: "12", "12.5", "12."); *ms gets it in milliseconds.  True when s
+ * (up to end) is one. */
+static int parse_seconds(const char *s, const char *end, int64_t *ms)
+{
+	int64_t whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	/* npt-sec = 1*DIGIT [ "." *DIGIT ] */
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > SPAN_MAX_SECONDS)
+			return 0;
+	}
+	if (p == s)
+		return 0;
+	if (p < end && *p == '.')
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+			if (scale > 1)
+				frac += (*p - '0') * (scale /= 10);
+	if (p != end)
+		return 0;
+	*ms = whole * 1000 + frac;
+	return 1;
+}
+
+/* "START,END", "START" or ",END" in seconds → [*t0, *t1) in ms within a
+ * recording of duration_ms; NULL is the whole recording.  True when valid:
+ * the span is not empty and starts inside the recording. */
+int web_parse_span(const char *t, int64_t duration_ms, int64_t *t0, int64_t *t1)
+{
+	const char *comma;
+	int64_t a = 0, b = duration_ms;
+
+	if (t) {
+		comma = strchr(t, ',');
+		if (comma) {
+			if (comma > t && !parse_seconds(t, comma, &a))
+				return 0;
+			if (!parse_seconds(comma + 1, comma + strlen(comma), &b))
+				return 0;
+		} else if (!parse_seconds(t, t + strlen(t), &a)) {
+			return 0;
+		}
+	}
+	if (b > duration_ms)
+		b = duration_ms;
+	if (a >= b)
+		return 0;
+	*t0 = a;
+	*t1 = b;
+	return 1;
+}

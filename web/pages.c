@@ -32,7 +32,9 @@
 static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_HOME] = "index.html",	  [WEB_TPL_RECORDING] = "recording.html",
 	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
-	[WEB_TPL_LOGIN] = "login.html",
+	[WEB_TPL_LOGIN] = "login.html",	  [WEB_TPL_EMBED] = "embed.html",
+	[WEB_TPL_ROUTES] = "routes.html", [WEB_TPL_ROUTE] = "route.html",
+	[WEB_TPL_GAMES] = "games.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -259,7 +261,7 @@ static int render_request(const struct prl_buf *tpl, const struct fill *f, struc
 static enum MHD_Result send_page(struct web_request *r, unsigned status, enum web_template t,
 				 const struct fill *f)
 {
-	struct prl_buf body = PRL_BUF_INIT;
+	struct prl_buf body = PRL_BUF_INIT, csp = PRL_BUF_INIT;
 	struct MHD_Response *resp;
 	size_t len = 0;
 	char *data;
@@ -277,12 +279,18 @@ static enum MHD_Result send_page(struct web_request *r, unsigned status, enum we
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE, web_lang_code(r->lang));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language, Cookie");
-	/* everything the pages use is ours; nothing inline runs */
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; style-src 'self'; "
-				"img-src 'self' data:; media-src 'self'; connect-src 'self'; "
-				"object-src 'none'; base-uri 'none'; form-action 'self'; "
-				"frame-ancestors 'none'");
+	/* everything the pages use is ours; nothing inline runs; only the
+	 * embeddable player (and its error page, which says in the frame
+	 * why nothing plays) may be framed, by whom the operator allows */
+	prl_buf_addstr(&csp, "default-src 'self'; script-src 'self'; style-src 'self'; "
+			     "img-src 'self' data:; media-src 'self'; connect-src 'self'; "
+			     "object-src 'none'; base-uri 'none'; form-action 'self'; "
+			     "frame-ancestors ");
+	prl_buf_addstr(&csp, t == WEB_TPL_EMBED || !strncmp(r->url, "/embed/", 7)
+				     ? web_frame_ancestors(r->srv)
+				     : "'none'");
+	MHD_add_response_header(resp, "Content-Security-Policy", prl_buf_str(&csp));
+	prl_buf_release(&csp);
 	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	if (r->set_lang_cookie) {
 		char cookie[80];
@@ -348,12 +356,35 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 	return ret;
 }
 
+/* The oEmbed discovery link of a public recording's page, for the CMSs
+ * that embed a pasted link: escaped for an attribute. */
+static void oembed_link(struct web_request *r, int64_t id, struct prl_buf *out)
+{
+	struct prl_buf base = PRL_BUF_INIT, href = PRL_BUF_INIT;
+
+	web_base_url(r, &base);
+	prl_buf_addf(&href, "%s/oembed?url=", prl_buf_str(&base));
+	/* the page's own URL as a query value: its ':', '/' and brackets escaped */
+	for (const char *c = prl_buf_str(&base); *c; c++)
+		if (strchr(":/[]", *c))
+			prl_buf_addf(&href, "%%%02X", (unsigned char)*c);
+		else
+			prl_buf_add(&href, c, 1);
+	prl_buf_addf(&href, "%%2Frecordings%%2F%lld&format=json", (long long)id);
+	prl_buf_addstr(out, "<link rel=\"alternate\" type=\"application/json+oembed\" href=\"");
+	prl_xml_escape(out, prl_buf_str(&href));
+	prl_buf_addstr(out, "\">");
+	prl_buf_release(&base);
+	prl_buf_release(&href);
+}
+
 enum MHD_Result web_page_recording(struct web_request *r, const struct web_params *p)
 {
 	int64_t id = p->id;
 	struct prl_recording_brief brief;
-	struct prl_buf data = PRL_BUF_INIT, title = PRL_BUF_INIT, idb = PRL_BUF_INIT;
-	struct fill f = {{"data", "title", "id"}, {&data, &title, &idb}};
+	struct prl_buf data = PRL_BUF_INIT, title = PRL_BUF_INIT, idb = PRL_BUF_INIT,
+		       oembed = PRL_BUF_INIT;
+	struct fill f = {{"data", "title", "id", "oembed"}, {&data, &title, &idb, &oembed}};
 	struct prl_archive *a;
 	struct web_blob *json;
 	enum MHD_Result ret;
@@ -370,6 +401,8 @@ enum MHD_Result web_page_recording(struct web_request *r, const struct web_param
 	memset(&brief, 0, sizeof(brief));
 	if ((err = prl_archive_recording_open(a, &r->viewer, id, PRL_SEE_METADATA, &brief)) == 0) {
 		prl_xml_escape(&title, brief.title ? brief.title : "");
+		if (brief.access == PRL_ACCESS_PUBLIC)
+			oembed_link(r, id, &oembed);
 		prl_recording_brief_clear(&brief);
 	}
 	web_archive_put(r->srv, a);
@@ -382,6 +415,7 @@ enum MHD_Result web_page_recording(struct web_request *r, const struct web_param
 	prl_buf_release(&data);
 	prl_buf_release(&title);
 	prl_buf_release(&idb);
+	prl_buf_release(&oembed);
 	return ret;
 }
 
@@ -397,6 +431,80 @@ enum MHD_Result web_page_search(struct web_request *r, const struct web_params *
 	ret = send_page(r, MHD_HTTP_OK, WEB_TPL_SEARCH, &f);
 	prl_buf_release(&q);
 	return ret;
+}
+
+/* The player other sites frame: what it shows is player.c's. */
+enum MHD_Result web_page_embed(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf data = PRL_BUF_INIT, title = PRL_BUF_INIT;
+	struct fill f = {{"data", "title"}, {&data, &title}};
+	unsigned status = 0;
+	enum MHD_Result ret;
+
+	/* it lives on other sites: it leaves no cookie there */
+	r->set_lang_cookie = 0;
+	ret = web_embed_data(r, p->id, &data, &title, &status) < 0
+		      ? web_error_html(r, status)
+		      : send_page(r, MHD_HTTP_OK, WEB_TPL_EMBED, &f);
+	prl_buf_release(&data);
+	prl_buf_release(&title);
+	return ret;
+}
+
+/* A page that carries its JSON in a <script> element, and a title. */
+static enum MHD_Result page_with_json(struct web_request *r, enum web_template t,
+				      const struct prl_buf *json, const char *title)
+{
+	struct prl_buf data = PRL_BUF_INIT, tb = PRL_BUF_INIT;
+	struct fill f = {{"data", "title"}, {&data, &tb}};
+	enum MHD_Result ret;
+
+	if (web_json_for_script(&data, prl_buf_str(json), json->len) < 0 ||
+	    prl_xml_escape(&tb, title) < 0)
+		ret = web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	else
+		ret = send_page(r, MHD_HTTP_OK, t, &f);
+	prl_buf_release(&data);
+	prl_buf_release(&tb);
+	return ret;
+}
+
+enum MHD_Result web_page_routes(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf json = PRL_BUF_INIT;
+	unsigned status = 0;
+	enum MHD_Result ret;
+
+	(void)p;
+	ret = web_routes_json(r, &json, &status) < 0 ? web_error_html(r, status)
+						     : page_with_json(r, WEB_TPL_ROUTES, &json, "");
+	prl_buf_release(&json);
+	return ret;
+}
+
+enum MHD_Result web_page_route(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf json = PRL_BUF_INIT;
+	unsigned status = 0;
+	enum MHD_Result ret;
+	json_t *root;
+
+	if (web_route_json(r, p->tail, &json, &status) < 0) {
+		prl_buf_release(&json);
+		return web_error_html(r, status);
+	}
+	root = json_loadb(prl_buf_str(&json), json.len, 0, NULL);
+	ret = page_with_json(r, WEB_TPL_ROUTE, &json,
+			     root ? json_string_value(json_object_get(root, "title")) : "");
+	json_decref(root);
+	prl_buf_release(&json);
+	return ret;
+}
+
+enum MHD_Result web_page_games(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return send_page(r, MHD_HTTP_OK, WEB_TPL_GAMES, NULL);
 }
 
 /* The sign-in page: a form its script posts to /api/login, and the page

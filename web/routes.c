@@ -11,7 +11,7 @@
  * Patterns: literal characters match themselves; {id}, {sid}, {tid}, {hid},
  * {wid} (a name ending in "id") match a whole decimal id as web_parse_id()
  * reads it, up to the next '/' or the pattern's next literal character;
- * {ext}, {name} and {short} match the rest of the path, which holds no '/'; {a,b,c}
+ * {ext}, {name}, {short} and {slug} match the rest of the path, which holds no '/'; {a,b,c}
  * matches one of the words listed, as the rest of the path.  A parameter
  * of the rest of the path ends the pattern.
  *
@@ -107,6 +107,17 @@ static const struct web_route routes[] = {
 	{WEB_GET | WEB_POST, "/oai", web_oai, WEB_XML, 0, 0, 0},
 	{WEB_GET, "/iiif/collection.json", web_iiif_collection, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/iiif/{id}/manifest.json", web_iiif_manifest, WEB_JSON, 0, 0, WEB_SHOWS_LISTING},
+	/* what other sites embed: answered as to an anonymous visitor */
+	{WEB_GET, "/embed/{id}", web_page_embed, WEB_HTML, 0, 0, WEB_SHOWS_PUBLIC},
+	{WEB_GET, "/oembed", web_oembed, WEB_JSON, 0, 0, 0},
+	/* thematic routes: each stop as its viewer may hear it */
+	{WEB_GET, "/routes", web_page_routes, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/routes/{slug}", web_page_route, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/routes", web_api_routes, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/routes/{slug}", web_api_route, WEB_JSON, 0, 0, 0},
+	/* listening games: public material, whoever asks */
+	{WEB_GET, "/games", web_page_games, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/games/round", web_api_game_round, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -296,6 +307,7 @@ static const char *const shows_names[] = {
 	[WEB_SHOWS_NOTHING] = "-",
 	[WEB_SHOWS_LISTING] = "listing",
 	[WEB_SHOWS_CONTENT] = "content",
+	[WEB_SHOWS_PUBLIC] = "public",
 };
 
 int prl_web_routes(struct prl_buf *out)

@@ -432,6 +432,41 @@ static void server_drain(struct web_server *s)
 		nap_20ms();
 }
 
+int prl_web_frame_sources_valid(const char *s)
+{
+	int words = 0;
+
+	while (*s) {
+		size_t n;
+
+		s += strspn(s, " ");
+		if (!*s)
+			break;
+		n = strcspn(s, " ");
+		if (s[0] == '\'') {
+			if (!(n == 6 && !strncmp(s, "'self'", 6)) &&
+			    !(n == 6 && !strncmp(s, "'none'", 6)))
+				return 0;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				if (!((s[i] >= 'a' && s[i] <= 'z') ||
+				      (s[i] >= 'A' && s[i] <= 'Z') ||
+				      (s[i] >= '0' && s[i] <= '9') || strchr(".-:/*_~%[]", s[i])))
+					return 0;
+		}
+		words++;
+		s += n;
+	}
+	return words > 0;
+}
+
+const char *web_frame_ancestors(const struct web_server *s)
+{
+	const char *f = s->opts.frame_ancestors;
+
+	return f && *f ? f : "*";
+}
+
 int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 {
 	struct web_server s;
@@ -446,6 +481,12 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	struct sigaction ign, oldpipe;
 	int ret, masked = 0;
 
+	if (opts->frame_ancestors && *opts->frame_ancestors &&
+	    !prl_web_frame_sources_valid(opts->frame_ancestors)) {
+		prl_buf_addf(err, "frame-ancestors: \"%s\" is not a list of sources",
+			     opts->frame_ancestors);
+		return -PRL_EINVAL;
+	}
 	if ((ret = listen_address(addr, port, &ss, &flags, err)) < 0)
 		return ret;
 	if ((ret = server_open(&s, opts, threads, err)) < 0)

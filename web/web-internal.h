@@ -77,6 +77,10 @@ enum web_template {
 	WEB_TPL_SEARCH,
 	WEB_TPL_ERROR,
 	WEB_TPL_LOGIN,
+	WEB_TPL_EMBED,
+	WEB_TPL_ROUTES,
+	WEB_TPL_ROUTE,
+	WEB_TPL_GAMES,
 	WEB_NTEMPLATES
 };
 
@@ -408,6 +412,7 @@ enum web_shows {
 	WEB_SHOWS_NOTHING = 0, /* no recording in its path */
 	WEB_SHOWS_LISTING,     /* its metadata: restricted ones too */
 	WEB_SHOWS_CONTENT,     /* its audio or transcript: restricted ones 403 */
+	WEB_SHOWS_PUBLIC,      /* what anyone may hear, to anyone: restricted ones 404 */
 };
 
 /* The parameters of the matched path, pointing into the request's URL. */
@@ -450,6 +455,36 @@ web_handler web_iiif_manifest, web_iiif_collection;
 web_handler web_media;
 /* pages.c */
 web_handler web_page_home, web_page_recording, web_page_search, web_page_login, web_static;
+web_handler web_page_embed, web_page_routes, web_page_route, web_page_games;
+/* games.c: a round of a listening game */
+web_handler web_api_game_round;
+/* parcours.c: thematic routes */
+web_handler web_api_routes, web_api_route;
+/* The routes r's viewer may follow ({"routes": [...]}), or one with its
+ * stops filled for the player, appended to out; 0, or a negative prl_err
+ * with *status the HTTP status to answer (404 for an unknown slug or one
+ * with nothing the viewer may hear). */
+int web_routes_json(struct web_request *r, struct prl_buf *out, unsigned *status);
+int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out, unsigned *status);
+/* The sources that may frame the embed page (server.c): the operator's,
+ * else "*". */
+const char *web_frame_ancestors(const struct web_server *s);
+/* player.c: the embeddable player's data and oEmbed */
+web_handler web_oembed;
+/* Sets "transcript" and "translation" of into (a jansson object) to the
+ * segments of rec (a recording's JSON, parsed) that meet [t0, t1) ms, as
+ * [{s, e, text}]: its first transcription tier, and its translation tier
+ * in lang where it has one (else its first).  Empty texts are left out. */
+struct json_t;
+void web_span_text(struct json_t *into, struct json_t *rec, int64_t t0, int64_t t1,
+		   const char *lang);
+/* What the embed page of recording id shows, as an anonymous visitor may
+ * hear it, for ?t=, ?transcript= and the page's language: the page's JSON
+ * (escaped for a <script> element) appended to data, the title (escaped
+ * for HTML) to title.  0, or a negative prl_err with *status the HTTP
+ * status to answer (404 for what is not public, 400 for a bad t=). */
+int web_embed_data(struct web_request *r, int64_t id, struct prl_buf *data, struct prl_buf *title,
+		   unsigned *status);
 
 /* ---- HTTP helpers (http.c): pure functions, no MHD ---- */
 
@@ -478,6 +513,10 @@ int web_etag_match_strong(const char *header, const char *etag);
 void web_http_date(time_t t, char out[32]);
 /* Parses an HTTP date (IMF-fixdate, RFC 850 or asctime); returns 0 and *t, or -1. */
 int web_http_date_parse(const char *s, time_t *t);
+/* A Media Fragments time span "START,END", "START" or ",END" in seconds
+ * (fractions allowed) clipped to [0, duration_ms); NULL is the whole.
+ * True, with [*t0, *t1) in ms, when it is one and not empty. */
+int web_parse_span(const char *t, int64_t duration_ms, int64_t *t0, int64_t *t1);
 /* Parses a whole decimal id in [1, INT64_MAX] from s[0..len); 0 on success. */
 int web_parse_id(const char *s, size_t len, int64_t *out);
 /* The same for the whole NUL-terminated s. */

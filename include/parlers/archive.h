@@ -258,6 +258,51 @@ int prl_archive_institution_json(struct prl_archive *a, const struct prl_viewer 
 /* The short name of the archive's first institution into out. */
 int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out);
 
+/* ---- thematic routes (parcours.c) ----
+ *
+ * A route is an ordered series of stops, each a span of a recording of
+ * any institution with a commentary, under a title and an introduction.
+ * What a viewer gets of a route holds only the stops they may hear (the
+ * access gate, withheld passages included); a route with none left is
+ * -PRL_ENOTFOUND for them.
+ */
+
+/* True when s is a route's slug (the rule of institutions' short names). */
+int prl_parcours_slug_valid(const char *s);
+/* Writes the route json describes: {"slug", "title", "intro"?, "stops":
+ * [{"recording_id", "start_ms", "end_ms", "title"?, "note"?}]}, checked
+ * against the archive first (recordings exist, spans inside them), in one
+ * transaction; replace: a route of that slug is replaced (its version goes
+ * up), else it is -PRL_EEXIST.  Appends the slug to slug_out (or NULL).
+ * -PRL_EFORMAT (not JSON), -PRL_EINVAL (the field named in the message). */
+int prl_archive_parcours_import(struct prl_archive *a, const char *json, size_t len, int replace,
+				struct prl_buf *slug_out);
+/* Deletes a route and its stops.  -PRL_ENOTFOUND. */
+int prl_archive_parcours_delete(struct prl_archive *a, const char *slug);
+/* {"routes": [{slug, title, intro, version, updated_at, stops}]} by title,
+ * stops counting what v may hear; routes with none are left out. */
+int prl_archive_parcours_list_json(struct prl_archive *a, const struct prl_viewer *v,
+				   struct prl_buf *out);
+/* {slug, title, intro, version, updated_at, hidden, stops: [{n,
+ * recording_id, start_ms, end_ms, title, note}]}: n is the stop's place in
+ * the whole route, hidden counts the stops left out for v. */
+int prl_archive_parcours_json(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
+			      struct prl_buf *out);
+
+/* ---- listening games (games.c) ---- */
+
+/* One round of game "meaning" (hear a sentence, choose its meaning) or
+ * "where" (hear a voice, say where it was recorded), drawn at random from
+ * public recordings only, from a transcribed segment that touches no
+ * withheld passage and is none of the nseen segment ids of seen (the
+ * rounds played already).  Appends {game, segment_id, clip {recording_id,
+ * start_ms, end_ms}, text, ...}: for "meaning", translation, choices (four
+ * translations) and answer (the index of the right one); for "where",
+ * answer {place, lat, lon}.  -PRL_EINVAL (unknown game), -PRL_ENOTFOUND
+ * (too little material, or every round was played); out is untouched then. */
+int prl_archive_game_round(struct prl_archive *a, const char *game, const int64_t *seen,
+			   size_t nseen, struct prl_buf *out);
+
 /* ---- media ---- */
 
 enum prl_media_kind {

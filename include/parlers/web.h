@@ -46,6 +46,10 @@ struct prl_web_opts {
 	unsigned oai_page;	   /* records per OAI-PMH page; 0 (or over 1000): 50 */
 	long oai_token_ttl;	   /* seconds a resumption token lives; 0: 3600 */
 	const char *tmp_dir;	   /* where clips are cut; NULL or "": /tmp */
+	/* Who may frame the embeddable player (/embed/{id}): the sources of
+	 * CSP frame-ancestors, e.g. "https://musee.example 'self'"; NULL or
+	 * "": any ("*").  Every other page refuses framing. */
+	const char *frame_ancestors;
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
@@ -79,5 +83,13 @@ int prl_web_routes(struct prl_buf *out);
  * was given) and *port.  Returns 0 or -PRL_EINVAL.
  */
 int prl_web_parse_listen(const char *s, char *addr_out, size_t addr_size, uint16_t *port);
+
+/*
+ * True when s can stand as the source list of CSP frame-ancestors: one or
+ * more sources apart by spaces, each a scheme ("https:"), a host with an
+ * optional scheme, port and path, "*" or a quoted keyword ('self',
+ * 'none'), nothing that would end the directive or the header.
+ */
+int prl_web_frame_sources_valid(const char *s);
 
 #endif

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the Python tests share: TAP output, a `parlers serve` on a free
-loopback port, and one HTTP request at a time.  Standard library only."""
+loopback port, one HTTP request at a time, raw bytes on a socket, and a
+signed-in browser (a session cookie and its CSRF token).  Standard library
+only."""
 import http.client
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -109,3 +113,84 @@ def request(port, method, path, headers=None, body=None, timeout=10):
         return r.status, {k.lower(): v for k, v in r.getheaders()}, data
     finally:
         c.close()
+
+
+def jbody(data):
+    """The JSON document in a body, or None where it is not one."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+
+
+def raw(port, data, timeout=10):
+    """Sends raw bytes and reads until the server closes: (the status
+    line's code or None, every byte received, seconds taken)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    t0 = time.time()
+    try:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not b:
+                break
+            chunks.append(b)
+        out = b"".join(chunks)
+        m = re.match(rb"HTTP/1\.[01] (\d{3})", out)
+        return (int(m.group(1)) if m else None), out, time.time() - t0
+    finally:
+        s.close()
+
+
+class Client:
+    """A browser on one server: the cookie of one session and its CSRF
+    token.  Without a login it is an anonymous visitor; a refused login
+    leaves it anonymous with login_status saying why."""
+
+    def __init__(self, port, login=None, password=None, timeout=30):
+        self.port = port
+        self.timeout = timeout
+        self.cookie = None
+        self.csrf = None
+        self.login_status = None
+        self.login_headers = {}
+        if login:
+            self.login(login, password)
+
+    def login(self, login, password, headers=None):
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        st, hd, body = request(self.port, "POST", "/api/login", h,
+                               json.dumps({"login": login, "password": password}),
+                               self.timeout)
+        self.login_status, self.login_headers = st, hd
+        if st == 200:
+            m = re.match(r"parlers_session=([^;]*)", hd.get("set-cookie", ""))
+            self.cookie = m.group(1) if m else None
+            self.csrf = (jbody(body) or {}).get("csrf_token")
+        return st, hd, body
+
+    def headers(self, extra=None, csrf=True):
+        h = {}
+        if self.cookie:
+            h["Cookie"] = "parlers_session=" + self.cookie
+        if csrf and self.csrf:
+            h["X-CSRF-Token"] = self.csrf
+        h.update(extra or {})
+        return h
+
+    def get(self, path, extra=None):
+        return request(self.port, "GET", path, self.headers(extra, csrf=False),
+                       timeout=self.timeout)
+
+    def send(self, method, path, obj=None, extra=None, csrf=True, raw=None):
+        """A write: a JSON body (or raw bytes), the CSRF token unless told
+        not to."""
+        body = raw if raw is not None else (json.dumps(obj) if obj is not None else None)
+        h = self.headers({"Content-Type": "application/json"}, csrf)
+        h.update(extra or {})
+        return request(self.port, method, path, h, body, self.timeout)

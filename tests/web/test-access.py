@@ -48,52 +48,12 @@ def request(method, path, headers=None, body=None, timeout=30):
     return harness.request(srv.port, method, path, headers, body, timeout)
 
 
-def jbody(data):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except ValueError:
-        return None
+jbody = harness.jbody
 
 
-class Client:
-    """A browser: a cookie jar of one session and its CSRF token."""
-
-    def __init__(self, login=None, password=None):
-        self.cookie = None
-        self.csrf = None
-        self.login_status = None
-        if login:
-            self.login(login, password)
-
-    def login(self, login, password, headers=None):
-        h = {"Content-Type": "application/json"}
-        h.update(headers or {})
-        st, hd, body = request("POST", "/api/login", h,
-                               json.dumps({"login": login, "password": password}))
-        self.login_status, self.login_headers = st, hd
-        if st == 200:
-            m = re.match(r"parlers_session=([^;]*)", hd.get("set-cookie", ""))
-            self.cookie = m.group(1) if m else None
-            self.csrf = jbody(body).get("csrf_token")
-        return st, hd, body
-
-    def headers(self, extra=None, csrf=True):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = "parlers_session=" + self.cookie
-        if csrf and self.csrf:
-            h["X-CSRF-Token"] = self.csrf
-        h.update(extra or {})
-        return h
-
-    def get(self, path, extra=None):
-        return request("GET", path, self.headers(extra, csrf=False))
-
-    def send(self, method, path, obj=None, extra=None, csrf=True, raw=None):
-        body = raw if raw is not None else (json.dumps(obj) if obj is not None else None)
-        h = self.headers({"Content-Type": "application/json"}, csrf)
-        h.update(extra or {})
-        return request(method, path, h, body)
+def Client(login=None, password=None):
+    """A browser on this test's server."""
+    return harness.Client(srv.port, login, password)
 
 
 def db_state(data):

@@ -46,62 +46,17 @@ def request(method, path, headers=None, body=None, timeout=30):
     return harness.request(srv.port, method, path, headers, body, timeout)
 
 
-def jbody(data):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except ValueError:
-        return None
+jbody = harness.jbody
 
 
 def raw(data, timeout=10):
-    """Sends raw bytes; (status or None, every byte until close, seconds taken)."""
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
-    t0 = time.time()
-    try:
-        s.sendall(data)
-        chunks = []
-        while True:
-            try:
-                b = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not b:
-                break
-            chunks.append(b)
-        out = b"".join(chunks)
-        m = re.match(rb"HTTP/1\.[01] (\d{3})", out)
-        return (int(m.group(1)) if m else None), out, time.time() - t0
-    finally:
-        s.close()
+    """Raw bytes to this test's server: (status or None, bytes, seconds)."""
+    return harness.raw(srv.port, data, timeout)
 
 
-class Client:
-    """A browser: one session's cookie and CSRF token."""
-
-    def __init__(self, login=None):
-        self.cookie = self.csrf = None
-        if login:
-            st, h, body = request("POST", "/api/login", {"Content-Type": "application/json"},
-                                  json.dumps({"login": login, "password": PASSWORDS[login]}))
-            m = re.match(r"parlers_session=([^;]*)", h.get("set-cookie", ""))
-            if st == 200 and m:
-                self.cookie = m.group(1)
-                self.csrf = jbody(body)["csrf_token"]
-
-    def headers(self, extra=None):
-        h = {}
-        if self.cookie:
-            h["Cookie"] = "parlers_session=" + self.cookie
-            h["X-CSRF-Token"] = self.csrf
-        h.update(extra or {})
-        return h
-
-    def get(self, path, extra=None):
-        return request("GET", path, self.headers(extra))
-
-    def send(self, method, path, obj=None):
-        return request(method, path, self.headers({"Content-Type": "application/json"}),
-                       json.dumps(obj) if obj is not None else None)
+def Client(login=None):
+    """A browser on this test's server, signed in as login."""
+    return harness.Client(srv.port, login, PASSWORDS.get(login))
 
 
 def main():

@@ -38,23 +38,8 @@ def request(method, path, headers=None, body=None, timeout=10):
 
 def raw(data, timeout=10):
     """Sends raw bytes; returns the status line's code (or None) and all bytes."""
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
-    try:
-        s.sendall(data)
-        chunks = []
-        while True:
-            try:
-                b = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not b:
-                break
-            chunks.append(b)
-        out = b"".join(chunks)
-        m = re.match(rb"HTTP/1\.[01] (\d{3})", out)
-        return (int(m.group(1)) if m else None), out
-    finally:
-        s.close()
+    st, out, _ = harness.raw(srv.port, data, timeout)
+    return st, out
 
 
 def get_json(path, headers=None):

@@ -21,7 +21,6 @@ Python standard library only; TAP.
 """
 import json
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -40,32 +39,14 @@ def request(method, path, headers=None, body=None):
     return harness.request(srv.port, method, path, headers, body, 60)
 
 
-def jbody(data):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except ValueError:
-        return None
+jbody = harness.jbody
 
 
-class Client:
-    """A signed-in browser: its session cookie and CSRF token."""
-
-    def __init__(self, login):
-        st, hd, body = request("POST", "/api/login", {"Content-Type": "application/json"},
-                               json.dumps({"login": login, "password": PASSWORD}))
-        m = re.match(r"parlers_session=([^;]*)", hd.get("set-cookie", ""))
-        self.status = st
-        self.cookie = m.group(1) if m else ""
-        self.csrf = (jbody(body) or {}).get("csrf_token", "")
-
-    def get(self, path):
-        return request("GET", path, {"Cookie": "parlers_session=" + self.cookie})
-
-    def send(self, method, path, obj=None):
-        return request(method, path, {"Cookie": "parlers_session=" + self.cookie,
-                                      "X-CSRF-Token": self.csrf,
-                                      "Content-Type": "application/json"},
-                       json.dumps(obj) if obj is not None else None)
+def Client(login):
+    """A browser on this test's server, signed in as login."""
+    c = harness.Client(srv.port, login, PASSWORD, timeout=60)
+    c.status = c.login_status
+    return c
 
 
 def db_state(data):

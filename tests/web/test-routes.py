@@ -9,8 +9,9 @@ For every route, an anonymous visitor gets:
 
 - 401 when it needs a session;
 - for a route showing a recording: 2xx for a public one; a restricted one
-  200 when it shows the listing, 403 when it shows the content; 404 for a
-  private one, an unknown id and an id that is no number;
+  200 when it shows the listing, 403 when it shows the content, 404 when
+  it shows public material only (the embed); 404 for a private one, an
+  unknown id and an id that is no number;
 - otherwise the answer of the sample request below (200 for a page or
   a read);
 - 405 for a method the table does not have for the path, with an Allow
@@ -45,10 +46,13 @@ UNKNOWN = 999999
 TAILS = {"/api/recordings/{id}/annotations.{ext}": "json",
          "/api/recordings/{id}/clip.{ext}": "wav",
          "/static/{name}": "app.css",
-         "/api/institutions/{short}": "archive"}
+         "/api/institutions/{short}": "archive",
+         "/routes/{slug}": "la-route",
+         "/api/routes/{slug}": "la-route"}
 # a query string or body that makes a route's sample request a whole one
 QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "?q=la",
-           "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none"}
+           "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none",
+           "/oembed": "?url=http://127.0.0.1:%(port)d/recordings/%(public)d"}
 # the anonymous answer of routes that show no recording and need no session
 SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
                                     json.dumps({"login": "nobody", "password": "wrong-pass"}),
@@ -76,7 +80,7 @@ def fill(path, rid):
     tail = TAILS.get(path)
     out = re.sub(r"\{[a-z]*id\}", str(rid), path)
     out = re.sub(r"\{([a-zA-Z]+),[^}]*\}", lambda m: m.group(1), out)
-    return re.sub(r"\{(ext|name|short)\}", lambda m: tail or "x", out)
+    return re.sub(r"\{(ext|name|short|slug)\}", lambda m: tail or "x", out)
 
 
 def send(method, url, headers=None, body=None):
@@ -105,7 +109,8 @@ def check_anonymous(rows, ids):
             continue
         if row["shows"] != "-":
             want = {"public": (200, 206), "unknown": (404,), "private": (404,),
-                    "restricted": (200,) if row["shows"] == "listing" else (403,)}
+                    "restricted": {"listing": (200,), "content": (403,),
+                                   "public": (404,)}[row["shows"]]}
             for level in ["public", "restricted", "private", "unknown"]:
                 st, h, body = send(method, fill(path, ids[level]) + query)
                 ok(st in want[level], "%s, %s recording: %s" % (what, level, want[level][0]),
@@ -193,7 +198,15 @@ def main():
             ok(len(recs) == 1 and recs[0].get("status") == "ingested",
                "a %s recording is ingested" % level, r.stdout + r.stderr)
             ids[level] = recs[0]["id"] if recs else UNKNOWN
+        route = os.path.join(tmp, "route.json")
+        with open(route, "w") as f:
+            json.dump({"slug": "la-route", "title": "La route", "stops": [
+                {"recording_id": ids["public"], "start_ms": 0, "end_ms": 1000}]}, f)
+        r = subprocess.run([PARLERS, "-d", data, "route", "import", route],
+                           capture_output=True, text=True)
+        ok(r.returncode == 0, "a route through the public recording is imported", r.stderr)
         srv = Server(data, extra=["--quiet", "--no-search-memory"])
+        ids["port"] = srv.port
         check_anonymous(rows, ids)
         check_methods(rows, ids)
     except Exception:  # a crash is a failed test, not a lost plan

@@ -196,6 +196,45 @@ static void test_listen(void)
 	ok(prl_web_parse_listen("a:", addr, sizeof(addr), &port) < 0, "no port refused");
 }
 
+static void test_spans(void)
+{
+	static const struct {
+		const char *t;
+		int ok;
+		int64_t t0, t1;
+	} cases[] = {
+		{NULL, 1, 0, 60000},
+		{"5,16", 1, 5000, 16000},
+		{"1.5,3.25", 1, 1500, 3250},
+		{",10", 1, 0, 10000},
+		{"30", 1, 30000, 60000},
+		{"50,90", 1, 50000, 60000},
+		{"0.1234,1", 1, 123, 1000},
+		{"60", 0, 0, 0},
+		{"3,2", 0, 0, 0},
+		{"3,3", 0, 0, 0},
+		{"", 0, 0, 0},
+		{",", 0, 0, 0},
+		{"abc", 0, 0, 0},
+		{"1.,2", 1, 1000, 2000},
+		{".5,2", 0, 0, 0},
+		{"-1,2", 0, 0, 0},
+		{"1,2,3", 0, 0, 0},
+		{"1e3", 0, 0, 0},
+		{"99999999999999999999", 0, 0, 0},
+		{"1 ,2", 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t a = -1, b = -1;
+		int got = web_parse_span(cases[i].t, 60000, &a, &b);
+
+		ok(got == cases[i].ok && (!got || (a == cases[i].t0 && b == cases[i].t1)),
+		   "t=%s is %s", cases[i].t ? cases[i].t : "(none)",
+		   cases[i].ok ? "the span meant" : "refused");
+	}
+}
+
 int main(void)
 {
 	test_ranges();
@@ -206,5 +245,6 @@ int main(void)
 	test_languages();
 	test_escaping();
 	test_listen();
+	test_spans();
 	return done_testing();
 }

@@ -414,6 +414,36 @@
     $('copied').textContent = t('copied');
   });
 
+  /* ---- embed: the <iframe> a museum pastes (public recordings only) ---- */
+
+  function embedCode() {
+    const ms = nowMs();
+    const i = loopRow >= 0 ? loopRow : rowAt(ms);
+    const q = [];
+    if (i >= 0) q.push('t=' + secs(rows[i].start) + ',' + secs(rows[i].end));
+    if ($('embed-text').checked) q.push('transcript=1');
+    const src = location.origin + '/embed/' + rec.id + (q.length ? '?' + q.join('&') : '');
+    const attr = (v) => String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    return '<iframe src="' + attr(src) + '" width="480" height="' + ($('embed-text').checked ? 300 : 168) +
+      '" title="' + attr(rec.title) + '" loading="lazy" style="border:0"></iframe>';
+  }
+
+  if (rec.access === 'public' && rec.can_listen) {
+    $('embed').hidden = false;
+    $('embed').addEventListener('click', () => {
+      const box = $('embed-box');
+      const open = box.hidden;
+      box.hidden = !open;
+      $('embed').setAttribute('aria-expanded', open ? 'true' : 'false');
+      if (open) {
+        $('embed-code').value = embedCode();
+        $('embed-code').focus();
+        $('embed-code').select();
+      }
+    });
+    $('embed-text').addEventListener('change', () => { $('embed-code').value = embedCode(); });
+  }
+
   // "t=10", "t=10,20", "t=,20", "t=npt:1:02.5,1:10" -> [startMs, endMs|-1]
   function parseFragment(hash) {
     const m = /(?:^#|&)t=(?:npt:)?([0-9:.]*)(?:,([0-9:.]+))?/.exec(hash || '');
