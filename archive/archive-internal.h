@@ -195,6 +195,13 @@ enum stmt_id {
 	/* schema 9: machine-made tiers */
 	ST_MACHINE_TIER_ADD,
 	ST_MACHINE_SEGMENT_ADD,
+	/* fsck --repair (rebuild.c) */
+	ST_MEDIA_OF_PATH,
+	/* the migration runner (schema.c) */
+	ST_SCHEMA_KEEP,
+	/* files replaced by an interrupted run (staging.c) */
+	ST_MEDIA_SET_BY_PATH,
+	ST_WITHHELD_SET_BY_PATH,
 	ST_COUNT
 };
 
@@ -321,12 +328,22 @@ int archive_staging_make(struct prl_archive *a, struct archive_staging *s, struc
  * the data folder) that the run is about to move into media/. */
 int archive_staging_journal(struct archive_staging *s, const char *const *rel, size_t n,
 			    struct prl_buf *err);
+/* Writes down (and syncs), before renaming a new file over rel (relative
+ * to the data folder, named by a row), its size and SHA-256. */
+int archive_staging_note_replaced(struct archive_staging *s, const char *rel, int64_t bytes,
+				  const char *sha256, struct prl_buf *err);
+/* 1 when a staging folder's "replaced" list has rel with the SHA-256
+ * sha256 (hex): a run replacing rel made those bytes, and its row may not
+ * have them yet.  0 otherwise. */
+int archive_staging_replaced(struct prl_archive *a, const char *rel, const char *sha256);
 /* Removes the folder and lets go of its lock; accepts one never made. */
 void archive_staging_remove(struct archive_staging *s);
-/* What interrupted runs left: staging folders no live run holds, and the
- * files their journals name that no row names.  Calls report (when not
- * NULL) with each path relative to the data folder; with remove, deletes
- * them.  Returns how many, or a negative prl_err. */
+/* What interrupted runs left: staging folders no live run holds, the
+ * files their journals name that no row names, and the files they
+ * replaced whose rows still have the old size and SHA-256.  Calls report
+ * (when not NULL) with each path relative to the data folder; with
+ * remove, deletes them (a replaced file is kept and not reported: its
+ * row is brought in step).  Returns how many, or a negative prl_err. */
 int archive_staging_sweep(struct prl_archive *a, int remove,
 			  void (*report)(void *ctx, const char *rel), void *ctx);
 

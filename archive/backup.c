@@ -449,7 +449,10 @@ static int archive_id_write(const char *dir, const char *id, struct prl_buf *err
 }
 
 /* Whether dir holds nothing at all. */
-static int dir_is_empty(const char *dir)
+/* 1 when dir holds nothing, or, with id_tmp, only what a first backup
+ * killed before its archive-id was in place left (archive-id.tmp, which
+ * the next one writes again). */
+static int dir_is_empty(const char *dir, int id_tmp)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -458,7 +461,8 @@ static int dir_is_empty(const char *dir)
 	if (!d)
 		return 0;
 	while (empty && (de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    (!id_tmp || strcmp(de->d_name, ID_NAME ".tmp")))
 			empty = 0;
 	closedir(d);
 	return empty;
@@ -840,7 +844,7 @@ static int dest_open(struct backup_run *r, int *dest_fd, int *lock_fd)
 		goto end;
 	}
 	if (ret == -PRL_ENOTFOUND) {
-		if (!dir_is_empty(r->dest)) {
+		if (!dir_is_empty(r->dest, 1)) {
 			ret = archive_fail(r->a, -PRL_EINVAL,
 					   "%s is not empty and holds no parlers backup", r->dest);
 			goto end;
@@ -1113,7 +1117,7 @@ int prl_backup_restore(const char *src, const char *data_dir, struct prl_backup_
 	while (target.len > 1 && target.data[target.len - 1] == '/')
 		target.data[--target.len] = '\0';
 	if (stat(target.data, &sb) == 0) {
-		if (!S_ISDIR(sb.st_mode) || !dir_is_empty(target.data)) {
+		if (!S_ISDIR(sb.st_mode) || !dir_is_empty(target.data, 0)) {
 			ret = -PRL_EINVAL;
 			prl_buf_addf(err,
 				     "%s is not an empty folder: restore goes into a new or "

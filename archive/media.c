@@ -330,18 +330,23 @@ int prl_archive_fsck(struct prl_archive *a,
 			problems++;
 			continue;
 		}
-		if ((int64_t)sb.st_size != bytes) {
-			report(ctx, PRL_FSCK_SIZE, rel, rid);
-			problems++;
-			continue;
-		}
 		if (prl_sha256_file(abs.data, d, NULL) < 0) {
 			report(ctx, PRL_FSCK_MISSING, rel, rid);
 			problems++;
 			continue;
 		}
 		prl_sha256_hex(d, hex);
-		if (strcmp(hex, want) != 0) {
+		if (((int64_t)sb.st_size != bytes || strcmp(hex, want) != 0) &&
+		    archive_staging_replaced(a, rel, hex)) {
+			/* a run (rebuild) put new bytes there and had not yet
+			 * recorded them: its leftover, reported by the sweep
+			 * below once the run is over */
+			continue;
+		}
+		if ((int64_t)sb.st_size != bytes) {
+			report(ctx, PRL_FSCK_SIZE, rel, rid);
+			problems++;
+		} else if (strcmp(hex, want) != 0) {
 			report(ctx, PRL_FSCK_MISMATCH, rel, rid);
 			problems++;
 		}

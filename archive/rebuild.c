@@ -7,11 +7,18 @@
  * Always holds: an original is only read, and only after its bytes were
  * checked against its SHA-256 (a derivative is never made from a damaged
  * original); each new file is made in a staging folder of media/ (locked
- * while the run lives, so fsck and the next ingest know an interrupted
- * run's files as leftovers), renamed over the old one, and then its row
+ * while the run lives, so fsck, the next ingest and the next rebuild know
+ * an interrupted run's files as leftovers and clear them), renamed over
+ * the old one, and then its row
  * gets the new size and SHA-256.  A reader sees the old file or the new
  * one, never part of one.  The access copies keep the gain the recording
  * was ingested with; muted copies are remade for the spans they silence.
+ *
+ * fsck --repair (prl_archive_repair) finds the damaged or missing files
+ * with fsck's own check and makes the derivatives among them again, one
+ * recording at a time, through the same path; an original is only
+ * reported, with the backup folders named to it that hold a copy whose
+ * bytes match its SHA-256.
  *
  * Expected workload: rare, by hand, over the whole archive or a few
  * recordings; as slow as ingest's second pass (decode and encode).
@@ -110,8 +117,23 @@ static int put_in_place(struct rebuild_run *r, int64_t id, const char *kind, con
 		goto end;
 	}
 	bytes = (int64_t)sb.st_size;
+	/* written down first: killed after the rename, before the row, the
+	 * run leaves a file the next sweep knows as its own */
+	if ((ret = archive_staging_note_replaced(&r->staging, rel, bytes, hex, &r->err)) < 0)
+		goto end;
 	prl_buf_addf(&abs, "%s/%s", r->a->dir, rel);
-	if (rename(tmp, abs.data) != 0) {
+	if (rename(tmp, abs.data) != 0 && errno == ENOENT) {
+		/* the media/xx folder itself was lost: made again */
+		char *slash = strrchr(abs.data, '/');
+
+		*slash = '\0';
+		mkdir(abs.data, 0755);
+		*slash = '/';
+		errno = rename(tmp, abs.data) == 0 ? 0 : errno;
+	} else {
+		errno = 0;
+	}
+	if (errno) {
 		ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
 		prl_buf_addf(&r->err, "%s: %s", abs.data, strerror(errno));
 		goto end;
@@ -352,6 +374,8 @@ int prl_archive_rebuild(struct prl_archive *a, const struct prl_rebuild_opts *o,
 	} else if ((ret = all_ids(a, &ids, &n)) < 0) {
 		return ret;
 	}
+	/* what an interrupted run (of rebuild or ingest) left goes first */
+	archive_staging_sweep(a, 1, NULL, NULL);
 	if ((ret = archive_staging_make(a, &r.staging, &r.err)) < 0) {
 		ret = archive_fail(a, ret, "%s", r.err.data);
 		goto end;
@@ -389,4 +413,201 @@ const char *prl_rebuild_kind_name(unsigned bit)
 		if (kinds[i].bit == bit)
 			return kinds[i].name;
 	return "?";
+}
+
+const char *prl_repair_outcome_name(enum prl_repair_outcome o)
+{
+	switch (o) {
+	case PRL_REPAIR_REBUILT:
+		return "rebuilt";
+	case PRL_REPAIR_FAILED:
+		return "not-rebuilt";
+	case PRL_REPAIR_ORIGINAL:
+		return "original-damaged";
+	}
+	return "?";
+}
+
+/* One damaged file met by fsck. */
+struct damaged {
+	char *path;
+	int64_t rid;
+	unsigned bit; /* PRL_REBUILD_ kind; 0 for an original */
+	char sha[65]; /* what its bytes should hash to */
+};
+
+struct damage_list {
+	struct damaged *v;
+	size_t n, alloc;
+	int ret; /* 0 or -PRL_ENOMEM */
+};
+
+static void on_damage(void *ctx, enum prl_fsck_problem p, const char *path, int64_t rid)
+{
+	struct damage_list *l = ctx;
+	struct damaged *g;
+
+	if (p == PRL_FSCK_STRAY || p == PRL_FSCK_LEFTOVER || !rid || l->ret < 0)
+		return;
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 16;
+
+		if (!(g = realloc(l->v, na * sizeof(*g)))) {
+			l->ret = -PRL_ENOMEM;
+			return;
+		}
+		l->v = g;
+		l->alloc = na;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	if (!(l->v[l->n].path = strdup(path))) {
+		l->ret = -PRL_ENOMEM;
+		return;
+	}
+	l->v[l->n++].rid = rid;
+}
+
+/* Fills d->bit and d->sha from the row that names d->path. */
+static int damaged_kind(struct prl_archive *a, struct damaged *d)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_MEDIA_OF_PATH);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, d->path);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+
+		snprintf(d->sha, sizeof(d->sha), "%s", (const char *)sqlite3_column_text(st, 1));
+		if (sqlite3_column_int(st, 2))
+			d->bit = PRL_REBUILD_MUTED;
+		else if (!strcmp(kind, "opus"))
+			d->bit = PRL_REBUILD_OPUS;
+		else if (!strcmp(kind, "mp3"))
+			d->bit = PRL_REBUILD_MP3;
+		else if (!strcmp(kind, "peaks"))
+			d->bit = PRL_REBUILD_PEAKS;
+		else
+			d->bit = 0;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "finding media");
+}
+
+/* The backups among o->backups holding a good copy of original d, as one
+ * line in out. */
+static void good_copies(const struct prl_repair_opts *o, const struct damaged *d,
+			struct prl_buf *out)
+{
+	struct prl_buf path = PRL_BUF_INIT;
+	char hex[65];
+	int found = 0;
+
+	prl_buf_reset(out);
+	for (size_t i = 0; i < o->nbackups; i++) {
+		prl_buf_reset(&path);
+		prl_buf_addf(&path, "%s/%s", o->backups[i], d->path);
+		if (hash_file(path.data, hex, NULL) < 0 || strcmp(hex, d->sha) != 0)
+			continue;
+		prl_buf_addstr(out, found ? ", " : "a good copy in ");
+		prl_buf_addstr(out, o->backups[i]);
+		found = 1;
+	}
+	if (!found && o->nbackups)
+		prl_buf_addstr(out, "no backup named holds a good copy");
+	else if (!found)
+		prl_buf_addstr(out, "name backups (--backups DIR) to find a good copy");
+	prl_buf_release(&path);
+}
+
+/* What prl_archive_rebuild says of the one recording it was given. */
+struct one_result {
+	int failed;
+	struct prl_buf why;
+};
+
+static void on_rebuilt(void *ctx, int64_t id, unsigned done, const char *error)
+{
+	struct one_result *r = ctx;
+
+	(void)id;
+	(void)done;
+	if (error) {
+		r->failed = 1;
+		prl_buf_addstr(&r->why, error);
+	}
+}
+
+int prl_archive_repair(struct prl_archive *a, const struct prl_repair_opts *o,
+		       void (*report)(void *ctx, enum prl_repair_outcome out, const char *path,
+				      int64_t recording_id, const char *detail),
+		       void *ctx)
+{
+	struct damage_list l = {NULL, 0, 0, 0};
+	struct prl_buf line = PRL_BUF_INIT;
+	int ret, left = 0;
+	size_t i, j;
+
+	if ((ret = prl_archive_fsck(a, on_damage, &l, NULL)) < 0)
+		goto end;
+	if ((ret = l.ret) < 0) {
+		ret = archive_fail(a, ret, "out of memory");
+		goto end;
+	}
+	for (i = 0; i < l.n; i++)
+		if ((ret = damaged_kind(a, &l.v[i])) < 0)
+			goto end;
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].bit)
+			continue;
+		good_copies(o, &l.v[i], &line);
+		report(ctx, PRL_REPAIR_ORIGINAL, l.v[i].path, l.v[i].rid, line.data);
+		left++;
+	}
+	/* the derivatives, one rebuild per recording for all its damaged kinds */
+	for (i = 0; i < l.n; i++) {
+		struct prl_rebuild_opts ro;
+		struct one_result res = {0, PRL_BUF_INIT};
+		unsigned what = 0;
+
+		if (!l.v[i].bit || !o->rebuild)
+			continue;
+		for (j = 0; j < i; j++)
+			if (l.v[j].rid == l.v[i].rid && l.v[j].bit)
+				break;
+		if (j < i)
+			continue; /* done with an earlier file of its recording */
+		for (j = i; j < l.n; j++)
+			if (l.v[j].rid == l.v[i].rid)
+				what |= l.v[j].bit;
+		memset(&ro, 0, sizeof(ro));
+		ro.ids = &l.v[i].rid;
+		ro.nids = 1;
+		ro.what = what;
+		if ((ret = prl_archive_rebuild(a, &ro, on_rebuilt, &res)) < 0) {
+			prl_buf_release(&res.why);
+			goto end;
+		}
+		for (j = i; j < l.n; j++) {
+			if (l.v[j].rid != l.v[i].rid || !l.v[j].bit)
+				continue;
+			if (!res.failed) {
+				report(ctx, PRL_REPAIR_REBUILT, l.v[j].path, l.v[j].rid, NULL);
+				continue;
+			}
+			report(ctx, PRL_REPAIR_FAILED, l.v[j].path, l.v[j].rid,
+			       prl_buf_str(&res.why));
+			left++;
+		}
+		prl_buf_release(&res.why);
+	}
+	ret = left;
+end:
+	for (i = 0; i < l.n; i++)
+		free(l.v[i].path);
+	free(l.v);
+	prl_buf_release(&line);
+	return ret;
 }

@@ -7,7 +7,20 @@
  * upgrade is all or nothing; an archive whose version is newer than this
  * program knows is refused before anything is touched.  A migration is
  * never edited once released: changes come as a new one at the end.
+ *
+ * Before an archive with data (version 1 or later) is upgraded, a copy of
+ * its database as it was is kept beside it, archive.db.before-vN (N: its
+ * old version), made with VACUUM INTO under a temporary name, synced and
+ * renamed into place: the file is whole or absent.  The upgrade starts
+ * only once that copy is on disk; a copy made by an earlier attempt for
+ * the same version is replaced.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "archive-internal.h"
 
 struct migration {
@@ -430,6 +443,61 @@ static int read_user_version(struct prl_archive *a, int *out)
 	return 0;
 }
 
+/* fsyncs path (a file or a folder); 0 or -1 with errno. */
+static int sync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+/* Keeps archive.db as it is at version have in archive.db.before-vHAVE. */
+static int keep_before_copy(struct prl_archive *a, int have)
+{
+	struct prl_buf tmp = PRL_BUF_INIT, dst = PRL_BUF_INIT;
+	const char *db = sqlite3_db_filename(a->db, "main");
+	sqlite3_stmt *st;
+	int ret = -PRL_EIO;
+
+	if (!db || !*db)
+		return 0; /* an in-memory database has nothing to keep */
+	prl_buf_addf(&dst, "%s.before-v%d", db, have);
+	prl_buf_addf(&tmp, "%s.tmp", dst.data);
+	unlink(tmp.data);
+	if (!(st = archive_stmt(a, ST_SCHEMA_KEEP))) {
+		ret = -PRL_ESQL;
+		goto end;
+	}
+	archive_bind_text(st, 1, tmp.data);
+	if ((ret = archive_step_done(a, st, "keeping a copy of the database before the upgrade")) <
+	    0)
+		goto end;
+	ret = -PRL_EIO;
+	if (sync_path(tmp.data, O_RDONLY) != 0 || rename(tmp.data, dst.data) != 0) {
+		archive_fail(a, errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO,
+			     "keeping a copy of the database before the upgrade: %s: %s", dst.data,
+			     strerror(errno));
+		ret = errno == ENOSPC ? -PRL_ENOSPC : -PRL_EIO;
+		goto end;
+	}
+	/* the rename itself, durable before the upgrade commits */
+	prl_buf_reset(&tmp);
+	prl_buf_addstr(&tmp, dst.data);
+	*strrchr(tmp.data, '/') = '\0';
+	sync_path(tmp.data, O_RDONLY | O_DIRECTORY);
+	ret = 0;
+end:
+	if (ret < 0)
+		unlink(tmp.data);
+	prl_buf_release(&tmp);
+	prl_buf_release(&dst);
+	return ret;
+}
+
 int archive_migrate(struct prl_archive *a, int target)
 {
 	size_t i, n = sizeof(migrations) / sizeof(migrations[0]);
@@ -450,6 +518,8 @@ int archive_migrate(struct prl_archive *a, int target)
 		a->schema_version = have;
 		return 0;
 	}
+	if (have > 0 && (ret = keep_before_copy(a, have)) < 0)
+		return ret;
 	/* IMMEDIATE: two processes opening an old archive at once must not
 	 * both try to upgrade it */
 	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)

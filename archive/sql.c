@@ -499,6 +499,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MACHINE_SEGMENT_ADD] =
 		"INSERT INTO segments(tier_id, start_ms, end_ms, text, ord, origin, confidence,"
 		" doubtful) VALUES (?1, ?2, ?3, ?4, ?5, 'machine', ?6, ?7)",
+	/* fsck --repair (rebuild.c): what a stored file is; ?1 its path,
+	 * muted 1 for a copy with withheld passages silent */
+	[ST_MEDIA_OF_PATH] = "SELECT kind, sha256, 0 FROM media_files WHERE path = ?1 UNION ALL"
+			     " SELECT kind, sha256, 1 FROM withheld_media WHERE path = ?1",
+	/* the migration runner (schema.c): the database as it is, into ?1 */
+	[ST_SCHEMA_KEEP] = "VACUUM INTO ?1",
+	/* files replaced by an interrupted run (staging.c): ?1 the path */
+	[ST_MEDIA_SET_BY_PATH] = "UPDATE media_files SET bytes = ?2, sha256 = ?3 WHERE path = ?1",
+	[ST_WITHHELD_SET_BY_PATH] = "UPDATE withheld_media SET bytes = ?2, sha256 = ?3"
+				    " WHERE path = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -15,7 +15,12 @@
  * Always holds: a change of spans re-indexes the recording and writes its
  * history row in the same transaction; a muted copy is in media/ before
  * the row that names it commits, and names in its file name the span set
- * it was made for (a copy for other spans is never served).
+ * it was made for (a copy for other spans is never served).  A copy is
+ * made in a locked staging folder (staging.c) whose journal names, before
+ * anything moves, the new copy and the one it replaces: a run killed
+ * before its row commits leaves a new file no row names, one killed after
+ * it an old file no row names, and either is a leftover that the next
+ * sweep removes, never a stray.
  * Expected workload: rare changes by staff; making the copies decodes and
  * encodes the whole recording (seconds for an hour of audio), done before
  * the change is acknowledged.
@@ -134,17 +139,25 @@ static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind, co
 	unsigned char h[crypto_hash_sha256_BYTES];
 	uint8_t digest[32];
 	char hex[65], sighex[17];
+	struct archive_staging stg;
+	const char *journal[2];
 	sqlite3_stmt *st;
 	int64_t bytes = 0;
 	int ret, placed = 0;
 
+	archive_staging_init(&stg);
 	/* the file name says which span set it silences */
 	crypto_hash_sha256(h, (const unsigned char *)sig, strlen(sig));
 	sodium_bin2hex(sighex, sizeof(sighex), h, 8);
 	prl_buf_addf(&ext, "w%s.%s", sighex, kind);
 	archive_media_relpath(&rel, sha, ext.data);
 	prl_buf_addf(&abs, "%s/%s", a->dir, rel.data);
-	prl_buf_addf(&tmp, "%s.%ld.%08x.tmp", abs.data, (long)getpid(), randombytes_random());
+	archive_staging_sweep(a, 1, NULL, NULL); /* what an interrupted run left */
+	if ((ret = archive_staging_make(a, &stg, &why)) < 0) {
+		ret = archive_fail(a, ret, "%s", prl_buf_str(&why));
+		goto end;
+	}
+	prl_buf_addf(&tmp, "%s/muted.%s", stg.dir.data, kind);
 	prl_buf_addf(&src, "%s/%s", a->dir, orig_rel);
 	if ((ret = prl_transcode_muted(src.data, tmp.data,
 				       strcmp(kind, "opus") ? PRL_COPY_MP3 : PRL_COPY_OPUS, gain_db,
@@ -158,6 +171,17 @@ static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind, co
 		goto end;
 	}
 	prl_sha256_hex(digest, hex);
+	/* the copy this one replaces, and this one, written down before
+	 * either changes: whichever no row names after a kill is a leftover */
+	if ((ret = archive_media_row(a, ST_WITHHELD_MEDIA_GET, rec_id, kind, &old, NULL)) < 0)
+		goto end;
+	journal[0] = rel.data;
+	journal[1] = old.data;
+	if ((ret = archive_staging_journal(&stg, journal, old.len ? 2 : 1, &why)) < 0) {
+		ret = archive_fail(a, ret, "%s", prl_buf_str(&why));
+		goto end;
+	}
+	prl_buf_reset(&old);
 	if (rename(tmp.data, abs.data) != 0) {
 		ret = archive_fail(a, -PRL_EIO, "%s: cannot put in place", abs.data);
 		goto end;
@@ -189,8 +213,9 @@ done:
 		archive_rollback(a);
 	}
 end:
-	if (ret < 0)
-		unlink(placed ? abs.data : tmp.data); /* no stray file */
+	if (ret < 0 && placed)
+		unlink(abs.data); /* no stray file */
+	archive_staging_remove(&stg);
 	prl_buf_release(&rel);
 	prl_buf_release(&abs);
 	prl_buf_release(&tmp);

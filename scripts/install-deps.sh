@@ -9,7 +9,8 @@ libsndfile1-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
 libsqlite3-dev libmicrohttpd-dev libebur128-dev libxml2-dev libxml2-utils
 libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev zlib1g-dev libssl-dev
 libfftw3-dev libespeak-ng-dev espeak-ng-data
-ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium clang-format"
+ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium clang-format
+strace"
 
 missing=""
 for p in $PACKAGES; do

@@ -341,6 +341,8 @@ static int server_open(struct web_server *s, const struct prl_web_opts *opts, un
 		return ret;
 	prl_archive_set_search_cache(a, s->search);
 	prl_archive_busy_timeout(a, WEB_WRITE_WAIT_MS);
+	/* what a killed server (or any run) left: a live run's is not touched */
+	prl_archive_clear_leftovers(a, NULL, NULL);
 	s->pool[s->npool++] = a;
 	/* the search vocabulary is read before the first visitor, not by them */
 	prl_archive_search_warm(a);

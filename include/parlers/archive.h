@@ -840,5 +840,36 @@ struct prl_machine_tier {
 int prl_archive_machine_tier_put(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 				 const struct prl_machine_tier *t, int64_t *tier_id,
 				 struct prl_buf *out);
+/* ---- fsck --repair (rebuild.c) ---- */
+
+enum prl_repair_outcome {
+	PRL_REPAIR_REBUILT = 0,	 /* a derivative made again from its original */
+	PRL_REPAIR_FAILED = 1,	 /* a derivative that could not be made (detail: why) */
+	PRL_REPAIR_ORIGINAL = 2, /* a damaged or missing original, left as it is
+				  * (detail: the backups that hold a good copy) */
+};
+
+const char *prl_repair_outcome_name(enum prl_repair_outcome o); /* "rebuilt"... */
+
+struct prl_repair_opts {
+	int rebuild;		    /* 1: make damaged derivatives again; 0: report only */
+	const char *const *backups; /* backup folders to look for good originals in */
+	size_t nbackups;
+};
+
+/*
+ * Checks every stored file as prl_archive_fsck does and deals with each
+ * damaged, resized or missing one: a derivative (access copy, peaks,
+ * muted copy) is made again from its original through prl_archive_rebuild
+ * (with o->rebuild); an original is never written, and is reported with
+ * the backup folders among o->backups whose copy of it (same path) has
+ * its SHA-256.  Calls report once per file dealt with (path relative to
+ * the data folder, detail one line or NULL).  Returns how many were not
+ * repaired, or a negative prl_err (prl_archive_errmsg).
+ */
+int prl_archive_repair(struct prl_archive *a, const struct prl_repair_opts *o,
+		       void (*report)(void *ctx, enum prl_repair_outcome out, const char *path,
+				      int64_t recording_id, const char *detail),
+		       void *ctx);
 
 #endif

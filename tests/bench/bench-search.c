@@ -20,7 +20,8 @@
 
 #include "archive-internal.h"
 
-#define NRECORDINGS 1000
+/* recordings the segments are spread over: BENCH_RECORDINGS, else 1000 */
+static long nrecordings = 1000;
 #define VOCAB 30000
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 	long nseg = argc > 2 ? atol(argv[2]) : 1000000;
 	double t0, t1;
 	long i;
-	int r;
+	long r;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench-search DIR [N] > queries.tsv\n");
@@ -151,6 +152,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-search: %s\n", prl_buf_str(&err));
 		return 1;
 	}
+	if (getenv("BENCH_RECORDINGS") && atol(getenv("BENCH_RECORDINGS")) > 0)
+		nrecordings = atol(getenv("BENCH_RECORDINGS"));
 	make_vocabulary();
 	exec(a, "BEGIN");
 	exec(a, "INSERT INTO places(name, commune) VALUES ('La Hague', 'Beaumont-Hague'),"
@@ -170,14 +173,14 @@ int main(int argc, char **argv)
 			   "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord) VALUES (?1, "
 			   "?2, ?3, ?4, ?5)",
 			   -1, &seg, NULL);
-	for (r = 1; r <= NRECORDINGS; r++) {
+	for (r = 1; r <= nrecordings; r++) {
 		char title[32], date[16];
 
-		snprintf(title, sizeof(title), "Enquête %d", r);
-		snprintf(date, sizeof(date), "19%02d", 50 + r % 50);
+		snprintf(title, sizeof(title), "Enquête %ld", r);
+		snprintf(date, sizeof(date), "19%02ld", 50 + r % 50);
 		sqlite3_bind_text(rec, 1, title, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(rec, 2, date, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(rec, 3, 1 + r % 4);
+		sqlite3_bind_int64(rec, 3, 1 + r % 4);
 		sqlite3_bind_text(rec, 4, r % 3 ? "Cotentinais" : "Cauchois", -1, SQLITE_STATIC);
 		sqlite3_bind_int(rec, 5, r % 10 == 0 ? 2 : (r % 10 == 1 ? 1 : 0));
 		sqlite3_step(rec);
@@ -186,7 +189,7 @@ int main(int argc, char **argv)
 			" VALUES (last_insert_rowid(), 1 + abs(random()) % 5)");
 		archive_refresh_index_meta(a, r);
 		for (int t = 0; t < 2; t++) {
-			sqlite3_bind_int(tier, 1, r);
+			sqlite3_bind_int64(tier, 1, r);
 			sqlite3_bind_text(tier, 2, t ? "traduction" : "transcription", -1,
 					  SQLITE_STATIC);
 			sqlite3_bind_text(tier, 3, t ? "translation" : "transcription", -1,
@@ -202,7 +205,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nseg; i++) {
 		int nw = 5 + (int)(rnd() % 11);
 		/* as imports write them: recording by recording, tier by tier */
-		long per = nseg / NRECORDINGS, rr = i / per % NRECORDINGS, k = i % per;
+		long per = nseg / nrecordings, rr = i / per % nrecordings, k = i % per;
 		int tr = k >= per * 3 / 4;
 
 		prl_buf_reset(&text);
