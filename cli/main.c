@@ -35,6 +35,13 @@ static const struct command {
 	{"restore", cmd_restore, "restore a backup into a new data folder"},
 	{"verify-backup", cmd_verify_backup, "check a backup against its manifest"},
 	{"rebuild", cmd_rebuild, "make access copies and peaks again from the originals"},
+	{"edit", cmd_edit, "correct a recording's metadata"},
+	{"delete", cmd_delete, "delete a recording (it waits in the trash)"},
+	{"restore-deleted", cmd_restore_deleted, "bring a deleted recording back from the trash"},
+	{"trash", cmd_trash, "list the deleted recordings in the trash"},
+	{"purge-trash", cmd_purge_trash, "remove for good what the trash kept long enough"},
+	{"speaker", cmd_speaker, "list, edit or merge the speakers"},
+	{"place", cmd_place, "list, edit or merge the places"},
 };
 
 static void usage(FILE *f)
