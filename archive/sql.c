@@ -21,7 +21,7 @@
 	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"            \
 	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"          \
 	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
-	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
+	"      AND (coalesce(s.pseudonym, s.name) = ?3 OR CAST(s.id AS TEXT) = ?3)))"              \
 	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
 	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"                              \
 	" AND (?8 IS NULL OR r.institution_id = (SELECT id FROM institutions WHERE short = ?8))"
@@ -73,8 +73,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" LEFT JOIN collections c ON c.id = r.collection_id"
 		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1"
 		" AND r.deleted_at IS NULL",
-	[ST_REC_SPEAKERS] = "SELECT s.id, s.name, rs.role, s.birth_year, s.sex, s.occupation,"
-			    " s.origin, s.is_pseudonym FROM recording_speakers rs"
+	/* a speaker with a pseudonym (schema 10) is shown by it alone, without
+	 * what would identify them */
+	[ST_REC_SPEAKERS] = "SELECT s.id, coalesce(s.pseudonym, s.name), rs.role,"
+			    " iif(s.pseudonym IS NULL, s.birth_year, NULL), s.sex,"
+			    " iif(s.pseudonym IS NULL, s.occupation, NULL),"
+			    " iif(s.pseudonym IS NULL, s.origin, NULL),"
+			    " s.is_pseudonym OR s.pseudonym IS NOT NULL FROM recording_speakers rs"
 			    " JOIN speakers s ON s.id = rs.speaker_id"
 			    " WHERE rs.recording_id = ?1 ORDER BY rs.ord, s.id",
 	[ST_MEDIA_GET] = "SELECT path, bytes, sha256 FROM media_files"
@@ -84,11 +89,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_MEDIA_NAMED] = "SELECT 1 FROM media_files WHERE path = ?1 UNION ALL"
 			   " SELECT 1 FROM withheld_media WHERE path = ?1",
-	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
-			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
-			" s.name, t.default_locale, t.may_overlap FROM tiers t"
-			" LEFT JOIN speakers s ON s.id = t.speaker_id"
-			" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
+	[ST_TIERS_OF] =
+		"SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
+		" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
+		" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap FROM tiers t"
+		" LEFT JOIN speakers s ON s.id = t.speaker_id"
+		" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
 				" start_unaligned, end_unaligned, version FROM segments"
 				" WHERE tier_id = ?1 ORDER BY ord, id",
@@ -182,7 +188,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" GROUP BY t.recording_id ORDER BY count(*) DESC, t.recording_id LIMIT 200",
 	[ST_SEARCH_HIT] =
 		"SELECT s.id, s.start_ms, s.end_ms, s.text, t.id, t.name, t.type, r.id, r.title,"
-		" p.name, coalesce(sp.name, (SELECT s2.name FROM recording_speakers rs"
+		" p.name, coalesce(sp.pseudonym, sp.name, (SELECT coalesce(s2.pseudonym, s2.name)"
+		"   FROM recording_speakers rs"
 		"   JOIN speakers s2 ON s2.id = rs.speaker_id WHERE rs.recording_id = r.id"
 		"   ORDER BY rs.ord LIMIT 1)), r.date, r.variety"
 		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
@@ -221,7 +228,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VARIANT_ADD] =
 		"INSERT INTO spelling_variants(group_id, form, folded) VALUES (?1, ?2, ?3)",
 	[ST_VARIANT_NEXT_GROUP] = "SELECT ifnull(max(group_id), 0) + 1 FROM spelling_variants",
-	[ST_FILTER_SPEAKERS] = "SELECT id FROM speakers WHERE name = ?1 OR CAST(id AS TEXT) = ?1",
+	[ST_FILTER_SPEAKERS] = "SELECT id FROM speakers WHERE coalesce(pseudonym, name) = ?1"
+			       " OR CAST(id AS TEXT) = ?1",
 	[ST_FILTER_PLACES] = "SELECT id FROM places WHERE name = ?1 OR commune = ?1"
 			     " OR CAST(id AS TEXT) = ?1",
 	[ST_FILTER_COLLECTIONS] = "SELECT id FROM collections WHERE name = ?1"
@@ -306,7 +314,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" (ORDER BY start_ms, end_ms, id) - 1 AS n FROM segments WHERE tier_id = ?1) o"
 		" WHERE segments.id = o.id AND segments.ord != o.n",
 	[ST_TIER_GET] = "SELECT t.id, t.recording_id, t.name, t.type, t.language,"
-			" coalesce(s.name, t.participant), t.is_point FROM tiers t"
+			" coalesce(s.pseudonym, s.name, t.participant), t.is_point FROM tiers t"
 			" LEFT JOIN speakers s ON s.id = t.speaker_id WHERE t.id = ?1",
 	[ST_TIER_NEXT_ORD] = "SELECT ifnull(max(ord), -1) + 1 FROM tiers WHERE recording_id = ?1",
 	[ST_TIER_RENAME] = "UPDATE tiers SET name = ?2 WHERE id = ?1",
@@ -408,11 +416,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" JOIN recordings r ON r.place_id = p.id AND r.access <= ?1"
 		" AND r.deleted_at IS NULL"
 		" GROUP BY p.id ORDER BY p.name",
-	[ST_FACET_SPEAKERS] = "SELECT s.id, s.name, count(DISTINCT r.id) FROM speakers s"
+	[ST_FACET_SPEAKERS] = "SELECT s.id, coalesce(s.pseudonym, s.name), count(DISTINCT r.id)"
+			      " FROM speakers s"
 			      " JOIN recording_speakers rs ON rs.speaker_id = s.id"
 			      " JOIN recordings r ON r.id = rs.recording_id AND r.access <= ?1"
 			      " AND r.deleted_at IS NULL"
-			      " GROUP BY s.id ORDER BY s.name",
+			      " GROUP BY s.id ORDER BY 2",
 	/* institutions (institutions.c); ?1 of the list: as for listings */
 	[ST_INST_ADD] = "INSERT INTO institutions(short, name, kind, description_fr,"
 			" description_en, address, commune, website, contact, rights, lat, lon)"
