@@ -179,6 +179,27 @@ static void bind_id(sqlite3_stmt *st, const struct change *c, enum field f, int6
 		sqlite3_bind_int64(st, 3 + 2 * (int)f, id);
 }
 
+/* The speaker an edit names by name alone (no birth year): the one of
+ * that name the archive knows, so that correcting a recording's speakers
+ * never makes a second record of a known person; 0 when none. */
+static int64_t speaker_by_name(struct prl_archive *a, const struct sidecar_speaker *sp)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc;
+
+	if (sp->birth_year)
+		return 0;
+	if (!(st = archive_stmt(a, ST_CAT_SPEAKER_BY_NAME)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sp->name);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id
+						     : archive_sql_fail(a, "finding a speaker");
+}
+
 static int relink_speakers(struct prl_archive *a, int64_t id, const struct sidecar *sc)
 {
 	sqlite3_stmt *st;
@@ -191,7 +212,9 @@ static int relink_speakers(struct prl_archive *a, int64_t id, const struct sidec
 	if ((ret = archive_step_done(a, st, "unlinking speakers")) < 0)
 		return ret;
 	for (size_t i = 0; i < sc->nspeakers; i++) {
-		if ((sid = archive_find_or_add_speaker(a, &sc->speakers[i])) < 0)
+		if ((sid = speaker_by_name(a, &sc->speakers[i])) < 0)
+			return (int)sid;
+		if (!sid && (sid = archive_find_or_add_speaker(a, &sc->speakers[i])) < 0)
 			return (int)sid;
 		if (!(st = archive_stmt(a, ST_REC_SPEAKER_ADD)))
 			return -PRL_ESQL;

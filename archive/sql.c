@@ -570,6 +570,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			     " collection_id) SELECT id, updated_at, collection_id FROM recordings"
 			     " WHERE id = ?1",
 	[ST_TOMBSTONE_REMOVE] = "DELETE FROM deleted_records WHERE recording_id = ?1",
+	/* an edit naming a speaker without a birth year means the person of
+	 * that name the archive knows first */
+	[ST_CAT_SPEAKER_BY_NAME] = "SELECT id FROM speakers WHERE name = ?1 ORDER BY id LIMIT 1",
 	[ST_TOMBSTONE_GET] = "SELECT deleted_at, ifnull(collection_id, 0) FROM deleted_records"
 			     " WHERE recording_id = ?1",
 };
