@@ -89,12 +89,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_MEDIA_NAMED] = "SELECT 1 FROM media_files WHERE path = ?1 UNION ALL"
 			   " SELECT 1 FROM withheld_media WHERE path = ?1",
-	[ST_TIERS_OF] =
-		"SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
-		" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
-		" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap FROM tiers t"
-		" LEFT JOIN speakers s ON s.id = t.speaker_id"
-		" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
+	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
+			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
+			" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap,"
+			" s.pseudonym IS NOT NULL FROM tiers t"
+			" LEFT JOIN speakers s ON s.id = t.speaker_id"
+			" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
 				" start_unaligned, end_unaligned, version FROM segments"
 				" WHERE tier_id = ?1 ORDER BY ord, id",

@@ -265,6 +265,10 @@ def public_ways_out(rids):
         for path in ["/api/recordings/%d" % rid, "/recordings/%d" % rid,
                      "/iiif/%d/manifest.json" % rid,
                      "/api/recordings/%d/annotations.vtt" % rid,
+                     "/api/recordings/%d/annotations.eaf" % rid,
+                     "/api/recordings/%d/annotations.tei" % rid,
+                     "/api/recordings/%d/annotations.csv" % rid,
+                     "/api/recordings/%d/annotations.json" % rid,
                      "/oai?verb=GetRecord&metadataPrefix=olac&identifier="
                      + urllib.parse.quote(oai_id(rid))]:
             out.append(request("GET", path)[2].decode("utf-8", "replace"))
