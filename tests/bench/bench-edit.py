@@ -7,7 +7,9 @@ gave.  Prints p50, p99 and the worst latency (from the request sent to the
 answer read) for edits of a title or description (no re-indexing) and of
 a place or variety (the recording's search rows re-indexed in the same
 transaction).  The goal is p99 < 10 ms.  Every edit commits with
-synchronous=FULL: the disk's fsync is most of it.
+synchronous=FULL: the disk's fsync is most of it, so the same number of
+bare one-row SQLite commits with that durability, in the same folder, is
+measured beside them as the peer.
 
     tests/bench/bench-edit.py [EDITS]        (default 500 of each kind)
     PARLERS=path/to/parlers  (default build/cli/parlers)
@@ -17,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -84,6 +87,22 @@ def main():
                 version[rid] = json.loads(data_)["version"]
             print("%-32s %d edits: p50 %.2f ms, p99 %.2f ms, worst %.2f ms"
                   % (name, n, pct(lat, 50), pct(lat, 99), max(lat)))
+        # the peer: a bare SQLite commit of one row with the same durability
+        # in the same folder, what any acknowledged write costs on this disk
+        con = sqlite3.connect(os.path.join(tmp, "peer.db"), isolation_level=None)
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = FULL")
+        con.execute("CREATE TABLE t(x)")
+        lat = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("INSERT INTO t VALUES (?)", (i,))
+            con.execute("COMMIT")
+            lat.append((time.perf_counter() - t0) * 1000)
+        con.close()
+        print("%-32s %d commits: p50 %.2f ms, p99 %.2f ms, worst %.2f ms"
+              % ("bare commit, synchronous=FULL", n, pct(lat, 50), pct(lat, 99), max(lat)))
     finally:
         if srv:
             srv.stop()
