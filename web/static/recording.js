@@ -92,9 +92,10 @@
       });
       const answer = await r.json().catch(() => ({}));
       if (r.ok) {
-        rec.version = answer.version;
-        rec.title = answer.title;
+        for (const k of ['version', 'title', 'date', 'description', 'keywords']) rec[k] = answer[k];
         document.getElementById('rec-title').textContent = answer.title;
+        $('meta').replaceChildren();
+        renderMeta();
         status.textContent = t('cat_saved');
       } else {
         status.textContent = r.status === 409 ? t('cat_conflict') : (answer.error || String(r.status));
