@@ -491,6 +491,7 @@ static int touch_recordings(struct prl_archive *a, const struct prl_viewer *v, e
 			    const char *after, int reindex)
 {
 	int64_t *ids = NULL;
+	sqlite3_stmt *st;
 	size_t n = 0;
 	int ret;
 
@@ -498,6 +499,14 @@ static int touch_recordings(struct prl_archive *a, const struct prl_viewer *v, e
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		ret = archive_audit(a, v, ids[i], 0, 0, action, before, after, 0);
+		/* what OAI-PMH gives of it changed: a new datestamp, so that
+		 * harvesters take it again (a pseudonym must reach them too) */
+		if (ret == 0 && (st = archive_stmt(a, ST_CAT_TOUCH))) {
+			sqlite3_bind_int64(st, 1, ids[i]);
+			ret = archive_step_done(a, st, "dating a change");
+		} else if (ret == 0) {
+			ret = -PRL_ESQL;
+		}
 		if (ret == 0 && reindex && (ret = archive_refresh_index_meta(a, ids[i])) == 0)
 			ret = archive_reindex_recording(a, ids[i]);
 	}

@@ -556,7 +556,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
 	[ST_TRASH_REMOVE] = "DELETE FROM trash WHERE recording_id = ?1",
 	[ST_TRASH_LIST] = "SELECT t.recording_id, r.title, t.deleted_at, t.reason, t.login,"
-			  " t.access FROM trash t JOIN recordings r ON r.id = t.recording_id"
+			  " t.access, (SELECT max(id) FROM audit a WHERE a.recording_id ="
+			  " t.recording_id AND a.action = 'recording.delete')"
+			  " FROM trash t JOIN recordings r ON r.id = t.recording_id"
 			  " ORDER BY t.deleted_at, t.recording_id",
 	/* ?1: "-30 days", for strftime */
 	[ST_TRASH_EXPIRED] = "SELECT recording_id FROM trash"
@@ -573,6 +575,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* an edit naming a speaker without a birth year means the person of
 	 * that name the archive knows first */
 	[ST_CAT_SPEAKER_BY_NAME] = "SELECT id FROM speakers WHERE name = ?1 ORDER BY id LIMIT 1",
+	/* a record shown on recording ?1 changed: harvesters take it again */
+	[ST_CAT_TOUCH] = "UPDATE recordings SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+			 " WHERE id = ?1",
 	[ST_TOMBSTONE_GET] = "SELECT deleted_at, ifnull(collection_id, 0) FROM deleted_records"
 			     " WHERE recording_id = ?1",
 };

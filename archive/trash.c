@@ -197,8 +197,9 @@ int prl_archive_trash_json(struct prl_archive *a, struct prl_buf *out)
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 3));
 		prl_buf_addstr(&b, ",\"login\":");
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 4));
-		prl_buf_addf(&b, ",\"access\":\"%s\"}",
-			     prl_access_name((enum prl_access)sqlite3_column_int(st, 5)));
+		prl_buf_addf(&b, ",\"access\":\"%s\",\"history_id\":%lld}",
+			     prl_access_name((enum prl_access)sqlite3_column_int(st, 5)),
+			     (long long)sqlite3_column_int64(st, 6));
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

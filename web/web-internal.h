@@ -428,7 +428,7 @@ web_handler web_api_login, web_api_logout, web_api_me;
 /* edit.c: the editing API (the table checked session, token and role) */
 web_handler web_edit_segment_add, web_edit_segment_update, web_edit_segment_delete;
 web_handler web_edit_tier_add, web_edit_tier_rename, web_edit_tier_delete;
-web_handler web_edit_access, web_edit_history, web_edit_revert;
+web_handler web_edit_history, web_edit_revert;
 web_handler web_edit_withheld_add, web_edit_withheld_delete;
 /* catalogue.c: metadata edits, deletion and the trash, speakers and places */
 web_handler web_catalogue_edit, web_catalogue_delete, web_catalogue_restore, web_catalogue_trash;

@@ -819,7 +819,9 @@ int prl_archive_recording_delete(struct prl_archive *a, const struct prl_viewer 
  * its JSON.  -PRL_ENOTFOUND when it is not in the trash. */
 int prl_archive_recording_restore(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 				  struct prl_buf *out);
-/* {"trash": [{id, title, deleted_at, reason, login, access}]}, oldest first. */
+/* {"trash": [{id, title, deleted_at, reason, login, access, history_id}]},
+ * oldest first; history_id is the deletion's history row, which a revert
+ * (prl_archive_revert) undoes. */
 int prl_archive_trash_json(struct prl_archive *a, struct prl_buf *out);
 /* Removes for good, rows and files, every recording deleted at least days
  * ago (0: all in the trash); calls report (may be NULL) for each.  Returns

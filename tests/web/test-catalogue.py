@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -320,8 +321,12 @@ def check_speakers(c, ids):
     st, _, body = ann.send("PATCH", "/api/speakers/%d" % sid, {"birth_year": "1920"})
     ok(st == 400 and (jbody(body) or {}).get("error") == "field 'birth_year' must be a whole year",
        "a birth year that is no number: 400", body)
+    stamps = {r: recording(admin, r)[1].get("updated_at") for r in rids}
+    time.sleep(1.1)
     st, _, body = ann.send("PATCH", "/api/speakers/%d" % sid, {"pseudonym": "Informatrice J"})
     ok(st == 200 and (jbody(body) or {}).get("pseudonymised") is True, "the pseudonym is set", body)
+    ok(all(recording(admin, r)[1].get("updated_at") > stamps[r] for r in rids),
+       "each recording of hers gets a new datestamp: harvesters take it again")
     # free text is the staff's prose: where it names the speaker, they
     # correct it as any other field
     for r in rids:
@@ -421,6 +426,7 @@ def check_delete(data, c, ids):
     st, _, body = ann.get("/api/trash")
     tr = (jbody(body) or {}).get("trash", [])
     ok(st == 200 and [t["id"] for t in tr] == [rid] and tr[0]["reason"] == "doublon de la bande 12"
+       and tr[0]["history_id"] > 0
        and tr[0]["login"] == "ann-a" and tr[0]["access"] == "public",
        "the trash lists it with its reason, who and its level", body)
 
@@ -441,10 +447,8 @@ def check_delete(data, c, ids):
     # deleted again, restored by reverting the history row
     st, _, body = admin.send("DELETE", "/api/recordings/%d" % rid, {"reason": "encore"})
     ok(st == 200, "deleted again (the reason in the body)", body)
-    con = sqlite3.connect(os.path.join(data, "archive.db"))
-    hid = con.execute("SELECT max(id) FROM audit WHERE recording_id = ? AND action ="
-                      " 'recording.delete'", (rid,)).fetchone()[0]
-    con.close()
+    st, _, body = ann.get("/api/trash")
+    hid = ((jbody(body) or {}).get("trash") or [{}])[0].get("history_id", 0)
     st, _, body = ann.send("POST", "/api/history/%d/revert" % hid)
     ok(st == 200 and recording(None, rid)[0] == 200, "reverting its history row restores it", body[:200])
     st, _, body = ann.send("POST", "/api/history/%d/revert" % hid)
