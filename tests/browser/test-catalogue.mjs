@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The record corrected on the recording page, in a real Chromium: an
 // annotator signs in, opens "Correct the record", changes the title and
-// keywords and saves; the page and the API show them at once.  A second
+// keywords, variety and place and saves; the page and the API show them
+// at once.  A second
 // annotator's page, read before that, is told of the conflict instead of
 // overwriting it.  An anonymous visitor gets no form.  Screenshots go to
 // out/.  TAP on stdout.
@@ -70,6 +71,8 @@ async function main() {
   ok(await anne.inputValue('#cat-title') === 'La mézoun de ma grand-mère', 'the form holds the current title');
   await anne.fill('#cat-title', 'La mézoun de ma grand-mère (Vauville)');
   await anne.fill('#cat-keywords', 'maison, famille, Vauville');
+  await anne.fill('#cat-variety', 'Haguais');
+  await anne.fill('#cat-place', 'Vauville');
   await anne.click('#cat-form button[type=submit]');
   const saved = await waitFor(async () => (await anne.textContent('#cat-status')) === 'Notice enregistrée.', 8000);
   ok(saved, 'saving says so', await anne.textContent('#cat-status'));
@@ -78,6 +81,10 @@ async function main() {
   const rec = await (await fetch(server.base + '/api/recordings/' + id)).json();
   ok(rec.title === 'La mézoun de ma grand-mère (Vauville)' && rec.keywords.join(',') === 'maison,famille,Vauville' &&
      rec.version === 2, 'the API gives the new title and keywords at version 2', rec.version);
+  ok(rec.variety === 'Haguais' && rec.place && rec.place.name === 'Vauville', 'and the new variety and place',
+     JSON.stringify([rec.variety, rec.place]));
+  ok(/Vauville/.test(await anne.textContent('#meta')) && /Haguais/.test(await anne.textContent('#meta')),
+     'the metadata beside the form shows them at once');
 
   // basile read version 1: his save is a conflict, not an overwrite
   await basile.click('#cat-edit summary');
