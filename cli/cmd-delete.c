@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 /* Options shared by the four: --reason, --days, --json. */
@@ -161,6 +163,24 @@ int cmd_purge_trash(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
+/* One line per recording in the trash: id, when, who, title, reason. */
+static void print_trash(const char *json)
+{
+	json_t *root = json_loads(json, 0, NULL), *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "trash"), i, t)
+	{
+		printf("%lld\t%s\t%s\t%s\t%s\n",
+		       (long long)json_integer_value(json_object_get(t, "id")),
+		       json_string_value(json_object_get(t, "deleted_at")),
+		       json_string_value(json_object_get(t, "login")),
+		       json_string_value(json_object_get(t, "title")),
+		       json_string_value(json_object_get(t, "reason")));
+	}
+	json_decref(root);
+}
+
 int cmd_trash(struct cli *c, int argc, char **argv)
 {
 	struct prl_buf out = PRL_BUF_INIT;
@@ -170,15 +190,19 @@ int cmd_trash(struct cli *c, int argc, char **argv)
 
 	if ((ret = parse(argc, argv, "trash",
 			 "usage: parlers [-d DIR] trash [--json]\n\n"
-			 "Lists the deleted recordings waiting in the trash, oldest first.\n",
+			 "Lists the deleted recordings waiting in the trash, oldest first: one\n"
+			 "line each (id, deleted at, by whom, title, reason), or with --json the\n"
+			 "object of GET /api/trash.\n",
 			 0, &t)) >= 0)
 		return ret;
 	if ((ret = cli_open(c, 0, &a)) != 0)
 		return ret;
 	if (prl_archive_trash_json(a, &out) < 0)
 		ret = cli_error("trash: %s", prl_archive_errmsg(a));
-	else
+	else if (t.json)
 		printf("%s\n", prl_buf_str(&out));
+	else
+		print_trash(prl_buf_str(&out));
 	prl_buf_release(&out);
 	prl_archive_close(a);
 	return ret;

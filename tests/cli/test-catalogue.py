@@ -124,8 +124,11 @@ def run_all(data):
     r = run(data, "delete", str(rid), "--reason", "doublon")
     ok(r.returncode == 0, "delete ID --reason", r.stderr)
     ok(show(data, rid) is None, "show: the recording is gone")
+    r = run(data, "trash", "--json")
+    ok([t["id"] for t in json.loads(r.stdout)["trash"]] == [rid], "trash --json lists it")
     r = run(data, "trash")
-    ok([t["id"] for t in json.loads(r.stdout)["trash"]] == [rid], "trash lists it")
+    ok(r.returncode == 0 and r.stdout.startswith("%d\t" % rid) and r.stdout.rstrip().endswith("\tdoublon"),
+       "trash: one line per recording", r.stdout)
     r = run(data, "delete", str(rid), "--reason", "again")
     ok(one_line_error(r), "deleting it again: exit 1", r.stderr)
     r = run(data, "restore-deleted", str(rid), "--json")
