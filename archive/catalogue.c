@@ -309,14 +309,14 @@ int prl_archive_recording_edit(struct prl_archive *a, const struct prl_viewer *v
 	struct change c;
 	int ret;
 
+	memset(&c, 0, sizeof(c));
 	if ((ret = may_edit(a, v)) < 0)
 		return ret;
-	if ((ret = change_parse(a, json, len, &c)) < 0)
-		return ret;
 	if ((ret = archive_edit_begin(a)) < 0)
-		goto end;
-	/* the gate first: a refusal comes before any other answer */
-	if ((ret = prl_archive_recording_open(a, v, id, PRL_MAY_WRITE, NULL)) == 0)
+		return ret;
+	/* the gate first: a refusal comes before any other answer (400, 409) */
+	if ((ret = prl_archive_recording_open(a, v, id, PRL_MAY_WRITE, NULL)) == 0 &&
+	    (ret = change_parse(a, json, len, &c)) == 0)
 		ret = apply(a, v, id, &c, "recording.edit", 0);
 	/* nothing changed: roll back the version spent for nothing */
 	ret = archive_edit_end(a, ret == 1 ? -PRL_EEXIST : ret);
@@ -333,7 +333,6 @@ int prl_archive_recording_edit(struct prl_archive *a, const struct prl_viewer *v
 			archive_fail(a, ret, "%s", prl_buf_str(&msg));
 		prl_buf_release(&msg);
 	}
-end:
 	change_clear(&c);
 	return ret;
 }

@@ -172,6 +172,8 @@ def check_edit(c, ids):
        "an edit from the old version: 409 with the current values", body[:300])
     st, _, body = ann.send("PATCH", "/api/recordings/%d" % rb, {"title": "x"})
     ok(st == 403, "A's annotator on B's recording: 403", body)
+    st, _, body = ann.send("PATCH", "/api/recordings/%d" % rb, {"date": "not a date"})
+    ok(st == 403, "the gate answers before the values are checked (403, not 400)", body)
     st, _, body = c["ann-b"].send("PATCH", "/api/recordings/%d" % rb, {"rights": "CC BY-NC"})
     ok(st == 200 and (jbody(body) or {}).get("rights") == "CC BY-NC",
        "B's annotator edits B's recording", body[:200])
