@@ -200,6 +200,26 @@ static int64_t speaker_by_name(struct prl_archive *a, const struct sidecar_speak
 						     : archive_sql_fail(a, "finding a speaker");
 }
 
+/* The place an edit names by its name alone (no commune, no coordinates):
+ * the one of that name the archive knows, so that naming a known village
+ * never makes a second record of it; 0 when none. */
+static int64_t place_by_name(struct prl_archive *a, const struct sidecar *sc)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc;
+
+	if (sc->place_commune || sc->has_coords)
+		return 0;
+	if (!(st = archive_stmt(a, ST_CAT_PLACE_BY_NAME)))
+		return -PRL_ESQL;
+	archive_bind_text(st, 1, sc->place_name);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : archive_sql_fail(a, "finding a place");
+}
+
 static int relink_speakers(struct prl_archive *a, int64_t id, const struct sidecar *sc)
 {
 	sqlite3_stmt *st;
@@ -257,7 +277,8 @@ static int apply(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 		goto end;
 	}
 	if ((c->given & (1u << F_PLACE)) && sc->place_name && sc->place_name[0] &&
-	    (place = archive_find_or_add_place(a, sc)) < 0) {
+	    ((place = place_by_name(a, sc)) < 0 ||
+	     (!place && (place = archive_find_or_add_place(a, sc)) < 0))) {
 		ret = (int)place;
 		goto end;
 	}

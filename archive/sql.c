@@ -578,6 +578,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* a record shown on recording ?1 changed: harvesters take it again */
 	[ST_CAT_TOUCH] = "UPDATE recordings SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 			 " WHERE id = ?1",
+	/* the same for a place named alone (no commune, no coordinates) */
+	[ST_CAT_PLACE_BY_NAME] = "SELECT id FROM places WHERE name = ?1 ORDER BY id LIMIT 1",
 	[ST_TOMBSTONE_GET] = "SELECT deleted_at, ifnull(collection_id, 0) FROM deleted_records"
 			     " WHERE recording_id = ?1",
 };

@@ -115,6 +115,12 @@ def run_all(data):
     ok(r.returncode == 0 and len(caux) == 2, "place list --json: two records of Pays de Caux")
     r = run(data, "place", "merge", str(caux[1]), str(caux[0]))
     ok(r.returncode == 0 and json.loads(r.stdout)["recordings"] == 3, "place merge", r.stderr)
+    other = ids["caux-1981-le-bere-et-les-pommiers"]
+    r = run(data, "edit", str(other), "--set", "place=Val de Saire")
+    rec = show(data, other)
+    ok(r.returncode == 0 and rec["place"]["name"] == "Val de Saire"
+       and rec["place"]["commune"] == "Saint-Vaast-la-Hougue",
+       "a place named alone is the known place of that name, not a new one", rec["place"])
     r = run(data, "place", "edit", str(caux[0]), "--set", "lat=91", "--set", "lon=0")
     ok(one_line_error(r), "place edit with a latitude out of range: exit 1", r.stderr)
 
