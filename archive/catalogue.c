@@ -248,6 +248,37 @@ static int relink_speakers(struct prl_archive *a, int64_t id, const struct sidec
 	return 0;
 }
 
+/* What recording id's index rows are made of besides their text, into out. */
+static int index_state(struct prl_archive *a, int64_t id, struct prl_buf *out)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_CAT_INDEX_STATE);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		prl_buf_addstr(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : archive_sql_fail(a, "reading the index state");
+}
+
+/* Refreshes recording id's filter tokens, and re-indexes its segments
+ * when those or its level differ from was (index_state() before the
+ * change): a form that sends every field re-indexes nothing unless one
+ * the index files it under changed. */
+static int reindex_if_changed(struct prl_archive *a, int64_t id, const struct prl_buf *was)
+{
+	struct prl_buf now = PRL_BUF_INIT;
+	int ret;
+
+	if ((ret = archive_refresh_index_meta(a, id)) == 0 &&
+	    (ret = index_state(a, id, &now)) == 0 && strcmp(prl_buf_str(was), prl_buf_str(&now)))
+		ret = archive_reindex_recording(a, id);
+	prl_buf_release(&now);
+	return ret;
+}
+
 /*
  * Applies c to recording id inside the caller's transaction, with its
  * history row (action, reverts).  Returns 0, 1 when it changes nothing
@@ -260,11 +291,14 @@ static int apply(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 	const struct sidecar *sc = &c->sc;
 	char *before = NULL, *after = NULL;
 	int64_t version, institution, collection = 0, place = 0;
+	struct prl_buf indexed = PRL_BUF_INIT;
 	sqlite3_stmt *st;
 	int ret;
 
 	if ((ret = snapshot(a, id, &before, &version, &institution)) < 0)
 		return ret;
+	if ((c->given & INDEXED_FIELDS) && (ret = index_state(a, id, &indexed)) < 0)
+		goto end;
 	if (c->version >= 0 && c->version != version) {
 		ret = archive_fail(a, -PRL_ECONFLICT,
 				   "recording %lld was changed since version %lld (it is at %lld)",
@@ -309,8 +343,7 @@ static int apply(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 	}
 	if ((c->given & (1u << F_SPEAKERS)) && (ret = relink_speakers(a, id, sc)) < 0)
 		goto end;
-	if ((c->given & INDEXED_FIELDS) && ((ret = archive_refresh_index_meta(a, id)) < 0 ||
-					    (ret = archive_reindex_recording(a, id)) < 0))
+	if ((c->given & INDEXED_FIELDS) && (ret = reindex_if_changed(a, id, &indexed)) < 0)
 		goto end;
 	if ((ret = snapshot(a, id, &after, NULL, NULL)) < 0)
 		goto end;
@@ -321,6 +354,7 @@ static int apply(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 end:
 	free(before);
 	free(after);
+	prl_buf_release(&indexed);
 	return ret;
 }
 

@@ -580,6 +580,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " WHERE id = ?1",
 	/* the same for a place named alone (no commune, no coordinates) */
 	[ST_CAT_PLACE_BY_NAME] = "SELECT id FROM places WHERE name = ?1 ORDER BY id LIMIT 1",
+	/* what a recording's index rows are made of besides their text: its
+	 * filter tokens and its level (an edit that leaves both re-indexes
+	 * nothing) */
+	[ST_CAT_INDEX_STATE] =
+		"SELECT ifnull((SELECT meta FROM recording_index_meta WHERE recording_id = ?1), '')"
+		" || '|' || ifnull((SELECT access FROM recordings WHERE id = ?1), '')",
 	[ST_TOMBSTONE_GET] = "SELECT deleted_at, ifnull(collection_id, 0) FROM deleted_records"
 			     " WHERE recording_id = ?1",
 };
