@@ -467,7 +467,11 @@ static int load_tiers(struct prl_archive *a, int64_t id, struct prl_annot_doc *d
 		(*tier_ids)[(*ntier_ids)++] = sqlite3_column_int64(st, 0);
 		t = &d->tiers[ti];
 		t->language = colstr(st, 3);
-		t->participant = colstr(st, 4);
+		/* a speaker with a pseudonym is named by it alone (schema 10) */
+		if (sqlite3_column_int(st, 14))
+			t->participant = colstr(st, 11);
+		else
+			t->participant = colstr(st, 4);
 		if (!t->participant && sqlite3_column_type(st, 11) != SQLITE_NULL)
 			t->participant = colstr(st, 11);
 		t->annotator = colstr(st, 5);

@@ -202,6 +202,41 @@ enum stmt_id {
 	/* files replaced by an interrupted run (staging.c) */
 	ST_MEDIA_SET_BY_PATH,
 	ST_WITHHELD_SET_BY_PATH,
+	/* schema 10: the catalogue (catalogue.c, trash.c) */
+	ST_CAT_SNAPSHOT,
+	ST_CAT_UPDATE,
+	ST_CAT_UNLINK_SPEAKERS,
+	ST_CAT_SPEAKER_LIST,
+	ST_CAT_SPEAKER_GET,
+	ST_CAT_SPEAKER_UPDATE,
+	ST_CAT_SPEAKER_MERGE_LINKS,
+	ST_CAT_SPEAKER_MERGE_TIERS,
+	ST_CAT_SPEAKER_UNLINK_ALL,
+	ST_CAT_SPEAKER_DELETE,
+	ST_CAT_SPEAKER_RECORDINGS,
+	ST_CAT_PLACE_LIST,
+	ST_CAT_PLACE_GET,
+	ST_CAT_PLACE_UPDATE,
+	ST_CAT_PLACE_MERGE,
+	ST_CAT_PLACE_MERGE_ORIGINS,
+	ST_CAT_PLACE_DELETE,
+	ST_CAT_PLACE_RECORDINGS,
+	ST_TRASH_ADD,
+	ST_TRASH_MARK,
+	ST_TRASH_GET,
+	ST_TRASH_UNMARK,
+	ST_TRASH_REMOVE,
+	ST_TRASH_LIST,
+	ST_TRASH_EXPIRED,
+	ST_TRASH_FILES,
+	ST_TRASH_PURGE,
+	ST_TOMBSTONE_ADD,
+	ST_TOMBSTONE_REMOVE,
+	ST_TOMBSTONE_GET,
+	ST_CAT_SPEAKER_BY_NAME,
+	ST_CAT_TOUCH,
+	ST_CAT_PLACE_BY_NAME,
+	ST_CAT_INDEX_STATE,
 	ST_COUNT
 };
 
@@ -309,6 +344,29 @@ int archive_withheld_refresh_media(struct prl_archive *a, int64_t id);
  * one.  -PRL_ENOTFOUND with a sentence naming it. */
 int archive_institution_find(struct prl_archive *a, const char *short_name, int64_t *id,
 			     struct prl_buf *rights);
+
+/* ---- ingest.c, shared with catalogue.c: the records a sidecar names ---- */
+
+struct sidecar;
+struct sidecar_speaker;
+/* The collection called name, made for institution when new (-PRL_EINVAL
+ * with a sentence when it is another institution's); the place and the
+ * speaker a sidecar names, found or made.  An id, or a negative prl_err. */
+int64_t archive_find_or_add_collection(struct prl_archive *a, const char *name,
+				       int64_t institution);
+int64_t archive_find_or_add_place(struct prl_archive *a, const struct sidecar *sc);
+int64_t archive_find_or_add_speaker(struct prl_archive *a, const struct sidecar_speaker *sp);
+
+/* ---- catalogue.c, trash.c: reverts of their history rows (edit.c) ---- */
+
+/* Undoes history row hid of recording rec_id, a "recording.edit" (before
+ * and after its JSON) or a "recording.delete", inside the caller's
+ * transaction; -PRL_ECONFLICT when what it changed has changed since. */
+int archive_catalogue_revert(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+			     int64_t rec_id, const char *before, const char *after,
+			     struct prl_buf *out);
+int archive_trash_revert(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+			 int64_t rec_id, struct prl_buf *out);
 
 /* Relative media path of kind ext for a digest: "ab/abcdef....ext". */
 int archive_media_relpath(struct prl_buf *out, const char *sha256, const char *ext);

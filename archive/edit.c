@@ -1094,7 +1094,7 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 {
 	struct prl_buf res = PRL_BUF_INIT;
 	json_t *before = NULL, *after = NULL;
-	char *action = NULL, *before_text = NULL;
+	char *action = NULL, *before_text = NULL, *after_text = NULL;
 	int64_t rec_id = 0, tier_id, seg_id;
 	sqlite3_stmt *st;
 	int ret, rc, spans_changed = 0;
@@ -1121,16 +1121,24 @@ int prl_archive_revert(struct prl_archive *a, const struct prl_viewer *v, int64_
 	before_text = archive_col_strdup(st, 5);
 	if (before_text)
 		before = json_loads(before_text, 0, NULL);
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-		after = json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL);
+	after_text = archive_col_strdup(st, 6);
+	if (after_text)
+		after = json_loads(after_text, 0, NULL);
 	sqlite3_reset(st);
 	if (!action) {
 		ret = archive_fail(a, -PRL_ENOMEM, "out of memory");
 		goto end;
 	}
+	if (!strcmp(action, "recording.delete")) {
+		/* a deleted recording is past the gate: the restore asks itself */
+		ret = archive_trash_revert(a, v, hid, rec_id, &res);
+		goto end;
+	}
 	if ((ret = may_write(a, v, rec_id)) < 0)
 		goto end;
-	if (!strncmp(action, "segment.", 8) && seg_id > 0 && (before || after)) {
+	if (!strcmp(action, "recording.edit") || !strcmp(action, "recording.revert")) {
+		ret = archive_catalogue_revert(a, v, hid, rec_id, before_text, after_text, &res);
+	} else if (!strncmp(action, "segment.", 8) && seg_id > 0 && (before || after)) {
 		ret = revert_segment(a, v, hid, rec_id, seg_id, before, after, before_text, &res);
 	} else if ((!strcmp(action, "tier.rename") || !strcmp(action, "tier.revert")) && before &&
 		   after) {
@@ -1171,5 +1179,6 @@ end:
 	json_decref(after);
 	free(action);
 	free(before_text);
+	free(after_text);
 	return ret;
 }

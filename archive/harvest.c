@@ -52,6 +52,7 @@ int prl_archive_harvest(struct prl_archive *a, const char *from, const char *unt
 			snprintf(items[got].updated_at, sizeof(items[got].updated_at), "%s",
 				 (const char *)sqlite3_column_text(st, 1));
 			items[got].collection_id = sqlite3_column_int64(st, 2);
+			items[got].deleted = sqlite3_column_int(st, 3);
 			got++;
 		}
 		sqlite3_reset(st);

@@ -274,7 +274,7 @@ end:
 /* The collection called name, made for institution when new; one that
  * belongs to another institution is refused with a sentence: a collection
  * has one depositor. */
-static int64_t find_or_add_collection(struct prl_archive *a, const char *name, int64_t institution)
+int64_t archive_find_or_add_collection(struct prl_archive *a, const char *name, int64_t institution)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_COLLECTION_FIND);
 
@@ -307,7 +307,7 @@ static int64_t find_or_add_collection(struct prl_archive *a, const char *name, i
 	return sqlite3_last_insert_rowid(a->db);
 }
 
-static int64_t find_or_add_place(struct prl_archive *a, const struct sidecar *sc)
+int64_t archive_find_or_add_place(struct prl_archive *a, const struct sidecar *sc)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_PLACE_FIND);
 
@@ -337,7 +337,7 @@ static int64_t find_or_add_place(struct prl_archive *a, const struct sidecar *sc
 
 /* A speaker is the same person when name and birth year agree; the first
  * sidecar that names them fills in their details. */
-static int64_t find_or_add_speaker(struct prl_archive *a, const struct sidecar_speaker *sp)
+int64_t archive_find_or_add_speaker(struct prl_archive *a, const struct sidecar_speaker *sp)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_SPEAKER_FIND);
 
@@ -398,7 +398,7 @@ static int insert_links(struct prl_archive *a, int64_t id, const struct sidecar 
 	size_t i;
 
 	for (i = 0; i < sc->nspeakers; i++) {
-		if ((sid = find_or_add_speaker(a, &sc->speakers[i])) < 0)
+		if ((sid = archive_find_or_add_speaker(a, &sc->speakers[i])) < 0)
 			return -PRL_ESQL;
 		if (!(st = archive_stmt(a, ST_REC_SPEAKER_ADD)))
 			return -PRL_ESQL;
@@ -489,11 +489,11 @@ static int insert_rows(struct prl_archive *a, const char *path, const struct sid
 		goto end;
 	ret = -PRL_ESQL;
 	if (collection &&
-	    (collection_id = find_or_add_collection(a, collection, institution_id)) < 0) {
+	    (collection_id = archive_find_or_add_collection(a, collection, institution_id)) < 0) {
 		ret = (int)collection_id;
 		goto end;
 	}
-	if (sc->place_name && (place_id = find_or_add_place(a, sc)) < 0)
+	if (sc->place_name && (place_id = archive_find_or_add_place(a, sc)) < 0)
 		goto end;
 	if (!(st = archive_stmt(a, ST_REC_ADD)))
 		goto end;

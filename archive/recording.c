@@ -243,6 +243,7 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	add_str(out, "rights", st, 23);
 	add_str(out, "ingested_at", st, 28);
 	add_str(out, "updated_at", st, 29);
+	add_num(out, "version", st, 34, 0);
 	prl_buf_addf(out, ",\"can_listen\":%s", vis == PRL_SEE_ALL ? "true" : "false");
 	sqlite3_reset(st);
 

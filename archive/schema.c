@@ -396,6 +396,28 @@ static const struct migration migrations[] = {
 	 " ON segments WHEN old.origin IS NOT NULL BEGIN"
 	 " UPDATE segments SET origin = NULL, confidence = NULL, doubtful = 0"
 	 "  WHERE id = new.id; END;"},
+	{10,
+	 /* the catalogue: a recording's metadata edited from a version (two
+	  * editors never both win), speakers shown by a pseudonym when they
+	  * asked for one, and deletion through a trash.  A deleted recording
+	  * keeps its rows and files (deleted_at set, its level private, out
+	  * of the search index) until the trash is purged; trash holds why,
+	  * by whom and the level it had.  deleted_records outlives the purge:
+	  * OAI-PMH reports the records harvesters saw as deleted, for good. */
+	 "ALTER TABLE recordings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+	 "ALTER TABLE recordings ADD COLUMN deleted_at TEXT;"
+	 "ALTER TABLE speakers ADD COLUMN pseudonym TEXT;"
+	 "CREATE TABLE trash ("
+	 "  recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  deleted_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  reason TEXT NOT NULL,"
+	 "  user_id INTEGER,"
+	 "  login TEXT,"
+	 "  access INTEGER NOT NULL CHECK (access IN (0, 1, 2)));"
+	 "CREATE TABLE deleted_records ("
+	 "  recording_id INTEGER PRIMARY KEY,"
+	 "  deleted_at TEXT NOT NULL,"
+	 "  collection_id INTEGER);"},
 	{13,
 	 /* thematic routes ("parcours"): ordered stops, each a span of a
 	  * recording with a commentary.  A stop goes with its recording: a

@@ -171,7 +171,7 @@ int prl_archive_reindex(struct prl_archive *a)
 				    " FROM segments s JOIN tiers t ON t.id = s.tier_id"
 				    " JOIN recordings r ON r.id = t.recording_id"
 				    " LEFT JOIN recording_index_meta m ON m.recording_id = r.id "
-				    "ORDER BY k",
+				    "WHERE r.deleted_at IS NULL ORDER BY k",
 		"INSERT INTO segment_index(segment_index) VALUES ('optimize')",
 		"INSERT INTO segment_index(segment_index, rank) VALUES ('automerge', 4)",
 		"INSERT INTO segment_index(segment_index, rank) VALUES ('crisismerge', 16)",

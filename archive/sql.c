@@ -17,14 +17,21 @@
 #define LIST_WHERE                                                                                 \
 	" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"                               \
 	" LEFT JOIN collections c ON c.id = r.collection_id"                                       \
-	" WHERE r.access <= ?1"                                                                    \
+	" WHERE r.access <= ?1 AND r.deleted_at IS NULL"                                           \
 	" AND (?2 IS NULL OR p.name = ?2 OR p.commune = ?2 OR CAST(p.id AS TEXT) = ?2)"            \
 	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM recording_speakers rs JOIN speakers s"          \
 	"      ON s.id = rs.speaker_id WHERE rs.recording_id = r.id"                               \
-	"      AND (s.name = ?3 OR CAST(s.id AS TEXT) = ?3)))"                                     \
+	"      AND (coalesce(s.pseudonym, s.name) = ?3 OR CAST(s.id AS TEXT) = ?3)))"              \
 	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
 	" AND (?5 IS NULL OR c.name = ?5 OR CAST(c.id AS TEXT) = ?5)"                              \
 	" AND (?8 IS NULL OR r.institution_id = (SELECT id FROM institutions WHERE short = ?8))"
+
+/* What a harvester walks: the records it may know of, and the deleted
+ * ones it may have seen (schema 10), which stay reported as deleted. */
+#define HARVEST_ROWS                                                                               \
+	" (SELECT id, updated_at AS stamp, ifnull(collection_id, 0) AS cid, 0 AS gone"             \
+	" FROM recordings WHERE access <= ?1 AND deleted_at IS NULL UNION ALL"                     \
+	" SELECT recording_id, deleted_at, ifnull(collection_id, 0), 1 FROM deleted_records)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -52,19 +59,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_TAG_ADD] = "INSERT INTO recording_tags(recording_id, key, value) VALUES (?1, ?2, ?3)",
 	[ST_REC_BRIEF] = "SELECT id, title, access, duration_ms, sample_rate, channels, sha256,"
-			 " original_name, institution_id FROM recordings WHERE id = ?1",
+			 " original_name, institution_id FROM recordings WHERE id = ?1"
+			 " AND deleted_at IS NULL",
 	[ST_REC_FULL] =
 		"SELECT r.id, r.title, r.date, c.name, p.id, p.name, p.commune, p.lat, p.lon,"
 		" r.variety, r.language, r.access, r.duration_ms, r.sample_rate, r.channels,"
 		" r.sha256, r.original_name, r.original_format, r.loudness_lufs, r.true_peak_dbtp,"
 		" r.collector, r.description, r.keywords, r.rights, r.loudness_range_lu, r.gain_db,"
 		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id,"
-		" r.device, i.short, i.name FROM recordings r LEFT JOIN places p ON p.id = "
+		" r.device, i.short, i.name, r.version FROM recordings r LEFT JOIN places p ON "
+		"p.id = "
 		"r.place_id"
 		" LEFT JOIN collections c ON c.id = r.collection_id"
-		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1",
-	[ST_REC_SPEAKERS] = "SELECT s.id, s.name, rs.role, s.birth_year, s.sex, s.occupation,"
-			    " s.origin, s.is_pseudonym FROM recording_speakers rs"
+		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1"
+		" AND r.deleted_at IS NULL",
+	/* a speaker with a pseudonym (schema 10) is shown by it alone, without
+	 * what would identify them */
+	[ST_REC_SPEAKERS] = "SELECT s.id, coalesce(s.pseudonym, s.name), rs.role,"
+			    " iif(s.pseudonym IS NULL, s.birth_year, NULL), s.sex,"
+			    " iif(s.pseudonym IS NULL, s.occupation, NULL),"
+			    " iif(s.pseudonym IS NULL, s.origin, NULL),"
+			    " s.is_pseudonym OR s.pseudonym IS NOT NULL FROM recording_speakers rs"
 			    " JOIN speakers s ON s.id = rs.speaker_id"
 			    " WHERE rs.recording_id = ?1 ORDER BY rs.ord, s.id",
 	[ST_MEDIA_GET] = "SELECT path, bytes, sha256 FROM media_files"
@@ -78,6 +93,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
 			" s.name, t.default_locale, t.may_overlap, t.origin, t.origin_tool,"
 			" t.origin_settings FROM tiers t"
+			" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap,"
+			" s.pseudonym IS NOT NULL FROM tiers t"
 			" LEFT JOIN speakers s ON s.id = t.speaker_id"
 			" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
@@ -173,7 +190,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" GROUP BY t.recording_id ORDER BY count(*) DESC, t.recording_id LIMIT 200",
 	[ST_SEARCH_HIT] =
 		"SELECT s.id, s.start_ms, s.end_ms, s.text, t.id, t.name, t.type, r.id, r.title,"
-		" p.name, coalesce(sp.name, (SELECT s2.name FROM recording_speakers rs"
+		" p.name, coalesce(sp.pseudonym, sp.name, (SELECT coalesce(s2.pseudonym, s2.name)"
+		"   FROM recording_speakers rs"
 		"   JOIN speakers s2 ON s2.id = rs.speaker_id WHERE rs.recording_id = r.id"
 		"   ORDER BY rs.ord LIMIT 1)), r.date, r.variety"
 		" FROM segments s JOIN tiers t ON t.id = s.tier_id"
@@ -212,7 +230,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VARIANT_ADD] =
 		"INSERT INTO spelling_variants(group_id, form, folded) VALUES (?1, ?2, ?3)",
 	[ST_VARIANT_NEXT_GROUP] = "SELECT ifnull(max(group_id), 0) + 1 FROM spelling_variants",
-	[ST_FILTER_SPEAKERS] = "SELECT id FROM speakers WHERE name = ?1 OR CAST(id AS TEXT) = ?1",
+	[ST_FILTER_SPEAKERS] = "SELECT id FROM speakers WHERE coalesce(pseudonym, name) = ?1"
+			       " OR CAST(id AS TEXT) = ?1",
 	[ST_FILTER_PLACES] = "SELECT id FROM places WHERE name = ?1 OR commune = ?1"
 			     " OR CAST(id AS TEXT) = ?1",
 	[ST_FILTER_COLLECTIONS] = "SELECT id FROM collections WHERE name = ?1"
@@ -231,7 +250,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 				    " FROM segments s JOIN tiers t ON t.id = s.tier_id"
 				    " JOIN recordings r ON r.id = t.recording_id"
 				    " LEFT JOIN recording_index_meta m ON m.recording_id = r.id"
-				    " WHERE r.id = ?1",
+				    " WHERE r.id = ?1 AND r.deleted_at IS NULL",
 	[ST_META_REFRESH] = "INSERT OR REPLACE INTO recording_index_meta(recording_id, meta)"
 			    " SELECT r.id, " INDEX_META_SQL " FROM recordings r WHERE r.id = ?1",
 
@@ -298,7 +317,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" (ORDER BY start_ms, end_ms, id) - 1 AS n FROM segments WHERE tier_id = ?1) o"
 		" WHERE segments.id = o.id AND segments.ord != o.n",
 	[ST_TIER_GET] = "SELECT t.id, t.recording_id, t.name, t.type, t.language,"
-			" coalesce(s.name, t.participant), t.is_point FROM tiers t"
+			" coalesce(s.pseudonym, s.name, t.participant), t.is_point FROM tiers t"
 			" LEFT JOIN speakers s ON s.id = t.speaker_id WHERE t.id = ?1",
 	[ST_TIER_NEXT_ORD] = "SELECT ifnull(max(ord), -1) + 1 FROM tiers WHERE recording_id = ?1",
 	[ST_TIER_RENAME] = "UPDATE tiers SET name = ?2 WHERE id = ?1",
@@ -379,16 +398,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 				  " path, bytes, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	/* OAI-PMH harvesting (harvest.c): ?1 is the highest access level an
 	 * anonymous visitor may know of, from prl_access_decide() */
-	[ST_HARVEST_PAGE] = "SELECT id, updated_at, ifnull(collection_id, 0) FROM recordings"
-			    " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
-			    " AND (?3 IS NULL OR updated_at <= ?3)"
-			    " AND (?4 = 0 OR collection_id = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
-	[ST_HARVEST_COUNT] = "SELECT count(*) FROM recordings"
-			     " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
-			     " AND (?3 IS NULL OR updated_at <= ?3)"
-			     " AND (?4 = 0 OR collection_id = ?4) AND id > ?5",
-	[ST_HARVEST_EARLIEST] = "SELECT ifnull(min(updated_at), '') FROM recordings"
-				" WHERE access <= ?1",
+	[ST_HARVEST_PAGE] = "SELECT id, stamp, cid, gone FROM" HARVEST_ROWS
+			    " WHERE (?2 IS NULL OR stamp >= ?2) AND (?3 IS NULL OR stamp <= ?3)"
+			    " AND (?4 = 0 OR cid = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
+	[ST_HARVEST_COUNT] = "SELECT count(*) FROM" HARVEST_ROWS
+			     " WHERE (?2 IS NULL OR stamp >= ?2) AND (?3 IS NULL OR stamp <= ?3)"
+			     " AND (?4 = 0 OR cid = ?4) AND id > ?5",
+	[ST_HARVEST_EARLIEST] = "SELECT ifnull(min(stamp), '') FROM" HARVEST_ROWS,
 	/* listings and facets (recording.c): ?1 is the highest access level
 	 * the viewer may know of; a filter not given is NULL */
 	[ST_LIST_COUNT] = "SELECT count(*)" LIST_WHERE,
@@ -396,15 +412,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " ORDER BY r.date IS NULL, r.date, r.id LIMIT ?6 OFFSET ?7",
 	[ST_FACET_COLLECTIONS] = "SELECT c.id, c.name, count(r.id) FROM collections c"
 				 " JOIN recordings r ON r.collection_id = c.id AND r.access <= ?1"
+				 " AND r.deleted_at IS NULL"
 				 " GROUP BY c.id ORDER BY c.name",
 	[ST_FACET_PLACES] =
 		"SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM places p"
 		" JOIN recordings r ON r.place_id = p.id AND r.access <= ?1"
+		" AND r.deleted_at IS NULL"
 		" GROUP BY p.id ORDER BY p.name",
-	[ST_FACET_SPEAKERS] = "SELECT s.id, s.name, count(DISTINCT r.id) FROM speakers s"
+	[ST_FACET_SPEAKERS] = "SELECT s.id, coalesce(s.pseudonym, s.name), count(DISTINCT r.id)"
+			      " FROM speakers s"
 			      " JOIN recording_speakers rs ON rs.speaker_id = s.id"
 			      " JOIN recordings r ON r.id = rs.recording_id AND r.access <= ?1"
-			      " GROUP BY s.id ORDER BY s.name",
+			      " AND r.deleted_at IS NULL"
+			      " GROUP BY s.id ORDER BY 2",
 	/* institutions (institutions.c); ?1 of the list: as for listings */
 	[ST_INST_ADD] = "INSERT INTO institutions(short, name, kind, description_fr,"
 			" description_en, address, commune, website, contact, rights, lat, lon)"
@@ -434,11 +454,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" i.commune, i.lat, i.lon, i.website, i.contact, i.rights,"
 		" (SELECT count(*) FROM collections c WHERE c.institution_id = i.id),"
 		" (SELECT count(*) FROM recordings r WHERE r.institution_id = i.id"
-		"  AND r.access <= ?1) FROM institutions i"
+		"  AND r.access <= ?1 AND r.deleted_at IS NULL) FROM institutions i"
 		" WHERE ?2 IS NULL OR i.short = ?2 ORDER BY i.short",
 	[ST_COLLECTION_INSTITUTION] = "SELECT short FROM institutions WHERE id = ?1",
 	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
-			       " WHERE variety IS NOT NULL AND access <= ?1"
+			       " WHERE variety IS NOT NULL AND access <= ?1 AND deleted_at IS NULL"
 			       " GROUP BY variety ORDER BY variety",
 	/* schema 13: thematic routes */
 	[ST_PARCOURS_BY_SLUG] = "SELECT id, version FROM parcours WHERE slug = ?1",
@@ -509,6 +529,137 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MEDIA_SET_BY_PATH] = "UPDATE media_files SET bytes = ?2, sha256 = ?3 WHERE path = ?1",
 	[ST_WITHHELD_SET_BY_PATH] = "UPDATE withheld_media SET bytes = ?2, sha256 = ?3"
 				    " WHERE path = ?1",
+	/* schema 10: the catalogue (catalogue.c).  A recording's metadata as
+	 * a sidecar would give it: the history keeps it, a revert applies it */
+	[ST_CAT_SNAPSHOT] =
+		"SELECT json_object('title', r.title, 'date', r.date, 'collection', c.name,"
+		" 'place', json(CASE WHEN p.id IS NULL THEN NULL ELSE json_object('name', p.name,"
+		"  'commune', p.commune, 'lat', p.lat, 'lon', p.lon) END),"
+		" 'variety', r.variety, 'language', r.language, 'collector', r.collector,"
+		" 'device', r.device, 'rights', r.rights, 'description', r.description,"
+		" 'keywords', json(ifnull(r.keywords, '[]')),"
+		" 'speakers', json((SELECT json_group_array(json_object('name', s.name,"
+		"   'birth_year', s.birth_year, 'role', rs.role)) FROM (SELECT * FROM"
+		"   recording_speakers WHERE recording_id = r.id ORDER BY ord, speaker_id) rs"
+		"   JOIN speakers s ON s.id = rs.speaker_id)),"
+		" 'access', CASE r.access WHEN 0 THEN 'public' WHEN 1 THEN 'restricted'"
+		"  ELSE 'private' END), r.version, r.institution_id"
+		" FROM recordings r LEFT JOIN places p ON p.id = r.place_id"
+		" LEFT JOIN collections c ON c.id = r.collection_id"
+		" WHERE r.id = ?1 AND r.deleted_at IS NULL",
+	/* ?2, ?4...: 1 when the field that follows is given (NULL clears it) */
+	[ST_CAT_UPDATE] = "UPDATE recordings SET title = CASE WHEN ?2 THEN ?3 ELSE title END,"
+			  " date = CASE WHEN ?4 THEN ?5 ELSE date END,"
+			  " collection_id = CASE WHEN ?6 THEN ?7 ELSE collection_id END,"
+			  " place_id = CASE WHEN ?8 THEN ?9 ELSE place_id END,"
+			  " variety = CASE WHEN ?10 THEN ?11 ELSE variety END,"
+			  " language = CASE WHEN ?12 THEN ?13 ELSE language END,"
+			  " collector = CASE WHEN ?14 THEN ?15 ELSE collector END,"
+			  " device = CASE WHEN ?16 THEN ?17 ELSE device END,"
+			  " rights = CASE WHEN ?18 THEN ?19 ELSE rights END,"
+			  " description = CASE WHEN ?20 THEN ?21 ELSE description END,"
+			  " keywords = CASE WHEN ?22 THEN ?23 ELSE keywords END,"
+			  " access = CASE WHEN ?24 THEN ?25 ELSE access END,"
+			  " version = version + 1,"
+			  " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+			  " WHERE id = ?1 AND version = ?26 AND deleted_at IS NULL",
+	[ST_CAT_UNLINK_SPEAKERS] = "DELETE FROM recording_speakers WHERE recording_id = ?1",
+	/* speakers and places as records; counts of recordings not deleted */
+	[ST_CAT_SPEAKER_LIST] =
+		"SELECT s.id, s.name, s.pseudonym, s.is_pseudonym, s.birth_year, s.sex,"
+		" s.occupation, s.origin, s.consent, (SELECT count(DISTINCT rs.recording_id)"
+		"  FROM recording_speakers rs JOIN recordings r ON r.id = rs.recording_id"
+		"  WHERE rs.speaker_id = s.id AND r.deleted_at IS NULL)"
+		" FROM speakers s WHERE ?1 IS NULL OR s.id = ?1 ORDER BY s.name, s.id",
+	[ST_CAT_SPEAKER_GET] = "SELECT id, name FROM speakers WHERE id = ?1",
+	/* NULL leaves a field as it is, '' (0 for the year) clears it */
+	[ST_CAT_SPEAKER_UPDATE] =
+		"UPDATE speakers SET name = ifnull(?2, name),"
+		" pseudonym = CASE WHEN ?3 IS NULL THEN pseudonym ELSE nullif(?3, '') END,"
+		" birth_year = CASE WHEN ?4 IS NULL THEN birth_year ELSE nullif(?4, 0) END,"
+		" sex = CASE WHEN ?5 IS NULL THEN sex ELSE nullif(?5, '') END,"
+		" occupation = CASE WHEN ?6 IS NULL THEN occupation ELSE nullif(?6, '') END,"
+		" origin = CASE WHEN ?7 IS NULL THEN origin ELSE nullif(?7, '') END,"
+		" consent = CASE WHEN ?8 IS NULL THEN consent ELSE nullif(?8, '') END"
+		" WHERE id = ?1",
+	/* merging speaker ?1 into ?2: its links move (a recording that has
+	 * both keeps ?2's), its tiers follow, then it goes */
+	[ST_CAT_SPEAKER_MERGE_LINKS] =
+		"UPDATE OR IGNORE recording_speakers SET speaker_id = ?2 WHERE speaker_id = ?1",
+	[ST_CAT_SPEAKER_MERGE_TIERS] = "UPDATE tiers SET speaker_id = ?2 WHERE speaker_id = ?1",
+	[ST_CAT_SPEAKER_UNLINK_ALL] = "DELETE FROM recording_speakers WHERE speaker_id = ?1",
+	[ST_CAT_SPEAKER_DELETE] = "DELETE FROM speakers WHERE id = ?1",
+	[ST_CAT_SPEAKER_RECORDINGS] =
+		"SELECT DISTINCT rs.recording_id FROM recording_speakers rs JOIN recordings r"
+		" ON r.id = rs.recording_id WHERE rs.speaker_id IN (?1, ?2)"
+		" AND r.deleted_at IS NULL ORDER BY 1",
+	[ST_CAT_PLACE_LIST] = "SELECT p.id, p.name, p.commune, p.lat, p.lon,"
+			      " (SELECT count(*) FROM recordings r WHERE r.place_id = p.id"
+			      "  AND r.deleted_at IS NULL)"
+			      " FROM places p WHERE ?1 IS NULL OR p.id = ?1 ORDER BY p.name, p.id",
+	[ST_CAT_PLACE_GET] = "SELECT id, name FROM places WHERE id = ?1",
+	/* ?6: 1 when the coordinates ?4, ?5 are given (NULL clears them) */
+	[ST_CAT_PLACE_UPDATE] =
+		"UPDATE places SET name = ifnull(?2, name),"
+		" commune = CASE WHEN ?3 IS NULL THEN commune ELSE nullif(?3, '') END,"
+		" lat = CASE WHEN ?6 THEN ?4 ELSE lat END, lon = CASE WHEN ?6 THEN ?5 ELSE lon END"
+		" WHERE id = ?1",
+	[ST_CAT_PLACE_MERGE] = "UPDATE recordings SET place_id = ?2,"
+			       " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+			       " WHERE place_id = ?1",
+	[ST_CAT_PLACE_MERGE_ORIGINS] =
+		"UPDATE speakers SET origin_place_id = ?2 WHERE origin_place_id = ?1",
+	[ST_CAT_PLACE_DELETE] = "DELETE FROM places WHERE id = ?1",
+	[ST_CAT_PLACE_RECORDINGS] = "SELECT id FROM recordings WHERE place_id IN (?1, ?2)"
+				    " AND deleted_at IS NULL ORDER BY id",
+	/* the trash (trash.c) */
+	[ST_TRASH_ADD] = "INSERT INTO trash(recording_id, reason, user_id, login, access)"
+			 " VALUES (?1, ?2, ?3, coalesce((SELECT login FROM users WHERE id = ?3),"
+			 " ?4), ?5)",
+	[ST_TRASH_MARK] =
+		"UPDATE recordings SET deleted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+		" access = 2, version = version + 1,"
+		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_TRASH_GET] = "SELECT t.recording_id, t.deleted_at, t.reason, t.login, t.access,"
+			 " r.institution_id, r.title FROM trash t JOIN recordings r"
+			 " ON r.id = t.recording_id WHERE t.recording_id = ?1",
+	[ST_TRASH_UNMARK] = "UPDATE recordings SET deleted_at = NULL, access = ?2,"
+			    " version = version + 1,"
+			    " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_TRASH_REMOVE] = "DELETE FROM trash WHERE recording_id = ?1",
+	[ST_TRASH_LIST] = "SELECT t.recording_id, r.title, t.deleted_at, t.reason, t.login,"
+			  " t.access, (SELECT max(id) FROM audit a WHERE a.recording_id ="
+			  " t.recording_id AND a.action = 'recording.delete')"
+			  " FROM trash t JOIN recordings r ON r.id = t.recording_id"
+			  " ORDER BY t.deleted_at, t.recording_id",
+	/* ?1: "-30 days", for strftime */
+	[ST_TRASH_EXPIRED] = "SELECT recording_id FROM trash"
+			     " WHERE deleted_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)"
+			     " ORDER BY recording_id",
+	[ST_TRASH_FILES] = "SELECT path FROM media_files WHERE recording_id = ?1 UNION ALL"
+			   " SELECT path FROM withheld_media WHERE recording_id = ?1",
+	[ST_TRASH_PURGE] = "DELETE FROM recordings WHERE id = ?1 AND deleted_at IS NOT NULL",
+	/* what OAI-PMH keeps of a deleted record, after the purge too */
+	[ST_TOMBSTONE_ADD] = "INSERT OR REPLACE INTO deleted_records(recording_id, deleted_at,"
+			     " collection_id) SELECT id, updated_at, collection_id FROM recordings"
+			     " WHERE id = ?1",
+	[ST_TOMBSTONE_REMOVE] = "DELETE FROM deleted_records WHERE recording_id = ?1",
+	/* an edit naming a speaker without a birth year means the person of
+	 * that name the archive knows first */
+	[ST_CAT_SPEAKER_BY_NAME] = "SELECT id FROM speakers WHERE name = ?1 ORDER BY id LIMIT 1",
+	/* a record shown on recording ?1 changed: harvesters take it again */
+	[ST_CAT_TOUCH] = "UPDATE recordings SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+			 " WHERE id = ?1",
+	/* the same for a place named alone (no commune, no coordinates) */
+	[ST_CAT_PLACE_BY_NAME] = "SELECT id FROM places WHERE name = ?1 ORDER BY id LIMIT 1",
+	/* what a recording's index rows are made of besides their text: its
+	 * filter tokens and its level (an edit that leaves both re-indexes
+	 * nothing) */
+	[ST_CAT_INDEX_STATE] =
+		"SELECT ifnull((SELECT meta FROM recording_index_meta WHERE recording_id = ?1), '')"
+		" || '|' || ifnull((SELECT access FROM recordings WHERE id = ?1), '')",
+	[ST_TOMBSTONE_GET] = "SELECT deleted_at, ifnull(collection_id, 0) FROM deleted_records"
+			     " WHERE recording_id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

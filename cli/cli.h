@@ -38,6 +38,13 @@ int cmd_rebuild(struct cli *c, int argc, char **argv);
 int cmd_route(struct cli *c, int argc, char **argv);
 int cmd_segment(struct cli *c, int argc, char **argv);
 int cmd_align(struct cli *c, int argc, char **argv);
+int cmd_edit(struct cli *c, int argc, char **argv);
+int cmd_delete(struct cli *c, int argc, char **argv);
+int cmd_restore_deleted(struct cli *c, int argc, char **argv);
+int cmd_trash(struct cli *c, int argc, char **argv);
+int cmd_purge_trash(struct cli *c, int argc, char **argv);
+int cmd_speaker(struct cli *c, int argc, char **argv);
+int cmd_place(struct cli *c, int argc, char **argv);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -51,5 +58,29 @@ int cli_open(struct cli *c, int create, struct prl_archive **out);
 int cli_wants_help(int argc, char **argv);
 /* Parses a whole decimal id > 0; returns 0 on success. */
 int cli_parse_id(const char *s, int64_t *out);
+
+struct json_t;
+/* Adds FIELD=VALUE (assignment) to the JSON object o: an empty VALUE is
+ * null, a VALUE starting with [ or { (or for a field of numbers) JSON,
+ * keywords and speakers a comma-separated list, else a string.  Returns
+ * 0, or the exit status after printing why. */
+int cli_set_field(struct json_t *o, const char *cmd, const char *assignment,
+		  const char *const *numbers);
+
+/* A kind of catalogue record (speakers, places) and its archive calls. */
+struct cli_records_kind {
+	const char *cmd;	    /* "speaker" */
+	const char *key;	    /* the list's key: "speakers" */
+	const char *help;	    /* the usage text */
+	const char *const *numbers; /* --set fields whose values are numbers */
+	int (*list)(struct prl_archive *a, int64_t id, struct prl_buf *out);
+	int (*edit)(struct prl_archive *a, const struct prl_viewer *v, int64_t id, const char *json,
+		    size_t len, struct prl_buf *out);
+	int (*merge)(struct prl_archive *a, const struct prl_viewer *v, int64_t from, int64_t into,
+		     struct prl_buf *out);
+};
+
+/* `parlers speaker|place list|edit|merge` for kind k. */
+int cli_records(struct cli *c, int argc, char **argv, const struct cli_records_kind *k);
 
 #endif

@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
 		   "                             [--no-search-memory] [--behind-proxy]\n"
 		   "                             [--frame-ancestors SOURCES]\n"
+		   "                             [--trash-days N]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -39,7 +40,9 @@ static void usage(FILE *f)
 		   "                      default: any site\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
-		   "                      recording, what it needs), and exit\n\n"
+		   "                      recording, what it needs), and exit\n"
+		   "  --trash-days N      at start, purge the recordings deleted N days ago\n"
+		   "                      or more (default 30, or $PARLERS_TRASH_DAYS)\n\n"
 		   "Stops on SIGINT (Ctrl-C) or SIGTERM after the requests in flight.\n");
 }
 
@@ -94,6 +97,25 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* At start: what the trash kept for days is purged (rows and files).  An
+ * archive that cannot be opened is left to the server to report. */
+static int purge_trash(struct cli *c, int days, int quiet)
+{
+	struct prl_archive *a;
+	int n;
+
+	if (prl_archive_open(c->data_dir, 0, &a, NULL) < 0)
+		return 0;
+	if ((n = prl_archive_trash_purge(a, days, NULL, NULL)) < 0)
+		n = cli_error("serve: purging the trash: %s", prl_archive_errmsg(a));
+	else if (n > 0 && !quiet)
+		fprintf(stderr,
+			"parlers: %d deleted recording%s purged from the trash (kept %d days)\n", n,
+			n > 1 ? "s" : "", days);
+	prl_archive_close(a);
+	return n < 0 ? n : 0;
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -104,6 +126,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"behind-proxy", no_argument, NULL, 'p'},
 		{"routes", no_argument, NULL, 'r'},
 		{"frame-ancestors", required_argument, NULL, 'f'},
+		{"trash-days", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -111,7 +134,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	struct prl_buf err = PRL_BUF_INIT;
 	char addr[64] = "127.0.0.1";
 	uint16_t port = 8080;
-	int opt, ret, routes = 0;
+	int opt, ret, routes = 0, trash_days = PRL_TRASH_DAYS;
+	const char *env_days = getenv("PARLERS_TRASH_DAYS");
 
 	if (cli_wants_help(argc, argv)) {
 		usage(stdout);
@@ -161,6 +185,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 						       optarg);
 			opts.frame_ancestors = optarg;
 			break;
+		case 'T':
+			env_days = optarg;
+			break;
 		default:
 			return cli_unknown_option("serve", argv);
 		}
@@ -169,6 +196,17 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	if (routes)
 		return print_routes();
+	if (env_days) {
+		char *end;
+		long n = strtol(env_days, &end, 10);
+
+		if (!*env_days || *end || n < 0 || n > 36500)
+			return cli_usage_error("serve", "--trash-days: '%s' is not 0 to 36500",
+					       env_days);
+		trash_days = (int)n;
+	}
+	if ((ret = purge_trash(c, trash_days, opts.quiet)) != 0)
+		return ret;
 	opts_from_env(&opts);
 	opts.data_dir = c->data_dir;
 	opts.listen_addr = addr;

@@ -38,6 +38,13 @@ static const struct command {
 	{"route", cmd_route, "add, list, show or delete the thematic routes"},
 	{"segment", cmd_segment, "propose a segment per stretch of speech, as a new tier"},
 	{"align", cmd_align, "place the lines of a transcript on a recording, as a new tier"},
+	{"edit", cmd_edit, "correct a recording's metadata"},
+	{"delete", cmd_delete, "delete a recording (it waits in the trash)"},
+	{"restore-deleted", cmd_restore_deleted, "bring a deleted recording back from the trash"},
+	{"trash", cmd_trash, "list the deleted recordings in the trash"},
+	{"purge-trash", cmd_purge_trash, "remove for good what the trash kept long enough"},
+	{"speaker", cmd_speaker, "list, edit or merge the speakers"},
+	{"place", cmd_place, "list, edit or merge the places"},
 };
 
 static void usage(FILE *f)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The editing API: segments, tiers, a recording's access level, withheld
- * spans, the history and its reverts.  The route table (routes.c) checked
+ * The editing API: segments, tiers, withheld spans, the history and its
+ * reverts (a recording's access level is one of its fields, changed
+ * through the catalogue's PATCH, catalogue.c).  The route table (routes.c) checked
  * the request's session, CSRF token, role and body size before any of
  * these run; this file checks the body's JSON shape and maps archive
  * errors to statuses; the archive checks the change itself and applies it
@@ -312,26 +313,6 @@ static enum MHD_Result write_by_id(struct web_request *r, const struct web_param
 enum MHD_Result web_edit_tier_delete(struct web_request *r, const struct web_params *p)
 {
 	return write_by_id(r, p, prl_archive_tier_delete);
-}
-
-enum MHD_Result web_edit_access(struct web_request *r, const struct web_params *p)
-{
-	struct prl_buf out = PRL_BUF_INIT;
-	struct prl_archive *a;
-	enum MHD_Result res;
-	const char *acc;
-	int level;
-	json_t *o;
-
-	if (write_body(r, 0, &o, &res) < 0)
-		return res;
-	if (get_str(o, "access", &acc) != 1 || (level = prl_access_parse(acc)) < 0)
-		return bad(r, o, "access: public, restricted or private is expected");
-	if (!(a = take_archive(r, o, &res)))
-		return res;
-	return answer(r, a, o,
-		      prl_archive_set_access(a, &r->viewer, p->id, (enum prl_access)level, &out),
-		      MHD_HTTP_OK, &out);
 }
 
 enum MHD_Result web_edit_revert(struct web_request *r, const struct web_params *p)

@@ -468,6 +468,19 @@ static void record_header(struct oai *o, json_t *rec)
 	prl_buf_addstr(&o->out, "</header>\n");
 }
 
+/* The header of a deleted record (status="deleted", no metadata). */
+static void deleted_header(struct oai *o, int64_t id, const char *stamp, int64_t cid)
+{
+	prl_buf_addstr(&o->out, "<header status=\"deleted\"><identifier>");
+	identifier(o, &o->out, id);
+	prl_buf_addstr(&o->out, "</identifier><datestamp>");
+	x_text(&o->out, stamp);
+	prl_buf_addstr(&o->out, "</datestamp>");
+	if (cid > 0)
+		prl_buf_addf(&o->out, "<setSpec>collection:%lld</setSpec>", (long long)cid);
+	prl_buf_addstr(&o->out, "</header>\n");
+}
+
 /* The speakers as contributors (OLAC: with their roles); true when the
  * recording is a dialogue: an interviewer, or more than one speaker. */
 static int dc_speakers(struct prl_buf *b, json_t *rec, int olac)
@@ -635,8 +648,9 @@ static enum MHD_Result verb_identify(struct oai *o)
 	x_text(&o->out, admin_email(o->r->srv));
 	prl_buf_addf(&o->out,
 		     "</adminEmail><earliestDatestamp>%s</earliestDatestamp>"
-		     /* a recording made private leaves without a trace */
-		     "<deletedRecord>transient</deletedRecord>"
+		     /* a recording deleted is reported deleted for good (the
+		      * archive keeps its tombstone after the trash is purged) */
+		     "<deletedRecord>persistent</deletedRecord>"
 		     "<granularity>YYYY-MM-DDThh:mm:ssZ</granularity>"
 		     "<description><oai-identifier"
 		     " xmlns=\"http://www.openarchives.org/OAI/2.0/oai-identifier\""
@@ -843,9 +857,15 @@ static enum MHD_Result verb_list(struct oai *o, int records)
 	head(o, 1);
 	prl_buf_addstr(&o->out, records ? "<ListRecords>\n" : "<ListIdentifiers>\n");
 	for (i = 0; i < n; i++) {
-		json_t *rec = load(o, items[i].id);
+		json_t *rec;
 
-		if (!rec)
+		if (items[i].deleted) {
+			prl_buf_addstr(&o->out, records ? "<record>" : "");
+			deleted_header(o, items[i].id, items[i].updated_at, items[i].collection_id);
+			prl_buf_addstr(&o->out, records ? "</record>\n" : "");
+			continue;
+		}
+		if (!(rec = load(o, items[i].id)))
 			continue; /* made private between the two queries */
 		if (records) {
 			prl_buf_addstr(&o->out, "<record>");
@@ -876,8 +896,22 @@ static enum MHD_Result verb_get(struct oai *o)
 
 	if (!id || !prefix)
 		return oai_error(o, "badArgument", "GetRecord needs identifier and metadataPrefix");
-	if (!(n = parse_identifier(o, id)) || !(rec = load(o, n)))
+	if (!(n = parse_identifier(o, id)))
 		return oai_error(o, "idDoesNotExist", "no such record");
+	if (!(rec = load(o, n))) {
+		char stamp[24];
+		int64_t cid = 0;
+
+		if (prl_archive_harvest_deleted(o->a, n, stamp, &cid) != 1)
+			return oai_error(o, "idDoesNotExist", "no such record");
+		if (!known_prefix(prefix))
+			return oai_error(o, "cannotDisseminateFormat", "formats: oai_dc, olac");
+		head(o, 1);
+		prl_buf_addstr(&o->out, "<GetRecord><record>");
+		deleted_header(o, n, stamp, cid);
+		prl_buf_addstr(&o->out, "</record></GetRecord>\n");
+		return oai_send(o);
+	}
 	if (!known_prefix(prefix)) {
 		json_decref(rec);
 		return oai_error(o, "cannotDisseminateFormat", "formats: oai_dc, olac");

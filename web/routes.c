@@ -52,6 +52,7 @@ struct web_route {
 #define NO_REC "no such recording"
 #define HISTORY_REFUSED "the history is for annotators and admins"
 #define ME_REFUSED "not signed in"
+#define CATALOGUE_REFUSED "the catalogue's records are for annotators and admins"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -91,8 +92,8 @@ static const struct web_route routes[] = {
 	 0},
 	{WEB_DELETE, "/api/tiers/{tid}", web_edit_tier_delete, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR,
 	 0},
-	{WEB_PATCH, "/api/recordings/{id}", web_edit_access, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
-	 NULL, NO_REC},
+	{WEB_PATCH, "/api/recordings/{id}", web_catalogue_edit, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR,
+	 0, NULL, NO_REC},
 	{WEB_GET, "/api/recordings/{id}/history", web_edit_history, WEB_JSON, NEEDS_SESSION,
 	 PRL_ROLE_ANNOTATOR, 0, HISTORY_REFUSED, NO_REC},
 	{WEB_POST, "/api/history/{hid}/revert", web_edit_revert, WEB_JSON, WRITE,
@@ -118,6 +119,30 @@ static const struct web_route routes[] = {
 	/* listening games: public material, whoever asks */
 	{WEB_GET, "/games", web_page_games, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/games/round", web_api_game_round, WEB_JSON, 0, 0, 0},
+	/* the catalogue (catalogue.c): deletion through the trash, speakers
+	 * and places as records; their lists name people: staff only */
+	{WEB_DELETE, "/api/recordings/{id}", web_catalogue_delete, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, NULL, NO_REC},
+	{WEB_POST, "/api/recordings/{id}/restore", web_catalogue_restore, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, NULL, NO_REC},
+	{WEB_GET, "/api/trash", web_catalogue_trash, WEB_JSON, NEEDS_SESSION, PRL_ROLE_ANNOTATOR, 0,
+	 CATALOGUE_REFUSED},
+	{WEB_GET, "/api/speakers", web_catalogue_speakers, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, CATALOGUE_REFUSED},
+	{WEB_GET, "/api/speakers/{id}", web_catalogue_speakers, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, CATALOGUE_REFUSED},
+	{WEB_PATCH, "/api/speakers/{id}", web_catalogue_speaker_edit, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
+	{WEB_POST, "/api/speakers/{id}/merge", web_catalogue_speaker_merge, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
+	{WEB_GET, "/api/places", web_catalogue_places, WEB_JSON, NEEDS_SESSION, PRL_ROLE_ANNOTATOR,
+	 0, CATALOGUE_REFUSED},
+	{WEB_GET, "/api/places/{id}", web_catalogue_places, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, CATALOGUE_REFUSED},
+	{WEB_PATCH, "/api/places/{id}", web_catalogue_place_edit, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
+	{WEB_POST, "/api/places/{id}/merge", web_catalogue_place_merge, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -433,8 +433,12 @@ web_handler web_api_login, web_api_logout, web_api_me;
 /* edit.c: the editing API (the table checked session, token and role) */
 web_handler web_edit_segment_add, web_edit_segment_update, web_edit_segment_delete;
 web_handler web_edit_tier_add, web_edit_tier_rename, web_edit_tier_delete;
-web_handler web_edit_access, web_edit_history, web_edit_revert;
+web_handler web_edit_history, web_edit_revert;
 web_handler web_edit_withheld_add, web_edit_withheld_delete;
+/* catalogue.c: metadata edits, deletion and the trash, speakers and places */
+web_handler web_catalogue_edit, web_catalogue_delete, web_catalogue_restore, web_catalogue_trash;
+web_handler web_catalogue_speakers, web_catalogue_speaker_edit, web_catalogue_speaker_merge;
+web_handler web_catalogue_places, web_catalogue_place_edit, web_catalogue_place_merge;
 /* api.c */
 web_handler web_api_health, web_api_facets, web_api_list, web_api_recording, web_api_peaks;
 web_handler web_api_annotations, web_api_search;

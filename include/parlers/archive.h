@@ -677,11 +677,13 @@ struct prl_harvest_item {
 	int64_t id;
 	char updated_at[24];   /* YYYY-MM-DDThh:mm:ssZ */
 	int64_t collection_id; /* 0 when none */
+	int deleted;	       /* 1: deleted (updated_at is when); report its header only */
 };
 
 /*
  * The recordings an anonymous visitor may know of (public and restricted;
- * never private), by id above after_id, updated within [from, until]
+ * never private), and those deleted since a harvester could see them
+ * (deleted set), by id above after_id, updated within [from, until]
  * (YYYY-MM-DDThh:mm:ssZ, inclusive, either NULL), in collection_id (0:
  * any), at most max of them into items.  *n gets the count written,
  * *total (may be NULL) all that match past after_id.  Returns 0 or a
@@ -871,5 +873,84 @@ int prl_archive_repair(struct prl_archive *a, const struct prl_repair_opts *o,
 		       void (*report)(void *ctx, enum prl_repair_outcome out, const char *path,
 				      int64_t recording_id, const char *detail),
 		       void *ctx);
+/* ---- the catalogue (catalogue.c) ----
+ *
+ * A recording's metadata corrected after ingest, and the speakers and
+ * places as records of their own.  Every change is one audited
+ * transaction (see "editing"), through the write gate of the recording it
+ * changes. */
+
+/*
+ * Changes the fields that json (a JSON object, len bytes) gives of
+ * recording id: title, date, collection, place, variety, language,
+ * collector, device, rights, description, keywords, speakers, access, as
+ * a metadata sidecar writes them and checked as ingest checks a sidecar
+ * (the same sentences); null or "" clears a field (never the title);
+ * speakers replaces the recording's speakers, each found by name and
+ * birth year or made.  With "version", the change applies only to that
+ * version of the recording: -PRL_ECONFLICT otherwise, with out holding
+ * the recording as it is now.  Errors: -PRL_EFORMAT (a value a sidecar
+ * could not hold), -PRL_EINVAL (a change refused), -PRL_EACCESS,
+ * -PRL_ENOTFOUND, with a sentence in prl_archive_errmsg().  On success
+ * out gets the recording's JSON (with its new "version"); a change that
+ * changes nothing writes no history row.
+ */
+int prl_archive_recording_edit(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			       const char *json, size_t len, struct prl_buf *out);
+
+/* {"speakers": [{id, name, pseudonym, pseudonymised, birth_year, sex,
+ * occupation, origin, consent, recordings}]} (staff), or one speaker's
+ * object when id > 0 (-PRL_ENOTFOUND). */
+int prl_archive_speakers_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
+/* Changes the fields json gives of speaker id: name, pseudonym (the name
+ * shown on every public way out while it is set; "" or null clears it),
+ * birth_year, sex, occupation, origin, consent.  One history row per
+ * recording of theirs; out gets the speaker.  -PRL_EFORMAT, -PRL_EINVAL,
+ * -PRL_EACCESS, -PRL_ENOTFOUND. */
+int prl_archive_speaker_edit(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			     const char *json, size_t len, struct prl_buf *out);
+/* Merges speaker from into speaker into (two records of one person):
+ * every recording and tier of from becomes into's, and from goes.
+ * -PRL_EINVAL when they are the same. */
+int prl_archive_speaker_merge(struct prl_archive *a, const struct prl_viewer *v, int64_t from,
+			      int64_t into, struct prl_buf *out);
+/* The same for places: {"places": [{id, name, commune, lat, lon,
+ * recordings}]}; edit takes name, commune, lat and lon. */
+int prl_archive_places_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
+int prl_archive_place_edit(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			   const char *json, size_t len, struct prl_buf *out);
+int prl_archive_place_merge(struct prl_archive *a, const struct prl_viewer *v, int64_t from,
+			    int64_t into, struct prl_buf *out);
+
+/* ---- the trash (trash.c) ----
+ *
+ * A deleted recording is gone at once from every way out (pages, API,
+ * media, search, exports, IIIF, OAI-PMH, where it is reported deleted),
+ * but its rows and files stay in the trash until it is purged, and it can
+ * be restored until then (here, or by reverting its history row). */
+
+#define PRL_TRASH_DAYS 30 /* how long the trash keeps a recording by default */
+
+/* Deletes recording id for reason (required); out gets {id, deleted_at,
+ * reason}.  -PRL_EINVAL without a reason, -PRL_EACCESS, -PRL_ENOTFOUND. */
+int prl_archive_recording_delete(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+				 const char *reason, struct prl_buf *out);
+/* Brings recording id back from the trash at the level it had; out gets
+ * its JSON.  -PRL_ENOTFOUND when it is not in the trash. */
+int prl_archive_recording_restore(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+				  struct prl_buf *out);
+/* {"trash": [{id, title, deleted_at, reason, login, access, history_id}]},
+ * oldest first; history_id is the deletion's history row, which a revert
+ * (prl_archive_revert) undoes. */
+int prl_archive_trash_json(struct prl_archive *a, struct prl_buf *out);
+/* Removes for good, rows and files, every recording deleted at least days
+ * ago (0: all in the trash); calls report (may be NULL) for each.  Returns
+ * how many, or a negative prl_err. */
+int prl_archive_trash_purge(struct prl_archive *a, int days,
+			    void (*report)(void *ctx, int64_t id, const char *title), void *ctx);
+/* Whether recording id was deleted after a harvester could see it: 1 with
+ * its datestamp (YYYY-MM-DDThh:mm:ssZ) and collection, 0 when not. */
+int prl_archive_harvest_deleted(struct prl_archive *a, int64_t id, char stamp[24],
+				int64_t *collection_id);
 
 #endif

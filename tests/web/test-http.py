@@ -559,7 +559,7 @@ def check_limits():
 
 
 def check_methods(pub_id):
-    for m, p in [("POST", "/api/recordings"), ("DELETE", "/api/recordings/%d" % pub_id),
+    for m, p in [("POST", "/api/recordings"), ("PUT", "/api/recordings/%d" % pub_id),
                  ("PUT", "/media/%d.opus" % pub_id), ("POST", "/api/health"),
                  ("PATCH", "/api/recordings/%d/peaks.json" % pub_id)]:
         st, h, body = request(m, p, body=b"{}")

@@ -57,7 +57,65 @@
     if (Array.isArray(rec.keywords) && rec.keywords.length) addMeta(dl, 'meta_keywords', rec.keywords.join(', '));
   }
 
+  /* ---- staff: the record corrected in place (PATCH from its version) ---- */
+
+  async function editForm() {
+    if (!PRL.signedInBefore()) return;
+    let me = null;
+    try {
+      const r = await fetch('/api/me', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+      if (r.ok) me = await r.json();
+    } catch (err) { return; }
+    if (!me || (me.role !== 'annotator' && me.role !== 'admin')) return;
+    const field = (name, value, big) => {
+      const id = 'cat-' + name;
+      const input = big ? el('textarea', { id, name, rows: '3' }) : el('input', { id, name, type: 'text' });
+      input.value = value || '';
+      return el('p', {}, el('label', { for: id }, t('cat_' + name)), el('br'), input);
+    };
+    const status = el('p', { id: 'cat-status', role: 'status', 'aria-live': 'polite' });
+    const form = el('form', { id: 'cat-form' },
+      field('title', rec.title), field('date', rec.date), field('collection', rec.collection),
+      field('place', rec.place ? rec.place.name : ''), field('variety', rec.variety),
+      field('language', rec.language), field('collector', rec.collector), field('rights', rec.rights),
+      field('description', rec.description, true), field('keywords', (rec.keywords || []).join(', ')),
+      el('p', {}, el('button', { type: 'submit' }, t('cat_save'))), status);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const v = (n) => form.elements[n].value.trim();
+      const body = {
+        version: rec.version, title: v('title'), date: v('date') || null, collection: v('collection'),
+        variety: v('variety'), language: v('language'), collector: v('collector'), rights: v('rights'),
+        description: v('description'),
+        keywords: v('keywords') ? v('keywords').split(',').map((k) => k.trim()).filter(Boolean) : [],
+      };
+      // a place renamed here is another place record (same name: the same
+      // one); its commune and coordinates are the place's own, edited there
+      if (v('place') !== (rec.place ? rec.place.name : '')) {
+        body.place = v('place') ? { name: v('place') } : null;
+      }
+      const r = await fetch('/api/recordings/' + rec.id, {
+        method: 'PATCH', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+        body: JSON.stringify(body),
+      });
+      const answer = await r.json().catch(() => ({}));
+      if (r.ok) {
+        for (const k of ['version', 'title', 'date', 'collection', 'place', 'variety', 'language', 'collector',
+          'rights', 'description', 'keywords']) rec[k] = answer[k];
+        document.getElementById('rec-title').textContent = answer.title;
+        $('meta').replaceChildren();
+        renderMeta();
+        status.textContent = t('cat_saved');
+      } else {
+        status.textContent = r.status === 409 ? t('cat_conflict') : (answer.error || String(r.status));
+      }
+    });
+    document.getElementById('meta').after(el('details', { id: 'cat-edit' }, el('summary', {}, t('cat_edit')), form));
+  }
+
   renderMeta();
+  editForm();
   if (!rec.can_listen) {
     $('restricted-note').hidden = false;
     return;
