@@ -178,6 +178,12 @@ enum stmt_id {
 	ST_INST_FIRST,
 	ST_INST_LIST,
 	ST_COLLECTION_INSTITUTION,
+	/* the institutions' pages and the home page (institutions.c) */
+	ST_INST_FACET_COLLECTIONS,
+	ST_INST_FACET_PLACES,
+	ST_INST_FACET_SPEAKERS,
+	ST_FEATURED_RECORDINGS,
+	ST_FEATURED_INSTITUTIONS,
 	ST_COUNT
 };
 
@@ -267,6 +273,15 @@ int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, i
  * use (recording.c); every way out asks prl_archive_recording_open(), the
  * access gate, instead.  -PRL_ENOTFOUND when unknown. */
 int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
+/* Recording id's object as listings give it (no tiers) for viewer v,
+ * appended to out.  -PRL_ENOTFOUND when v may not know of it. */
+int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			     struct prl_buf *out);
+/* The highest access level viewer v (NULL: anonymous) may know of, from
+ * prl_access_decide(): what every listing, count and harvest binds as
+ * "r.access <= level"; -1 when it may know of none.  The one place that
+ * turns the rule into a level. */
+int archive_visible_level(const struct prl_viewer *v);
 /* [{id, start_ms, end_ms, reason}] of recording rec_id for viewer v, who
  * passed the access gate already (spans.c, for recording.c's JSON); the public
  * prl_archive_withheld_json() opens the recording through the gate first. */

@@ -63,6 +63,16 @@ enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_acces
 	return PRL_SEE_NOTHING;
 }
 
+int archive_visible_level(const struct prl_viewer *v)
+{
+	int level = -1;
+
+	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
+		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_NOTHING)
+			level = l;
+	return level;
+}
+
 void prl_archive_busy_timeout(struct prl_archive *a, int ms)
 {
 	if (a)

@@ -15,15 +15,13 @@
 
 #include "archive-internal.h"
 
-/* The highest access level viewer may know of. */
+/* The highest access level viewer may know of (the one rule, in archive.c;
+ * everyone knows of public recordings). */
 static int max_visible_level(const struct prl_viewer *v)
 {
-	int level = PRL_ACCESS_PUBLIC;
+	int level = archive_visible_level(v);
 
-	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
-		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_NOTHING)
-			level = l;
-	return level;
+	return level < PRL_ACCESS_PUBLIC ? PRL_ACCESS_PUBLIC : level;
 }
 
 static void add_num(struct prl_buf *out, const char *key, sqlite3_stmt *st, int col, int real)
@@ -339,6 +337,12 @@ end:
 	free(ids);
 	prl_buf_release(&b);
 	return ret;
+}
+
+int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			     struct prl_buf *out)
+{
+	return write_recording(a, v, id, 0, out);
 }
 
 int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)

@@ -430,7 +430,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INST_LIST] =
 		"SELECT i.short, i.name, i.kind, i.description_fr, i.description_en, i.address,"
 		" i.commune, i.lat, i.lon, i.website, i.contact, i.rights,"
-		" (SELECT count(*) FROM collections c WHERE c.institution_id = i.id),"
+		" (SELECT count(DISTINCT r.collection_id) FROM recordings r"
+		"  WHERE r.institution_id = i.id AND r.access <= ?1),"
 		" (SELECT count(*) FROM recordings r WHERE r.institution_id = i.id"
 		"  AND r.access <= ?1) FROM institutions i"
 		" WHERE ?2 IS NULL OR i.short = ?2 ORDER BY i.short",
@@ -438,6 +439,31 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FACET_VARIETIES] = "SELECT NULL, variety, count(*) FROM recordings"
 			       " WHERE variety IS NOT NULL AND access <= ?1"
 			       " GROUP BY variety ORDER BY variety",
+	/* an institution's page (institutions.c): ?1 as for listings, ?2 its id */
+	[ST_INST_FACET_COLLECTIONS] = "SELECT c.id, c.name, count(r.id) FROM recordings r"
+				      " JOIN collections c ON c.id = r.collection_id"
+				      " WHERE r.institution_id = ?2 AND r.access <= ?1"
+				      " GROUP BY c.id ORDER BY c.name",
+	[ST_INST_FACET_PLACES] =
+		"SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM recordings r"
+		" JOIN places p ON p.id = r.place_id WHERE r.institution_id = ?2 AND r.access <= ?1"
+		" GROUP BY p.id ORDER BY p.name",
+	[ST_INST_FACET_SPEAKERS] = "SELECT s.id, s.name, count(DISTINCT r.id) FROM recordings r"
+				   " JOIN recording_speakers rs ON rs.recording_id = r.id"
+				   " JOIN speakers s ON s.id = rs.speaker_id"
+				   " WHERE r.institution_id = ?2 AND r.access <= ?1"
+				   " GROUP BY s.id ORDER BY s.name",
+	/* the home page's equal visibility: ?2, ?3 the day's seeds; a keyed
+	 * permutation of ids (never a size) orders recordings within each
+	 * institution and the institutions; the k-th pick of every
+	 * institution comes before any (k+1)-th; at most ?4 each, ?5 in all */
+	[ST_FEATURED_RECORDINGS] =
+		"SELECT id FROM (SELECT r.id, r.institution_id AS inst, row_number() OVER"
+		" (PARTITION BY r.institution_id ORDER BY ((r.id + ?2) * ?3) % 2147483647, r.id)"
+		" AS k FROM recordings r WHERE r.access <= ?1) WHERE k <= ?4"
+		" ORDER BY k, ((inst + ?2) * ?3) % 2147483647, inst LIMIT ?5",
+	[ST_FEATURED_INSTITUTIONS] = "SELECT short, name, kind, commune FROM institutions"
+				     " ORDER BY ((id + ?1) * ?2) % 2147483647, id LIMIT ?3",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

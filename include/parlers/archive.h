@@ -257,6 +257,28 @@ int prl_archive_institution_json(struct prl_archive *a, const struct prl_viewer 
 				 const char *short_name, struct prl_buf *out);
 /* The short name of the archive's first institution into out. */
 int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out);
+/* {"collections":[{id,name,count}], "places":[{id,name,count,commune,lat,
+ * lon}], "speakers":[{id,name,count}]} of institution short_name's
+ * recordings, counting only those viewer may know of.  -PRL_ENOTFOUND. */
+int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_viewer *v,
+					const char *short_name, struct prl_buf *out);
+
+/* How many the home page features; 0 in a field: its default. */
+struct prl_featured_opts {
+	int per_institution; /* recordings of one institution at most; 0: 2 */
+	int recordings;	     /* recordings in all; 0: 12 (at most 200) */
+	int institutions;    /* institutions; 0: 12 */
+};
+
+/* The home page's featured recordings and institutions for the day named
+ * by day (any text, "2026-12-03" as the server gives it): {"day",
+ * "per_institution", "recordings": [listing objects], "institutions":
+ * [{short, name, kind, commune}]}.  Their order is a permutation keyed by
+ * the day, never by size: the first pick of every institution comes
+ * before any second one, and no institution has more than
+ * per_institution.  Only recordings viewer may know of.  o may be NULL. */
+int prl_archive_featured_json(struct prl_archive *a, const struct prl_viewer *v, const char *day,
+			      const struct prl_featured_opts *o, struct prl_buf *out);
 
 /* ---- media ---- */
 
