@@ -19,6 +19,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: parlers [-d DIR] serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
 		   "                             [--no-search-memory] [--behind-proxy]\n"
+		   "                             [--tiles URL|none] [--tiles-attribution TEXT]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -31,6 +32,10 @@ static void usage(FILE *f)
 		   "  --behind-proxy      a reverse proxy on this machine forwards the\n"
 		   "                      requests: login limits count the address it\n"
 		   "                      appends to X-Forwarded-For\n"
+		   "  --tiles URL|none    the maps' background tiles, {z}/{x}/{y} (and {s})\n"
+		   "                      in an http(s) URL (default OpenStreetMap's);\n"
+		   "                      none: the outline shipped with parlers alone\n"
+		   "  --tiles-attribution TEXT  the tiles' credit line shown on the map\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n\n"
@@ -97,6 +102,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"no-search-memory", no_argument, NULL, 'm'},
 		{"behind-proxy", no_argument, NULL, 'p'},
 		{"routes", no_argument, NULL, 'r'},
+		{"tiles", required_argument, NULL, 'T'},
+		{"tiles-attribution", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -145,6 +152,18 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			break;
 		case 'r':
 			routes = 1;
+			break;
+		case 'T':
+			if (*optarg && strcmp(optarg, "none") != 0 &&
+			    prl_web_tiles_check(optarg, &err) < 0) {
+				ret = cli_usage_error("serve", "--tiles: %s", prl_buf_str(&err));
+				prl_buf_release(&err);
+				return ret;
+			}
+			opts.tiles = optarg;
+			break;
+		case 'A':
+			opts.tiles_attribution = optarg;
 			break;
 		default:
 			return cli_unknown_option("serve", argv);

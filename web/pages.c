@@ -30,9 +30,13 @@
 #include "web-internal.h"
 
 static const char *const template_files[WEB_NTEMPLATES] = {
-	[WEB_TPL_HOME] = "index.html",	  [WEB_TPL_RECORDING] = "recording.html",
-	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
+	[WEB_TPL_HOME] = "index.html",
+	[WEB_TPL_RECORDING] = "recording.html",
+	[WEB_TPL_SEARCH] = "search.html",
+	[WEB_TPL_ERROR] = "error.html",
 	[WEB_TPL_LOGIN] = "login.html",
+	[WEB_TPL_INSTITUTIONS] = "institutions.html",
+	[WEB_TPL_INSTITUTION] = "institution.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -52,6 +56,7 @@ static const char *mime_of(const char *name)
 		{".js", "text/javascript; charset=utf-8"},
 		{".json", "application/json; charset=utf-8"},
 		{".svg", "image/svg+xml"},
+		{".geojson", "application/geo+json"},
 		{".html", "text/html; charset=utf-8"},
 		{".png", "image/png"},
 		{".txt", "text/plain; charset=utf-8"},
@@ -233,8 +238,9 @@ void web_pages_release(struct web_pages *pg)
 /* ---- per request ---- */
 
 struct fill {
-	const char *names[4];		 /* {{=name}} */
-	const struct prl_buf *values[4]; /* already escaped for where they go */
+	const char *names[WEB_PAGE_SLOTS];	      /* {{=name}} */
+	const struct prl_buf *values[WEB_PAGE_SLOTS]; /* already escaped for where they go */
+	int map; /* the page draws a map: the tiles' origin may serve images */
 };
 
 static int render_request(const struct prl_buf *tpl, const struct fill *f, struct prl_buf *out)
@@ -248,7 +254,7 @@ static int render_request(const struct prl_buf *tpl, const struct fill *f, struc
 		size_t nlen = (size_t)(close - open - 3);
 
 		prl_buf_add(out, p, (size_t)(open - p));
-		for (int i = 0; i < 4 && f && f->names[i]; i++)
+		for (int i = 0; i < WEB_PAGE_SLOTS && f && f->names[i]; i++)
 			if (strlen(f->names[i]) == nlen && !memcmp(f->names[i], open + 3, nlen))
 				prl_buf_add(out, prl_buf_str(f->values[i]), f->values[i]->len);
 		p = close + 2;
@@ -277,12 +283,19 @@ static enum MHD_Result send_page(struct web_request *r, unsigned status, enum we
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE, web_lang_code(r->lang));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language, Cookie");
-	/* everything the pages use is ours; nothing inline runs */
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; style-src 'self'; "
-				"img-src 'self' data:; media-src 'self'; connect-src 'self'; "
-				"object-src 'none'; base-uri 'none'; form-action 'self'; "
-				"frame-ancestors 'none'");
+	/* everything the pages use is ours, but a map's tiles; nothing inline runs */
+	{
+		char csp[512];
+
+		snprintf(csp, sizeof(csp),
+			 "default-src 'self'; script-src 'self'; style-src 'self'; "
+			 "img-src 'self' data:%s%s; media-src 'self'; connect-src 'self'; "
+			 "object-src 'none'; base-uri 'none'; form-action 'self'; "
+			 "frame-ancestors 'none'",
+			 f && f->map && r->srv->tiles_origin[0] ? " " : "",
+			 f && f->map ? r->srv->tiles_origin : "");
+		MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	}
 	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	if (r->set_lang_cookie) {
 		char cookie[80];
@@ -292,6 +305,20 @@ static enum MHD_Result send_page(struct web_request *r, unsigned status, enum we
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 	}
 	return web_queue(r, status, resp, (int64_t)len);
+}
+
+enum MHD_Result web_page_send(struct web_request *r, enum web_template t, const char *const *names,
+			      const struct prl_buf *const *values, size_t n, int map)
+{
+	struct fill f;
+
+	memset(&f, 0, sizeof(f));
+	for (size_t i = 0; i < n && i < WEB_PAGE_SLOTS; i++) {
+		f.names[i] = names[i];
+		f.values[i] = values[i];
+	}
+	f.map = map;
+	return send_page(r, MHD_HTTP_OK, t, &f);
 }
 
 enum MHD_Result web_error_html(struct web_request *r, unsigned status)

@@ -12,7 +12,11 @@ annotators and admins of A, of B, and of the network.  Then:
   network annotator edits both; an admin of A changes A's access level,
   not B's;
 - /api/institutions and /api/institutions/{short}; a recording's JSON
-  names its institution; /api/recordings?institution= filters.
+  names its institution; /api/recordings?institution= filters;
+- the pages /institutions (list, map settings) and /institutions/{short}
+  (its facets and recordings), counting only what the viewer may know of;
+  `serve --tiles`: the tiles' origin joins the map page's img-src, `none`
+  leaves the outline alone, a bad URL is a usage error.
 
 Reads are not scoped to institutions yet: staff of A read B's recordings
 as before (checked, so that the day they are scoped this test says so).
@@ -141,6 +145,7 @@ def run_all(tmp, data):
     ok(all(x.status == 200 for x in c.values()), "every account signs in")
     check_api(rec)
     check_writes(data, c, rec)
+    check_pages(data, c, rec)
 
 
 def first_segment(client, rid):
@@ -283,6 +288,111 @@ def check_writes(data, c, rec):
        body)
     st, _, body = c["admin-net"].send("PATCH", "/api/recordings/%d" % rb, {"access": "restricted"})
     ok(st == 200, "a network admin changes B's", body)
+
+
+def page_data(body, name):
+    """The JSON a page carries in <script type="application/json" id=name>."""
+    m = re.search(r'<script type="application/json" id="%s">(.*?)</script>' % name,
+                  body.decode("utf-8"), re.S)
+    try:
+        return json.loads(m.group(1)) if m else None
+    except ValueError:
+        return None
+
+
+def check_pages(data, c, rec):
+    net = c["admin-net"]
+    st, _, body = net.send("PATCH", "/api/recordings/%d" % rec["B"], {"access": "private"})
+    ok(st == 200, "B's recording made private", body)
+    st, hd, body = request("GET", "/institutions?lang=fr")
+    lst = (page_data(body, "institutions-data") or {}).get("institutions", [])
+    counts = {i["short"]: (i["recordings"], i["collections"]) for i in lst}
+    ok(st == 200 and counts == {"musee-a": (1, 1), "assoc-b": (0, 0)},
+       "/institutions lists both, counting for a visitor only what they may know of", counts)
+    cfg = page_data(body, "map-data") or {}
+    ok(cfg.get("tiles") == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+       and "OpenStreetMap" in cfg.get("attribution", ""),
+       "the map's tiles are OpenStreetMap's by default, with their credit", cfg)
+    ok("img-src 'self' data: https://tile.openstreetmap.org;"
+       in hd.get("content-security-policy", ""),
+       "the map page lets the tiles' origin serve images", hd.get("content-security-policy"))
+    ok(b"/static/leaflet.min.js?v=" in body and b"normandy.geojson?v=" in body,
+       "the map page loads Leaflet and the outline from parlers itself")
+    for name, mime in [("leaflet.min.js", "text/javascript"), ("leaflet.css", "text/css"),
+                       ("normandy.geojson", "application/geo+json")]:
+        st, hd2, b2 = request("GET", "/static/" + name)
+        ok(st == 200 and hd2.get("content-type", "").startswith(mime) and len(b2) > 1000,
+           "/static/%s is served (%s)" % (name, mime))
+    st, _, b2 = request("GET", "/static/normandy.geojson")
+    geo = jbody(b2) or {}
+    names = {f["properties"]["name"] for f in geo.get("features", [])}
+    ok({"Manche", "Calvados", "Orne", "Eure", "Seine-Maritime", "Jersey", "Guernsey"} <= names,
+       "the outline has the five départements and the Channel Islands", names)
+    st, _, body = net.get("/institutions")
+    lst = (page_data(body, "institutions-data") or {}).get("institutions", [])
+    ok({i["short"]: i["recordings"] for i in lst} == {"musee-a": 1, "assoc-b": 1},
+       "staff see the private recording counted")
+
+    st, hd, body = request("GET", "/institutions/assoc-b")
+    one = page_data(body, "institution-data") or {}
+    facets = page_data(body, "facets-data") or {}
+    first = page_data(body, "list-data") or {}
+    ok(st == 200 and one.get("short") == "assoc-b" and b"<title>Association B" in body,
+       "/institutions/{short}: its page, titled with its name")
+    ok(facets == {"collections": [], "places": [], "speakers": []} and first.get("total") == 0,
+       "a visitor sees none of a private recording's collection, place, speaker or listing",
+       (facets, first.get("total")))
+    ok("tile.openstreetmap.org" not in hd.get("content-security-policy", ""),
+       "a page without a map keeps images to the site")
+    ok(b'name="institution" value="assoc-b"' in body,
+       "its search box is scoped to it")
+    st, _, body = net.get("/institutions/assoc-b")
+    facets = page_data(body, "facets-data") or {}
+    first = page_data(body, "list-data") or {}
+    ok(len(facets.get("places", [])) == 1 and len(facets.get("speakers", [])) == 1
+       and len(facets.get("collections", [])) == 1 and first.get("total") == 1
+       and first["recordings"][0]["id"] == rec["B"],
+       "staff see its collection, place, speaker and recording",
+       (facets, first.get("total")))
+    st, _, body = request("GET", "/institutions/musee-a")
+    first = page_data(body, "list-data") or {}
+    ok([r["id"] for r in first.get("recordings", [])] == [rec["A"]]
+       and all(r["institution"]["short"] == "musee-a" for r in first.get("recordings", [])),
+       "an institution's page lists its own recordings only")
+    for path in ["/institutions/nowhere", "/institutions/Not_Short", "/institutions/a/b"]:
+        st, hd, body = request("GET", path)
+        ok(st == 404 and hd.get("content-type", "").startswith("text/html"),
+           "%s: the 404 page" % path)
+
+    # serve --tiles: another origin, none, and a refused URL
+    other = Server(data, extra=["--quiet", "--tiles", "https://{s}.tiles.example.org/{z}/{x}/{y}.png",
+                                "--tiles-attribution", "Example tiles"])
+    try:
+        st, hd, body = harness.request(other.port, "GET", "/institutions")
+        cfg = page_data(body, "map-data") or {}
+        ok(cfg == {"tiles": "https://{s}.tiles.example.org/{z}/{x}/{y}.png",
+                   "attribution": "Example tiles"}
+           and "img-src 'self' data: https://*.tiles.example.org;"
+           in hd.get("content-security-policy", ""),
+           "serve --tiles URL: the page gets it, and img-src its origin (subdomains too)",
+           (cfg, hd.get("content-security-policy")))
+    finally:
+        other.stop()
+    other = Server(data, extra=["--quiet", "--tiles", "none"])
+    try:
+        st, hd, body = harness.request(other.port, "GET", "/institutions")
+        cfg = page_data(body, "map-data") or {}
+        ok(cfg.get("tiles") is None and "img-src 'self' data:;"
+           in hd.get("content-security-policy", ""),
+           "serve --tiles none: the outline alone, no outside image", cfg)
+    finally:
+        other.stop()
+    for bad in ["ftp://x.org/{z}/{x}/{y}.png", "https://x.org/tiles.png",
+                "https://x.org/{z}/{x}/{y}.png; script-src *", "https://a b/{z}/{x}/{y}"]:
+        r = subprocess.run([PARLERS, "-d", data, "serve", "--tiles", bad], capture_output=True,
+                           text=True, timeout=20)
+        ok(r.returncode == 2 and "--tiles: a tile URL" in r.stderr.splitlines()[0],
+           "serve --tiles %r: a usage error saying why" % bad, r.stderr)
 
 
 if __name__ == "__main__":

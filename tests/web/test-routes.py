@@ -45,7 +45,8 @@ UNKNOWN = 999999
 TAILS = {"/api/recordings/{id}/annotations.{ext}": "json",
          "/api/recordings/{id}/clip.{ext}": "wav",
          "/static/{name}": "app.css",
-         "/api/institutions/{short}": "archive"}
+         "/api/institutions/{short}": "archive",
+         "/institutions/{short}": "archive"}
 # a query string or body that makes a route's sample request a whole one
 QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "?q=la",
            "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none"}
