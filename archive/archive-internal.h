@@ -282,6 +282,10 @@ int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, 
  * "r.access <= level"; -1 when it may know of none.  The one place that
  * turns the rule into a level. */
 int archive_visible_level(const struct prl_viewer *v);
+/* 0 when short_name is NULL, "" or an institution's; else -PRL_EINVAL
+ * with "no institution 'x' (see 'parlers institution list')": a filter
+ * naming none is the asker's mistake, not an empty answer. */
+int archive_filter_institution(struct prl_archive *a, const char *short_name);
 /* [{id, start_ms, end_ms, reason}] of recording rec_id for viewer v, who
  * passed the access gate already (spans.c, for recording.c's JSON); the public
  * prl_archive_withheld_json() opens the recording through the gate first. */

@@ -268,6 +268,21 @@ int archive_institution_find(struct prl_archive *a, const char *short_name, int6
 	return 0;
 }
 
+int archive_filter_institution(struct prl_archive *a, const char *short_name)
+{
+	int64_t id;
+	int ret;
+
+	if (!short_name || !*short_name)
+		return 0;
+	if (!prl_institution_short_valid(short_name))
+		return archive_fail(a, -PRL_EINVAL,
+				    "no institution '%s' (see 'parlers institution list')",
+				    short_name);
+	ret = archive_institution_find(a, short_name, &id, NULL);
+	return ret == -PRL_ENOTFOUND ? -PRL_EINVAL : ret;
+}
+
 int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_INST_FIRST);

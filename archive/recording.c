@@ -294,6 +294,9 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 
 	if (!f)
 		f = &none;
+	if ((ret = archive_filter_institution(a, f->institution)) < 0)
+		return ret;
+	ret = -PRL_ESQL;
 	limit = f->limit > 0 ? (f->limit > 500 ? 500 : f->limit) : 50;
 	offset = f->offset > 0 ? f->offset : 0;
 	if (!(cnt = archive_stmt(a, ST_LIST_COUNT)))

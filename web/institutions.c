@@ -20,7 +20,10 @@
  * institutions at most.
  */
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web-internal.h"
 
@@ -230,4 +233,52 @@ enum MHD_Result web_page_institution(struct web_request *r, const struct web_par
 	prl_buf_release(&title);
 	prl_buf_release(&shortb);
 	return ret;
+}
+
+/* GET /api/featured?day=YYYY-MM-DD&per_institution=N: the home page's
+ * featured recordings and institutions for that day (today, UTC, by
+ * default), as the viewer may know of them. */
+enum MHD_Result web_api_featured(struct web_request *r, const struct web_params *p)
+{
+	struct prl_featured_opts fo = {0, 0, 1000};
+	struct prl_buf b = PRL_BUF_INIT;
+	const char *day = web_arg(r, "day"), *per = web_arg(r, "per_institution");
+	struct prl_archive *a;
+	char today[16];
+	int ret;
+
+	(void)p;
+	if (day && *day) {
+		int y, m, d, n = 0;
+
+		if (strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+		    n != 10 || m < 1 || m > 12 || d < 1 || d > 31)
+			return web_error_json(r, MHD_HTTP_BAD_REQUEST, "day: YYYY-MM-DD");
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+		day = today;
+	}
+	if (per && *per) {
+		char *end;
+		long n = strtol(per, &end, 10);
+
+		if (*end || n < 1 || n > 50)
+			return web_error_json(r, MHD_HTTP_BAD_REQUEST, "per_institution: 1 to 50");
+		fo.per_institution = (int)n;
+	}
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
+	ret = prl_archive_featured_json(a, &r->viewer, day, &fo, &b);
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		return web_error_json(r, web_status_for(ret), prl_strerror(ret));
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }

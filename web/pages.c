@@ -26,6 +26,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web-internal.h"
 
@@ -336,14 +337,26 @@ enum MHD_Result web_error_html(struct web_request *r, unsigned status)
 	return ret;
 }
 
+/* Today's date in UTC, "YYYY-MM-DD": the seed of the home page's order. */
+static void today(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, size, "%Y-%m-%d", &tm);
+}
+
 enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter flt;
-	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, fj = PRL_BUF_INIT,
-		       lj = PRL_BUF_INIT;
-	struct fill f = {{"facets", "list"}, {&fj, &lj}};
+	struct prl_featured_opts fo = {0, 0, 1000};
+	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, featured = PRL_BUF_INIT,
+		       fj = PRL_BUF_INIT, lj = PRL_BUF_INIT, ftj = PRL_BUF_INIT;
+	struct fill f = {{"facets", "list", "featured"}, {&fj, &lj, &ftj}, 0};
 	struct prl_archive *a = web_archive_get(r->srv);
 	const char *s;
+	char day[16];
 	enum MHD_Result ret;
 	int err = 0;
 
@@ -356,22 +369,30 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 	flt.speaker = web_arg(r, "speaker");
 	flt.variety = web_arg(r, "variety");
 	flt.collection = web_arg(r, "collection");
+	flt.institution = web_arg(r, "institution");
 	if ((s = web_arg(r, "offset")))
 		flt.offset = strtoll(s, NULL, 10);
 	flt.limit = 50;
+	today(day, sizeof(day));
 	if ((err = prl_archive_facets_json(a, &r->viewer, &facets)) == 0)
-		err = prl_archive_list_json(a, &r->viewer, &flt, &list);
+		err = prl_archive_featured_json(a, &r->viewer, day, &fo, &featured);
+	if (err == 0 && prl_archive_list_json(a, &r->viewer, &flt, &list) < 0)
+		prl_buf_addstr(&list, "null"); /* an unknown filter: the page says so */
 	web_archive_put(r->srv, a);
 	if (err == 0)
 		err = web_json_for_script(&fj, prl_buf_str(&facets), facets.len);
 	if (err == 0)
 		err = web_json_for_script(&lj, prl_buf_str(&list), list.len);
+	if (err == 0)
+		err = web_json_for_script(&ftj, prl_buf_str(&featured), featured.len);
 	ret = err < 0 ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
 		      : send_page(r, MHD_HTTP_OK, WEB_TPL_HOME, &f);
 	prl_buf_release(&facets);
 	prl_buf_release(&list);
+	prl_buf_release(&featured);
 	prl_buf_release(&fj);
 	prl_buf_release(&lj);
+	prl_buf_release(&ftj);
 	return ret;
 }
 

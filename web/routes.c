@@ -109,6 +109,7 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/iiif/{id}/manifest.json", web_iiif_manifest, WEB_JSON, 0, 0, WEB_SHOWS_LISTING},
 	{WEB_GET, "/institutions", web_page_institutions, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/institutions/{short}", web_page_institution, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/featured", web_api_featured, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -449,6 +449,7 @@ web_handler web_api_health, web_api_facets, web_api_list, web_api_recording, web
 web_handler web_api_annotations, web_api_search;
 web_handler web_api_institutions, web_api_institution;	 /* institutions.c */
 web_handler web_page_institutions, web_page_institution; /* institutions.c */
+web_handler web_api_featured;				 /* institutions.c */
 /* Checks opts' tiles and makes s->tiles_origin and s->map_config;
  * -PRL_EINVAL with a sentence in err (institutions.c). */
 int web_map_init(struct web_server *s, const struct prl_web_opts *opts, struct prl_buf *err);

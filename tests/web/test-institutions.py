@@ -16,7 +16,10 @@ annotators and admins of A, of B, and of the network.  Then:
 - the pages /institutions (list, map settings) and /institutions/{short}
   (its facets and recordings), counting only what the viewer may know of;
   `serve --tiles`: the tiles' origin joins the map page's img-src, `none`
-  leaves the outline alone, a bad URL is a usage error.
+  leaves the outline alone, a bad URL is a usage error;
+- the home page's featured recordings: two days give different orders, a
+  large institution never takes more than its slots, and the first slot
+  goes round the institutions rather than to the largest.
 
 Reads are not scoped to institutions yet: staff of A read B's recordings
 as before (checked, so that the day they are scoped this test says so).
@@ -146,6 +149,7 @@ def run_all(tmp, data):
     check_api(rec)
     check_writes(data, c, rec)
     check_pages(data, c, rec)
+    check_featured(data, c, rec)
 
 
 def first_segment(client, rid):
@@ -188,7 +192,8 @@ def check_writes(data, c, rec):
         ok(st == 200 and got == [rec[inst]] and jbody(body)["total"] == 1,
            "/api/recordings?institution=%s keeps %s's recording" % (short, inst), body[:200])
     st, _, body = request("GET", "/api/recordings?institution=nowhere")
-    ok(st == 200 and (jbody(body) or {}).get("total") == 0, "an unknown institution: none")
+    ok(st == 400 and "no institution 'nowhere'" in (jbody(body) or {}).get("error", ""),
+       "an unknown institution: 400 naming it", body)
     st, _, body = request("GET", "/api/institutions/assoc-b")
     ok((jbody(body) or {}).get("recordings") == 1, "B counts its public recording")
 
@@ -393,6 +398,86 @@ def check_pages(data, c, rec):
                            text=True, timeout=20)
         ok(r.returncode == 2 and "--tiles: a tile URL" in r.stderr.splitlines()[0],
            "serve --tiles %r: a usage error saying why" % bad, r.stderr)
+
+
+def add_copies(data, of, short, n):
+    """n more public recordings of institution short, rows copied from
+    recording of (a test's shortcut: featuring reads rows, not media)."""
+    db = sqlite3.connect(os.path.join(data, "archive.db"), timeout=30)
+    try:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(recordings)") if r[1] != "id"]
+        inst = db.execute("SELECT id FROM institutions WHERE short = ?", (short,)).fetchone()[0]
+        sel = ["?" if c in ("sha256", "title", "institution_id", "access", "collection_id")
+               else c for c in cols]
+        for i in range(n):
+            args = []
+            for c in cols:
+                if c == "sha256":
+                    args.append("%064x" % (0xfeed0000 + i + inst * 1000))
+                elif c == "title":
+                    args.append("%s copy %d" % (short, i))
+                elif c == "institution_id":
+                    args.append(inst)
+                elif c == "access":
+                    args.append(0)
+                elif c == "collection_id":
+                    args.append(None)
+            db.execute("INSERT INTO recordings(%s) SELECT %s FROM recordings WHERE id = %d"
+                       % (",".join(cols), ",".join(sel), of), args)
+        db.commit()
+    finally:
+        db.close()
+
+
+def check_featured(data, c, rec):
+    for short, name in [("big", "Grand centre"), ("small-c", "Petit C"), ("small-d", "Petit D")]:
+        r = cli(data, "institution", "add", short, "--name", name)
+        ok(r.returncode == 0, "institution add " + short, r.stderr)
+    add_copies(data, rec["A"], "big", 30)
+    add_copies(data, rec["A"], "small-c", 1)
+    add_copies(data, rec["A"], "small-d", 1)
+    orders, firsts = set(), set()
+    worst = 0
+    for day in ["2026-12-%02d" % d for d in range(1, 15)]:
+        st, _, body = request("GET", "/api/featured?day=%s&per_institution=2" % day)
+        f = jbody(body) or {}
+        recs = f.get("recordings", [])
+        insts = [r["institution"]["short"] for r in recs]
+        worst = max([worst] + [insts.count(s) for s in set(insts)])
+        orders.add(tuple(r["id"] for r in recs))
+        if insts:
+            firsts.add(insts[0])
+        if day == "2026-12-01":
+            ok(st == 200 and f.get("day") == day and f.get("per_institution") == 2
+               and {"big", "small-c", "small-d", "musee-a"} <= set(insts)
+               and set(i["short"] for i in f.get("institutions", []))
+               == {"musee-a", "assoc-b", "big", "small-c", "small-d"},
+               "/api/featured: every institution with something to show has a slot", insts)
+            ok(len(set(insts[:4])) == 4,
+               "first picks of each institution come before any second one", insts)
+            ok(rec["B"] not in [r["id"] for r in recs],
+               "a private recording is never featured to a visitor")
+    ok(worst == 2, "a large institution (32 recordings) never takes more than 2 slots", worst)
+    ok(len(orders) >= 10, "the order changes from day to day (%d orders in 14 days)" % len(orders))
+    ok(len(firsts) >= 3, "the first slot goes round the institutions, not to the largest",
+       sorted(firsts))
+    st, _, body = request("GET", "/api/featured?day=2026-12-01&per_institution=2")
+    st2, _, body2 = request("GET", "/api/featured?day=2026-12-01&per_institution=2")
+    ok(body == body2, "one day, one order")
+    for q in ["day=2026-13-01", "day=yesterday", "per_institution=0", "per_institution=x"]:
+        st, _, body = request("GET", "/api/featured?" + q)
+        ok(st == 400 and "error" in (jbody(body) or {}), "/api/featured?%s: 400" % q)
+    st, _, body = request("GET", "/")
+    home = page_data(body, "featured-data") or {}
+    shorts = [r["institution"]["short"] for r in home.get("recordings", [])]
+    ok(st == 200 and len(shorts) == 5 and shorts.count("big") == 2,
+       "the home page carries today's picks, two of the large institution's and no more",
+       shorts)
+    st, _, body = request("GET", "/?institution=small-c")
+    lst = page_data(body, "list-data") or {}
+    ok(st == 200 and lst.get("total") == 1, "the home page's list filters by institution")
+    st, _, body = request("GET", "/api/recordings?institution=big&limit=5")
+    ok(st == 200 and (jbody(body) or {}).get("total") == 30, "browse by institution: its count")
 
 
 if __name__ == "__main__":
