@@ -41,12 +41,15 @@
 #define INDEX_CREATE_SQL                                                                           \
 	"CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"                                \
 	" tokenize = 'unicode61 remove_diacritics 2')"
-/* A recording's filter tokens: place, collection, variety, speakers. */
-#define INDEX_META_SQL                                                                             \
+/* A recording's filter tokens as schema 3 made them: place, collection,
+ * variety, speakers. */
+#define INDEX_META_V3_SQL                                                                          \
 	"'p' || ifnull(r.place_id, 0) || ' c' || ifnull(r.collection_id, 0)"                       \
 	" || ' v' || hex(prl_fold(ifnull(r.variety, '')))"                                         \
 	" || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"                        \
 	"   FROM recording_speakers rs WHERE rs.recording_id = r.id), '')"
+/* ... and since schema 11, its institution. */
+#define INDEX_META_SQL INDEX_META_V3_SQL " || ' i' || ifnull(r.institution_id, 0)"
 
 /* Every SQL statement the module runs; the text is in sql.c. */
 enum stmt_id {
@@ -184,6 +187,11 @@ enum stmt_id {
 	ST_INST_FACET_SPEAKERS,
 	ST_FEATURED_RECORDINGS,
 	ST_FEATURED_INSTITUTIONS,
+	/* schema 11: search by institution, researcher grants */
+	ST_FILTER_INSTITUTIONS,
+	ST_GRANT_ADD,
+	ST_GRANT_DEL,
+	ST_GRANTS_OF,
 	ST_COUNT
 };
 

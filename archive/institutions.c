@@ -268,6 +268,14 @@ int archive_institution_find(struct prl_archive *a, const char *short_name, int6
 	return 0;
 }
 
+int prl_archive_institution_id(struct prl_archive *a, const char *short_name, int64_t *id)
+{
+	if (!prl_institution_short_valid(short_name))
+		return archive_fail(a, -PRL_ENOTFOUND, "no institution '%s'",
+				    short_name ? short_name : "");
+	return archive_institution_find(a, short_name, id, NULL);
+}
+
 int archive_filter_institution(struct prl_archive *a, const char *short_name)
 {
 	int64_t id;

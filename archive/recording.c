@@ -197,7 +197,8 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 			return archive_sql_fail(a, "reading a recording");
 		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
 	}
-	vis = prl_access_decide(v, (enum prl_access)sqlite3_column_int(st, 11));
+	vis = prl_access_decide_in(v, (enum prl_access)sqlite3_column_int(st, 11),
+				   sqlite3_column_int64(st, 34));
 	if (vis == PRL_SEE_NOTHING) {
 		sqlite3_reset(st);
 		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
@@ -388,7 +389,7 @@ int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v
 
 	if ((ret = archive_recording_brief(a, id, &b)) < 0)
 		return ret;
-	vis = prl_access_decide(v, b.access);
+	vis = prl_access_decide_in(v, b.access, b.institution_id);
 	if (vis == PRL_SEE_NOTHING)
 		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
 	else if (vis < need && need <= PRL_SEE_ALL)

@@ -59,7 +59,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" r.sha256, r.original_name, r.original_format, r.loudness_lufs, r.true_peak_dbtp,"
 		" r.collector, r.description, r.keywords, r.rights, r.loudness_range_lu, r.gain_db,"
 		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id,"
-		" r.device, i.short, i.name FROM recordings r LEFT JOIN places p ON p.id = "
+		" r.device, i.short, i.name, r.institution_id FROM recordings r"
+		" LEFT JOIN places p ON p.id = "
 		"r.place_id"
 		" LEFT JOIN collections c ON c.id = r.collection_id"
 		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1",
@@ -380,11 +381,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HARVEST_PAGE] = "SELECT id, updated_at, ifnull(collection_id, 0) FROM recordings"
 			    " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
 			    " AND (?3 IS NULL OR updated_at <= ?3)"
-			    " AND (?4 = 0 OR collection_id = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
-	[ST_HARVEST_COUNT] = "SELECT count(*) FROM recordings"
-			     " WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
-			     " AND (?3 IS NULL OR updated_at <= ?3)"
-			     " AND (?4 = 0 OR collection_id = ?4) AND id > ?5",
+			    " AND (?4 = 0 OR collection_id = ?4 OR institution_id = -?4) AND id > "
+			    "?5 ORDER BY id LIMIT ?6",
+	[ST_HARVEST_COUNT] =
+		"SELECT count(*) FROM recordings"
+		" WHERE access <= ?1 AND (?2 IS NULL OR updated_at >= ?2)"
+		" AND (?3 IS NULL OR updated_at <= ?3)"
+		" AND (?4 = 0 OR collection_id = ?4 OR institution_id = -?4) AND id > ?5",
 	[ST_HARVEST_EARLIEST] = "SELECT ifnull(min(updated_at), '') FROM recordings"
 				" WHERE access <= ?1",
 	/* listings and facets (recording.c): ?1 is the highest access level
@@ -464,6 +467,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" ORDER BY k, ((inst + ?2) * ?3) % 2147483647, inst LIMIT ?5",
 	[ST_FEATURED_INSTITUTIONS] = "SELECT short, name, kind, commune FROM institutions"
 				     " ORDER BY ((id + ?1) * ?2) % 2147483647, id LIMIT ?3",
+	/* schema 11 */
+	[ST_FILTER_INSTITUTIONS] = "SELECT id FROM institutions WHERE short = ?1",
+	/* ?2: an institution's id, 0 for all of them */
+	[ST_GRANT_ADD] = "INSERT OR REPLACE INTO researcher_grants(user_id, institution_id)"
+			 " VALUES (?1, ?2)",
+	[ST_GRANT_DEL] = "DELETE FROM researcher_grants WHERE user_id = ?1",
+	[ST_GRANTS_OF] = "SELECT institution_id FROM researcher_grants WHERE user_id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

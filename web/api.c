@@ -400,6 +400,7 @@ enum MHD_Result web_api_search(struct web_request *r, const struct web_params *p
 	o.speaker = web_arg(r, "speaker");
 	o.variety = web_arg(r, "variety");
 	o.collection = web_arg(r, "collection");
+	o.institution = web_arg(r, "institution");
 	o.date_from = web_arg(r, "from");
 	o.date_to = web_arg(r, "to");
 	if (off && *off && (o.offset = arg_count(off)) < 0)

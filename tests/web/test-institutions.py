@@ -19,7 +19,17 @@ annotators and admins of A, of B, and of the network.  Then:
   leaves the outline alone, a bad URL is a usage error;
 - the home page's featured recordings: two days give different orders, a
   large institution never takes more than its slots, and the first slot
-  goes round the institutions rather than to the largest.
+  goes round the institutions rather than to the largest;
+- search, export and OAI-PMH by institution: /api/search?institution=,
+  `search --institution`, `export --institution` and /api/export's, the
+  sets institution:SHORT beside the collections', Identify naming the
+  network and each record its institution; an unknown institution is a
+  400 or a one-line error, and no file;
+- researcher grants (`user grant LOGIN --institution SHORT|--all`, `user
+  revoke`): the role x institution x way-out table for researchers granted
+  all, one institution, or none, over pages, the recording API, media,
+  transcripts, clips, IIIF, search and exports; a grant changed holds at
+  the session's next request.
 
 Reads are not scoped to institutions yet: staff of A read B's recordings
 as before (checked, so that the day they are scoped this test says so).
@@ -150,6 +160,8 @@ def run_all(tmp, data):
     check_writes(data, c, rec)
     check_pages(data, c, rec)
     check_featured(data, c, rec)
+    check_filters(data, c, rec)
+    check_grants(data, c, rec)
 
 
 def first_segment(client, rid):
@@ -478,6 +490,167 @@ def check_featured(data, c, rec):
     ok(st == 200 and lst.get("total") == 1, "the home page's list filters by institution")
     st, _, body = request("GET", "/api/recordings?institution=big&limit=5")
     ok(st == 200 and (jbody(body) or {}).get("total") == 30, "browse by institution: its count")
+
+
+def check_filters(data, c, rec):
+    net = c["admin-net"]
+    # A's and B's recordings, public for everyone to search
+    for inst in "AB":
+        st, _, body = net.send("PATCH", "/api/recordings/%d" % rec[inst], {"access": "public"})
+        ok(st == 200, "%s's recording public again" % inst, body)
+    hits = {}
+    for short in ["musee-a", "assoc-b"]:
+        st, _, body = request("GET", "/api/search?q=la&limit=200&institution=" + short)
+        got = jbody(body) or {}
+        hits[short] = {h["recording_id"] for h in got.get("hits", [])}
+        ok(st == 200 and got.get("total", 0) > 0, "/api/search?institution=%s finds" % short,
+           body[:200])
+    ok(hits["musee-a"] == {rec["A"]} and hits["assoc-b"] == {rec["B"]},
+       "each institution's search keeps to its own recordings", hits)
+    st, _, body = request("GET", "/api/search?q=la&institution=nowhere")
+    ok(st == 400 and "no institution 'nowhere'" in (jbody(body) or {}).get("error", ""),
+       "/api/search with an unknown institution: 400 naming it", body)
+    r = cli(data, "search", "--json", "--limit", "200", "--institution", "assoc-b", "la")
+    got = json.loads(r.stdout) if r.returncode == 0 else {}
+    ok({h["recording_id"] for h in got.get("hits", [])} == {rec["B"]},
+       "search --institution keeps to its recordings", r.stderr)
+    r = cli(data, "search", "--institution", "nowhere", "la")
+    ok(r.returncode == 1 and r.stderr.count("\n") == 1 and "nowhere" in r.stderr,
+       "search --institution nowhere: exit 1, one line", r.stderr)
+
+    out = os.path.join(data, "..", "b.zip")
+    r = cli(data, "export", "--institution", "assoc-b", "--audio", "none", "-o", out)
+    names = []
+    if r.returncode == 0:
+        import zipfile
+        with zipfile.ZipFile(out) as z:
+            names = z.namelist()
+    folders = {n.split("/")[2] for n in names if n.startswith("data/recordings/")}
+    ok(r.returncode == 0 and folders == {"%06d-le-temps-des-foins" % rec["B"]},
+       "export --institution assoc-b: its recording alone", (r.stderr, folders))
+    bad = os.path.join(data, "..", "none.zip")
+    r = cli(data, "export", "--institution", "nowhere", "--audio", "none", "-o", bad)
+    ok(r.returncode == 1 and "nowhere" in r.stderr and not os.path.exists(bad),
+       "export --institution nowhere: exit 1, no file", r.stderr)
+    st, hd, body = request("GET", "/api/export?institution=musee-a&audio=none")
+    ok(st == 200 and hd.get("content-type") == "application/zip"
+       and ("%06d-" % rec["A"]).encode() in body and ("%06d-" % rec["B"]).encode() not in body,
+       "/api/export?institution=: that institution's bag")
+    st, _, body = request("GET", "/api/export?institution=nowhere&audio=none")
+    ok(st == 400 and "nowhere" in (jbody(body) or {}).get("error", ""),
+       "/api/export with an unknown institution: 400", body[:200])
+
+    st, _, body = request("GET", "/oai?verb=ListSets")
+    text = body.decode("utf-8")
+    ok("<setSpec>institution:musee-a</setSpec><setName>Musée A</setName>" in text
+       and "<setSpec>collection:" in text, "ListSets: a set per institution beside the collections")
+    st, _, body = request("GET", "/oai?verb=ListRecords&metadataPrefix=olac&set=institution:assoc-b")
+    text = body.decode("utf-8")
+    ids = re.findall(r"recording/(\d+)</identifier>", text)
+    ok(ids == [str(rec["B"])] and "<setSpec>institution:assoc-b</setSpec>" in text
+       and "<dc:publisher>Association B</dc:publisher>" in text,
+       "set=institution:assoc-b: its record, naming its institution", text[-600:])
+    st, _, body = request("GET", "/oai?verb=ListIdentifiers&metadataPrefix=oai_dc"
+                          "&set=institution:nowhere")
+    ok(b'code="noRecordsMatch"' in body, "an unknown institution's set: noRecordsMatch")
+    st, _, body = request("GET", "/oai?verb=Identify")
+    ok(re.search(r"<institution>parlers, a network of \d+ institutions: [^<]*Musée A", 
+                 body.decode("utf-8")) is not None, "Identify names the network and its members")
+
+
+def zip_names(body):
+    import io
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            return z.namelist()
+    except zipfile.BadZipFile:
+        return []
+
+
+def ways_out(client, rid, inst_short):
+    """What client gets of recording rid through each way out: way -> heard."""
+    got = {}
+    st, _, body = client.get("/api/recordings/%d" % rid)
+    r = jbody(body) or {}
+    got["api"] = st == 200 and r.get("can_listen") is True and any(
+        t["segments"] for t in r.get("tiers", []))
+    st, _, body = client.get("/recordings/%d" % rid)
+    page = page_data(body, "data") or page_data(body, "recording-data") or {}
+    m = re.search(rb'"can_listen":(true|false)', body)
+    got["page"] = st == 200 and m is not None and m.group(1) == b"true"
+    st, _, _ = client.get("/media/%d.opus" % rid)
+    got["media"] = st == 200
+    st, _, _ = client.get("/api/recordings/%d/annotations.eaf" % rid)
+    got["transcript"] = st == 200
+    st, _, _ = client.get("/api/recordings/%d/clip.wav?start=0&end=1" % rid)
+    got["clip"] = st == 200
+    st, _, body = client.get("/iiif/%d/manifest.json" % rid)
+    got["iiif"] = st == 200 and b".opus" in body
+    st, _, body = client.get("/api/search?q=la&limit=200&institution=" + inst_short)
+    got["search"] = rid in {h["recording_id"] for h in (jbody(body) or {}).get("hits", [])}
+    st, _, body = client.get("/api/export?ids=%d&audio=opus" % rid)
+    got["export"] = st == 200 and any(n.endswith(".opus") for n in zip_names(body))
+    return got, page
+
+
+def check_grants(data, c, rec):
+    net = c["admin-net"]
+    for inst in "AB":
+        st, _, body = net.send("PATCH", "/api/recordings/%d" % rec[inst], {"access": "restricted"})
+        ok(st == 200, "%s's recording restricted" % inst, body)
+    for login, inst in [("res-a", "musee-a"), ("res-all", None), ("res-none", None)]:
+        r = cli(data, "user", "add", login, "--role", "researcher",
+                *(["--institution", inst] if inst else []), stdin=PASSWORD + "\n")
+        ok(r.returncode == 0, "user add %s --role researcher" % login, r.stderr)
+    r = cli(data, "user", "revoke", "res-none")
+    ok(r.returncode == 0, "user revoke res-none", r.stderr)
+    r = cli(data, "user", "grant", "res-all", "--all", "--json")
+    ok(r.returncode == 0 and json.loads(r.stdout or "{}") == {
+        "login": "res-all", "role": "researcher", "grant": "all"},
+       "user grant --all --json says what it holds", r.stdout + r.stderr)
+    r = cli(data, "user", "grant", "ann-a", "--all")
+    ok(r.returncode == 1 and "only researchers" in r.stderr, "staff are not granted", r.stderr)
+    for args in [["--all", "--institution", "musee-a"], []]:
+        r = cli(data, "user", "grant", "res-a", *args)
+        ok(r.returncode == 2, "user grant %s: usage error" % " ".join(args), r.stderr)
+    r = cli(data, "user", "grant", "res-a", "--institution", "nowhere")
+    ok(r.returncode == 1 and "nowhere" in r.stderr, "a grant of an unknown institution: exit 1",
+       r.stderr)
+
+    shorts = {"A": "musee-a", "B": "assoc-b"}
+    clients = {login: Client(login) for login in ["res-a", "res-all", "res-none"]}
+    clients["anonymous"] = Anonymous()
+    expect = {"res-all": "AB", "res-a": "A", "res-none": "", "anonymous": ""}
+    for who, cl in clients.items():
+        for inst in "AB":
+            got, _ = ways_out(cl, rec[inst], shorts[inst])
+            want = inst in expect[who]
+            wrong = sorted(w for w, heard in got.items() if heard != want)
+            ok(not wrong, "%s %s %s's restricted recording on every way out"
+               % (who, "hears" if want else "does not hear", inst), wrong)
+    # searching without an institution: only a grant of all reads restricted hits
+    for who, want in [("res-all", {rec["A"], rec["B"]}), ("res-a", set()), ("res-none", set())]:
+        st, _, body = clients[who].get("/api/search?q=la&limit=200")
+        hits = {h["recording_id"] for h in (jbody(body) or {}).get("hits", [])}
+        ok(hits == want, "%s's search over every institution" % who, sorted(hits))
+    # listings are the same for all: restricted recordings are listed to everyone
+    for who, cl in clients.items():
+        st, _, body = cl.get("/api/recordings?limit=100")
+        ids = {r["id"] for r in (jbody(body) or {}).get("recordings", [])}
+        ok({rec["A"], rec["B"]} <= ids, "%s sees both restricted recordings listed" % who)
+    # a grant changed holds at once, in the same session
+    r = cli(data, "user", "grant", "res-a", "--institution", "assoc-b")
+    ok(r.returncode == 0, "user grant res-a --institution assoc-b", r.stderr)
+    got_a, _ = ways_out(clients["res-a"], rec["A"], "musee-a")
+    got_b, _ = ways_out(clients["res-a"], rec["B"], "assoc-b")
+    ok(not any(got_a.values()) and all(got_b.values()),
+       "regranted, res-a hears B's and no longer A's, at its next request", (got_a, got_b))
+
+
+class Anonymous:
+    def get(self, path):
+        return request("GET", path)
 
 
 if __name__ == "__main__":
