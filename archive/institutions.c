@@ -373,6 +373,61 @@ int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_
 	return ret;
 }
 
+int prl_archive_institution_recordings_json(struct prl_archive *a, const struct prl_viewer *v,
+					    const char *short_name, int64_t offset, int64_t limit,
+					    struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int64_t inst, total = 0, *ids = NULL;
+	int level = visible_level(v), rc, ret;
+	size_t n = 0;
+	sqlite3_stmt *st;
+
+	if ((ret = prl_archive_institution_id(a, short_name, &inst)) < 0)
+		return ret;
+	limit = limit > 0 ? (limit > 500 ? 500 : limit) : 50;
+	offset = offset > 0 ? offset : 0;
+	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_COUNT)))
+		return -PRL_ESQL;
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, inst);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_PAGE)))
+		goto end;
+	if (!(ids = malloc((size_t)limit * sizeof(*ids)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, inst);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)limit)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		archive_sql_fail(a, "listing an institution's recordings");
+		goto end;
+	}
+	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"recordings\":[",
+		     (long long)total, (long long)offset, (long long)limit);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			prl_buf_addch(&b, ',');
+		if ((ret = archive_recording_listed(a, v, ids[i], &b)) < 0)
+			goto end;
+	}
+	prl_buf_addstr(&b, "]}");
+	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+end:
+	free(ids);
+	prl_buf_release(&b);
+	return ret;
+}
+
 /* The two seeds of a day: FNV-1a of its text, folded below the prime the
  * statements take residues by; the multiplier is never 0, so each day
  * orders ids by a permutation of its own. */

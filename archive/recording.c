@@ -297,6 +297,12 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 		f = &none;
 	if ((ret = archive_filter_institution(a, f->institution)) < 0)
 		return ret;
+	/* an institution's recordings alone: from their own index */
+	if (f->institution && *f->institution && !(f->place && *f->place) &&
+	    !(f->speaker && *f->speaker) && !(f->variety && *f->variety) &&
+	    !(f->collection && *f->collection))
+		return prl_archive_institution_recordings_json(a, v, f->institution, f->offset,
+							       f->limit, out);
 	ret = -PRL_ESQL;
 	limit = f->limit > 0 ? (f->limit > 500 ? 500 : f->limit) : 50;
 	offset = f->offset > 0 ? f->offset : 0;

@@ -474,6 +474,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " VALUES (?1, ?2)",
 	[ST_GRANT_DEL] = "DELETE FROM researcher_grants WHERE user_id = ?1",
 	[ST_GRANTS_OF] = "SELECT institution_id FROM researcher_grants WHERE user_id = ?1",
+	/* an institution's page: ?1 as for listings, ?2 its id (from the index
+	 * recordings_institution_access alone) */
+	[ST_INST_RECORDINGS_COUNT] = "SELECT count(*) FROM recordings"
+				     " WHERE institution_id = ?2 AND access <= ?1",
+	[ST_INST_RECORDINGS_PAGE] = "SELECT id FROM recordings WHERE institution_id = ?2"
+				    " AND access <= ?1 ORDER BY date IS NULL, date, id"
+				    " LIMIT ?3 OFFSET ?4",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

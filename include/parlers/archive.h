@@ -283,6 +283,14 @@ int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_
  * numbers, such as OAI-PMH's resumption tokens).  -PRL_ENOTFOUND. */
 int prl_archive_institution_id(struct prl_archive *a, const char *short_name, int64_t *id);
 
+/* {total, offset, limit, recordings: [...]} of institution short_name's
+ * recordings viewer may know of, as prl_archive_list_json() gives them
+ * (by date, then id), counted and paged from an index of their own.
+ * -PRL_ENOTFOUND for an unknown institution. */
+int prl_archive_institution_recordings_json(struct prl_archive *a, const struct prl_viewer *v,
+					    const char *short_name, int64_t offset, int64_t limit,
+					    struct prl_buf *out);
+
 /* How many the home page features; 0 in a field: its default. */
 struct prl_featured_opts {
 	int per_institution; /* recordings of one institution at most; 0: 2 */

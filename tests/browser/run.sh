@@ -3,7 +3,8 @@
 # Runs the browser tests (TAP on stdout): installs playwright-core from the
 # lock file into tests/browser/node_modules when it is missing (never a
 # browser: Debian's /usr/bin/chromium is used), then runs each test script
-# (the listening room, the annotation editor, the sign-in redirect; or those
+# (the listening room, the annotation editor, the sign-in redirect, the
+# institutions' pages; or those
 # named as arguments)
 # and joins their TAP into one stream, numbered through, with one plan.
 # Skips, with a TAP plan saying why, where Chromium, node or the package
@@ -22,7 +23,7 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 		exit 0
 	fi
 fi
-[ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs test-login-next.mjs
+[ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs test-login-next.mjs test-institutions.mjs
 for t in "$@"; do
 	echo "# $t"
 	node "$t" 2>&1 || echo "# $t exited with status $?"
