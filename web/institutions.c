@@ -198,7 +198,7 @@ static int page_piece(struct web_request *r, struct prl_archive *a, enum piece k
 		ret = prl_archive_institution_facets_json(a, &r->viewer, short_name, &b);
 		break;
 	default:
-		ret = prl_archive_institution_recordings_json(a, &r->viewer, short_name, 0, 50, &b);
+		ret = prl_archive_institution_recordings_json(a, &r->viewer, short_name, 0, 24, &b);
 		break;
 	}
 	if (ret == 0 && shared && (blob = web_blob_new(prl_buf_str(&b), b.len))) {
