@@ -289,8 +289,8 @@ int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, 
 			     struct prl_buf *out);
 /* The highest access level viewer v (NULL: anonymous) may know of, from
  * prl_access_decide(): what every listing, count and harvest binds as
- * "r.access <= level"; -1 when it may know of none.  The one place that
- * turns the rule into a level. */
+ * "r.access <= level" (public at least: everyone knows of those; -1
+ * would mean none).  The one place that turns the rule into a level. */
 int archive_visible_level(const struct prl_viewer *v);
 /* 0 when short_name is NULL, "" or an institution's; else -PRL_EINVAL
  * with "no institution 'x' (see 'parlers institution list')": a filter

@@ -21,14 +21,6 @@
 #define FIELD_MAX 1000	      /* bytes of a name, kind, address... */
 #define DESCRIPTION_MAX 16384 /* bytes of a description */
 
-/* The highest access level viewer may know of: the one rule (archive.c). */
-static int visible_level(const struct prl_viewer *v)
-{
-	int level = archive_visible_level(v);
-
-	return level < PRL_ACCESS_PUBLIC ? PRL_ACCESS_PUBLIC : level;
-}
-
 int prl_institution_short_valid(const char *s)
 {
 	size_t n;
@@ -203,7 +195,7 @@ static int institutions_json(struct prl_archive *a, const struct prl_viewer *v,
 
 	if (!st)
 		return -PRL_ESQL;
-	sqlite3_bind_int(st, 1, visible_level(v));
+	sqlite3_bind_int(st, 1, archive_visible_level(v));
 	archive_bind_text(st, 2, short_name);
 	if (!short_name)
 		prl_buf_addstr(&b, "{\"institutions\":[");
@@ -367,7 +359,7 @@ int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_
 				    short_name ? short_name : "");
 	if ((ret = archive_institution_find(a, short_name, &inst, NULL)) < 0)
 		return ret;
-	if ((ret = institution_facets(a, visible_level(v), inst, &b)) == 0)
+	if ((ret = institution_facets(a, archive_visible_level(v), inst, &b)) == 0)
 		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 	prl_buf_release(&b);
 	return ret;
@@ -379,7 +371,7 @@ int prl_archive_institution_recordings_json(struct prl_archive *a, const struct 
 {
 	struct prl_buf b = PRL_BUF_INIT;
 	int64_t inst, total = 0, *ids = NULL;
-	int level = visible_level(v), rc, ret;
+	int level = archive_visible_level(v), rc, ret;
 	size_t n = 0;
 	sqlite3_stmt *st;
 
@@ -462,7 +454,7 @@ int prl_archive_featured_json(struct prl_archive *a, const struct prl_viewer *v,
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
-	sqlite3_bind_int(st, 1, visible_level(v));
+	sqlite3_bind_int(st, 1, archive_visible_level(v));
 	sqlite3_bind_int64(st, 2, add);
 	sqlite3_bind_int64(st, 3, mul);
 	sqlite3_bind_int(st, 4, per);

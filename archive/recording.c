@@ -15,15 +15,6 @@
 
 #include "archive-internal.h"
 
-/* The highest access level viewer may know of (the one rule, in archive.c;
- * everyone knows of public recordings). */
-static int max_visible_level(const struct prl_viewer *v)
-{
-	int level = archive_visible_level(v);
-
-	return level < PRL_ACCESS_PUBLIC ? PRL_ACCESS_PUBLIC : level;
-}
-
 static void add_num(struct prl_buf *out, const char *key, sqlite3_stmt *st, int col, int real)
 {
 	prl_buf_addf(out, ",\"%s\":", key);
@@ -275,7 +266,7 @@ int prl_archive_recording_json(struct prl_archive *a, const struct prl_viewer *v
 static void bind_filter(sqlite3_stmt *st, const struct prl_viewer *v,
 			const struct prl_recording_filter *f)
 {
-	sqlite3_bind_int(st, 1, max_visible_level(v));
+	sqlite3_bind_int(st, 1, archive_visible_level(v));
 	archive_bind_text(st, 2, f->place && f->place[0] ? f->place : NULL);
 	archive_bind_text(st, 3, f->speaker && f->speaker[0] ? f->speaker : NULL);
 	archive_bind_text(st, 4, f->variety && f->variety[0] ? f->variety : NULL);
@@ -444,7 +435,7 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 	for (i = 0; i < sizeof(facets) / sizeof(facets[0]); i++) {
 		if (!(st = archive_stmt(a, facets[i].sid)))
 			goto end;
-		sqlite3_bind_int(st, 1, max_visible_level(v));
+		sqlite3_bind_int(st, 1, archive_visible_level(v));
 		prl_buf_addf(&b, "%s\"%s\":[", i ? "," : "", facets[i].key);
 		first = 1;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
