@@ -275,7 +275,7 @@ int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
 {
 	char hash[crypto_pwhash_STRBYTES];
 	sqlite3_stmt *st;
-	int64_t id;
+	int64_t id, home;
 	int old_role, ret;
 
 	if (role >= 0 && (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN))
@@ -285,9 +285,17 @@ int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
 		return ret;
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = user_find(a, login, &id, &old_role, NULL, NULL)) < 0)
+	if ((ret = user_find(a, login, &id, &old_role, NULL, &home)) < 0)
 		goto end;
 	ret = -PRL_ESQL;
+	/* an account that becomes a researcher is granted as a new one would
+	 * be (its institution's, or every one's); one that was a researcher
+	 * keeps its grant, and staff need none */
+	if (role == PRL_ROLE_RESEARCHER && old_role != PRL_ROLE_RESEARCHER &&
+	    set_grant(a, id, home) < 0)
+		goto end;
+	if (role > PRL_ROLE_RESEARCHER && set_grant(a, id, PRL_GRANT_NONE) < 0)
+		goto end;
 	if (password) {
 		if (!(st = archive_stmt(a, ST_USER_SET_PASSWORD)))
 			goto end;

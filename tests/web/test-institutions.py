@@ -639,6 +639,20 @@ def check_grants(data, c, rec):
         st, _, body = cl.get("/api/recordings?limit=100")
         ids = {r["id"] for r in (jbody(body) or {}).get("recordings", [])}
         ok({rec["A"], rec["B"]} <= ids, "%s sees both restricted recordings listed" % who)
+    # an annotator of A made a researcher is granted A's; made staff again, none is kept
+    r = cli(data, "user", "role", "ann-a", "--role", "researcher")
+    ok(r.returncode == 0, "user role ann-a --role researcher", r.stderr)
+    db = sqlite3.connect(os.path.join(data, "archive.db"))
+    grant = db.execute("SELECT g.institution_id = u.institution_id FROM researcher_grants g"
+                       " JOIN users u ON u.id = g.user_id WHERE u.login = 'ann-a'").fetchall()
+    db.close()
+    ok(grant == [(1,)], "an account made a researcher is granted its institution's", grant)
+    r = cli(data, "user", "role", "ann-a", "--role", "annotator")
+    db = sqlite3.connect(os.path.join(data, "archive.db"))
+    grant = db.execute("SELECT count(*) FROM researcher_grants g JOIN users u"
+                       " ON u.id = g.user_id WHERE u.login = 'ann-a'").fetchone()[0]
+    db.close()
+    ok(r.returncode == 0 and grant == 0, "and made staff again, keeps none", grant)
     # a grant changed holds at once, in the same session
     r = cli(data, "user", "grant", "res-a", "--institution", "assoc-b")
     ok(r.returncode == 0, "user grant res-a --institution assoc-b", r.stderr)
