@@ -79,6 +79,9 @@
   }
 
   function renderFeatured(featured) {
+    // an archive with nothing to show yet shows no empty section
+    document.querySelector('section.featured').hidden =
+      !(featured.recordings || []).length && !(featured.institutions || []).length;
     document.getElementById('featured').replaceChildren(...(featured.recordings || []).map((r) => {
       const c = card(r);
       if (r.institution && r.institution.name) {
