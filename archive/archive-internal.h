@@ -41,12 +41,15 @@
 #define INDEX_CREATE_SQL                                                                           \
 	"CREATE VIRTUAL TABLE segment_index USING fts5(body, meta,"                                \
 	" tokenize = 'unicode61 remove_diacritics 2')"
-/* A recording's filter tokens: place, collection, variety, speakers. */
-#define INDEX_META_SQL                                                                             \
+/* A recording's filter tokens as schema 3 made them: place, collection,
+ * variety, speakers. */
+#define INDEX_META_V3_SQL                                                                          \
 	"'p' || ifnull(r.place_id, 0) || ' c' || ifnull(r.collection_id, 0)"                       \
 	" || ' v' || hex(prl_fold(ifnull(r.variety, '')))"                                         \
 	" || ifnull((SELECT ' ' || group_concat('s' || rs.speaker_id, ' ')"                        \
 	"   FROM recording_speakers rs WHERE rs.recording_id = r.id), '')"
+/* ... and since schema 11, its institution. */
+#define INDEX_META_SQL INDEX_META_V3_SQL " || ' i' || ifnull(r.institution_id, 0)"
 
 /* Every SQL statement the module runs; the text is in sql.c. */
 enum stmt_id {
@@ -237,6 +240,19 @@ enum stmt_id {
 	ST_CAT_TOUCH,
 	ST_CAT_PLACE_BY_NAME,
 	ST_CAT_INDEX_STATE,
+	/* the institutions' pages and the home page (institutions.c) */
+	ST_INST_FACET_COLLECTIONS,
+	ST_INST_FACET_PLACES,
+	ST_INST_FACET_SPEAKERS,
+	ST_FEATURED_RECORDINGS,
+	ST_FEATURED_INSTITUTIONS,
+	/* schema 11: search by institution, researcher grants */
+	ST_FILTER_INSTITUTIONS,
+	ST_GRANT_ADD,
+	ST_GRANT_DEL,
+	ST_GRANTS_OF,
+	ST_INST_RECORDINGS_COUNT,
+	ST_INST_RECORDINGS_PAGE,
 	ST_COUNT
 };
 
@@ -326,6 +342,19 @@ int archive_withheld_remove(struct prl_archive *a, const struct prl_viewer *v, i
  * use (recording.c); every way out asks prl_archive_recording_open(), the
  * access gate, instead.  -PRL_ENOTFOUND when unknown. */
 int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out);
+/* Recording id's object as listings give it (no tiers) for viewer v,
+ * appended to out.  -PRL_ENOTFOUND when v may not know of it. */
+int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			     struct prl_buf *out);
+/* The highest access level viewer v (NULL: anonymous) may know of, from
+ * prl_access_decide(): what every listing, count and harvest binds as
+ * "r.access <= level" (public at least: everyone knows of those; -1
+ * would mean none).  The one place that turns the rule into a level. */
+int archive_visible_level(const struct prl_viewer *v);
+/* 0 when short_name is NULL, "" or an institution's; else -PRL_EINVAL
+ * with "no institution 'x' (see 'parlers institution list')": a filter
+ * naming none is the asker's mistake, not an empty answer. */
+int archive_filter_institution(struct prl_archive *a, const char *short_name);
 /* [{id, start_ms, end_ms, reason}] of recording rec_id for viewer v, who
  * passed the access gate already (spans.c, for recording.c's JSON); the public
  * prl_archive_withheld_json() opens the recording through the gate first. */

@@ -47,7 +47,8 @@ int prl_role_parse(const char *s)
 	return -1;
 }
 
-enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_access a)
+enum prl_visibility prl_access_decide_in(const struct prl_viewer *v, enum prl_access a,
+					 int64_t institution_id)
 {
 	enum prl_role r = v ? v->role : PRL_ROLE_ANONYMOUS;
 
@@ -55,12 +56,39 @@ enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_acces
 	case PRL_ACCESS_PUBLIC:
 		return PRL_SEE_ALL;
 	case PRL_ACCESS_RESTRICTED:
-		return r >= PRL_ROLE_RESEARCHER ? PRL_SEE_ALL : PRL_SEE_METADATA;
+		/* staff hear it all; a researcher what it is granted: every
+		 * institution's, or one's */
+		if (r >= PRL_ROLE_ANNOTATOR)
+			return PRL_SEE_ALL;
+		if (r == PRL_ROLE_RESEARCHER &&
+		    (v->grant == 0 || (v->grant > 0 && v->grant == institution_id)))
+			return PRL_SEE_ALL;
+		return PRL_SEE_METADATA;
 	case PRL_ACCESS_PRIVATE:
 		/* staff: the people who annotate and administer the archive */
 		return r >= PRL_ROLE_ANNOTATOR ? PRL_SEE_ALL : PRL_SEE_NOTHING;
 	}
 	return PRL_SEE_NOTHING;
+}
+
+enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_access a)
+{
+	return prl_access_decide_in(v, a, 0);
+}
+
+int prl_access_by_role(const struct prl_viewer *v)
+{
+	return !v || v->role != PRL_ROLE_RESEARCHER || v->grant == 0;
+}
+
+int archive_visible_level(const struct prl_viewer *v)
+{
+	int level = -1;
+
+	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
+		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_NOTHING)
+			level = l;
+	return level;
 }
 
 void prl_archive_busy_timeout(struct prl_archive *a, int ms)

@@ -643,8 +643,9 @@ static int cmp_rec(const void *pa, const void *pb)
 	return ra->id < rb->id ? -1 : ra->id > rb->id;
 }
 
-/* Every recording of a listing (a collection, or all) viewer may know of. */
-static int select_listing(struct prl_export *x, const char *collection)
+/* Every recording of a listing (a collection, an institution's, or all)
+ * viewer may know of. */
+static int select_listing(struct prl_export *x, const char *collection, const char *institution)
 {
 	struct prl_recording_filter f;
 	struct prl_buf b = PRL_BUF_INIT;
@@ -654,6 +655,7 @@ static int select_listing(struct prl_export *x, const char *collection)
 
 	memset(&f, 0, sizeof(f));
 	f.collection = collection;
+	f.institution = institution;
 	f.limit = 500;
 	for (;;) {
 		prl_buf_reset(&b);
@@ -692,6 +694,7 @@ static int select_query(struct prl_export *x, const struct prl_export_opts *o)
 	memset(&so, 0, sizeof(so));
 	so.query = o->query;
 	so.collection = o->collection;
+	so.institution = o->institution;
 	so.sort = PRL_SORT_DATE;
 	so.limit = EXPORT_SEARCH_PAGE;
 	for (;;) {
@@ -944,9 +947,11 @@ static void describe_selection(struct prl_export *x, const struct prl_export_opt
 		prl_buf_addf(&b, "query \"%s\"; ", o->query);
 	if (o->collection)
 		prl_buf_addf(&b, "collection \"%s\"; ", o->collection);
+	if (o->institution)
+		prl_buf_addf(&b, "institution \"%s\"; ", o->institution);
 	if (o->nids)
 		prl_buf_addf(&b, "%zu recordings by id; ", o->nids);
-	if (!o->query && !o->collection && !o->nids)
+	if (!o->query && !o->collection && !o->institution && !o->nids)
 		prl_buf_addstr(&b, "every recording; ");
 	prl_buf_addf(&b, "audio: %s; for: %s", audio[o->audio], prl_role_name(x->v.role));
 	/* a tag value is one line: no control character may end it early */
@@ -956,8 +961,9 @@ static void describe_selection(struct prl_export *x, const struct prl_export_opt
 	x->selection = prl_buf_detach(&b, NULL);
 }
 
-/* ids and a collection: the recordings selected by id that are in it */
-static int keep_in_collection(struct prl_export *x, const char *collection)
+/* ids and a collection or an institution: the recordings selected by id
+ * that are in it */
+static int keep_in_listing(struct prl_export *x, const char *collection, const char *institution)
 {
 	struct rec *keep = x->recs;
 	size_t nkeep = x->nrecs, i, j;
@@ -965,7 +971,7 @@ static int keep_in_collection(struct prl_export *x, const char *collection)
 
 	x->recs = NULL;
 	x->nrecs = 0;
-	ret = select_listing(x, collection);
+	ret = select_listing(x, collection, institution);
 	for (i = j = 0; ret == 0 && i < x->nrecs; i++) {
 		int in = 0;
 
@@ -1042,6 +1048,8 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 		goto end;
 	}
 	describe_selection(x, o);
+	if ((ret = archive_filter_institution(a, o->institution)) < 0)
+		goto end;
 
 	if (o->query && *o->query) {
 		if ((ret = select_query(x, o)) < 0)
@@ -1062,11 +1070,13 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 			if ((ret = add_rec_id(x, o->ids[i], 1)) < 0)
 				goto end;
 		}
-		if (o->collection && *o->collection &&
-		    (ret = keep_in_collection(x, o->collection)) < 0)
+		if (((o->collection && *o->collection) || (o->institution && *o->institution)) &&
+		    (ret = keep_in_listing(x,
+					   o->collection && *o->collection ? o->collection : NULL,
+					   o->institution)) < 0)
 			goto end;
-	} else if ((ret = select_listing(x, o->collection && *o->collection ? o->collection
-									    : NULL)) < 0) {
+	} else if ((ret = select_listing(x, o->collection && *o->collection ? o->collection : NULL,
+					 o->institution)) < 0) {
 		goto end;
 	}
 	if (!x->nrecs) {

@@ -14,13 +14,7 @@
 /* The highest level an anonymous visitor may know of, from the one rule. */
 static int harvest_level(void)
 {
-	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
-	int level = -1;
-
-	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
-		if (prl_access_decide(&anon, (enum prl_access)l) != PRL_SEE_NOTHING)
-			level = l;
-	return level;
+	return archive_visible_level(NULL);
 }
 
 int prl_archive_harvest(struct prl_archive *a, const char *from, const char *until,

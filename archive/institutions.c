@@ -12,23 +12,14 @@
  * often than written.
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "archive-internal.h"
 
 #define FIELD_MAX 1000	      /* bytes of a name, kind, address... */
 #define DESCRIPTION_MAX 16384 /* bytes of a description */
-
-/* The highest access level viewer may know of (as recording.c's). */
-static int visible_level(const struct prl_viewer *v)
-{
-	int level = PRL_ACCESS_PUBLIC;
-
-	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
-		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_NOTHING)
-			level = l;
-	return level;
-}
 
 int prl_institution_short_valid(const char *s)
 {
@@ -204,7 +195,7 @@ static int institutions_json(struct prl_archive *a, const struct prl_viewer *v,
 
 	if (!st)
 		return -PRL_ESQL;
-	sqlite3_bind_int(st, 1, visible_level(v));
+	sqlite3_bind_int(st, 1, archive_visible_level(v));
 	archive_bind_text(st, 2, short_name);
 	if (!short_name)
 		prl_buf_addstr(&b, "{\"institutions\":[");
@@ -269,6 +260,29 @@ int archive_institution_find(struct prl_archive *a, const char *short_name, int6
 	return 0;
 }
 
+int prl_archive_institution_id(struct prl_archive *a, const char *short_name, int64_t *id)
+{
+	if (!prl_institution_short_valid(short_name))
+		return archive_fail(a, -PRL_ENOTFOUND, "no institution '%s'",
+				    short_name ? short_name : "");
+	return archive_institution_find(a, short_name, id, NULL);
+}
+
+int archive_filter_institution(struct prl_archive *a, const char *short_name)
+{
+	int64_t id;
+	int ret;
+
+	if (!short_name || !*short_name)
+		return 0;
+	if (!prl_institution_short_valid(short_name))
+		return archive_fail(a, -PRL_EINVAL,
+				    "no institution '%s' (see 'parlers institution list')",
+				    short_name);
+	ret = archive_institution_find(a, short_name, &id, NULL);
+	return ret == -PRL_ENOTFOUND ? -PRL_EINVAL : ret;
+}
+
 int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_INST_FIRST);
@@ -283,5 +297,208 @@ int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out)
 		ret = rc == SQLITE_DONE ? archive_fail(a, -PRL_ENOTFOUND, "no institution")
 					: archive_sql_fail(a, "finding an institution");
 	sqlite3_reset(st);
+	return ret;
+}
+
+/* Appends {"collections":[...],"places":[...],"speakers":[...]} of the
+ * recordings of institution inst that level lets be known. */
+static int institution_facets(struct prl_archive *a, int level, int64_t inst, struct prl_buf *b)
+{
+	static const struct {
+		const char *key;
+		enum stmt_id sid;
+	} facets[] = {
+		{"collections", ST_INST_FACET_COLLECTIONS},
+		{"places", ST_INST_FACET_PLACES},
+		{"speakers", ST_INST_FACET_SPEAKERS},
+	};
+	sqlite3_stmt *st;
+	int rc;
+
+	prl_buf_addch(b, '{');
+	for (size_t i = 0; i < sizeof(facets) / sizeof(facets[0]); i++) {
+		if (!(st = archive_stmt(a, facets[i].sid)))
+			return -PRL_ESQL;
+		sqlite3_bind_int(st, 1, level);
+		sqlite3_bind_int64(st, 2, inst);
+		prl_buf_addf(b, "%s\"%s\":[", i ? "," : "", facets[i].key);
+		for (int n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+			prl_buf_addf(b, "%s{\"id\":%lld,\"name\":", n ? "," : "",
+				     (long long)sqlite3_column_int64(st, 0));
+			prl_json_str(b, (const char *)sqlite3_column_text(st, 1));
+			prl_buf_addf(b, ",\"count\":%lld", (long long)sqlite3_column_int64(st, 2));
+			if (facets[i].sid == ST_INST_FACET_PLACES) {
+				add_text(b, "commune", st, 3);
+				if (sqlite3_column_type(st, 4) == SQLITE_NULL ||
+				    sqlite3_column_type(st, 5) == SQLITE_NULL)
+					prl_buf_addstr(b, ",\"lat\":null,\"lon\":null");
+				else
+					prl_buf_addf(b, ",\"lat\":%.6f,\"lon\":%.6f",
+						     sqlite3_column_double(st, 4),
+						     sqlite3_column_double(st, 5));
+			}
+			prl_buf_addch(b, '}');
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return archive_sql_fail(a, "counting an institution's recordings");
+		prl_buf_addch(b, ']');
+	}
+	return prl_buf_addch(b, '}');
+}
+
+int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_viewer *v,
+					const char *short_name, struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int64_t inst;
+	int ret;
+
+	if (!prl_institution_short_valid(short_name))
+		return archive_fail(a, -PRL_ENOTFOUND, "no institution '%s'",
+				    short_name ? short_name : "");
+	if ((ret = archive_institution_find(a, short_name, &inst, NULL)) < 0)
+		return ret;
+	if ((ret = institution_facets(a, archive_visible_level(v), inst, &b)) == 0)
+		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
+	return ret;
+}
+
+int prl_archive_institution_recordings_json(struct prl_archive *a, const struct prl_viewer *v,
+					    const char *short_name, int64_t offset, int64_t limit,
+					    struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int64_t inst, total = 0, *ids = NULL;
+	int level = archive_visible_level(v), rc, ret;
+	size_t n = 0;
+	sqlite3_stmt *st;
+
+	if ((ret = prl_archive_institution_id(a, short_name, &inst)) < 0)
+		return ret;
+	limit = limit > 0 ? (limit > 500 ? 500 : limit) : 50;
+	offset = offset > 0 ? offset : 0;
+	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_COUNT)))
+		return -PRL_ESQL;
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, inst);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_PAGE)))
+		goto end;
+	if (!(ids = malloc((size_t)limit * sizeof(*ids)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, inst);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)limit)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		archive_sql_fail(a, "listing an institution's recordings");
+		goto end;
+	}
+	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"recordings\":[",
+		     (long long)total, (long long)offset, (long long)limit);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			prl_buf_addch(&b, ',');
+		if ((ret = archive_recording_listed(a, v, ids[i], &b)) < 0)
+			goto end;
+	}
+	prl_buf_addstr(&b, "]}");
+	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+end:
+	free(ids);
+	prl_buf_release(&b);
+	return ret;
+}
+
+/* The two seeds of a day: FNV-1a of its text, folded below the prime the
+ * statements take residues by; the multiplier is never 0, so each day
+ * orders ids by a permutation of its own. */
+static void day_seeds(const char *day, int64_t *add, int64_t *mul)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *p = day ? day : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	*add = (int64_t)(h % 1000003u);
+	*mul = (int64_t)((h >> 24) % 2147483646u) + 1;
+}
+
+int prl_archive_featured_json(struct prl_archive *a, const struct prl_viewer *v, const char *day,
+			      const struct prl_featured_opts *o, struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int64_t add, mul, *ids = NULL;
+	size_t nids = 0;
+	sqlite3_stmt *st;
+	int rc, ret = -PRL_ESQL;
+	int per = o && o->per_institution > 0 ? o->per_institution : 2;
+	int nrec = o && o->recordings > 0 ? o->recordings : 12;
+	int ninst = o && o->institutions > 0 ? o->institutions : 12;
+
+	if (nrec > 200)
+		nrec = 200;
+	day_seeds(day, &add, &mul);
+	if (!(st = archive_stmt(a, ST_FEATURED_RECORDINGS)))
+		goto end;
+	if (!(ids = malloc((size_t)nrec * sizeof(*ids)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int(st, 1, archive_visible_level(v));
+	sqlite3_bind_int64(st, 2, add);
+	sqlite3_bind_int64(st, 3, mul);
+	sqlite3_bind_int(st, 4, per);
+	sqlite3_bind_int(st, 5, nrec);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nids < (size_t)nrec)
+		ids[nids++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		archive_sql_fail(a, "choosing the featured recordings");
+		goto end;
+	}
+	prl_buf_addstr(&b, "{\"day\":");
+	prl_json_str(&b, day ? day : "");
+	prl_buf_addf(&b, ",\"per_institution\":%d,\"recordings\":[", per);
+	for (size_t i = 0; i < nids; i++) {
+		if (i)
+			prl_buf_addch(&b, ',');
+		if ((ret = archive_recording_listed(a, v, ids[i], &b)) < 0)
+			goto end;
+	}
+	prl_buf_addstr(&b, "],\"institutions\":[");
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_FEATURED_INSTITUTIONS)))
+		goto end;
+	sqlite3_bind_int64(st, 1, add);
+	sqlite3_bind_int64(st, 2, mul);
+	sqlite3_bind_int(st, 3, ninst);
+	for (int n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+		prl_buf_addstr(&b, n ? ",{\"short\":" : "{\"short\":");
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 0));
+		add_text(&b, "name", st, 1);
+		add_text(&b, "kind", st, 2);
+		add_text(&b, "commune", st, 3);
+		prl_buf_addch(&b, '}');
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		archive_sql_fail(a, "choosing the featured institutions");
+		goto end;
+	}
+	prl_buf_addstr(&b, "]}");
+	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+end:
+	free(ids);
+	prl_buf_release(&b);
 	return ret;
 }

@@ -15,17 +15,6 @@
 
 #include "archive-internal.h"
 
-/* The highest access level viewer may know of. */
-static int max_visible_level(const struct prl_viewer *v)
-{
-	int level = PRL_ACCESS_PUBLIC;
-
-	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
-		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_NOTHING)
-			level = l;
-	return level;
-}
-
 static void add_num(struct prl_buf *out, const char *key, sqlite3_stmt *st, int col, int real)
 {
 	prl_buf_addf(out, ",\"%s\":", key);
@@ -201,7 +190,8 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 			return archive_sql_fail(a, "reading a recording");
 		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
 	}
-	vis = prl_access_decide(v, (enum prl_access)sqlite3_column_int(st, 11));
+	vis = prl_access_decide_in(v, (enum prl_access)sqlite3_column_int(st, 11),
+				   sqlite3_column_int64(st, 34));
 	if (vis == PRL_SEE_NOTHING) {
 		sqlite3_reset(st);
 		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
@@ -279,7 +269,7 @@ int prl_archive_recording_json(struct prl_archive *a, const struct prl_viewer *v
 static void bind_filter(sqlite3_stmt *st, const struct prl_viewer *v,
 			const struct prl_recording_filter *f)
 {
-	sqlite3_bind_int(st, 1, max_visible_level(v));
+	sqlite3_bind_int(st, 1, archive_visible_level(v));
 	archive_bind_text(st, 2, f->place && f->place[0] ? f->place : NULL);
 	archive_bind_text(st, 3, f->speaker && f->speaker[0] ? f->speaker : NULL);
 	archive_bind_text(st, 4, f->variety && f->variety[0] ? f->variety : NULL);
@@ -299,6 +289,15 @@ int prl_archive_list_json(struct prl_archive *a, const struct prl_viewer *v,
 
 	if (!f)
 		f = &none;
+	if ((ret = archive_filter_institution(a, f->institution)) < 0)
+		return ret;
+	/* an institution's recordings alone: from their own index */
+	if (f->institution && *f->institution && !(f->place && *f->place) &&
+	    !(f->speaker && *f->speaker) && !(f->variety && *f->variety) &&
+	    !(f->collection && *f->collection))
+		return prl_archive_institution_recordings_json(a, v, f->institution, f->offset,
+							       f->limit, out);
+	ret = -PRL_ESQL;
 	limit = f->limit > 0 ? (f->limit > 500 ? 500 : f->limit) : 50;
 	offset = f->offset > 0 ? f->offset : 0;
 	if (!(cnt = archive_stmt(a, ST_LIST_COUNT)))
@@ -344,6 +343,12 @@ end:
 	return ret;
 }
 
+int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			     struct prl_buf *out)
+{
+	return write_recording(a, v, id, 0, out);
+}
+
 int archive_recording_brief(struct prl_archive *a, int64_t id, struct prl_recording_brief *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_REC_BRIEF);
@@ -384,7 +389,7 @@ int prl_archive_recording_open(struct prl_archive *a, const struct prl_viewer *v
 
 	if ((ret = archive_recording_brief(a, id, &b)) < 0)
 		return ret;
-	vis = prl_access_decide(v, b.access);
+	vis = prl_access_decide_in(v, b.access, b.institution_id);
 	if (vis == PRL_SEE_NOTHING)
 		ret = archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
 	else if (vis < need && need <= PRL_SEE_ALL)
@@ -433,7 +438,7 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 	for (i = 0; i < sizeof(facets) / sizeof(facets[0]); i++) {
 		if (!(st = archive_stmt(a, facets[i].sid)))
 			goto end;
-		sqlite3_bind_int(st, 1, max_visible_level(v));
+		sqlite3_bind_int(st, 1, archive_visible_level(v));
 		prl_buf_addf(&b, "%s\"%s\":[", i ? "," : "", facets[i].key);
 		first = 1;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

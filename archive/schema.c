@@ -165,7 +165,7 @@ static const struct migration migrations[] = {
 	 "  recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,"
 	 "  meta TEXT NOT NULL);"
 	 "INSERT INTO recording_index_meta(recording_id, meta)"
-	 " SELECT r.id, " INDEX_META_SQL " FROM recordings r;" INDEX_CREATE_SQL ";"
+	 " SELECT r.id, " INDEX_META_V3_SQL " FROM recordings r;" INDEX_CREATE_SQL ";"
 	 "CREATE VIRTUAL TABLE segment_vocab USING fts5vocab(segment_index, 'col');"
 	 "INSERT INTO segment_index(rowid, body, meta)"
 	 " SELECT " INDEX_KEY3_SQL(
@@ -417,7 +417,33 @@ static const struct migration migrations[] = {
 	 "CREATE TABLE deleted_records ("
 	 "  recording_id INTEGER PRIMARY KEY,"
 	 "  deleted_at TEXT NOT NULL,"
-	 "  collection_id INTEGER);"},
+	 "  collection_id INTEGER,"
+	 "  institution_id INTEGER);"},
+	{11,
+	 /* search by institution: every recording's index tokens gain
+	  * i<institution id> (INDEX_META_SQL), and every row of the index is
+	  * given its recording's new tokens (the low 40 bits of a rowid are
+	  * the segment's id, whatever its access and tier bits).
+	  *
+	  * Researcher grants: a researcher hears and reads the restricted
+	  * recordings of the institution it is granted (institution_id 0:
+	  * of all of them; no row: of none).  The researchers of an older
+	  * archive heard every restricted recording: they keep that. */
+	 "UPDATE recording_index_meta SET meta = (SELECT " INDEX_META_SQL
+	 " FROM recordings r WHERE r.id = recording_index_meta.recording_id);"
+	 "UPDATE segment_index SET meta = ifnull((SELECT m.meta FROM segments s"
+	 " JOIN tiers t ON t.id = s.tier_id"
+	 " JOIN recording_index_meta m ON m.recording_id = t.recording_id"
+	 " WHERE s.id = (segment_index.rowid & 1099511627775)), '');"
+	 "CREATE TABLE researcher_grants ("
+	 "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	 "  institution_id INTEGER NOT NULL);"
+	 "INSERT INTO researcher_grants(user_id, institution_id)"
+	 " SELECT id, 0 FROM users WHERE role = 1;"
+	 /* the institutions' pages count and list an institution's
+	  * recordings by level from this index alone, never reading rows */
+	 "CREATE INDEX recordings_institution_access"
+	 " ON recordings(institution_id, access, place_id, collection_id);"},
 	{13,
 	 /* thematic routes ("parcours"): ordered stops, each a span of a
 	  * recording with a commentary.  A stop goes with its recording: a

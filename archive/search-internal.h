@@ -78,7 +78,7 @@ struct term_list {
 	size_t n;
 };
 
-#define PLAN_MAX_FILTERS 4
+#define PLAN_MAX_FILTERS 5
 
 /* A parsed query with everything it stands for, ready to run. */
 struct plan {

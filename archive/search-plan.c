@@ -156,6 +156,7 @@ int search_build_plan(struct prl_archive *a, const struct prl_viewer *v,
 {
 	struct prl_buf perr = PRL_BUF_INIT;
 	struct search_vocab *vocab = NULL;
+	int64_t inst = 0;
 	int ret;
 	size_t i;
 
@@ -198,10 +199,15 @@ int search_build_plan(struct prl_archive *a, const struct prl_viewer *v,
 			p->has_variants = 1;
 	}
 	/* the access rule: the levels are the top bits of the index's rowids,
-	 * and the levels a viewer may read are always 0..n (see schema.c) */
+	 * and the levels a viewer may read are always 0..n (see schema.c).  A
+	 * search kept to one institution is decided for that institution, so
+	 * a researcher granted it reads its restricted transcripts there. */
+	if (o->institution && *o->institution &&
+	    prl_archive_institution_id(a, o->institution, &inst) < 0)
+		inst = 0;
 	p->key_below = 0;
 	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++) {
-		if (prl_access_decide(v, (enum prl_access)l) != PRL_SEE_ALL)
+		if (prl_access_decide_in(v, (enum prl_access)l, inst) != PRL_SEE_ALL)
 			break;
 		p->key_below = (int64_t)(l + 1) << INDEX_ACCESS_BITS;
 	}
@@ -217,7 +223,8 @@ int search_build_plan(struct prl_archive *a, const struct prl_viewer *v,
 	if ((ret = filter_hex(p, o->variety, 'v')) < 0 ||
 	    (ret = filter_ids(a, p, ST_FILTER_PLACES, o->place, 'p')) < 0 ||
 	    (ret = filter_ids(a, p, ST_FILTER_SPEAKERS, o->speaker, 's')) < 0 ||
-	    (ret = filter_ids(a, p, ST_FILTER_COLLECTIONS, o->collection, 'c')) < 0)
+	    (ret = filter_ids(a, p, ST_FILTER_COLLECTIONS, o->collection, 'c')) < 0 ||
+	    (ret = filter_ids(a, p, ST_FILTER_INSTITUTIONS, o->institution, 'i')) < 0)
 		return ret;
 	return 0;
 }

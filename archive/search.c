@@ -73,6 +73,10 @@ int prl_archive_search_json(struct prl_archive *a, const struct prl_viewer *v,
 	/* read once: the plan, the count cache and the postings in memory
 	 * all describe this state of the index */
 	sig = search_index_signature(a);
+	if ((ret = archive_filter_institution(a, o->institution)) < 0) {
+		memset(&p, 0, sizeof(p));
+		goto end;
+	}
 	if ((ret = search_build_plan(a, v, o, sig, &p)) < 0)
 		goto end;
 	search_full_expr(&exact, &p, 0);

@@ -29,9 +29,11 @@
 /* What a harvester walks: the records it may know of, and the deleted
  * ones it may have seen (schema 10), which stay reported as deleted. */
 #define HARVEST_ROWS                                                                               \
-	" (SELECT id, updated_at AS stamp, ifnull(collection_id, 0) AS cid, 0 AS gone"             \
+	" (SELECT id, updated_at AS stamp, ifnull(collection_id, 0) AS cid,"                       \
+	" ifnull(institution_id, 0) AS iid, 0 AS gone"                                             \
 	" FROM recordings WHERE access <= ?1 AND deleted_at IS NULL UNION ALL"                     \
-	" SELECT recording_id, deleted_at, ifnull(collection_id, 0), 1 FROM deleted_records)"
+	" SELECT recording_id, deleted_at, ifnull(collection_id, 0), ifnull(institution_id, 0), 1" \
+	" FROM deleted_records)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -69,6 +71,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id,"
 		" r.device, i.short, i.name, r.version FROM recordings r LEFT JOIN places p ON "
 		"p.id = "
+		" r.device, i.short, i.name, r.institution_id FROM recordings r"
+		" LEFT JOIN places p ON p.id = "
 		"r.place_id"
 		" LEFT JOIN collections c ON c.id = r.collection_id"
 		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1"
@@ -398,12 +402,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 				  " path, bytes, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	/* OAI-PMH harvesting (harvest.c): ?1 is the highest access level an
 	 * anonymous visitor may know of, from prl_access_decide() */
-	[ST_HARVEST_PAGE] = "SELECT id, stamp, cid, gone FROM" HARVEST_ROWS
-			    " WHERE (?2 IS NULL OR stamp >= ?2) AND (?3 IS NULL OR stamp <= ?3)"
-			    " AND (?4 = 0 OR cid = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
+	[ST_HARVEST_PAGE] =
+		"SELECT id, stamp, cid, gone FROM" HARVEST_ROWS
+		" WHERE (?2 IS NULL OR stamp >= ?2) AND (?3 IS NULL OR stamp <= ?3)"
+		" AND (?4 = 0 OR cid = ?4 OR iid = -?4) AND id > ?5 ORDER BY id LIMIT ?6",
 	[ST_HARVEST_COUNT] = "SELECT count(*) FROM" HARVEST_ROWS
 			     " WHERE (?2 IS NULL OR stamp >= ?2) AND (?3 IS NULL OR stamp <= ?3)"
-			     " AND (?4 = 0 OR cid = ?4) AND id > ?5",
+			     " AND (?4 = 0 OR cid = ?4 OR iid = -?4) AND id > ?5",
 	[ST_HARVEST_EARLIEST] = "SELECT ifnull(min(stamp), '') FROM" HARVEST_ROWS,
 	/* listings and facets (recording.c): ?1 is the highest access level
 	 * the viewer may know of; a filter not given is NULL */
@@ -452,7 +457,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INST_LIST] =
 		"SELECT i.short, i.name, i.kind, i.description_fr, i.description_en, i.address,"
 		" i.commune, i.lat, i.lon, i.website, i.contact, i.rights,"
-		" (SELECT count(*) FROM collections c WHERE c.institution_id = i.id),"
+		" (SELECT count(DISTINCT r.collection_id) FROM recordings r"
+		"  WHERE r.institution_id = i.id AND r.access <= ?1),"
 		" (SELECT count(*) FROM recordings r WHERE r.institution_id = i.id"
 		"  AND r.access <= ?1 AND r.deleted_at IS NULL) FROM institutions i"
 		" WHERE ?2 IS NULL OR i.short = ?2 ORDER BY i.short",
@@ -641,8 +647,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TRASH_PURGE] = "DELETE FROM recordings WHERE id = ?1 AND deleted_at IS NOT NULL",
 	/* what OAI-PMH keeps of a deleted record, after the purge too */
 	[ST_TOMBSTONE_ADD] = "INSERT OR REPLACE INTO deleted_records(recording_id, deleted_at,"
-			     " collection_id) SELECT id, updated_at, collection_id FROM recordings"
-			     " WHERE id = ?1",
+			     " collection_id, institution_id) SELECT id, updated_at, collection_id,"
+			     " institution_id FROM recordings WHERE id = ?1",
 	[ST_TOMBSTONE_REMOVE] = "DELETE FROM deleted_records WHERE recording_id = ?1",
 	/* an edit naming a speaker without a birth year means the person of
 	 * that name the archive knows first */
@@ -660,6 +666,45 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" || '|' || ifnull((SELECT access FROM recordings WHERE id = ?1), '')",
 	[ST_TOMBSTONE_GET] = "SELECT deleted_at, ifnull(collection_id, 0) FROM deleted_records"
 			     " WHERE recording_id = ?1",
+	/* an institution's page (institutions.c): ?1 as for listings, ?2 its id */
+	[ST_INST_FACET_COLLECTIONS] = "SELECT c.id, c.name, count(r.id) FROM recordings r"
+				      " JOIN collections c ON c.id = r.collection_id"
+				      " WHERE r.institution_id = ?2 AND r.access <= ?1"
+				      " GROUP BY c.id ORDER BY c.name",
+	[ST_INST_FACET_PLACES] =
+		"SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM recordings r"
+		" JOIN places p ON p.id = r.place_id WHERE r.institution_id = ?2 AND r.access <= ?1"
+		" GROUP BY p.id ORDER BY p.name",
+	[ST_INST_FACET_SPEAKERS] = "SELECT s.id, s.name, count(DISTINCT r.id) FROM recordings r"
+				   " JOIN recording_speakers rs ON rs.recording_id = r.id"
+				   " JOIN speakers s ON s.id = rs.speaker_id"
+				   " WHERE r.institution_id = ?2 AND r.access <= ?1"
+				   " GROUP BY s.id ORDER BY s.name",
+	/* the home page's equal visibility: ?2, ?3 the day's seeds; a keyed
+	 * permutation of ids (never a size) orders recordings within each
+	 * institution and the institutions; the k-th pick of every
+	 * institution comes before any (k+1)-th; at most ?4 each, ?5 in all */
+	[ST_FEATURED_RECORDINGS] =
+		"SELECT id FROM (SELECT r.id, r.institution_id AS inst, row_number() OVER"
+		" (PARTITION BY r.institution_id ORDER BY ((r.id + ?2) * ?3) % 2147483647, r.id)"
+		" AS k FROM recordings r WHERE r.access <= ?1) WHERE k <= ?4"
+		" ORDER BY k, ((inst + ?2) * ?3) % 2147483647, inst LIMIT ?5",
+	[ST_FEATURED_INSTITUTIONS] = "SELECT short, name, kind, commune FROM institutions"
+				     " ORDER BY ((id + ?1) * ?2) % 2147483647, id LIMIT ?3",
+	/* schema 11 */
+	[ST_FILTER_INSTITUTIONS] = "SELECT id FROM institutions WHERE short = ?1",
+	/* ?2: an institution's id, 0 for all of them */
+	[ST_GRANT_ADD] = "INSERT OR REPLACE INTO researcher_grants(user_id, institution_id)"
+			 " VALUES (?1, ?2)",
+	[ST_GRANT_DEL] = "DELETE FROM researcher_grants WHERE user_id = ?1",
+	[ST_GRANTS_OF] = "SELECT institution_id FROM researcher_grants WHERE user_id = ?1",
+	/* an institution's page: ?1 as for listings, ?2 its id (from the index
+	 * recordings_institution_access alone) */
+	[ST_INST_RECORDINGS_COUNT] = "SELECT count(*) FROM recordings"
+				     " WHERE institution_id = ?2 AND access <= ?1",
+	[ST_INST_RECORDINGS_PAGE] = "SELECT id FROM recordings WHERE institution_id = ?2"
+				    " AND access <= ?1 ORDER BY date IS NULL, date, id"
+				    " LIMIT ?3 OFFSET ?4",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -132,6 +132,95 @@ static int user_find(struct prl_archive *a, const char *login, int64_t *id, int 
 	return 0;
 }
 
+/* ---- researcher grants (schema 11) ---- */
+
+/* The grant of account user_id into *grant: an institution's id, 0 for
+ * all of them, PRL_GRANT_NONE when it has none. */
+static int user_grant(struct prl_archive *a, int64_t user_id, int64_t *grant)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_GRANTS_OF);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, user_id);
+	rc = sqlite3_step(st);
+	*grant = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : PRL_GRANT_NONE;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "reading a grant");
+}
+
+/* Writes (institution_id >= 0) or removes (PRL_GRANT_NONE) account
+ * user_id's grant. */
+static int set_grant(struct prl_archive *a, int64_t user_id, int64_t institution_id)
+{
+	sqlite3_stmt *st = archive_stmt(a, institution_id >= 0 ? ST_GRANT_ADD : ST_GRANT_DEL);
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, user_id);
+	if (institution_id >= 0)
+		sqlite3_bind_int64(st, 2, institution_id);
+	return archive_step_done(a, st, "recording a grant");
+}
+
+int prl_archive_user_grant(struct prl_archive *a, const char *login, const char *institution)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	int64_t id, inst = 0, home;
+	int role, ret;
+
+	if ((ret = user_find(a, login, &id, &role, hash, &home)) < 0)
+		return ret;
+	if (role != PRL_ROLE_RESEARCHER)
+		return archive_fail(a, -PRL_EINVAL,
+				    "'%s' is %s: only researchers are granted restricted material"
+				    " (staff hear it all)",
+				    login, prl_role_name((enum prl_role)role));
+	if (institution && (ret = archive_institution_find(a, institution, &inst, NULL)) < 0)
+		return ret;
+	return set_grant(a, id, inst);
+}
+
+int prl_archive_user_revoke(struct prl_archive *a, const char *login)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	int64_t id, home;
+	int role, ret;
+
+	if ((ret = user_find(a, login, &id, &role, hash, &home)) < 0)
+		return ret;
+	return set_grant(a, id, PRL_GRANT_NONE);
+}
+
+int prl_archive_user_grant_json(struct prl_archive *a, const char *login, struct prl_buf *out)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	int64_t id, home, grant;
+	int role, ret;
+	sqlite3_stmt *st;
+
+	if ((ret = user_find(a, login, &id, &role, hash, &home)) < 0 ||
+	    (ret = user_grant(a, id, &grant)) < 0)
+		return ret;
+	prl_buf_addstr(out, "{\"login\":");
+	prl_json_str(out, login);
+	prl_buf_addf(out, ",\"role\":\"%s\",\"grant\":", prl_role_name((enum prl_role)role));
+	if (role != PRL_ROLE_RESEARCHER || grant == PRL_GRANT_NONE)
+		return prl_buf_addstr(out, role == PRL_ROLE_RESEARCHER ? "null}" : "\"staff\"}");
+	if (grant == 0)
+		return prl_buf_addstr(out, "\"all\"}");
+	if (!(st = archive_stmt(a, ST_COLLECTION_INSTITUTION)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, grant);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		prl_json_str(out, (const char *)sqlite3_column_text(st, 0));
+	else
+		prl_buf_addstr(out, "null");
+	sqlite3_reset(st);
+	return prl_buf_addch(out, '}');
+}
+
 int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role role,
 			 const char *password)
 {
@@ -174,6 +263,10 @@ int prl_archive_user_add_to(struct prl_archive *a, const char *login, enum prl_r
 		return archive_sql_fail(a, "adding an account");
 	}
 	sqlite3_reset(st);
+	/* a researcher hears the restricted material of its institution, or
+	 * of every one when it is the network's ('user grant' changes it) */
+	if (role == PRL_ROLE_RESEARCHER)
+		return set_grant(a, sqlite3_last_insert_rowid(a->db), institution_id);
 	return 0;
 }
 
@@ -182,7 +275,7 @@ int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
 {
 	char hash[crypto_pwhash_STRBYTES];
 	sqlite3_stmt *st;
-	int64_t id;
+	int64_t id, home;
 	int old_role, ret;
 
 	if (role >= 0 && (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN))
@@ -192,9 +285,17 @@ int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
 		return ret;
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = user_find(a, login, &id, &old_role, NULL, NULL)) < 0)
+	if ((ret = user_find(a, login, &id, &old_role, NULL, &home)) < 0)
 		goto end;
 	ret = -PRL_ESQL;
+	/* an account that becomes a researcher is granted as a new one would
+	 * be (its institution's, or every one's); one that was a researcher
+	 * keeps its grant, and staff need none */
+	if (role == PRL_ROLE_RESEARCHER && old_role != PRL_ROLE_RESEARCHER &&
+	    set_grant(a, id, home) < 0)
+		goto end;
+	if (role > PRL_ROLE_RESEARCHER && set_grant(a, id, PRL_GRANT_NONE) < 0)
+		goto end;
 	if (password) {
 		if (!(st = archive_stmt(a, ST_USER_SET_PASSWORD)))
 			goto end;
@@ -409,6 +510,8 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 	s.viewer.role = (enum prl_role)role;
 	s.viewer.user_id = id;
 	s.viewer.institution_id = institution;
+	if ((ret = user_grant(a, id, &s.viewer.grant)) < 0)
+		return ret;
 	snprintf(s.login, sizeof(s.login), "%s", login);
 	if ((ret = open_session(a, id, now, &s)) < 0)
 		return ret;
@@ -461,6 +564,8 @@ int prl_archive_session_get(struct prl_archive *a, const char *token, struct prl
 	last = sqlite3_column_int64(st, 4);
 	s.viewer.institution_id = sqlite3_column_int64(st, 5);
 	sqlite3_reset(st);
+	if (user_grant(a, s.viewer.user_id, &s.viewer.grant) < 0)
+		return -PRL_ESQL;
 	if (now - last >= TOUCH_EVERY_S && (st = archive_stmt(a, ST_SESSION_TOUCH))) {
 		/* best effort: a busy database only shortens the idle time */
 		sqlite3_bind_blob(st, 1, digest, sizeof(digest), SQLITE_TRANSIENT);

@@ -69,7 +69,8 @@ static int parse_ids(const char *s, int64_t **out, size_t *n)
 
 static const char export_usage[] =
 	"usage: parlers [-d DIR] export [--query Q] [--collection NAME] [--ids 1,2,3]\n"
-	"         [--audio original|flac|opus|none] [--public] -o OUT.zip\n\n"
+	"         [--institution SHORT] [--audio original|flac|opus|none] [--public]\n"
+	"         -o OUT.zip\n\n"
 	"Writes the recordings selected (all of them when nothing is said)\n"
 	"as a BagIt bag in a zip: audio, annotations (EAF, TextGrid, TEI,\n"
 	"CSV), metadata tables and checksums.  With --query, the matching\n"
@@ -85,6 +86,7 @@ static int export_options(int argc, char **argv, struct prl_export_opts *o, stru
 	static const struct option opts[] = {
 		{"query", required_argument, NULL, 'q'},
 		{"collection", required_argument, NULL, 'c'},
+		{"institution", required_argument, NULL, 'I'},
 		{"ids", required_argument, NULL, 'i'},
 		{"audio", required_argument, NULL, 'a'},
 		{"public", no_argument, NULL, 'P'},
@@ -103,6 +105,9 @@ static int export_options(int argc, char **argv, struct prl_export_opts *o, stru
 			break;
 		case 'c':
 			o->collection = optarg;
+			break;
+		case 'I':
+			o->institution = optarg;
 			break;
 		case 'i':
 			free(*ids);

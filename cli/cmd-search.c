@@ -62,7 +62,7 @@ static void print_snippet(const char *html, int tty)
 static const char search_usage[] =
 	"usage: parlers [-d DIR] search [--json] [--limit N] [--offset N] [--public]\n"
 	"         [--tier TYPE] [--place P] [--speaker S] [--variety V]\n"
-	"         [--collection C] [--from DATE] [--to DATE]\n"
+	"         [--collection C] [--institution SHORT] [--from DATE] [--to DATE]\n"
 	"         [--sort relevance|date|place] [--exact] QUERY...\n\n"
 	"Searches every transcript. Case and accents do not matter (mezoun finds\n"
 	"MÉZOUN); words are ANDed; \"a phrase\"; prefix*; a OR b; -word excludes.\n"
@@ -87,6 +87,7 @@ static int search_options(int argc, char **argv, struct prl_search_opts *o, stru
 		{"speaker", required_argument, NULL, 's'},
 		{"variety", required_argument, NULL, 'v'},
 		{"collection", required_argument, NULL, 'c'},
+		{"institution", required_argument, NULL, 'i'},
 		{"from", required_argument, NULL, 'f'},
 		{"to", required_argument, NULL, 'T'},
 		{"sort", required_argument, NULL, 'S'},
@@ -131,6 +132,9 @@ static int search_options(int argc, char **argv, struct prl_search_opts *o, stru
 			break;
 		case 'c':
 			o->collection = optarg;
+			break;
+		case 'i':
+			o->institution = optarg;
 			break;
 		case 'f':
 			o->date_from = optarg;

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		   "                             [--no-search-memory] [--behind-proxy]\n"
 		   "                             [--frame-ancestors SOURCES]\n"
 		   "                             [--trash-days N]\n"
+		   "                             [--tiles URL|none] [--tiles-attribution TEXT]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -38,6 +39,10 @@ static void usage(FILE *f)
 		   "                      (/embed/ID) in a frame, as CSP sources apart\n"
 		   "                      by spaces: \"https://musee.example 'self'\";\n"
 		   "                      default: any site\n"
+		   "  --tiles URL|none    the maps' background tiles, {z}/{x}/{y} (and {s})\n"
+		   "                      in an http(s) URL (default OpenStreetMap's);\n"
+		   "                      none: the outline shipped with parlers alone\n"
+		   "  --tiles-attribution TEXT  the tiles' credit line shown on the map\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n"
@@ -127,6 +132,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"routes", no_argument, NULL, 'r'},
 		{"frame-ancestors", required_argument, NULL, 'f'},
 		{"trash-days", required_argument, NULL, 'T'},
+		{"tiles", required_argument, NULL, 'L'},
+		{"tiles-attribution", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -187,6 +194,18 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			break;
 		case 'T':
 			env_days = optarg;
+			break;
+		case 'L':
+			if (*optarg && strcmp(optarg, "none") != 0 &&
+			    prl_web_tiles_check(optarg, &err) < 0) {
+				ret = cli_usage_error("serve", "--tiles: %s", prl_buf_str(&err));
+				prl_buf_release(&err);
+				return ret;
+			}
+			opts.tiles = optarg;
+			break;
+		case 'A':
+			opts.tiles_attribution = optarg;
 			break;
 		default:
 			return cli_unknown_option("serve", argv);

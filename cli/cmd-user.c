@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * parlers user add|passwd|del LOGIN: the accounts of the people who sign
- * in to the web pages (researchers, annotators, admins).
+ * parlers user add|passwd|role|del|grant|revoke LOGIN: the accounts of the
+ * people who sign in to the web pages (researchers, annotators, admins),
+ * and the restricted material each researcher is granted.
  *
  * The password comes from --password-file F (its first line), else from
  * standard input: one line when it is not a terminal (scripts), asked
@@ -101,7 +102,9 @@ static void usage(FILE *f)
 		"                                [--institution SHORT] [--password-file F]\n"
 		"       parlers [-d DIR] user passwd LOGIN [--role ROLE] [--password-file F]\n"
 		"       parlers [-d DIR] user role LOGIN --role ROLE\n"
-		"       parlers [-d DIR] user del LOGIN\n\n"
+		"       parlers [-d DIR] user del LOGIN\n"
+		"       parlers [-d DIR] user grant LOGIN --institution SHORT | --all [--json]\n"
+		"       parlers [-d DIR] user revoke LOGIN\n\n"
 		"Accounts for the web pages. Roles: researcher (hears and reads restricted\n"
 		"recordings), annotator (also sees private ones and edits transcripts),\n"
 		"admin (the same, and administers). The default role is researcher.\n"
@@ -111,7 +114,11 @@ static void usage(FILE *f)
 		"The password (%d to %d bytes) is read from --password-file F (its first\n"
 		"line), else from standard input: one line when it is not a terminal,\n"
 		"asked twice without echo when it is. 'passwd' and 'role' end the\n"
-		"account's sessions; 'del' removes the account (its history stays).\n",
+		"account's sessions; 'del' removes the account (its history stays).\n"
+		"A researcher hears and reads the restricted recordings it is granted:\n"
+		"its institution's when added with --institution, else every one's;\n"
+		"'grant' gives it one institution's (--institution) or all (--all) in\n"
+		"place of that, 'revoke' none. It holds from the account's next request.\n",
 		PRL_PASSWORD_MIN, PRL_PASSWORD_MAX);
 }
 
@@ -120,14 +127,14 @@ int cmd_user(struct cli *c, int argc, char **argv)
 	const char *verb, *login = NULL, *file = NULL, *role_s = NULL, *institution = NULL;
 	struct prl_archive *a = NULL;
 	char pw[PW_BUF];
-	int role = -1, ret, status = 0, need_pw;
+	int role = -1, ret, status = 0, need_pw, all = 0, json = 0;
 
 	if (cli_wants_help(argc, argv)) {
 		usage(stdout);
 		return 0;
 	}
 	if (argc < 2)
-		return cli_usage_error("user", "add, passwd, role or del expected");
+		return cli_usage_error("user", "add, passwd, role, del, grant or revoke expected");
 	verb = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
@@ -138,6 +145,10 @@ int cmd_user(struct cli *c, int argc, char **argv)
 			institution = argv[++i];
 		else if (!strncmp(argv[i], "--institution=", 14))
 			institution = argv[i] + 14;
+		else if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
 		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
 			file = argv[++i];
 		else if (!strncmp(argv[i], "--password-file=", 16))
@@ -150,8 +161,9 @@ int cmd_user(struct cli *c, int argc, char **argv)
 			return cli_usage_error("user", "unexpected argument '%s'", argv[i]);
 	}
 	if (strcmp(verb, "add") && strcmp(verb, "passwd") && strcmp(verb, "del") &&
-	    strcmp(verb, "role"))
-		return cli_usage_error("user", "'%s': add, passwd, role or del expected", verb);
+	    strcmp(verb, "role") && strcmp(verb, "grant") && strcmp(verb, "revoke"))
+		return cli_usage_error(
+			"user", "'%s': add, passwd, role, del, grant or revoke expected", verb);
 	if (!login)
 		return cli_usage_error("user", "a LOGIN is expected");
 	if (!prl_login_valid(login))
@@ -166,8 +178,14 @@ int cmd_user(struct cli *c, int argc, char **argv)
 		return cli_usage_error("user", "role: --role is expected");
 	if (!strcmp(verb, "del") && (role_s || file))
 		return cli_usage_error("user", "del takes only a LOGIN");
-	if (institution && strcmp(verb, "add"))
-		return cli_usage_error("user", "--institution goes with add");
+	if (institution && strcmp(verb, "add") && strcmp(verb, "grant"))
+		return cli_usage_error("user", "--institution goes with add or grant");
+	if ((all || json) && strcmp(verb, "grant"))
+		return cli_usage_error("user", "--all and --json go with grant");
+	if (!strcmp(verb, "grant") && !!institution == all)
+		return cli_usage_error("user", "grant: --institution SHORT or --all, one of them");
+	if ((!strcmp(verb, "grant") || !strcmp(verb, "revoke")) && (role_s || file))
+		return cli_usage_error("user", "%s takes no --role or --password-file", verb);
 	if (institution && !prl_institution_short_valid(institution))
 		return cli_usage_error("user",
 				       "--institution: '%s' is no short name (lowercase letters, "
@@ -178,7 +196,15 @@ int cmd_user(struct cli *c, int argc, char **argv)
 	need_pw = !strcmp(verb, "add") || !strcmp(verb, "passwd");
 	if (need_pw && (status = get_password(file, pw, sizeof(pw))) != 0)
 		goto end;
-	if (!strcmp(verb, "add"))
+	if (!strcmp(verb, "grant") || !strcmp(verb, "revoke")) {
+		struct prl_buf b = PRL_BUF_INIT;
+
+		ret = !strcmp(verb, "grant") ? prl_archive_user_grant(a, login, institution)
+					     : prl_archive_user_revoke(a, login);
+		if (ret == 0 && json && (ret = prl_archive_user_grant_json(a, login, &b)) == 0)
+			printf("%s\n", prl_buf_str(&b));
+		prl_buf_release(&b);
+	} else if (!strcmp(verb, "add"))
 		ret = prl_archive_user_add_to(a, login,
 					      role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role,
 					      pw, institution);

@@ -10,7 +10,8 @@ libsqlite3-dev libmicrohttpd-dev libebur128-dev libxml2-dev libxml2-utils
 libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev zlib1g-dev libssl-dev
 libfftw3-dev libespeak-ng-dev espeak-ng-data
 ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium clang-format
-strace"
+strace
+libjs-leaflet"
 
 missing=""
 for p in $PACKAGES; do

@@ -119,6 +119,14 @@ enum MHD_Result web_api_list(struct web_request *r, const struct web_params *p)
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
 	ret = prl_archive_list_json(a, &r->viewer, &f, &b);
+	if (ret == -PRL_EINVAL) { /* a filter naming nothing: the archive says which */
+		enum MHD_Result res =
+			web_error_json(r, MHD_HTTP_BAD_REQUEST, prl_archive_errmsg(a));
+
+		web_archive_put(r->srv, a);
+		prl_buf_release(&b);
+		return res;
+	}
 	web_archive_put(r->srv, a);
 	if (ret < 0) {
 		prl_buf_release(&b);
@@ -392,6 +400,7 @@ enum MHD_Result web_api_search(struct web_request *r, const struct web_params *p
 	o.speaker = web_arg(r, "speaker");
 	o.variety = web_arg(r, "variety");
 	o.collection = web_arg(r, "collection");
+	o.institution = web_arg(r, "institution");
 	o.date_from = web_arg(r, "from");
 	o.date_to = web_arg(r, "to");
 	if (off && *off && (o.offset = arg_count(off)) < 0)

@@ -312,7 +312,10 @@ struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
 {
 	struct web_cache *c = &r->srv->cache;
 	uint64_t sig = web_cache_signature(c);
-	struct web_blob *blob = web_cache_get(c, id, (int)r->viewer.role, sig);
+	/* a researcher granted one institution (or none) gets answers of its
+	 * own: never one cached for its role, nor one for the role to share */
+	int shared = prl_access_by_role(&r->viewer);
+	struct web_blob *blob = shared ? web_cache_get(c, id, (int)r->viewer.role, sig) : NULL;
 	struct prl_buf b = PRL_BUF_INIT;
 	struct prl_archive *a;
 	int ret;
@@ -336,6 +339,7 @@ struct web_blob *web_recording_json(struct web_request *r, int64_t id, int *err)
 		*err = ret;
 		return NULL;
 	}
-	web_cache_put(c, id, (int)r->viewer.role, sig, blob);
+	if (shared)
+		web_cache_put(c, id, (int)r->viewer.role, sig, blob);
 	return blob;
 }

@@ -296,6 +296,9 @@ static int export_selection(struct web_request *r, struct prl_export_opts *o, in
 	o->ids = *idv;
 	o->query = web_arg(r, "q");
 	o->collection = web_arg(r, "collection");
+	o->institution = web_arg(r, "institution");
+	if (o->institution && !*o->institution)
+		o->institution = NULL;
 	if (o->query && !*o->query)
 		o->query = NULL;
 	return 0;

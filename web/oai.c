@@ -465,6 +465,11 @@ static void record_header(struct oai *o, json_t *rec)
 	prl_buf_addstr(&o->out, "</datestamp>");
 	if (cid > 0)
 		prl_buf_addf(&o->out, "<setSpec>collection:%lld</setSpec>", (long long)cid);
+	if (js(json_object_get(rec, "institution"), "short")) {
+		prl_buf_addstr(&o->out, "<setSpec>institution:");
+		x_text(&o->out, js(json_object_get(rec, "institution"), "short"));
+		prl_buf_addstr(&o->out, "</setSpec>");
+	}
 	prl_buf_addstr(&o->out, "</header>\n");
 }
 
@@ -578,6 +583,8 @@ static void metadata_dc(struct oai *o, json_t *rec, int olac)
 	} else {
 		x_elem(b, "dc:creator", js(rec, "collector"));
 	}
+	/* the depositor: the institution of the network that holds it */
+	x_elem(b, "dc:publisher", js(json_object_get(rec, "institution"), "name"));
 	dialogue = dc_speakers(b, rec, olac);
 	dc_language(b, rec, olac);
 	json_array_foreach(json_object_get(rec, "keywords"), i, kw)
@@ -633,6 +640,30 @@ static int known_prefix(const char *p)
 
 /* ---- verbs ---- */
 
+/* The network, as Identify names it: "parlers, a network of N
+ * institutions: A, B, ...", escaped into out. */
+static void network_name(struct oai *o, struct prl_buf *out)
+{
+	struct prl_viewer anon = PRL_VIEWER_ANONYMOUS;
+	struct prl_buf b = PRL_BUF_INIT, t = PRL_BUF_INIT;
+	json_t *root = NULL, *c;
+	size_t i, n;
+
+	if (prl_archive_institutions_json(o->a, &anon, &b) == 0)
+		root = json_loadb(b.data, b.len, 0, NULL);
+	n = json_array_size(json_object_get(root, "institutions"));
+	prl_buf_addf(&t, "parlers, a network of %zu institution%s", n, n == 1 ? "" : "s");
+	json_array_foreach(json_object_get(root, "institutions"), i, c)
+	{
+		prl_buf_addstr(&t, i ? ", " : ": ");
+		prl_buf_addstr(&t, js(c, "name") ? js(c, "name") : "");
+	}
+	x_text(out, prl_buf_str(&t));
+	json_decref(root);
+	prl_buf_release(&b);
+	prl_buf_release(&t);
+}
+
 static enum MHD_Result verb_identify(struct oai *o)
 {
 	char earliest[24] = "";
@@ -687,9 +718,11 @@ static enum MHD_Result verb_identify(struct oai *o)
 		prl_buf_addstr(&o->out, "</archiveURL><participant name=\"archive staff\""
 					" role=\"Archivist\" email=\"");
 		x_text(&o->out, mail);
+		prl_buf_addstr(&o->out, "\"/><institution>");
+		network_name(o, &o->out);
 		prl_buf_addstr(
 			&o->out,
-			"\"/><institution>parlers</institution>"
+			"</institution>"
 			"<shortLocation>Normandie, France</shortLocation>"
 			"<synopsis>Recordings of speakers of Norman (Cotentinais, Cauchois,"
 			" Augeron, Jèrriais, Guernésiais...) with time-aligned"
@@ -751,6 +784,22 @@ static enum MHD_Result verb_sets(struct oai *o)
 		n++;
 	}
 	json_decref(root);
+	root = NULL;
+	prl_buf_reset(&b);
+	/* one set per institution of the network, beside the collections */
+	if (prl_archive_institutions_json(o->a, &anon, &b) == 0)
+		root = json_loadb(b.data, b.len, 0, NULL);
+	prl_buf_release(&b);
+	json_array_foreach(json_object_get(root, "institutions"), i, c)
+	{
+		prl_buf_addstr(&o->out, "<set><setSpec>institution:");
+		x_text(&o->out, js(c, "short"));
+		prl_buf_addstr(&o->out, "</setSpec><setName>");
+		x_text(&o->out, js(c, "name"));
+		prl_buf_addstr(&o->out, "</setName></set>");
+		n++;
+	}
+	json_decref(root);
 	if (!n)
 		return oai_error(o, "noSetHierarchy", "this repository has no collections yet");
 	prl_buf_addstr(&o->out, "</ListSets>\n");
@@ -787,9 +836,17 @@ static int list_arguments(struct oai *o, struct list_state *s, const char **code
 	if (!known_prefix(prefix))
 		return refuse(code, msg, "cannotDisseminateFormat", "formats: oai_dc, olac");
 	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
-	if (set &&
-	    (strncmp(set, "collection:", 11) != 0 || web_parse_id_str(set + 11, &s->set) < 0))
+	if (set && !strncmp(set, "institution:", 12)) {
+		int64_t inst;
+
+		/* an institution's set travels as its id negated (collections are positive) */
+		if (prl_archive_institution_id(o->a, set + 12, &inst) < 0)
+			return refuse(code, msg, "noRecordsMatch", "no such set");
+		s->set = -inst;
+	} else if (set && (strncmp(set, "collection:", 11) != 0 ||
+			   web_parse_id_str(set + 11, &s->set) < 0)) {
 		return refuse(code, msg, "noRecordsMatch", "no such set");
+	}
 	return 0;
 }
 

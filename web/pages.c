@@ -26,14 +26,21 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web-internal.h"
 
 static const char *const template_files[WEB_NTEMPLATES] = {
-	[WEB_TPL_HOME] = "index.html",	  [WEB_TPL_RECORDING] = "recording.html",
-	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
-	[WEB_TPL_LOGIN] = "login.html",	  [WEB_TPL_EMBED] = "embed.html",
-	[WEB_TPL_ROUTES] = "routes.html", [WEB_TPL_ROUTE] = "route.html",
+	[WEB_TPL_HOME] = "index.html",
+	[WEB_TPL_RECORDING] = "recording.html",
+	[WEB_TPL_SEARCH] = "search.html",
+	[WEB_TPL_ERROR] = "error.html",
+	[WEB_TPL_LOGIN] = "login.html",
+	[WEB_TPL_INSTITUTIONS] = "institutions.html",
+	[WEB_TPL_INSTITUTION] = "institution.html",
+	[WEB_TPL_EMBED] = "embed.html",
+	[WEB_TPL_ROUTES] = "routes.html",
+	[WEB_TPL_ROUTE] = "route.html",
 	[WEB_TPL_GAMES] = "games.html",
 };
 
@@ -54,6 +61,7 @@ static const char *mime_of(const char *name)
 		{".js", "text/javascript; charset=utf-8"},
 		{".json", "application/json; charset=utf-8"},
 		{".svg", "image/svg+xml"},
+		{".geojson", "application/geo+json"},
 		{".html", "text/html; charset=utf-8"},
 		{".png", "image/png"},
 		{".txt", "text/plain; charset=utf-8"},
@@ -235,8 +243,9 @@ void web_pages_release(struct web_pages *pg)
 /* ---- per request ---- */
 
 struct fill {
-	const char *names[4];		 /* {{=name}} */
-	const struct prl_buf *values[4]; /* already escaped for where they go */
+	const char *names[WEB_PAGE_SLOTS];	      /* {{=name}} */
+	const struct prl_buf *values[WEB_PAGE_SLOTS]; /* already escaped for where they go */
+	int map; /* the page draws a map: the tiles' origin may serve images */
 };
 
 static int render_request(const struct prl_buf *tpl, const struct fill *f, struct prl_buf *out)
@@ -250,7 +259,7 @@ static int render_request(const struct prl_buf *tpl, const struct fill *f, struc
 		size_t nlen = (size_t)(close - open - 3);
 
 		prl_buf_add(out, p, (size_t)(open - p));
-		for (int i = 0; i < 4 && f && f->names[i]; i++)
+		for (int i = 0; i < WEB_PAGE_SLOTS && f && f->names[i]; i++)
 			if (strlen(f->names[i]) == nlen && !memcmp(f->names[i], open + 3, nlen))
 				prl_buf_add(out, prl_buf_str(f->values[i]), f->values[i]->len);
 		p = close + 2;
@@ -279,13 +288,16 @@ static enum MHD_Result send_page(struct web_request *r, unsigned status, enum we
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE, web_lang_code(r->lang));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language, Cookie");
-	/* everything the pages use is ours; nothing inline runs; only the
-	 * embeddable player (and its error page, which says in the frame
-	 * why nothing plays) may be framed, by whom the operator allows */
+	/* everything the pages use is ours, but a map's tiles; nothing inline
+	 * runs; only the embeddable player (and its error page, which says in
+	 * the frame why nothing plays) may be framed, by whom the operator
+	 * allows */
 	prl_buf_addstr(&csp, "default-src 'self'; script-src 'self'; style-src 'self'; "
-			     "img-src 'self' data:; media-src 'self'; connect-src 'self'; "
-			     "object-src 'none'; base-uri 'none'; form-action 'self'; "
-			     "frame-ancestors ");
+			     "img-src 'self' data:");
+	if (f && f->map && r->srv->tiles_origin[0])
+		prl_buf_addf(&csp, " %s", r->srv->tiles_origin);
+	prl_buf_addstr(&csp, "; media-src 'self'; connect-src 'self'; object-src 'none'; "
+			     "base-uri 'none'; form-action 'self'; frame-ancestors ");
 	prl_buf_addstr(&csp, t == WEB_TPL_EMBED || !strncmp(r->url, "/embed/", 7)
 				     ? web_frame_ancestors(r->srv)
 				     : "'none'");
@@ -300,6 +312,20 @@ static enum MHD_Result send_page(struct web_request *r, unsigned status, enum we
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 	}
 	return web_queue(r, status, resp, (int64_t)len);
+}
+
+enum MHD_Result web_page_send(struct web_request *r, enum web_template t, const char *const *names,
+			      const struct prl_buf *const *values, size_t n, int map)
+{
+	struct fill f;
+
+	memset(&f, 0, sizeof(f));
+	for (size_t i = 0; i < n && i < WEB_PAGE_SLOTS; i++) {
+		f.names[i] = names[i];
+		f.values[i] = values[i];
+	}
+	f.map = map;
+	return send_page(r, MHD_HTTP_OK, t, &f);
 }
 
 enum MHD_Result web_error_html(struct web_request *r, unsigned status)
@@ -317,14 +343,59 @@ enum MHD_Result web_error_html(struct web_request *r, unsigned status)
 	return ret;
 }
 
+/* Today's date in UTC, "YYYY-MM-DD": the seed of the home page's order. */
+static void today(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, size, "%Y-%m-%d", &tm);
+}
+
+/* The day's featured recordings and institutions for r's viewer: ordering
+ * every recording costs tens of milliseconds on a large archive, so the
+ * answer is kept in the server's cache for the day and the viewer's role
+ * until the archive changes (a researcher granted one institution or none
+ * is answered apart). */
+static int featured_json(struct web_request *r, struct prl_archive *a, const char *day,
+			 const struct prl_featured_opts *fo, struct prl_buf *out)
+{
+	struct web_cache *c = &r->srv->cache;
+	uint64_t sig = web_cache_signature(c);
+	int shared = prl_access_by_role(&r->viewer), ret;
+	/* below every recording id and every institution page's key */
+	int64_t key = -((int64_t)1 << 40) - strtoll(day, NULL, 10) * 10000 -
+		      strtoll(day + 5, NULL, 10) * 100 - strtoll(day + 8, NULL, 10);
+	struct prl_buf b = PRL_BUF_INIT;
+	struct web_blob *blob;
+
+	if (shared && (blob = web_cache_get(c, key, (int)r->viewer.role, sig))) {
+		ret = prl_buf_add(out, blob->data, blob->len);
+		web_blob_unref(blob);
+		return ret;
+	}
+	if ((ret = prl_archive_featured_json(a, &r->viewer, day, fo, &b)) == 0 && shared &&
+	    (blob = web_blob_new(prl_buf_str(&b), b.len))) {
+		web_cache_put(c, key, (int)r->viewer.role, sig, blob);
+		web_blob_unref(blob);
+	}
+	if (ret == 0)
+		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
+	return ret;
+}
+
 enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 {
 	struct prl_recording_filter flt;
-	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, fj = PRL_BUF_INIT,
-		       lj = PRL_BUF_INIT;
-	struct fill f = {{"facets", "list"}, {&fj, &lj}};
+	struct prl_featured_opts fo = {0, 0, 1000};
+	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, featured = PRL_BUF_INIT,
+		       fj = PRL_BUF_INIT, lj = PRL_BUF_INIT, ftj = PRL_BUF_INIT;
+	struct fill f = {{"facets", "list", "featured"}, {&fj, &lj, &ftj}, 0};
 	struct prl_archive *a = web_archive_get(r->srv);
 	const char *s;
+	char day[16];
 	enum MHD_Result ret;
 	int err = 0;
 
@@ -337,22 +408,30 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 	flt.speaker = web_arg(r, "speaker");
 	flt.variety = web_arg(r, "variety");
 	flt.collection = web_arg(r, "collection");
+	flt.institution = web_arg(r, "institution");
 	if ((s = web_arg(r, "offset")))
 		flt.offset = strtoll(s, NULL, 10);
 	flt.limit = 50;
+	today(day, sizeof(day));
 	if ((err = prl_archive_facets_json(a, &r->viewer, &facets)) == 0)
-		err = prl_archive_list_json(a, &r->viewer, &flt, &list);
+		err = featured_json(r, a, day, &fo, &featured);
+	if (err == 0 && prl_archive_list_json(a, &r->viewer, &flt, &list) < 0)
+		prl_buf_addstr(&list, "null"); /* an unknown filter: the page says so */
 	web_archive_put(r->srv, a);
 	if (err == 0)
 		err = web_json_for_script(&fj, prl_buf_str(&facets), facets.len);
 	if (err == 0)
 		err = web_json_for_script(&lj, prl_buf_str(&list), list.len);
+	if (err == 0)
+		err = web_json_for_script(&ftj, prl_buf_str(&featured), featured.len);
 	ret = err < 0 ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
 		      : send_page(r, MHD_HTTP_OK, WEB_TPL_HOME, &f);
 	prl_buf_release(&facets);
 	prl_buf_release(&list);
+	prl_buf_release(&featured);
 	prl_buf_release(&fj);
 	prl_buf_release(&lj);
+	prl_buf_release(&ftj);
 	return ret;
 }
 

@@ -143,6 +143,9 @@ static const struct web_route routes[] = {
 	 PRL_ROLE_ANNOTATOR, 0},
 	{WEB_POST, "/api/places/{id}/merge", web_catalogue_place_merge, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0},
+	{WEB_GET, "/institutions", web_page_institutions, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/institutions/{short}", web_page_institution, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/featured", web_api_featured, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -274,6 +274,7 @@ static void server_release(struct web_server *s)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->exports_lock);
 	web_pages_release(&s->pages);
+	prl_buf_release(&s->map_config);
 	if (s->cache.db_path.data) /* initialised */
 		web_cache_release(&s->cache);
 	free(s->data_dir);
@@ -347,6 +348,8 @@ static int server_open(struct web_server *s, const struct prl_web_opts *opts, un
 	/* the search vocabulary is read before the first visitor, not by them */
 	prl_archive_search_warm(a);
 	if ((ret = web_cache_init(&s->cache, prl_archive_dir(a))) < 0)
+		return ret;
+	if ((ret = web_map_init(s, opts, err)) < 0)
 		return ret;
 	return web_pages_init(&s->pages, err);
 }

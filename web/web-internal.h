@@ -81,6 +81,8 @@ enum web_template {
 	WEB_TPL_ROUTES,
 	WEB_TPL_ROUTE,
 	WEB_TPL_GAMES,
+	WEB_TPL_INSTITUTIONS,
+	WEB_TPL_INSTITUTION,
 	WEB_NTEMPLATES
 };
 
@@ -101,6 +103,16 @@ struct web_pages {
 };
 
 int web_pages_init(struct web_pages *p, struct prl_buf *err);
+
+/* The {{=name}} slots a page may fill per request. */
+#define WEB_PAGE_SLOTS 6
+
+struct web_request;
+/* Sends template t (200) for r, its {{=name}} slots names[i] filled with
+ * values[i], already escaped for where they go (n at most WEB_PAGE_SLOTS);
+ * map: the page draws a map, so the tiles' origin may serve its images. */
+enum MHD_Result web_page_send(struct web_request *r, enum web_template t, const char *const *names,
+			      const struct prl_buf *const *values, size_t n, int map);
 void web_pages_release(struct web_pages *p);
 
 struct web_request;
@@ -282,6 +294,8 @@ struct web_server {
 	pthread_mutex_t exports_lock; /* guards exports */
 	struct web_export *exports;   /* the bags being built (export.c) */
 	struct prl_web_opts opts;     /* as given; its strings are the caller's */
+	char tiles_origin[256];	   /* the map tiles' origin for img-src, or "" (institutions.c) */
+	struct prl_buf map_config; /* the maps' settings as JSON for the pages (institutions.c) */
 };
 
 struct web_request {
@@ -442,7 +456,12 @@ web_handler web_catalogue_places, web_catalogue_place_edit, web_catalogue_place_
 /* api.c */
 web_handler web_api_health, web_api_facets, web_api_list, web_api_recording, web_api_peaks;
 web_handler web_api_annotations, web_api_search;
-web_handler web_api_institutions, web_api_institution; /* institutions.c */
+web_handler web_api_institutions, web_api_institution;	 /* institutions.c */
+web_handler web_page_institutions, web_page_institution; /* institutions.c */
+web_handler web_api_featured;				 /* institutions.c */
+/* Checks opts' tiles and makes s->tiles_origin and s->map_config;
+ * -PRL_EINVAL with a sentence in err (institutions.c). */
+int web_map_init(struct web_server *s, const struct prl_web_opts *opts, struct prl_buf *err);
 /* export.c: a zipped BagIt bag of ?ids=&collection=&q=&audio=, streamed;
  * a span of the original as clip.{wav,opus,mp3}?start=&end= (seconds) */
 web_handler web_api_export, web_api_clip;

@@ -49,7 +49,12 @@ struct prl_viewer {
 	enum prl_role role;
 	int64_t user_id;	/* 0 when anonymous or the command line */
 	int64_t institution_id; /* the account's institution; 0: the network's */
+	int64_t grant;		/* a researcher's restricted material (schema 11): 0
+				 * every institution's, > 0 that institution's only,
+				 * PRL_GRANT_NONE none */
 };
+
+#define PRL_GRANT_NONE (-1)
 
 #define PRL_VIEWER_ANONYMOUS ((struct prl_viewer){PRL_ROLE_ANONYMOUS, 0, 0})
 #define PRL_VIEWER_STAFF ((struct prl_viewer){PRL_ROLE_ADMIN, 0, 0})
@@ -62,8 +67,19 @@ enum prl_visibility {
 			       * it (its tiers, segments, withheld spans, access level) */
 };
 
-/* The rule, in one place: what viewer v gets of a recording at level a. */
+/* The rule, in one place: what viewer v gets of a recording at level a
+ * deposited by institution institution_id (0: not known, when only the
+ * level is: then a researcher granted one institution is given what a
+ * recording of another gets, never more). */
+enum prl_visibility prl_access_decide_in(const struct prl_viewer *v, enum prl_access a,
+					 int64_t institution_id);
+/* prl_access_decide_in() without the institution: what v gets of every
+ * recording at level a. */
 enum prl_visibility prl_access_decide(const struct prl_viewer *v, enum prl_access a);
+/* True when what v gets depends on its role alone (everyone but a
+ * researcher granted one institution or none): answers cached per role
+ * may be shared with v. */
+int prl_access_by_role(const struct prl_viewer *v);
 
 /* Whether viewer v reads and hears the withheld spans of a recording (see
  * "withheld spans" below): exactly those who see private recordings, so a
@@ -257,6 +273,40 @@ int prl_archive_institution_json(struct prl_archive *a, const struct prl_viewer 
 				 const char *short_name, struct prl_buf *out);
 /* The short name of the archive's first institution into out. */
 int prl_archive_institution_first(struct prl_archive *a, struct prl_buf *out);
+/* {"collections":[{id,name,count}], "places":[{id,name,count,commune,lat,
+ * lon}], "speakers":[{id,name,count}]} of institution short_name's
+ * recordings, counting only those viewer may know of.  -PRL_ENOTFOUND. */
+int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_viewer *v,
+					const char *short_name, struct prl_buf *out);
+
+/* The id of institution short_name into *id (for a protocol that carries
+ * numbers, such as OAI-PMH's resumption tokens).  -PRL_ENOTFOUND. */
+int prl_archive_institution_id(struct prl_archive *a, const char *short_name, int64_t *id);
+
+/* {total, offset, limit, recordings: [...]} of institution short_name's
+ * recordings viewer may know of, as prl_archive_list_json() gives them
+ * (by date, then id), counted and paged from an index of their own.
+ * -PRL_ENOTFOUND for an unknown institution. */
+int prl_archive_institution_recordings_json(struct prl_archive *a, const struct prl_viewer *v,
+					    const char *short_name, int64_t offset, int64_t limit,
+					    struct prl_buf *out);
+
+/* How many the home page features; 0 in a field: its default. */
+struct prl_featured_opts {
+	int per_institution; /* recordings of one institution at most; 0: 2 */
+	int recordings;	     /* recordings in all; 0: 12 (at most 200) */
+	int institutions;    /* institutions; 0: 12 */
+};
+
+/* The home page's featured recordings and institutions for the day named
+ * by day (any text, "2026-12-03" as the server gives it): {"day",
+ * "per_institution", "recordings": [listing objects], "institutions":
+ * [{short, name, kind, commune}]}.  Their order is a permutation keyed by
+ * the day, never by size: the first pick of every institution comes
+ * before any second one, and no institution has more than
+ * per_institution.  Only recordings viewer may know of.  o may be NULL. */
+int prl_archive_featured_json(struct prl_archive *a, const struct prl_viewer *v, const char *day,
+			      const struct prl_featured_opts *o, struct prl_buf *out);
 
 /* ---- thematic routes (parcours.c) ----
  *
@@ -362,9 +412,10 @@ struct prl_search_opts {
 	const char *date_to;
 	enum prl_search_sort sort;
 	int64_t offset;
-	int64_t limit;	 /* 0: 20; at most 200 */
-	int no_variants; /* 1: exact matches only */
-	int with_groups; /* 1: add per-recording counts */
+	int64_t limit;		 /* 0: 20; at most 200 */
+	int no_variants;	 /* 1: exact matches only */
+	int with_groups;	 /* 1: add per-recording counts */
+	const char *institution; /* short name, or NULL; an unknown one is -PRL_EINVAL */
 };
 
 /*
@@ -454,6 +505,17 @@ int prl_login_valid(const char *s);
  * is taken, -PRL_EINVAL for a bad login, role or password (errmsg says). */
 int prl_archive_user_add(struct prl_archive *a, const char *login, enum prl_role role,
 			 const char *password);
+/* Grants researcher login the restricted material of institution (short
+ * name; NULL: of every institution), in place of what it had; revoke
+ * takes it away (it then hears public recordings only, like a visitor).
+ * A grant takes effect at the account's next request.  -PRL_ENOTFOUND
+ * (account or institution), -PRL_EINVAL for an account that is not a
+ * researcher's (staff hear everything). */
+int prl_archive_user_grant(struct prl_archive *a, const char *login, const char *institution);
+int prl_archive_user_revoke(struct prl_archive *a, const char *login);
+/* {"login", "role", "grant": "all" | SHORT | null (none) | "staff"}. */
+int prl_archive_user_grant_json(struct prl_archive *a, const char *login, struct prl_buf *out);
+
 /* The same for an account of institution (short name; NULL: the
  * network's).  -PRL_ENOTFOUND for an unknown institution. */
 int prl_archive_user_add_to(struct prl_archive *a, const char *login, enum prl_role role,
@@ -640,6 +702,8 @@ struct prl_export_opts {
 	 * (which stops the export). */
 	int (*write)(void *ctx, const void *data, size_t len);
 	void *ctx;
+	const char *institution; /* short name, or NULL: an institution's recordings
+				  * (an unknown one is -PRL_EINVAL) */
 };
 
 struct prl_export;
@@ -685,9 +749,9 @@ struct prl_harvest_item {
  * never private), and those deleted since a harvester could see them
  * (deleted set), by id above after_id, updated within [from, until]
  * (YYYY-MM-DDThh:mm:ssZ, inclusive, either NULL), in collection_id (0:
- * any), at most max of them into items.  *n gets the count written,
- * *total (may be NULL) all that match past after_id.  Returns 0 or a
- * negative prl_err.
+ * any; negative: institution -collection_id's), at most max of them into
+ * items.  *n gets the count written, *total (may be NULL) all that match
+ * past after_id.  Returns 0 or a negative prl_err.
  */
 int prl_archive_harvest(struct prl_archive *a, const char *from, const char *until,
 			int64_t collection_id, int64_t after_id, struct prl_harvest_item *items,

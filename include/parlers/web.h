@@ -50,6 +50,12 @@ struct prl_web_opts {
 	 * CSP frame-ancestors, e.g. "https://musee.example 'self'"; NULL or
 	 * "": any ("*").  Every other page refuses framing. */
 	const char *frame_ancestors;
+	/* The maps' background tiles: a URL with {z}, {x}, {y} (and {s} for a
+	 * subdomain), http or https; NULL: OpenStreetMap's; "" or "none": no
+	 * tiles (the outline shipped with parlers alone). */
+	const char *tiles;
+	const char *tiles_attribution; /* the credit shown on the map; NULL: OSM's for
+					* OSM's tiles, else none */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
@@ -76,6 +82,12 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err);
  * Returns 0 or -PRL_ENOMEM.
  */
 int prl_web_routes(struct prl_buf *out);
+
+/*
+ * Checks a tile URL as struct prl_web_opts.tiles takes it: 0, or
+ * -PRL_EINVAL with a sentence in err.
+ */
+int prl_web_tiles_check(const char *url, struct prl_buf *err);
 
 /*
  * Parses "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" or "PORT" into addr (a

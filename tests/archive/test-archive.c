@@ -85,6 +85,27 @@ static void exec_sql(const char *dbdir, const char *sql)
 	sqlite3_close(db);
 }
 
+/* prl_fold() as the archive's triggers call it, for rows written here
+ * without the archive: text as it is, which these tests do not mind. */
+static void fold_as_is(sqlite3_context *ctx, int n, sqlite3_value **v)
+{
+	(void)n;
+	sqlite3_result_value(ctx, v[0]);
+}
+
+/* exec_sql() with the search index's triggers able to run. */
+static void exec_sql_indexed(const char *dbdir, const char *sql)
+{
+	char path[600];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/archive.db", dbdir);
+	sqlite3_open(path, &db);
+	sqlite3_create_function(db, "prl_fold", 1, SQLITE_UTF8, NULL, fold_as_is, NULL, NULL);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
 static int problems[4];
 
 static void on_problem(void *ctx, enum prl_fsck_problem p, const char *path, int64_t rid)
@@ -215,6 +236,43 @@ static void test_schema(void)
 	exec_sql(dir, "UPDATE recordings SET institution_id = NULL WHERE id = 1;");
 	is_int(count_where(dir, "recordings", "id = 1 AND institution_id = 1"), 1,
 	       "and a recording cannot lose its institution");
+
+	/* a version-8 archive with data: its search index gains each
+	 * recording's institution, and its researchers keep hearing every
+	 * restricted recording (granted all); its staff get no grant */
+	path_in(dir, sizeof(dir), "schema-v8");
+	ok(archive_create_at_version(dir, 8) == 0, "make a version-8 archive");
+	exec_sql(dir,
+		 "INSERT INTO users(login, role, pwhash) VALUES ('res', 1, 'x'), ('ann', 2, 'y');");
+	exec_sql_indexed(
+		dir, "INSERT INTO institutions(short, name) VALUES ('musee', 'Musée');"
+		     "INSERT INTO recordings(title, duration_ms, sample_rate, channels,"
+		     " original_format, original_name, sha256, access, institution_id) VALUES"
+		     " ('one', 9000, 48000, 1, 'wav', 'one.wav', 'b1', 0, 1),"
+		     " ('two', 9000, 48000, 1, 'wav', 'two.wav', 'b2', 1, 2);"
+		     "INSERT INTO recording_index_meta(recording_id, meta) VALUES (1, 'p0 c0'),"
+		     " (2, 'p0 c0');"
+		     "INSERT INTO tiers(recording_id, name, ord) VALUES (1, 'transcription', 0),"
+		     " (2, 'transcription', 0);"
+		     "INSERT INTO segments(tier_id, start_ms, end_ms, text, ord) VALUES"
+		     " (1, 0, 1000, 'la mezoun', 0), (2, 0, 1000, 'la mezoun', 0);");
+	path_in(media, sizeof(media), "schema-v8/media");
+	mkdir(media, 0755);
+	ok(prl_archive_open(dir, 0, &a, &err) == 0, "open a version-8 archive");
+	is_int(prl_archive_schema_version(a), prl_archive_latest_schema(),
+	       "it was upgraded to the latest schema");
+	prl_archive_close(a);
+	is_int(count_where(dir, "segment_index", "segment_index MATCH 'meta : i1 AND mezoun'"), 1,
+	       "the index knows the first recording's institution");
+	is_int(count_where(dir, "segment_index", "segment_index MATCH 'meta : i2 AND mezoun'"), 1,
+	       "and the second's");
+	is_int(count_where(dir, "segment_index", "segment_index MATCH 'mezoun'"), 2,
+	       "no row of the index was lost or doubled");
+	is_int(count_where(dir, "researcher_grants",
+			   "institution_id = 0 AND user_id = (SELECT id FROM users"
+			   " WHERE login = 'res')"),
+	       1, "its researcher is granted every institution's restricted material");
+	is_int(count_rows(dir, "researcher_grants"), 1, "and its staff need no grant");
 
 	exec_sql(dir, "PRAGMA user_version = 999;");
 	prl_buf_reset(&err);

@@ -509,8 +509,10 @@ def check_oai(tmp, recs, by):
     ok(wf and set(prefixes) == {"oai_dc", "olac"}, "ListMetadataFormats: oai_dc and olac", body)
     st, h, body, wf, root = oai("verb=ListSets", tmp)
     sets = [e.text for e in root.iter("{%s}setSpec" % NS["o"])] if wf else []
-    ok(wf and len(sets) >= 2 and all(s.startswith("collection:") for s in sets),
-       "ListSets: one set per collection", sets)
+    ok(wf and len([s for s in sets if s.startswith("collection:")]) >= 2
+       and all(s.startswith(("collection:", "institution:")) for s in sets)
+       and "institution:archive" in sets,
+       "ListSets: one set per collection, and one per institution", sets)
     for prefix in ("oai_dc", "olac"):
         ids = []
         q = "verb=ListRecords&metadataPrefix=" + prefix

@@ -48,7 +48,8 @@ TAILS = {"/api/recordings/{id}/annotations.{ext}": "json",
          "/static/{name}": "app.css",
          "/api/institutions/{short}": "archive",
          "/routes/{slug}": "la-route",
-         "/api/routes/{slug}": "la-route"}
+         "/api/routes/{slug}": "la-route",
+         "/institutions/{short}": "archive"}
 # a query string or body that makes a route's sample request a whole one
 QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "?q=la",
            "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none",

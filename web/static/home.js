@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The home page: facets (collections, places, voices, varieties) and the
-// filtered list of recordings.  The first screen comes inside the page;
-// changing a filter asks /api/recordings and keeps the filters in the URL
-// so that a filtered view can be bookmarked and shared.
+// The home page: the day's featured recordings and institutions (chosen
+// and ordered by the server, never by size), facets (collections, places,
+// voices, varieties), and the filtered list of recordings.  The first
+// screen comes inside the page; changing a filter asks /api/recordings and
+// keeps the filters in the URL so that a filtered view can be bookmarked
+// and shared.
 'use strict';
 
 (() => {
   const { t, el, pageData, date, clock, getJSON } = PRL;
   const LIMIT = 50;
-  const FILTERS = ['collection', 'place', 'speaker', 'variety'];
+  const FILTERS = ['institution', 'collection', 'place', 'speaker', 'variety'];
   const form = document.getElementById('filters');
   const results = document.getElementById('results');
   const count = document.getElementById('count');
@@ -31,14 +33,16 @@
   }
 
   function facetOption(kind, item) {
+    if (kind === 'institution') return { value: item.short, label: item.name, count: null };
     const value = kind === 'variety' ? item.name : String(item.id);
     const label = kind === 'place' && item.commune && item.commune !== item.name
       ? item.name + ' (' + item.commune + ')' : item.name;
     return { value, label, count: item.count };
   }
 
-  function renderFacets(facets) {
+  function renderFacets(facets, institutions) {
     const groups = {
+      institution: institutions.slice().sort((a, b) => a.name.localeCompare(b.name, PRL.lang)),
       collection: facets.collections || [],
       place: facets.places || [],
       speaker: facets.speakers || [],
@@ -50,7 +54,8 @@
       const list = document.getElementById('facet-' + kind);
       const opts = groups[kind].map((it) => facetOption(kind, it));
       for (const o of opts) {
-        select.append(el('option', { value: o.value }, o.label + ' (' + o.count + ')'));
+        select.append(el('option', { value: o.value }, o.label + (o.count === null ? '' : ' (' + o.count + ')')));
+        if (!list) continue;
         const href = '/?' + query({ [kind]: o.value }).toString();
         list.append(el('li', {},
           el('a', { href, 'aria-current': f[kind] === o.value ? 'true' : null }, o.label),
@@ -71,6 +76,23 @@
       line ? el('p', {}, line) : null,
       speakers ? el('p', {}, speakers) : null,
       r.duration_ms ? el('p', {}, t('meta_duration') + (PRL.lang === 'fr' ? '\u00a0: ' : ': ') + clock(r.duration_ms)) : null);
+  }
+
+  function renderFeatured(featured) {
+    // an archive with nothing to show yet shows no empty section
+    document.querySelector('section.featured').hidden =
+      !(featured.recordings || []).length && !(featured.institutions || []).length;
+    document.getElementById('featured').replaceChildren(...(featured.recordings || []).map((r) => {
+      const c = card(r);
+      if (r.institution && r.institution.name) {
+        c.append(el('p', { class: 'inst' },
+          el('a', { href: '/institutions/' + encodeURIComponent(r.institution.short) }, r.institution.name)));
+      }
+      return c;
+    }));
+    document.getElementById('featured-institutions').replaceChildren(
+      ...(featured.institutions || []).slice(0, 12).map((i) => el('li', {},
+        el('a', { href: '/institutions/' + encodeURIComponent(i.short) }, i.name))));
   }
 
   function renderList(list, f) {
@@ -101,7 +123,7 @@
       const url = '/' + (q.toString() ? '?' + q.toString() : '');
       if (push) history.pushState(null, '', url);
     } catch (err) {
-      count.textContent = t('load_failed');
+      count.textContent = err.status === 400 ? t('results_none') : t('load_failed');
     }
   }
 
@@ -123,8 +145,10 @@
     load(f, false);
   });
 
+  const featured = pageData('featured-data') || {};
+  renderFeatured(featured);
   const facets = pageData('facets-data');
-  if (facets) renderFacets(facets);
+  if (facets) renderFacets(facets, featured.institutions || []);
   const first = pageData('list-data');
   if (first) renderList(first, currentFilters());
   else load(currentFilters(), false);

@@ -52,6 +52,15 @@
     addMeta(dl, 'meta_collector', rec.collector);
     addMeta(dl, 'meta_duration', rec.duration_ms ? clock(rec.duration_ms) : '');
     addMeta(dl, 'meta_rights', rec.rights);
+    // the depositor, linked to its page, and the line to credit it with
+    const inst = rec.institution;
+    if (inst && inst.short) {
+      dl.append(el('dt', {}, t('meta_institution')),
+        el('dd', {}, el('a', { href: '/institutions/' + encodeURIComponent(inst.short) }, inst.name || inst.short)));
+      const year = /^\d{4}/.exec(rec.date || '');
+      const who = [inst.name, rec.collection, rec.collector, year && year[0]].filter(Boolean).join(', ');
+      addMeta(dl, 'meta_credit', who + (rec.rights ? ' — ' + rec.rights : ''));
+    }
     addMeta(dl, 'meta_access', t('access_' + rec.access));
     addMeta(dl, 'meta_description', rec.description);
     if (Array.isArray(rec.keywords) && rec.keywords.length) addMeta(dl, 'meta_keywords', rec.keywords.join(', '));

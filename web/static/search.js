@@ -28,6 +28,11 @@
     if (v) document.getElementById(id).value = v;
   }
   document.getElementById('f-exact').checked = params.has('exact');
+  // a search begun on an institution's page stays in it
+  if (params.get('institution')) {
+    document.querySelector('form.search-form').append(
+      el('input', { type: 'hidden', name: 'institution', value: params.get('institution') }));
+  }
 
   // place and variety choices come from the archive's facets
   getJSON('/api/facets').then((f) => {
@@ -115,7 +120,7 @@
   (async () => {
     status.textContent = t('loading');
     const ask = new URLSearchParams({ q, limit: String(PAGE), offset: String(offset), groups: '1' });
-    for (const name of ['tier', 'place', 'variety', 'sort']) {
+    for (const name of ['tier', 'place', 'variety', 'sort', 'institution']) {
       const v = params.get(name);
       if (v) ask.set(name, v);
     }
