@@ -468,7 +468,7 @@ static int load_tiers(struct prl_archive *a, int64_t id, struct prl_annot_doc *d
 		t = &d->tiers[ti];
 		t->language = colstr(st, 3);
 		/* a speaker with a pseudonym is named by it alone (schema 10) */
-		if (sqlite3_column_int(st, 14))
+		if (sqlite3_column_int(st, 17))
 			t->participant = colstr(st, 11);
 		else
 			t->participant = colstr(st, 4);

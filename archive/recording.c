@@ -191,7 +191,7 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);
 	}
 	vis = prl_access_decide_in(v, (enum prl_access)sqlite3_column_int(st, 11),
-				   sqlite3_column_int64(st, 34));
+				   sqlite3_column_int64(st, 35));
 	if (vis == PRL_SEE_NOTHING) {
 		sqlite3_reset(st);
 		return archive_fail(a, -PRL_ENOTFOUND, "no recording %lld", (long long)id);

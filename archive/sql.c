@@ -69,11 +69,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" r.sha256, r.original_name, r.original_format, r.loudness_lufs, r.true_peak_dbtp,"
 		" r.collector, r.description, r.keywords, r.rights, r.loudness_range_lu, r.gain_db,"
 		" r.bits_per_sample, r.original_codec, r.ingested_at, r.updated_at, c.id,"
-		" r.device, i.short, i.name, r.version FROM recordings r LEFT JOIN places p ON "
-		"p.id = "
-		" r.device, i.short, i.name, r.institution_id FROM recordings r"
-		" LEFT JOIN places p ON p.id = "
-		"r.place_id"
+		" r.device, i.short, i.name, r.version, r.institution_id FROM recordings r"
+		" LEFT JOIN places p ON p.id = r.place_id"
 		" LEFT JOIN collections c ON c.id = r.collection_id"
 		" LEFT JOIN institutions i ON i.id = r.institution_id WHERE r.id = ?1"
 		" AND r.deleted_at IS NULL",
@@ -95,10 +92,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " SELECT 1 FROM withheld_media WHERE path = ?1",
 	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
-			" s.name, t.default_locale, t.may_overlap, t.origin, t.origin_tool,"
-			" t.origin_settings FROM tiers t"
-			" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap,"
-			" s.pseudonym IS NOT NULL FROM tiers t"
+			" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap, t.origin,"
+			" t.origin_tool, t.origin_settings, s.pseudonym IS NOT NULL FROM tiers t"
 			" LEFT JOIN speakers s ON s.id = t.speaker_id"
 			" WHERE t.recording_id = ?1 ORDER BY t.ord, t.id",
 	[ST_SEGMENTS_OF_TIER] = "SELECT id, start_ms, end_ms, text, parent_id, ext_id, cve_ref,"
@@ -458,7 +453,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"SELECT i.short, i.name, i.kind, i.description_fr, i.description_en, i.address,"
 		" i.commune, i.lat, i.lon, i.website, i.contact, i.rights,"
 		" (SELECT count(DISTINCT r.collection_id) FROM recordings r"
-		"  WHERE r.institution_id = i.id AND r.access <= ?1),"
+		"  WHERE r.institution_id = i.id AND r.access <= ?1 AND r.deleted_at IS NULL),"
 		" (SELECT count(*) FROM recordings r WHERE r.institution_id = i.id"
 		"  AND r.access <= ?1 AND r.deleted_at IS NULL) FROM institutions i"
 		" WHERE ?2 IS NULL OR i.short = ?2 ORDER BY i.short",

@@ -161,6 +161,23 @@ static void test_schema(void)
 	ok(prl_archive_open(dir, PRL_OPEN_CREATE, &a, &err) == 0, "create an archive");
 	is_int(prl_archive_schema_version(a), prl_archive_latest_schema(),
 	       "a new archive has the latest schema");
+	{
+		/* every statement the module declares prepares against the
+		 * schema it makes: none is found wrong on a visitor's request */
+		int bad = 0;
+
+		for (int i = 0; i < ST_COUNT; i++) {
+			sqlite3_stmt *st = NULL;
+
+			if (archive_stmt_prepare_on(a->db, (enum stmt_id)i, &st) != SQLITE_OK ||
+			    !st) {
+				diag("statement %d: %s", i, sqlite3_errmsg(a->db));
+				bad++;
+			}
+			sqlite3_finalize(st);
+		}
+		is_int(bad, 0, "every SQL statement of the archive prepares (%d)", ST_COUNT);
+	}
 	prl_archive_close(a);
 
 	/* a version-1 archive with a recording in it, as an older parlers
