@@ -38,6 +38,7 @@ Python standard library only; TAP.
 """
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
