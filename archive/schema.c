@@ -367,6 +367,49 @@ static const struct migration migrations[] = {
 	 "CREATE TRIGGER recordings_institution_update BEFORE UPDATE OF institution_id"
 	 " ON recordings WHEN new.institution_id IS NULL BEGIN"
 	 " SELECT RAISE(ABORT, 'a recording belongs to an institution'); END;"},
+	{12,
+	 /* contributors and their proposals.  A contributor is an account of
+	  * role -1 (PRL_ROLE_CONTRIBUTOR) with a display name, an optional
+	  * credit name (NULL: not credited) and e-mail (never shown), and the
+	  * licence it accepted.  Sign-ups are counted per client address like
+	  * failed logins.  A proposal keeps the segment's text and version
+	  * it was made against, so review shows a conflict instead of
+	  * overwriting; segment_id has no foreign key: a proposal outlives a
+	  * deleted segment and is then refused at review.  The history names
+	  * the contributor of an accepted proposal beside its reviewer. */
+	 "ALTER TABLE users ADD COLUMN display_name TEXT;"
+	 "ALTER TABLE users ADD COLUMN credit_name TEXT;"
+	 "ALTER TABLE users ADD COLUMN email TEXT;"
+	 "ALTER TABLE users ADD COLUMN licence TEXT;"
+	 "ALTER TABLE users ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TABLE signups ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  addr TEXT NOT NULL,"
+	 "  at INTEGER NOT NULL);"
+	 "CREATE INDEX signups_addr ON signups(addr, at);"
+	 "CREATE TABLE proposals ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  tier_id INTEGER NOT NULL REFERENCES tiers(id) ON DELETE CASCADE,"
+	 "  segment_id INTEGER,"
+	 "  kind TEXT NOT NULL CHECK (kind IN ('transcription', 'translation',"
+	 "   'correction', 'note')),"
+	 "  start_ms INTEGER NOT NULL CHECK (start_ms >= 0),"
+	 "  end_ms INTEGER NOT NULL CHECK (end_ms >= start_ms),"
+	 "  text TEXT NOT NULL,"
+	 "  base_text TEXT,"
+	 "  base_version INTEGER,"
+	 "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted',"
+	 "   'declined')),"
+	 "  message TEXT,"
+	 "  reviewer_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	 "  created_at INTEGER NOT NULL,"
+	 "  reviewed_at INTEGER);"
+	 "CREATE INDEX proposals_status ON proposals(status, id);"
+	 "CREATE INDEX proposals_user ON proposals(user_id, status, created_at);"
+	 "CREATE INDEX proposals_recording ON proposals(recording_id, status);"
+	 "ALTER TABLE audit ADD COLUMN contributor TEXT;"},
 };
 
 int prl_archive_latest_schema(void)
