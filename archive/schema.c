@@ -13,6 +13,9 @@
 struct migration {
 	int version;	 /* the user_version after it ran */
 	const char *sql; /* one or more statements */
+	int rebuilds;	 /* 1: it rebuilds a table others reference, which SQLite
+			  * allows only with foreign keys off (the upgrade then
+			  * checks them all before it commits) */
 };
 
 static const struct migration migrations[] = {
@@ -369,7 +372,9 @@ static const struct migration migrations[] = {
 	 " SELECT RAISE(ABORT, 'a recording belongs to an institution'); END;"},
 	{12,
 	 /* contributors and their proposals.  A contributor is an account of
-	  * role -1 (PRL_ROLE_CONTRIBUTOR) with a display name, an optional
+	  * role -1 (PRL_ROLE_CONTRIBUTOR): the users table is rebuilt for a
+	  * CHECK that allows it (with foreign keys off, so that the rows
+	  * referencing accounts stay), with a display name, an optional
 	  * credit name (NULL: not credited) and e-mail (never shown), and the
 	  * licence it accepted.  Sign-ups are counted per client address like
 	  * failed logins.  A proposal keeps the segment's text and version
@@ -377,11 +382,23 @@ static const struct migration migrations[] = {
 	  * overwriting; segment_id has no foreign key: a proposal outlives a
 	  * deleted segment and is then refused at review.  The history names
 	  * the contributor of an accepted proposal beside its reviewer. */
-	 "ALTER TABLE users ADD COLUMN display_name TEXT;"
-	 "ALTER TABLE users ADD COLUMN credit_name TEXT;"
-	 "ALTER TABLE users ADD COLUMN email TEXT;"
-	 "ALTER TABLE users ADD COLUMN licence TEXT;"
-	 "ALTER TABLE users ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TABLE users_new ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  login TEXT NOT NULL UNIQUE,"
+	 "  role INTEGER NOT NULL CHECK (role BETWEEN -1 AND 3),"
+	 "  pwhash TEXT NOT NULL,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  institution_id INTEGER REFERENCES institutions(id),"
+	 "  display_name TEXT,"
+	 "  credit_name TEXT,"
+	 "  email TEXT,"
+	 "  licence TEXT,"
+	 "  suspended INTEGER NOT NULL DEFAULT 0);"
+	 "INSERT INTO users_new(id, login, role, pwhash, created_at, updated_at, institution_id)"
+	 " SELECT id, login, role, pwhash, created_at, updated_at, institution_id FROM users;"
+	 "DROP TABLE users;"
+	 "ALTER TABLE users_new RENAME TO users;"
 	 "CREATE TABLE signups ("
 	 "  id INTEGER PRIMARY KEY,"
 	 "  addr TEXT NOT NULL,"
@@ -409,7 +426,8 @@ static const struct migration migrations[] = {
 	 "CREATE INDEX proposals_status ON proposals(status, id);"
 	 "CREATE INDEX proposals_user ON proposals(user_id, status, created_at);"
 	 "CREATE INDEX proposals_recording ON proposals(recording_id, status);"
-	 "ALTER TABLE audit ADD COLUMN contributor TEXT;"},
+	 "ALTER TABLE audit ADD COLUMN contributor TEXT;",
+	 1},
 };
 
 int prl_archive_latest_schema(void)
@@ -434,11 +452,27 @@ static int read_user_version(struct prl_archive *a, int *out)
 	return 0;
 }
 
+/* After a rebuild with foreign keys off: 0 when every reference still
+ * holds, else -PRL_ESQL (the upgrade rolls back). */
+static int foreign_keys_hold(struct prl_archive *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return archive_sql_fail(a, "checking references");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return archive_fail(a, -PRL_ESQL, "the schema upgrade would break references");
+	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "checking references");
+}
+
 int archive_migrate(struct prl_archive *a, int target)
 {
 	size_t i, n = sizeof(migrations) / sizeof(migrations[0]);
 	char pragma[64];
-	int ret, have;
+	int ret, have, fk_off = 0;
 
 	if (target <= 0)
 		target = prl_archive_latest_schema();
@@ -456,8 +490,18 @@ int archive_migrate(struct prl_archive *a, int target)
 	}
 	/* IMMEDIATE: two processes opening an old archive at once must not
 	 * both try to upgrade it */
-	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	for (i = 0; i < n; i++)
+		if (migrations[i].version > have && migrations[i].version <= target &&
+		    migrations[i].rebuilds)
+			fk_off = 1;
+	/* outside a transaction: inside one the pragma does nothing */
+	if (fk_off &&
+	    sqlite3_exec(a->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK)
 		return archive_sql_fail(a, "starting the schema upgrade");
+	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = archive_sql_fail(a, "starting the schema upgrade");
+		goto fail;
+	}
 	if ((ret = read_user_version(a, &have)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -469,6 +513,8 @@ int archive_migrate(struct prl_archive *a, int target)
 		}
 		have = migrations[i].version;
 	}
+	if (fk_off && (ret = foreign_keys_hold(a)) < 0)
+		goto fail;
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", have);
 	if (sqlite3_exec(a->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
 		ret = archive_sql_fail(a, "recording the schema version");
@@ -479,8 +525,12 @@ int archive_migrate(struct prl_archive *a, int target)
 		goto fail;
 	}
 	a->schema_version = have;
+	if (fk_off)
+		sqlite3_exec(a->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return 0;
 fail:
 	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	if (fk_off)
+		sqlite3_exec(a->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return ret;
 }

@@ -30,9 +30,15 @@
 #include "web-internal.h"
 
 static const char *const template_files[WEB_NTEMPLATES] = {
-	[WEB_TPL_HOME] = "index.html",	  [WEB_TPL_RECORDING] = "recording.html",
-	[WEB_TPL_SEARCH] = "search.html", [WEB_TPL_ERROR] = "error.html",
-	[WEB_TPL_LOGIN] = "login.html",	  [WEB_TPL_EMBED] = "embed.html",
+	[WEB_TPL_HOME] = "index.html",
+	[WEB_TPL_RECORDING] = "recording.html",
+	[WEB_TPL_SEARCH] = "search.html",
+	[WEB_TPL_ERROR] = "error.html",
+	[WEB_TPL_LOGIN] = "login.html",
+	[WEB_TPL_EMBED] = "embed.html",
+	[WEB_TPL_SIGNUP] = "signup.html",
+	[WEB_TPL_REVIEW] = "review.html",
+	[WEB_TPL_CONTRIBUTOR] = "contributor.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -298,6 +304,14 @@ static enum MHD_Result send_page(struct web_request *r, unsigned status, enum we
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 	}
 	return web_queue(r, status, resp, (int64_t)len);
+}
+
+enum MHD_Result web_page_send(struct web_request *r, unsigned status, enum web_template t,
+			      const char *name, const struct prl_buf *value)
+{
+	struct fill f = {{name}, {value}};
+
+	return send_page(r, status, t, name ? &f : NULL);
 }
 
 enum MHD_Result web_error_html(struct web_request *r, unsigned status)

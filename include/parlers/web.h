@@ -50,6 +50,13 @@ struct prl_web_opts {
 	 * CSP frame-ancestors, e.g. "https://musee.example 'self'"; NULL or
 	 * "": any ("*").  Every other page refuses framing. */
 	const char *frame_ancestors;
+	/* Contributions: the licence contributors accept when they sign up
+	 * (NULL or "": "CC BY-SA 4.0"), and the limits against abuse (0: the
+	 * archive's defaults, PRL_SIGNUPS_PER_HOUR...). */
+	const char *contribution_licence;
+	int signups_per_hour;	/* accounts opened per client address per hour */
+	int proposals_per_hour; /* per account */
+	int proposals_pending;	/* per account, waiting for review */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
