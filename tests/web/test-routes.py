@@ -55,7 +55,11 @@ SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
                                     401),
            ("POST", "/api/logout"): ({"Content-Type": "application/json"}, "{}", 200),
            ("POST", "/oai"): ({"Content-Type": "application/x-www-form-urlencoded"},
-                              "verb=Identify", 200)}
+                              "verb=Identify", 200),
+           # contributions: a sign-up without its fields; no such contributor
+           ("POST", "/api/accounts"): ({"Content-Type": "application/json"}, "{}", 400),
+           ("GET", "/contributors/{name}"): (None, None, 404),
+           ("GET", "/api/contributors/{name}"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 
 srv = None
