@@ -457,7 +457,11 @@ int prl_archive_proposals_json(struct prl_archive *a, const struct prl_viewer *v
 				    "kind is transcription, translation, correction or note");
 	if (limit > LIST_MAX || f->offset < 0)
 		return archive_fail(a, -PRL_EINVAL, "limit is 1 to %d, offset 0 or more", LIST_MAX);
-	if (!(st = archive_stmt(a, ST_PROPOSALS_COUNT)))
+	/* staff's queue without an author: the kept counts (what makes the
+	 * total cheap however long the queue); anything else counts rows */
+	if (!(st = archive_stmt(a, is_staff(v) && !f->mine && !f->contributor
+					   ? ST_PROPOSALS_COUNT_KEPT
+					   : ST_PROPOSALS_COUNT)))
 		return -PRL_ESQL;
 	bind_filter(st, v, f);
 	if (sqlite3_step(st) != SQLITE_ROW) {

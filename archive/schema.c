@@ -425,7 +425,29 @@ static const struct migration migrations[] = {
 	 "  reviewed_at INTEGER);"
 	 "CREATE INDEX proposals_status ON proposals(status, id);"
 	 "CREATE INDEX proposals_user ON proposals(user_id, status, created_at);"
-	 "CREATE INDEX proposals_recording ON proposals(recording_id, status);"
+	 "CREATE INDEX proposals_recording ON proposals(recording_id, status, id);"
+	 /* the review queue's totals without counting the queue: how many
+	  * proposals of each status and kind each recording has, kept by
+	  * triggers (a recording's rows go with it through the cascade) */
+	 "CREATE TABLE proposal_counts ("
+	 "  recording_id INTEGER NOT NULL,"
+	 "  status TEXT NOT NULL,"
+	 "  kind TEXT NOT NULL,"
+	 "  n INTEGER NOT NULL,"
+	 "  PRIMARY KEY (recording_id, status, kind)) WITHOUT ROWID;"
+	 "CREATE TRIGGER proposals_count_insert AFTER INSERT ON proposals BEGIN"
+	 " INSERT INTO proposal_counts(recording_id, status, kind, n)"
+	 "  VALUES (new.recording_id, new.status, new.kind, 1)"
+	 "  ON CONFLICT (recording_id, status, kind) DO UPDATE SET n = n + 1; END;"
+	 "CREATE TRIGGER proposals_count_delete AFTER DELETE ON proposals BEGIN"
+	 " UPDATE proposal_counts SET n = n - 1 WHERE recording_id = old.recording_id"
+	 "  AND status = old.status AND kind = old.kind; END;"
+	 "CREATE TRIGGER proposals_count_update AFTER UPDATE OF status ON proposals BEGIN"
+	 " UPDATE proposal_counts SET n = n - 1 WHERE recording_id = old.recording_id"
+	 "  AND status = old.status AND kind = old.kind;"
+	 " INSERT INTO proposal_counts(recording_id, status, kind, n)"
+	 "  VALUES (new.recording_id, new.status, new.kind, 1)"
+	 "  ON CONFLICT (recording_id, status, kind) DO UPDATE SET n = n + 1; END;"
 	 "ALTER TABLE audit ADD COLUMN contributor TEXT;",
 	 1},
 };

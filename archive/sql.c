@@ -29,15 +29,16 @@
 /* The proposals a viewer may list: ?1 status, ?2 recording, ?3 author's
  * id, ?4 author's login, ?5 kind, ?6 the institution whose recordings
  * (NULL: all), ?7 the highest access level the viewer hears, ?8 1 when
- * the viewer reads withheld spans. */
+ * the viewer reads withheld spans.  Written so that the (status, id)
+ * index walks the queue in order: the status as a range (every status
+ * when NULL), the recordings as a set made once, no join. */
 #define PROPOSALS_WHERE                                                                            \
-	" FROM proposals p JOIN recordings r ON r.id = p.recording_id"                             \
-	" JOIN users u ON u.id = p.user_id"                                                        \
-	" WHERE (?1 IS NULL OR p.status = ?1) AND (?2 IS NULL OR p.recording_id = ?2)"             \
-	" AND (?3 IS NULL OR p.user_id = ?3) AND (?4 IS NULL OR u.login = ?4)"                     \
-	" AND (?5 IS NULL OR p.kind = ?5) AND (?6 IS NULL OR r.institution_id = ?6)"               \
-	" AND r.access <= ?7 AND (?8 OR NOT " WITHHELD_OVERLAP_SQL("p.recording_id", "p.start_ms", \
-								   "p.end_ms") ")"
+	" FROM proposals p WHERE p.status BETWEEN ifnull(?1, '') AND ifnull(?1, '~')"              \
+	" AND (?2 IS NULL OR p.recording_id = ?2) AND (?3 IS NULL OR p.user_id = ?3)"              \
+	" AND (?4 IS NULL OR p.user_id = (SELECT id FROM users WHERE login = ?4))"                 \
+	" AND (?5 IS NULL OR p.kind = ?5) AND p.recording_id IN (SELECT id FROM recordings"        \
+	"  WHERE access <= ?7 AND (?6 IS NULL OR institution_id = ?6))"                            \
+	" AND (?8 OR NOT " WITHHELD_OVERLAP_SQL("p.recording_id", "p.start_ms", "p.end_ms") ")"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -87,7 +88,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_MEDIA_NAMED] = "SELECT 1 FROM media_files WHERE path = ?1 UNION ALL"
 			   " SELECT 1 FROM withheld_media WHERE path = ?1",
-	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
+	/* a tier without an annotator credits the contributors whose
+	 * proposals on it were accepted (those who gave a credit name) */
+	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant,"
+			" coalesce(t.annotator, (SELECT group_concat(n, ', ') FROM (SELECT DISTINCT"
+			" u.credit_name AS n FROM proposals p JOIN users u ON u.id = p.user_id"
+			" WHERE p.tier_id = t.id AND p.status = 'accepted' AND p.kind != 'note'"
+			" AND u.credit_name IS NOT NULL AND NOT u.suspended ORDER BY n))),"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
 			" s.name, t.default_locale, t.may_overlap FROM tiers t"
 			" LEFT JOIN speakers s ON s.id = t.speaker_id"
@@ -484,10 +491,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 				   " segment_id = ifnull(?7, segment_id)"
 				   " WHERE id = ?1 AND status = 'pending'",
 	[ST_PROPOSALS_COUNT] = "SELECT count(*)" PROPOSALS_WHERE,
+	/* the same filters, from the counts the triggers keep (staff: no
+	 * withheld span to leave out) */
+	[ST_PROPOSALS_COUNT_KEPT] = "SELECT ifnull(sum(c.n), 0) FROM proposal_counts c"
+				    " WHERE c.status BETWEEN ifnull(?1, '') AND ifnull(?1, '~')"
+				    " AND (?2 IS NULL OR c.recording_id = ?2)"
+				    " AND (?5 IS NULL OR c.kind = ?5) AND c.recording_id IN"
+				    " (SELECT id FROM recordings WHERE access <= ?7"
+				    "  AND (?6 IS NULL OR institution_id = ?6))",
 	[ST_PROPOSALS_PAGE] =
-		"SELECT p.id, p.recording_id, r.title, p.tier_id, p.segment_id, p.kind, p.start_ms,"
+		"SELECT p.id, p.recording_id, (SELECT title FROM recordings WHERE id = "
+		"p.recording_id),"
+		" p.tier_id, p.segment_id, p.kind, p.start_ms,"
 		" p.end_ms, p.text, p.base_text, p.base_version, p.status, p.message, p.created_at,"
-		" p.reviewed_at, u.login, ifnull(u.display_name, u.login),"
+		" p.reviewed_at, (SELECT login FROM users WHERE id = p.user_id),"
+		" (SELECT ifnull(display_name, login) FROM users WHERE id = p.user_id),"
 		" (SELECT s.text FROM segments s WHERE s.id = p.segment_id),"
 		" (SELECT s.version FROM segments s WHERE s.id = p.segment_id),"
 		" (SELECT t.name FROM tiers t WHERE t.id = p.tier_id),"

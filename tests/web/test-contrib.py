@@ -587,6 +587,12 @@ def check_credit(c, ids):
     names = [x["name"] for x in (jbody(body) or {}).get("contributors", [])]
     ok(st == 200 and names == ["Marie Lebas"],
        "the recording names its credited contributors", (st, body))
+    st, _, body = anon.get("/api/recordings/%d/annotations.eaf" % ids["pub"])
+    ok(st == 200 and b'ANNOTATOR="Marie Lebas"' in body,
+       "the EAF export names her as the annotator of the tier she helped write", st)
+    st, _, body = anon.get("/api/recordings/%d/annotations.tei" % ids["pub"])
+    ok(st == 200 and b"<respStmt><resp>traduction-test</resp><name>Marie Lebas</name>" in body,
+       "the TEI export credits her in a respStmt", body[:600])
     st, _, body = anon.get("/api/recordings/%d/contributors" % ids["priv"])
     ok(st == 404, "not for a private recording", st)
     st, _, body = anon.get("/signup")
