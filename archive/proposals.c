@@ -470,7 +470,7 @@ int prl_archive_proposals_json(struct prl_archive *a, const struct prl_viewer *v
 	}
 	total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	if (!(st = archive_stmt(a, ST_PROPOSALS_PAGE)))
+	if (!(st = archive_stmt(a, f->status ? ST_PROPOSALS_PAGE : ST_PROPOSALS_PAGE_ANY)))
 		return -PRL_ESQL;
 	bind_filter(st, v, f);
 	sqlite3_bind_int64(st, 9, limit);

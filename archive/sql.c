@@ -32,13 +32,27 @@
  * the viewer reads withheld spans.  Written so that the (status, id)
  * index walks the queue in order: the status as a range (every status
  * when NULL), the recordings as a set made once, no join. */
-#define PROPOSALS_WHERE                                                                            \
-	" FROM proposals p WHERE p.status BETWEEN ifnull(?1, '') AND ifnull(?1, '~')"              \
+#define PROPOSALS_REST                                                                             \
 	" AND (?2 IS NULL OR p.recording_id = ?2) AND (?3 IS NULL OR p.user_id = ?3)"              \
 	" AND (?4 IS NULL OR p.user_id = (SELECT id FROM users WHERE login = ?4))"                 \
 	" AND (?5 IS NULL OR p.kind = ?5) AND p.recording_id IN (SELECT id FROM recordings"        \
 	"  WHERE access <= ?7 AND (?6 IS NULL OR institution_id = ?6))"                            \
 	" AND (?8 OR NOT " WITHHELD_OVERLAP_SQL("p.recording_id", "p.start_ms", "p.end_ms") ")"
+#define PROPOSALS_WHERE                                                                            \
+	" FROM proposals p WHERE p.status BETWEEN ifnull(?1, '') AND ifnull(?1, "                  \
+	"'~')" PROPOSALS_REST
+/* a page in id order walks the (status, id) index only for one status */
+#define PROPOSALS_PAGE_SQL(status)                                                                 \
+	"SELECT p.id, p.recording_id, (SELECT title FROM recordings WHERE id = p.recording_id),"   \
+	" p.tier_id, p.segment_id, p.kind, p.start_ms,"                                            \
+	" p.end_ms, p.text, p.base_text, p.base_version, p.status, p.message, p.created_at,"       \
+	" p.reviewed_at, (SELECT login FROM users WHERE id = p.user_id),"                          \
+	" (SELECT ifnull(display_name, login) FROM users WHERE id = p.user_id),"                   \
+	" (SELECT s.text FROM segments s WHERE s.id = p.segment_id),"                              \
+	" (SELECT s.version FROM segments s WHERE s.id = p.segment_id),"                           \
+	" (SELECT t.name FROM tiers t WHERE t.id = p.tier_id),"                                    \
+	" (SELECT v.login FROM users v WHERE v.id = p.reviewer_id)"                                \
+	" FROM proposals p WHERE " status PROPOSALS_REST " ORDER BY p.id LIMIT ?9 OFFSET ?10"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -499,18 +513,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 				    " AND (?5 IS NULL OR c.kind = ?5) AND c.recording_id IN"
 				    " (SELECT id FROM recordings WHERE access <= ?7"
 				    "  AND (?6 IS NULL OR institution_id = ?6))",
-	[ST_PROPOSALS_PAGE] =
-		"SELECT p.id, p.recording_id, (SELECT title FROM recordings WHERE id = "
-		"p.recording_id),"
-		" p.tier_id, p.segment_id, p.kind, p.start_ms,"
-		" p.end_ms, p.text, p.base_text, p.base_version, p.status, p.message, p.created_at,"
-		" p.reviewed_at, (SELECT login FROM users WHERE id = p.user_id),"
-		" (SELECT ifnull(display_name, login) FROM users WHERE id = p.user_id),"
-		" (SELECT s.text FROM segments s WHERE s.id = p.segment_id),"
-		" (SELECT s.version FROM segments s WHERE s.id = p.segment_id),"
-		" (SELECT t.name FROM tiers t WHERE t.id = p.tier_id),"
-		" (SELECT v.login FROM users v WHERE v.id = p.reviewer_id)" PROPOSALS_WHERE
-		" ORDER BY p.id LIMIT ?9 OFFSET ?10",
+	[ST_PROPOSALS_PAGE] = PROPOSALS_PAGE_SQL("p.status = ?1"),
+	[ST_PROPOSALS_PAGE_ANY] = PROPOSALS_PAGE_SQL("?1 IS NULL"),
 	[ST_CONTRIBUTOR_CREDIT] = "SELECT login, credit_name FROM users WHERE login = ?1"
 				  " AND credit_name IS NOT NULL AND NOT suspended",
 	/* what an anonymous visitor may read: public recordings, no withheld span */
