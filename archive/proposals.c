@@ -375,16 +375,39 @@ static int heard_level(const struct prl_viewer *v)
 	return l;
 }
 
+/* The one author a listing is limited to, or 0: the viewer for anyone
+ * but staff and for ?mine=1, else the account ?contributor= names (-1
+ * when none has that login: nothing matches). */
+static int64_t author_of(struct prl_archive *a, const struct prl_viewer *v,
+			 const struct prl_proposal_filter *f)
+{
+	sqlite3_stmt *st;
+	int64_t id = -1;
+
+	if (f->mine || !is_staff(v))
+		return v->user_id;
+	if (!f->contributor)
+		return 0;
+	if (!(st = archive_stmt(a, ST_USER_BY_LOGIN)))
+		return -1;
+	archive_bind_text(st, 1, f->contributor);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
 static void bind_filter(sqlite3_stmt *st, const struct prl_viewer *v,
-			const struct prl_proposal_filter *f)
+			const struct prl_proposal_filter *f, int64_t author)
 {
 	archive_bind_text(st, 1, f->status);
 	if (f->recording_id > 0)
 		sqlite3_bind_int64(st, 2, f->recording_id);
-	/* anyone but staff sees only their own */
-	if (f->mine || !is_staff(v))
-		sqlite3_bind_int64(st, 3, v->user_id);
-	archive_bind_text(st, 4, f->contributor);
+	if (author)
+		sqlite3_bind_int64(st, 3, author);
+	/* an author other than the viewer: the login must match it too */
+	if (f->contributor && (f->mine || !is_staff(v)))
+		archive_bind_text(st, 4, f->contributor);
 	archive_bind_text(st, 5, f->kind);
 	/* staff of an institution: its recordings only */
 	if (is_staff(v) && v->institution_id != 0 && !f->mine)
@@ -444,7 +467,7 @@ int prl_archive_proposals_json(struct prl_archive *a, const struct prl_viewer *v
 			       const struct prl_proposal_filter *f, struct prl_buf *out)
 {
 	struct prl_buf b = PRL_BUF_INIT;
-	int64_t limit = f->limit > 0 ? f->limit : LIST_DEFAULT, total;
+	int64_t limit = f->limit > 0 ? f->limit : LIST_DEFAULT, total, author;
 	sqlite3_stmt *st;
 	int rc, first = 1, ret;
 
@@ -458,21 +481,22 @@ int prl_archive_proposals_json(struct prl_archive *a, const struct prl_viewer *v
 	if (limit > LIST_MAX || f->offset < 0)
 		return archive_fail(a, -PRL_EINVAL, "limit is 1 to %d, offset 0 or more", LIST_MAX);
 	/* staff's queue without an author: the kept counts (what makes the
-	 * total cheap however long the queue); anything else counts rows */
-	if (!(st = archive_stmt(a, is_staff(v) && !f->mine && !f->contributor
-					   ? ST_PROPOSALS_COUNT_KEPT
-					   : ST_PROPOSALS_COUNT)))
+	 * total cheap however long the queue); one author's: their rows */
+	author = author_of(a, v, f);
+	if (!(st = archive_stmt(a, author ? ST_PROPOSALS_COUNT_USER : ST_PROPOSALS_COUNT_KEPT)))
 		return -PRL_ESQL;
-	bind_filter(st, v, f);
+	bind_filter(st, v, f, author);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return archive_sql_fail(a, "counting proposals");
 	}
 	total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	if (!(st = archive_stmt(a, f->status ? ST_PROPOSALS_PAGE : ST_PROPOSALS_PAGE_ANY)))
+	if (!(st = archive_stmt(a, author      ? ST_PROPOSALS_PAGE_USER
+				   : f->status ? ST_PROPOSALS_PAGE
+					       : ST_PROPOSALS_PAGE_ANY)))
 		return -PRL_ESQL;
-	bind_filter(st, v, f);
+	bind_filter(st, v, f, author);
 	sqlite3_bind_int64(st, 9, limit);
 	sqlite3_bind_int64(st, 10, f->offset);
 	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"proposals\":[", (long long)total,

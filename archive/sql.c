@@ -29,18 +29,15 @@
 /* The proposals a viewer may list: ?1 status, ?2 recording, ?3 author's
  * id, ?4 author's login, ?5 kind, ?6 the institution whose recordings
  * (NULL: all), ?7 the highest access level the viewer hears, ?8 1 when
- * the viewer reads withheld spans.  Written so that the (status, id)
- * index walks the queue in order: the status as a range (every status
- * when NULL), the recordings as a set made once, no join. */
+ * the viewer reads withheld spans.  Written so that an index walks the
+ * queue in id order: (status, id) for one status, (user_id, status) for
+ * one author; the recordings as a set made once, no join. */
 #define PROPOSALS_REST                                                                             \
 	" AND (?2 IS NULL OR p.recording_id = ?2) AND (?3 IS NULL OR p.user_id = ?3)"              \
 	" AND (?4 IS NULL OR p.user_id = (SELECT id FROM users WHERE login = ?4))"                 \
 	" AND (?5 IS NULL OR p.kind = ?5) AND p.recording_id IN (SELECT id FROM recordings"        \
 	"  WHERE access <= ?7 AND (?6 IS NULL OR institution_id = ?6))"                            \
 	" AND (?8 OR NOT " WITHHELD_OVERLAP_SQL("p.recording_id", "p.start_ms", "p.end_ms") ")"
-#define PROPOSALS_WHERE                                                                            \
-	" FROM proposals p WHERE p.status BETWEEN ifnull(?1, '') AND ifnull(?1, "                  \
-	"'~')" PROPOSALS_REST
 /* a page in id order walks the (status, id) index only for one status */
 #define PROPOSALS_PAGE_SQL(status)                                                                 \
 	"SELECT p.id, p.recording_id, (SELECT title FROM recordings WHERE id = p.recording_id),"   \
@@ -504,7 +501,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 				   " reviewer_id = ?4, reviewed_at = ?5, text = ifnull(?6, text),"
 				   " segment_id = ifnull(?7, segment_id)"
 				   " WHERE id = ?1 AND status = 'pending'",
-	[ST_PROPOSALS_COUNT] = "SELECT count(*)" PROPOSALS_WHERE,
 	/* the same filters, from the counts the triggers keep (staff: no
 	 * withheld span to leave out) */
 	[ST_PROPOSALS_COUNT_KEPT] = "SELECT ifnull(sum(c.n), 0) FROM proposal_counts c"
@@ -515,6 +511,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 				    "  AND (?6 IS NULL OR institution_id = ?6))",
 	[ST_PROPOSALS_PAGE] = PROPOSALS_PAGE_SQL("p.status = ?1"),
 	[ST_PROPOSALS_PAGE_ANY] = PROPOSALS_PAGE_SQL("?1 IS NULL"),
+	/* one author's: the (user_id, status) index, a few hundred rows at most */
+	[ST_PROPOSALS_PAGE_USER] =
+		PROPOSALS_PAGE_SQL("p.user_id = ?3 AND (?1 IS NULL OR p.status = ?1)"),
+	[ST_PROPOSALS_COUNT_USER] = "SELECT count(*) FROM proposals p WHERE p.user_id = ?3"
+				    " AND (?1 IS NULL OR p.status = ?1)" PROPOSALS_REST,
 	[ST_CONTRIBUTOR_CREDIT] = "SELECT login, credit_name FROM users WHERE login = ?1"
 				  " AND credit_name IS NOT NULL AND NOT suspended",
 	/* what an anonymous visitor may read: public recordings, no withheld span */
