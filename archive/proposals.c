@@ -499,6 +499,8 @@ int prl_archive_proposals_json(struct prl_archive *a, const struct prl_viewer *v
 	bind_filter(st, v, f, author);
 	sqlite3_bind_int64(st, 9, limit);
 	sqlite3_bind_int64(st, 10, f->offset);
+	if (f->after_id > 0)
+		sqlite3_bind_int64(st, 11, f->after_id);
 	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"proposals\":[", (long long)total,
 		     (long long)f->offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -331,9 +331,10 @@ enum MHD_Result web_api_proposals(struct web_request *r, const struct web_params
 	f.contributor = arg_or_null(r, "contributor");
 	f.kind = arg_or_null(r, "kind");
 	if (arg_int(r, "recording", &f.recording_id) < 0 || arg_int(r, "offset", &f.offset) < 0 ||
-	    arg_int(r, "limit", &f.limit) < 0 || arg_int(r, "mine", &mine_n) < 0)
+	    arg_int(r, "limit", &f.limit) < 0 || arg_int(r, "mine", &mine_n) < 0 ||
+	    arg_int(r, "after", &f.after_id) < 0)
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
-				      "recording, offset, limit and mine are whole numbers");
+				      "recording, offset, limit, after and mine are whole numbers");
 	f.mine = mine && mine_n > 0;
 	if (!(a = take_archive(r, NULL, &res)))
 		return res;

@@ -844,10 +844,13 @@ struct prl_proposal_filter {
 	const char *contributor;
 	const char *kind; /* transcription, translation, correction, note */
 	int64_t offset;
-	int64_t limit; /* 0: 50; at most 500 */
+	int64_t limit;	  /* 0: 50; at most 500 */
+	int64_t after_id; /* only proposals after this id (the next page of a
+			   * long queue without counting the ones before) */
 };
 
-/* {total, offset, proposals: [...]} of what v may see: staff the proposals
+/* {total, offset, proposals: [...]} of what v may see (total ignores
+ * after_id): staff the proposals
  * on recordings they may write, anyone else only their own, and never one
  * on a recording or span they may no longer hear.  -PRL_EINVAL for a
  * filter out of its domain. */

@@ -10,7 +10,8 @@ Then, against a real `parlers serve`, times REQUESTS requests (after a
 warm-up) of each queue a reviewer opens, one connection at a time:
 
 - the queue: GET /api/proposals?status=pending (first page of 50 and the total)
-- a deep page: ...&offset=90000
+- a deep page: ...&after=90000 (and ...&offset=90000, reported apart: an
+  OFFSET walks every row before it; the queue pages with after=)
 - one recording: ...&recording=ID
 - one contributor: ...&contributor=LOGIN
 - one kind: ...&kind=note
@@ -135,7 +136,8 @@ def main():
             except OSError:
                 time.sleep(0.1)
         queries = [("queue", "/api/proposals?status=pending"),
-                   ("deep page", "/api/proposals?status=pending&offset=%d" % (PROPOSALS - 10000)),
+                   ("deep, after=", "/api/proposals?status=pending&after=%d" % (PROPOSALS - 10000)),
+                   ("deep, offset=", "/api/proposals?status=pending&offset=%d" % (PROPOSALS - 10000)),
                    ("one recording", "/api/proposals?status=pending&recording=%d" % rec),
                    ("one contributor", "/api/proposals?status=pending&contributor=benevole-7"),
                    ("notes", "/api/proposals?status=pending&kind=note")]
@@ -144,7 +146,8 @@ def main():
             cookie, _ = login(port, who)
             for name, path in queries:
                 p50, p99, top, total = timed(port, cookie, path)
-                worst = max(worst, p99)
+                if "offset=" not in name:  # OFFSET walks the rows before: after= is the way
+                    worst = max(worst, p99)
                 print("%-6s %-16s total %6d  p50 %6.2f ms  p99 %6.2f ms  worst %6.2f ms"
                       % (who, name, total, p50, p99, top))
         print("goal p99 < 20 ms: %s (highest p99 %.2f ms)" % ("met" if worst < 20 else "MISSED",

@@ -461,7 +461,15 @@ def check_listing(c, ids):
     st, _, body = c["admin"].get("/api/proposals?recording=%d&contributor=jean" % ids["pub"])
     ok(st == 200 and (jbody(body) or {}).get("total") == 2,
        "admin filters by recording and contributor", body[:300])
-    for q in ["status=nope", "kind=nope", "limit=9999", "recording=abc"]:
+    st, _, body = c["admin"].get("/api/proposals?status=pending&limit=2")
+    first = [p["id"] for p in (jbody(body) or {}).get("proposals", [])]
+    st, _, body = c["admin"].get("/api/proposals?status=pending&limit=2&after=%d" % first[-1])
+    d = jbody(body) or {}
+    nxt = [p["id"] for p in d.get("proposals", [])]
+    ok(st == 200 and len(first) == 2 and nxt and nxt[0] > first[-1]
+       and d.get("total") == (jbody(c["admin"].get("/api/proposals?status=pending")[2]) or {})
+       .get("total"), "after= gives the next page; total stays the whole queue's", (first, nxt))
+    for q in ["status=nope", "kind=nope", "limit=9999", "recording=abc", "after=x"]:
         st, _, body = c["admin"].get("/api/proposals?" + q)
         ok(st == 400, "GET /api/proposals?%s: 400" % q, (st, body))
     st, _, body = c["res1"].get("/api/proposals")
