@@ -49,7 +49,7 @@
 	" (SELECT s.version FROM segments s WHERE s.id = p.segment_id),"                           \
 	" (SELECT t.name FROM tiers t WHERE t.id = p.tier_id),"                                    \
 	" (SELECT v.login FROM users v WHERE v.id = p.reviewer_id)"                                \
-	" FROM proposals p WHERE " status PROPOSALS_REST " AND (?11 IS NULL OR p.id > ?11)"        \
+	" FROM proposals p WHERE " status PROPOSALS_REST " AND p.id > ifnull(?11, 0)"              \
 	" ORDER BY p.id LIMIT ?9 OFFSET ?10"
 
 static const char *const stmt_sql[ST_COUNT] = {
