@@ -16,6 +16,8 @@
   const host = transcript ? transcript.parentNode : document.getElementById('main');
 
   async function credit() {
+    // who wrote a transcript is for whoever may read it
+    if (!rec.tiers || !rec.tiers.length) return;
     let d;
     try { d = await PRL.getJSON('/api/recordings/' + rec.id + '/contributors'); } catch (e) { return; }
     if (!d.contributors.length) return;
