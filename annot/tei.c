@@ -204,7 +204,7 @@ static void tei_hang_dependents(struct tei_writer *w)
 	}
 }
 
-/* The teiHeader: title, recording, speakers. */
+/* The teiHeader: title and who transcribed, recording, speakers. */
 static int tei_write_header(struct tei_writer *w, const struct prl_annot_write_opts *o)
 {
 	struct prl_buf *b = w->b;
@@ -215,7 +215,23 @@ static int tei_write_header(struct tei_writer *w, const struct prl_annot_write_o
 				     "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\">\n <teiHeader>\n"
 				     "  <fileDesc>\n   <titleStmt><title>")) < 0 ||
 	    (ret = prl_xml_escape(b, o->title ? o->title : "Transcription")) < 0 ||
-	    (ret = prl_buf_addstr(b, "</title></titleStmt>\n   <publicationStmt><p>Exported by "
+	    (ret = prl_buf_addstr(b, "</title>")) < 0)
+		return ret;
+	/* who transcribed each tier: its annotator, credited contributors
+	 * included, as the tier's type says what they did */
+	for (k = 0; k < w->d->ntiers; k++) {
+		const struct prl_tier *t = &w->d->tiers[k];
+
+		if (!t->annotator || !*t->annotator)
+			continue;
+		if ((ret = prl_buf_addstr(b, "<respStmt><resp>")) < 0 ||
+		    (ret = prl_xml_escape(b, t->name ? t->name : "transcription")) < 0 ||
+		    (ret = prl_buf_addstr(b, "</resp><name>")) < 0 ||
+		    (ret = prl_xml_escape(b, t->annotator)) < 0 ||
+		    (ret = prl_buf_addstr(b, "</name></respStmt>")) < 0)
+			return ret;
+	}
+	if ((ret = prl_buf_addstr(b, "</titleStmt>\n   <publicationStmt><p>Exported by "
 				     "parlers</p></publicationStmt>\n   <sourceDesc>\n"
 				     "    <recordingStmt><recording type=\"audio\"")) < 0)
 		return ret;

@@ -253,6 +253,27 @@ enum stmt_id {
 	ST_GRANTS_OF,
 	ST_INST_RECORDINGS_COUNT,
 	ST_INST_RECORDINGS_PAGE,
+	/* schema 12: contributors and proposals */
+	ST_SIGNUPS_COUNT,
+	ST_SIGNUPS_PRUNE,
+	ST_SIGNUP_ADD,
+	ST_CONTRIBUTOR_ADD,
+	ST_USER_SUSPEND,
+	ST_PROPOSALS_OF_USER_DELETE,
+	ST_PROPOSALS_RECENT,
+	ST_PROPOSALS_PENDING,
+	ST_PROPOSAL_SEGMENT,
+	ST_PROPOSAL_ADD,
+	ST_PROPOSAL_GET,
+	ST_PROPOSAL_SET_STATUS,
+	ST_PROPOSALS_COUNT_KEPT,
+	ST_PROPOSALS_PAGE,
+	ST_PROPOSALS_PAGE_ANY,
+	ST_PROPOSALS_PAGE_USER,
+	ST_PROPOSALS_COUNT_USER,
+	ST_CONTRIBUTOR_CREDIT,
+	ST_CONTRIBUTOR_ACCEPTED,
+	ST_RECORDING_CONTRIBUTORS,
 	ST_COUNT
 };
 
@@ -269,6 +290,8 @@ struct prl_archive {
 	struct prl_search_cache *search_cache;	   /* what searches share: own_search_cache or
 						    * one given (prl_archive_set_search_cache) */
 	struct prl_search_cache *own_search_cache; /* made with the handle, freed with it */
+	const char *audit_contributor;		   /* login archive_audit() names beside the author
+						    * while a proposal is accepted, else NULL */
 };
 
 struct search_vocab;
@@ -286,6 +309,23 @@ void archive_search_memory_use(int on);
 /* Recomputes recording id's filter tokens (before its segments are
  * indexed), inside the caller's transaction. */
 int archive_refresh_index_meta(struct prl_archive *a, int64_t id);
+
+/* users.c: checks password pw (length, not only spaces) and writes its
+ * Argon2id string into out (ARCHIVE_PWHASH_BYTES); -PRL_EINVAL with a
+ * sentence for a password refused. */
+#define ARCHIVE_PWHASH_BYTES 128
+int archive_password_hash(struct prl_archive *a, const char *pw, char *out);
+
+/* Inside the caller's edit transaction (archive_edit_begin), for the
+ * review of proposals (proposals.c): sets the text of segment sid from
+ * version, or adds a segment of tier_id from start_ms to end_ms, with the
+ * checks and audit row of prl_archive_segment_update() / _add(); out gets
+ * the segment (on -PRL_ECONFLICT the current one). */
+int archive_segment_text_set(struct prl_archive *a, const struct prl_viewer *v, int64_t sid,
+			     int64_t version, const char *text, struct prl_buf *out);
+int archive_segment_insert(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			   int64_t tier_id, int64_t start_ms, int64_t end_ms, const char *text,
+			   struct prl_buf *out);
 
 /* The prepared, reset statement id, or NULL with errmsg set. */
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id);

@@ -35,6 +35,8 @@ int prl_access_parse(const char *s)
 
 const char *prl_role_name(enum prl_role r)
 {
+	if (r == PRL_ROLE_CONTRIBUTOR)
+		return "contributor";
 	return (unsigned)r < 4 ? role_names[r] : "anonymous";
 }
 

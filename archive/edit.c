@@ -515,6 +515,60 @@ int prl_archive_segment_delete(struct prl_archive *a, const struct prl_viewer *v
 	return ret;
 }
 
+/* ---- segments: inside the caller's transaction (proposals.c) ---- */
+
+int archive_segment_text_set(struct prl_archive *a, const struct prl_viewer *v, int64_t sid,
+			     int64_t version, const char *text, struct prl_buf *out)
+{
+	struct seg cur, want;
+	char *clean = NULL;
+	int ret;
+
+	memset(&cur, 0, sizeof(cur));
+	if ((ret = may_edit(a, v)) < 0 ||
+	    (ret = clean_text(a, text ? text : "", PRL_TEXT_MAX, "the text", &clean)) < 0)
+		return ret;
+	if ((ret = seg_load(a, sid, &cur)) == 0 && (ret = may_write(a, v, cur.rec_id)) == 0) {
+		want = cur;
+		want.text = clean;
+		ret = seg_change(a, v, &cur, &want, version, 0, out);
+	}
+	seg_clear(&cur);
+	free(clean);
+	return ret;
+}
+
+int archive_segment_insert(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
+			   int64_t tier_id, int64_t start_ms, int64_t end_ms, const char *text,
+			   struct prl_buf *out)
+{
+	struct tier t;
+	struct seg s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	memset(&t, 0, sizeof(t));
+	if ((ret = may_edit(a, v)) < 0 ||
+	    (ret = clean_text(a, text ? text : "", PRL_TEXT_MAX, "the text", &s.text)) < 0)
+		return ret;
+	if ((ret = may_write(a, v, rec_id)) == 0 && (ret = tier_load(a, tier_id, &t)) == 0 &&
+	    t.rec_id != rec_id)
+		ret = archive_fail(a, -PRL_EINVAL, "tier %lld is not one of recording %lld's",
+				   (long long)tier_id, (long long)rec_id);
+	if (ret == 0) {
+		s.tier_id = t.id;
+		s.rec_id = rec_id;
+		s.is_point = t.is_point;
+		s.start_ms = start_ms;
+		s.end_ms = end_ms;
+		if ((ret = seg_insert(a, v, &s, 1, "segment.add", NULL, 0)) == 0)
+			seg_json(out, &s);
+	}
+	tier_clear(&t);
+	seg_clear(&s);
+	return ret;
+}
+
 /* ---- tiers ---- */
 
 static const char *const tier_types[] = {"transcription", "translation", "gloss", "note"};
@@ -894,6 +948,12 @@ int prl_archive_history_json(struct prl_archive *a, const struct prl_viewer *v, 
 		add_raw_or_null(&b, st, 8);
 		prl_buf_addstr(&b, ",\"reverts\":");
 		add_int_or_null(&b, st, 9);
+		/* an accepted proposal: its author, beside the reviewer (login) */
+		prl_buf_addstr(&b, ",\"contributor\":");
+		if (sqlite3_column_type(st, 10) == SQLITE_NULL)
+			prl_buf_addstr(&b, "null");
+		else
+			prl_json_str(&b, (const char *)sqlite3_column_text(st, 10));
 		prl_buf_addch(&b, '}');
 	}
 	sqlite3_reset(st);

@@ -77,5 +77,6 @@ int archive_audit(struct prl_archive *a, const struct prl_viewer *v, int64_t rec
 	archive_bind_text(st, 8, after);
 	if (reverts > 0)
 		sqlite3_bind_int64(st, 9, reverts);
+	archive_bind_text(st, 10, a->audit_contributor);
 	return archive_step_done(a, st, "writing the history");
 }

@@ -26,6 +26,9 @@
 struct migration {
 	int version;	 /* the user_version after it ran */
 	const char *sql; /* one or more statements */
+	int rebuilds;	 /* 1: it rebuilds a table others reference, which SQLite
+			  * allows only with foreign keys off (the upgrade then
+			  * checks them all before it commits) */
 };
 
 static const struct migration migrations[] = {
@@ -444,6 +447,86 @@ static const struct migration migrations[] = {
 	  * recordings by level from this index alone, never reading rows */
 	 "CREATE INDEX recordings_institution_access"
 	 " ON recordings(institution_id, access, place_id, collection_id);"},
+	{12,
+	 /* contributors and their proposals.  A contributor is an account of
+	  * role -1 (PRL_ROLE_CONTRIBUTOR): the users table is rebuilt for a
+	  * CHECK that allows it (with foreign keys off, so that the rows
+	  * referencing accounts stay), with a display name, an optional
+	  * credit name (NULL: not credited) and e-mail (never shown), and the
+	  * licence it accepted.  Sign-ups are counted per client address like
+	  * failed logins.  A proposal keeps the segment's text and version
+	  * it was made against, so review shows a conflict instead of
+	  * overwriting; segment_id has no foreign key: a proposal outlives a
+	  * deleted segment and is then refused at review.  The history names
+	  * the contributor of an accepted proposal beside its reviewer. */
+	 "CREATE TABLE users_new ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  login TEXT NOT NULL UNIQUE,"
+	 "  role INTEGER NOT NULL CHECK (role BETWEEN -1 AND 3),"
+	 "  pwhash TEXT NOT NULL,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  institution_id INTEGER REFERENCES institutions(id),"
+	 "  display_name TEXT,"
+	 "  credit_name TEXT,"
+	 "  email TEXT,"
+	 "  licence TEXT,"
+	 "  suspended INTEGER NOT NULL DEFAULT 0);"
+	 "INSERT INTO users_new(id, login, role, pwhash, created_at, updated_at, institution_id)"
+	 " SELECT id, login, role, pwhash, created_at, updated_at, institution_id FROM users;"
+	 "DROP TABLE users;"
+	 "ALTER TABLE users_new RENAME TO users;"
+	 "CREATE TABLE signups ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  addr TEXT NOT NULL,"
+	 "  at INTEGER NOT NULL);"
+	 "CREATE INDEX signups_addr ON signups(addr, at);"
+	 "CREATE TABLE proposals ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  tier_id INTEGER NOT NULL REFERENCES tiers(id) ON DELETE CASCADE,"
+	 "  segment_id INTEGER,"
+	 "  kind TEXT NOT NULL CHECK (kind IN ('transcription', 'translation',"
+	 "   'correction', 'note')),"
+	 "  start_ms INTEGER NOT NULL CHECK (start_ms >= 0),"
+	 "  end_ms INTEGER NOT NULL CHECK (end_ms >= start_ms),"
+	 "  text TEXT NOT NULL,"
+	 "  base_text TEXT,"
+	 "  base_version INTEGER,"
+	 "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted',"
+	 "   'declined')),"
+	 "  message TEXT,"
+	 "  reviewer_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	 "  created_at INTEGER NOT NULL,"
+	 "  reviewed_at INTEGER);"
+	 "CREATE INDEX proposals_status ON proposals(status, id);"
+	 "CREATE INDEX proposals_user ON proposals(user_id, status, created_at);"
+	 "CREATE INDEX proposals_recording ON proposals(recording_id, status, id);"
+	 /* the review queue's totals without counting the queue: how many
+	  * proposals of each status and kind each recording has, kept by
+	  * triggers (a recording's rows go with it through the cascade) */
+	 "CREATE TABLE proposal_counts ("
+	 "  recording_id INTEGER NOT NULL,"
+	 "  status TEXT NOT NULL,"
+	 "  kind TEXT NOT NULL,"
+	 "  n INTEGER NOT NULL,"
+	 "  PRIMARY KEY (recording_id, status, kind)) WITHOUT ROWID;"
+	 "CREATE TRIGGER proposals_count_insert AFTER INSERT ON proposals BEGIN"
+	 " INSERT INTO proposal_counts(recording_id, status, kind, n)"
+	 "  VALUES (new.recording_id, new.status, new.kind, 1)"
+	 "  ON CONFLICT (recording_id, status, kind) DO UPDATE SET n = n + 1; END;"
+	 "CREATE TRIGGER proposals_count_delete AFTER DELETE ON proposals BEGIN"
+	 " UPDATE proposal_counts SET n = n - 1 WHERE recording_id = old.recording_id"
+	 "  AND status = old.status AND kind = old.kind; END;"
+	 "CREATE TRIGGER proposals_count_update AFTER UPDATE OF status ON proposals BEGIN"
+	 " UPDATE proposal_counts SET n = n - 1 WHERE recording_id = old.recording_id"
+	 "  AND status = old.status AND kind = old.kind;"
+	 " INSERT INTO proposal_counts(recording_id, status, kind, n)"
+	 "  VALUES (new.recording_id, new.status, new.kind, 1)"
+	 "  ON CONFLICT (recording_id, status, kind) DO UPDATE SET n = n + 1; END;"
+	 "ALTER TABLE audit ADD COLUMN contributor TEXT;",
+	 1},
 	{13,
 	 /* thematic routes ("parcours"): ordered stops, each a span of a
 	  * recording with a commentary.  A stop goes with its recording: a
@@ -546,11 +629,27 @@ end:
 	return ret;
 }
 
+/* After a rebuild with foreign keys off: 0 when every reference still
+ * holds, else -PRL_ESQL (the upgrade rolls back). */
+static int foreign_keys_hold(struct prl_archive *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return archive_sql_fail(a, "checking references");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return archive_fail(a, -PRL_ESQL, "the schema upgrade would break references");
+	return rc == SQLITE_DONE ? 0 : archive_sql_fail(a, "checking references");
+}
+
 int archive_migrate(struct prl_archive *a, int target)
 {
 	size_t i, n = sizeof(migrations) / sizeof(migrations[0]);
 	char pragma[64];
-	int ret, have;
+	int ret, have, fk_off = 0;
 
 	if (target <= 0)
 		target = prl_archive_latest_schema();
@@ -570,8 +669,18 @@ int archive_migrate(struct prl_archive *a, int target)
 		return ret;
 	/* IMMEDIATE: two processes opening an old archive at once must not
 	 * both try to upgrade it */
-	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	for (i = 0; i < n; i++)
+		if (migrations[i].version > have && migrations[i].version <= target &&
+		    migrations[i].rebuilds)
+			fk_off = 1;
+	/* outside a transaction: inside one the pragma does nothing */
+	if (fk_off &&
+	    sqlite3_exec(a->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK)
 		return archive_sql_fail(a, "starting the schema upgrade");
+	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = archive_sql_fail(a, "starting the schema upgrade");
+		goto fail;
+	}
 	if ((ret = read_user_version(a, &have)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -583,6 +692,8 @@ int archive_migrate(struct prl_archive *a, int target)
 		}
 		have = migrations[i].version;
 	}
+	if (fk_off && (ret = foreign_keys_hold(a)) < 0)
+		goto fail;
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", have);
 	if (sqlite3_exec(a->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
 		ret = archive_sql_fail(a, "recording the schema version");
@@ -593,8 +704,12 @@ int archive_migrate(struct prl_archive *a, int target)
 		goto fail;
 	}
 	a->schema_version = have;
+	if (fk_off)
+		sqlite3_exec(a->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return 0;
 fail:
 	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	if (fk_off)
+		sqlite3_exec(a->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return ret;
 }

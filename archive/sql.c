@@ -34,6 +34,31 @@
 	" FROM recordings WHERE access <= ?1 AND deleted_at IS NULL UNION ALL"                     \
 	" SELECT recording_id, deleted_at, ifnull(collection_id, 0), ifnull(institution_id, 0), 1" \
 	" FROM deleted_records)"
+/* The proposals a viewer may list: ?1 status, ?2 recording, ?3 author's
+ * id, ?4 author's login, ?5 kind, ?6 the institution whose recordings
+ * (NULL: all), ?7 the highest access level the viewer hears, ?8 1 when
+ * the viewer reads withheld spans.  Written so that an index walks the
+ * queue in id order: (status, id) for one status, (user_id, status) for
+ * one author; the recordings as a set made once, no join. */
+#define PROPOSALS_REST                                                                             \
+	" AND (?2 IS NULL OR p.recording_id = ?2) AND (?3 IS NULL OR p.user_id = ?3)"              \
+	" AND (?4 IS NULL OR p.user_id = (SELECT id FROM users WHERE login = ?4))"                 \
+	" AND (?5 IS NULL OR p.kind = ?5) AND p.recording_id IN (SELECT id FROM recordings"        \
+	"  WHERE access <= ?7 AND (?6 IS NULL OR institution_id = ?6))"                            \
+	" AND (?8 OR NOT " WITHHELD_OVERLAP_SQL("p.recording_id", "p.start_ms", "p.end_ms") ")"
+/* a page in id order walks the (status, id) index only for one status */
+#define PROPOSALS_PAGE_SQL(status)                                                                 \
+	"SELECT p.id, p.recording_id, (SELECT title FROM recordings WHERE id = p.recording_id),"   \
+	" p.tier_id, p.segment_id, p.kind, p.start_ms,"                                            \
+	" p.end_ms, p.text, p.base_text, p.base_version, p.status, p.message, p.created_at,"       \
+	" p.reviewed_at, (SELECT login FROM users WHERE id = p.user_id),"                          \
+	" (SELECT ifnull(display_name, login) FROM users WHERE id = p.user_id),"                   \
+	" (SELECT s.text FROM segments s WHERE s.id = p.segment_id),"                              \
+	" (SELECT s.version FROM segments s WHERE s.id = p.segment_id),"                           \
+	" (SELECT t.name FROM tiers t WHERE t.id = p.tier_id),"                                    \
+	" (SELECT v.login FROM users v WHERE v.id = p.reviewer_id)"                                \
+	" FROM proposals p WHERE " status PROPOSALS_REST " AND p.id > ifnull(?11, 0)"              \
+	" ORDER BY p.id LIMIT ?9 OFFSET ?10"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -90,7 +115,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" SELECT path, bytes, sha256, recording_id FROM withheld_media ORDER BY path",
 	[ST_MEDIA_NAMED] = "SELECT 1 FROM media_files WHERE path = ?1 UNION ALL"
 			   " SELECT 1 FROM withheld_media WHERE path = ?1",
-	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant, t.annotator,"
+	/* a tier without an annotator credits the contributors whose
+	 * proposals on it were accepted (those who gave a credit name) */
+	[ST_TIERS_OF] = "SELECT t.id, t.name, t.type, t.language, t.participant,"
+			" coalesce(t.annotator, (SELECT group_concat(n, ', ') FROM (SELECT DISTINCT"
+			" u.credit_name AS n FROM proposals p JOIN users u ON u.id = p.user_id"
+			" WHERE p.tier_id = t.id AND p.status = 'accepted' AND p.kind != 'note'"
+			" AND u.credit_name IS NOT NULL AND NOT u.suspended ORDER BY n))),"
 			" t.ling_type, t.parent_id, t.constraint_type, t.is_point, t.speaker_id,"
 			" coalesce(s.pseudonym, s.name), t.default_locale, t.may_overlap, t.origin,"
 			" t.origin_tool, t.origin_settings, s.pseudonym IS NOT NULL FROM tiers t"
@@ -267,8 +298,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 	[ST_USER_ADD] = "INSERT INTO users(login, role, pwhash, institution_id)"
 			" VALUES (?1, ?2, ?3, ?4)",
-	[ST_USER_BY_LOGIN] = "SELECT id, role, pwhash, ifnull(institution_id, 0) FROM users"
-			     " WHERE login = ?1",
+	[ST_USER_BY_LOGIN] = "SELECT id, role, pwhash, ifnull(institution_id, 0), suspended"
+			     " FROM users WHERE login = ?1",
 	[ST_USER_SET_PASSWORD] =
 		"UPDATE users SET pwhash = ?2,"
 		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
@@ -278,10 +309,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION_ADD] = "INSERT INTO sessions(id_hash, user_id, csrf, created_at, last_seen)"
 			   " VALUES (?1, ?2, ?3, ?4, ?4)",
 	/* ?2 now, ?3 idle limit, ?4 age limit (seconds) */
-	[ST_SESSION_GET] = "SELECT u.id, u.login, u.role, s.csrf, s.last_seen,"
-			   " ifnull(u.institution_id, 0) FROM sessions s"
-			   " JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1"
-			   " AND s.last_seen > ?2 - ?3 AND s.created_at > ?2 - ?4",
+	[ST_SESSION_GET] =
+		"SELECT u.id, u.login, u.role, s.csrf, s.last_seen,"
+		" ifnull(u.institution_id, 0) FROM sessions s"
+		" JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1 AND NOT u.suspended"
+		" AND s.last_seen > ?2 - ?3 AND s.created_at > ?2 - ?4",
 	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
 	[ST_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE user_id = ?1",
@@ -370,12 +402,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* the login is copied: the history outlives the account */
 	[ST_AUDIT_ADD] =
 		"INSERT INTO audit(user_id, login, recording_id, tier_id, segment_id, action,"
-		" before, after, reverts) VALUES (?1, coalesce((SELECT login FROM users"
-		" WHERE id = ?1), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		" before, after, reverts, contributor) VALUES (?1, coalesce((SELECT login FROM "
+		"users"
+		" WHERE id = ?1), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_SEGMENT_CHILDREN] = "SELECT count(*) FROM segments WHERE parent_id = ?1",
 	[ST_REC_GAIN] = "SELECT ifnull(gain_db, 0) FROM recordings WHERE id = ?1",
 	[ST_AUDIT_OF_REC] = "SELECT id, at, user_id, login, tier_id, segment_id, action, before,"
-			    " after, reverts FROM audit WHERE recording_id = ?1"
+			    " after, reverts, contributor FROM audit WHERE recording_id = ?1"
 			    " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
 	[ST_AUDIT_GET] = "SELECT id, recording_id, tier_id, segment_id, action, before, after"
 			 " FROM audit WHERE id = ?1",
@@ -700,6 +733,66 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INST_RECORDINGS_PAGE] = "SELECT id FROM recordings WHERE institution_id = ?2"
 				    " AND access <= ?1 ORDER BY date IS NULL, date, id"
 				    " LIMIT ?3 OFFSET ?4",
+	[ST_SIGNUPS_COUNT] = "SELECT count(*), ifnull(min(at), 0) FROM signups"
+			     " WHERE addr = ?1 AND at > ?2",
+	[ST_SIGNUPS_PRUNE] = "DELETE FROM signups WHERE at <= ?1",
+	[ST_SIGNUP_ADD] = "INSERT INTO signups(addr, at) VALUES (?1, ?2)",
+	[ST_CONTRIBUTOR_ADD] =
+		"INSERT INTO users(login, role, pwhash, institution_id, display_name,"
+		" credit_name, email, licence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_USER_SUSPEND] = "UPDATE users SET suspended = 1,"
+			    " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_PROPOSALS_OF_USER_DELETE] = "DELETE FROM proposals WHERE user_id = ?1"
+					" AND status = 'pending'",
+	[ST_PROPOSALS_RECENT] = "SELECT count(*) FROM proposals WHERE user_id = ?1"
+				" AND created_at > ?2",
+	[ST_PROPOSALS_PENDING] = "SELECT count(*) FROM proposals WHERE user_id = ?1"
+				 " AND status = 'pending'",
+	[ST_PROPOSAL_SEGMENT] = "SELECT s.id, s.tier_id, t.recording_id, t.type, s.start_ms,"
+				" s.end_ms, s.text, s.version FROM segments s JOIN tiers t"
+				" ON t.id = s.tier_id WHERE s.id = ?1",
+	[ST_PROPOSAL_ADD] =
+		"INSERT INTO proposals(user_id, recording_id, tier_id, segment_id, kind,"
+		" start_ms, end_ms, text, base_text, base_version, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_PROPOSAL_GET] = "SELECT p.id, p.user_id, p.recording_id, p.tier_id, p.segment_id,"
+			    " p.kind, p.start_ms, p.end_ms, p.text, p.base_version, p.status,"
+			    " u.login FROM proposals p JOIN users u ON u.id = p.user_id"
+			    " WHERE p.id = ?1",
+	[ST_PROPOSAL_SET_STATUS] = "UPDATE proposals SET status = ?2, message = ?3,"
+				   " reviewer_id = ?4, reviewed_at = ?5, text = ifnull(?6, text),"
+				   " segment_id = ifnull(?7, segment_id)"
+				   " WHERE id = ?1 AND status = 'pending'",
+	/* the same filters, from the counts the triggers keep (staff: no
+	 * withheld span to leave out) */
+	[ST_PROPOSALS_COUNT_KEPT] = "SELECT ifnull(sum(c.n), 0) FROM proposal_counts c"
+				    " WHERE c.status BETWEEN ifnull(?1, '') AND ifnull(?1, '~')"
+				    " AND (?2 IS NULL OR c.recording_id = ?2)"
+				    " AND (?5 IS NULL OR c.kind = ?5) AND c.recording_id IN"
+				    " (SELECT id FROM recordings WHERE access <= ?7"
+				    "  AND (?6 IS NULL OR institution_id = ?6))",
+	[ST_PROPOSALS_PAGE] = PROPOSALS_PAGE_SQL("p.status = ?1"),
+	[ST_PROPOSALS_PAGE_ANY] = PROPOSALS_PAGE_SQL("?1 IS NULL"),
+	/* one author's: the (user_id, status) index, a few hundred rows at most */
+	[ST_PROPOSALS_PAGE_USER] =
+		PROPOSALS_PAGE_SQL("p.user_id = ?3 AND (?1 IS NULL OR p.status = ?1)"),
+	[ST_PROPOSALS_COUNT_USER] = "SELECT count(*) FROM proposals p WHERE p.user_id = ?3"
+				    " AND (?1 IS NULL OR p.status = ?1)" PROPOSALS_REST,
+	[ST_CONTRIBUTOR_CREDIT] = "SELECT login, credit_name FROM users WHERE login = ?1"
+				  " AND credit_name IS NOT NULL AND NOT suspended",
+	/* what an anonymous visitor may read: public recordings, no withheld span */
+	[ST_CONTRIBUTOR_ACCEPTED] =
+		"SELECT p.id, p.recording_id, r.title, p.kind, p.start_ms, p.end_ms, p.text,"
+		" p.reviewed_at FROM proposals p JOIN recordings r ON r.id = p.recording_id"
+		" JOIN users u ON u.id = p.user_id WHERE u.login = ?1 AND p.status = 'accepted'"
+		" AND p.kind != 'note' AND r.access = 0 AND NOT " WITHHELD_OVERLAP_SQL(
+			"p.recording_id", "p.start_ms",
+			"p.end_ms") " ORDER BY p.reviewed_at DESC, p.id DESC LIMIT 1000",
+	[ST_RECORDING_CONTRIBUTORS] =
+		"SELECT u.credit_name, u.login FROM users u WHERE u.credit_name IS NOT NULL"
+		" AND NOT u.suspended AND EXISTS (SELECT 1 FROM proposals p WHERE p.user_id = u.id"
+		" AND p.recording_id = ?1 AND p.status = 'accepted' AND p.kind != 'note')"
+		" ORDER BY u.credit_name",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

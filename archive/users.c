@@ -103,11 +103,22 @@ static int hash_password(struct prl_archive *a, const char *pw, char out[crypto_
 	return 0;
 }
 
+_Static_assert(ARCHIVE_PWHASH_BYTES == crypto_pwhash_STRBYTES, "the hash's size");
+
+int archive_password_hash(struct prl_archive *a, const char *pw, char *out)
+{
+	int ret;
+
+	if ((ret = check_password(a, pw)) < 0 || (ret = sodium_ready(a)) < 0)
+		return ret;
+	return hash_password(a, pw, out);
+}
+
 /* The id, role and hash of login into the caller's variables (and its
  * institution, 0 for the network's, when institution is not NULL); 0 or
  * -PRL_ENOTFOUND. */
 static int user_find(struct prl_archive *a, const char *login, int64_t *id, int *role,
-		     char hash[crypto_pwhash_STRBYTES], int64_t *institution)
+		     char hash[crypto_pwhash_STRBYTES], int64_t *institution, int *suspended)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_USER_BY_LOGIN);
 	int rc;
@@ -125,6 +136,8 @@ static int user_find(struct prl_archive *a, const char *login, int64_t *id, int 
 	*role = sqlite3_column_int(st, 1);
 	if (institution)
 		*institution = sqlite3_column_int64(st, 3);
+	if (suspended)
+		*suspended = sqlite3_column_int(st, 4);
 	if (hash)
 		snprintf(hash, crypto_pwhash_STRBYTES, "%s",
 			 (const char *)sqlite3_column_text(st, 2));
@@ -170,7 +183,7 @@ int prl_archive_user_grant(struct prl_archive *a, const char *login, const char 
 	int64_t id, inst = 0, home;
 	int role, ret;
 
-	if ((ret = user_find(a, login, &id, &role, hash, &home)) < 0)
+	if ((ret = user_find(a, login, &id, &role, hash, &home, NULL)) < 0)
 		return ret;
 	if (role != PRL_ROLE_RESEARCHER)
 		return archive_fail(a, -PRL_EINVAL,
@@ -188,7 +201,7 @@ int prl_archive_user_revoke(struct prl_archive *a, const char *login)
 	int64_t id, home;
 	int role, ret;
 
-	if ((ret = user_find(a, login, &id, &role, hash, &home)) < 0)
+	if ((ret = user_find(a, login, &id, &role, hash, &home, NULL)) < 0)
 		return ret;
 	return set_grant(a, id, PRL_GRANT_NONE);
 }
@@ -200,7 +213,7 @@ int prl_archive_user_grant_json(struct prl_archive *a, const char *login, struct
 	int role, ret;
 	sqlite3_stmt *st;
 
-	if ((ret = user_find(a, login, &id, &role, hash, &home)) < 0 ||
+	if ((ret = user_find(a, login, &id, &role, hash, &home, NULL)) < 0 ||
 	    (ret = user_grant(a, id, &grant)) < 0)
 		return ret;
 	prl_buf_addstr(out, "{\"login\":");
@@ -285,7 +298,7 @@ int prl_archive_user_update(struct prl_archive *a, const char *login, int role,
 		return ret;
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = user_find(a, login, &id, &old_role, NULL, &home)) < 0)
+	if ((ret = user_find(a, login, &id, &old_role, NULL, &home, NULL)) < 0)
 		goto end;
 	ret = -PRL_ESQL;
 	/* an account that becomes a researcher is granted as a new one would
@@ -333,7 +346,7 @@ int prl_archive_user_del(struct prl_archive *a, const char *login)
 
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = user_find(a, login, &id, &role, NULL, NULL)) < 0)
+	if ((ret = user_find(a, login, &id, &role, NULL, NULL, NULL)) < 0)
 		goto end;
 	ret = -PRL_ESQL;
 	/* sessions go with the account (ON DELETE CASCADE) */
@@ -486,7 +499,7 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 	char hash[crypto_pwhash_STRBYTES];
 	struct prl_session s;
 	int64_t now = (int64_t)time(NULL), id = 0, institution = 0;
-	int role = 0, ret, known;
+	int role = 0, ret, known, suspended = 0;
 
 	if ((ret = sodium_ready(a)) < 0)
 		return ret;
@@ -499,13 +512,16 @@ int prl_archive_login(struct prl_archive *a, const char *login, const char *pass
 	pthread_once(&dummy_once, dummy_init);
 	if (!dummy_hash[0])
 		return archive_fail(a, -PRL_ENOMEM, "out of memory");
-	known = login[0] && user_find(a, login, &id, &role, hash, &institution) == 0;
+	known = login[0] && user_find(a, login, &id, &role, hash, &institution, &suspended) == 0;
 	if (!known)
 		memcpy(hash, dummy_hash, sizeof(hash));
 	if (crypto_pwhash_str_verify(hash, password ? password : "",
 				     password ? strlen(password) : 0) != 0 ||
 	    !known)
 		return archive_fail(a, -PRL_EACCESS, "wrong login or password");
+	/* told only to whoever knows the password */
+	if (suspended)
+		return archive_fail(a, -PRL_EACCESS, "this account is suspended");
 	memset(&s, 0, sizeof(s));
 	s.viewer.role = (enum prl_role)role;
 	s.viewer.user_id = id;

@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		   "                             [--frame-ancestors SOURCES]\n"
 		   "                             [--trash-days N]\n"
 		   "                             [--tiles URL|none] [--tiles-attribution TEXT]\n"
+		   "                             [--contribution-licence NAME]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -43,6 +44,10 @@ static void usage(FILE *f)
 		   "                      in an http(s) URL (default OpenStreetMap's);\n"
 		   "                      none: the outline shipped with parlers alone\n"
 		   "  --tiles-attribution TEXT  the tiles' credit line shown on the map\n"
+		   "  --contribution-licence NAME\n"
+		   "                      the licence contributors accept when they open an\n"
+		   "                      account to propose transcriptions (default\n"
+		   "                      \"CC BY-SA 4.0\")\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n"
@@ -72,6 +77,23 @@ static int print_routes(void)
 	return 0;
 }
 
+/* The limits on contributions, for tests and for operators who tune them:
+ * PARLERS_SIGNUPS_PER_HOUR, PARLERS_PROPOSALS_PER_HOUR,
+ * PARLERS_PROPOSALS_PENDING (whole numbers; anything else: the defaults). */
+static void contribution_limits_from_env(struct prl_web_opts *opts)
+{
+	const char *s = getenv("PARLERS_SIGNUPS_PER_HOUR"),
+		   *h = getenv("PARLERS_PROPOSALS_PER_HOUR"),
+		   *p = getenv("PARLERS_PROPOSALS_PENDING");
+
+	if (s && atoi(s) > 0)
+		opts->signups_per_hour = atoi(s);
+	if (h && atoi(h) > 0)
+		opts->proposals_per_hour = atoi(h);
+	if (p && atoi(p) > 0)
+		opts->proposals_pending = atoi(p);
+}
+
 /* The server's settings that come from the environment: the OAI-PMH
  * repository's own (PARLERS_OAI_NAMESPACE, PARLERS_ADMIN_EMAIL), two for
  * tests (PARLERS_OAI_PAGE, PARLERS_OAI_TOKEN_TTL, seconds), and where clips
@@ -87,6 +109,7 @@ static void opts_from_env(struct prl_web_opts *opts)
 	if (ttl && atol(ttl) > 0)
 		opts->oai_token_ttl = atol(ttl);
 	opts->tmp_dir = getenv("TMPDIR");
+	contribution_limits_from_env(opts);
 }
 
 /* A connection is a descriptor, and so is each file a response sends:
@@ -134,6 +157,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"trash-days", required_argument, NULL, 'T'},
 		{"tiles", required_argument, NULL, 'L'},
 		{"tiles-attribution", required_argument, NULL, 'A'},
+		{"contribution-licence", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -206,6 +230,13 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			break;
 		case 'A':
 			opts.tiles_attribution = optarg;
+			break;
+		case 'C':
+			if (!*optarg || strlen(optarg) > 200)
+				return cli_usage_error("serve",
+						       "--contribution-licence: a licence's name "
+						       "of 1 to 200 bytes is expected");
+			opts.contribution_licence = optarg;
 			break;
 		default:
 			return cli_unknown_option("serve", argv);

@@ -104,7 +104,10 @@ static void usage(FILE *f)
 		"       parlers [-d DIR] user role LOGIN --role ROLE\n"
 		"       parlers [-d DIR] user del LOGIN\n"
 		"       parlers [-d DIR] user grant LOGIN --institution SHORT | --all [--json]\n"
-		"       parlers [-d DIR] user revoke LOGIN\n\n"
+		"       parlers [-d DIR] user revoke LOGIN\n"
+		"       parlers [-d DIR] user add-batch PREFIX N [--role ROLE] [--institution "
+		"SHORT]\n"
+		"       parlers [-d DIR] user suspend LOGIN\n\n"
 		"Accounts for the web pages. Roles: researcher (hears and reads restricted\n"
 		"recordings), annotator (also sees private ones and edits transcripts),\n"
 		"admin (the same, and administers). The default role is researcher.\n"
@@ -118,8 +121,89 @@ static void usage(FILE *f)
 		"A researcher hears and reads the restricted recordings it is granted:\n"
 		"its institution's when added with --institution, else every one's;\n"
 		"'grant' gives it one institution's (--institution) or all (--all) in\n"
-		"place of that, 'revoke' none. It holds from the account's next request.\n",
+		"place of that, 'revoke' none. It holds from the account's next request.\n"
+		"'add-batch' makes accounts PREFIX-1 ... PREFIX-N for a workshop (role\n"
+		"contributor by default: proposes transcriptions, hears what anyone hears)\n"
+		"and prints each with a one-time password. 'suspend' stops an account from\n"
+		"signing in, ends its sessions and removes its pending proposals.\n",
 		PRL_PASSWORD_MIN, PRL_PASSWORD_MAX);
+}
+
+/* ---- contributors: add-batch and suspend ---- */
+
+/* parlers user add-batch PREFIX N [--role ROLE] [--institution SHORT]:
+ * accounts PREFIX-1 ... PREFIX-N for a workshop, printed one a line with
+ * their one-time password (the only place it ever appears). */
+static int user_add_batch(struct cli *c, int argc, char **argv)
+{
+	const char *prefix = NULL, *count = NULL, *role_s = "contributor", *institution = NULL;
+	struct prl_archive *a = NULL;
+	char **pw = NULL, *end;
+	long n;
+	int role, ret;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--role") && i + 1 < argc)
+			role_s = argv[++i];
+		else if (!strncmp(argv[i], "--role=", 7))
+			role_s = argv[i] + 7;
+		else if (!strcmp(argv[i], "--institution") && i + 1 < argc)
+			institution = argv[++i];
+		else if (!strncmp(argv[i], "--institution=", 14))
+			institution = argv[i] + 14;
+		else if (argv[i][0] == '-')
+			return cli_usage_error("user", "unknown option '%s'", argv[i]);
+		else if (!prefix)
+			prefix = argv[i];
+		else if (!count)
+			count = argv[i];
+		else
+			return cli_usage_error("user", "unexpected argument '%s'", argv[i]);
+	}
+	if (!prefix || !count)
+		return cli_usage_error("user", "add-batch: PREFIX and N are expected");
+	n = strtol(count, &end, 10);
+	if (*end || n < 1 || n > PRL_BATCH_MAX)
+		return cli_usage_error("user", "add-batch: N is 1 to %d", PRL_BATCH_MAX);
+	role = !strcmp(role_s, "contributor") ? PRL_ROLE_CONTRIBUTOR : prl_role_parse(role_s);
+	if (role == -1 && strcmp(role_s, "contributor"))
+		return cli_usage_error(
+			"user", "'%s': the role is contributor, researcher, annotator or admin",
+			role_s);
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	ret = prl_archive_user_add_batch(a, prefix, (int)n, (enum prl_role)role, institution, &pw);
+	if (ret < 0) {
+		ret = cli_error("user add-batch %s: %s", prefix, prl_archive_errmsg(a));
+	} else {
+		for (long i = 0; i < n; i++)
+			printf("%s-%ld %s\n", prefix, i + 1, pw[i]);
+		ret = fflush(stdout) == 0 ? 0 : cli_error("user add-batch: %s", strerror(errno));
+	}
+	prl_passwords_free(pw, (int)n);
+	prl_archive_close(a);
+	return ret;
+}
+
+/* parlers user suspend LOGIN: no more sign-in, sessions ended, pending
+ * proposals removed. */
+static int user_suspend(struct cli *c, int argc, char **argv)
+{
+	struct prl_archive *a = NULL;
+	int64_t removed = 0;
+	int ret;
+
+	if (argc != 3 || argv[2][0] == '-')
+		return cli_usage_error("user", "suspend takes only a LOGIN");
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	if ((ret = prl_archive_user_suspend(a, argv[2], &removed)) < 0)
+		ret = cli_error("user suspend %s: %s", argv[2], prl_archive_errmsg(a));
+	else
+		printf("%s suspended; %lld pending proposals removed\n", argv[2],
+		       (long long)removed);
+	prl_archive_close(a);
+	return ret;
 }
 
 int cmd_user(struct cli *c, int argc, char **argv)
@@ -136,6 +220,10 @@ int cmd_user(struct cli *c, int argc, char **argv)
 	if (argc < 2)
 		return cli_usage_error("user", "add, passwd, role, del, grant or revoke expected");
 	verb = argv[1];
+	if (!strcmp(verb, "add-batch"))
+		return user_add_batch(c, argc, argv);
+	if (!strcmp(verb, "suspend"))
+		return user_suspend(c, argc, argv);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
 			role_s = argv[++i];

@@ -121,6 +121,11 @@ static void client_addr(struct web_request *r, char *out, size_t size)
 			  out, (socklen_t)size);
 }
 
+void web_client_addr(struct web_request *r, char *out, size_t size)
+{
+	client_addr(r, out, size);
+}
+
 static int over_tls(struct web_request *r)
 {
 	const char *p = web_header(r, "X-Forwarded-Proto");

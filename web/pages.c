@@ -42,6 +42,9 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_ROUTES] = "routes.html",
 	[WEB_TPL_ROUTE] = "route.html",
 	[WEB_TPL_GAMES] = "games.html",
+	[WEB_TPL_SIGNUP] = "signup.html",
+	[WEB_TPL_REVIEW] = "review.html",
+	[WEB_TPL_CONTRIBUTOR] = "contributor.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -326,6 +329,14 @@ enum MHD_Result web_page_send(struct web_request *r, enum web_template t, const 
 	}
 	f.map = map;
 	return send_page(r, MHD_HTTP_OK, t, &f);
+}
+
+enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,
+				  const char *name, const struct prl_buf *value)
+{
+	struct fill f = {{name}, {value}};
+
+	return send_page(r, status, t, name ? &f : NULL);
 }
 
 enum MHD_Result web_error_html(struct web_request *r, unsigned status)

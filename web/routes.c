@@ -53,6 +53,7 @@ struct web_route {
 #define HISTORY_REFUSED "the history is for annotators and admins"
 #define ME_REFUSED "not signed in"
 #define CATALOGUE_REFUSED "the catalogue's records are for annotators and admins"
+#define REVIEW_REFUSED "only annotators and admins review proposals"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -146,6 +147,25 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/institutions", web_page_institutions, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/institutions/{short}", web_page_institution, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/featured", web_api_featured, WEB_JSON, 0, 0, 0},
+	/* contributions: sign-up (JSON only, like the login), proposals of any
+	 * signed-in account, their review by staff, credit */
+	{WEB_GET, "/signup", web_page_signup, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/review", web_page_review, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/contributors/{name}", web_page_contributor, WEB_HTML, 0, 0, 0},
+	{WEB_POST, "/api/accounts", web_api_signup, WEB_JSON, NEEDS_BODY, 0, 0},
+	{WEB_POST, "/api/segments/{sid}/proposals", web_api_propose_segment, WEB_JSON, WRITE,
+	 PRL_ROLE_CONTRIBUTOR, 0},
+	{WEB_POST, "/api/recordings/{id}/proposals", web_api_propose_stretch, WEB_JSON, WRITE,
+	 PRL_ROLE_CONTRIBUTOR, 0, NULL, NO_REC},
+	{WEB_GET, "/api/proposals", web_api_proposals, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_CONTRIBUTOR, 0},
+	{WEB_POST, "/api/proposals/{pid}/accept", web_api_proposal_accept, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, REVIEW_REFUSED},
+	{WEB_POST, "/api/proposals/{pid}/decline", web_api_proposal_decline, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, REVIEW_REFUSED},
+	{WEB_GET, "/api/contributors/{name}", web_api_contributor, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/recordings/{id}/contributors", web_api_recording_contributors, WEB_JSON, 0,
+	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -263,7 +283,9 @@ static enum MHD_Result route_run(struct web_request *r, const struct web_route *
 	if ((rt->checks & NEEDS_CSRF) && !web_csrf_ok(r))
 		return web_error_json(r, MHD_HTTP_FORBIDDEN,
 				      "missing or wrong X-CSRF-Token header");
-	if (r->viewer.role < rt->role)
+	/* a least role above anonymous: a contributor sits below anonymous
+	 * (PRL_ROLE_CONTRIBUTOR) and is refused whatever role is asked */
+	if (rt->role > PRL_ROLE_ANONYMOUS && r->viewer.role < rt->role)
 		return web_error_json(r, MHD_HTTP_FORBIDDEN,
 				      rt->refused ? rt->refused
 						  : "only annotators and admins may change this");

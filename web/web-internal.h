@@ -83,6 +83,9 @@ enum web_template {
 	WEB_TPL_GAMES,
 	WEB_TPL_INSTITUTIONS,
 	WEB_TPL_INSTITUTION,
+	WEB_TPL_SIGNUP,
+	WEB_TPL_REVIEW,
+	WEB_TPL_CONTRIBUTOR,
 	WEB_NTEMPLATES
 };
 
@@ -498,6 +501,17 @@ int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out,
 /* The sources that may frame the embed page (server.c): the operator's,
  * else "*". */
 const char *web_frame_ancestors(const struct web_server *s);
+/* proposals.c: contributors' sign-up, proposals, their review, credit */
+web_handler web_page_signup, web_page_review, web_page_contributor;
+web_handler web_api_signup, web_api_propose_segment, web_api_propose_stretch;
+web_handler web_api_proposals, web_api_proposal_accept, web_api_proposal_decline;
+web_handler web_api_contributor, web_api_recording_contributors;
+/* pages.c: sends template t with {{=name}} (when not NULL) filled with
+ * value, already escaped for where it goes. */
+enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,
+				  const char *name, const struct prl_buf *value);
+/* auth.c: the client's address as login and sign-up limits count it. */
+void web_client_addr(struct web_request *r, char *out, size_t size);
 /* player.c: the embeddable player's data and oEmbed */
 web_handler web_oembed;
 /* Sets "transcript" and "translation" of into (a jansson object) to the

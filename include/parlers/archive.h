@@ -35,6 +35,11 @@ const char *prl_access_name(enum prl_access a); /* "public"... */
 int prl_access_parse(const char *s);		/* the level, or -1 */
 
 enum prl_role {
+	/* a member of the public who signed up to propose transcriptions: below
+	 * anonymous in the order, so that every "at least" check (researcher,
+	 * annotator, the access gate, the route table) refuses it what it
+	 * refuses a visitor; it hears and reads what a visitor does */
+	PRL_ROLE_CONTRIBUTOR = -1,
 	PRL_ROLE_ANONYMOUS = 0,
 	PRL_ROLE_RESEARCHER = 1,
 	PRL_ROLE_ANNOTATOR = 2,
@@ -1016,5 +1021,128 @@ int prl_archive_trash_purge(struct prl_archive *a, int days,
  * its datestamp (YYYY-MM-DDThh:mm:ssZ) and collection, 0 when not. */
 int prl_archive_harvest_deleted(struct prl_archive *a, int64_t id, char stamp[24],
 				int64_t *collection_id);
+/* ---- contributors and their proposals (accounts.c, proposals.c) ----
+ *
+ * Anyone may open a contributor account (prl_archive_signup); staff make
+ * them in batches for a workshop.  A contributor proposes a text for a
+ * segment of a recording they may hear, or a new segment on a stretch with
+ * none; a proposal never changes a tier.  Staff who may write the
+ * recording accept it (an audited edit naming the contributor too) or
+ * decline it with a message. */
+
+#define PRL_DISPLAY_NAME_MAX 100     /* bytes of a display or credit name */
+#define PRL_EMAIL_MAX 254	     /* bytes of an e-mail address */
+#define PRL_PROPOSAL_TEXT_MAX 4096   /* bytes of a proposal's text */
+#define PRL_DECLINE_MESSAGE_MAX 2000 /* bytes of a decline's message */
+#define PRL_SIGNUPS_PER_HOUR 5	     /* per client address, by default */
+#define PRL_PROPOSALS_PER_HOUR 60    /* per account, by default */
+#define PRL_PROPOSALS_PENDING 100    /* per account, by default */
+#define PRL_BATCH_MAX 200	     /* accounts made by one add-batch */
+#define PRL_ONE_TIME_PASSWORD_CHARS 12
+
+/* A sign-up; strings are the caller's.  credit_name NULL: not credited;
+ * email NULL: none (never shown to anyone). */
+struct prl_signup {
+	const char *login;
+	const char *password;
+	const char *display_name;
+	const char *credit_name;
+	const char *email;
+	const char *licence; /* the contribution licence the account accepted */
+};
+
+/* Opens a contributor account for a client at addr.  Sign-ups are counted
+ * per address over an hour: past per_hour (0: PRL_SIGNUPS_PER_HOUR)
+ * -PRL_ELIMIT with *retry_after_s.  -PRL_EEXIST for a taken login,
+ * -PRL_EINVAL with a sentence for a bad field. */
+int prl_archive_signup(struct prl_archive *a, const struct prl_signup *s, const char *addr,
+		       int per_hour, int *retry_after_s);
+
+/* Makes n accounts PREFIX-1 ... PREFIX-n with role (of institution, NULL:
+ * the network's) in one transaction, each with a one-time password: a new
+ * array of n strings of PRL_ONE_TIME_PASSWORD_CHARS characters into
+ * *passwords, which the caller frees with prl_passwords_free().  Nothing
+ * is made when one login is taken (-PRL_EEXIST). */
+int prl_archive_user_add_batch(struct prl_archive *a, const char *prefix, int n, enum prl_role role,
+			       const char *institution, char ***passwords);
+void prl_passwords_free(char **passwords, int n); /* accepts NULL */
+
+/* Suspends login: it can no longer sign in, its sessions end and its
+ * pending proposals are removed, in one transaction; *removed (when not
+ * NULL) gets how many.  -PRL_ENOTFOUND. */
+int prl_archive_user_suspend(struct prl_archive *a, const char *login, int64_t *removed);
+
+struct prl_proposal_limits {
+	int per_hour;	 /* proposals per account per hour; 0: PRL_PROPOSALS_PER_HOUR */
+	int max_pending; /* pending proposals per account; 0: PRL_PROPOSALS_PENDING */
+};
+
+/* A proposal: on segment_id (its text), or, when segment_id is 0, a new
+ * segment of tier_id of recording_id from start_ms to end_ms.  note: a
+ * remark for staff (I recognise this speaker, this place) rather than a
+ * text for the tier. */
+struct prl_proposal_new {
+	int64_t segment_id;
+	int64_t recording_id;
+	int64_t tier_id;
+	int64_t start_ms;
+	int64_t end_ms;
+	const char *text;
+	int note;
+};
+
+/* Records a pending proposal of signed-in viewer v; out gets {id, status,
+ * kind, recording_id, tier_id, segment_id, start_ms, end_ms, text,
+ * base_version, created_at}.  The access gate decides as for the
+ * transcript (-PRL_EACCESS, -PRL_ENOTFOUND); a segment or stretch
+ * withheld from v is -PRL_ENOTFOUND (a segment) or -PRL_EACCESS (a
+ * stretch); past a limit -PRL_ELIMIT; bad text or times -PRL_EINVAL. */
+int prl_archive_proposal_add(struct prl_archive *a, const struct prl_viewer *v,
+			     const struct prl_proposal_new *p,
+			     const struct prl_proposal_limits *lim, struct prl_buf *out);
+
+/* What a listing of proposals selects; NULL or 0: any. */
+struct prl_proposal_filter {
+	const char *status; /* pending, accepted, declined */
+	int64_t recording_id;
+	int mine; /* only v's own */
+	const char *contributor;
+	const char *kind; /* transcription, translation, correction, note */
+	int64_t offset;
+	int64_t limit;	  /* 0: 50; at most 500 */
+	int64_t after_id; /* only proposals after this id (the next page of a
+			   * long queue without counting the ones before) */
+};
+
+/* {total, offset, proposals: [...]} of what v may see (total ignores
+ * after_id): staff the proposals
+ * on recordings they may write, anyone else only their own, and never one
+ * on a recording or span they may no longer hear.  -PRL_EINVAL for a
+ * filter out of its domain. */
+int prl_archive_proposals_json(struct prl_archive *a, const struct prl_viewer *v,
+			       const struct prl_proposal_filter *f, struct prl_buf *out);
+
+/* Accepts proposal pid (staff who may write its recording): its text, or
+ * text when not NULL (accepted with changes), becomes an edit of the
+ * segment (or a new segment) through the editing path, audited with the
+ * reviewer and the contributor.  A segment changed since the proposal
+ * gives -PRL_ECONFLICT with out holding {"current": segment, "proposed":
+ * text}, unless text is given (the reviewer chose).  out gets the
+ * proposal as it now is.  -PRL_EINVAL when it is no longer pending. */
+int prl_archive_proposal_accept(struct prl_archive *a, const struct prl_viewer *v, int64_t pid,
+				const char *text, struct prl_buf *out);
+/* Declines proposal pid with an optional message its author reads. */
+int prl_archive_proposal_decline(struct prl_archive *a, const struct prl_viewer *v, int64_t pid,
+				 const char *message, struct prl_buf *out);
+
+/* {login, name, accepted: [{id, recording_id, recording_title, kind,
+ * start_ms, end_ms, text, reviewed_at}]} of a contributor who opted in to
+ * credit, listing only what an anonymous visitor may read.  -PRL_ENOTFOUND
+ * for anyone else. */
+int prl_archive_contributor_json(struct prl_archive *a, const char *login, struct prl_buf *out);
+/* The credit names of the contributors whose proposals on recording id
+ * were accepted (opted in only), as a JSON array of strings appended to
+ * out. */
+int prl_archive_recording_contributors_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
 
 #endif

@@ -56,6 +56,13 @@ struct prl_web_opts {
 	const char *tiles;
 	const char *tiles_attribution; /* the credit shown on the map; NULL: OSM's for
 					* OSM's tiles, else none */
+	/* Contributions: the licence contributors accept when they sign up
+	 * (NULL or "": "CC BY-SA 4.0"), and the limits against abuse (0: the
+	 * archive's defaults, PRL_SIGNUPS_PER_HOUR...). */
+	const char *contribution_licence;
+	int signups_per_hour;	/* accounts opened per client address per hour */
+	int proposals_per_hour; /* per account */
+	int proposals_pending;	/* per account, waiting for review */
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;

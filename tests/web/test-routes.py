@@ -64,7 +64,11 @@ SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
                               "verb=Identify", 200),
            # ingested without sidecars, the recordings have no place: too
            # little material for a game, which says so
-           ("GET", "/api/games/round"): (None, None, 404)}
+           ("GET", "/api/games/round"): (None, None, 404),
+           # contributions: a sign-up without its fields; no such contributor
+           ("POST", "/api/accounts"): ({"Content-Type": "application/json"}, "{}", 400),
+           ("GET", "/contributors/{name}"): (None, None, 404),
+           ("GET", "/api/contributors/{name}"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 
 srv = None
