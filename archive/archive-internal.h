@@ -486,12 +486,9 @@ int archive_withheld_spans(struct prl_archive *a, int64_t rec_id, int64_t **span
 int archive_media_row(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
 		      struct prl_buf *path, struct prl_buf *spans);
 
-/* ---- machine.c ---- */
+/* ---- institutions.c ---- */
 
-/* ,"origin":"machine"|null and, for a machine-made tier, ,"origin_tool"
- * and ,"origin_settings" from columns col.. of a tier row (ST_TIERS_OF). */
-void archive_machine_tier_json(sqlite3_stmt *st, int col, struct prl_buf *out);
-/* The same for a segment row (origin, confidence, doubtful from col). */
-void archive_machine_segment_json(sqlite3_stmt *st, int col, struct prl_buf *out);
+/* ,"key":"text" from column col of st, nothing when it is NULL. */
+void archive_json_text_field(struct prl_buf *b, const char *key, sqlite3_stmt *st, int col);
 
 #endif

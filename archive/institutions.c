@@ -152,7 +152,7 @@ int prl_archive_institution_edit(struct prl_archive *a, const char *short_name,
 	return 0;
 }
 
-static void add_text(struct prl_buf *b, const char *key, sqlite3_stmt *st, int col)
+void archive_json_text_field(struct prl_buf *b, const char *key, sqlite3_stmt *st, int col)
 {
 	prl_buf_addf(b, ",\"%s\":", key);
 	prl_json_str(b, (const char *)sqlite3_column_text(st, col));
@@ -163,23 +163,23 @@ static void institution_object(struct prl_buf *b, sqlite3_stmt *st)
 {
 	prl_buf_addstr(b, "{\"short\":");
 	prl_json_str(b, (const char *)sqlite3_column_text(st, 0));
-	add_text(b, "name", st, 1);
-	add_text(b, "kind", st, 2);
+	archive_json_text_field(b, "name", st, 1);
+	archive_json_text_field(b, "kind", st, 2);
 	prl_buf_addstr(b, ",\"description\":{\"fr\":");
 	prl_json_str(b, (const char *)sqlite3_column_text(st, 3));
 	prl_buf_addstr(b, ",\"en\":");
 	prl_json_str(b, (const char *)sqlite3_column_text(st, 4));
 	prl_buf_addch(b, '}');
-	add_text(b, "address", st, 5);
-	add_text(b, "commune", st, 6);
+	archive_json_text_field(b, "address", st, 5);
+	archive_json_text_field(b, "commune", st, 6);
 	if (sqlite3_column_type(st, 7) == SQLITE_NULL)
 		prl_buf_addstr(b, ",\"lat\":null,\"lon\":null");
 	else
 		prl_buf_addf(b, ",\"lat\":%.6f,\"lon\":%.6f", sqlite3_column_double(st, 7),
 			     sqlite3_column_double(st, 8));
-	add_text(b, "website", st, 9);
-	add_text(b, "contact", st, 10);
-	add_text(b, "rights", st, 11);
+	archive_json_text_field(b, "website", st, 9);
+	archive_json_text_field(b, "contact", st, 10);
+	archive_json_text_field(b, "rights", st, 11);
 	prl_buf_addf(b, ",\"collections\":%lld,\"recordings\":%lld}",
 		     (long long)sqlite3_column_int64(st, 12),
 		     (long long)sqlite3_column_int64(st, 13));
@@ -328,7 +328,7 @@ static int institution_facets(struct prl_archive *a, int level, int64_t inst, st
 			prl_json_str(b, (const char *)sqlite3_column_text(st, 1));
 			prl_buf_addf(b, ",\"count\":%lld", (long long)sqlite3_column_int64(st, 2));
 			if (facets[i].sid == ST_INST_FACET_PLACES) {
-				add_text(b, "commune", st, 3);
+				archive_json_text_field(b, "commune", st, 3);
 				if (sqlite3_column_type(st, 4) == SQLITE_NULL ||
 				    sqlite3_column_type(st, 5) == SQLITE_NULL)
 					prl_buf_addstr(b, ",\"lat\":null,\"lon\":null");
@@ -361,144 +361,6 @@ int prl_archive_institution_facets_json(struct prl_archive *a, const struct prl_
 		return ret;
 	if ((ret = institution_facets(a, archive_visible_level(v), inst, &b)) == 0)
 		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
-	prl_buf_release(&b);
-	return ret;
-}
-
-int prl_archive_institution_recordings_json(struct prl_archive *a, const struct prl_viewer *v,
-					    const char *short_name, int64_t offset, int64_t limit,
-					    struct prl_buf *out)
-{
-	struct prl_buf b = PRL_BUF_INIT;
-	int64_t inst, total = 0, *ids = NULL;
-	int level = archive_visible_level(v), rc, ret;
-	size_t n = 0;
-	sqlite3_stmt *st;
-
-	if ((ret = prl_archive_institution_id(a, short_name, &inst)) < 0)
-		return ret;
-	limit = limit > 0 ? (limit > 500 ? 500 : limit) : 50;
-	offset = offset > 0 ? offset : 0;
-	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_COUNT)))
-		return -PRL_ESQL;
-	sqlite3_bind_int(st, 1, level);
-	sqlite3_bind_int64(st, 2, inst);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		total = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_PAGE)))
-		goto end;
-	if (!(ids = malloc((size_t)limit * sizeof(*ids)))) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
-	sqlite3_bind_int(st, 1, level);
-	sqlite3_bind_int64(st, 2, inst);
-	sqlite3_bind_int64(st, 3, limit);
-	sqlite3_bind_int64(st, 4, offset);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)limit)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		archive_sql_fail(a, "listing an institution's recordings");
-		goto end;
-	}
-	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"recordings\":[",
-		     (long long)total, (long long)offset, (long long)limit);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			prl_buf_addch(&b, ',');
-		if ((ret = archive_recording_listed(a, v, ids[i], &b)) < 0)
-			goto end;
-	}
-	prl_buf_addstr(&b, "]}");
-	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
-end:
-	free(ids);
-	prl_buf_release(&b);
-	return ret;
-}
-
-/* The two seeds of a day: FNV-1a of its text, folded below the prime the
- * statements take residues by; the multiplier is never 0, so each day
- * orders ids by a permutation of its own. */
-static void day_seeds(const char *day, int64_t *add, int64_t *mul)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *p = day ? day : ""; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	*add = (int64_t)(h % 1000003u);
-	*mul = (int64_t)((h >> 24) % 2147483646u) + 1;
-}
-
-int prl_archive_featured_json(struct prl_archive *a, const struct prl_viewer *v, const char *day,
-			      const struct prl_featured_opts *o, struct prl_buf *out)
-{
-	struct prl_buf b = PRL_BUF_INIT;
-	int64_t add, mul, *ids = NULL;
-	size_t nids = 0;
-	sqlite3_stmt *st;
-	int rc, ret = -PRL_ESQL;
-	int per = o && o->per_institution > 0 ? o->per_institution : 2;
-	int nrec = o && o->recordings > 0 ? o->recordings : 12;
-	int ninst = o && o->institutions > 0 ? o->institutions : 12;
-
-	if (nrec > 200)
-		nrec = 200;
-	day_seeds(day, &add, &mul);
-	if (!(st = archive_stmt(a, ST_FEATURED_RECORDINGS)))
-		goto end;
-	if (!(ids = malloc((size_t)nrec * sizeof(*ids)))) {
-		ret = -PRL_ENOMEM;
-		goto end;
-	}
-	sqlite3_bind_int(st, 1, archive_visible_level(v));
-	sqlite3_bind_int64(st, 2, add);
-	sqlite3_bind_int64(st, 3, mul);
-	sqlite3_bind_int(st, 4, per);
-	sqlite3_bind_int(st, 5, nrec);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nids < (size_t)nrec)
-		ids[nids++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		archive_sql_fail(a, "choosing the featured recordings");
-		goto end;
-	}
-	prl_buf_addstr(&b, "{\"day\":");
-	prl_json_str(&b, day ? day : "");
-	prl_buf_addf(&b, ",\"per_institution\":%d,\"recordings\":[", per);
-	for (size_t i = 0; i < nids; i++) {
-		if (i)
-			prl_buf_addch(&b, ',');
-		if ((ret = archive_recording_listed(a, v, ids[i], &b)) < 0)
-			goto end;
-	}
-	prl_buf_addstr(&b, "],\"institutions\":[");
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_FEATURED_INSTITUTIONS)))
-		goto end;
-	sqlite3_bind_int64(st, 1, add);
-	sqlite3_bind_int64(st, 2, mul);
-	sqlite3_bind_int(st, 3, ninst);
-	for (int n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-		prl_buf_addstr(&b, n ? ",{\"short\":" : "{\"short\":");
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 0));
-		add_text(&b, "name", st, 1);
-		add_text(&b, "kind", st, 2);
-		add_text(&b, "commune", st, 3);
-		prl_buf_addch(&b, '}');
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		archive_sql_fail(a, "choosing the featured institutions");
-		goto end;
-	}
-	prl_buf_addstr(&b, "]}");
-	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
-end:
-	free(ids);
 	prl_buf_release(&b);
 	return ret;
 }

@@ -17,35 +17,6 @@
 
 #include "archive-internal.h"
 
-void archive_machine_tier_json(sqlite3_stmt *st, int col, struct prl_buf *out)
-{
-	const char *settings = (const char *)sqlite3_column_text(st, col + 2);
-
-	prl_buf_addstr(out, ",\"origin\":");
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-		prl_buf_addstr(out, "null");
-		return;
-	}
-	prl_json_str(out, (const char *)sqlite3_column_text(st, col));
-	prl_buf_addstr(out, ",\"origin_tool\":");
-	prl_json_str(out, (const char *)sqlite3_column_text(st, col + 1));
-	/* written by this file from the tool's own JSON writer */
-	prl_buf_addf(out, ",\"origin_settings\":%s", settings && *settings ? settings : "null");
-}
-
-void archive_machine_segment_json(sqlite3_stmt *st, int col, struct prl_buf *out)
-{
-	prl_buf_addstr(out, ",\"origin\":");
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-		prl_buf_addstr(out, "null");
-		return;
-	}
-	prl_json_str(out, (const char *)sqlite3_column_text(st, col));
-	if (sqlite3_column_type(st, col + 1) != SQLITE_NULL)
-		prl_buf_addf(out, ",\"confidence\":%.2f", sqlite3_column_double(st, col + 1));
-	prl_buf_addf(out, ",\"doubtful\":%s", sqlite3_column_int(st, col + 2) ? "true" : "false");
-}
-
 /* Removes tier tid (of rec_id) with its segments, leaving its snapshot in
  * a "tier.delete" history row.  Inside the caller's transaction. */
 static int replace_old(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,

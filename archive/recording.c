@@ -15,6 +15,39 @@
 
 #include "archive-internal.h"
 
+/* ,"origin":"machine"|null and, for a machine-made tier (machine.c),
+ * ,"origin_tool" and ,"origin_settings" from columns col.. of a tier row
+ * (ST_TIERS_OF). */
+static void machine_tier_json(sqlite3_stmt *st, int col, struct prl_buf *out)
+{
+	const char *settings = (const char *)sqlite3_column_text(st, col + 2);
+
+	prl_buf_addstr(out, ",\"origin\":");
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		prl_buf_addstr(out, "null");
+		return;
+	}
+	prl_json_str(out, (const char *)sqlite3_column_text(st, col));
+	prl_buf_addstr(out, ",\"origin_tool\":");
+	prl_json_str(out, (const char *)sqlite3_column_text(st, col + 1));
+	/* written by this file from the tool's own JSON writer */
+	prl_buf_addf(out, ",\"origin_settings\":%s", settings && *settings ? settings : "null");
+}
+
+/* The same for a segment row (origin, confidence, doubtful from col). */
+static void machine_segment_json(sqlite3_stmt *st, int col, struct prl_buf *out)
+{
+	prl_buf_addstr(out, ",\"origin\":");
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		prl_buf_addstr(out, "null");
+		return;
+	}
+	prl_json_str(out, (const char *)sqlite3_column_text(st, col));
+	if (sqlite3_column_type(st, col + 1) != SQLITE_NULL)
+		prl_buf_addf(out, ",\"confidence\":%.2f", sqlite3_column_double(st, col + 1));
+	prl_buf_addf(out, ",\"doubtful\":%s", sqlite3_column_int(st, col + 2) ? "true" : "false");
+}
+
 static void add_num(struct prl_buf *out, const char *key, sqlite3_stmt *st, int col, int real)
 {
 	prl_buf_addf(out, ",\"%s\":", key);
@@ -49,7 +82,7 @@ static int write_segments(struct prl_archive *a, int64_t tier_id, int all, struc
 		prl_json_str(out, (const char *)sqlite3_column_text(ss, 3));
 		add_num(out, "parent_id", ss, 4, 0);
 		add_num(out, "version", ss, 9, 0);
-		archive_machine_segment_json(ss, 10, out);
+		machine_segment_json(ss, 10, out);
 		prl_buf_addch(out, '}');
 		first = 0;
 	}
@@ -100,7 +133,7 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 		prl_json_str(h, prl_annot_constraint_name(
 					(enum prl_constraint)sqlite3_column_int(st, 8)));
 		prl_buf_addf(h, ",\"point\":%s", sqlite3_column_int(st, 9) ? "true" : "false");
-		archive_machine_tier_json(st, 14, h);
+		machine_tier_json(st, 14, h);
 		prl_buf_addstr(h, ",\"segments\":[");
 	}
 	sqlite3_reset(st);
@@ -475,6 +508,63 @@ int prl_archive_facets_json(struct prl_archive *a, const struct prl_viewer *v, s
 	prl_buf_addch(&b, '}');
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 end:
+	prl_buf_release(&b);
+	return ret;
+}
+
+/* ---- an institution's recordings, listed as the home page lists them ---- */
+
+int prl_archive_institution_recordings_json(struct prl_archive *a, const struct prl_viewer *v,
+					    const char *short_name, int64_t offset, int64_t limit,
+					    struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	int64_t inst, total = 0, *ids = NULL;
+	int level = archive_visible_level(v), rc, ret;
+	size_t n = 0;
+	sqlite3_stmt *st;
+
+	if ((ret = prl_archive_institution_id(a, short_name, &inst)) < 0)
+		return ret;
+	limit = limit > 0 ? (limit > 500 ? 500 : limit) : 50;
+	offset = offset > 0 ? offset : 0;
+	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_COUNT)))
+		return -PRL_ESQL;
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, inst);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_INST_RECORDINGS_PAGE)))
+		goto end;
+	if (!(ids = malloc((size_t)limit * sizeof(*ids)))) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, inst);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)limit)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		archive_sql_fail(a, "listing an institution's recordings");
+		goto end;
+	}
+	prl_buf_addf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"recordings\":[",
+		     (long long)total, (long long)offset, (long long)limit);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			prl_buf_addch(&b, ',');
+		if ((ret = archive_recording_listed(a, v, ids[i], &b)) < 0)
+			goto end;
+	}
+	prl_buf_addstr(&b, "]}");
+	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+end:
+	free(ids);
 	prl_buf_release(&b);
 	return ret;
 }

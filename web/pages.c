@@ -270,6 +270,13 @@ static int render_request(const struct prl_buf *tpl, const struct fill *f, struc
 	return prl_buf_addstr(out, p);
 }
 
+const char *web_frame_ancestors(const struct web_server *s)
+{
+	const char *f = s->opts.frame_ancestors;
+
+	return f && *f ? f : "*";
+}
+
 static enum MHD_Result send_page(struct web_request *r, unsigned status, enum web_template t,
 				 const struct fill *f)
 {

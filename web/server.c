@@ -463,13 +463,6 @@ int prl_web_frame_sources_valid(const char *s)
 	return words > 0;
 }
 
-const char *web_frame_ancestors(const struct web_server *s)
-{
-	const char *f = s->opts.frame_ancestors;
-
-	return f && *f ? f : "*";
-}
-
 int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 {
 	struct web_server s;

@@ -498,7 +498,7 @@ web_handler web_api_routes, web_api_route;
  * with nothing the viewer may hear). */
 int web_routes_json(struct web_request *r, struct prl_buf *out, unsigned *status);
 int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out, unsigned *status);
-/* The sources that may frame the embed page (server.c): the operator's,
+/* The sources that may frame the embed page (pages.c): the operator's,
  * else "*". */
 const char *web_frame_ancestors(const struct web_server *s);
 /* proposals.c: contributors' sign-up, proposals, their review, credit */
