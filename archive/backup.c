@@ -224,7 +224,8 @@ static int manifest_read(const char *dir, struct manifest *m, struct prl_buf *er
 		prl_buf_addf(err, "MANIFEST lists %zu files, its end line says %lld", m->n, count);
 		goto end;
 	}
-	qsort(m->e, m->n, sizeof(*m->e), entry_cmp);
+	if (m->n > 1)
+		qsort(m->e, m->n, sizeof(*m->e), entry_cmp);
 	for (size_t i = 1; i < m->n; i++)
 		if (!strcmp(m->e[i - 1].path, m->e[i].path)) {
 			prl_buf_addf(err, "MANIFEST lists %s twice", m->e[i].path);

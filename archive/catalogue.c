@@ -612,9 +612,10 @@ static json_t *record_body(struct prl_archive *a, const char *json, size_t len,
 		for (k = known; *k && strcmp(*k, key); k++)
 			;
 		if (!*k) {
-			json_decref(o);
+			/* the message names the key before the object is freed */
 			*err = archive_fail(a, -PRL_EFORMAT, "field '%s' cannot be changed here",
 					    key);
+			json_decref(o);
 			return NULL;
 		}
 	}

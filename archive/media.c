@@ -362,7 +362,8 @@ int prl_archive_fsck(struct prl_archive *a,
 	lo.ret = 0;
 	if ((ret = archive_staging_sweep(a, 0, on_leftover, &lo)) < 0 || (ret = lo.ret) < 0)
 		goto fail;
-	qsort(k.paths, k.n, sizeof(*k.paths), cmp_str);
+	if (k.n > 1) /* qsort takes no NULL, even for nothing */
+		qsort(k.paths, k.n, sizeof(*k.paths), cmp_str);
 	problems += walk_strays(a, &k, report, ctx);
 	ret = problems;
 	if (files_checked)
