@@ -28,17 +28,10 @@ static json_t *recording_facts(json_t *rec)
 {
 	static const char *const copied[] = {"id",	    "title",  "date",	"collector",
 					     "institution", "rights", "variety"};
-	json_t *out = json_object(), *place = json_object_get(rec, "place");
+	json_t *out = web_json_pick(rec, copied, sizeof(copied) / sizeof(copied[0]));
+	json_t *place = json_object_get(rec, "place");
 
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-		json_t *v = json_object_get(rec, copied[i]);
-
-		if (v && !json_is_null(v))
-			json_object_set(out, copied[i], v);
-	}
-	if (json_is_object(place))
+	if (out && json_is_object(place))
 		json_object_set(out, "place", place);
 	return out;
 }

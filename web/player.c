@@ -77,6 +77,19 @@ static json_t *segments_in(json_t *tier, int64_t t0, int64_t t1)
 	return out;
 }
 
+json_t *web_json_pick(json_t *from, const char *const *keys, size_t n)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; out && i < n; i++) {
+		json_t *v = json_object_get(from, keys[i]);
+
+		if (v && !json_is_null(v))
+			json_object_set(out, keys[i], v);
+	}
+	return out;
+}
+
 void web_span_text(json_t *into, json_t *rec, int64_t t0, int64_t t1, const char *lang)
 {
 	json_t *tiers = json_object_get(rec, "tiers");
@@ -94,16 +107,11 @@ static json_t *embed_data(json_t *rec, int64_t t0, int64_t t1, int transcript, c
 	static const char *const copied[] = {"id",	 "title",  "date",	  "collector",
 					     "rights",	 "media",  "institution", "duration_ms",
 					     "withheld", "variety"};
-	json_t *out = json_object(), *place = json_object_get(rec, "place");
+	json_t *out = web_json_pick(rec, copied, sizeof(copied) / sizeof(copied[0]));
+	json_t *place = json_object_get(rec, "place");
 
 	if (!out)
 		return NULL;
-	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-		json_t *v = json_object_get(rec, copied[i]);
-
-		if (v && !json_is_null(v))
-			json_object_set(out, copied[i], v);
-	}
 	if (json_is_object(place))
 		json_object_set(out, "place", json_object_get(place, "name"));
 	json_object_set_new(out, "t", json_pack("[II]", (json_int_t)t0, (json_int_t)t1));

@@ -519,6 +519,9 @@ web_handler web_oembed;
  * [{s, e, text}]: its first transcription tier, and its translation tier
  * in lang where it has one (else its first).  Empty texts are left out. */
 struct json_t;
+/* A new object with the members keys[0..n) of from that are there and not
+ * null (references shared), or NULL when out of memory. */
+struct json_t *web_json_pick(struct json_t *from, const char *const *keys, size_t n);
 void web_span_text(struct json_t *into, struct json_t *rec, int64_t t0, int64_t t1,
 		   const char *lang);
 /* What the embed page of recording id shows, as an anonymous visitor may
