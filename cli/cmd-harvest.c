@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,13 +448,25 @@ static void *schedule_main(void *arg)
 
 int cli_harvest_schedule_start(const char *data_dir, double hours, int quiet)
 {
+	sigset_t block, old;
+	int rc;
+
 	if (prl_harvester_global_init() < 0)
 		return -PRL_ENOMEM;
 	schedule.data_dir = data_dir;
 	schedule.every_s = hours * 3600.0;
 	schedule.quiet = quiet;
 	atomic_store(&schedule.stop, 0);
-	if (pthread_create(&schedule.thread, NULL, schedule_main, NULL) != 0)
+	/* the server waits for the shutdown signals with sigwait: this thread
+	 * must never be the one they are delivered to */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&schedule.thread, NULL, schedule_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
 		return -PRL_ENOMEM;
 	schedule.started = 1;
 	return 0;
