@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -25,7 +26,6 @@
 #define DC_NS "http://purl.org/dc/elements/1.1/"
 #define DCTERMS_NS "http://purl.org/dc/terms/"
 #define OLAC_NS "http://www.language-archives.org/OLAC/1.1/"
-#define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
 
 /* The fields gathered from one record's metadata while it is read. */
 struct fields {
@@ -262,6 +262,21 @@ static int read_list(const xmlNode *list, struct prl_oai_page *page)
 	return 0;
 }
 
+/* Whether the answer is an HTML page (what a base URL that is a site's
+ * home answers), which is seldom well-formed XML. */
+static int html_page(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+		i = 3;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	return (len - i >= 9 && !strncasecmp(buf + i, "<!doctype", 9) &&
+		(len - i < 14 || !strncasecmp(buf + i + 9, " html", 5))) ||
+	       (len - i >= 5 && !strncasecmp(buf + i, "<html", 5));
+}
+
 int prl_oai_parse(const char *buf, size_t len, struct prl_oai_page *page, struct prl_buf *err)
 {
 	xmlParserCtxtPtr ctxt = NULL;
@@ -272,6 +287,10 @@ int prl_oai_parse(const char *buf, size_t len, struct prl_oai_page *page, struct
 	memset(page, 0, sizeof(*page));
 	if (len > (size_t)0x7fffffff) {
 		prl_buf_addstr(err, "the answer is too large to read");
+		return -PRL_EFORMAT;
+	}
+	if (html_page(buf, len)) {
+		prl_buf_addstr(err, "not an OAI-PMH answer (a web page: is the base URL right?)");
 		return -PRL_EFORMAT;
 	}
 	if (!(ctxt = xmlNewParserCtxt()))
