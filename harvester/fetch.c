@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <libxml/parser.h>
 
 #include "harvester-internal.h"
 
@@ -32,6 +33,8 @@ struct harvest_client {
 
 int prl_harvester_global_init(void)
 {
+	/* both set up global tables that must not be raced by threads */
+	xmlInitParser();
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -PRL_ENOMEM;
 }
 

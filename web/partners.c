@@ -118,7 +118,9 @@ int web_partner_hits_append(struct prl_archive *a, const char *query, long limit
 
 	if (answer->len == 0 || answer->data[answer->len - 1] != '}')
 		return 0;
-	if ((ret = prl_archive_partner_search_json(a, query, 0, limit, &hits)) < 0) {
+	if ((ret = prl_archive_partner_search_json(a, query, 0, limit, &hits)) < 0 ||
+	    !strncmp(prl_buf_str(&hits), "{\"total\":0,", 11)) {
+		/* none: the answer stays as an archive without partners gives it */
 		prl_buf_release(&hits);
 		return ret;
 	}

@@ -588,8 +588,9 @@ int web_json_for_script(struct prl_buf *b, const char *json, size_t len);
 /* partners.c: the partners harvested over OAI-PMH and their records */
 web_handler web_api_partners, web_api_partner_records, web_page_partners;
 /* Adds "harvested": {"total", "records": [...]} (the partners' records
- * whose metadata match query, limit at most) to answer, a JSON object.
- * Returns 0 or a negative prl_err (answer unchanged). */
+ * whose metadata match query, limit at most) to answer, a JSON object,
+ * when there is at least one.  Returns 0 or a negative prl_err (answer
+ * unchanged). */
 int web_partner_hits_append(struct prl_archive *a, const char *query, long limit,
 			    struct prl_buf *answer);
 

@@ -78,7 +78,8 @@ int prl_harvest_partner(struct prl_archive *a, const char *name, const struct pr
 			struct prl_harvest_result *res);
 void prl_harvest_result_release(struct prl_harvest_result *res); /* accepts NULL */
 
-/* Prepares libcurl once for the whole program (before any thread starts). */
+/* Prepares libcurl and libxml2 once for the whole program, before any
+ * thread that harvests starts. */
 int prl_harvester_global_init(void);
 
 #endif
