@@ -34,7 +34,7 @@
     const button = el('button', { type: 'button' }, t('pa_show'));
     button.addEventListener('click', () => showRecords(p));
     return el('li', { class: 'inst-card' },
-      el('h2', {}, p.institution ? p.institution.name : p.name),
+      el('h3', {}, p.institution ? p.institution.name : p.name),
       el('p', { class: 'n' }, t('pa_records', { n: p.records }) + ' · ' + state),
       el('p', {}, button));
   }));
