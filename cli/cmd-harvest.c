@@ -219,6 +219,12 @@ static int run_one(struct prl_archive *a, const char *name, const struct prl_har
 	int ret = prl_harvest_partner(a, name, o, &res);
 	const char *m = prl_buf_str(&res.messages);
 
+	if (ret == -PRL_ENOTFOUND) {
+		/* nothing ran: no counts to print */
+		cli_error("harvest: %s", prl_archive_errmsg(a));
+		prl_harvest_result_release(&res);
+		return 1;
+	}
 	if (json) {
 		struct prl_buf b = PRL_BUF_INIT;
 

@@ -217,6 +217,14 @@ def main():
             ok(rc in (1, 2) and err.strip() and "Traceback" not in err,
                "harvest add refuses %s" % why, err)
 
+        for args, code in ((["harvest"], 2), (["harvest", "frob"], 2),
+                           (["harvest", "run", "--retries", "x"], 2),
+                           (["harvest", "run", "a", "b"], 2), (["harvest", "--help"], 0),
+                           (["harvest", "run", "nobody"], 1), (["harvest", "remove", "nobody"], 1)):
+            rc, out, err = cli(dst, *args)
+            ok(rc == code and (code == 0 or err.strip()) and "Traceback" not in err,
+               "parlers %s: exit %d" % (" ".join(args), code), (rc, err))
+
         rc, objs, err = run_json(dst, "voisins")
         o = objs.get("voisins", {})
         ok(rc == 0 and o.get("added") == public and o.get("errors") == 0
