@@ -101,6 +101,7 @@ class State:
     hits = {}          # scenario -> requests seen
     gzipped = {}       # scenario -> whether an answer went out gzip-compressed
     dies_fixed = False  # the "dies" partner answers its second page again
+    froms = []         # the from= the "daygran" partner was asked
     lock = threading.Lock()
 
 
@@ -174,6 +175,14 @@ class Partner(http.server.BaseHTTPRequestHandler):
         elif s == "badtoken":
             self.send(page([record("bt-1", "Avant le jeton")], "expired") if not tok
                       else fixture("error-badtoken.xml"))
+        elif s == "daygran":
+            # a provider whose granularity is the day refuses seconds
+            frm = q.get("from")
+            State.froms.append(frm)
+            if frm and "T" in frm:
+                self.send(fixture("error-badargument.xml"))
+            else:
+                self.send(page([record("day-1", "Au jour près")]))
         elif s == "norecords":
             self.send(fixture("error-norecords.xml"))
         else:
@@ -369,6 +378,14 @@ def main():
         rc, objs, err = run_json(dst, "badtoken")
         ok(rc == 1 and "badResumptionToken" in err and objs.get("badtoken", {}).get("added") == 1,
            "an OAI-PMH error is named; the page before it stays", err)
+
+        cli(dst, "harvest", "add", "daygran", purl % "daygran")
+        run_json(dst, "daygran")
+        rc, objs, err = run_json(dst, "daygran")
+        ok(rc == 0 and objs.get("daygran", {}).get("updated") == 1
+           and State.froms == [None, "2026-12-01T08:00:00Z", "2026-12-01"],
+           "a partner of day granularity is asked again with from= the day",
+           (objs, err, State.froms))
 
         cli(dst, "harvest", "add", "norecords", purl % "norecords")
         rc, objs, err = run_json(dst, "norecords")
