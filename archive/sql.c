@@ -824,6 +824,48 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_JOB_LIST] = "SELECT id, recording_id, created_by FROM jobs"
 			" WHERE ?1 IS NULL OR recording_id = ?1 ORDER BY id DESC LIMIT 2000",
 	[ST_JOB_UNFINISHED] = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
+	/* partners harvested over OAI-PMH and their records (partners.c) */
+	[ST_PARTNER_ADD] = "INSERT INTO partners(name, base_url, prefix, set_spec, institution_id)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PARTNER_GET] = "SELECT id, base_url, prefix, set_spec, last_response_date"
+			   " FROM partners WHERE name = ?1",
+	[ST_PARTNER_RECORDS_DROP] = "DELETE FROM partner_records WHERE partner_id = ?1",
+	[ST_PARTNER_DELETE] = "DELETE FROM partners WHERE id = ?1",
+	[ST_PARTNER_LIST] = "SELECT p.name, p.base_url, p.prefix, p.set_spec, i.short, i.name,"
+			    " p.added_at, p.last_response_date, p.last_run_at, p.last_status,"
+			    " p.last_error, (SELECT count(*) FROM partner_records r"
+			    "  WHERE r.partner_id = p.id AND r.deleted = 0)"
+			    " FROM partners p LEFT JOIN institutions i ON i.id = p.institution_id"
+			    " WHERE ?1 IS NULL OR p.name = ?1 ORDER BY p.name",
+	[ST_PARTNER_RECORD_FIND] = "SELECT id, deleted FROM partner_records"
+				   " WHERE partner_id = ?1 AND identifier = ?2",
+	[ST_PARTNER_RECORD_INSERT] = "INSERT INTO partner_records(partner_id, identifier, "
+				     "datestamp, deleted, title, date,"
+				     " place, speakers, language, description, url, iiif_manifest)"
+				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_PARTNER_RECORD_UPDATE] =
+		"UPDATE partner_records SET datestamp = ?3, deleted = ?4, title = ?5, date = ?6,"
+		" place = ?7, speakers = ?8, language = ?9, description = ?10, url = ?11,"
+		" iiif_manifest = ?12, harvested_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+		" WHERE id = ?1",
+	[ST_PARTNER_RUN_DONE] =
+		"UPDATE partners SET last_run_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
+		" 'now'), last_status = ?2, last_error = ?3,"
+		" last_response_date = ifnull(?4, last_response_date) WHERE id = ?1",
+	[ST_PARTNER_RECORDS_COUNT] = "SELECT count(*) FROM partner_records"
+				     " WHERE partner_id = ?1 AND deleted = 0",
+	[ST_PARTNER_RECORDS_PAGE] =
+		"SELECT identifier, datestamp, title, date, place, speakers, language, description,"
+		" url, iiif_manifest FROM partner_records WHERE partner_id = ?1 AND deleted = 0"
+		" ORDER BY id LIMIT ?2 OFFSET ?3",
+	[ST_PARTNER_SEARCH_COUNT] = "SELECT count(*) FROM partner_records_fts"
+				    " WHERE partner_records_fts MATCH ?1",
+	[ST_PARTNER_SEARCH] =
+		"SELECT r.identifier, r.datestamp, r.title, r.date, r.place, r.speakers, "
+		"r.language,"
+		" r.description, r.url, r.iiif_manifest, p.name FROM partner_records_fts f"
+		" JOIN partner_records r ON r.id = f.rowid JOIN partners p ON p.id = r.partner_id"
+		" WHERE partner_records_fts MATCH ?1 ORDER BY f.rank, r.id LIMIT ?2 OFFSET ?3",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

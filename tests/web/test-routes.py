@@ -70,7 +70,9 @@ SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
            ("GET", "/contributors/{name}"): (None, None, 404),
            ("GET", "/api/contributors/{name}"): (None, None, 404),
            # a job is nobody's to a visitor
-           ("GET", "/api/jobs/{jid}"): (None, None, 404)}
+           ("GET", "/api/jobs/{jid}"): (None, None, 404),
+           # no partner is harvested in this archive
+           ("GET", "/api/partners/{name}/records"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 
 srv = None
