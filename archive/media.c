@@ -87,9 +87,11 @@ static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind 
 		goto end;
 	}
 	memset(&m, 0, sizeof(m));
-	prl_buf_addf(&path, "%s/%s", a->dir, (const char *)sqlite3_column_text(st, 0));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
+	if ((ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256,
+				       &path)) < 0)
+		goto end;
 	if (!(m.path = prl_buf_detach(&path, NULL))) {
 		ret = -PRL_ENOMEM;
 		goto end;
@@ -158,10 +160,14 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 				    (long long)id, kinds[k].kind);
 	}
 	memset(&m, 0, sizeof(m));
-	prl_buf_addf(&path, "%s/%s", a->dir, (const char *)sqlite3_column_text(st, 0));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
+	ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256, &path);
 	sqlite3_reset(st);
+	if (ret < 0) {
+		prl_buf_release(&path);
+		return ret;
+	}
 	m.path = prl_buf_detach(&path, NULL);
 	if (!m.path)
 		return -PRL_ENOMEM;
@@ -297,6 +303,35 @@ static int walk_strays(struct prl_archive *a, const struct known *k,
 	return problems;
 }
 
+/* One object read back from the store and hashed.  Returns 1 for a
+ * problem reported, 0, or a negative prl_err (the store cannot be read:
+ * no verdict can be given). */
+static int check_object(struct prl_archive *a, const char *rel, int64_t bytes, const char *want,
+			int64_t rid,
+			void (*report)(void *, enum prl_fsck_problem, const char *, int64_t),
+			void *ctx)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	char hex[65];
+	int64_t got = 0;
+	int ret = archive_media_fetch_to(a, rel, NULL, hex, &got, &err);
+
+	if (ret == -PRL_ENOTFOUND) {
+		report(ctx, PRL_FSCK_MISSING, rel, rid);
+		ret = 1;
+	} else if (ret < 0) {
+		archive_fail(a, ret, "%s", prl_buf_str(&err));
+	} else if (got != bytes) {
+		report(ctx, PRL_FSCK_SIZE, rel, rid);
+		ret = 1;
+	} else if (strcmp(hex, want) != 0) {
+		report(ctx, PRL_FSCK_MISMATCH, rel, rid);
+		ret = 1;
+	}
+	prl_buf_release(&err);
+	return ret;
+}
+
 int prl_archive_fsck(struct prl_archive *a,
 		     void (*report)(void *ctx, enum prl_fsck_problem p, const char *path,
 				    int64_t recording_id),
@@ -322,9 +357,15 @@ int prl_archive_fsck(struct prl_archive *a,
 
 		if ((ret = known_add(&k, rel)) < 0)
 			goto fail;
+		checked++;
+		if (a->store_url) {
+			if ((ret = check_object(a, rel, bytes, want, rid, report, ctx)) < 0)
+				goto fail;
+			problems += ret;
+			continue;
+		}
 		prl_buf_reset(&abs);
 		prl_buf_addf(&abs, "%s/%s", a->dir, rel);
-		checked++;
 		if (stat(abs.data, &sb) != 0) {
 			report(ctx, PRL_FSCK_MISSING, rel, rid);
 			problems++;
@@ -364,7 +405,10 @@ int prl_archive_fsck(struct prl_archive *a,
 		goto fail;
 	if (k.n > 1) /* qsort takes no NULL, even for nothing */
 		qsort(k.paths, k.n, sizeof(*k.paths), cmp_str);
-	problems += walk_strays(a, &k, report, ctx);
+	/* with an object store, media/ is a cache of it: what it holds is no
+	 * stray */
+	if (!a->store_url)
+		problems += walk_strays(a, &k, report, ctx);
 	ret = problems;
 	if (files_checked)
 		*files_checked = checked;

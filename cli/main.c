@@ -52,6 +52,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: parlers [-d DIR] COMMAND [ARGS]\n\n"
 		   "An archive for the sound heritage of regional dialects.\n\n"
 		   "  -d DIR    the data folder (default: $PARLERS_DATA, else ./parlers-data)\n"
+		   "  --media s3://BUCKET/PREFIX\n"
+		   "            with init: keep the media in an S3-compatible object store\n"
+		   "            (default: $PARLERS_MEDIA, else DIR/media)\n"
 		   "  --version print the version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -102,7 +105,26 @@ int cli_open(struct cli *c, int create, struct prl_archive **out)
 	if (ret < 0)
 		cli_error("%s", prl_buf_str(&err));
 	prl_buf_release(&err);
-	return ret < 0 ? EXIT_WORK_FAILED : 0;
+	if (ret < 0)
+		return EXIT_WORK_FAILED;
+	/* init chooses where the media live (--media or $PARLERS_MEDIA);
+	 * any other command given --media only checks it is the same */
+	if (c->media && (create || c->media_given)) {
+		const char *now = prl_archive_media_store(*out);
+
+		if ((create ? prl_archive_media_store_set(*out, c->media)
+			    : (now && !strcmp(now, c->media) ? 0 : -PRL_EINVAL)) < 0) {
+			if (create)
+				cli_error("%s", prl_archive_errmsg(*out));
+			else
+				cli_error("this archive keeps its media in %s, not %s",
+					  now ? now : "its media/ folder", c->media);
+			prl_archive_close(*out);
+			*out = NULL;
+			return EXIT_WORK_FAILED;
+		}
+	}
+	return 0;
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -133,11 +155,13 @@ int cli_parse_id(const char *s, int64_t *out)
 
 int main(int argc, char **argv)
 {
-	struct cli c = {NULL, "parlers"};
+	struct cli c = {NULL, "parlers", NULL, 0};
 	const char *env = getenv("PARLERS_DATA");
 	int i = 1;
 
 	c.data_dir = env && *env ? env : "parlers-data";
+	env = getenv("PARLERS_MEDIA");
+	c.media = env && *env ? env : NULL;
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--data")) {
 			if (i + 1 >= argc) {
@@ -149,6 +173,18 @@ int main(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--data=", 7)) {
 			c.data_dir = argv[i] + 7;
 			i++;
+		} else if (!strcmp(argv[i], "--media") || !strncmp(argv[i], "--media=", 8)) {
+			if (argv[i][7] == '=') {
+				c.media = argv[i] + 8;
+				i++;
+			} else if (i + 1 < argc) {
+				c.media = argv[i + 1];
+				i += 2;
+			} else {
+				fprintf(stderr, "parlers: --media needs s3://bucket/prefix\n");
+				return EXIT_USAGE;
+			}
+			c.media_given = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

@@ -378,6 +378,18 @@ struct prl_media {
 
 void prl_media_clear(struct prl_media *m);
 
+/* Where the archive keeps its media: NULL for the data folder's media/,
+ * or the object store's address ("s3://bucket/prefix"), owned by a. */
+const char *prl_archive_media_store(struct prl_archive *a);
+/* Puts the archive's media in the object store at url (s3://bucket/prefix,
+ * endpoint and credentials from the environment: PARLERS_S3_ENDPOINT,
+ * AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or the file that
+ * PARLERS_S3_CREDENTIALS names), checking first that the bucket answers.
+ * Only on an archive that holds no media yet; 0 when url is already its
+ * store.  -PRL_EINVAL (a bad address, no credentials, another store),
+ * -PRL_EACCESS (credentials refused), -PRL_EIO (the store unreachable). */
+int prl_archive_media_store_set(struct prl_archive *a, const char *url);
+
 /*
  * The stored file of kind k for recording id, as viewer may have it:
  * -PRL_ENOTFOUND (unknown, private to viewer, or no such file),
