@@ -286,7 +286,9 @@ static int walk_strays(struct prl_archive *a, const struct known *k,
 			continue;
 		}
 		while ((fe = readdir(d))) {
-			if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, ".."))
+			/* .fetch-*: an object on its way into the cache */
+			if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, "..") ||
+			    !strncmp(fe->d_name, ".fetch-", 7))
 				continue;
 			prl_buf_reset(&rel);
 			prl_buf_addf(&rel, "media/%s/%s", de->d_name, fe->d_name);
@@ -362,10 +364,13 @@ int prl_archive_fsck(struct prl_archive *a,
 			if ((ret = check_object(a, rel, bytes, want, rid, report, ctx)) < 0)
 				goto fail;
 			problems += ret;
-			continue;
 		}
 		prl_buf_reset(&abs);
 		prl_buf_addf(&abs, "%s/%s", a->dir, rel);
+		/* with an object store, a file not in the cache is no loss; one
+		 * there is served, and checked like the store's */
+		if (a->store_url && stat(abs.data, &sb) != 0)
+			continue;
 		if (stat(abs.data, &sb) != 0) {
 			report(ctx, PRL_FSCK_MISSING, rel, rid);
 			problems++;
@@ -405,10 +410,7 @@ int prl_archive_fsck(struct prl_archive *a,
 		goto fail;
 	if (k.n > 1) /* qsort takes no NULL, even for nothing */
 		qsort(k.paths, k.n, sizeof(*k.paths), cmp_str);
-	/* with an object store, media/ is a cache of it: what it holds is no
-	 * stray */
-	if (!a->store_url)
-		problems += walk_strays(a, &k, report, ctx);
+	problems += walk_strays(a, &k, report, ctx);
 	ret = problems;
 	if (files_checked)
 		*files_checked = checked;
