@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive-internal.h"
@@ -295,6 +296,7 @@ int archive_media_local(struct prl_archive *a, const char *rel, const char *sha2
 	struct prl_buf tmp = PRL_BUF_INIT, err = PRL_BUF_INIT;
 	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
 	struct archive_s3 *s;
+	struct stat sb;
 	char hex[65];
 	int64_t got = 0;
 	FILE *f = NULL;
@@ -303,8 +305,13 @@ int archive_media_local(struct prl_archive *a, const char *rel, const char *sha2
 	prl_buf_addf(abs, "%s/%s", a->dir, rel);
 	if (!a->store_url)
 		return 0;
-	if (utimensat(AT_FDCWD, abs->data, ts, 0) == 0)
-		return 0; /* cached, and marked as used now */
+	if (stat(abs->data, &sb) == 0) {
+		/* cached; marked as used now (once a minute at most: a media
+		 * request costs a stat(), not an inode write) */
+		if (sb.st_atime < time(NULL) - 60)
+			utimensat(AT_FDCWD, abs->data, ts, 0);
+		return 0;
+	}
 	if (!(s = client(a)))
 		return -PRL_EINVAL;
 	prl_buf_addf(&tmp, "%s/%.8s", a->dir, rel); /* media/xx */

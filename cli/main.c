@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -99,22 +100,29 @@ int cli_unknown_option(const char *cmd, char **argv)
 
 int cli_open(struct cli *c, int create, struct prl_archive **out)
 {
-	struct prl_buf err = PRL_BUF_INIT;
-	int ret = prl_archive_open(c->data_dir, create ? PRL_OPEN_CREATE : 0, out, &err);
+	struct prl_buf err = PRL_BUF_INIT, db = PRL_BUF_INIT;
+	int ret, fresh;
 
+	/* $PARLERS_MEDIA is for archives made now; --media for any */
+	prl_buf_addf(&db, "%s/archive.db", c->data_dir);
+	fresh = create && access(db.data, F_OK) != 0;
+	prl_buf_release(&db);
+	ret = prl_archive_open(c->data_dir, create ? PRL_OPEN_CREATE : 0, out, &err);
 	if (ret < 0)
 		cli_error("%s", prl_buf_str(&err));
 	prl_buf_release(&err);
 	if (ret < 0)
 		return EXIT_WORK_FAILED;
-	/* init chooses where the media live (--media or $PARLERS_MEDIA);
-	 * any other command given --media only checks it is the same */
-	if (c->media && (create || c->media_given)) {
+	/* a new archive takes --media or $PARLERS_MEDIA; an archive without
+	 * media yet takes --media; any other command given --media only
+	 * checks it is the same */
+	if (c->media && (fresh || c->media_given)) {
 		const char *now = prl_archive_media_store(*out);
+		int set = fresh || (create && !now);
 
-		if ((create ? prl_archive_media_store_set(*out, c->media)
-			    : (now && !strcmp(now, c->media) ? 0 : -PRL_EINVAL)) < 0) {
-			if (create)
+		if (set ? prl_archive_media_store_set(*out, c->media) < 0
+			: !now || strcmp(now, c->media) != 0) {
+			if (set)
 				cli_error("%s", prl_archive_errmsg(*out));
 			else
 				cli_error("this archive keeps its media in %s, not %s",

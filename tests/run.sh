@@ -28,6 +28,15 @@ run() { # name, meson options...
 }
 
 CC=gcc run gcc
+# the tests that ingest, serve media with ranges, check and export, again
+# with every archive keeping its media in an object store (s3rver on
+# loopback; tests/s3/with-s3.sh): gcc only, about 5 minutes
+if [ -d build-test-gcc ]; then
+	echo "== gcc, media in S3"
+	meson test -C build-test-gcc --setup s3 --print-errorlogs --num-processes 2 \
+		cli web-http export || status=1
+	logs="$logs build-test-gcc/meson-logs/testlog-s3.json"
+fi
 CC=clang run clang
 CC=gcc run asan -Db_sanitize=address,undefined -Db_lundef=false
 if [ "${PARLERS_SKIP_FUZZ:-0}" != 1 ]; then
