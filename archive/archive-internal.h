@@ -495,12 +495,14 @@ int archive_media_row(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, c
 /* ---- s3.c: a client for S3-compatible object storage ---- */
 
 struct archive_s3;
-/* Reads url ("s3://bucket/prefix"), the endpoint (PARLERS_S3_ENDPOINT),
- * region (AWS_REGION), credentials (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY) and PARLERS_S3_TIMEOUT (seconds) from the
- * environment or the file PARLERS_S3_CREDENTIALS names (NAME=VALUE
- * lines).  *out is the caller's, freed with archive_s3_free(). */
-int archive_s3_open(const char *url, struct archive_s3 **out, struct prl_buf *err);
+/* Reads url ("s3://bucket/prefix") and takes the endpoint, region,
+ * credentials and timeout from c (NULL: none), or for those c leaves
+ * NULL, from c's credentials file (lines PARLERS_S3_ENDPOINT=,
+ * AWS_REGION=, AWS_ACCESS_KEY_ID=, AWS_SECRET_ACCESS_KEY=,
+ * PARLERS_S3_TIMEOUT=).  *out is the caller's, freed with
+ * archive_s3_free(). */
+int archive_s3_open(const char *url, const struct prl_store_config *c, struct archive_s3 **out,
+		    struct prl_buf *err);
 void archive_s3_free(struct archive_s3 *s);
 /* HEAD of the bucket: reachable, and the credentials accepted. */
 int archive_s3_check(struct archive_s3 *s, struct prl_buf *err);

@@ -54,11 +54,11 @@ void archive_s3_free(struct archive_s3 *s)
 	free(s);
 }
 
-/* A value from the environment, else from the credentials file (lines
+/* v when set, else NAME's value in the credentials file (lines
  * NAME=VALUE), else NULL.  The caller frees. */
-static char *setting(const char *name, const char *file_text)
+static char *setting(const char *v, const char *name, const char *file_text)
 {
-	const char *v = getenv(name), *p;
+	const char *p;
 	size_t n = strlen(name);
 
 	if (v && *v)
@@ -95,14 +95,19 @@ static int read_text(const char *path, struct prl_buf *out, struct prl_buf *err)
 	return 0;
 }
 
-int archive_s3_open(const char *url, struct archive_s3 **out, struct prl_buf *err)
+int archive_s3_open(const char *url, const struct prl_store_config *c, struct archive_s3 **out,
+		    struct prl_buf *err)
 {
+	static const struct prl_store_config none;
 	struct prl_buf file = PRL_BUF_INIT, up = PRL_BUF_INIT;
 	struct archive_s3 *s;
-	const char *rest, *slash, *cred_file = getenv("PARLERS_S3_CREDENTIALS");
+	const char *rest, *slash, *cred_file;
 	char *access = NULL, *secret = NULL, *timeout = NULL;
 	int ret = -PRL_EINVAL;
 
+	if (!c)
+		c = &none;
+	cred_file = c->credentials_file;
 	if (!(s = calloc(1, sizeof(*s))))
 		return -PRL_ENOMEM;
 	if (strncmp(url, "s3://", 5) != 0 || !url[5] || url[5] == '/') {
@@ -131,11 +136,11 @@ int archive_s3_open(const char *url, struct archive_s3 **out, struct prl_buf *er
 	}
 	if (cred_file && *cred_file && (ret = read_text(cred_file, &file, err)) < 0)
 		goto fail;
-	s->endpoint = setting("PARLERS_S3_ENDPOINT", file.data);
-	s->region = setting("AWS_REGION", file.data);
-	access = setting("AWS_ACCESS_KEY_ID", file.data);
-	secret = setting("AWS_SECRET_ACCESS_KEY", file.data);
-	timeout = setting("PARLERS_S3_TIMEOUT", file.data);
+	s->endpoint = setting(c->endpoint, "PARLERS_S3_ENDPOINT", file.data);
+	s->region = setting(c->region, "AWS_REGION", file.data);
+	access = setting(c->access_key, "AWS_ACCESS_KEY_ID", file.data);
+	secret = setting(c->secret_key, "AWS_SECRET_ACCESS_KEY", file.data);
+	timeout = setting(NULL, "PARLERS_S3_TIMEOUT", file.data);
 	if (!s->region)
 		s->region = strdup("us-east-1");
 	if (!s->endpoint)
@@ -148,7 +153,7 @@ int archive_s3_open(const char *url, struct archive_s3 **out, struct prl_buf *er
 			     url);
 		goto fail;
 	}
-	s->timeout = timeout ? strtol(timeout, NULL, 10) : 30;
+	s->timeout = c->timeout_s > 0 ? c->timeout_s : timeout ? strtol(timeout, NULL, 10) : 30;
 	if (s->timeout <= 0)
 		s->timeout = 30;
 	prl_buf_addf(&up, "%s:%s", access, secret);

@@ -10,7 +10,8 @@
  * is a read-through cache of objects: a file wanted and not there is
  * fetched (GET), checked against its SHA-256, renamed into place, and the
  * least recently used files are removed once the folder outgrows its cap
- * (PARLERS_MEDIA_CACHE_MB, 10 GiB by default).  Files are published (PUT)
+ * (struct prl_store_config, set by cli/ from PARLERS_MEDIA_CACHE_MB; 10 GiB
+ * by default).  Files are published (PUT)
  * from the staging folder before they are renamed into media/ and before
  * the row that names them commits.
  *
@@ -57,14 +58,22 @@ end:
 	return ret;
 }
 
+static const struct prl_store_config *config;
+
+void prl_archive_store_config(const struct prl_store_config *c)
+{
+	config = c;
+}
+
 int archive_store_load(struct prl_archive *a)
 {
 	struct prl_buf url = PRL_BUF_INIT;
-	const char *cap = getenv("PARLERS_MEDIA_CACHE_MB");
 	int ret;
 
 	a->cache_used = -1;
-	a->cache_cap = (cap && atoll(cap) > 0 ? atoll(cap) : DEFAULT_CACHE_MB) * 1024 * 1024;
+	a->cache_cap =
+		(config && config->cache_mb > 0 ? (int64_t)config->cache_mb : DEFAULT_CACHE_MB) *
+		1024 * 1024;
 	if ((ret = read_conf(a->dir, &url)) < 0)
 		return archive_fail(a, ret, "%s/" CONF ": %s", a->dir, strerror(errno));
 	if (url.len)
@@ -95,7 +104,7 @@ static struct archive_s3 *client(struct prl_archive *a)
 
 	if (a->s3)
 		return a->s3;
-	if ((ret = archive_s3_open(a->store_url, &a->s3, &err)) < 0)
+	if ((ret = archive_s3_open(a->store_url, config, &a->s3, &err)) < 0)
 		archive_fail(a, ret, "%s", prl_buf_str(&err));
 	prl_buf_release(&err);
 	return a->s3;
@@ -271,9 +280,10 @@ static int by_use(const void *x, const void *y)
 	return (p->used > q->used) - (p->used < q->used);
 }
 
-/* Removes the least recently used cached files until the cache holds at
- * most nine tenths of its cap.  Every one of them is in the store. */
-static void cache_trim(struct prl_archive *a)
+/* Removes the least recently used cached files, never keep (the one just
+ * fetched, about to be served), until the cache holds at most nine tenths
+ * of its cap.  Every one of them is in the store. */
+static void cache_trim(struct prl_archive *a, const char *keep)
 {
 	struct cached_list l = {NULL, 0, 0};
 	int64_t total = cache_walk(a, collect, &l);
@@ -282,7 +292,7 @@ static void cache_trim(struct prl_archive *a)
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof(*l.v), by_use);
 	for (i = 0; i < l.n && total > a->cache_cap / 10 * 9; i++)
-		if (unlink(l.v[i].path) == 0)
+		if (strcmp(l.v[i].path, keep) != 0 && unlink(l.v[i].path) == 0)
 			total -= l.v[i].bytes;
 	for (i = 0; i < l.n; i++)
 		free(l.v[i].path);
@@ -346,7 +356,7 @@ int archive_media_local(struct prl_archive *a, const char *rel, const char *sha2
 	else
 		a->cache_used += got;
 	if (a->cache_used > a->cache_cap)
-		cache_trim(a);
+		cache_trim(a, abs->data);
 	ret = 0;
 end:
 	if (f)

@@ -161,6 +161,24 @@ int cli_parse_id(const char *s, int64_t *out)
 	return 0;
 }
 
+/* How an archive's object store is reached: the environment's word. */
+static void store_config_from_env(void)
+{
+	static struct prl_store_config sc;
+	const char *v;
+
+	sc.endpoint = getenv("PARLERS_S3_ENDPOINT");
+	sc.region = getenv("AWS_REGION");
+	sc.access_key = getenv("AWS_ACCESS_KEY_ID");
+	sc.secret_key = getenv("AWS_SECRET_ACCESS_KEY");
+	sc.credentials_file = getenv("PARLERS_S3_CREDENTIALS");
+	if ((v = getenv("PARLERS_S3_TIMEOUT")))
+		sc.timeout_s = strtol(v, NULL, 10);
+	if ((v = getenv("PARLERS_MEDIA_CACHE_MB")))
+		sc.cache_mb = strtoll(v, NULL, 10);
+	prl_archive_store_config(&sc);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = {NULL, "parlers", NULL, 0};
@@ -170,6 +188,7 @@ int main(int argc, char **argv)
 	c.data_dir = env && *env ? env : "parlers-data";
 	env = getenv("PARLERS_MEDIA");
 	c.media = env && *env ? env : NULL;
+	store_config_from_env();
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--data")) {
 			if (i + 1 >= argc) {

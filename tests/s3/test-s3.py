@@ -156,6 +156,23 @@ def main():
     finally:
         srv.stop()
 
+    # -- the cache keeps to its cap, and still serves what it just fetched
+    shutil.rmtree(os.path.join(data, "media"))
+    os.mkdir(os.path.join(data, "media"))
+    srv = Server(data, env=env(PARLERS_MEDIA_CACHE_MB="1"))
+    try:
+        got = []
+        for path in ("/media/1.opus", "/media/2.opus", "/media/1.mp3", "/media/2.mp3"):
+            st, h, body = request(srv.port, "GET", path)
+            got.append(st == 200 and h.get("etag") == '"%s"' % hashlib.sha256(body).hexdigest())
+        ok(all(got), "with a 1 MiB cache, four copies fetched in turn are each served whole",
+           got)
+        sizes = [os.path.getsize(os.path.join(data, r)) for r in media_files(data)]
+        ok(sum(sizes) <= 1024 * 1024 * 9 // 10 + max(sizes),
+           "... and the cache holds no more than its cap allows", sizes)
+    finally:
+        srv.stop()
+
     # -- fsck reads the store back
     code, out, err = run(data, "fsck")
     ok(code == 0 and "8 files checked, 0 problems" in out + err, "fsck checks every object", out + err)
