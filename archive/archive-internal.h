@@ -8,6 +8,7 @@
 #define PARLERS_ARCHIVE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "parlers/archive.h"
 
@@ -316,6 +317,11 @@ struct prl_archive {
 	struct prl_search_cache *own_search_cache; /* made with the handle, freed with it */
 	const char *audit_contributor;		   /* login archive_audit() names beside the author
 						    * while a proposal is accepted, else NULL */
+	char *store_url;			   /* "s3://bucket/prefix" from media.conf, or NULL:
+						    * media/ is the store */
+	struct archive_s3 *s3;			   /* its client, made on first use */
+	int64_t cache_cap;  /* bytes media/ may hold as a cache of the store */
+	int64_t cache_used; /* bytes it holds, -1 until counted */
 };
 
 struct search_vocab;
@@ -509,6 +515,52 @@ int archive_withheld_spans(struct prl_archive *a, int64_t rec_id, int64_t **span
  * with spans, ST_WITHHELD_MEDIA_GET's span set too. */
 int archive_media_row(struct prl_archive *a, enum stmt_id sid, int64_t rec_id, const char *kind,
 		      struct prl_buf *path, struct prl_buf *spans);
+
+/* ---- s3.c: a client for S3-compatible object storage ---- */
+
+struct archive_s3;
+/* Reads url ("s3://bucket/prefix") and takes the endpoint, region,
+ * credentials and timeout from c (NULL: none), or for those c leaves
+ * NULL, from c's credentials file (lines PARLERS_S3_ENDPOINT=,
+ * AWS_REGION=, AWS_ACCESS_KEY_ID=, AWS_SECRET_ACCESS_KEY=,
+ * PARLERS_S3_TIMEOUT=).  *out is the caller's, freed with
+ * archive_s3_free(). */
+int archive_s3_open(const char *url, const struct prl_store_config *c, struct archive_s3 **out,
+		    struct prl_buf *err);
+void archive_s3_free(struct archive_s3 *s);
+/* HEAD of the bucket: reachable, and the credentials accepted. */
+int archive_s3_check(struct archive_s3 *s, struct prl_buf *err);
+/* PUT of file path as key (below the prefix), its SHA-256 (hex) signed. */
+int archive_s3_put(struct archive_s3 *s, const char *key, const char *path, const char *sha256,
+		   struct prl_buf *err);
+int archive_s3_head(struct archive_s3 *s, const char *key, int64_t *bytes, struct prl_buf *err);
+/* GET of key (count bytes from from, or all when count < 0) written to to
+ * (when not NULL), hashed into hex (when not NULL), *got its length.
+ * -PRL_ENOTFOUND when the store has no such key. */
+int archive_s3_get(struct archive_s3 *s, const char *key, FILE *to, int64_t from, int64_t count,
+		   char hex[65], int64_t *got, struct prl_buf *err);
+/* DELETE of key; 0 when it was not there. */
+int archive_s3_delete(struct archive_s3 *s, const char *key, struct prl_buf *err);
+
+/* ---- store.c: media/ or an object store ---- */
+
+/* Reads DATA/media.conf into a->store_url (when open). */
+int archive_store_load(struct prl_archive *a);
+void archive_store_close(struct prl_archive *a);
+/* Sends file (rel's new bytes, SHA-256 sha256) to the object store before
+ * a row names it; nothing to do with media/ as the store. */
+int archive_media_publish(struct prl_archive *a, const char *rel, const char *file,
+			  const char *sha256, struct prl_buf *err);
+/* Removes rel from the object store once no row names it. */
+int archive_media_forget(struct prl_archive *a, const char *rel);
+/* Appends to abs the absolute path of rel, first fetched from the object
+ * store into the media/ cache (checked against sha256 when not NULL) when
+ * it is not there. */
+int archive_media_local(struct prl_archive *a, const char *rel, const char *sha256,
+			struct prl_buf *abs);
+/* Reads rel from the object store into to (when not NULL) and hex. */
+int archive_media_fetch_to(struct prl_archive *a, const char *rel, FILE *to, char hex[65],
+			   int64_t *got, struct prl_buf *err);
 
 /* ---- institutions.c ---- */
 

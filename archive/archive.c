@@ -161,6 +161,8 @@ int prl_archive_open(const char *dir, unsigned flags, struct prl_archive **out, 
 		goto fail;
 	}
 	a->search_cache = a->own_search_cache;
+	if ((ret = archive_store_load(a)) < 0)
+		goto fail;
 	prl_buf_addf(&path, "%s/archive.db", real);
 	if (!(flags & PRL_OPEN_CREATE) && access(path.data, F_OK) != 0) {
 		ret = archive_fail(a, -PRL_ENOTFOUND,
@@ -221,6 +223,7 @@ void prl_archive_close(struct prl_archive *a)
 	prl_search_cache_free(a->own_search_cache);
 	free(a->dir);
 	free(a->media_dir);
+	archive_store_close(a);
 	prl_buf_release(&a->errmsg);
 	free(a);
 }

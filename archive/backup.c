@@ -547,6 +547,56 @@ static int dest_holds(struct backup_run *r, const char *rel, const char *dst, in
 	return ret == 0 && got == bytes && !strcmp(hex, sha);
 }
 
+/* place_file() for an archive whose media are in an object store: the
+ * object read into a temporary file beside dst, checked, renamed. */
+static int place_object(struct backup_run *r, const char *rel, int64_t bytes, const char *sha,
+			const char *dst)
+{
+	struct prl_buf tmp = PRL_BUF_INIT;
+	char hex[65];
+	int64_t got = 0;
+	FILE *f;
+	int ret;
+
+	prl_buf_addf(&tmp, "%s/%.8s/.tmp-%s", r->dest, rel, rel + 9);
+	if (!(f = fopen(tmp.data, "wb"))) {
+		ret = archive_fail(r->a, errno_err(errno), "%s: cannot write %s: %s", r->dest, rel,
+				   strerror(errno));
+		goto end;
+	}
+	prl_buf_reset(&r->why);
+	ret = archive_media_fetch_to(r->a, rel, f, hex, &got, &r->why);
+	if (fclose(f) != 0 && ret == 0)
+		ret = errno_err(errno);
+	if (ret == -PRL_ENOTFOUND) {
+		prl_buf_reset(&r->changed);
+		prl_buf_addf(&r->changed, "%s: gone from the object store", rel);
+		ret = 1;
+	} else if (ret == -PRL_ENOSPC) {
+		ret = archive_fail(r->a, ret, "%s: no space left on device (copying %s)", r->dest,
+				   rel);
+	} else if (ret < 0) {
+		ret = archive_fail(r->a, ret, "%s", prl_buf_str(&r->why));
+	} else if (got != bytes || strcmp(hex, sha) != 0) {
+		prl_buf_reset(&r->changed);
+		prl_buf_addf(&r->changed,
+			     "%s: the object store's copy does not match its SHA-256 (run parlers "
+			     "fsck)",
+			     rel);
+		ret = 1;
+	} else if (rename(tmp.data, dst) != 0) {
+		ret = archive_fail(r->a, errno_err(errno), "%s: %s", dst, strerror(errno));
+	} else {
+		r->st.copied++;
+		r->st.bytes_copied += got;
+	}
+end:
+	if (ret != 0)
+		unlink(tmp.data);
+	prl_buf_release(&tmp);
+	return ret;
+}
+
 /* Puts one media file into dest.  Returns 0, 1 when the archive's file is
  * not the one the snapshot names (changed since: take a new snapshot), or
  * a negative prl_err. */
@@ -572,6 +622,10 @@ static int place_file(struct backup_run *r, const char *rel, int64_t bytes, cons
 		goto end;
 	}
 	unlink(dst.data);
+	if (r->a->store_url) {
+		ret = place_object(r, rel, bytes, sha, dst.data);
+		goto end;
+	}
 	if (stat(src.data, &sb) != 0 || (int64_t)sb.st_size != bytes) {
 		int gone = errno == ENOENT && access(src.data, F_OK) != 0;
 

@@ -831,6 +831,11 @@ static int store(struct ingest *in)
 		rels[i] = in->files[i].rel.data;
 	if ((ret = archive_staging_journal(&in->staging, rels, in->nfiles, &res->error)) < 0)
 		goto end;
+	/* in the object store (when it is the store) before a row names them */
+	for (size_t i = 0; i < in->nfiles; i++)
+		if ((ret = archive_media_publish(a, in->files[i].rel.data, in->files[i].tmp.data,
+						 in->files[i].sha256, &res->error)) < 0)
+			goto end;
 	for (size_t i = 0; i < in->nfiles; i++) {
 		if (rename(in->files[i].tmp.data, in->files[i].final.data) != 0) {
 			prl_buf_addf(&res->error, "cannot move into %s: %s", dirbuf.data,

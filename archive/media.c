@@ -87,9 +87,11 @@ static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind 
 		goto end;
 	}
 	memset(&m, 0, sizeof(m));
-	prl_buf_addf(&path, "%s/%s", a->dir, (const char *)sqlite3_column_text(st, 0));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
+	if ((ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256,
+				       &path)) < 0)
+		goto end;
 	if (!(m.path = prl_buf_detach(&path, NULL))) {
 		ret = -PRL_ENOMEM;
 		goto end;
@@ -158,10 +160,14 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 				    (long long)id, kinds[k].kind);
 	}
 	memset(&m, 0, sizeof(m));
-	prl_buf_addf(&path, "%s/%s", a->dir, (const char *)sqlite3_column_text(st, 0));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
+	ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256, &path);
 	sqlite3_reset(st);
+	if (ret < 0) {
+		prl_buf_release(&path);
+		return ret;
+	}
 	m.path = prl_buf_detach(&path, NULL);
 	if (!m.path)
 		return -PRL_ENOMEM;
@@ -280,7 +286,9 @@ static int walk_strays(struct prl_archive *a, const struct known *k,
 			continue;
 		}
 		while ((fe = readdir(d))) {
-			if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, ".."))
+			/* .fetch-*: an object on its way into the cache */
+			if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, "..") ||
+			    !strncmp(fe->d_name, ".fetch-", 7))
 				continue;
 			prl_buf_reset(&rel);
 			prl_buf_addf(&rel, "media/%s/%s", de->d_name, fe->d_name);
@@ -295,6 +303,35 @@ static int walk_strays(struct prl_archive *a, const struct known *k,
 	prl_buf_release(&rel);
 	prl_buf_release(&sub);
 	return problems;
+}
+
+/* One object read back from the store and hashed.  Returns 1 for a
+ * problem reported, 0, or a negative prl_err (the store cannot be read:
+ * no verdict can be given). */
+static int check_object(struct prl_archive *a, const char *rel, int64_t bytes, const char *want,
+			int64_t rid,
+			void (*report)(void *, enum prl_fsck_problem, const char *, int64_t),
+			void *ctx)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	char hex[65];
+	int64_t got = 0;
+	int ret = archive_media_fetch_to(a, rel, NULL, hex, &got, &err);
+
+	if (ret == -PRL_ENOTFOUND) {
+		report(ctx, PRL_FSCK_MISSING, rel, rid);
+		ret = 1;
+	} else if (ret < 0) {
+		archive_fail(a, ret, "%s", prl_buf_str(&err));
+	} else if (got != bytes) {
+		report(ctx, PRL_FSCK_SIZE, rel, rid);
+		ret = 1;
+	} else if (strcmp(hex, want) != 0) {
+		report(ctx, PRL_FSCK_MISMATCH, rel, rid);
+		ret = 1;
+	}
+	prl_buf_release(&err);
+	return ret;
 }
 
 int prl_archive_fsck(struct prl_archive *a,
@@ -322,9 +359,18 @@ int prl_archive_fsck(struct prl_archive *a,
 
 		if ((ret = known_add(&k, rel)) < 0)
 			goto fail;
+		checked++;
+		if (a->store_url) {
+			if ((ret = check_object(a, rel, bytes, want, rid, report, ctx)) < 0)
+				goto fail;
+			problems += ret;
+		}
 		prl_buf_reset(&abs);
 		prl_buf_addf(&abs, "%s/%s", a->dir, rel);
-		checked++;
+		/* with an object store, a file not in the cache is no loss; one
+		 * there is served, and checked like the store's */
+		if (a->store_url && stat(abs.data, &sb) != 0)
+			continue;
 		if (stat(abs.data, &sb) != 0) {
 			report(ctx, PRL_FSCK_MISSING, rel, rid);
 			problems++;

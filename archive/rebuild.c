@@ -123,6 +123,8 @@ static int put_in_place(struct rebuild_run *r, int64_t id, const char *kind, con
 	 * run leaves a file the next sweep knows as its own */
 	if ((ret = archive_staging_note_replaced(&r->staging, rel, bytes, hex, &r->err)) < 0)
 		goto end;
+	if ((ret = archive_media_publish(r->a, rel, tmp, hex, &r->err)) < 0)
+		goto end;
 	prl_buf_addf(&abs, "%s/%s", r->a->dir, rel);
 	if (rename(tmp, abs.data) != 0 && errno == ENOENT) {
 		/* the media/xx folder itself was lost: made again */
@@ -215,7 +217,10 @@ static int rebuild_one(struct rebuild_run *r, int64_t id, unsigned what, unsigne
 		goto end;
 	}
 	/* never a derivative of a damaged original */
-	prl_buf_addf(&abs, "%s/%s", a->dir, orig.data);
+	if ((ret = archive_media_local(a, orig.data, NULL, &abs)) < 0) {
+		prl_buf_addstr(&r->err, prl_archive_errmsg(a));
+		goto end;
+	}
 	if ((ret = hash_file(abs.data, hex, &r->err)) < 0)
 		goto end;
 	if (strcmp(hex, b.sha256) != 0) {

@@ -257,6 +257,8 @@ static int purge_one(struct prl_archive *a, int64_t id,
 		prl_buf_addf(&path, "%s/%s", a->dir, rel);
 		if (unlink(path.data) != 0 && errno != ENOENT)
 			ret = archive_fail(a, -PRL_EIO, "%s: %s", rel, strerror(errno));
+		else
+			ret = archive_media_forget(a, rel);
 		off += strlen(rel) + 1;
 	}
 	if (ret == 0 && report)

@@ -182,6 +182,10 @@ static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind, co
 		goto end;
 	}
 	prl_buf_reset(&old);
+	if ((ret = archive_media_publish(a, rel.data, tmp.data, hex, &why)) < 0) {
+		ret = archive_fail(a, ret, "%s", prl_buf_str(&why));
+		goto end;
+	}
 	if (rename(tmp.data, abs.data) != 0) {
 		ret = archive_fail(a, -PRL_EIO, "%s: cannot put in place", abs.data);
 		goto end;
@@ -208,6 +212,7 @@ done:
 			prl_buf_reset(&abs);
 			prl_buf_addf(&abs, "%s/%s", a->dir, old.data);
 			unlink(abs.data);
+			archive_media_forget(a, old.data);
 		}
 	} else {
 		archive_rollback(a);

@@ -16,6 +16,8 @@
 struct cli {
 	const char *data_dir; /* -d DIR, $PARLERS_DATA, or ./parlers-data */
 	const char *prog;     /* "parlers" */
+	const char *media;    /* --media URL, or $PARLERS_MEDIA for init: NULL for media/ */
+	int media_given;      /* --media was on the command line */
 };
 
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -53,6 +54,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: parlers [-d DIR] COMMAND [ARGS]\n\n"
 		   "An archive for the sound heritage of regional dialects.\n\n"
 		   "  -d DIR    the data folder (default: $PARLERS_DATA, else ./parlers-data)\n"
+		   "  --media s3://BUCKET/PREFIX\n"
+		   "            with init: keep the media in an S3-compatible object store\n"
+		   "            (default: $PARLERS_MEDIA, else DIR/media)\n"
 		   "  --version print the version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -97,13 +101,39 @@ int cli_unknown_option(const char *cmd, char **argv)
 
 int cli_open(struct cli *c, int create, struct prl_archive **out)
 {
-	struct prl_buf err = PRL_BUF_INIT;
-	int ret = prl_archive_open(c->data_dir, create ? PRL_OPEN_CREATE : 0, out, &err);
+	struct prl_buf err = PRL_BUF_INIT, db = PRL_BUF_INIT;
+	int ret, fresh;
 
+	/* $PARLERS_MEDIA is for archives made now; --media for any */
+	prl_buf_addf(&db, "%s/archive.db", c->data_dir);
+	fresh = create && access(db.data, F_OK) != 0;
+	prl_buf_release(&db);
+	ret = prl_archive_open(c->data_dir, create ? PRL_OPEN_CREATE : 0, out, &err);
 	if (ret < 0)
 		cli_error("%s", prl_buf_str(&err));
 	prl_buf_release(&err);
-	return ret < 0 ? EXIT_WORK_FAILED : 0;
+	if (ret < 0)
+		return EXIT_WORK_FAILED;
+	/* a new archive takes --media or $PARLERS_MEDIA; an archive without
+	 * media yet takes --media; any other command given --media only
+	 * checks it is the same */
+	if (c->media && (fresh || c->media_given)) {
+		const char *now = prl_archive_media_store(*out);
+		int set = fresh || (create && !now);
+
+		if (set ? prl_archive_media_store_set(*out, c->media) < 0
+			: !now || strcmp(now, c->media) != 0) {
+			if (set)
+				cli_error("%s", prl_archive_errmsg(*out));
+			else
+				cli_error("this archive keeps its media in %s, not %s",
+					  now ? now : "its media/ folder", c->media);
+			prl_archive_close(*out);
+			*out = NULL;
+			return EXIT_WORK_FAILED;
+		}
+	}
+	return 0;
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -132,13 +162,34 @@ int cli_parse_id(const char *s, int64_t *out)
 	return 0;
 }
 
+/* How an archive's object store is reached: the environment's word. */
+static void store_config_from_env(void)
+{
+	static struct prl_store_config sc;
+	const char *v;
+
+	sc.endpoint = getenv("PARLERS_S3_ENDPOINT");
+	sc.region = getenv("AWS_REGION");
+	sc.access_key = getenv("AWS_ACCESS_KEY_ID");
+	sc.secret_key = getenv("AWS_SECRET_ACCESS_KEY");
+	sc.credentials_file = getenv("PARLERS_S3_CREDENTIALS");
+	if ((v = getenv("PARLERS_S3_TIMEOUT")))
+		sc.timeout_s = strtol(v, NULL, 10);
+	if ((v = getenv("PARLERS_MEDIA_CACHE_MB")))
+		sc.cache_mb = strtoll(v, NULL, 10);
+	prl_archive_store_config(&sc);
+}
+
 int main(int argc, char **argv)
 {
-	struct cli c = {NULL, "parlers"};
+	struct cli c = {NULL, "parlers", NULL, 0};
 	const char *env = getenv("PARLERS_DATA");
 	int i = 1;
 
 	c.data_dir = env && *env ? env : "parlers-data";
+	env = getenv("PARLERS_MEDIA");
+	c.media = env && *env ? env : NULL;
+	store_config_from_env();
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--data")) {
 			if (i + 1 >= argc) {
@@ -150,6 +201,18 @@ int main(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--data=", 7)) {
 			c.data_dir = argv[i] + 7;
 			i++;
+		} else if (!strcmp(argv[i], "--media") || !strncmp(argv[i], "--media=", 8)) {
+			if (argv[i][7] == '=') {
+				c.media = argv[i] + 8;
+				i++;
+			} else if (i + 1 < argc) {
+				c.media = argv[i + 1];
+				i += 2;
+			} else {
+				fprintf(stderr, "parlers: --media needs s3://bucket/prefix\n");
+				return EXIT_USAGE;
+			}
+			c.media_given = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

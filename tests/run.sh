@@ -31,6 +31,17 @@ run() { # name, meson options...
 }
 
 CC=gcc run gcc
+# the tests that ingest, fsck and serve media with ranges, again with
+# every archive keeping its media in an object store (s3rver on loopback;
+# tests/s3/with-s3.sh): gcc only, about 4 minutes (export passes too, and
+# adds 3: add it when there is time; backup, restore and repair against
+# the store are tests/s3's own)
+if [ -d build-test-gcc ]; then
+	echo "== gcc, media in S3"
+	meson test -C build-test-gcc --setup s3 --print-errorlogs --num-processes 2 \
+		cli web-http || status=1
+	logs="$logs build-test-gcc/meson-logs/testlog-s3.json"
+fi
 CC=clang SUITE_ARGS="--no-suite browser" run clang
 CC=gcc SUITE_ARGS="--no-suite browser" run asan -Db_sanitize=address,undefined -Db_lundef=false
 if [ "${PARLERS_SKIP_FUZZ:-0}" != 1 ]; then

@@ -378,6 +378,35 @@ struct prl_media {
 
 void prl_media_clear(struct prl_media *m);
 
+/* How archives whose media are in an object store reach it, for the
+ * whole process; cli/ fills it from the environment (PARLERS_S3_ENDPOINT,
+ * AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * PARLERS_S3_CREDENTIALS, PARLERS_S3_TIMEOUT, PARLERS_MEDIA_CACHE_MB). */
+struct prl_store_config {
+	const char *endpoint;	      /* "https://host[:port]"; NULL: the file's, else AWS */
+	const char *region;	      /* signing region; NULL: the file's, else us-east-1 */
+	const char *access_key;	      /* NULL: the file's */
+	const char *secret_key;	      /* NULL: the file's */
+	const char *credentials_file; /* NAME=VALUE lines for what is NULL above, or NULL */
+	long timeout_s;		      /* without progress before a request is given up; 0: 30 */
+	long long cache_mb;	      /* the cap of media/ as the store's cache; 0: 10240 */
+};
+/* Sets c (not copied: it and its strings live as long as the process)
+ * for the archives opened from then on. */
+void prl_archive_store_config(const struct prl_store_config *c);
+
+/* Where the archive keeps its media: NULL for the data folder's media/,
+ * or the object store's address ("s3://bucket/prefix"), owned by a. */
+const char *prl_archive_media_store(struct prl_archive *a);
+/* Puts the archive's media in the object store at url (s3://bucket/prefix,
+ * endpoint and credentials from the environment: PARLERS_S3_ENDPOINT,
+ * AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or the file that
+ * PARLERS_S3_CREDENTIALS names), checking first that the bucket answers.
+ * Only on an archive that holds no media yet; 0 when url is already its
+ * store.  -PRL_EINVAL (a bad address, no credentials, another store),
+ * -PRL_EACCESS (credentials refused), -PRL_EIO (the store unreachable). */
+int prl_archive_media_store_set(struct prl_archive *a, const char *url);
+
 /*
  * The stored file of kind k for recording id, as viewer may have it:
  * -PRL_ENOTFOUND (unknown, private to viewer, or no such file),
