@@ -550,6 +550,35 @@ static const struct migration migrations[] = {
 	 "  note TEXT,"
 	 "  PRIMARY KEY (parcours_id, ord));"
 	 "CREATE INDEX parcours_stops_recording ON parcours_stops(recording_id);"},
+	{15,
+	 /* themes: a controlled list staff edit, and its tags on recordings
+	  * and on segments; a tag goes with its recording, its segment or its
+	  * theme */
+	 "CREATE TABLE themes ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  slug TEXT NOT NULL UNIQUE CHECK (length(slug) BETWEEN 1 AND 64"
+	 "   AND slug NOT GLOB '*[^a-z0-9-]*'),"
+	 "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),"
+	 "  description TEXT,"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 "CREATE TABLE recording_themes ("
+	 "  theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  PRIMARY KEY (theme_id, recording_id)) WITHOUT ROWID;"
+	 "CREATE INDEX recording_themes_recording ON recording_themes(recording_id);"
+	 "CREATE TABLE segment_themes ("
+	 "  theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,"
+	 "  segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  PRIMARY KEY (theme_id, segment_id)) WITHOUT ROWID;"
+	 "CREATE INDEX segment_themes_segment ON segment_themes(segment_id);"
+	 "CREATE INDEX segment_themes_recording ON segment_themes(recording_id, theme_id);"
+	 "INSERT INTO themes(slug, name, description) VALUES"
+	 " ('la-mer', 'La mer', 'La pêche, les marins, la côte et les îles.'),"
+	 " ('les-metiers', 'Les métiers', 'Les métiers d''autrefois et leurs mots.'),"
+	 " ('la-ferme', 'La ferme', 'Les bêtes, les champs, le cidre et le beurre.'),"
+	 " ('les-veillees', 'Les veillées', 'Contes, chansons et histoires du soir.'),"
+	 " ('les-fetes', 'Les fêtes', 'Assemblées, noces, foires et fêtes du calendrier.');"},
 };
 
 int prl_archive_latest_schema(void)
