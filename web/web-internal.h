@@ -86,6 +86,8 @@ enum web_template {
 	WEB_TPL_SIGNUP,
 	WEB_TPL_REVIEW,
 	WEB_TPL_CONTRIBUTOR,
+	WEB_TPL_THEME,
+	WEB_TPL_MAP,
 	WEB_NTEMPLATES
 };
 
@@ -506,6 +508,11 @@ web_handler web_page_signup, web_page_review, web_page_contributor;
 web_handler web_api_signup, web_api_propose_segment, web_api_propose_stretch;
 web_handler web_api_proposals, web_api_proposal_accept, web_api_proposal_decline;
 web_handler web_api_contributor, web_api_recording_contributors;
+/* themes.c and map.c: themes, their tags, the map of voices */
+web_handler web_page_theme, web_api_themes, web_api_theme, web_api_theme_add;
+web_handler web_api_theme_edit, web_api_theme_delete, web_api_recording_tag;
+web_handler web_api_recording_untag, web_api_segment_tag, web_api_segment_untag;
+web_handler web_page_map, web_api_map, web_api_map_place;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,
