@@ -573,6 +573,9 @@ static const struct migration migrations[] = {
 	 "  PRIMARY KEY (theme_id, segment_id)) WITHOUT ROWID;"
 	 "CREATE INDEX segment_themes_segment ON segment_themes(segment_id);"
 	 "CREATE INDEX segment_themes_recording ON segment_themes(recording_id, theme_id);"
+	 /* the map's walk reads this index alone, never the recordings' rows */
+	 "CREATE INDEX recordings_map ON recordings(place_id, deleted_at, access,"
+	 "  institution_id, variety, date, duration_ms);"
 	 "INSERT INTO themes(slug, name, description) VALUES"
 	 " ('la-mer', 'La mer', 'La pêche, les marins, la côte et les îles.'),"
 	 " ('les-metiers', 'Les métiers', 'Les métiers d''autrefois et leurs mots.'),"

@@ -102,7 +102,9 @@ enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
 			return res;
 		}
 		prl_buf_addch(&b, '\n');
-		blob = web_blob_new(prl_buf_str(&b), b.len);
+		/* made for one request: compressed fast (a tenth of the size all
+		 * the same); one that is kept, at the usual level */
+		blob = web_blob_new_level(prl_buf_str(&b), b.len, key ? 6 : 1);
 		prl_buf_release(&b);
 		if (blob && key)
 			web_cache_put(c, key, (int)r->viewer.role, sig, blob);

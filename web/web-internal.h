@@ -154,6 +154,9 @@ struct web_cache {
 /* A new blob holding a copy of data (refs = 1) and, when it is worth it,
  * its gzip form; NULL when memory is exhausted. */
 struct web_blob *web_blob_new(const char *data, size_t len);
+/* The same, compressed at zlib's level (1 fastest, 9 smallest; 6 above):
+ * 1 for an answer made for one request, where the time counts more. */
+struct web_blob *web_blob_new_level(const char *data, size_t len, int level);
 struct web_blob *web_blob_ref(struct web_blob *b);
 void web_blob_unref(struct web_blob *b); /* accepts NULL */
 /* A response sending b's bytes (gzip-compressed when gz and b has them,
