@@ -79,19 +79,24 @@
       el('p', {}, [rec.speakers, line].filter(Boolean).join(' — ')));
   }
 
+  function placeName(p) {
+    return p.name + (p.commune && p.commune !== p.name ? ' (' + p.commune + ')' : '');
+  }
+
   async function showVoices(root, place, filters, play) {
     const box = root.querySelector('.voices');
-    box.replaceChildren(el('h3', {}, place.name), el('p', { class: 'n' }, t('map_loading')));
+    const name = placeName(place);
+    box.replaceChildren(el('h3', {}, name), el('p', { class: 'n' }, t('map_loading')));
     let data;
     try {
       data = await PRL.getJSON('/api/map/places/' + place.id + query(filters));
     } catch (err) {
-      box.replaceChildren(el('h3', {}, place.name), el('p', { class: 'n' }, t('map_error')));
+      box.replaceChildren(el('h3', {}, name), el('p', { class: 'n' }, t('map_error')));
       return;
     }
     const recs = data.recordings || [];
     box.replaceChildren(
-      el('h3', { tabindex: '-1' }, place.name),
+      el('h3', { tabindex: '-1' }, name),
       el('p', { class: 'n' }, recordingsLabel(place.recordings) + ' · ' + hours(place.seconds)),
       el('ul', {}, ...recs.map((r) => voiceItem(r, play))));
     root.dataset.place = String(place.id);
@@ -187,7 +192,7 @@
           radius: radius(p.seconds || 0), color: '#123542', weight: 2,
           fillColor: '#b3411b', fillOpacity: 0.85, className: 'voice-point',
         });
-        m.bindTooltip(p.name + ' — ' + recordingsLabel(p.recordings) + ', ' + hours(p.seconds || 0));
+        m.bindTooltip(placeName(p) + ' — ' + recordingsLabel(p.recordings) + ', ' + hours(p.seconds || 0));
         m.on('click', () => showVoices(root, p, filters, play));
         m.placeId = p.id;
         markers.push(m);
@@ -198,7 +203,7 @@
                 const h = root.querySelector('.voices h3');
                 if (h) h.focus();
               });
-            } }, p.name + (p.commune && p.commune !== p.name ? ' (' + p.commune + ')' : '')),
+            } }, placeName(p)),
             ' ', el('span', { class: 'n' }, recordingsLabel(p.recordings) + ', ' + hours(p.seconds || 0))));
         }
       }
