@@ -167,6 +167,11 @@ async function main() {
   ok(await page.getAttribute('#theme-map', 'href') === '/map?theme=la-mer', 'and links the theme on the map');
   await page.screenshot({ path: path.join(shots, 'theme.png'), fullPage: true });
 
+  // a recording's page names its themes, each a link to the theme's page
+  await page.goto(server.base + `/recordings/${idMezoun}?lang=fr`);
+  const themeLink = await waitFor(() => page.$eval('#meta a[href^="/themes/"]', (a) => [a.textContent, a.getAttribute('href')]).catch(() => null));
+  ok(themeLink && themeLink[0] === 'La mer' && themeLink[1] === '/themes/la-mer', 'a recording\'s page links its themes', themeLink);
+
   // English
   await page.goto(server.base + '/map?lang=en');
   await waitFor(() => page.$eval('.voices-map', (m) => m.classList.contains('loaded')), 8000);
