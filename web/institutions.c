@@ -244,11 +244,11 @@ enum MHD_Result web_page_institutions(struct web_request *r, const struct web_pa
  * of recordings, all for the viewer; unknown: the 404 page. */
 enum MHD_Result web_page_institution(struct web_request *r, const struct web_params *p)
 {
-	static const char *const names[] = {"data", "facets", "list", "title", "short", "map"};
+	static const char *const names[] = {"data", "facets", "list", "title", "short"};
 	struct prl_buf raw[3] = {PRL_BUF_INIT, PRL_BUF_INIT, PRL_BUF_INIT};
 	struct prl_buf out[3] = {PRL_BUF_INIT, PRL_BUF_INIT, PRL_BUF_INIT};
-	struct prl_buf title = PRL_BUF_INIT, shortb = PRL_BUF_INIT, map = PRL_BUF_INIT;
-	const struct prl_buf *values[] = {&out[0], &out[1], &out[2], &title, &shortb, &map};
+	struct prl_buf title = PRL_BUF_INIT, shortb = PRL_BUF_INIT;
+	const struct prl_buf *values[] = {&out[0], &out[1], &out[2], &title, &shortb};
 	struct prl_archive *a;
 	enum MHD_Result ret;
 	int err;
@@ -274,19 +274,15 @@ enum MHD_Result web_page_institution(struct web_request *r, const struct web_par
 	for (int i = 0; i < 3 && err == 0; i++)
 		err = web_json_for_script(&out[i], prl_buf_str(&raw[i]), raw[i].len);
 	prl_xml_escape(&shortb, p->tail);
-	if (err == 0)
-		err = web_json_for_script(&map, prl_buf_str(&r->srv->map_config),
-					  r->srv->map_config.len);
 	ret = err == -PRL_ENOTFOUND ? web_error_html(r, MHD_HTTP_NOT_FOUND)
 	      : err < 0		    ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
-				    : web_page_send(r, WEB_TPL_INSTITUTION, names, values, 6, 1);
+				    : web_page_send(r, WEB_TPL_INSTITUTION, names, values, 5, 0);
 	for (int i = 0; i < 3; i++) {
 		prl_buf_release(&raw[i]);
 		prl_buf_release(&out[i]);
 	}
 	prl_buf_release(&title);
 	prl_buf_release(&shortb);
-	prl_buf_release(&map);
 	return ret;
 }
 

@@ -411,8 +411,8 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 	struct prl_recording_filter flt;
 	struct prl_featured_opts fo = {0, 0, 1000};
 	struct prl_buf facets = PRL_BUF_INIT, list = PRL_BUF_INIT, featured = PRL_BUF_INIT,
-		       fj = PRL_BUF_INIT, lj = PRL_BUF_INIT, ftj = PRL_BUF_INIT, mj = PRL_BUF_INIT;
-	struct fill f = {{"facets", "list", "featured", "map"}, {&fj, &lj, &ftj, &mj}, 1};
+		       fj = PRL_BUF_INIT, lj = PRL_BUF_INIT, ftj = PRL_BUF_INIT;
+	struct fill f = {{"facets", "list", "featured"}, {&fj, &lj, &ftj}, 0};
 	struct prl_archive *a = web_archive_get(r->srv);
 	const char *s;
 	char day[16];
@@ -444,9 +444,6 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 		err = web_json_for_script(&lj, prl_buf_str(&list), list.len);
 	if (err == 0)
 		err = web_json_for_script(&ftj, prl_buf_str(&featured), featured.len);
-	if (err == 0)
-		err = web_json_for_script(&mj, prl_buf_str(&r->srv->map_config),
-					  r->srv->map_config.len);
 	ret = err < 0 ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
 		      : send_page(r, MHD_HTTP_OK, WEB_TPL_HOME, &f);
 	prl_buf_release(&facets);
@@ -455,7 +452,6 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 	prl_buf_release(&fj);
 	prl_buf_release(&lj);
 	prl_buf_release(&ftj);
-	prl_buf_release(&mj);
 	return ret;
 }
 

@@ -341,10 +341,6 @@ def check_pages(data, c, rec):
     ok(facets == {"collections": [], "places": [], "speakers": []} and first.get("total") == 0,
        "a visitor sees none of a private recording's collection, place, speaker or listing",
        (facets, first.get("total")))
-    # an institution's page carries its map panel of voices (issue 13)
-    ok("tile.openstreetmap.org" in hd.get("content-security-policy", ""),
-       "an institution's page, with its map panel, may show the tiles")
-    st, hd, _ = request("GET", "/search")
     ok("tile.openstreetmap.org" not in hd.get("content-security-policy", ""),
        "a page without a map keeps images to the site")
     ok(b'name="institution" value="assoc-b"' in body,

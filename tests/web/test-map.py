@@ -375,9 +375,11 @@ def check_pages():
                  "MarkerCluster.Default.css", "map.js", "map.css"):
         st, _, _ = get("/static/" + name)
         ok(st == 200, "/static/%s is served" % name)
-    st, _, body = get("/")
-    ok(st == 200 and b'class="map-panel"' in body and b'id="map-data"' in body,
+    st, hd, body = get("/")
+    ok(st == 200 and b'class="map-panel"' in body and b"map.js" in body,
        "the home page has a map panel")
+    ok("tile.openstreetmap.org" not in hd.get("content-security-policy", "x"),
+       "its panel draws the outline alone: no tile server is asked from the home page")
     st, _, body = get("/themes/la-mer")
     html = body.decode("utf-8", "replace")
     ok(st == 200 and "Le bère et les pommiers" in html, "/themes/la-mer lists its recording")

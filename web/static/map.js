@@ -7,7 +7,8 @@
 // same places, for keyboard and screen readers), lists its voices with a
 // play button each.  The background is the outline shipped with parlers
 // (static/normandy.geojson) under the operator's tiles when they load;
-// with no tiles the outline alone is the map.  On /themes/{slug} it draws
+// with no tiles the outline alone is the map, as it always is in the
+// panels of the home and institution pages.  On /themes/{slug} it draws
 // the theme's recordings.  Text from the archive only ever becomes text
 // nodes.
 'use strict';
@@ -158,10 +159,12 @@
     const list = root.querySelector('.place-list');
     const count = root.querySelector('.map-count');
     const play = player();
-    const map = L.map(node, { scrollWheelZoom: false, zoomSnap: 0.25, keyboard: true });
+    const map = L.map(node, { scrollWheelZoom: false, zoomSnap: 0.25, keyboard: true, maxZoom: 18 });
     map.createPane('outline');
     map.getPane('outline').style.zIndex = 150;
-    if (cfg && cfg.tiles) {
+    // the panels of the home and institution pages draw the outline alone:
+    // no page but the map's own asks a tile server for anything
+    if (root.dataset.full && cfg && cfg.tiles) {
       L.tileLayer(cfg.tiles, { attribution: cfg.attribution || '', maxZoom: 18 }).addTo(map);
     }
     map.fitBounds(L.latLngBounds([[48.15, -2.75], [50.15, 1.85]]), { padding: [8, 8] });
