@@ -299,6 +299,23 @@ enum stmt_id {
 	ST_PARTNER_RECORDS_PAGE,
 	ST_PARTNER_SEARCH_COUNT,
 	ST_PARTNER_SEARCH,
+	/* schema 15: themes, and the map of voices */
+	ST_THEME_ADD,
+	ST_THEME_EDIT,
+	ST_THEME_DELETE,
+	ST_THEME_BY_SLUG,
+	ST_THEME_LIST,
+	ST_THEME_TAG_RECORDING,
+	ST_THEME_UNTAG_RECORDING,
+	ST_THEME_TAG_SEGMENT,
+	ST_THEME_UNTAG_SEGMENT,
+	ST_THEME_SEGMENT_RECORDING,
+	ST_THEMES_OF_RECORDING,
+	ST_THEMES_OF_SEGMENTS,
+	ST_THEME_RECORDINGS,
+	ST_MAP_VARIETY_KNOWN,
+	ST_MAP_PLACES,
+	ST_MAP_PLACE_VOICES,
 	ST_COUNT
 };
 
@@ -566,5 +583,27 @@ int archive_media_fetch_to(struct prl_archive *a, const char *rel, FILE *to, cha
 
 /* ,"key":"text" from column col of st, nothing when it is NULL. */
 void archive_json_text_field(struct prl_buf *b, const char *key, sqlite3_stmt *st, int col);
+
+/* ---- themes of segments (themes.c) ---- */
+
+struct archive_segment_theme {
+	int64_t segment_id; /* tagged */
+	char *slug;	    /* with this theme (owned) */
+};
+
+/* The theme tags of a recording's segments, sorted by segment. */
+struct archive_segment_themes {
+	struct archive_segment_theme *tags; /* n of them (owned) */
+	size_t n, cap;
+};
+
+/* Reads the tags of recording rid's segments into *t (cleared first);
+ * release with archive_segment_themes_clear(). */
+int archive_segment_themes_load(struct prl_archive *a, int64_t rid,
+				struct archive_segment_themes *t);
+void archive_segment_themes_clear(struct archive_segment_themes *t); /* accepts NULL */
+/* Appends ,"themes":[slug, ...] for segment sid when it has any. */
+int archive_segment_themes_json(const struct archive_segment_themes *t, int64_t sid,
+				struct prl_buf *out);
 
 #endif

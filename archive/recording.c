@@ -66,7 +66,8 @@ static void add_str(struct prl_buf *out, const char *key, sqlite3_stmt *st, int 
 }
 
 /* all: 1 for a viewer who reads withheld passages, else those are left out */
-static int write_segments(struct prl_archive *a, int64_t tier_id, int all, struct prl_buf *out)
+static int write_segments(struct prl_archive *a, int64_t tier_id, int all,
+			  const struct archive_segment_themes *themes, struct prl_buf *out)
 {
 	sqlite3_stmt *ss = archive_stmt(a, all ? ST_SEGMENTS_OF_TIER : ST_SEGMENTS_OF_TIER_SHOWN);
 	int rc, first = 1;
@@ -83,6 +84,7 @@ static int write_segments(struct prl_archive *a, int64_t tier_id, int all, struc
 		add_num(out, "parent_id", ss, 4, 0);
 		add_num(out, "version", ss, 9, 0);
 		machine_segment_json(ss, 10, out);
+		archive_segment_themes_json(themes, sqlite3_column_int64(ss, 0), out);
 		prl_buf_addch(out, '}');
 		first = 0;
 	}
@@ -95,14 +97,19 @@ static int write_segments(struct prl_archive *a, int64_t tier_id, int all, struc
 static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 		       struct prl_buf *out)
 {
+	struct archive_segment_themes themes;
 	struct prl_buf *heads = NULL, *g;
 	sqlite3_stmt *st;
 	int64_t *tids = NULL, *gi;
 	size_t n = 0, i;
 	int rc, ret = 0;
 
-	if (!(st = archive_stmt(a, ST_TIERS_OF)))
+	if ((ret = archive_segment_themes_load(a, id, &themes)) < 0)
+		return ret;
+	if (!(st = archive_stmt(a, ST_TIERS_OF))) {
+		archive_segment_themes_clear(&themes);
 		return -PRL_ESQL;
+	}
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct prl_buf *h;
@@ -143,7 +150,8 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 	for (i = 0; ret == 0 && i < n; i++) {
 		prl_buf_addstr(out, i ? "," : "");
 		prl_buf_add(out, heads[i].data, heads[i].len);
-		if ((ret = write_segments(a, tids[i], prl_access_sees_withheld(v), out)) == 0)
+		if ((ret = write_segments(a, tids[i], prl_access_sees_withheld(v), &themes, out)) ==
+		    0)
 			prl_buf_addstr(out, "]}");
 	}
 	prl_buf_addch(out, ']');
@@ -151,6 +159,7 @@ static int write_tiers(struct prl_archive *a, const struct prl_viewer *v, int64_
 		prl_buf_release(&heads[i]);
 	free(heads);
 	free(tids);
+	archive_segment_themes_clear(&themes);
 	return ret;
 }
 
@@ -270,7 +279,8 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 	prl_buf_addf(out, ",\"can_listen\":%s", vis == PRL_SEE_ALL ? "true" : "false");
 	sqlite3_reset(st);
 
-	if ((ret = write_speakers(a, id, out)) < 0)
+	if ((ret = write_speakers(a, id, out)) < 0 ||
+	    (ret = prl_archive_recording_themes_json(a, id, out)) < 0)
 		return ret;
 	if (with_tiers && vis == PRL_SEE_ALL) {
 		if ((ret = write_tiers(a, v, id, out)) < 0)

@@ -574,6 +574,38 @@ static const struct migration migrations[] = {
 	 "  WHERE status IN ('queued', 'running') AND recording_id IS NOT NULL;"
 	 "CREATE INDEX jobs_queued ON jobs(status, id);"
 	 "CREATE INDEX jobs_recording ON jobs(recording_id, id);"},
+	{15,
+	 /* themes: a controlled list staff edit, and its tags on recordings
+	  * and on segments; a tag goes with its recording, its segment or its
+	  * theme */
+	 "CREATE TABLE themes ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  slug TEXT NOT NULL UNIQUE CHECK (length(slug) BETWEEN 1 AND 64"
+	 "   AND slug NOT GLOB '*[^a-z0-9-]*'),"
+	 "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),"
+	 "  description TEXT,"
+	 "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+	 "CREATE TABLE recording_themes ("
+	 "  theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  PRIMARY KEY (theme_id, recording_id)) WITHOUT ROWID;"
+	 "CREATE INDEX recording_themes_recording ON recording_themes(recording_id);"
+	 "CREATE TABLE segment_themes ("
+	 "  theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,"
+	 "  segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,"
+	 "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+	 "  PRIMARY KEY (theme_id, segment_id)) WITHOUT ROWID;"
+	 "CREATE INDEX segment_themes_segment ON segment_themes(segment_id);"
+	 "CREATE INDEX segment_themes_recording ON segment_themes(recording_id, theme_id);"
+	 /* the map's walk reads this index alone, never the recordings' rows */
+	 "CREATE INDEX recordings_map ON recordings(place_id, deleted_at, access,"
+	 "  institution_id, variety, date, duration_ms);"
+	 "INSERT INTO themes(slug, name, description) VALUES"
+	 " ('la-mer', 'La mer', 'La pêche, les marins, la côte et les îles.'),"
+	 " ('les-metiers', 'Les métiers', 'Les métiers d''autrefois et leurs mots.'),"
+	 " ('la-ferme', 'La ferme', 'Les bêtes, les champs, le cidre et le beurre.'),"
+	 " ('les-veillees', 'Les veillées', 'Contes, chansons et histoires du soir.'),"
+	 " ('les-fetes', 'Les fêtes', 'Assemblées, noces, foires et fêtes du calendrier.');"},
 	{16,
 	 /* partners harvested over OAI-PMH and their records.  A partner's
 	  * name is its key in URLs (like an institution's short name); from=

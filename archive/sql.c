@@ -60,6 +60,20 @@
 	" FROM proposals p WHERE " status PROPOSALS_REST " AND p.id > ifnull(?11, 0)"              \
 	" ORDER BY p.id LIMIT ?9 OFFSET ?10"
 
+/* The recordings the map and a theme's page show (schema 15): ?1 the
+ * highest level the viewer hears, ?2 a further level heard in institution
+ * ?3 only (a researcher's grant; -1 none); ?4 variety, ?5 and ?6 the first
+ * date of a decade and of the next, ?7 an institution's id, ?8 a theme's
+ * id (a recording tagged, or one of its segments), NULL for no filter. */
+#define MAP_WHERE                                                                                  \
+	" r.deleted_at IS NULL AND (r.access <= ?1 OR (r.access <= ?2 AND r.institution_id = ?3))" \
+	" AND (?4 IS NULL OR r.variety = ?4 COLLATE NOCASE)"                                       \
+	" AND (?5 IS NULL OR (r.date >= ?5 AND r.date < ?6))"                                      \
+	" AND (?7 IS NULL OR r.institution_id = ?7)"                                               \
+	" AND (?8 IS NULL OR r.id IN (SELECT recording_id FROM recording_themes"                   \
+	"  WHERE theme_id = ?8) OR r.id IN (SELECT recording_id FROM segment_themes"               \
+	"  WHERE theme_id = ?8))"
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -866,6 +880,57 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" r.description, r.url, r.iiif_manifest, p.name FROM partner_records_fts f"
 		" JOIN partner_records r ON r.id = f.rowid JOIN partners p ON p.id = r.partner_id"
 		" WHERE partner_records_fts MATCH ?1 ORDER BY f.rank, r.id LIMIT ?2 OFFSET ?3",
+	/* schema 15: themes, and the map of voices */
+	[ST_THEME_ADD] = "INSERT INTO themes(slug, name, description) VALUES (?1, ?2, ?3)",
+	[ST_THEME_EDIT] = "UPDATE themes SET slug = coalesce(?2, slug), name = coalesce(?3, name),"
+			  " description = CASE WHEN ?5 THEN ?4 ELSE description END,"
+			  " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE slug = ?1",
+	[ST_THEME_DELETE] = "DELETE FROM themes WHERE slug = ?1",
+	[ST_THEME_BY_SLUG] = "SELECT id, slug, name, description FROM themes WHERE slug = ?1",
+	[ST_THEME_LIST] = "SELECT t.slug, t.name, t.description, (SELECT count(*) FROM recordings r"
+			  "  WHERE r.deleted_at IS NULL AND (r.access <= ?1"
+			  "  OR (r.access <= ?2 AND r.institution_id = ?3))"
+			  "  AND (r.id IN (SELECT recording_id FROM recording_themes"
+			  "  WHERE theme_id = t.id) OR r.id IN (SELECT recording_id"
+			  "  FROM segment_themes WHERE theme_id = t.id))) FROM themes t"
+			  " ORDER BY t.name COLLATE NOCASE, t.slug",
+	[ST_THEME_TAG_RECORDING] = "INSERT OR IGNORE INTO recording_themes(theme_id, recording_id)"
+				   " VALUES (?1, ?2)",
+	[ST_THEME_UNTAG_RECORDING] = "DELETE FROM recording_themes"
+				     " WHERE theme_id = ?1 AND recording_id = ?2",
+	[ST_THEME_TAG_SEGMENT] = "INSERT OR IGNORE INTO segment_themes(theme_id, segment_id,"
+				 " recording_id) VALUES (?1, ?2, ?3)",
+	[ST_THEME_UNTAG_SEGMENT] = "DELETE FROM segment_themes"
+				   " WHERE theme_id = ?1 AND segment_id = ?2",
+	[ST_THEME_SEGMENT_RECORDING] = "SELECT t.recording_id FROM segments s"
+				       " JOIN tiers t ON t.id = s.tier_id WHERE s.id = ?1",
+	[ST_THEMES_OF_RECORDING] = "SELECT t.slug, t.name FROM recording_themes rt"
+				   " JOIN themes t ON t.id = rt.theme_id WHERE rt.recording_id = ?1"
+				   " ORDER BY t.name COLLATE NOCASE, t.slug",
+	[ST_THEMES_OF_SEGMENTS] = "SELECT st.segment_id, t.slug FROM segment_themes st"
+				  " JOIN themes t ON t.id = st.theme_id WHERE st.recording_id = ?1"
+				  " ORDER BY st.segment_id, t.slug",
+	[ST_THEME_RECORDINGS] =
+		"SELECT r.id, r.title, r.date, r.duration_ms, r.variety, p.name, p.commune"
+		" FROM recordings r LEFT JOIN places p ON p.id = r.place_id WHERE" MAP_WHERE
+		" ORDER BY r.date, r.id LIMIT ?9",
+	[ST_MAP_VARIETY_KNOWN] = "SELECT 1 FROM recordings WHERE variety = ?1 COLLATE NOCASE"
+				 " AND deleted_at IS NULL LIMIT 1",
+	/* recordings grouped by place on the covering index recordings_map
+	 * (schema 15), then each place found once by id */
+	[ST_MAP_PLACES] = "SELECT p.id, p.name, p.commune, p.lat, p.lon, g.n, g.s FROM"
+			  " (SELECT r.place_id AS pid, count(*) AS n,"
+			  "  sum(ifnull(r.duration_ms, 0)) AS s FROM recordings r"
+			  "  WHERE r.place_id IS NOT NULL AND" MAP_WHERE " GROUP BY r.place_id) g"
+			  " JOIN places p ON p.id = g.pid WHERE p.lat IS NOT NULL"
+			  " AND p.lon IS NOT NULL ORDER BY g.pid",
+	[ST_MAP_PLACE_VOICES] =
+		"SELECT r.id, r.title, r.date, r.duration_ms, r.variety,"
+		" (SELECT group_concat(coalesce(s.pseudonym, s.name), ', ') FROM "
+		"recording_speakers rs"
+		"  JOIN speakers s ON s.id = rs.speaker_id WHERE rs.recording_id = r.id)"
+		" FROM recordings r WHERE r.place_id = ?9 AND" MAP_WHERE
+		" ORDER BY r.date, r.id LIMIT ?10",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -54,6 +54,7 @@ int cmd_harvest(struct cli *c, int argc, char **argv);
  * on stderr.  Stop it (it finishes or abandons its run) before exiting. */
 int cli_harvest_schedule_start(const char *data_dir, double hours, int quiet);
 void cli_harvest_schedule_stop(void);
+int cmd_theme(struct cli *c, int argc, char **argv);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -47,6 +47,7 @@ static const struct command {
 	{"speaker", cmd_speaker, "list, edit or merge the speakers"},
 	{"place", cmd_place, "list, edit or merge the places"},
 	{"harvest", cmd_harvest, "add partners and harvest their catalogues over OAI-PMH"},
+	{"theme", cmd_theme, "add, list, edit or delete the themes; tag recordings and segments"},
 };
 
 static void usage(FILE *f)

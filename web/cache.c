@@ -45,7 +45,7 @@
 /* Compresses b's bytes once, so that every listener gets the small form
  * (a JSON of thousands of segments shrinks about tenfold).  Failing
  * leaves b without it: the plain bytes are always there. */
-static void gzip_into(struct web_blob *b)
+static void gzip_into(struct web_blob *b, int level)
 {
 	z_stream z;
 	uLong bound;
@@ -53,7 +53,7 @@ static void gzip_into(struct web_blob *b)
 
 	memset(&z, 0, sizeof(z));
 	/* windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants */
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return;
 	bound = deflateBound(&z, (uLong)b->len);
 	if (!(out = malloc(bound))) {
@@ -101,6 +101,11 @@ int web_accepts_gzip(const char *header)
 
 struct web_blob *web_blob_new(const char *data, size_t len)
 {
+	return web_blob_new_level(data, len, 6);
+}
+
+struct web_blob *web_blob_new_level(const char *data, size_t len, int level)
+{
 	struct web_blob *b = malloc(sizeof(*b) + len + 1);
 
 	if (!b)
@@ -112,7 +117,7 @@ struct web_blob *web_blob_new(const char *data, size_t len)
 	memcpy(b->data, data, len);
 	b->data[len] = '\0';
 	if (len >= GZIP_MIN_BYTES)
-		gzip_into(b);
+		gzip_into(b, level);
 	return b;
 }
 

@@ -46,6 +46,8 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_REVIEW] = "review.html",
 	[WEB_TPL_CONTRIBUTOR] = "contributor.html",
 	[WEB_TPL_PARTNERS] = "partners.html",
+	[WEB_TPL_THEME] = "theme.html",
+	[WEB_TPL_MAP] = "map.html",
 };
 
 static const struct web_asset *find_asset(const char *name)

@@ -57,6 +57,7 @@ struct web_route {
 #define CATALOGUE_REFUSED "the catalogue's records are for annotators and admins"
 #define REVIEW_REFUSED "only annotators and admins review proposals"
 #define JOBS_REFUSED "jobs are for annotators and admins"
+#define THEMES_REFUSED "themes are given by annotators and admins"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -181,6 +182,28 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/partners", web_api_partners, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/partners/{name}/records", web_api_partner_records, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/partners", web_page_partners, WEB_HTML, 0, 0, 0},
+	/* themes and the map of voices */
+	{WEB_GET, "/map", web_page_map, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/map", web_api_map, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/map/places/{id}", web_api_map_place, WEB_JSON, 0, 0, 0, NULL,
+	 "no such place"},
+	{WEB_GET, "/themes/{slug}", web_page_theme, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/themes", web_api_themes, WEB_JSON, 0, 0, 0},
+	{WEB_POST, "/api/themes", web_api_theme_add, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 THEMES_REFUSED},
+	{WEB_GET, "/api/themes/{slug}", web_api_theme, WEB_JSON, 0, 0, 0},
+	{WEB_PATCH, "/api/themes/{slug}", web_api_theme_edit, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR,
+	 0, THEMES_REFUSED},
+	{WEB_DELETE, "/api/themes/{slug}", web_api_theme_delete, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED},
+	{WEB_POST, "/api/recordings/{id}/themes", web_api_recording_tag, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED, NO_REC},
+	{WEB_DELETE, "/api/recordings/{id}/themes/{slug}", web_api_recording_untag, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED, NO_REC},
+	{WEB_POST, "/api/segments/{sid}/themes", web_api_segment_tag, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED, "no such segment"},
+	{WEB_DELETE, "/api/segments/{sid}/themes/{slug}", web_api_segment_untag, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED, "no such segment"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -88,6 +88,8 @@ enum web_template {
 	WEB_TPL_REVIEW,
 	WEB_TPL_CONTRIBUTOR,
 	WEB_TPL_PARTNERS,
+	WEB_TPL_THEME,
+	WEB_TPL_MAP,
 	WEB_NTEMPLATES
 };
 
@@ -154,6 +156,9 @@ struct web_cache {
 /* A new blob holding a copy of data (refs = 1) and, when it is worth it,
  * its gzip form; NULL when memory is exhausted. */
 struct web_blob *web_blob_new(const char *data, size_t len);
+/* The same, compressed at zlib's level (1 fastest, 9 smallest; 6 above):
+ * 1 for an answer made for one request, where the time counts more. */
+struct web_blob *web_blob_new_level(const char *data, size_t len, int level);
 struct web_blob *web_blob_ref(struct web_blob *b);
 void web_blob_unref(struct web_blob *b); /* accepts NULL */
 /* A response sending b's bytes (gzip-compressed when gz and b has them,
@@ -513,6 +518,11 @@ web_handler web_api_proposals, web_api_proposal_accept, web_api_proposal_decline
 /* background jobs (jobs.c) */
 web_handler web_api_job, web_api_jobs, web_api_job_cancel, web_api_recording_rebuild;
 web_handler web_api_contributor, web_api_recording_contributors;
+/* themes.c and map.c: themes, their tags, the map of voices */
+web_handler web_page_theme, web_api_themes, web_api_theme, web_api_theme_add;
+web_handler web_api_theme_edit, web_api_theme_delete, web_api_recording_tag;
+web_handler web_api_recording_untag, web_api_segment_tag, web_api_segment_untag;
+web_handler web_page_map, web_api_map, web_api_map_place;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,

@@ -344,6 +344,76 @@ int prl_archive_parcours_list_json(struct prl_archive *a, const struct prl_viewe
 int prl_archive_parcours_json(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
 			      struct prl_buf *out);
 
+/* ---- themes and the map of voices (themes.c) ----
+ *
+ * Themes are a controlled list staff edit (la mer, les métiers, la
+ * ferme, ...); staff tag recordings and segments with them.  The map of
+ * voices counts, per place with coordinates, the recordings a viewer may
+ * hear, under optional filters.  What a viewer is shown of either holds
+ * only recordings the viewer may hear (the access gate's level for the
+ * viewer's role, and a researcher's granted institution).
+ */
+
+#define PRL_THEME_NAME_MAX 200	/* bytes of a theme's name */
+#define PRL_THEME_DESC_MAX 4000 /* bytes of its description */
+#define PRL_MAP_VOICES_MAX 500	/* recordings of one place listed at most */
+
+/* True when s is a theme's slug (the rule of institutions' short names). */
+int prl_theme_slug_valid(const char *s);
+/* Adds a theme.  description may be NULL.  -PRL_EINVAL (a bad slug, an
+ * empty or too long name or description, not UTF-8), -PRL_EEXIST. */
+int prl_archive_theme_add(struct prl_archive *a, const char *slug, const char *name,
+			  const char *description);
+/* Changes theme slug: new_slug, name, description (NULL: unchanged; an
+ * empty description clears it).  -PRL_ENOTFOUND, -PRL_EINVAL, -PRL_EEXIST. */
+int prl_archive_theme_edit(struct prl_archive *a, const char *slug, const char *new_slug,
+			   const char *name, const char *description);
+/* Deletes a theme and its tags.  -PRL_ENOTFOUND. */
+int prl_archive_theme_delete(struct prl_archive *a, const char *slug);
+
+enum prl_theme_target {
+	PRL_THEME_RECORDING = 0, /* id names a recording */
+	PRL_THEME_SEGMENT = 1,	 /* id names a segment */
+};
+/* Tags (untag 0) or untags the recording or segment id with theme slug,
+ * for viewer v, who must be allowed to change the recording
+ * (PRL_MAY_WRITE through the access gate).  Tagging twice, or untagging
+ * what is not tagged, changes nothing and succeeds.  -PRL_ENOTFOUND (no
+ * such theme, recording or segment, or one v may not see), -PRL_EACCESS. */
+int prl_archive_theme_tag(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
+			  enum prl_theme_target target, int64_t id, int untag);
+/* {"themes": [{slug, name, description, recordings}]} by name, recordings
+ * counting those v may hear that are tagged or have a tagged segment. */
+int prl_archive_themes_json(struct prl_archive *a, const struct prl_viewer *v, struct prl_buf *out);
+/* {slug, name, description, total, recordings: [{id, title, date,
+ * duration_ms, variety, place, commune}]}: the first limit (1 to 1000) of
+ * the theme's recordings v may hear, by date.  -PRL_ENOTFOUND. */
+int prl_archive_theme_json(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
+			   int limit, struct prl_buf *out);
+/* ,"themes":[{slug, name}] of recording id, appended to out. */
+int prl_archive_recording_themes_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
+
+/* What the map shows: every field NULL or 0 for everything. */
+struct prl_map_filter {
+	const char *variety;	 /* a variety, in any case */
+	int decade;		 /* a year ending in 0 (1970: 1970 to 1979), or 0 */
+	const char *theme;	 /* a theme's slug */
+	const char *institution; /* an institution's short name */
+};
+/* A GeoJSON FeatureCollection: a Point per place with coordinates and
+ * recordings v may hear under f, properties {id, name, commune,
+ * recordings, seconds}.  -PRL_EINVAL with a sentence in
+ * prl_archive_errmsg() for a filter naming nothing known (an unknown
+ * variety, theme or institution, a decade that is not one). */
+int prl_archive_map_json(struct prl_archive *a, const struct prl_viewer *v,
+			 const struct prl_map_filter *f, struct prl_buf *out);
+/* {"place": id, "total", "recordings": [{id, title, date, duration_ms,
+ * variety, speakers}]}: the recordings of place_id v may hear under f, by
+ * date, PRL_MAP_VOICES_MAX at most.  -PRL_EINVAL as above. */
+int prl_archive_map_place_json(struct prl_archive *a, const struct prl_viewer *v,
+			       const struct prl_map_filter *f, int64_t place_id,
+			       struct prl_buf *out);
+
 /* ---- listening games (games.c) ---- */
 
 /* One round of game "meaning" (hear a sentence, choose its meaning) or

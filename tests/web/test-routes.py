@@ -49,7 +49,9 @@ TAILS = {"/api/recordings/{id}/annotations.{ext}": "json",
          "/api/institutions/{short}": "archive",
          "/routes/{slug}": "la-route",
          "/api/routes/{slug}": "la-route",
-         "/institutions/{short}": "archive"}
+         "/institutions/{short}": "archive",
+         "/themes/{slug}": "la-mer",
+         "/api/themes/{slug}": "la-mer"}
 # a query string or body that makes a route's sample request a whole one
 QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "?q=la",
            "/oai": "?verb=Identify", "/api/export": "?ids=%(public)d&audio=none",
@@ -72,7 +74,9 @@ SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
            # a job is nobody's to a visitor
            ("GET", "/api/jobs/{jid}"): (None, None, 404),
            # no partner is harvested in this archive
-           ("GET", "/api/partners/{name}/records"): (None, None, 404)}
+           ("GET", "/api/partners/{name}/records"): (None, None, 404),
+           # the map of voices: place 0 is no id
+           ("GET", "/api/map/places/{id}"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 
 srv = None

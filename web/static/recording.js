@@ -64,6 +64,12 @@
     addMeta(dl, 'meta_access', t('access_' + rec.access));
     addMeta(dl, 'meta_description', rec.description);
     if (Array.isArray(rec.keywords) && rec.keywords.length) addMeta(dl, 'meta_keywords', rec.keywords.join(', '));
+    if (Array.isArray(rec.themes) && rec.themes.length) {
+      const dd = el('dd', { class: 'themes' });
+      rec.themes.forEach((th, i) => dd.append(i ? ', ' : '',
+        el('a', { href: '/themes/' + encodeURIComponent(th.slug) }, th.name)));
+      dl.append(el('dt', {}, t('meta_themes')), dd);
+    }
   }
 
   /* ---- staff: the record corrected in place (PATCH from its version) ---- */
