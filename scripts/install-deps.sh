@@ -11,7 +11,8 @@ libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev zlib1g-dev libssl-de
 libfftw3-dev libespeak-ng-dev espeak-ng-data
 ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium clang-format
 strace
-libjs-leaflet"
+libjs-leaflet
+libjs-sortable"
 
 missing=""
 for p in $PACKAGES; do

@@ -13,7 +13,8 @@
  * reads it, up to the next '/' or the pattern's next literal character;
  * {ext}, {name}, {short} and {slug} match the rest of the path, which holds no '/'; {a,b,c}
  * matches one of the words listed, as the rest of the path.  A parameter
- * of the rest of the path ends the pattern.
+ * of the rest of the path ends the pattern; a word parameter followed by
+ * more pattern ({slug}/edit) matches up to the next '/', at most 64 bytes.
  *
  * Always holds: no path a visitor sends is ever opened as a file (a
  * handler gets ids and a word, never a path); a request reaches a handler
@@ -54,6 +55,7 @@ struct web_route {
 #define ME_REFUSED "not signed in"
 #define CATALOGUE_REFUSED "the catalogue's records are for annotators and admins"
 #define REVIEW_REFUSED "only annotators and admins review proposals"
+#define ROUTES_REFUSED "only annotators and admins write routes"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -114,6 +116,7 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/oembed", web_oembed, WEB_JSON, 0, 0, 0},
 	/* thematic routes: each stop as its viewer may hear it */
 	{WEB_GET, "/routes", web_page_routes, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/routes/new", web_page_route_edit, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/routes/{slug}", web_page_route, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/routes", web_api_routes, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/routes/{slug}", web_api_route, WEB_JSON, 0, 0, 0},
@@ -166,6 +169,20 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/contributors/{name}", web_api_contributor, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/recordings/{id}/contributors", web_api_recording_contributors, WEB_JSON, 0,
 	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
+	/* routes written by staff (parcours.c): the editor, the writes, the
+	 * history and its reverts, the IIIF collection of a route */
+	{WEB_GET, "/routes/{slug}/edit", web_page_route_edit, WEB_HTML, 0, 0, 0},
+	{WEB_POST, "/api/routes", web_api_route_create, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 ROUTES_REFUSED},
+	{WEB_PUT, "/api/routes/{slug}", web_api_route_put, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 ROUTES_REFUSED},
+	{WEB_DELETE, "/api/routes/{slug}", web_api_route_delete, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, ROUTES_REFUSED},
+	{WEB_GET, "/api/route-history/{slug}", web_api_route_history, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, HISTORY_REFUSED},
+	{WEB_POST, "/api/route-history/{hid}/revert", web_api_route_revert, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, ROUTES_REFUSED},
+	{WEB_GET, "/iiif/routes/{slug}/collection.json", web_iiif_route, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -186,7 +203,7 @@ static const struct {
 	const char *name;
 } method_names[] = {
 	{WEB_GET, "GET"},     {WEB_GET, "HEAD"},      {WEB_POST, "POST"},
-	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"},
+	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"}, {WEB_PUT, "PUT"},
 };
 
 enum match {
@@ -205,7 +222,9 @@ static unsigned method_bit(const struct web_request *r)
 		return WEB_PATCH;
 	if (!strcmp(r->method, MHD_HTTP_METHOD_DELETE))
 		return WEB_DELETE;
-	return 0; /* PUT, OPTIONS...: no row takes them */
+	if (!strcmp(r->method, MHD_HTTP_METHOD_PUT))
+		return WEB_PUT;
+	return 0; /* OPTIONS...: no row takes them */
 }
 
 /* True when the word s[0..n) is one of the comma-separated words of list[0..len). */
@@ -249,6 +268,18 @@ static enum match route_match(const char *pat, const char *path, struct web_para
 			if (web_parse_id(path, n, nids ? &p->id2 : &p->id) < 0)
 				return nids ? MATCH_NO : MATCH_BAD_ID;
 			nids++;
+			path += n;
+			continue;
+		}
+		/* a word followed by more of the pattern: up to the next '/' */
+		if (*pat && !memchr(name, ',', len)) {
+			for (n = 0; path[n] && path[n] != '/'; n++)
+				;
+			if (n == 0 || n >= sizeof(p->word))
+				return MATCH_NO;
+			memcpy(p->word, path, n);
+			p->word[n] = '\0';
+			p->tail = p->word;
 			path += n;
 			continue;
 		}

@@ -86,6 +86,7 @@ enum web_template {
 	WEB_TPL_SIGNUP,
 	WEB_TPL_REVIEW,
 	WEB_TPL_CONTRIBUTOR,
+	WEB_TPL_ROUTE_EDIT,
 	WEB_NTEMPLATES
 };
 
@@ -413,6 +414,7 @@ struct json_t *web_body_object(struct web_request *r, enum MHD_Result *answered)
 #define WEB_POST 2u
 #define WEB_PATCH 4u
 #define WEB_DELETE 8u
+#define WEB_PUT 16u
 
 /* What a route answers on success; errors are JSON for JSON and media. */
 enum web_answer {
@@ -437,6 +439,7 @@ struct web_params {
 	int64_t id;	  /* the first {id} of the path ({sid}, {tid}...), or 0 */
 	int64_t id2;	  /* the second ({wid} of a withheld span), or 0 */
 	const char *tail; /* {ext}, {name} or one of {a,b}: the rest of the path, or NULL */
+	char word[65];	  /* a word parameter inside the path ({slug}/edit); tail points here */
 };
 
 typedef enum MHD_Result web_handler(struct web_request *r, const struct web_params *p);
@@ -498,6 +501,10 @@ web_handler web_api_routes, web_api_route;
  * with nothing the viewer may hear). */
 int web_routes_json(struct web_request *r, struct prl_buf *out, unsigned *status);
 int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out, unsigned *status);
+/* routes written by staff, their history (parcours.c), the editor's page
+ * (pages.c) and a route as a IIIF Collection (iiif.c) */
+web_handler web_api_route_create, web_api_route_put, web_api_route_delete;
+web_handler web_api_route_history, web_api_route_revert, web_page_route_edit, web_iiif_route;
 /* The sources that may frame the embed page (pages.c): the operator's,
  * else "*". */
 const char *web_frame_ancestors(const struct web_server *s);
