@@ -606,6 +606,10 @@ static int parcours_change(struct prl_archive *a, const struct prl_viewer *v, co
 				   (long long)version, (long long)base_version);
 		goto end;
 	}
+	if (how == CHANGE_REVERT && before && target && json_equal(before, target)) {
+		ret = archive_fail(a, -PRL_ECONFLICT, "the route '%s' is already as it was", slug);
+		goto end;
+	}
 	if (target) {
 		/* written first, so that a malformed stop is named as such; the
 		 * transaction takes it back if v may not use a stop */
