@@ -151,6 +151,9 @@
       places.get(key).idx.push(i);
     });
     const bounds = L.latLngBounds([[48.15, -2.75], [50.15, 1.85]]);
+    for (const pl of places.values()) bounds.extend([pl.lat, pl.lon]);
+    // a view first: markers added to a map without one have no element yet
+    map.fitBounds(bounds, { padding: [12, 12] });
     const line = [];
     for (const pl of places.values()) {
       const label = pl.idx.map((i) => i + 1).join(', ');
@@ -166,14 +169,12 @@
         go(next !== undefined ? next : pl.idx[0], true);
       });
       markers.push({ m, idx: pl.idx });
-      bounds.extend([pl.lat, pl.lon]);
     }
     stops.forEach((s) => {
       const p = (s.recording || {}).place || {};
       if (typeof p.lat === 'number' && typeof p.lon === 'number') line.push([p.lat, p.lon]);
     });
     if (line.length > 1) L.polyline(line, { color: '#b3411b', weight: 2, opacity: 0.6, dashArray: '4 6', interactive: false }).addTo(map);
-    map.fitBounds(bounds, { padding: [12, 12] });
     node.classList.add('drawn');
     try {
       const r = await fetch(node.dataset.outline, { credentials: 'same-origin' });
