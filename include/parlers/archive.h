@@ -737,6 +737,10 @@ struct prl_export_opts {
 	void *ctx;
 	const char *institution; /* short name, or NULL: an institution's recordings
 				  * (an unknown one is -PRL_EINVAL) */
+	const char *route;	 /* a thematic route's slug, or NULL: the recordings of
+				  * its stops the viewer may hear, and the route as
+				  * data/routes/SLUG.json (an unknown one, or one with
+				  * nothing to hear, is -PRL_ENOTFOUND) */
 };
 
 struct prl_export;

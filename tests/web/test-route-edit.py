@@ -18,10 +18,13 @@ Collection, against a real `parlers serve` and a real archive.
 - hostile titles and notes come back as text; a route of 500 stops saved
   through the API answers whole;
 - the IIIF Collection lists the manifests of the stops the viewer may
-  hear, each with a Range per stop.
+  hear, each with a Range per stop;
+- `parlers export --route` and /api/export?route= bag the route's JSON
+  with its stops' recordings, the stops the viewer may not hear left out.
 
 Python standard library only; TAP.
 """
+import io
 import json
 import os
 import shutil
@@ -29,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import harness  # noqa: E402
@@ -124,6 +128,7 @@ def run_all(tmp, data):
     check_institution(data, c, route, p1, b_private)
     check_hostile_and_large(c, p1)
     check_iiif(c, p1, p2, b_private)
+    check_bag(tmp, data, c, p1, b_private)
 
 
 def check_roles(c, route):
@@ -318,6 +323,47 @@ def check_iiif(c, p1, p2, b_private):
     ok(st == 404, "the private recording's manifest stays 404", st)
     st, h, body = anon("GET", "/iiif/routes/nowhere/collection.json")
     ok(st == 404, "an unknown route's collection: 404", st)
+
+
+def bag_route(zbytes, slug):
+    with zipfile.ZipFile(io.BytesIO(zbytes)) as z:
+        names = z.namelist()
+        route = json.loads(z.read("data/routes/%s.json" % slug)) \
+            if "data/routes/%s.json" % slug in names else None
+        manifest = z.read("manifest-sha256.txt").decode()
+        readme = z.read("data/README.txt").decode()
+    return names, route, manifest, readme
+
+
+def check_bag(tmp, data, c, p1, b_private):
+    out = os.path.join(tmp, "route.zip")
+    r = cli(data, "export", "--route", "melange", "--audio", "none", "-o", out)
+    ok(r.returncode == 0, "parlers export --route writes a bag", r.stderr)
+    with open(out, "rb") as f:
+        names, route, manifest, readme = bag_route(f.read(), "melange")
+    ok(route is not None and [s["recording_id"] for s in route["stops"]] == [p1, b_private],
+       "the bag holds the route's JSON, every stop for staff", route)
+    # (B's recording has no tiers, and --audio none: its folder holds nothing)
+    ok(all(s["folder"].startswith("data/recordings/%06d-" % s["recording_id"])
+           for s in route["stops"]) and
+       any(n.startswith(route["stops"][0]["folder"] + "/") for n in names) and
+       route["stops"][0]["fragment"] == "#t=0.000,3.000",
+       "each stop names its recording's folder in the bag and its span", route["stops"])
+    ok("data/routes/melange.json" in manifest and "data/routes/SLUG.json" in readme,
+       "the route's file is in the manifest, and the README says what it holds")
+    r = cli(data, "export", "--public", "--route", "melange", "--audio", "none", "-o", out)
+    with open(out, "rb") as f:
+        names, route, _, _ = bag_route(f.read(), "melange")
+    ok(r.returncode == 0 and [s["recording_id"] for s in route["stops"]] == [p1] and
+       not any("%06d-" % b_private in n for n in names),
+       "--public: the private stop and its recording are left out", route)
+    st, h, body = harness.request(srv.port, "GET", "/api/export?route=melange&audio=none", None,
+                                  None, 60)
+    ok(st == 200 and [s["recording_id"] for s in bag_route(body, "melange")[1]["stops"]] == [p1],
+       "/api/export?route=: the route's bag as the visitor may have it", st)
+    r = cli(data, "export", "--public", "--route", "cachee", "--audio", "none", "-o", out)
+    ok(r.returncode == 1 and "no route" in r.stderr,
+       "a route with nothing the viewer may hear: exit 1, one sentence", r.stderr)
 
 
 if __name__ == "__main__":
