@@ -12,8 +12,16 @@
  * fills), so a withheld passage's text never reaches a stop.  A slug
  * reaches the archive only as a bound value, after
  * prl_parcours_slug_valid(); anything else is the 404 of an unknown one.
+ * Staff write routes here too: POST /api/routes, PUT and DELETE
+ * /api/routes/{slug}, and the routes' history (GET
+ * /api/route-history/{slug}, POST /api/route-history/{hid}/revert); the
+ * route table checked the session, the CSRF token and the role, the
+ * archive checks the route whole, the access gate stop by stop, and
+ * writes the change with its history row (archive/parcours.c).  A write
+ * answers with the route as its writer now gets it.
  * Expected workload: a route page now and then; a route of thousands of
- * stops still answers, each recording's JSON read once per request.
+ * stops still answers, each recording's JSON read once per request;
+ * writes at human pace.
  */
 #include <jansson.h>
 #include <stdlib.h>

@@ -157,6 +157,13 @@ def check_roles(c, route):
        "GET /routes/new, staff: the editor with its drag and drop", body[:300])
     st, h, body = anon("GET", "/static/Sortable.min.js")
     ok(st == 200 and b"Sortable" in body, "SortableJS is served by parlers", st)
+    st, h, body = c["res"].get("/routes/new")
+    ok(st == 200 and b'"staff":false' in body, "GET /routes/new, a researcher: asked to sign in as staff",
+       body[:200])
+    st, h, body = anon("GET", "/games")
+    ok(st == 200 and b'id="where-map"' in body and b'"tiles"' in body and
+       b"games-where.js" in body and b"leaflet.min.js" in body,
+       "GET /games: the where game's map, with the map's settings", body[:200])
 
 
 def check_writes(data, c, route, p1, p2):
@@ -168,6 +175,9 @@ def check_writes(data, c, route, p1, p2):
        "POST /api/routes: 201 with the route as the player gets it", (st, body[:300]))
     st, _, body = anon("GET", "/api/routes/la-mer")
     ok(st == 200 and (jb(body) or {}).get("title") == "La mer", "the public follows it", st)
+    st, h, body = anon("GET", "/routes/la-mer")
+    ok(st == 200 and b'id="route-map"' in body and b'id="map-data"' in body and
+       b"leaflet.min.js" in body, "its page carries the map of its stops", body[:200])
     st, _, body = admin.get("/routes/la-mer/edit")
     ok(st == 200 and b'"staff":true' in body and b"Du vraic aux bateaux." in body,
        "GET /routes/{slug}/edit, staff: the editor with the route", body[:200])
