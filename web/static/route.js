@@ -146,8 +146,15 @@
     stops.forEach((s, i) => {
       const p = (s.recording || {}).place || {};
       if (typeof p.lat !== 'number' || typeof p.lon !== 'number') return;
-      const key = p.lat + ',' + p.lon;
-      if (!places.has(key)) places.set(key, { lat: p.lat, lon: p.lon, name: p.name || '', idx: [] });
+      // places a few km apart share a marker: apart, one would hide the other
+      let key = null;
+      for (const [k, q] of places) if (Math.abs(q.lat - p.lat) < 0.05 && Math.abs(q.lon - p.lon) < 0.07) key = k;
+      if (key === null) {
+        key = p.lat + ',' + p.lon;
+        places.set(key, { lat: p.lat, lon: p.lon, name: p.name || '', idx: [] });
+      } else if (p.name && !places.get(key).name.split(', ').includes(p.name)) {
+        places.get(key).name += ', ' + p.name;
+      }
       places.get(key).idx.push(i);
     });
     const bounds = L.latLngBounds([[48.15, -2.75], [50.15, 1.85]]);
