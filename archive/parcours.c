@@ -31,6 +31,7 @@
 #define PARCOURS_INTRO_MAX 16384
 #define PARCOURS_NOTE_MAX 4096
 #define PARCOURS_STOPS_MAX 2000
+#define HEARD_MEMO 64 /* recordings whose gate answer a check keeps */
 
 int prl_parcours_slug_valid(const char *s)
 {
@@ -189,23 +190,50 @@ static int parcours_write(struct prl_archive *a, json_t *root, int replace, cons
 
 /* ---- what a viewer is shown ---- */
 
+/* What the gate said of the recordings a walk over a route's stops met:
+ * a route comes back to the same recordings, and each answer costs a few
+ * statements.  Past HEARD_MEMO recordings the gate is asked each time. */
+struct heard_memo {
+	struct heard {
+		int64_t rid;
+		int open;	/* v may hear the recording */
+		int64_t *spans; /* the passages withheld from v, start and end */
+		size_t n;
+	} e[HEARD_MEMO];
+	size_t n;
+};
+
+static void heard_memo_release(struct heard_memo *m)
+{
+	for (size_t k = 0; k < m->n; k++)
+		free(m->e[k].spans);
+	m->n = 0;
+}
+
 /* True when viewer v may hear [start, end) of recording rid: the gate at
  * PRL_SEE_ALL, and no passage withheld from v touching the span. */
-static int stop_audible(struct prl_archive *a, const struct prl_viewer *v, int64_t rid,
-			int64_t start, int64_t end)
+static int stop_audible(struct prl_archive *a, const struct prl_viewer *v, struct heard_memo *m,
+			int64_t rid, int64_t start, int64_t end)
 {
-	int64_t *spans = NULL;
-	size_t n = 0;
+	struct heard *h = NULL, one = {0, 0, NULL, 0};
 	int yes;
 
-	if (prl_archive_recording_open(a, v, rid, PRL_SEE_ALL, NULL) < 0 ||
-	    prl_archive_withheld_from(a, v, rid, &spans, &n) < 0)
-		return 0;
-	yes = 1;
-	for (size_t i = 0; i < n && yes; i++)
-		if (start < spans[2 * i + 1] && end > spans[2 * i])
+	for (size_t k = 0; k < m->n && !h; k++)
+		if (m->e[k].rid == rid)
+			h = &m->e[k];
+	if (!h) {
+		h = m->n < HEARD_MEMO ? &m->e[m->n++] : &one;
+		h->rid = rid;
+		h->spans = NULL;
+		h->n = 0;
+		h->open = prl_archive_recording_open(a, v, rid, PRL_SEE_ALL, NULL) == 0 &&
+			  prl_archive_withheld_from(a, v, rid, &h->spans, &h->n) == 0;
+	}
+	yes = h->open;
+	for (size_t k = 0; k < h->n && yes; k++)
+		if (start < h->spans[2 * k + 1] && end > h->spans[2 * k])
 			yes = 0;
-	free(spans);
+	free(one.spans);
 	return yes;
 }
 
@@ -220,8 +248,10 @@ static int stops_json(struct prl_archive *a, const struct prl_viewer *v, int64_t
 		char *title, *note;
 	} *stops = NULL;
 	size_t count = 0, cap = 0;
+	struct heard_memo memo;
 	int rc, ret = 0;
 
+	memo.n = 0;
 	*shown = *hidden = 0;
 	if (!st)
 		return -PRL_ESQL;
@@ -250,8 +280,8 @@ static int stops_json(struct prl_archive *a, const struct prl_viewer *v, int64_t
 	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ret = archive_sql_fail(a, "reading a route's stops");
 	for (size_t i = 0; i < count; i++) {
-		int audible =
-			ret == 0 && stop_audible(a, v, stops[i].rid, stops[i].start, stops[i].end);
+		int audible = ret == 0 &&
+			      stop_audible(a, v, &memo, stops[i].rid, stops[i].start, stops[i].end);
 
 		if (audible && out) {
 			prl_buf_addf(out,
@@ -273,6 +303,7 @@ static int stops_json(struct prl_archive *a, const struct prl_viewer *v, int64_t
 		free(stops[i].note);
 	}
 	free(stops);
+	heard_memo_release(&memo);
 	return ret;
 }
 
@@ -478,15 +509,18 @@ static int parcours_source(struct prl_archive *a, int64_t id, json_t **out, int6
 static int hears_all(struct prl_archive *a, const struct prl_viewer *v, json_t *src,
 		     int none_unknown)
 {
-	json_t *stop;
+	struct heard_memo memo;
 	size_t i, heard = 0, first = 0;
 	int64_t first_rid = 0;
+	json_t *stop;
 
+	memo.n = 0;
 	json_array_foreach(json_object_get(src, "stops"), i, stop)
 	{
 		json_int_t rid = json_integer_value(json_object_get(stop, "recording_id"));
 
-		if (stop_audible(a, v, rid, json_integer_value(json_object_get(stop, "start_ms")),
+		if (stop_audible(a, v, &memo, rid,
+				 json_integer_value(json_object_get(stop, "start_ms")),
 				 json_integer_value(json_object_get(stop, "end_ms"))))
 			heard++;
 		else if (!first_rid) {
@@ -494,6 +528,7 @@ static int hears_all(struct prl_archive *a, const struct prl_viewer *v, json_t *
 			first = i;
 		}
 	}
+	heard_memo_release(&memo);
 	if (!first_rid)
 		return 0;
 	if (none_unknown && heard == 0)
