@@ -506,20 +506,18 @@ static int parcours_source(struct prl_archive *a, int64_t id, json_t **out, int6
  * -PRL_EACCESS naming the first one, or -PRL_ENOTFOUND when v hears none
  * and none_unknown (such a route does not exist for v).  Malformed stops
  * are left to parcours_write(). */
-static int hears_all(struct prl_archive *a, const struct prl_viewer *v, json_t *src,
-		     int none_unknown)
+static int hears_all_in(struct prl_archive *a, const struct prl_viewer *v, json_t *src,
+			int none_unknown, struct heard_memo *memo)
 {
-	struct heard_memo memo;
 	size_t i, heard = 0, first = 0;
 	int64_t first_rid = 0;
 	json_t *stop;
 
-	memo.n = 0;
 	json_array_foreach(json_object_get(src, "stops"), i, stop)
 	{
 		json_int_t rid = json_integer_value(json_object_get(stop, "recording_id"));
 
-		if (stop_audible(a, v, &memo, rid,
+		if (stop_audible(a, v, memo, rid,
 				 json_integer_value(json_object_get(stop, "start_ms")),
 				 json_integer_value(json_object_get(stop, "end_ms"))))
 			heard++;
@@ -528,7 +526,6 @@ static int hears_all(struct prl_archive *a, const struct prl_viewer *v, json_t *
 			first = i;
 		}
 	}
-	heard_memo_release(&memo);
 	if (!first_rid)
 		return 0;
 	if (none_unknown && heard == 0)
@@ -540,6 +537,18 @@ static int hears_all(struct prl_archive *a, const struct prl_viewer *v, json_t *
 			       "only staff who hear them all may change it"
 			     : "stops[%zu]: recording %lld is not one you may hear",
 		none_unknown ? first + 1 : first, (long long)first_rid);
+}
+
+static int hears_all(struct prl_archive *a, const struct prl_viewer *v, json_t *src,
+		     int none_unknown)
+{
+	struct heard_memo memo;
+	int ret;
+
+	memo.n = 0;
+	ret = hears_all_in(a, v, src, none_unknown, &memo);
+	heard_memo_release(&memo);
+	return ret;
 }
 
 /* The cover of route id from src's cover_recording_id: one of its stops'
@@ -823,14 +832,14 @@ int prl_archive_parcours_revert(struct prl_archive *a, const struct prl_viewer *
 /* Appends a history row's route (src, JSON text or NULL) as v is shown
  * it: null, or its slug, title, version-free fields and stop count. */
 static int history_side(struct prl_archive *a, const struct prl_viewer *v, const char *src,
-			struct prl_buf *out)
+			struct heard_memo *memo, struct prl_buf *out)
 {
 	json_t *o = src ? json_loads(src, 0, NULL) : NULL;
 	int ret;
 
 	if (!o)
 		return prl_buf_addstr(out, "null");
-	if (hears_all(a, v, o, 0) < 0) {
+	if (hears_all_in(a, v, o, 0, memo) < 0) {
 		json_decref(o);
 		return 1; /* not v's to read */
 	}
@@ -849,9 +858,12 @@ int prl_archive_parcours_history_json(struct prl_archive *a, const struct prl_vi
 		char *at, *login, *action, *before, *after;
 	} rows[PRL_PARCOURS_HISTORY_MAX];
 	sqlite3_stmt *st = archive_stmt(a, ST_PARCOURS_HISTORY_OF);
+	struct prl_buf body = PRL_BUF_INIT; /* out gets it whole, or nothing */
+	struct heard_memo memo;
 	size_t n = 0, listed = 0;
 	int rc, ret = 0;
 
+	memo.n = 0;
 	if (!prl_parcours_slug_valid(slug))
 		return archive_fail(a, -PRL_ENOTFOUND, "no route '%s'", slug ? slug : "");
 	if (v->role < PRL_ROLE_ANNOTATOR)
@@ -873,9 +885,9 @@ int prl_archive_parcours_history_json(struct prl_archive *a, const struct prl_vi
 	sqlite3_reset(st);
 	if (n == 0)
 		ret = archive_fail(a, -PRL_ENOTFOUND, "no route '%s'", slug);
-	prl_buf_addstr(out, "{\"slug\":");
-	prl_json_str(out, slug);
-	prl_buf_addstr(out, ",\"history\":[");
+	prl_buf_addstr(&body, "{\"slug\":");
+	prl_json_str(&body, slug);
+	prl_buf_addstr(&body, ",\"history\":[");
 	for (size_t i = 0; i < n; i++) {
 		struct prl_buf row = PRL_BUF_INIT;
 
@@ -889,12 +901,12 @@ int prl_archive_parcours_history_json(struct prl_archive *a, const struct prl_vi
 			prl_buf_addf(&row, ",\"reverts\":%lld", (long long)rows[i].reverts);
 		prl_buf_addstr(&row, ",\"before\":");
 		/* a row with a stop v may not hear is left out whole */
-		if (ret == 0 && history_side(a, v, rows[i].before, &row) == 0 &&
+		if (ret == 0 && history_side(a, v, rows[i].before, &memo, &row) == 0 &&
 		    prl_buf_addstr(&row, ",\"after\":") == 0 &&
-		    history_side(a, v, rows[i].after, &row) == 0) {
-			prl_buf_addstr(out, listed++ ? "," : "");
-			prl_buf_add(out, prl_buf_str(&row), row.len);
-			prl_buf_addch(out, '}');
+		    history_side(a, v, rows[i].after, &memo, &row) == 0) {
+			prl_buf_addstr(&body, listed++ ? "," : "");
+			prl_buf_add(&body, prl_buf_str(&row), row.len);
+			prl_buf_addch(&body, '}');
 		}
 		prl_buf_release(&row);
 		free(rows[i].at);
@@ -903,9 +915,11 @@ int prl_archive_parcours_history_json(struct prl_archive *a, const struct prl_vi
 		free(rows[i].before);
 		free(rows[i].after);
 	}
+	heard_memo_release(&memo);
 	if (ret == 0 && n > 0 && listed == 0)
 		ret = archive_fail(a, -PRL_ENOTFOUND, "no route '%s'", slug);
-	if (ret == 0)
-		ret = prl_buf_addstr(out, "]}");
+	if (ret == 0 && (ret = prl_buf_addstr(&body, "]}")) == 0)
+		ret = prl_buf_add(out, prl_buf_str(&body), body.len);
+	prl_buf_release(&body);
 	return ret;
 }
