@@ -376,7 +376,9 @@ enum MHD_Result web_iiif_route(struct web_request *r, const struct web_params *p
 {
 	struct prl_buf base = PRL_BUF_INIT, b = PRL_BUF_INIT;
 	unsigned status = 0;
-	json_t *route = route_for(r, p->tail, &status), *items, *stop, *seen, *coll;
+	char word[80];
+	const char *slug = web_route_slug(p, word, sizeof(word));
+	json_t *route = route_for(r, slug, &status), *items, *stop, *seen, *coll;
 	const char *title;
 	size_t i;
 
@@ -401,7 +403,7 @@ enum MHD_Result web_iiif_route(struct web_request *r, const struct web_params *p
 		prl_buf_reset(&b);
 		prl_buf_addstr(&b, prl_buf_str(&base));
 		prl_buf_addf(&b, "/iiif/%lld/manifest.json?route=", id);
-		prl_buf_addstr(&b, p->tail);
+		prl_buf_addstr(&b, slug);
 		json_array_append_new(items, json_pack("{ssssso}", "id", prl_buf_str(&b), "type",
 						       "Manifest", "label", lang_map(t, t)));
 	}
@@ -409,7 +411,7 @@ enum MHD_Result web_iiif_route(struct web_request *r, const struct web_params *p
 	prl_buf_reset(&b);
 	prl_buf_addstr(&b, prl_buf_str(&base));
 	prl_buf_addstr(&b, "/iiif/routes/");
-	prl_buf_addstr(&b, p->tail);
+	prl_buf_addstr(&b, slug);
 	prl_buf_addstr(&b, "/collection.json");
 	coll = json_pack("{sssssssoso}", "@context", IIIF_CONTEXT, "id", prl_buf_str(&b), "type",
 			 "Collection", "label", lang_map(title, title), "items", items);
@@ -421,7 +423,7 @@ enum MHD_Result web_iiif_route(struct web_request *r, const struct web_params *p
 	prl_buf_reset(&b);
 	prl_buf_addstr(&b, prl_buf_str(&base));
 	prl_buf_addstr(&b, "/routes/");
-	prl_buf_addstr(&b, p->tail);
+	prl_buf_addstr(&b, slug);
 	if (coll)
 		json_object_set_new(coll, "homepage",
 				    json_pack("[{sssssoss}]", "id", prl_buf_str(&b), "type", "Text",

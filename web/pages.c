@@ -611,19 +611,23 @@ enum MHD_Result web_page_route_edit(struct web_request *r, const struct web_para
 {
 	struct prl_buf json = PRL_BUF_INIT, data = PRL_BUF_INIT;
 	int staff = r->viewer.role >= PRL_ROLE_ANNOTATOR;
+	const char *slug = NULL;
 	enum MHD_Result ret;
 	unsigned status = 0;
+	char word[80];
 
+	if (p->tail)
+		slug = web_route_slug(p, word, sizeof(word));
 	prl_buf_addf(&json, "{\"staff\":%s,\"route\":", staff ? "true" : "false");
-	if (staff && p->tail) {
-		if (web_route_json(r, p->tail, &json, &status) < 0) {
+	if (staff && slug) {
+		if (web_route_json(r, slug, &json, &status) < 0) {
 			prl_buf_release(&json);
 			return web_error_html(r, status);
 		}
 	} else
 		prl_buf_addstr(&json, "null");
 	prl_buf_addstr(&json, ",\"slug\":");
-	prl_json_str(&json, p->tail);
+	prl_json_str(&json, slug);
 	prl_buf_addch(&json, '}');
 	ret = web_json_for_script(&data, prl_buf_str(&json), json.len) < 0
 		      ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)

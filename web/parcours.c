@@ -165,6 +165,18 @@ enum MHD_Result web_api_route(struct web_request *r, const struct web_params *p)
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
 }
 
+const char *web_route_slug(const struct web_params *p, char *buf, size_t size)
+{
+	size_t n = p->tail ? strcspn(p->tail, "/") : 0;
+
+	if (n >= size)
+		n = 0;
+	if (n)
+		memcpy(buf, p->tail, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* ---- writing routes (staff), their history and reverts ---- */
 
 /* The archive's answer ret to a write of route slug: on success the

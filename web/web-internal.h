@@ -505,6 +505,10 @@ int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out,
  * (pages.c) and a route as a IIIF Collection (iiif.c) */
 web_handler web_api_route_create, web_api_route_put, web_api_route_delete;
 web_handler web_api_route_history, web_api_route_revert, web_page_route_edit, web_iiif_route;
+/* The {slug} of p when the pattern goes on after it (/routes/{slug}/edit):
+ * the path segment, up to the next '/', copied into buf (size bytes); ""
+ * when it does not fit.  Returns buf. */
+const char *web_route_slug(const struct web_params *p, char *buf, size_t size);
 /* The sources that may frame the embed page (pages.c): the operator's,
  * else "*". */
 const char *web_frame_ancestors(const struct web_server *s);
