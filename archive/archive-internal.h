@@ -316,6 +316,12 @@ enum stmt_id {
 	ST_MAP_VARIETY_KNOWN,
 	ST_MAP_PLACES,
 	ST_MAP_PLACE_VOICES,
+	/* schema 18: routes written on the web, their cover and history (parcours.c) */
+	ST_PARCOURS_SOURCE,
+	ST_PARCOURS_SET_COVER,
+	ST_PARCOURS_HISTORY_ADD,
+	ST_PARCOURS_HISTORY_OF,
+	ST_PARCOURS_HISTORY_GET,
 	ST_COUNT
 };
 

@@ -123,6 +123,10 @@ struct prl_export {
 	int64_t oxum_bytes, oxum_files; /* payload totals */
 	struct prl_buf errmsg;
 	int failed; /* the first error; then only free */
+
+	char *route_slug;	   /* a thematic route's bag: its slug, owned, or NULL */
+	json_t *route;		   /* the route as the viewer may follow it, owned */
+	struct prl_buf route_json; /* data/routes/SLUG.json, once the folders are known */
 };
 
 static const char *const table_names[8] = {
@@ -176,6 +180,17 @@ static const char *const concordance_cols[] = {
 	"recording_id", "recording_title", "speaker",	  "place", "start_ms",	 "end_ms", "left",
 	"match",	"right",	   "translation", "tier",  "segment_id", "clip",   NULL,
 };
+
+/* The README's words on a thematic route's bag (a separate string: C
+ * promises no literal over 4095 bytes). */
+static const char readme_route[] =
+	"\n"
+	"data/routes/SLUG.json (a thematic route)\n"
+	"  its title, introduction and stops in order, each a span of a\n"
+	"  recording (start_ms, end_ms) with a title and a note, the folder\n"
+	"  of its recording in this bag, and the span as a Media Fragment of\n"
+	"  the audio there (#t=start,end in seconds); stops you may not hear\n"
+	"  are left out.\n";
 
 static const char readme_text[] =
 	"This bag was written by parlers, an archive of dialect recordings.\n"
@@ -951,7 +966,9 @@ static void describe_selection(struct prl_export *x, const struct prl_export_opt
 		prl_buf_addf(&b, "institution \"%s\"; ", o->institution);
 	if (o->nids)
 		prl_buf_addf(&b, "%zu recordings by id; ", o->nids);
-	if (!o->query && !o->collection && !o->institution && !o->nids)
+	if (o->route && *o->route)
+		prl_buf_addf(&b, "route \"%s\"; ", o->route);
+	if (!o->query && !o->collection && !o->institution && !o->nids && !(o->route && *o->route))
 		prl_buf_addstr(&b, "every recording; ");
 	prl_buf_addf(&b, "audio: %s; for: %s", audio[o->audio], prl_role_name(x->v.role));
 	/* a tag value is one line: no control character may end it early */
@@ -1013,6 +1030,68 @@ static int start_zip(struct prl_export *x)
 	return 0;
 }
 
+/* A thematic route's bag: the recordings of the stops the viewer may
+ * hear (the archive's answer for them), in the route's order. */
+static int select_route(struct prl_export *x, const char *slug)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	json_t *stop;
+	size_t i;
+	int ret;
+
+	if ((ret = prl_archive_parcours_json(x->a, &x->v, slug, &b)) < 0) {
+		prl_buf_release(&b);
+		return ret;
+	}
+	x->route = json_loadb(b.data, b.len, 0, NULL);
+	prl_buf_release(&b);
+	if (!x->route || !(x->route_slug = strdup(slug)))
+		return -PRL_ENOMEM;
+	json_array_foreach(json_object_get(x->route, "stops"), i, stop)
+	{
+		if ((ret = add_rec_id(x, json_integer_value(json_object_get(stop, "recording_id")),
+				      1)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* data/routes/SLUG.json: the route, each stop with where its recording
+ * is in the bag and its span as a Media Fragment of the audio there. */
+static int build_route(struct prl_export *x)
+{
+	json_t *stop;
+	char *js;
+	size_t i;
+	int ret = 0;
+
+	json_array_foreach(json_object_get(x->route, "stops"), i, stop)
+	{
+		int64_t rid = json_integer_value(json_object_get(stop, "recording_id"));
+		int64_t s = json_integer_value(json_object_get(stop, "start_ms"));
+		int64_t e = json_integer_value(json_object_get(stop, "end_ms"));
+		const struct rec *r = NULL;
+		char frag[64];
+
+		for (size_t k = 0; k < x->nrecs && !r; k++)
+			if (x->recs[k].id == rid)
+				r = &x->recs[k];
+		if (!r)
+			continue;
+		json_object_set_new(stop, "folder", json_string(r->folder));
+		snprintf(frag, sizeof(frag), "#t=%lld.%03lld,%lld.%03lld", (long long)(s / 1000),
+			 (long long)(s % 1000), (long long)(e / 1000), (long long)(e % 1000));
+		json_object_set_new(stop, "fragment", json_string(frag));
+	}
+	if (!(js = json_dumps(x->route, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+		return -PRL_ENOMEM;
+	ret = prl_buf_addstr(&x->route_json, js);
+	if (ret == 0)
+		ret = prl_buf_addch(&x->route_json, '\n');
+	free(js);
+	return ret;
+}
+
 int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 		    const struct prl_export_opts *o, struct prl_export **out)
 {
@@ -1051,7 +1130,10 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 	if ((ret = archive_filter_institution(a, o->institution)) < 0)
 		goto end;
 
-	if (o->query && *o->query) {
+	if (o->route && *o->route) {
+		if ((ret = select_route(x, o->route)) < 0)
+			goto end;
+	} else if (o->query && *o->query) {
 		if ((ret = select_query(x, o)) < 0)
 			goto end;
 		if (!x->nhits) {
@@ -1084,7 +1166,7 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 		goto end;
 	}
 	order_recordings(x);
-	if ((ret = build_tables(x)) < 0)
+	if ((ret = build_tables(x)) < 0 || (x->route && (ret = build_route(x)) < 0))
 		goto end;
 	csv_header(&x->concordance, concordance_cols);
 
@@ -1292,10 +1374,16 @@ int prl_export_step(struct prl_export *x)
 		x->stage = STAGE_META;
 		break;
 	case STAGE_META:
-		if (x->idx == 0) {
+		if (x->idx == 0 && x->route) {
+			prl_buf_add(&name, readme_text, sizeof(readme_text) - 1);
+			prl_buf_add(&name, readme_route, sizeof(readme_route) - 1);
+			ret = name.data ? put_memory(x, "data/README.txt", name.data, name.len, 0)
+					: -PRL_ENOMEM;
+			prl_buf_release(&name);
+		} else if (x->idx == 0) {
 			ret = put_memory(x, "data/README.txt", readme_text, sizeof(readme_text) - 1,
 					 0);
-		} else {
+		} else if (x->idx <= 8) {
 			prl_buf_addf(&name, "data/metadata/%s", table_names[x->idx - 1]);
 			ret = put_memory(x, prl_buf_str(&name), x->tables[x->idx - 1].data,
 					 x->tables[x->idx - 1].len, 0);
@@ -1303,7 +1391,13 @@ int prl_export_step(struct prl_export *x)
 			prl_buf_release(&x->tables[x->idx - 1]);
 			prl_buf_release(&name);
 		}
-		if (++x->idx > 8) {
+		if (x->idx == 9) {
+			prl_buf_addf(&name, "data/routes/%s.json", x->route_slug);
+			ret = put_memory(x, prl_buf_str(&name), x->route_json.data,
+					 x->route_json.len, 0);
+			prl_buf_release(&name);
+		}
+		if (++x->idx > (x->route ? 9u : 8u)) {
 			x->stage = STAGE_RECORDINGS;
 			x->idx = 0;
 		}
@@ -1380,5 +1474,8 @@ void prl_export_free(struct prl_export *x)
 	free(x->buf);
 	free(x->tmp_dir);
 	free(x->selection);
+	free(x->route_slug);
+	json_decref(x->route);
+	prl_buf_release(&x->route_json);
 	free(x);
 }

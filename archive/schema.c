@@ -667,6 +667,24 @@ static const struct migration migrations[] = {
 	 "  SELECT new.id, new.title, new.place, new.speakers, new.language, new.description"
 	 "  WHERE NOT new.deleted;"
 	 " END;"},
+	{18,
+	 /* routes written on the web: a cover (one of the route's recordings,
+	  * shown as its waveform) and the routes' history: every save keeps
+	  * the route as it was before and after (the import form, JSON), so
+	  * that any save can be undone, a deletion too */
+	 "ALTER TABLE parcours ADD COLUMN cover_recording_id INTEGER"
+	 "  REFERENCES recordings(id) ON DELETE SET NULL;"
+	 "CREATE TABLE parcours_history ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+	 "  user_id INTEGER,"
+	 "  login TEXT,"
+	 "  slug TEXT NOT NULL,"
+	 "  action TEXT NOT NULL,"
+	 "  before TEXT,"
+	 "  after TEXT,"
+	 "  reverts INTEGER);"
+	 "CREATE INDEX parcours_history_slug ON parcours_history(slug, id);"},
 };
 
 int prl_archive_latest_schema(void)

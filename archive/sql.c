@@ -931,6 +931,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"  JOIN speakers s ON s.id = rs.speaker_id WHERE rs.recording_id = r.id)"
 		" FROM recordings r WHERE r.place_id = ?9 AND" MAP_WHERE
 		" ORDER BY r.date, r.id LIMIT ?10",
+	/* schema 18: routes written on the web; the login is copied, as in audit */
+	[ST_PARCOURS_SOURCE] = "SELECT slug, title, intro, cover_recording_id, version"
+			       " FROM parcours WHERE id = ?1",
+	[ST_PARCOURS_SET_COVER] = "UPDATE parcours SET cover_recording_id = ?2 WHERE id = ?1",
+	[ST_PARCOURS_HISTORY_ADD] =
+		"INSERT INTO parcours_history(user_id, login, slug, action, before, after, reverts)"
+		" VALUES (?1, coalesce((SELECT login FROM users WHERE id = ?1), ?2), ?3, ?4, ?5,"
+		" ?6, ?7)",
+	[ST_PARCOURS_HISTORY_OF] =
+		"SELECT id, at, login, action, before, after, reverts"
+		" FROM parcours_history WHERE slug = ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_PARCOURS_HISTORY_GET] = "SELECT slug, before FROM parcours_history WHERE id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -69,12 +69,14 @@ static int parse_ids(const char *s, int64_t **out, size_t *n)
 
 static const char export_usage[] =
 	"usage: parlers [-d DIR] export [--query Q] [--collection NAME] [--ids 1,2,3]\n"
-	"         [--institution SHORT] [--audio original|flac|opus|none] [--public]\n"
-	"         -o OUT.zip\n\n"
+	"         [--institution SHORT] [--route SLUG] [--audio original|flac|opus|none]\n"
+	"         [--public] -o OUT.zip\n\n"
 	"Writes the recordings selected (all of them when nothing is said)\n"
 	"as a BagIt bag in a zip: audio, annotations (EAF, TextGrid, TEI,\n"
 	"CSV), metadata tables and checksums.  With --query, the matching\n"
-	"spans as clips and a concordance.  --public: only what an\n"
+	"spans as clips and a concordance.  With --route, the recordings of a\n"
+	"thematic route's stops and the route itself (data/routes/SLUG.json).\n"
+	"--public: only what an\n"
 	"anonymous visitor may have (original and FLAC audio are not).\n"
 	"-o - writes to standard output.\n";
 
@@ -88,6 +90,7 @@ static int export_options(int argc, char **argv, struct prl_export_opts *o, stru
 		{"collection", required_argument, NULL, 'c'},
 		{"institution", required_argument, NULL, 'I'},
 		{"ids", required_argument, NULL, 'i'},
+		{"route", required_argument, NULL, 'R'},
 		{"audio", required_argument, NULL, 'a'},
 		{"public", no_argument, NULL, 'P'},
 		{"output", required_argument, NULL, 'o'},
@@ -108,6 +111,9 @@ static int export_options(int argc, char **argv, struct prl_export_opts *o, stru
 			break;
 		case 'I':
 			o->institution = optarg;
+			break;
+		case 'R':
+			o->route = optarg;
 			break;
 		case 'i':
 			free(*ids);

@@ -11,7 +11,7 @@ libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev zlib1g-dev libssl-de
 libfftw3-dev libespeak-ng-dev espeak-ng-data
 ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium clang-format
 strace
-libjs-leaflet libjs-leaflet.markercluster
+libjs-leaflet libjs-leaflet.markercluster libjs-sortable
 libcurl4-openssl-dev"
 
 missing=""

@@ -301,6 +301,9 @@ static int export_selection(struct web_request *r, struct prl_export_opts *o, in
 		o->institution = NULL;
 	if (o->query && !*o->query)
 		o->query = NULL;
+	o->route = web_arg(r, "route");
+	if (o->route && !*o->route)
+		o->route = NULL;
 	return 0;
 }
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * IIIF Presentation 3: /iiif/{id}/manifest.json (one recording as an audio
- * Canvas) and /iiif/collection.json (every manifest the viewer may see).
+ * Canvas), /iiif/collection.json (every manifest the viewer may see) and
+ * /iiif/routes/{slug}/collection.json (a thematic route: the manifests of
+ * its recordings, each asked with ?route=slug so that it carries a Range
+ * per stop of the route in it, in the route's order).
  *
  * A manifest: labels in French and English; a Canvas with the recording's
  * duration in seconds; a painting Annotation whose body is a Choice of the
@@ -274,6 +277,9 @@ static enum MHD_Result send_json(struct web_request *r, json_t *doc)
 	return web_queue(r, MHD_HTTP_OK, resp, (int64_t)len);
 }
 
+static void route_ranges(struct web_request *r, json_t *m, const char *slug, long long id,
+			 const struct prl_buf *base);
+
 enum MHD_Result web_iiif_manifest(struct web_request *r, const struct web_params *p)
 {
 	int64_t id = p->id;
@@ -293,11 +299,143 @@ enum MHD_Result web_iiif_manifest(struct web_request *r, const struct web_params
 		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	web_base_url(r, &base);
 	m = manifest(rec, &base);
+	if (m && web_arg(r, "route") && json_is_true(json_object_get(rec, "can_listen")))
+		route_ranges(r, m, web_arg(r, "route"), id, &base);
 	json_decref(rec);
 	prl_buf_release(&base);
 	if (!m)
 		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	return send_json(r, m);
+}
+
+/* ---- a thematic route: a Collection of its recordings' manifests,
+ * each (?route=slug) with a Range per stop of the route in it ---- */
+
+/* Route slug as r's viewer may follow it (stops they may not hear left
+ * out), parsed; NULL with *status when there is none. */
+static json_t *route_for(struct web_request *r, const char *slug, unsigned *status)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	json_t *route = NULL;
+
+	if (web_route_json(r, slug, &b, status) == 0)
+		route = json_loadb(b.data, b.len, 0, NULL);
+	prl_buf_release(&b);
+	if (!route && !*status)
+		*status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	return route;
+}
+
+static void route_ranges(struct web_request *r, json_t *m, const char *slug, long long id,
+			 const struct prl_buf *base)
+{
+	unsigned status = 0;
+	json_t *route = route_for(r, slug, &status), *ranges = json_array(), *stop;
+	char *cid = url(base, "/iiif/%lld/canvas/1", id, NULL);
+	size_t i;
+
+	json_array_foreach(json_object_get(route, "stops"), i, stop)
+	{
+		long long s = (long long)json_integer_value(json_object_get(stop, "start_ms"));
+		long long e = (long long)json_integer_value(json_object_get(stop, "end_ms"));
+		long long n = (long long)json_integer_value(json_object_get(stop, "n"));
+		const char *title = json_string_value(json_object_get(stop, "title"));
+		const char *note = json_string_value(json_object_get(stop, "note"));
+		char target[512], label[64];
+		struct prl_buf rid = PRL_BUF_INIT;
+		json_t *range;
+
+		if (json_integer_value(json_object_get(stop, "recording_id")) != id)
+			continue;
+		snprintf(target, sizeof(target), "%s#t=%lld.%03lld,%lld.%03lld", cid ? cid : "",
+			 s / 1000, s % 1000, e / 1000, e % 1000);
+		snprintf(label, sizeof(label), "%lld", n);
+		prl_buf_addstr(&rid, prl_buf_str(base));
+		prl_buf_addstr(&rid, "/iiif/routes/");
+		prl_buf_addstr(&rid, slug);
+		prl_buf_addf(&rid, "/range/%lld", n);
+		range = json_pack(
+			"{sssssos[{ssss}]}", "id", prl_buf_str(&rid), "type", "Range", "label",
+			lang_map(title && *title ? title : label, title && *title ? title : label),
+			"items", "id", target, "type", "Canvas");
+		if (range && note && *note)
+			json_object_set_new(range, "summary", json_pack("{s[s]}", "fr", note));
+		if (range)
+			json_array_append_new(ranges, range);
+		prl_buf_release(&rid);
+	}
+	if (json_array_size(ranges))
+		json_object_set_new(m, "structures", ranges);
+	else
+		json_decref(ranges);
+	json_decref(route);
+	free(cid);
+}
+
+enum MHD_Result web_iiif_route(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf base = PRL_BUF_INIT, b = PRL_BUF_INIT;
+	unsigned status = 0;
+	char word[80];
+	const char *slug = web_route_slug(p, word, sizeof(word));
+	json_t *route = route_for(r, slug, &status), *items, *stop, *seen, *coll;
+	const char *title;
+	size_t i;
+
+	if (!route)
+		return web_error_json(r, status,
+				      status == MHD_HTTP_NOT_FOUND ? "no such route" : NULL);
+	web_base_url(r, &base);
+	items = json_array();
+	seen = json_object();
+	/* each recording once, in the order the route first reaches it */
+	json_array_foreach(json_object_get(route, "stops"), i, stop)
+	{
+		json_t *rec = json_object_get(stop, "recording");
+		long long id = (long long)json_integer_value(json_object_get(stop, "recording_id"));
+		const char *t = json_string_value(json_object_get(rec, "title"));
+		char key[24];
+
+		snprintf(key, sizeof(key), "%lld", id);
+		if (json_object_get(seen, key))
+			continue;
+		json_object_set_new(seen, key, json_true());
+		prl_buf_reset(&b);
+		prl_buf_addstr(&b, prl_buf_str(&base));
+		prl_buf_addf(&b, "/iiif/%lld/manifest.json?route=", id);
+		prl_buf_addstr(&b, slug);
+		json_array_append_new(items, json_pack("{ssssso}", "id", prl_buf_str(&b), "type",
+						       "Manifest", "label", lang_map(t, t)));
+	}
+	title = json_string_value(json_object_get(route, "title"));
+	prl_buf_reset(&b);
+	prl_buf_addstr(&b, prl_buf_str(&base));
+	prl_buf_addstr(&b, "/iiif/routes/");
+	prl_buf_addstr(&b, slug);
+	prl_buf_addstr(&b, "/collection.json");
+	coll = json_pack("{sssssssoso}", "@context", IIIF_CONTEXT, "id", prl_buf_str(&b), "type",
+			 "Collection", "label", lang_map(title, title), "items", items);
+	if (coll && json_string_value(json_object_get(route, "intro")) &&
+	    *json_string_value(json_object_get(route, "intro")))
+		json_object_set_new(coll, "summary",
+				    json_pack("{s[s]}", "fr",
+					      json_string_value(json_object_get(route, "intro"))));
+	prl_buf_reset(&b);
+	prl_buf_addstr(&b, prl_buf_str(&base));
+	prl_buf_addstr(&b, "/routes/");
+	prl_buf_addstr(&b, slug);
+	if (coll)
+		json_object_set_new(coll, "homepage",
+				    json_pack("[{sssssoss}]", "id", prl_buf_str(&b), "type", "Text",
+					      "label", lang_map(title, title), "format",
+					      "text/html"));
+	json_decref(seen);
+	json_decref(route);
+	prl_buf_release(&b);
+	prl_buf_release(&base);
+	if (!coll)
+		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+	return send_json(r, coll);
 }
 
 enum MHD_Result web_iiif_collection(struct web_request *r, const struct web_params *p)

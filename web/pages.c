@@ -48,6 +48,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_PARTNERS] = "partners.html",
 	[WEB_TPL_THEME] = "theme.html",
 	[WEB_TPL_MAP] = "map.html",
+	[WEB_TPL_ROUTE_EDIT] = "route-edit.html",
 };
 
 static const struct web_asset *find_asset(const char *name)
@@ -556,16 +557,21 @@ static enum MHD_Result page_with_json(struct web_request *r, enum web_template t
 				      const struct prl_buf *json, const char *title)
 {
 	struct prl_buf data = PRL_BUF_INIT, tb = PRL_BUF_INIT;
-	struct fill f = {{"data", "title"}, {&data, &tb}};
+	struct prl_buf map = PRL_BUF_INIT;
+	struct fill f = {{"data", "title", "map"}, {&data, &tb, &map}, t == WEB_TPL_ROUTE};
 	enum MHD_Result ret;
 
+	/* a route's page shows its stops on the map */
 	if (web_json_for_script(&data, prl_buf_str(json), json->len) < 0 ||
+	    web_json_for_script(&map, prl_buf_str(&r->srv->map_config), r->srv->map_config.len) <
+		    0 ||
 	    prl_xml_escape(&tb, title) < 0)
 		ret = web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
 	else
 		ret = send_page(r, MHD_HTTP_OK, t, &f);
 	prl_buf_release(&data);
 	prl_buf_release(&tb);
+	prl_buf_release(&map);
 	return ret;
 }
 
@@ -601,10 +607,53 @@ enum MHD_Result web_page_route(struct web_request *r, const struct web_params *p
 	return ret;
 }
 
+/* The route editor (/routes/new, /routes/{slug}/edit): for staff, the
+ * route as they may hear it (or null for a new one); for anyone else a
+ * page that asks them to sign in as staff.  The writes are the API's. */
+enum MHD_Result web_page_route_edit(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf json = PRL_BUF_INIT, data = PRL_BUF_INIT;
+	int staff = r->viewer.role >= PRL_ROLE_ANNOTATOR;
+	const char *slug = NULL;
+	enum MHD_Result ret;
+	unsigned status = 0;
+	char word[80];
+
+	if (p->tail)
+		slug = web_route_slug(p, word, sizeof(word));
+	prl_buf_addf(&json, "{\"staff\":%s,\"route\":", staff ? "true" : "false");
+	if (staff && slug) {
+		if (web_route_json(r, slug, &json, &status) < 0) {
+			prl_buf_release(&json);
+			return web_error_html(r, status);
+		}
+	} else
+		prl_buf_addstr(&json, "null");
+	prl_buf_addstr(&json, ",\"slug\":");
+	prl_json_str(&json, slug);
+	prl_buf_addch(&json, '}');
+	ret = web_json_for_script(&data, prl_buf_str(&json), json.len) < 0
+		      ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
+		      : web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_ROUTE_EDIT, "data", &data);
+	prl_buf_release(&json);
+	prl_buf_release(&data);
+	return ret;
+}
+
 enum MHD_Result web_page_games(struct web_request *r, const struct web_params *p)
 {
+	struct prl_buf map = PRL_BUF_INIT;
+	struct fill f = {{"map"}, {&map}, 1};
+	enum MHD_Result ret;
+
 	(void)p;
-	return send_page(r, MHD_HTTP_OK, WEB_TPL_GAMES, NULL);
+	/* "Où qu'ch'est ?" answers on a map: its tiles, else the outline */
+	ret = web_json_for_script(&map, prl_buf_str(&r->srv->map_config), r->srv->map_config.len) <
+			      0
+		      ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
+		      : send_page(r, MHD_HTTP_OK, WEB_TPL_GAMES, &f);
+	prl_buf_release(&map);
+	return ret;
 }
 
 /* The sign-in page: a form its script posts to /api/login, and the page

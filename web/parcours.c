@@ -12,8 +12,16 @@
  * fills), so a withheld passage's text never reaches a stop.  A slug
  * reaches the archive only as a bound value, after
  * prl_parcours_slug_valid(); anything else is the 404 of an unknown one.
+ * Staff write routes here too: POST /api/routes, PUT and DELETE
+ * /api/routes/{slug}, and the routes' history (GET
+ * /api/route-history/{slug}, POST /api/route-history/{hid}/revert); the
+ * route table checked the session, the CSRF token and the role, the
+ * archive checks the route whole, the access gate stop by stop, and
+ * writes the change with its history row (archive/parcours.c).  A write
+ * answers with the route as its writer now gets it.
  * Expected workload: a route page now and then; a route of thousands of
- * stops still answers, each recording's JSON read once per request.
+ * stops still answers, each recording's JSON read once per request;
+ * writes at human pace.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -155,4 +163,150 @@ enum MHD_Result web_api_route(struct web_request *r, const struct web_params *p)
 	}
 	prl_buf_addch(&b, '\n');
 	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-cache");
+}
+
+const char *web_route_slug(const struct web_params *p, char *buf, size_t size)
+{
+	size_t n = p->tail ? strcspn(p->tail, "/") : 0;
+
+	if (n >= size)
+		n = 0;
+	if (n)
+		memcpy(buf, p->tail, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ---- writing routes (staff), their history and reverts ---- */
+
+/* The archive's answer ret to a write of route slug: on success the
+ * route as r's viewer now gets it (status ok), else the status ret
+ * stands for with the archive's sentence. */
+static enum MHD_Result write_answer(struct web_request *r, struct prl_archive *a, int ret,
+				    const char *slug, unsigned ok)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	enum MHD_Result res;
+	unsigned status = 0;
+
+	if (ret < 0 && web_write_refused(r, ret, &res)) {
+		web_archive_put(r->srv, a);
+		return res;
+	}
+	if (ret < 0) {
+		switch (-ret) {
+		case PRL_EINVAL:
+		case PRL_EFORMAT:
+			status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+			break;
+		case PRL_EEXIST:
+		case PRL_ECONFLICT:
+			status = MHD_HTTP_CONFLICT;
+			break;
+		default:
+			status = web_status_for(ret);
+			break;
+		}
+		prl_buf_addstr(&b, "{\"error\":");
+		prl_json_str(&b, status == MHD_HTTP_INTERNAL_SERVER_ERROR
+					 ? web_status_message(status)
+					 : prl_archive_errmsg(a));
+		prl_buf_addstr(&b, "}\n");
+		web_archive_put(r->srv, a);
+		return web_send_buf(r, status, JSON_MIME, &b, "no-store");
+	}
+	web_archive_put(r->srv, a);
+	if (!slug) /* deleted */
+		prl_buf_addstr(&b, "{\"deleted\":true}");
+	else if (web_route_json(r, slug, &b, &status) < 0) {
+		/* written, yet nothing of it left for this viewer to hear */
+		prl_buf_reset(&b);
+		prl_buf_addstr(&b, "{\"slug\":");
+		prl_json_str(&b, slug);
+		prl_buf_addstr(&b, "}");
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, ok, JSON_MIME, &b, "no-store");
+}
+
+/* POST /api/routes (slug NULL) and PUT /api/routes/{slug}. */
+static enum MHD_Result route_save(struct web_request *r, const char *slug)
+{
+	struct prl_buf written = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	json_t *o;
+	int ret;
+
+	/* the shape (a JSON object) is checked here, the rest by the archive */
+	if (!(o = web_body_object(r, &res)))
+		return res;
+	json_decref(o);
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
+	ret = prl_archive_parcours_save(a, &r->viewer, slug, prl_buf_str(&r->body), r->body.len,
+					&written);
+	res = write_answer(r, a, ret, prl_buf_str(&written), slug ? MHD_HTTP_OK : MHD_HTTP_CREATED);
+	prl_buf_release(&written);
+	return res;
+}
+
+enum MHD_Result web_api_route_create(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return route_save(r, NULL);
+}
+
+enum MHD_Result web_api_route_put(struct web_request *r, const struct web_params *p)
+{
+	return route_save(r, p->tail);
+}
+
+enum MHD_Result web_api_route_delete(struct web_request *r, const struct web_params *p)
+{
+	struct prl_archive *a = web_archive_get(r->srv);
+
+	if (!a)
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
+	return write_answer(r, a, prl_archive_parcours_remove(a, &r->viewer, p->tail), NULL,
+			    MHD_HTTP_OK);
+}
+
+enum MHD_Result web_api_route_revert(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf slug = PRL_BUF_INIT;
+	struct prl_archive *a = web_archive_get(r->srv);
+	enum MHD_Result res;
+	int ret;
+
+	if (!a)
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
+	ret = prl_archive_parcours_revert(a, &r->viewer, p->id, &slug);
+	res = write_answer(r, a, ret, ret == 0 ? prl_buf_str(&slug) : NULL, MHD_HTTP_OK);
+	prl_buf_release(&slug);
+	return res;
+}
+
+enum MHD_Result web_api_route_history(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_archive *a = web_archive_get(r->srv);
+	int ret;
+
+	if (!a)
+		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
+	ret = prl_archive_parcours_history_json(a, &r->viewer, p->tail, &b);
+	web_archive_put(r->srv, a);
+	if (ret < 0) {
+		prl_buf_release(&b);
+		return web_error_json(r, web_status_for(ret),
+				      ret == -PRL_ENOTFOUND ? "no such route"
+							    : "the route's history cannot be read");
+	}
+	prl_buf_addch(&b, '\n');
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &b, "no-store");
 }

@@ -58,6 +58,7 @@ struct web_route {
 #define REVIEW_REFUSED "only annotators and admins review proposals"
 #define JOBS_REFUSED "jobs are for annotators and admins"
 #define THEMES_REFUSED "themes are given by annotators and admins"
+#define ROUTES_REFUSED "only annotators and admins write routes"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -118,6 +119,7 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/oembed", web_oembed, WEB_JSON, 0, 0, 0},
 	/* thematic routes: each stop as its viewer may hear it */
 	{WEB_GET, "/routes", web_page_routes, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/routes/new", web_page_route_edit, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/routes/{slug}", web_page_route, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/routes", web_api_routes, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/routes/{slug}", web_api_route, WEB_JSON, 0, 0, 0},
@@ -204,6 +206,20 @@ static const struct web_route routes[] = {
 	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED, "no such segment"},
 	{WEB_DELETE, "/api/segments/{sid}/themes/{slug}", web_api_segment_untag, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0, THEMES_REFUSED, "no such segment"},
+	/* routes written by staff (parcours.c): the editor, the writes, the
+	 * history and its reverts, the IIIF collection of a route */
+	{WEB_GET, "/routes/{slug}/edit", web_page_route_edit, WEB_HTML, 0, 0, 0},
+	{WEB_POST, "/api/routes", web_api_route_create, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 ROUTES_REFUSED},
+	{WEB_PUT, "/api/routes/{slug}", web_api_route_put, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 ROUTES_REFUSED},
+	{WEB_DELETE, "/api/routes/{slug}", web_api_route_delete, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, ROUTES_REFUSED},
+	{WEB_GET, "/api/route-history/{slug}", web_api_route_history, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, HISTORY_REFUSED},
+	{WEB_POST, "/api/route-history/{hid}/revert", web_api_route_revert, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, ROUTES_REFUSED},
+	{WEB_GET, "/iiif/routes/{slug}/collection.json", web_iiif_route, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -224,7 +240,7 @@ static const struct {
 	const char *name;
 } method_names[] = {
 	{WEB_GET, "GET"},     {WEB_GET, "HEAD"},      {WEB_POST, "POST"},
-	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"},
+	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"}, {WEB_PUT, "PUT"},
 };
 
 enum match {
@@ -243,7 +259,9 @@ static unsigned method_bit(const struct web_request *r)
 		return WEB_PATCH;
 	if (!strcmp(r->method, MHD_HTTP_METHOD_DELETE))
 		return WEB_DELETE;
-	return 0; /* PUT, OPTIONS...: no row takes them */
+	if (!strcmp(r->method, MHD_HTTP_METHOD_PUT))
+		return WEB_PUT;
+	return 0; /* OPTIONS...: no row takes them */
 }
 
 /* True when the word s[0..n) is one of the comma-separated words of list[0..len). */

@@ -90,6 +90,7 @@ enum web_template {
 	WEB_TPL_PARTNERS,
 	WEB_TPL_THEME,
 	WEB_TPL_MAP,
+	WEB_TPL_ROUTE_EDIT,
 	WEB_NTEMPLATES
 };
 
@@ -421,6 +422,7 @@ struct json_t *web_body_object(struct web_request *r, enum MHD_Result *answered)
 #define WEB_POST 2u
 #define WEB_PATCH 4u
 #define WEB_DELETE 8u
+#define WEB_PUT 16u
 
 /* What a route answers on success; errors are JSON for JSON and media. */
 enum web_answer {
@@ -508,6 +510,14 @@ web_handler web_api_routes, web_api_route;
  * with nothing the viewer may hear). */
 int web_routes_json(struct web_request *r, struct prl_buf *out, unsigned *status);
 int web_route_json(struct web_request *r, const char *slug, struct prl_buf *out, unsigned *status);
+/* routes written by staff, their history (parcours.c), the editor's page
+ * (pages.c) and a route as a IIIF Collection (iiif.c) */
+web_handler web_api_route_create, web_api_route_put, web_api_route_delete;
+web_handler web_api_route_history, web_api_route_revert, web_page_route_edit, web_iiif_route;
+/* The {slug} of p when the pattern goes on after it (/routes/{slug}/edit):
+ * the path segment, up to the next '/', copied into buf (size bytes); ""
+ * when it does not fit.  Returns buf. */
+const char *web_route_slug(const struct web_params *p, char *buf, size_t size);
 /* The sources that may frame the embed page (pages.c): the operator's,
  * else "*". */
 const char *web_frame_ancestors(const struct web_server *s);

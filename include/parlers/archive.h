@@ -413,6 +413,33 @@ int prl_archive_map_json(struct prl_archive *a, const struct prl_viewer *v,
 int prl_archive_map_place_json(struct prl_archive *a, const struct prl_viewer *v,
 			       const struct prl_map_filter *f, int64_t place_id,
 			       struct prl_buf *out);
+/* Routes written on the web (schema 18), each change by staff (annotator
+ * or admin) who may hear every stop of the route before and after it,
+ * in one transaction with its history row.  -PRL_EACCESS (a role or a
+ * stop v may not use, named), -PRL_ENOTFOUND (no such route, or none v
+ * may hear), -PRL_EINVAL (a field, named), -PRL_EFORMAT (not JSON).
+ *
+ * prl_archive_parcours_save: json is a route as import takes it, with
+ * "cover_recording_id" (one of its recordings, or null) and "version"
+ * (the version it edits: another one is -PRL_ECONFLICT) both optional.
+ * slug NULL creates (the body's slug must be free: -PRL_EEXIST), else
+ * replaces route slug (the body's slug absent or the same).  Appends the
+ * slug to slug_out (or NULL). */
+int prl_archive_parcours_save(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
+			      const char *json, size_t len, struct prl_buf *slug_out);
+/* Deletes route slug as v (prl_archive_parcours_delete does it as staff). */
+int prl_archive_parcours_remove(struct prl_archive *a, const struct prl_viewer *v,
+				const char *slug);
+/* Undoes history row hid: its route back as it was before (deleted again
+ * when it was created there).  -PRL_ECONFLICT when it already is. */
+int prl_archive_parcours_revert(struct prl_archive *a, const struct prl_viewer *v, int64_t hid,
+				struct prl_buf *slug_out);
+/* {slug, history: [{id, at, login, action, reverts?, before, after}]},
+ * newest first, at most PRL_PARCOURS_HISTORY_MAX; before and after are
+ * null or {title, stops}; a row with a stop v may not hear is left out. */
+#define PRL_PARCOURS_HISTORY_MAX 100
+int prl_archive_parcours_history_json(struct prl_archive *a, const struct prl_viewer *v,
+				      const char *slug, struct prl_buf *out);
 
 /* ---- listening games (games.c) ---- */
 
@@ -808,6 +835,10 @@ struct prl_export_opts {
 	void *ctx;
 	const char *institution; /* short name, or NULL: an institution's recordings
 				  * (an unknown one is -PRL_EINVAL) */
+	const char *route;	 /* a thematic route's slug, or NULL: the recordings of
+				  * its stops the viewer may hear, and the route as
+				  * data/routes/SLUG.json (an unknown one, or one with
+				  * nothing to hear, is -PRL_ENOTFOUND) */
 };
 
 struct prl_export;

@@ -66,6 +66,50 @@ async function main() {
   ok(rounds[1].segment_id !== rounds[0].segment_id, 'the second round is another sentence');
   await page.reload();
   ok(/1\D+2/.test(await page.textContent('#score')), 'the score stays in the browser');
+  await checkWhere(ctx);
+}
+
+// "Où qu'ch'est ?": a voice, a click on the map, the distance and the answer.
+async function checkWhere(ctx) {
+  const page = await ctx.newPage();
+  const rounds = [];
+  page.on('response', async (r) => { if (r.url().includes('/api/games/round?game=where')) rounds.push(await r.json()); });
+  await page.goto(`${server.base}/games`);
+  ok(await waitFor(() => page.evaluate(() => document.getElementById('where-map').classList.contains('outlined')), 8000),
+    'the where game\'s map draws the outline parlers ships, offline');
+  await page.click('#where-new');
+  await waitFor(() => rounds.length === 1, 5000);
+  ok(rounds.length === 1 && rounds[0].answer && typeof rounds[0].answer.lat === 'number', 'a where round is drawn');
+  const playing = await waitFor(() => page.evaluate(() => {
+    const a = document.getElementById('where-audio');
+    return !a.paused && a.currentTime > 0;
+  }), 6000);
+  ok(playing, 'its voice plays');
+  const box = await page.$eval('#where-map', (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; });
+  await page.mouse.click(box[0] + box[2] * 0.3, box[1] + box[3] * 0.5);
+  await page.waitForSelector('#where-result:not([hidden])');
+  const verdict = await page.textContent('#where-verdict');
+  ok(/\d+(\.\d)? km\D+\d+ points/.test(verdict), 'a click answers with the distance in km and the points', verdict);
+  const r = rounds[0];
+  ok((await page.textContent('#where-place')).startsWith(r.answer.place), 'the answer names the place', await page.textContent('#where-place'));
+  ok((await page.textContent('#where-said')) === r.text, 'and what was said');
+  const speaker = await waitFor(async () => (await page.textContent('#where-speaker')).length > 0, 5000);
+  ok(speaker, 'and who said it', await page.textContent('#where-speaker'));
+  ok(await page.$('.where-truth') !== null, 'the map shows where it was recorded');
+  ok(/\d+\D+1/.test(await page.textContent('#where-score')), 'the score counts the round', await page.textContent('#where-score'));
+  await page.screenshot({ path: path.join(OUT, 'games-where.png'), fullPage: true });
+  // the keyboard: a new round answered at the map's centre
+  await page.click('#where-new');
+  await waitFor(() => rounds.length === 2, 5000);
+  await page.waitForFunction(() => !document.getElementById('where-centre').disabled);
+  await page.focus('#where-centre');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#where-result:not([hidden])');
+  ok(/km/.test(await page.textContent('#where-verdict')), 'the keyboard answers at the map\'s centre');
+  ok(await page.$$eval('#where-list option', (o) => o.length) >= 1, 'the places heard make a list to answer with');
+  await page.reload();
+  ok(/\d+\D+2/.test(await page.textContent('#where-score')), 'the score stays in the browser', await page.textContent('#where-score'));
+  await page.close();
 }
 
 try {

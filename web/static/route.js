@@ -52,7 +52,7 @@
   }
 
   // Shows stop i; plays it when play is set.
-  function go(i, play) {
+  let go = function (i, play) {
     if (i < 0 || i >= stops.length) return;
     clearTimeout(nextTimer);
     cur = i;
@@ -88,7 +88,7 @@
       seekAndPlay();
     }
     history.replaceState(null, '', '#stop=' + s.n);
-  }
+  };
 
   audio.addEventListener('timeupdate', () => {
     if (cur < 0) return;
@@ -130,4 +130,101 @@
   }
   window.addEventListener('hashchange', () => { const i = fromHash(); if (i !== cur) go(i, !audio.paused); });
   go(fromHash(), false);
+
+  /* ---- the stops on the map: one numbered marker per place, a click
+   * goes to its stop (the next one there after the current stop) ---- */
+  const markers = [];
+  async function drawMap() {
+    const node = $('route-map');
+    if (typeof L === 'undefined' || !node) return;
+    const cfg = pageData('map-data') || {};
+    const map = L.map(node, { scrollWheelZoom: false, zoomSnap: 0.25 });
+    map.createPane('outline');
+    map.getPane('outline').style.zIndex = 150;
+    if (cfg.tiles) L.tileLayer(cfg.tiles, { attribution: cfg.attribution || '', maxZoom: 18 }).addTo(map);
+    const places = new Map();
+    stops.forEach((s, i) => {
+      const p = (s.recording || {}).place || {};
+      if (typeof p.lat !== 'number' || typeof p.lon !== 'number') return;
+      // places a few km apart share a marker: apart, one would hide the other
+      let key = null;
+      for (const [k, q] of places) if (Math.abs(q.lat - p.lat) < 0.05 && Math.abs(q.lon - p.lon) < 0.07) key = k;
+      if (key === null) {
+        key = p.lat + ',' + p.lon;
+        places.set(key, { lat: p.lat, lon: p.lon, name: p.name || '', idx: [] });
+      } else if (p.name && !places.get(key).name.split(', ').includes(p.name)) {
+        places.get(key).name += ', ' + p.name;
+      }
+      places.get(key).idx.push(i);
+    });
+    const bounds = L.latLngBounds([[48.15, -2.75], [50.15, 1.85]]);
+    for (const pl of places.values()) bounds.extend([pl.lat, pl.lon]);
+    // a view first: markers added to a map without one have no element yet
+    map.fitBounds(bounds, { padding: [12, 12] });
+    const line = [];
+    for (const pl of places.values()) {
+      const label = pl.idx.map((i) => i + 1).join(', ');
+      const m = L.marker([pl.lat, pl.lon], {
+        icon: L.divIcon({ className: 'stop-marker', html: '', iconSize: null }),
+        title: pl.name + ' — ' + t('route_stops') + ' ' + label,
+        keyboard: true,
+      }).addTo(map);
+      m.getElement().textContent = label;
+      m.getElement().dataset.stops = pl.idx.join(',');
+      m.on('click', () => {
+        const next = pl.idx.find((i) => i > cur);
+        go(next !== undefined ? next : pl.idx[0], true);
+      });
+      markers.push({ m, idx: pl.idx });
+    }
+    stops.forEach((s) => {
+      const p = (s.recording || {}).place || {};
+      if (typeof p.lat === 'number' && typeof p.lon === 'number') line.push([p.lat, p.lon]);
+    });
+    if (line.length > 1) L.polyline(line, { color: '#b3411b', weight: 2, opacity: 0.6, dashArray: '4 6', interactive: false }).addTo(map);
+    node.classList.add('drawn');
+    try {
+      const r = await fetch(node.dataset.outline, { credentials: 'same-origin' });
+      if (!r.ok) return;
+      L.geoJSON(await r.json(), {
+        pane: 'outline', interactive: false,
+        style: { color: '#6b7f86', weight: 1, fillColor: '#f4e9d8', fillOpacity: 1 },
+      }).addTo(map);
+      node.classList.add('outlined');
+    } catch (err) { /* the markers alone still say where */ }
+  }
+  function markCurrent() {
+    for (const x of markers) x.m.getElement().classList.toggle('current', x.idx.includes(cur));
+  }
+  drawMap().then(markCurrent);
+  const go0 = go;
+  go = (i, play) => { go0(i, play); markCurrent(); };
+
+  /* ---- the cover: the waveform of one of the route's recordings ---- */
+  async function drawCover() {
+    const id = route.cover_recording_id, cv = $('route-cover');
+    if (!id || !cv) return;
+    let pk;
+    try { pk = await PRL.getJSON('/api/recordings/' + id + '/peaks.json?level=2'); } catch (e) { return; }
+    if (!pk || !pk.length) return;
+    const g = cv.getContext('2d'), w = cv.width, h = cv.height, full = 1 << ((pk.bits || 16) - 1);
+    g.fillStyle = '#b3411b';
+    for (let x = 0; x < w; x++) {
+      const k = Math.floor(x * pk.length / w);
+      const mn = pk.data[2 * k] / full, mx = pk.data[2 * k + 1] / full;
+      g.fillRect(x, h / 2 - mx * h / 2, 1, Math.max(1, (mx - mn) * h / 2));
+    }
+    cv.hidden = false;
+  }
+  drawCover();
+
+  /* ---- staff: a link to the editor ---- */
+  if (PRL.signedInBefore()) {
+    PRL.getJSON('/api/me').then((me) => {
+      if (me && (me.role === 'annotator' || me.role === 'admin')) {
+        $('route-edit').href = '/routes/' + encodeURIComponent(route.slug) + '/edit';
+        $('route-edit').hidden = false;
+      }
+    }).catch(() => {});
+  }
 })();
