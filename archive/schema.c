@@ -550,6 +550,19 @@ static const struct migration migrations[] = {
 	 "  note TEXT,"
 	 "  PRIMARY KEY (parcours_id, ord));"
 	 "CREATE INDEX parcours_stops_recording ON parcours_stops(recording_id);"},
+	{17,
+	 /* uploads from the browser (uploads.c): the bytes stored so far and
+	  * the SHA-256 state after them; AUTOINCREMENT so that the URL of a
+	  * removed upload never names a later one */
+	 "CREATE TABLE uploads ("
+	 "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	 "  length INTEGER NOT NULL CHECK (length >= 0),"
+	 "  offset INTEGER NOT NULL DEFAULT 0 CHECK (offset BETWEEN 0 AND length),"
+	 "  filename TEXT NOT NULL,"
+	 "  sha_state BLOB,"
+	 "  user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	 "  created_at INTEGER NOT NULL);"
+	 "CREATE INDEX uploads_created ON uploads(created_at);"},
 };
 
 int prl_archive_latest_schema(void)

@@ -54,6 +54,7 @@ struct web_route {
 #define ME_REFUSED "not signed in"
 #define CATALOGUE_REFUSED "the catalogue's records are for annotators and admins"
 #define REVIEW_REFUSED "only annotators and admins review proposals"
+#define UPLOAD_REFUSED "uploads are for annotators and admins"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -166,6 +167,17 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/contributors/{name}", web_api_contributor, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/recordings/{id}/contributors", web_api_recording_contributors, WEB_JSON, 0,
 	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
+	/* uploads from the browser (uploads.c): tus 1.0 core, creation and
+	 * termination; a PATCH is routed when its head is in, before its body */
+	{WEB_OPTIONS, "/api/uploads", web_upload_options, WEB_JSON, 0, 0, 0},
+	{WEB_POST, "/api/uploads", web_upload_create, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 UPLOAD_REFUSED},
+	{WEB_GET, "/api/uploads/{uid}", web_upload_head, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
+	{WEB_PATCH, "/api/uploads/{uid}", web_upload_patch, WEB_JSON, NEEDS_SESSION | NEEDS_CSRF,
+	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
+	{WEB_DELETE, "/api/uploads/{uid}", web_upload_delete, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR,
+	 0, UPLOAD_REFUSED},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -186,7 +198,7 @@ static const struct {
 	const char *name;
 } method_names[] = {
 	{WEB_GET, "GET"},     {WEB_GET, "HEAD"},      {WEB_POST, "POST"},
-	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"},
+	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"}, {WEB_OPTIONS, "OPTIONS"},
 };
 
 enum match {
@@ -205,7 +217,9 @@ static unsigned method_bit(const struct web_request *r)
 		return WEB_PATCH;
 	if (!strcmp(r->method, MHD_HTTP_METHOD_DELETE))
 		return WEB_DELETE;
-	return 0; /* PUT, OPTIONS...: no row takes them */
+	if (!strcmp(r->method, MHD_HTTP_METHOD_OPTIONS))
+		return WEB_OPTIONS;
+	return 0; /* PUT...: no row takes them */
 }
 
 /* True when the word s[0..n) is one of the comma-separated words of list[0..len). */
