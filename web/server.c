@@ -148,8 +148,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return MHD_NO;
 	if (r->answered) {
 		/* a body we do not read: already answered, let MHD drop it */
-		*upload_data_size = 0;
-		return MHD_YES;
+		if (*upload_data_size) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return web_queue_held(r);
 	}
 	r->con = con;
 	r->url = url;
@@ -168,8 +171,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 			return refused;
 		/* the bytes of an upload stream to their file: routed now, its
 		 * body then goes to the stream the route opened */
-		if (web_upload_claims(r))
-			return request_route(r);
+		if (web_upload_claims(r)) {
+			enum MHD_Result res;
+
+			r->hold_answer = 1;
+			res = request_route(r);
+			r->hold_answer = 0;
+			return res;
+		}
 		/* a body announced too large is refused before it is sent */
 		if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
 			return web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -227,6 +236,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	}
 	web_conn_state(s->conns, r->conn, WEB_CONN_ANSWERED);
 	web_upload_abort(r); /* cut short: what came is kept */
+	if (r->held)
+		MHD_destroy_response(r->held);
 	prl_buf_release(&r->body);
 	free(r);
 	atomic_fetch_sub(&s->in_flight, 1);

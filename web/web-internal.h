@@ -324,6 +324,8 @@ struct web_request {
 	enum web_lang lang;	    /* for pages and their error pages */
 	int set_lang_cookie;	    /* ?lang= was given: remember it */
 	struct web_upload *upload;  /* a tus PATCH's stream while its body comes (uploads.c) */
+	int hold_answer;	    /* an answer made now waits for the end of the body */
+	struct MHD_Response *held;  /* that answer, or NULL */
 	int64_t upload_offset;	    /* where that upload stood when its stream ended */
 };
 
@@ -352,6 +354,10 @@ int web_base_url(struct web_request *r, struct prl_buf *out);
  * reference).  resp may be NULL (memory exhausted): then the connection is
  * closed.  Returns what the access handler returns.
  */
+/* Queues the answer held while a streamed body was read (hold_answer):
+ * a refusal sent before the body would close the connection under a
+ * client still sending it, which then never reads the refusal. */
+enum MHD_Result web_queue_held(struct web_request *r);
 /* Queues resp, an answer made once and kept (web_media_kept_put()), as it
  * is: it carries X-Content-Type-Options already, and the caller keeps its
  * reference.  Never for a request that must close its connection. */
