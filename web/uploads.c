@@ -150,63 +150,6 @@ static int is_busy(struct web_uploads *u, int64_t id)
 	return busy;
 }
 
-/* ---- the Upload-Metadata header ---- */
-
-int web_tus_metadata(const char *header, const char *key, struct prl_buf *out)
-{
-	size_t klen = strlen(key);
-	int found = 0;
-
-	if (!header)
-		return 0;
-	for (const char *p = header; *p;) {
-		const char *end = strchr(p, ','), *sp;
-		size_t n, name_len, vlen, bin_len = 0;
-
-		while (*p == ' ')
-			p++;
-		n = end ? (size_t)(end - p) : strlen(p);
-		while (n && p[n - 1] == ' ')
-			n--;
-		sp = memchr(p, ' ', n);
-		name_len = sp ? (size_t)(sp - p) : n;
-		/* a key: printable ASCII but space and comma, never empty */
-		if (name_len == 0)
-			return -1;
-		for (size_t i = 0; i < name_len; i++)
-			if (p[i] <= ' ' || p[i] > '~')
-				return -1;
-		vlen = sp ? n - name_len - 1 : 0;
-		if (sp && (vlen == 0 || memchr(sp + 1, ' ', vlen)))
-			return -1;
-		if (!found && name_len == klen && !memcmp(p, key, klen)) {
-			/* base64 of vlen characters decodes to at most 3/4 of them */
-			size_t cap = vlen / 4 * 3 + 3;
-			unsigned char *bin = malloc(cap + 1);
-
-			if (!bin)
-				return -1;
-			if (vlen && sodium_base642bin(bin, cap, sp + 1, vlen, NULL, &bin_len, NULL,
-						      sodium_base64_VARIANT_ORIGINAL) != 0) {
-				free(bin);
-				return -1;
-			}
-			prl_buf_add(out, (const char *)bin, bin_len);
-			free(bin);
-			found = 1;
-		} else {
-			/* the others must be base64 too, but are not kept */
-			for (size_t i = 0; i < vlen; i++)
-				if (!isalnum((unsigned char)sp[1 + i]) && !strchr("+/=", sp[1 + i]))
-					return -1;
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return found;
-}
-
 /* ---- answers ---- */
 
 /* An answer of the protocol: status with Tus-Resumable, Upload-Offset and
