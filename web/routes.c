@@ -169,6 +169,7 @@ static const struct web_route routes[] = {
 	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
 	/* uploads from the browser (uploads.c): tus 1.0 core, creation and
 	 * termination; a PATCH is routed when its head is in, before its body */
+	{WEB_GET, "/upload", web_page_upload, WEB_HTML, 0, 0, 0},
 	{WEB_OPTIONS, "/api/uploads", web_upload_options, WEB_JSON, 0, 0, 0},
 	{WEB_POST, "/api/uploads", web_upload_create, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
 	 UPLOAD_REFUSED},

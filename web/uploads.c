@@ -233,6 +233,14 @@ static int upload_of(struct web_request *r, struct prl_archive *a, int64_t id, s
 
 /* ---- the routes ---- */
 
+/* The page: the same for all; it asks /api/me and shows a visitor who is
+ * not staff why there is nothing to do. */
+enum MHD_Result web_page_upload(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_UPLOAD, NULL, NULL);
+}
+
 enum MHD_Result web_upload_options(struct web_request *r, const struct web_params *p)
 {
 	struct MHD_Response *resp =

@@ -86,6 +86,7 @@ enum web_template {
 	WEB_TPL_SIGNUP,
 	WEB_TPL_REVIEW,
 	WEB_TPL_CONTRIBUTOR,
+	WEB_TPL_UPLOAD,
 	WEB_NTEMPLATES
 };
 
@@ -544,7 +545,7 @@ int web_embed_data(struct web_request *r, int64_t id, struct prl_buf *data, stru
 
 /* uploads.c: the tus 1.0 endpoint (core, creation, termination) */
 web_handler web_upload_options, web_upload_create, web_upload_head, web_upload_patch;
-web_handler web_upload_delete;
+web_handler web_upload_delete, web_page_upload;
 struct web_uploads;
 struct web_upload;
 int web_uploads_init(struct web_server *s, const struct prl_web_opts *opts);
