@@ -69,7 +69,9 @@ SAMPLES = {("OPTIONS", "/api/uploads"): (None, None, 204),  # tus discovery: no 
            # contributions: a sign-up without its fields; no such contributor
            ("POST", "/api/accounts"): ({"Content-Type": "application/json"}, "{}", 400),
            ("GET", "/contributors/{name}"): (None, None, 404),
-           ("GET", "/api/contributors/{name}"): (None, None, 404)}
+           ("GET", "/api/contributors/{name}"): (None, None, 404),
+           # a job is nobody's to a visitor
+           ("GET", "/api/jobs/{jid}"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"]
 
 srv = None
