@@ -30,6 +30,9 @@
 #include <unistd.h>
 
 #include "archive-internal.h"
+#include <jansson.h>
+
+#include "parlers/jobs.h"
 #include "parlers/transcode.h"
 
 _Static_assert(PRL_UPLOAD_STATE_SIZE == PRL_SHA256_STATE_SIZE,
@@ -450,5 +453,77 @@ end:
 	prl_buf_release(&dir);
 	prl_buf_release(&named);
 	prl_buf_release(&side);
+	return ret;
+}
+
+/* ---- the "ingest" job ---- */
+
+struct ingest_job {
+	struct prl_job_run *run;
+};
+
+static void ingest_progress(void *ctx, int64_t done, int64_t total)
+{
+	struct ingest_job *j = ctx;
+
+	/* an ingest is one transaction: a cancel asked now waits for its end */
+	if (total > 0)
+		prl_job_progress(j->run, (double)done / (double)total * 0.99, "ingesting");
+}
+
+int prl_job_ingest(struct prl_job_run *run, struct prl_archive *a, int64_t recording_id,
+		   const char *params, void *user)
+{
+	struct prl_ingest_opts opts = {.access = -1};
+	struct prl_ingest_result res;
+	struct prl_buf out = PRL_BUF_INIT;
+	struct ingest_job j = {run};
+	json_t *p = NULL, *side;
+	char *side_text = NULL;
+	int64_t upload, annot;
+	int ret;
+
+	(void)recording_id;
+	(void)user;
+	prl_ingest_result_init(&res);
+	if (!params || !(p = json_loads(params, 0, NULL)) || !json_is_object(p) ||
+	    !json_is_integer(json_object_get(p, "upload"))) {
+		prl_job_fail_reason(run, "an ingest job names its upload");
+		ret = -PRL_EINVAL;
+		goto end;
+	}
+	upload = json_integer_value(json_object_get(p, "upload"));
+	annot = json_is_integer(json_object_get(p, "annotations"))
+			? json_integer_value(json_object_get(p, "annotations"))
+			: 0;
+	if (json_is_string(json_object_get(p, "institution")))
+		opts.institution = json_string_value(json_object_get(p, "institution"));
+	side = json_object_get(p, "sidecar");
+	if (json_is_object(side) && !(side_text = json_dumps(side, JSON_COMPACT))) {
+		ret = -PRL_ENOMEM;
+		prl_job_fail_reason(run, "out of memory");
+		goto end;
+	}
+	opts.progress = ingest_progress;
+	opts.progress_ctx = &j;
+	prl_job_progress(run, 0, "ingesting");
+	if ((ret = prl_upload_ingest(a, upload, side_text, annot, &opts, &res)) < 0) {
+		prl_job_fail_reason(
+			run, "%s", res.error.len ? prl_buf_str(&res.error) : prl_archive_errmsg(a));
+		goto end;
+	}
+	prl_buf_addf(&out,
+		     "{\"status\":\"%s\",\"id\":%lld,\"sha256\":\"%s\",\"duration_ms\":%lld,"
+		     "\"warnings\":",
+		     prl_ingest_status_name(res.status), (long long)res.id, res.sha256,
+		     (long long)res.duration_ms);
+	prl_json_str(&out, prl_buf_str(&res.warnings));
+	prl_buf_addstr(&out, "}");
+	ret = prl_job_result(run, out.data, res.id);
+end:
+	json_decref(p);
+	free(side_text);
+	prl_buf_release(&out);
+	prl_ingest_result_release(&res);
 	return ret;
 }

@@ -136,6 +136,7 @@ static void raise_fd_limit(void)
  * as its route queues it, and the function that does it. */
 static const struct prl_job_kind job_kinds[] = {
 	{"rebuild", prl_job_rebuild, NULL},
+	{"ingest", prl_job_ingest, NULL},
 };
 
 /* A size in bytes, with an optional K, M, G or T (powers of 1024), into

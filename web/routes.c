@@ -188,6 +188,8 @@ static const struct web_route routes[] = {
 	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
 	{WEB_DELETE, "/api/uploads/{uid}", web_upload_delete, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR,
 	 0, UPLOAD_REFUSED},
+	{WEB_POST, "/api/uploads/{uid}/ingest", web_upload_ingest, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -386,6 +386,100 @@ end:
 	return res;
 }
 
+/* ---- ingest: a complete upload becomes a recording, as a job ---- */
+
+/* The upload the body's "annotations" names (0: none), reachable by r's
+ * viewer and complete; answers 400 or 404 into *res when not. */
+static int annotations_upload(struct web_request *r, struct prl_archive *a, json_t *o, int64_t *id,
+			      enum MHD_Result *res)
+{
+	json_t *v = json_object_get(o, "annotations");
+	struct prl_upload u;
+
+	*id = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		*res = web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				      "annotations: the id of an upload of the annotation file");
+		return -PRL_EINVAL;
+	}
+	if (upload_of(r, a, json_integer_value(v), &u, res) < 0)
+		return -PRL_ENOTFOUND;
+	*id = u.id;
+	return 0;
+}
+
+enum MHD_Result web_upload_ingest(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf msg = PRL_BUF_INIT, inst = PRL_BUF_INIT;
+	struct prl_archive *a = NULL;
+	struct prl_upload u;
+	enum MHD_Result res;
+	json_t *o = NULL, *params = NULL, *v;
+	const char *coll, *institution;
+	char *text = NULL;
+	int64_t annot, jid = 0;
+	int ret;
+
+	if (r->body.len && !(o = web_body_object(r, &res)))
+		return res;
+	if (!o && !(o = json_object())) /* no body: no metadata, a private recording */
+		return web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	if ((v = json_object_get(o, "access")) && !json_is_null(v) &&
+	    (!json_is_string(v) || prl_access_parse(json_string_value(v)) < 0)) {
+		res = web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				     "access: public, restricted or private");
+		goto end;
+	}
+	if (!(a = web_archive_get(r->srv))) {
+		res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "the archive cannot be opened");
+		goto end;
+	}
+	if (upload_of(r, a, p->id, &u, &res) < 0 || annotations_upload(r, a, o, &annot, &res) < 0)
+		goto end;
+	if (u.offset != u.length) {
+		prl_buf_addf(&msg,
+			     "the upload is not complete: %" PRId64 " of %" PRId64
+			     " bytes received; resume it before ingesting it",
+			     u.offset, u.length);
+		res = web_error_json(r, MHD_HTTP_CONFLICT, msg.data);
+		goto end;
+	}
+	coll = json_string_value(json_object_get(o, "collection"));
+	institution = json_string_value(json_object_get(o, "institution"));
+	if ((ret = prl_upload_may_deposit(a, &r->viewer, coll, institution, &inst)) < 0) {
+		res = web_error_json(r, web_status_for(ret), prl_archive_errmsg(a));
+		goto end;
+	}
+	/* the body but "annotations" is the file's metadata sidecar */
+	json_object_del(o, "annotations");
+	if (!(params = json_pack("{sI sO}", "upload", (json_int_t)u.id, "sidecar", o)) ||
+	    (annot && json_object_set_new(params, "annotations", json_integer(annot)) < 0) ||
+	    (inst.len && json_object_set_new(params, "institution", json_string(inst.data)) < 0) ||
+	    !(text = json_dumps(params, JSON_COMPACT))) {
+		res = web_error_json(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		goto end;
+	}
+	if ((ret = prl_jobs_submit(a, "ingest", 0, text, r->viewer.user_id, &jid)) < 0) {
+		if (!web_write_refused(r, ret, &res))
+			res = web_error_json(r, web_status_for(ret), prl_archive_errmsg(a));
+		goto end;
+	}
+	prl_buf_addf(&msg, "{\"job\":%" PRId64 "}\n", jid);
+	res = web_send_buf(r, MHD_HTTP_ACCEPTED, "application/json; charset=utf-8", &msg,
+			   "no-store");
+end:
+	web_archive_put(r->srv, a);
+	json_decref(o);
+	json_decref(params);
+	free(text);
+	prl_buf_release(&msg);
+	prl_buf_release(&inst);
+	return res;
+}
+
 /* ---- PATCH: the bytes ---- */
 
 int web_upload_claims(const struct web_request *r)

@@ -549,7 +549,7 @@ int web_embed_data(struct web_request *r, int64_t id, struct prl_buf *data, stru
 
 /* uploads.c: the tus 1.0 endpoint (core, creation, termination) */
 web_handler web_upload_options, web_upload_create, web_upload_head, web_upload_patch;
-web_handler web_upload_delete, web_page_upload;
+web_handler web_upload_delete, web_upload_ingest, web_page_upload;
 struct web_uploads;
 struct web_upload;
 int web_uploads_init(struct web_server *s, const struct prl_web_opts *opts);

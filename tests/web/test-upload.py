@@ -16,6 +16,13 @@ Then:
   metadata without a file name 400, bytes past the length 413;
 - a file over --upload-max: 413 before a byte, no row, no file;
 - termination: 204, then chunks and HEAD 404, the file gone;
+- ingest (POST /api/uploads/{uid}/ingest, a job): the resumed upload
+  becomes a recording with the sidecar fields given, the stored
+  original's SHA-256 is the file's, the upload is gone; the same file
+  again is a duplicate; an audio file with its EAF gets its tiers; a
+  non-audio file and an invalid date are failed jobs with their reason,
+  leaving no recording and no stray file; a truncated upload is refused
+  (409); another institution's collection 403; a researcher 403;
 - expiry (--upload-expiry 2): an old upload is 404 and its file goes at
   the next sweep, and at the next start.
 
@@ -188,7 +195,8 @@ def run_all(tmp, data):
        {k: x.status for k, x in c.items()})
     check_options()
     check_roles(c, data)
-    check_resume(c, data)
+    loc = check_resume(c, data)
+    check_ingest(c, data, loc)
     check_refusals(c, data)
     check_termination(c, data)
     srv.stop()
@@ -272,6 +280,139 @@ def check_resume(c, data):
     st, h, body = ann.patch(loc, size, b"x")
     ok(st == 413, "a byte past Upload-Length: 413", (st, body))
     return loc
+
+
+def upload_whole(client, path, name, chunk=400000):
+    blob = open(path, "rb").read() if isinstance(path, str) else path
+    st, h, body = client.create(len(blob), filename=name)
+    loc = h.get("location", "")
+    off = 0
+    while off < len(blob):
+        st, h, body = client.patch(loc, off, blob[off:off + chunk])
+        if st != 204:
+            return loc, (st, body)
+        off += chunk
+    return loc, None
+
+
+def job_end(client, jid, seconds=60):
+    deadline = time.time() + seconds
+    while True:
+        st, _, body = client.get("/api/jobs/%d" % jid)
+        j = jbody(body) or {}
+        if j.get("status") not in ("queued", "running") or time.time() > deadline:
+            return st, j
+        time.sleep(0.1)
+
+
+def ingest(client, loc, obj):
+    st, _, body = client.send("POST", loc + "/ingest", obj)
+    return st, jbody(body) or {}
+
+
+def media_files(data):
+    out = []
+    for root, dirs, files in os.walk(os.path.join(data, "media")):
+        out += [os.path.join(root, f) for f in files]
+    return sorted(out)
+
+
+def recordings(data):
+    db = sqlite3.connect(os.path.join(data, "archive.db"))
+    try:
+        return db.execute("SELECT count(*) FROM recordings").fetchone()[0]
+    finally:
+        db.close()
+
+
+def check_ingest(c, data, loc):
+    ann = c["ann-a"]
+    blob = open(WAV, "rb").read()
+    st, j = ingest(c["res"], loc, {})
+    ok(st == 403, "a researcher's ingest: 403", (st, j))
+    st, j = ingest(ann, loc, {"title": "x", "collection": "Fonds B"})
+    ok(st == 403 and "another institution" in j.get("error", ""),
+       "an ingest into another institution's collection: 403", (st, j))
+    st, j = ingest(ann, loc, {"access": "everyone"})
+    ok(st == 400, "an unknown access level: 400", (st, j))
+    st, j = ingest(ann, loc, {"title": "La mézoun (dépôt)", "date": "1976-06-14",
+                              "place": "La Hague", "access": "public"})
+    ok(st == 202 and isinstance(j.get("job"), int), "ingest: 202 with the job", (st, j))
+    st, job = job_end(ann, j.get("job", 0))
+    ok(st == 200 and job.get("status") == "done" and job.get("kind") == "ingest",
+       "the job is done", job)
+    rid = job.get("recording_id")
+    ok(isinstance(rid, int) and (job.get("result") or {}).get("status") == "ingested",
+       "the job names the recording it made", job)
+    st, _, body = request("GET", "/api/recordings/%s" % rid)
+    rec = jbody(body) or {}
+    ok(st == 200 and rec.get("title") == "La mézoun (dépôt)" and rec.get("access") == "public"
+       and (rec.get("place") or {}).get("name") == "La Hague",
+       "the recording has the fields sent with it, public to anyone", (st, rec.get("title")))
+    ok(rec.get("sha256") == hashlib.sha256(blob).hexdigest() and
+       rec.get("original_name") == "la-mezoun.wav",
+       "the stored original's SHA-256 is the file's, under its name",
+       (rec.get("sha256"), rec.get("original_name")))
+    stored = [f for f in media_files(data) if rec.get("sha256", "-") in os.path.basename(f)
+              and ".orig" not in f]
+    ok(any(hashlib.sha256(open(f, "rb").read()).hexdigest() == rec.get("sha256")
+           for f in media_files(data)), "the original in media/ hashes to it", stored)
+    st, _, _ = ann.head(loc)
+    ok(st == 404 and loc.rsplit("/", 1)[1] not in upload_files(data),
+       "an ingested upload is gone, its file too", upload_files(data))
+
+    # the same file again: a duplicate, the same recording
+    again, err = upload_whole(ann, WAV, "copie.wav")
+    st, j = ingest(ann, again, {"title": "Copie"})
+    st, job = job_end(ann, j.get("job", 0))
+    ok(job.get("status") == "done" and (job.get("result") or {}).get("status") == "duplicate"
+       and job.get("recording_id") == rid, "the same file again: a duplicate of it", job)
+
+    # an audio file with its EAF
+    wav2 = os.path.join(CORPUS, "cotentin-1977-le-temps-qu-il-fait.wav")
+    eaf2 = os.path.join(CORPUS, "cotentin-1977-le-temps-qu-il-fait.eaf")
+    aloc, err = upload_whole(ann, wav2, "temps.wav")
+    eloc, err2 = upload_whole(ann, eaf2, "temps.eaf")
+    ok(err is None and err2 is None, "an audio file and its EAF uploaded", (err, err2))
+    st, j = ingest(ann, aloc, {"title": "Le temps", "annotations": int(eloc.rsplit("/", 1)[1])})
+    st, job = job_end(ann, j.get("job", 0))
+    ok(job.get("status") == "done", "ingested with its annotations", job)
+    st, _, body = ann.get("/api/recordings/%s" % job.get("recording_id"))
+    rec = jbody(body) or {}
+    ok(len(rec.get("tiers") or []) > 0 and
+       sum(len(t.get("segments") or []) for t in rec.get("tiers") or []) > 0,
+       "the EAF's tiers came in with the recording", [t.get("name") for t in rec.get("tiers") or []])
+    ok(eloc.rsplit("/", 1)[1] not in upload_files(data), "the EAF's upload is gone too",
+       upload_files(data))
+
+    # what fails: a job with its reason, nothing in the archive
+    n, files = recordings(data), media_files(data)
+    bad, err = upload_whole(ann, b"these are field notes, not sound\n" * 50, "notes.wav")
+    st, j = ingest(ann, bad, {"title": "Notes"})
+    st, job = job_end(ann, j.get("job", 0))
+    ok(job.get("status") == "failed" and job.get("error") and "recording_id" not in job,
+       "a non-audio file: a failed job with its reason (%s)" % job.get("error"), job)
+    dloc, err = upload_whole(ann, open(os.path.join(CORPUS, "caux-1981-le-temps-des-foins.wav"),
+                                       "rb").read()[:300000] + b"", "foins.wav")
+    st, j = ingest(ann, dloc, {"date": "1976-13-45"})
+    st, job = job_end(ann, j.get("job", 0))
+    ok(job.get("status") == "failed" and "date" in (job.get("error") or ""),
+       "an invalid date: a failed job naming the field (%s)" % job.get("error"), job)
+    ok(recordings(data) == n and media_files(data) == files,
+       "failed ingests left no recording and no file in media/")
+    ok(not [f for f in upload_files(data) if f.endswith(".d")], "nor an ingest folder",
+       upload_files(data))
+
+    # a truncated upload is refused
+    blob2 = open(wav2, "rb").read()
+    st, h, _ = ann.create(len(blob2), filename="cut.wav")
+    tloc = h.get("location", "")
+    ann.patch(tloc, 0, blob2[:len(blob2) // 2])
+    st, j = ingest(ann, tloc, {"title": "Cut"})
+    ok(st == 409 and "not complete" in j.get("error", ""),
+       "a truncated upload ingested anyway: 409, refused", (st, j))
+    for loc_ in [bad, dloc, tloc]:
+        ann.send("DELETE", loc_)
 
 
 def check_refusals(c, data):
