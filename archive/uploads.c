@@ -442,6 +442,17 @@ int prl_upload_ingest(struct prl_archive *a, int64_t id, const char *sidecar_jso
 		}
 	}
 	ret = prl_archive_ingest(a, named.data, opts, res);
+	/* the sentence names the file, not the server's folder */
+	prl_buf_addch(&dir, '/');
+	if (ret < 0 && !strncmp(prl_buf_str(&res->error), dir.data, dir.len)) {
+		struct prl_buf shown = PRL_BUF_INIT;
+
+		prl_buf_addstr(&shown, res->error.data + dir.len);
+		prl_buf_reset(&res->error);
+		prl_buf_addstr(&res->error, shown.data);
+		prl_buf_release(&shown);
+	}
+	dir.data[--dir.len] = '\0';
 	if (ret == 0) {
 		prl_upload_remove(a, id);
 		if (annot_id > 0)
