@@ -16,8 +16,9 @@
  * next PATCH (after a lost connection or a restart) continues both.
  *
  * Always holds: an upload is written by one request at a time (another
- * gets 409); an upload larger than the operator's limit is refused (413)
- * before a byte is stored; bytes past Upload-Length are never stored; an
+ * gets 423, and tus clients try again); an upload larger than the
+ * operator's limit is refused (413) before a byte is stored; bytes past
+ * Upload-Length are never stored; an
  * upload past its age is gone (404), and the sweep, at start and every
  * few minutes after, removes what it left.  Workload: a few uploads at
  * once, each a stream of up to gigabytes at disk speed.
@@ -371,8 +372,10 @@ enum MHD_Result web_upload_delete(struct web_request *r, const struct web_params
 	if (upload_of(r, a, p->id, &u, &res) < 0)
 		goto end;
 	if (is_busy(r->srv->uploads, u.id)) {
-		res = web_error_json(r, MHD_HTTP_CONFLICT,
-				     "the upload is being written by another request");
+		res = web_error_json(r, MHD_HTTP_LOCKED,
+				     "the upload is being written by another request; try again "
+				     "once it ends (a connection lost without a word ends when "
+				     "the server's idle timeout passes)");
 		goto end;
 	}
 	if ((ret = prl_upload_remove(a, u.id)) < 0) {
@@ -621,8 +624,10 @@ enum MHD_Result web_upload_patch(struct web_request *r, const struct web_params 
 		goto end;
 	}
 	if (busy_claim(r->srv->uploads, u.id) < 0) {
-		res = web_error_json(r, MHD_HTTP_CONFLICT,
-				     "the upload is being written by another request");
+		res = web_error_json(r, MHD_HTTP_LOCKED,
+				     "the upload is being written by another request; try again "
+				     "once it ends (a connection lost without a word ends when "
+				     "the server's idle timeout passes)");
 		goto end;
 	}
 	if ((ret = stream_open(a, &u, &r->upload)) < 0) {

@@ -5,9 +5,13 @@
 // records (the sidecar's title filled in), the other's title is typed;
 // both are sent over tus with their progress shown, ingested as jobs, and
 // the jobs list links each recording.  Then the title of one is corrected
-// on its recording page.  A researcher gets no form.  Screenshots go to
+// on its recording page.  A larger file sent over a throttled link is
+// paused (the bar stops), the page reloaded as after a closed laptop, the
+// same file chosen again: it resumes where the server stopped ("Repris")
+// and goes in whole (its SHA-256 is the file's).  A researcher gets no form.  Screenshots go to
 // out/.  TAP on stdout.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,6 +131,59 @@ async function main() {
   const rec = await (await fetch(server.base + '/api/recordings/' + id)).json();
   ok(rec.title === 'La mézoun de ma grand-mère', 'the API gives the corrected title', rec.title);
   ok(!fs.readdirSync(path.join(data, 'uploads')).length, 'nothing is left in uploads/', fs.readdirSync(path.join(data, 'uploads')));
+  await pauseReloadResume(anne);
+}
+
+// A 2-minute WAV (about 23 MB) over a link throttled to 2 MB/s.
+async function pauseReloadResume(page) {
+  const big = path.join(tmp, 'in', 'long.wav');
+  const sox = spawnSync('sox', ['-n', '-r', '48000', '-c', '2', '-b', '16', big, 'synth', '120', 'pinknoise', 'vol', '0.3']);
+  if (!ok(sox.status === 0, 'a 2-minute WAV is made', String(sox.stderr))) return;
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(big)).digest('hex');
+  const cdp = await page.context().newCDPSession(page);
+  const slow = async () => {
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 5, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+  };
+  await page.goto(server.base + '/upload');
+  await waitFor(async () => !(await page.locator('#up-work').isHidden()), 8000);
+  await slow();
+  await page.setInputFiles('#up-files', [big]);
+  const card = page.locator('li.up-item[data-stem="long"]');
+  await card.locator('input[name=title]').fill('Long enregistrement');
+  await page.click('#up-start');
+  const moving = await waitFor(async () => Number(await card.locator('progress').getAttribute('value')) >= 45, 30000, 100);
+  if (!ok(moving, 'the long file is on its way', await card.locator('progress').getAttribute('value'))) return;
+  await card.locator('button.up-pause').click();
+  const p1 = Number(await card.locator('progress').getAttribute('value'));
+  await new Promise((r) => setTimeout(r, 1200));
+  const p2 = Number(await card.locator('progress').getAttribute('value'));
+  ok(p1 === p2 && /En pause/.test(await card.locator('.up-state').textContent()), 'pause stops it where it is',
+    [p1, p2, await card.locator('.up-state').textContent()]);
+  await page.screenshot({ path: path.join(OUT, 'upload-paused.png'), fullPage: true });
+
+  // the laptop closed: the page is gone, the file chosen again later
+  await page.reload();
+  await waitFor(async () => !(await page.locator('#up-work').isHidden()), 8000);
+  await slow();
+  await page.setInputFiles('#up-files', [big]);
+  const again = page.locator('li.up-item[data-stem="long"]');
+  await again.locator('input[name=title]').fill('Long enregistrement');
+  await page.click('#up-start');
+  const resumed = await waitFor(async () => /Repris/.test(await again.locator('.up-state').textContent()), 15000, 50);
+  ok(resumed, 'after a reload the same file resumes where it stopped', await again.locator('.up-state').textContent());
+  const first = Number(await again.locator('progress').getAttribute('value'));
+  ok(first >= 30, 'it starts again from the bytes already sent, not from 0 (' + first + ' %)', first);
+  await page.screenshot({ path: path.join(OUT, 'upload-resumed.png'), fullPage: true });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const inArchive = await waitFor(async () => /Versé/.test(await again.locator('.up-state').textContent()), 90000, 200);
+  ok(inArchive, 'and goes into the archive', await again.locator('.up-state').textContent());
+  const link = await page.locator('#up-jobs li.done a.up-rec').first().getAttribute('href');
+  const cookie = (await page.context().cookies()).map((c) => c.name + '=' + c.value).join('; ');
+  const rec = await (await fetch(server.base + '/api' + link, { headers: { Cookie: cookie } })).json();
+  ok(rec.title === 'Long enregistrement' && rec.sha256 === sha, 'whole: the stored original\'s SHA-256 is the file\'s',
+    [rec.title, rec.sha256, sha]);
 }
 
 try {

@@ -120,7 +120,9 @@
       const up = new tus.Upload(file, {
         endpoint: location.origin + '/api/uploads',
         chunkSize: CHUNK,
-        retryDelays: [0, 1000, 3000, 5000, 10000],
+        // past the server's idle timeout (30 s), after which a connection lost
+        // without a word has ended and its bytes are counted
+        retryDelays: [0, 1000, 3000, 5000, 10000, 15000, 20000],
         metadata: meta,
         headers: { 'X-CSRF-Token': me.csrf_token },
         removeFingerprintOnSuccess: true,
