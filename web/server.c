@@ -236,6 +236,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	}
 	web_conn_state(s->conns, r->conn, WEB_CONN_ANSWERED);
 	web_upload_abort(r); /* cut short: what came is kept */
+	web_uploads_tick(s);
 	if (r->held)
 		MHD_destroy_response(r->held);
 	prl_buf_release(&r->body);

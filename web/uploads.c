@@ -46,9 +46,9 @@
 #define UPLOADS_BUSY_MAX 64
 
 struct web_uploads {
-	pthread_mutex_t lock;		/* guards busy and next_sweep */
+	pthread_mutex_t lock;		/* guards busy */
 	int64_t busy[UPLOADS_BUSY_MAX]; /* uploads a request is writing; 0: free */
-	int64_t next_sweep;		/* Unix seconds of the next expiry sweep */
+	atomic_llong next_sweep;	/* Unix seconds of the next expiry sweep */
 	int64_t max_bytes;		/* the operator's limit on Upload-Length */
 	int64_t expiry_s;		/* an upload's age limit */
 };
@@ -97,19 +97,38 @@ static int64_t sweep_every(const struct web_uploads *u)
 	return e < 1 ? 1 : e > 600 ? 600 : e;
 }
 
+/* True when a sweep is due at t, and then the one that runs it: the
+ * first thread to move the clock on. */
+static int sweep_due(struct web_uploads *u, int64_t t, int now)
+{
+	long long next = atomic_load(&u->next_sweep);
+
+	if (!now && t < next)
+		return 0;
+	return atomic_compare_exchange_strong(&u->next_sweep, &next, t + sweep_every(u)) || now;
+}
+
 void web_uploads_sweep(struct web_server *s, struct prl_archive *a, int now)
 {
 	struct web_uploads *u = s->uploads;
-	int64_t t = (int64_t)time(NULL);
-	int due;
 
-	pthread_mutex_lock(&u->lock);
-	due = now || t >= u->next_sweep;
-	if (due)
-		u->next_sweep = t + sweep_every(u);
-	pthread_mutex_unlock(&u->lock);
-	if (due)
+	if (sweep_due(u, (int64_t)time(NULL), now))
 		prl_upload_expire(a, u->expiry_s, NULL);
+}
+
+void web_uploads_tick(struct web_server *s)
+{
+	struct web_uploads *u = s->uploads;
+	struct prl_archive *a;
+
+	/* one atomic read per request; an archive handle only when due */
+	if (!u || (int64_t)time(NULL) < atomic_load(&u->next_sweep) ||
+	    !sweep_due(u, (int64_t)time(NULL), 0))
+		return;
+	if ((a = web_archive_get(s))) {
+		prl_upload_expire(a, u->expiry_s, NULL);
+		web_archive_put(s, a);
+	}
 }
 
 static int busy_claim(struct web_uploads *u, int64_t id)

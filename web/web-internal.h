@@ -556,6 +556,9 @@ int web_uploads_init(struct web_server *s, const struct prl_web_opts *opts);
 void web_uploads_free(struct web_server *s); /* accepts a server without uploads */
 /* Removes expired uploads when a sweep is due (now: at once). */
 void web_uploads_sweep(struct web_server *s, struct prl_archive *a, int now);
+/* The same after any request (on_completed), with a handle of the pool:
+ * the sweep runs every few minutes whatever the server is asked. */
+void web_uploads_tick(struct web_server *s);
 /* True for a request routed when its head is in (a tus PATCH): its body
  * goes to web_upload_feed() once the route set r->upload. */
 int web_upload_claims(const struct web_request *r);
