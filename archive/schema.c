@@ -574,6 +574,67 @@ static const struct migration migrations[] = {
 	 "  WHERE status IN ('queued', 'running') AND recording_id IS NOT NULL;"
 	 "CREATE INDEX jobs_queued ON jobs(status, id);"
 	 "CREATE INDEX jobs_recording ON jobs(recording_id, id);"},
+	{16,
+	 /* partners harvested over OAI-PMH and their records.  A partner's
+	  * name is its key in URLs (like an institution's short name); from=
+	  * of its next harvest is the responseDate of its last run that went
+	  * through (last_response_date), never of one that failed.  A record
+	  * the partner reports deleted keeps its row (deleted = 1, metadata
+	  * cleared) so that a later harvest counts it once.  Harvested records
+	  * have their own full-text index over their metadata: they have no
+	  * segments, no access level and never reach our own OAI-PMH. */
+	 "CREATE TABLE partners ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64"
+	 "   AND name NOT GLOB '*[^a-z0-9-]*'),"
+	 "  base_url TEXT NOT NULL,"
+	 "  prefix TEXT NOT NULL DEFAULT 'oai_dc' CHECK (prefix IN ('oai_dc', 'olac')),"
+	 "  set_spec TEXT,"
+	 "  institution_id INTEGER REFERENCES institutions(id) ON DELETE SET NULL,"
+	 "  added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  last_response_date TEXT,"
+	 "  last_run_at TEXT,"
+	 "  last_status TEXT CHECK (last_status IS NULL OR last_status IN ('ok', 'error')),"
+	 "  last_error TEXT);"
+	 "CREATE TABLE partner_records ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  partner_id INTEGER NOT NULL REFERENCES partners(id) ON DELETE CASCADE,"
+	 "  identifier TEXT NOT NULL,"
+	 "  datestamp TEXT,"
+	 "  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),"
+	 "  title TEXT,"
+	 "  date TEXT,"
+	 "  place TEXT,"
+	 "  speakers TEXT,"
+	 "  language TEXT,"
+	 "  description TEXT,"
+	 "  url TEXT,"
+	 "  iiif_manifest TEXT,"
+	 "  harvested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	 "  UNIQUE (partner_id, identifier));"
+	 "CREATE INDEX partner_records_live ON partner_records(partner_id, deleted, id);"
+	 "CREATE VIRTUAL TABLE partner_records_fts USING fts5(title, place, speakers, language,"
+	 " description, content = 'partner_records', content_rowid = 'id',"
+	 " tokenize = 'unicode61 remove_diacritics 2');"
+	 "CREATE TRIGGER partner_records_fts_insert AFTER INSERT ON partner_records"
+	 " WHEN NOT new.deleted BEGIN"
+	 " INSERT INTO partner_records_fts(rowid, title, place, speakers, language, description)"
+	 "  VALUES (new.id, new.title, new.place, new.speakers, new.language, new.description);"
+	 " END;"
+	 "CREATE TRIGGER partner_records_fts_delete AFTER DELETE ON partner_records"
+	 " WHEN NOT old.deleted BEGIN"
+	 " INSERT INTO partner_records_fts(partner_records_fts, rowid, title, place, speakers,"
+	 "  language, description) VALUES ('delete', old.id, old.title, old.place,"
+	 "  old.speakers, old.language, old.description);"
+	 " END;"
+	 "CREATE TRIGGER partner_records_fts_update AFTER UPDATE ON partner_records BEGIN"
+	 " INSERT INTO partner_records_fts(partner_records_fts, rowid, title, place, speakers,"
+	 "  language, description) SELECT 'delete', old.id, old.title, old.place,"
+	 "  old.speakers, old.language, old.description WHERE NOT old.deleted;"
+	 " INSERT INTO partner_records_fts(rowid, title, place, speakers, language, description)"
+	 "  SELECT new.id, new.title, new.place, new.speakers, new.language, new.description"
+	 "  WHERE NOT new.deleted;"
+	 " END;"},
 	{17,
 	 /* uploads from the browser (uploads.c): the bytes stored so far and
 	  * the SHA-256 state after them; AUTOINCREMENT so that the URL of a

@@ -698,16 +698,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INST_FACET_COLLECTIONS] = "SELECT c.id, c.name, count(r.id) FROM recordings r"
 				      " JOIN collections c ON c.id = r.collection_id"
 				      " WHERE r.institution_id = ?2 AND r.access <= ?1"
-				      " GROUP BY c.id ORDER BY c.name",
+				      " AND r.deleted_at IS NULL GROUP BY c.id ORDER BY c.name",
 	[ST_INST_FACET_PLACES] =
 		"SELECT p.id, p.name, count(r.id), p.commune, p.lat, p.lon FROM recordings r"
 		" JOIN places p ON p.id = r.place_id WHERE r.institution_id = ?2 AND r.access <= ?1"
-		" GROUP BY p.id ORDER BY p.name",
+		" AND r.deleted_at IS NULL GROUP BY p.id ORDER BY p.name",
 	[ST_INST_FACET_SPEAKERS] = "SELECT s.id, s.name, count(DISTINCT r.id) FROM recordings r"
 				   " JOIN recording_speakers rs ON rs.recording_id = r.id"
 				   " JOIN speakers s ON s.id = rs.speaker_id"
 				   " WHERE r.institution_id = ?2 AND r.access <= ?1"
-				   " GROUP BY s.id ORDER BY s.name",
+				   " AND r.deleted_at IS NULL GROUP BY s.id ORDER BY s.name",
 	/* the home page's equal visibility: ?2, ?3 the day's seeds; a keyed
 	 * permutation of ids (never a size) orders recordings within each
 	 * institution and the institutions; the k-th pick of every
@@ -715,7 +715,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FEATURED_RECORDINGS] =
 		"SELECT id FROM (SELECT r.id, r.institution_id AS inst, row_number() OVER"
 		" (PARTITION BY r.institution_id ORDER BY ((r.id + ?2) * ?3) % 2147483647, r.id)"
-		" AS k FROM recordings r WHERE r.access <= ?1) WHERE k <= ?4"
+		" AS k FROM recordings r WHERE r.access <= ?1 AND r.deleted_at IS NULL)"
+		" WHERE k <= ?4"
 		" ORDER BY k, ((inst + ?2) * ?3) % 2147483647, inst LIMIT ?5",
 	[ST_FEATURED_INSTITUTIONS] = "SELECT short, name, kind, commune FROM institutions"
 				     " ORDER BY ((id + ?1) * ?2) % 2147483647, id LIMIT ?3",
@@ -726,13 +727,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " VALUES (?1, ?2)",
 	[ST_GRANT_DEL] = "DELETE FROM researcher_grants WHERE user_id = ?1",
 	[ST_GRANTS_OF] = "SELECT institution_id FROM researcher_grants WHERE user_id = ?1",
-	/* an institution's page: ?1 as for listings, ?2 its id (from the index
-	 * recordings_institution_access alone) */
+	/* an institution's page: ?1 as for listings, ?2 its id (the index
+	 * recordings_institution_access, then each row's deletion mark) */
 	[ST_INST_RECORDINGS_COUNT] = "SELECT count(*) FROM recordings"
-				     " WHERE institution_id = ?2 AND access <= ?1",
-	[ST_INST_RECORDINGS_PAGE] = "SELECT id FROM recordings WHERE institution_id = ?2"
-				    " AND access <= ?1 ORDER BY date IS NULL, date, id"
-				    " LIMIT ?3 OFFSET ?4",
+				     " WHERE institution_id = ?2 AND access <= ?1"
+				     " AND deleted_at IS NULL",
+	[ST_INST_RECORDINGS_PAGE] =
+		"SELECT id FROM recordings WHERE institution_id = ?2"
+		" AND access <= ?1 AND deleted_at IS NULL ORDER BY date IS NULL, date, id"
+		" LIMIT ?3 OFFSET ?4",
 	[ST_SIGNUPS_COUNT] = "SELECT count(*), ifnull(min(at), 0) FROM signups"
 			     " WHERE addr = ?1 AND at > ?2",
 	[ST_SIGNUPS_PRUNE] = "DELETE FROM signups WHERE at <= ?1",
@@ -765,12 +768,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 				   " WHERE id = ?1 AND status = 'pending'",
 	/* the same filters, from the counts the triggers keep (staff: no
 	 * withheld span to leave out) */
-	[ST_PROPOSALS_COUNT_KEPT] = "SELECT ifnull(sum(c.n), 0) FROM proposal_counts c"
-				    " WHERE c.status BETWEEN ifnull(?1, '') AND ifnull(?1, '~')"
-				    " AND (?2 IS NULL OR c.recording_id = ?2)"
-				    " AND (?5 IS NULL OR c.kind = ?5) AND c.recording_id IN"
-				    " (SELECT id FROM recordings WHERE access <= ?7"
-				    "  AND (?6 IS NULL OR institution_id = ?6))",
+	[ST_PROPOSALS_COUNT_KEPT] =
+		"SELECT ifnull(sum(c.n), 0) FROM proposal_counts c"
+		" WHERE c.status BETWEEN ifnull(?1, '') AND ifnull(?1, '~')"
+		" AND (?2 IS NULL OR c.recording_id = ?2)"
+		" AND (?5 IS NULL OR c.kind = ?5) AND c.recording_id IN"
+		" (SELECT id FROM recordings WHERE access <= ?7"
+		"  AND deleted_at IS NULL AND (?6 IS NULL OR institution_id = ?6))",
 	[ST_PROPOSALS_PAGE] = PROPOSALS_PAGE_SQL("p.status = ?1"),
 	[ST_PROPOSALS_PAGE_ANY] = PROPOSALS_PAGE_SQL("?1 IS NULL"),
 	/* one author's: the (user_id, status) index, a few hundred rows at most */
@@ -820,6 +824,48 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_JOB_LIST] = "SELECT id, recording_id, created_by FROM jobs"
 			" WHERE ?1 IS NULL OR recording_id = ?1 ORDER BY id DESC LIMIT 2000",
 	[ST_JOB_UNFINISHED] = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
+	/* partners harvested over OAI-PMH and their records (partners.c) */
+	[ST_PARTNER_ADD] = "INSERT INTO partners(name, base_url, prefix, set_spec, institution_id)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PARTNER_GET] = "SELECT id, base_url, prefix, set_spec, last_response_date"
+			   " FROM partners WHERE name = ?1",
+	[ST_PARTNER_RECORDS_DROP] = "DELETE FROM partner_records WHERE partner_id = ?1",
+	[ST_PARTNER_DELETE] = "DELETE FROM partners WHERE id = ?1",
+	[ST_PARTNER_LIST] = "SELECT p.name, p.base_url, p.prefix, p.set_spec, i.short, i.name,"
+			    " p.added_at, p.last_response_date, p.last_run_at, p.last_status,"
+			    " p.last_error, (SELECT count(*) FROM partner_records r"
+			    "  WHERE r.partner_id = p.id AND r.deleted = 0)"
+			    " FROM partners p LEFT JOIN institutions i ON i.id = p.institution_id"
+			    " WHERE ?1 IS NULL OR p.name = ?1 ORDER BY p.name",
+	[ST_PARTNER_RECORD_FIND] = "SELECT id, deleted FROM partner_records"
+				   " WHERE partner_id = ?1 AND identifier = ?2",
+	[ST_PARTNER_RECORD_INSERT] = "INSERT INTO partner_records(partner_id, identifier, "
+				     "datestamp, deleted, title, date,"
+				     " place, speakers, language, description, url, iiif_manifest)"
+				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_PARTNER_RECORD_UPDATE] =
+		"UPDATE partner_records SET datestamp = ?3, deleted = ?4, title = ?5, date = ?6,"
+		" place = ?7, speakers = ?8, language = ?9, description = ?10, url = ?11,"
+		" iiif_manifest = ?12, harvested_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+		" WHERE id = ?1",
+	[ST_PARTNER_RUN_DONE] =
+		"UPDATE partners SET last_run_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
+		" 'now'), last_status = ?2, last_error = ?3,"
+		" last_response_date = ifnull(?4, last_response_date) WHERE id = ?1",
+	[ST_PARTNER_RECORDS_COUNT] = "SELECT count(*) FROM partner_records"
+				     " WHERE partner_id = ?1 AND deleted = 0",
+	[ST_PARTNER_RECORDS_PAGE] =
+		"SELECT identifier, datestamp, title, date, place, speakers, language, description,"
+		" url, iiif_manifest FROM partner_records WHERE partner_id = ?1 AND deleted = 0"
+		" ORDER BY id LIMIT ?2 OFFSET ?3",
+	[ST_PARTNER_SEARCH_COUNT] = "SELECT count(*) FROM partner_records_fts"
+				    " WHERE partner_records_fts MATCH ?1",
+	[ST_PARTNER_SEARCH] =
+		"SELECT r.identifier, r.datestamp, r.title, r.date, r.place, r.speakers, "
+		"r.language,"
+		" r.description, r.url, r.iiif_manifest, p.name FROM partner_records_fts f"
+		" JOIN partner_records r ON r.id = f.rowid JOIN partners p ON p.id = r.partner_id"
+		" WHERE partner_records_fts MATCH ?1 ORDER BY f.rank, r.id LIMIT ?2 OFFSET ?3",
 	/* uploads (uploads.c) */
 	[ST_UPLOAD_ADD] = "INSERT INTO uploads(length, filename, user_id, created_at)"
 			  " VALUES (?1, ?2, ?3, ?4)",

@@ -45,6 +45,13 @@ int cmd_trash(struct cli *c, int argc, char **argv);
 int cmd_purge_trash(struct cli *c, int argc, char **argv);
 int cmd_speaker(struct cli *c, int argc, char **argv);
 int cmd_place(struct cli *c, int argc, char **argv);
+int cmd_harvest(struct cli *c, int argc, char **argv);
+
+/* `serve --harvest-every HOURS`: a thread that harvests every partner of
+ * the archive in data_dir at once, then every hours; quiet: only errors
+ * on stderr.  Stop it (it finishes or abandons its run) before exiting. */
+int cli_harvest_schedule_start(const char *data_dir, double hours, int quiet);
+void cli_harvest_schedule_stop(void);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

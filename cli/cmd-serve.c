@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		   "                             [--trash-days N]\n"
 		   "                             [--tiles URL|none] [--tiles-attribution TEXT]\n"
 		   "                             [--contribution-licence NAME]\n"
+		   "                             [--harvest-every HOURS]\n"
 		   "                             [--upload-max SIZE] [--upload-expiry SECONDS]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
@@ -59,7 +60,10 @@ static void usage(FILE *f)
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n"
 		   "  --trash-days N      at start, purge the recordings deleted N days ago\n"
-		   "                      or more (default 30, or $PARLERS_TRASH_DAYS)\n\n"
+		   "                      or more (default 30, or $PARLERS_TRASH_DAYS)\n"
+		   "  --harvest-every HOURS\n"
+		   "                      harvest every partner (parlers harvest) at start,\n"
+		   "                      then every HOURS (a decimal number) while serving\n\n"
 		   "Stops on SIGINT (Ctrl-C) or SIGTERM after the requests in flight.\n");
 }
 
@@ -197,6 +201,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"tiles", required_argument, NULL, 'L'},
 		{"tiles-attribution", required_argument, NULL, 'A'},
 		{"contribution-licence", required_argument, NULL, 'C'},
+		{"harvest-every", required_argument, NULL, 'H'},
 		{"upload-max", required_argument, NULL, 'U'},
 		{"upload-expiry", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
@@ -207,6 +212,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	char addr[64] = "127.0.0.1";
 	uint16_t port = 8080;
 	int opt, ret, routes = 0, trash_days = PRL_TRASH_DAYS;
+	double harvest_hours = 0;
 	const char *env_days = getenv("PARLERS_TRASH_DAYS");
 
 	if (cli_wants_help(argc, argv)) {
@@ -279,6 +285,17 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 						       "of 1 to 200 bytes is expected");
 			opts.contribution_licence = optarg;
 			break;
+		case 'H': {
+			char *end;
+
+			harvest_hours = strtod(optarg, &end);
+			if (!*optarg || *end || !(harvest_hours > 0 && harvest_hours <= 8760))
+				return cli_usage_error("serve",
+						       "--harvest-every: '%s' is not a number of "
+						       "hours above 0 (at most 8760)",
+						       optarg);
+			break;
+		}
 		case 'U':
 			if (parse_size(optarg, &opts.upload_max) < 0)
 				return cli_usage_error("serve",
@@ -328,7 +345,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	opts.ready = on_ready;
 	opts.ready_ctx = (void *)c->data_dir;
 	raise_fd_limit();
+	if (harvest_hours > 0 &&
+	    cli_harvest_schedule_start(c->data_dir, harvest_hours, opts.quiet) < 0)
+		return cli_error("serve: the scheduled harvest cannot start");
 	ret = prl_web_serve(&opts, &err);
+	cli_harvest_schedule_stop();
 	if (ret < 0) {
 		ret = cli_error("serve: %s", err.len ? prl_buf_str(&err) : prl_strerror(ret));
 		prl_buf_release(&err);

@@ -45,6 +45,7 @@ static const struct command {
 	{"purge-trash", cmd_purge_trash, "remove for good what the trash kept long enough"},
 	{"speaker", cmd_speaker, "list, edit or merge the speakers"},
 	{"place", cmd_place, "list, edit or merge the places"},
+	{"harvest", cmd_harvest, "add partners and harvest their catalogues over OAI-PMH"},
 };
 
 static void usage(FILE *f)

@@ -431,6 +431,18 @@ enum MHD_Result web_api_search(struct web_request *r, const struct web_params *p
 		prl_buf_release(&b);
 		return res;
 	}
+	/* the partners' harvested records that match, on the first page of a
+	 * search our own filters do not narrow (they know none of them) */
+	if (ret == 0 && o.offset == 0) {
+		const char *ours[] = {o.place,	     o.speaker,	  o.variety,   o.collection,
+				      o.institution, o.tier_type, o.date_from, o.date_to};
+		int narrowed = 0;
+
+		for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			narrowed |= ours[i] && *ours[i];
+		if (!narrowed)
+			ret = web_partner_hits_append(a, o.query, 10, &b);
+	}
 	web_archive_put(r->srv, a);
 	if (ret < 0) {
 		prl_buf_release(&b);

@@ -45,6 +45,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_SIGNUP] = "signup.html",
 	[WEB_TPL_REVIEW] = "review.html",
 	[WEB_TPL_CONTRIBUTOR] = "contributor.html",
+	[WEB_TPL_PARTNERS] = "partners.html",
 	[WEB_TPL_UPLOAD] = "upload.html",
 };
 

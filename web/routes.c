@@ -13,7 +13,9 @@
  * reads it, up to the next '/' or the pattern's next literal character;
  * {ext}, {name}, {short} and {slug} match the rest of the path, which holds no '/'; {a,b,c}
  * matches one of the words listed, as the rest of the path.  A parameter
- * of the rest of the path ends the pattern.
+ * of the rest of the path ends the pattern, except a word followed by more
+ * of the pattern ({name}/records): it matches one path segment (tail and
+ * tail_len), and the pattern goes on.
  *
  * Always holds: no path a visitor sends is ever opened as a file (a
  * handler gets ids and a word, never a path); a request reaches a handler
@@ -176,6 +178,10 @@ static const struct web_route routes[] = {
 	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, "no such job"},
 	{WEB_POST, "/api/recordings/{id}/rebuild", web_api_recording_rebuild, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
+	/* partners harvested over OAI-PMH: their list, their records, a page */
+	{WEB_GET, "/api/partners", web_api_partners, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/partners/{name}/records", web_api_partner_records, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/partners", web_page_partners, WEB_HTML, 0, 0, 0},
 	/* uploads from the browser (uploads.c): tus 1.0 core, creation and
 	 * termination; a PATCH is routed when its head is in, before its body */
 	{WEB_GET, "/upload", web_page_upload, WEB_HTML, 0, 0, 0},
@@ -275,6 +281,17 @@ static enum match route_match(const char *pat, const char *path, struct web_para
 			if (web_parse_id(path, n, nids ? &p->id2 : &p->id) < 0)
 				return nids ? MATCH_NO : MATCH_BAD_ID;
 			nids++;
+			path += n;
+			continue;
+		}
+		/* a word the pattern goes on after: one path segment */
+		if (*pat && !memchr(name, ',', len)) {
+			for (n = 0; path[n] && path[n] != '/'; n++)
+				;
+			if (n == 0)
+				return MATCH_NO;
+			p->tail = path;
+			p->tail_len = n;
 			path += n;
 			continue;
 		}

@@ -87,6 +87,7 @@ enum web_template {
 	WEB_TPL_SIGNUP,
 	WEB_TPL_REVIEW,
 	WEB_TPL_CONTRIBUTOR,
+	WEB_TPL_PARTNERS,
 	WEB_TPL_UPLOAD,
 	WEB_NTEMPLATES
 };
@@ -450,6 +451,8 @@ struct web_params {
 	int64_t id;	  /* the first {id} of the path ({sid}, {tid}...), or 0 */
 	int64_t id2;	  /* the second ({wid} of a withheld span), or 0 */
 	const char *tail; /* {ext}, {name} or one of {a,b}: the rest of the path, or NULL */
+	size_t tail_len;  /* bytes of tail when the pattern goes on after it
+			   * ({name}/records): one path segment; 0: to the end */
 };
 
 typedef enum MHD_Result web_handler(struct web_request *r, const struct web_params *p);
@@ -625,5 +628,14 @@ int web_local_path(const char *s);
 /* Appends json (valid JSON) to b so that it can sit inside a <script>
  * element: every '<' becomes \u003c (it can only be inside a string). */
 int web_json_for_script(struct prl_buf *b, const char *json, size_t len);
+
+/* partners.c: the partners harvested over OAI-PMH and their records */
+web_handler web_api_partners, web_api_partner_records, web_page_partners;
+/* Adds "harvested": {"total", "records": [...]} (the partners' records
+ * whose metadata match query, limit at most) to answer, a JSON object,
+ * when there is at least one.  Returns 0 or a negative prl_err (answer
+ * unchanged). */
+int web_partner_hits_append(struct prl_archive *a, const char *query, long limit,
+			    struct prl_buf *answer);
 
 #endif

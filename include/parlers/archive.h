@@ -1145,6 +1145,101 @@ int prl_archive_contributor_json(struct prl_archive *a, const char *login, struc
  * out. */
 int prl_archive_recording_contributors_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
 
+/* ---- partners harvested over OAI-PMH (partners.c) ----
+ * A partner is another archive whose catalogue this one gathers; its
+ * records are shown with its name and a link back, found by search over
+ * their metadata, and never exported as ours.  The harvester (harvester/)
+ * fetches and parses; these calls store. */
+
+/* True when s is a partner's name: 1 to PRL_SHORT_MAX lowercase ASCII
+ * letters, digits or '-' (a URL path segment as it is). */
+int prl_partner_name_valid(const char *s);
+
+/* A partner to add; strings are the caller's, NULL: not given. */
+struct prl_partner {
+	const char *name;	 /* its key, prl_partner_name_valid() */
+	const char *base_url;	 /* the OAI-PMH base URL, http:// or https:// */
+	const char *prefix;	 /* "olac" or "oai_dc" (NULL: oai_dc) */
+	const char *set;	 /* a setSpec to harvest, or NULL: all */
+	const char *institution; /* the institution it is, short name, or NULL */
+};
+
+/* Adds partner p.  -PRL_EINVAL (a sentence in prl_archive_errmsg()) for a
+ * bad name, URL, prefix or unknown institution, -PRL_EEXIST when the name
+ * is taken. */
+int prl_archive_partner_add(struct prl_archive *a, const struct prl_partner *p);
+/* Removes partner name and every record harvested from it.  -PRL_ENOTFOUND. */
+int prl_archive_partner_remove(struct prl_archive *a, const char *name);
+/* {"partners": [{name, base_url, prefix, set, institution {short, name} or
+ * null, added_at, last_response_date, last_run_at, last_status, last_error,
+ * records}]} appended to out; name not NULL: that partner's object alone
+ * (-PRL_ENOTFOUND when there is none). */
+int prl_archive_partners_json(struct prl_archive *a, const char *name, struct prl_buf *out);
+/* The partners' names in name order: *names (n of them) is the caller's,
+ * freed with prl_archive_partner_names_free(). */
+int prl_archive_partner_names(struct prl_archive *a, char ***names, size_t *n);
+void prl_archive_partner_names_free(char **names, size_t n); /* accepts NULL */
+
+/* What a harvest needs of a partner: its bufs are the caller's to release. */
+struct prl_partner_state {
+	int64_t id;		 /* the partner's row */
+	struct prl_buf base_url; /* the OAI-PMH base URL */
+	struct prl_buf prefix;	 /* "olac" or "oai_dc" */
+	struct prl_buf set;	 /* the setSpec, empty: all */
+	struct prl_buf from;	 /* last good run's responseDate, empty: none yet */
+};
+/* Fills *out (initialised here; the caller releases its bufs with
+ * prl_partner_state_release() also on failure).  -PRL_ENOTFOUND. */
+int prl_archive_partner_state(struct prl_archive *a, const char *name,
+			      struct prl_partner_state *out);
+void prl_partner_state_release(struct prl_partner_state *s);
+
+/* One harvested record, as a page of ListRecords gives it; strings are
+ * the caller's, NULL: absent.  A deleted record carries only its header. */
+struct prl_partner_record {
+	const char *identifier;	 /* the OAI identifier (required) */
+	const char *datestamp;	 /* the header's datestamp */
+	int deleted;		 /* the header said status="deleted" */
+	const char *title;	 /* dc:title */
+	const char *date;	 /* dc:date or dcterms:created */
+	const char *place;	 /* dc:coverage or dcterms:spatial */
+	const char *speakers;	 /* the speakers' names, "; " between them */
+	const char *language;	 /* dc:language (its code or its name) */
+	const char *description; /* dc:description */
+	const char *url;	 /* the record's page at the partner (http(s)) */
+	const char *iiif;	 /* its IIIF manifest (http(s)), when given */
+};
+
+/* What storing pages did: records new to us, changed, and newly deleted. */
+struct prl_harvest_counts {
+	long added;   /* records stored for the first time */
+	long updated; /* records already stored, stored again */
+	long deleted; /* records stored that the partner now says deleted */
+};
+
+/* Stores the n records of one page of partner_id in one transaction, all
+ * or nothing, adding to *counts only once it committed.  A record is keyed
+ * by its identifier: a page harvested twice stores nothing twice.  A URL
+ * that is not http(s) is not kept; a field over its bound is cut at a
+ * character's edge.  -PRL_EINVAL for a record without an identifier. */
+int prl_archive_partner_store(struct prl_archive *a, int64_t partner_id,
+			      const struct prl_partner_record *recs, size_t n,
+			      struct prl_harvest_counts *counts);
+/* Records how a run of partner_id ended: error NULL (it went through: the
+ * next run asks from= response_date) or a one-line error (from= stays). */
+int prl_archive_partner_finish(struct prl_archive *a, int64_t partner_id, const char *response_date,
+			       const char *error);
+/* {"partner", "total", "offset", "limit", "records": [{identifier,
+ * datestamp, title, date, place, speakers, language, description, url,
+ * iiif_manifest, partner}]} of partner name's live records, in harvest
+ * order.  limit 0: 50; at most 1000.  -PRL_ENOTFOUND. */
+int prl_archive_partner_records_json(struct prl_archive *a, const char *name, long offset,
+				     long limit, struct prl_buf *out);
+/* Appends {"total", "records": [...as above, with "partner"...]} of the
+ * harvested records whose metadata match query (its words ANDed, a word
+ * ending in '*' a prefix, accents ignored); limit 0: 10. */
+int prl_archive_partner_search_json(struct prl_archive *a, const char *query, long offset,
+				    long limit, struct prl_buf *out);
 /* ---- uploads (uploads.c): files sent in pieces by the web, schema 17 ----
  *
  * An upload is a row (its announced length, the bytes stored so far, the

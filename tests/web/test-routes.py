@@ -71,7 +71,9 @@ SAMPLES = {("OPTIONS", "/api/uploads"): (None, None, 204),  # tus discovery: no 
            ("GET", "/contributors/{name}"): (None, None, 404),
            ("GET", "/api/contributors/{name}"): (None, None, 404),
            # a job is nobody's to a visitor
-           ("GET", "/api/jobs/{jid}"): (None, None, 404)}
+           ("GET", "/api/jobs/{jid}"): (None, None, 404),
+           # no partner is harvested in this archive
+           ("GET", "/api/partners/{name}/records"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"]
 
 srv = None

@@ -111,6 +111,22 @@
       h.translation ? el('span', { class: 'tx other' }, el('br'), h.translation) : null);
   }
 
+  // The partners' records that match: their title links out to the
+  // partner's own page, with the partner's name; nothing here plays.
+  function showHarvested(h) {
+    const box = document.getElementById('harvested');
+    if (!box || !h || !h.records || !h.records.length) return;
+    box.hidden = false;
+    document.getElementById('harvested-list').replaceChildren(...h.records.map((r) => {
+      const where = [r.place, r.date, r.speakers].filter(Boolean).join(' · ');
+      const title = r.title || r.identifier;
+      return el('li', { class: 'harvested-item' },
+        r.url ? el('a', { href: r.url, rel: 'external noopener' }, title) : el('span', {}, title),
+        ' ', el('span', { class: 'badge' }, t('search_harvested_from', { name: r.partner })),
+        where ? el('span', { class: 'n' }, ' (' + where + ')') : null);
+    }));
+  }
+
   function pageLink(off, label) {
     const p = new URLSearchParams(params);
     if (off) p.set('offset', String(off)); else p.delete('offset');
@@ -141,6 +157,7 @@
       return;
     }
     const list = res.hits || [];
+    showHarvested(res.harvested);
     if (!res.total) {
       status.textContent = t('search_none');
       return;
