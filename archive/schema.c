@@ -667,6 +667,19 @@ static const struct migration migrations[] = {
 	 "  SELECT new.id, new.title, new.place, new.speakers, new.language, new.description"
 	 "  WHERE NOT new.deleted;"
 	 " END;"},
+	{17,
+	 /* uploads from the browser (uploads.c): the bytes stored so far and
+	  * the SHA-256 state after them; AUTOINCREMENT so that the URL of a
+	  * removed upload never names a later one */
+	 "CREATE TABLE uploads ("
+	 "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	 "  length INTEGER NOT NULL CHECK (length >= 0),"
+	 "  offset INTEGER NOT NULL DEFAULT 0 CHECK (offset BETWEEN 0 AND length),"
+	 "  filename TEXT NOT NULL,"
+	 "  sha_state BLOB,"
+	 "  user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	 "  created_at INTEGER NOT NULL);"
+	 "CREATE INDEX uploads_created ON uploads(created_at);"},
 	{18,
 	 /* routes written on the web: a cover (one of the route's recordings,
 	  * shown as its waveform) and the routes' history: every save keeps

@@ -943,6 +943,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"SELECT id, at, login, action, before, after, reverts"
 		" FROM parcours_history WHERE slug = ?1 ORDER BY id DESC LIMIT ?2",
 	[ST_PARCOURS_HISTORY_GET] = "SELECT slug, before FROM parcours_history WHERE id = ?1",
+	/* uploads (uploads.c) */
+	[ST_UPLOAD_ADD] = "INSERT INTO uploads(length, filename, user_id, created_at)"
+			  " VALUES (?1, ?2, ?3, ?4)",
+	[ST_UPLOAD_GET] = "SELECT id, length, offset, ifnull(user_id, 0), created_at, filename,"
+			  " sha_state FROM uploads WHERE id = ?1 AND created_at >= ?2",
+	[ST_UPLOAD_ADVANCE] = "UPDATE uploads SET offset = ?2, sha_state = ?3"
+			      " WHERE id = ?1 AND ?2 <= length",
+	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
+	[ST_UPLOAD_EXPIRED] = "SELECT id FROM uploads WHERE created_at < ?1",
+	[ST_UPLOAD_EXISTS] = "SELECT 1 FROM uploads WHERE id = ?1",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

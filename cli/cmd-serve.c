@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		   "                             [--tiles URL|none] [--tiles-attribution TEXT]\n"
 		   "                             [--contribution-licence NAME]\n"
 		   "                             [--harvest-every HOURS]\n"
+		   "                             [--upload-max SIZE] [--upload-expiry SECONDS]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -50,6 +51,11 @@ static void usage(FILE *f)
 		   "                      the licence contributors accept when they open an\n"
 		   "                      account to propose transcriptions (default\n"
 		   "                      \"CC BY-SA 4.0\")\n"
+		   "  --upload-max SIZE   the largest file staff may upload from the browser,\n"
+		   "                      in bytes or with K, M, G, T (default 8G)\n"
+		   "  --upload-expiry SECONDS\n"
+		   "                      how long an unfinished upload is kept (default\n"
+		   "                      86400, a day)\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n"
@@ -134,7 +140,33 @@ static void raise_fd_limit(void)
  * as its route queues it, and the function that does it. */
 static const struct prl_job_kind job_kinds[] = {
 	{"rebuild", prl_job_rebuild, NULL},
+	{"ingest", prl_job_ingest, NULL},
 };
+
+/* A size in bytes, with an optional K, M, G or T (powers of 1024), into
+ * *out; -1 when it is not one (or is 0). */
+static int parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	long long n;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || end == s || n <= 0 || *s == '-' || *s == '+')
+		return -1;
+	if (*end) {
+		const char *units = "KMGT", *u = strchr(units, *end);
+
+		if (!u || end[1])
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (n > (INT64_MAX >> shift))
+		return -1;
+	*out = (int64_t)n << shift;
+	return 0;
+}
 
 /* At start: what the trash kept for days is purged (rows and files).  An
  * archive that cannot be opened is left to the server to report. */
@@ -170,6 +202,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"tiles-attribution", required_argument, NULL, 'A'},
 		{"contribution-licence", required_argument, NULL, 'C'},
 		{"harvest-every", required_argument, NULL, 'H'},
+		{"upload-max", required_argument, NULL, 'U'},
+		{"upload-expiry", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -260,6 +294,27 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 						       "--harvest-every: '%s' is not a number of "
 						       "hours above 0 (at most 8760)",
 						       optarg);
+			break;
+		}
+		case 'U':
+			if (parse_size(optarg, &opts.upload_max) < 0)
+				return cli_usage_error("serve",
+						       "--upload-max: '%s' is not a size (8G, "
+						       "500M, 1048576)",
+						       optarg);
+			break;
+		case 'E': {
+			char *end;
+			long long n;
+
+			errno = 0;
+			n = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 3650LL * 86400)
+				return cli_usage_error("serve",
+						       "--upload-expiry: '%s' is not a number "
+						       "of seconds",
+						       optarg);
+			opts.upload_expiry_s = n;
 			break;
 		}
 		default:

@@ -24,7 +24,20 @@ done
 # packaging of Node that bundles npm: only ask Debian for what is absent.
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
-[ -z "$missing" ] && exit 0
+
+# The browser code parlers serves itself (web/vendor: the upload page's tus
+# client), pinned by its lock file and embedded in the binary at build time.
+vendor_js() {
+	here=$(dirname "$0")
+	if [ ! -f "$here/../web/vendor/node_modules/tus-js-client/dist/tus.min.js" ]; then
+		(cd "$here/../web/vendor" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+
+if [ -z "$missing" ]; then
+	vendor_js
+	exit 0
+fi
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
@@ -37,3 +50,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+vendor_js

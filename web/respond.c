@@ -33,11 +33,29 @@ enum MHD_Result web_queue(struct web_request *r, unsigned status, struct MHD_Res
 	/* every 503 is passing: say when to come back */
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	ret = MHD_queue_response(r->con, status, resp);
-	MHD_destroy_response(resp);
 	r->answered = 1;
 	r->status = status;
 	r->bytes = r->is_head || status == MHD_HTTP_NOT_MODIFIED ? 0 : body_bytes;
+	if (r->hold_answer) {
+		/* sent once the body is read (web_queue_held()) */
+		r->held = resp;
+		return MHD_YES;
+	}
+	ret = MHD_queue_response(r->con, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result web_queue_held(struct web_request *r)
+{
+	struct MHD_Response *resp = r->held;
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_YES;
+	r->held = NULL;
+	ret = MHD_queue_response(r->con, r->status, resp);
+	MHD_destroy_response(resp);
 	return ret;
 }
 

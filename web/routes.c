@@ -59,6 +59,7 @@ struct web_route {
 #define JOBS_REFUSED "jobs are for annotators and admins"
 #define THEMES_REFUSED "themes are given by annotators and admins"
 #define ROUTES_REFUSED "only annotators and admins write routes"
+#define UPLOAD_REFUSED "uploads are for annotators and admins"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -220,6 +221,20 @@ static const struct web_route routes[] = {
 	{WEB_POST, "/api/route-history/{hid}/revert", web_api_route_revert, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0, ROUTES_REFUSED},
 	{WEB_GET, "/iiif/routes/{slug}/collection.json", web_iiif_route, WEB_JSON, 0, 0, 0},
+	/* uploads from the browser (uploads.c): tus 1.0 core, creation and
+	 * termination; a PATCH is routed when its head is in, before its body */
+	{WEB_GET, "/upload", web_page_upload, WEB_HTML, 0, 0, 0},
+	{WEB_OPTIONS, "/api/uploads", web_upload_options, WEB_JSON, 0, 0, 0},
+	{WEB_POST, "/api/uploads", web_upload_create, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR, 0,
+	 UPLOAD_REFUSED},
+	{WEB_GET, "/api/uploads/{uid}", web_upload_head, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
+	{WEB_PATCH, "/api/uploads/{uid}", web_upload_patch, WEB_JSON, NEEDS_SESSION | NEEDS_CSRF,
+	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
+	{WEB_DELETE, "/api/uploads/{uid}", web_upload_delete, WEB_JSON, WRITE, PRL_ROLE_ANNOTATOR,
+	 0, UPLOAD_REFUSED},
+	{WEB_POST, "/api/uploads/{uid}/ingest", web_upload_ingest, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -241,6 +256,7 @@ static const struct {
 } method_names[] = {
 	{WEB_GET, "GET"},     {WEB_GET, "HEAD"},      {WEB_POST, "POST"},
 	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"}, {WEB_PUT, "PUT"},
+	{WEB_OPTIONS, "OPTIONS"},
 };
 
 enum match {
@@ -261,7 +277,9 @@ static unsigned method_bit(const struct web_request *r)
 		return WEB_DELETE;
 	if (!strcmp(r->method, MHD_HTTP_METHOD_PUT))
 		return WEB_PUT;
-	return 0; /* OPTIONS...: no row takes them */
+	if (!strcmp(r->method, MHD_HTTP_METHOD_OPTIONS))
+		return WEB_OPTIONS;
+	return 0; /* CONNECT, TRACE...: no row takes them */
 }
 
 /* True when the word s[0..n) is one of the comma-separated words of list[0..len). */

@@ -91,6 +91,25 @@ static int request_malformed(struct web_request *r, const char *version, enum MH
 	return 0;
 }
 
+/* The viewer, the language, the limits on the head (414, 431), then the
+ * route table. */
+static enum MHD_Result request_route(struct web_request *r)
+{
+	size_t header_bytes = 0;
+	int json = strncmp(r->url, "/api/", 5) == 0 || strncmp(r->url, "/media/", 7) == 0;
+
+	request_viewer(r);
+	request_language(r);
+	if (r->raw_uri_len > WEB_MAX_URI)
+		return json ? web_error_json(r, MHD_HTTP_URI_TOO_LONG, NULL)
+			    : web_error_html(r, MHD_HTTP_URI_TOO_LONG);
+	MHD_get_connection_values(r->con, MHD_HEADER_KIND, count_header, &header_bytes);
+	if (header_bytes > WEB_MAX_HEADERS)
+		return json ? web_error_json(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, NULL)
+			    : web_error_html(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
+	return web_route(r);
+}
+
 /* ---- MHD callbacks ---- */
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
@@ -123,17 +142,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 				  size_t *upload_data_size, void **con_cls)
 {
 	struct web_request *r = *con_cls;
-	size_t header_bytes = 0;
-	int json;
 
 	(void)cls;
-	(void)upload_data;
 	if (!r)
 		return MHD_NO;
 	if (r->answered) {
 		/* a body we do not read: already answered, let MHD drop it */
-		*upload_data_size = 0;
-		return MHD_YES;
+		if (*upload_data_size) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return web_queue_held(r);
 	}
 	r->con = con;
 	r->url = url;
@@ -150,10 +169,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		web_conn_state(r->srv->conns, r->conn, WEB_CONN_HEAD_DONE);
 		if (request_malformed(r, version, &refused))
 			return refused;
+		/* the bytes of an upload stream to their file: routed now, its
+		 * body then goes to the stream the route opened */
+		if (web_upload_claims(r)) {
+			enum MHD_Result res;
+
+			r->hold_answer = 1;
+			res = request_route(r);
+			r->hold_answer = 0;
+			return res;
+		}
 		/* a body announced too large is refused before it is sent */
 		if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
 			return web_error_json(r, MHD_HTTP_CONTENT_TOO_LARGE,
 					      "the request body is over 64 KiB");
+		return MHD_YES;
+	}
+	if (*upload_data_size && r->upload) {
+		web_upload_feed(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -163,17 +197,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	json = strncmp(url, "/api/", 5) == 0 || strncmp(url, "/media/", 7) == 0;
-	request_viewer(r);
-	request_language(r);
-	if (r->raw_uri_len > WEB_MAX_URI)
-		return json ? web_error_json(r, MHD_HTTP_URI_TOO_LONG, NULL)
-			    : web_error_html(r, MHD_HTTP_URI_TOO_LONG);
-	MHD_get_connection_values(con, MHD_HEADER_KIND, count_header, &header_bytes);
-	if (header_bytes > WEB_MAX_HEADERS)
-		return json ? web_error_json(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, NULL)
-			    : web_error_html(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
-	return web_route(r);
+	if (r->upload)
+		return web_upload_finish(r);
+	return request_route(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
@@ -209,6 +235,10 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 			       s->log);
 	}
 	web_conn_state(s->conns, r->conn, WEB_CONN_ANSWERED);
+	web_upload_abort(r); /* cut short: what came is kept */
+	web_uploads_tick(s);
+	if (r->held)
+		MHD_destroy_response(r->held);
 	prl_buf_release(&r->body);
 	free(r);
 	atomic_fetch_sub(&s->in_flight, 1);
@@ -267,6 +297,7 @@ static unsigned cpu_threads(void)
 static void server_release(struct web_server *s)
 {
 	web_conns_free(&s->conns); /* MHD has stopped */
+	web_uploads_free(s);
 	for (size_t i = 0; i < s->npool; i++)
 		prl_archive_close(s->pool[i]);
 	prl_search_cache_free(s->search);
@@ -345,6 +376,10 @@ static int server_open(struct web_server *s, const struct prl_web_opts *opts, un
 	/* what a killed server (or any run) left: a live run's is not touched */
 	prl_archive_clear_leftovers(a, NULL, NULL);
 	s->pool[s->npool++] = a;
+	/* uploads a day old, and what a stopped server left of them */
+	if ((ret = web_uploads_init(s, opts)) < 0)
+		return ret;
+	web_uploads_sweep(s, a, 1);
 	/* the search vocabulary is read before the first visitor, not by them */
 	prl_archive_search_warm(a);
 	if ((ret = web_cache_init(&s->cache, prl_archive_dir(a))) < 0)

@@ -91,6 +91,7 @@ enum web_template {
 	WEB_TPL_THEME,
 	WEB_TPL_MAP,
 	WEB_TPL_ROUTE_EDIT,
+	WEB_TPL_UPLOAD,
 	WEB_NTEMPLATES
 };
 
@@ -308,6 +309,7 @@ struct web_server {
 	char tiles_origin[256];	   /* the map tiles' origin for img-src, or "" (institutions.c) */
 	struct prl_buf map_config; /* the maps' settings as JSON for the pages (institutions.c) */
 	struct prl_jobs_worker *jobs; /* does the queued jobs, or NULL (jobs.h) */
+	struct web_uploads *uploads;  /* uploads being written, the sweep's clock (uploads.c) */
 };
 
 struct web_request {
@@ -331,6 +333,10 @@ struct web_request {
 	int body_too_large;	    /* the body went over WEB_MAX_BODY: answered 413 */
 	enum web_lang lang;	    /* for pages and their error pages */
 	int set_lang_cookie;	    /* ?lang= was given: remember it */
+	struct web_upload *upload;  /* a tus PATCH's stream while its body comes (uploads.c) */
+	int hold_answer;	    /* an answer made now waits for the end of the body */
+	struct MHD_Response *held;  /* that answer, or NULL */
+	int64_t upload_offset;	    /* where that upload stood when its stream ended */
 };
 
 /* ---- what a handler asks of its request (request.c) ---- */
@@ -358,6 +364,10 @@ int web_base_url(struct web_request *r, struct prl_buf *out);
  * reference).  resp may be NULL (memory exhausted): then the connection is
  * closed.  Returns what the access handler returns.
  */
+/* Queues the answer held while a streamed body was read (hold_answer):
+ * a refusal sent before the body would close the connection under a
+ * client still sending it, which then never reads the refusal. */
+enum MHD_Result web_queue_held(struct web_request *r);
 /* Queues resp, an answer made once and kept (web_media_kept_put()), as it
  * is: it carries X-Content-Type-Options already, and the caller keeps its
  * reference.  Never for a request that must close its connection. */
@@ -423,6 +433,7 @@ struct json_t *web_body_object(struct web_request *r, enum MHD_Result *answered)
 #define WEB_PATCH 4u
 #define WEB_DELETE 8u
 #define WEB_PUT 16u
+#define WEB_OPTIONS 32u
 
 /* What a route answers on success; errors are JSON for JSON and media. */
 enum web_answer {
@@ -558,6 +569,35 @@ void web_span_text(struct json_t *into, struct json_t *rec, int64_t t0, int64_t 
  * status to answer (404 for what is not public, 400 for a bad t=). */
 int web_embed_data(struct web_request *r, int64_t id, struct prl_buf *data, struct prl_buf *title,
 		   unsigned *status);
+
+/* uploads.c: the tus 1.0 endpoint (core, creation, termination) */
+web_handler web_upload_options, web_upload_create, web_upload_head, web_upload_patch;
+web_handler web_upload_delete, web_upload_ingest, web_page_upload;
+struct web_uploads;
+struct web_upload;
+int web_uploads_init(struct web_server *s, const struct prl_web_opts *opts);
+void web_uploads_free(struct web_server *s); /* accepts a server without uploads */
+/* Removes expired uploads when a sweep is due (now: at once). */
+void web_uploads_sweep(struct web_server *s, struct prl_archive *a, int now);
+/* The same after any request (on_completed), with a handle of the pool:
+ * the sweep runs every few minutes whatever the server is asked. */
+void web_uploads_tick(struct web_server *s);
+/* True for a request routed when its head is in (a tus PATCH): its body
+ * goes to web_upload_feed() once the route set r->upload. */
+int web_upload_claims(const struct web_request *r);
+void web_upload_feed(struct web_request *r, const char *data, size_t n);
+/* The body is all in: records it and answers. */
+enum MHD_Result web_upload_finish(struct web_request *r);
+/* The request ended before its body did: keeps what came (on_completed). */
+void web_upload_abort(struct web_request *r);
+/*
+ * Reads a tus Upload-Metadata value: pairs "KEY BASE64" apart by commas (a
+ * key alone has an empty value).  Appends the decoded value of key to out
+ * and returns 1; 0 when the header (may be NULL) has no such key; -1 when
+ * the header is malformed (a key with a space or a control character, a
+ * value that is not base64).
+ */
+int web_tus_metadata(const char *header, const char *key, struct prl_buf *out);
 
 /* ---- HTTP helpers (http.c): pure functions, no MHD ---- */
 

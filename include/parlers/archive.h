@@ -1370,5 +1370,68 @@ int prl_archive_partner_records_json(struct prl_archive *a, const char *name, lo
  * ending in '*' a prefix, accents ignored); limit 0: 10. */
 int prl_archive_partner_search_json(struct prl_archive *a, const char *query, long offset,
 				    long limit, struct prl_buf *out);
+/* ---- uploads (uploads.c): files sent in pieces by the web, schema 17 ----
+ *
+ * An upload is a row (its announced length, the bytes stored so far, the
+ * SHA-256 state of those bytes, its file name, who sent it) and one file,
+ * DIR/uploads/ID, that grows by appends.  The row's offset is the truth:
+ * bytes past it in the file (a write cut by a crash) are cut off before
+ * the next append.  An upload older than its age limit is gone for
+ * everyone, and the sweep removes its row and file, and any file of
+ * uploads/ that no row names. */
+
+#define PRL_UPLOAD_STATE_SIZE 112 /* PRL_SHA256_STATE_SIZE */
+
+struct prl_upload {
+	int64_t id;
+	int64_t length;				    /* the size announced (Upload-Length) */
+	int64_t offset;				    /* bytes stored and hashed */
+	int64_t user_id;			    /* who created it; 0 when the account is gone */
+	int64_t created;			    /* Unix seconds */
+	char filename[256];			    /* a base name, never a path */
+	unsigned char state[PRL_UPLOAD_STATE_SIZE]; /* SHA-256 of the first offset bytes */
+	int has_state;				    /* 0 until a first byte is stored */
+};
+
+/* True when name may be an upload's file name: 1 to 255 bytes of UTF-8
+ * text with no '/', no control character, not "." or "..". */
+int prl_upload_filename_valid(const char *name);
+/* A new upload of length bytes (its empty file made) into *id. */
+int prl_upload_create(struct prl_archive *a, int64_t length, const char *filename, int64_t user_id,
+		      int64_t *id);
+/* Upload id, unless older than max_age_s (0: any age).  -PRL_ENOTFOUND. */
+int prl_upload_get(struct prl_archive *a, int64_t id, int64_t max_age_s, struct prl_upload *out);
+/* The upload's file, absolute, appended to out. */
+int prl_upload_path(struct prl_archive *a, int64_t id, struct prl_buf *out);
+/* Records that the first offset bytes of the file are stored, with the
+ * SHA-256 state after them. */
+int prl_upload_advance(struct prl_archive *a, int64_t id, int64_t offset,
+		       const unsigned char state[PRL_UPLOAD_STATE_SIZE]);
+/* Removes upload id, row and file.  -PRL_ENOTFOUND. */
+int prl_upload_remove(struct prl_archive *a, int64_t id);
+/* Removes uploads older than max_age_s and every file of uploads/ that
+ * no row names; *removed (may be NULL) gets how many things went. */
+int prl_upload_expire(struct prl_archive *a, int64_t max_age_s, int *removed);
+/*
+ * Whether v may deposit a recording in collection (a name, or NULL) for
+ * institution (a short name, or NULL): a collection or an institution
+ * that is not v's to write is -PRL_EACCESS with a sentence.  inst_out
+ * gets the short name a deposit by v is made for (institution, else v's
+ * own; empty: the archive's first).
+ */
+int prl_upload_may_deposit(struct prl_archive *a, const struct prl_viewer *v,
+			   const char *collection, const char *institution,
+			   struct prl_buf *inst_out);
+/*
+ * Ingests complete upload id as `parlers ingest` ingests a file: under its
+ * file name, with sidecar_json (a metadata sidecar's object, or NULL) as
+ * its NAME.json, and with the annotation file of upload annot_id (0: none)
+ * beside it under that upload's name.  -PRL_EINVAL with res->error when
+ * the upload is not complete, or when the stored bytes no longer hash to
+ * what was received.  The uploads (and their files) are removed when the
+ * file went in or was a duplicate; a failure keeps them.
+ */
+int prl_upload_ingest(struct prl_archive *a, int64_t id, const char *sidecar_json, int64_t annot_id,
+		      const struct prl_ingest_opts *opts, struct prl_ingest_result *res);
 
 #endif

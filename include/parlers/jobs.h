@@ -100,4 +100,12 @@ void prl_jobs_stop(struct prl_jobs_worker *w);
  * line), at most timeout_ms; 0 when idle, -PRL_EBUSY when not. */
 int prl_jobs_wait_idle(struct prl_jobs_worker *w, int timeout_ms);
 
+/* The "ingest" kind (archive/uploads.c): a complete upload ingested as
+ * `parlers ingest` ingests a file.  params: {"upload": ID, "annotations":
+ * ID?, "sidecar": {metadata sidecar fields}?, "institution": SHORT?}.  Its
+ * result: {status: "ingested"|"duplicate", id, sha256, duration_ms,
+ * warnings}; a failure's reason is ingest's sentence. */
+int prl_job_ingest(struct prl_job_run *run, struct prl_archive *a, int64_t recording_id,
+		   const char *params, void *user);
+
 #endif

@@ -115,6 +115,30 @@ int prl_sha256_file(const char *path, uint8_t out[32], struct prl_buf *err);
 /* Lower-case hex of a digest into out (65 bytes with the NUL). */
 void prl_sha256_hex(const uint8_t digest[32], char out[65]);
 
+/*
+ * A SHA-256 in progress whose state can be kept and taken up again: an
+ * upload that stops after any number of bytes resumes its hash from the
+ * saved state instead of reading back what it stored.  The state is plain
+ * bytes (PRL_SHA256_STATE_SIZE of them, for a database column or a file);
+ * it is only valid for the same build on the same machine, which is where
+ * a resumed upload continues.
+ */
+#define PRL_SHA256_STATE_SIZE 112
+struct prl_sha256 {
+	union {
+		uint64_t align;
+		unsigned char bytes[128];
+	} u; /* the library's context, opaque here */
+};
+void prl_sha256_init(struct prl_sha256 *h);
+void prl_sha256_update(struct prl_sha256 *h, const void *data, size_t n);
+/* The digest of what was given so far; h is left as it was. */
+void prl_sha256_peek(const struct prl_sha256 *h, uint8_t out[32]);
+/* The state as PRL_SHA256_STATE_SIZE bytes, and back.  _load returns
+ * -PRL_EFORMAT for bytes that are not a state _save made. */
+void prl_sha256_save(const struct prl_sha256 *h, unsigned char out[PRL_SHA256_STATE_SIZE]);
+int prl_sha256_load(struct prl_sha256 *h, const void *state, size_t n);
+
 /* The gain in dB that brings measured loudness to target while keeping the
  * true peak at or under max_tp.  Silence gives 0. */
 double prl_gain_for(const struct prl_loudness *l, double target_lufs, double max_tp);

@@ -69,10 +69,18 @@ struct prl_web_opts {
 	 * (none: no worker runs, and queued jobs wait). */
 	const struct prl_job_kind *job_kinds;
 	size_t njob_kinds;
+	/* Uploads from the browser (tus): the largest file taken, in bytes
+	 * (0: PRL_WEB_UPLOAD_MAX), and how long an upload may stay unfinished,
+	 * in seconds (0: PRL_WEB_UPLOAD_EXPIRY); what is older is removed. */
+	int64_t upload_max;
+	int64_t upload_expiry_s;
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
 };
+
+#define PRL_WEB_UPLOAD_MAX (8LL * 1024 * 1024 * 1024) /* 8 GiB */
+#define PRL_WEB_UPLOAD_EXPIRY (24 * 3600)	      /* a day */
 
 /*
  * Serves opts->data_dir until SIGINT or SIGTERM arrives, then stops taking

@@ -815,6 +815,42 @@ end:
 	prl_buf_release(&err);
 }
 
+/* ---- fixity ---- */
+
+/* The resumable SHA-256 of uploads: a hash saved after any number of
+ * bytes, loaded into a fresh state and continued, gives the digest of
+ * the whole; a state that is not one is refused. */
+static void sha256_resumable(void)
+{
+	static const char text[] = "Ch'est la mézoun d'ma grand-mère, au bord d'la mielle.";
+	static const char want[] =
+		"7dd5845c8a55314024ae56a886ccca721659d0cbbc70a3e0aeb5af32738b8db0";
+	unsigned char saved[PRL_SHA256_STATE_SIZE];
+	struct prl_sha256 h, again;
+	uint8_t d[32];
+	char hex[65];
+	int same = 1;
+
+	for (size_t cut = 0; cut <= sizeof(text) - 1; cut++) {
+		prl_sha256_init(&h);
+		prl_sha256_update(&h, text, cut);
+		prl_sha256_save(&h, saved);
+		if (prl_sha256_load(&again, saved, sizeof(saved)) != 0) {
+			same = 0;
+			break;
+		}
+		prl_sha256_update(&again, text + cut, sizeof(text) - 1 - cut);
+		prl_sha256_peek(&again, d);
+		prl_sha256_hex(d, hex);
+		same &= strcmp(hex, want) == 0;
+	}
+	ok(same, "a SHA-256 saved after any byte and continued is the whole text's");
+	memset(saved, 0xff, sizeof(saved));
+	ok(prl_sha256_load(&again, saved, sizeof(saved)) == -PRL_EFORMAT,
+	   "a state that is no SHA-256 state is refused");
+	ok(prl_sha256_load(&again, saved, 3) == -PRL_EFORMAT, "so is one of the wrong size");
+}
+
 /* ---- the gain rule ---- */
 
 static void gain_rule(void)
@@ -974,6 +1010,7 @@ int main(void)
 	signal(SIGSEGV, replay_stderr);
 
 	gain_rule();
+	sha256_resumable();
 
 	/* WAV variants with libsndfile. */
 	memset(&bext, 0, sizeof(bext));

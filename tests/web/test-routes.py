@@ -61,7 +61,8 @@ QUERIES = {"/api/recordings/{id}/clip.{ext}": "?start=0&end=1", "/api/search": "
            "/oembed": "?url=http://127.0.0.1:%(port)d/recordings/%(public)d",
            "/api/games/round": "?game=where"}
 # the anonymous answer of routes that show no recording and need no session
-SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
+SAMPLES = {("OPTIONS", "/api/uploads"): (None, None, 204),  # tus discovery: no content
+           ("POST", "/api/login"): ({"Content-Type": "application/json"},
                                     json.dumps({"login": "nobody", "password": "wrong-pass"}),
                                     401),
            ("POST", "/api/logout"): ({"Content-Type": "application/json"}, "{}", 200),
@@ -80,7 +81,7 @@ SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
            ("GET", "/api/partners/{name}/records"): (None, None, 404),
            # the map of voices: place 0 is no id
            ("GET", "/api/map/places/{id}"): (None, None, 404)}
-ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"]
+ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT", "OPTIONS"]
 
 srv = None
 

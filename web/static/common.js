@@ -143,6 +143,10 @@ const PRL = (() => {
       location.reload();
     });
     li.replaceChildren(el('span', { class: 'nav-who', id: 'nav-who', title: t('ed_role_' + me.role) }, me.login), ' ', out);
+    // staff deposit recordings from any page
+    if ((me.role === 'annotator' || me.role === 'admin') && !document.getElementById('nav-upload')) {
+      li.before(el('li', { id: 'nav-upload' }, el('a', { href: '/upload' }, t('nav_upload'))));
+    }
   }
   accountItem();
 
