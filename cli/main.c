@@ -45,6 +45,7 @@ static const struct command {
 	{"purge-trash", cmd_purge_trash, "remove for good what the trash kept long enough"},
 	{"speaker", cmd_speaker, "list, edit or merge the speakers"},
 	{"place", cmd_place, "list, edit or merge the places"},
+	{"recognize", cmd_recognize, "run a recognizer the operator declared, as a new tier"},
 };
 
 static void usage(FILE *f)
