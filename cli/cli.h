@@ -46,6 +46,7 @@ int cmd_purge_trash(struct cli *c, int argc, char **argv);
 int cmd_speaker(struct cli *c, int argc, char **argv);
 int cmd_place(struct cli *c, int argc, char **argv);
 int cmd_recognize(struct cli *c, int argc, char **argv);
+int cmd_accept(struct cli *c, int argc, char **argv);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -46,6 +46,7 @@ static const struct command {
 	{"speaker", cmd_speaker, "list, edit or merge the speakers"},
 	{"place", cmd_place, "list, edit or merge the places"},
 	{"recognize", cmd_recognize, "run a recognizer the operator declared, as a new tier"},
+	{"accept", cmd_accept, "accept a machine-made tier or segment as reviewed"},
 };
 
 static void usage(FILE *f)

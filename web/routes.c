@@ -166,6 +166,11 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/contributors/{name}", web_api_contributor, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/recordings/{id}/contributors", web_api_recording_contributors, WEB_JSON, 0,
 	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
+	/* the review of machine-made tiers: the mark goes, a history row stays */
+	{WEB_POST, "/api/tiers/{tid}/accept", web_edit_tier_accept, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
+	{WEB_POST, "/api/segments/{sid}/accept", web_edit_segment_accept, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

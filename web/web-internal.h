@@ -506,6 +506,8 @@ web_handler web_page_signup, web_page_review, web_page_contributor;
 web_handler web_api_signup, web_api_propose_segment, web_api_propose_stretch;
 web_handler web_api_proposals, web_api_proposal_accept, web_api_proposal_decline;
 web_handler web_api_contributor, web_api_recording_contributors;
+/* edit.c: the review of machine-made tiers */
+web_handler web_edit_tier_accept, web_edit_segment_accept;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,
