@@ -236,11 +236,13 @@
     for (const tr of (data.tiers || [])) {
       const key = revTier.get(tr.id) || 't' + tr.id;
       const tier = { key, name: tr.name, type: tr.type, language: tr.language, speaker: tr.speaker,
-        parent_id: tr.parent_id || null, constraint: tr.constraint || null, segs: [] };
+        parent_id: tr.parent_id || null, constraint: tr.constraint || null, segs: [],
+        origin: tr.origin || null, tool: tr.origin_tool || null };
       tierIds.set(key, tr.id);
       for (const s of (tr.segments || [])) {
         const skey = revSeg.get(s.id) || 's' + s.id;
-        const seg = { key: skey, tierKey: key, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text || '', parent_id: s.parent_id || null };
+        const seg = { key: skey, tierKey: key, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text || '', parent_id: s.parent_id || null,
+          origin: s.origin || null, confidence: s.confidence == null ? null : s.confidence, doubtful: !!s.doubtful };
         segIds.set(skey, s.id);
         versions.set(skey, s.version || 1);
         segByKey.set(skey, seg);
@@ -281,6 +283,8 @@
         const seg = segByKey.get(op.key);
         if (!seg) break;
         Object.assign(seg, op.fields);
+        // a person's change takes the machine's mark away (the server's trigger does the same)
+        if (['start_ms', 'end_ms', 'text'].some((f) => f in op.fields)) { seg.origin = null; seg.doubtful = false; seg.confidence = null; }
         sortTier(tierByKey.get(seg.tierKey));
         break;
       }
@@ -1196,8 +1200,10 @@
         el('select', { id: 'ed-tier' }),
         btn('ed-tier-rename', 'ed_tier_rename', () => tierDialog('rename')),
         btn('ed-tier-new', 'ed_tier_new', () => tierDialog('new')),
-        btn('ed-tier-delete', 'ed_tier_delete', () => tierDelete(), 'secondary ed-danger')),
+        btn('ed-tier-delete', 'ed_tier_delete', () => tierDelete(), 'secondary ed-danger'),
+        btn('ed-tier-accept', 'ed_accept_tier', () => acceptTier())),
       el('p', { id: 'ed-tier-note', class: 'ed-hint', hidden: true }, t('ed_tier_dependent')),
+      el('p', { id: 'ed-machine-note', class: 'ed-machine-note', hidden: true }),
       el('ol', { id: 'ed-segs', class: 'ed-segs', 'aria-labelledby': 'ed-segs-h' }),
       el('p', { id: 'ed-segs-h', class: 'visually-hidden' }),
       el('p', { id: 'ed-none', class: 'ed-hint', hidden: true }),
@@ -1282,6 +1288,15 @@
       $('ed-tier-delete').disabled = !activeTierKey;
       const tier = activeTier();
       $('ed-tier-note').hidden = !tier || editableTier(tier);
+      // a tier a tool made: how many segments are left to review
+      const marked = tier ? tier.segs.filter((x) => x.origin === 'machine') : [];
+      const doubtful = marked.filter((x) => x.doubtful).length;
+      const machine = !!tier && (tier.origin === 'machine' || marked.length > 0);
+      $('ed-tier-accept').hidden = !machine;
+      $('ed-tier-accept').disabled = !machine || !tierIds.get(tier.key);
+      const note = $('ed-machine-note');
+      note.hidden = !machine;
+      if (machine) note.textContent = t('ed_machine_note', { tool: tier.tool || '?', n: marked.length, d: doubtful });
       for (const id of ['ed-new', 'ed-split', 'ed-merge', 'ed-delete']) $(id).disabled = !tier || !editableTier(tier);
     }
 
@@ -1296,13 +1311,17 @@
       const ta = el('textarea', { class: 'ed-text', id: id + '-t', rows: '2', dataset: { key: seg.key } });
       const label = el('label', { for: id + '-t', class: 'visually-hidden' });
       const play = el('button', { type: 'button', class: 'ed-play secondary' });
+      const mark = el('span', { class: 'ed-mark', hidden: true });
+      const accept = el('button', { type: 'button', class: 'ed-accept secondary', hidden: true,
+        onclick: () => acceptSeg(seg.key) }, t('ed_accept_seg'));
       const li = el('li', { class: 'ed-seg', dataset: { key: seg.key } },
         el('div', { class: 'ed-times' },
           play,
           el('span', { class: 'ed-pair' }, el('label', { for: id + '-s', class: 'ed-inline-label' }, t('ed_start')), start),
-          el('span', { class: 'ed-pair' }, el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end)),
+          el('span', { class: 'ed-pair' }, el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end),
+          mark, accept),
         label, ta);
-      const row = { li, start, end, ta, label, play };
+      const row = { li, start, end, ta, label, play, mark, accept };
       play.addEventListener('click', () => {
         const s = segByKey.get(seg.key);
         if (!s) return;
@@ -1346,6 +1365,48 @@
       const lang3 = tier.language && tier.language.length <= 3 ? tier.language : '';
       if (row.ta.lang !== lang3) row.ta.lang = lang3;
       if (row.li.classList.contains('selected') !== (seg.key === selKey)) row.li.classList.toggle('selected');
+      // made by a machine and not reviewed: marked, the doubtful ones flagged
+      const machine = seg.origin === 'machine';
+      const msig = machine ? (seg.doubtful ? 'd' : 'm') + (seg.confidence == null ? '' : seg.confidence) : '';
+      if (row.msig !== msig) {
+        row.msig = msig;
+        row.li.classList.toggle('machine', machine);
+        row.li.classList.toggle('doubtful', machine && seg.doubtful);
+        row.mark.hidden = !machine;
+        row.accept.hidden = !machine;
+        row.accept.setAttribute('aria-label', t('ed_accept_seg_label', { n }));
+        if (machine) {
+          const c = seg.confidence == null ? '' : ' ' + Math.round(seg.confidence * 100) + ' %';
+          row.mark.textContent = (seg.doubtful ? t('ed_doubtful') : t('ed_machine')) + c;
+        }
+      }
+    }
+
+    async function acceptSeg(key) {
+      const id = segIds.get(key);
+      const seg = segByKey.get(key);
+      if (!id || !seg) return;
+      const r = await api('POST', '/api/segments/' + id + '/accept', {});
+      if (r.status === 401) { reauth(() => acceptSeg(key)); return; }
+      if (!r.ok) { say((r.data && r.data.error) || t('ed_accept_failed')); return; }
+      Object.assign(seg, { origin: null, doubtful: false, confidence: null });
+      const tier = tierByKey.get(seg.tierKey);
+      if (tier && r.data) tier.origin = r.data.tier_origin || null;
+      say(t('ed_accepted_one'));
+      render();
+    }
+
+    async function acceptTier() {
+      const tier = activeTier();
+      const id = tier && tierIds.get(tier.key);
+      if (!id) return;
+      const r = await api('POST', '/api/tiers/' + id + '/accept', {});
+      if (r.status === 401) { reauth(() => acceptTier()); return; }
+      if (!r.ok) { say((r.data && r.data.error) || t('ed_accept_failed')); return; }
+      for (const x of tier.segs) Object.assign(x, { origin: null, doubtful: false, confidence: null });
+      tier.origin = null;
+      say(t('ed_accepted_tier', { name: tier.name, n: r.data ? r.data.accepted : 0 }));
+      render();
     }
 
     function renderList() {
@@ -1483,8 +1544,24 @@
           const x0 = xOf(s.start_ms, cssW);
           const x1 = Math.max(x0 + 2, xOf(s.end_ms, cssW));
           const isSel = s.key === selKey;
-          g.fillStyle = isSel ? sel : active ? '#d5e5ea' : '#e6e1d6';
+          const machine = s.origin === 'machine';
+          g.fillStyle = isSel ? sel : machine ? (s.doubtful ? '#f8d9cf' : '#fbeccc') : active ? '#d5e5ea' : '#e6e1d6';
           g.fillRect(x0, y + 3, x1 - x0, LANE_H - 6);
+          if (machine) {
+            // a machine's proposal: a dashed outline, a doubtful one a "?" on its left
+            g.save();
+            g.setLineDash([4, 3]);
+            g.strokeStyle = s.doubtful ? '#b3411b' : '#b7791f';
+            g.lineWidth = 1;
+            g.strokeRect(x0 + 0.5, y + 3.5, x1 - x0 - 1, LANE_H - 7);
+            g.restore();
+            if (s.doubtful && x1 - x0 > 10) {
+              g.fillStyle = '#b3411b';
+              g.font = '700 12px system-ui, sans-serif';
+              g.textBaseline = 'middle';
+              g.fillText('?', x1 - 10, y + LANE_H / 2);
+            }
+          }
           g.fillStyle = isSel ? selLine : active ? sea : '#8a8172';
           g.fillRect(x0, y + 3, 2, LANE_H - 6);
           g.fillRect(x1 - 2, y + 3, 2, LANE_H - 6);
@@ -1828,7 +1905,9 @@
       pending: () => outbox.length,
       paused: () => paused,
       tiers: () => tiers.map((x) => ({ key: x.key, id: tierIds.get(x.key) || null, name: x.name,
-        segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text })) })),
+        origin: x.origin,
+        segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text,
+          origin: s.origin, doubtful: s.doubtful })) })),
       xOf: (ms) => xOf(ms, canvas.clientWidth),
       yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
       render: () => render(),
