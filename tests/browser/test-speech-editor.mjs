@@ -43,6 +43,9 @@ async function main() {
   const al = cli('align', String(id), txt, '--json');
   if (!ok(al.status === 0, 'parlers align makes a machine-made tier', al.stderr)) return;
   const aligned = JSON.parse(al.stdout);
+  const sg = cli('segment', String(id), '--json');
+  if (!ok(sg.status === 0, 'parlers segment proposes the stretches of speech as a tier', sg.stderr)) return;
+  const proposed = JSON.parse(sg.stdout).segments;
   const nDoubtful = aligned.segments.filter((s) => s.doubtful).length;
   ok(nDoubtful >= 1, `some lines are doubtful (${nDoubtful})`);
 
@@ -121,6 +124,62 @@ async function main() {
   await v.reload();
   await v.waitForSelector('#transcript .seg');
   ok(await v.$('#machine-note') === null, 'the public page no longer says "non relue"');
+
+  /* ---- transcription mode on the proposed segments ---- */
+  const segKey = await a.evaluate(() => window.parlersEditor.tiers().find((t) => t.name === 'segments').key);
+  await a.selectOption('#ed-tier', segKey);
+  await a.click('#ed-tm-btn');
+  const tmState = () => a.evaluate(() => window.parlersEditor.tm());
+  let st = await waitFor(async () => { const x = await tmState(); return x.on && x.key ? x : null; }, 5000);
+  const firstId = (await stored()).tiers.find((x) => x.name === 'segments').segments[0].id;
+  ok(st && st.id === firstId && await a.evaluate(() => !document.getElementById('ed-tm').hidden &&
+    document.activeElement.classList.contains('ed-tm-text')),
+  'Mode transcription opens on the first segment, its text field focused', st);
+  ok(await a.$$eval('#ed-tm-list .ed-tm-row', (r) => r.length) === proposed.length &&
+    await a.$$eval('#ed-tm-list .ed-tm-row .ed-play', (b) => b.length) === proposed.length,
+  'one row per segment, each with its own play button');
+  ok(st && Math.abs(st.rate - 0.75) < 1e-6, 'it plays slower (0.75× by default)', st);
+  await a.selectOption('#ed-tm-loops', '2');
+  await a.selectOption('#ed-tm-pause', '250');
+  await a.selectOption('#ed-tm-rate', '0.5');
+  // start the loop again with these settings: play button of the first row
+  await a.click('#ed-tm-list .ed-tm-row:first-child .ed-play');
+  const seg0 = proposed[0];
+  const looped = await waitFor(async () => {
+    const x = await tmState();
+    return x.done >= 2 && !x.waiting ? x : null;
+  }, 20000 + 6 * (seg0.end_ms - seg0.start_ms));
+  const at = await a.evaluate(() => Math.round(document.getElementById('audio').currentTime * 1000));
+  ok(looped && looped.rate === 0.5 && await a.evaluate(() => document.getElementById('audio').paused) &&
+    at >= seg0.end_ms - 50 && at <= seg0.end_ms + 400,
+  `the current segment played twice at 0.5× and stopped at its end (${at} ms, end ${seg0.end_ms})`, looped);
+  await a.$eval('#ed-tm-list .ed-tm-row.current', (li) => li.scrollIntoView({ block: 'center' }));
+  await a.screenshot({ path: path.join(OUT, 'speech-transcription-mode.png') });
+  // Enter saves and goes to the next
+  await a.focus('#ed-tm-list .ed-tm-row:first-child .ed-tm-text');
+  await a.keyboard.type('Premier segment');
+  await a.keyboard.press('Shift+Enter');
+  await a.keyboard.type('sur deux lignes');
+  await a.keyboard.press('Enter');
+  st = await waitFor(async () => { const x = await tmState(); return x.id && x.id !== firstId ? x : null; }, 5000);
+  const secondId = (await stored()).tiers.find((x) => x.name === 'segments').segments[1].id;
+  ok(st && st.id === secondId && await a.evaluate(() => document.activeElement.closest('.ed-tm-row') &&
+    document.activeElement.closest('.ed-tm-row').classList.contains('current')),
+  'Enter goes to the next segment, which becomes the current one', st);
+  const savedText = await waitFor(async () => {
+    const t = (await stored()).tiers.find((x) => x.name === 'segments');
+    return t.segments[0].text === 'Premier segment\nsur deux lignes' ? t : null;
+  }, 10000);
+  ok(savedText && savedText.segments[0].origin === null, 'and the text is saved on the server (Shift+Enter kept as a new line), the segment no longer the machine\'s');
+  ok(await waitFor(() => a.evaluate(() => !document.getElementById('audio').paused), 3000), 'the next segment plays');
+  await a.keyboard.press('Escape');
+  ok(await waitFor(() => a.evaluate(() => document.getElementById('audio').paused), 3000), 'Escape pauses it');
+  await a.keyboard.press('Escape');
+  ok(await waitFor(() => a.evaluate(() => !document.getElementById('audio').paused), 3000), 'Escape again plays it from its start');
+  await a.click('#ed-tm-btn');
+  st = await tmState();
+  ok(!st.on && st.rate === 1 && await a.evaluate(() => document.getElementById('ed-tm').hidden && !document.getElementById('ed-segs').hidden),
+    'leaving the mode brings back the list and the speed', st);
   ok(!problems.length, 'no script error in the pages', problems.join('\n'));
 }
 

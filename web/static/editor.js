@@ -1119,7 +1119,7 @@
 
   // what each shortcut does; the help panel is made from this table
   const SHORTCUTS = [
-    { keys: ['Échap'], en: ['Esc'], match: (e, k) => k === 'Escape' && !e.altKey && !e.ctrlKey, label: 'ed_k_play', run: togglePlay },
+    { keys: ['Échap'], en: ['Esc'], match: (e, k) => k === 'Escape' && !e.altKey && !e.ctrlKey, label: 'ed_k_play', run: () => (tmToggle ? tmToggle() : togglePlay()) },
     { keys: ['Alt+R'], match: (e, k) => e.altKey && k === 'r', label: 'ed_k_replay', run: replay },
     { keys: ['Alt+N'], match: (e, k) => e.altKey && k === 'n', label: 'ed_k_new', run: newSegmentAtPlayhead },
     { keys: ['Alt+S'], match: (e, k) => e.altKey && k === 's', label: 'ed_k_split', run: splitAtPlayhead },
@@ -1146,6 +1146,7 @@
   let focusSeg = () => {};
   let selectSeg = () => {};
   let toggleHelp = () => {};
+  let tmToggle = null; // the transcription mode's play/pause, while it is open
 
   function buildEditor() {
     const lbl = (k) => t(k);
@@ -1187,8 +1188,22 @@
           el('label', { for: 'ed-speed', class: 'ed-inline-label' }, t('ed_speed')),
           el('select', { id: 'ed-speed', 'aria-keyshortcuts': 'Alt+V' },
             ...SPEEDS.map((r) => el('option', { value: String(r) }, String(r).replace('.', lang === 'fr' ? ',' : '.') + ' ×'))),
-          el('button', { type: 'button', id: 'ed-help-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-help', 'aria-keyshortcuts': 'Alt+H' }, t('ed_help_button')))),
+          el('button', { type: 'button', id: 'ed-help-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-help', 'aria-keyshortcuts': 'Alt+H' }, t('ed_help_button')),
+          el('button', { type: 'button', id: 'ed-tm-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-tm' }, t('ed_tm_open')))),
       help,
+      el('section', { id: 'ed-tm', class: 'ed-tm', hidden: true, 'aria-labelledby': 'ed-tm-h' },
+        el('div', { class: 'ed-tm-head' },
+          el('h3', { id: 'ed-tm-h' }, t('ed_tm_title')),
+          el('span', { class: 'ed-pair' }, el('label', { for: 'ed-tm-loops', class: 'ed-inline-label' }, t('ed_tm_loops')),
+            el('select', { id: 'ed-tm-loops' }, ...[1, 2, 3, 5, 10, 0].map((n) => el('option', { value: String(n) }, n ? String(n) : t('ed_tm_loops_inf'))))),
+          el('span', { class: 'ed-pair' }, el('label', { for: 'ed-tm-pause', class: 'ed-inline-label' }, t('ed_tm_pause')),
+            el('select', { id: 'ed-tm-pause' }, ...[0, 250, 500, 1000, 2000].map((ms) => el('option', { value: String(ms) }, String(ms / 1000).replace('.', lang === 'fr' ? ',' : '.') + ' s')))),
+          el('span', { class: 'ed-pair' }, el('label', { for: 'ed-tm-rate', class: 'ed-inline-label' }, t('ed_tm_rate')),
+            el('select', { id: 'ed-tm-rate' }, ...[1, 0.9, 0.75, 0.6, 0.5].map((r) => el('option', { value: String(r) }, String(r).replace('.', lang === 'fr' ? ',' : '.') + ' ×'))))),
+        el('canvas', { id: 'ed-tm-wave', class: 'ed-tm-wave', role: 'img', 'aria-label': t('ed_tm_wave') }),
+        el('p', { class: 'ed-hint', id: 'ed-tm-hint' }, t('ed_tm_hint')),
+        el('ol', { id: 'ed-tm-list', class: 'ed-tm-list', 'aria-labelledby': 'ed-tm-h' }),
+        el('p', { id: 'ed-tm-none', class: 'ed-hint', hidden: true }, t('ed_tm_none'))),
       el('div', { class: 'ed-timeline' },
         canvas,
         el('div', { class: 'ed-zoom', role: 'group', 'aria-label': t('ed_zoom') },
@@ -1476,6 +1491,33 @@
       }
     }
 
+    // The waveform of [from, from + span) ms across w × h css pixels of g.
+    function drawWave(g, w, h, from, span) {
+      const mid = h / 2;
+      g.fillStyle = cssVar('--wave', '#9bb5bf');
+      if (!peaks || !peaks.length) {
+        g.fillRect(0, mid - 1, w, 2);
+        return;
+      }
+      const full = 1 << ((peaks.bits || 16) - 1);
+      const perMs = (peaks.sample_rate || rec0.sample_rate || 44100) / (peaks.samples_per_pixel || 256) / 1000;
+      for (let x = 0; x < w; x++) {
+        let a = Math.floor((from + (x / w) * span) * perMs);
+        let b = Math.floor((from + ((x + 1) / w) * span) * perMs);
+        if (b <= a) b = a + 1;
+        a = Math.max(0, a); b = Math.min(peaks.length, b);
+        let lo = 0, hi = 0;
+        for (let k = a; k < b; k++) {
+          const mn = peaks.data[2 * k], mx = peaks.data[2 * k + 1];
+          if (mn < lo) lo = mn;
+          if (mx > hi) hi = mx;
+        }
+        const y0 = mid - (hi / full) * mid * 0.92;
+        const y1 = mid - (lo / full) * mid * 0.92;
+        g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
+      }
+    }
+
     function drawCanvas() {
       const dpr = window.devicePixelRatio || 1;
       const cssW = canvas.clientWidth || 600;
@@ -1495,30 +1537,7 @@
       const sea = cssVar('--sea', '#1d4e5f');
       g.fillStyle = cssVar('--sea-light', '#e3eef1');
       g.fillRect(0, 0, cssW, WAVE_H);
-      // the waveform
-      const mid = WAVE_H / 2;
-      g.fillStyle = cssVar('--wave', '#9bb5bf');
-      if (peaks && peaks.length) {
-        const full = 1 << ((peaks.bits || 16) - 1);
-        const perMs = (peaks.sample_rate || rec0.sample_rate || 44100) / (peaks.samples_per_pixel || 256) / 1000;
-        for (let x = 0; x < cssW; x++) {
-          let a = Math.floor(msOf(x, cssW) * perMs);
-          let b = Math.floor(msOf(x + 1, cssW) * perMs);
-          if (b <= a) b = a + 1;
-          a = Math.max(0, a); b = Math.min(peaks.length, b);
-          let lo = 0, hi = 0;
-          for (let k = a; k < b; k++) {
-            const mn = peaks.data[2 * k], mx = peaks.data[2 * k + 1];
-            if (mn < lo) lo = mn;
-            if (mx > hi) hi = mx;
-          }
-          const y0 = mid - (hi / full) * mid * 0.92;
-          const y1 = mid - (lo / full) * mid * 0.92;
-          g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
-        }
-      } else {
-        g.fillRect(0, mid - 1, cssW, 2);
-      }
+      drawWave(g, cssW, WAVE_H, viewStart, viewSpan);
       // a tick every second (every 5 or 10 when zoomed out)
       const step = viewSpan > 60000 ? 10000 : viewSpan > 20000 ? 5000 : 1000;
       g.fillStyle = ink;
@@ -1745,6 +1764,186 @@
     }
     loadPeaks();
 
+    /* ---- transcription mode: one segment a row, the current one looped ---- */
+    const tm = { on: false, key: null, loops: 3, pauseMs: 500, rate: 0.75, done: 0, timer: 0, waiting: false, sig: '', before: 1 };
+    const tmList = $('ed-tm-list');
+    const tmWave = $('ed-tm-wave');
+    const tmRows = new Map(); // key -> {li, ta, play, time}
+    $('ed-tm-loops').value = String(tm.loops);
+    $('ed-tm-pause').value = String(tm.pauseMs);
+    $('ed-tm-rate').value = String(tm.rate);
+    $('ed-tm-loops').addEventListener('change', () => { tm.loops = Number($('ed-tm-loops').value); });
+    $('ed-tm-pause').addEventListener('change', () => { tm.pauseMs = Number($('ed-tm-pause').value); });
+    $('ed-tm-rate').addEventListener('change', () => {
+      tm.rate = Number($('ed-tm-rate').value);
+      if (tm.on) { audio.playbackRate = tm.rate; audio.defaultPlaybackRate = tm.rate; }
+    });
+
+    function tmStop() {
+      clearTimeout(tm.timer);
+      tm.waiting = false;
+      if (!audio.paused) audio.pause();
+    }
+    // plays segment key from its start, its loops counted again
+    function tmPlay(key) {
+      const seg = segByKey.get(key);
+      if (!seg) return;
+      tmStop();
+      tm.key = key;
+      tm.done = 0;
+      audio.playbackRate = tm.rate;
+      audio.defaultPlaybackRate = tm.rate;
+      seekMs(seg.start_ms);
+      audio.play().catch(() => {});
+      tmMark();
+      tmTick();
+    }
+    tmToggle = () => {
+      if (!tm.on) { togglePlay(); return; }
+      if (audio.paused && !tm.waiting) tmPlay(tm.key || (activeTier() && activeTier().segs[0] ? activeTier().segs[0].key : null));
+      else tmStop();
+    };
+    // at the segment's end: a pause, then again, until its loops are done
+    function tmTick() {
+      if (!tm.on) return;
+      const seg = segByKey.get(tm.key);
+      if (seg && !audio.paused && !tm.waiting && nowMs() >= seg.end_ms) {
+        audio.pause();
+        tm.done++;
+        if (!tm.loops || tm.done < tm.loops) {
+          tm.waiting = true;
+          tm.timer = setTimeout(() => {
+            tm.waiting = false;
+            if (!tm.on || tm.key !== seg.key) return;
+            seekMs(seg.start_ms);
+            audio.play().catch(() => {});
+          }, tm.pauseMs);
+        }
+      }
+      drawTm();
+      if (!audio.paused || tm.waiting) requestAnimationFrame(tmTick);
+    }
+    audio.addEventListener('play', () => { if (tm.on) requestAnimationFrame(tmTick); });
+
+    // the current segment's waveform, with a little of what surrounds it
+    function drawTm() {
+      const dpr = window.devicePixelRatio || 1;
+      const w = tmWave.clientWidth || 600;
+      const h = 90;
+      if (tmWave.width !== Math.round(w * dpr)) { tmWave.width = Math.round(w * dpr); tmWave.height = Math.round(h * dpr); }
+      tmWave.style.height = h + 'px';
+      const g = tmWave.getContext('2d');
+      g.setTransform(dpr, 0, 0, dpr, 0, 0);
+      g.clearRect(0, 0, w, h);
+      const seg = segByKey.get(tm.key);
+      if (!seg) return;
+      const margin = Math.max(200, (seg.end_ms - seg.start_ms) * 0.1);
+      const from = Math.max(0, seg.start_ms - margin);
+      const span = Math.max(200, seg.end_ms + margin - from);
+      const x = (ms) => ((ms - from) / span) * w;
+      g.fillStyle = cssVar('--sea-light', '#e3eef1');
+      g.fillRect(0, 0, w, h);
+      g.fillStyle = cssVar('--mark', '#fff0b8');
+      g.fillRect(x(seg.start_ms), 0, x(seg.end_ms) - x(seg.start_ms), h);
+      drawWave(g, w, h, from, span);
+      g.fillStyle = cssVar('--mark-line', '#b7791f');
+      g.fillRect(x(seg.start_ms) - 1, 0, 2, h);
+      g.fillRect(x(seg.end_ms) - 1, 0, 2, h);
+      const p = nowMs();
+      if (p >= from && p <= from + span) {
+        g.fillStyle = cssVar('--focus', '#b3411b');
+        g.fillRect(Math.round(x(p)) - 1, 0, 2, h);
+      }
+    }
+
+    function tmMark() {
+      for (const [k, row] of tmRows) row.li.classList.toggle('current', k === tm.key);
+    }
+
+    function tmNext(key, dir) {
+      const tier = activeTier();
+      if (!tier) return;
+      const i = tier.segs.findIndex((x) => x.key === key);
+      const next = tier.segs[i + dir];
+      if (!next) { tmStop(); say(t('ed_tm_end')); return; }
+      const row = tmRows.get(next.key);
+      if (row) { row.ta.focus(); row.li.scrollIntoView({ block: 'nearest' }); }
+      tmPlay(next.key);
+    }
+
+    function tmRow(seg) {
+      const ta = el('textarea', { class: 'ed-tm-text', rows: '2', dataset: { key: seg.key }, 'aria-label': '' });
+      const play = el('button', { type: 'button', class: 'ed-play secondary', onclick: () => { tmPlay(seg.key); ta.focus(); } }, '▶');
+      const time = el('span', { class: 'ed-tm-time' });
+      const li = el('li', { class: 'ed-tm-row', dataset: { key: seg.key } }, el('div', { class: 'ed-tm-side' }, play, time), ta);
+      ta.addEventListener('input', () => textInput(seg.key, ta.value));
+      ta.addEventListener('focus', () => { if (tm.key !== seg.key) tmPlay(seg.key); });
+      ta.addEventListener('keydown', (ev) => {
+        // Enter saves and goes on; Shift+Enter is a new line
+        if (ev.key === 'Enter' && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+          ev.preventDefault();
+          commitText();
+          tmNext(seg.key, 1);
+        }
+      });
+      ta.addEventListener('blur', commitText);
+      return { li, ta, play, time };
+    }
+
+    function renderTm() {
+      if (!tm.on) return;
+      const tier = activeTier();
+      const segs = tier ? tier.segs : [];
+      $('ed-tm-none').hidden = segs.length > 0;
+      const sig = segs.map((x) => x.key).join(',');
+      if (sig !== tm.sig) {
+        tm.sig = sig;
+        const keep = new Set(segs.map((x) => x.key));
+        for (const [k, row] of tmRows) if (!keep.has(k)) { row.li.remove(); tmRows.delete(k); }
+        segs.forEach((seg) => { if (!tmRows.has(seg.key)) tmRows.set(seg.key, tmRow(seg)); });
+        tmList.replaceChildren(...segs.map((x) => tmRows.get(x.key).li));
+      }
+      segs.forEach((seg, i) => {
+        const row = tmRows.get(seg.key);
+        const label = t('ed_tm_play', { n: i + 1 });
+        if (row.play.getAttribute('aria-label') !== label) row.play.setAttribute('aria-label', label);
+        row.ta.setAttribute('aria-label', t('ed_seg_label', { n: i + 1, times: fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms) }));
+        row.time.textContent = fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms);
+        if (document.activeElement !== row.ta && row.ta.value !== seg.text) row.ta.value = seg.text;
+        row.li.classList.toggle('machine', seg.origin === 'machine');
+        row.li.classList.toggle('doubtful', seg.origin === 'machine' && !!seg.doubtful);
+      });
+      tmMark();
+      drawTm();
+    }
+
+    function setTm(on) {
+      if (tm.on === on) return;
+      commitText();
+      tm.on = on;
+      $('ed-tm').hidden = !on;
+      $('ed-tm-btn').setAttribute('aria-expanded', on ? 'true' : 'false');
+      $('ed-tm-btn').textContent = on ? t('ed_tm_close') : t('ed_tm_open');
+      $('ed-segs').hidden = on;
+      if (on) {
+        tm.before = audio.playbackRate;
+        tm.sig = '';
+        renderTm();
+        const tier = activeTier();
+        const first = tier && (tier.segs.find((x) => !x.text.trim()) || tier.segs[0]);
+        if (first) {
+          const row = tmRows.get(first.key);
+          row.li.scrollIntoView({ block: 'nearest' });
+          row.ta.focus(); // starts its loop
+        }
+      } else {
+        tmStop();
+        tm.key = null;
+        setSpeed(tm.before || 1);
+      }
+    }
+    $('ed-tm-btn').addEventListener('click', () => setTm(!tm.on));
+
     /* ---- help ---- */
     toggleHelp = (open) => {
       const box = $('ed-help');
@@ -1894,6 +2093,7 @@
     render = () => {
       renderTiers();
       renderList();
+      renderTm();
       status_();
       canvas_();
     };
@@ -1911,6 +2111,7 @@
       xOf: (ms) => xOf(ms, canvas.clientWidth),
       yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
       render: () => render(),
+      tm: () => ({ on: tm.on, key: tm.key, id: segIds.get(tm.key) || null, done: tm.done, loops: tm.loops, waiting: tm.waiting, rate: audio.playbackRate }),
       view: (start, span) => { viewStart = start; if (span) viewSpan = span; clampView(); drawCanvas(); },
     };
   }
