@@ -24,6 +24,7 @@
  * recordings; as slow as ingest's second pass (decode and encode).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "archive-internal.h"
+#include "parlers/jobs.h"
 #include "parlers/transcode.h"
 
 /* The one statement this file adds.  Kept here rather than in sql.c's
@@ -609,5 +611,78 @@ end:
 		free(l.v[i].path);
 	free(l.v);
 	prl_buf_release(&line);
+	return ret;
+}
+
+/* ---- the background job "rebuild" ---- */
+
+struct rebuild_job {
+	struct prl_job_run *run;
+	unsigned done;
+	char error[512];
+};
+
+static void rebuild_job_report(void *ctx, int64_t id, unsigned done, const char *error)
+{
+	struct rebuild_job *j = ctx;
+
+	(void)id;
+	j->done = done;
+	if (error)
+		snprintf(j->error, sizeof(j->error), "%s", error);
+}
+
+int prl_job_rebuild(struct prl_job_run *run, struct prl_archive *a, int64_t recording_id,
+		    const char *params, void *user)
+{
+	struct prl_rebuild_opts o;
+	struct rebuild_job j;
+	struct prl_buf result = PRL_BUF_INIT;
+	const char *what = NULL;
+	json_t *p = NULL;
+	int ret;
+
+	(void)user;
+	memset(&o, 0, sizeof(o));
+	memset(&j, 0, sizeof(j));
+	j.run = run;
+	if (recording_id <= 0) {
+		prl_job_fail_reason(run, "a rebuild job names its recording");
+		return -PRL_EINVAL;
+	}
+	if (params && (!(p = json_loads(params, 0, NULL)) || !json_is_object(p))) {
+		json_decref(p);
+		prl_job_fail_reason(run, "the job's parameters are not a JSON object");
+		return -PRL_EINVAL;
+	}
+	if (p && json_is_string(json_object_get(p, "what")))
+		what = json_string_value(json_object_get(p, "what"));
+	if (what && prl_rebuild_what_parse(what, &o.what) < 0) {
+		prl_job_fail_reason(run, "what: a list of opus, mp3, peaks and muted");
+		json_decref(p);
+		return -PRL_EINVAL;
+	}
+	json_decref(p);
+	o.ids = &recording_id;
+	o.nids = 1;
+	if ((ret = prl_job_progress(run, 0.0, "rebuilding")) < 0)
+		return ret;
+	ret = prl_archive_rebuild(a, &o, rebuild_job_report, &j);
+	if (ret < 0)
+		return ret;
+	if (ret > 0) {
+		prl_job_fail_reason(run, "%s", j.error[0] ? j.error : "the rebuild failed");
+		return -PRL_EIO;
+	}
+	prl_buf_addstr(&result, "{\"rebuilt\":[");
+	for (unsigned bit = 1, n = 0; bit <= PRL_REBUILD_ALL; bit <<= 1)
+		if (j.done & bit) {
+			if (n++)
+				prl_buf_addch(&result, ',');
+			prl_json_str(&result, prl_rebuild_kind_name(bit));
+		}
+	prl_buf_addstr(&result, "]}");
+	ret = prl_job_result(run, prl_buf_str(&result), recording_id);
+	prl_buf_release(&result);
 	return ret;
 }

@@ -550,6 +550,30 @@ static const struct migration migrations[] = {
 	 "  note TEXT,"
 	 "  PRIMARY KEY (parcours_id, ord));"
 	 "CREATE INDEX parcours_stops_recording ON parcours_stops(recording_id);"},
+	{14,
+	 /* background jobs (jobs.c): at most one unfinished job per
+	  * recording; a job outlives its recording's removal as a record of
+	  * what was done */
+	 "CREATE TABLE jobs ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 32),"
+	 "  recording_id INTEGER,"
+	 "  params TEXT,"
+	 "  status TEXT NOT NULL DEFAULT 'queued'"
+	 "   CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),"
+	 "  cancel INTEGER NOT NULL DEFAULT 0,"
+	 "  progress REAL NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),"
+	 "  message TEXT,"
+	 "  error TEXT,"
+	 "  result TEXT,"
+	 "  created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+	 "  started_at TEXT,"
+	 "  finished_at TEXT);"
+	 "CREATE UNIQUE INDEX jobs_one_per_recording ON jobs(recording_id)"
+	 "  WHERE status IN ('queued', 'running') AND recording_id IS NOT NULL;"
+	 "CREATE INDEX jobs_queued ON jobs(status, id);"
+	 "CREATE INDEX jobs_recording ON jobs(recording_id, id);"},
 };
 
 int prl_archive_latest_schema(void)

@@ -793,6 +793,33 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" AND NOT u.suspended AND EXISTS (SELECT 1 FROM proposals p WHERE p.user_id = u.id"
 		" AND p.recording_id = ?1 AND p.status = 'accepted' AND p.kind != 'note')"
 		" ORDER BY u.credit_name",
+	/* background jobs: the outcome is written once, by the worker */
+	[ST_JOB_ADD] = "INSERT INTO jobs(kind, recording_id, params, created_by)"
+		       " VALUES (?1, ?2, ?3, ?4)",
+	[ST_JOB_GET] = "SELECT id, kind, recording_id, status, progress, message, error, result,"
+		       " created_by, created_at, started_at, finished_at FROM jobs WHERE id = ?1",
+	[ST_JOB_NEXT] = "SELECT id, kind, recording_id, params FROM jobs WHERE status = 'queued'"
+			" ORDER BY id LIMIT 1",
+	[ST_JOB_START] = "UPDATE jobs SET status = 'running',"
+			 " started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+			 " WHERE id = ?1 AND status = 'queued' AND cancel = 0",
+	[ST_JOB_PROGRESS] = "UPDATE jobs SET progress = ?2, message = ?3"
+			    " WHERE id = ?1 AND status = 'running' RETURNING cancel",
+	[ST_JOB_FINISH] = "UPDATE jobs SET status = ?2, error = ?3, result = ?4,"
+			  " recording_id = ifnull(?5, recording_id),"
+			  " progress = CASE ?2 WHEN 'done' THEN 1 ELSE progress END,"
+			  " finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+	[ST_JOB_CANCEL] = "UPDATE jobs SET cancel = 1,"
+			  " status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END,"
+			  " finished_at = CASE status WHEN 'queued'"
+			  "  THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END"
+			  " WHERE id = ?1 AND status IN ('queued', 'running')",
+	[ST_JOB_ABANDON] = "UPDATE jobs SET status = 'failed', error = ?1,"
+			   " finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+			   " WHERE status = 'running'",
+	[ST_JOB_LIST] = "SELECT id, recording_id, created_by FROM jobs"
+			" WHERE ?1 IS NULL OR recording_id = ?1 ORDER BY id DESC LIMIT 2000",
+	[ST_JOB_UNFINISHED] = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
 	/* review of machine-made tiers: the mark taken away by a person */
 	[ST_ACCEPT_TIER_INFO] =
 		"SELECT t.recording_id, t.name, t.origin, t.origin_tool, (SELECT count(*) FROM"

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "parlers/jobs.h"
 #include "parlers/web.h"
 
 static void usage(FILE *f)
@@ -124,6 +125,12 @@ static void raise_fd_limit(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+/* The background jobs this server does (parlers/jobs.h): a kind's name,
+ * as its route queues it, and the function that does it. */
+static const struct prl_job_kind job_kinds[] = {
+	{"rebuild", prl_job_rebuild, NULL},
+};
 
 /* At start: what the trash kept for days is purged (rows and files).  An
  * archive that cannot be opened is left to the server to report. */
@@ -258,6 +265,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	if ((ret = purge_trash(c, trash_days, opts.quiet)) != 0)
 		return ret;
 	opts_from_env(&opts);
+	opts.job_kinds = job_kinds;
+	opts.njob_kinds = sizeof(job_kinds) / sizeof(job_kinds[0]);
 	opts.data_dir = c->data_dir;
 	opts.listen_addr = addr;
 	opts.port = port;

@@ -39,6 +39,8 @@ const char *prl_strerror(int err)
 		return "too many attempts; try again later";
 	case PRL_EBUSY:
 		return "the archive is being written by another program; try again later";
+	case PRL_ECANCELED:
+		return "cancelled before it ended";
 	}
 	return "unknown error";
 }

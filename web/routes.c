@@ -54,6 +54,7 @@ struct web_route {
 #define ME_REFUSED "not signed in"
 #define CATALOGUE_REFUSED "the catalogue's records are for annotators and admins"
 #define REVIEW_REFUSED "only annotators and admins review proposals"
+#define JOBS_REFUSED "jobs are for annotators and admins"
 
 /* Media first: most requests are theirs. */
 static const struct web_route routes[] = {
@@ -166,6 +167,14 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/contributors/{name}", web_api_contributor, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/recordings/{id}/contributors", web_api_recording_contributors, WEB_JSON, 0,
 	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
+	/* background jobs: their state for whoever may change their recording */
+	{WEB_GET, "/api/jobs", web_api_jobs, WEB_JSON, NEEDS_SESSION, PRL_ROLE_ANNOTATOR, 0,
+	 JOBS_REFUSED},
+	{WEB_GET, "/api/jobs/{jid}", web_api_job, WEB_JSON, 0, 0, 0, NULL, "no such job"},
+	{WEB_POST, "/api/jobs/{jid}/cancel", web_api_job_cancel, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, "no such job"},
+	{WEB_POST, "/api/recordings/{id}/rebuild", web_api_recording_rebuild, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
 	/* the review of machine-made tiers: the mark goes, a history row stays */
 	{WEB_POST, "/api/tiers/{tid}/accept", web_edit_tier_accept, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0},

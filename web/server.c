@@ -500,11 +500,18 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 	 * the signals are masked (searches use FTS5 until they are in) */
 	if (!opts->no_search_memory)
 		prl_archive_search_keep(s.pool[0], 0);
+	/* the worker starts with the signals masked, as the daemon's threads */
+	if (opts->njob_kinds &&
+	    (ret = prl_jobs_start(s.data_dir, opts->job_kinds, opts->njob_kinds, &s.jobs, err)) < 0)
+		goto end;
 	if ((ret = daemon_start(&s, opts, flags, &ss, threads, addr, port, err)) < 0)
 		goto end;
 	wait_for_signal(&set);
 	server_drain(&s);
 end:
+	/* a running job is told to stop, and is failed once it has */
+	prl_jobs_stop(s.jobs);
+	s.jobs = NULL;
 	if (masked) {
 		sigaction(SIGPIPE, &oldpipe, NULL);
 		pthread_sigmask(SIG_SETMASK, &oldset, NULL);

@@ -25,6 +25,7 @@
 
 #include "parlers/archive.h"
 #include "parlers/common.h"
+#include "parlers/jobs.h"
 #include "parlers/web.h"
 
 /* Limits DESIGN.md promises: longer gets 414 and 431. */
@@ -299,6 +300,7 @@ struct web_server {
 	struct prl_web_opts opts;     /* as given; its strings are the caller's */
 	char tiles_origin[256];	   /* the map tiles' origin for img-src, or "" (institutions.c) */
 	struct prl_buf map_config; /* the maps' settings as JSON for the pages (institutions.c) */
+	struct prl_jobs_worker *jobs; /* does the queued jobs, or NULL (jobs.h) */
 };
 
 struct web_request {
@@ -505,6 +507,8 @@ const char *web_frame_ancestors(const struct web_server *s);
 web_handler web_page_signup, web_page_review, web_page_contributor;
 web_handler web_api_signup, web_api_propose_segment, web_api_propose_stretch;
 web_handler web_api_proposals, web_api_proposal_accept, web_api_proposal_decline;
+/* background jobs (jobs.c) */
+web_handler web_api_job, web_api_jobs, web_api_job_cancel, web_api_recording_rebuild;
 web_handler web_api_contributor, web_api_recording_contributors;
 /* edit.c: the review of machine-made tiers */
 web_handler web_edit_tier_accept, web_edit_segment_accept;

@@ -32,6 +32,7 @@ enum prl_err {
 	PRL_EUNSUPPORTED = 13, /* valid input this version cannot handle */
 	PRL_ELIMIT = 14,       /* too many attempts: wait before trying again */
 	PRL_EBUSY = 15,	       /* another program holds the archive's write lock */
+	PRL_ECANCELED = 16,    /* the work was cancelled before it ended */
 };
 
 /* A static English sentence for err (positive or negative). */

@@ -25,6 +25,8 @@
 
 #include "parlers/common.h"
 
+struct prl_job_kind;
+
 struct prl_web_opts {
 	const char *data_dir;	  /* the data folder (archive.db, media/) */
 	const char *listen_addr;  /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
@@ -63,6 +65,10 @@ struct prl_web_opts {
 	int signups_per_hour;	/* accounts opened per client address per hour */
 	int proposals_per_hour; /* per account */
 	int proposals_pending;	/* per account, waiting for review */
+	/* Background jobs (parlers/jobs.h): the kinds the server's worker does
+	 * (none: no worker runs, and queued jobs wait). */
+	const struct prl_job_kind *job_kinds;
+	size_t njob_kinds;
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;

@@ -68,7 +68,9 @@ SAMPLES = {("POST", "/api/login"): ({"Content-Type": "application/json"},
            # contributions: a sign-up without its fields; no such contributor
            ("POST", "/api/accounts"): ({"Content-Type": "application/json"}, "{}", 400),
            ("GET", "/contributors/{name}"): (None, None, 404),
-           ("GET", "/api/contributors/{name}"): (None, None, 404)}
+           ("GET", "/api/contributors/{name}"): (None, None, 404),
+           # a job is nobody's to a visitor
+           ("GET", "/api/jobs/{jid}"): (None, None, 404)}
 ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 
 srv = None
