@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "parlers/jobs.h"
+#include "speech-jobs.h"
 #include "parlers/web.h"
 
 static void usage(FILE *f)
@@ -130,6 +131,9 @@ static void raise_fd_limit(void)
  * as its route queues it, and the function that does it. */
 static const struct prl_job_kind job_kinds[] = {
 	{"rebuild", prl_job_rebuild, NULL},
+	/* the speech tools (speech-jobs.c) */
+	{"segment", speech_job_segment, NULL},
+	{"align", speech_job_align, NULL},
 };
 
 /* At start: what the trash kept for days is purged (rows and files).  An

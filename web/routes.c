@@ -180,6 +180,11 @@ static const struct web_route routes[] = {
 	 PRL_ROLE_ANNOTATOR, 0},
 	{WEB_POST, "/api/segments/{sid}/accept", web_edit_segment_accept, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0},
+	/* the speech tools as background jobs (speech.c) */
+	{WEB_POST, "/api/recordings/{id}/segment", web_api_recording_segment, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
+	{WEB_POST, "/api/recordings/{id}/align", web_api_recording_align, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -512,6 +512,8 @@ web_handler web_api_job, web_api_jobs, web_api_job_cancel, web_api_recording_reb
 web_handler web_api_contributor, web_api_recording_contributors;
 /* edit.c: the review of machine-made tiers */
 web_handler web_edit_tier_accept, web_edit_segment_accept;
+/* speech.c: a segmentation or an alignment queued as a background job */
+web_handler web_api_recording_segment, web_api_recording_align;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,
