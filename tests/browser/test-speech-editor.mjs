@@ -4,7 +4,10 @@
 // forced alignment (the real binary, on real French speech) is drawn apart
 // on the timeline and in the list, its doubtful lines flagged, and an
 // annotator accepts one segment, then the whole tier; a visitor's page says
-// the transcript is machine-made and not reviewed until then.  Screenshots
+// the transcript is machine-made and not reviewed until then; the
+// transcription mode's loop and keys; Proposer des segments and Aligner un
+// texte (a file uploaded, a text pasted) run as jobs on the server with
+// their progress shown, their result opened as a new tier, cancel honoured.  Screenshots
 // go to out/ (speech-*.png).  TAP on stdout.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -180,6 +183,64 @@ async function main() {
   st = await tmState();
   ok(!st.on && st.rate === 1 && await a.evaluate(() => document.getElementById('ed-tm').hidden && !document.getElementById('ed-segs').hidden),
     'leaving the mode brings back the list and the speed', st);
+
+  /* ---- the automatic tools, as jobs on the server ---- */
+  const jobText = () => a.$eval('#ed-job-text', (p) => p.textContent);
+  const jobShots = [];
+  await a.click('#ed-propose');
+  const running = await waitFor(() => a.evaluate(() => !document.getElementById('ed-job').hidden &&
+    document.getElementById('ed-propose').disabled), 5000, 20);
+  ok(running, 'Proposer des segments starts a job: its progress shows, the buttons wait');
+  const doneText = await waitFor(async () => { const x = await jobText(); return /Terminé/.test(x) ? x : null; }, 60000, 100);
+  ok(doneText && /segments 2/.test(doneText), 'it ends with a new tier to review (the name free on this recording)', doneText || await jobText());
+  let active = await a.evaluate(() => document.getElementById('ed-tier').selectedOptions[0].textContent);
+  ok(active.startsWith('segments 2') && await a.evaluate(() => document.querySelectorAll('#ed-segs .ed-seg.machine').length) === proposed.length,
+    'the new tier opens, every segment marked as the machine\'s', active);
+
+  // Aligner un texte: the transcript uploaded as a file
+  await a.click('#ed-align');
+  await a.waitForSelector('#ed-align-dlg[open]');
+  await a.setInputFiles('#ed-align-file', path.join(SPEECH, 'fr-prompts.txt'));
+  await waitFor(() => a.$eval('#ed-align-text', (t) => t.value.length > 100), 3000);
+  await a.screenshot({ path: path.join(OUT, 'speech-align-dialog.png') });
+  await a.click('#ed-align-go');
+  const fractions = new Set();
+  const t0 = Date.now();
+  let alignDone = null;
+  while (Date.now() - t0 < 180000) {
+    const st2 = await a.evaluate(() => ({ text: document.getElementById('ed-job-text').textContent,
+      value: document.getElementById('ed-job-bar').value, running: !document.getElementById('ed-job-cancel').hidden }));
+    if (st2.running) fractions.add(st2.value);
+    if (st2.running && st2.value > 0.3 && jobShots.length === 0) {
+      jobShots.push(1);
+      await a.$eval('#ed-job', (n) => n.scrollIntoView({ block: 'center' }));
+      await a.screenshot({ path: path.join(OUT, 'speech-job-progress.png') });
+    }
+    if (/Terminé|Échec/.test(st2.text)) { alignDone = st2.text; break; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  ok([...fractions].some((f) => f > 0 && f < 1), `the progress bar moves while the text is aligned (${[...fractions].map((f) => f.toFixed(2)).join(', ')})`);
+  ok(alignDone && /Terminé/.test(alignDone) && /texte aligné/.test(alignDone), 'the alignment ends with its new tier', alignDone);
+  rec = await stored();
+  const at2 = rec.tiers.find((x) => x.name === 'texte aligné');
+  ok(at2 && at2.segments.length === aligned.segments.length - 1 && at2.origin === 'machine',
+    'the tier holds the file\'s lines, machine-made', at2 && at2.segments.length);
+  active = await a.evaluate(() => document.getElementById('ed-tier').selectedOptions[0].textContent);
+  ok(active.startsWith('texte aligné'), 'and opens in the editor', active);
+
+  // pasted text, then cancelled
+  await a.click('#ed-align');
+  await a.waitForSelector('#ed-align-dlg[open]');
+  await a.click('#ed-align-go');
+  ok(await a.$eval('#ed-align-error', (p) => !p.hidden && /vide/.test(p.textContent)), 'an empty text is refused in the dialog');
+  await a.fill('#ed-align-text', fs.readFileSync(path.join(SPEECH, 'fr-prompts.txt'), 'utf8'));
+  await a.click('#ed-align-go');
+  await waitFor(() => a.evaluate(() => !document.getElementById('ed-job-cancel').hidden), 5000, 20);
+  await a.click('#ed-job-cancel');
+  const cancelled = await waitFor(async () => { const x = await jobText(); return /Annulé|Terminé/.test(x) ? x : null; }, 60000, 100);
+  ok(cancelled && /Annulé/.test(cancelled), 'Annuler stops the job, and says no tier was made', cancelled);
+  rec = await stored();
+  ok(!rec.tiers.some((x) => x.name === 'texte aligné 2'), 'no tier was made');
   ok(!problems.length, 'no script error in the pages', problems.join('\n'));
 }
 

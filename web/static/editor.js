@@ -1217,6 +1217,13 @@
         btn('ed-tier-new', 'ed_tier_new', () => tierDialog('new')),
         btn('ed-tier-delete', 'ed_tier_delete', () => tierDelete(), 'secondary ed-danger'),
         btn('ed-tier-accept', 'ed_accept_tier', () => acceptTier())),
+      el('div', { class: 'ed-tools', role: 'group', 'aria-label': t('ed_tools_auto') },
+        btn('ed-propose', 'ed_propose', () => startJob('segment')),
+        btn('ed-align', 'ed_align', () => alignDialog())),
+      el('div', { id: 'ed-job', class: 'ed-job', hidden: true },
+        el('p', { id: 'ed-job-text', class: 'ed-job-text', role: 'status', 'aria-live': 'polite' }),
+        el('progress', { id: 'ed-job-bar', max: '1', value: '0', 'aria-labelledby': 'ed-job-text' }),
+        el('button', { type: 'button', id: 'ed-job-cancel', class: 'secondary', onclick: () => cancelJob() }, t('ed_job_cancel'))),
       el('p', { id: 'ed-tier-note', class: 'ed-hint', hidden: true }, t('ed_tier_dependent')),
       el('p', { id: 'ed-machine-note', class: 'ed-machine-note', hidden: true }),
       el('ol', { id: 'ed-segs', class: 'ed-segs', 'aria-labelledby': 'ed-segs-h' }),
@@ -1764,6 +1771,150 @@
     }
     loadPeaks();
 
+    /* ---- the speech tools as background jobs on the server ---- */
+    const job = { id: null, kind: null, timer: 0 };
+
+    // a tier name the recording does not have yet: "segments", "segments 2"...
+    function freeTierName(base) {
+      const names = new Set(tiers.map((x) => x.name));
+      if (!names.has(base)) return base;
+      for (let i = 2; ; i++) if (!names.has(base + ' ' + i)) return base + ' ' + i;
+    }
+
+    function showJob(text, fraction, running) {
+      $('ed-job').hidden = false;
+      $('ed-job-text').textContent = text;
+      const bar = $('ed-job-bar');
+      bar.hidden = !running;
+      if (fraction == null) bar.removeAttribute('value');
+      else bar.value = fraction;
+      $('ed-job-cancel').hidden = !running;
+      $('ed-propose').disabled = running;
+      $('ed-align').disabled = running;
+    }
+
+    async function startJob(kind, body) {
+      commitText();
+      const params = Object.assign({ tier: freeTierName(kind === 'segment' ? t('ed_tier_proposed') : t('ed_tier_aligned')) }, body || {});
+      const r = await api('POST', '/api/recordings/' + recId + '/' + kind, params);
+      if (r.status === 401) { reauth(() => startJob(kind, body)); return; }
+      if (r.status !== 202 || !r.data) {
+        showJob((r.data && r.data.error) || t('ed_job_failed', { why: r.status }), null, false);
+        return;
+      }
+      followJob(r.data.job, kind);
+    }
+
+    function followJob(id, kind) {
+      job.id = id;
+      job.kind = kind;
+      showJob(t(kind === 'align' ? 'ed_job_align' : 'ed_job_segment', { pct: 0 }), 0, true);
+      say(t(kind === 'align' ? 'ed_job_align_started' : 'ed_job_segment_started'));
+      pollJob();
+    }
+
+    async function pollJob() {
+      clearTimeout(job.timer);
+      if (!job.id) return;
+      let r;
+      try { r = await api('GET', '/api/jobs/' + job.id); } catch (err) { r = null; }
+      const j = r && r.ok ? r.data : null;
+      if (!j) { job.timer = setTimeout(pollJob, 2000); return; }
+      if (j.status === 'queued' || j.status === 'running') {
+        const pct = Math.round((j.progress || 0) * 100);
+        showJob(t(job.kind === 'align' ? 'ed_job_align' : 'ed_job_segment', { pct }), j.progress || 0, true);
+        job.timer = setTimeout(pollJob, 500);
+        return;
+      }
+      job.id = null;
+      if (j.status === 'done') {
+        const res = j.result || {};
+        await reloadFromServer();
+        const key = res.tier_id ? keyOfTierId(res.tier_id) : null;
+        if (key) { activeTierKey = key; selKey = null; }
+        render();
+        const n = (res.segments || []).length;
+        const msg = t('ed_job_done', { name: res.tier || '', n });
+        showJob(msg, 1, false);
+        say(msg);
+      } else {
+        const msg = j.status === 'cancelled' ? t('ed_job_cancelled') : t('ed_job_failed', { why: j.error || '' });
+        showJob(msg, null, false);
+        say(msg);
+      }
+    }
+
+    async function cancelJob() {
+      if (!job.id) return;
+      const r = await api('POST', '/api/jobs/' + job.id + '/cancel', {});
+      if (r.status === 401) { reauth(() => cancelJob()); return; }
+      pollJob();
+    }
+
+    // the server's truth with the new tier, what is still unsent replayed on top
+    async function reloadFromServer() {
+      try {
+        const r = await api('GET', '/api/recordings/' + recId);
+        if (!r.ok || !r.data) return;
+        const store = readStore();
+        loadModel(r.data, store.segIds, store.tierIds);
+        for (const op of outbox) applyLocal(op);
+      } catch (err) { /* the page keeps what it has */ }
+    }
+
+    function alignDialog() {
+      commitText();
+      const dlg = $('ed-align-dlg') || (() => {
+        const d = el('dialog', { id: 'ed-align-dlg', class: 'ed-dialog', 'aria-labelledby': 'ed-align-h' });
+        document.body.append(d);
+        return d;
+      })();
+      const file = el('input', { id: 'ed-align-file', type: 'file', accept: '.txt,text/plain' });
+      const text = el('textarea', { id: 'ed-align-text', rows: '10', 'aria-describedby': 'ed-align-hint' });
+      const form = el('form', { method: 'dialog', class: 'ed-form' },
+        el('h2', { id: 'ed-align-h' }, t('ed_align_title')),
+        el('p', { id: 'ed-align-hint', class: 'ed-hint' }, t('ed_align_hint')),
+        el('label', { for: 'ed-align-text' }, t('ed_align_text')),
+        text,
+        el('label', { for: 'ed-align-file' }, t('ed_align_file')),
+        file,
+        el('label', { for: 'ed-align-lang' }, t('ed_align_language')),
+        el('input', { id: 'ed-align-lang', maxlength: '16', autocomplete: 'off', value: 'fr' }),
+        el('p', { id: 'ed-align-error', class: 'ed-hint ed-error', role: 'alert', hidden: true }),
+        el('div', { class: 'ed-buttons' },
+          el('button', { type: 'submit', id: 'ed-align-go' }, t('ed_align_go')),
+          el('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, t('ed_cancel'))));
+      dlg.replaceChildren(form);
+      file.addEventListener('change', async () => {
+        const f = file.files && file.files[0];
+        if (f) text.value = await f.text();
+      });
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const value = text.value.replace(/^\uFEFF/, '');
+        if (!value.trim()) {
+          $('ed-align-error').hidden = false;
+          $('ed-align-error').textContent = t('ed_align_empty');
+          text.focus();
+          return;
+        }
+        dlg.close();
+        startJob('align', { text: value, language: $('ed-align-lang').value.trim() || 'fr' });
+      });
+      dlg.showModal();
+      text.focus();
+    }
+
+    // a job left running (another tab, a reload): followed again
+    (async () => {
+      try {
+        const r = await api('GET', '/api/jobs?recording=' + recId + '&limit=5');
+        const open = r.ok && r.data ? (r.data.jobs || []).find((j) => (j.status === 'queued' || j.status === 'running') &&
+          (j.kind === 'segment' || j.kind === 'align')) : null;
+        if (open) followJob(open.id, open.kind);
+      } catch (err) { /* nothing to follow */ }
+    })();
+
     /* ---- transcription mode: one segment a row, the current one looped ---- */
     const tm = { on: false, key: null, loops: 3, pauseMs: 500, rate: 0.75, done: 0, timer: 0, waiting: false, sig: '', before: 1 };
     const tmList = $('ed-tm-list');
@@ -2111,6 +2262,7 @@
       xOf: (ms) => xOf(ms, canvas.clientWidth),
       yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
       render: () => render(),
+      job: () => ({ id: job.id, kind: job.kind }),
       tm: () => ({ on: tm.on, key: tm.key, id: segIds.get(tm.key) || null, done: tm.done, loops: tm.loops, waiting: tm.waiting, rate: audio.playbackRate }),
       view: (start, span) => { viewStart = start; if (span) viewSpan = span; clampView(); drawCanvas(); },
     };
