@@ -73,6 +73,10 @@ async function main() {
   const note = await waitFor(() => v.$eval('#machine-note', (n) => n.textContent).catch(() => null), 10000);
   ok(note && /alignée automatiquement, non relue/.test(note), 'the public page says the transcript is machine-made and not reviewed', note);
   await v.screenshot({ path: path.join(OUT, 'speech-public-note.png') });
+  const e = await newPage();
+  await e.goto(`${base}/embed/${id}?transcript=1`);
+  const enote = await waitFor(() => e.$eval('#machine-note', (n) => (n.hidden ? null : n.textContent)).catch(() => null), 10000);
+  ok(enote && /non relue/.test(enote), 'so does the embeddable player with its transcript', enote);
 
   /* ---- the annotator's editor ---- */
   const a = await newPage();
