@@ -196,9 +196,9 @@ async function main() {
     document.getElementById('ed-propose').disabled), 5000, 20);
   ok(running, 'Proposer des segments starts a job: its progress shows, the buttons wait');
   const doneText = await waitFor(async () => { const x = await jobText(); return /Terminé/.test(x) ? x : null; }, 60000, 100);
-  ok(doneText && /segments 2/.test(doneText), 'it ends with a new tier to review (the name free on this recording)', doneText || await jobText());
+  ok(doneText && /segments proposés/.test(doneText), 'it ends with a new tier to review', doneText || await jobText());
   let active = await a.evaluate(() => document.getElementById('ed-tier').selectedOptions[0].textContent);
-  ok(active.startsWith('segments 2') && await a.evaluate(() => document.querySelectorAll('#ed-segs .ed-seg.machine').length) === proposed.length,
+  ok(active.startsWith('segments proposés') && await a.evaluate(() => document.querySelectorAll('#ed-segs .ed-seg.machine').length) === proposed.length,
     'the new tier opens, every segment marked as the machine\'s', active);
 
   // Aligner un texte: the transcript uploaded as a file
