@@ -407,7 +407,7 @@ static int job_do_next(struct prl_jobs_worker *w)
 	run.w = w;
 	run.a = a;
 	run.id = id;
-	run.last_ms = now_ms();
+	run.last_ms = INT64_MIN / 2; /* the first report is written at once */
 	ret = k->run(&run, a, rid, params, k->user);
 	archive_rollback(a); /* what the function left open never commits */
 	if (ret == 0) {

@@ -9,8 +9,11 @@
  * Always holds: a machine-made tier lands whole or not at all, in one
  * transaction with its history row; a tier it replaces leaves a
  * "tier.delete" row with its snapshot in the same transaction, so a revert
- * can bring it back.  Expected workload: one tier of up to some thousands
- * of segments at a time, one prepared insert each.
+ * can bring it back.  A reviewer accepts a tier whole or one segment at a
+ * time: the marks go, the tool and settings stay on the tier as its
+ * provenance, and a history row says who accepted what.  Expected
+ * workload: one tier of up to some thousands of segments at a time, one
+ * prepared insert each.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -189,4 +192,185 @@ end:
 	prl_recording_brief_clear(&b);
 	prl_buf_release(&after);
 	return ret;
+}
+
+/* ---- review: a person accepts what a tool made ---- */
+
+static int may_review(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id)
+{
+	if (!v || v->role < PRL_ROLE_ANNOTATOR)
+		return archive_fail(a, -PRL_EACCESS, "only annotators and admins may accept this");
+	return prl_archive_recording_open(a, v, rec_id, PRL_MAY_WRITE, NULL);
+}
+
+/* Runs st (bound to id) and gives the rows it changed, or -PRL_ESQL. */
+static int64_t run_update(struct prl_archive *a, enum stmt_id id, int64_t key, const char *what)
+{
+	sqlite3_stmt *st = archive_stmt(a, id);
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, key);
+	if (archive_step_done(a, st, what) < 0)
+		return -PRL_ESQL;
+	return sqlite3_changes(a->db);
+}
+
+/* The tier's mark after the change: "machine" or null, into b. */
+static int tier_origin_after(struct prl_archive *a, int64_t tier_id, int64_t rec_id,
+			     int64_t accepted, struct prl_buf *b)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_ACCEPT_TIER_INFO);
+	int machine = 0;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, tier_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		machine = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	sqlite3_reset(st);
+	return prl_buf_addf(b,
+			    "{\"tier_id\":%lld,\"recording_id\":%lld,\"accepted\":%lld,"
+			    "\"tier_origin\":%s}",
+			    (long long)tier_id, (long long)rec_id, (long long)accepted,
+			    machine ? "\"machine\"" : "null");
+}
+
+int prl_archive_tier_accept(struct prl_archive *a, const struct prl_viewer *v, int64_t tier_id,
+			    struct prl_buf *out)
+{
+	struct prl_buf before = PRL_BUF_INIT, after = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	int64_t rec_id = 0, marked = 0, n;
+	int ret, rc, machine = 0;
+	char *name = NULL, *tool = NULL;
+
+	if ((ret = archive_edit_begin(a)) < 0)
+		return ret;
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_ACCEPT_TIER_INFO)))
+		goto end;
+	sqlite3_bind_int64(st, 1, tier_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rec_id = sqlite3_column_int64(st, 0);
+		name = archive_col_strdup(st, 1);
+		machine = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		tool = archive_col_strdup(st, 3);
+		marked = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? archive_fail(a, -PRL_ENOTFOUND, "no such tier")
+					: archive_sql_fail(a, "looking for a tier");
+		goto end;
+	}
+	if ((ret = may_review(a, v, rec_id)) < 0)
+		goto end;
+	if (!machine && marked == 0) {
+		ret = archive_fail(a, -PRL_EINVAL,
+				   "tier \"%s\" is not machine-made, or was accepted already",
+				   name ? name : "");
+		goto end;
+	}
+	if ((n = run_update(a, ST_ACCEPT_TIER_SEGMENTS, tier_id, "accepting segments")) < 0 ||
+	    run_update(a, ST_ACCEPT_TIER, tier_id, "accepting a tier") < 0) {
+		ret = -PRL_ESQL;
+		goto end;
+	}
+	prl_buf_addstr(&before, "{\"name\":");
+	prl_json_str(&before, name);
+	prl_buf_addstr(&before, ",\"origin\":\"machine\",\"origin_tool\":");
+	prl_json_str(&before, tool);
+	prl_buf_addf(&before, ",\"machine_segments\":%lld}", (long long)marked);
+	if ((ret = tier_origin_after(a, tier_id, rec_id, n, &after)) < 0 ||
+	    (ret = archive_audit(a, v, rec_id, tier_id, 0, "tier.accept", before.data, after.data,
+				 0)) < 0)
+		goto end;
+end:
+	if ((ret = archive_edit_end(a, ret)) == 0 && out)
+		prl_buf_add(out, after.data, after.len);
+	free(name);
+	free(tool);
+	prl_buf_release(&before);
+	prl_buf_release(&after);
+	return ret;
+}
+
+int prl_archive_segment_accept(struct prl_archive *a, const struct prl_viewer *v, int64_t seg_id,
+			       struct prl_buf *out)
+{
+	struct prl_buf before = PRL_BUF_INIT, after = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	int64_t rec_id = 0, tier_id = 0;
+	int ret, rc, machine = 0, doubtful = 0, has_conf = 0;
+	double conf = 0;
+
+	if ((ret = archive_edit_begin(a)) < 0)
+		return ret;
+	ret = -PRL_ESQL;
+	if (!(st = archive_stmt(a, ST_ACCEPT_SEGMENT_INFO)))
+		goto end;
+	sqlite3_bind_int64(st, 1, seg_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tier_id = sqlite3_column_int64(st, 0);
+		rec_id = sqlite3_column_int64(st, 1);
+		machine = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		has_conf = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		conf = sqlite3_column_double(st, 3);
+		doubtful = sqlite3_column_int(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? archive_fail(a, -PRL_ENOTFOUND, "no such segment")
+					: archive_sql_fail(a, "looking for a segment");
+		goto end;
+	}
+	if ((ret = may_review(a, v, rec_id)) < 0)
+		goto end;
+	if (!machine) {
+		ret = archive_fail(a, -PRL_EINVAL,
+				   "segment %lld is not machine-made, or was accepted already",
+				   (long long)seg_id);
+		goto end;
+	}
+	if (run_update(a, ST_ACCEPT_SEGMENT, seg_id, "accepting a segment") < 0 ||
+	    run_update(a, ST_ACCEPT_TIER, tier_id, "accepting a tier") < 0) {
+		ret = -PRL_ESQL;
+		goto end;
+	}
+	prl_buf_addstr(&before, "{\"origin\":\"machine\",\"confidence\":");
+	if (has_conf)
+		prl_buf_addf(&before, "%.3f", conf);
+	else
+		prl_buf_addstr(&before, "null");
+	prl_buf_addf(&before, ",\"doubtful\":%s}", doubtful ? "true" : "false");
+	if ((ret = tier_origin_after(a, tier_id, rec_id, 1, &after)) < 0 ||
+	    (ret = archive_audit(a, v, rec_id, tier_id, seg_id, "segment.accept", before.data,
+				 after.data, 0)) < 0)
+		goto end;
+end:
+	if ((ret = archive_edit_end(a, ret)) == 0 && out)
+		prl_buf_add(out, after.data, after.len);
+	prl_buf_release(&before);
+	prl_buf_release(&after);
+	return ret;
+}
+
+int prl_archive_tier_id(struct prl_archive *a, int64_t rec_id, const char *name, int64_t *tier_id)
+{
+	sqlite3_stmt *st = archive_stmt(a, ST_TIER_BY_NAME);
+	int rc;
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, rec_id);
+	archive_bind_text(st, 2, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*tier_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no tier \"%s\"",
+				    (long long)rec_id, name);
+	return rc == SQLITE_ROW ? 0 : archive_sql_fail(a, "looking for a tier");
 }

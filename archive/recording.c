@@ -15,19 +15,20 @@
 
 #include "archive-internal.h"
 
-/* ,"origin":"machine"|null and, for a machine-made tier (machine.c),
- * ,"origin_tool" and ,"origin_settings" from columns col.. of a tier row
- * (ST_TIERS_OF). */
+/* ,"origin":"machine"|null and, for a tier a tool made (machine.c; still
+ * so, or reviewed since), ,"origin_tool" and ,"origin_settings" from
+ * columns col.. of a tier row (ST_TIERS_OF). */
 static void machine_tier_json(sqlite3_stmt *st, int col, struct prl_buf *out)
 {
 	const char *settings = (const char *)sqlite3_column_text(st, col + 2);
 
 	prl_buf_addstr(out, ",\"origin\":");
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		prl_buf_addstr(out, "null");
+	else
+		prl_json_str(out, (const char *)sqlite3_column_text(st, col));
+	if (sqlite3_column_type(st, col + 1) == SQLITE_NULL)
 		return;
-	}
-	prl_json_str(out, (const char *)sqlite3_column_text(st, col));
 	prl_buf_addstr(out, ",\"origin_tool\":");
 	prl_json_str(out, (const char *)sqlite3_column_text(st, col + 1));
 	/* written by this file from the tool's own JSON writer */

@@ -953,6 +953,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
 	[ST_UPLOAD_EXPIRED] = "SELECT id FROM uploads WHERE created_at < ?1",
 	[ST_UPLOAD_EXISTS] = "SELECT 1 FROM uploads WHERE id = ?1",
+	/* review of machine-made tiers: the mark taken away by a person */
+	[ST_ACCEPT_TIER_INFO] =
+		"SELECT t.recording_id, t.name, t.origin, t.origin_tool, (SELECT count(*) FROM"
+		" segments s WHERE s.tier_id = t.id AND s.origin IS NOT NULL) FROM tiers t"
+		" WHERE t.id = ?1",
+	[ST_ACCEPT_SEGMENT_INFO] = "SELECT s.tier_id, t.recording_id, s.origin, s.confidence,"
+				   " s.doubtful, t.origin FROM segments s JOIN tiers t"
+				   " ON t.id = s.tier_id WHERE s.id = ?1",
+	[ST_ACCEPT_TIER_SEGMENTS] = "UPDATE segments SET origin = NULL, confidence = NULL,"
+				    " doubtful = 0 WHERE tier_id = ?1 AND origin IS NOT NULL",
+	[ST_ACCEPT_SEGMENT] = "UPDATE segments SET origin = NULL, confidence = NULL, doubtful = 0"
+			      " WHERE id = ?1",
+	/* the tier's mark goes with its last machine-made segment's */
+	[ST_ACCEPT_TIER] = "UPDATE tiers SET origin = NULL, annotator = replace(annotator,"
+			   " '(machine, not reviewed)', '(machine, reviewed)') WHERE id = ?1 AND"
+			   " origin IS NOT NULL AND NOT EXISTS (SELECT 1 FROM segments s"
+			   " WHERE s.tier_id = ?1 AND s.origin IS NOT NULL)",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -55,6 +55,8 @@ int cmd_harvest(struct cli *c, int argc, char **argv);
 int cli_harvest_schedule_start(const char *data_dir, double hours, int quiet);
 void cli_harvest_schedule_stop(void);
 int cmd_theme(struct cli *c, int argc, char **argv);
+int cmd_recognize(struct cli *c, int argc, char **argv);
+int cmd_accept(struct cli *c, int argc, char **argv);
 
 /* Prints "parlers: <msg>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "parlers/annot.h"
 #include "parlers/speech.h"
+#include "speech-steps.h"
 
 #define TRANSCRIPT_MAX (16 * 1024 * 1024) /* bytes of a transcript file */
 
@@ -99,14 +100,11 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	struct prl_speech_align_opts ao = {0};
 	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT;
 	struct prl_buf text = PRL_BUF_INIT, out = PRL_BUF_INIT;
-	struct prl_speech_feats *f = NULL;
 	struct prl_machine_segment *segs = NULL;
 	struct prl_machine_tier t = {0};
-	struct prl_recording_brief b = {0};
+	struct speech_target tg = {0};
 	struct prl_annot_doc *doc = NULL;
-	struct prl_media m = {0};
 	struct prl_archive *a = NULL;
-	struct prl_aligned *al = NULL;
 	const char *tier = NULL, *type = NULL, *lang = NULL, *retime = NULL, *path = NULL;
 	const char *tier_type = NULL, *tier_lang = NULL;
 	int replace = 0, json = 0, opt, ret, status = 0;
@@ -169,10 +167,8 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open(c, 0, &a))
 		return EXIT_WORK_FAILED;
-	if ((ret = prl_archive_recording_open(a, &PRL_VIEWER_STAFF, id, PRL_MAY_WRITE, &b)) < 0 ||
-	    (ret = prl_archive_media(a, &PRL_VIEWER_STAFF, id, PRL_MEDIA_ORIGINAL, &m)) < 0) {
-		status = cli_error("recording %lld: %s", (long long)id,
-				   ret == -PRL_ENOTFOUND ? "no such recording" : prl_strerror(ret));
+	if (speech_target_open(a, id, &tg, &err) < 0) {
+		status = cli_error("%s", err.data);
 		goto end;
 	}
 	if (retime) {
@@ -190,35 +186,9 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	ao.language = lang ? lang : "fr";
 	if (isatty(STDERR_FILENO))
 		ao.progress = on_progress;
-	if ((ret = prl_speech_analyse_file(m.path, &f, &err)) < 0) {
-		status = cli_error("recording %lld: %s", (long long)id,
-				   err.len ? err.data : prl_strerror(ret));
+	if (speech_align_lines(&tg, lines, n, &ao, &segs, &err) < 0) {
+		status = cli_error("%s", err.data);
 		goto end;
-	}
-	if ((ret = prl_speech_align(f, lines, n, &ao, &al, &err)) < 0) {
-		status = cli_error("recording %lld: %s; no tier made", (long long)id,
-				   err.len ? err.data : prl_strerror(ret));
-		goto end;
-	}
-	if (!(segs = calloc(n, sizeof(*segs)))) {
-		status = cli_error("out of memory");
-		goto end;
-	}
-	for (i = 0; i < n; i++) {
-		segs[i].start_ms = al[i].start_ms;
-		segs[i].end_ms = al[i].end_ms;
-		segs[i].text = lines[i];
-		segs[i].confidence = al[i].confidence;
-		segs[i].doubtful = al[i].doubtful;
-	}
-	/* the features may run a frame past the duration the archive holds */
-	for (i = n; i-- > 0;) {
-		int64_t lim = i + 1 < n ? segs[i + 1].start_ms : b.duration_ms;
-
-		if (segs[i].end_ms > lim)
-			segs[i].end_ms = lim;
-		if (segs[i].start_ms >= segs[i].end_ms)
-			segs[i].start_ms = segs[i].end_ms - 1;
 	}
 	prl_speech_align_settings_json(&ao, &settings);
 	t.name = tier ? tier : "aligned";
@@ -230,25 +200,12 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	t.replace = replace;
 	t.segs = segs;
 	t.nsegs = n;
-	if (prl_archive_machine_tier_put(a, &PRL_VIEWER_STAFF, id, &t, &tier_id, NULL) < 0) {
-		status = cli_error("%s", prl_archive_errmsg(a));
+	if (speech_store(a, &tg, &t, &tier_id, &err) < 0) {
+		status = cli_error("%s", err.data);
 		goto end;
 	}
 	if (json) {
-		prl_buf_addf(&out,
-			     "{\"recording_id\":%lld,\"tier_id\":%lld,\"tier\":", (long long)id,
-			     (long long)tier_id);
-		prl_json_str(&out, t.name);
-		prl_buf_addf(&out, ",\"settings\":%s,\"segments\":[", settings.data);
-		for (i = 0; i < n; i++) {
-			prl_buf_addf(&out,
-				     "%s{\"start_ms\":%lld,\"end_ms\":%lld,\"text\":", i ? "," : "",
-				     (long long)segs[i].start_ms, (long long)segs[i].end_ms);
-			prl_json_str(&out, lines[i]);
-			prl_buf_addf(&out, ",\"confidence\":%.2f,\"doubtful\":%s}",
-				     segs[i].confidence, segs[i].doubtful ? "true" : "false");
-		}
-		prl_buf_addstr(&out, "]}");
+		speech_result_json(&out, id, tier_id, &t, 1);
 		puts(out.data);
 	} else {
 		size_t doubtful = 0;
@@ -266,12 +223,9 @@ int cmd_align(struct cli *c, int argc, char **argv)
 	}
 end:
 	free(segs);
-	free(al);
 	prl_speech_lines_free(lines, n);
-	prl_speech_feats_free(&f);
 	prl_annot_doc_free(doc);
-	prl_media_clear(&m);
-	prl_recording_brief_clear(&b);
+	speech_target_clear(&tg);
 	prl_archive_close(a);
 	prl_buf_release(&err);
 	prl_buf_release(&settings);

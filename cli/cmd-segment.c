@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "parlers/speech.h"
+#include "speech-steps.h"
 
 static void help(void)
 {
@@ -53,15 +54,12 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 	};
 	struct prl_speech_seg_opts so = {0};
 	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT;
-	struct prl_speech_feats *f = NULL;
 	struct prl_machine_segment *segs = NULL;
 	struct prl_machine_tier t = {0};
-	struct prl_media m = {0};
-	struct prl_recording_brief b = {0};
+	struct speech_target tg = {0};
 	struct prl_archive *a = NULL;
-	struct prl_span *spans = NULL;
 	const char *tier = "segments";
-	int replace = 0, json = 0, opt, ret, status = 0, v;
+	int replace = 0, json = 0, opt, status = 0, v;
 	size_t n = 0, i;
 	int64_t id, tier_id = 0;
 	char *end;
@@ -114,40 +112,10 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 		return cli_usage_error("segment", "'%s' is not a recording id", argv[optind]);
 	if (cli_open(c, 0, &a))
 		return EXIT_WORK_FAILED;
-	if ((ret = prl_archive_recording_open(a, &PRL_VIEWER_STAFF, id, PRL_MAY_WRITE, &b)) < 0 ||
-	    (ret = prl_archive_media(a, &PRL_VIEWER_STAFF, id, PRL_MEDIA_ORIGINAL, &m)) < 0) {
-		status = cli_error("recording %lld: %s", (long long)id,
-				   ret == -PRL_ENOTFOUND ? "no such recording" : prl_strerror(ret));
+	if (speech_target_open(a, id, &tg, &err) < 0 ||
+	    speech_segments(&tg, &so, &segs, &n, &err) < 0) {
+		status = cli_error("%s", err.data);
 		goto end;
-	}
-	if ((ret = prl_speech_analyse_file(m.path, &f, &err)) < 0) {
-		status = cli_error("recording %lld: %s", (long long)id,
-				   err.len ? err.data : prl_strerror(ret));
-		goto end;
-	}
-	if ((ret = prl_speech_segment(f, &so, &spans, &n)) < 0) {
-		status = cli_error("recording %lld: %s", (long long)id, prl_strerror(ret));
-		goto end;
-	}
-	/* the features may run a frame past the duration the archive holds */
-	while (n > 0 && spans[n - 1].start_ms >= b.duration_ms)
-		n--;
-	if (n > 0 && spans[n - 1].end_ms > b.duration_ms)
-		spans[n - 1].end_ms = b.duration_ms;
-	if (n == 0) {
-		status = cli_error("recording %lld: no speech found (it is silent or steady noise "
-				   "at this --threshold); no tier made",
-				   (long long)id);
-		goto end;
-	}
-	if (!(segs = calloc(n, sizeof(*segs)))) {
-		status = cli_error("out of memory");
-		goto end;
-	}
-	for (i = 0; i < n; i++) {
-		segs[i].start_ms = spans[i].start_ms;
-		segs[i].end_ms = spans[i].end_ms;
-		segs[i].confidence = -1;
 	}
 	prl_speech_seg_settings_json(&so, &settings);
 	t.name = tier;
@@ -157,22 +125,14 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 	t.replace = replace;
 	t.segs = segs;
 	t.nsegs = n;
-	ret = prl_archive_machine_tier_put(a, &PRL_VIEWER_STAFF, id, &t, &tier_id, NULL);
-	if (ret < 0) {
-		status = cli_error("%s", prl_archive_errmsg(a));
+	if (speech_store(a, &tg, &t, &tier_id, &err) < 0) {
+		status = cli_error("%s", err.data);
 		goto end;
 	}
 	if (json) {
 		struct prl_buf out = PRL_BUF_INIT;
-		prl_buf_addf(&out,
-			     "{\"recording_id\":%lld,\"tier_id\":%lld,\"tier\":", (long long)id,
-			     (long long)tier_id);
-		prl_json_str(&out, tier);
-		prl_buf_addf(&out, ",\"settings\":%s,\"segments\":[", settings.data);
-		for (i = 0; i < n; i++)
-			prl_buf_addf(&out, "%s{\"start_ms\":%lld,\"end_ms\":%lld}", i ? "," : "",
-				     (long long)segs[i].start_ms, (long long)segs[i].end_ms);
-		prl_buf_addstr(&out, "]}");
+
+		speech_result_json(&out, id, tier_id, &t, 0);
 		puts(out.data);
 		prl_buf_release(&out);
 	} else {
@@ -184,10 +144,7 @@ int cmd_segment(struct cli *c, int argc, char **argv)
 	}
 end:
 	free(segs);
-	free(spans);
-	prl_speech_feats_free(&f);
-	prl_media_clear(&m);
-	prl_recording_brief_clear(&b);
+	speech_target_clear(&tg);
 	prl_archive_close(a);
 	prl_buf_release(&err);
 	prl_buf_release(&settings);

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "parlers/jobs.h"
+#include "speech-jobs.h"
 #include "parlers/web.h"
 
 static void usage(FILE *f)
@@ -141,6 +142,9 @@ static void raise_fd_limit(void)
 static const struct prl_job_kind job_kinds[] = {
 	{"rebuild", prl_job_rebuild, NULL},
 	{"ingest", prl_job_ingest, NULL},
+	/* the speech tools (speech-jobs.c) */
+	{"segment", speech_job_segment, NULL},
+	{"align", speech_job_align, NULL},
 };
 
 /* A size in bytes, with an optional K, M, G or T (powers of 1024), into

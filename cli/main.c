@@ -48,6 +48,8 @@ static const struct command {
 	{"place", cmd_place, "list, edit or merge the places"},
 	{"harvest", cmd_harvest, "add partners and harvest their catalogues over OAI-PMH"},
 	{"theme", cmd_theme, "add, list, edit or delete the themes; tag recordings and segments"},
+	{"recognize", cmd_recognize, "run a recognizer the operator declared, as a new tier"},
+	{"accept", cmd_accept, "accept a machine-made tier or segment as reviewed"},
 };
 
 static void usage(FILE *f)

@@ -8,7 +8,7 @@ PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libsndfile1-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
 libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libebur128-dev libxml2-dev libxml2-utils
 libjansson-dev libsodium-dev libutf8proc-dev libarchive-dev zlib1g-dev libssl-dev
-libfftw3-dev libespeak-ng-dev espeak-ng-data
+libfftw3-dev libespeak-ng-dev espeak-ng-data pocketsphinx pocketsphinx-en-us
 ffmpeg sox espeak-ng praat time curl unzip zip python3 chromium clang-format
 strace
 libjs-leaflet libjs-leaflet.markercluster libjs-sortable

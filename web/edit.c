@@ -376,3 +376,14 @@ enum MHD_Result web_edit_history(struct web_request *r, const struct web_params 
 		      prl_archive_history_json(a, &r->viewer, p->id, offset, limit, &out),
 		      MHD_HTTP_OK, &out);
 }
+
+/* A reviewer accepts a machine-made tier whole, or one segment. */
+enum MHD_Result web_edit_tier_accept(struct web_request *r, const struct web_params *p)
+{
+	return write_by_id(r, p, prl_archive_tier_accept);
+}
+
+enum MHD_Result web_edit_segment_accept(struct web_request *r, const struct web_params *p)
+{
+	return write_by_id(r, p, prl_archive_segment_accept);
+}

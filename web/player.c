@@ -93,9 +93,12 @@ json_t *web_json_pick(json_t *from, const char *const *keys, size_t n)
 void web_span_text(json_t *into, json_t *rec, int64_t t0, int64_t t1, const char *lang)
 {
 	json_t *tiers = json_object_get(rec, "tiers");
+	json_t *main = tier_of(tiers, "transcription", NULL);
 
-	json_object_set_new(into, "transcript",
-			    segments_in(tier_of(tiers, "transcription", NULL), t0, t1));
+	json_object_set_new(into, "transcript", segments_in(main, t0, t1));
+	/* a transcript a tool made and no one has reviewed says so */
+	if (json_is_string(json_object_get(main, "origin")))
+		json_object_set_new(into, "machine", json_true());
 	json_object_set_new(into, "translation",
 			    segments_in(tier_of(tiers, "translation", lang), t0, t1));
 }

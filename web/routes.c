@@ -235,6 +235,16 @@ static const struct web_route routes[] = {
 	 0, UPLOAD_REFUSED},
 	{WEB_POST, "/api/uploads/{uid}/ingest", web_upload_ingest, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0, UPLOAD_REFUSED},
+	/* the review of machine-made tiers: the mark goes, a history row stays */
+	{WEB_POST, "/api/tiers/{tid}/accept", web_edit_tier_accept, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
+	{WEB_POST, "/api/segments/{sid}/accept", web_edit_segment_accept, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0},
+	/* the speech tools as background jobs (speech.c) */
+	{WEB_POST, "/api/recordings/{id}/segment", web_api_recording_segment, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
+	{WEB_POST, "/api/recordings/{id}/align", web_api_recording_align, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -544,6 +544,10 @@ web_handler web_page_theme, web_api_themes, web_api_theme, web_api_theme_add;
 web_handler web_api_theme_edit, web_api_theme_delete, web_api_recording_tag;
 web_handler web_api_recording_untag, web_api_segment_tag, web_api_segment_untag;
 web_handler web_page_map, web_api_map, web_api_map_place;
+/* edit.c: the review of machine-made tiers */
+web_handler web_edit_tier_accept, web_edit_segment_accept;
+/* speech.c: a segmentation or an alignment queued as a background job */
+web_handler web_api_recording_segment, web_api_recording_align;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,

@@ -1041,6 +1041,24 @@ struct prl_machine_tier {
 int prl_archive_machine_tier_put(struct prl_archive *a, const struct prl_viewer *v, int64_t rec_id,
 				 const struct prl_machine_tier *t, int64_t *tier_id,
 				 struct prl_buf *out);
+/*
+ * A reviewer accepts a machine-made tier whole (every segment still marked
+ * loses its mark, confidence and doubt, and the tier its mark) or one
+ * segment (the tier's mark goes with its last marked segment's), in one
+ * transaction with a "tier.accept" or "segment.accept" history row.  The
+ * tool and its settings stay on the tier as a record of where it came
+ * from.  out (may be NULL) gets {tier_id, recording_id, accepted (segments
+ * unmarked), tier_origin ("machine" or null after)}.  Errors:
+ * -PRL_ENOTFOUND, -PRL_EACCESS (not an annotator, or may not write the
+ * recording), -PRL_EINVAL (nothing machine-made there to accept).
+ */
+int prl_archive_tier_accept(struct prl_archive *a, const struct prl_viewer *v, int64_t tier_id,
+			    struct prl_buf *out);
+int prl_archive_segment_accept(struct prl_archive *a, const struct prl_viewer *v, int64_t seg_id,
+			       struct prl_buf *out);
+/* The id of recording rec_id's tier called name into *tier_id.  Errors:
+ * -PRL_ENOTFOUND (no such tier), -PRL_ESQL. */
+int prl_archive_tier_id(struct prl_archive *a, int64_t rec_id, const char *name, int64_t *tier_id);
 /* ---- fsck --repair (rebuild.c) ---- */
 
 enum prl_repair_outcome {

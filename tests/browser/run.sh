@@ -24,7 +24,8 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 		exit 0
 	fi
 fi
-[ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs test-login-next.mjs test-embed.mjs test-parcours.mjs test-games.mjs test-catalogue.mjs test-institutions.mjs test-contrib.mjs test-map.mjs test-upload.mjs
+[ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs test-login-next.mjs test-embed.mjs test-parcours.mjs test-games.mjs test-catalogue.mjs test-institutions.mjs test-contrib.mjs test-map.mjs test-upload.mjs \
+	test-speech-editor.mjs
 for t in "$@"; do
 	echo "# $t"
 	node "$t" 2>&1 || echo "# $t exited with status $?"

@@ -236,11 +236,13 @@
     for (const tr of (data.tiers || [])) {
       const key = revTier.get(tr.id) || 't' + tr.id;
       const tier = { key, name: tr.name, type: tr.type, language: tr.language, speaker: tr.speaker,
-        parent_id: tr.parent_id || null, constraint: tr.constraint || null, segs: [] };
+        parent_id: tr.parent_id || null, constraint: tr.constraint || null, segs: [],
+        origin: tr.origin || null, tool: tr.origin_tool || null };
       tierIds.set(key, tr.id);
       for (const s of (tr.segments || [])) {
         const skey = revSeg.get(s.id) || 's' + s.id;
-        const seg = { key: skey, tierKey: key, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text || '', parent_id: s.parent_id || null };
+        const seg = { key: skey, tierKey: key, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text || '', parent_id: s.parent_id || null,
+          origin: s.origin || null, confidence: s.confidence == null ? null : s.confidence, doubtful: !!s.doubtful };
         segIds.set(skey, s.id);
         versions.set(skey, s.version || 1);
         segByKey.set(skey, seg);
@@ -281,6 +283,8 @@
         const seg = segByKey.get(op.key);
         if (!seg) break;
         Object.assign(seg, op.fields);
+        // a person's change takes the machine's mark away (the server's trigger does the same)
+        if (['start_ms', 'end_ms', 'text'].some((f) => f in op.fields)) { seg.origin = null; seg.doubtful = false; seg.confidence = null; }
         sortTier(tierByKey.get(seg.tierKey));
         break;
       }
@@ -1115,7 +1119,7 @@
 
   // what each shortcut does; the help panel is made from this table
   const SHORTCUTS = [
-    { keys: ['Échap'], en: ['Esc'], match: (e, k) => k === 'Escape' && !e.altKey && !e.ctrlKey, label: 'ed_k_play', run: togglePlay },
+    { keys: ['Échap'], en: ['Esc'], match: (e, k) => k === 'Escape' && !e.altKey && !e.ctrlKey, label: 'ed_k_play', run: () => (tmToggle ? tmToggle() : togglePlay()) },
     { keys: ['Alt+R'], match: (e, k) => e.altKey && k === 'r', label: 'ed_k_replay', run: replay },
     { keys: ['Alt+N'], match: (e, k) => e.altKey && k === 'n', label: 'ed_k_new', run: newSegmentAtPlayhead },
     { keys: ['Alt+S'], match: (e, k) => e.altKey && k === 's', label: 'ed_k_split', run: splitAtPlayhead },
@@ -1142,6 +1146,7 @@
   let focusSeg = () => {};
   let selectSeg = () => {};
   let toggleHelp = () => {};
+  let tmToggle = null; // the transcription mode's play/pause, while it is open
 
   function buildEditor() {
     const lbl = (k) => t(k);
@@ -1183,8 +1188,22 @@
           el('label', { for: 'ed-speed', class: 'ed-inline-label' }, t('ed_speed')),
           el('select', { id: 'ed-speed', 'aria-keyshortcuts': 'Alt+V' },
             ...SPEEDS.map((r) => el('option', { value: String(r) }, String(r).replace('.', lang === 'fr' ? ',' : '.') + ' ×'))),
-          el('button', { type: 'button', id: 'ed-help-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-help', 'aria-keyshortcuts': 'Alt+H' }, t('ed_help_button')))),
+          el('button', { type: 'button', id: 'ed-help-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-help', 'aria-keyshortcuts': 'Alt+H' }, t('ed_help_button')),
+          el('button', { type: 'button', id: 'ed-tm-btn', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'ed-tm' }, t('ed_tm_open')))),
       help,
+      el('section', { id: 'ed-tm', class: 'ed-tm', hidden: true, 'aria-labelledby': 'ed-tm-h' },
+        el('div', { class: 'ed-tm-head' },
+          el('h3', { id: 'ed-tm-h' }, t('ed_tm_title')),
+          el('span', { class: 'ed-pair' }, el('label', { for: 'ed-tm-loops', class: 'ed-inline-label' }, t('ed_tm_loops')),
+            el('select', { id: 'ed-tm-loops' }, ...[1, 2, 3, 5, 10, 0].map((n) => el('option', { value: String(n) }, n ? String(n) : t('ed_tm_loops_inf'))))),
+          el('span', { class: 'ed-pair' }, el('label', { for: 'ed-tm-pause', class: 'ed-inline-label' }, t('ed_tm_pause')),
+            el('select', { id: 'ed-tm-pause' }, ...[0, 250, 500, 1000, 2000].map((ms) => el('option', { value: String(ms) }, String(ms / 1000).replace('.', lang === 'fr' ? ',' : '.') + ' s')))),
+          el('span', { class: 'ed-pair' }, el('label', { for: 'ed-tm-rate', class: 'ed-inline-label' }, t('ed_tm_rate')),
+            el('select', { id: 'ed-tm-rate' }, ...[1, 0.9, 0.75, 0.6, 0.5].map((r) => el('option', { value: String(r) }, String(r).replace('.', lang === 'fr' ? ',' : '.') + ' ×'))))),
+        el('canvas', { id: 'ed-tm-wave', class: 'ed-tm-wave', role: 'img', 'aria-label': t('ed_tm_wave') }),
+        el('p', { class: 'ed-hint', id: 'ed-tm-hint' }, t('ed_tm_hint')),
+        el('ol', { id: 'ed-tm-list', class: 'ed-tm-list', 'aria-labelledby': 'ed-tm-h' }),
+        el('p', { id: 'ed-tm-none', class: 'ed-hint', hidden: true }, t('ed_tm_none'))),
       el('div', { class: 'ed-timeline' },
         canvas,
         el('div', { class: 'ed-zoom', role: 'group', 'aria-label': t('ed_zoom') },
@@ -1196,8 +1215,17 @@
         el('select', { id: 'ed-tier' }),
         btn('ed-tier-rename', 'ed_tier_rename', () => tierDialog('rename')),
         btn('ed-tier-new', 'ed_tier_new', () => tierDialog('new')),
-        btn('ed-tier-delete', 'ed_tier_delete', () => tierDelete(), 'secondary ed-danger')),
+        btn('ed-tier-delete', 'ed_tier_delete', () => tierDelete(), 'secondary ed-danger'),
+        btn('ed-tier-accept', 'ed_accept_tier', () => acceptTier())),
+      el('div', { class: 'ed-tools', role: 'group', 'aria-label': t('ed_tools_auto') },
+        btn('ed-propose', 'ed_propose', () => startJob('segment')),
+        btn('ed-align', 'ed_align', () => alignDialog())),
+      el('div', { id: 'ed-job', class: 'ed-job', hidden: true },
+        el('p', { id: 'ed-job-text', class: 'ed-job-text', role: 'status', 'aria-live': 'polite' }),
+        el('progress', { id: 'ed-job-bar', max: '1', value: '0', 'aria-labelledby': 'ed-job-text' }),
+        el('button', { type: 'button', id: 'ed-job-cancel', class: 'secondary', onclick: () => cancelJob() }, t('ed_job_cancel'))),
       el('p', { id: 'ed-tier-note', class: 'ed-hint', hidden: true }, t('ed_tier_dependent')),
+      el('p', { id: 'ed-machine-note', class: 'ed-machine-note', hidden: true }),
       el('ol', { id: 'ed-segs', class: 'ed-segs', 'aria-labelledby': 'ed-segs-h' }),
       el('p', { id: 'ed-segs-h', class: 'visually-hidden' }),
       el('p', { id: 'ed-none', class: 'ed-hint', hidden: true }),
@@ -1282,6 +1310,15 @@
       $('ed-tier-delete').disabled = !activeTierKey;
       const tier = activeTier();
       $('ed-tier-note').hidden = !tier || editableTier(tier);
+      // a tier a tool made: how many segments are left to review
+      const marked = tier ? tier.segs.filter((x) => x.origin === 'machine') : [];
+      const doubtful = marked.filter((x) => x.doubtful).length;
+      const machine = !!tier && (tier.origin === 'machine' || marked.length > 0);
+      $('ed-tier-accept').hidden = !machine;
+      $('ed-tier-accept').disabled = !machine || !tierIds.get(tier.key);
+      const note = $('ed-machine-note');
+      note.hidden = !machine;
+      if (machine) note.textContent = t('ed_machine_note', { tool: tier.tool || '?', n: marked.length, d: doubtful });
       for (const id of ['ed-new', 'ed-split', 'ed-merge', 'ed-delete']) $(id).disabled = !tier || !editableTier(tier);
     }
 
@@ -1296,13 +1333,17 @@
       const ta = el('textarea', { class: 'ed-text', id: id + '-t', rows: '2', dataset: { key: seg.key } });
       const label = el('label', { for: id + '-t', class: 'visually-hidden' });
       const play = el('button', { type: 'button', class: 'ed-play secondary' });
+      const mark = el('span', { class: 'ed-mark', hidden: true });
+      const accept = el('button', { type: 'button', class: 'ed-accept secondary', hidden: true,
+        onclick: () => acceptSeg(seg.key) }, t('ed_accept_seg'));
       const li = el('li', { class: 'ed-seg', dataset: { key: seg.key } },
         el('div', { class: 'ed-times' },
           play,
           el('span', { class: 'ed-pair' }, el('label', { for: id + '-s', class: 'ed-inline-label' }, t('ed_start')), start),
-          el('span', { class: 'ed-pair' }, el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end)),
+          el('span', { class: 'ed-pair' }, el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end),
+          mark, accept),
         label, ta);
-      const row = { li, start, end, ta, label, play };
+      const row = { li, start, end, ta, label, play, mark, accept };
       play.addEventListener('click', () => {
         const s = segByKey.get(seg.key);
         if (!s) return;
@@ -1346,6 +1387,48 @@
       const lang3 = tier.language && tier.language.length <= 3 ? tier.language : '';
       if (row.ta.lang !== lang3) row.ta.lang = lang3;
       if (row.li.classList.contains('selected') !== (seg.key === selKey)) row.li.classList.toggle('selected');
+      // made by a machine and not reviewed: marked, the doubtful ones flagged
+      const machine = seg.origin === 'machine';
+      const msig = machine ? (seg.doubtful ? 'd' : 'm') + (seg.confidence == null ? '' : seg.confidence) : '';
+      if (row.msig !== msig) {
+        row.msig = msig;
+        row.li.classList.toggle('machine', machine);
+        row.li.classList.toggle('doubtful', machine && seg.doubtful);
+        row.mark.hidden = !machine;
+        row.accept.hidden = !machine;
+        row.accept.setAttribute('aria-label', t('ed_accept_seg_label', { n }));
+        if (machine) {
+          const c = seg.confidence == null ? '' : ' ' + Math.round(seg.confidence * 100) + ' %';
+          row.mark.textContent = (seg.doubtful ? t('ed_doubtful') : t('ed_machine')) + c;
+        }
+      }
+    }
+
+    async function acceptSeg(key) {
+      const id = segIds.get(key);
+      const seg = segByKey.get(key);
+      if (!id || !seg) return;
+      const r = await api('POST', '/api/segments/' + id + '/accept', {});
+      if (r.status === 401) { reauth(() => acceptSeg(key)); return; }
+      if (!r.ok) { say((r.data && r.data.error) || t('ed_accept_failed')); return; }
+      Object.assign(seg, { origin: null, doubtful: false, confidence: null });
+      const tier = tierByKey.get(seg.tierKey);
+      if (tier && r.data) tier.origin = r.data.tier_origin || null;
+      say(t('ed_accepted_one'));
+      render();
+    }
+
+    async function acceptTier() {
+      const tier = activeTier();
+      const id = tier && tierIds.get(tier.key);
+      if (!id) return;
+      const r = await api('POST', '/api/tiers/' + id + '/accept', {});
+      if (r.status === 401) { reauth(() => acceptTier()); return; }
+      if (!r.ok) { say((r.data && r.data.error) || t('ed_accept_failed')); return; }
+      for (const x of tier.segs) Object.assign(x, { origin: null, doubtful: false, confidence: null });
+      tier.origin = null;
+      say(t('ed_accepted_tier', { name: tier.name, n: r.data ? r.data.accepted : 0 }));
+      render();
     }
 
     function renderList() {
@@ -1415,6 +1498,33 @@
       }
     }
 
+    // The waveform of [from, from + span) ms across w × h css pixels of g.
+    function drawWave(g, w, h, from, span) {
+      const mid = h / 2;
+      g.fillStyle = cssVar('--wave', '#9bb5bf');
+      if (!peaks || !peaks.length) {
+        g.fillRect(0, mid - 1, w, 2);
+        return;
+      }
+      const full = 1 << ((peaks.bits || 16) - 1);
+      const perMs = (peaks.sample_rate || rec0.sample_rate || 44100) / (peaks.samples_per_pixel || 256) / 1000;
+      for (let x = 0; x < w; x++) {
+        let a = Math.floor((from + (x / w) * span) * perMs);
+        let b = Math.floor((from + ((x + 1) / w) * span) * perMs);
+        if (b <= a) b = a + 1;
+        a = Math.max(0, a); b = Math.min(peaks.length, b);
+        let lo = 0, hi = 0;
+        for (let k = a; k < b; k++) {
+          const mn = peaks.data[2 * k], mx = peaks.data[2 * k + 1];
+          if (mn < lo) lo = mn;
+          if (mx > hi) hi = mx;
+        }
+        const y0 = mid - (hi / full) * mid * 0.92;
+        const y1 = mid - (lo / full) * mid * 0.92;
+        g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
+      }
+    }
+
     function drawCanvas() {
       const dpr = window.devicePixelRatio || 1;
       const cssW = canvas.clientWidth || 600;
@@ -1434,30 +1544,7 @@
       const sea = cssVar('--sea', '#1d4e5f');
       g.fillStyle = cssVar('--sea-light', '#e3eef1');
       g.fillRect(0, 0, cssW, WAVE_H);
-      // the waveform
-      const mid = WAVE_H / 2;
-      g.fillStyle = cssVar('--wave', '#9bb5bf');
-      if (peaks && peaks.length) {
-        const full = 1 << ((peaks.bits || 16) - 1);
-        const perMs = (peaks.sample_rate || rec0.sample_rate || 44100) / (peaks.samples_per_pixel || 256) / 1000;
-        for (let x = 0; x < cssW; x++) {
-          let a = Math.floor(msOf(x, cssW) * perMs);
-          let b = Math.floor(msOf(x + 1, cssW) * perMs);
-          if (b <= a) b = a + 1;
-          a = Math.max(0, a); b = Math.min(peaks.length, b);
-          let lo = 0, hi = 0;
-          for (let k = a; k < b; k++) {
-            const mn = peaks.data[2 * k], mx = peaks.data[2 * k + 1];
-            if (mn < lo) lo = mn;
-            if (mx > hi) hi = mx;
-          }
-          const y0 = mid - (hi / full) * mid * 0.92;
-          const y1 = mid - (lo / full) * mid * 0.92;
-          g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
-        }
-      } else {
-        g.fillRect(0, mid - 1, cssW, 2);
-      }
+      drawWave(g, cssW, WAVE_H, viewStart, viewSpan);
       // a tick every second (every 5 or 10 when zoomed out)
       const step = viewSpan > 60000 ? 10000 : viewSpan > 20000 ? 5000 : 1000;
       g.fillStyle = ink;
@@ -1483,8 +1570,24 @@
           const x0 = xOf(s.start_ms, cssW);
           const x1 = Math.max(x0 + 2, xOf(s.end_ms, cssW));
           const isSel = s.key === selKey;
-          g.fillStyle = isSel ? sel : active ? '#d5e5ea' : '#e6e1d6';
+          const machine = s.origin === 'machine';
+          g.fillStyle = isSel ? sel : machine ? (s.doubtful ? '#f8d9cf' : '#fbeccc') : active ? '#d5e5ea' : '#e6e1d6';
           g.fillRect(x0, y + 3, x1 - x0, LANE_H - 6);
+          if (machine) {
+            // a machine's proposal: a dashed outline, a doubtful one a "?" on its left
+            g.save();
+            g.setLineDash([4, 3]);
+            g.strokeStyle = s.doubtful ? '#b3411b' : '#b7791f';
+            g.lineWidth = 1;
+            g.strokeRect(x0 + 0.5, y + 3.5, x1 - x0 - 1, LANE_H - 7);
+            g.restore();
+            if (s.doubtful && x1 - x0 > 10) {
+              g.fillStyle = '#b3411b';
+              g.font = '700 12px system-ui, sans-serif';
+              g.textBaseline = 'middle';
+              g.fillText('?', x1 - 10, y + LANE_H / 2);
+            }
+          }
           g.fillStyle = isSel ? selLine : active ? sea : '#8a8172';
           g.fillRect(x0, y + 3, 2, LANE_H - 6);
           g.fillRect(x1 - 2, y + 3, 2, LANE_H - 6);
@@ -1668,6 +1771,330 @@
     }
     loadPeaks();
 
+    /* ---- the speech tools as background jobs on the server ---- */
+    const job = { id: null, kind: null, timer: 0 };
+
+    // a tier name the recording does not have yet: "segments", "segments 2"...
+    function freeTierName(base) {
+      const names = new Set(tiers.map((x) => x.name));
+      if (!names.has(base)) return base;
+      for (let i = 2; ; i++) if (!names.has(base + ' ' + i)) return base + ' ' + i;
+    }
+
+    function showJob(text, fraction, running) {
+      $('ed-job').hidden = false;
+      $('ed-job-text').textContent = text;
+      const bar = $('ed-job-bar');
+      bar.hidden = !running;
+      if (fraction == null) bar.removeAttribute('value');
+      else bar.value = fraction;
+      $('ed-job-cancel').hidden = !running;
+      $('ed-propose').disabled = running;
+      $('ed-align').disabled = running;
+    }
+
+    async function startJob(kind, body) {
+      commitText();
+      const params = Object.assign({ tier: freeTierName(kind === 'segment' ? t('ed_tier_proposed') : t('ed_tier_aligned')) }, body || {});
+      const r = await api('POST', '/api/recordings/' + recId + '/' + kind, params);
+      if (r.status === 401) { reauth(() => startJob(kind, body)); return; }
+      if (r.status !== 202 || !r.data) {
+        showJob((r.data && r.data.error) || t('ed_job_failed', { why: r.status }), null, false);
+        return;
+      }
+      followJob(r.data.job, kind);
+    }
+
+    function followJob(id, kind) {
+      job.id = id;
+      job.kind = kind;
+      showJob(t(kind === 'align' ? 'ed_job_align' : 'ed_job_segment', { pct: 0 }), 0, true);
+      say(t(kind === 'align' ? 'ed_job_align_started' : 'ed_job_segment_started'));
+      pollJob();
+    }
+
+    async function pollJob() {
+      clearTimeout(job.timer);
+      if (!job.id) return;
+      let r;
+      try { r = await api('GET', '/api/jobs/' + job.id); } catch (err) { r = null; }
+      const j = r && r.ok ? r.data : null;
+      if (!j) { job.timer = setTimeout(pollJob, 2000); return; }
+      if (j.status === 'queued' || j.status === 'running') {
+        const pct = Math.round((j.progress || 0) * 100);
+        showJob(t(job.kind === 'align' ? 'ed_job_align' : 'ed_job_segment', { pct }), j.progress || 0, true);
+        job.timer = setTimeout(pollJob, 500);
+        return;
+      }
+      job.id = null;
+      if (j.status === 'done') {
+        const res = j.result || {};
+        await reloadFromServer();
+        const key = res.tier_id ? keyOfTierId(res.tier_id) : null;
+        if (key) { activeTierKey = key; selKey = null; }
+        render();
+        const n = (res.segments || []).length;
+        const msg = t('ed_job_done', { name: res.tier || '', n });
+        showJob(msg, 1, false);
+        say(msg);
+      } else {
+        const msg = j.status === 'cancelled' ? t('ed_job_cancelled') : t('ed_job_failed', { why: j.error || '' });
+        showJob(msg, null, false);
+        say(msg);
+      }
+    }
+
+    async function cancelJob() {
+      if (!job.id) return;
+      const r = await api('POST', '/api/jobs/' + job.id + '/cancel', {});
+      if (r.status === 401) { reauth(() => cancelJob()); return; }
+      pollJob();
+    }
+
+    // the server's truth with the new tier, what is still unsent replayed on top
+    async function reloadFromServer() {
+      try {
+        const r = await api('GET', '/api/recordings/' + recId);
+        if (!r.ok || !r.data) return;
+        const store = readStore();
+        loadModel(r.data, store.segIds, store.tierIds);
+        for (const op of outbox) applyLocal(op);
+      } catch (err) { /* the page keeps what it has */ }
+    }
+
+    function alignDialog() {
+      commitText();
+      const dlg = $('ed-align-dlg') || (() => {
+        const d = el('dialog', { id: 'ed-align-dlg', class: 'ed-dialog', 'aria-labelledby': 'ed-align-h' });
+        document.body.append(d);
+        return d;
+      })();
+      const file = el('input', { id: 'ed-align-file', type: 'file', accept: '.txt,text/plain' });
+      const text = el('textarea', { id: 'ed-align-text', rows: '10', 'aria-describedby': 'ed-align-hint' });
+      const form = el('form', { method: 'dialog', class: 'ed-form' },
+        el('h2', { id: 'ed-align-h' }, t('ed_align_title')),
+        el('p', { id: 'ed-align-hint', class: 'ed-hint' }, t('ed_align_hint')),
+        el('label', { for: 'ed-align-text' }, t('ed_align_text')),
+        text,
+        el('label', { for: 'ed-align-file' }, t('ed_align_file')),
+        file,
+        el('label', { for: 'ed-align-lang' }, t('ed_align_language')),
+        el('input', { id: 'ed-align-lang', maxlength: '16', autocomplete: 'off', value: 'fr' }),
+        el('p', { id: 'ed-align-error', class: 'ed-hint ed-error', role: 'alert', hidden: true }),
+        el('div', { class: 'ed-buttons' },
+          el('button', { type: 'submit', id: 'ed-align-go' }, t('ed_align_go')),
+          el('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, t('ed_cancel'))));
+      dlg.replaceChildren(form);
+      file.addEventListener('change', async () => {
+        const f = file.files && file.files[0];
+        if (f) text.value = await f.text();
+      });
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const value = text.value.replace(/^\uFEFF/, '');
+        if (!value.trim()) {
+          $('ed-align-error').hidden = false;
+          $('ed-align-error').textContent = t('ed_align_empty');
+          text.focus();
+          return;
+        }
+        dlg.close();
+        startJob('align', { text: value, language: $('ed-align-lang').value.trim() || 'fr' });
+      });
+      dlg.showModal();
+      text.focus();
+    }
+
+    // a job left running (another tab, a reload): followed again
+    (async () => {
+      try {
+        const r = await api('GET', '/api/jobs?recording=' + recId + '&limit=5');
+        const open = r.ok && r.data ? (r.data.jobs || []).find((j) => (j.status === 'queued' || j.status === 'running') &&
+          (j.kind === 'segment' || j.kind === 'align')) : null;
+        if (open) followJob(open.id, open.kind);
+      } catch (err) { /* nothing to follow */ }
+    })();
+
+    /* ---- transcription mode: one segment a row, the current one looped ---- */
+    const tm = { on: false, key: null, loops: 3, pauseMs: 500, rate: 0.75, done: 0, timer: 0, waiting: false, sig: '', before: 1 };
+    const tmList = $('ed-tm-list');
+    const tmWave = $('ed-tm-wave');
+    const tmRows = new Map(); // key -> {li, ta, play, time}
+    $('ed-tm-loops').value = String(tm.loops);
+    $('ed-tm-pause').value = String(tm.pauseMs);
+    $('ed-tm-rate').value = String(tm.rate);
+    $('ed-tm-loops').addEventListener('change', () => { tm.loops = Number($('ed-tm-loops').value); });
+    $('ed-tm-pause').addEventListener('change', () => { tm.pauseMs = Number($('ed-tm-pause').value); });
+    $('ed-tm-rate').addEventListener('change', () => {
+      tm.rate = Number($('ed-tm-rate').value);
+      if (tm.on) { audio.playbackRate = tm.rate; audio.defaultPlaybackRate = tm.rate; }
+    });
+
+    function tmStop() {
+      clearTimeout(tm.timer);
+      tm.waiting = false;
+      if (!audio.paused) audio.pause();
+    }
+    // plays segment key from its start, its loops counted again
+    function tmPlay(key) {
+      const seg = segByKey.get(key);
+      if (!seg) return;
+      tmStop();
+      tm.key = key;
+      tm.done = 0;
+      audio.playbackRate = tm.rate;
+      audio.defaultPlaybackRate = tm.rate;
+      seekMs(seg.start_ms);
+      audio.play().catch(() => {});
+      tmMark();
+      tmTick();
+    }
+    tmToggle = () => {
+      if (!tm.on) { togglePlay(); return; }
+      if (audio.paused && !tm.waiting) tmPlay(tm.key || (activeTier() && activeTier().segs[0] ? activeTier().segs[0].key : null));
+      else tmStop();
+    };
+    // at the segment's end: a pause, then again, until its loops are done
+    function tmTick() {
+      if (!tm.on) return;
+      const seg = segByKey.get(tm.key);
+      if (seg && !audio.paused && !tm.waiting && nowMs() >= seg.end_ms) {
+        audio.pause();
+        tm.done++;
+        if (!tm.loops || tm.done < tm.loops) {
+          tm.waiting = true;
+          tm.timer = setTimeout(() => {
+            tm.waiting = false;
+            if (!tm.on || tm.key !== seg.key) return;
+            seekMs(seg.start_ms);
+            audio.play().catch(() => {});
+          }, tm.pauseMs);
+        }
+      }
+      drawTm();
+      if (!audio.paused || tm.waiting) requestAnimationFrame(tmTick);
+    }
+    audio.addEventListener('play', () => { if (tm.on) requestAnimationFrame(tmTick); });
+
+    // the current segment's waveform, with a little of what surrounds it
+    function drawTm() {
+      const dpr = window.devicePixelRatio || 1;
+      const w = tmWave.clientWidth || 600;
+      const h = 90;
+      if (tmWave.width !== Math.round(w * dpr)) { tmWave.width = Math.round(w * dpr); tmWave.height = Math.round(h * dpr); }
+      tmWave.style.height = h + 'px';
+      const g = tmWave.getContext('2d');
+      g.setTransform(dpr, 0, 0, dpr, 0, 0);
+      g.clearRect(0, 0, w, h);
+      const seg = segByKey.get(tm.key);
+      if (!seg) return;
+      const margin = Math.max(200, (seg.end_ms - seg.start_ms) * 0.1);
+      const from = Math.max(0, seg.start_ms - margin);
+      const span = Math.max(200, seg.end_ms + margin - from);
+      const x = (ms) => ((ms - from) / span) * w;
+      g.fillStyle = cssVar('--sea-light', '#e3eef1');
+      g.fillRect(0, 0, w, h);
+      g.fillStyle = cssVar('--mark', '#fff0b8');
+      g.fillRect(x(seg.start_ms), 0, x(seg.end_ms) - x(seg.start_ms), h);
+      drawWave(g, w, h, from, span);
+      g.fillStyle = cssVar('--mark-line', '#b7791f');
+      g.fillRect(x(seg.start_ms) - 1, 0, 2, h);
+      g.fillRect(x(seg.end_ms) - 1, 0, 2, h);
+      const p = nowMs();
+      if (p >= from && p <= from + span) {
+        g.fillStyle = cssVar('--focus', '#b3411b');
+        g.fillRect(Math.round(x(p)) - 1, 0, 2, h);
+      }
+    }
+
+    function tmMark() {
+      for (const [k, row] of tmRows) row.li.classList.toggle('current', k === tm.key);
+    }
+
+    function tmNext(key, dir) {
+      const tier = activeTier();
+      if (!tier) return;
+      const i = tier.segs.findIndex((x) => x.key === key);
+      const next = tier.segs[i + dir];
+      if (!next) { tmStop(); say(t('ed_tm_end')); return; }
+      const row = tmRows.get(next.key);
+      if (row) { row.ta.focus(); row.li.scrollIntoView({ block: 'nearest' }); }
+      tmPlay(next.key);
+    }
+
+    function tmRow(seg) {
+      const ta = el('textarea', { class: 'ed-tm-text', rows: '2', dataset: { key: seg.key }, 'aria-label': '' });
+      const play = el('button', { type: 'button', class: 'ed-play secondary', onclick: () => { tmPlay(seg.key); ta.focus(); } }, '▶');
+      const time = el('span', { class: 'ed-tm-time' });
+      const li = el('li', { class: 'ed-tm-row', dataset: { key: seg.key } }, el('div', { class: 'ed-tm-side' }, play, time), ta);
+      ta.addEventListener('input', () => textInput(seg.key, ta.value));
+      ta.addEventListener('focus', () => { if (tm.key !== seg.key) tmPlay(seg.key); });
+      ta.addEventListener('keydown', (ev) => {
+        // Enter saves and goes on; Shift+Enter is a new line
+        if (ev.key === 'Enter' && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+          ev.preventDefault();
+          commitText();
+          tmNext(seg.key, 1);
+        }
+      });
+      ta.addEventListener('blur', commitText);
+      return { li, ta, play, time };
+    }
+
+    function renderTm() {
+      if (!tm.on) return;
+      const tier = activeTier();
+      const segs = tier ? tier.segs : [];
+      $('ed-tm-none').hidden = segs.length > 0;
+      const sig = segs.map((x) => x.key).join(',');
+      if (sig !== tm.sig) {
+        tm.sig = sig;
+        const keep = new Set(segs.map((x) => x.key));
+        for (const [k, row] of tmRows) if (!keep.has(k)) { row.li.remove(); tmRows.delete(k); }
+        segs.forEach((seg) => { if (!tmRows.has(seg.key)) tmRows.set(seg.key, tmRow(seg)); });
+        tmList.replaceChildren(...segs.map((x) => tmRows.get(x.key).li));
+      }
+      segs.forEach((seg, i) => {
+        const row = tmRows.get(seg.key);
+        const label = t('ed_tm_play', { n: i + 1 });
+        if (row.play.getAttribute('aria-label') !== label) row.play.setAttribute('aria-label', label);
+        row.ta.setAttribute('aria-label', t('ed_seg_label', { n: i + 1, times: fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms) }));
+        row.time.textContent = fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms);
+        if (document.activeElement !== row.ta && row.ta.value !== seg.text) row.ta.value = seg.text;
+        row.li.classList.toggle('machine', seg.origin === 'machine');
+        row.li.classList.toggle('doubtful', seg.origin === 'machine' && !!seg.doubtful);
+      });
+      tmMark();
+      drawTm();
+    }
+
+    function setTm(on) {
+      if (tm.on === on) return;
+      commitText();
+      tm.on = on;
+      $('ed-tm').hidden = !on;
+      $('ed-tm-btn').setAttribute('aria-expanded', on ? 'true' : 'false');
+      $('ed-tm-btn').textContent = on ? t('ed_tm_close') : t('ed_tm_open');
+      $('ed-segs').hidden = on;
+      if (on) {
+        tm.before = audio.playbackRate;
+        tm.sig = '';
+        renderTm();
+        const tier = activeTier();
+        const first = tier && (tier.segs.find((x) => !x.text.trim()) || tier.segs[0]);
+        if (first) {
+          const row = tmRows.get(first.key);
+          row.li.scrollIntoView({ block: 'nearest' });
+          row.ta.focus(); // starts its loop
+        }
+      } else {
+        tmStop();
+        tm.key = null;
+        setSpeed(tm.before || 1);
+      }
+    }
+    $('ed-tm-btn').addEventListener('click', () => setTm(!tm.on));
+
     /* ---- help ---- */
     toggleHelp = (open) => {
       const box = $('ed-help');
@@ -1817,6 +2244,7 @@
     render = () => {
       renderTiers();
       renderList();
+      renderTm();
       status_();
       canvas_();
     };
@@ -1828,10 +2256,14 @@
       pending: () => outbox.length,
       paused: () => paused,
       tiers: () => tiers.map((x) => ({ key: x.key, id: tierIds.get(x.key) || null, name: x.name,
-        segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text })) })),
+        origin: x.origin,
+        segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text,
+          origin: s.origin, doubtful: s.doubtful })) })),
       xOf: (ms) => xOf(ms, canvas.clientWidth),
       yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
       render: () => render(),
+      job: () => ({ id: job.id, kind: job.kind }),
+      tm: () => ({ on: tm.on, key: tm.key, id: segIds.get(tm.key) || null, done: tm.done, loops: tm.loops, waiting: tm.waiting, rate: audio.playbackRate }),
       view: (start, span) => { viewStart = start; if (span) viewSpan = span; clampView(); drawCanvas(); },
     };
   }

@@ -60,6 +60,7 @@
   const list = $('transcript');
   if (segs.length) {
     list.hidden = false;
+    $('machine-note').hidden = !rec.machine;
     document.body.classList.add('with-text');
     segs.forEach((g, i) => {
       const li = document.createElement('li');

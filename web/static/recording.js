@@ -182,6 +182,13 @@
     area.style.setProperty('--cols', String(cols));
     $('tier-heads').append(el('span'), el('span', {}, tierLabel(main)),
       ...others.map((x) => el('span', {}, tierLabel(x))));
+    // a tier a tool made and no one has reviewed yet says so
+    const machine = [main, ...others].filter((x) => x.origin === 'machine');
+    if (machine.length) {
+      const all = machine.length === 1 + others.length;
+      $('tier-heads').before(el('p', { id: 'machine-note', class: 'machine-note', role: 'note' },
+        all ? t('machine_note') : t('machine_note_tiers', { tiers: machine.map(tierLabel).join(', ') })));
+    }
     rows.forEach((r, i) => {
       const time = clock(r.start, false);
       r.li = el('li', { class: 'seg', id: 'seg-' + r.seg.id, dataset: { i: String(i) } },
