@@ -274,6 +274,7 @@ enum stmt_id {
 	ST_CONTRIBUTOR_CREDIT,
 	ST_CONTRIBUTOR_ACCEPTED,
 	ST_RECORDING_CONTRIBUTORS,
+	ST_PROGRESS,
 	ST_COUNT
 };
 
@@ -391,6 +392,14 @@ int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, 
  * "r.access <= level" (public at least: everyone knows of those; -1
  * would mean none).  The one place that turns the rule into a level. */
 int archive_visible_level(const struct prl_viewer *v);
+/* The highest access level whose recordings viewer v hears and reads
+ * (prl_access_decide() says PRL_SEE_ALL), by role: -1 for none. */
+int archive_heard_level(const struct prl_viewer *v);
+/* {duration_ms, transcribed_ms, translated_ms, transcribed, translated,
+ * pending, untranscribed_segments} of recording id as v may hear it
+ * (progress.c), appended to out; zeros when v hears nothing of it. */
+int archive_progress_of_recording(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+				  struct prl_buf *out);
 /* 0 when short_name is NULL, "" or an institution's; else -PRL_EINVAL
  * with "no institution 'x' (see 'parlers institution list')": a filter
  * naming none is the asker's mistake, not an empty answer. */

@@ -45,6 +45,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_SIGNUP] = "signup.html",
 	[WEB_TPL_REVIEW] = "review.html",
 	[WEB_TPL_CONTRIBUTOR] = "contributor.html",
+	[WEB_TPL_HELP_TRANSCRIBE] = "help-transcribe.html",
 };
 
 static const struct web_asset *find_asset(const char *name)

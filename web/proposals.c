@@ -422,6 +422,51 @@ enum MHD_Result web_api_recording_contributors(struct web_request *r, const stru
 	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
 }
 
+/* ---- progress for the public ---- */
+
+enum MHD_Result web_api_progress(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int ret;
+
+	(void)p;
+	if (!(a = take_archive(r, NULL, &res)))
+		return res;
+	ret = prl_archive_progress_json(a, &r->viewer, arg_or_null(r, "collection"), &out);
+	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
+}
+
+enum MHD_Result web_api_help_transcribe(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int64_t limit = 0, offset = 0;
+	int ret;
+
+	(void)p;
+	if (arg_int(r, "limit", &limit) < 0 || arg_int(r, "offset", &offset) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				      "limit and offset are whole numbers");
+	if (!(a = take_archive(r, NULL, &res)))
+		return res;
+	ret = prl_archive_help_transcribe_json(a, arg_or_null(r, "collection"), limit, offset,
+					       &out);
+	if (ret == -PRL_EINVAL) { /* out of its domain: the request's fault */
+		struct prl_buf msg = PRL_BUF_INIT;
+
+		prl_buf_addstr(&msg, prl_archive_errmsg(a));
+		web_archive_put(r->srv, a);
+		res = web_error_json(r, MHD_HTTP_BAD_REQUEST, prl_buf_str(&msg));
+		prl_buf_release(&msg);
+		prl_buf_release(&out);
+		return res;
+	}
+	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
+}
+
 /* ---- pages ---- */
 
 enum MHD_Result web_page_signup(struct web_request *r, const struct web_params *p)
@@ -442,6 +487,13 @@ enum MHD_Result web_page_review(struct web_request *r, const struct web_params *
 {
 	(void)p;
 	return web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_REVIEW, NULL, NULL);
+}
+
+/* The page is the same for everyone; its script asks the list. */
+enum MHD_Result web_page_help_transcribe(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_HELP_TRANSCRIBE, NULL, NULL);
 }
 
 enum MHD_Result web_page_contributor(struct web_request *r, const struct web_params *p)

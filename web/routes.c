@@ -166,6 +166,10 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/api/contributors/{name}", web_api_contributor, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/recordings/{id}/contributors", web_api_recording_contributors, WEB_JSON, 0,
 	 0, WEB_SHOWS_CONTENT, NULL, NO_REC},
+	/* progress for the public: only what the viewer hears is counted */
+	{WEB_GET, "/help-transcribe", web_page_help_transcribe, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/progress", web_api_progress, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/help-transcribe", web_api_help_transcribe, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

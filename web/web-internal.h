@@ -86,6 +86,7 @@ enum web_template {
 	WEB_TPL_SIGNUP,
 	WEB_TPL_REVIEW,
 	WEB_TPL_CONTRIBUTOR,
+	WEB_TPL_HELP_TRANSCRIBE,
 	WEB_NTEMPLATES
 };
 
@@ -506,6 +507,8 @@ web_handler web_page_signup, web_page_review, web_page_contributor;
 web_handler web_api_signup, web_api_propose_segment, web_api_propose_stretch;
 web_handler web_api_proposals, web_api_proposal_accept, web_api_proposal_decline;
 web_handler web_api_contributor, web_api_recording_contributors;
+/* proposals.c: progress for the public, the recordings that need help */
+web_handler web_api_progress, web_api_help_transcribe, web_page_help_transcribe;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,

@@ -1145,4 +1145,21 @@ int prl_archive_contributor_json(struct prl_archive *a, const char *login, struc
  * out. */
 int prl_archive_recording_contributors_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
 
+/* ---- progress for the public (progress.c) ---- */
+
+/* {collection, recordings, duration_ms, transcribed_ms, translated_ms,
+ * transcribed, translated, pending, untranscribed_segments} of collection
+ * (NULL: the whole archive, with "collections": [{name, ...}] besides),
+ * counting only what viewer v hears; transcribed and translated are
+ * shares of the duration (0 to 1).  Appended to out.  -PRL_ENOTFOUND for
+ * a collection v hears nothing of. */
+int prl_archive_progress_json(struct prl_archive *a, const struct prl_viewer *v,
+			      const char *collection, struct prl_buf *out);
+/* {total, offset, recordings: [{id, title, collection, place, progress}]}:
+ * the public recordings not fully transcribed (of collection, when not
+ * NULL), least transcribed first, limit (0: 24; at most 200) from offset.
+ * What an anonymous visitor hears, whoever asks.  Appended to out. */
+int prl_archive_help_transcribe_json(struct prl_archive *a, const char *collection, int64_t limit,
+				     int64_t offset, struct prl_buf *out);
+
 #endif
