@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Contributor accounts: the sign-up anyone may make from the site, the
- * batches of accounts staff make for a workshop, and suspension.
+ * batches of accounts staff make for a workshop, and suspension; the list
+ * of every account for the command line.
  *
  * A sign-up is counted per client address over an hour in the signups
  * table, in a transaction of its own that commits before the account is
@@ -12,7 +13,7 @@
  *
  * Always holds: a batch is made whole or not at all; a suspended account
  * has no session, cannot sign in and keeps no pending proposal; an e-mail
- * address is stored, never returned by any call; output parameters are
+ * address is stored, never returned by any call (the list included); output parameters are
  * written only on success.
  * Expected workload: a few sign-ups an hour; a batch of some tens of
  * accounts now and then (each password hashed, about 0.1 s each).
@@ -288,5 +289,48 @@ end:
 		archive_rollback(a);
 	else if (removed)
 		*removed = gone;
+	return ret;
+}
+
+int prl_archive_users_json(struct prl_archive *a, struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	sqlite3_stmt *st = archive_stmt(a, ST_USERS_LIST);
+	int rc, first = 1, ret;
+
+	if (!st)
+		return -PRL_ESQL;
+	prl_buf_addstr(&b, "{\"users\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		prl_buf_addstr(&b, first ? "{\"login\":" : ",{\"login\":");
+		first = 0;
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 0));
+		prl_buf_addstr(&b, ",\"role\":");
+		prl_json_str(&b, prl_role_name((enum prl_role)sqlite3_column_int(st, 1)));
+		prl_buf_addstr(&b, ",\"institution\":");
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			prl_buf_addstr(&b, "null");
+		else
+			prl_json_str(&b, (const char *)sqlite3_column_text(st, 2));
+		prl_buf_addstr(&b, ",\"display_name\":");
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 3));
+		prl_buf_addstr(&b, ",\"credit_name\":");
+		if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+			prl_buf_addstr(&b, "null");
+		else
+			prl_json_str(&b, (const char *)sqlite3_column_text(st, 4));
+		prl_buf_addf(&b, ",\"suspended\":%s,\"created_at\":",
+			     sqlite3_column_int(st, 5) ? "true" : "false");
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 6));
+		prl_buf_addch(&b, '}');
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		prl_buf_release(&b);
+		return archive_sql_fail(a, "listing accounts");
+	}
+	prl_buf_addstr(&b, "]}");
+	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
 	return ret;
 }

@@ -835,6 +835,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" AND " PROGRESS_SEGMENT_HEARD ")"
 		" FROM recs LEFT JOIN cover ON cover.rid = recs.id"
 		" ORDER BY trd * 1.0 / max(recs.dur, 1), recs.dur DESC, recs.id",
+	/* every account for 'user list' (accounts.c): never the e-mail */
+	[ST_USERS_LIST] = "SELECT u.login, u.role, i.short, ifnull(u.display_name, u.login),"
+			  " u.credit_name, u.suspended, u.created_at FROM users u"
+			  " LEFT JOIN institutions i ON i.id = u.institution_id ORDER BY u.login",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

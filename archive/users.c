@@ -252,8 +252,9 @@ int prl_archive_user_add_to(struct prl_archive *a, const char *login, enum prl_r
 		return archive_fail(a, -PRL_EINVAL,
 				    "a login is 1 to %d letters, digits, '.', '_', '-' or '@'",
 				    PRL_LOGIN_MAX);
-	if (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN)
-		return archive_fail(a, -PRL_EINVAL, "a role is admin, annotator or researcher");
+	if (role != PRL_ROLE_CONTRIBUTOR && (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN))
+		return archive_fail(a, -PRL_EINVAL,
+				    "a role is admin, annotator, researcher or contributor");
 	if (institution &&
 	    (ret = archive_institution_find(a, institution, &institution_id, NULL)) < 0)
 		return ret;

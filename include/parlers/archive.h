@@ -1071,6 +1071,10 @@ void prl_passwords_free(char **passwords, int n); /* accepts NULL */
  * pending proposals are removed, in one transaction; *removed (when not
  * NULL) gets how many.  -PRL_ENOTFOUND. */
 int prl_archive_user_suspend(struct prl_archive *a, const char *login, int64_t *removed);
+/* {users: [{login, role, institution, display_name, credit_name,
+ * suspended, created_at}]} of every account, by login, appended to out
+ * (for the command line: never an e-mail address). */
+int prl_archive_users_json(struct prl_archive *a, struct prl_buf *out);
 
 struct prl_proposal_limits {
 	int per_hour;	 /* proposals per account per hour; 0: PRL_PROPOSALS_PER_HOUR */
