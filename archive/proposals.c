@@ -772,7 +772,20 @@ int prl_archive_contributor_json(struct prl_archive *a, const char *login, struc
 		prl_buf_release(&b);
 		return archive_sql_fail(a, "listing accepted proposals");
 	}
-	prl_buf_addstr(&b, "]}");
+	prl_buf_addch(&b, ']');
+	if (!(st = archive_stmt(a, ST_CONTRIBUTOR_NOTES))) {
+		prl_buf_release(&b);
+		return -PRL_ESQL;
+	}
+	archive_bind_text(st, 1, login);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		prl_buf_addf(&b, ",\"notes\":%lld}", (long long)sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		prl_buf_release(&b);
+		return archive_sql_fail(a, "counting accepted notes");
+	}
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 	prl_buf_release(&b);
 	return ret;

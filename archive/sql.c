@@ -803,7 +803,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RECORDING_CONTRIBUTORS] =
 		"SELECT u.credit_name, u.login FROM users u WHERE u.credit_name IS NOT NULL"
 		" AND NOT u.suspended AND EXISTS (SELECT 1 FROM proposals p WHERE p.user_id = u.id"
-		" AND p.recording_id = ?1 AND p.status = 'accepted' AND p.kind != 'note')"
+		" AND p.recording_id = ?1 AND p.status = 'accepted')"
 		" ORDER BY u.credit_name",
 	/* progress (progress.c): per recording heard (?1 the highest level,
 	 * ?2 a collection's name or id, ?3 one recording, ?4 1 when withheld spans
@@ -835,6 +835,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" AND " PROGRESS_SEGMENT_HEARD ")"
 		" FROM recs LEFT JOIN cover ON cover.rid = recs.id"
 		" ORDER BY trd * 1.0 / max(recs.dur, 1), recs.dur DESC, recs.id",
+	/* a contributor's accepted notes (I recognise this speaker, this
+	 * place) where an anonymous visitor may read: counted, their text is
+	 * for staff (it may name a speaker the archive keeps anonymous) */
+	[ST_CONTRIBUTOR_NOTES] =
+		"SELECT count(*) FROM proposals p JOIN recordings r ON r.id = p.recording_id"
+		" JOIN users u ON u.id = p.user_id WHERE u.login = ?1 AND p.status = 'accepted'"
+		" AND p.kind = 'note' AND r.access = 0 AND r.deleted_at IS NULL",
 	/* every account for 'user list' (accounts.c): never the e-mail */
 	[ST_USERS_LIST] = "SELECT u.login, u.role, i.short, ifnull(u.display_name, u.login),"
 			  " u.credit_name, u.suspended, u.created_at FROM users u"

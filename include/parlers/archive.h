@@ -1140,12 +1140,14 @@ int prl_archive_proposal_decline(struct prl_archive *a, const struct prl_viewer 
 				 const char *message, struct prl_buf *out);
 
 /* {login, name, accepted: [{id, recording_id, recording_title, kind,
- * start_ms, end_ms, text, reviewed_at}]} of a contributor who opted in to
- * credit, listing only what an anonymous visitor may read.  -PRL_ENOTFOUND
+ * start_ms, end_ms, text, reviewed_at}], notes} of a contributor who opted
+ * in to credit, listing only what an anonymous visitor may read (notes:
+ * how many of their notes on speakers and places were accepted, counted,
+ * never shown).  -PRL_ENOTFOUND
  * for anyone else. */
 int prl_archive_contributor_json(struct prl_archive *a, const char *login, struct prl_buf *out);
-/* The credit names of the contributors whose proposals on recording id
- * were accepted (opted in only), as a JSON array of strings appended to
+/* The credit names of the contributors whose proposals (notes too) on
+ * recording id were accepted (opted in only), as a JSON array of strings appended to
  * out. */
 int prl_archive_recording_contributors_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
 
