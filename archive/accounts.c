@@ -5,7 +5,8 @@
  * of every account for the command line.
  *
  * A sign-up is counted per client address over an hour in the signups
- * table, in a transaction of its own that commits before the account is
+ * table (the sliding window of the failed logins, users.c), in a
+ * transaction of its own that commits before the account is
  * made: a flood from one address is refused before any password is hashed,
  * and attempts that fail (a taken login) count too.  A contributor is an
  * account of role PRL_ROLE_CONTRIBUTOR, below anonymous in the role order:
@@ -69,37 +70,23 @@ static int count_signup(struct prl_archive *a, const char *addr, int per_hour, i
 			int *retry_after_s)
 {
 	sqlite3_stmt *st;
-	int64_t n, oldest;
+	int64_t until = 0;
 	int ret;
 
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_SIGNUPS_COUNT)))
+	if ((ret = archive_window_full(a, ST_SIGNUPS_COUNT, addr, now, SIGNUP_WINDOW_S, per_hour,
+				       &until)) < 0)
 		goto end;
-	archive_bind_text(st, 1, addr);
-	sqlite3_bind_int64(st, 2, now - SIGNUP_WINDOW_S);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		ret = archive_sql_fail(a, "counting sign-ups");
-		goto end;
-	}
-	n = sqlite3_column_int64(st, 0);
-	oldest = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	if (n >= per_hour) {
+	if (ret > 0) {
 		if (retry_after_s)
-			*retry_after_s = oldest + SIGNUP_WINDOW_S > now
-						 ? (int)(oldest + SIGNUP_WINDOW_S - now)
-						 : 1;
+			*retry_after_s = until > now ? (int)(until - now) : 1;
 		ret = archive_fail(a, -PRL_ELIMIT,
 				   "too many accounts opened from this address; try again later");
 		goto end;
 	}
-	if (!(st = archive_stmt(a, ST_SIGNUPS_PRUNE)))
-		goto end;
-	sqlite3_bind_int64(st, 1, now - SIGNUP_WINDOW_S);
-	if (archive_step_done(a, st, "forgetting old sign-ups") < 0)
+	ret = -PRL_ESQL;
+	if (archive_window_prune(a, ST_SIGNUPS_PRUNE, now, SIGNUP_WINDOW_S) < 0)
 		goto end;
 	if (!(st = archive_stmt(a, ST_SIGNUP_ADD)))
 		goto end;

@@ -397,6 +397,16 @@ int archive_visible_level(const struct prl_viewer *v);
 /* The highest access level whose recordings viewer v hears and reads
  * (prl_access_decide() says PRL_SEE_ALL), by role: -1 for none. */
 int archive_heard_level(const struct prl_viewer *v);
+/* Sliding windows of attempts (users.c): failed logins, sign-ups.  Inside
+ * the caller's transaction, count (a statement of the form "SELECT
+ * count(*), min(at) ... WHERE key = ?1 AND at > ?2") the attempts of key
+ * in the window_s seconds before now: 0 under limit; 1 when full, with
+ * *until raised to when its oldest attempt leaves the window. */
+int archive_window_full(struct prl_archive *a, enum stmt_id count, const char *key, int64_t now,
+			int64_t window_s, int64_t limit, int64_t *until);
+/* Forgets the attempts older than the window (prune: "DELETE ... WHERE
+ * at <= ?1"), inside the caller's transaction. */
+int archive_window_prune(struct prl_archive *a, enum stmt_id prune, int64_t now, int64_t window_s);
 /* {duration_ms, transcribed_ms, translated_ms, transcribed, translated,
  * pending, untranscribed_segments} of recording id as v may hear it
  * (progress.c), appended to out; zeros when v hears nothing of it. */
