@@ -351,42 +351,43 @@ enum MHD_Result web_api_proposals(struct web_request *r, const struct web_params
 	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
 }
 
-enum MHD_Result web_api_proposal_accept(struct web_request *r, const struct web_params *p)
+/* The archive's review of proposal p->id by the viewer, with the body's
+ * optional string key (accept's text, decline's message). */
+typedef int review_fn(struct prl_archive *a, const struct prl_viewer *v, int64_t pid,
+		      const char *value, struct prl_buf *out);
+
+static enum MHD_Result review(struct web_request *r, const struct web_params *p, const char *key,
+			      review_fn *fn)
 {
-	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_buf out = PRL_BUF_INIT, msg = PRL_BUF_INIT;
 	struct prl_archive *a;
 	enum MHD_Result res;
-	const char *text = NULL;
+	const char *value = NULL;
 	json_t *o = NULL;
 	int ret;
 
 	if (r->body.len && !(o = web_body_object(r, &res)))
 		return res;
-	if (o && get_str(o, "text", &text) < 0)
-		return bad(r, o, "text: a string is expected");
+	if (o && get_str(o, key, &value) < 0) {
+		prl_buf_addf(&msg, "%s: a string is expected", key);
+		res = bad(r, o, prl_buf_str(&msg));
+		prl_buf_release(&msg);
+		return res;
+	}
 	if (!(a = take_archive(r, o, &res)))
 		return res;
-	ret = prl_archive_proposal_accept(a, &r->viewer, p->id, text, &out);
+	ret = fn(a, &r->viewer, p->id, value, &out);
 	return answer(r, a, o, ret, MHD_HTTP_OK, &out, 0);
+}
+
+enum MHD_Result web_api_proposal_accept(struct web_request *r, const struct web_params *p)
+{
+	return review(r, p, "text", prl_archive_proposal_accept);
 }
 
 enum MHD_Result web_api_proposal_decline(struct web_request *r, const struct web_params *p)
 {
-	struct prl_buf out = PRL_BUF_INIT;
-	struct prl_archive *a;
-	enum MHD_Result res;
-	const char *message = NULL;
-	json_t *o = NULL;
-	int ret;
-
-	if (r->body.len && !(o = web_body_object(r, &res)))
-		return res;
-	if (o && get_str(o, "message", &message) < 0)
-		return bad(r, o, "message: a string is expected");
-	if (!(a = take_archive(r, o, &res)))
-		return res;
-	ret = prl_archive_proposal_decline(a, &r->viewer, p->id, message, &out);
-	return answer(r, a, o, ret, MHD_HTTP_OK, &out, 0);
+	return review(r, p, "message", prl_archive_proposal_decline);
 }
 
 /* ---- credit ---- */
