@@ -27,9 +27,10 @@
   async function collections() {
     let d;
     try { d = await getJSON('/api/progress' + q); } catch (e) { return; }
-    $('ht-total').replaceChildren(PRL.progress(d, 'ht-progress'));
+    $('ht-total').replaceChildren(el('strong', {}, t(collection ? 'ht_this_collection' : 'ht_all')), ' ',
+      PRL.progress(d, 'ht-progress'));
     const rows = d.collections || [Object.assign({ name: d.collection }, d)];
-    const pct = (x) => Math.round(x * 100) + ' %';
+    const pct = (x) => Math.round(x * 100) + (PRL.lang === 'fr' ? '\u00a0%' : '%');
     $('ht-collections').tBodies[0].replaceChildren(...rows.map((c) => el('tr', {},
       el('th', { scope: 'row' }, c.name
         ? el('a', { href: '/?collection=' + encodeURIComponent(c.name) }, c.name) : t('ht_no_collection')),

@@ -43,7 +43,7 @@
       el('h2', { id: 'pr-h' }, t('pr_title')),
       el('p', { id: 'pr-invite' }, t('pr_signin_to_help'), ' ',
         el('a', { href: '/login?next=' + encodeURIComponent(location.pathname + '#propose') }, t('nav_signin')), ' · ',
-        el('a', { href: '/signup' }, t('su_title')))));
+        el('a', { href: '/signup' }, t('pr_open_account')))));
   }
 
   async function me() {
