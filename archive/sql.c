@@ -60,17 +60,17 @@
 	" FROM proposals p WHERE " status PROPOSALS_REST " AND p.id > ifnull(?11, 0)"              \
 	" ORDER BY p.id LIMIT ?9 OFFSET ?10"
 
-/* progress (ST_PROGRESS): a segment or proposal counts for whoever reads
- * withheld spans (?4) or when it overlaps none; a segment covers what it
- * reaches past the furthest end before it (the union of the segments) */
+/* progress (ST_PROGRESS): the recordings counted, and a segment or
+ * proposal counts for whoever reads withheld spans (?4) or when it
+ * overlaps none */
 #define PROGRESS_SEGMENT_HEARD                                                                     \
 	"(?4 OR NOT " WITHHELD_OVERLAP_SQL("t.recording_id", "s.start_ms", "s.end_ms") ")"
 #define PROGRESS_PROPOSAL_HEARD                                                                    \
 	"(?4 OR NOT " WITHHELD_OVERLAP_SQL("q.recording_id", "q.start_ms", "q.end_ms") ")"
-#define PROGRESS_TRANSCRIBED                                                                       \
-	"sum(iif(type = 'transcription', max(0, b - max(a, ifnull(before, a))), 0))"
-#define PROGRESS_TRANSLATED                                                                        \
-	"sum(iif(type = 'translation', max(0, b - max(a, ifnull(before, a))), 0))"
+#define PROGRESS_RECORDINGS                                                                        \
+	"r.deleted_at IS NULL AND r.access <= ?1"                                                  \
+	" AND (?2 IS NULL OR c.name = ?2 OR CAST(c.id AS TEXT) = ?2) AND (?3 IS NULL OR r.id = "   \
+	"?3)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -807,36 +807,31 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" ORDER BY u.credit_name",
 	/* progress (progress.c): per recording heard (?1 the highest level,
 	 * ?2 a collection's name or id, ?3 one recording, ?4 1 when withheld spans
-	 * count), least transcribed first: id, title, collection, place,
-	 * duration, transcribed ms, translated ms, pending proposals, machine
-	 * segments without text.  The segments with text are read from their
-	 * own index (schema 19), which the planner would otherwise pass over
-	 * for the tier's, reading every row */
+	 * count), by id: id, title, collection, place, duration, 0, 0 (the
+	 * time covered, which progress.c adds from ST_PROGRESS_SEGMENTS),
+	 * pending proposals, machine segments without text.  The segments with
+	 * text are read from their own index (schema 19), which the planner
+	 * would otherwise pass over for the tier's, reading every row */
 	[ST_PROGRESS] =
-		"WITH recs AS (SELECT r.id, r.title, c.name AS coll, p.name AS place,"
-		" ifnull(r.duration_ms, 0) AS dur FROM recordings r"
-		" LEFT JOIN collections c ON c.id = r.collection_id"
-		" LEFT JOIN places p ON p.id = r.place_id WHERE r.deleted_at IS NULL"
-		" AND r.access <= ?1 AND (?2 IS NULL OR c.name = ?2 OR CAST(c.id AS TEXT) = ?2)"
-		" AND (?3 IS NULL OR r.id = ?3)),"
-		" segs AS (SELECT t.recording_id AS rid, t.type AS type, s.start_ms AS a,"
-		" s.end_ms AS b, max(s.end_ms) OVER (PARTITION BY t.recording_id, t.type"
-		" ORDER BY s.start_ms, s.end_ms ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-		" AS before FROM recs CROSS JOIN tiers t ON t.recording_id = recs.id"
-		" CROSS JOIN segments s INDEXED BY segments_spoken ON s.tier_id = t.id"
-		" WHERE t.type IN ('transcription', 'translation') AND s.text <> ''"
-		" AND s.end_ms > s.start_ms AND " PROGRESS_SEGMENT_HEARD "),"
-		" cover AS (SELECT rid, " PROGRESS_TRANSCRIBED " AS tr, " PROGRESS_TRANSLATED
-		" AS tl FROM segs GROUP BY rid)"
-		" SELECT recs.id, recs.title, recs.coll, recs.place, recs.dur,"
-		" min(ifnull(cover.tr, 0), recs.dur) AS trd, min(ifnull(cover.tl, 0), recs.dur),"
-		" (SELECT count(*) FROM proposals q WHERE q.recording_id = recs.id"
+		"SELECT r.id, r.title, c.name, p.name, ifnull(r.duration_ms, 0), 0, 0,"
+		" (SELECT count(*) FROM proposals q WHERE q.recording_id = r.id"
 		" AND q.status = 'pending' AND q.kind != 'note' AND " PROGRESS_PROPOSAL_HEARD "),"
 		" (SELECT count(*) FROM tiers t CROSS JOIN segments s ON s.tier_id = t.id"
-		" WHERE t.recording_id = recs.id AND t.type = 'transcription' AND s.text = ''"
+		" WHERE t.recording_id = r.id AND t.type = 'transcription' AND s.text = ''"
 		" AND " PROGRESS_SEGMENT_HEARD ")"
-		" FROM recs LEFT JOIN cover ON cover.rid = recs.id"
-		" ORDER BY trd * 1.0 / max(recs.dur, 1), recs.dur DESC, recs.id",
+		" FROM recordings r LEFT JOIN collections c ON c.id = r.collection_id"
+		" LEFT JOIN places p ON p.id = r.place_id WHERE " PROGRESS_RECORDINGS
+		" ORDER BY r.id",
+	/* the segments with text of the same recordings, one recording's after
+	 * another (the tiers of each, each in time order): recording, 1 for a
+	 * translation tier, start, end */
+	[ST_PROGRESS_SEGMENTS] =
+		"SELECT r.id, t.type = 'translation', s.start_ms, s.end_ms FROM recordings r"
+		" LEFT JOIN collections c ON c.id = r.collection_id"
+		" CROSS JOIN tiers t ON t.recording_id = r.id"
+		" CROSS JOIN segments s INDEXED BY segments_spoken ON s.tier_id = t.id"
+		" WHERE " PROGRESS_RECORDINGS " AND t.type IN ('transcription', 'translation')"
+		" AND s.text <> '' AND s.end_ms > s.start_ms AND " PROGRESS_SEGMENT_HEARD,
 	/* a contributor's accepted notes (I recognise this speaker, this
 	 * place) where an anonymous visitor may read: counted, their text is
 	 * for staff (it may name a speaker the archive keeps anonymous) */
