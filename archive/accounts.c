@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Contributor accounts: the sign-up anyone may make from the site, the
- * batches of accounts staff make for a workshop, and suspension.
+ * batches of accounts staff make for a workshop, and suspension; the list
+ * of every account for the command line.
  *
  * A sign-up is counted per client address over an hour in the signups
- * table, in a transaction of its own that commits before the account is
+ * table (the sliding window of the failed logins, users.c), in a
+ * transaction of its own that commits before the account is
  * made: a flood from one address is refused before any password is hashed,
  * and attempts that fail (a taken login) count too.  A contributor is an
  * account of role PRL_ROLE_CONTRIBUTOR, below anonymous in the role order:
@@ -12,7 +14,7 @@
  *
  * Always holds: a batch is made whole or not at all; a suspended account
  * has no session, cannot sign in and keeps no pending proposal; an e-mail
- * address is stored, never returned by any call; output parameters are
+ * address is stored, never returned by any call (the list included); output parameters are
  * written only on success.
  * Expected workload: a few sign-ups an hour; a batch of some tens of
  * accounts now and then (each password hashed, about 0.1 s each).
@@ -68,37 +70,23 @@ static int count_signup(struct prl_archive *a, const char *addr, int per_hour, i
 			int *retry_after_s)
 {
 	sqlite3_stmt *st;
-	int64_t n, oldest;
+	int64_t until = 0;
 	int ret;
 
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_SIGNUPS_COUNT)))
+	if ((ret = archive_window_full(a, ST_SIGNUPS_COUNT, addr, now, SIGNUP_WINDOW_S, per_hour,
+				       &until)) < 0)
 		goto end;
-	archive_bind_text(st, 1, addr);
-	sqlite3_bind_int64(st, 2, now - SIGNUP_WINDOW_S);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		ret = archive_sql_fail(a, "counting sign-ups");
-		goto end;
-	}
-	n = sqlite3_column_int64(st, 0);
-	oldest = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	if (n >= per_hour) {
+	if (ret > 0) {
 		if (retry_after_s)
-			*retry_after_s = oldest + SIGNUP_WINDOW_S > now
-						 ? (int)(oldest + SIGNUP_WINDOW_S - now)
-						 : 1;
+			*retry_after_s = until > now ? (int)(until - now) : 1;
 		ret = archive_fail(a, -PRL_ELIMIT,
 				   "too many accounts opened from this address; try again later");
 		goto end;
 	}
-	if (!(st = archive_stmt(a, ST_SIGNUPS_PRUNE)))
-		goto end;
-	sqlite3_bind_int64(st, 1, now - SIGNUP_WINDOW_S);
-	if (archive_step_done(a, st, "forgetting old sign-ups") < 0)
+	ret = -PRL_ESQL;
+	if (archive_window_prune(a, ST_SIGNUPS_PRUNE, now, SIGNUP_WINDOW_S) < 0)
 		goto end;
 	if (!(st = archive_stmt(a, ST_SIGNUP_ADD)))
 		goto end;
@@ -288,5 +276,48 @@ end:
 		archive_rollback(a);
 	else if (removed)
 		*removed = gone;
+	return ret;
+}
+
+int prl_archive_users_json(struct prl_archive *a, struct prl_buf *out)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	sqlite3_stmt *st = archive_stmt(a, ST_USERS_LIST);
+	int rc, first = 1, ret;
+
+	if (!st)
+		return -PRL_ESQL;
+	prl_buf_addstr(&b, "{\"users\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		prl_buf_addstr(&b, first ? "{\"login\":" : ",{\"login\":");
+		first = 0;
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 0));
+		prl_buf_addstr(&b, ",\"role\":");
+		prl_json_str(&b, prl_role_name((enum prl_role)sqlite3_column_int(st, 1)));
+		prl_buf_addstr(&b, ",\"institution\":");
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			prl_buf_addstr(&b, "null");
+		else
+			prl_json_str(&b, (const char *)sqlite3_column_text(st, 2));
+		prl_buf_addstr(&b, ",\"display_name\":");
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 3));
+		prl_buf_addstr(&b, ",\"credit_name\":");
+		if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+			prl_buf_addstr(&b, "null");
+		else
+			prl_json_str(&b, (const char *)sqlite3_column_text(st, 4));
+		prl_buf_addf(&b, ",\"suspended\":%s,\"created_at\":",
+			     sqlite3_column_int(st, 5) ? "true" : "false");
+		prl_json_str(&b, (const char *)sqlite3_column_text(st, 6));
+		prl_buf_addch(&b, '}');
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		prl_buf_release(&b);
+		return archive_sql_fail(a, "listing accounts");
+	}
+	prl_buf_addstr(&b, "]}");
+	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
 	return ret;
 }

@@ -334,6 +334,10 @@ enum stmt_id {
 	ST_ACCEPT_TIER_SEGMENTS,
 	ST_ACCEPT_SEGMENT,
 	ST_ACCEPT_TIER,
+	ST_PROGRESS,
+	ST_USERS_LIST,
+	ST_CONTRIBUTOR_NOTES,
+	ST_PROGRESS_SEGMENTS,
 	ST_COUNT
 };
 
@@ -456,6 +460,24 @@ int archive_recording_listed(struct prl_archive *a, const struct prl_viewer *v, 
  * "r.access <= level" (public at least: everyone knows of those; -1
  * would mean none).  The one place that turns the rule into a level. */
 int archive_visible_level(const struct prl_viewer *v);
+/* The highest access level whose recordings viewer v hears and reads
+ * (prl_access_decide() says PRL_SEE_ALL), by role: -1 for none. */
+int archive_heard_level(const struct prl_viewer *v);
+/* Sliding windows of attempts (users.c): failed logins, sign-ups.  Inside
+ * the caller's transaction, count (a statement of the form "SELECT
+ * count(*), min(at) ... WHERE key = ?1 AND at > ?2") the attempts of key
+ * in the window_s seconds before now: 0 under limit; 1 when full, with
+ * *until raised to when its oldest attempt leaves the window. */
+int archive_window_full(struct prl_archive *a, enum stmt_id count, const char *key, int64_t now,
+			int64_t window_s, int64_t limit, int64_t *until);
+/* Forgets the attempts older than the window (prune: "DELETE ... WHERE
+ * at <= ?1"), inside the caller's transaction. */
+int archive_window_prune(struct prl_archive *a, enum stmt_id prune, int64_t now, int64_t window_s);
+/* {duration_ms, transcribed_ms, translated_ms, transcribed, translated,
+ * pending, untranscribed_segments} of recording id as v may hear it
+ * (progress.c), appended to out; zeros when v hears nothing of it. */
+int archive_progress_of_recording(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+				  struct prl_buf *out);
 /* 0 when short_name is NULL, "" or an institution's; else -PRL_EINVAL
  * with "no institution 'x' (see 'parlers institution list')": a filter
  * naming none is the asker's mistake, not an empty answer. */

@@ -93,6 +93,16 @@ int archive_visible_level(const struct prl_viewer *v)
 	return level;
 }
 
+int archive_heard_level(const struct prl_viewer *v)
+{
+	int level = -1;
+
+	for (int l = PRL_ACCESS_PUBLIC; l <= PRL_ACCESS_PRIVATE; l++)
+		if (prl_access_decide(v, (enum prl_access)l) == PRL_SEE_ALL)
+			level = l;
+	return level;
+}
+
 void prl_archive_busy_timeout(struct prl_archive *a, int ms)
 {
 	if (a)

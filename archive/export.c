@@ -127,6 +127,8 @@ struct prl_export {
 	char *route_slug;	   /* a thematic route's bag: its slug, owned, or NULL */
 	json_t *route;		   /* the route as the viewer may follow it, owned */
 	struct prl_buf route_json; /* data/routes/SLUG.json, once the folders are known */
+	json_t *transcribers;	   /* the tiers' annotators, as a set (names as keys) */
+	json_t *contributors;	   /* the credit names of accepted proposals, a set */
 };
 
 static const char *const table_names[8] = {
@@ -195,7 +197,8 @@ static const char readme_route[] =
 static const char readme_text[] =
 	"This bag was written by parlers, an archive of dialect recordings.\n"
 	"It follows BagIt (RFC 8493): every file under data/ is listed with its\n"
-	"SHA-256 in manifest-sha256.txt; bag-info.txt says when and what.\n"
+	"SHA-256 in manifest-sha256.txt; bag-info.txt says when and what, and\n"
+	"who transcribed it (Transcriber:) and who helped (Contributor:).\n"
 	"\n"
 	"Layout\n"
 	"  data/metadata/   the tables below, as CSV (RFC 4180, UTF-8, header\n"
@@ -834,6 +837,55 @@ static int add_speakers(struct prl_export *x, const struct rec *r, json_t *rec,
 	return 0;
 }
 
+/* The names of a tier's annotator ("A, B" when the archive credits the
+ * contributors of a tier without one) into x->transcribers. */
+static int credit_transcribers(struct prl_export *x, json_t *annotator)
+{
+	const char *s = json_string_value(annotator);
+	char *copy, *name, *save = NULL;
+	int ret = 0;
+
+	if (!s || !*s)
+		return 0;
+	if (!(copy = strdup(s)))
+		return -PRL_ENOMEM;
+	for (name = strtok_r(copy, ",", &save); name && ret == 0;
+	     name = strtok_r(NULL, ",", &save)) {
+		while (*name == ' ')
+			name++;
+		if (*name && json_object_set_new(x->transcribers, name, json_true()) < 0)
+			ret = -PRL_ENOMEM;
+	}
+	free(copy);
+	return ret;
+}
+
+/* The contributors credited on recording r (those who opted in) into
+ * x->contributors: only where the transcript may be read. */
+static int credit_contributors(struct prl_export *x, const struct rec *r, struct prl_buf *b)
+{
+	json_t *list, *e;
+	size_t k;
+	int ret;
+
+	if (!r->listen)
+		return 0;
+	prl_buf_reset(b);
+	if ((ret = prl_archive_recording_contributors_json(x->a, r->id, b)) < 0)
+		return ret;
+	if (!(list = json_loadb(b->data, b->len, 0, NULL)))
+		return -PRL_ENOMEM;
+	json_array_foreach(list, k, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		if (name && json_object_set_new(x->contributors, name, json_true()) < 0)
+			ret = -PRL_ENOMEM;
+	}
+	json_decref(list);
+	return ret;
+}
+
 /* tiers: only where the transcript may be read */
 static int add_tiers(struct prl_export *x, const struct rec *r, json_t *rec)
 {
@@ -853,8 +905,10 @@ static int add_tiers(struct prl_export *x, const struct rec *r, json_t *rec)
 				  or_null(json_object_get(e, "constraint")), "segments",
 				  (json_int_t)json_array_size(json_object_get(e, "segments")));
 
-		if (!row)
+		if (!row || credit_transcribers(x, json_object_get(e, "annotator")) < 0) {
+			json_decref(row);
 			return -PRL_ENOMEM;
+		}
 		csv_row(&x->tables[6], row, tiers_cols);
 		json_append(&x->tables[7], row);
 		json_decref(row);
@@ -909,7 +963,8 @@ static int table_recording(struct prl_export *x, struct rec *r, json_t *places, 
 			 (long long)json_integer_value(json_object_get(pl, "id")));
 		json_object_set(places, idkey, pl);
 	}
-	ret = add_recording_row(x, r, rec, prl_buf_str(speakers_list));
+	if ((ret = add_recording_row(x, r, rec, prl_buf_str(speakers_list))) == 0)
+		ret = credit_contributors(x, r, b);
 end:
 	json_decref(rec);
 	return ret;
@@ -1122,6 +1177,7 @@ int prl_export_open(struct prl_archive *a, const struct prl_viewer *v,
 	/* the caller names the folder ($TMPDIR, read by the command line) */
 	if (!(x->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp")) ||
 	    !(x->buf = malloc(EXPORT_CHUNK)) || !(x->md = EVP_MD_CTX_new()) ||
+	    !(x->transcribers = json_object()) || !(x->contributors = json_object()) ||
 	    !(x->ent = archive_entry_new())) {
 		ret = -PRL_ENOMEM;
 		goto end;
@@ -1317,6 +1373,33 @@ static int step_clip(struct prl_export *x)
 	return ret;
 }
 
+static int by_string(const void *p, const void *q)
+{
+	return strcmp(*(const char *const *)p, *(const char *const *)q);
+}
+
+/* One "label: name" line of bag-info per name of set (sorted), leaving
+ * out those of except; a name is one line (no line breaks reach it). */
+static void add_credit(struct prl_buf *info, const char *label, json_t *set, json_t *except)
+{
+	const char **names;
+	const char *name;
+	size_t n = 0;
+	json_t *v;
+
+	if (!json_object_size(set) || !(names = malloc(json_object_size(set) * sizeof(*names))))
+		return;
+	json_object_foreach(set, name, v)
+	{
+		if (!json_object_get(except, name) && !strpbrk(name, "\r\n"))
+			names[n++] = name;
+	}
+	qsort(names, n, sizeof(*names), by_string);
+	for (size_t i = 0; i < n; i++)
+		prl_buf_addf(info, "%s: %s\n", label, names[i]);
+	free(names);
+}
+
 static int step_tail(struct prl_export *x)
 {
 	struct prl_buf info = PRL_BUF_INIT;
@@ -1343,6 +1426,8 @@ static int step_tail(struct prl_export *x)
 	if (x->hits_truncated)
 		prl_buf_addf(&info, "Internal-Sender-Identifier: concordance cut at %d matches\n",
 			     EXPORT_MAX_HITS);
+	add_credit(&info, "Transcriber", x->transcribers, x->contributors);
+	add_credit(&info, "Contributor", x->contributors, NULL);
 	ret = info.data ? put_memory(x, "bag-info.txt", info.data, info.len, 1) : -PRL_ENOMEM;
 	prl_buf_release(&info);
 	if (ret < 0)
@@ -1477,5 +1562,7 @@ void prl_export_free(struct prl_export *x)
 	free(x->route_slug);
 	json_decref(x->route);
 	prl_buf_release(&x->route_json);
+	json_decref(x->transcribers);
+	json_decref(x->contributors);
 	free(x);
 }

@@ -364,17 +364,6 @@ end:
 
 /* ---- listing ---- */
 
-/* The highest access level whose recordings v hears. */
-static int heard_level(const struct prl_viewer *v)
-{
-	int l = -1;
-
-	for (int i = PRL_ACCESS_PUBLIC; i <= PRL_ACCESS_PRIVATE; i++)
-		if (prl_access_decide(v, (enum prl_access)i) == PRL_SEE_ALL)
-			l = i;
-	return l;
-}
-
 /* The one author a listing is limited to, or 0: the viewer for anyone
  * but staff and for ?mine=1, else the account ?contributor= names (-1
  * when none has that login: nothing matches). */
@@ -412,7 +401,7 @@ static void bind_filter(sqlite3_stmt *st, const struct prl_viewer *v,
 	/* staff of an institution: its recordings only */
 	if (is_staff(v) && v->institution_id != 0 && !f->mine)
 		sqlite3_bind_int64(st, 6, v->institution_id);
-	sqlite3_bind_int(st, 7, heard_level(v));
+	sqlite3_bind_int(st, 7, archive_heard_level(v));
 	sqlite3_bind_int(st, 8, prl_access_sees_withheld(v));
 }
 
@@ -783,7 +772,20 @@ int prl_archive_contributor_json(struct prl_archive *a, const char *login, struc
 		prl_buf_release(&b);
 		return archive_sql_fail(a, "listing accepted proposals");
 	}
-	prl_buf_addstr(&b, "]}");
+	prl_buf_addch(&b, ']');
+	if (!(st = archive_stmt(a, ST_CONTRIBUTOR_NOTES))) {
+		prl_buf_release(&b);
+		return -PRL_ESQL;
+	}
+	archive_bind_text(st, 1, login);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		prl_buf_addf(&b, ",\"notes\":%lld}", (long long)sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		prl_buf_release(&b);
+		return archive_sql_fail(a, "counting accepted notes");
+	}
 	ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 	prl_buf_release(&b);
 	return ret;

@@ -289,6 +289,9 @@ static int write_recording(struct prl_archive *a, const struct prl_viewer *v, in
 		prl_buf_addstr(out, ",\"withheld\":");
 		if ((ret = archive_withheld_json(a, v, id, out)) < 0)
 			return ret;
+		prl_buf_addstr(out, ",\"progress\":");
+		if ((ret = archive_progress_of_recording(a, v, id, out)) < 0)
+			return ret;
 	} else if (with_tiers) {
 		prl_buf_addstr(out, ",\"tiers\":[]");
 	}

@@ -698,6 +698,13 @@ static const struct migration migrations[] = {
 	 "  after TEXT,"
 	 "  reverts INTEGER);"
 	 "CREATE INDEX parcours_history_slug ON parcours_history(slug, id);"},
+	{19,
+	 /* progress for the public (progress.c): the time covered by the
+	  * segments with text, and the segments still without (those of
+	  * automatic segmentation), are read from these indexes alone, in time
+	  * order per tier, never from the rows (whose text may be long) */
+	 "CREATE INDEX segments_spoken ON segments(tier_id, start_ms, end_ms) WHERE text <> '';"
+	 "CREATE INDEX segments_unspoken ON segments(tier_id, start_ms, end_ms) WHERE text = '';"},
 };
 
 int prl_archive_latest_schema(void)

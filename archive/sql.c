@@ -73,6 +73,17 @@
 	" AND (?8 IS NULL OR r.id IN (SELECT recording_id FROM recording_themes"                   \
 	"  WHERE theme_id = ?8) OR r.id IN (SELECT recording_id FROM segment_themes"               \
 	"  WHERE theme_id = ?8))"
+/* progress (ST_PROGRESS): the recordings counted, and a segment or
+ * proposal counts for whoever reads withheld spans (?4) or when it
+ * overlaps none */
+#define PROGRESS_SEGMENT_HEARD                                                                     \
+	"(?4 OR NOT " WITHHELD_OVERLAP_SQL("t.recording_id", "s.start_ms", "s.end_ms") ")"
+#define PROGRESS_PROPOSAL_HEARD                                                                    \
+	"(?4 OR NOT " WITHHELD_OVERLAP_SQL("q.recording_id", "q.start_ms", "q.end_ms") ")"
+#define PROGRESS_RECORDINGS                                                                        \
+	"r.deleted_at IS NULL AND r.access <= ?1"                                                  \
+	" AND (?2 IS NULL OR c.name = ?2 OR CAST(c.id AS TEXT) = ?2) AND (?3 IS NULL OR r.id = "   \
+	"?3)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -809,7 +820,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RECORDING_CONTRIBUTORS] =
 		"SELECT u.credit_name, u.login FROM users u WHERE u.credit_name IS NOT NULL"
 		" AND NOT u.suspended AND EXISTS (SELECT 1 FROM proposals p WHERE p.user_id = u.id"
-		" AND p.recording_id = ?1 AND p.status = 'accepted' AND p.kind != 'note')"
+		" AND p.recording_id = ?1 AND p.status = 'accepted')"
 		" ORDER BY u.credit_name",
 	/* background jobs: the outcome is written once, by the worker */
 	[ST_JOB_ADD] = "INSERT INTO jobs(kind, recording_id, params, created_by)"
@@ -970,6 +981,44 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " '(machine, not reviewed)', '(machine, reviewed)') WHERE id = ?1 AND"
 			   " origin IS NOT NULL AND NOT EXISTS (SELECT 1 FROM segments s"
 			   " WHERE s.tier_id = ?1 AND s.origin IS NOT NULL)",
+	/* progress (progress.c): per recording heard (?1 the highest level,
+	 * ?2 a collection's name or id, ?3 one recording, ?4 1 when withheld spans
+	 * count), by id: id, title, collection, place, duration, 0, 0 (the
+	 * time covered, which progress.c adds from ST_PROGRESS_SEGMENTS),
+	 * pending proposals, machine segments without text.  The segments with
+	 * text are read from their own index (schema 19), which the planner
+	 * would otherwise pass over for the tier's, reading every row */
+	[ST_PROGRESS] =
+		"SELECT r.id, r.title, c.name, p.name, ifnull(r.duration_ms, 0), 0, 0,"
+		" (SELECT count(*) FROM proposals q WHERE q.recording_id = r.id"
+		" AND q.status = 'pending' AND q.kind != 'note' AND " PROGRESS_PROPOSAL_HEARD "),"
+		" (SELECT count(*) FROM tiers t CROSS JOIN segments s ON s.tier_id = t.id"
+		" WHERE t.recording_id = r.id AND t.type = 'transcription' AND s.text = ''"
+		" AND " PROGRESS_SEGMENT_HEARD ")"
+		" FROM recordings r LEFT JOIN collections c ON c.id = r.collection_id"
+		" LEFT JOIN places p ON p.id = r.place_id WHERE " PROGRESS_RECORDINGS
+		" ORDER BY r.id",
+	/* the segments with text of the same recordings, one recording's after
+	 * another (the tiers of each, each in time order): recording, 1 for a
+	 * translation tier, start, end */
+	[ST_PROGRESS_SEGMENTS] =
+		"SELECT r.id, t.type = 'translation', s.start_ms, s.end_ms FROM recordings r"
+		" LEFT JOIN collections c ON c.id = r.collection_id"
+		" CROSS JOIN tiers t ON t.recording_id = r.id"
+		" CROSS JOIN segments s INDEXED BY segments_spoken ON s.tier_id = t.id"
+		" WHERE " PROGRESS_RECORDINGS " AND t.type IN ('transcription', 'translation')"
+		" AND s.text <> '' AND s.end_ms > s.start_ms AND " PROGRESS_SEGMENT_HEARD,
+	/* a contributor's accepted notes (I recognise this speaker, this
+	 * place) where an anonymous visitor may read: counted, their text is
+	 * for staff (it may name a speaker the archive keeps anonymous) */
+	[ST_CONTRIBUTOR_NOTES] =
+		"SELECT count(*) FROM proposals p JOIN recordings r ON r.id = p.recording_id"
+		" JOIN users u ON u.id = p.user_id WHERE u.login = ?1 AND p.status = 'accepted'"
+		" AND p.kind = 'note' AND r.access = 0 AND r.deleted_at IS NULL",
+	/* every account for 'user list' (accounts.c): never the e-mail */
+	[ST_USERS_LIST] = "SELECT u.login, u.role, i.short, ifnull(u.display_name, u.login),"
+			  " u.credit_name, u.suspended, u.created_at FROM users u"
+			  " LEFT JOIN institutions i ON i.id = u.institution_id ORDER BY u.login",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -252,8 +252,9 @@ int prl_archive_user_add_to(struct prl_archive *a, const char *login, enum prl_r
 		return archive_fail(a, -PRL_EINVAL,
 				    "a login is 1 to %d letters, digits, '.', '_', '-' or '@'",
 				    PRL_LOGIN_MAX);
-	if (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN)
-		return archive_fail(a, -PRL_EINVAL, "a role is admin, annotator or researcher");
+	if (role != PRL_ROLE_CONTRIBUTOR && (role < PRL_ROLE_RESEARCHER || role > PRL_ROLE_ADMIN))
+		return archive_fail(a, -PRL_EINVAL,
+				    "a role is admin, annotator, researcher or contributor");
 	if (institution &&
 	    (ret = archive_institution_find(a, institution, &institution_id, NULL)) < 0)
 		return ret;
@@ -362,25 +363,38 @@ end:
 	return ret;
 }
 
-/* Failures within the window for the key of statement sid; *oldest is
- * when the oldest of them happened. */
-static int count_failures(struct prl_archive *a, enum stmt_id sid, const char *key, int64_t now,
-			  int64_t *n, int64_t *oldest)
+int archive_window_full(struct prl_archive *a, enum stmt_id count, const char *key, int64_t now,
+			int64_t window_s, int64_t limit, int64_t *until)
 {
-	sqlite3_stmt *st = archive_stmt(a, sid);
+	sqlite3_stmt *st = archive_stmt(a, count);
+	int64_t n, oldest;
 
 	if (!st)
 		return -PRL_ESQL;
 	archive_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, now - PRL_LOGIN_WINDOW_S);
+	sqlite3_bind_int64(st, 2, now - window_s);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return archive_sql_fail(a, "counting failed logins");
+		return archive_sql_fail(a, "counting recent attempts");
 	}
-	*n = sqlite3_column_int64(st, 0);
-	*oldest = sqlite3_column_int64(st, 1);
+	n = sqlite3_column_int64(st, 0);
+	oldest = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	return 0;
+	if (n < limit)
+		return 0;
+	if (until && oldest + window_s > *until)
+		*until = oldest + window_s;
+	return 1;
+}
+
+int archive_window_prune(struct prl_archive *a, enum stmt_id prune, int64_t now, int64_t window_s)
+{
+	sqlite3_stmt *st = archive_stmt(a, prune);
+
+	if (!st)
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, now - window_s);
+	return archive_step_done(a, st, "forgetting old attempts");
 }
 
 static void random_token(char out[PRL_TOKEN_CHARS + 1], unsigned char raw[32])
@@ -454,30 +468,27 @@ static void dummy_init(void)
 static int reserve_attempt(struct prl_archive *a, const char *login, const char *addr, int64_t now,
 			   int *retry_after_s)
 {
-	int64_t n_login = 0, n_addr = 0, old_login = 0, old_addr = 0, until = 0;
+	int64_t until = 0;
 	sqlite3_stmt *st;
-	int ret;
+	int ret, by_login, by_addr;
 
 	if ((ret = archive_begin(a)) < 0)
 		return ret;
-	if ((ret = count_failures(a, ST_FAILURES_BY_LOGIN, login, now, &n_login, &old_login)) < 0 ||
-	    (ret = count_failures(a, ST_FAILURES_BY_ADDR, addr, now, &n_addr, &old_addr)) < 0)
+	if ((ret = by_login =
+		     archive_window_full(a, ST_FAILURES_BY_LOGIN, login, now, PRL_LOGIN_WINDOW_S,
+					 PRL_LOGIN_FAILS_PER_ACCOUNT, &until)) < 0 ||
+	    (ret = by_addr =
+		     archive_window_full(a, ST_FAILURES_BY_ADDR, addr, now, PRL_LOGIN_WINDOW_S,
+					 PRL_LOGIN_FAILS_PER_ADDR, &until)) < 0)
 		goto end;
-	if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT || n_addr >= PRL_LOGIN_FAILS_PER_ADDR) {
-		if (n_login >= PRL_LOGIN_FAILS_PER_ACCOUNT)
-			until = old_login + PRL_LOGIN_WINDOW_S;
-		if (n_addr >= PRL_LOGIN_FAILS_PER_ADDR && old_addr + PRL_LOGIN_WINDOW_S > until)
-			until = old_addr + PRL_LOGIN_WINDOW_S;
+	if (by_login || by_addr) {
 		if (retry_after_s)
 			*retry_after_s = until > now ? (int)(until - now) : 1;
 		ret = archive_fail(a, -PRL_ELIMIT, "too many failed logins; try again later");
 		goto end;
 	}
 	ret = -PRL_ESQL;
-	if (!(st = archive_stmt(a, ST_FAILURES_PRUNE)))
-		goto end;
-	sqlite3_bind_int64(st, 1, now - PRL_LOGIN_WINDOW_S);
-	if (archive_step_done(a, st, "forgetting old failures") < 0)
+	if (archive_window_prune(a, ST_FAILURES_PRUNE, now, PRL_LOGIN_WINDOW_S) < 0)
 		goto end;
 	if (!(st = archive_stmt(a, ST_FAILURE_ADD)))
 		goto end;

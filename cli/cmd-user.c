@@ -17,6 +17,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 #define PW_BUF (PRL_PASSWORD_MAX + 2)
@@ -98,7 +100,8 @@ static int get_password(const char *file, char *pw, size_t size)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: parlers [-d DIR] user add LOGIN [--role admin|annotator|researcher]\n"
+		"usage: parlers [-d DIR] user add LOGIN [--role "
+		"admin|annotator|researcher|contributor]\n"
 		"                                [--institution SHORT] [--password-file F]\n"
 		"       parlers [-d DIR] user passwd LOGIN [--role ROLE] [--password-file F]\n"
 		"       parlers [-d DIR] user role LOGIN --role ROLE\n"
@@ -107,7 +110,8 @@ static void usage(FILE *f)
 		"       parlers [-d DIR] user revoke LOGIN\n"
 		"       parlers [-d DIR] user add-batch PREFIX N [--role ROLE] [--institution "
 		"SHORT]\n"
-		"       parlers [-d DIR] user suspend LOGIN\n\n"
+		"       parlers [-d DIR] user suspend LOGIN\n"
+		"       parlers [-d DIR] user list [--json]\n\n"
 		"Accounts for the web pages. Roles: researcher (hears and reads restricted\n"
 		"recordings), annotator (also sees private ones and edits transcripts),\n"
 		"admin (the same, and administers). The default role is researcher.\n"
@@ -125,7 +129,10 @@ static void usage(FILE *f)
 		"'add-batch' makes accounts PREFIX-1 ... PREFIX-N for a workshop (role\n"
 		"contributor by default: proposes transcriptions, hears what anyone hears)\n"
 		"and prints each with a one-time password. 'suspend' stops an account from\n"
-		"signing in, ends its sessions and removes its pending proposals.\n",
+		"signing in, ends its sessions and removes its pending proposals.\n"
+		"A contributor (also 'add --role contributor') proposes texts that staff\n"
+		"review and hears what anyone hears. 'list' prints every account with its\n"
+		"role, institution and whether it is suspended (never an e-mail address).\n",
 		PRL_PASSWORD_MIN, PRL_PASSWORD_MAX);
 }
 
@@ -206,6 +213,45 @@ static int user_suspend(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
+/* parlers user list [--json]: one line per account, or the JSON object. */
+static int user_list(struct cli *c, int argc, char **argv)
+{
+	struct prl_buf b = PRL_BUF_INIT;
+	struct prl_archive *a = NULL;
+	json_t *root, *e;
+	size_t i;
+	int json = 0, ret = 0;
+
+	for (int k = 2; k < argc; k++) {
+		if (!strcmp(argv[k], "--json"))
+			json = 1;
+		else
+			return cli_usage_error("user", "list: unexpected argument '%s'", argv[k]);
+	}
+	if (cli_open(c, 0, &a))
+		return EXIT_WORK_FAILED;
+	if (prl_archive_users_json(a, &b) < 0) {
+		ret = cli_error("user list: %s", prl_archive_errmsg(a));
+	} else if (json) {
+		printf("%s\n", prl_buf_str(&b));
+	} else if ((root = json_loadb(b.data, b.len, 0, NULL))) {
+		json_array_foreach(json_object_get(root, "users"), i, e)
+		{
+			const char *inst = json_string_value(json_object_get(e, "institution"));
+
+			printf("%s\t%s\t%s%s\n", json_string_value(json_object_get(e, "login")),
+			       json_string_value(json_object_get(e, "role")), inst ? inst : "-",
+			       json_is_true(json_object_get(e, "suspended")) ? "\tsuspended" : "");
+		}
+		json_decref(root);
+	} else {
+		ret = cli_error("user list: out of memory");
+	}
+	prl_buf_release(&b);
+	prl_archive_close(a);
+	return ret;
+}
+
 int cmd_user(struct cli *c, int argc, char **argv)
 {
 	const char *verb, *login = NULL, *file = NULL, *role_s = NULL, *institution = NULL;
@@ -224,6 +270,8 @@ int cmd_user(struct cli *c, int argc, char **argv)
 		return user_add_batch(c, argc, argv);
 	if (!strcmp(verb, "suspend"))
 		return user_suspend(c, argc, argv);
+	if (!strcmp(verb, "list"))
+		return user_list(c, argc, argv);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--role") && i + 1 < argc)
 			role_s = argv[++i];
@@ -259,9 +307,12 @@ int cmd_user(struct cli *c, int argc, char **argv)
 				       "'%s': a login is 1 to %d letters, digits, '.', '_', "
 				       "'-' or '@'",
 				       login, PRL_LOGIN_MAX);
-	if (role_s && (role = prl_role_parse(role_s)) < 0)
-		return cli_usage_error("user", "'%s': the role is admin, annotator or researcher",
-				       role_s);
+	/* a contributor's role is below anonymous: it parses as no role */
+	if (role_s && !strcmp(verb, "add") && !strcmp(role_s, "contributor"))
+		role = PRL_ROLE_CONTRIBUTOR;
+	else if (role_s && (role = prl_role_parse(role_s)) < 0)
+		return cli_usage_error("user", "'%s': the role is admin, annotator or researcher%s",
+				       role_s, strcmp(verb, "add") ? "" : " or contributor");
 	if (!strcmp(verb, "role") && role < 0)
 		return cli_usage_error("user", "role: --role is expected");
 	if (!strcmp(verb, "del") && (role_s || file))
@@ -294,7 +345,7 @@ int cmd_user(struct cli *c, int argc, char **argv)
 		prl_buf_release(&b);
 	} else if (!strcmp(verb, "add"))
 		ret = prl_archive_user_add_to(a, login,
-					      role < 0 ? PRL_ROLE_RESEARCHER : (enum prl_role)role,
+					      !role_s ? PRL_ROLE_RESEARCHER : (enum prl_role)role,
 					      pw, institution);
 	else if (!strcmp(verb, "del"))
 		ret = prl_archive_user_del(a, login);

@@ -50,6 +50,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_MAP] = "map.html",
 	[WEB_TPL_ROUTE_EDIT] = "route-edit.html",
 	[WEB_TPL_UPLOAD] = "upload.html",
+	[WEB_TPL_HELP_TRANSCRIBE] = "help-transcribe.html",
 };
 
 static const struct web_asset *find_asset(const char *name)

@@ -351,42 +351,43 @@ enum MHD_Result web_api_proposals(struct web_request *r, const struct web_params
 	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
 }
 
-enum MHD_Result web_api_proposal_accept(struct web_request *r, const struct web_params *p)
+/* The archive's review of proposal p->id by the viewer, with the body's
+ * optional string key (accept's text, decline's message). */
+typedef int review_fn(struct prl_archive *a, const struct prl_viewer *v, int64_t pid,
+		      const char *value, struct prl_buf *out);
+
+static enum MHD_Result review(struct web_request *r, const struct web_params *p, const char *key,
+			      review_fn *fn)
 {
-	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_buf out = PRL_BUF_INIT, msg = PRL_BUF_INIT;
 	struct prl_archive *a;
 	enum MHD_Result res;
-	const char *text = NULL;
+	const char *value = NULL;
 	json_t *o = NULL;
 	int ret;
 
 	if (r->body.len && !(o = web_body_object(r, &res)))
 		return res;
-	if (o && get_str(o, "text", &text) < 0)
-		return bad(r, o, "text: a string is expected");
+	if (o && get_str(o, key, &value) < 0) {
+		prl_buf_addf(&msg, "%s: a string is expected", key);
+		res = bad(r, o, prl_buf_str(&msg));
+		prl_buf_release(&msg);
+		return res;
+	}
 	if (!(a = take_archive(r, o, &res)))
 		return res;
-	ret = prl_archive_proposal_accept(a, &r->viewer, p->id, text, &out);
+	ret = fn(a, &r->viewer, p->id, value, &out);
 	return answer(r, a, o, ret, MHD_HTTP_OK, &out, 0);
+}
+
+enum MHD_Result web_api_proposal_accept(struct web_request *r, const struct web_params *p)
+{
+	return review(r, p, "text", prl_archive_proposal_accept);
 }
 
 enum MHD_Result web_api_proposal_decline(struct web_request *r, const struct web_params *p)
 {
-	struct prl_buf out = PRL_BUF_INIT;
-	struct prl_archive *a;
-	enum MHD_Result res;
-	const char *message = NULL;
-	json_t *o = NULL;
-	int ret;
-
-	if (r->body.len && !(o = web_body_object(r, &res)))
-		return res;
-	if (o && get_str(o, "message", &message) < 0)
-		return bad(r, o, "message: a string is expected");
-	if (!(a = take_archive(r, o, &res)))
-		return res;
-	ret = prl_archive_proposal_decline(a, &r->viewer, p->id, message, &out);
-	return answer(r, a, o, ret, MHD_HTTP_OK, &out, 0);
+	return review(r, p, "message", prl_archive_proposal_decline);
 }
 
 /* ---- credit ---- */
@@ -422,6 +423,103 @@ enum MHD_Result web_api_recording_contributors(struct web_request *r, const stru
 	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
 }
 
+/* ---- progress for the public ---- */
+
+/* Keys of the server's cache for the figures of the whole archive (per
+ * role) and for the help list (one per page of it): below the featured
+ * recordings' keys (pages.c), below every recording id. */
+#define PROGRESS_KEY (-((int64_t)1 << 41))
+#define HELP_KEY(offset, limit) (-((int64_t)1 << 42) - (offset)*256 - (limit))
+#define HELP_CACHED_OFFSETS ((int64_t)1 << 30)
+
+/* What an answer is built from: the request's collection and page. */
+struct progress_args {
+	const struct prl_viewer *viewer;
+	const char *collection; /* NULL: the whole archive */
+	int64_t limit, offset;	/* the help list's page */
+};
+
+typedef int progress_build(struct prl_archive *a, const struct progress_args *q,
+			   struct prl_buf *out);
+
+static int progress_json(struct prl_archive *a, const struct progress_args *q, struct prl_buf *out)
+{
+	return prl_archive_progress_json(a, q->viewer, q->collection, out);
+}
+
+static int help_json(struct prl_archive *a, const struct progress_args *q, struct prl_buf *out)
+{
+	return prl_archive_help_transcribe_json(a, q->collection, q->limit, q->offset, out);
+}
+
+/* The answer build gives, kept in the server's cache under key and role
+ * while the archive has not changed (the figures walk every segment heard):
+ * only for the whole archive, and never for a viewer answered apart (a
+ * researcher granted one institution or none) unless role says the answer
+ * is the same for everyone. */
+static int cached(struct web_request *r, struct prl_archive *a, const struct progress_args *q,
+		  int64_t key, int role, progress_build *build, struct prl_buf *out)
+{
+	struct web_cache *c = &r->srv->cache;
+	uint64_t sig = web_cache_signature(c);
+	int keep = !q->collection &&
+		   (role != (int)r->viewer.role || prl_access_by_role(&r->viewer)),
+	    ret;
+	struct prl_buf b = PRL_BUF_INIT;
+	struct web_blob *blob;
+
+	if (keep && (blob = web_cache_get(c, key, role, sig))) {
+		ret = prl_buf_add(out, blob->data, blob->len);
+		web_blob_unref(blob);
+		return ret;
+	}
+	if ((ret = build(a, q, &b)) == 0 && keep && (blob = web_blob_new(prl_buf_str(&b), b.len))) {
+		web_cache_put(c, key, role, sig, blob);
+		web_blob_unref(blob);
+	}
+	if (ret == 0)
+		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
+	return ret;
+}
+
+enum MHD_Result web_api_progress(struct web_request *r, const struct web_params *p)
+{
+	struct progress_args q = {&r->viewer, arg_or_null(r, "collection"), 0, 0};
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int ret;
+
+	(void)p;
+	if (!(a = take_archive(r, NULL, &res)))
+		return res;
+	ret = cached(r, a, &q, PROGRESS_KEY, (int)r->viewer.role, progress_json, &out);
+	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
+}
+
+enum MHD_Result web_api_help_transcribe(struct web_request *r, const struct web_params *p)
+{
+	struct progress_args q = {&r->viewer, arg_or_null(r, "collection"), 0, 0};
+	struct prl_buf out = PRL_BUF_INIT;
+	struct prl_archive *a;
+	enum MHD_Result res;
+	int ret;
+
+	(void)p;
+	if (arg_int(r, "limit", &q.limit) < 0 || arg_int(r, "offset", &q.offset) < 0)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				      "limit and offset are whole numbers");
+	if (q.limit > 200 || q.offset >= HELP_CACHED_OFFSETS)
+		return web_error_json(r, MHD_HTTP_BAD_REQUEST,
+				      "limit is 1 to 200, offset less than 2^30");
+	if (!(a = take_archive(r, NULL, &res)))
+		return res;
+	/* what an anonymous visitor gets, whoever asks: one answer for all */
+	ret = cached(r, a, &q, HELP_KEY(q.offset, q.limit), PRL_ROLE_ANONYMOUS, help_json, &out);
+	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
+}
+
 /* ---- pages ---- */
 
 enum MHD_Result web_page_signup(struct web_request *r, const struct web_params *p)
@@ -442,6 +540,13 @@ enum MHD_Result web_page_review(struct web_request *r, const struct web_params *
 {
 	(void)p;
 	return web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_REVIEW, NULL, NULL);
+}
+
+/* The page is the same for everyone; its script asks the list. */
+enum MHD_Result web_page_help_transcribe(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_HELP_TRANSCRIBE, NULL, NULL);
 }
 
 enum MHD_Result web_page_contributor(struct web_request *r, const struct web_params *p)

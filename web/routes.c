@@ -245,6 +245,10 @@ static const struct web_route routes[] = {
 	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
 	{WEB_POST, "/api/recordings/{id}/align", web_api_recording_align, WEB_JSON, WRITE,
 	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
+	/* progress for the public: only what the viewer hears is counted */
+	{WEB_GET, "/help-transcribe", web_page_help_transcribe, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/progress", web_api_progress, WEB_JSON, 0, 0, 0},
+	{WEB_GET, "/api/help-transcribe", web_api_help_transcribe, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -264,9 +268,8 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } method_names[] = {
-	{WEB_GET, "GET"},     {WEB_GET, "HEAD"},      {WEB_POST, "POST"},
-	{WEB_PATCH, "PATCH"}, {WEB_DELETE, "DELETE"}, {WEB_PUT, "PUT"},
-	{WEB_OPTIONS, "OPTIONS"},
+	{WEB_GET, "GET"},	{WEB_GET, "HEAD"}, {WEB_POST, "POST"},	     {WEB_PATCH, "PATCH"},
+	{WEB_DELETE, "DELETE"}, {WEB_PUT, "PUT"},  {WEB_OPTIONS, "OPTIONS"},
 };
 
 enum match {

@@ -92,6 +92,7 @@ enum web_template {
 	WEB_TPL_MAP,
 	WEB_TPL_ROUTE_EDIT,
 	WEB_TPL_UPLOAD,
+	WEB_TPL_HELP_TRANSCRIBE,
 	WEB_NTEMPLATES
 };
 
@@ -548,6 +549,8 @@ web_handler web_page_map, web_api_map, web_api_map_place;
 web_handler web_edit_tier_accept, web_edit_segment_accept;
 /* speech.c: a segmentation or an alignment queued as a background job */
 web_handler web_api_recording_segment, web_api_recording_align;
+/* proposals.c: progress for the public, the recordings that need help */
+web_handler web_api_progress, web_api_help_transcribe, web_page_help_transcribe;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,

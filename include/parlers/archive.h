@@ -1219,6 +1219,10 @@ void prl_passwords_free(char **passwords, int n); /* accepts NULL */
  * pending proposals are removed, in one transaction; *removed (when not
  * NULL) gets how many.  -PRL_ENOTFOUND. */
 int prl_archive_user_suspend(struct prl_archive *a, const char *login, int64_t *removed);
+/* {users: [{login, role, institution, display_name, credit_name,
+ * suspended, created_at}]} of every account, by login, appended to out
+ * (for the command line: never an e-mail address). */
+int prl_archive_users_json(struct prl_archive *a, struct prl_buf *out);
 
 struct prl_proposal_limits {
 	int per_hour;	 /* proposals per account per hour; 0: PRL_PROPOSALS_PER_HOUR */
@@ -1284,12 +1288,14 @@ int prl_archive_proposal_decline(struct prl_archive *a, const struct prl_viewer 
 				 const char *message, struct prl_buf *out);
 
 /* {login, name, accepted: [{id, recording_id, recording_title, kind,
- * start_ms, end_ms, text, reviewed_at}]} of a contributor who opted in to
- * credit, listing only what an anonymous visitor may read.  -PRL_ENOTFOUND
+ * start_ms, end_ms, text, reviewed_at}], notes} of a contributor who opted
+ * in to credit, listing only what an anonymous visitor may read (notes:
+ * how many of their notes on speakers and places were accepted, counted,
+ * never shown).  -PRL_ENOTFOUND
  * for anyone else. */
 int prl_archive_contributor_json(struct prl_archive *a, const char *login, struct prl_buf *out);
-/* The credit names of the contributors whose proposals on recording id
- * were accepted (opted in only), as a JSON array of strings appended to
+/* The credit names of the contributors whose proposals (notes too) on
+ * recording id were accepted (opted in only), as a JSON array of strings appended to
  * out. */
 int prl_archive_recording_contributors_json(struct prl_archive *a, int64_t id, struct prl_buf *out);
 
@@ -1451,5 +1457,21 @@ int prl_upload_may_deposit(struct prl_archive *a, const struct prl_viewer *v,
  */
 int prl_upload_ingest(struct prl_archive *a, int64_t id, const char *sidecar_json, int64_t annot_id,
 		      const struct prl_ingest_opts *opts, struct prl_ingest_result *res);
+/* ---- progress for the public (progress.c) ---- */
+
+/* {collection, recordings, duration_ms, transcribed_ms, translated_ms,
+ * transcribed, translated, pending, untranscribed_segments} of collection
+ * (NULL: the whole archive, with "collections": [{name, ...}] besides),
+ * counting only what viewer v hears; transcribed and translated are
+ * shares of the duration (0 to 1).  Appended to out.  -PRL_ENOTFOUND for
+ * a collection v hears nothing of. */
+int prl_archive_progress_json(struct prl_archive *a, const struct prl_viewer *v,
+			      const char *collection, struct prl_buf *out);
+/* {total, offset, recordings: [{id, title, collection, place, progress}]}:
+ * the public recordings not fully transcribed (of collection, when not
+ * NULL), least transcribed first, limit (0: 24; at most 200) from offset.
+ * What an anonymous visitor hears, whoever asks.  Appended to out. */
+int prl_archive_help_transcribe_json(struct prl_archive *a, const char *collection, int64_t limit,
+				     int64_t offset, struct prl_buf *out);
 
 #endif

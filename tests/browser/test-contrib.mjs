@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Contributions in a real Chromium: a visitor opens a contributor account
-// on /signup (the licence checkbox, the hidden trap left empty), proposes a
-// text for a segment from the recording page, an annotator reviews it on
+// Contributions in a real Chromium: a visitor finds the recording on
+// /help-transcribe (its progress, a "Proposer" link that invites them to
+// sign in), opens a contributor account on /signup (the licence checkbox,
+// the hidden trap left empty), follows the link back and proposes a text
+// for a segment (the progress line counts it awaiting review), an annotator reviews it on
 // /review (the word diff, the keyboard: a accepts), the contributor sees it
 // accepted and the recording page and /contributors/{login} credit them.
 // Screenshots go to tests/browser/out/.  TAP on stdout.
@@ -37,11 +39,24 @@ async function main() {
   if (!ok(server.up, 'the server starts', server.errors())) return;
   browser = await launchChromium();
 
-  // the visitor signs up
+  // the visitor looks for something to transcribe
   const visitor = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   const v = await visitor.newPage();
   const errors = [];
   v.on('pageerror', (e) => errors.push(String(e)));
+  await v.goto(server.base + '/');
+  await v.click('header.site a[href="/help-transcribe"]');
+  ok(await waitFor(() => v.isVisible('#ht-1'), 10000), 'the header leads to the help list, which lists the recording');
+  ok(/\d+\s?%/.test(await v.textContent('#ht-1 .progress-line')), 'with its progress', await v.textContent('#ht-1'));
+  ok(await waitFor(async () => (await v.$$('#ht-collections tbody tr')).length === 1, 5000), 'and the collections\' progress');
+  await v.screenshot({ path: path.join(OUT, 'contrib-help.png'), fullPage: true });
+  await v.click('#ht-1 a.button');
+  ok(await waitFor(() => v.isVisible('#pr-invite'), 10000), 'Proposer leads a visitor to an invitation to sign in');
+  ok(new URL(v.url()).hash === '#propose', 'at the proposal form\'s place', v.url());
+  ok(await v.isVisible('#rec-progress'), 'the recording page shows its progress');
+  await v.screenshot({ path: path.join(OUT, 'contrib-invite.png'), fullPage: true });
+
+  // signs up
   await v.goto(server.base + '/signup');
   ok((await v.textContent('#su-licence-text')).includes('CC BY-SA 4.0'), 'the sign-up page names the licence');
   ok(await v.$eval('#su-website', (e) => e.getBoundingClientRect().right < 0), 'the trap field is off the screen');
@@ -55,15 +70,20 @@ async function main() {
   ok(await waitFor(() => v.isVisible('#signup-done'), 10000), 'the account is opened and signed in',
     await v.textContent('#signup-error'));
 
-  // proposes on the first segment
-  await v.goto(server.base + '/recordings/1');
-  ok(await waitFor(() => v.isVisible('#propose'), 10000), 'the recording page offers to propose');
+  // proposes on the first segment, from the help list
+  await v.goto(server.base + '/help-transcribe');
+  ok(await waitFor(() => v.isVisible('#ht-1 a.button'), 10000), 'back on the help list');
+  await v.click('#ht-1 a.button');
+  ok(await waitFor(() => v.isVisible('#pr-form'), 10000), 'the recording page offers to propose');
   const first = await v.$eval('#pr-segment option', (o) => o.value);
   await v.selectOption('#pr-segment', first);
   await v.fill('#pr-text', "Ch'est dans chutte mézoun-là que j'sis nè");
   await v.click('#pr-send');
   ok(await waitFor(async () => (await v.$$('#pr-mine li')).length === 1, 10000), 'the proposal shows among mine');
   ok((await v.$$('#pr-mine li .status-pending')).length === 1, 'as pending');
+  await v.reload();
+  ok(await waitFor(async () => / 1 /.test((await v.textContent('#rec-progress').catch(() => '')) || ''), 10000),
+    'the progress line counts one proposal awaiting review', await v.textContent('#rec-progress').catch(() => ''));
   await v.screenshot({ path: path.join(OUT, 'contrib-proposed.png'), fullPage: true });
 
   // the annotator reviews
@@ -95,6 +115,9 @@ async function main() {
   ok(await waitFor(async () => (await v.$$('#co-list li')).length === 1, 5000), 'the contributor page lists the accepted work');
   ok((await v.textContent('h1')) === 'Marie Lebas', 'under the credit name');
   await v.screenshot({ path: path.join(OUT, 'contrib-credit.png'), fullPage: true });
+  await v.goto(server.base + '/help-transcribe');
+  ok(await waitFor(async () => /\b0 /.test((await v.textContent('#ht-1 .progress-line').catch(() => '')) || ''), 10000),
+    'after review, nothing awaits review on the help list', await v.textContent('#ht-1').catch(() => ''));
   ok(errors.length === 0, 'no script error on any page', errors);
 }
 

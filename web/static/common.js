@@ -150,5 +150,14 @@ const PRL = (() => {
   }
   accountItem();
 
-  return { t, el, pageData, clock, date, getJSON, lang, signedIn, signedInBefore };
+  // A progress object ({transcribed, translated, pending, ...}) as an
+  // element: a bar of the transcribed share and one line of words.
+  function progress(p, id) {
+    const pct = (x) => Math.round((x || 0) * 100);
+    const bar = el('progress', { max: '100', value: String(pct(p.transcribed)), 'aria-hidden': 'true' });
+    return el('p', { class: 'progress-line', id }, bar, ' ',
+      t('progress_line', { transcribed: pct(p.transcribed), translated: pct(p.translated), pending: p.pending || 0 }));
+  }
+
+  return { t, el, pageData, clock, date, getJSON, lang, signedIn, signedInBefore, progress };
 })();

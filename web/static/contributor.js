@@ -11,7 +11,8 @@
   const $ = (id) => document.getElementById(id);
   $('co-name').textContent = d.name;
   document.title = d.name + ' · ' + document.title.split(' · ').slice(1).join(' · ');
-  $('co-count').textContent = t('co_count', { n: d.accepted.length });
+  $('co-count').textContent = t('co_count', { n: d.accepted.length }) +
+    (d.notes ? ' · ' + t('co_notes', { n: d.notes }) : '');
   for (const p of d.accepted) {
     const href = '/recordings/' + p.recording_id + '#t=' + (p.start_ms / 1000) + ',' + (p.end_ms / 1000);
     $('co-list').append(el('li', { class: 'co-item' },

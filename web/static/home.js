@@ -95,7 +95,18 @@
         el('a', { href: '/institutions/' + encodeURIComponent(i.short) }, i.name))));
   }
 
+  // a collection's page: how far its transcription has come
+  async function collectionProgress(f) {
+    const old = document.getElementById('collection-progress');
+    if (old) old.remove();
+    if (!f.collection) return;
+    let p;
+    try { p = await getJSON('/api/progress?collection=' + encodeURIComponent(f.collection)); } catch (err) { return; }
+    count.after(PRL.progress(p, 'collection-progress'));
+  }
+
   function renderList(list, f) {
+    collectionProgress(f);
     results.replaceChildren(...(list.recordings || []).map(card));
     const total = list.total || 0;
     if (!total) {

@@ -29,6 +29,23 @@
     host.append(p);
   }
 
+  // how far the transcript has come, as the visitor hears it
+  function progress() {
+    if (!rec.progress || !rec.progress.duration_ms) return;
+    host.append(PRL.progress(rec.progress, 'rec-progress'));
+  }
+
+  // a visitor: where to go to help (the help list links here, #propose)
+  function invite() {
+    const tiers = (rec.tiers || []).filter((x) => x.segments && x.segments.length);
+    if (!tiers.length) return;
+    host.append(el('section', { class: 'propose', id: 'propose', 'aria-labelledby': 'pr-h' },
+      el('h2', { id: 'pr-h' }, t('pr_title')),
+      el('p', { id: 'pr-invite' }, t('pr_signin_to_help'), ' ',
+        el('a', { href: '/login?next=' + encodeURIComponent(location.pathname + '#propose') }, t('nav_signin')), ' · ',
+        el('a', { href: '/signup' }, t('pr_open_account')))));
+  }
+
   async function me() {
     if (!PRL.signedInBefore()) return null;
     try {
@@ -48,7 +65,8 @@
   }
 
   async function form(who) {
-    if (!who || who.role === 'annotator' || who.role === 'admin') return; // staff edit directly
+    if (!who) { invite(); return; }
+    if (who.role === 'annotator' || who.role === 'admin') return; // staff edit directly
     const tiers = (rec.tiers || []).filter((x) => x.segments && x.segments.length);
     if (!tiers.length) return;
     const select = el('select', { id: 'pr-segment' });
@@ -107,6 +125,9 @@
     });
   }
 
+  progress();
   credit();
-  me().then(form);
+  me().then(form).then(() => {
+    if (location.hash === '#propose' && document.getElementById('propose')) document.getElementById('propose').scrollIntoView();
+  });
 })();
