@@ -67,6 +67,10 @@ async function main() {
   page.on('response', async (resp) => {
     const u = new URL(resp.url());
     if (u.origin !== server.base || !resp.ok()) return;
+    // the public embed's own page and what it loads, not the second frame's 404 page
+    let frameUrl = '';
+    try { frameUrl = resp.frame().url(); } catch (e) { frameUrl = ''; }
+    if (u.pathname !== `/embed/${pub.id}` && !frameUrl.includes(`/embed/${pub.id}`)) return;
     const len = Number((await resp.allHeaders())['content-length'] || 0);
     if (u.pathname.startsWith('/embed/')) weight.doc += len;
     else if (u.pathname.endsWith('.js')) weight.js += len;
