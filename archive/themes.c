@@ -286,6 +286,21 @@ static int filter_resolve(struct prl_archive *a, const struct prl_map_filter *f,
 	return 0;
 }
 
+/* The opening of a recording in a list (a theme's, a place's voices):
+ * {"id", "title", "date", "duration_ms", "variety" from columns 0 to 4 of
+ * st, after a comma unless it is the first; the caller adds the rest. */
+static void voice_head(struct prl_buf *b, sqlite3_stmt *st, int first)
+{
+	prl_buf_addf(b, "%s{\"id\":%lld,\"title\":", first ? "" : ",",
+		     (long long)sqlite3_column_int64(st, 0));
+	prl_json_str(b, (const char *)sqlite3_column_text(st, 1));
+	prl_buf_addstr(b, ",\"date\":");
+	prl_json_str(b, (const char *)sqlite3_column_text(st, 2));
+	prl_buf_addf(b,
+		     ",\"duration_ms\":%lld,\"variety\":", (long long)sqlite3_column_int64(st, 3));
+	prl_json_str(b, (const char *)sqlite3_column_text(st, 4));
+}
+
 int prl_archive_themes_json(struct prl_archive *a, const struct prl_viewer *v, struct prl_buf *out)
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_THEME_LIST);
@@ -353,14 +368,7 @@ int prl_archive_theme_json(struct prl_archive *a, const struct prl_viewer *v, co
 	sqlite3_bind_int(st, 9, limit < 1 ? 1 : limit > 1000 ? 1000 : limit);
 	prl_buf_addstr(&b, ",\"recordings\":[");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		prl_buf_addf(&b, "%s{\"id\":%lld,\"title\":", total++ ? "," : "",
-			     (long long)sqlite3_column_int64(st, 0));
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 1));
-		prl_buf_addstr(&b, ",\"date\":");
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 2));
-		prl_buf_addf(&b, ",\"duration_ms\":%lld,\"variety\":",
-			     (long long)sqlite3_column_int64(st, 3));
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 4));
+		voice_head(&b, st, total++ == 0);
 		prl_buf_addstr(&b, ",\"place\":");
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 5));
 		prl_buf_addstr(&b, ",\"commune\":");
@@ -435,14 +443,7 @@ int prl_archive_map_place_json(struct prl_archive *a, const struct prl_viewer *v
 	sqlite3_bind_int(st, 10, PRL_MAP_VOICES_MAX);
 	prl_buf_addf(&b, "{\"place\":%lld,\"recordings\":[", (long long)place_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		prl_buf_addf(&b, "%s{\"id\":%lld,\"title\":", n++ ? "," : "",
-			     (long long)sqlite3_column_int64(st, 0));
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 1));
-		prl_buf_addstr(&b, ",\"date\":");
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 2));
-		prl_buf_addf(&b, ",\"duration_ms\":%lld,\"variety\":",
-			     (long long)sqlite3_column_int64(st, 3));
-		prl_json_str(&b, (const char *)sqlite3_column_text(st, 4));
+		voice_head(&b, st, n++ == 0);
 		prl_buf_addstr(&b, ",\"speakers\":");
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 5));
 		prl_buf_addch(&b, '}');
