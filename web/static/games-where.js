@@ -12,7 +12,6 @@
   const { t, el, pageData, getJSON } = PRL;
   const $ = (id) => document.getElementById(id);
   const KEY = 'parlers-game-where';
-  const SEEN_MAX = 200;
   const audio = $('where-audio');
   const node = $('where-map');
   if (!node || typeof L === 'undefined') return;
@@ -112,28 +111,10 @@
   });
 
   async function newRound() {
-    $('where-empty').hidden = true;
-    let r;
-    try {
-      r = await fetch('/api/games/round?game=where&seen=' + state.seen.join(','), { credentials: 'omit' });
-    } catch (e) {
-      r = null;
-    }
-    if (!r || !r.ok) {
-      let msg = t('game_offline');
-      if (r && r.status === 404) {
-        msg = state.seen.length ? t('game_all_heard') : t('game_no_material');
-        if (state.seen.length) { state.seen = []; save(); }
-      }
-      $('where-empty').textContent = msg;
-      $('where-empty').hidden = false;
-      return;
-    }
-    round = await r.json();
+    const next = await PRL.gameRound('where', state, save, $('where-empty'));
+    if (!next) return;
+    round = next;
     answered = false;
-    state.seen.push(round.segment_id);
-    if (state.seen.length > SEEN_MAX) state.seen.splice(0, state.seen.length - SEEN_MAX);
-    save();
     if (layer) layer.clearLayers();
     else layer = L.layerGroup().addTo(map);
     map.fitBounds(L.latLngBounds([[48.15, -2.75], [50.15, 1.85]]));

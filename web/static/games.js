@@ -9,6 +9,35 @@
   const $ = (id) => document.getElementById(id);
   const KEY = 'parlers-game-meaning';
   const SEEN_MAX = 200;
+
+  // One round of game, not among those state.seen lists (the last
+  // SEEN_MAX, kept with save()); null, with why in empty, when none comes:
+  // every round heard (the list then starts again), too little material,
+  // or no answer.  Both games of the page draw their rounds through it.
+  PRL.gameRound = async (game, state, save, empty) => {
+    empty.hidden = true;
+    let r;
+    try {
+      r = await fetch('/api/games/round?game=' + game + '&seen=' + state.seen.join(','), { credentials: 'omit' });
+    } catch (e) {
+      r = null;
+    }
+    if (!r || !r.ok) {
+      let msg = t('game_offline');
+      if (r && r.status === 404) {
+        msg = state.seen.length ? t('game_all_heard') : t('game_no_material');
+        if (state.seen.length) { state.seen = []; save(); }
+      }
+      empty.textContent = msg;
+      empty.hidden = false;
+      return null;
+    }
+    const round = await r.json();
+    state.seen.push(round.segment_id);
+    if (state.seen.length > SEEN_MAX) state.seen.splice(0, state.seen.length - SEEN_MAX);
+    save();
+    return round;
+  };
   const audio = $('audio');
   let round = null, answered = false;
 
@@ -60,28 +89,10 @@
   }
 
   async function newRound() {
-    $('empty').hidden = true;
-    let r;
-    try {
-      r = await fetch('/api/games/round?game=meaning&seen=' + state.seen.join(','), { credentials: 'omit' });
-    } catch (e) {
-      r = null;
-    }
-    if (!r || !r.ok) {
-      let msg = t('game_offline');
-      if (r && r.status === 404) {
-        msg = state.seen.length ? t('game_all_heard') : t('game_no_material');
-        if (state.seen.length) { state.seen = []; save(); }
-      }
-      $('empty').textContent = msg;
-      $('empty').hidden = false;
-      return;
-    }
-    round = await r.json();
+    const next = await PRL.gameRound('meaning', state, save, $('empty'));
+    if (!next) return;
+    round = next;
     answered = false;
-    state.seen.push(round.segment_id);
-    if (state.seen.length > SEEN_MAX) state.seen.splice(0, state.seen.length - SEEN_MAX);
-    save();
     $('result').hidden = true;
     const list = $('choice-list');
     list.replaceChildren(...round.choices.map((c, i) => el('button', { type: 'button', class: 'choice', onclick: () => choose(i) }, c)));
