@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "search-corpus.h"
@@ -94,4 +96,40 @@ void search_corpus_fill(struct prl_archive *a)
 	search_corpus_exec(a, "COMMIT");
 	prl_buf_release(&text);
 	prl_buf_release(&sql);
+}
+
+static struct prl_archive *scratch;
+static char scratch_dir[256];
+
+static void scratch_remove(void)
+{
+	char cmd[300];
+
+	prl_archive_close(scratch);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", scratch_dir);
+}
+
+struct prl_archive *search_corpus_scratch(const char *who)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	const char *tmp = getenv("TMPDIR");
+	char data[300];
+
+	if (scratch)
+		return scratch;
+	if (access("/dev/shm", W_OK) == 0)
+		tmp = "/dev/shm";
+	snprintf(scratch_dir, sizeof(scratch_dir), "%s/parlers-%s-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp", who);
+	if (!mkdtemp(scratch_dir))
+		abort();
+	snprintf(data, sizeof(data), "%s/data", scratch_dir);
+	if (prl_archive_open(data, PRL_OPEN_CREATE, &scratch, &err) < 0)
+		abort();
+	prl_buf_release(&err);
+	search_corpus_fill(scratch);
+	atexit(scratch_remove);
+	return scratch;
 }

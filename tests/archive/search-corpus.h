@@ -21,4 +21,12 @@ int search_corpus_exec(struct prl_archive *a, const char *sql);
  */
 void search_corpus_fill(struct prl_archive *a);
 
+/*
+ * For the fuzz targets: an archive made once per process in a scratch
+ * folder (/dev/shm when it can be written, else $TMPDIR or /tmp; its name
+ * says who made it) and filled as search_corpus_fill() does; removed with
+ * its folder when the process exits.  Aborts when it cannot be made.
+ */
+struct prl_archive *search_corpus_scratch(const char *who);
+
 #endif

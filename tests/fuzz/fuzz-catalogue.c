@@ -20,37 +20,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct prl_archive *archive;
-static char dir[256];
-
-static void remove_archive(void)
-{
-	char cmd[300];
-
-	prl_archive_close(archive);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz-catalogue: could not remove %s\n", dir);
-}
 
 static void setup(void)
 {
-	struct prl_buf err = PRL_BUF_INIT;
-	const char *tmp = getenv("TMPDIR");
-	char data[300];
-
 	if (archive)
 		return;
-	if (access("/dev/shm", W_OK) == 0)
-		tmp = "/dev/shm";
-	snprintf(dir, sizeof(dir), "%s/parlers-fuzz-catalogue-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(data, sizeof(data), "%s/data", dir);
-	if (prl_archive_open(data, PRL_OPEN_CREATE, &archive, &err) < 0)
-		abort();
-	search_corpus_fill(archive);
-	atexit(remove_archive);
-	prl_buf_release(&err);
+	archive = search_corpus_scratch("fuzz-catalogue");
 }
 
 /* Recording 1 as staff see it: its JSON, its version. */

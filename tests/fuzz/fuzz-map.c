@@ -22,37 +22,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct prl_archive *archive;
-static char dir[256];
-
-static void remove_archive(void)
-{
-	char cmd[300];
-
-	prl_archive_close(archive);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz-map: could not remove %s\n", dir);
-}
 
 static void setup(void)
 {
-	struct prl_buf err = PRL_BUF_INIT;
-	const char *tmp = getenv("TMPDIR");
-	char path[300];
-
 	if (archive)
 		return;
-	if (access("/dev/shm", W_OK) == 0)
-		tmp = "/dev/shm";
-	snprintf(dir, sizeof(dir), "%s/parlers-fuzz-map-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(path, sizeof(path), "%s/data", dir);
-	if (prl_archive_open(path, PRL_OPEN_CREATE, &archive, &err) < 0)
-		abort();
-	search_corpus_fill(archive);
-	atexit(remove_archive);
-	prl_buf_release(&err);
+	archive = search_corpus_scratch("fuzz-map");
 }
 
 /* The themes as staff list them; aborts unless it parses. */

@@ -19,40 +19,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct prl_archive *archive;
-static char dir[256];
-
-static void remove_archive(void)
-{
-	char cmd[300];
-
-	prl_archive_close(archive);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz-route: could not remove %s\n", dir);
-}
 
 static void setup(void)
 {
-	struct prl_buf err = PRL_BUF_INIT;
-	const char *tmp = getenv("TMPDIR");
-	char data[300];
-
 	if (archive)
 		return;
-	if (access("/dev/shm", W_OK) == 0)
-		tmp = "/dev/shm";
-	snprintf(dir, sizeof(dir), "%s/parlers-fuzz-route-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(data, sizeof(data), "%s/data", dir);
-	if (prl_archive_open(data, PRL_OPEN_CREATE, &archive, &err) < 0)
-		abort();
-	search_corpus_fill(archive);
+	archive = search_corpus_scratch("fuzz-route");
 	search_corpus_exec(archive, "INSERT INTO parcours(slug, title) VALUES ('r', 'R');"
 				    "INSERT INTO parcours_stops(parcours_id, ord, recording_id,"
 				    " start_ms, end_ms) VALUES (1, 1, 1, 0, 1000)");
-	atexit(remove_archive);
-	prl_buf_release(&err);
 }
 
 static int64_t count(const char *sql)
