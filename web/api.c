@@ -21,8 +21,6 @@
 #include "parlers/transcode.h"
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 static enum MHD_Result archive_error(struct web_request *r, int err)
 {
 	unsigned status = web_status_for(err);

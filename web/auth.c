@@ -31,7 +31,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
 #define COOKIE_NAME "parlers_session"
 
 void web_auth_viewer(struct web_request *r)

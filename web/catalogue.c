@@ -21,8 +21,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 static unsigned status_of(int ret)
 {
 	switch (-ret) {

@@ -21,8 +21,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 /* An archive handle for a write whose body is o; NULL after answering 503
  * (*res) and dropping o. */
 static struct prl_archive *take_archive(struct web_request *r, json_t *o, enum MHD_Result *res)

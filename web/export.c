@@ -42,8 +42,6 @@
 #define WEB_MAX_EXPORTS 4
 /* The longest clip, in milliseconds: a passage, not the recording. */
 #define WEB_MAX_CLIP_MS (10 * 60 * 1000)
-#define JSON_MIME "application/json; charset=utf-8"
-
 /* Bytes a builder keeps ready ahead of the client at most. */
 #define EXPORT_AHEAD (4u << 20)
 

@@ -17,7 +17,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
 #define SEEN_MAX 500
 
 /* "12,40,7" into ids; the count, or -1 when it is not such a list. */

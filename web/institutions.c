@@ -27,8 +27,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 /* The list (short_name NULL) or one institution, for r's viewer. */
 static enum MHD_Result answer(struct web_request *r, const char *short_name)
 {

@@ -17,8 +17,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 static enum MHD_Result jobs_answer(struct web_request *r, struct prl_archive *a, int ret,
 				   struct prl_buf *out)
 {

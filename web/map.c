@@ -23,8 +23,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 /* The cache key of the map of institution inst (0: all): below every
  * recording id, in the range of the institutions' pieces (institutions.c
  * uses 1 to 4 of every 8). */

@@ -29,8 +29,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 /* The facts a stop shows of its recording, from the recording's JSON. */
 static json_t *recording_facts(json_t *rec)
 {

@@ -18,8 +18,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 enum MHD_Result web_api_partners(struct web_request *r, const struct web_params *p)
 {
 	struct prl_buf b = PRL_BUF_INIT;

@@ -27,8 +27,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
-
 #define EMBED_WIDTH 480	      /* the iframe oEmbed proposes, in CSS pixels */
 #define EMBED_HEIGHT 168      /* player and credit line */
 #define EMBED_HEIGHT_TEXT 300 /* with the transcript */

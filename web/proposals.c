@@ -25,7 +25,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
 #define DEFAULT_LICENCE "CC BY-SA 4.0"
 
 static const char *licence_of(const struct web_request *r)

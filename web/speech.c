@@ -17,7 +17,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
 #define ALIGN_TEXT_MAX (4 * 1024 * 1024) /* bytes of a transcript sent to align */
 
 /* A sentence for the first member of o that is not what a job takes, or

@@ -24,7 +24,6 @@
 
 #include "web-internal.h"
 
-#define JSON_MIME "application/json; charset=utf-8"
 #define THEME_PAGE_RECORDINGS 200
 
 static unsigned status_of(int ret)

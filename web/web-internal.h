@@ -127,6 +127,9 @@ void web_pages_release(struct web_pages *p);
 
 struct web_request;
 
+/* What every JSON answer says it is. */
+#define JSON_MIME "application/json; charset=utf-8"
+
 /* ---- the recording JSON cache (cache.c) ---- */
 
 #define WEB_CACHE_SLOTS 64
