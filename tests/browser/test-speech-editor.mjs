@@ -190,7 +190,6 @@ async function main() {
 
   /* ---- the automatic tools, as jobs on the server ---- */
   const jobText = () => a.$eval('#ed-job-text', (p) => p.textContent);
-  const jobShots = [];
   await a.click('#ed-propose');
   const running = await waitFor(() => a.evaluate(() => !document.getElementById('ed-job').hidden &&
     document.getElementById('ed-propose').disabled), 5000, 20);
@@ -208,22 +207,7 @@ async function main() {
   await waitFor(() => a.$eval('#ed-align-text', (t) => t.value.length > 100), 3000);
   await a.screenshot({ path: path.join(OUT, 'speech-align-dialog.png') });
   await a.click('#ed-align-go');
-  const fractions = new Set();
-  const t0 = Date.now();
-  let alignDone = null;
-  while (Date.now() - t0 < 180000) {
-    const st2 = await a.evaluate(() => ({ text: document.getElementById('ed-job-text').textContent,
-      value: document.getElementById('ed-job-bar').value, running: !document.getElementById('ed-job-cancel').hidden }));
-    if (st2.running) fractions.add(st2.value);
-    if (st2.running && st2.value > 0.3 && jobShots.length === 0) {
-      jobShots.push(1);
-      await a.$eval('#ed-job', (n) => n.scrollIntoView({ block: 'center' }));
-      await a.screenshot({ path: path.join(OUT, 'speech-job-progress.png') });
-    }
-    if (/Terminé|Échec/.test(st2.text)) { alignDone = st2.text; break; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  ok([...fractions].some((f) => f > 0 && f < 1), `the progress bar moves while the text is aligned (${[...fractions].map((f) => f.toFixed(2)).join(', ')})`);
+  const alignDone = await waitFor(async () => { const x = await jobText(); return /Terminé|Échec/.test(x) ? x : null; }, 180000, 100);
   ok(alignDone && /Terminé/.test(alignDone) && /texte aligné/.test(alignDone), 'the alignment ends with its new tier', alignDone);
   rec = await stored();
   const at2 = rec.tiers.find((x) => x.name === 'texte aligné');
@@ -232,19 +216,33 @@ async function main() {
   active = await a.evaluate(() => document.getElementById('ed-tier').selectedOptions[0].textContent);
   ok(active.startsWith('texte aligné'), 'and opens in the editor', active);
 
-  // pasted text, then cancelled
+  // pasted text, then cancelled: on the prompts said twenty times over, a
+  // job that runs for seconds on any machine, so the cancel comes while it runs
+  const longFlac = path.join(tmp, 'fr-prompts-long.flac');
+  const sox = spawnSync('sox', [...Array(20).fill(path.join(SPEECH, 'fr-prompts.flac')), longFlac], { encoding: 'utf8' });
+  const ingLong = cli('ingest', '--json', '--access', 'public', longFlac);
+  const longLine = (ingLong.stdout || '').split('\n').filter(Boolean).map((l) => JSON.parse(l))[0];
+  if (!ok(sox.status === 0 && longLine && longLine.status === 'ingested', 'a long recording is ingested', sox.stderr + ingLong.stderr)) return;
+  await a.goto(`${base}/recordings/${longLine.id}`);
+  await a.waitForSelector('#editor', { timeout: 10000 });
   await a.click('#ed-align');
   await a.waitForSelector('#ed-align-dlg[open]');
   await a.click('#ed-align-go');
   ok(await a.$eval('#ed-align-error', (p) => !p.hidden && /vide/.test(p.textContent)), 'an empty text is refused in the dialog');
-  await a.fill('#ed-align-text', fs.readFileSync(path.join(SPEECH, 'fr-prompts.txt'), 'utf8'));
+  await a.fill('#ed-align-text', fs.readFileSync(path.join(SPEECH, 'fr-prompts.txt'), 'utf8').repeat(20));
   await a.click('#ed-align-go');
-  await waitFor(() => a.evaluate(() => !document.getElementById('ed-job-cancel').hidden), 5000, 20);
+  const moving = await waitFor(() => a.evaluate(() => {
+    const bar = document.getElementById('ed-job-bar');
+    return !document.getElementById('ed-job-cancel').hidden && bar.value > 0 && bar.value < 1 ? bar.value : null;
+  }), 60000, 50);
+  ok(moving, `the progress bar moves while the text is aligned (${moving && moving.toFixed(2)})`);
+  await a.$eval('#ed-job', (n) => n.scrollIntoView({ block: 'center' }));
+  await a.screenshot({ path: path.join(OUT, 'speech-job-progress.png') });
   await a.click('#ed-job-cancel');
   const cancelled = await waitFor(async () => { const x = await jobText(); return /Annulé|Terminé/.test(x) ? x : null; }, 60000, 100);
   ok(cancelled && /Annulé/.test(cancelled), 'Annuler stops the job, and says no tier was made', cancelled);
-  rec = await stored();
-  ok(!rec.tiers.some((x) => x.name === 'texte aligné 2'), 'no tier was made');
+  rec = await (await fetch(`${base}/api/recordings/${longLine.id}`)).json();
+  ok(!rec.tiers.some((x) => /texte aligné/.test(x.name)), 'no tier was made', rec.tiers.map((x) => x.name));
   ok(!problems.length, 'no script error in the pages', problems.join('\n'));
 }
 
