@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * A small cache of recording JSON, so that a recording with thousands of
- * segments is built from SQLite once and then served from memory to every
- * listener who opens it; and web_recording_json(), the one way the API, the
- * pages and IIIF get a recording's JSON: from the cache, else the archive.
+ * A cache of recording JSON and of the pages' costly pieces (an
+ * institution's page, the map, the review queue), so that a recording with
+ * thousands of segments is built from SQLite once and then served from
+ * memory to every listener who opens it; and web_recording_json(), the one
+ * way the API, the pages and IIIF get a recording's JSON: from the cache,
+ * else the archive.
  *
  * Always holds: an entry is the archive's own answer for one recording and
  * one role (the archive decided what that role may see; nothing is decided
@@ -22,9 +24,15 @@
  * blobs: a response being sent keeps its blob alive after the entry is
  * replaced.
  *
+ * Entries are found by a hash of their id and role and kept in the order
+ * they were last read; past WEB_CACHE_ENTRIES entries or WEB_CACHE_BYTES
+ * bytes, the entries read least recently go, and an answer larger than an
+ * eighth of the bytes is served, never kept.
+ *
  * Expected workload: a handful of popular recordings read many times a
- * second; a few hundred kilobytes each; a stat() pair per lookup; edits
- * now and then, in bursts.
+ * second, a few hundred kilobytes each; a network's pages, a hundred
+ * institutions with a few pieces each per role; a stat() pair per lookup;
+ * edits now and then, in bursts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +148,7 @@ int web_cache_init(struct web_cache *c, const char *data_dir)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
+	c->max_bytes = WEB_CACHE_BYTES;
 	if (prl_buf_addf(&c->db_path, "%s/archive.db", data_dir) < 0 ||
 	    prl_buf_addf(&c->wal_path, "%s/archive.db-wal", data_dir) < 0)
 		return -PRL_ENOMEM;
@@ -150,8 +159,11 @@ void web_cache_release(struct web_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < WEB_CACHE_SLOTS; i++)
-		web_blob_unref(c->slots[i].blob);
+	for (struct web_cache_entry *e = c->newest, *older; e; e = older) {
+		older = e->older;
+		web_blob_unref(e->blob);
+		free(e);
+	}
 	web_media_cache_free(&c->media);
 	pthread_mutex_destroy(&c->lock);
 	prl_buf_release(&c->db_path);
@@ -198,9 +210,19 @@ uint64_t web_cache_signature(const struct web_cache *c)
 	return (h & ~(uint64_t)1) | (now - newest_ms >= SETTLE_MS);
 }
 
-static size_t slot_of(int64_t id, int role)
+/* The bucket of (id, role): a 64-bit mix of both (splitmix64's
+ * finaliser), so that keys in arithmetic runs (recordings 1, 2, 3; an
+ * institution's pieces, eight apart and negative) spread over them all. */
+static struct web_cache_entry **bucket_of(struct web_cache *c, int64_t id, int role)
 {
-	return ((uint64_t)id * 4 + (uint64_t)role) % WEB_CACHE_SLOTS;
+	uint64_t h = (uint64_t)id * 16 + (uint64_t)(unsigned)role;
+
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return &c->buckets[h % WEB_CACHE_BUCKETS];
 }
 
 static int64_t now_ms(void)
@@ -211,33 +233,118 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static size_t blob_bytes(const struct web_blob *b)
+{
+	return sizeof(*b) + b->len + 1 + b->gz_len;
+}
+
+/* The entry for (id, role) and the link that points at it, or NULL. */
+static struct web_cache_entry **find(struct web_cache *c, int64_t id, int role)
+{
+	struct web_cache_entry **link = bucket_of(c, id, role);
+
+	while (*link && ((*link)->id != id || (*link)->role != role))
+		link = &(*link)->next;
+	return *link ? link : NULL;
+}
+
+static void lru_unlink(struct web_cache *c, struct web_cache_entry *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void lru_push(struct web_cache *c, struct web_cache_entry *e)
+{
+	e->newer = NULL;
+	e->older = c->newest;
+	if (c->newest)
+		c->newest->newer = e;
+	c->newest = e;
+	if (!c->oldest)
+		c->oldest = e;
+}
+
+/* Takes the entry *link points at out of the cache (the lock held) and
+ * onto *gone, whose blobs and entries the caller frees once the lock is
+ * let go. */
+static void evict(struct web_cache *c, struct web_cache_entry **link, struct web_cache_entry **gone)
+{
+	struct web_cache_entry *e = *link;
+
+	*link = e->next;
+	lru_unlink(c, e);
+	c->entries--;
+	c->bytes -= blob_bytes(e->blob);
+	e->next = *gone;
+	*gone = e;
+}
+
+static void free_gone(struct web_cache_entry *gone)
+{
+	while (gone) {
+		struct web_cache_entry *next = gone->next;
+
+		web_blob_unref(gone->blob);
+		free(gone);
+		gone = next;
+	}
+}
+
 struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig)
 {
+	struct web_cache_entry **link, *e;
 	struct web_blob *b = NULL;
-	struct web_cache_slot *s = &c->slots[slot_of(id, role)];
 
 	pthread_mutex_lock(&c->lock);
-	if (s->blob && s->id == id && s->role == role && s->sig == sig &&
-	    (WEB_SIG_SETTLED(sig) || now_ms() - s->born_ms < CACHE_TTL_MS))
-		b = web_blob_ref(s->blob);
+	if ((link = find(c, id, role)) && (e = *link)->sig == sig &&
+	    (WEB_SIG_SETTLED(sig) || now_ms() - e->born_ms < CACHE_TTL_MS)) {
+		b = web_blob_ref(e->blob);
+		lru_unlink(c, e);
+		lru_push(c, e);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return b;
 }
 
 void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b)
 {
-	struct web_cache_slot *s = &c->slots[slot_of(id, role)];
-	struct web_blob *old;
+	struct web_cache_entry **link, *e, *gone = NULL;
+	size_t size = blob_bytes(b);
 
+	/* one answer larger than an eighth of the room would push out
+	 * everything else for itself: it is served, not kept */
+	if (size > c->max_bytes / 8 || !(e = calloc(1, sizeof(*e))))
+		return;
+	e->id = id;
+	e->role = role;
+	e->sig = sig;
+	e->born_ms = now_ms();
+	e->blob = web_blob_ref(b);
 	pthread_mutex_lock(&c->lock);
-	old = s->blob;
-	s->blob = web_blob_ref(b);
-	s->id = id;
-	s->role = role;
-	s->sig = sig;
-	s->born_ms = now_ms();
+	if ((link = find(c, id, role)))
+		evict(c, link, &gone);
+	link = bucket_of(c, id, role);
+	e->next = *link;
+	*link = e;
+	lru_push(c, e);
+	c->entries++;
+	c->bytes += size;
+	/* past a cap, the entries read least recently go */
+	while ((c->bytes > c->max_bytes || c->entries > WEB_CACHE_ENTRIES) && c->oldest != e) {
+		struct web_cache_entry *old = c->oldest;
+
+		evict(c, find(c, old->id, old->role), &gone);
+	}
 	pthread_mutex_unlock(&c->lock);
-	web_blob_unref(old);
+	free_gone(gone);
 }
 
 /* MHD calls this when a response made by web_blob_response() is freed. */
@@ -264,6 +371,31 @@ struct MHD_Response *web_blob_response(struct web_blob *b, int gz)
 	if (b->gz)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	return resp;
+}
+
+int web_cache_piece(struct web_request *r, int64_t key, int role, int keep, web_piece_make *make,
+		    void *ctx, struct prl_buf *out)
+{
+	struct web_cache *c = &r->srv->cache;
+	/* taken before making: a change during it leaves a stale signature */
+	uint64_t sig = web_cache_signature(c);
+	struct prl_buf b = PRL_BUF_INIT;
+	struct web_blob *blob;
+	int ret;
+
+	if (keep && (blob = web_cache_get(c, key, role, sig))) {
+		ret = prl_buf_add(out, blob->data, blob->len);
+		web_blob_unref(blob);
+		return ret;
+	}
+	if ((ret = make(ctx, &b)) == 0 && keep && (blob = web_blob_new(prl_buf_str(&b), b.len))) {
+		web_cache_put(c, key, role, sig, blob);
+		web_blob_unref(blob);
+	}
+	if (ret == 0)
+		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
+	return ret;
 }
 
 /* ---- the recording JSON a viewer gets ---- */

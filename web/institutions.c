@@ -154,59 +154,43 @@ int web_map_init(struct web_server *s, const struct prl_web_opts *opts, struct p
 
 /* ---- the pages ---- */
 
-/* Keys of the pages' JSON in the server's cache of recording JSON: below
- * every recording id (ids are positive), one per piece and institution. */
-enum piece { PIECE_LIST = 1, PIECE_FACETS, PIECE_RECORDINGS, PIECE_INSTITUTION };
+struct piece_args {
+	struct prl_archive *a;
+	const struct prl_viewer *v;
+	enum web_piece k;
+	const char *short_name;
+};
 
-static int64_t piece_key(enum piece k, int64_t inst)
+static int piece_make(void *ctx, struct prl_buf *out)
 {
-	return -(inst * 8 + (int64_t)k);
+	const struct piece_args *q = ctx;
+
+	switch (q->k) {
+	case WEB_PIECE_INSTITUTIONS:
+		return prl_archive_institutions_json(q->a, q->v, out);
+	case WEB_PIECE_INSTITUTION:
+		return prl_archive_institution_json(q->a, q->v, q->short_name, out);
+	case WEB_PIECE_FACETS:
+		return prl_archive_institution_facets_json(q->a, q->v, q->short_name, out);
+	default:
+		return prl_archive_institution_recordings_json(q->a, q->v, q->short_name, 0, 24,
+							       out);
+	}
 }
 
 /* The JSON of piece k of institution short_name (NULL: the list) for r's
- * viewer, appended to out: from the cache when the archive has not changed
- * since it was made for the viewer's role, else made and kept.  A
- * researcher granted one institution or none is answered apart. */
-static int page_piece(struct web_request *r, struct prl_archive *a, enum piece k,
+ * viewer, appended to out, from the server's cache when it holds it. */
+static int page_piece(struct web_request *r, struct prl_archive *a, enum web_piece k,
 		      const char *short_name, struct prl_buf *out)
 {
-	struct web_cache *c = &r->srv->cache;
-	uint64_t sig = web_cache_signature(c);
-	int shared = prl_access_by_role(&r->viewer), ret;
-	struct prl_buf b = PRL_BUF_INIT;
-	struct web_blob *blob = NULL;
-	int64_t inst = 0, key;
+	struct piece_args q = {a, &r->viewer, k, short_name};
+	int64_t inst = 0;
+	int ret;
 
 	if (short_name && (ret = prl_archive_institution_id(a, short_name, &inst)) < 0)
 		return ret;
-	key = piece_key(k, inst);
-	if (shared && (blob = web_cache_get(c, key, (int)r->viewer.role, sig))) {
-		ret = prl_buf_add(out, blob->data, blob->len);
-		web_blob_unref(blob);
-		return ret;
-	}
-	switch (k) {
-	case PIECE_LIST:
-		ret = prl_archive_institutions_json(a, &r->viewer, &b);
-		break;
-	case PIECE_INSTITUTION:
-		ret = prl_archive_institution_json(a, &r->viewer, short_name, &b);
-		break;
-	case PIECE_FACETS:
-		ret = prl_archive_institution_facets_json(a, &r->viewer, short_name, &b);
-		break;
-	default:
-		ret = prl_archive_institution_recordings_json(a, &r->viewer, short_name, 0, 24, &b);
-		break;
-	}
-	if (ret == 0 && shared && (blob = web_blob_new(prl_buf_str(&b), b.len))) {
-		web_cache_put(c, key, (int)r->viewer.role, sig, blob);
-		web_blob_unref(blob);
-	}
-	if (ret == 0)
-		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
-	prl_buf_release(&b);
-	return ret;
+	return web_cache_piece(r, WEB_KEY_PIECE(inst, k), (int)r->viewer.role,
+			       prl_access_by_role(&r->viewer), piece_make, &q, out);
 }
 
 /* /institutions: every institution (its recordings counted for the
@@ -223,7 +207,7 @@ enum MHD_Result web_page_institutions(struct web_request *r, const struct web_pa
 	(void)p;
 	if (!(a = web_archive_get(r->srv)))
 		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
-	err = page_piece(r, a, PIECE_LIST, NULL, &list);
+	err = page_piece(r, a, WEB_PIECE_INSTITUTIONS, NULL, &list);
 	web_archive_put(r->srv, a);
 	if (err == 0)
 		err = web_json_for_script(&data, prl_buf_str(&list), list.len);
@@ -255,11 +239,11 @@ enum MHD_Result web_page_institution(struct web_request *r, const struct web_par
 		return web_error_html(r, MHD_HTTP_NOT_FOUND);
 	if (!(a = web_archive_get(r->srv)))
 		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
-	err = page_piece(r, a, PIECE_INSTITUTION, p->tail, &raw[0]);
+	err = page_piece(r, a, WEB_PIECE_INSTITUTION, p->tail, &raw[0]);
 	if (err == 0)
-		err = page_piece(r, a, PIECE_FACETS, p->tail, &raw[1]);
+		err = page_piece(r, a, WEB_PIECE_FACETS, p->tail, &raw[1]);
 	if (err == 0)
-		err = page_piece(r, a, PIECE_RECORDINGS, p->tail, &raw[2]);
+		err = page_piece(r, a, WEB_PIECE_RECORDINGS, p->tail, &raw[2]);
 	if (err == 0) {
 		json_error_t jerr;
 		json_t *o = json_loadb(prl_buf_str(&raw[0]), raw[0].len, 0, &jerr);

@@ -23,14 +23,6 @@
 
 #include "web-internal.h"
 
-/* The cache key of the map of institution inst (0: all): below every
- * recording id, in the range of the institutions' pieces (institutions.c
- * uses 1 to 4 of every 8). */
-static int64_t map_key(int64_t inst)
-{
-	return -(inst * 8 + 5);
-}
-
 /* Reads the filters of r into f; 0, or answers 400 into *res. */
 static int read_filter(struct web_request *r, struct prl_map_filter *f, enum MHD_Result *res)
 {
@@ -89,7 +81,7 @@ enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
 	    (!(f.institution && *f.institution) ||
 	     (prl_institution_short_valid(f.institution) &&
 	      prl_archive_institution_id(a, f.institution, &inst) == 0 && inst > 0))) {
-		key = map_key(inst);
+		key = WEB_KEY_PIECE(inst, WEB_PIECE_MAP);
 		blob = web_cache_get(c, key, (int)r->viewer.role, sig);
 	}
 	if (!blob) {

@@ -377,37 +377,42 @@ static void today(char *out, size_t size)
 	strftime(out, size, "%Y-%m-%d", &tm);
 }
 
-/* The day's featured recordings and institutions for r's viewer: ordering
- * every recording costs tens of milliseconds on a large archive, so the
- * answer is kept in the server's cache for the day and the viewer's role
- * until the archive changes (a researcher granted one institution or none
- * is answered apart). */
-static int featured_json(struct web_request *r, struct prl_archive *a, const char *day,
-			 const struct prl_featured_opts *fo, struct prl_buf *out)
-{
-	struct web_cache *c = &r->srv->cache;
-	uint64_t sig = web_cache_signature(c);
-	int shared = prl_access_by_role(&r->viewer), ret;
-	/* below every recording id and every institution page's key */
-	int64_t key = -((int64_t)1 << 40) - strtoll(day, NULL, 10) * 10000 -
-		      strtoll(day + 5, NULL, 10) * 100 - strtoll(day + 8, NULL, 10);
-	struct prl_buf b = PRL_BUF_INIT;
-	struct web_blob *blob;
+/* What the home page's pieces are made from. */
+struct home_args {
+	struct prl_archive *a;
+	const struct prl_viewer *v;
+	const char *day;
+	const struct prl_featured_opts *fo;
+	const struct prl_recording_filter *flt;
+};
 
-	if (shared && (blob = web_cache_get(c, key, (int)r->viewer.role, sig))) {
-		ret = prl_buf_add(out, blob->data, blob->len);
-		web_blob_unref(blob);
-		return ret;
-	}
-	if ((ret = prl_archive_featured_json(a, &r->viewer, day, fo, &b)) == 0 && shared &&
-	    (blob = web_blob_new(prl_buf_str(&b), b.len))) {
-		web_cache_put(c, key, (int)r->viewer.role, sig, blob);
-		web_blob_unref(blob);
-	}
-	if (ret == 0)
-		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
-	prl_buf_release(&b);
-	return ret;
+static int featured_make(void *ctx, struct prl_buf *out)
+{
+	const struct home_args *q = ctx;
+
+	return prl_archive_featured_json(q->a, q->v, q->day, q->fo, out);
+}
+
+static int facets_make(void *ctx, struct prl_buf *out)
+{
+	const struct home_args *q = ctx;
+
+	return prl_archive_facets_json(q->a, q->v, out);
+}
+
+static int list_make(void *ctx, struct prl_buf *out)
+{
+	const struct home_args *q = ctx;
+
+	return prl_archive_list_json(q->a, q->v, q->flt, out);
+}
+
+/* True when flt asks for the first page of every recording. */
+static int unfiltered(const struct prl_recording_filter *flt)
+{
+	return !(flt->place && *flt->place) && !(flt->speaker && *flt->speaker) &&
+	       !(flt->variety && *flt->variety) && !(flt->collection && *flt->collection) &&
+	       !(flt->institution && *flt->institution) && flt->offset == 0;
 }
 
 enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
@@ -418,10 +423,11 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 		       fj = PRL_BUF_INIT, lj = PRL_BUF_INIT, ftj = PRL_BUF_INIT;
 	struct fill f = {{"facets", "list", "featured"}, {&fj, &lj, &ftj}, 0};
 	struct prl_archive *a = web_archive_get(r->srv);
+	struct home_args q;
 	const char *s;
 	char day[16];
 	enum MHD_Result ret;
-	int err = 0;
+	int err = 0, keep;
 
 	(void)p;
 	if (!a)
@@ -437,9 +443,23 @@ enum MHD_Result web_page_home(struct web_request *r, const struct web_params *p)
 		flt.offset = strtoll(s, NULL, 10);
 	flt.limit = 50;
 	today(day, sizeof(day));
-	if ((err = prl_archive_facets_json(a, &r->viewer, &facets)) == 0)
-		err = featured_json(r, a, day, &fo, &featured);
-	if (err == 0 && prl_archive_list_json(a, &r->viewer, &flt, &list) < 0)
+	/* facets, the day's featured and the first page of every recording
+	 * cost tens of milliseconds on a large archive: kept in the server's
+	 * cache for the viewer's role (the featured for the day) until the
+	 * archive changes, except for a viewer answered apart */
+	q = (struct home_args){a, &r->viewer, day, &fo, &flt};
+	keep = prl_access_by_role(&r->viewer);
+	err = web_cache_piece(r, WEB_KEY_PIECE(0, WEB_PIECE_HOME_FACETS), (int)r->viewer.role, keep,
+			      facets_make, &q, &facets);
+	if (err == 0)
+		err = web_cache_piece(r,
+				      WEB_KEY_FEATURED(strtoll(day, NULL, 10) * 10000 +
+						       strtoll(day + 5, NULL, 10) * 100 +
+						       strtoll(day + 8, NULL, 10)),
+				      (int)r->viewer.role, keep, featured_make, &q, &featured);
+	if (err == 0 &&
+	    web_cache_piece(r, WEB_KEY_PIECE(0, WEB_PIECE_HOME_LIST), (int)r->viewer.role,
+			    keep && unfiltered(&flt), list_make, &q, &list) < 0)
 		prl_buf_addstr(&list, "null"); /* an unknown filter: the page says so */
 	web_archive_put(r->srv, a);
 	if (err == 0)

@@ -424,67 +424,50 @@ enum MHD_Result web_api_recording_contributors(struct web_request *r, const stru
 
 /* ---- progress for the public ---- */
 
-/* Keys of the server's cache for the figures of the whole archive (per
- * role) and for the help list (one per page of it): below the featured
- * recordings' keys (pages.c), below every recording id. */
-#define PROGRESS_KEY (-((int64_t)1 << 41))
-#define HELP_KEY(offset, limit) (-((int64_t)1 << 42) - (offset)*256 - (limit))
+/* The help list's pages are kept in the server's cache up to this offset
+ * (WEB_KEY_HELP). */
 #define HELP_CACHED_OFFSETS ((int64_t)1 << 30)
 
-/* What an answer is built from: the request's collection and page. */
+/* What an answer is built from: the archive, the request's collection and
+ * page. */
 struct progress_args {
+	struct prl_archive *a;
 	const struct prl_viewer *viewer;
 	const char *collection; /* NULL: the whole archive */
 	int64_t limit, offset;	/* the help list's page */
 };
 
-typedef int progress_build(struct prl_archive *a, const struct progress_args *q,
-			   struct prl_buf *out);
-
-static int progress_json(struct prl_archive *a, const struct progress_args *q, struct prl_buf *out)
+static int progress_json(void *ctx, struct prl_buf *out)
 {
-	return prl_archive_progress_json(a, q->viewer, q->collection, out);
+	const struct progress_args *q = ctx;
+
+	return prl_archive_progress_json(q->a, q->viewer, q->collection, out);
 }
 
-static int help_json(struct prl_archive *a, const struct progress_args *q, struct prl_buf *out)
+static int help_json(void *ctx, struct prl_buf *out)
 {
-	return prl_archive_help_transcribe_json(a, q->collection, q->limit, q->offset, out);
+	const struct progress_args *q = ctx;
+
+	return prl_archive_help_transcribe_json(q->a, q->collection, q->limit, q->offset, out);
 }
 
-/* The answer build gives, kept in the server's cache under key and role
+/* The answer make gives, kept in the server's cache under key and role
  * while the archive has not changed (the figures walk every segment heard):
  * only for the whole archive, and never for a viewer answered apart (a
  * researcher granted one institution or none) unless role says the answer
  * is the same for everyone. */
-static int cached(struct web_request *r, struct prl_archive *a, const struct progress_args *q,
-		  int64_t key, int role, progress_build *build, struct prl_buf *out)
+static int cached(struct web_request *r, struct progress_args *q, int64_t key, int role,
+		  web_piece_make *make, struct prl_buf *out)
 {
-	struct web_cache *c = &r->srv->cache;
-	uint64_t sig = web_cache_signature(c);
-	int keep = !q->collection &&
-		   (role != (int)r->viewer.role || prl_access_by_role(&r->viewer)),
-	    ret;
-	struct prl_buf b = PRL_BUF_INIT;
-	struct web_blob *blob;
+	int keep =
+		!q->collection && (role != (int)r->viewer.role || prl_access_by_role(&r->viewer));
 
-	if (keep && (blob = web_cache_get(c, key, role, sig))) {
-		ret = prl_buf_add(out, blob->data, blob->len);
-		web_blob_unref(blob);
-		return ret;
-	}
-	if ((ret = build(a, q, &b)) == 0 && keep && (blob = web_blob_new(prl_buf_str(&b), b.len))) {
-		web_cache_put(c, key, role, sig, blob);
-		web_blob_unref(blob);
-	}
-	if (ret == 0)
-		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
-	prl_buf_release(&b);
-	return ret;
+	return web_cache_piece(r, key, role, keep, make, q, out);
 }
 
 enum MHD_Result web_api_progress(struct web_request *r, const struct web_params *p)
 {
-	struct progress_args q = {&r->viewer, arg_or_null(r, "collection"), 0, 0};
+	struct progress_args q = {NULL, &r->viewer, arg_or_null(r, "collection"), 0, 0};
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_archive *a;
 	enum MHD_Result res;
@@ -493,13 +476,14 @@ enum MHD_Result web_api_progress(struct web_request *r, const struct web_params 
 	(void)p;
 	if (!(a = take_archive(r, NULL, &res)))
 		return res;
-	ret = cached(r, a, &q, PROGRESS_KEY, (int)r->viewer.role, progress_json, &out);
+	q.a = a;
+	ret = cached(r, &q, WEB_KEY_PROGRESS, (int)r->viewer.role, progress_json, &out);
 	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
 }
 
 enum MHD_Result web_api_help_transcribe(struct web_request *r, const struct web_params *p)
 {
-	struct progress_args q = {&r->viewer, arg_or_null(r, "collection"), 0, 0};
+	struct progress_args q = {NULL, &r->viewer, arg_or_null(r, "collection"), 0, 0};
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_archive *a;
 	enum MHD_Result res;
@@ -515,7 +499,8 @@ enum MHD_Result web_api_help_transcribe(struct web_request *r, const struct web_
 	if (!(a = take_archive(r, NULL, &res)))
 		return res;
 	/* what an anonymous visitor gets, whoever asks: one answer for all */
-	ret = cached(r, a, &q, HELP_KEY(q.offset, q.limit), PRL_ROLE_ANONYMOUS, help_json, &out);
+	q.a = a;
+	ret = cached(r, &q, WEB_KEY_HELP(q.offset, q.limit), PRL_ROLE_ANONYMOUS, help_json, &out);
 	return answer(r, a, NULL, ret, MHD_HTTP_OK, &out, 0);
 }
 

@@ -132,7 +132,12 @@ struct web_request;
 
 /* ---- the recording JSON cache (cache.c) ---- */
 
-#define WEB_CACHE_SLOTS 64
+/* Room for a network's pages (a hundred institutions, a few pieces each,
+ * per role) beside the recordings listened to; the bytes held are capped
+ * apart. */
+#define WEB_CACHE_ENTRIES 4096
+#define WEB_CACHE_BUCKETS 4096
+#define WEB_CACHE_BYTES (64u << 20)
 
 /* Bytes shared by the cache and the responses sending them. */
 struct web_blob {
@@ -143,19 +148,25 @@ struct web_blob {
 	char data[]; /* NUL-terminated */
 };
 
-struct web_cache_slot {
-	int64_t id;	       /* recording */
-	int role;	       /* the viewer's role the archive answered for */
-	uint64_t sig;	       /* web_cache_signature() before the JSON was built */
-	int64_t born_ms;       /* monotonic time it was built */
-	struct web_blob *blob; /* a reference, or NULL when empty */
+struct web_cache_entry {
+	int64_t id;			       /* recording, or a page piece's key */
+	int role;			       /* the viewer's role the archive answered for */
+	uint64_t sig;			       /* web_cache_signature() before it was built */
+	int64_t born_ms;		       /* monotonic time it was built */
+	struct web_blob *blob;		       /* a reference */
+	struct web_cache_entry *next;	       /* in its bucket */
+	struct web_cache_entry *newer, *older; /* in the order of reading */
 };
 
 struct web_cache {
-	pthread_mutex_t lock;	 /* guards slots */
+	pthread_mutex_t lock;	 /* guards everything below the paths */
 	struct prl_buf db_path;	 /* archive.db */
 	struct prl_buf wal_path; /* archive.db-wal */
-	struct web_cache_slot slots[WEB_CACHE_SLOTS];
+	struct web_cache_entry *buckets[WEB_CACHE_BUCKETS];
+	struct web_cache_entry *newest, *oldest;
+	size_t entries;		       /* how many */
+	size_t bytes;		       /* held by their blobs */
+	size_t max_bytes;	       /* WEB_CACHE_BYTES */
 	struct web_media_cache *media; /* facts of media files (mediacache.c), owned */
 };
 
@@ -185,6 +196,33 @@ uint64_t web_cache_signature(const struct web_cache *c);
 struct web_blob *web_cache_get(struct web_cache *c, int64_t id, int role, uint64_t sig);
 /* Keeps a reference to b as the entry for (id, role). */
 void web_cache_put(struct web_cache *c, int64_t id, int role, uint64_t sig, struct web_blob *b);
+/* Keys of the pages' pieces in the cache, all below every recording id
+ * (ids are positive): piece k of institution inst (0: the whole archive),
+ * eight to an institution; the day's featured (by date), the progress
+ * figures and the help list (by page) further below. */
+enum web_piece {
+	WEB_PIECE_INSTITUTIONS = 1, /* the list of institutions (inst 0) */
+	WEB_PIECE_FACETS,	    /* an institution's facets */
+	WEB_PIECE_RECORDINGS,	    /* an institution's first recordings */
+	WEB_PIECE_INSTITUTION,	    /* an institution's own description */
+	WEB_PIECE_MAP,		    /* the map of an institution, or of all */
+	WEB_PIECE_HOME_FACETS,	    /* the home page's facets (inst 0) */
+	WEB_PIECE_HOME_LIST,	    /* the home page's first recordings (inst 0) */
+};
+#define WEB_KEY_PIECE(inst, k) (-((int64_t)(inst)*8 + (int64_t)(k)))
+#define WEB_KEY_FEATURED(yyyymmdd) (-((int64_t)1 << 40) - (int64_t)(yyyymmdd))
+#define WEB_KEY_PROGRESS (-((int64_t)1 << 41))
+#define WEB_KEY_HELP(offset, limit) (-((int64_t)1 << 42) - (offset)*256 - (limit))
+
+/* Makes a piece's JSON into out: 0 or a negative prl_err. */
+typedef int web_piece_make(void *ctx, struct prl_buf *out);
+/* Appends to out the piece kept under (key, role), made by make(ctx) when
+ * the cache has none made since the archive last changed, and then kept
+ * when keep is true (false for a viewer answered apart: a researcher
+ * granted one institution or none).  0, or what make returned. */
+int web_cache_piece(struct web_request *r, int64_t key, int role, int keep, web_piece_make *make,
+		    void *ctx, struct prl_buf *out);
+
 /* Recording id's JSON as r's viewer may see it (from the cache or the
  * archive): a blob reference the caller drops, or NULL with *err set to a
  * negative prl_err (-PRL_ENOTFOUND for unknown or invisible). */

@@ -3,9 +3,13 @@
  * Unit test of the web module's HTTP helpers (web/http.c): byte ranges as
  * RFC 9110 reads them, entity-tag comparison, HTTP dates, ids, the
  * percent-decoding that keeps %00 out of paths, Accept-Language, and the
- * escaping of log lines and of JSON inside <script>.
+ * escaping of log lines and of JSON inside <script>; and the cache of JSON
+ * and page pieces (web/cache.c): keys in runs all kept, roles and
+ * signatures apart, the bytes and the entries capped with the least
+ * recently read going.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tap.h"
 #include "web-internal.h"
@@ -235,6 +239,104 @@ static void test_spans(void)
 	}
 }
 
+static struct web_blob *blob_of(size_t n, char fill)
+{
+	char *text = malloc(n);
+	struct web_blob *b;
+
+	memset(text, fill, n);
+	/* web_blob_new_level at 0: stored as is, so its size is known */
+	b = web_blob_new_level(text, n, 0);
+	free(text);
+	return b;
+}
+
+static int holds(struct web_cache *c, int64_t id, int role, uint64_t sig)
+{
+	struct web_blob *b = web_cache_get(c, id, role, sig);
+
+	web_blob_unref(b);
+	return b != NULL;
+}
+
+static void test_cache(void)
+{
+	struct web_cache c;
+	const uint64_t sig = 0x1234500ull | 1u, other = 0x6789a00ull | 1u;
+	struct web_blob *b;
+	int kept = 0, n = 0;
+
+	ok(web_cache_init(&c, "/nonexistent") == 0, "a cache is made");
+	/* a network's pages: a hundred institutions, four pieces each, two
+	 * roles; and a thousand recordings */
+	for (int64_t inst = 1; inst <= 100; inst++)
+		for (int k = 1; k <= 4; k++)
+			for (int role = 0; role < 2; role++) {
+				b = blob_of(100, 'a');
+				web_cache_put(&c, -(inst * 8 + k), role, sig, b);
+				web_blob_unref(b);
+			}
+	for (int64_t id = 1; id <= 1000; id++) {
+		b = blob_of(100, 'r');
+		web_cache_put(&c, id, 0, sig, b);
+		web_blob_unref(b);
+	}
+	for (int64_t inst = 1; inst <= 100; inst++)
+		for (int k = 1; k <= 4; k++)
+			for (int role = 0; role < 2; role++, n++)
+				kept += holds(&c, -(inst * 8 + k), role, sig);
+	ok(kept == n, "800 page pieces beside 1,000 recordings are all kept (%d of %d)", kept, n);
+	kept = 0;
+	for (int64_t id = 1; id <= 1000; id++)
+		kept += holds(&c, id, 0, sig);
+	ok(kept == 1000, "and the recordings all (%d of 1000)", kept);
+	ok(!holds(&c, -13, 2, sig), "another role's entry is not given");
+	ok(!holds(&c, -13, 0, other), "nor one built before the files changed");
+	ok(!holds(&c, 5000, 0, sig), "nor one never put");
+	b = blob_of(200, 'z');
+	web_cache_put(&c, -13, 0, sig, b);
+	web_blob_unref(b);
+	b = web_cache_get(&c, -13, 0, sig);
+	ok(b && b->len == 200 && b->data[0] == 'z', "a key put again holds the new bytes");
+	web_blob_unref(b);
+	web_cache_release(&c);
+
+	/* the cap: 1 MB, blobs of 100 KB */
+	ok(web_cache_init(&c, "/nonexistent") == 0, "a cache capped at 1 MB");
+	c.max_bytes = 1u << 20;
+	for (int64_t id = 1; id <= 30; id++) {
+		b = blob_of(100 * 1024, 'x');
+		web_cache_put(&c, id, 0, sig, b);
+		web_blob_unref(b);
+		if (id > 1)
+			web_blob_unref(web_cache_get(&c, 1, 0, sig)); /* 1 is read often */
+	}
+	ok(c.bytes <= c.max_bytes, "30 answers of 100 KB hold %zu bytes, within the cap", c.bytes);
+	ok(holds(&c, 30, 0, sig) && holds(&c, 29, 0, sig), "the newest are kept");
+	ok(holds(&c, 1, 0, sig), "and the one read often");
+	ok(!holds(&c, 2, 0, sig) && !holds(&c, 3, 0, sig), "the least recently read went");
+	b = blob_of(200 * 1024, 'y');
+	web_cache_put(&c, 99, 0, sig, b);
+	ok(!holds(&c, 99, 0, sig), "an answer larger than an eighth of the cap is not kept");
+	ok(b->refs == 1, "and its bytes stay the caller's alone");
+	web_blob_unref(b);
+	web_cache_release(&c);
+
+	/* the count: past WEB_CACHE_ENTRIES, the oldest go */
+	ok(web_cache_init(&c, "/nonexistent") == 0, "a cache of small answers");
+	for (int64_t id = 1; id <= WEB_CACHE_ENTRIES + 100; id++) {
+		b = blob_of(10, 'c');
+		web_cache_put(&c, id, 0, sig, b);
+		web_blob_unref(b);
+	}
+	ok(c.entries == WEB_CACHE_ENTRIES, "%zu entries kept of %d put", c.entries,
+	   WEB_CACHE_ENTRIES + 100);
+	ok(!holds(&c, 100, 0, sig) && holds(&c, 101, 0, sig) &&
+		   holds(&c, WEB_CACHE_ENTRIES + 100, 0, sig),
+	   "the first hundred went, the rest are there");
+	web_cache_release(&c);
+}
+
 int main(void)
 {
 	test_ranges();
@@ -246,5 +348,6 @@ int main(void)
 	test_escaping();
 	test_listen();
 	test_spans();
+	test_cache();
 	return done_testing();
 }
