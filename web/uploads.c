@@ -10,10 +10,14 @@
  * (archive/uploads.c); this file moves the bytes.  A PATCH is routed as
  * soon as its head is in, before its body: its checks (session, token,
  * role, offset) are made once, then the body goes piece by piece through
- * a buffer of UPLOAD_BUFFER bytes into the upload's file and its SHA-256,
- * whatever its size.  When the request ends, completed or cut, the bytes
- * stored and the hash state after them are written to the row, so the
- * next PATCH (after a lost connection or a restart) continues both.
+ * buffers of UPLOAD_BUFFER bytes into the upload's file and its SHA-256,
+ * whatever its size: the request's thread writes each buffer as it fills
+ * and hands it to a thread of the stream's own that hashes it, so that
+ * receiving and writing go on while the hash runs beside them (the hash
+ * costs as much as the rest together).  When the request ends, completed
+ * or cut, the bytes stored are synced to the disk, and their count and the
+ * hash state after them written to the row, so the next PATCH (after a
+ * lost connection, a restart or a power cut) continues both.
  *
  * Always holds: an upload is written by one request at a time (another
  * gets 423, and tus clients try again); an upload larger than the
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,6 +47,11 @@
 
 #define TUS_VERSION "1.0.0"
 #define UPLOAD_BUFFER (256 * 1024)
+/* buffers of a stream: one filling, the rest written and waiting for the
+ * hash */
+#define UPLOAD_BUFFERS 4
+/* bytes written before the disk is asked to start writing them */
+#define UPLOAD_WRITEBACK (8 << 20)
 /* uploads written at once, over the whole server */
 #define UPLOADS_BUSY_MAX 64
 
@@ -53,17 +63,30 @@ struct web_uploads {
 	int64_t expiry_s;		/* an upload's age limit */
 };
 
-/* A PATCH in progress: its file, its hash, the bytes not yet written. */
+/* A PATCH in progress: its file, its hash, the bytes not yet written or
+ * not yet hashed. */
 struct web_upload {
 	int64_t id;
 	int64_t length; /* Upload-Length */
-	int64_t offset; /* bytes written to the file and hashed */
+	int64_t start;	/* where the request started */
+	int64_t synced; /* bytes the disk was asked to write */
+	int64_t offset; /* bytes written to the file (hashed once the hasher ends) */
 	int fd;
 	int failed;   /* a negative prl_err once a write failed */
 	int too_much; /* the body went past Upload-Length */
 	struct prl_sha256 hash;
-	size_t fill;	     /* bytes waiting in buf */
-	unsigned char buf[]; /* UPLOAD_BUFFER */
+	/* the ring of buffers: the request's thread fills buf[fill_at] and,
+	 * once written, queues it; the hasher takes them in order */
+	pthread_mutex_t lock;
+	pthread_cond_t moved;	     /* a buffer was queued, hashed, or the end came */
+	pthread_t hasher;	     /* hashes the queued buffers */
+	int threaded;		     /* the hasher runs (else the request's thread hashes) */
+	int ending;		     /* no more buffers will come */
+	int fill_at;		     /* the buffer being filled */
+	int queued;		     /* buffers written and waiting for the hash */
+	size_t fill;		     /* bytes in buf[fill_at] */
+	size_t used[UPLOAD_BUFFERS]; /* bytes of each queued buffer */
+	unsigned char *buf[UPLOAD_BUFFERS];
 };
 
 int web_uploads_init(struct web_server *s, const struct prl_web_opts *opts)
@@ -509,23 +532,62 @@ int web_upload_claims(const struct web_request *r)
 	return !strcmp(r->method, MHD_HTTP_METHOD_PATCH) && !strncmp(r->url, "/api/uploads/", 13);
 }
 
+/* The stream's hasher: hashes the queued buffers in the order they were
+ * written, until the end comes and none is left. */
+static void *hasher_run(void *arg)
+{
+	struct web_upload *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		int at;
+
+		while (!w->queued && !w->ending)
+			pthread_cond_wait(&w->moved, &w->lock);
+		if (!w->queued)
+			break;
+		at = (w->fill_at + UPLOAD_BUFFERS - w->queued) % UPLOAD_BUFFERS;
+		pthread_mutex_unlock(&w->lock);
+		prl_sha256_update(&w->hash, w->buf[at], w->used[at]);
+		pthread_mutex_lock(&w->lock);
+		w->queued--;
+		pthread_cond_broadcast(&w->moved);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void stream_free(struct web_upload *w)
+{
+	for (int i = 0; i < UPLOAD_BUFFERS; i++)
+		free(w->buf[i]);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->moved);
+	free(w);
+}
+
 /* Opens upload u's file for appending at u->offset (cutting what a write
- * past the recorded offset left) and takes up its hash. */
+ * past the recorded offset left), takes up its hash and starts its hasher. */
 static int stream_open(struct prl_archive *a, const struct prl_upload *u, struct web_upload **out)
 {
 	struct prl_buf path = PRL_BUF_INIT;
-	struct web_upload *w = malloc(sizeof(*w) + UPLOAD_BUFFER);
+	struct web_upload *w = calloc(1, sizeof(*w));
 	struct stat st;
 	int ret = 0;
 
 	if (!w)
 		return -PRL_ENOMEM;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->moved, NULL);
+	w->fd = -1;
+	for (int i = 0; i < UPLOAD_BUFFERS; i++)
+		if (!(w->buf[i] = malloc(UPLOAD_BUFFER))) {
+			stream_free(w);
+			return -PRL_ENOMEM;
+		}
 	w->id = u->id;
 	w->length = u->length;
-	w->offset = u->offset;
-	w->failed = 0;
-	w->too_much = 0;
-	w->fill = 0;
+	w->start = w->synced = w->offset = u->offset;
 	prl_sha256_init(&w->hash);
 	prl_upload_path(a, u->id, &path);
 	if ((w->fd = open(path.data, O_WRONLY | O_CLOEXEC)) < 0 || fstat(w->fd, &st) != 0 ||
@@ -543,19 +605,24 @@ end:
 	if (ret < 0) {
 		if (w->fd >= 0)
 			close(w->fd);
-		free(w);
+		stream_free(w);
 		return ret;
 	}
+	/* without a thread, the request's own hashes as it writes */
+	w->threaded = pthread_create(&w->hasher, NULL, hasher_run, w) == 0;
 	*out = w;
 	return 0;
 }
 
+/* Writes the buffer being filled, queues what reached the file for the
+ * hash, and moves to the next buffer once the hasher has freed it. */
 static void stream_flush(struct web_upload *w)
 {
+	unsigned char *buf = w->buf[w->fill_at];
 	size_t done = 0;
 
 	while (!w->failed && done < w->fill) {
-		ssize_t n = write(w->fd, w->buf + done, w->fill - done);
+		ssize_t n = write(w->fd, buf + done, w->fill - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -566,14 +633,33 @@ static void stream_flush(struct web_upload *w)
 		done += (size_t)n;
 	}
 	/* what reached the file is stored: hashed and counted */
-	prl_sha256_update(&w->hash, w->buf, done);
 	w->offset += (int64_t)done;
+	/* the disk starts on what was written while the rest comes, so the
+	 * sync at the end has little left to wait for */
+	if (w->offset - w->synced >= UPLOAD_WRITEBACK) {
+		sync_file_range(w->fd, w->synced, w->offset - w->synced, SYNC_FILE_RANGE_WRITE);
+		w->synced = w->offset;
+	}
 	if (done < w->fill) {
 		/* a short write leaves what it wrote: the file ends at the offset */
 		if (ftruncate(w->fd, w->offset) != 0)
 			w->failed = -PRL_EIO;
 	}
 	w->fill = 0;
+	if (!done)
+		return;
+	if (!w->threaded) {
+		prl_sha256_update(&w->hash, buf, done);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->used[w->fill_at] = done;
+	w->queued++;
+	w->fill_at = (w->fill_at + 1) % UPLOAD_BUFFERS;
+	pthread_cond_broadcast(&w->moved);
+	while (w->queued == UPLOAD_BUFFERS)
+		pthread_cond_wait(&w->moved, &w->lock);
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* Flushes, records the offset and hash state in the row, closes and
@@ -587,6 +673,23 @@ static int stream_end(struct web_request *r)
 
 	r->upload = NULL;
 	stream_flush(w);
+	/* the row will say these bytes are stored: on the disk, then.  A disk
+	 * that cannot say so loses the upload's bytes, sent again from the
+	 * start (the hash state is then the empty one) */
+	if (w->offset > w->start && fdatasync(w->fd) != 0) {
+		w->failed = -PRL_EIO;
+		w->offset = 0;
+	}
+	if (w->threaded) {
+		/* every queued buffer hashed before the state is saved */
+		pthread_mutex_lock(&w->lock);
+		w->ending = 1;
+		pthread_cond_broadcast(&w->moved);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->hasher, NULL);
+	}
+	if (w->offset == 0)
+		prl_sha256_init(&w->hash);
 	prl_sha256_save(&w->hash, state);
 	if ((a = web_archive_get(r->srv))) {
 		ret = prl_upload_advance(a, w->id, w->offset, state);
@@ -599,7 +702,7 @@ static int stream_end(struct web_request *r)
 		ret = w->failed;
 	else if (w->too_much)
 		ret = -PRL_ELIMIT;
-	free(w);
+	stream_free(w);
 	return ret;
 }
 
@@ -686,7 +789,7 @@ void web_upload_feed(struct web_request *r, const char *data, size_t n)
 	while (n) {
 		size_t k = UPLOAD_BUFFER - w->fill < n ? UPLOAD_BUFFER - w->fill : n;
 
-		memcpy(w->buf + w->fill, data, k);
+		memcpy(w->buf[w->fill_at] + w->fill, data, k);
 		w->fill += k;
 		data += k;
 		n -= k;
