@@ -903,7 +903,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "  OR (r.access <= ?2 AND r.institution_id = ?3))"
 			  "  AND (r.id IN (SELECT recording_id FROM recording_themes"
 			  "  WHERE theme_id = t.id) OR r.id IN (SELECT recording_id"
-			  "  FROM segment_themes WHERE theme_id = t.id))) FROM themes t"
+			  "  FROM segment_themes WHERE theme_id = t.id))),"
+			  " (SELECT count(*) FROM recording_themes rt JOIN recordings r"
+			  "  ON r.id = rt.recording_id WHERE rt.theme_id = t.id"
+			  "  AND r.deleted_at IS NULL),"
+			  " (SELECT count(*) FROM segment_themes st JOIN recordings r"
+			  "  ON r.id = st.recording_id WHERE st.theme_id = t.id"
+			  "  AND r.deleted_at IS NULL) FROM themes t"
 			  " ORDER BY t.name COLLATE NOCASE, t.slug",
 	[ST_THEME_TAG_RECORDING] = "INSERT OR IGNORE INTO recording_themes(theme_id, recording_id)"
 				   " VALUES (?1, ?2)",
@@ -1019,6 +1025,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USERS_LIST] = "SELECT u.login, u.role, i.short, ifnull(u.display_name, u.login),"
 			  " u.credit_name, u.suspended, u.created_at FROM users u"
 			  " LEFT JOIN institutions i ON i.id = u.institution_id ORDER BY u.login",
+	/* the decades the map offers: those of the recordings the viewer
+	 * hears, under the map's other filters; a date outside the decades
+	 * the filter takes is none */
+	[ST_MAP_DECADES] = "SELECT DISTINCT CAST(substr(r.date, 1, 3) AS INTEGER) * 10 AS d"
+			   " FROM recordings r WHERE r.date >= '1800' AND r.date < '3000'"
+			   " AND r.date GLOB '[0-9][0-9][0-9][0-9]*' AND" MAP_WHERE " ORDER BY d",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

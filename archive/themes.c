@@ -305,7 +305,7 @@ int prl_archive_themes_json(struct prl_archive *a, const struct prl_viewer *v, s
 {
 	sqlite3_stmt *st = archive_stmt(a, ST_THEME_LIST);
 	struct prl_buf b = PRL_BUF_INIT;
-	int rc, first = 1, ret;
+	int rc, first = 1, ret, staff = prl_access_may_write(v, 0);
 
 	if (!st)
 		return -PRL_ESQL;
@@ -318,7 +318,13 @@ int prl_archive_themes_json(struct prl_archive *a, const struct prl_viewer *v, s
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 1));
 		prl_buf_addstr(&b, ",\"description\":");
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 2));
-		prl_buf_addf(&b, ",\"recordings\":%lld}", (long long)sqlite3_column_int64(st, 3));
+		prl_buf_addf(&b, ",\"recordings\":%lld", (long long)sqlite3_column_int64(st, 3));
+		/* what deleting the theme would untag: for those who may */
+		if (staff)
+			prl_buf_addf(&b, ",\"tagged\":{\"recordings\":%lld,\"segments\":%lld}",
+				     (long long)sqlite3_column_int64(st, 4),
+				     (long long)sqlite3_column_int64(st, 5));
+		prl_buf_addch(&b, '}');
 		first = 0;
 	}
 	sqlite3_reset(st);
@@ -419,6 +425,41 @@ int prl_archive_map_json(struct prl_archive *a, const struct prl_viewer *v,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		ret = archive_sql_fail(a, "reading the map");
+	else if ((ret = prl_buf_addstr(&b, "]}")) == 0)
+		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
+	prl_buf_release(&b);
+	return ret;
+}
+
+int prl_archive_map_decades_json(struct prl_archive *a, const struct prl_viewer *v,
+				 const struct prl_map_filter *f, struct prl_buf *out)
+{
+	struct prl_map_filter other;
+	struct prl_buf b = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	int64_t inst, theme;
+	int rc, ret, first = 1;
+
+	/* the decades offered beside the other filters: never by a decade */
+	memset(&other, 0, sizeof(other));
+	if (f) {
+		other = *f;
+		other.decade = 0;
+	}
+	if ((ret = filter_resolve(a, &other, &inst, &theme)) < 0)
+		return ret;
+	if (!(st = archive_stmt(a, ST_MAP_DECADES)))
+		return -PRL_ESQL;
+	bind_where(st, v, &other, inst, theme);
+	prl_buf_addstr(&b, "{\"decades\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		prl_buf_addf(&b, "%s%lld", first ? "" : ",",
+			     (long long)sqlite3_column_int64(st, 0));
+		first = 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		ret = archive_sql_fail(a, "reading the decades of the map");
 	else if ((ret = prl_buf_addstr(&b, "]}")) == 0)
 		ret = prl_buf_add(out, prl_buf_str(&b), b.len);
 	prl_buf_release(&b);

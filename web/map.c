@@ -3,17 +3,20 @@
  * The map of voices over HTTP: GET /api/map (a GeoJSON FeatureCollection,
  * a Point per place with recordings the viewer may hear, properties {id,
  * name, commune, recordings, seconds}), GET /api/map/places/{id} (that
- * place's voices, each with what its play button needs) and the page /map.
- * Both JSON answers take the filters variety=, decade=, theme= and
- * institution=.
+ * place's voices, each with what its play button needs), GET
+ * /api/map/decades (the decades the viewer's recordings are dated in:
+ * what the decade filter offers) and the page /map.  The JSON answers
+ * take the filters variety=, decade=, theme= and institution= (the
+ * decades, all but decade=).
  *
  * Always holds: the archive decides what the viewer hears
  * (archive/themes.c): no private or restricted recording makes a place
  * appear for a visitor.  A filter that names nothing known is a 400 with
  * a sentence, never an empty map.  The map's JSON goes gzip-compressed to
- * a client that accepts it; the map with no filter but an institution is
- * kept per role in the server's cache of JSON until the archive changes
- * (a researcher granted one institution is answered apart).
+ * a client that accepts it; the map, and its decades, with no filter but
+ * an institution are kept per role in the server's cache of JSON until
+ * the archive changes (a researcher granted one institution is answered
+ * apart).
  * Expected workload: every visit of the map page, the home page and the
  * institutions' pages: thousands of places over tens of thousands of
  * recordings, one grouped walk when not cached.
@@ -22,6 +25,12 @@
 #include <string.h>
 
 #include "web-internal.h"
+
+/* What a map answer is: the places, or the decades they are dated in. */
+enum map_answer {
+	MAP_PLACES, /* the GeoJSON of /api/map */
+	MAP_DECADES /* {"decades": [...]} of /api/map/decades */
+};
 
 /* Reads the filters of r into f; 0, or answers 400 into *res. */
 static int read_filter(struct web_request *r, struct prl_map_filter *f, enum MHD_Result *res)
@@ -55,7 +64,9 @@ static enum MHD_Result refused(struct web_request *r, struct prl_archive *a, int
 		r, status, status == MHD_HTTP_INTERNAL_SERVER_ERROR ? NULL : prl_archive_errmsg(a));
 }
 
-enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
+/* Answers what for r's viewer and filters, from the cache when it is
+ * shared by the viewer's role. */
+static enum MHD_Result map_send(struct web_request *r, enum map_answer what)
 {
 	struct web_cache *c = &r->srv->cache;
 	uint64_t sig = web_cache_signature(c);
@@ -68,9 +79,10 @@ enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
 	int64_t inst = 0, key = 0, len;
 	int ret, gz;
 
-	(void)p;
 	if (read_filter(r, &f, &res) < 0)
 		return res;
+	if (what == MAP_DECADES)
+		f.decade = 0; /* offered beside the other filters */
 	if (!(a = web_archive_get(r->srv)))
 		return web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				      "the archive cannot be opened");
@@ -81,11 +93,14 @@ enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
 	    (!(f.institution && *f.institution) ||
 	     (prl_institution_short_valid(f.institution) &&
 	      prl_archive_institution_id(a, f.institution, &inst) == 0 && inst > 0))) {
-		key = WEB_KEY_PIECE(inst, WEB_PIECE_MAP);
+		key = what == MAP_DECADES ? WEB_KEY_MAP_DECADES(inst)
+					  : WEB_KEY_PIECE(inst, WEB_PIECE_MAP);
 		blob = web_cache_get(c, key, (int)r->viewer.role, sig);
 	}
 	if (!blob) {
-		if ((ret = prl_archive_map_json(a, &r->viewer, &f, &b)) < 0) {
+		ret = what == MAP_DECADES ? prl_archive_map_decades_json(a, &r->viewer, &f, &b)
+					  : prl_archive_map_json(a, &r->viewer, &f, &b);
+		if (ret < 0) {
 			res = refused(r, a, ret);
 			web_archive_put(r->srv, a);
 			prl_buf_release(&b);
@@ -109,9 +124,22 @@ enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/geo+json; charset=utf-8");
+				what == MAP_DECADES ? JSON_MIME
+						    : "application/geo+json; charset=utf-8");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	return web_queue(r, MHD_HTTP_OK, resp, len);
+}
+
+enum MHD_Result web_api_map(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return map_send(r, MAP_PLACES);
+}
+
+enum MHD_Result web_api_map_decades(struct web_request *r, const struct web_params *p)
+{
+	(void)p;
+	return map_send(r, MAP_DECADES);
 }
 
 enum MHD_Result web_api_map_place(struct web_request *r, const struct web_params *p)

@@ -51,6 +51,7 @@ static const char *const template_files[WEB_NTEMPLATES] = {
 	[WEB_TPL_ROUTE_EDIT] = "route-edit.html",
 	[WEB_TPL_UPLOAD] = "upload.html",
 	[WEB_TPL_HELP_TRANSCRIBE] = "help-transcribe.html",
+	[WEB_TPL_THEMES] = "themes.html",
 };
 
 static const struct web_asset *find_asset(const char *name)

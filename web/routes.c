@@ -249,6 +249,10 @@ static const struct web_route routes[] = {
 	{WEB_GET, "/help-transcribe", web_page_help_transcribe, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/progress", web_api_progress, WEB_JSON, 0, 0, 0},
 	{WEB_GET, "/api/help-transcribe", web_api_help_transcribe, WEB_JSON, 0, 0, 0},
+	/* the list of themes, with staff's controls (its writes are the API's
+	 * above); the decades the map's filter offers */
+	{WEB_GET, "/themes", web_page_themes, WEB_HTML, 0, 0, 0},
+	{WEB_GET, "/api/map/decades", web_api_map_decades, WEB_JSON, 0, 0, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

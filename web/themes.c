@@ -5,7 +5,9 @@
  * /themes/{slug} (a theme and its recordings); staff writes: POST
  * /api/themes, PATCH and DELETE /api/themes/{slug}, and tags: POST
  * /api/recordings/{id}/themes and /api/segments/{sid}/themes with
- * {"theme": slug}, DELETE .../themes/{slug}.
+ * {"theme": slug}, DELETE .../themes/{slug}; the page /themes (the list
+ * for everyone, and for staff signed in the controls that add, edit and
+ * delete a theme through the API).
  *
  * Always holds: every write passed the route table's checks (a session,
  * its CSRF token, an annotator or admin); the list itself is the
@@ -277,5 +279,33 @@ enum MHD_Result web_page_theme(struct web_request *r, const struct web_params *p
 	prl_buf_release(&raw);
 	prl_buf_release(&data);
 	prl_buf_release(&title);
+	return ret;
+}
+
+/* /themes: the list as the viewer may hear it; staff (annotators and
+ * admins) get the page's controls, whose writes are the API's, and what
+ * deleting each theme would untag. */
+enum MHD_Result web_page_themes(struct web_request *r, const struct web_params *p)
+{
+	struct prl_buf raw = PRL_BUF_INIT, data = PRL_BUF_INIT;
+	int staff = r->viewer.role >= PRL_ROLE_ANNOTATOR && prl_access_may_write(&r->viewer, 0);
+	struct prl_archive *a;
+	enum MHD_Result ret;
+	int err;
+
+	(void)p;
+	if (!(a = web_archive_get(r->srv)))
+		return web_error_html(r, MHD_HTTP_SERVICE_UNAVAILABLE);
+	prl_buf_addf(&raw, "{\"staff\":%s,\"list\":", staff ? "true" : "false");
+	err = prl_archive_themes_json(a, &r->viewer, &raw);
+	web_archive_put(r->srv, a);
+	if (err == 0)
+		err = prl_buf_addch(&raw, '}');
+	if (err == 0)
+		err = web_json_for_script(&data, prl_buf_str(&raw), raw.len);
+	ret = err < 0 ? web_error_html(r, MHD_HTTP_INTERNAL_SERVER_ERROR)
+		      : web_page_send_one(r, MHD_HTTP_OK, WEB_TPL_THEMES, "data", &data);
+	prl_buf_release(&raw);
+	prl_buf_release(&data);
 	return ret;
 }

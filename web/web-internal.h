@@ -93,6 +93,7 @@ enum web_template {
 	WEB_TPL_ROUTE_EDIT,
 	WEB_TPL_UPLOAD,
 	WEB_TPL_HELP_TRANSCRIBE,
+	WEB_TPL_THEMES,
 	WEB_NTEMPLATES
 };
 
@@ -213,6 +214,8 @@ enum web_piece {
 #define WEB_KEY_FEATURED(yyyymmdd) (-((int64_t)1 << 40) - (int64_t)(yyyymmdd))
 #define WEB_KEY_PROGRESS (-((int64_t)1 << 41))
 #define WEB_KEY_HELP(offset, limit) (-((int64_t)1 << 42) - (offset)*256 - (limit))
+/* the decades the map's filter offers, of institution inst (0: all) */
+#define WEB_KEY_MAP_DECADES(inst) (-((int64_t)1 << 43) - (int64_t)(inst))
 
 /* Makes a piece's JSON into out: 0 or a negative prl_err. */
 typedef int web_piece_make(void *ctx, struct prl_buf *out);
@@ -592,6 +595,9 @@ web_handler web_edit_tier_accept, web_edit_segment_accept;
 web_handler web_api_recording_segment, web_api_recording_align;
 /* proposals.c: progress for the public, the recordings that need help */
 web_handler web_api_progress, web_api_help_transcribe, web_page_help_transcribe;
+/* themes.c and map.c: the list of themes for everyone, staff's controls
+ * on it; the decades the map's filter offers */
+web_handler web_page_themes, web_api_map_decades;
 /* pages.c: sends template t with {{=name}} (when not NULL) filled with
  * value, already escaped for where it goes. */
 enum MHD_Result web_page_send_one(struct web_request *r, unsigned status, enum web_template t,

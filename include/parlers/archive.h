@@ -383,7 +383,9 @@ enum prl_theme_target {
 int prl_archive_theme_tag(struct prl_archive *a, const struct prl_viewer *v, const char *slug,
 			  enum prl_theme_target target, int64_t id, int untag);
 /* {"themes": [{slug, name, description, recordings}]} by name, recordings
- * counting those v may hear that are tagged or have a tagged segment. */
+ * counting those v may hear that are tagged or have a tagged segment; for
+ * the network's staff each theme also says what deleting it would untag,
+ * "tagged": {recordings, segments} (of recordings not deleted). */
 int prl_archive_themes_json(struct prl_archive *a, const struct prl_viewer *v, struct prl_buf *out);
 /* {slug, name, description, total, recordings: [{id, title, date,
  * duration_ms, variety, place, commune}]}: the first limit (1 to 1000) of
@@ -413,6 +415,12 @@ int prl_archive_map_json(struct prl_archive *a, const struct prl_viewer *v,
 int prl_archive_map_place_json(struct prl_archive *a, const struct prl_viewer *v,
 			       const struct prl_map_filter *f, int64_t place_id,
 			       struct prl_buf *out);
+/* {"decades": [1950, 1970, ...]}: in order, each decade (its first year)
+ * holding at least one dated recording v may hear under f's other
+ * filters (f's decade is not used); [] when none is dated.  -PRL_EINVAL
+ * as above. */
+int prl_archive_map_decades_json(struct prl_archive *a, const struct prl_viewer *v,
+				 const struct prl_map_filter *f, struct prl_buf *out);
 /* Routes written on the web (schema 18), each change by staff (annotator
  * or admin) who may hear every stop of the route before and after it,
  * in one transaction with its history row.  -PRL_EACCESS (a role or a

@@ -8,8 +8,10 @@
 // play button each.  The background is the outline shipped with parlers
 // (static/normandy.geojson) under the operator's tiles when they load;
 // with no tiles the outline alone is the map, as it always is in the
-// panels of the home and institution pages.  On /themes/{slug} it draws
-// the theme's recordings.  Text from the archive only ever becomes text
+// panels of the home and institution pages.  The decade filter offers the
+// decades the viewer's recordings are dated in (GET /api/map/decades),
+// and is not shown when none is dated.  On /themes/{slug} it draws the
+// theme's recordings.  Text from the archive only ever becomes text
 // nodes.
 'use strict';
 
@@ -140,14 +142,21 @@
       for (const [value, label] of items) sel.append(el('option', { value }, label));
       if (params.get(name)) sel.value = params.get(name);
     };
-    const decades = [];
-    for (let y = 1900; y <= 2020; y += 10) decades.push([String(y), t('map_decade', { y })]);
-    add('decade', decades);
-    const [facets, themes, insts] = await Promise.all([
+    const [facets, themes, insts, dated] = await Promise.all([
       PRL.getJSON('/api/facets').catch(() => ({})),
       PRL.getJSON('/api/themes').catch(() => ({})),
       PRL.getJSON('/api/institutions').catch(() => ({})),
+      PRL.getJSON('/api/map/decades').catch(() => null),
     ]);
+    // the decades the viewer's recordings are dated in; none dated: no
+    // decade filter at all
+    const decades = dated ? dated.decades || [] : [];
+    add('decade', decades.map((y) => [String(y), t('map_decade', { y })]));
+    const field = document.getElementById('m-decade-field');
+    if (field && dated && !decades.length) {
+      field.hidden = true;
+      form.elements.decade.disabled = true;
+    }
     add('variety', (facets.varieties || []).map((v) => [v.name, v.name]));
     add('theme', (themes.themes || []).map((x) => [x.slug, x.name]));
     add('institution', (insts.institutions || []).map((i) => [i.short, i.name]));
