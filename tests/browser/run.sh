@@ -5,7 +5,7 @@
 # browser: Debian's /usr/bin/chromium is used), then runs each test script
 # (the listening room, the annotation editor, the sign-in redirect, the
 # embeddable player, a thematic route, a listening game, the institutions'
-# pages, the map of voices; or those
+# pages, the map of voices, the list of themes and its staff controls; or those
 # named as arguments)
 # and joins their TAP into one stream, numbered through, with one plan.
 # Skips, with a TAP plan saying why, where Chromium, node or the package
@@ -25,7 +25,7 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 	fi
 fi
 [ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs test-login-next.mjs test-embed.mjs test-parcours.mjs test-games.mjs test-catalogue.mjs test-institutions.mjs test-contrib.mjs test-map.mjs test-upload.mjs \
-	test-speech-editor.mjs
+	test-speech-editor.mjs test-themes.mjs
 for t in "$@"; do
 	echo "# $t"
 	node "$t" 2>&1 || echo "# $t exited with status $?"

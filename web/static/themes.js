@@ -92,6 +92,7 @@
       f.box, error, el('p', { class: 'th-actions' }, save, cancel));
     body.hidden = true;
     actions.hidden = true;
+    status('');
     li.append(form);
     f.name.focus();
     const close = () => {
@@ -133,6 +134,7 @@
       el('p', { class: 'th-error', role: 'alert' }),
       el('p', { class: 'th-actions' }, yes, no));
     actions.hidden = true;
+    status('');
     li.append(box);
     yes.focus();
     const close = () => { box.remove(); actions.hidden = false; opener.focus(); };
@@ -180,14 +182,16 @@
       const body = { slug: slug.value, name: name.value };
       if (desc.value) body.description = desc.value;
       $('th-add-button').disabled = true;
+      $('th-add-error').textContent = '';
       const r = await send('POST', '/api/themes', body);
       $('th-add-button').disabled = false;
       if (!r.ok) {
-        status(failure(r), true);
+        $('th-add-error').textContent = failure(r);
         (r.status === 409 || /slug/.test(failure(r)) ? slug : name).focus();
         return;
       }
       status(t('th_added', { name: r.body.name || name.value }));
+      $('th-add-error').textContent = '';
       form.reset();
       slugTouched = false;
       await reload(r.body.slug, '.th-edit-button');
