@@ -201,6 +201,30 @@ async function main() {
   ok(gone === 404 && /supprimé/.test(await page.textContent('#th-status')), 'and from the archive', gone);
   await page.screenshot({ path: path.join(shots, 'themes-staff.png'), fullPage: true });
 
+  // the recording's themes, from its page
+  await page.goto(server.base + '/recordings/' + idBere);
+  await page.click('#cat-edit summary');
+  const mer = page.locator('#rec-themes label', { hasText: 'La mer' }).locator('input');
+  await mer.waitFor({ timeout: 10000 });
+  ok(!(await mer.isChecked()), 'the recording page lists the themes for staff, la mer unticked');
+  await mer.focus();
+  await page.keyboard.press('Space');
+  await waitFor(async () => /donné/.test(await page.textContent('#rt-status')));
+  ok(await page.isVisible('#meta dd.themes a[href="/themes/la-mer"]'), "ticked from the keyboard: la mer in the recording's record");
+  await page.screenshot({ path: path.join(shots, 'themes-recording.png') });
+  await page.reload();
+  await page.click('#cat-edit summary');
+  await page.locator('#rec-themes input').first().waitFor({ timeout: 10000 });
+  ok(await page.locator('#rec-themes label', { hasText: 'La mer' }).locator('input').isChecked(), 'reloaded: still tagged');
+  const tagged = JSON.parse(run('show', String(idBere), '--json').stdout).themes || [];
+  ok(tagged.some((x) => x.slug === 'la-mer'), 'and in the archive', tagged);
+  await page.locator('#rec-themes label', { hasText: 'La mer' }).locator('input').uncheck();
+  await waitFor(async () => /retiré/.test(await page.textContent('#rt-status')));
+  ok(!(await page.isVisible('#meta dd.themes')), 'unticked: the tag is gone from the record');
+  await visitor.goto(server.base + '/recordings/' + idBere);
+  await visitor.waitForLoadState('networkidle');
+  ok(!(await visitor.$('#rec-themes')), 'a visitor gets no theme control on a recording');
+
   const aDecades = await decadeOptions(page);
   ok(JSON.stringify(aDecades) === JSON.stringify(['', '1950', '1970', '1980']),
     "an annotator's decade select: the private 1950s too", aDecades);

@@ -126,7 +126,50 @@
         status.textContent = r.status === 409 ? t('cat_conflict') : (answer.error || String(r.status));
       }
     });
-    document.getElementById('meta').after(el('details', { id: 'cat-edit' }, el('summary', {}, t('cat_edit')), form));
+    const details = el('details', { id: 'cat-edit' }, el('summary', {}, t('cat_edit')), form);
+    document.getElementById('meta').after(details);
+    themesControl(me, details);
+  }
+
+  /* ---- staff: the recording's themes, a checkbox each; a change tags or
+   * untags at once (POST /api/recordings/{id}/themes, DELETE .../{slug}) ---- */
+
+  async function themesControl(me, details) {
+    let list;
+    try { list = (await getJSON('/api/themes')).themes || []; } catch (err) { return; }
+    const status = el('p', { id: 'rt-status', role: 'status', 'aria-live': 'polite' });
+    const has = new Set((rec.themes || []).map((x) => x.slug));
+    const boxes = list.map((th) => {
+      const cb = el('input', { type: 'checkbox', class: 'rt-theme', value: th.slug, checked: has.has(th.slug) });
+      cb.addEventListener('change', async () => {
+        const on = cb.checked;
+        cb.disabled = true;
+        const url = '/api/recordings/' + rec.id + '/themes' + (on ? '' : '/' + encodeURIComponent(th.slug));
+        let r = null, answer = {};
+        try {
+          r = await fetch(url, {
+            method: on ? 'POST' : 'DELETE', credentials: 'same-origin',
+            headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': me.csrf_token },
+            body: on ? JSON.stringify({ theme: th.slug }) : undefined,
+          });
+          answer = await r.json().catch(() => ({}));
+        } catch (err) { /* offline: undone below */ }
+        cb.disabled = false;
+        if (!r || !r.ok) {
+          cb.checked = !on;
+          status.textContent = answer.error || t('th_offline');
+          return;
+        }
+        const others = (rec.themes || []).filter((x) => x.slug !== th.slug);
+        rec.themes = on ? [...others, { slug: th.slug, name: th.name }].sort((a, b) => a.name.localeCompare(b.name)) : others;
+        $('meta').replaceChildren();
+        renderMeta();
+        status.textContent = t(on ? 'rt_tagged' : 'rt_untagged', { name: th.name });
+      });
+      return el('label', { class: 'rt-label' }, cb, ' ', th.name);
+    });
+    details.append(el('fieldset', { id: 'rec-themes' }, el('legend', {}, t('rt_legend')), ...boxes,
+      el('p', {}, el('a', { href: '/themes' }, t('rt_manage'))), status));
   }
 
   renderMeta();
