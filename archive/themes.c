@@ -453,8 +453,13 @@ int prl_archive_map_decades_json(struct prl_archive *a, const struct prl_viewer 
 	bind_where(st, v, &other, inst, theme);
 	prl_buf_addstr(&b, "{\"decades\":[");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		prl_buf_addf(&b, "%s%lld", first ? "" : ",",
-			     (long long)sqlite3_column_int64(st, 0));
+		const unsigned char *d = sqlite3_column_text(st, 0);
+
+		/* a date that does not open with a year is no decade */
+		if (!d || sqlite3_column_bytes(st, 0) != 3 || d[1] < '0' || d[1] > '9' ||
+		    d[2] < '0' || d[2] > '9')
+			continue;
+		prl_buf_addf(&b, "%s%c%c%c0", first ? "" : ",", d[0], d[1], d[2]);
 		first = 0;
 	}
 	sqlite3_reset(st);
