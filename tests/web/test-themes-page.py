@@ -20,7 +20,8 @@ whose private recording is dated in the 1950s and restricted one in the
   dated recording under a filter is [];
 - a date changed while the server runs changes the list (the cached
   answer is not kept past a change);
-- the pages that show themes link to /themes.
+- the pages that show themes link to /themes; the decades kept in the
+  server's cache are never another piece kept there (the home page's).
 
 Python standard library only; TAP.
 """
@@ -245,6 +246,14 @@ def check_decades(data, private):
 
 
 def check_links():
+    # the decades and the home page's pieces are kept side by side, never
+    # one served for the other
+    decades()
+    st, _, body = get("/")
+    facets = page_data(body.decode("utf-8", "replace"), "facets-data") or {}
+    st2, _, d = decades()
+    ok(st == 200 and "decades" not in facets and facets and st2 == 200 and isinstance(d, list),
+       "the kept decades and the home page's kept facets stay apart", str(facets)[:200])
     for path, what in (("/themes/la-mer", "a theme's page"), ("/map", "the map, by its theme filter"),
                        ("/", "the home page (the site's header)")):
         st, _, body = get(path)
