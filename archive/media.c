@@ -58,7 +58,7 @@ void prl_media_clear(struct prl_media *m)
 /* The muted copy of kind k made for recording id's current spans.  A copy
  * made for other spans (they changed and the new copy is not made yet, or
  * its making failed) is never served: no copy rather than a wrong one. */
-static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind k,
+static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind k, int fetch,
 			 struct prl_media *out)
 {
 	struct prl_buf path = PRL_BUF_INIT, want = PRL_BUF_INIT;
@@ -89,10 +89,10 @@ static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind 
 	memset(&m, 0, sizeof(m));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
-	if ((ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256,
-				       &path)) < 0)
+	if (fetch && (ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0),
+						m.sha256, &path)) < 0)
 		goto end;
-	if (!(m.path = prl_buf_detach(&path, NULL))) {
+	if (fetch && !(m.path = prl_buf_detach(&path, NULL))) {
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
@@ -151,18 +151,21 @@ static int media_gate(struct prl_archive *a, const struct prl_viewer *v, int64_t
 	return 0;
 }
 
-int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
-		      enum prl_media_kind k, struct prl_media *out)
+/* prl_archive_media(), with the file's path (fetched into the media/
+ * cache from an object store first) only when fetch is set. */
+static int media_find(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		      enum prl_media_kind k, int fetch, struct prl_media *out)
 {
 	struct prl_buf path = PRL_BUF_INIT;
 	sqlite3_stmt *st;
 	struct prl_media m;
+	const char *rel;
 	int ret, rc, muted;
 
 	if ((ret = media_gate(a, v, id, k, &muted)) < 0)
 		return ret;
 	if (muted)
-		return withheld_copy(a, id, k, out);
+		return withheld_copy(a, id, k, fetch, out);
 	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, id);
@@ -178,19 +181,31 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 	memset(&m, 0, sizeof(m));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
-	ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256, &path);
+	rel = (const char *)sqlite3_column_text(st, 0);
+	m.ext = kinds[k].ext;
+	m.mime = k == PRL_MEDIA_ORIGINAL ? original_mime(rel) : kinds[k].mime;
+	ret = fetch ? archive_media_local(a, rel, m.sha256, &path) : 0;
 	sqlite3_reset(st);
 	if (ret < 0) {
 		prl_buf_release(&path);
 		return ret;
 	}
-	m.path = prl_buf_detach(&path, NULL);
-	if (!m.path)
+	if (fetch && !(m.path = prl_buf_detach(&path, NULL)))
 		return -PRL_ENOMEM;
-	m.ext = kinds[k].ext;
-	m.mime = k == PRL_MEDIA_ORIGINAL ? original_mime(m.path) : kinds[k].mime;
 	*out = m;
 	return 0;
+}
+
+int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		      enum prl_media_kind k, struct prl_media *out)
+{
+	return media_find(a, v, id, k, 1, out);
+}
+
+int prl_archive_media_info(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			   enum prl_media_kind k, struct prl_media *out)
+{
+	return media_find(a, v, id, k, 0, out);
 }
 
 int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v, int64_t id,

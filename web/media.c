@@ -33,7 +33,8 @@
  * the waveform's JSON, exports).  A refusal is the same 404 or 403 as
  * without the option: the archive's gate decides before anything is
  * signed.  The redirect says Cache-Control: private, no-store (its URL
- * expires) and carries a one-line body; no object is fetched into media/.
+ * expires) and carries a one-line body; no object is fetched into media/
+ * (nor by a recording's JSON, which names each copy by its hash alone).
  *
  * Expected workload: most requests are ranges of a few tens of kilobytes
  * from players seeking and buffering; several per second per listener,

@@ -511,6 +511,11 @@ int prl_archive_media_store_set(struct prl_archive *a, const char *url);
  */
 int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 		      enum prl_media_kind k, struct prl_media *out);
+/* The same answer without the file: out's path is NULL, and a file kept in
+ * an object store is not fetched into the media/ cache (for naming a copy
+ * by its hash in a recording's JSON, or when it is served by a redirect). */
+int prl_archive_media_info(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			   enum prl_media_kind k, struct prl_media *out);
 
 /*
  * Where a client may fetch the stored file of kind k of recording id

@@ -219,6 +219,15 @@ def main():
         ok(st == 200 and hashlib.sha256(body).hexdigest() == stored_sha(data, pub,
                                                                           "original")[0],
            "... to the original's bytes")
+        st, _, body = anon.get("/api/recordings/%d" % pub)
+        urls = (jbody(body) or {}).get("media", {})
+        ok(st == 200 and urls.get("opus", "").startswith("/media/%d.opus?v=" % pub),
+           "the recording's JSON names its copies by their hash", urls)
+        st, h, _ = anon.get(urls.get("opus", "/"))
+        ok(st == 307 and h.get("cache-control") == "private, no-store",
+           "... and that URL, kept for good when streamed, is a redirect never kept", (st, h))
+        st, _, _ = anon.get("/recordings/%d" % pub)
+        ok(st == 200, "the recording's page")
         ok(media_files(data) == [], "nothing was fetched into media/ for any of it",
            media_files(data))
 
