@@ -214,6 +214,7 @@ int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v,
 {
 	sqlite3_stmt *st;
 	const char *rel;
+	char disposition[96];
 	int ret, rc, muted;
 
 	if ((ret = media_gate(a, v, id, k, &muted)) < 0)
@@ -235,9 +236,18 @@ int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v,
 				    (long long)id, kinds[k].kind);
 	}
 	rel = (const char *)sqlite3_column_text(st, 0);
+	/* an original is a download, named as the server names it when it
+	 * streams one (web/mediacache.c) */
+	if (k == PRL_MEDIA_ORIGINAL) {
+		const char *dot = strrchr(rel, '.');
+
+		snprintf(disposition, sizeof(disposition),
+			 "attachment; filename=\"recording-%lld.%s\"", (long long)id,
+			 dot ? dot + 1 : "bin");
+	}
 	ret = archive_media_presign(a, rel, method,
 				    k == PRL_MEDIA_ORIGINAL ? original_mime(rel) : kinds[k].mime,
-				    expires_s, url);
+				    k == PRL_MEDIA_ORIGINAL ? disposition : NULL, expires_s, url);
 	sqlite3_reset(st);
 	return ret;
 }

@@ -458,8 +458,8 @@ static int host_of(const char *base, struct prl_buf *host)
 }
 
 int archive_s3_presign_url(const struct archive_s3_signer *g, const char *method, const char *path,
-			   const char *content_type, time_t now, long expires_s,
-			   struct prl_buf *out)
+			   const char *content_type, const char *disposition, time_t now,
+			   long expires_s, struct prl_buf *out)
 {
 	struct prl_buf canon = PRL_BUF_INIT, query = PRL_BUF_INIT, host = PRL_BUF_INIT;
 	struct prl_buf scope = PRL_BUF_INIT, sts = PRL_BUF_INIT, key = PRL_BUF_INIT;
@@ -482,8 +482,13 @@ int archive_s3_presign_url(const struct archive_s3_signer *g, const char *method
 	uri_encode(&query, prl_buf_str(&scope), 0);
 	prl_buf_addf(&query, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=host", stamp,
 		     expires_s);
-	/* the type the store answers with, whatever it was given at PUT
-	 * (GetObject's response-content-type; 'r' sorts after 'X') */
+	/* the headers the store answers with, whatever it was given at PUT
+	 * (GetObject's response-content-*, in the order of their names;
+	 * 'r' sorts after 'X') */
+	if (disposition) {
+		prl_buf_addstr(&query, "&response-content-disposition=");
+		uri_encode(&query, disposition, 0);
+	}
 	if (content_type) {
 		prl_buf_addstr(&query, "&response-content-type=");
 		uri_encode(&query, content_type, 0);
@@ -528,7 +533,8 @@ end:
 }
 
 int archive_s3_presign(struct archive_s3 *s, const char *method, const char *key,
-		       const char *content_type, time_t now, long expires_s, struct prl_buf *out)
+		       const char *content_type, const char *disposition, time_t now,
+		       long expires_s, struct prl_buf *out)
 {
 	struct prl_buf path = PRL_BUF_INIT, access = PRL_BUF_INIT;
 	const char *colon = strchr(s->userpwd, ':');
@@ -542,8 +548,8 @@ int archive_s3_presign(struct archive_s3 *s, const char *method, const char *key
 	g.access_key = prl_buf_str(&access);
 	g.secret_key = colon + 1;
 	prl_buf_addf(&path, "/%s/%s%s", s->bucket, s->prefix, key);
-	ret = archive_s3_presign_url(&g, method, prl_buf_str(&path), content_type, now, expires_s,
-				     out);
+	ret = archive_s3_presign_url(&g, method, prl_buf_str(&path), content_type, disposition, now,
+				     expires_s, out);
 	prl_buf_release(&path);
 	prl_buf_release(&access);
 	return ret;

@@ -381,7 +381,8 @@ int archive_media_fetch_to(struct prl_archive *a, const char *rel, FILE *to, cha
 }
 
 int archive_media_presign(struct prl_archive *a, const char *rel, const char *method,
-			  const char *content_type, long expires_s, struct prl_buf *url)
+			  const char *content_type, const char *disposition, long expires_s,
+			  struct prl_buf *url)
 {
 	struct archive_s3 *s;
 	int ret;
@@ -390,8 +391,8 @@ int archive_media_presign(struct prl_archive *a, const char *rel, const char *me
 		return 1;
 	if (!(s = client(a)))
 		return -PRL_EINVAL;
-	if ((ret = archive_s3_presign(s, method, rel, content_type, time(NULL), expires_s, url)) <
-	    0)
+	if ((ret = archive_s3_presign(s, method, rel, content_type, disposition, time(NULL),
+				      expires_s, url)) < 0)
 		return archive_fail(a, ret, "%s: cannot sign a URL for it", rel);
 	return 0;
 }

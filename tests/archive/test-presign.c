@@ -37,7 +37,8 @@ static const char *signature_of(const char *url)
 static void aws_example(void)
 {
 	struct prl_buf url = PRL_BUF_INIT;
-	int ret = archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, EXAMPLE_TIME, 86400, &url);
+	int ret = archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, NULL, EXAMPLE_TIME, 86400,
+					 &url);
 
 	ok(ret == 0, "AWS's example is signed");
 	ok(!strcmp(prl_buf_str(&url),
@@ -56,17 +57,17 @@ static void signed_differently(void)
 {
 	struct prl_buf a = PRL_BUF_INIT, b = PRL_BUF_INIT;
 
-	archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, EXAMPLE_TIME, 86400, &a);
-	archive_s3_presign_url(&aws, "HEAD", "/test.txt", NULL, EXAMPLE_TIME, 86400, &b);
+	archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, NULL, EXAMPLE_TIME, 86400, &a);
+	archive_s3_presign_url(&aws, "HEAD", "/test.txt", NULL, NULL, EXAMPLE_TIME, 86400, &b);
 	ok(strcmp(signature_of(a.data), signature_of(b.data)) != 0,
 	   "HEAD is signed as HEAD: another signature than GET's");
 	prl_buf_reset(&b);
-	archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, EXAMPLE_TIME + 1, 86400, &b);
+	archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, NULL, EXAMPLE_TIME + 1, 86400, &b);
 	ok(strcmp(signature_of(a.data), signature_of(b.data)) != 0 &&
 		   strstr(b.data, "X-Amz-Date=20130524T000001Z"),
 	   "a second later: another date, another signature");
 	prl_buf_reset(&b);
-	archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, EXAMPLE_TIME, 300, &b);
+	archive_s3_presign_url(&aws, "GET", "/test.txt", NULL, NULL, EXAMPLE_TIME, 300, &b);
 	ok(strstr(b.data, "&X-Amz-Expires=300&") &&
 		   strcmp(signature_of(a.data), signature_of(b.data)) != 0,
 	   "the expiry is in the URL and in what is signed");
@@ -79,7 +80,7 @@ static void path_style(void)
 	struct archive_s3_signer g = {"http://127.0.0.1:4569", "us-east-1", "S3RVER", "S3RVER"};
 	struct prl_buf a = PRL_BUF_INIT, b = PRL_BUF_INIT;
 	int ret = archive_s3_presign_url(&g, "GET", "/parlers/archive/media/ab/ab01.opus",
-					 "audio/ogg; codecs=opus", EXAMPLE_TIME, 300, &a);
+					 "audio/ogg; codecs=opus", NULL, EXAMPLE_TIME, 300, &a);
 
 	ok(ret == 0 && !strncmp(a.data, "http://127.0.0.1:4569/parlers/archive/media/ab/ab01.opus?",
 				57),
@@ -87,26 +88,34 @@ static void path_style(void)
 	ok(strstr(a.data, "&X-Amz-SignedHeaders=host&response-content-type="
 			  "audio%2Fogg%3B%20codecs%3Dopus&X-Amz-Signature=") != NULL,
 	   "the type asked of the store is encoded and signed, after the X-Amz- names");
+	prl_buf_reset(&a);
+	archive_s3_presign_url(&g, "GET", "/k.wav", "audio/wav", "attachment; filename=\"r-1.wav\"",
+			       EXAMPLE_TIME, 300, &a);
+	ok(strstr(a.data, "&response-content-disposition=attachment%3B%20filename%3D%22r-1.wav%22"
+			  "&response-content-type=audio%2Fwav&X-Amz-Signature=") != NULL,
+	   "a download's name too, in the order of the parameters' names: %s", prl_buf_str(&a));
 	/* a scheme's own port is not in the Host a client sends */
 	prl_buf_reset(&a);
 	g.base = "http://127.0.0.1:80";
-	archive_s3_presign_url(&g, "GET", "/k", NULL, EXAMPLE_TIME, 300, &a);
+	archive_s3_presign_url(&g, "GET", "/k", NULL, NULL, EXAMPLE_TIME, 300, &a);
 	g.base = "http://127.0.0.1";
-	archive_s3_presign_url(&g, "GET", "/k", NULL, EXAMPLE_TIME, 300, &b);
+	archive_s3_presign_url(&g, "GET", "/k", NULL, NULL, EXAMPLE_TIME, 300, &b);
 	ok(!strcmp(signature_of(strstr(a.data, "/k?")), signature_of(strstr(b.data, "/k?"))),
 	   "http://host:80 is signed as http://host");
 	prl_buf_reset(&a);
 	prl_buf_reset(&b);
-	archive_s3_presign_url(&g, "GET", "/a b+c~d", NULL, EXAMPLE_TIME, 300, &a);
+	archive_s3_presign_url(&g, "GET", "/a b+c~d", NULL, NULL, EXAMPLE_TIME, 300, &a);
 	ok(strstr(a.data, "/a%20b%2Bc~d?") != NULL, "a key is URI-encoded as AWS encodes it: %s",
 	   prl_buf_str(&a));
-	ok(archive_s3_presign_url(&g, "GET", "/k", NULL, EXAMPLE_TIME, 0, &b) == -PRL_EINVAL &&
-		   archive_s3_presign_url(&g, "GET", "/k", NULL, EXAMPLE_TIME, 604801, &b) ==
+	ok(archive_s3_presign_url(&g, "GET", "/k", NULL, NULL, EXAMPLE_TIME, 0, &b) ==
+			   -PRL_EINVAL &&
+		   archive_s3_presign_url(&g, "GET", "/k", NULL, NULL, EXAMPLE_TIME, 604801, &b) ==
 			   -PRL_EINVAL &&
 		   b.len == 0,
 	   "an expiry of 0 s or of more than 7 days is refused, nothing written");
 	g.base = "nothing";
-	ok(archive_s3_presign_url(&g, "GET", "/k", NULL, EXAMPLE_TIME, 300, &b) == -PRL_EINVAL,
+	ok(archive_s3_presign_url(&g, "GET", "/k", NULL, NULL, EXAMPLE_TIME, 300, &b) ==
+		   -PRL_EINVAL,
 	   "an endpoint without a host is refused");
 	prl_buf_release(&a);
 	prl_buf_release(&b);

@@ -215,10 +215,12 @@ def main():
         loc = h.get("location", "")
         ok(st == 307 and "response-content-type=audio%2Fwav" in loc,
            "a researcher asking an original: redirected, answered as audio/wav", (st, h))
-        st, body, _ = follow(loc)
+        st, body, fh = follow(loc)
         ok(st == 200 and hashlib.sha256(body).hexdigest() == stored_sha(data, pub,
                                                                           "original")[0],
            "... to the original's bytes")
+        ok(fh.get("content-disposition") == 'attachment; filename="recording-%d.wav"' % pub,
+           "... as a download named as when it is streamed", fh)
         st, _, body = anon.get("/api/recordings/%d" % pub)
         urls = (jbody(body) or {}).get("media", {})
         ok(st == 200 and urls.get("opus", "").startswith("/media/%d.opus?v=" % pub),
