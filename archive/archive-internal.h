@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "parlers/archive.h"
 
@@ -600,6 +601,30 @@ int archive_s3_get(struct archive_s3 *s, const char *key, FILE *to, int64_t from
 /* DELETE of key; 0 when it was not there. */
 int archive_s3_delete(struct archive_s3 *s, const char *key, struct prl_buf *err);
 
+/* What a presigned URL is signed with. */
+struct archive_s3_signer {
+	const char *base;	/* "scheme://host[:port]" the URL starts with */
+	const char *region;	/* the signing region */
+	const char *access_key; /* the access key id */
+	const char *secret_key; /* its secret */
+};
+/* Appends to out base + path (URI-encoded) with a SigV4 query-string
+ * signature (X-Amz-Algorithm ... X-Amz-Signature, host the only signed
+ * header, the payload unsigned) for method, made at now and valid
+ * expires_s seconds (1 to 604800, AWS's limit); with content_type and
+ * disposition, the store is asked to answer with them as Content-Type and
+ * Content-Disposition (response-content-type, -disposition, signed too).
+ * -PRL_EINVAL for a base without a host, a path not starting with '/',
+ * or such an expiry. */
+int archive_s3_presign_url(const struct archive_s3_signer *g, const char *method, const char *path,
+			   const char *content_type, const char *disposition, time_t now,
+			   long expires_s, struct prl_buf *out);
+/* The same for key (below the prefix) in s's bucket, path-style as every
+ * request of s is. */
+int archive_s3_presign(struct archive_s3 *s, const char *method, const char *key,
+		       const char *content_type, const char *disposition, time_t now,
+		       long expires_s, struct prl_buf *out);
+
 /* ---- store.c: media/ or an object store ---- */
 
 /* Reads DATA/media.conf into a->store_url (when open). */
@@ -619,6 +644,12 @@ int archive_media_local(struct prl_archive *a, const char *rel, const char *sha2
 /* Reads rel from the object store into to (when not NULL) and hex. */
 int archive_media_fetch_to(struct prl_archive *a, const char *rel, FILE *to, char hex[65],
 			   int64_t *got, struct prl_buf *err);
+/* Appends to url a presigned URL of rel in the object store for method
+ * (answered as content_type and disposition when not NULL), valid expires_s seconds from now; 1
+ * (nothing appended) when media/ is the store. */
+int archive_media_presign(struct prl_archive *a, const char *rel, const char *method,
+			  const char *content_type, const char *disposition, long expires_s,
+			  struct prl_buf *url);
 
 /* ---- institutions.c ---- */
 

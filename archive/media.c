@@ -58,7 +58,7 @@ void prl_media_clear(struct prl_media *m)
 /* The muted copy of kind k made for recording id's current spans.  A copy
  * made for other spans (they changed and the new copy is not made yet, or
  * its making failed) is never served: no copy rather than a wrong one. */
-static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind k,
+static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind k, int fetch,
 			 struct prl_media *out)
 {
 	struct prl_buf path = PRL_BUF_INIT, want = PRL_BUF_INIT;
@@ -89,10 +89,10 @@ static int withheld_copy(struct prl_archive *a, int64_t id, enum prl_media_kind 
 	memset(&m, 0, sizeof(m));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
-	if ((ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256,
-				       &path)) < 0)
+	if (fetch && (ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0),
+						m.sha256, &path)) < 0)
 		goto end;
-	if (!(m.path = prl_buf_detach(&path, NULL))) {
+	if (fetch && !(m.path = prl_buf_detach(&path, NULL))) {
 		ret = -PRL_ENOMEM;
 		goto end;
 	}
@@ -108,14 +108,17 @@ end:
 	return ret;
 }
 
-int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
-		      enum prl_media_kind k, struct prl_media *out)
+/* The access rule for kind k of recording id as viewer v may have it: 0,
+ * with *muted set when v is to hear the copy made with the withheld
+ * passages silent, or the archive's refusal (-PRL_ENOTFOUND, -PRL_EACCESS). */
+static int media_gate(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		      enum prl_media_kind k, int *muted)
 {
-	struct prl_buf path = PRL_BUF_INIT;
 	sqlite3_stmt *st;
-	struct prl_media m;
-	int ret, rc;
+	char sig[2];
+	int ret;
 
+	*muted = 0;
 	if ((unsigned)k > PRL_MEDIA_PEAKS)
 		return -PRL_EINVAL;
 	/* the waveform shows no more than the listing does */
@@ -124,29 +127,45 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 		return ret;
 	if (k == PRL_MEDIA_ORIGINAL && (!v || v->role < PRL_ROLE_RESEARCHER))
 		return archive_fail(a, -PRL_EACCESS, "originals are for researchers and staff");
-	if (k != PRL_MEDIA_PEAKS && !prl_access_sees_withheld(v)) {
-		char sig[2];
-
-		/* a passage is withheld: the original holds it, and the
-		 * copies served are the ones made with it silent */
-		if (!(st = archive_stmt(a, ST_WITHHELD_SIGNATURE)))
-			return -PRL_ESQL;
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_reset(st);
-			return archive_sql_fail(a, "reading withheld spans");
-		}
-		snprintf(sig, sizeof(sig), "%s", (const char *)sqlite3_column_text(st, 0));
+	if (k == PRL_MEDIA_PEAKS || prl_access_sees_withheld(v))
+		return 0;
+	/* a passage is withheld: the original holds it, and the copies
+	 * served are the ones made with it silent */
+	if (!(st = archive_stmt(a, ST_WITHHELD_SIGNATURE)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		if (sig[0]) {
-			if (k == PRL_MEDIA_ORIGINAL)
-				return archive_fail(a, -PRL_EACCESS,
-						    "recording %lld has withheld passages: its "
-						    "original is for staff only",
-						    (long long)id);
-			return withheld_copy(a, id, k, out);
-		}
+		return archive_sql_fail(a, "reading withheld spans");
 	}
+	snprintf(sig, sizeof(sig), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (!sig[0])
+		return 0;
+	if (k == PRL_MEDIA_ORIGINAL)
+		return archive_fail(a, -PRL_EACCESS,
+				    "recording %lld has withheld passages: its original is for "
+				    "staff only",
+				    (long long)id);
+	*muted = 1;
+	return 0;
+}
+
+/* prl_archive_media(), with the file's path (fetched into the media/
+ * cache from an object store first) only when fetch is set. */
+static int media_find(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		      enum prl_media_kind k, int fetch, struct prl_media *out)
+{
+	struct prl_buf path = PRL_BUF_INIT;
+	sqlite3_stmt *st;
+	struct prl_media m;
+	const char *rel;
+	int ret, rc, muted;
+
+	if ((ret = media_gate(a, v, id, k, &muted)) < 0)
+		return ret;
+	if (muted)
+		return withheld_copy(a, id, k, fetch, out);
 	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
 		return -PRL_ESQL;
 	sqlite3_bind_int64(st, 1, id);
@@ -162,19 +181,75 @@ int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t
 	memset(&m, 0, sizeof(m));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
-	ret = archive_media_local(a, (const char *)sqlite3_column_text(st, 0), m.sha256, &path);
+	rel = (const char *)sqlite3_column_text(st, 0);
+	m.ext = kinds[k].ext;
+	m.mime = k == PRL_MEDIA_ORIGINAL ? original_mime(rel) : kinds[k].mime;
+	ret = fetch ? archive_media_local(a, rel, m.sha256, &path) : 0;
 	sqlite3_reset(st);
 	if (ret < 0) {
 		prl_buf_release(&path);
 		return ret;
 	}
-	m.path = prl_buf_detach(&path, NULL);
-	if (!m.path)
+	if (fetch && !(m.path = prl_buf_detach(&path, NULL)))
 		return -PRL_ENOMEM;
-	m.ext = kinds[k].ext;
-	m.mime = k == PRL_MEDIA_ORIGINAL ? original_mime(m.path) : kinds[k].mime;
 	*out = m;
 	return 0;
+}
+
+int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+		      enum prl_media_kind k, struct prl_media *out)
+{
+	return media_find(a, v, id, k, 1, out);
+}
+
+int prl_archive_media_info(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			   enum prl_media_kind k, struct prl_media *out)
+{
+	return media_find(a, v, id, k, 0, out);
+}
+
+int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			      enum prl_media_kind k, const char *method, long expires_s,
+			      struct prl_buf *url)
+{
+	sqlite3_stmt *st;
+	const char *rel;
+	char disposition[96];
+	int ret, rc, muted;
+
+	if ((ret = media_gate(a, v, id, k, &muted)) < 0)
+		return ret;
+	/* a muted copy stays served from here: it is replaced whenever the
+	 * spans change, and a URL handed out must not outlive that */
+	if (muted || !prl_archive_media_store(a))
+		return 1;
+	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, id);
+	archive_bind_text(st, 2, kinds[k].kind);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return archive_sql_fail(a, "finding a media file");
+		return archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no %s file",
+				    (long long)id, kinds[k].kind);
+	}
+	rel = (const char *)sqlite3_column_text(st, 0);
+	/* an original is a download, named as the server names it when it
+	 * streams one (web/mediacache.c) */
+	if (k == PRL_MEDIA_ORIGINAL) {
+		const char *dot = strrchr(rel, '.');
+
+		snprintf(disposition, sizeof(disposition),
+			 "attachment; filename=\"recording-%lld.%s\"", (long long)id,
+			 dot ? dot + 1 : "bin");
+	}
+	ret = archive_media_presign(a, rel, method,
+				    k == PRL_MEDIA_ORIGINAL ? original_mime(rel) : kinds[k].mime,
+				    k == PRL_MEDIA_ORIGINAL ? disposition : NULL, expires_s, url);
+	sqlite3_reset(st);
+	return ret;
 }
 
 const char *prl_fsck_problem_name(enum prl_fsck_problem p)

@@ -4,8 +4,12 @@
  * MinIO...): PUT a file, GET an object or a byte range of it into a file
  * or a hash, HEAD, DELETE.  libcurl speaks HTTP and signs every request
  * with AWS Signature Version 4 (CURLOPT_AWS_SIGV4); nothing here builds a
- * request line or a signature.  Objects are addressed path-style
- * (endpoint/bucket/key), which every S3-compatible store answers.
+ * request line.  Objects are addressed path-style (endpoint/bucket/key),
+ * which every S3-compatible store answers.  The one signature made here is
+ * a presigned URL (SigV4 in the query string: X-Amz-Algorithm, -Credential,
+ * -Date, -Expires, -SignedHeaders=host, -Signature), which libcurl has no
+ * call for: a URL the server hands to a client so that the client fetches
+ * the object itself, for a few minutes.
  *
  * Always holds: a PUT sends the payload's SHA-256 as x-amz-content-sha256,
  * so the store refuses bytes that are not the ones hashed; a GET into a
@@ -17,10 +21,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "archive-internal.h"
 #include "parlers/transcode.h"
@@ -384,4 +390,167 @@ int archive_s3_delete(struct archive_s3 *s, const char *key, struct prl_buf *err
 	int ret = request(s, "DELETE", key, NULL, 0, NULL, NULL, NULL, NULL, err);
 
 	return ret == -PRL_ENOTFOUND ? 0 : ret;
+}
+
+/* ---- presigned URLs (AWS Signature Version 4, query-string signing) ---- */
+
+/* Appends s URI-encoded as SigV4 wants it: the unreserved characters
+ * (A-Z a-z 0-9 - . _ ~) as they are, '/' as it is in a path (keep_slash)
+ * and %2F in a query value, every other byte as %XX in capitals. */
+static void uri_encode(struct prl_buf *out, const char *s, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
+		    (*p == '/' && keep_slash)) {
+			prl_buf_addch(out, (char)*p);
+		} else {
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+			prl_buf_add(out, e, 3);
+		}
+	}
+}
+
+static void hex_of(const unsigned char *d, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* out = HMAC-SHA256(key, text); 0 or -PRL_ENOMEM. */
+static int hmac(const unsigned char *key, size_t key_len, const char *text, unsigned char out[32])
+{
+	unsigned int len = 0;
+
+	return HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)text, strlen(text), out,
+		    &len) && len == 32
+		       ? 0
+		       : -PRL_ENOMEM;
+}
+
+/* The Host header a client sends to base ("scheme://host[:port][/...]"):
+ * host[:port], the port left out when it is the scheme's own. */
+static int host_of(const char *base, struct prl_buf *host)
+{
+	const char *h = strstr(base, "://"), *end;
+	size_t n;
+
+	if (!h)
+		return -PRL_EINVAL;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	n = (size_t)(end - h);
+	if (!strncmp(base, "http://", 7) && n > 3 && !memcmp(end - 3, ":80", 3))
+		n -= 3;
+	else if (!strncmp(base, "https://", 8) && n > 4 && !memcmp(end - 4, ":443", 4))
+		n -= 4;
+	if (!n)
+		return -PRL_EINVAL;
+	return prl_buf_add(host, h, n);
+}
+
+int archive_s3_presign_url(const struct archive_s3_signer *g, const char *method, const char *path,
+			   const char *content_type, const char *disposition, time_t now,
+			   long expires_s, struct prl_buf *out)
+{
+	struct prl_buf canon = PRL_BUF_INIT, query = PRL_BUF_INIT, host = PRL_BUF_INIT;
+	struct prl_buf scope = PRL_BUF_INIT, sts = PRL_BUF_INIT, key = PRL_BUF_INIT;
+	unsigned char d[32], k[32];
+	char day[9], stamp[17], hex[65];
+	struct tm tm;
+	int ret = -PRL_EINVAL;
+
+	if (!gmtime_r(&now, &tm) || expires_s < 1 || expires_s > 604800 || path[0] != '/' ||
+	    host_of(g->base, &host) < 0)
+		goto end;
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	prl_buf_addf(&scope, "%s/%s/s3/aws4_request", day, g->region);
+
+	/* the parameters in the order of their names, as they are signed */
+	prl_buf_addstr(&query, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+	uri_encode(&query, g->access_key, 0);
+	prl_buf_addstr(&query, "%2F");
+	uri_encode(&query, prl_buf_str(&scope), 0);
+	prl_buf_addf(&query, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=host", stamp,
+		     expires_s);
+	/* the headers the store answers with, whatever it was given at PUT
+	 * (GetObject's response-content-*, in the order of their names;
+	 * 'r' sorts after 'X') */
+	if (disposition) {
+		prl_buf_addstr(&query, "&response-content-disposition=");
+		uri_encode(&query, disposition, 0);
+	}
+	if (content_type) {
+		prl_buf_addstr(&query, "&response-content-type=");
+		uri_encode(&query, content_type, 0);
+	}
+
+	prl_buf_addf(&canon, "%s\n", method);
+	uri_encode(&canon, path, 1);
+	prl_buf_addf(&canon, "\n%s\nhost:%s\n\nhost\nUNSIGNED-PAYLOAD", prl_buf_str(&query),
+		     prl_buf_str(&host));
+	if (EVP_Digest(canon.data, canon.len, d, NULL, EVP_sha256(), NULL) != 1) {
+		ret = -PRL_ENOMEM;
+		goto end;
+	}
+	hex_of(d, 32, hex);
+	prl_buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", stamp, prl_buf_str(&scope), hex);
+
+	/* the signing key: the secret, then the day, region, service and
+	 * the request type, each the key of the next HMAC */
+	prl_buf_addf(&key, "AWS4%s", g->secret_key);
+	if ((ret = hmac((const unsigned char *)key.data, key.len, day, k)) < 0 ||
+	    (ret = hmac(k, 32, g->region, k)) < 0 || (ret = hmac(k, 32, "s3", k)) < 0 ||
+	    (ret = hmac(k, 32, "aws4_request", k)) < 0 ||
+	    (ret = hmac(k, 32, prl_buf_str(&sts), d)) < 0)
+		goto end;
+	hex_of(d, 32, hex);
+
+	prl_buf_addstr(out, g->base);
+	uri_encode(out, path, 1);
+	prl_buf_addf(out, "?%s&X-Amz-Signature=%s", prl_buf_str(&query), hex);
+	ret = 0;
+end:
+	OPENSSL_cleanse(k, sizeof(k));
+	if (key.data)
+		OPENSSL_cleanse(key.data, key.len);
+	prl_buf_release(&canon);
+	prl_buf_release(&query);
+	prl_buf_release(&host);
+	prl_buf_release(&scope);
+	prl_buf_release(&sts);
+	prl_buf_release(&key);
+	return ret;
+}
+
+int archive_s3_presign(struct archive_s3 *s, const char *method, const char *key,
+		       const char *content_type, const char *disposition, time_t now,
+		       long expires_s, struct prl_buf *out)
+{
+	struct prl_buf path = PRL_BUF_INIT, access = PRL_BUF_INIT;
+	const char *colon = strchr(s->userpwd, ':');
+	struct archive_s3_signer g;
+	int ret;
+
+	/* userpwd is "ACCESS:SECRET"; an access key id has no ':' */
+	prl_buf_add(&access, s->userpwd, (size_t)(colon - s->userpwd));
+	g.base = s->endpoint;
+	g.region = s->region;
+	g.access_key = prl_buf_str(&access);
+	g.secret_key = colon + 1;
+	prl_buf_addf(&path, "/%s/%s%s", s->bucket, s->prefix, key);
+	ret = archive_s3_presign_url(&g, method, prl_buf_str(&path), content_type, disposition, now,
+				     expires_s, out);
+	prl_buf_release(&path);
+	prl_buf_release(&access);
+	return ret;
 }

@@ -379,3 +379,20 @@ int archive_media_fetch_to(struct prl_archive *a, const char *rel, FILE *to, cha
 	}
 	return archive_s3_get(s, rel, to, 0, -1, hex, got, err);
 }
+
+int archive_media_presign(struct prl_archive *a, const char *rel, const char *method,
+			  const char *content_type, const char *disposition, long expires_s,
+			  struct prl_buf *url)
+{
+	struct archive_s3 *s;
+	int ret;
+
+	if (!a->store_url)
+		return 1;
+	if (!(s = client(a)))
+		return -PRL_EINVAL;
+	if ((ret = archive_s3_presign(s, method, rel, content_type, disposition, time(NULL),
+				      expires_s, url)) < 0)
+		return archive_fail(a, ret, "%s: cannot sign a URL for it", rel);
+	return 0;
+}

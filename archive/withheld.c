@@ -158,7 +158,10 @@ static int make_copy(struct prl_archive *a, int64_t rec_id, const char *kind, co
 		goto end;
 	}
 	prl_buf_addf(&tmp, "%s/muted.%s", stg.dir.data, kind);
-	prl_buf_addf(&src, "%s/%s", a->dir, orig_rel);
+	/* with media in an object store, the original may not be in the
+	 * media/ cache: fetched (and checked) first, as rebuild does */
+	if ((ret = archive_media_local(a, orig_rel, NULL, &src)) < 0)
+		goto end;
 	if ((ret = prl_transcode_muted(src.data, tmp.data,
 				       strcmp(kind, "opus") ? PRL_COPY_MP3 : PRL_COPY_OPUS, gain_db,
 				       spans, n, &bytes, &why)) < 0) {

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		   "                             [--contribution-licence NAME]\n"
 		   "                             [--harvest-every HOURS]\n"
 		   "                             [--upload-max SIZE] [--upload-expiry SECONDS]\n"
+		   "                             [--media-redirect[=SECONDS]]\n"
 		   "       parlers serve --routes\n\n"
 		   "Serves the archive over HTTP: the pages, the JSON API and the media.\n\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080);\n"
@@ -57,6 +58,13 @@ static void usage(FILE *f)
 		   "  --upload-expiry SECONDS\n"
 		   "                      how long an unfinished upload is kept (default\n"
 		   "                      86400, a day)\n"
+		   "  --media-redirect[=SECONDS]\n"
+		   "                      media in an object store: answer a media request\n"
+		   "                      with a redirect (307) to a URL of the object signed\n"
+		   "                      for SECONDS (default 300, at most 604800) instead\n"
+		   "                      of streaming it through media/; a recording heard\n"
+		   "                      with withheld passages silent is still streamed.\n"
+		   "                      Refused for an archive whose media are in media/\n"
 		   "  --routes            print the route table, one route a line (methods,\n"
 		   "                      path, what it answers, what it shows of a\n"
 		   "                      recording, what it needs), and exit\n"
@@ -208,6 +216,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{"harvest-every", required_argument, NULL, 'H'},
 		{"upload-max", required_argument, NULL, 'U'},
 		{"upload-expiry", required_argument, NULL, 'E'},
+		{"media-redirect", optional_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -319,6 +328,21 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 						       "of seconds",
 						       optarg);
 			opts.upload_expiry_s = n;
+			break;
+		}
+		case 'M': {
+			char *end;
+			long n = 300;
+
+			errno = 0;
+			if (optarg)
+				n = strtol(optarg, &end, 10);
+			if (optarg && (errno || *end || end == optarg || n < 1 || n > 604800))
+				return cli_usage_error("serve",
+						       "--media-redirect: '%s' is not a number of "
+						       "seconds from 1 to 604800 (7 days)",
+						       optarg);
+			opts.media_redirect_s = n;
 			break;
 		}
 		default:

@@ -413,7 +413,8 @@ int web_media_urls(struct prl_archive *a, const struct prl_viewer *v, int64_t id
 		struct prl_media m;
 
 		memset(&m, 0, sizeof(m));
-		if (prl_archive_media(a, v, id, copies[i].kind, &m) < 0)
+		/* the hash alone: a page's view fetches nothing from an object store */
+		if (prl_archive_media_info(a, v, id, copies[i].kind, &m) < 0)
 			continue; /* not for this viewer, or not made yet */
 		ret = prl_buf_addf(out, "%s\"%s\":\"/media/%lld.%s?v=%.*s\"", n++ ? "," : "",
 				   copies[i].ext, (long long)id, copies[i].ext,

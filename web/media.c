@@ -17,10 +17,30 @@
  * carries the headers of the representation it is about, 304 and 416
  * included.
  *
+ * With media in an object store and the server started with a redirect
+ * expiry (prl_web_opts.media_redirect_s, `serve --media-redirect`), a
+ * request the access rule lets through is answered 307 (the method kept:
+ * HEAD stays HEAD) to a URL of the object presigned for that method and
+ * valid for those seconds; the client then asks the store, which answers
+ * ranges and conditional requests itself.  Redirected: the access copies
+ * (opus, mp3) and the originals, to whoever the archive gives them,
+ * staff hearing withheld passages included -- each of them a whole
+ * stored object named by its content's hash.  Not redirected, served as
+ * above: a recording heard with withheld passages silent (a visitor's
+ * copy is the muted one, remade whenever the spans change: no URL to it
+ * may outlive that, and none to the original is ever signed for such a
+ * viewer); everything made for the request rather than stored (clips,
+ * the waveform's JSON, exports).  A refusal is the same 404 or 403 as
+ * without the option: the archive's gate decides before anything is
+ * signed.  The redirect says Cache-Control: private, no-store (its URL
+ * expires) and carries a one-line body; no object is fetched into media/
+ * (nor by a recording's JSON, which names each copy by its hash alone).
+ *
  * Expected workload: most requests are ranges of a few tens of kilobytes
  * from players seeking and buffering; several per second per listener,
  * tens of thousands a second in all.  A cached answer costs two stat()s,
- * a dup() and no formatting but the Content-Range.
+ * a dup() and no formatting but the Content-Range.  A redirect costs the
+ * archive's lookup and five HMACs, and is asked once per playback.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -185,6 +205,50 @@ static int media_lookup(struct web_request *r, int64_t id, enum prl_media_kind k
 	return 0;
 }
 
+/* The redirect to the object store for (id, kind) when the server makes
+ * them: 1 with *res answered (a 307, or the archive's refusal), 0 when
+ * this request is served from media/ as without them. */
+static int media_redirect(struct web_request *r, int64_t id, enum prl_media_kind kind,
+			  enum MHD_Result *res)
+{
+	static const char body[] = "Moved to the object store for a short time.\n";
+	struct prl_buf url = PRL_BUF_INIT;
+	struct MHD_Response *resp;
+	struct prl_archive *a;
+	int ret;
+
+	if (!(a = web_archive_get(r->srv))) {
+		*res = web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "the archive cannot be opened");
+		return 1;
+	}
+	ret = prl_archive_media_presign(a, &r->viewer, id, kind, r->is_head ? "HEAD" : "GET",
+					r->srv->opts.media_redirect_s, &url);
+	web_archive_put(r->srv, a);
+	if (ret == 1)
+		return 0;
+	if (ret < 0) {
+		prl_buf_release(&url);
+		/* the gate refuses with ENOTFOUND or EACCESS; EINVAL is the
+		 * store's client that cannot be made (its credentials) */
+		*res = ret == -PRL_EINVAL ? web_error_json(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+							   "the object store cannot be reached")
+					  : media_error(r, ret);
+		return 1;
+	}
+	resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+					       MHD_RESPMEM_PERSISTENT);
+	if (resp) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, prl_buf_str(&url));
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; charset=utf-8");
+	}
+	prl_buf_release(&url);
+	*res = web_queue(r, MHD_HTTP_TEMPORARY_REDIRECT, resp, (int64_t)sizeof(body) - 1);
+	return 1;
+}
+
 int web_media_version_is(const struct web_media_file *f, const char *v)
 {
 	/* f->etag is "\"<sha256>\"" */
@@ -211,6 +275,8 @@ enum MHD_Result web_media(struct web_request *r, const struct web_params *p)
 	unsigned status;
 	int fd = -1, err = 0;
 
+	if (r->srv->opts.media_redirect_s > 0 && media_redirect(r, id, kind, &res))
+		return res;
 	f = web_media_cache_get(c->media, id, kind, (int)r->viewer.role, sig, &level);
 	/* the rule, applied to this viewer on the level the archive has now */
 	if (f && prl_access_decide(&r->viewer, level) != PRL_SEE_ALL) {

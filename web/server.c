@@ -518,10 +518,25 @@ int prl_web_serve(const struct prl_web_opts *opts, struct prl_buf *err)
 			     opts->frame_ancestors);
 		return -PRL_EINVAL;
 	}
+	if (opts->media_redirect_s < 0 || opts->media_redirect_s > 604800) {
+		prl_buf_addf(err, "media-redirect: %ld s is not 1 to 604800 (7 days)",
+			     opts->media_redirect_s);
+		return -PRL_EINVAL;
+	}
 	if ((ret = listen_address(addr, port, &ss, &flags, err)) < 0)
 		return ret;
 	if ((ret = server_open(&s, opts, threads, err)) < 0)
 		goto end;
+	/* asked for and impossible: said at once rather than streamed
+	 * silently from a folder the operator thought was not used */
+	if (opts->media_redirect_s && !prl_archive_media_store(s.pool[0])) {
+		prl_buf_addf(err,
+			     "media-redirect: %s keeps its media in its media/ folder, not in an "
+			     "object store: there is nothing to redirect to",
+			     s.data_dir);
+		ret = -PRL_EINVAL;
+		goto end;
+	}
 	/* the signals go to sigwait below, never to a worker thread */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -519,6 +519,26 @@ int prl_archive_media_store_set(struct prl_archive *a, const char *url);
  */
 int prl_archive_media(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
 		      enum prl_media_kind k, struct prl_media *out);
+/* The same answer without the file: out's path is NULL, and a file kept in
+ * an object store is not fetched into the media/ cache (for naming a copy
+ * by its hash in a recording's JSON, or when it is served by a redirect). */
+int prl_archive_media_info(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			   enum prl_media_kind k, struct prl_media *out);
+
+/*
+ * Where a client may fetch the stored file of kind k of recording id
+ * itself, when the archive's media are in an object store: a URL of the
+ * object signed for method ("GET" or "HEAD"; AWS SigV4 in the query
+ * string) that the store honours for expires_s seconds (1 to 604800),
+ * appended to url.  The same access rule and refusals as
+ * prl_archive_media(); 1, url untouched, when the caller is to serve the
+ * file itself as prl_archive_media() gives it: media/ is the store, or
+ * viewer hears the recording with its withheld passages silent.  Nothing
+ * is fetched into the media/ cache.
+ */
+int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
+			      enum prl_media_kind k, const char *method, long expires_s,
+			      struct prl_buf *url);
 
 /* ---- annotations ---- */
 

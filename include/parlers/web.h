@@ -77,6 +77,13 @@ struct prl_web_opts {
 	/* Called once the socket listens (the port is bound), or NULL. */
 	void (*ready)(void *ctx, const char *addr, uint16_t port);
 	void *ready_ctx;
+	/* Media in an object store: 0, they are streamed through media/ as
+	 * a read-through cache; else a media request the access rule lets
+	 * through is answered 307 to a presigned URL of the object, valid
+	 * this many seconds (1 to 604800), but for a viewer who hears
+	 * withheld passages silent (see web/media.c).  An archive whose
+	 * media are in media/ refuses to be served with it. */
+	long media_redirect_s;
 };
 
 #define PRL_WEB_UPLOAD_MAX (8LL * 1024 * 1024 * 1024) /* 8 GiB */

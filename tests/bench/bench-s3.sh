@@ -11,7 +11,10 @@
 # so that load from elsewhere on the machine falls on both alike.  Prints
 # requests/s per round, the medians and their ratio (goal: S3 >= 0.5x
 # local), and the time of the first request, the one that fetches the
-# object into the cache, beside a local first request.
+# object into the cache, beside a local first request.  A third server on
+# the S3 archive runs with --media-redirect: its column is the redirects
+# (307 to a presigned URL) it answers a second, the server's own cost when
+# the store carries the bytes (wrk does not follow them).
 #
 # Usage: tests/bench/bench-s3.sh [PARLERS]   (default: build/cli/parlers)
 # Environment: DURATION (seconds per wrk run, default 20), ROUNDS (default 3).
@@ -50,8 +53,8 @@ PARLERS_MEDIA= "$PARLERS" -d "$tmp/local" init >/dev/null
 find "$tmp/s3/media" -mindepth 1 -maxdepth 1 -name '??' -exec rm -rf {} +
 echo "media: $(basename "$src"); store $PARLERS_S3_ENDPOINT (s3rver)"
 
-serve() { # data folder, port
-	"$PARLERS" -d "$1" serve --listen "127.0.0.1:$2" --quiet >/dev/null 2>"$1.log" &
+serve() { # data folder, port, [option]
+	"$PARLERS" -d "$1" serve --listen "127.0.0.1:$2" --quiet ${3:-} >/dev/null 2>"$1.log$2" &
 	pids="$pids $!"
 	i=0
 	until curl -s -o /dev/null "http://127.0.0.1:$2/"; do
@@ -63,6 +66,8 @@ lport=$(free_port)
 serve "$tmp/local" "$lport"
 sport=$(free_port)
 serve "$tmp/s3" "$sport"
+rport=$(free_port)
+serve "$tmp/s3" "$rport" --media-redirect
 first() {
 	curl -s -o /dev/null -w '%{http_code} %{time_total}' -H 'Range: bytes=1000-66535' \
 		"http://127.0.0.1:$1/media/1.opus"
@@ -70,6 +75,7 @@ first() {
 echo "first request (local, media/):         $(first "$lport") s"
 echo "first request (S3, fetched to cache):  $(first "$sport") s"
 echo "second request (S3, from the cache):   $(first "$sport") s"
+echo "redirect (S3, --media-redirect):       $(first "$rport") s"
 
 printf 'wrk.headers["Range"] = "bytes=1000-66535"\n' >"$tmp/range.lua"
 rps() { # port
@@ -78,13 +84,16 @@ rps() { # port
 }
 l_all=""
 s_all=""
+d_all=""
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	l=$(rps "$lport")
 	s=$(rps "$sport")
-	echo "round $r: local $l req/s, S3 $s req/s"
+	d=$(rps "$rport")
+	echo "round $r: local $l req/s, S3 $s req/s, S3 redirects $d req/s"
 	l_all="$l_all $l"
 	s_all="$s_all $s"
+	d_all="$d_all $d"
 	r=$((r + 1))
 done
 python3 -c '
@@ -92,4 +101,7 @@ import statistics, sys
 l = statistics.median(float(x) for x in sys.argv[1].split())
 s = statistics.median(float(x) for x in sys.argv[2].split())
 print("median: local %.0f req/s, S3 with the read-through cache %.0f req/s" % (l, s))
-print("ratio S3/local: %.2fx (goal >= 0.5x)" % (s / l))' "$l_all" "$s_all"
+d = statistics.median(float(x) for x in sys.argv[3].split())
+print("ratio S3/local: %.2fx (goal >= 0.5x)" % (s / l))
+print("redirects answered (--media-redirect, 307 to a presigned URL): %.0f req/s" % d)' \
+	"$l_all" "$s_all" "$d_all"
