@@ -151,6 +151,25 @@ static int media_gate(struct prl_archive *a, const struct prl_viewer *v, int64_t
 	return 0;
 }
 
+/* Steps *st onto the row of recording id's file of kind k (the caller
+ * resets it); -PRL_ENOTFOUND with a sentence when there is none. */
+static int media_row(struct prl_archive *a, int64_t id, enum prl_media_kind k, sqlite3_stmt **st)
+{
+	int rc;
+
+	if (!(*st = archive_stmt(a, ST_MEDIA_GET)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(*st, 1, id);
+	archive_bind_text(*st, 2, kinds[k].kind);
+	if ((rc = sqlite3_step(*st)) == SQLITE_ROW)
+		return 0;
+	sqlite3_reset(*st);
+	if (rc != SQLITE_DONE)
+		return archive_sql_fail(a, "finding a media file");
+	return archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no %s file", (long long)id,
+			    kinds[k].kind);
+}
+
 /* prl_archive_media(), with the file's path (fetched into the media/
  * cache from an object store first) only when fetch is set. */
 static int media_find(struct prl_archive *a, const struct prl_viewer *v, int64_t id,
@@ -160,24 +179,14 @@ static int media_find(struct prl_archive *a, const struct prl_viewer *v, int64_t
 	sqlite3_stmt *st;
 	struct prl_media m;
 	const char *rel;
-	int ret, rc, muted;
+	int ret, muted;
 
 	if ((ret = media_gate(a, v, id, k, &muted)) < 0)
 		return ret;
 	if (muted)
 		return withheld_copy(a, id, k, fetch, out);
-	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, id);
-	archive_bind_text(st, 2, kinds[k].kind);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return archive_sql_fail(a, "finding a media file");
-		return archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no %s file",
-				    (long long)id, kinds[k].kind);
-	}
+	if ((ret = media_row(a, id, k, &st)) < 0)
+		return ret;
 	memset(&m, 0, sizeof(m));
 	m.bytes = sqlite3_column_int64(st, 1);
 	snprintf(m.sha256, sizeof(m.sha256), "%s", (const char *)sqlite3_column_text(st, 2));
@@ -215,7 +224,7 @@ int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v,
 	sqlite3_stmt *st;
 	const char *rel;
 	char disposition[96];
-	int ret, rc, muted;
+	int ret, muted;
 
 	if ((ret = media_gate(a, v, id, k, &muted)) < 0)
 		return ret;
@@ -223,18 +232,8 @@ int prl_archive_media_presign(struct prl_archive *a, const struct prl_viewer *v,
 	 * spans change, and a URL handed out must not outlive that */
 	if (muted || !prl_archive_media_store(a))
 		return 1;
-	if (!(st = archive_stmt(a, ST_MEDIA_GET)))
-		return -PRL_ESQL;
-	sqlite3_bind_int64(st, 1, id);
-	archive_bind_text(st, 2, kinds[k].kind);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return archive_sql_fail(a, "finding a media file");
-		return archive_fail(a, -PRL_ENOTFOUND, "recording %lld has no %s file",
-				    (long long)id, kinds[k].kind);
-	}
+	if ((ret = media_row(a, id, k, &st)) < 0)
+		return ret;
 	rel = (const char *)sqlite3_column_text(st, 0);
 	/* an original is a download, named as the server names it when it
 	 * streams one (web/mediacache.c) */
