@@ -100,6 +100,16 @@ def main():
     finally:
         srv.stop()
 
+    # a broken recognizers file: the server says which line and does not start
+    with open(os.path.join(data, "recognizers"), "w") as f:
+        f.write("[x]\ncommand = x {wav}\ntimeout = soon\n")
+    p = subprocess.run([PARLERS, "-d", data, "serve", "--listen",
+                        "127.0.0.1:%d" % harness.free_port()], capture_output=True, text=True,
+                       timeout=60)
+    ok(p.returncode == 1 and p.stderr.count("\n") == 1 and "line 3" in p.stderr,
+       "a broken recognizers file: the server does not start, and says where: " +
+       p.stderr.strip())
+
     # a unique word in the hanging command finds its processes
     marker = "parlers-hangs-%d" % os.getpid()
     with open(os.path.join(data, "recognizers"), "w") as f:
