@@ -37,40 +37,14 @@ static void help(void)
 /* The recognizers declared in the data folder; a missing file declares none. */
 static int load_recognizers(struct cli *c, struct recognizers *rs)
 {
-	struct prl_buf path = PRL_BUF_INIT, text = PRL_BUF_INIT, err = PRL_BUF_INIT;
-	int ret, status = 0;
+	struct prl_buf err = PRL_BUF_INIT;
+	int status = 0;
 
-	prl_buf_addf(&path, "%s/%s", c->data_dir, RECOGNIZERS_FILE);
-	if ((ret = prl_read_file(path.data, 1024 * 1024, &text)) < 0) {
-		if (access(path.data, F_OK) == 0)
-			status = cli_error("%s: cannot read it", path.data);
-		goto end;
-	}
-	if (recognizers_parse(text.data ? text.data : "", text.len, rs, &err) < 0)
-		status = cli_error("%s: %s", path.data, err.data);
-end:
-	prl_buf_release(&path);
-	prl_buf_release(&text);
+	if (recognizers_load(c->data_dir, rs, &err) < 0)
+		status =
+			cli_error("%s", err.data ? err.data : "the recognizers file is unreadable");
 	prl_buf_release(&err);
 	return status;
-}
-
-/* The settings the tier keeps: which recognizer, how its output was
- * read, and the alignment's when it placed plain text. */
-static void settings_json(const struct recognizer *r, const struct recognized *got,
-			  const struct prl_speech_align_opts *ao, struct prl_buf *b)
-{
-	prl_buf_addstr(b, "{\"recognizer\":");
-	prl_json_str(b, r->name);
-	prl_buf_addstr(b, ",\"command\":");
-	prl_json_str(b, r->command);
-	prl_buf_addf(b, ",\"format\":\"%s\",\"aligned\":%s", recognizer_format_name(got->format),
-		     got->format == RECOGNIZER_TEXT ? "true" : "false");
-	if (got->format == RECOGNIZER_TEXT) {
-		prl_buf_addstr(b, ",\"alignment\":");
-		prl_speech_align_settings_json(ao, b);
-	}
-	prl_buf_addch(b, '}');
 }
 
 int cmd_recognize(struct cli *c, int argc, char **argv)
@@ -84,20 +58,16 @@ int cmd_recognize(struct cli *c, int argc, char **argv)
 		{"list", no_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
-	struct prl_speech_align_opts ao = {0};
-	struct prl_buf err = PRL_BUF_INIT, settings = PRL_BUF_INIT, output = PRL_BUF_INIT;
-	struct prl_buf out = PRL_BUF_INIT, annotator = PRL_BUF_INIT;
-	struct prl_machine_segment *aligned = NULL;
-	struct prl_machine_tier t = {0};
-	struct speech_target tg = {0};
+	struct prl_buf err = PRL_BUF_INIT, out = PRL_BUF_INIT;
+	struct recognize_opts ro = {0};
+	struct recognize_done d = {0};
 	struct recognizers rs = {0};
-	struct recognized got = {0};
 	const struct recognizer *r;
 	struct prl_archive *a = NULL;
 	const char *with = NULL, *tier = NULL;
 	int replace = 0, json = 0, list = 0, timeout = 0, opt, status = 0;
-	int64_t id, tier_id = 0, dur;
-	size_t i, n;
+	int64_t id;
+	size_t i;
 	char *end;
 	long v;
 
@@ -163,77 +133,29 @@ int cmd_recognize(struct cli *c, int argc, char **argv)
 		status = EXIT_WORK_FAILED;
 		goto end;
 	}
-	if (speech_target_open(a, id, &tg, &err) < 0) {
-		status = cli_error("%s", err.data);
-		goto end;
-	}
-	if (recognizer_run(r, tg.m.path, timeout, &output, &err) < 0) {
-		status = cli_error("recording %lld: %s; no tier made", (long long)id, err.data);
-		goto end;
-	}
-	if (recognized_parse(output.data ? output.data : "", output.len, r->format, &got, &err) <
-	    0) {
-		status = cli_error("recording %lld: recognizer '%s': %s; no tier made",
-				   (long long)id, r->name, err.data);
-		goto end;
-	}
-	ao.language = r->language ? r->language : "fr";
-	n = got.n;
-	if (got.format == RECOGNIZER_TEXT) {
-		if (speech_align_lines(&tg, got.lines, n, &ao, &aligned, &err) < 0) {
-			status = cli_error("%s", err.data);
-			goto end;
-		}
-		t.segs = aligned;
-	} else {
-		/* a recognizer may pad past the end: its cues are cut to the recording */
-		dur = tg.b.duration_ms;
-		while (n > 0 && got.segs[n - 1].start_ms >= dur)
-			n--;
-		if (n > 0 && got.segs[n - 1].end_ms > dur)
-			got.segs[n - 1].end_ms = dur;
-		if (n == 0) {
-			status = cli_error("recording %lld: recognizer '%s' placed nothing within "
-					   "the recording; no tier made",
-					   (long long)id, r->name);
-			goto end;
-		}
-		t.segs = got.segs;
-	}
-	settings_json(r, &got, &ao, &settings);
-	prl_buf_addf(&annotator, "%s (machine, not reviewed)", r->name);
-	t.name = tier ? tier : r->name;
-	t.language = r->language;
-	t.tool = r->name;
-	t.annotator = annotator.data;
-	t.settings = settings.data;
-	t.replace = replace;
-	t.nsegs = n;
-	if (speech_store(a, &tg, &t, &tier_id, &err) < 0) {
-		status = cli_error("%s", err.data);
+	ro.tier = tier;
+	ro.replace = replace;
+	ro.timeout_s = timeout;
+	if (recognize_recording(a, id, r, &ro, &d, &err) < 0) {
+		status = cli_error("%s", err.data ? err.data : "the recognition failed");
 		goto end;
 	}
 	if (json) {
-		speech_result_json(&out, id, tier_id, &t, 1);
+		speech_result_json(&out, id, d.tier_id, &d.t, 1);
 		puts(out.data);
 	} else {
-		for (i = 0; i < n; i++)
-			printf("%lld\t%lld\t%s\n", (long long)t.segs[i].start_ms,
-			       (long long)t.segs[i].end_ms, t.segs[i].text);
+		for (i = 0; i < d.t.nsegs; i++)
+			printf("%lld\t%lld\t%s\n", (long long)d.t.segs[i].start_ms,
+			       (long long)d.t.segs[i].end_ms, d.t.segs[i].text);
 		fprintf(stderr,
-			"parlers: %zu segment%s from '%s' in tier \"%s\" of recording %lld\n", n,
-			n == 1 ? "" : "s", r->name, t.name, (long long)id);
+			"parlers: %zu segment%s from '%s' in tier \"%s\" of recording %lld\n",
+			d.t.nsegs, d.t.nsegs == 1 ? "" : "s", r->name, d.t.name, (long long)id);
 	}
 end:
-	free(aligned);
-	recognized_clear(&got);
+	recognize_done_clear(&d);
 	recognizers_clear(&rs);
-	speech_target_clear(&tg);
 	prl_archive_close(a);
 	prl_buf_release(&err);
-	prl_buf_release(&settings);
-	prl_buf_release(&output);
 	prl_buf_release(&out);
-	prl_buf_release(&annotator);
 	return status;
 }

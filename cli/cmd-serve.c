@@ -16,6 +16,7 @@
 #include "parlers/jobs.h"
 #include "speech-jobs.h"
 #include "parlers/web.h"
+#include "recognizer.h"
 
 static void usage(FILE *f)
 {
@@ -145,6 +146,38 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* The recognizers the operator declared, read once when the server starts:
+ * the "recognize" job runs them, the editor lists them (names and
+ * languages only, never their command lines). */
+static struct recognizers serve_recognizers;
+
+/* serve_recognizers as the web server shows them; *out new (free it). */
+static int read_recognizers(const char *dir, struct prl_web_recognizer **out, size_t *n)
+{
+	struct prl_buf err = PRL_BUF_INIT;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = recognizers_load(dir, &serve_recognizers, &err)) < 0) {
+		ret = cli_error("serve: %s", err.data ? err.data : prl_strerror(ret));
+		prl_buf_release(&err);
+		return ret;
+	}
+	prl_buf_release(&err);
+	if (serve_recognizers.n == 0)
+		return 0;
+	if (!(*out = calloc(serve_recognizers.n, sizeof(**out))))
+		return cli_error("serve: out of memory");
+	for (i = 0; i < serve_recognizers.n; i++) {
+		(*out)[i].name = serve_recognizers.r[i].name;
+		(*out)[i].language = serve_recognizers.r[i].language;
+	}
+	*n = serve_recognizers.n;
+	return 0;
+}
+
 /* The background jobs this server does (parlers/jobs.h): a kind's name,
  * as its route queues it, and the function that does it. */
 static const struct prl_job_kind job_kinds[] = {
@@ -153,6 +186,7 @@ static const struct prl_job_kind job_kinds[] = {
 	/* the speech tools (speech-jobs.c) */
 	{"segment", speech_job_segment, NULL},
 	{"align", speech_job_align, NULL},
+	{"recognize", speech_job_recognize, &serve_recognizers},
 };
 
 /* A size in bytes, with an optional K, M, G or T (powers of 1024), into
@@ -222,6 +256,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	};
 	struct prl_web_opts opts;
 	struct prl_buf err = PRL_BUF_INIT;
+	struct prl_web_recognizer *web_recognizers = NULL;
 	char addr[64] = "127.0.0.1";
 	uint16_t port = 8080;
 	int opt, ret, routes = 0, trash_days = PRL_TRASH_DAYS;
@@ -365,6 +400,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	if ((ret = purge_trash(c, trash_days, opts.quiet)) != 0)
 		return ret;
 	opts_from_env(&opts);
+	if ((ret = read_recognizers(c->data_dir, &web_recognizers, &opts.nrecognizers)) != 0)
+		return ret;
+	opts.recognizers = web_recognizers;
 	opts.job_kinds = job_kinds;
 	opts.njob_kinds = sizeof(job_kinds) / sizeof(job_kinds[0]);
 	opts.data_dir = c->data_dir;
@@ -374,10 +412,15 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	opts.ready_ctx = (void *)c->data_dir;
 	raise_fd_limit();
 	if (harvest_hours > 0 &&
-	    cli_harvest_schedule_start(c->data_dir, harvest_hours, opts.quiet) < 0)
+	    cli_harvest_schedule_start(c->data_dir, harvest_hours, opts.quiet) < 0) {
+		free(web_recognizers);
+		recognizers_clear(&serve_recognizers);
 		return cli_error("serve: the scheduled harvest cannot start");
+	}
 	ret = prl_web_serve(&opts, &err);
 	cli_harvest_schedule_stop();
+	free(web_recognizers);
+	recognizers_clear(&serve_recognizers);
 	if (ret < 0) {
 		ret = cli_error("serve: %s", err.len ? prl_buf_str(&err) : prl_strerror(ret));
 		prl_buf_release(&err);

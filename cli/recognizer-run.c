@@ -7,8 +7,9 @@
  * up.  Always holds: the command never outlives the call (its whole
  * process group is killed when it ends or times out), and the temporary
  * folder, with whatever the command left in it, is gone when the call
- * returns.  Safe to call from a server thread: the child only calls
- * async-signal-safe functions before exec.
+ * returns, whether it ended, failed, timed out or was stopped by its
+ * caller's tick (a job cancelled).  Safe to call from a server thread: the
+ * child only calls async-signal-safe functions before exec.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,28 +27,67 @@
 #include "parlers/transcode.h"
 #include "recognizer.h"
 
-#define STDERR_KEEP 2048 /* bytes of the command's error output kept for the message */
+#define STDERR_KEEP 2048  /* bytes of the command's error output kept for the message */
+#define TICK_EVERY_S 0.25 /* how often the caller's tick is called */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The caller's tick, called at most every TICK_EVERY_S. */
+struct ticker {
+	recognizer_tick fn; /* or NULL */
+	void *ctx;
+	enum recognizer_phase phase;
+	double start, last;
+};
+
+/* 0, or -PRL_ECANCELED once the tick asks to stop. */
+static int tick(struct ticker *t)
+{
+	double now;
+
+	if (!t->fn)
+		return 0;
+	now = now_s();
+	if (now - t->last < TICK_EVERY_S)
+		return 0;
+	t->last = now;
+	return t->fn(t->ctx, t->phase, now - t->start) ? -PRL_ECANCELED : 0;
+}
+
+struct wav_sink {
+	SNDFILE *sf;
+	struct ticker *t;
+};
 
 static int write_block(void *ctx, const float *samples, size_t n)
 {
-	SNDFILE *sf = ctx;
+	struct wav_sink *w = ctx;
 
-	return sf_write_float(sf, samples, (sf_count_t)n) == (sf_count_t)n ? 0 : -PRL_EIO;
+	if (sf_write_float(w->sf, samples, (sf_count_t)n) != (sf_count_t)n)
+		return -PRL_EIO;
+	return tick(w->t);
 }
 
 /* The recording at src as a 16 kHz mono 16-bit WAV at dst. */
-static int write_wav(const char *src, const char *dst, struct prl_buf *err)
+static int write_wav(const char *src, const char *dst, struct ticker *t, struct prl_buf *err)
 {
 	SF_INFO info = {
 		.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
 	SNDFILE *sf = sf_open(dst, SFM_WRITE, &info);
+	struct wav_sink w = {sf, t};
 	int ret;
 
 	if (!sf) {
 		prl_buf_addf(err, "cannot write the recognizer's audio: %s", sf_strerror(NULL));
 		return -PRL_EIO;
 	}
-	ret = prl_audio_read_mono(src, 16000, write_block, sf, NULL, err);
+	ret = prl_audio_read_mono(src, 16000, write_block, &w, NULL, err);
 	if (ret == -PRL_EIO && !err->len)
 		prl_buf_addstr(err, "cannot write the recognizer's audio (is the disk full?)");
 	if (sf_close(sf) != 0 && ret == 0) {
@@ -72,14 +112,6 @@ static int command_line(const char *cmd, const char *wav, struct prl_buf *out)
 	return prl_buf_addstr(out, p);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The last non-empty line of the command's error output, or "". */
 static void last_line(const struct prl_buf *b, struct prl_buf *out)
 {
@@ -98,11 +130,11 @@ static void last_line(const struct prl_buf *b, struct prl_buf *out)
 
 /* Runs line under /bin/sh; its output into out. */
 static int run_command(const struct recognizer *r, const char *line, int timeout_s,
-		       struct prl_buf *out, struct prl_buf *err)
+		       struct ticker *t, struct prl_buf *out, struct prl_buf *err)
 {
 	struct prl_buf errout = PRL_BUF_INIT, why = PRL_BUF_INIT;
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, devnull, status = 0, ret = 0;
-	int open_fds = 2, killed = 0, too_much = 0;
+	int open_fds = 2, killed = 0, too_much = 0, stopped = 0;
 	double deadline = now_s() + timeout_s;
 	char chunk[65536];
 	pid_t pid;
@@ -138,6 +170,12 @@ static int run_command(const struct recognizer *r, const char *line, int timeout
 			killed = 1;
 			break;
 		}
+		if (tick(t) < 0) {
+			stopped = 1;
+			break;
+		}
+		if (t->fn && left > TICK_EVERY_S)
+			left = TICK_EVERY_S;
 		n = poll(fds, 2, (int)(left * 1000) + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -183,7 +221,7 @@ static int run_command(const struct recognizer *r, const char *line, int timeout
 			break;
 	}
 	/* its output closed: it has until the deadline to exit */
-	while (!killed && !too_much) {
+	while (!killed && !too_much && !stopped) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid)
@@ -194,14 +232,21 @@ static int run_command(const struct recognizer *r, const char *line, int timeout
 			killed = 1;
 			break;
 		}
+		if (tick(t) < 0) {
+			stopped = 1;
+			break;
+		}
 		usleep(20000);
 	}
 	/* nothing it started outlives the call */
 	kill(-pid, SIGKILL);
-	if (killed || too_much)
+	if (killed || too_much || stopped)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	if (killed) {
+	if (stopped) {
+		prl_buf_addf(err, "recognizer '%s' was stopped before it finished", r->name);
+		ret = -PRL_ECANCELED;
+	} else if (killed) {
 		prl_buf_addf(err, "recognizer '%s' did not finish within %d s and was stopped",
 			     r->name, timeout_s);
 		ret = -PRL_EINVAL;
@@ -256,9 +301,11 @@ static void remove_folder(const char *folder)
 }
 
 int recognizer_run(const struct recognizer *r, const char *media_path, int timeout_s,
-		   struct prl_buf *out, struct prl_buf *err)
+		   recognizer_tick tick_fn, void *tick_ctx, struct prl_buf *out,
+		   struct prl_buf *err)
 {
 	struct prl_buf dir = PRL_BUF_INIT, wav = PRL_BUF_INIT, line = PRL_BUF_INIT;
+	struct ticker t = {tick_fn, tick_ctx, RECOGNIZER_DECODING, now_s(), 0};
 	const char *tmp = getenv("TMPDIR");
 	int ret, made = 0;
 
@@ -272,11 +319,17 @@ int recognizer_run(const struct recognizer *r, const char *media_path, int timeo
 	}
 	made = 1;
 	prl_buf_addf(&wav, "%s/audio.wav", dir.data);
-	if ((ret = write_wav(media_path, wav.data, err)) < 0)
+	if ((ret = write_wav(media_path, wav.data, &t, err)) < 0) {
+		if (ret == -PRL_ECANCELED && !err->len)
+			prl_buf_addf(err, "recognizer '%s' was stopped before it started", r->name);
 		goto end;
+	}
 	if ((ret = command_line(r->command, wav.data, &line)) < 0)
 		goto end;
-	ret = run_command(r, line.data, timeout_s > 0 ? timeout_s : r->timeout_s, out, err);
+	t.phase = RECOGNIZER_RUNNING;
+	t.start = now_s();
+	t.last = 0;
+	ret = run_command(r, line.data, timeout_s > 0 ? timeout_s : r->timeout_s, &t, out, err);
 end:
 	if (made)
 		remove_folder(dir.data);

@@ -78,16 +78,69 @@ int recognized_parse(const char *data, size_t len, enum recognizer_format f, str
 		     struct prl_buf *err);
 void recognized_clear(struct recognized *r);
 
+/* What a run is doing when it calls its tick. */
+enum recognizer_phase {
+	RECOGNIZER_DECODING, /* writing the WAV */
+	RECOGNIZER_RUNNING,  /* the command runs */
+};
+
+/* Called about four times a second during a run with the phase and the
+ * seconds spent in it; a non-zero return stops the run. */
+typedef int (*recognizer_tick)(void *ctx, enum recognizer_phase phase, double elapsed_s);
+
 /*
  * Runs r on the recording at media_path: writes it as a 16 kHz mono
  * 16-bit WAV in a new temporary folder, runs the command with the path in
  * place of {wav}, and collects its standard output into out, stopping it
- * (its whole process group) after timeout_s seconds (0: r's).  The
- * temporary folder is removed either way.  Errors: the decoder's,
- * -PRL_EIO (it could not be started, failed, or was killed), -PRL_EINVAL
- * (timed out, or wrote more than RECOGNIZER_OUTPUT_MAX); one sentence in err.
+ * (its whole process group) after timeout_s seconds (0: r's), or as soon
+ * as tick (may be NULL) returns non-zero.  The temporary folder is removed
+ * either way.  Errors: the decoder's, -PRL_EIO (it could not be started,
+ * failed, or was killed), -PRL_EINVAL (timed out, or wrote more than
+ * RECOGNIZER_OUTPUT_MAX), -PRL_ECANCELED (tick stopped it); one sentence
+ * in err.
  */
 int recognizer_run(const struct recognizer *r, const char *media_path, int timeout_s,
-		   struct prl_buf *out, struct prl_buf *err);
+		   recognizer_tick tick, void *tick_ctx, struct prl_buf *out, struct prl_buf *err);
+
+/* ---- the whole of `parlers recognize` (recognize-step.c) ---- */
+
+/* Reads the recognizers declared in dir's RECOGNIZERS_FILE into *rs (none
+ * when there is no such file).  Errors: -PRL_EIO (it cannot be read),
+ * -PRL_EFORMAT; one sentence naming the file in err. */
+int recognizers_load(const char *dir, struct recognizers *rs, struct prl_buf *err);
+
+struct recognize_opts {
+	const char *tier; /* the new tier's name; NULL: the recognizer's */
+	int replace;	  /* a tier of that name already there is replaced */
+	int timeout_s;	  /* 0: the recognizer's */
+	/* Progress in 0..1 with a short message, a few times a second; a
+	 * negative return stops the work before anything is stored (the
+	 * call then returns -PRL_ECANCELED).  May be NULL. */
+	int (*progress)(void *ctx, double fraction, const char *message);
+	void *progress_ctx;
+};
+
+/* What a recognition stored; release with recognize_done_clear(). */
+struct recognize_done {
+	int64_t tier_id;
+	struct prl_machine_tier t; /* the tier as stored (its pointers into what follows) */
+	struct recognized got;
+	struct prl_machine_segment *aligned;
+	struct prl_buf settings, annotator;
+};
+
+/*
+ * Runs r on recording id of a (opened for writing with staff rights) and
+ * stores what it returns as one machine-made tier (origin_tool: r's name):
+ * timed output keeps its times, cut to the recording; plain text is
+ * aligned with r's language.  The tier is stored in the last step, in one
+ * transaction with its history row, so a failure or a stop leaves none.
+ * Errors: the archive's, the run's, -PRL_EFORMAT (garbage), -PRL_ENOTFOUND
+ * (nothing within the recording), -PRL_ECANCELED; one sentence in err.
+ */
+int recognize_recording(struct prl_archive *a, int64_t id, const struct recognizer *r,
+			const struct recognize_opts *o, struct recognize_done *d,
+			struct prl_buf *err);
+void recognize_done_clear(struct recognize_done *d);
 
 #endif

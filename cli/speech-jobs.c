@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Segmentation and forced alignment as the server's background jobs.  The
+ * Segmentation, forced alignment and recognition as the server's
+ * background jobs.  The
  * work is the commands' (speech-steps.c); what a job adds is its
  * parameters read from JSON, its progress reported, and cancel honoured
  * at every step before the tier is stored.  Always holds: the tier is
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recognizer.h"
 #include "speech-jobs.h"
 #include "speech-steps.h"
 
@@ -164,6 +166,50 @@ end:
 	json_decref(o);
 	prl_buf_release(&err);
 	prl_buf_release(&settings);
+	prl_buf_release(&out);
+	return ret;
+}
+
+static int recognize_progress(void *ctx, double fraction, const char *message)
+{
+	return prl_job_progress(ctx, fraction, message);
+}
+
+int speech_job_recognize(struct prl_job_run *run, struct prl_archive *a, int64_t recording_id,
+			 const char *params, void *user)
+{
+	const struct recognizers *rs = user;
+	struct prl_buf err = PRL_BUF_INIT, out = PRL_BUF_INIT;
+	struct recognize_opts ro = {0};
+	struct recognize_done d = {0};
+	const struct recognizer *r = NULL;
+	const char *with;
+	json_t *o;
+	int ret;
+
+	if (!(o = params_object(run, params)))
+		return -PRL_EINVAL;
+	with = str_of(o, "with");
+	if (!with || !rs || !(r = recognizers_find(rs, with))) {
+		ret = -PRL_EINVAL;
+		prl_buf_addf(&err, "no recognizer '%s' is declared on this server",
+			     with ? with : "");
+		goto end;
+	}
+	ro.tier = str_of(o, "tier");
+	ro.replace = json_is_true(json_object_get(o, "replace"));
+	ro.progress = recognize_progress;
+	ro.progress_ctx = run;
+	if ((ret = recognize_recording(a, recording_id, r, &ro, &d, &err)) < 0)
+		goto end;
+	speech_result_json(&out, recording_id, d.tier_id, &d.t, 1);
+	ret = prl_job_result(run, out.data, recording_id);
+end:
+	if (ret < 0 && ret != -PRL_ECANCELED)
+		prl_job_fail_reason(run, "%s", err.len ? err.data : prl_strerror(ret));
+	recognize_done_clear(&d);
+	json_decref(o);
+	prl_buf_release(&err);
 	prl_buf_release(&out);
 	return ret;
 }

@@ -253,6 +253,11 @@ static const struct web_route routes[] = {
 	 * above); the decades the map's filter offers */
 	{WEB_GET, "/themes", web_page_themes, WEB_HTML, 0, 0, 0},
 	{WEB_GET, "/api/map/decades", web_api_map_decades, WEB_JSON, 0, 0, 0},
+	/* the recognizers the operator declared, and one run as a job (speech.c) */
+	{WEB_GET, "/api/recognizers", web_api_recognizers, WEB_JSON, NEEDS_SESSION,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED},
+	{WEB_POST, "/api/recordings/{id}/recognize", web_api_recording_recognize, WEB_JSON, WRITE,
+	 PRL_ROLE_ANNOTATOR, 0, JOBS_REFUSED, NO_REC},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The speech tools over HTTP: a segmentation or an alignment of a
- * recording queued as a background job (the server's worker does it with
- * the commands' own steps; cli/speech-jobs.c), answered at once with 202
- * and the job's id, which the editor then follows on /api/jobs/{jid}.
+ * The speech tools over HTTP: a segmentation, an alignment or a
+ * recognition of a recording queued as a background job (the server's
+ * worker does it with the commands' own steps; cli/speech-jobs.c),
+ * answered at once with 202 and the job's id, which the editor then
+ * follows on /api/jobs/{jid}; and the list of the recognizers the operator
+ * declared (their names and languages, never their command lines).
  *
  * Always holds: what is queued was checked first (a request the job could
  * only refuse is 400 with a sentence, never a job that fails at once);
@@ -20,7 +22,7 @@
 #define ALIGN_TEXT_MAX (4 * 1024 * 1024) /* bytes of a transcript sent to align */
 
 /* A sentence for the first member of o that is not what a job takes, or
- * NULL. */
+ * NULL; s is the server (its declared recognizers). */
 static const char *check_common(json_t *o)
 {
 	json_t *v;
@@ -33,12 +35,13 @@ static const char *check_common(json_t *o)
 	return NULL;
 }
 
-static const char *check_segment(json_t *o)
+static const char *check_segment(const struct web_server *s, json_t *o)
 {
 	static const char *const ms[] = {"min_pause_ms", "min_speech_ms"};
 	json_t *v;
 	size_t i;
 
+	(void)s;
 	for (i = 0; i < 2; i++)
 		if ((v = json_object_get(o, ms[i])) &&
 		    (!json_is_integer(v) || json_integer_value(v) < 10 ||
@@ -50,12 +53,13 @@ static const char *check_segment(json_t *o)
 	return check_common(o);
 }
 
-static const char *check_align(json_t *o)
+static const char *check_align(const struct web_server *srv, json_t *o)
 {
 	json_t *v = json_object_get(o, "text");
 	const char *s;
 	size_t i;
 
+	(void)srv;
 	if (!json_is_string(v))
 		return "text: the transcript to align, one line a segment";
 	s = json_string_value(v);
@@ -78,10 +82,28 @@ static const char *check_align(json_t *o)
 	return check_common(o);
 }
 
+static const char *check_recognize(const struct web_server *s, json_t *o)
+{
+	json_t *v = json_object_get(o, "with");
+	size_t i;
+
+	if (s->opts.nrecognizers == 0)
+		return "no recognizer is declared on this server (its data folder has no "
+		       "recognizers file)";
+	if (!json_is_string(v))
+		return "with: the name of a recognizer declared on this server (GET "
+		       "/api/recognizers)";
+	for (i = 0; i < s->opts.nrecognizers; i++)
+		if (strcmp(s->opts.recognizers[i].name, json_string_value(v)) == 0)
+			return check_common(o);
+	return "with: no recognizer of that name is declared on this server (GET "
+	       "/api/recognizers lists them)";
+}
+
 /* Queues a job of kind for recording p->id with the request's body as its
  * parameters, once check finds nothing wrong with them. */
 static enum MHD_Result queue(struct web_request *r, const struct web_params *p, const char *kind,
-			     const char *(*check)(json_t *o))
+			     const char *(*check)(const struct web_server *s, json_t *o))
 {
 	struct prl_buf out = PRL_BUF_INIT;
 	struct prl_archive *a;
@@ -96,7 +118,7 @@ static enum MHD_Result queue(struct web_request *r, const struct web_params *p, 
 		o = json_object();
 	else if (!(o = web_body_object(r, &res)))
 		return res;
-	if ((why = check(o))) {
+	if ((why = check(r->srv, o))) {
 		json_decref(o);
 		return web_error_json(r, MHD_HTTP_BAD_REQUEST, why);
 	}
@@ -139,4 +161,31 @@ enum MHD_Result web_api_recording_segment(struct web_request *r, const struct we
 enum MHD_Result web_api_recording_align(struct web_request *r, const struct web_params *p)
 {
 	return queue(r, p, "align", check_align);
+}
+
+enum MHD_Result web_api_recording_recognize(struct web_request *r, const struct web_params *p)
+{
+	return queue(r, p, "recognize", check_recognize);
+}
+
+enum MHD_Result web_api_recognizers(struct web_request *r, const struct web_params *p)
+{
+	const struct prl_web_opts *o = &r->srv->opts;
+	struct prl_buf out = PRL_BUF_INIT;
+	size_t i;
+
+	(void)p;
+	prl_buf_addstr(&out, "{\"recognizers\":[");
+	for (i = 0; i < o->nrecognizers; i++) {
+		prl_buf_addstr(&out, i ? ",{\"name\":" : "{\"name\":");
+		prl_json_str(&out, o->recognizers[i].name);
+		prl_buf_addstr(&out, ",\"language\":");
+		if (o->recognizers[i].language)
+			prl_json_str(&out, o->recognizers[i].language);
+		else
+			prl_buf_addstr(&out, "null");
+		prl_buf_addch(&out, '}');
+	}
+	prl_buf_addstr(&out, "]}\n");
+	return web_send_buf(r, MHD_HTTP_OK, JSON_MIME, &out, "no-store");
 }

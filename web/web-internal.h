@@ -593,6 +593,7 @@ web_handler web_page_map, web_api_map, web_api_map_place;
 web_handler web_edit_tier_accept, web_edit_segment_accept;
 /* speech.c: a segmentation or an alignment queued as a background job */
 web_handler web_api_recording_segment, web_api_recording_align;
+web_handler web_api_recording_recognize, web_api_recognizers;
 /* proposals.c: progress for the public, the recordings that need help */
 web_handler web_api_progress, web_api_help_transcribe, web_page_help_transcribe;
 /* themes.c and map.c: the list of themes for everyone, staff's controls

@@ -27,6 +27,12 @@
 
 struct prl_job_kind;
 
+/* A recognizer the operator declared, as the editor may learn of it. */
+struct prl_web_recognizer {
+	const char *name;     /* what POST /api/recordings/{id}/recognize names */
+	const char *language; /* the language it writes, or NULL when not said */
+};
+
 struct prl_web_opts {
 	const char *data_dir;	  /* the data folder (archive.db, media/) */
 	const char *listen_addr;  /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
@@ -84,6 +90,11 @@ struct prl_web_opts {
 	 * withheld passages silent (see web/media.c).  An archive whose
 	 * media are in media/ refuses to be served with it. */
 	long media_redirect_s;
+	/* The recognizers the "recognize" job kind runs (its user data holds
+	 * them whole): GET /api/recognizers lists these, and a recognition
+	 * naming another is refused (none: the editor offers none). */
+	const struct prl_web_recognizer *recognizers;
+	size_t nrecognizers;
 };
 
 #define PRL_WEB_UPLOAD_MAX (8LL * 1024 * 1024 * 1024) /* 8 GiB */

@@ -1219,7 +1219,11 @@
         btn('ed-tier-accept', 'ed_accept_tier', () => acceptTier())),
       el('div', { class: 'ed-tools', role: 'group', 'aria-label': t('ed_tools_auto') },
         btn('ed-propose', 'ed_propose', () => startJob('segment')),
-        btn('ed-align', 'ed_align', () => alignDialog())),
+        btn('ed-align', 'ed_align', () => alignDialog()),
+        el('span', { id: 'ed-recognize-box', class: 'ed-pair', hidden: true },
+          el('label', { for: 'ed-recognizer', id: 'ed-recognizer-label', class: 'ed-inline-label', hidden: true }, t('ed_recognizer')),
+          el('select', { id: 'ed-recognizer', hidden: true }),
+          btn('ed-recognize', 'ed_recognize', () => startRecognize()))),
       el('div', { id: 'ed-job', class: 'ed-job', hidden: true },
         el('p', { id: 'ed-job-text', class: 'ed-job-text', role: 'status', 'aria-live': 'polite' }),
         el('progress', { id: 'ed-job-bar', max: '1', value: '0', 'aria-labelledby': 'ed-job-text' }),
@@ -1791,7 +1795,11 @@
       $('ed-job-cancel').hidden = !running;
       $('ed-propose').disabled = running;
       $('ed-align').disabled = running;
+      $('ed-recognize').disabled = running;
+      $('ed-recognizer').disabled = running;
     }
+
+    const jobText = (kind, pct) => t('ed_job_' + kind, { pct });
 
     async function startJob(kind, body) {
       commitText();
@@ -1808,8 +1816,8 @@
     function followJob(id, kind) {
       job.id = id;
       job.kind = kind;
-      showJob(t(kind === 'align' ? 'ed_job_align' : 'ed_job_segment', { pct: 0 }), 0, true);
-      say(t(kind === 'align' ? 'ed_job_align_started' : 'ed_job_segment_started'));
+      showJob(jobText(kind, 0), 0, true);
+      say(t('ed_job_' + kind + '_started'));
       pollJob();
     }
 
@@ -1822,7 +1830,7 @@
       if (!j) { job.timer = setTimeout(pollJob, 2000); return; }
       if (j.status === 'queued' || j.status === 'running') {
         const pct = Math.round((j.progress || 0) * 100);
-        showJob(t(job.kind === 'align' ? 'ed_job_align' : 'ed_job_segment', { pct }), j.progress || 0, true);
+        showJob(jobText(job.kind, pct), j.progress || 0, true);
         job.timer = setTimeout(pollJob, 500);
         return;
       }
@@ -1905,12 +1913,31 @@
       text.focus();
     }
 
+    // the recognizers the operator declared: none, no button; several, a list to choose from
+    async function loadRecognizers() {
+      let r = null;
+      try { r = await api('GET', '/api/recognizers'); } catch (err) { r = null; }
+      const list = r && r.ok && r.data ? r.data.recognizers || [] : [];
+      if (!list.length) return;
+      const sel = $('ed-recognizer');
+      sel.replaceChildren(...list.map((x) => el('option', { value: x.name }, x.language ? x.name + ' (' + x.language + ')' : x.name)));
+      sel.hidden = list.length < 2;
+      $('ed-recognizer-label').hidden = list.length < 2;
+      $('ed-recognize-box').hidden = false;
+    }
+    loadRecognizers();
+
+    function startRecognize() {
+      const name = $('ed-recognizer').value;
+      if (name) startJob('recognize', { with: name, tier: freeTierName(name) });
+    }
+
     // a job left running (another tab, a reload): followed again
     (async () => {
       try {
         const r = await api('GET', '/api/jobs?recording=' + recId + '&limit=5');
         const open = r.ok && r.data ? (r.data.jobs || []).find((j) => (j.status === 'queued' || j.status === 'running') &&
-          (j.kind === 'segment' || j.kind === 'align')) : null;
+          (j.kind === 'segment' || j.kind === 'align' || j.kind === 'recognize')) : null;
         if (open) followJob(open.id, open.kind);
       } catch (err) { /* nothing to follow */ }
     })();
