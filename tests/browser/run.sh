@@ -6,7 +6,8 @@
 # (the listening room, the annotation editor, the sign-in redirect, the
 # embeddable player, a thematic route, a listening game, the institutions'
 # pages, the map of voices, the list of themes and its staff controls, the
-# editor's automatic transcription; or those named as arguments)
+# editor's automatic transcription, a segment's themes in the editor; or
+# those named as arguments)
 # and joins their TAP into one stream, numbered through, with one plan.
 # Skips, with a TAP plan saying why, where Chromium, node or the package
 # cannot be had.
@@ -26,7 +27,8 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 fi
 [ $# -gt 0 ] || set -- test-listening-room.mjs test-editor.mjs test-login-next.mjs test-embed.mjs test-parcours.mjs test-games.mjs test-catalogue.mjs test-institutions.mjs test-contrib.mjs test-map.mjs test-upload.mjs \
 	test-speech-editor.mjs test-themes.mjs \
-	test-recognize-editor.mjs
+	test-recognize-editor.mjs \
+	test-segment-themes.mjs
 for t in "$@"; do
 	echo "# $t"
 	node "$t" 2>&1 || echo "# $t exited with status $?"

@@ -242,7 +242,8 @@
       for (const s of (tr.segments || [])) {
         const skey = revSeg.get(s.id) || 's' + s.id;
         const seg = { key: skey, tierKey: key, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text || '', parent_id: s.parent_id || null,
-          origin: s.origin || null, confidence: s.confidence == null ? null : s.confidence, doubtful: !!s.doubtful };
+          origin: s.origin || null, confidence: s.confidence == null ? null : s.confidence, doubtful: !!s.doubtful,
+          themes: Array.isArray(s.themes) ? s.themes.slice() : [] };
         segIds.set(skey, s.id);
         versions.set(skey, s.version || 1);
         segByKey.set(skey, seg);
@@ -276,7 +277,7 @@
     switch (op.op) {
       case 'seg-create':
         if (!segByKey.has(op.key)) {
-          addSegToModel({ key: op.key, tierKey: op.tier, start_ms: op.start_ms, end_ms: op.end_ms, text: op.text, parent_id: null });
+          addSegToModel({ key: op.key, tierKey: op.tier, start_ms: op.start_ms, end_ms: op.end_ms, text: op.text, parent_id: null, themes: [] });
         }
         break;
       case 'seg-patch': {
@@ -1133,10 +1134,24 @@
     { keys: ['Alt+Z', 'Ctrl+Z'], match: (e, k) => k === 'z' && !e.shiftKey && (e.altKey || ((e.ctrlKey || e.metaKey) && !inText(e))), label: 'ed_k_undo', run: undo },
     { keys: ['Alt+Y', 'Ctrl+Y'], match: (e, k) => (e.altKey && k === 'y') || ((e.ctrlKey || e.metaKey) && !inText(e) && (k === 'y' || (k === 'z' && e.shiftKey))), label: 'ed_k_redo', run: redo },
     { keys: ['Alt+H'], match: (e, k) => e.altKey && k === 'h', label: 'ed_k_help', run: () => toggleHelp() },
+    { keys: ['Alt+T'], match: (e, k) => e.altKey && k === 't', label: 'ed_k_themes', run: () => themeDialog() },
   ];
   function inText(e) {
     const tg = e.target;
     return tg && (tg.tagName === 'TEXTAREA' || tg.tagName === 'INPUT' || tg.isContentEditable);
+  }
+
+  // the network's themes, [{slug, name}] once read from /api/themes
+  let themeList = null;
+  const themeNames = new Map();
+  const themeName = (slug) => themeNames.get(slug) || slug;
+  async function loadThemes() {
+    try {
+      const r = await api('GET', '/api/themes');
+      if (!r.ok || !r.data || !Array.isArray(r.data.themes)) return;
+      themeList = r.data.themes.map((x) => ({ slug: x.slug, name: x.name || x.slug }));
+      for (const x of themeList) themeNames.set(x.slug, x.name);
+    } catch (err) { /* the dialog says so when it opens */ }
   }
 
   let say = () => {};
@@ -1146,6 +1161,7 @@
   let focusSeg = () => {};
   let selectSeg = () => {};
   let toggleHelp = () => {};
+  let themeDialog = () => {};
   let tmToggle = null; // the transcription mode's play/pause, while it is open
 
   function buildEditor() {
@@ -1183,7 +1199,8 @@
           btn('ed-new', 'ed_new_segment', newSegmentAtPlayhead, null, 'Alt+N'),
           btn('ed-split', 'ed_split', splitAtPlayhead, null, 'Alt+S'),
           btn('ed-merge', 'ed_merge', mergeWithNext, null, 'Alt+J'),
-          btn('ed-delete', 'ed_delete', deleteSelected, null, 'Alt+X')),
+          btn('ed-delete', 'ed_delete', deleteSelected, null, 'Alt+X'),
+          btn('ed-themes', 'ed_themes', () => themeDialog(), null, 'Alt+T')),
         el('div', { class: 'ed-group' },
           el('label', { for: 'ed-speed', class: 'ed-inline-label' }, t('ed_speed')),
           el('select', { id: 'ed-speed', 'aria-keyshortcuts': 'Alt+V' },
@@ -1340,14 +1357,15 @@
       const mark = el('span', { class: 'ed-mark', hidden: true });
       const accept = el('button', { type: 'button', class: 'ed-accept secondary', hidden: true,
         onclick: () => acceptSeg(seg.key) }, t('ed_accept_seg'));
+      const themes = el('ul', { class: 'ed-seg-themes', hidden: true });
       const li = el('li', { class: 'ed-seg', dataset: { key: seg.key } },
         el('div', { class: 'ed-times' },
           play,
           el('span', { class: 'ed-pair' }, el('label', { for: id + '-s', class: 'ed-inline-label' }, t('ed_start')), start),
           el('span', { class: 'ed-pair' }, el('label', { for: id + '-e', class: 'ed-inline-label' }, t('ed_end')), end),
-          mark, accept),
+          mark, accept, themes),
         label, ta);
-      const row = { li, start, end, ta, label, play, mark, accept };
+      const row = { li, start, end, ta, label, play, mark, accept, themes };
       play.addEventListener('click', () => {
         const s = segByKey.get(seg.key);
         if (!s) return;
@@ -1406,7 +1424,104 @@
           row.mark.textContent = (seg.doubtful ? t('ed_doubtful') : t('ed_machine')) + c;
         }
       }
+      // its themes, a small label each with the button that takes it away
+      const tsig = n + ':' + themeNames.size + ':' + (seg.themes || []).join(',');
+      if (row.tsig !== tsig) {
+        row.tsig = tsig;
+        row.themes.hidden = !(seg.themes || []).length;
+        row.themes.setAttribute('aria-label', t('ed_seg_themes', { n }));
+        row.themes.replaceChildren(...(seg.themes || []).map((slug) => {
+          const name = themeName(slug);
+          return el('li', { class: 'ed-seg-theme', dataset: { slug } },
+            el('span', {}, name),
+            el('button', { type: 'button', class: 'ed-untheme', 'aria-label': t('ed_theme_remove', { name, n }),
+              title: t('ed_theme_remove', { name, n }), onclick: () => setSegTheme(seg.key, slug, false) }, '×'));
+        }));
+      }
     }
+
+    /* ---- the segments' themes (the network's list, /api/themes) ---- */
+
+    // Tags (on) or untags the segment key with the theme slug at once,
+    // through the API (not the outbox: a tag names a segment the server
+    // knows); answers '' when it is done, else the sentence said.
+    async function setSegTheme(key, slug, on) {
+      const id = segIds.get(key);
+      const seg = segByKey.get(key);
+      const fail = (msg) => { say(msg); return msg; };
+      if (!seg) return fail(t('ed_select_first'));
+      if (!id) return fail(t('ed_theme_unsaved'));
+      let r;
+      try {
+        r = on ? await api('POST', '/api/segments/' + id + '/themes', { theme: slug })
+          : await api('DELETE', '/api/segments/' + id + '/themes/' + encodeURIComponent(slug));
+      } catch (err) {
+        return fail(t('ed_theme_failed', { why: t('ed_status_offline') }));
+      }
+      if (r.status === 401) {
+        reauth(() => setSegTheme(key, slug, on));
+        return fail(t('ed_session_expired'));
+      }
+      if (!r.ok) return fail(t('ed_theme_failed', { why: (r.data && r.data.error) || r.status }));
+      const had = new Set(seg.themes || []);
+      if (on) had.add(slug); else had.delete(slug);
+      seg.themes = [...had].sort();
+      const tier = tierByKey.get(seg.tierKey);
+      const n = tier ? tier.segs.indexOf(seg) + 1 : 0;
+      say(t(on ? 'ed_theme_added' : 'ed_theme_removed', { name: themeName(slug), n }));
+      render();
+      return '';
+    }
+
+    // The themes of the selected segment: a checkbox each, a tick tags it
+    // at once; Escape or "Fermer" closes and gives the focus back to the row.
+    themeDialog = async () => {
+      commitText();
+      const seg = segByKey.get(selKey);
+      if (!seg) { say(t('ed_select_first')); return; }
+      const tier = tierByKey.get(seg.tierKey);
+      const n = tier ? tier.segs.indexOf(seg) + 1 : 0;
+      const dlg = $('ed-theme-dlg') || (() => {
+        const d = el('dialog', { id: 'ed-theme-dlg', class: 'ed-dialog', 'aria-labelledby': 'ed-theme-h' });
+        d.addEventListener('close', () => { const row = rows.get(d.dataset.key); if (row) row.ta.focus(); });
+        document.body.append(d);
+        return d;
+      })();
+      dlg.dataset.key = seg.key;
+      const err = el('p', { id: 'ed-theme-error', class: 'ed-error', role: 'alert' });
+      const box = el('fieldset', { class: 'ed-theme-list' },
+        el('legend', { class: 'visually-hidden' }, t('ed_themes')));
+      dlg.replaceChildren(el('form', { method: 'dialog', class: 'ed-form' },
+        el('h2', { id: 'ed-theme-h' }, t('ed_theme_title', { n, times: fmtTime(seg.start_ms) + ' – ' + fmtTime(seg.end_ms) })),
+        box, err,
+        el('p', { class: 'ed-hint' }, el('a', { href: '/themes' }, t('ed_theme_manage'))),
+        el('div', { class: 'ed-buttons' },
+          el('button', { type: 'submit', id: 'ed-theme-close' }, t('ed_theme_close')))));
+      dlg.showModal();
+      if (!themeList) await loadThemes();
+      if (!themeList || !themeList.length) {
+        err.textContent = themeList ? t('ed_theme_none') : t('ed_theme_list_failed');
+        $('ed-theme-close').focus();
+        return;
+      }
+      box.append(...themeList.map((th, i) => {
+        const cid = 'ed-theme-' + i;
+        const cb = el('input', { type: 'checkbox', id: cid, value: th.slug, checked: (seg.themes || []).includes(th.slug) });
+        cb.addEventListener('change', async () => {
+          err.textContent = '';
+          cb.disabled = true;
+          const why = await setSegTheme(seg.key, th.slug, cb.checked);
+          cb.disabled = false;
+          if (why) {
+            cb.checked = !cb.checked;
+            err.textContent = why;
+          }
+          cb.focus();
+        });
+        return el('div', { class: 'ed-theme-choice' }, cb, el('label', { for: cid }, th.name));
+      }));
+      box.querySelector('input').focus();
+    };
 
     async function acceptSeg(key) {
       const id = segIds.get(key);
@@ -2285,7 +2400,7 @@
       tiers: () => tiers.map((x) => ({ key: x.key, id: tierIds.get(x.key) || null, name: x.name,
         origin: x.origin,
         segs: x.segs.map((s) => ({ key: s.key, id: segIds.get(s.key) || null, start_ms: s.start_ms, end_ms: s.end_ms, text: s.text,
-          origin: s.origin, doubtful: s.doubtful })) })),
+          origin: s.origin, doubtful: s.doubtful, themes: (s.themes || []).slice() })) })),
       xOf: (ms) => xOf(ms, canvas.clientWidth),
       yOfTier: (key) => WAVE_H + tiers.findIndex((x) => x.key === key) * LANE_H + LANE_H / 2,
       render: () => render(),
@@ -2320,6 +2435,7 @@
     buildEditor();
     render();
     persist();
+    loadThemes().then(() => render());
     // what typing left unsaved goes to the outbox before the page goes
     window.addEventListener('pagehide', commitText);
     // the heartbeat that tells other tabs this one still holds its entry
