@@ -7,7 +7,8 @@
 // there after a reload, and /themes/les-veillees lists the recording (tagged
 // through its segment only).  The label's × button, reached by Tab and
 // pressed with Enter, takes the theme away: the row, the JSON and the
-// theme's page all lose it.  Screenshots go to $PARLERS_SCREENSHOTS
+// theme's page all lose it.  Meanwhile a visitor's transcript shows the
+// passage's theme as a link to the theme's page.  Screenshots go to $PARLERS_SCREENSHOTS
 // (default: tests/browser/out) to be looked at.  TAP on stdout.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -130,6 +131,22 @@ async function main() {
   ok(links.includes(`/recordings/${id}`), '/themes/les-veillees lists the recording', links);
   await tpage.screenshot({ path: path.join(shots, 'segtheme-theme-page.png') });
   await tpage.close();
+
+  // a visitor's transcript: the passage's theme as a link to its page
+  const vctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'fr-FR' });
+  const visitor = await vctx.newPage();
+  visitor.on('pageerror', (e) => errors.push(String(e)));
+  await visitor.goto(`${base}/recordings/${id}`);
+  const vlink = `#seg-${sid} .seg-themes a`;
+  await visitor.waitForSelector(vlink, { timeout: 5000 }).catch(() => null);
+  const named = await waitFor(() => visitor.$eval(vlink, (a) => a.textContent === 'Les veillées' && a.getAttribute('href')).catch(() => null), 5000);
+  ok(named === `/themes/${SLUG}`, "a visitor's transcript links the passage to the theme's page, by its name", named);
+  ok((await visitor.$$('.seg-themes')).length === 1, 'under that passage alone');
+  await visitor.$eval(`#seg-${sid}`, (e) => e.scrollIntoView({ block: 'center' }));
+  await visitor.screenshot({ path: path.join(shots, 'segtheme-visitor.png') });
+  await Promise.all([visitor.waitForURL((u) => u.pathname === `/themes/${SLUG}`, { timeout: 5000 }).catch(() => {}), visitor.click(vlink)]);
+  ok(new URL(visitor.url()).pathname === `/themes/${SLUG}`, 'the link leads there', visitor.url());
+  await vctx.close();
 
   // the label's × button, by keyboard: Tab from the end time field
   await page.focus(`#ed-seg-s${sid}-e`);

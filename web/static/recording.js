@@ -210,6 +210,22 @@
     }
   });
 
+  // A segment's themes, a link each to the theme's page (named by its slug
+  // until nameSegThemes() has the names), or null.
+  function segThemes(seg) {
+    if (!Array.isArray(seg.themes) || !seg.themes.length) return null;
+    return el('ul', { class: 'seg-themes', 'aria-label': t('seg_themes') }, ...seg.themes.map((slug) =>
+      el('li', {}, el('a', { href: '/themes/' + encodeURIComponent(slug), dataset: { slug } }, slug))));
+  }
+  // The themes' names, read once and only when a segment has a theme.
+  async function nameSegThemes() {
+    const links = list.querySelectorAll('.seg-themes a');
+    if (!links.length) return;
+    let names;
+    try { names = new Map(((await getJSON('/api/themes')).themes || []).map((x) => [x.slug, x.name])); } catch (err) { return; }
+    for (const a of links) if (names.has(a.dataset.slug)) a.textContent = names.get(a.dataset.slug);
+  }
+
   function tierLabel(tier) {
     if (tier.type === 'transcription') return t('tier_transcription') + (tier.language ? ' (' + tier.language + ')' : '');
     if (tier.type === 'translation') return t('tier_translation') + (tier.language ? ' (' + tier.language + ')' : '');
@@ -237,9 +253,11 @@
       r.li = el('li', { class: 'seg', id: 'seg-' + r.seg.id, dataset: { i: String(i) } },
         el('button', { type: 'button', class: 't', 'aria-label': t('play_from', { time }) }, time),
         el('p', { class: 'tx main', lang: main.language || null }, r.seg.text),
-        ...r.cells.map((c, k) => el('p', { class: 'tx other', lang: others[k].language || null }, c.join(' '))));
+        ...r.cells.map((c, k) => el('p', { class: 'tx other', lang: others[k].language || null }, c.join(' '))),
+        segThemes(r.seg));
       list.append(r.li);
     });
+    nameSegThemes();
   }
 
   /* ---- the player ---- */
@@ -491,7 +509,7 @@
 
   list.addEventListener('click', (ev) => {
     const li = ev.target.closest('li.seg');
-    if (!li) return;
+    if (!li || ev.target.closest('a')) return;
     // selecting text to copy it is not a request to jump
     const sel = window.getSelection && window.getSelection();
     if (sel && String(sel).length && ev.target.tagName !== 'BUTTON') return;
