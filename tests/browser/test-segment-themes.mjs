@@ -8,7 +8,8 @@
 // through its segment only).  The label's × button, reached by Tab and
 // pressed with Enter, takes the theme away: the row, the JSON and the
 // theme's page all lose it.  Meanwhile a visitor's transcript shows the
-// passage's theme as a link to the theme's page.  Screenshots go to $PARLERS_SCREENSHOTS
+// passage's theme as a link to the theme's page.  A theme's hostile name is
+// text in both.  Screenshots go to $PARLERS_SCREENSHOTS
 // (default: tests/browser/out) to be looked at.  TAP on stdout.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +26,7 @@ const CORPUS = process.env.PARLERS_CORPUS || path.join(root, 'corpus');
 const STEM = 'cotentin-1976-la-mezoun';
 const SLUG = 'les-veillees';
 const PASSWORD = 'anno-segtheme-1';
+const HOSTILE = '<img src=x onerror="window.pwned=1"> & <b>noces</b>';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parlers-browser-segtheme-'));
 const shots = process.env.PARLERS_SCREENSHOTS || path.join(here, 'out');
@@ -64,6 +66,11 @@ async function main() {
   const tier = (rec0.tiers || []).find((x) => !x.parent_id && x.segments.length >= 2);
   if (!ok(tier, 'the recording has a tier of two segments or more')) return;
   const sid = tier.segments[1].id;
+  // a theme with a hostile name, on the third segment: always text
+  const sid3 = tier.segments[2].id;
+  r = run('theme', 'add', 'les-noces', HOSTILE);
+  const r2 = run('theme', 'tag', 'les-noces', '--segment', String(sid3));
+  ok(r.status === 0 && r2.status === 0, 'a theme with a hostile name tags the third segment', r.stderr + r2.stderr);
   const inTheme = (th) => (th.recordings || []).some((x) => x.id === id);
   ok(!inTheme(await themePage()), 'before: the theme lists no recording of ours');
 
@@ -122,8 +129,11 @@ async function main() {
   await page.reload();
   await page.waitForSelector('#editor', { timeout: 10000 });
   ok(await waitFor(async () => (await labels(page, sid)).includes(SLUG), 5000), 'the label is still there after a reload');
-  ok(await page.evaluate(() => window.parlersEditor.tiers().flatMap((x) => x.segs).filter((s) => s.themes.length).length) === 1,
-    'and on that segment alone');
+  ok(await page.evaluate(() => window.parlersEditor.tiers().flatMap((x) => x.segs).filter((s) => s.themes.length).length) === 2,
+    'and on that segment alone (besides the third, tagged before)');
+  const hostile = await page.$eval(`${rowOf(sid3)} .ed-seg-theme span`, (e) => e.textContent).catch(() => null);
+  ok(hostile === HOSTILE && (await page.$$('#editor img')).length === 0 && !(await page.evaluate(() => window.pwned)),
+    "the hostile name is the label's text, never markup", hostile);
 
   const tpage = await ctx.newPage();
   await tpage.goto(`${base}/themes/${SLUG}`);
@@ -141,7 +151,9 @@ async function main() {
   await visitor.waitForSelector(vlink, { timeout: 5000 }).catch(() => null);
   const named = await waitFor(() => visitor.$eval(vlink, (a) => a.textContent === 'Les veillées' && a.getAttribute('href')).catch(() => null), 5000);
   ok(named === `/themes/${SLUG}`, "a visitor's transcript links the passage to the theme's page, by its name", named);
-  ok((await visitor.$$('.seg-themes')).length === 1, 'under that passage alone');
+  ok((await visitor.$$('.seg-themes')).length === 2, 'under that passage alone (besides the third)');
+  const vhostile = await visitor.$eval(`#seg-${sid3} .seg-themes a`, (a) => a.textContent).catch(() => null);
+  ok(vhostile === HOSTILE && (await visitor.$$('#transcript img')).length === 0, 'the hostile name is text there too', vhostile);
   await visitor.$eval(`#seg-${sid}`, (e) => e.scrollIntoView({ block: 'center' }));
   await visitor.screenshot({ path: path.join(shots, 'segtheme-visitor.png') });
   await Promise.all([visitor.waitForURL((u) => u.pathname === `/themes/${SLUG}`, { timeout: 5000 }).catch(() => {}), visitor.click(vlink)]);
