@@ -21,6 +21,7 @@
  * to 50,000 recordings over 5,000 places per request, then cached by the
  * server.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,16 @@ int prl_archive_theme_json(struct prl_archive *a, const struct prl_viewer *v, co
 
 /* ---- the map ---- */
 
+/* Degrees with five decimals (a metre), as "%.5f" writes them, from whole
+ * numbers: the map writes ten thousand of them, and the C library's
+ * floating-point printing was a fifth of its time. */
+static void add_degrees(struct prl_buf *b, double x)
+{
+	long long v = isfinite(x) ? llround(x * 1e5) : 0;
+
+	prl_buf_addf(b, "%s%lld.%05lld", v < 0 ? "-" : "", llabs(v) / 100000, llabs(v) % 100000);
+}
+
 int prl_archive_map_json(struct prl_archive *a, const struct prl_viewer *v,
 			 const struct prl_map_filter *f, struct prl_buf *out)
 {
@@ -407,11 +418,16 @@ int prl_archive_map_json(struct prl_archive *a, const struct prl_viewer *v,
 	bind_where(st, v, f, inst, theme);
 	prl_buf_addstr(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		prl_buf_addf(&b,
-			     "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
-			     "\"coordinates\":[%.5f,%.5f]},\"properties\":{\"id\":%lld,\"name\":",
-			     first ? "" : ",", sqlite3_column_double(st, 4),
-			     sqlite3_column_double(st, 3), (long long)sqlite3_column_int64(st, 0));
+		prl_buf_addstr(&b,
+			       first ? "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+				       "\"coordinates\":["
+				     : ",{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+				       "\"coordinates\":[");
+		add_degrees(&b, sqlite3_column_double(st, 4));
+		prl_buf_addch(&b, ',');
+		add_degrees(&b, sqlite3_column_double(st, 3));
+		prl_buf_addf(&b, "]},\"properties\":{\"id\":%lld,\"name\":",
+			     (long long)sqlite3_column_int64(st, 0));
 		prl_json_str(&b, (const char *)sqlite3_column_text(st, 1));
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
 			prl_buf_addstr(&b, ",\"commune\":");
