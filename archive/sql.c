@@ -158,11 +158,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TIER_ADD] =
 		"INSERT INTO tiers(recording_id, name, type, language, participant,"
 		" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord,"
-		" default_locale, may_overlap)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0))",
+		" default_locale, may_overlap, origin, origin_tool, origin_settings)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0),"
+		" ?15, ?16, ?17)",
 	[ST_SEGMENT_ADD] = "INSERT INTO segments(tier_id, start_ms, end_ms, text, parent_id, ord,"
-			   " ext_id, cve_ref, start_unaligned, end_unaligned)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			   " ext_id, cve_ref, start_unaligned, end_unaligned, origin, confidence,"
+			   " doubtful) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			   " ifnull(?13, 0))",
 	[ST_TIERS_DELETE] = "DELETE FROM tiers WHERE recording_id = ?1",
 	[ST_TIER_BY_NAME] = "SELECT id FROM tiers WHERE recording_id = ?1 AND name = ?2",
 	[ST_ANNDOC_PUT] = "INSERT OR REPLACE INTO annotation_docs(recording_id, xmin_ms, xmax_ms,"
