@@ -354,7 +354,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 				" WHERE addr = ?1 AND at > ?2",
 	[ST_FAILURES_CLEAR_LOGIN] = "DELETE FROM login_failures WHERE login = ?1",
 	[ST_SEGMENT_GET] = "SELECT s.id, s.tier_id, s.start_ms, s.end_ms, s.text, s.version,"
-			   " t.recording_id, t.is_point FROM segments s JOIN tiers t"
+			   " t.recording_id, t.is_point, s.origin, s.confidence, s.doubtful"
+			   " FROM segments s JOIN tiers t"
 			   " ON t.id = s.tier_id WHERE s.id = ?1",
 	/* ?1 NULL: a new id; ?6 the version (1, or more when a revert restores) */
 	[ST_SEGMENT_INSERT] =
@@ -1039,6 +1040,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MAP_DECADES] = "SELECT substr(r.date, 1, 3) AS d FROM recordings r"
 			   " WHERE r.date >= '1800' AND r.date < '3000' AND" MAP_WHERE
 			   " GROUP BY d ORDER BY d",
+	/* a revert gives a machine-made segment its marks back (?2 the
+	 * confidence or NULL, ?3 doubtful), while its tier waits for review:
+	 * a tier a person has accepted stays accepted.  Not a change of
+	 * times or text, so the trigger of schema 9 leaves it be */
+	[ST_SEGMENT_MARKS_BACK] = "UPDATE segments SET origin = 'machine', confidence = ?2,"
+				  " doubtful = ?3 WHERE id = ?1 AND EXISTS (SELECT 1 FROM tiers t"
+				  " WHERE t.id = segments.tier_id AND t.origin IS NOT NULL)",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

@@ -4,8 +4,10 @@
  * archive of schema 8 with data upgrades and keeps it; a tier lands whole
  * with its history row, or not at all; a name already there is refused
  * unless replaced; the mark shows in the JSON and as the EAF annotator,
- * and goes from a segment once a person edits it; a machine tier deleted
- * and put back by a revert is machine-made again, segment by segment.
+ * and goes from a segment once a person edits it, and comes back when
+ * that edit is reverted while the tier waits for review; a machine tier
+ * deleted and put back by a revert is machine-made again, segment by
+ * segment.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -199,6 +201,56 @@ int main(void)
 			   "doubtful = 0"),
 	       1, "that segment is no longer marked");
 	is_int(count_where(dir, "segments", "origin = 'machine'"), 2, "the others still are");
+
+	/* the correction reverted: the tool's words come back with its marks */
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'segment.update'");
+	prl_buf_reset(&out);
+	ok(hid > 0 && prl_archive_revert(a, &staff, hid, &out) == 0, "the correction reverted: %s",
+	   prl_archive_errmsg(a));
+	snprintf(sql, sizeof(sql),
+		 "id = %lld AND text = 'bonjour' AND origin = 'machine' AND"
+		 " abs(confidence - 0.3) < 0.001 AND doubtful = 1",
+		 (long long)sid);
+	is_int(count_where(dir, "segments", sql), 1,
+	       "the segment is machine-made again, doubtful, with its confidence");
+	ok(strstr(prl_buf_str(&out), "\"origin\":\"machine\"") != NULL,
+	   "and the answer says so: %s", prl_buf_str(&out));
+
+	/* deleted, and the deletion reverted: the same */
+	prl_buf_reset(&out);
+	snprintf(sql, sizeof(sql), "SELECT version FROM segments WHERE id = %lld", (long long)sid);
+	ok(prl_archive_segment_delete(a, &staff, sid, first_int(dir, sql), &out) == 0,
+	   "the machine segment deleted: %s", prl_archive_errmsg(a));
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'segment.delete'");
+	prl_buf_reset(&out);
+	ok(hid > 0 && prl_archive_revert(a, &staff, hid, &out) == 0, "the deletion reverted: %s",
+	   prl_archive_errmsg(a));
+	snprintf(sql, sizeof(sql),
+		 "id = %lld AND origin = 'machine' AND abs(confidence - 0.3) < 0.001 AND"
+		 " doubtful = 1",
+		 (long long)sid);
+	is_int(count_where(dir, "segments", sql), 1, "back with its marks");
+
+	/* once the tier is accepted, a revert leaves the segment reviewed */
+	ch.text = "bonjour à tous";
+	snprintf(sql, sizeof(sql), "SELECT version FROM segments WHERE id = %lld", (long long)sid);
+	prl_buf_reset(&out);
+	ok(prl_archive_segment_update(a, &staff, sid, first_int(dir, sql), &ch, &out) == 0,
+	   "corrected again");
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'segment.update'");
+	prl_buf_reset(&out);
+	ok(prl_archive_tier_accept(a, &staff,
+				   first_int(dir, "SELECT tier_id FROM segments WHERE"
+						  " text = 'bonjour à tous'"),
+				   &out) == 0,
+	   "the tier accepted: %s", prl_archive_errmsg(a));
+	prl_buf_reset(&out);
+	ok(prl_archive_revert(a, &staff, hid, &out) == 0, "the correction reverted");
+	snprintf(sql, sizeof(sql),
+		 "id = %lld AND text = 'bonjour' AND origin IS NULL AND doubtful = 0",
+		 (long long)sid);
+	is_int(count_where(dir, "segments", sql), 1,
+	       "the tool's words, no mark: the tier was reviewed");
 
 	/* a machine tier deleted, and the deletion reverted: the tier and
 	 * each segment come back with the marks they had */
