@@ -10,6 +10,8 @@
  *     "author": null, "date": null,
  *     "tiers": [ { "name", "type", "language", "participant", "annotator",
  *                  "linguistic_type", "default_locale",
+ *                  "origin": "machine", "origin_tool", "origin_settings"
+ *                  (an object; written for tiers a tool made),
  *                  "parent": 0-based tier index or null,
  *                  "constraint": "Time_Subdivision"... or null,
  *                  "points": false, "may_overlap": false,
@@ -19,7 +21,7 @@
  *                                  "start_unaligned", "end_unaligned",
  *                                  "origin": "machine", "confidence",
  *                                  "doubtful" (written for machine-made
- *                                  segments; read as a person's) } ] } ],
+ *                                  segments) } ] } ],
  *     "linguistic_types": [ { "id", "constraint", "time_alignable",
  *                             "graphic_references", "cv_ref" } ],
  *     "controlled_vocabularies": [ { "id", "description", "ext_ref",
@@ -28,7 +30,10 @@
  *     "properties": [ { "key", "value" } ] }
  *
  * Only "tiers", and in a segment "start_ms", "end_ms" and "text", are
- * required; everything else defaults to null/false/0.  Workload: editor
+ * required; everything else defaults to null/false/0.  The machine marks
+ * read back as written, so a machine-made tier exported and imported is
+ * still machine-made; a segment without "origin" is a person's, and its
+ * "confidence" and "doubtful", if any, are not read.  Workload: editor
  * round trips of one recording; jansson holds the tree while reading.
  */
 #include <stdlib.h>
@@ -80,6 +85,16 @@ static int opt_bool(json_t *o, const char *key)
 	return json_is_true(json_object_get(o, key));
 }
 
+/* "origin" of o: 1 for "machine", 0 when absent or null, -1 otherwise. */
+static int read_origin(json_t *o)
+{
+	json_t *v = json_object_get(o, "origin");
+
+	if (!v || json_is_null(v))
+		return 0;
+	return json_is_string(v) && !strcmp(json_string_value(v), "machine") ? 1 : -1;
+}
+
 static int read_constraint(json_t *o, const char *where, size_t i, struct prl_buf *err,
 			   enum prl_constraint *out)
 {
@@ -95,6 +110,32 @@ static int read_constraint(json_t *o, const char *where, size_t i, struct prl_bu
 				  "constraints",
 				  where, i);
 	*out = (enum prl_constraint)c;
+	return 0;
+}
+
+/* A machine-made segment's marks ("origin", "confidence", "doubtful")
+ * into s; a person's segment (no "origin") has none. */
+static int read_segment_marks(json_t *js, struct prl_segment *s, size_t i, size_t j,
+			      struct prl_buf *err)
+{
+	json_t *c = json_object_get(js, "confidence");
+	int machine = read_origin(js);
+
+	if (machine < 0)
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu].origin is not \"machine\"", i, j);
+	if (!machine)
+		return 0;
+	s->machine = 1;
+	s->doubtful = opt_bool(js, "doubtful");
+	s->confidence = -1.0f;
+	if (!c || json_is_null(c))
+		return 0;
+	if (!json_is_number(c) || !(json_number_value(c) >= 0 && json_number_value(c) <= 1))
+		return annot_fail(err, PRL_EFORMAT,
+				  "tiers[%zu].segments[%zu].confidence is not a number from 0 to 1",
+				  i, j);
+	s->confidence = (float)json_number_value(c);
 	return 0;
 }
 
@@ -154,6 +195,26 @@ static int read_segment(json_t *js, struct prl_tier *t, size_t i, size_t j, stru
 				  "tiers[%zu].segments[%zu]: id or "
 				  "cve_ref is not a string",
 				  i, j);
+	return read_segment_marks(js, s, i, j, err);
+}
+
+/* A tier's "origin" and "origin_settings" (an object, kept as its
+ * compact text) into t. */
+static int read_tier_origin(json_t *jt, struct prl_tier *t, size_t i, struct prl_buf *err)
+{
+	json_t *set = json_object_get(jt, "origin_settings");
+	int machine = read_origin(jt);
+
+	if (machine < 0)
+		return annot_fail(err, PRL_EFORMAT, "tiers[%zu].origin is not \"machine\"", i);
+	t->machine = machine == 1;
+	if (!set || json_is_null(set))
+		return 0;
+	if (!json_is_object(set))
+		return annot_fail(err, PRL_EFORMAT, "tiers[%zu].origin_settings is not an object",
+				  i);
+	if (!(t->origin_settings = json_dumps(set, JSON_COMPACT)))
+		return -PRL_ENOMEM;
 	return 0;
 }
 
@@ -194,10 +255,13 @@ static int read_tier(json_t *jt, struct prl_annot_doc *d, size_t i, size_t nt, s
 	t->default_locale = opt_str(jt, "default_locale", &bad, &failed);
 	t->is_point = opt_bool(jt, "points");
 	t->may_overlap = opt_bool(jt, "may_overlap");
+	t->origin_tool = opt_str(jt, "origin_tool", &bad, &failed);
 	if (failed)
 		return -PRL_ENOMEM;
 	if (bad)
 		return annot_fail(err, PRL_EFORMAT, "tiers[%zu]: a text member is not a string", i);
+	if ((ret = read_tier_origin(jt, t, i, err)) < 0)
+		return ret;
 	if (opt_int(jt, "parent", -1, &parent) < 0 || parent < -1 || parent >= (long long)nt ||
 	    parent == (long long)i)
 		return annot_fail(err, PRL_EFORMAT,
@@ -433,6 +497,13 @@ static int json_write_tier(struct annot_sink *sk, const struct prl_tier *t, int 
 	    (ret = kv_str(b, "annotator", t->annotator, 1)) < 0 ||
 	    (ret = kv_str(b, "linguistic_type", t->ling_type, 1)) < 0 ||
 	    (ret = kv_str(b, "default_locale", t->default_locale, 1)) < 0)
+		return ret;
+	/* a tool's tier says so, as the recording JSON does; the settings are
+	 * a JSON object's text, written as it is */
+	if ((t->machine && (ret = prl_buf_addstr(b, ",\"origin\":\"machine\"")) < 0) ||
+	    (t->origin_tool && (ret = kv_str(b, "origin_tool", t->origin_tool, 1)) < 0) ||
+	    (t->origin_settings &&
+	     (ret = prl_buf_addf(b, ",\"origin_settings\":%s", t->origin_settings)) < 0))
 		return ret;
 	if ((ret = t->parent ? prl_buf_addf(b, ",\"parent\":%zu", t->parent - 1)
 			     : prl_buf_addstr(b, ",\"parent\":null")) < 0 ||

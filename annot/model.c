@@ -70,6 +70,8 @@ static void tier_release(struct prl_tier *t)
 	free(t->annotator);
 	free(t->ling_type);
 	free(t->default_locale);
+	free(t->origin_tool);
+	free(t->origin_settings);
 }
 
 void prl_annot_doc_free(struct prl_annot_doc *d)

@@ -262,6 +262,10 @@ static int store_tier(struct prl_archive *a, int64_t id, const struct prl_annot_
 	sqlite3_bind_int64(st, 12, (int64_t)i);
 	archive_bind_text(st, 13, t->default_locale);
 	sqlite3_bind_int(st, 14, t->may_overlap);
+	if (t->machine)
+		archive_bind_text(st, 15, "machine");
+	archive_bind_text(st, 16, t->origin_tool);
+	archive_bind_text(st, 17, t->origin_settings);
 	if (archive_step_done(a, st, "adding a tier") < 0)
 		return -PRL_ESQL;
 	tier_ids[i] = sqlite3_last_insert_rowid(a->db);
@@ -283,6 +287,12 @@ static int store_tier(struct prl_archive *a, int64_t id, const struct prl_annot_
 		archive_bind_text(st, 8, s->cve_ref);
 		sqlite3_bind_int(st, 9, s->start_unaligned);
 		sqlite3_bind_int(st, 10, s->end_unaligned);
+		if (s->machine) {
+			archive_bind_text(st, 11, "machine");
+			if (s->confidence >= 0)
+				sqlite3_bind_double(st, 12, s->confidence);
+			sqlite3_bind_int(st, 13, s->doubtful);
+		}
 		if (archive_step_done(a, st, "adding a segment") < 0)
 			return -PRL_ESQL;
 		seg_ids[i][j] = sqlite3_last_insert_rowid(a->db);
@@ -480,6 +490,9 @@ static int load_tiers(struct prl_archive *a, int64_t id, struct prl_annot_doc *d
 		t->is_point = sqlite3_column_int(st, 9) != 0;
 		t->default_locale = colstr(st, 12);
 		t->may_overlap = sqlite3_column_int(st, 13) != 0;
+		t->machine = sqlite3_column_type(st, 14) != SQLITE_NULL;
+		t->origin_tool = colstr(st, 15);
+		t->origin_settings = colstr(st, 16);
 		for (size_t j = 0; parent && j + 1 < *ntier_ids; j++)
 			if ((*tier_ids)[j] == parent)
 				t->parent = j + 1;

@@ -42,6 +42,9 @@ struct seg {
 	int64_t version;
 	int64_t rec_id;
 	int is_point;
+	int machine;	   /* made by a tool, not yet edited nor accepted */
+	double confidence; /* the tool's, when machine; -1: none */
+	int doubtful;	   /* the tool says: check this one first */
 };
 
 static void seg_clear(struct seg *s)
@@ -73,7 +76,64 @@ static void seg_json(struct prl_buf *b, const struct seg *s)
 		     (long long)s->id, (long long)s->tier_id, (long long)s->start_ms,
 		     (long long)s->end_ms);
 	prl_json_str(b, s->text ? s->text : "");
-	prl_buf_addf(b, ",\"version\":%lld}", (long long)s->version);
+	prl_buf_addf(b, ",\"version\":%lld", (long long)s->version);
+	/* a machine-made segment says so, as the recording JSON does, so that
+	 * the history keeps the marks a revert gives back */
+	if (s->machine) {
+		prl_buf_addstr(b, ",\"origin\":\"machine\",\"confidence\":");
+		if (s->confidence >= 0)
+			prl_buf_addf(b, "%.3f", s->confidence);
+		else
+			prl_buf_addstr(b, "null");
+		prl_buf_addf(b, ",\"doubtful\":%s", s->doubtful ? "true" : "false");
+	}
+	prl_buf_addch(b, '}');
+}
+
+/* The marks of s as the trigger of schema 9 leaves them after a change
+ * of its times or text: none. */
+static void seg_unmark(struct seg *s)
+{
+	s->machine = 0;
+	s->confidence = -1;
+	s->doubtful = 0;
+}
+
+/* The marks a history row's segment (o, from seg_json) had, into s. */
+static void seg_marks_of(struct seg *s, json_t *o)
+{
+	json_t *c = json_object_get(o, "confidence");
+	const char *origin = json_string_value(json_object_get(o, "origin"));
+
+	seg_unmark(s);
+	if (!origin || strcmp(origin, "machine") != 0)
+		return;
+	s->machine = 1;
+	s->doubtful = json_is_true(json_object_get(o, "doubtful"));
+	if (json_is_number(c) && json_number_value(c) >= 0 && json_number_value(c) <= 1)
+		s->confidence = json_number_value(c);
+}
+
+/* Gives s (just restored by a revert) the marks it carries, when its tier
+ * still waits for review; s says what it has after. */
+static int seg_marks_back(struct prl_archive *a, struct seg *s)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!s->machine)
+		return 0;
+	if (!(st = archive_stmt(a, ST_SEGMENT_MARKS_BACK)))
+		return -PRL_ESQL;
+	sqlite3_bind_int64(st, 1, s->id);
+	if (s->confidence >= 0)
+		sqlite3_bind_double(st, 2, s->confidence);
+	sqlite3_bind_int(st, 3, s->doubtful);
+	if ((ret = archive_step_done(a, st, "marking a segment machine-made")) < 0)
+		return ret;
+	if (sqlite3_changes(a->db) != 1)
+		seg_unmark(s);
+	return 0;
 }
 
 static int seg_load(struct prl_archive *a, int64_t sid, struct seg *out)
@@ -101,6 +161,10 @@ static int seg_load(struct prl_archive *a, int64_t sid, struct seg *out)
 	s.version = sqlite3_column_int64(st, 5);
 	s.rec_id = sqlite3_column_int64(st, 6);
 	s.is_point = sqlite3_column_int(st, 7);
+	s.machine = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	s.confidence =
+		sqlite3_column_type(st, 9) != SQLITE_NULL ? sqlite3_column_double(st, 9) : -1;
+	s.doubtful = sqlite3_column_int(st, 10) != 0;
 	sqlite3_reset(st);
 	if (!s.text) {
 		seg_clear(&s);
@@ -311,6 +375,10 @@ static int seg_insert(struct prl_archive *a, const struct prl_viewer *v, struct 
 	s->version = version;
 	if ((ret = renumber(a, s->tier_id)) < 0)
 		return ret;
+	if (!reverts)
+		seg_unmark(s);
+	else if ((ret = seg_marks_back(a, s)) < 0)
+		return ret;
 	seg_json(&after, s);
 	ret = archive_audit(a, v, s->rec_id, s->tier_id, s->id, action, before, after.data,
 			    reverts);
@@ -353,6 +421,12 @@ static int seg_change(struct prl_archive *a, const struct prl_viewer *v, const s
 	want->version = version + 1;
 	if ((cur->start_ms != want->start_ms || cur->end_ms != want->end_ms) &&
 	    (ret = renumber(a, cur->tier_id)) < 0)
+		return ret;
+	/* the update took the marks away; a revert gives back those the
+	 * segment had before the change it undoes */
+	if (!reverts)
+		seg_unmark(want);
+	else if ((ret = seg_marks_back(a, want)) < 0)
 		return ret;
 	seg_json(&before, cur);
 	seg_json(&after, want);
@@ -1009,6 +1083,7 @@ static int revert_segment(struct prl_archive *a, const struct prl_viewer *v, int
 		want.start_ms = jint(before, "start_ms");
 		want.end_ms = jint(before, "end_ms");
 		want.text = (char *)json_string_value(json_object_get(before, "text"));
+		seg_marks_of(&want, before);
 		if (!want.text || want.tier_id <= 0)
 			return archive_fail(a, -PRL_EINVAL, "history entry %lld is damaged",
 					    (long long)hid);
@@ -1037,6 +1112,7 @@ static int revert_segment(struct prl_archive *a, const struct prl_viewer *v, int
 		want.start_ms = jint(before, "start_ms");
 		want.end_ms = jint(before, "end_ms");
 		want.text = (char *)json_string_value(json_object_get(before, "text"));
+		seg_marks_of(&want, before);
 		if (!want.text)
 			ret = archive_fail(a, -PRL_EINVAL, "history entry %lld is damaged",
 					   (long long)hid);

@@ -158,11 +158,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TIER_ADD] =
 		"INSERT INTO tiers(recording_id, name, type, language, participant,"
 		" speaker_id, annotator, ling_type, parent_id, constraint_type, is_point, ord,"
-		" default_locale, may_overlap)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0))",
+		" default_locale, may_overlap, origin, origin_tool, origin_settings)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ifnull(?14, 0),"
+		" ?15, ?16, ?17)",
 	[ST_SEGMENT_ADD] = "INSERT INTO segments(tier_id, start_ms, end_ms, text, parent_id, ord,"
-			   " ext_id, cve_ref, start_unaligned, end_unaligned)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			   " ext_id, cve_ref, start_unaligned, end_unaligned, origin, confidence,"
+			   " doubtful) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			   " ifnull(?13, 0))",
 	[ST_TIERS_DELETE] = "DELETE FROM tiers WHERE recording_id = ?1",
 	[ST_TIER_BY_NAME] = "SELECT id FROM tiers WHERE recording_id = ?1 AND name = ?2",
 	[ST_ANNDOC_PUT] = "INSERT OR REPLACE INTO annotation_docs(recording_id, xmin_ms, xmax_ms,"
@@ -352,7 +354,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 				" WHERE addr = ?1 AND at > ?2",
 	[ST_FAILURES_CLEAR_LOGIN] = "DELETE FROM login_failures WHERE login = ?1",
 	[ST_SEGMENT_GET] = "SELECT s.id, s.tier_id, s.start_ms, s.end_ms, s.text, s.version,"
-			   " t.recording_id, t.is_point FROM segments s JOIN tiers t"
+			   " t.recording_id, t.is_point, s.origin, s.confidence, s.doubtful"
+			   " FROM segments s JOIN tiers t"
 			   " ON t.id = s.tier_id WHERE s.id = ?1",
 	/* ?1 NULL: a new id; ?6 the version (1, or more when a revert restores) */
 	[ST_SEGMENT_INSERT] =
@@ -385,7 +388,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" + (SELECT count(*) FROM segments c JOIN segments p ON p.id = c.parent_id"
 		"    WHERE p.tier_id = ?1 AND c.tier_id != ?1)",
 	/* the whole tier as JSON, every column, its segments in order: the
-	 * history keeps it, and a revert puts back exactly this */
+	 * history keeps it, and a revert puts back exactly this (a machine
+	 * tier's marks too; a snapshot older than them restores unmarked) */
 	[ST_TIER_SNAPSHOT] =
 		"SELECT json_object('id', id, 'recording_id', recording_id, 'name', name, 'type', "
 		"type,"
@@ -393,11 +397,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" 'annotator', annotator, 'ling_type', ling_type, 'parent_id', parent_id,"
 		" 'constraint_type', constraint_type, 'is_point', is_point, 'ord', ord,"
 		" 'default_locale', default_locale, 'may_overlap', may_overlap,"
+		" 'origin', origin, 'origin_tool', origin_tool, 'origin_settings', origin_settings,"
 		" 'segments', (SELECT json_group_array(json_object('id', s.id, 'start_ms', "
 		"s.start_ms,"
 		"   'end_ms', s.end_ms, 'text', s.text, 'parent_id', s.parent_id, 'ord', s.ord,"
 		"   'ext_id', s.ext_id, 'cve_ref', s.cve_ref, 'start_unaligned', s.start_unaligned,"
-		"   'end_unaligned', s.end_unaligned, 'version', s.version))"
+		"   'end_unaligned', s.end_unaligned, 'version', s.version, 'origin', s.origin,"
+		"   'confidence', s.confidence, 'doubtful', s.doubtful))"
 		"  FROM (SELECT * FROM segments WHERE tier_id = ?1 ORDER BY ord, start_ms, id) s)),"
 		" (SELECT count(*) FROM segments WHERE tier_id = ?1)"
 		" FROM tiers WHERE id = ?1",
@@ -406,21 +412,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TIER_RESTORE] =
 		"INSERT INTO tiers(id, recording_id, name, type, language, participant, speaker_id,"
 		" annotator, ling_type, parent_id, constraint_type, is_point, ord, default_locale,"
-		" may_overlap)"
+		" may_overlap, origin, origin_tool, origin_settings)"
 		" SELECT j->>'id', j->>'recording_id', j->>'name', j->>'type', j->>'language',"
 		" j->>'participant', (SELECT id FROM speakers WHERE id = j->>'speaker_id'),"
 		" j->>'annotator', j->>'ling_type', (SELECT id FROM tiers WHERE id = "
 		"j->>'parent_id'),"
 		" j->>'constraint_type', j->>'is_point', j->>'ord', j->>'default_locale',"
-		" j->>'may_overlap' FROM (SELECT ?1 AS j)",
+		" j->>'may_overlap', j->>'origin', j->>'origin_tool', j->>'origin_settings'"
+		" FROM (SELECT ?1 AS j)",
 	[ST_TIER_RESTORE_SEGMENTS] =
 		"INSERT INTO segments(id, tier_id, start_ms, end_ms, text, parent_id, ord, ext_id, "
 		"cve_ref,"
-		" start_unaligned, end_unaligned, version)"
+		" start_unaligned, end_unaligned, version, origin, confidence, doubtful)"
 		" SELECT value->>'id', ?2, value->>'start_ms', value->>'end_ms', value->>'text',"
 		" (SELECT id FROM segments WHERE id = value->>'parent_id'), value->>'ord',"
 		" value->>'ext_id', value->>'cve_ref', value->>'start_unaligned',"
-		" value->>'end_unaligned', value->>'version' + 1"
+		" value->>'end_unaligned', value->>'version' + 1, value->>'origin',"
+		" value->>'confidence', ifnull(value->>'doubtful', 0)"
 		" FROM json_each(?1, '$.segments') ORDER BY key",
 	[ST_REC_SET_ACCESS] = "UPDATE recordings SET access = ?2,"
 			      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
@@ -1032,6 +1040,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MAP_DECADES] = "SELECT substr(r.date, 1, 3) AS d FROM recordings r"
 			   " WHERE r.date >= '1800' AND r.date < '3000' AND" MAP_WHERE
 			   " GROUP BY d ORDER BY d",
+	/* a revert gives a machine-made segment its marks back (?2 the
+	 * confidence or NULL, ?3 doubtful), while its tier waits for review:
+	 * a tier a person has accepted stays accepted.  Not a change of
+	 * times or text, so the trigger of schema 9 leaves it be */
+	[ST_SEGMENT_MARKS_BACK] = "UPDATE segments SET origin = 'machine', confidence = ?2,"
+				  " doubtful = ?3 WHERE id = ?1 AND EXISTS (SELECT 1 FROM tiers t"
+				  " WHERE t.id = segments.tier_id AND t.origin IS NOT NULL)",
 };
 
 sqlite3_stmt *archive_stmt(struct prl_archive *a, enum stmt_id id)

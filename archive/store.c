@@ -96,18 +96,25 @@ const char *prl_archive_media_store(struct prl_archive *a)
 }
 
 /* The client, made on first use (reading endpoint and credentials then),
- * or NULL with the archive's message set. */
-static struct archive_s3 *client(struct prl_archive *a)
+ * or NULL with why appended to err: the store reports into a buffer, and
+ * a caller that answers with the archive's message sets it from there. */
+static struct archive_s3 *client(struct prl_archive *a, struct prl_buf *err)
+{
+	if (!a->s3)
+		archive_s3_open(a->store_url, config, &a->s3, err);
+	return a->s3;
+}
+
+/* client() for a caller that answers with the archive's message. */
+static struct archive_s3 *client_or_fail(struct prl_archive *a)
 {
 	struct prl_buf err = PRL_BUF_INIT;
-	int ret;
+	struct archive_s3 *s = client(a, &err);
 
-	if (a->s3)
-		return a->s3;
-	if ((ret = archive_s3_open(a->store_url, config, &a->s3, &err)) < 0)
-		archive_fail(a, ret, "%s", prl_buf_str(&err));
+	if (!s)
+		archive_fail(a, -PRL_EINVAL, "%s", prl_buf_str(&err));
 	prl_buf_release(&err);
-	return a->s3;
+	return s;
 }
 
 int prl_archive_media_store_set(struct prl_archive *a, const char *url)
@@ -137,7 +144,7 @@ int prl_archive_media_store_set(struct prl_archive *a, const char *url)
 		return -PRL_ENOMEM;
 	/* the address, the credentials and the bucket checked before
 	 * anything is written */
-	if (!client(a)) {
+	if (!client_or_fail(a)) {
 		ret = -PRL_EINVAL;
 		goto fail;
 	}
@@ -179,10 +186,8 @@ int archive_media_publish(struct prl_archive *a, const char *rel, const char *fi
 
 	if (!a->store_url)
 		return 0;
-	if (!(s = client(a))) {
-		prl_buf_addstr(err, prl_archive_errmsg(a));
+	if (!(s = client(a, err)))
 		return -PRL_EINVAL;
-	}
 	return archive_s3_put(s, rel, file, sha256, err);
 }
 
@@ -194,7 +199,7 @@ int archive_media_forget(struct prl_archive *a, const char *rel)
 
 	if (!a->store_url)
 		return 0;
-	if (!(s = client(a)))
+	if (!(s = client_or_fail(a)))
 		return -PRL_EINVAL;
 	if ((ret = archive_s3_delete(s, rel, &err)) < 0)
 		archive_fail(a, ret, "%s", prl_buf_str(&err));
@@ -322,7 +327,7 @@ int archive_media_local(struct prl_archive *a, const char *rel, const char *sha2
 			utimensat(AT_FDCWD, abs->data, ts, 0);
 		return 0;
 	}
-	if (!(s = client(a)))
+	if (!(s = client_or_fail(a)))
 		return -PRL_EINVAL;
 	prl_buf_addf(&tmp, "%s/%.8s", a->dir, rel); /* media/xx */
 	mkdir(tmp.data, 0755);
@@ -371,12 +376,10 @@ end:
 int archive_media_fetch_to(struct prl_archive *a, const char *rel, FILE *to, char hex[65],
 			   int64_t *got, struct prl_buf *err)
 {
-	struct archive_s3 *s = client(a);
+	struct archive_s3 *s = client(a, err);
 
-	if (!s) {
-		prl_buf_addstr(err, prl_archive_errmsg(a));
+	if (!s)
 		return -PRL_EINVAL;
-	}
 	return archive_s3_get(s, rel, to, 0, -1, hex, got, err);
 }
 
@@ -389,7 +392,7 @@ int archive_media_presign(struct prl_archive *a, const char *rel, const char *me
 
 	if (!a->store_url)
 		return 1;
-	if (!(s = client(a)))
+	if (!(s = client_or_fail(a)))
 		return -PRL_EINVAL;
 	if ((ret = archive_s3_presign(s, method, rel, content_type, disposition, time(NULL),
 				      expires_s, url)) < 0)

@@ -59,6 +59,9 @@ struct prl_tier {
 	unsigned is_point : 1;	  /* Praat TextTier: segments are points */
 	unsigned may_overlap : 1; /* subtitle cues (WebVTT, SRT) may overlap in one tier */
 	char *default_locale;	  /* EAF DEFAULT_LOCALE (a LOCALE's LANGUAGE_CODE), or NULL */
+	unsigned machine : 1;	  /* made by a tool, some segments not yet reviewed */
+	char *origin_tool;	  /* the tool that made it (kept once reviewed), or NULL */
+	char *origin_settings;	  /* the tool's settings, a JSON object's text, or NULL */
 	struct prl_segment *segs; /* owned */
 	size_t nsegs;
 	size_t alloc_segs;

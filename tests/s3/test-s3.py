@@ -222,6 +222,20 @@ def main():
             ok(time.time() - t0 < 120, "... given up in time")
             ok(run(data, "list")[1] == listed and media_files(data) == before,
                "... and the archive is as it was")
+        # no credentials at all: the client is never made, and the store's
+        # own sentence reaches the user
+        code, out, err = run(data, "ingest", mono,
+                             e=env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None,
+                                   PARLERS_S3_CREDENTIALS=None))
+        lines = [x for x in err.splitlines() if "no credentials" in x]
+        ok(code == 1 and len(lines) == 1 and mono in lines[0],
+           "ingest with no credentials: one line saying which are missing", err)
+        ok(run(data, "list")[1] == listed and media_files(data) == before,
+           "... and the archive is as it was")
+        code, out, err = run(data, "show", "1", e=env(AWS_ACCESS_KEY_ID=None,
+                                                     AWS_SECRET_ACCESS_KEY=None,
+                                                     PARLERS_S3_CREDENTIALS=None))
+        ok(code == 0, "show needs no credentials (the client is made on first use)", err)
         code, out, err = run(data, "fsck", e=env(PARLERS_S3_ENDPOINT=e500))
         ok(code == 1 and "HTTP 500" in err, "fsck while the store answers 500: an error, no "
            "verdict", out + err)

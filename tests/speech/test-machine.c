@@ -4,7 +4,10 @@
  * archive of schema 8 with data upgrades and keeps it; a tier lands whole
  * with its history row, or not at all; a name already there is refused
  * unless replaced; the mark shows in the JSON and as the EAF annotator,
- * and goes from a segment once a person edits it.
+ * and goes from a segment once a person edits it, and comes back when
+ * that edit is reverted while the tier waits for review; a machine tier
+ * deleted and put back by a revert is machine-made again, segment by
+ * segment.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -28,6 +31,25 @@ static int64_t count_where(const char *dir, const char *table, const char *where
 	if (sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+/* The first column of the first row of sql, or -1. */
+static int64_t first_int(const char *dir, const char *sql)
+{
+	char path[512];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/archive.db", dir);
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 			n = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
@@ -69,8 +91,8 @@ int main(void)
 	struct prl_archive *a = NULL;
 	struct prl_annot_doc *doc = NULL;
 	struct prl_segment_change ch = {0};
-	char dir[256], media[300];
-	int64_t sid;
+	char dir[256], media[300], sql[256];
+	int64_t sid, tid, hid;
 
 	if (scratch_make(dir, sizeof(dir), "machine") < 0)
 		return 1;
@@ -179,6 +201,103 @@ int main(void)
 			   "doubtful = 0"),
 	       1, "that segment is no longer marked");
 	is_int(count_where(dir, "segments", "origin = 'machine'"), 2, "the others still are");
+
+	/* the correction reverted: the tool's words come back with its marks */
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'segment.update'");
+	prl_buf_reset(&out);
+	ok(hid > 0 && prl_archive_revert(a, &staff, hid, &out) == 0, "the correction reverted: %s",
+	   prl_archive_errmsg(a));
+	snprintf(sql, sizeof(sql),
+		 "id = %lld AND text = 'bonjour' AND origin = 'machine' AND"
+		 " abs(confidence - 0.3) < 0.001 AND doubtful = 1",
+		 (long long)sid);
+	is_int(count_where(dir, "segments", sql), 1,
+	       "the segment is machine-made again, doubtful, with its confidence");
+	ok(strstr(prl_buf_str(&out), "\"origin\":\"machine\"") != NULL,
+	   "and the answer says so: %s", prl_buf_str(&out));
+
+	/* deleted, and the deletion reverted: the same */
+	prl_buf_reset(&out);
+	snprintf(sql, sizeof(sql), "SELECT version FROM segments WHERE id = %lld", (long long)sid);
+	ok(prl_archive_segment_delete(a, &staff, sid, first_int(dir, sql), &out) == 0,
+	   "the machine segment deleted: %s", prl_archive_errmsg(a));
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'segment.delete'");
+	prl_buf_reset(&out);
+	ok(hid > 0 && prl_archive_revert(a, &staff, hid, &out) == 0, "the deletion reverted: %s",
+	   prl_archive_errmsg(a));
+	snprintf(sql, sizeof(sql),
+		 "id = %lld AND origin = 'machine' AND abs(confidence - 0.3) < 0.001 AND"
+		 " doubtful = 1",
+		 (long long)sid);
+	is_int(count_where(dir, "segments", sql), 1, "back with its marks");
+
+	/* once the tier is accepted, a revert leaves the segment reviewed */
+	ch.text = "bonjour à tous";
+	snprintf(sql, sizeof(sql), "SELECT version FROM segments WHERE id = %lld", (long long)sid);
+	prl_buf_reset(&out);
+	ok(prl_archive_segment_update(a, &staff, sid, first_int(dir, sql), &ch, &out) == 0,
+	   "corrected again");
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'segment.update'");
+	prl_buf_reset(&out);
+	ok(prl_archive_tier_accept(a, &staff,
+				   first_int(dir, "SELECT tier_id FROM segments WHERE"
+						  " text = 'bonjour à tous'"),
+				   &out) == 0,
+	   "the tier accepted: %s", prl_archive_errmsg(a));
+	prl_buf_reset(&out);
+	ok(prl_archive_revert(a, &staff, hid, &out) == 0, "the correction reverted");
+	snprintf(sql, sizeof(sql),
+		 "id = %lld AND text = 'bonjour' AND origin IS NULL AND doubtful = 0",
+		 (long long)sid);
+	is_int(count_where(dir, "segments", sql), 1,
+	       "the tool's words, no mark: the tier was reviewed");
+
+	/* a machine tier deleted, and the deletion reverted: the tier and
+	 * each segment come back with the marks they had */
+	t.name = "pauses";
+	t.replace = 0;
+	ok(prl_archive_machine_tier_put(a, &staff, 1, &t, NULL, NULL) == 0, "another machine tier");
+	tid = first_int(dir, "SELECT id FROM tiers WHERE name = 'pauses'");
+	prl_buf_reset(&out);
+	ok(tid > 0 && prl_archive_tier_delete(a, &staff, tid, &out) == 0, "deleted: %s",
+	   prl_buf_str(&out));
+	is_int(count_where(dir, "tiers", "name = 'pauses'"), 0, "the tier is gone");
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'tier.delete'");
+	prl_buf_reset(&out);
+	ok(hid > 0 && prl_archive_revert(a, &staff, hid, &out) == 0, "the deletion reverted: %s",
+	   hid > 0 ? prl_archive_errmsg(a) : "no history row");
+	is_int(count_where(dir, "tiers",
+			   "name = 'pauses' AND origin = 'machine' AND origin_tool = 'parlers "
+			   "segment' AND origin_settings = '{\"min_pause_ms\":200}'"),
+	       1, "the tier is back with its mark, its tool and its settings");
+	snprintf(sql, sizeof(sql), "tier_id = %lld AND origin = 'machine'", (long long)tid);
+	is_int(count_where(dir, "segments", sql), 3, "every segment is machine-made again");
+	snprintf(sql, sizeof(sql),
+		 "tier_id = %lld AND text = 'bonjour' AND doubtful = 1 AND confidence = 0.3",
+		 (long long)tid);
+	is_int(count_where(dir, "segments", sql), 1, "the doubtful one is flagged again");
+	snprintf(sql, sizeof(sql), "tier_id = %lld AND confidence IS NULL", (long long)tid);
+	is_int(count_where(dir, "segments", sql), 1, "no confidence where there was none");
+	prl_buf_reset(&out);
+	ok(prl_archive_tier_accept(a, &staff, tid, &out) == 0,
+	   "the restored tier can be reviewed as a machine tier: %s", prl_archive_errmsg(a));
+
+	/* a snapshot written before the marks were kept in it restores as a
+	 * tier a person made, never a failure */
+	prl_buf_reset(&out);
+	ok(prl_archive_tier_delete(a, &staff, tid, &out) == 0, "deleted again");
+	hid = first_int(dir, "SELECT max(id) FROM audit WHERE action = 'tier.delete'");
+	is_int(exec_sql(dir,
+			"UPDATE audit SET before = json_remove(before, '$.origin',"
+			" '$.origin_tool', '$.origin_settings', '$.segments[0].origin',"
+			" '$.segments[0].confidence', '$.segments[0].doubtful')"
+			" WHERE id = (SELECT max(id) FROM audit WHERE action = 'tier.delete')"),
+	       SQLITE_OK, "its snapshot without the marks");
+	prl_buf_reset(&out);
+	ok(prl_archive_revert(a, &staff, hid, &out) == 0, "still reverts: %s",
+	   prl_archive_errmsg(a));
+	snprintf(sql, sizeof(sql), "tier_id = %lld AND doubtful = 0", (long long)tid);
+	is_int(count_where(dir, "segments", sql), 3, "its segments whole");
 
 	prl_archive_close(a);
 	prl_buf_release(&err);
