@@ -94,7 +94,8 @@ static int draw(struct prl_archive *a, enum stmt_id sid, const int64_t *seen, si
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t id = sqlite3_column_int64(st, 0);
 
-			if (was_seen(seen, nseen, id))
+			if (was_seen(seen, nseen, id) ||
+			    (sid == ST_GAME_MEANING && sqlite3_column_type(st, 5) == SQLITE_NULL))
 				continue;
 			out->segment_id = id;
 			out->recording_id = sqlite3_column_int64(st, 1);

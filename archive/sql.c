@@ -545,10 +545,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * CROSS JOIN keeps segments the outer loop, walked by id from a random
 	 * one, so that a draw reads a few rows and sorts nothing */
 	[ST_GAME_MAX_SEGMENT] = "SELECT ifnull(max(id), 0) FROM segments",
+	/* the translation is looked up in the recording's first translation
+	 * tier, walking its spoken-segment index backwards from the clip (no
+	 * sort), once per row: a row without one (NULL) is skipped by the
+	 * caller, not by the WHERE, which would look it up twice */
 	[ST_GAME_MEANING] =
 		"SELECT s.id, t.recording_id, s.start_ms, s.end_ms, s.text,"
-		" (SELECT x.text FROM tiers u JOIN segments x ON x.tier_id = u.id"
+		" (SELECT x.text FROM segments x WHERE x.tier_id = (SELECT u.id FROM tiers u"
 		"   WHERE u.recording_id = t.recording_id AND u.type = 'translation'"
+		"   ORDER BY u.ord, u.id LIMIT 1)"
 		"   AND x.start_ms < s.end_ms AND x.start_ms > s.start_ms - 60000"
 		"   AND x.end_ms > s.start_ms AND x.text <> ''"
 		"   ORDER BY x.start_ms DESC LIMIT 1) AS tr"
@@ -556,8 +561,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" CROSS JOIN recordings r ON r.id = t.recording_id"
 		" WHERE s.id >= ?1 AND t.type = 'transcription' AND r.access = 0 AND s.text <> ''"
 		" AND s.end_ms - s.start_ms BETWEEN 700 AND 20000"
-		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "s.start_ms",
-						 "s.end_ms") " AND tr IS NOT NULL ORDER BY s.id",
+		" AND NOT " WITHHELD_OVERLAP_SQL("r.id", "s.start_ms", "s.end_ms") " ORDER BY s.id",
 	[ST_GAME_WHERE] =
 		"SELECT s.id, t.recording_id, s.start_ms, s.end_ms, s.text, p.name, p.lat, p.lon"
 		" FROM segments s CROSS JOIN tiers t ON t.id = s.tier_id"
